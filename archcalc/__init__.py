@@ -1,0 +1,42 @@
+"""archcalc: shapes, parameters, MACs, FLOPs, memory and receptive fields of CNN architectures.
+
+    >>> import archcalc
+    >>> archcalc.analyze("lenet5").totals.params
+    61706
+    >>> archcalc.conv_output_size(227, 11, stride=4, padding=0)
+    55
+
+Names are imported on first use, so `import archcalc` (and `archcalc --help`) stays fast.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "analyze": "analysis", "Report": "analysis", "LayerRecord": "analysis", "Totals": "analysis",
+    "ReceptiveField": "analysis",
+    "load": "graph", "Architecture": "graph",
+    "ArchcalcError": "errors", "SpecError": "errors", "GraphError": "errors", "ShapeError": "errors",
+    "TilingError": "errors", "ExecutionError": "errors",
+    "conv_output_size": "formulas", "conv_params": "formulas", "conv_macs": "formulas",
+    "linear_params": "formulas", "same_padding": "formulas",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'archcalc' has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + __all__)

@@ -1,0 +1,352 @@
+"""The counting engine: one walk in execution order gives every layer's numbers and the totals.
+
+Conventions (docs/conventions.md): shapes are per sample (C, H, W); the batch multiplies MACs,
+FLOPs and activations; FLOPs = 2·MACs; an activation is a layer output that allocates; the
+forward memory is the input plus every allocating output (cs231n); the peak is the most memory
+live at once when each tensor is freed after its last use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from .errors import ArchcalcError, ShapeError, SpecError, TilingError
+from .graph import Architecture, load
+from .layers import Arithmetic, Layer, Param, Shape
+from .layers.base import numel
+from .spec import Node, resolve_value
+from .spec.expand import _pydantic_message
+
+DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
+MAX_ELEMENTS = 10**15
+
+
+@dataclass(frozen=True)
+class ReceptiveField:
+    """Receptive field per axis (height, width): size, jump (effective stride) and start
+    (centre of the first output position, in input pixel coordinates)."""
+
+    size: tuple[int, int]
+    jump: tuple[int, int]
+    start: tuple[float, float]
+
+    def to_dict(self) -> dict[str, list]:
+        return {"size": list(self.size), "jump": list(self.jump),
+                "start": [int(s) if float(s).is_integer() else s for s in self.start]}
+
+
+@dataclass(frozen=True)
+class LayerRecord:
+    """Everything archcalc knows about one layer, per the report's batch and dtype."""
+
+    name: str
+    type: str
+    layer: Layer
+    inputs: tuple[str, ...]
+    input_shapes: tuple[Shape, ...]
+    output_shape: Shape
+    param_tensors: tuple[Param, ...]
+    macs: int
+    flops: int
+    activation_elements: int
+    activation_bytes: int
+    allocates: bool
+    receptive_field: ReceptiveField | None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def weights(self) -> int:
+        return sum(p.size for p in self.param_tensors if p.role == "weight")
+
+    @property
+    def biases(self) -> int:
+        return sum(p.size for p in self.param_tensors if p.role == "bias")
+
+    @property
+    def trainable_params(self) -> int:
+        return self.weights + self.biases
+
+    @property
+    def non_trainable_params(self) -> int:
+        return sum(p.size for p in self.param_tensors if p.role == "stat")
+
+    @property
+    def params(self) -> int:
+        return self.trainable_params + self.non_trainable_params
+
+    @property
+    def depth(self) -> int:
+        return self.name.count("/")
+
+    def arithmetic(self) -> Arithmetic:
+        if not self.input_shapes:
+            return Arithmetic(output="network input", params="0", macs="0")
+        return self.layer.arithmetic(list(self.input_shapes), self.output_shape)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "type": self.type,
+            "inputs": list(self.inputs),
+            "input_shapes": [list(s) for s in self.input_shapes],
+            "output_shape": list(self.output_shape),
+            "hyperparameters": self.layer.model_dump(mode="json", exclude_defaults=True),
+            "params": self.params,
+            "weights": self.weights,
+            "biases": self.biases,
+            "trainable_params": self.trainable_params,
+            "non_trainable_params": self.non_trainable_params,
+            "macs": self.macs,
+            "flops": self.flops,
+            "activation_elements": self.activation_elements,
+            "activation_bytes": self.activation_bytes,
+            "allocates": self.allocates,
+            "receptive_field": self.receptive_field.to_dict() if self.receptive_field else None,
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass(frozen=True)
+class Totals:
+    params: int
+    trainable_params: int
+    non_trainable_params: int
+    macs: int
+    flops: int
+    activation_elements: int
+    forward_memory_bytes: int
+    peak_memory_bytes: int
+    param_bytes: int
+    training_memory_bytes: int
+
+    def to_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class Report:
+    """The analysis of one architecture at one input size, batch and dtype (immutable)."""
+
+    architecture: Architecture
+    input_shape: Shape
+    batch: int
+    dtype: str
+    layers: tuple[LayerRecord, ...]
+    totals: Totals
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def name(self) -> str:
+        return self.architecture.name
+
+    def layer(self, name: str) -> LayerRecord:
+        for record in self.layers:
+            if record.name == name:
+                return record
+        import difflib
+
+        close = difflib.get_close_matches(name, [r.name for r in self.layers], n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ArchcalcError(f"no layer {name!r}{hint}", file=self.architecture.source)
+
+    def to_dict(self) -> dict[str, Any]:
+        spec = self.architecture.spec
+        return {
+            "name": spec.name,
+            "title": spec.title,
+            "source": spec.source,
+            "input_shape": list(self.input_shape),
+            "batch": self.batch,
+            "dtype": self.dtype,
+            "totals": self.totals.to_dict(),
+            "layers": [r.to_dict() for r in self.layers],
+            "groups": [{"path": g.path, "block": g.block, "args": g.args}
+                       for g in self.architecture.groups],
+            "warnings": list(self.warnings),
+        }
+
+
+def analyze(arch: Architecture | str | Any, *, input: Shape | list[int] | None = None, batch: int = 1,
+            dtype: str = "float32", strict: bool = False) -> Report:
+    """Analyze a loaded architecture (or a zoo name / path): every layer's numbers and totals."""
+    arch = arch if isinstance(arch, Architecture) else load(arch)
+    try:
+        return _Walk(arch, input, batch, dtype, strict).run()
+    except ArchcalcError as exc:
+        raise exc.located(file=arch.source) from None
+
+
+class _Walk:
+    def __init__(self, arch: Architecture, input_shape, batch: int, dtype: str, strict: bool):
+        if dtype not in DTYPE_BYTES:
+            raise SpecError(f"dtype must be one of {', '.join(DTYPE_BYTES)}, got {dtype!r}")
+        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+            raise SpecError(f"batch must be a positive integer, got {batch!r}")
+        self.arch = arch
+        self.batch = batch
+        self.dtype = dtype
+        self.bytes = DTYPE_BYTES[dtype]
+        self.strict = strict
+        self.input_shape = self.resolve_input(input_shape)
+        self.cache: dict[Any, Layer] = {}
+
+    def resolve_input(self, override) -> Shape:
+        raw = list(override) if override is not None else self.arch.spec.input
+        try:
+            shape = tuple(resolve_value(v, dict(self.arch.spec.args)) for v in raw)
+        except ArchcalcError as exc:
+            raise exc.located(layer="input") from None
+        if not all(isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in shape):
+            raise SpecError(f"input must be positive integers (C, H, W), got {list(shape)}", layer="input")
+        if numel(shape) > MAX_ELEMENTS:
+            raise SpecError(f"input {list(shape)} is impossibly large", layer="input")
+        return shape
+
+    def run(self) -> Report:
+        shapes: dict[str, Shape] = {}
+        fields: dict[str, ReceptiveField | None] = {}
+        records: list[LayerRecord] = []
+        warnings: list[str] = list(self.arch.warnings)
+        for node in self.arch.nodes:
+            try:
+                record = self.visit(node, shapes, fields)
+            except ArchcalcError as exc:
+                raise exc.located(layer=node.path) from None
+            shapes[node.path] = record.output_shape
+            fields[node.path] = record.receptive_field
+            records.append(record)
+            warnings += [f"{node.path}: {w}" for w in record.warnings]
+        totals = self.totals(records)
+        return Report(self.arch, self.input_shape, self.batch, self.dtype, tuple(records), totals,
+                      tuple(warnings))
+
+    def visit(self, node: Node, shapes: dict[str, Shape], fields) -> LayerRecord:
+        in_shapes = [shapes[src] for src in node.inputs]
+        layer = self.instantiate(node, in_shapes)
+        if node.path == self.arch.input_path:
+            output: Shape = self.input_shape
+            field_ = ReceptiveField((1, 1), (1, 1), (0.0, 0.0)) if len(output) == 3 else None
+            params: list[Param] = []
+            macs = 0
+            notes: tuple[str, ...] = ()
+        else:
+            layer.check_arity(in_shapes)
+            output = layer.output_shape(in_shapes)
+            if numel(output) > MAX_ELEMENTS or min(output, default=1) < 1:
+                raise ShapeError(f"output shape {list(output)} is impossible")
+            params = layer.parameters(in_shapes)
+            macs = layer.macs(in_shapes, output)
+            field_ = self.receptive_field(layer, node, in_shapes, output, fields)
+            notes = self.tiling(layer, in_shapes)
+        elements = numel(output) * self.batch
+        return LayerRecord(
+            name=node.path, type=layer.type_name, layer=layer, inputs=tuple(node.inputs),
+            input_shapes=tuple(in_shapes), output_shape=tuple(output), param_tensors=tuple(params),
+            macs=macs * self.batch, flops=2 * macs * self.batch, activation_elements=elements,
+            activation_bytes=elements * self.bytes, allocates=layer.allocates,
+            receptive_field=field_, warnings=notes,
+        )
+
+    def instantiate(self, node: Node, in_shapes: list[Shape]) -> Layer:
+        """Evaluate the hyper-parameters (they may use in_channels) and build the layer."""
+        if any(isinstance(v, str | list) for v in node.hyper.values()):
+            names = dict(node.values)
+            if in_shapes:
+                first = in_shapes[0]
+                names["in_channels"] = first[0]
+                if len(first) == 3:
+                    names["in_height"], names["in_width"] = first[1], first[2]
+            hyper = {k: resolve_value(v, names) for k, v in node.hyper.items()}
+        else:
+            hyper = node.hyper
+        key = (node.layer_cls, _freeze(hyper))
+        layer = self.cache.get(key)
+        if layer is None:
+            try:
+                layer = node.layer_cls.model_validate(hyper)
+            except ValidationError as exc:
+                raise SpecError(f"{node.layer_cls.type_name}: {_pydantic_message(exc)}") from None
+            self.cache[key] = layer
+        return layer
+
+    def receptive_field(self, layer: Layer, node: Node, in_shapes: list[Shape], output: Shape,
+                        fields) -> ReceptiveField | None:
+        known = [fields[src] for src in node.inputs if fields.get(src) is not None]
+        if not known:
+            return None
+        base = max(known, key=lambda f: f.size[0] * f.size[1])
+        windows = layer.windows(in_shapes)
+        if windows is None:
+            return base if len(output) == 3 or len(in_shapes[0]) != 3 else None
+        size, jump, start = [], [], []
+        for axis, window in enumerate(windows):
+            span = window.dilation * (window.kernel - 1)
+            size.append(base.size[axis] + span * base.jump[axis])
+            start.append(base.start[axis] + (span / 2 - window.pad_before) * base.jump[axis])
+            jump.append(base.jump[axis] * window.stride)
+        return ReceptiveField(tuple(size), tuple(jump), tuple(start))  # type: ignore[arg-type]
+
+    def tiling(self, layer: Layer, in_shapes: list[Shape]) -> tuple[str, ...]:
+        rows, cols = layer.tiling_remainders(in_shapes)
+        if not rows and not cols:
+            return ()
+        parts = [f"{n} {what}{'s' if n > 1 else ''}" for n, what in ((rows, "row"), (cols, "column")) if n]
+        message = (f"the window does not tile the input exactly: the last {' and '.join(parts)} "
+                   "of the (padded) input are never read")
+        if self.strict:
+            raise TilingError(message)
+        return (message,)
+
+    def totals(self, records: list[LayerRecord]) -> Totals:
+        trainable = sum(r.trainable_params for r in records)
+        frozen = sum(r.non_trainable_params for r in records)
+        elements = sum(r.activation_elements for r in records if r.allocates)
+        param_bytes = (trainable + frozen) * self.bytes
+        forward = elements * self.bytes
+        return Totals(
+            params=trainable + frozen, trainable_params=trainable, non_trainable_params=frozen,
+            macs=sum(r.macs for r in records), flops=sum(r.flops for r in records),
+            activation_elements=elements, forward_memory_bytes=forward,
+            peak_memory_bytes=self.peak(records), param_bytes=param_bytes,
+            training_memory_bytes=2 * forward + 4 * trainable * self.bytes + frozen * self.bytes,
+        )
+
+    def peak(self, records: list[LayerRecord]) -> int:
+        """Most activation bytes live at once: outputs are freed after their last reader;
+        a view (flatten, in-place op) shares its input's storage and extends its life."""
+        storage: dict[str, str] = {}
+        size: dict[str, int] = {}
+        last_use: dict[str, int] = {}
+        for index, record in enumerate(records):
+            for src in record.inputs:
+                last_use[storage[src]] = index
+            if record.allocates or not record.inputs:
+                storage[record.name] = record.name
+                size[record.name] = record.activation_bytes
+            else:
+                storage[record.name] = storage[record.inputs[0]]
+            last_use.setdefault(storage[record.name], index)
+            last_use[storage[record.name]] = max(last_use[storage[record.name]], index)
+        last_use[storage[self.arch.output_path]] = len(records)
+        frees: dict[int, list[str]] = {}
+        for root, index in last_use.items():
+            frees.setdefault(index, []).append(root)
+        live = peak = 0
+        for index, record in enumerate(records):
+            if storage[record.name] == record.name:
+                live += size[record.name]
+                peak = max(peak, live)
+            for root in frees.get(index, ()):
+                live -= size[root]
+        return peak
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return tuple(_freeze(v) for v in value)
+    return value

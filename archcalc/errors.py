@@ -1,0 +1,50 @@
+"""The error hierarchy: every failure a user can cause is an ArchcalcError that names where."""
+
+from __future__ import annotations
+
+
+class ArchcalcError(Exception):
+    """A user-facing error: `file: layer: message` on one line.
+
+    `file` and `layer` are filled in as the error travels outwards (the loader knows the file,
+    the analyzer the layer), so the innermost code only has to say what was wrong.
+    """
+
+    def __init__(self, message: str, *, file: str | None = None, layer: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.layer = layer
+
+    def located(self, *, file: str | None = None, layer: str | None = None) -> ArchcalcError:
+        """Fill in the location where it is still unknown; returns self for `raise ... from`."""
+        if self.file is None and file is not None:
+            self.file = file
+        if self.layer is None and layer is not None:
+            self.layer = layer
+        return self
+
+    def __str__(self) -> str:
+        parts = [p for p in (self.file, self.layer) if p]
+        parts.append(" ".join(self.message.split()))
+        return ": ".join(parts)
+
+
+class SpecError(ArchcalcError):
+    """The file is not a valid architecture description (syntax, keys, values, limits)."""
+
+
+class GraphError(ArchcalcError):
+    """The layers do not form a valid graph (names, references, cycles)."""
+
+
+class ShapeError(ArchcalcError):
+    """A layer cannot accept the shapes that reach it."""
+
+
+class TilingError(ShapeError):
+    """A window does not tile its input exactly (raised only in strict mode)."""
+
+
+class ExecutionError(ArchcalcError):
+    """The forward pass cannot run (missing weights, no backend, not enough memory)."""

@@ -1,0 +1,164 @@
+"""Safe arithmetic in architecture files: `2*width`, `stride if i == 0 else 1`, `cfg[2]`.
+
+Expressions are parsed with `ast` and walked over a small whitelist of node types; nothing is
+ever passed to `eval`. Names come from the block's arguments and the layer's context
+(`in_channels`, `i` for the repeat index, ...).
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import operator
+from collections.abc import Mapping
+from typing import Any
+
+from .errors import SpecError
+
+MAX_EXPRESSION_LENGTH = 500
+MAX_MAGNITUDE = 10**15
+
+_BINARY = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+}
+_COMPARE = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+}
+_FUNCTIONS = {"min": min, "max": max, "int": int, "round": round, "abs": abs, "len": len}
+
+
+def is_identifier(text: str) -> bool:
+    return text.isidentifier()
+
+
+def evaluate(text: str, names: Mapping[str, Any]) -> Any:
+    """Evaluate `text` with `names` in scope; raise SpecError on anything else."""
+    if len(text) > MAX_EXPRESSION_LENGTH:
+        raise SpecError(f"expression longer than {MAX_EXPRESSION_LENGTH} characters")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise SpecError(f"cannot parse expression {text!r}: {exc.msg}") from None
+    return _Evaluator(names, text).visit(tree.body)
+
+
+class _Evaluator:
+    def __init__(self, names: Mapping[str, Any], text: str):
+        self.names = names
+        self.text = text
+
+    def fail(self, why: str) -> SpecError:
+        return SpecError(f"in expression {self.text!r}: {why}")
+
+    def visit(self, node: ast.AST) -> Any:
+        method = getattr(self, "visit_" + type(node).__name__, None)
+        if method is None:
+            raise self.fail(f"{type(node).__name__} is not allowed")
+        value = method(node)
+        if isinstance(value, int | float) and not isinstance(value, bool) and abs(value) > MAX_MAGNITUDE:
+            raise self.fail(f"value {value:.3g} is out of range")
+        return value
+
+    def visit_Constant(self, node: ast.Constant) -> Any:
+        if isinstance(node.value, bool | int | float | str) or node.value is None:
+            return node.value
+        raise self.fail(f"constant {node.value!r} is not allowed")
+
+    def visit_Name(self, node: ast.Name) -> Any:
+        if node.id in self.names:
+            return self.names[node.id]
+        if node.id in ("True", "False", "None"):
+            return {"True": True, "False": False, "None": None}[node.id]
+        close = difflib.get_close_matches(node.id, list(self.names), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise self.fail(f"unknown name {node.id!r}{hint}")
+
+    def visit_BinOp(self, node: ast.BinOp) -> Any:
+        op = _BINARY.get(type(node.op))
+        if op is None:
+            raise self.fail(f"operator {type(node.op).__name__} is not allowed")
+        left, right = self.visit(node.left), self.visit(node.right)
+        if isinstance(node.op, ast.Pow) and isinstance(right, int | float) and abs(right) > 64:
+            raise self.fail("exponent too large")
+        if isinstance(left, str | list) or isinstance(right, str | list):
+            raise self.fail("arithmetic needs numbers")
+        try:
+            result = op(left, right)
+        except (ZeroDivisionError, TypeError, OverflowError, ValueError) as exc:
+            raise self.fail(str(exc)) from None
+        if isinstance(node.op, ast.Div) and isinstance(result, float) and result.is_integer():
+            result = int(result)
+        return result
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> Any:
+        value = self.visit(node.operand)
+        if isinstance(node.op, ast.USub) and isinstance(value, int | float):
+            return -value
+        if isinstance(node.op, ast.UAdd) and isinstance(value, int | float):
+            return value
+        if isinstance(node.op, ast.Not):
+            return not value
+        raise self.fail(f"operator {type(node.op).__name__} is not allowed here")
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> Any:
+        values = [self.visit(v) for v in node.values]
+        return all(values) if isinstance(node.op, ast.And) else any(values)
+
+    def visit_Compare(self, node: ast.Compare) -> Any:
+        left = self.visit(node.left)
+        for op_node, right_node in zip(node.ops, node.comparators, strict=True):
+            right = self.visit(right_node)
+            op = _COMPARE.get(type(op_node))
+            if op is None:
+                if isinstance(op_node, ast.In | ast.NotIn) and isinstance(right, list | str):
+                    ok = (left in right) == isinstance(op_node, ast.In)
+                else:
+                    raise self.fail(f"comparison {type(op_node).__name__} is not allowed")
+            else:
+                try:
+                    ok = op(left, right)
+                except TypeError as exc:
+                    raise self.fail(str(exc)) from None
+            if not ok:
+                return False
+            left = right
+        return True
+
+    def visit_IfExp(self, node: ast.IfExp) -> Any:
+        return self.visit(node.body) if self.visit(node.test) else self.visit(node.orelse)
+
+    def visit_Subscript(self, node: ast.Subscript) -> Any:
+        container = self.visit(node.value)
+        index = self.visit(node.slice)
+        if not isinstance(container, list | tuple | dict) or isinstance(index, bool):
+            raise self.fail("only lists and mappings can be indexed")
+        try:
+            return container[index]
+        except (IndexError, KeyError, TypeError):
+            raise self.fail(f"index {index!r} is out of range") from None
+
+    def visit_List(self, node: ast.List) -> Any:
+        return [self.visit(e) for e in node.elts]
+
+    def visit_Tuple(self, node: ast.Tuple) -> Any:
+        return [self.visit(e) for e in node.elts]
+
+    def visit_Call(self, node: ast.Call) -> Any:
+        if not isinstance(node.func, ast.Name) or node.func.id not in _FUNCTIONS or node.keywords:
+            raise self.fail(f"only the functions {', '.join(_FUNCTIONS)} may be called")
+        args = [self.visit(a) for a in node.args]
+        try:
+            return _FUNCTIONS[node.func.id](*args)
+        except (TypeError, ValueError) as exc:
+            raise self.fail(str(exc)) from None

@@ -1,0 +1,109 @@
+"""The textbook formulas, usable on their own: `conv_output_size(227, 11, stride=4) == 55`.
+
+The layer classes use these same functions, so a number computed by hand here and a number in
+a table always agree.
+"""
+
+from __future__ import annotations
+
+from .errors import ShapeError, SpecError
+
+Padding = int | str | tuple[int, ...] | list[int]
+
+
+def conv_output_size(
+    n: int,
+    kernel_size: int,
+    stride: int = 1,
+    padding: int | tuple[int, int] = 0,
+    dilation: int = 1,
+    ceil_mode: bool = False,
+) -> int:
+    """Output length along one axis: floor((n + p_before + p_after − d·(k−1) − 1)/s) + 1.
+
+    `padding` is one int (both sides) or (before, after). With `ceil_mode` the division rounds
+    up, but, as in PyTorch, the last window must start inside the input or the left padding.
+    """
+    before, after = (padding, padding) if isinstance(padding, int) else padding
+    for what, value, low in (
+        ("input size", n, 1),
+        ("kernel_size", kernel_size, 1),
+        ("stride", stride, 1),
+        ("dilation", dilation, 1),
+        ("padding", min(before, after), 0),
+    ):
+        if value < low:
+            raise ShapeError(f"{what} must be at least {low}, got {value}")
+    span = n + before + after - dilation * (kernel_size - 1) - 1
+    if span < 0:
+        raise ShapeError(
+            f"window {dilation * (kernel_size - 1) + 1} is larger than the padded input "
+            f"{n + before + after}"
+        )
+    if ceil_mode:
+        out = -(-span // stride) + 1
+        if (out - 1) * stride >= n + before:
+            out -= 1
+        return out
+    return span // stride + 1
+
+
+def tiling_remainder(n: int, kernel_size: int, stride: int, padding: tuple[int, int], dilation: int = 1) -> int:
+    """Input positions the last window leaves out (0 when the window tiles the input)."""
+    span = n + padding[0] + padding[1] - dilation * (kernel_size - 1) - 1
+    return span % stride
+
+
+def same_padding(n: int, kernel_size: int, stride: int = 1, dilation: int = 1) -> tuple[int, int]:
+    """TensorFlow's `same` rule: output ceil(n/s); the odd pixel goes to the bottom/right."""
+    out = -(-n // stride)
+    total = max((out - 1) * stride + dilation * (kernel_size - 1) + 1 - n, 0)
+    return (total // 2, total - total // 2)
+
+
+def resolve_padding(
+    padding: Padding, size: tuple[int, int], kernel: tuple[int, int], stride: tuple[int, int],
+    dilation: tuple[int, int] = (1, 1),
+) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Every padding form as ((top, bottom), (left, right)).
+
+    Forms: int; (pad_h, pad_w); (top, bottom, left, right); `same`; `valid`.
+    """
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0), (0, 0))
+        if padding == "same":
+            return tuple(  # type: ignore[return-value]
+                same_padding(n, k, s, d) for n, k, s, d in zip(size, kernel, stride, dilation)
+            )
+        raise SpecError(f"padding must be an int, a pair, four ints, 'same' or 'valid', got {padding!r}")
+    if isinstance(padding, int):
+        values: tuple[int, ...] = (padding, padding, padding, padding)
+    elif len(padding) == 2:
+        values = (padding[0], padding[0], padding[1], padding[1])
+    elif len(padding) == 4:
+        values = tuple(padding)
+    else:
+        raise SpecError(f"padding must have 1, 2 or 4 values, got {list(padding)}")
+    if any(v < 0 for v in values):
+        raise SpecError(f"padding must not be negative, got {list(values)}")
+    return ((values[0], values[1]), (values[2], values[3]))
+
+
+def conv_params(in_channels: int, out_channels: int, kernel_size: int | tuple[int, int],
+                groups: int = 1, bias: bool = True) -> int:
+    """k_h·k_w·(C_in/groups)·C_out (+ C_out)."""
+    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+    return kh * kw * (in_channels // groups) * out_channels + (out_channels if bias else 0)
+
+
+def conv_macs(out_h: int, out_w: int, in_channels: int, out_channels: int,
+              kernel_size: int | tuple[int, int], groups: int = 1) -> int:
+    """H_out·W_out·C_out·(C_in/groups)·k_h·k_w for one sample."""
+    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+    return out_h * out_w * out_channels * (in_channels // groups) * kh * kw
+
+
+def linear_params(in_features: int, out_features: int, bias: bool = True) -> int:
+    """in·out (+ out)."""
+    return in_features * out_features + (out_features if bias else 0)

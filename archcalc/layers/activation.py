@@ -1,0 +1,146 @@
+"""Activations and dropout: elementwise, shape-preserving, no MACs."""
+
+from __future__ import annotations
+
+from pydantic import PositiveInt, confloat
+
+from ..errors import ShapeError
+from .base import Arithmetic, Layer, Param, Shape, register
+
+
+class _Elementwise(Layer):
+    """A shape-preserving elementwise function; `inplace` means no new tensor."""
+
+    inplace: bool = False
+
+    @property
+    def allocates(self) -> bool:
+        return not self.inplace
+
+
+@register
+class ReLU(_Elementwise):
+    """max(0, x) (PyTorch `ReLU`)."""
+
+    type_name = "relu"
+    summary = "rectifier"
+
+
+@register
+class ReLU6(_Elementwise):
+    """min(max(0, x), 6) (PyTorch `ReLU6`)."""
+
+    type_name = "relu6"
+    summary = "rectifier clipped at 6"
+
+
+@register
+class LeakyReLU(_Elementwise):
+    """x if x > 0 else slope·x (PyTorch `LeakyReLU`)."""
+
+    type_name = "leakyrelu"
+    summary = "leaky rectifier"
+    negative_slope: float = 0.01
+
+
+@register
+class ELU(_Elementwise):
+    """x if x > 0 else α·(eˣ − 1) (PyTorch `ELU`)."""
+
+    type_name = "elu"
+    summary = "exponential linear unit"
+    alpha: float = 1.0
+
+
+@register
+class Sigmoid(_Elementwise):
+    """1/(1 + e⁻ˣ) (PyTorch `Sigmoid`)."""
+
+    type_name = "sigmoid"
+    summary = "logistic sigmoid"
+
+
+@register
+class Tanh(_Elementwise):
+    """tanh(x) (PyTorch `Tanh`)."""
+
+    type_name = "tanh"
+    summary = "hyperbolic tangent"
+
+
+@register
+class SiLU(_Elementwise):
+    """x·sigmoid(x) (PyTorch `SiLU`, also called swish)."""
+
+    type_name = "silu"
+    aliases = ("swish",)
+    summary = "sigmoid-weighted linear unit"
+
+
+@register
+class HardSwish(_Elementwise):
+    """x·relu6(x + 3)/6 (PyTorch `Hardswish`)."""
+
+    type_name = "hardswish"
+    summary = "hard swish"
+
+
+@register
+class HardSigmoid(_Elementwise):
+    """relu6(x + 3)/6 (PyTorch `Hardsigmoid`)."""
+
+    type_name = "hardsigmoid"
+    summary = "hard sigmoid"
+
+
+@register
+class GELU(_Elementwise):
+    """x·Φ(x) (PyTorch `GELU`, exact form)."""
+
+    type_name = "gelu"
+    summary = "Gaussian error linear unit"
+
+
+@register
+class Softmax(Layer):
+    """Softmax over the channel/feature axis (PyTorch `Softmax(dim=1)`)."""
+
+    type_name = "softmax"
+    summary = "softmax"
+
+
+@register
+class PReLU(Layer):
+    """Parametric rectifier (PyTorch `PReLU`): one learnt slope, or one per channel."""
+
+    type_name = "prelu"
+    summary = "parametric rectifier"
+
+    num_parameters: PositiveInt = 1
+    init: float = 0.25
+
+    def output_shape(self, inputs: list[Shape]) -> Shape:
+        if self.num_parameters not in (1, inputs[0][0]):
+            raise ShapeError(f"num_parameters must be 1 or the channel count {inputs[0][0]}")
+        return inputs[0]
+
+    def parameters(self, inputs: list[Shape]) -> list[Param]:
+        return [Param("weight", (self.num_parameters,), "weight")]
+
+    def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:
+        return Arithmetic(output="same as input", params=f"{self.num_parameters} slope(s)", macs="0")
+
+
+@register
+class Dropout(Layer):
+    """Dropout: the identity at inference, so no new tensor."""
+
+    type_name = "dropout"
+    summary = "dropout (identity at inference)"
+
+    p: confloat(ge=0.0, le=1.0) = 0.5  # type: ignore[valid-type]
+    inplace: bool = False
+
+    @property
+    def allocates(self) -> bool:
+        return False

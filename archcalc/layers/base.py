@@ -1,0 +1,176 @@
+"""The layer base class and the registry of layer types.
+
+A layer class is a frozen pydantic model of its hyper-parameters (PyTorch's argument names) that
+knows everything about its type: output shape, parameters, MACs, the window it slides (for the
+receptive field), whether its output allocates memory, and the arithmetic it shows. Nothing else
+in archcalc switches on layer type: adding a type is one class in `archcalc/layers/`.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from math import prod
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from ..errors import ShapeError, SpecError
+
+Shape = tuple[int, ...]
+Pair = tuple[int, int]
+
+ParamRole = Literal["weight", "bias", "stat"]
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter tensor: its key (as in a PyTorch state_dict), shape and role.
+
+    Roles: `weight` and `bias` are trainable; `stat` (BatchNorm running mean/var) is not.
+    """
+
+    name: str
+    shape: Shape
+    role: ParamRole
+
+    @property
+    def size(self) -> int:
+        return prod(self.shape)
+
+    @property
+    def trainable(self) -> bool:
+        return self.role != "stat"
+
+
+@dataclass(frozen=True)
+class AxisWindow:
+    """A sliding window along one spatial axis, for the receptive field."""
+
+    kernel: int
+    stride: int = 1
+    pad_before: int = 0
+    dilation: int = 1
+
+
+@dataclass(frozen=True)
+class Arithmetic:
+    """The worked arithmetic of one layer's numbers, as a student would write it."""
+
+    output: str = ""
+    params: str = ""
+    macs: str = ""
+
+
+_REGISTRY: dict[str, type[Layer]] = {}
+
+
+def register(cls: type[Layer]) -> type[Layer]:
+    """Class decorator: make `cls` available under its `type_name` and `aliases`."""
+    for key in (cls.type_name, *cls.aliases):
+        if key in _REGISTRY:
+            raise RuntimeError(f"layer type {key!r} registered twice")
+        _REGISTRY[key] = cls
+    return cls
+
+
+def layer_class(type_name: str) -> type[Layer]:
+    """The class registered for `type_name`; a SpecError with a suggestion otherwise."""
+    from . import ensure_loaded
+
+    ensure_loaded()
+    try:
+        return _REGISTRY[type_name]
+    except (KeyError, TypeError):
+        close = difflib.get_close_matches(str(type_name), list(_REGISTRY), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise SpecError(f"unknown layer type {type_name!r}{hint}") from None
+
+
+def registered_types() -> dict[str, type[Layer]]:
+    """Every registered type name (aliases included) with its class."""
+    from . import ensure_loaded
+
+    ensure_loaded()
+    return dict(_REGISTRY)
+
+
+class Layer(BaseModel):
+    """Base of every layer type. Subclasses declare hyper-parameters as pydantic fields."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type_name: ClassVar[str] = ""
+    aliases: ClassVar[tuple[str, ...]] = ()
+    summary: ClassVar[str] = ""
+    inputs_allowed: ClassVar[tuple[int, int | None]] = (1, 1)
+
+    # --- shape -----------------------------------------------------------------------------
+    def output_shape(self, inputs: list[Shape]) -> Shape:
+        """The output shape (per sample) for these input shapes; ShapeError if impossible."""
+        return inputs[0]
+
+    def check_arity(self, inputs: list[Shape]) -> None:
+        low, high = self.inputs_allowed
+        if len(inputs) < low or (high is not None and len(inputs) > high):
+            want = f"{low}" if low == high else f"at least {low}" if high is None else f"{low}-{high}"
+            raise ShapeError(f"{self.type_name} takes {want} input(s), got {len(inputs)}")
+
+    # --- counts ----------------------------------------------------------------------------
+    def parameters(self, inputs: list[Shape]) -> list[Param]:
+        """The parameter tensors this layer owns."""
+        return []
+
+    def macs(self, inputs: list[Shape], output: Shape) -> int:
+        """Multiply-accumulates for one sample (conv and linear; 0 elsewhere)."""
+        return 0
+
+    @property
+    def allocates(self) -> bool:
+        """Whether the output is a new tensor (False for views and in-place operations)."""
+        return True
+
+    # --- receptive field -------------------------------------------------------------------
+    def windows(self, inputs: list[Shape]) -> tuple[AxisWindow, AxisWindow] | None:
+        """The (height, width) windows this layer slides; None for a pointwise layer."""
+        return None
+
+    def tiling_remainders(self, inputs: list[Shape]) -> tuple[int, int]:
+        """Input rows and columns left over by the last window (0, 0 when it tiles exactly)."""
+        return (0, 0)
+
+    # --- explanation -----------------------------------------------------------------------
+    def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:
+        """The arithmetic behind this layer's numbers; subclasses with params override."""
+        return Arithmetic(params="0", macs="0")
+
+    def describe(self) -> str:
+        """Short hyper-parameter description for tables, e.g. `5×5/1`."""
+        return ""
+
+
+# --- helpers shared by the layer families ---------------------------------------------------
+
+
+def pair(value: int | tuple[int, ...] | list[int], what: str) -> Pair:
+    """An int or a 2-sequence as (height, width)."""
+    if isinstance(value, int):
+        return (value, value)
+    if len(value) == 2:
+        return (int(value[0]), int(value[1]))
+    raise SpecError(f"{what} must be an int or a pair, got {list(value)}")
+
+
+def spatial(shape: Shape, who: str) -> tuple[int, int, int]:
+    """(C, H, W) of a spatial input, or a ShapeError naming the layer type."""
+    if len(shape) != 3:
+        raise ShapeError(f"{who} needs a (C, H, W) input, got {format_shape(shape)}")
+    return shape  # type: ignore[return-value]
+
+
+def format_shape(shape: Shape) -> str:
+    return "(" + ", ".join(str(s) for s in shape) + ")"
+
+
+def numel(shape: Shape) -> int:
+    return prod(shape)

@@ -1,0 +1,196 @@
+"""Convolutions: `conv` (groups, depthwise, dilation, every padding form) and `convtranspose`."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, NonNegativeInt, PositiveInt
+
+from ..errors import ShapeError
+from ..formulas import conv_output_size, resolve_padding, tiling_remainder
+from .base import Arithmetic, AxisWindow, Layer, Param, Shape, pair, register, spatial
+
+FusedActivation = Literal[
+    "linear", "relu", "relu6", "sigmoid", "tanh", "softmax", "silu", "swish", "hardswish", "elu", "gelu"
+]
+IntOrPair = PositiveInt | tuple[PositiveInt, PositiveInt]
+PaddingSpec = NonNegativeInt | tuple[NonNegativeInt, ...] | Literal["same", "valid"]
+
+
+def _n(value: int) -> str:
+    return f"{value:,}"
+
+
+class _Windowed(Layer):
+    """Shared geometry of layers that slide a kernel over (H, W)."""
+
+    def geometry(self, shape: Shape):
+        """((kh, kw), (sh, sw), (dh, dw), ((top, bottom), (left, right))) for this input."""
+        _, h, w = spatial(shape, self.type_name)
+        kernel = pair(self.kernel_size, "kernel_size")
+        stride = pair(self.stride if self.stride is not None else self.kernel_size, "stride")
+        dilation = pair(getattr(self, "dilation", 1), "dilation")
+        pads = resolve_padding(self.padding, (h, w), kernel, stride, dilation)
+        return kernel, stride, dilation, pads
+
+    def spatial_output(self, shape: Shape, ceil_mode: bool = False) -> tuple[int, int]:
+        _, h, w = spatial(shape, self.type_name)
+        kernel, stride, dilation, pads = self.geometry(shape)
+        return tuple(  # type: ignore[return-value]
+            conv_output_size(n, k, s, p, d, ceil_mode)
+            for n, k, s, p, d in zip((h, w), kernel, stride, pads, dilation)
+        )
+
+    def windows(self, inputs: list[Shape]) -> tuple[AxisWindow, AxisWindow]:
+        kernel, stride, dilation, pads = self.geometry(inputs[0])
+        return tuple(  # type: ignore[return-value]
+            AxisWindow(k, s, p[0], d) for k, s, p, d in zip(kernel, stride, pads, dilation)
+        )
+
+    def tiling_remainders(self, inputs: list[Shape]) -> tuple[int, int]:
+        if getattr(self, "ceil_mode", False):
+            return (0, 0)
+        _, h, w = spatial(inputs[0], self.type_name)
+        kernel, stride, dilation, pads = self.geometry(inputs[0])
+        return tuple(  # type: ignore[return-value]
+            tiling_remainder(n, k, s, p, d)
+            for n, k, s, p, d in zip((h, w), kernel, stride, pads, dilation)
+        )
+
+    def size_arithmetic(self, shape: Shape, output: Shape) -> str:
+        """`(W − F + 2P)/S + 1 = (227 − 11 + 0)/4 + 1 = 55`, once when both axes agree."""
+        _, h, w = shape
+        kernel, stride, dilation, pads = self.geometry(shape)
+        lines = []
+        for n, k, s, d, p, out in zip((h, w), kernel, stride, dilation, pads, output[1:]):
+            f = d * (k - 1) + 1
+            pad = f"{p[0] + p[1]}" if p[0] == p[1] else f"({p[0]} + {p[1]})"
+            exact = (n - f + p[0] + p[1]) / s + 1
+            shown = f"{exact:g}" if exact == out else f"{exact:.4g} → {out}"
+            lines.append(f"({n} − {f} + {pad})/{s} + 1 = {shown}")
+        if lines[0] == lines[1]:
+            return "(W − F + 2P)/S + 1 = " + lines[0]
+        return f"H: (H − F + 2P)/S + 1 = {lines[0]}; W: (W − F + 2P)/S + 1 = {lines[1]}"
+
+    def describe(self) -> str:
+        kernel = pair(self.kernel_size, "kernel_size")
+        stride = pair(self.stride if self.stride is not None else self.kernel_size, "stride")
+        k = f"{kernel[0]}×{kernel[1]}"
+        s = str(stride[0]) if stride[0] == stride[1] else f"{stride[0]}×{stride[1]}"
+        return f"{k}/{s}"
+
+
+@register
+class Conv(_Windowed):
+    """2-D convolution (PyTorch `Conv2d`); `groups: in_channels` makes it depthwise."""
+
+    type_name = "conv"
+    aliases = ("conv2d",)
+    summary = "2-D convolution"
+
+    out_channels: PositiveInt
+    kernel_size: IntOrPair
+    stride: IntOrPair = 1
+    padding: PaddingSpec = 0
+    dilation: IntOrPair = 1
+    groups: PositiveInt = 1
+    bias: bool = True
+    activation: FusedActivation | None = Field(default=None, description="fused activation (Keras style)")
+
+    def output_shape(self, inputs: list[Shape]) -> Shape:
+        c, _, _ = spatial(inputs[0], "conv")
+        if c % self.groups or self.out_channels % self.groups:
+            raise ShapeError(
+                f"groups={self.groups} must divide in_channels={c} and out_channels={self.out_channels}"
+            )
+        return (self.out_channels, *self.spatial_output(inputs[0]))
+
+    def parameters(self, inputs: list[Shape]) -> list[Param]:
+        c = inputs[0][0]
+        kh, kw = pair(self.kernel_size, "kernel_size")
+        params = [Param("weight", (self.out_channels, c // self.groups, kh, kw), "weight")]
+        if self.bias:
+            params.append(Param("bias", (self.out_channels,), "bias"))
+        return params
+
+    def macs(self, inputs: list[Shape], output: Shape) -> int:
+        kh, kw = pair(self.kernel_size, "kernel_size")
+        c_out, h, w = output
+        return h * w * c_out * (inputs[0][0] // self.groups) * kh * kw
+
+    def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:
+        c = inputs[0][0]
+        kh, kw = pair(self.kernel_size, "kernel_size")
+        depth = c // self.groups
+        weights = depth * kh * kw * self.out_channels
+        params = f"{depth} × {kh} × {kw} × {self.out_channels}"
+        params += f" + {self.out_channels} = {_n(weights + self.out_channels)}" if self.bias else f" = {_n(weights)}"
+        _, h, w = output
+        macs = f"{h} × {w} × {self.out_channels} × ({depth} × {kh} × {kw}) = {_n(self.macs(inputs, output))}"
+        return Arithmetic(output=self.size_arithmetic(inputs[0], output), params=params, macs=macs)
+
+
+@register
+class ConvTranspose(_Windowed):
+    """2-D transposed convolution (PyTorch `ConvTranspose2d`)."""
+
+    type_name = "convtranspose"
+    aliases = ("convtranspose2d", "deconv")
+    summary = "2-D transposed convolution"
+
+    out_channels: PositiveInt
+    kernel_size: IntOrPair
+    stride: IntOrPair = 1
+    padding: NonNegativeInt | tuple[NonNegativeInt, NonNegativeInt] = 0
+    output_padding: NonNegativeInt | tuple[NonNegativeInt, NonNegativeInt] = 0
+    dilation: IntOrPair = 1
+    groups: PositiveInt = 1
+    bias: bool = True
+
+    def output_shape(self, inputs: list[Shape]) -> Shape:
+        c, h, w = spatial(inputs[0], "convtranspose")
+        if c % self.groups or self.out_channels % self.groups:
+            raise ShapeError(
+                f"groups={self.groups} must divide in_channels={c} and out_channels={self.out_channels}"
+            )
+        k, s, d = (pair(v, n) for v, n in ((self.kernel_size, "kernel_size"), (self.stride, "stride"),
+                                           (self.dilation, "dilation")))
+        p, op = pair(self.padding, "padding"), pair(self.output_padding, "output_padding")
+        if any(op[i] >= max(s[i], d[i]) for i in range(2)):
+            raise ShapeError(f"output_padding {op} must be smaller than stride or dilation")
+        out = tuple((n - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + op[i] + 1 for i, n in enumerate((h, w)))
+        if min(out) < 1:
+            raise ShapeError(f"output size {out} is not positive")
+        return (self.out_channels, *out)
+
+    def parameters(self, inputs: list[Shape]) -> list[Param]:
+        kh, kw = pair(self.kernel_size, "kernel_size")
+        params = [Param("weight", (inputs[0][0], self.out_channels // self.groups, kh, kw), "weight")]
+        if self.bias:
+            params.append(Param("bias", (self.out_channels,), "bias"))
+        return params
+
+    def macs(self, inputs: list[Shape], output: Shape) -> int:
+        """Every input pixel is scattered through the kernel: H_in·W_in·C_in·(C_out/g)·k_h·k_w."""
+        c, h, w = inputs[0]
+        kh, kw = pair(self.kernel_size, "kernel_size")
+        return h * w * c * (self.out_channels // self.groups) * kh * kw
+
+    def windows(self, inputs: list[Shape]) -> tuple[AxisWindow, AxisWindow]:
+        # Each output pixel sees ceil(k/s) input pixels; the map is a 1/s-stride upsampling.
+        return tuple(AxisWindow(max(1, -(-k // s)), 1) for k, s in  # type: ignore[return-value]
+                     zip(pair(self.kernel_size, "kernel_size"), pair(self.stride, "stride")))
+
+    def tiling_remainders(self, inputs: list[Shape]) -> tuple[int, int]:
+        return (0, 0)
+
+    def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:
+        c, h, w = inputs[0]
+        kh, kw = pair(self.kernel_size, "kernel_size")
+        s, p = pair(self.stride, "stride"), pair(self.padding, "padding")
+        per = self.out_channels // self.groups
+        params = f"{c} × {kh} × {kw} × {per}" + (f" + {self.out_channels}" if self.bias else "")
+        params += f" = {_n(sum(x.size for x in self.parameters(inputs)))}"
+        size = f"(H − 1)·S − 2P + F = ({h} − 1)·{s[0]} − 2×{p[0]} + {kh} = {output[1]}"
+        macs = f"{h} × {w} × {c} × ({per} × {kh} × {kw}) = {_n(self.macs(inputs, output))}"
+        return Arithmetic(output=size, params=params, macs=macs)

@@ -1,0 +1,45 @@
+"""Fully connected layers: `linear` (alias `dense`)."""
+
+from __future__ import annotations
+
+from pydantic import Field, PositiveInt
+
+from ..errors import ShapeError
+from .base import Arithmetic, Layer, Param, Shape, format_shape, register
+from .conv import FusedActivation
+
+
+@register
+class Linear(Layer):
+    """Fully connected layer (PyTorch `Linear`, Keras `Dense`) on a flat input."""
+
+    type_name = "linear"
+    aliases = ("dense", "fc")
+    summary = "fully connected"
+
+    out_features: PositiveInt
+    bias: bool = True
+    activation: FusedActivation | None = Field(default=None, description="fused activation (Keras style)")
+
+    def output_shape(self, inputs: list[Shape]) -> Shape:
+        if len(inputs[0]) != 1:
+            raise ShapeError(f"linear needs a flat input, got {format_shape(inputs[0])}: add a flatten layer")
+        return (self.out_features,)
+
+    def parameters(self, inputs: list[Shape]) -> list[Param]:
+        params = [Param("weight", (self.out_features, inputs[0][0]), "weight")]
+        if self.bias:
+            params.append(Param("bias", (self.out_features,), "bias"))
+        return params
+
+    def macs(self, inputs: list[Shape], output: Shape) -> int:
+        return inputs[0][0] * self.out_features
+
+    def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:
+        n, k = inputs[0][0], self.out_features
+        total = n * k + (k if self.bias else 0)
+        params = f"{n} × {k}" + (f" + {k}" if self.bias else "") + f" = {total:,}"
+        return Arithmetic(output=f"{k}", params=params, macs=f"{n} × {k} = {n * k:,}")
+
+    def describe(self) -> str:
+        return str(self.out_features)

@@ -1,0 +1,63 @@
+"""Layers that join branches: `add` (residuals), `concat` (inception, dense blocks), `multiply` (SE)."""
+
+from __future__ import annotations
+
+from ..errors import ShapeError
+from .base import Layer, Shape, format_shape, register
+
+
+def _broadcast(shapes: list[Shape], what: str) -> Shape:
+    """NumPy broadcasting of per-sample shapes (SE: (C, H, W) × (C, 1, 1))."""
+    rank = max(len(s) for s in shapes)
+    result = []
+    for axis in range(rank):
+        sizes = {s[axis - rank + len(s)] if axis - rank + len(s) >= 0 else 1 for s in shapes}
+        sizes.discard(1)
+        if len(sizes) > 1:
+            shown = " and ".join(format_shape(s) for s in shapes)
+            raise ShapeError(f"cannot {what} {shown}")
+        result.append(sizes.pop() if sizes else 1)
+    return tuple(result)
+
+
+@register
+class Add(Layer):
+    """Elementwise sum of two or more equal-shaped tensors (a residual connection)."""
+
+    type_name = "add"
+    summary = "elementwise sum"
+    inputs_allowed = (2, None)
+
+    def output_shape(self, inputs: list[Shape]) -> Shape:
+        if len(set(inputs)) > 1:
+            raise ShapeError("cannot add " + " and ".join(format_shape(s) for s in inputs))
+        return inputs[0]
+
+
+@register
+class Multiply(Layer):
+    """Elementwise product with broadcasting (squeeze-and-excitation gating)."""
+
+    type_name = "multiply"
+    aliases = ("mul",)
+    summary = "elementwise product"
+    inputs_allowed = (2, None)
+
+    def output_shape(self, inputs: list[Shape]) -> Shape:
+        return _broadcast(inputs, "multiply")
+
+
+@register
+class Concat(Layer):
+    """Concatenation along channels (dim=0 of the per-sample shape, PyTorch dim=1)."""
+
+    type_name = "concat"
+    aliases = ("concatenate", "cat")
+    summary = "concatenation along channels"
+    inputs_allowed = (1, None)
+
+    def output_shape(self, inputs: list[Shape]) -> Shape:
+        rests = {s[1:] for s in inputs}
+        if len(rests) > 1 or len({len(s) for s in inputs}) > 1:
+            raise ShapeError("cannot concatenate " + " and ".join(format_shape(s) for s in inputs))
+        return (sum(s[0] for s in inputs), *inputs[0][1:])

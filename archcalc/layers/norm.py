@@ -1,0 +1,65 @@
+"""Normalisation: `batchnorm` (2·C trainable γ, β and 2·C running statistics) and `lrn`."""
+
+from __future__ import annotations
+
+from pydantic import Field, PositiveFloat, PositiveInt
+
+from ..errors import ShapeError
+from .base import Arithmetic, Layer, Param, Shape, register
+from .conv import FusedActivation
+
+
+@register
+class BatchNorm(Layer):
+    """Batch normalisation over channels (PyTorch `BatchNorm2d`/`BatchNorm1d`, Keras `BatchNormalization`)."""
+
+    type_name = "batchnorm"
+    aliases = ("bn", "batchnorm2d")
+    summary = "batch normalisation"
+
+    eps: PositiveFloat = 1e-5
+    momentum: float = 0.1
+    affine: bool = True
+    track_running_stats: bool = True
+    activation: FusedActivation | None = Field(default=None, description="fused activation")
+
+    def output_shape(self, inputs: list[Shape]) -> Shape:
+        if len(inputs[0]) not in (1, 3):
+            raise ShapeError(f"batchnorm needs a (C, H, W) or (F,) input, got {inputs[0]}")
+        return inputs[0]
+
+    def parameters(self, inputs: list[Shape]) -> list[Param]:
+        c = inputs[0][0]
+        params = []
+        if self.affine:
+            params += [Param("weight", (c,), "weight"), Param("bias", (c,), "bias")]
+        if self.track_running_stats:
+            params += [Param("running_mean", (c,), "stat"), Param("running_var", (c,), "stat")]
+        return params
+
+    def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:
+        c = inputs[0][0]
+        parts = []
+        if self.affine:
+            parts.append(f"2 × {c} (γ, β) = {2 * c:,} trainable")
+        if self.track_running_stats:
+            parts.append(f"2 × {c} (running mean, var) = {2 * c:,} non-trainable")
+        return Arithmetic(output="same as input", params="; ".join(parts) or "0", macs="0")
+
+
+@register
+class LRN(Layer):
+    """Local response normalisation across channels (AlexNet; PyTorch `LocalResponseNorm`)."""
+
+    type_name = "lrn"
+    summary = "local response normalisation"
+
+    size: PositiveInt = 5
+    alpha: float = 1e-4
+    beta: float = 0.75
+    k: float = 1.0
+
+    def output_shape(self, inputs: list[Shape]) -> Shape:
+        if len(inputs[0]) != 3:
+            raise ShapeError(f"lrn needs a (C, H, W) input, got {inputs[0]}")
+        return inputs[0]

@@ -1,0 +1,128 @@
+"""Pooling: max/avg/sum windows (ceil_mode, padding), global and adaptive pooling."""
+
+from __future__ import annotations
+
+from pydantic import PositiveInt
+
+from ..errors import ShapeError
+from .base import Arithmetic, AxisWindow, Layer, Shape, pair, register, spatial
+from .conv import IntOrPair, PaddingSpec, _Windowed
+
+
+class _WindowPool(_Windowed):
+    """A window reduced to one value per channel; no parameters, no MACs."""
+
+    kernel_size: IntOrPair
+    stride: IntOrPair | None = None
+    padding: PaddingSpec = 0
+    ceil_mode: bool = False
+
+    def output_shape(self, inputs: list[Shape]) -> Shape:
+        c, _, _ = spatial(inputs[0], self.type_name)
+        kernel, _, dilation, pads = self.geometry(inputs[0])
+        for k, d, p in zip(kernel, dilation, pads):
+            if max(p) > (d * (k - 1) + 1) // 2:
+                raise ShapeError(f"padding {max(p)} is more than half the window {k}")
+        return (c, *self.spatial_output(inputs[0], self.ceil_mode))
+
+    def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:
+        return Arithmetic(output=self.size_arithmetic(inputs[0], output), params="0", macs="0")
+
+
+@register
+class MaxPool(_WindowPool):
+    """Max pooling (PyTorch `MaxPool2d`)."""
+
+    type_name = "maxpool"
+    aliases = ("maxpool2d",)
+    summary = "max pooling"
+    dilation: IntOrPair = 1
+
+
+@register
+class AvgPool(_WindowPool):
+    """Average pooling (PyTorch `AvgPool2d`)."""
+
+    type_name = "avgpool"
+    aliases = ("avgpool2d",)
+    summary = "average pooling"
+    count_include_pad: bool = True
+
+
+@register
+class SumPool(_WindowPool):
+    """Sum pooling: the window's sum (an average pooling times the window area)."""
+
+    type_name = "sumpool"
+    summary = "sum pooling"
+
+
+class _GlobalPool(Layer):
+    """Reduce each channel's whole map to one value."""
+
+    keepdims: bool = True
+
+    def output_shape(self, inputs: list[Shape]) -> Shape:
+        c, _, _ = spatial(inputs[0], self.type_name)
+        return (c, 1, 1) if self.keepdims else (c,)
+
+    def windows(self, inputs: list[Shape]) -> tuple[AxisWindow, AxisWindow]:
+        _, h, w = inputs[0]
+        return (AxisWindow(h, h), AxisWindow(w, w))
+
+
+@register
+class GlobalAvgPool(_GlobalPool):
+    """Global average pooling (Keras `GlobalAveragePooling2D`; keepdims like `AdaptiveAvgPool2d(1)`)."""
+
+    type_name = "globalavgpool"
+    aliases = ("gap",)
+    summary = "global average pooling"
+
+
+@register
+class GlobalMaxPool(_GlobalPool):
+    """Global max pooling."""
+
+    type_name = "globalmaxpool"
+    summary = "global max pooling"
+
+
+class _AdaptivePool(Layer):
+    """PyTorch's adaptive pooling: window i covers [floor(i·n/o), ceil((i+1)·n/o))."""
+
+    output_size: PositiveInt | tuple[PositiveInt, PositiveInt]
+
+    def output_shape(self, inputs: list[Shape]) -> Shape:
+        c, _, _ = spatial(inputs[0], self.type_name)
+        return (c, *pair(self.output_size, "output_size"))
+
+    def windows(self, inputs: list[Shape]) -> tuple[AxisWindow, AxisWindow]:
+        _, h, w = inputs[0]
+        result = []
+        for n, o in zip((h, w), pair(self.output_size, "output_size")):
+            largest = max(-(-((i + 1) * n) // o) - (i * n) // o for i in range(o))
+            result.append(AxisWindow(largest, max(1, n // o)))
+        return tuple(result)  # type: ignore[return-value]
+
+    def describe(self) -> str:
+        o = pair(self.output_size, "output_size")
+        return f"→{o[0]}×{o[1]}"
+
+
+@register
+class AdaptiveAvgPool(_AdaptivePool):
+    """Adaptive average pooling (PyTorch `AdaptiveAvgPool2d`)."""
+
+    type_name = "adaptiveavgpool"
+    aliases = ("adaptiveavgpool2d",)
+    summary = "adaptive average pooling"
+
+
+@register
+class AdaptiveMaxPool(_AdaptivePool):
+    """Adaptive max pooling (PyTorch `AdaptiveMaxPool2d`)."""
+
+    type_name = "adaptivemaxpool"
+    aliases = ("adaptivemaxpool2d",)
+    summary = "adaptive max pooling"

@@ -1,0 +1,109 @@
+"""Layers that move data without arithmetic: input, identity, flatten, zero padding,
+channel shuffle and channel slice."""
+
+from __future__ import annotations
+
+from pydantic import NonNegativeInt, PositiveInt
+
+from ..errors import ShapeError
+from ..formulas import resolve_padding
+from .base import AxisWindow, Layer, Shape, numel, register, spatial
+
+
+@register
+class Input(Layer):
+    """The network input; its shape is the file's `input`."""
+
+    type_name = "input"
+    summary = "network input"
+    inputs_allowed = (0, 0)
+
+
+@register
+class Identity(Layer):
+    """Passes its input through unchanged (a view: no new tensor)."""
+
+    type_name = "identity"
+    summary = "identity"
+
+    @property
+    def allocates(self) -> bool:
+        return False
+
+
+@register
+class Flatten(Layer):
+    """(C, H, W) → (C·H·W,), a view in C order (as PyTorch and the lecture tables)."""
+
+    type_name = "flatten"
+    summary = "flatten to a vector"
+
+    def output_shape(self, inputs: list[Shape]) -> Shape:
+        return (numel(inputs[0]),)
+
+    @property
+    def allocates(self) -> bool:
+        return False
+
+    def windows(self, inputs: list[Shape]) -> tuple[AxisWindow, AxisWindow] | None:
+        if len(inputs[0]) != 3:
+            return None
+        _, h, w = inputs[0]
+        return (AxisWindow(h, h), AxisWindow(w, w))
+
+
+@register
+class ZeroPad(Layer):
+    """Zero padding of H and W (Keras `ZeroPadding2D`, PyTorch `ZeroPad2d`)."""
+
+    type_name = "zeropad"
+    aliases = ("zeropad2d", "zeropadding2d")
+    summary = "zero padding"
+
+    padding: NonNegativeInt | tuple[NonNegativeInt, ...]
+
+    def pads(self, shape: Shape) -> tuple[tuple[int, int], tuple[int, int]]:
+        _, h, w = spatial(shape, "zeropad")
+        return resolve_padding(self.padding, (h, w), (1, 1), (1, 1))
+
+    def output_shape(self, inputs: list[Shape]) -> Shape:
+        c, h, w = spatial(inputs[0], "zeropad")
+        (t, b), (left, right) = self.pads(inputs[0])
+        return (c, h + t + b, w + left + right)
+
+    def windows(self, inputs: list[Shape]) -> tuple[AxisWindow, AxisWindow]:
+        (t, _), (left, _) = self.pads(inputs[0])
+        return (AxisWindow(1, 1, t), AxisWindow(1, 1, left))
+
+
+@register
+class ChannelShuffle(Layer):
+    """ShuffleNet's channel shuffle: (g, C/g) → (C/g, g) transpose of the channels."""
+
+    type_name = "channelshuffle"
+    summary = "channel shuffle"
+
+    groups: PositiveInt
+
+    def output_shape(self, inputs: list[Shape]) -> Shape:
+        if inputs[0][0] % self.groups:
+            raise ShapeError(f"groups={self.groups} must divide the {inputs[0][0]} channels")
+        return inputs[0]
+
+
+@register
+class Slice(Layer):
+    """Channels [start, end) of the input (ShuffleNet v2's channel split)."""
+
+    type_name = "slice"
+    aliases = ("split",)
+    summary = "channel slice"
+
+    start: NonNegativeInt = 0
+    end: PositiveInt
+
+    def output_shape(self, inputs: list[Shape]) -> Shape:
+        c = inputs[0][0]
+        if not self.start < self.end <= c:
+            raise ShapeError(f"channel slice [{self.start}, {self.end}) is outside 0..{c}")
+        return (self.end - self.start, *inputs[0][1:])

@@ -1,0 +1,77 @@
+"""The architecture file format: reading, `extends`, validation and expansion."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from .. import zoo
+from ..errors import ArchcalcError, SpecError
+from .expand import Expansion, Group, Node, expand, resolve_value
+from .loader import parse_text, read_file
+from .model import ArchFile, BlockDef, LayerEntry
+
+MAX_EXTENDS = 8
+_MERGED_MAPPINGS = ("args", "defaults", "blocks")
+_NOT_INHERITED = ("reference", "extends")
+
+
+def load_raw(path: Path, chain: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The file's mapping with `extends` applied (parent first, this file's keys on top)."""
+    data = read_file(path)
+    return _with_parent(data, path.name, path.parent, chain + (str(path.resolve()),))
+
+
+def _with_parent(data: Any, source: str, folder: Path | None, chain: tuple[str, ...]) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise SpecError(f"the top level must be a mapping, got {type(data).__name__}", file=source)
+    parent_name = data.get("extends")
+    if parent_name is None:
+        return data
+    if not isinstance(parent_name, str):
+        raise SpecError("extends must be a zoo name or a path", file=source)
+    if len(chain) > MAX_EXTENDS:
+        raise SpecError(f"extends chain longer than {MAX_EXTENDS}", file=source)
+    try:
+        parent_path = zoo.find(parent_name, relative_to=folder)
+    except SpecError as exc:
+        raise exc.located(file=source) from None
+    if str(parent_path.resolve()) in chain:
+        raise SpecError(f"extends {parent_name!r} forms a cycle", file=source)
+    parent = load_raw(parent_path, chain)
+    merged = {k: v for k, v in parent.items() if k not in _NOT_INHERITED}
+    for key, value in data.items():
+        if key in _MERGED_MAPPINGS and isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def validate(data: dict[str, Any], source: str) -> ArchFile:
+    """Validate the top level with pydantic; errors become one SpecError line naming the key."""
+    from .expand import _pydantic_message
+
+    try:
+        return ArchFile.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError(_pydantic_message(exc), file=source) from None
+
+
+def load_spec(source: str | Path | dict[str, Any], text: str | None = None) -> tuple[ArchFile, str]:
+    """Read a zoo name, a path, a mapping or YAML text; return the validated file and its label."""
+    if isinstance(source, dict):
+        label = str(source.get("name", "<mapping>"))
+        return validate(_with_parent(source, label, None, ()), label), label
+    if text is not None:
+        label = str(source)
+        return validate(_with_parent(parse_text(text, label), label, None, ()), label), label
+    path = zoo.find(str(source))
+    raw = load_raw(path)
+    return validate(raw, path.name), path.name
+
+
+__all__ = ["ArchFile", "ArchcalcError", "BlockDef", "Expansion", "Group", "LayerEntry", "Node",
+           "expand", "load_spec", "resolve_value"]

@@ -1,0 +1,302 @@
+"""Expansion of a validated file into a flat list of layer nodes.
+
+Blocks are instantiated with their arguments, `repeat` and `when` are applied, names are nested
+into paths (`layer3/4/conv2`) and every `from:` is resolved to a path, looking outwards through
+the enclosing blocks. Hyper-parameters stay unevaluated until the analyzer knows the input shape
+(they may use `in_channels`), but each node keeps the names its expressions can see.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..errors import ArchcalcError, GraphError, SpecError
+from ..expr import evaluate
+from ..layers import Layer, layer_class
+from .model import STRUCTURAL_KEYS, ArchFile, BlockDef, LayerEntry
+
+MAX_NODES = 1_000_000
+MAX_REPEAT = 100_000
+MAX_BLOCK_DEPTH = 32
+
+
+@dataclass
+class Scope:
+    """Names visible in one block instance (or the top level)."""
+
+    prefix: str
+    values: dict[str, Any]
+    parent: Scope | None = None
+    input_path: str | None = None
+    names: dict[str, str] = field(default_factory=dict)
+
+    def path(self, name: str) -> str:
+        return self.prefix + name
+
+    def lookup(self, ref: str) -> str | None:
+        scope: Scope | None = self
+        while scope is not None:
+            if ref in scope.names:
+                return scope.names[ref]
+            if ref == "input" and scope.input_path is not None:
+                return scope.input_path
+            scope = scope.parent
+        return None
+
+    def visible(self) -> list[str]:
+        seen: list[str] = []
+        scope: Scope | None = self
+        while scope is not None:
+            seen += list(scope.names)
+            scope = scope.parent
+        return seen
+
+
+@dataclass
+class Node:
+    """One layer of the expanded graph, before shape inference."""
+
+    path: str
+    layer_cls: type[Layer]
+    hyper: dict[str, Any]
+    values: dict[str, Any]
+    scope: Scope
+    refs: list[str] | None
+    previous: str | None
+    inputs: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Group:
+    """A block instance or a repeat: a path prefix that reports can collapse into one row."""
+
+    path: str
+    block: str
+    args: dict[str, Any]
+
+
+@dataclass
+class Expansion:
+    nodes: list[Node]
+    groups: list[Group]
+    input_path: str
+    output_path: str
+
+
+def resolve_value(value: Any, names: dict[str, Any]) -> Any:
+    """Evaluate expression strings; bare words that name nothing (`same`, `relu`) stay strings."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isidentifier() and text not in names and text not in ("True", "False", "None"):
+            return value
+        return evaluate(text, names)
+    if isinstance(value, list):
+        return [resolve_value(v, names) for v in value]
+    return value
+
+
+class _Expander:
+    def __init__(self, spec: ArchFile):
+        self.spec = spec
+        self.nodes: list[Node] = []
+        self.groups: list[Group] = []
+        self.paths: set[str] = set()
+        self.defaults = {}
+        for type_name, values in spec.defaults.items():
+            if type_name in spec.blocks:
+                raise SpecError(f"defaults: {type_name!r} is a block, not a layer type")
+            self.defaults[layer_class(type_name)] = values
+
+    def run(self) -> Expansion:
+        values = {k: v for k, v in self.spec.args.items()}
+        top = Scope(prefix="", values=values)
+        entries = list(self.spec.layers)
+        first = LayerEntry.model_validate(entries[0]) if isinstance(entries[0], dict) else None
+        if first is not None and first.type == "input":
+            input_name = first.name or "input"
+            entries = entries[1:]
+        else:
+            input_name = "input"
+        self.add_node(top, input_name, layer_class("input"), {}, refs=[], previous=None)
+        top.input_path = input_name
+        top.names[input_name] = input_name
+        last = self.expand_list(entries, top, input_name, depth=0)
+        output = last
+        if self.spec.output is not None:
+            output = top.lookup(self.spec.output) or self.spec.output
+            if output not in self.paths:
+                raise GraphError(f"output {self.spec.output!r} names no layer")
+        for node in self.nodes:
+            self.resolve_inputs(node)
+        return Expansion(self.nodes, self.groups, input_name, output)
+
+    # --- lists and entries -----------------------------------------------------------------
+    def expand_list(self, entries: list[Any], scope: Scope, previous: str, depth: int) -> str:
+        """Expand entries in order inside `scope`; return the path of the last output."""
+        if depth > MAX_BLOCK_DEPTH:
+            raise SpecError(f"blocks nested deeper than {MAX_BLOCK_DEPTH} (does a block use itself?)")
+        counters: dict[str, int] = {}
+        for position, raw in enumerate(entries):
+            if not isinstance(raw, dict):
+                raise SpecError(f"{scope.prefix}layers[{position}]: a layer must be a mapping, "
+                                f"got {type(raw).__name__}")
+            try:
+                entry = LayerEntry.model_validate(raw)
+            except ValidationError as exc:
+                label = raw.get("name") if isinstance(raw.get("name"), str) else f"layers[{position}]"
+                raise SpecError(_pydantic_message(exc), layer=scope.path(str(label))) from None
+            name = entry.name or self.auto_name(entry.type, scope, counters)
+            if "/" in name or not name:
+                raise SpecError(f"layer name {name!r} must be non-empty and contain no '/'",
+                                layer=scope.path(name))
+            try:
+                previous = self.expand_entry(entry, raw, name, scope, previous, depth)
+            except ArchcalcError as exc:
+                raise exc.located(layer=scope.path(name)) from None
+        return previous
+
+    def auto_name(self, type_name: str, scope: Scope, counters: dict[str, int]) -> str:
+        while True:
+            count = counters.get(type_name, 0)
+            counters[type_name] = count + 1
+            name = type_name if count == 0 else f"{type_name}_{count}"
+            if name not in scope.names:
+                return name
+
+    def expand_entry(self, entry: LayerEntry, raw: dict, name: str, scope: Scope, previous: str,
+                     depth: int) -> str:
+        if name in scope.names:
+            raise GraphError(f"duplicate layer name {name!r}")
+        repeat = self.repeat_count(entry, scope.values)
+        refs = [entry.from_] if isinstance(entry.from_, str) else entry.from_
+        hyper = {k: v for k, v in raw.items() if k not in STRUCTURAL_KEYS}
+        block = self.spec.blocks.get(entry.type)
+        output = None
+        for r in range(repeat):
+            values = dict(scope.values, i=r) if entry.repeat is not None else scope.values
+            if entry.when is not None and not self.truth(entry.when, values):
+                continue
+            path_name = f"{name}/{r}" if entry.repeat is not None else name
+            first_refs = refs if output is None else None
+            if block is not None:
+                output = self.expand_block(entry.type, block, hyper, scope, path_name, values,
+                                           first_refs, output or previous, depth)
+            else:
+                cls = layer_class(entry.type)
+                merged = {**self.defaults.get(cls, {}), **hyper}
+                output = self.add_node(scope, scope.path(path_name), cls, merged, first_refs,
+                                       output or previous, values)
+            if entry.repeat is not None:
+                self.groups.append(Group(scope.path(name), entry.type, {"repeat": repeat}))
+        if output is None:
+            return previous
+        scope.names[name] = output
+        return output
+
+    def expand_block(self, block_name: str, block: BlockDef, given: dict[str, Any], scope: Scope,
+                     path_name: str, caller_values: dict[str, Any], refs: list[str] | None,
+                     previous: str, depth: int) -> str:
+        unknown = [k for k in given if k not in block.args]
+        if unknown:
+            close = difflib.get_close_matches(unknown[0], list(block.args), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise SpecError(f"block {block_name!r} has no argument {unknown[0]!r}{hint}")
+        prefix = scope.path(path_name)
+        values = dict(self.spec.args)
+        if "i" in caller_values:
+            values["i"] = caller_values["i"]
+        args: dict[str, Any] = {}
+        for arg, default in block.args.items():
+            if arg in given:
+                args[arg] = resolve_value(given[arg], caller_values)
+            elif default is None:
+                raise SpecError(f"block {block_name!r} needs argument {arg!r}")
+            else:
+                args[arg] = resolve_value(default, {**values, **args})
+        values.update(args)
+        inner = Scope(prefix=prefix + "/", values=values, parent=scope)
+        if refs:
+            if len(refs) != 1:
+                raise SpecError(f"a block takes one input, got from: {refs}")
+            found = scope.lookup(refs[0]) or (refs[0] if refs[0] in self.paths else None)
+            if found is None:
+                self.global_ref(refs[0], scope, prefix)
+                raise GraphError(f"a block's from: must name a layer defined before it, got {refs[0]!r}")
+            inner.input_path = found
+        else:
+            inner.input_path = previous
+        self.groups.append(Group(prefix, block_name, args))
+        last = self.expand_list(block.layers, inner, inner.input_path, depth + 1)
+        if block.output is not None:
+            found = inner.names.get(block.output)
+            if found is None:
+                raise GraphError(f"block {block_name!r}: output {block.output!r} names no layer")
+            return found
+        return last
+
+    def add_node(self, scope: Scope, path: str, cls: type[Layer], hyper: dict[str, Any],
+                 refs: list[str] | None, previous: str | None, values: dict[str, Any] | None = None) -> str:
+        if path in self.paths:
+            raise GraphError(f"duplicate layer path {path!r}")
+        if len(self.nodes) >= MAX_NODES:
+            raise SpecError(f"more than {MAX_NODES:,} layers after expansion")
+        self.paths.add(path)
+        self.nodes.append(Node(path, cls, hyper, values if values is not None else scope.values,
+                               scope, refs, previous))
+        return path
+
+    # --- evaluation helpers ----------------------------------------------------------------
+    def repeat_count(self, entry: LayerEntry, values: dict[str, Any]) -> int:
+        if entry.repeat is None:
+            return 1
+        count = resolve_value(entry.repeat, values)
+        if isinstance(count, bool) or not isinstance(count, int):
+            raise SpecError(f"repeat must be an integer, got {count!r}")
+        if not 0 <= count <= MAX_REPEAT:
+            raise SpecError(f"repeat must be between 0 and {MAX_REPEAT:,}, got {count:,}")
+        return count
+
+    def truth(self, condition: bool | str, values: dict[str, Any]) -> bool:
+        result = resolve_value(condition, values) if isinstance(condition, str) else condition
+        if not isinstance(result, bool):
+            raise SpecError(f"when must be true or false, got {result!r}")
+        return result
+
+    def resolve_inputs(self, node: Node) -> None:
+        if node.refs is None:
+            node.inputs = [node.previous] if node.previous is not None else []
+            return
+        node.inputs = [node.scope.lookup(ref) or self.global_ref(ref, node.scope, node.path)
+                       for ref in node.refs]
+
+    def global_ref(self, ref: str, scope: Scope, where: str) -> str:
+        if ref in self.paths:
+            return ref
+        candidates = scope.visible() + sorted(self.paths)
+        close = difflib.get_close_matches(ref, candidates, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise GraphError(f"from: {ref!r} names no layer{hint}", layer=where)
+
+
+def expand(spec: ArchFile) -> Expansion:
+    """Expand blocks, repeats and names of a validated file."""
+    return _Expander(spec).run()
+
+
+def _pydantic_message(exc: ValidationError) -> str:
+    """The first pydantic error as one readable line."""
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"])
+    text = err["msg"]
+    if err["type"] == "extra_forbidden":
+        text = "unknown key"
+    elif err["type"] == "missing":
+        text = "missing key"
+    shown = f" (got {err['input']!r})" if err["type"] not in ("missing", "extra_forbidden") else ""
+    if len(shown) > 80:
+        shown = shown[:77] + "...)"
+    return f"{where}: {text}{shown}" if where else f"{text}{shown}"

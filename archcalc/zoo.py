@@ -1,0 +1,47 @@
+"""The shipped architectures: YAML files inside the package, found by name."""
+
+from __future__ import annotations
+
+import difflib
+from importlib import resources
+from pathlib import Path
+
+from .errors import SpecError
+
+_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def zoo_dir() -> Path:
+    return Path(str(resources.files("archcalc") / "architectures"))
+
+
+def names() -> list[str]:
+    """Every zoo name, sorted; files starting with `_` are shared family definitions."""
+    return sorted(p.stem for p in zoo_dir().iterdir()
+                  if p.suffix in _SUFFIXES and not p.stem.startswith("_"))
+
+
+def find(name_or_path: str, relative_to: Path | None = None) -> Path:
+    """A path to an existing file, or the zoo file of that name; SpecError with a suggestion."""
+    candidate = Path(name_or_path)
+    if relative_to is not None and not candidate.is_absolute():
+        local = relative_to / candidate
+        if local.is_file():
+            return local
+    if candidate.suffix in _SUFFIXES or "/" in name_or_path or "\\" in name_or_path:
+        if candidate.is_file():
+            return candidate
+        if candidate.suffix in _SUFFIXES and (zoo_dir() / candidate.name).is_file():
+            return zoo_dir() / candidate.name
+        raise SpecError(f"no such file: {name_or_path}")
+    for suffix in _SUFFIXES:
+        path = zoo_dir() / f"{name_or_path}{suffix}"
+        if path.is_file():
+            return path
+    if candidate.is_file():
+        return candidate
+    known = names() + [p.stem for p in zoo_dir().glob("_*.yaml")]
+    close = difflib.get_close_matches(name_or_path, known, n=3)
+    hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+    raise SpecError(f"{name_or_path!r} is neither a file nor a zoo architecture{hint}; "
+                    "`archcalc list` shows the zoo")

@@ -1,0 +1,632 @@
+#!/usr/bin/env python3
+"""Record ground-truth parameter / MAC / FLOP counts and layer shapes of real models.
+
+This script builds real models in the real libraries (torchvision, Keras 3) and
+writes what they contain, and what the common third-party counters report for
+them, into two JSON files that archcalc's tests compare against.  The tests
+only read the JSON, so CI never needs torch, torchvision or Keras.
+
+Files written (into ``--out``, default ``tests/data``):
+
+``reference_counts.json``
+    ``models.<name>``: one entry per torch model (30 torchvision models, built
+    with default arguments, ``weights=None``, eval mode, batch 1, input
+    3x224x224 -- inception_v3 3x299x299; googlenet and inception_v3 with
+    ``aux_logits=False, init_weights=False`` -- plus the lecture LeNet-5 in two
+    variants, ``lenet5`` and ``lenet5-relu``, input 1x32x32):
+
+    * ``params`` / ``trainable_params``: numel summed over ``parameters()``.
+    * ``bn_running_stats``: numel of every ``running_mean`` + ``running_var``
+      buffer (``num_batches_tracked`` excluded); ``buffers_total``: numel of
+      all buffers (``num_batches_tracked`` included, one element each).
+    * ``macs_conv_linear``: multiply-accumulates of every ``nn.Conv2d``
+      (N*H_out*W_out*C_out*(C_in/groups)*k_h*k_w) and ``nn.Linear``
+      (in_features*out_features per output row), counted with forward hooks
+      on the real model, bias additions NOT included.  ``macs_by_module_type``
+      splits the same number by module class; ``conv_linear_bias_adds`` is
+      the number of bias additions of those layers (one per output element of
+      a layer that has a bias), for comparison with tools that count them.
+    * ``fvcore``: ``FlopCountAnalysis(model, x)``: ``total``, ``by_operator``,
+      ``unsupported_ops`` (operators it saw but counted as zero).
+    * ``ptflops``: ``get_model_complexity_info(model, input_res,
+      as_strings=False, print_per_layer_stat=False)`` once per backend
+      (``pytorch`` and ``aten``), ``macs`` and ``params`` each, and
+      ``default_backend`` naming the one used when none is passed.  The
+      breakdowns (``module_macs_by_type`` + ``non_module_macs`` for the
+      pytorch backend, ``macs_by_op`` for aten) come from a second run of the
+      same ptflops machinery on a fresh model.
+    * ``thop``: ``profile(model, inputs=(x,))``: ``macs``, ``params`` and
+      ``macs_by_module_type`` (from ``ret_layer_info=True``).
+    * ``torchinfo``: ``summary(model, input_size=(1, C, H, W), verbose=0)``:
+      ``total_mult_adds``, ``total_params``, ``trainable_params`` and
+      ``mult_adds_by_layer_type`` (leaf layers, as torchinfo sums them).
+    * ``torch_flop_counter``: ``torch.utils.flop_counter.FlopCounterMode``:
+      ``total_flops`` and ``flops_by_op`` (the "Global" entry).
+
+    Every tool gets a fresh model instance (thop, ptflops and the aten counter
+    attach buffers or hooks to the model) and runs under ``torch.no_grad()``.
+    A tool that fails on a model leaves ``{"error": "<one line>"}`` in that
+    cell; a tool that cannot be imported leaves ``"unavailable"``.
+
+    ``keras.<Name>``: Keras 3 ``keras.applications`` models (``weights=None``,
+    default input shape, ``include_top=True``, torch backend):
+    ``count_params``, ``trainable_params``, ``non_trainable_params`` and, for
+    VGG16, ``layers``: the (name, class, output shape, params) rows that
+    ``model.summary()`` prints.
+
+    ``versions``: python, the libraries above and the date of the run.
+
+``reference_shapes.json``
+    ``<model>.layers``: for alexnet, vgg16, resnet50, googlenet, mobilenet_v2,
+    densenet121, efficientnet_b0, inception_v3 and lenet5, one row per call of
+    a leaf module in execution order (forward hooks):
+    ``{"module": qualified name, "type": class name, "output_shape": [C, H, W]
+    or [F]}`` (batch dimension dropped).  A module called more than once
+    (e.g. the shared ReLU of a ResNet block) appears once per call.  Purely
+    functional operations (``torch.flatten``, ``F.relu``, ``F.max_pool2d`` ...)
+    are not modules and do not appear.
+
+Re-running (needs a separate virtualenv, not the project's own)::
+
+    python3 -m venv /work/refenv
+    /work/refenv/bin/pip install torch==2.14.1 torchvision==0.29.1
+    /work/refenv/bin/pip install fvcore ptflops thop torchinfo keras
+    /work/refenv/bin/python tools/reference_counts.py --out tests/data
+
+The run is deterministic (fixed seeds; the counts do not depend on weights or
+input values anyway) apart from ``versions.date``.  It takes roughly a quarter
+of an hour on two CPU cores.  ``--models`` and ``--skip-keras`` restrict a run
+for debugging; they still write complete files, containing only what was run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import contextlib
+import datetime
+import gc
+import importlib
+import importlib.metadata
+import inspect
+import io
+import json
+import logging
+import os
+import platform
+import sys
+import time
+import warnings
+
+# Keras 3 picks its backend at import time.
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
+TORCHVISION_MODELS = [
+    "alexnet",
+    "vgg11", "vgg13", "vgg16", "vgg19",
+    "vgg11_bn", "vgg13_bn", "vgg16_bn", "vgg19_bn",
+    "resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
+    "resnext50_32x4d", "resnext101_32x8d", "wide_resnet50_2",
+    "googlenet", "inception_v3",
+    "densenet121", "densenet169", "densenet201",
+    "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large",
+    "shufflenet_v2_x1_0",
+    "squeezenet1_0", "squeezenet1_1",
+    "efficientnet_b0",
+    "mnasnet1_0",
+]
+LENET_MODELS = ["lenet5", "lenet5-relu"]
+SHAPE_MODELS = [
+    "alexnet", "vgg16", "resnet50", "googlenet", "mobilenet_v2",
+    "densenet121", "efficientnet_b0", "inception_v3", "lenet5",
+]
+KERAS_MODELS = ["VGG16", "ResNet50", "Xception", "MobileNet", "InceptionV3"]
+KERAS_LAYER_TABLES = {"VGG16"}
+
+# Extra constructor arguments (on top of weights=None) and input sizes.
+TORCHVISION_KWARGS = {
+    "googlenet": {"aux_logits": False, "init_weights": False},
+    "inception_v3": {"aux_logits": False, "init_weights": False},
+}
+INPUT_SHAPES = {"inception_v3": (3, 299, 299), "lenet5": (1, 32, 32), "lenet5-relu": (1, 32, 32)}
+DEFAULT_INPUT_SHAPE = (3, 224, 224)
+
+SEED = 0
+UNAVAILABLE = "unavailable"
+PEER_TOOLS = ["fvcore", "ptflops", "thop", "torchinfo", "torch_flop_counter"]
+# Distribution names whose versions are recorded (and whose import is required
+# by the matching tool function).
+TOOL_MODULES = {
+    "fvcore": "fvcore",
+    "ptflops": "ptflops",
+    "thop": "thop",
+    "torchinfo": "torchinfo",
+    "torch_flop_counter": "torch.utils.flop_counter",
+    "keras": "keras",
+}
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def one_line_error(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    first = text[0] if text else ""
+    return f"{type(exc).__name__}: {first}"[:400]
+
+
+def as_number(value):
+    """Turn tool outputs (tensors, numpy scalars, floats) into int where exact."""
+    if isinstance(value, torch.Tensor):
+        value = value.item()
+    if hasattr(value, "item") and not isinstance(value, (int, float)):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def sorted_counts(counter) -> dict:
+    return {str(k): as_number(v) for k, v in sorted(counter.items(), key=lambda kv: str(kv[0]))}
+
+
+def tool_available(tool: str) -> bool:
+    try:
+        importlib.import_module(TOOL_MODULES[tool])
+    except Exception:  # ImportError, or a broken install
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------
+# Models
+# --------------------------------------------------------------------------
+
+def build_lenet5(relu: bool) -> nn.Module:
+    """The lecture LeNet-5: 7 layers, all convolutions with bias, no padding."""
+    layers: list[nn.Module] = [nn.Conv2d(1, 6, 5)]
+    if relu:
+        layers.append(nn.ReLU())
+    layers.append(nn.MaxPool2d(2, 2))
+    layers.append(nn.Conv2d(6, 16, 5))
+    if relu:
+        layers.append(nn.ReLU())
+    layers.append(nn.MaxPool2d(2, 2))
+    layers.append(nn.Conv2d(16, 120, 5))
+    if relu:
+        layers.append(nn.ReLU())
+    layers.append(nn.Conv2d(120, 84, 1))
+    if relu:
+        layers.append(nn.ReLU())
+    layers.append(nn.Conv2d(84, 10, 1))
+    return nn.Sequential(*layers)
+
+
+def build_model(name: str) -> nn.Module:
+    """A fresh instance of model `name` in eval mode, deterministically initialised."""
+    torch.manual_seed(SEED)
+    if name == "lenet5":
+        model = build_lenet5(relu=False)
+    elif name == "lenet5-relu":
+        model = build_lenet5(relu=True)
+    else:
+        import torchvision
+
+        kwargs = {"weights": None, **TORCHVISION_KWARGS.get(name, {})}
+        model = getattr(torchvision.models, name)(**kwargs)
+    return model.eval()
+
+
+def input_shape(name: str) -> tuple:
+    return INPUT_SHAPES.get(name, DEFAULT_INPUT_SHAPE)
+
+
+def make_input(name: str) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(SEED)
+    return torch.randn((1, *input_shape(name)), generator=generator)
+
+
+def build_kwargs(name: str) -> dict:
+    if name in LENET_MODELS:
+        return {}
+    return {"weights": None, **TORCHVISION_KWARGS.get(name, {})}
+
+
+# --------------------------------------------------------------------------
+# Ground truth from the model itself
+# --------------------------------------------------------------------------
+
+def count_parameters(model: nn.Module) -> dict:
+    bn_stats = 0
+    buffers_total = 0
+    for buffer_name, buffer in model.named_buffers():
+        buffers_total += buffer.numel()
+        if buffer_name.rsplit(".", 1)[-1] in ("running_mean", "running_var"):
+            bn_stats += buffer.numel()
+    return {
+        "params": sum(p.numel() for p in model.parameters()),
+        "trainable_params": sum(p.numel() for p in model.parameters() if p.requires_grad),
+        "bn_running_stats": bn_stats,
+        "buffers_total": buffers_total,
+    }
+
+
+def count_conv_linear_macs(model: nn.Module, x: torch.Tensor) -> dict:
+    """MACs of nn.Conv2d and nn.Linear, from the real output shapes (forward hooks)."""
+    by_type: collections.Counter = collections.Counter()
+    bias_adds = 0
+
+    def hook(module, _inputs, output):
+        nonlocal bias_adds
+        if isinstance(module, nn.Conv2d):
+            k_h, k_w = module.kernel_size
+            macs = output.numel() * (module.in_channels // module.groups) * k_h * k_w
+        else:  # nn.Linear: in_features MACs per output element
+            macs = output.numel() * module.in_features
+        by_type[type(module).__name__] += macs
+        if module.bias is not None:
+            bias_adds += output.numel()
+
+    handles = [
+        m.register_forward_hook(hook)
+        for m in model.modules()
+        if isinstance(m, (nn.Conv2d, nn.Linear))
+    ]
+    try:
+        with torch.no_grad():
+            output = model(x)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return {
+        "macs_conv_linear": sum(by_type.values()),
+        "macs_by_module_type": sorted_counts(by_type),
+        "conv_linear_bias_adds": bias_adds,
+        "output_shape": list(output.shape[1:]),
+    }
+
+
+def record_leaf_shapes(model: nn.Module, x: torch.Tensor) -> list:
+    """One row per leaf-module call, in execution order."""
+    rows = []
+
+    def make_hook(qualified_name):
+        def hook(module, _inputs, output):
+            if isinstance(output, torch.Tensor):
+                shape = list(output.shape[1:])
+            else:  # not expected for torchvision leaves, kept for robustness
+                shape = [list(o.shape[1:]) for o in output]
+            rows.append({"module": qualified_name, "type": type(module).__name__, "output_shape": shape})
+        return hook
+
+    handles = [
+        m.register_forward_hook(make_hook(n))
+        for n, m in model.named_modules()
+        if n and not any(True for _ in m.children())
+    ]
+    try:
+        with torch.no_grad():
+            model(x)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return rows
+
+
+# --------------------------------------------------------------------------
+# Peer tools, one function each.  Each gets the model name and builds its own
+# fresh instance(s).
+# --------------------------------------------------------------------------
+
+def run_fvcore(name: str) -> dict:
+    from fvcore.nn import FlopCountAnalysis
+
+    model, x = build_model(name), make_input(name)
+    with torch.no_grad():
+        analysis = FlopCountAnalysis(model, x)
+        analysis.unsupported_ops_warnings(False)
+        analysis.uncalled_modules_warnings(False)
+        total = analysis.total()
+        by_operator = analysis.by_operator()
+        unsupported = analysis.unsupported_ops()
+    return {
+        "total": as_number(total),
+        "by_operator": sorted_counts(by_operator),
+        "unsupported_ops": sorted_counts(unsupported),
+    }
+
+
+def _ptflops_pytorch_breakdown(name: str) -> dict:
+    """Per-module-type MACs from ptflops' own pytorch-backend hooks."""
+    from ptflops import pytorch_engine
+
+    model, x = build_model(name), make_input(name)
+    pytorch_engine.CUSTOM_MODULES_MAPPING = {}
+    flops_model = pytorch_engine.add_flops_counting_methods(model)
+    flops_model.eval()
+    flops_model.start_flops_count(ost=io.StringIO(), verbose=False, ignore_list=[])
+    try:
+        with torch.no_grad():
+            flops_model(x)
+        by_type: collections.Counter = collections.Counter()
+        for module in flops_model.modules():
+            if pytorch_engine.is_supported_instance(module):
+                by_type[type(module).__name__] += module.__flops__ / flops_model.__batch_counter__
+    finally:
+        flops_model.stop_flops_count()
+    return sorted_counts(by_type)
+
+
+def _ptflops_aten_breakdown(name: str) -> dict:
+    """Per-aten-op MACs from ptflops' own aten-backend dispatch counter."""
+    from ptflops.aten_engine import FlopCounterMode as PtflopsAtenCounter
+
+    model, x = build_model(name), make_input(name)
+    counter = PtflopsAtenCounter(model, output_params={"print_params": {"file": io.StringIO()}})
+    with torch.no_grad(), counter:
+        model(x)
+    return sorted_counts(counter.flop_counts["Global"])
+
+
+def run_ptflops(name: str) -> dict:
+    import ptflops
+
+    signature = inspect.signature(ptflops.get_model_complexity_info)
+    backend_param = signature.parameters.get("backend")
+    result: dict = {}
+    if backend_param is None:  # old ptflops without backends
+        backends = [None]
+        result["default_backend"] = "pytorch"
+    else:
+        default = backend_param.default
+        result["default_backend"] = getattr(default, "value", default)
+        backends = ["pytorch", "aten"]
+    for backend in backends:
+        key = backend or "pytorch"
+        try:
+            model = build_model(name)
+            kwargs = {} if backend is None else {"backend": backend}
+            with torch.no_grad():
+                macs, params = ptflops.get_model_complexity_info(
+                    model, tuple(input_shape(name)), as_strings=False,
+                    print_per_layer_stat=False, ost=io.StringIO(), **kwargs)
+            if macs is None:
+                cell = {"error": "ptflops returned None (it caught an exception)"}
+            else:
+                cell = {"macs": as_number(macs), "params": as_number(params)}
+                if key == "pytorch":
+                    by_type = _ptflops_pytorch_breakdown(name)
+                    cell["module_macs_by_type"] = by_type
+                    # functional (F.relu, ...) and tensor ops (torch.add, ...)
+                    cell["non_module_macs"] = as_number(cell["macs"] - sum(by_type.values()))
+                else:
+                    cell["macs_by_op"] = _ptflops_aten_breakdown(name)
+        except Exception as exc:
+            cell = {"error": one_line_error(exc)}
+        result[key] = cell
+    result["macs"] = result[result["default_backend"]].get("macs")
+    result["params"] = result[result["default_backend"]].get("params")
+    return result
+
+
+def run_thop(name: str) -> dict:
+    from thop import profile
+
+    model, x = build_model(name), make_input(name)
+    modules = dict(model.named_modules())
+    types_by_name = {n: type(m).__name__ for n, m in modules.items()}
+    if "ret_layer_info" in inspect.signature(profile).parameters:
+        macs, params, layer_info = profile(model, inputs=(x,), verbose=False, ret_layer_info=True)
+    else:
+        macs, params = profile(model, inputs=(x,), verbose=False)
+        layer_info = None
+    result = {"macs": as_number(macs), "params": as_number(params)}
+    if layer_info is not None:
+        by_type: collections.Counter = collections.Counter()
+
+        def walk(info, prefix):
+            for child, (ops, _params, sub) in info.items():
+                qualified = f"{prefix}.{child}" if prefix else child
+                if sub:
+                    walk(sub, qualified)
+                else:
+                    by_type[types_by_name[qualified]] += ops
+
+        walk(layer_info, "")
+        result["macs_by_module_type"] = sorted_counts(by_type)
+    return result
+
+
+def run_torchinfo(name: str) -> dict:
+    from torchinfo import summary
+
+    model = build_model(name)
+    stats = summary(model, input_size=(1, *input_shape(name)), verbose=0, device="cpu")
+    by_type: collections.Counter = collections.Counter()
+    for layer in stats.summary_list:
+        if layer.is_leaf_layer:
+            by_type[layer.class_name] += layer.macs
+    return {
+        "total_mult_adds": as_number(stats.total_mult_adds),
+        "total_params": as_number(stats.total_params),
+        "trainable_params": as_number(stats.trainable_params),
+        "mult_adds_by_layer_type": sorted_counts(by_type),
+    }
+
+
+def run_torch_flop_counter(name: str) -> dict:
+    from torch.utils.flop_counter import FlopCounterMode
+
+    model, x = build_model(name), make_input(name)
+    counter = FlopCounterMode(display=False)
+    with torch.no_grad(), counter:
+        model(x)
+    return {
+        "total_flops": as_number(counter.get_total_flops()),
+        "flops_by_op": sorted_counts(counter.get_flop_counts().get("Global", {})),
+    }
+
+
+TOOL_FUNCTIONS = {
+    "fvcore": run_fvcore,
+    "ptflops": run_ptflops,
+    "thop": run_thop,
+    "torchinfo": run_torchinfo,
+    "torch_flop_counter": run_torch_flop_counter,
+}
+
+
+# --------------------------------------------------------------------------
+# Keras
+# --------------------------------------------------------------------------
+
+def keras_counts(name: str) -> dict:
+    import keras
+
+    keras.utils.set_random_seed(SEED)
+    model = getattr(keras.applications, name)(weights=None)
+    trainable = sum(int(keras.ops.size(w)) for w in model.trainable_weights)
+    non_trainable = sum(int(keras.ops.size(w)) for w in model.non_trainable_weights)
+    result = {
+        "constructor": f"keras.applications.{name}(weights=None)",
+        "input_shape": list(model.input_shape),
+        "output_shape": list(model.output_shape),
+        "count_params": int(model.count_params()),
+        "trainable_params": trainable,
+        "non_trainable_params": non_trainable,
+        "num_layers": len(model.layers),
+    }
+    if name in KERAS_LAYER_TABLES:
+        result["layers"] = [
+            {
+                "name": layer.name,
+                "class_name": type(layer).__name__,
+                "output_shape": list(layer.output.shape),
+                "params": int(layer.count_params()),
+            }
+            for layer in model.layers
+        ]
+    del model
+    keras.backend.clear_session()
+    return result
+
+
+# --------------------------------------------------------------------------
+# Driver
+# --------------------------------------------------------------------------
+
+def versions(available: dict) -> dict:
+    import torchvision
+
+    result = {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "torchvision": torchvision.__version__,
+        "date": datetime.date.today().isoformat(),
+    }
+    for dist in ("fvcore", "ptflops", "thop", "torchinfo", "keras"):
+        try:
+            result[dist] = importlib.metadata.version(dist) if available[dist] else UNAVAILABLE
+        except importlib.metadata.PackageNotFoundError:
+            result[dist] = UNAVAILABLE
+    return result
+
+
+def torch_model_entry(name: str, available: dict) -> dict:
+    entry = {
+        "source": "lecture" if name in LENET_MODELS else "torchvision",
+        "input_shape": list(input_shape(name)),
+        "build_kwargs": build_kwargs(name),
+    }
+    entry.update(count_parameters(build_model(name)))
+    entry.update(count_conv_linear_macs(build_model(name), make_input(name)))
+    for tool in PEER_TOOLS:
+        if not available[tool]:
+            entry[tool] = UNAVAILABLE
+            continue
+        started = time.monotonic()
+        try:
+            entry[tool] = TOOL_FUNCTIONS[tool](name)
+        except Exception as exc:
+            entry[tool] = {"error": one_line_error(exc)}
+        gc.collect()
+        log(f"  {name}: {tool} done in {time.monotonic() - started:.1f}s")
+    return entry
+
+
+def write_json(path: str, data: dict) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, sort_keys=True, indent=1)
+        handle.write("\n")
+
+
+def quiet_libraries() -> None:
+    warnings.filterwarnings("ignore")
+    logging.getLogger("fvcore").setLevel(logging.ERROR)
+    logging.getLogger().setLevel(logging.ERROR)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", default="tests/data", help="directory for the JSON files (default: tests/data)")
+    parser.add_argument("--models", nargs="*", default=None,
+                        help="only these torch models (debugging; default: all)")
+    parser.add_argument("--skip-keras", action="store_true", help="do not record the Keras models")
+    args = parser.parse_args(argv)
+
+    quiet_libraries()
+    torch.manual_seed(SEED)
+    os.makedirs(args.out, exist_ok=True)
+
+    available = {tool: tool_available(tool) for tool in TOOL_MODULES}
+    log("tools available: " + ", ".join(f"{k}={v}" for k, v in sorted(available.items())))
+    names = args.models if args.models else TORCHVISION_MODELS + LENET_MODELS
+
+    counts = {"versions": versions(available), "models": {}, "keras": {}}
+    shapes = {"versions": counts["versions"]}
+    for name in names:
+        started = time.monotonic()
+        log(f"{name}: start")
+        try:
+            counts["models"][name] = torch_model_entry(name, available)
+        except Exception as exc:
+            counts["models"][name] = {"error": one_line_error(exc)}
+        if name in SHAPE_MODELS:
+            try:
+                shapes[name] = {
+                    "input_shape": list(input_shape(name)),
+                    "layers": record_leaf_shapes(build_model(name), make_input(name)),
+                }
+            except Exception as exc:
+                shapes[name] = {"error": one_line_error(exc)}
+        gc.collect()
+        log(f"{name}: done in {time.monotonic() - started:.1f}s")
+        # Write as we go so that a long run can be inspected midway.
+        write_json(os.path.join(args.out, "reference_counts.json"), counts)
+        write_json(os.path.join(args.out, "reference_shapes.json"), shapes)
+
+    if not args.skip_keras:
+        for name in KERAS_MODELS:
+            if not available["keras"]:
+                counts["keras"][name] = UNAVAILABLE
+                continue
+            started = time.monotonic()
+            try:
+                with contextlib.redirect_stdout(io.StringIO()):
+                    counts["keras"][name] = keras_counts(name)
+            except Exception as exc:
+                counts["keras"][name] = {"error": one_line_error(exc)}
+            log(f"keras {name}: done in {time.monotonic() - started:.1f}s")
+
+    write_json(os.path.join(args.out, "reference_counts.json"), counts)
+    write_json(os.path.join(args.out, "reference_shapes.json"), shapes)
+    log("finished")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
