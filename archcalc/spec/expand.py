@@ -190,12 +190,23 @@ class _Expander:
                 merged = {**self.defaults.get(cls, {}), **hyper}
                 output = self.add_node(scope, scope.path(path_name), cls, merged, first_refs,
                                        output or previous, values)
-            if entry.repeat is not None:
-                self.groups.append(Group(scope.path(name), entry.type, {"repeat": repeat}))
+        if entry.repeat is not None:
+            self.groups.append(Group(scope.path(name), entry.type, {"repeat": repeat}))
         if output is None:
-            return previous
+            output = self.skipped_alias(refs, scope, previous)
         scope.names[name] = output
         return output
+
+    def skipped_alias(self, refs: list[str] | None, scope: Scope, previous: str) -> str:
+        """An entry that `when` (or `repeat: 0`) removes acts as the identity on its input."""
+        if not refs:
+            return previous
+        if len(refs) != 1:
+            raise SpecError("a skipped entry with several inputs has no single output to stand for")
+        found = scope.lookup(refs[0]) or (refs[0] if refs[0] in self.paths else None)
+        if found is None:
+            raise GraphError(f"from: {refs[0]!r} must name a layer defined before it")
+        return found
 
     def expand_block(self, block_name: str, block: BlockDef, given: dict[str, Any], scope: Scope,
                      path_name: str, caller_values: dict[str, Any], refs: list[str] | None,
