@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from . import profiles
 from .errors import ArchcalcError, ShapeError, SpecError, TilingError
 from .graph import Architecture, load
 from .layers import Arithmetic, Layer, Param, Shape
@@ -137,6 +138,7 @@ class Report:
     layers: tuple[LayerRecord, ...]
     totals: Totals
     warnings: tuple[str, ...] = field(default=())
+    count: str = "archcalc"
 
     @property
     def name(self) -> str:
@@ -161,6 +163,7 @@ class Report:
             "input_shape": list(self.input_shape),
             "batch": self.batch,
             "dtype": self.dtype,
+            "count": self.count,
             "totals": self.totals.to_dict(),
             "layers": [r.to_dict() for r in self.layers],
             "groups": [{"path": g.path, "block": g.block, "args": g.args}
@@ -170,17 +173,21 @@ class Report:
 
 
 def analyze(arch: Architecture | str | Any, *, input: Shape | list[int] | None = None, batch: int = 1,
-            dtype: str = "float32", strict: bool = False) -> Report:
-    """Analyze a loaded architecture (or a zoo name / path): every layer's numbers and totals."""
+            dtype: str = "float32", strict: bool = False, count: str = "archcalc") -> Report:
+    """Analyze a loaded architecture (or a zoo name / path): every layer's numbers and totals.
+
+    `count` picks whose FLOPs the records carry (archcalc.profiles: archcalc = 2·MACs, or fvcore,
+    ptflops, thop, torchinfo, torch as those tools count)."""
     arch = arch if isinstance(arch, Architecture) else load(arch)
     try:
-        return _Walk(arch, input, batch, dtype, strict).run()
+        return _Walk(arch, input, batch, dtype, strict, count).run()
     except ArchcalcError as exc:
         raise exc.located(file=arch.source) from None
 
 
 class _Walk:
-    def __init__(self, arch: Architecture, input_shape, batch: int, dtype: str, strict: bool):
+    def __init__(self, arch: Architecture, input_shape, batch: int, dtype: str, strict: bool,
+                 count: str = "archcalc"):
         if dtype not in DTYPE_BYTES:
             raise SpecError(f"dtype must be one of {', '.join(DTYPE_BYTES)}, got {dtype!r}")
         if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
@@ -190,6 +197,8 @@ class _Walk:
         self.dtype = dtype
         self.bytes = DTYPE_BYTES[dtype]
         self.strict = strict
+        self.count = count
+        self.profile = profiles.get(count)
         self.input_shape = self.resolve_input(input_shape)
         self.cache: dict[Any, Layer] = {}
 
@@ -221,7 +230,7 @@ class _Walk:
             warnings += [f"{node.path}: {w}" for w in record.warnings]
         totals = self.totals(records)
         return Report(self.arch, self.input_shape, self.batch, self.dtype, tuple(records), totals,
-                      tuple(warnings))
+                      tuple(warnings), self.count)
 
     def visit(self, node: Node, shapes: dict[str, Shape], fields) -> LayerRecord:
         in_shapes = [shapes[src] for src in node.inputs]
@@ -245,10 +254,18 @@ class _Walk:
         return LayerRecord(
             name=node.path, type=layer.type_name, layer=layer, inputs=tuple(node.inputs),
             input_shapes=tuple(in_shapes), output_shape=tuple(output), param_tensors=tuple(params),
-            macs=macs * self.batch, flops=2 * macs * self.batch, activation_elements=elements,
+            macs=macs * self.batch, flops=self.flops(node, layer, in_shapes, output, macs) * self.batch,
+            activation_elements=elements,
             activation_bytes=elements * self.bytes, allocates=layer.allocates,
             receptive_field=field_, warnings=notes,
         )
+
+    def flops(self, node: Node, layer: Layer, in_shapes: list[Shape], output: Shape, macs: int) -> int:
+        """One sample's FLOPs as the chosen count profile counts them (0 for the input)."""
+        if node.path == self.arch.input_path:
+            return 0
+        call = profiles.call_style(self.arch.name, node.path, layer.type_name)
+        return self.profile.count(profiles.Site(layer, tuple(in_shapes), output, macs, call))
 
     def instantiate(self, node: Node, in_shapes: list[Shape]) -> Layer:
         """Evaluate the hyper-parameters (they may use in_channels) and build the layer."""

@@ -1,0 +1,208 @@
+"""The count profiles: archcalc's own FLOPs and five peer tools, each counted as that tool counts.
+
+Every rule restates the tool's own source (the versions are in docs/conventions.md, "Count
+profiles") for the layer families archcalc knows; `tests/test_profiles.py` holds each profile
+against the tool's real totals in `tests/data/reference_counts.json`.
+"""
+
+from __future__ import annotations
+
+from ..layers.base import pair
+from .base import Profile, Rule, Site, rules
+
+ACTIVATIONS = ("relu", "relu6", "leakyrelu", "elu", "sigmoid", "tanh", "silu", "hardswish", "hardsigmoid",
+               "gelu", "prelu", "softmax")
+POOLS = ("maxpool", "avgpool", "sumpool", "adaptiveavgpool", "adaptivemaxpool", "globalavgpool",
+         "globalmaxpool")
+WEIGHTED = ("conv", "convtranspose", "linear")
+
+
+# --- shared rules ------------------------------------------------------------------------------
+def macs(site: Site) -> int:
+    return site.macs
+
+
+def two_macs(site: Site) -> int:
+    return 2 * site.macs
+
+
+def bias_adds(site: Site) -> int:
+    """One addition per output element of a layer with a bias."""
+    return site.out_numel if site.has_bias else 0
+
+
+def module_only(rule: Rule) -> Rule:
+    """The rule for an nn.Module call; 0 for a functional call or operator (no hook sees it)."""
+    return lambda site: rule(site) if site.call == "module" else 0
+
+
+def _affine(site: Site) -> bool:
+    return bool(getattr(site.layer, "affine", True))
+
+
+# --- archcalc and torch ------------------------------------------------------------------------
+class Archcalc(Profile):
+    """archcalc's convention (design §4): FLOPs = 2·MACs of convolutions and linear layers."""
+
+    name = "archcalc"
+    tool = "archcalc"
+    unit = "FLOPs = 2 × MACs of convolutions and linear layers"
+    rules = rules((WEIGHTED, two_macs))
+
+
+class Torch(Profile):
+    """`torch.utils.flop_counter.FlopCounterMode`: 2 per multiply-accumulate of convolution and
+    mm/addmm; the bias addition of addmm and every other operator count 0."""
+
+    name = "torch"
+    tool = "torch.utils.flop_counter.FlopCounterMode"
+    unit = "FLOPs = 2 × MACs of convolution and matrix products"
+    rules = rules((WEIGHTED, two_macs))
+
+
+# --- fvcore ------------------------------------------------------------------------------------
+def _fvcore_batchnorm(site: Site) -> int:
+    """Eval mode: 1 per element, 2 with γ/β; on batch statistics its norm rule: 4, or 5 with γ/β."""
+    if not getattr(site.layer, "track_running_stats", True):
+        return site.in_numel * (5 if _affine(site) else 4)
+    return site.in_numel * (2 if _affine(site) else 1)
+
+
+def _fvcore_adaptive_avg(site: Site) -> int:
+    """aten::adaptive_avg_pool2d (module or functional alike): 1 per input element; a mean is 0."""
+    return site.in_numel if site.call != "operator" else 0
+
+
+class Fvcore(Profile):
+    """fvcore `FlopCountAnalysis` (jit trace): one "flop" per multiply-accumulate of convolution
+    and linear (no bias); `batch_norm` 1 per element, 2 with γ/β; `adaptive_avg_pool2d` 1 per input
+    element; every other operator (ReLU, max/avg pooling, additions, means) is "unsupported": 0."""
+
+    name = "fvcore"
+    tool = "fvcore.nn.FlopCountAnalysis"
+    unit = '"flops" = MACs (one fused multiply-add is one flop)'
+    rules = rules(
+        (WEIGHTED, macs),
+        ("batchnorm", _fvcore_batchnorm),
+        (("adaptiveavgpool", "globalavgpool"), _fvcore_adaptive_avg),
+    )
+
+
+# --- ptflops -----------------------------------------------------------------------------------
+# The pytorch backend hooks known nn.Module classes AND wraps some torch.nn.functional functions.
+# A module whose forward runs a wrapped function (nn.ReLU → F.relu, nn.MaxPool2d → F.max_pool2d, ...)
+# is counted by both: twice. nn.ReLU6 runs F.hardtanh and nn.LeakyReLU F.leaky_relu (not wrapped);
+# nn.SiLU and nn.Softmax have no hook but run the wrapped F.silu / F.softmax.
+_PTFLOPS_HOOKED = {"relu", "prelu", "elu", "leakyrelu", "relu6", "gelu", *POOLS}
+_PTFLOPS_WRAPPED = {"relu", "prelu", "elu", "relu6", "gelu", "silu", "softmax", *POOLS}
+_PTFLOPS_MODULE_RUNS_WRAPPED = _PTFLOPS_WRAPPED - {"relu6"}
+
+
+def _ptflops_elementwise(site: Site) -> int:
+    """Activations and pooling: one per input element, per hook or wrapper that fires."""
+    kind = site.layer.type_name
+    if site.call == "module":
+        hits = (kind in _PTFLOPS_HOOKED) + (kind in _PTFLOPS_MODULE_RUNS_WRAPPED)
+    else:
+        hits = int(site.call == "functional" and kind in _PTFLOPS_WRAPPED)
+    return hits * site.in_numel
+
+
+def _ptflops_weighted(site: Site) -> int:
+    return site.macs + bias_adds(site)
+
+
+def _ptflops_batchnorm(site: Site) -> int:
+    return site.in_numel * (2 if _affine(site) else 1)
+
+
+def _ptflops_merge(site: Site) -> int:
+    """torch.add / torch.mul (call: functional) count the output elements; `+` and `*` are not seen."""
+    return site.out_numel * (len(site.inputs) - 1) if site.call == "functional" else 0
+
+
+class Ptflops(Profile):
+    """ptflops `get_model_complexity_info` (default pytorch backend): "MACs" of convolution and
+    linear plus one per bias element; BatchNorm 1 per element, 2 with γ/β; activations and pooling
+    1 per element, twice when an nn.Module runs a wrapped functional (a known bug); torch.add and
+    torch.mul 1 per element; `+`, `+=`, `*`, `x.mean()` and unknown modules 0."""
+
+    name = "ptflops"
+    tool = "ptflops.get_model_complexity_info (pytorch backend)"
+    unit = "MACs + bias, normalisation, activation and pooling elements"
+    rules = rules(
+        (WEIGHTED, module_only(_ptflops_weighted)),
+        ("batchnorm", module_only(_ptflops_batchnorm)),
+        ((*ACTIVATIONS, *POOLS), _ptflops_elementwise),
+        (("add", "multiply"), _ptflops_merge),
+    )
+
+
+# --- thop --------------------------------------------------------------------------------------
+def _thop_convtranspose(site: Site) -> int:
+    """thop applies its conv formula: output elements × C_in/groups × k_h·k_w."""
+    kh, kw = pair(site.layer.kernel_size, "kernel_size")
+    return site.out_numel * (site.inputs[0][0] // site.layer.groups) * kh * kw
+
+
+def _thop_batchnorm(site: Site) -> int:
+    """2 per element, doubled again with γ/β (4 per element)."""
+    return 2 * site.in_numel * (2 if _affine(site) else 1)
+
+
+def _thop_adaptive_avg(site: Site) -> int:
+    """(window area + 1) per output element, the area as a float ratio of the sizes, truncated."""
+    _, h, w = site.inputs[0]
+    oh, ow = site.output[1:] if len(site.output) == 3 else (1, 1)
+    return int(((h / oh) * (w / ow) + 1) * site.out_numel)
+
+
+def _thop_softmax(site: Site) -> int:
+    """exp, add and divide per feature: (3·C − 1) per position."""
+    c = site.inputs[0][0]
+    return (site.in_numel // c) * (3 * c - 1)
+
+
+class Thop(Profile):
+    """thop `profile` (0.1.1): forward hooks on nn.Module classes only (functional calls 0):
+    convolution and linear MACs without bias; BatchNorm 2 per element doubled again with γ/β
+    (4: a known bug); AvgPool2d 1 per output element; AdaptiveAvgPool2d (area + 1) per output
+    element; PReLU 1 and Softmax 3·C − 1; ReLU, ReLU6, max pooling and unknown classes 0."""
+
+    name = "thop"
+    tool = "thop.profile"
+    unit = "MACs + normalisation and average-pooling operations"
+    rules = rules(
+        (("conv", "linear"), module_only(macs)),
+        ("convtranspose", module_only(_thop_convtranspose)),
+        ("batchnorm", module_only(_thop_batchnorm)),
+        (("avgpool", "sumpool"), module_only(lambda site: site.out_numel)),
+        (("adaptiveavgpool", "globalavgpool"), module_only(_thop_adaptive_avg)),
+        ("prelu", module_only(lambda site: site.in_numel)),
+        ("softmax", module_only(_thop_softmax)),
+    )
+
+
+# --- torchinfo ---------------------------------------------------------------------------------
+def _trainable(site: Site) -> int:
+    return sum(p.size for p in site.layer.parameters(list(site.inputs)) if p.trainable)
+
+
+class Torchinfo(Profile):
+    """torchinfo `summary` (1.8) "mult-adds": leaf modules with parameters only — a convolution's
+    parameters times its output positions (MACs plus one per bias element; a transposed
+    convolution uses its output positions too), any other layer's parameters once per sample
+    (linear in·out + out, BatchNorm 2·C, PReLU its slopes)."""
+
+    name = "torchinfo"
+    tool = "torchinfo.summary"
+    unit = "mult-adds = parameters × output positions"
+    rules = rules(
+        (("conv", "convtranspose"), lambda site: _trainable(site) * site.out_spatial),
+        (("linear", "batchnorm", "prelu"), _trainable),
+    )
+
+
+PROFILES: dict[str, Profile] = {
+    p.name: p for p in (Archcalc(), Fvcore(), Ptflops(), Thop(), Torchinfo(), Torch())
+}
