@@ -1,0 +1,160 @@
+"""Count profiles against the real tools: every expected total below is read from
+tests/data/reference_counts.json, written by tools/reference_counts.py running fvcore, ptflops,
+thop, torchinfo and torch's FlopCounterMode on the real torchvision models and the lecture LeNet-5."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import archcalc
+from archcalc import zoo
+from archcalc.profiles import NAMES, call_style
+
+REFERENCE = json.loads((Path(__file__).parent / "data" / "reference_counts.json").read_text())
+MODELS = REFERENCE["models"]
+
+# The number each tool prints as its headline total.
+TOOL_TOTALS = {
+    "fvcore": lambda entry: entry["fvcore"]["total"],
+    "ptflops": lambda entry: entry["ptflops"]["macs"],
+    "thop": lambda entry: entry["thop"]["macs"],
+    "torchinfo": lambda entry: entry["torchinfo"]["total_mult_adds"],
+    "torch": lambda entry: entry["torch_flop_counter"]["total_flops"],
+}
+TOOL_KEYS = {"fvcore": "fvcore", "ptflops": "ptflops", "thop": "thop", "torchinfo": "torchinfo",
+             "torch": "torch_flop_counter"}
+
+# The lecture LeNet-5 with a ReLU after every convolution but the last, as tools/reference_counts.py builds it.
+LENET5_RELU = {
+    "name": "lenet5-relu",
+    "input": [1, 32, 32],
+    "layers": [
+        {"name": "C1", "type": "conv", "out_channels": 6, "kernel_size": 5}, {"type": "relu"},
+        {"name": "S2", "type": "maxpool", "kernel_size": 2, "stride": 2},
+        {"name": "C3", "type": "conv", "out_channels": 16, "kernel_size": 5}, {"type": "relu"},
+        {"name": "S4", "type": "maxpool", "kernel_size": 2, "stride": 2},
+        {"name": "C5", "type": "conv", "out_channels": 120, "kernel_size": 5}, {"type": "relu"},
+        {"name": "F6", "type": "conv", "out_channels": 84, "kernel_size": 1}, {"type": "relu"},
+        {"name": "F7", "type": "conv", "out_channels": 10, "kernel_size": 1},
+    ],
+}
+LECTURE = {"lenet5": "lenet5", "lenet5-relu": LENET5_RELU}
+
+
+def entry_of(model: str) -> dict:
+    entry = MODELS.get(model)
+    if entry is None or "error" in entry:
+        pytest.skip(f"{model} is not in reference_counts.json: {entry}")
+    return entry
+
+
+def tool_total(model: str, tool: str) -> int:
+    cell = entry_of(model).get(TOOL_KEYS[tool])
+    if not isinstance(cell, dict) or "error" in cell:
+        pytest.skip(f"{tool} has no result for {model} in reference_counts.json: {cell}")
+    value = TOOL_TOTALS[tool](MODELS[model])
+    if value is None:
+        pytest.skip(f"{tool} has no total for {model}")
+    return value
+
+
+def torchvision_zoo_name(model: str) -> str:
+    """The zoo file that declares itself the torchvision `model`; skip while none exists."""
+    dashed = model.replace("_", "-")
+    for name in (model, dashed, f"{model}-torchvision", f"{dashed}-torchvision", f"{dashed}-tv"):
+        if name in zoo.names() and "torchvision" in archcalc.load(name).spec.source.lower():
+            return name
+    pytest.skip(f"no torchvision zoo file for {model} yet")
+
+
+def source_of(model: str):
+    entry_of(model)
+    if model in LECTURE:
+        return LECTURE[model]
+    return torchvision_zoo_name(model)
+
+
+def analysis(model: str, count: str):
+    source = source_of(model)
+    entry = MODELS[model]
+    return archcalc.analyze(source, input=entry["input_shape"], count=count)
+
+
+@pytest.mark.parametrize("tool", list(TOOL_TOTALS))
+@pytest.mark.parametrize("model", sorted(MODELS))
+def test_profile_reproduces_tool_total(model, tool):
+    expected = tool_total(model, tool)
+    assert analysis(model, tool).totals.flops == expected
+
+
+@pytest.mark.parametrize("model", sorted(MODELS))
+def test_archcalc_profile_is_twice_the_hooked_macs(model):
+    report = analysis(model, "archcalc")
+    assert report.totals.macs == MODELS[model]["macs_conv_linear"]
+    assert report.totals.flops == 2 * MODELS[model]["macs_conv_linear"]
+
+
+def test_lenet5_spread_between_tools():
+    """On the lecture LeNet-5 the tools disagree by about 2×; every profile lands on its tool."""
+    got = {tool: archcalc.analyze("lenet5", count=tool).totals.flops for tool in TOOL_TOTALS}
+    expected = {tool: tool_total("lenet5", tool) for tool in TOOL_TOTALS}
+    assert got == expected
+    assert min(got.values()) == entry_of("lenet5")["macs_conv_linear"]
+
+
+def test_fvcore_convolution_breakdown_on_lenet5_relu():
+    """fvcore's per-operator split: only `conv` counts, ReLU and max pooling are unsupported."""
+    report = archcalc.analyze(LENET5_RELU, count="fvcore")
+    conv = sum(r.flops for r in report.layers if r.type == "conv")
+    assert conv == entry_of("lenet5-relu")["fvcore"]["by_operator"]["conv"]
+    assert sum(r.flops for r in report.layers if r.type != "conv") == 0
+
+
+def test_ptflops_counts_a_relu_module_twice():
+    """ptflops hooks nn.ReLU and also wraps F.relu, which nn.ReLU calls: each ReLU counts 2 per element."""
+    entry = entry_of("lenet5-relu")["ptflops"]["pytorch"]
+    report = archcalc.analyze(LENET5_RELU, count="ptflops")
+    relu = [r for r in report.layers if r.type == "relu"]
+    hooked = sum(r.flops for r in relu) // 2
+    assert hooked == entry["module_macs_by_type"]["ReLU"]
+    pools = sum(r.flops for r in report.layers if r.type == "maxpool") // 2
+    assert pools == entry["module_macs_by_type"]["MaxPool2d"]
+    assert hooked + pools == entry["non_module_macs"]
+
+
+def test_thop_and_torchinfo_convolution_rows():
+    """Per-type totals of the lecture LeNet-5 with ReLU: thop's Conv2d row is pure MACs,
+    torchinfo's Conv2d row adds one per bias element."""
+    entry = entry_of("lenet5-relu")
+    thop = archcalc.analyze(LENET5_RELU, count="thop")
+    info = archcalc.analyze(LENET5_RELU, count="torchinfo")
+    assert sum(r.flops for r in thop.layers if r.type == "conv") == entry["thop"]["macs_by_module_type"]["Conv2d"]
+    assert sum(r.flops for r in info.layers if r.type == "conv") == \
+        entry["torchinfo"]["mult_adds_by_layer_type"]["Conv2d"]
+
+
+def test_batch_multiplies_every_profile():
+    for count in NAMES:
+        one = archcalc.analyze(LENET5_RELU, count=count).totals.flops
+        assert archcalc.analyze(LENET5_RELU, count=count, batch=3).totals.flops == 3 * one
+
+
+def test_report_names_its_profile():
+    report = archcalc.analyze("lenet5", count="thop")
+    assert report.count == "thop"
+    assert report.to_dict()["count"] == "thop"
+    assert archcalc.analyze("lenet5").count == "archcalc"
+
+
+def test_unknown_profile_is_one_line_error():
+    with pytest.raises(archcalc.ArchcalcError) as caught:
+        archcalc.analyze("lenet5", count="flopco")
+    message = str(caught.value)
+    assert "lenet5.yaml" in message and "fvcore" in message and "\n" not in message
+
+
+def test_layers_are_module_calls_unless_listed():
+    assert call_style("lenet5", "C1", "conv") == "module"
