@@ -35,17 +35,15 @@ def conv_output_size(
         if value < low:
             raise ShapeError(f"{what} must be at least {low}, got {value}")
     span = n + before + after - dilation * (kernel_size - 1) - 1
-    if span < 0:
+    out = (-(-span // stride) if ceil_mode else span // stride) + 1
+    if ceil_mode and (out - 1) * stride >= n + before:
+        out -= 1
+    if out < 1:
         raise ShapeError(
             f"window {dilation * (kernel_size - 1) + 1} is larger than the padded input "
             f"{n + before + after}"
         )
-    if ceil_mode:
-        out = -(-span // stride) + 1
-        if (out - 1) * stride >= n + before:
-            out -= 1
-        return out
-    return span // stride + 1
+    return out
 
 
 def tiling_remainder(n: int, kernel_size: int, stride: int, padding: tuple[int, int], dilation: int = 1) -> int:
