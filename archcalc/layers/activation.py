@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import PositiveInt, confloat
 
 from ..errors import ShapeError
+from ..execute import kernels
 from .base import Arithmetic, Layer, Param, Shape, register
 
 
@@ -16,6 +19,14 @@ class _Elementwise(Layer):
     @property
     def allocates(self) -> bool:
         return not self.inplace
+
+    def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
+        return kernels.activation(xp, self.type_name, inputs[0], **self.model_dump(exclude={"inplace"}))
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        from ..execute.torch_ops import Activation
+
+        return Activation(self.type_name, **self.model_dump(exclude={"inplace"}))
 
 
 @register
@@ -108,6 +119,14 @@ class Softmax(Layer):
     type_name = "softmax"
     summary = "softmax"
 
+    def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
+        return kernels.softmax(xp, inputs[0], axis=1)
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        from torch import nn
+
+        return nn.Softmax(dim=1)
+
 
 @register
 class PReLU(Layer):
@@ -130,6 +149,16 @@ class PReLU(Layer):
     def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:
         return Arithmetic(output="same as input", params=f"{self.num_parameters} slope(s)", macs="0")
 
+    def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
+        x = inputs[0]
+        slope = params["weight"].reshape((1, -1) + (1,) * (x.ndim - 2) if self.num_parameters > 1 else ())
+        return xp.where(x > 0, x, slope * x)
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        from torch import nn
+
+        return nn.PReLU(self.num_parameters, self.init)
+
 
 @register
 class Dropout(Layer):
@@ -144,3 +173,11 @@ class Dropout(Layer):
     @property
     def allocates(self) -> bool:
         return False
+
+    def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
+        return inputs[0]
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        from torch import nn
+
+        return nn.Dropout(self.p)

@@ -11,11 +11,11 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from math import prod
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from ..errors import ShapeError, SpecError
+from ..errors import ExecutionError, ShapeError, SpecError
 
 Shape = tuple[int, ...]
 Pair = tuple[int, int]
@@ -138,6 +138,17 @@ class Layer(BaseModel):
     def tiling_remainders(self, inputs: list[Shape]) -> tuple[int, int]:
         """Input rows and columns left over by the last window (0, 0 when it tiles exactly)."""
         return (0, 0)
+
+    # --- execution -------------------------------------------------------------------------
+    def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
+        """The output for N×… `inputs` (arrays of the array module `xp`, NumPy or CuPy) and
+        this layer's parameter arrays keyed by `Param.name`."""
+        raise ExecutionError(f"layer type {self.type_name!r} has no forward function")
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        """The equivalent `torch.nn.Module` for these per-sample input shapes (torch imported lazily);
+        its parameters carry the names `parameters` gives."""
+        raise ExecutionError(f"layer type {self.type_name!r} has no PyTorch equivalent")
 
     # --- explanation -----------------------------------------------------------------------
     def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:

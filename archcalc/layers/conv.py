@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, NonNegativeInt, PositiveInt
 
 from ..errors import ShapeError
+from ..execute import kernels
 from ..formulas import conv_output_size, resolve_padding, tiling_remainder
 from .base import Arithmetic, AxisWindow, Layer, Param, Shape, pair, register, spatial
 
@@ -118,6 +119,19 @@ class Conv(_Windowed):
         c_out, h, w = output
         return h * w * c_out * (inputs[0][0] // self.groups) * kh * kw
 
+    def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
+        _, stride, dilation, pads = self.geometry(inputs[0].shape[1:])
+        out = kernels.conv2d(xp, inputs[0], params["weight"], params.get("bias"), stride, pads, dilation,
+                             self.groups)
+        return kernels.activation(xp, self.activation, out)
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        from ..execute.torch_ops import Conv2d
+
+        kernel, stride, dilation, pads = self.geometry(inputs[0])
+        return Conv2d(inputs[0][0], self.out_channels, kernel, stride, pads, dilation, self.groups, self.bias,
+                      self.activation)
+
     def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:
         c = inputs[0][0]
         kh, kw = pair(self.kernel_size, "kernel_size")
@@ -175,6 +189,18 @@ class ConvTranspose(_Windowed):
         c, h, w = inputs[0]
         kh, kw = pair(self.kernel_size, "kernel_size")
         return h * w * c * (self.out_channels // self.groups) * kh * kw
+
+    def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
+        return kernels.conv_transpose2d(
+            xp, inputs[0], params["weight"], params.get("bias"), pair(self.stride, "stride"),
+            pair(self.padding, "padding"), pair(self.output_padding, "output_padding"),
+            pair(self.dilation, "dilation"), self.groups)
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        from torch import nn
+
+        return nn.ConvTranspose2d(inputs[0][0], self.out_channels, self.kernel_size, self.stride, self.padding,
+                                  self.output_padding, self.groups, self.bias, self.dilation)
 
     def windows(self, inputs: list[Shape]) -> tuple[AxisWindow, AxisWindow]:
         # Each output pixel sees ceil(k/s) input pixels; the map is a 1/s-stride upsampling.

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field, PositiveInt
 
 from ..errors import ShapeError
+from ..execute import kernels
 from .base import Arithmetic, Layer, Param, Shape, format_shape, register
 from .conv import FusedActivation
 
@@ -43,3 +46,14 @@ class Linear(Layer):
 
     def describe(self) -> str:
         return str(self.out_features)
+
+    def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
+        out = inputs[0] @ params["weight"].T
+        if self.bias:
+            out += params["bias"]
+        return kernels.activation(xp, self.activation, out)
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        from ..execute.torch_ops import Linear
+
+        return Linear(inputs[0][0], self.out_features, self.bias, self.activation)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..errors import ShapeError
 from .base import Layer, Shape, format_shape, register
 
@@ -33,6 +35,17 @@ class Add(Layer):
             raise ShapeError("cannot add " + " and ".join(format_shape(s) for s in inputs))
         return inputs[0]
 
+    def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
+        total = inputs[0] + inputs[1]
+        for x in inputs[2:]:
+            total += x
+        return total
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        from ..execute.torch_ops import Add
+
+        return Add()
+
 
 @register
 class Multiply(Layer):
@@ -45,6 +58,20 @@ class Multiply(Layer):
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         return _broadcast(inputs, "multiply")
+
+    def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
+        """Per-sample shapes broadcast from the right, the batch axis kept first."""
+        rank = max(x.ndim for x in inputs)
+        product = None
+        for x in inputs:
+            x = x.reshape((x.shape[0],) + (1,) * (rank - x.ndim) + x.shape[1:])
+            product = x if product is None else product * x
+        return product
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        from ..execute.torch_ops import Multiply
+
+        return Multiply()
 
 
 @register
@@ -61,3 +88,11 @@ class Concat(Layer):
         if len(rests) > 1 or len({len(s) for s in inputs}) > 1:
             raise ShapeError("cannot concatenate " + " and ".join(format_shape(s) for s in inputs))
         return (sum(s[0] for s in inputs), *inputs[0][1:])
+
+    def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
+        return xp.concatenate(inputs, axis=1)
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        from ..execute.torch_ops import Concat
+
+        return Concat()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field, PositiveFloat, PositiveInt
 
 from ..errors import ShapeError
+from ..execute import kernels
 from .base import Arithmetic, Layer, Param, Shape, register
 from .conv import FusedActivation
 
@@ -46,6 +49,26 @@ class BatchNorm(Layer):
             parts.append(f"2 × {c} (running mean, var) = {2 * c:,} non-trainable")
         return Arithmetic(output="same as input", params="; ".join(parts) or "0", macs="0")
 
+    def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
+        """Inference form with the running statistics; without them, the batch's own (as PyTorch)."""
+        x = inputs[0]
+        shape = (1, -1) + (1,) * (x.ndim - 2)
+        if self.track_running_stats:
+            mean, var = params["running_mean"], params["running_var"]
+        else:
+            axes = (0, *range(2, x.ndim))
+            mean, var = x.mean(axis=axes), x.var(axis=axes)
+        out = (x - mean.reshape(shape)) / xp.sqrt(var.reshape(shape) + self.eps)
+        if self.affine:
+            out = out * params["weight"].reshape(shape) + params["bias"].reshape(shape)
+        return kernels.activation(xp, self.activation, out)
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        from ..execute.torch_ops import BatchNorm
+
+        return BatchNorm(inputs[0][0], self.eps, self.momentum, self.affine, self.track_running_stats,
+                         self.activation)
+
 
 @register
 class LRN(Layer):
@@ -63,3 +86,11 @@ class LRN(Layer):
         if len(inputs[0]) != 3:
             raise ShapeError(f"lrn needs a (C, H, W) input, got {inputs[0]}")
         return inputs[0]
+
+    def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
+        return kernels.local_response_norm(xp, inputs[0], self.size, self.alpha, self.beta, self.k)
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        from torch import nn
+
+        return nn.LocalResponseNorm(self.size, self.alpha, self.beta, self.k)

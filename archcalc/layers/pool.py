@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from pydantic import PositiveInt
 
 from ..errors import ShapeError
+from ..execute import kernels
 from .base import Arithmetic, AxisWindow, Layer, Shape, pair, register, spatial
 from .conv import IntOrPair, PaddingSpec, _Windowed
 
 
 class _WindowPool(_Windowed):
     """A window reduced to one value per channel; no parameters, no MACs."""
+
+    mode: ClassVar[str] = "max"
 
     kernel_size: IntOrPair
     stride: IntOrPair | None = None
@@ -27,6 +32,20 @@ class _WindowPool(_Windowed):
 
     def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:
         return Arithmetic(output=self.size_arithmetic(inputs[0], output), params="0", macs="0")
+
+    def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
+        shape = inputs[0].shape[1:]
+        kernel, stride, dilation, pads = self.geometry(shape)
+        out = self.spatial_output(shape, self.ceil_mode)
+        return kernels.pool2d(xp, inputs[0], self.mode, kernel, stride, pads, dilation, out,
+                              getattr(self, "count_include_pad", True))
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        from ..execute.torch_ops import Pool2d
+
+        kernel, stride, dilation, pads = self.geometry(inputs[0])
+        return Pool2d(self.mode, kernel, stride, pads, dilation, self.ceil_mode,
+                      getattr(self, "count_include_pad", True), self.spatial_output(inputs[0], self.ceil_mode))
 
 
 @register
@@ -46,6 +65,7 @@ class AvgPool(_WindowPool):
     type_name = "avgpool"
     aliases = ("avgpool2d",)
     summary = "average pooling"
+    mode = "avg"
     count_include_pad: bool = True
 
 
@@ -55,10 +75,13 @@ class SumPool(_WindowPool):
 
     type_name = "sumpool"
     summary = "sum pooling"
+    mode = "sum"
 
 
 class _GlobalPool(Layer):
     """Reduce each channel's whole map to one value."""
+
+    mode: ClassVar[str] = "avg"
 
     keepdims: bool = True
 
@@ -69,6 +92,15 @@ class _GlobalPool(Layer):
     def windows(self, inputs: list[Shape]) -> tuple[AxisWindow, AxisWindow]:
         _, h, w = inputs[0]
         return (AxisWindow(h, h), AxisWindow(w, w))
+
+    def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
+        reduce = xp.max if self.mode == "max" else xp.mean
+        return reduce(inputs[0], axis=(2, 3), keepdims=self.keepdims)
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        from ..execute.torch_ops import GlobalPool
+
+        return GlobalPool(self.mode, self.keepdims)
 
 
 @register
@@ -86,10 +118,13 @@ class GlobalMaxPool(_GlobalPool):
 
     type_name = "globalmaxpool"
     summary = "global max pooling"
+    mode = "max"
 
 
 class _AdaptivePool(Layer):
     """PyTorch's adaptive pooling: window i covers [floor(i·n/o), ceil((i+1)·n/o))."""
+
+    mode: ClassVar[str] = "avg"
 
     output_size: PositiveInt | tuple[PositiveInt, PositiveInt]
 
@@ -109,6 +144,15 @@ class _AdaptivePool(Layer):
         o = pair(self.output_size, "output_size")
         return f"→{o[0]}×{o[1]}"
 
+    def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
+        return kernels.adaptive_pool2d(xp, inputs[0], self.mode, pair(self.output_size, "output_size"))
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        from torch import nn
+
+        size = pair(self.output_size, "output_size")
+        return nn.AdaptiveMaxPool2d(size) if self.mode == "max" else nn.AdaptiveAvgPool2d(size)
+
 
 @register
 class AdaptiveAvgPool(_AdaptivePool):
@@ -126,3 +170,4 @@ class AdaptiveMaxPool(_AdaptivePool):
     type_name = "adaptivemaxpool"
     aliases = ("adaptivemaxpool2d",)
     summary = "adaptive max pooling"
+    mode = "max"

@@ -3,9 +3,12 @@ channel shuffle and channel slice."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import NonNegativeInt, PositiveInt
 
 from ..errors import ShapeError
+from ..execute import kernels
 from ..formulas import resolve_padding
 from .base import AxisWindow, Layer, Shape, numel, register, spatial
 
@@ -17,6 +20,15 @@ class Input(Layer):
     type_name = "input"
     summary = "network input"
     inputs_allowed = (0, 0)
+
+    def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
+        """The executor hands the network input in as the only element of `inputs`."""
+        return inputs[0]
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        from torch import nn
+
+        return nn.Identity()
 
 
 @register
@@ -30,6 +42,14 @@ class Identity(Layer):
     def allocates(self) -> bool:
         return False
 
+    def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
+        return inputs[0]
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        from torch import nn
+
+        return nn.Identity()
+
 
 @register
 class Flatten(Layer):
@@ -40,6 +60,14 @@ class Flatten(Layer):
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         return (numel(inputs[0]),)
+
+    def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
+        return inputs[0].reshape(inputs[0].shape[0], -1)
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        from torch import nn
+
+        return nn.Flatten()
 
     @property
     def allocates(self) -> bool:
@@ -75,6 +103,15 @@ class ZeroPad(Layer):
         (t, _), (left, _) = self.pads(inputs[0])
         return (AxisWindow(1, 1, t), AxisWindow(1, 1, left))
 
+    def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
+        return kernels.pad2d(xp, inputs[0], self.pads(inputs[0].shape[1:]))
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        from torch import nn
+
+        (top, bottom), (left, right) = self.pads(inputs[0])
+        return nn.ZeroPad2d((left, right, top, bottom))
+
 
 @register
 class ChannelShuffle(Layer):
@@ -89,6 +126,17 @@ class ChannelShuffle(Layer):
         if inputs[0][0] % self.groups:
             raise ShapeError(f"groups={self.groups} must divide the {inputs[0][0]} channels")
         return inputs[0]
+
+    def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
+        x = inputs[0]
+        n, c = x.shape[:2]
+        grouped = x.reshape((n, self.groups, c // self.groups) + x.shape[2:])
+        return xp.ascontiguousarray(xp.swapaxes(grouped, 1, 2)).reshape(x.shape)
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        from torch import nn
+
+        return nn.ChannelShuffle(self.groups)
 
 
 @register
@@ -107,3 +155,11 @@ class Slice(Layer):
         if not self.start < self.end <= c:
             raise ShapeError(f"channel slice [{self.start}, {self.end}) is outside 0..{c}")
         return (self.end - self.start, *inputs[0][1:])
+
+    def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
+        return xp.ascontiguousarray(inputs[0][:, self.start:self.end])
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        from ..execute.torch_ops import Slice
+
+        return Slice(self.start, self.end)

@@ -1,0 +1,219 @@
+"""PyTorch modules for the layer types PyTorch lacks or pads differently (imported only with torch).
+
+The modules keep PyTorch's parameter names (`weight`, `bias`, `running_mean`, `running_var`), so
+a state_dict of the whole network has the keys `<layer path>.<parameter>`, as archcalc's own.
+Asymmetric padding is an explicit `F.pad` followed by an unpadded convolution or pooling.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+Pads = tuple[tuple[int, int], tuple[int, int]]
+
+
+def activation(name: str | None, x: torch.Tensor, **options: float) -> torch.Tensor:
+    """PyTorch's own function for each activation name archcalc knows."""
+    if name in (None, "linear", "identity"):
+        return x
+    simple = {"relu": F.relu, "relu6": F.relu6, "sigmoid": torch.sigmoid, "tanh": torch.tanh,
+              "silu": F.silu, "swish": F.silu, "hardswish": F.hardswish, "hardsigmoid": F.hardsigmoid,
+              "gelu": F.gelu}
+    if name in simple:
+        return simple[name](x)
+    if name == "leakyrelu":
+        return F.leaky_relu(x, options.get("negative_slope", 0.01))
+    if name == "elu":
+        return F.elu(x, options.get("alpha", 1.0))
+    if name == "softmax":
+        return F.softmax(x, dim=1)
+    raise ValueError(f"unknown activation {name!r}")
+
+
+def _torch_pad(pads: Pads) -> tuple[int, int, int, int]:
+    """((top, bottom), (left, right)) in `F.pad` order (left, right, top, bottom)."""
+    (top, bottom), (left, right) = pads
+    return (left, right, top, bottom)
+
+
+def _symmetric(pads: Pads) -> bool:
+    return pads[0][0] == pads[0][1] and pads[1][0] == pads[1][1]
+
+
+class Activation(nn.Module):
+    """An elementwise activation by name (never in place: other branches may read its input)."""
+
+    def __init__(self, name: str, **options: float):
+        super().__init__()
+        self.name, self.options = name, options
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return activation(self.name, x, **self.options)
+
+    def extra_repr(self) -> str:
+        return self.name
+
+
+class Conv2d(nn.Conv2d):
+    """`nn.Conv2d` with explicit (possibly asymmetric) padding and an optional fused activation."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel, stride, pads: Pads, dilation, groups: int,
+                 bias: bool, act: str | None):
+        symmetric = _symmetric(pads)
+        padding = (pads[0][0], pads[1][0]) if symmetric else 0
+        super().__init__(in_channels, out_channels, kernel, stride, padding, dilation, groups, bias)
+        self.explicit_pad = None if symmetric else _torch_pad(pads)
+        self.act = act
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.explicit_pad is not None:
+            x = F.pad(x, self.explicit_pad)
+        return activation(self.act, super().forward(x))
+
+
+class Linear(nn.Linear):
+    """`nn.Linear` with an optional fused activation."""
+
+    def __init__(self, in_features: int, out_features: int, bias: bool, act: str | None):
+        super().__init__(in_features, out_features, bias)
+        self.act = act
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return activation(self.act, super().forward(x))
+
+
+class BatchNorm(nn.modules.batchnorm._BatchNorm):
+    """BatchNorm1d/2d in one class (the input's rank decides) with an optional fused activation."""
+
+    def __init__(self, channels: int, eps: float, momentum: float, affine: bool, track_running_stats: bool,
+                 act: str | None):
+        super().__init__(channels, eps, momentum, affine, track_running_stats)
+        self.act = act
+
+    def _check_input_dim(self, x: torch.Tensor) -> None:
+        if x.dim() not in (2, 4):
+            raise ValueError(f"expected a 2-D or 4-D input, got {x.dim()}-D")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return activation(self.act, super().forward(x))
+
+
+class Pool2d(nn.Module):
+    """Max, average or sum pooling with archcalc's padding forms and output size.
+
+    Symmetric padding uses PyTorch's own padded pooling; asymmetric padding pads explicitly
+    (−∞ for max, zeros for average and sum; average pooling that excludes padding divides by a
+    pooled mask) and the result is cut to the size archcalc's ceil_mode rule gives.
+    """
+
+    def __init__(self, mode: str, kernel, stride, pads: Pads, dilation, ceil_mode: bool, count_include_pad: bool,
+                 out: tuple[int, int]):
+        super().__init__()
+        self.mode, self.kernel, self.stride, self.pads = mode, kernel, stride, pads
+        self.dilation, self.ceil_mode, self.count_include_pad, self.out = dilation, ceil_mode, count_include_pad, out
+
+    def pool(self, x: torch.Tensor, padding, count_include_pad: bool) -> torch.Tensor:
+        if self.mode == "max":
+            return F.max_pool2d(x, self.kernel, self.stride, padding, self.dilation, self.ceil_mode)
+        divisor = 1 if self.mode == "sum" else None
+        return F.avg_pool2d(x, self.kernel, self.stride, padding, self.ceil_mode, count_include_pad, divisor)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if _symmetric(self.pads):
+            return self.pool(x, (self.pads[0][0], self.pads[1][0]), self.count_include_pad)
+        pad = _torch_pad(self.pads)
+        if self.mode == "max":
+            y = self.pool(F.pad(x, pad, value=float("-inf")), 0, True)
+        elif self.mode == "avg" and not self.count_include_pad:
+            mask = F.pad(torch.ones_like(x[:1, :1]), pad)
+            y = self.pool(F.pad(x, pad), 0, True) / self.pool(mask, 0, True)
+        else:
+            y = self.pool(F.pad(x, pad), 0, True)
+        return y[:, :, :self.out[0], :self.out[1]]
+
+
+class GlobalPool(nn.Module):
+    """Mean or max over H and W, keeping (C, 1, 1) or flattening to (C,)."""
+
+    def __init__(self, mode: str, keepdims: bool):
+        super().__init__()
+        self.mode, self.keepdims = mode, keepdims
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.mode == "max":
+            return x.amax(dim=(2, 3), keepdim=self.keepdims)
+        return x.mean(dim=(2, 3), keepdim=self.keepdims)
+
+
+class Add(nn.Module):
+    """Elementwise sum of the inputs."""
+
+    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+        total = xs[0]
+        for x in xs[1:]:
+            total = total + x
+        return total
+
+
+class Multiply(nn.Module):
+    """Elementwise product, per-sample shapes broadcast from the right (SE gating)."""
+
+    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+        rank = max(x.dim() for x in xs)
+        product = None
+        for x in xs:
+            x = x.reshape(x.shape[0], *([1] * (rank - x.dim())), *x.shape[1:])
+            product = x if product is None else product * x
+        return product
+
+
+class Concat(nn.Module):
+    """Concatenation along channels (dim 1)."""
+
+    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+        return torch.cat(xs, dim=1)
+
+
+class Slice(nn.Module):
+    """Channels [start, end)."""
+
+    def __init__(self, start: int, end: int):
+        super().__init__()
+        self.start, self.end = start, end
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[:, self.start:self.end]
+
+
+class GraphModule(nn.Module):
+    """A network that runs its layers in archcalc's order, tensors in a dict by layer path.
+
+    Each layer is a submodule registered under its own path (`layer1/0/conv1`), so the
+    state_dict keys are archcalc's weight keys (plus BatchNorm's `num_batches_tracked`).
+    """
+
+    def __init__(self, steps: list[tuple[str, tuple[str, ...], nn.Module]], input_path: str, output_path: str):
+        super().__init__()
+        self.steps = [(name, inputs) for name, inputs, _ in steps]
+        self.input_path, self.output_path = input_path, output_path
+        for name, _, module in steps:
+            self.add_module(name, module)
+        last_use = {name: i for i, (name, _) in enumerate(self.steps)}
+        for index, (_, inputs) in enumerate(self.steps):
+            for src in inputs:
+                last_use[src] = index
+        last_use[output_path] = len(self.steps)
+        self.frees = [[src for src in set(inputs) if last_use[src] == index] for index, (_, inputs)
+                      in enumerate(self.steps)]
+
+    def forward(self, x: torch.Tensor, return_intermediates: bool = False):
+        values = {self.input_path: x}
+        for index, (name, inputs) in enumerate(self.steps):
+            values[name] = self._modules[name](*(values[src] for src in inputs))
+            if not return_intermediates:
+                for src in self.frees[index]:
+                    del values[src]
+        output = values[self.output_path]
+        return (output, values) if return_intermediates else output
