@@ -23,6 +23,7 @@ class BatchNorm(Layer):
     eps: PositiveFloat = 1e-5
     momentum: float = 0.1
     affine: bool = True
+    scale: bool = Field(default=True, description="learn γ (Keras `scale`); false keeps β only")
     track_running_stats: bool = True
     activation: FusedActivation | None = Field(default=None, description="fused activation")
 
@@ -35,7 +36,8 @@ class BatchNorm(Layer):
         c = inputs[0][0]
         params = []
         if self.affine:
-            params += [Param("weight", (c,), "weight"), Param("bias", (c,), "bias")]
+            params += [Param("weight", (c,), "weight")] if self.scale else []
+            params += [Param("bias", (c,), "bias")]
         if self.track_running_stats:
             params += [Param("running_mean", (c,), "stat"), Param("running_var", (c,), "stat")]
         return params
@@ -44,7 +46,8 @@ class BatchNorm(Layer):
         c = inputs[0][0]
         parts = []
         if self.affine:
-            parts.append(f"2 × {c} (γ, β) = {2 * c:,} trainable")
+            n, names = (2, "γ, β") if self.scale else (1, "β")
+            parts.append(f"{n} × {c} ({names}) = {n * c:,} trainable")
         if self.track_running_stats:
             parts.append(f"2 × {c} (running mean, var) = {2 * c:,} non-trainable")
         return Arithmetic(output="same as input", params="; ".join(parts) or "0", macs="0")
