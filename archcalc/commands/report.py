@@ -1,27 +1,131 @@
-"""`archcalc table`: the per-layer report (JSON for now; styles and formats live in report/)."""
+"""`archcalc table`, `compare`, `explain` and `list`: the reports (styles × formats in report/)."""
 
 from __future__ import annotations
-
-import json
 
 import click
 
 from .options import analysis_options, parse_shape
 
+STYLES = ["full", "lecture", "structural", "keras", "cs231n", "paper", "torch"]
+FORMATS = ["terminal", "markdown", "csv", "json", "latex", "html"]
+UNITS = ["exact", "si", "binary"]
+
+
+class _Command(click.Command):
+    """A bad option value is reported on one line (`Error: Invalid value for '--style': …`)."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:
+            exc.ctx = None
+            raise
+
 
 def register(main: click.Group) -> None:
-    main.add_command(table)
+    for command in (table, compare, explain, list_zoo):
+        main.add_command(command)
 
 
-@click.command()
-@click.argument("architecture")
-@click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True,
-              help="Output format.")
-@analysis_options
-def table(architecture: str, fmt: str, input_shape: str | None, batch: int, dtype: str, strict: bool):
-    """Per-layer shapes, parameters, MACs, memory and receptive field of ARCHITECTURE."""
+def _format_option(command):
+    return click.option("--format", "fmt", type=click.Choice(FORMATS), default="terminal", show_default=True,
+                        help="terminal (colour only on a terminal), markdown, csv, json, latex (booktabs) "
+                             "or html (one self-contained page).")(command)
+
+
+def _columns(text: str | None) -> list[str] | None:
+    return [c.strip() for c in text.split(",") if c.strip()] if text else None
+
+
+def _analyze(name: str, input_shape, batch: int, dtype: str, strict: bool):
     from ..analysis import analyze
 
-    report = analyze(architecture, input=parse_shape(input_shape), batch=batch, dtype=dtype,
-                     strict=strict)
-    click.echo(json.dumps(report.to_dict(), indent=1))
+    return analyze(name, input=parse_shape(input_shape), batch=batch, dtype=dtype, strict=strict)
+
+
+def _echo(text: str) -> None:
+    click.echo(text, nl=False)
+
+
+@click.command(cls=_Command)
+@click.argument("architecture")
+@click.option("--style", type=click.Choice(STYLES), default="full", show_default=True,
+              help="Layout: full, lecture (LeNet table), structural (AlexNet/ResNet18), keras, cs231n, "
+                   "paper (GoogLeNet Table 1) or torch (torchinfo tree).")
+@_format_option
+@click.option("--depth", type=click.IntRange(min=1), default=None, metavar="K",
+              help="Sum the layers below depth K of the block paths into one row per block.")
+@click.option("--units", type=click.Choice(UNITS), default=None,
+              help="exact (1,728), si (1.7K, K = 1000) or binary (K = 1024); default: the style's own.")
+@click.option("--ops", type=click.Choice(["macs", "flops"]), default="macs", show_default=True,
+              help="Show multiply-accumulates or FLOPs (2 × MACs).")
+@click.option("--columns", metavar="KEYS", help="Comma-separated column keys to keep, in order "
+              "(the keys are listed by --format json).")
+@analysis_options
+def table(architecture: str, style: str, fmt: str, depth: int | None, units: str | None, ops: str,
+          columns: str | None, input_shape: str | None, batch: int, dtype: str, strict: bool):
+    """Per-layer shapes, parameters, MACs, memory and receptive field of ARCHITECTURE
+    (a zoo name or a file)."""
+    from ..report import render, to_table
+
+    report = _analyze(architecture, input_shape, batch, dtype, strict)
+    _echo(render(to_table(report, style, units=units, ops=ops, depth=depth, columns=_columns(columns)), fmt))
+
+
+@click.command(cls=_Command)
+@click.argument("architectures", nargs=-1, required=True)
+@_format_option
+@click.option("--units", type=click.Choice(UNITS), default="si", show_default=True,
+              help="exact, si (K = 1000) or binary (K = 1024).")
+@click.option("--depth", type=click.IntRange(min=1), default=1, show_default=True, metavar="K",
+              help="Align rows by the first K parts of the layer paths.")
+@analysis_options
+def compare(architectures: tuple[str, ...], fmt: str, units: str, depth: int, input_shape: str | None,
+            batch: int, dtype: str, strict: bool):
+    """Compare ARCHITECTURES side by side: totals, ratios to the first, rows aligned by name."""
+    from ..report import render
+    from ..report.compare import compare_table
+
+    if len(architectures) < 2:
+        from ..errors import SpecError
+
+        raise SpecError("compare needs at least two architectures")
+    reports = [_analyze(a, input_shape, batch, dtype, strict) for a in architectures]
+    _echo(render(compare_table(reports, units, depth), fmt))
+
+
+@click.command(cls=_Command)
+@click.argument("architecture")
+@click.argument("layer")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="The worked arithmetic as text, or the layer's numbers and arithmetic as JSON.")
+@analysis_options
+def explain(architecture: str, layer: str, fmt: str, input_shape: str | None, batch: int, dtype: str,
+            strict: bool):
+    """The arithmetic behind every number of LAYER (a path such as layer1/0/conv1)."""
+    report = _analyze(architecture, input_shape, batch, dtype, strict)
+    if fmt == "json":
+        import json
+
+        record = report.layer(layer)
+        maths = record.arithmetic()
+        data = {**record.to_dict(), "arithmetic": {"output": maths.output, "params": maths.params,
+                                                    "macs": maths.macs}}
+        click.echo(json.dumps(data, indent=1, ensure_ascii=False))
+        return
+    from ..report.explain import explain as explain_text
+
+    _echo(explain_text(report, layer))
+
+
+@click.command("list", cls=_Command)
+@click.argument("pattern", default="")
+@_format_option
+@click.option("--units", type=click.Choice(UNITS), default="exact", show_default=True,
+              help="exact, si (K = 1000) or binary (K = 1024).")
+def list_zoo(pattern: str, fmt: str, units: str):
+    """The zoo: name, title, input, params, MACs and source; PATTERN filters by name or title."""
+    from ..report import render
+    from ..report.zoo_table import zoo_table
+
+    _echo(render(zoo_table(pattern, units), fmt))

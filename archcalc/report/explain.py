@@ -1,0 +1,52 @@
+"""`archcalc explain`: every number of one layer with the arithmetic a student would write."""
+
+from __future__ import annotations
+
+from ..analysis import DTYPE_BYTES, LayerRecord, Report
+from .rows import whd
+
+
+def explain(report: Report, layer: str) -> str:
+    """The worked arithmetic of `layer` (a path) in `report`, one fact per line."""
+    record = report.layer(layer)
+    maths = record.arithmetic()
+    size = DTYPE_BYTES[report.dtype]
+    title = f"{report.name} / {record.name}: {record.type}"
+    hyper = record.layer.describe() if record.input_shapes else ""
+    lines = [title + (f" {hyper}" if hyper else ""), ""]
+    if record.input_shapes:
+        ins = ", ".join(whd(s) for s in record.input_shapes)
+        lines.append(f"input (W × H × D):  {ins}" + (f"   from {', '.join(record.inputs)}" if record.inputs else ""))
+    out = whd(record.output_shape)
+    lines.append(f"output size:        {maths.output}" + (f"   → {out}" if maths.output != out else ""))
+    lines.append(f"output (W × H × D): {out}")
+    lines.append(f"params:             {maths.params}")
+    if record.param_tensors:
+        parts = ", ".join(f"{p.name} {'×'.join(map(str, p.shape))} ({p.role})" for p in record.param_tensors)
+        lines.append(f"                    tensors: {parts}")
+        lines.append(f"                    = {record.weights:,} weights + {record.biases:,} biases"
+                     f" + {record.non_trainable_params:,} non-trainable = {record.params:,}")
+    batch = f"{report.batch} × " if report.batch > 1 else ""
+    lines.append(f"MACs:               {batch}{maths.macs}" + (f" = {record.macs:,}" if batch else ""))
+    lines.append(f"FLOPs:              2 × MACs = {record.flops:,}")
+    lines.append(_memory(record, batch, size, report.dtype))
+    lines.append(_field(record))
+    lines += [f"warning:            {w}" for w in record.warnings]
+    return "\n".join(lines) + "\n"
+
+
+def _memory(record: LayerRecord, batch: str, size: int, dtype: str) -> str:
+    dims = " × ".join(str(d) for d in record.output_shape)
+    text = (f"memory:             {batch}{dims} = {record.activation_elements:,} values × {size} bytes ({dtype})"
+            f" = {record.activation_bytes:,} bytes")
+    return text if record.allocates else text + " (shares its input's storage: adds nothing)"
+
+
+def _field(record: LayerRecord) -> str:
+    field = record.receptive_field
+    if field is None:
+        return "receptive field:    —"
+    size = f"{field.size[1]} × {field.size[0]}"
+    jump = field.jump[0] if field.jump[0] == field.jump[1] else f"{field.jump[1]} × {field.jump[0]}"
+    start = ", ".join(f"{s:g}" for s in (field.start[1], field.start[0]))
+    return f"receptive field:    {size} input pixels, jump (effective stride) {jump}, first centre at ({start})"

@@ -1,0 +1,27 @@
+"""`latex`: a booktabs tabular, ready for a slide (needs `\\usepackage{booktabs}`)."""
+
+from __future__ import annotations
+
+from ..model import Table
+
+_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+            "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+            "×": r"$\times$", "−": r"$-$", "≈": r"$\approx$", "→": r"$\to$", "·": r"$\cdot$",
+            "²": r"$^2$", "³": r"$^3$", "⁶": r"$^6$", "─": "-", "│": "|", "├": "+"}
+_ALIGN = {"left": "l", "right": "r", "center": "c"}
+
+
+def escape(text: str) -> str:
+    return "".join(_SPECIAL.get(ch, ch) for ch in text)
+
+
+def render(table: Table) -> str:
+    spec = "".join(_ALIGN[c.align] for c in table.columns)
+    lines = [f"% {escape(table.title)}", f"\\begin{{tabular}}{{{spec}}}", r"\toprule",
+             " & ".join(escape(c.header) for c in table.columns) + r" \\", r"\midrule"]
+    lines += [" & ".join(escape(c.text) for c in row) + r" \\" for row in table.rows]
+    if table.totals:
+        lines += [r"\midrule", " & ".join(escape(c.text) for c in table.totals) + r" \\"]
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    lines += [f"% {escape(line)}" for line in table.footer]
+    return "\n".join(lines) + "\n"

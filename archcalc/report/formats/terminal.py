@@ -1,0 +1,57 @@
+"""`terminal`: a rich table with colour on a terminal, plain aligned text otherwise."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import sys
+
+from ..model import Table
+from . import plain
+
+
+def render(table: Table, *, color: bool | None = None, width: int | None = None) -> str:
+    if color is None:
+        color = sys.stdout.isatty()
+    width = width or shutil.get_terminal_size((200, 50)).columns
+    table = narrowed(table, width)
+    if not color:
+        return plain.render(table)
+    from rich.console import Console
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, width=width, highlight=False)
+    console.print(rich_table(table))
+    return buffer.getvalue()
+
+
+def narrowed(table: Table, width: int) -> Table:
+    """Drop the highest-priority-number columns until the table fits `width` characters."""
+    while plain.total_width(table) > width:
+        droppable = [c for c in table.columns if c.priority > 0]
+        if not droppable:
+            break
+        table = table.without({max(droppable, key=lambda c: c.priority).key})
+    return table
+
+
+def rich_table(table: Table):
+    """The Table as a rich renderable (also what Report.__rich__ returns)."""
+    from rich import box
+    from rich.console import Group
+    from rich.table import Table as RichTable
+    from rich.text import Text
+
+    if table.layout == "lines":
+        return Group(Text(plain.render(table).rstrip("\n")))
+    out = RichTable(title=table.title, box=box.SIMPLE_HEAVY, show_footer=bool(table.totals),
+                    header_style="bold cyan", footer_style="bold", title_style="bold")
+    for index, column in enumerate(table.columns):
+        footer = table.totals[index].text if table.totals else ""
+        out.add_column(column.header, justify=column.align, footer=footer,
+                       style="green" if column.unit else None)
+    for row in table.rows:
+        out.add_row(*(cell.text for cell in row))
+    if not table.footer:
+        return out
+    return Group(out, Text("\n".join(table.footer), style="dim"))

@@ -1,0 +1,119 @@
+"""Helpers the styles share: shape notations, which layers a lecture table lists, and the
+collapse of block paths into summed rows (`--depth`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import prod
+
+from ..analysis import LayerRecord, Report
+from ..layers import Shape
+
+
+def whd(shape: Shape, sep: str = " × ") -> str:
+    """Lecture order W×H×D; a flat vector of n is 1×1×n."""
+    if len(shape) == 3:
+        c, h, w = shape
+        return sep.join(str(v) for v in (w, h, c))
+    if len(shape) == 1:
+        return sep.join(("1", "1", str(shape[0])))
+    return sep.join(str(v) for v in shape)
+
+
+def chw(shape: Shape) -> str:
+    """PyTorch order per sample, C×H×W."""
+    return "×".join(str(v) for v in shape)
+
+
+def windows(record: LayerRecord):
+    """The (height, width) windows a layer slides, or None."""
+    if not record.input_shapes:
+        return None
+    return record.layer.windows(list(record.input_shapes))
+
+
+def padding(record: LayerRecord) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """((top, bottom), (left, right)) for a layer with a kernel geometry, else None."""
+    geometry = getattr(record.layer, "geometry", None)
+    if geometry is None or not record.input_shapes:
+        return None
+    return geometry(record.input_shapes[0])[3]
+
+
+def is_listed(record: LayerRecord) -> bool:
+    """Whether a lecture table lists the layer: it owns parameters or slides a window (and is
+    not a mere reshape such as flatten)."""
+    return (bool(record.input_shapes) and not is_reshape(record)
+            and (record.params > 0 or windows(record) is not None))
+
+
+def is_reshape(record: LayerRecord) -> bool:
+    """A parameter-free change of shape only (flatten): not a row of a paper's table."""
+    if not record.input_shapes or record.params:
+        return False
+    before = record.input_shapes[0]
+    return before != record.output_shape and prod(before) == prod(record.output_shape)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One row of a per-layer table: a layer, or (with --depth) a block summed into one row."""
+
+    name: str
+    type: str
+    records: tuple[LayerRecord, ...]
+    group: bool
+
+    @property
+    def first(self) -> LayerRecord:
+        return self.records[0]
+
+    @property
+    def last(self) -> LayerRecord:
+        return self.records[-1]
+
+    @property
+    def input_shape(self) -> Shape | None:
+        return self.first.input_shapes[0] if self.first.input_shapes else None
+
+    @property
+    def output_shape(self) -> Shape:
+        return self.last.output_shape
+
+    def total(self, attribute: str) -> int:
+        return sum(getattr(r, attribute) for r in self.records)
+
+    @property
+    def memory_bytes(self) -> int:
+        """Bytes of the outputs that allocate (views and in-place layers add nothing)."""
+        return sum(r.activation_bytes for r in self.records if r.allocates)
+
+    @property
+    def weight_depth(self) -> int:
+        """The most layers with weights on one path through the entry (the paper's `depth`)."""
+        depth: dict[str, int] = {}
+        for r in self.records:
+            before = max((depth[s] for s in r.inputs if s in depth), default=0)
+            depth[r.name] = before + (1 if r.weights else 0)
+        return max(depth.values(), default=0)
+
+
+def entries(report: Report, depth: int | None = None) -> list[Entry]:
+    """The report's layers in order; with `depth`, paths longer than `depth` parts are summed
+    into one entry named by their first `depth` parts."""
+    blocks = {g.path: g.block for g in report.architecture.groups}
+    out: list[Entry] = []
+    index: dict[str, int] = {}
+    for record in report.layers:
+        parts = record.name.split("/")
+        if depth is None or len(parts) <= depth:
+            out.append(Entry(record.name, record.type, (record,), False))
+            continue
+        key = "/".join(parts[:depth])
+        if key in index:
+            entry = out[index[key]]
+            out[index[key]] = Entry(key, entry.type, entry.records + (record,), True)
+        else:
+            index[key] = len(out)
+            out.append(Entry(key, blocks.get(key, "block"), (record,), True))
+    return out

@@ -1,0 +1,25 @@
+"""Footer lines several styles share: the totals block and the unit sentence."""
+
+from __future__ import annotations
+
+from ...analysis import Report
+from ...units import Units, count, nbytes, unit_note
+
+
+def totals_lines(report: Report, units: Units) -> list[str]:
+    """Params trainable/non-trainable/total, MACs, FLOPs, memory and parameter bytes."""
+    t = report.totals
+    batch = f" (batch {report.batch})" if report.batch > 1 else ""
+    return [
+        f"Params: {count(t.params, units)} total = {count(t.trainable_params, units)} trainable"
+        f" + {count(t.non_trainable_params, units)} non-trainable",
+        f"MACs{batch}: {count(t.macs, units)}   FLOPs (2 × MACs): {count(t.flops, units)}",
+        f"Forward memory (input + every activation, {report.dtype}){batch}: "
+        f"{nbytes(t.forward_memory_bytes, units)}   peak (inference): {nbytes(t.peak_memory_bytes, units)}",
+        f"Parameter memory ({report.dtype}): {nbytes(t.param_bytes, units)}",
+        f"Units: {unit_note(units)}; MB = 1000² bytes, MiB = 1024² bytes",
+    ]
+
+
+def warning_lines(report: Report) -> list[str]:
+    return [f"warning: {w}" for w in report.warnings]

@@ -1,0 +1,64 @@
+"""`full`: every number per layer in one wide table, plus the totals block."""
+
+from __future__ import annotations
+
+from ...analysis import Report
+from ...units import count, nbytes
+from ..model import Cell, Column, Options, Table
+from ..rows import Entry, chw, entries, padding
+from .common import totals_lines, warning_lines
+
+
+def build(report: Report, options: Options) -> Table:
+    units = options.units or "exact"
+    ops = options.ops
+    ops_header = "MACs" if ops == "macs" else "FLOPs"
+    columns = (
+        Column("layer", "Layer"),
+        Column("type", "Type", priority=3),
+        Column("input", "Input (C×H×W)", "right", priority=2),
+        Column("output", "Output (C×H×W)", "right"),
+        Column("window", "Kernel/stride pad", "left", priority=4),
+        Column("params", "Params", "right", unit="count"),
+        Column(ops, ops_header, "right", unit="multiply-accumulates" if ops == "macs" else "2 × MACs"),
+        Column("memory", f"Activation ({report.dtype})", "right", unit="bytes", priority=1),
+        Column("rf", "Receptive field", "right", priority=5),
+    )
+    rows = tuple(_row(entry, units, ops) for entry in entries(report, options.depth))
+    t = report.totals
+    totals = (Cell("Total"), Cell(), Cell(), Cell(), Cell(),
+              Cell(count(t.params, units), t.params),
+              Cell(count(getattr(t, ops), units), getattr(t, ops)),
+              Cell(nbytes(t.forward_memory_bytes, units), t.forward_memory_bytes), Cell())
+    title = f"{report.architecture.title} — input {chw(report.input_shape)}, batch {report.batch}"
+    return Table(title, columns, rows, totals,
+                 tuple(totals_lines(report, units) + warning_lines(report)))
+
+
+def _row(entry: Entry, units, ops: str) -> tuple[Cell, ...]:
+    params = entry.total("params")
+    op_count = entry.total(ops)
+    memory = entry.memory_bytes
+    shape_in = chw(entry.input_shape) if entry.input_shape else ""
+    kind = f"{entry.type} ({len(entry.records)} layers)" if entry.group else entry.type
+    field = entry.last.receptive_field
+    rf = f"{field.size[0]}×{field.size[1]} /{field.jump[0]}" if field and field.size != (1, 1) else ""
+    if field and field.jump[0] != field.jump[1]:
+        rf = f"{field.size[0]}×{field.size[1]} /{field.jump[0]}×{field.jump[1]}"
+    memory_text = nbytes(memory, units) if entry.first.allocates or entry.group else "0 (shared)"
+    return (
+        Cell(entry.name), Cell(kind), Cell(shape_in), Cell(chw(entry.output_shape)),
+        Cell("" if entry.group else _window(entry)),
+        Cell(count(params, units), params), Cell(count(op_count, units), op_count),
+        Cell(memory_text, memory), Cell(rf),
+    )
+
+
+def _window(entry: Entry) -> str:
+    record = entry.first
+    text = record.layer.describe() if record.input_shapes else ""
+    pads = padding(record)
+    if pads and any(any(p) for p in pads):
+        (top, bottom), (left, right) = pads
+        text += f" p{top}" if len({top, bottom, left, right}) == 1 else f" p({top},{bottom},{left},{right})"
+    return text

@@ -1,0 +1,57 @@
+"""`lecture`: the LeNet-5 table of the NTUST lecture (Example 3.1) — Layer Name | Input W×H×D |
+Kernel W×H×D/S | Output W×H×D | Params, with the arithmetic of every parameter count."""
+
+from __future__ import annotations
+
+from ...analysis import LayerRecord, Report
+from ...units import count
+from ..model import Cell, Column, Options, Table
+from ..rows import is_listed, whd, windows
+from .common import warning_lines
+
+_NAMES = {"conv": "conv2d", "linear": "fc"}
+
+
+def build(report: Report, options: Options) -> Table:
+    units = options.units or "exact"
+    columns = (
+        Column("layer", "Layer Name"),
+        Column("input", "Input W×H×D", "center"),
+        Column("kernel", "Kernel W×H×D/S", "center"),
+        Column("output", "Output W×H×D", "center"),
+        Column("params", "Params", "right", unit="weights + biases"),
+    )
+    rows = tuple(_row(r) for r in report.layers if is_listed(r))
+    t = report.totals
+    totals = (Cell("Total"), Cell(), Cell(), Cell(), Cell(count(t.params, units), t.params))
+    return Table(f"{report.architecture.title} — parameters", columns, rows, totals,
+                 tuple(warning_lines(report)))
+
+
+def _row(record: LayerRecord) -> tuple[Cell, ...]:
+    return (
+        Cell(f"{record.name}: {_label(record)}"),
+        Cell(whd(record.input_shapes[0])),
+        Cell(_kernel(record)),
+        Cell(whd(record.output_shape)),
+        Cell(record.arithmetic().params if record.params else "0", record.params),
+    )
+
+
+def _label(record: LayerRecord) -> str:
+    window = windows(record)
+    if record.params == 0 and window is not None:
+        return f"pool/{window[1].stride}"
+    return _NAMES.get(record.type, record.type)
+
+
+def _kernel(record: LayerRecord) -> str:
+    window = windows(record)
+    if window is None:
+        return f"1 × 1 × {record.output_shape[0]}"
+    h, w = window
+    stride = w.stride if h.stride == w.stride else f"{w.stride}×{h.stride}"
+    if record.params == 0:
+        return f"{w.kernel} × {h.kernel} / {stride}"
+    kernel = f"{w.kernel} × {h.kernel} × {record.output_shape[0]}"
+    return kernel if stride == 1 else f"{kernel} / {stride}"

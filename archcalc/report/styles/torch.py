@@ -1,0 +1,82 @@
+"""`torch`: a torchinfo-like tree — `├─Conv2d: 1-1` names with depth and index, output shape
+[N, C, H, W], Param #, Mult-Adds; blocks are header rows (their layers carry the numbers),
+and `--depth K` sums everything below depth K into its block's row."""
+
+from __future__ import annotations
+
+from ...analysis import Report
+from ...layers import Shape
+from ...units import count, nbytes
+from ..model import Cell, Column, Options, Table
+from ..rows import Entry, entries
+from .common import warning_lines
+
+TORCH_NAMES = {
+    "conv": "Conv2d", "convtranspose": "ConvTranspose2d", "maxpool": "MaxPool2d", "avgpool": "AvgPool2d",
+    "adaptiveavgpool": "AdaptiveAvgPool2d", "adaptivemaxpool": "AdaptiveMaxPool2d", "linear": "Linear",
+    "batchnorm": "BatchNorm2d", "relu": "ReLU", "relu6": "ReLU6", "leakyrelu": "LeakyReLU", "elu": "ELU",
+    "sigmoid": "Sigmoid", "tanh": "Tanh", "silu": "SiLU", "hardswish": "Hardswish", "hardsigmoid": "Hardsigmoid",
+    "gelu": "GELU", "softmax": "Softmax", "prelu": "PReLU", "dropout": "Dropout", "flatten": "Flatten",
+    "identity": "Identity", "zeropad": "ZeroPad2d", "channelshuffle": "ChannelShuffle",
+}
+
+
+def torch_shape(shape: Shape, batch: int) -> str:
+    return "[" + ", ".join(str(d) for d in (batch, *shape)) + "]"
+
+
+def build(report: Report, options: Options) -> Table:
+    units = options.units or "exact"
+    columns = (
+        Column("layer", "Layer (type:depth-idx)"),
+        Column("output", "Output Shape"),
+        Column("params", "Param #", "right", unit="count"),
+        Column("macs", "Mult-Adds", "right", unit="MACs"),
+    )
+    blocks = {g.path: g.block for g in report.architecture.groups}
+    out_shape = torch_shape(report.layer(report.architecture.output_path).output_shape, report.batch)
+    rows = [(Cell(report.name), Cell(out_shape), Cell("--"), Cell("--"))]
+    opened: set[str] = set()
+    counters: dict[str, int] = {}
+    for entry in entries(report, options.depth):
+        if not entry.first.input_shapes:
+            continue
+        parts = entry.name.split("/")
+        for level in range(1, len(parts)):
+            prefix = "/".join(parts[:level])
+            if prefix not in opened:
+                opened.add(prefix)
+                label = _label(blocks.get(prefix, "Sequential"), prefix, counters)
+                rows.append((Cell(label), Cell(), Cell("--"), Cell("--")))
+        rows.append(_row(entry, counters, blocks, units, report.batch))
+    t = report.totals
+    footer = (
+        f"Total params: {count(t.params, units)}",
+        f"Trainable params: {count(t.trainable_params, units)}",
+        f"Non-trainable params: {count(t.non_trainable_params, units)}",
+        f"Total mult-adds: {count(t.macs, units)}",
+        f"Forward memory ({report.dtype}): {nbytes(t.forward_memory_bytes, units)}",
+        f"Params size ({report.dtype}): {nbytes(t.param_bytes, units)}",
+        *warning_lines(report),
+    )
+    totals = (Cell("Total"), Cell(), Cell(count(t.params, units), t.params), Cell(count(t.macs, units), t.macs))
+    return Table(f"{report.architecture.title}", columns, tuple(rows), totals, footer)
+
+
+def _label(kind: str, path: str, counters: dict[str, int]) -> str:
+    parts = path.split("/")
+    parent = "/".join(parts[:-1])
+    counters[parent] = counters.get(parent, 0) + 1
+    depth = len(parts)
+    return "│    " * (depth - 1) + f"├─{kind}: {depth}-{counters[parent]}"
+
+
+def _row(entry: Entry, counters, blocks, units, batch) -> tuple[Cell, ...]:
+    kind = blocks.get(entry.name, "Sequential") if entry.group else TORCH_NAMES.get(entry.type, entry.type)
+    params, macs = entry.total("params"), entry.total("macs")
+    return (
+        Cell(_label(kind, entry.name, counters)),
+        Cell(torch_shape(entry.output_shape, batch)),
+        Cell(count(params, units) if params else "--", params),
+        Cell(count(macs, units) if macs else "--", macs),
+    )
