@@ -24,6 +24,8 @@ _EXPORTS = {
     "TilingError": "errors", "ExecutionError": "errors",
     "conv_output_size": "formulas", "conv_params": "formulas", "conv_macs": "formulas",
     "linear_params": "formulas", "same_padding": "formulas",
+    "execute": "execute", "to_torch": "execute", "init_weights": "execute", "load_weights": "execute",
+    "save_weights": "execute",
 }
 
 __all__ = sorted(_EXPORTS)
