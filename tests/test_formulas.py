@@ -48,6 +48,7 @@ def test_strided_6x6_example_gives_2x2_and_leaves_a_row_unread():
     layer = {"type": "conv", "out_channels": 1, "kernel_size": 3, "stride": 2}
     report = _single(layer, (1, 6, 6))
     assert report.layer("x").output_shape == (1, 2, 2)
+    assert report.layer("x").arithmetic().output.endswith("(6 − 3 + 0)/2 + 1 = 2.5 → 2")
     assert report.layer("x").warnings
     with pytest.raises(archcalc.TilingError):
         archcalc.analyze(report.architecture, strict=True)

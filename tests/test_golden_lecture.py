@@ -414,3 +414,12 @@ def test_googlenet_groups_carry_the_table_columns(googlenet):
     groups = {g.path: g.args for g in googlenet.architecture.groups if g.block == "inception"}
     keys = ("c1x1", "c3x3_reduce", "c3x3", "c5x5_reduce", "c5x5", "pool_proj")
     assert groups == {row[0]: dict(zip(keys, row[3:9])) for row in GOOGLENET_MODULES}
+
+
+def test_googlenet_total_is_seven_million_not_five(googlenet):
+    # seed 002, "Some Network Architectures - Parameters": "GoogleNet 5 million (V1)"; the table's
+    # own columns give 6,998,552 (stem, modules and linear weights, plus one bias per output map)
+    weights = 7 * 7 * 3 * 64 + 64 * 64 + 9 * 64 * 192 + sum(_inception_weights(row[1], *row[3:9])
+                                                            for row in GOOGLENET_MODULES) + 1024 * 1000
+    biases = 64 + 64 + 192 + sum(sum(row[3:9]) for row in GOOGLENET_MODULES) + 1000
+    assert googlenet.totals.params == weights + biases == 6_998_552
