@@ -22,7 +22,16 @@ from .spec import Node, resolve_value
 from .spec.expand import _pydantic_message
 
 DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
-MAX_ELEMENTS = 10**15
+MAX_ELEMENTS = 10**11  # per tensor and sample: 400 GB of float32
+MAX_SIDE = 2**20  # height or width: a million pixels
+
+
+def check_size(shape: Shape, what: str) -> None:
+    """ShapeError for a tensor no machine could hold (so a typo like `10**12` fails fast)."""
+    if len(shape) == 3 and max(shape[1:]) > MAX_SIDE:
+        raise ShapeError(f"{what} {list(shape)} is impossibly large (height or width above {MAX_SIDE:,})")
+    if numel(shape) > MAX_ELEMENTS:
+        raise ShapeError(f"{what} {list(shape)} is impossibly large (more than 10**11 elements)")
 
 
 @dataclass(frozen=True)
@@ -234,8 +243,10 @@ class _Walk:
             raise exc.located(layer="input") from None
         if not all(isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in shape):
             raise SpecError(f"input must be positive integers (C, H, W), got {list(shape)}", layer="input")
-        if numel(shape) > MAX_ELEMENTS:
-            raise SpecError(f"input {list(shape)} is impossibly large", layer="input")
+        try:
+            check_size(shape, "input")
+        except ArchcalcError as exc:
+            raise exc.located(layer="input") from None
         return shape
 
     def run(self) -> Report:
@@ -268,9 +279,12 @@ class _Walk:
         else:
             layer.check_arity(in_shapes)
             output = layer.output_shape(in_shapes)
-            if numel(output) > MAX_ELEMENTS or min(output, default=1) < 1:
+            if min(output, default=1) < 1:
                 raise ShapeError(f"output shape {list(output)} is impossible")
+            check_size(output, "output shape")
             params = layer.parameters(in_shapes)
+            for param in params:
+                check_size(param.shape, f"parameter {param.name}")
             macs = layer.macs(in_shapes, output)
             field_ = self.receptive_field(layer, node, in_shapes, output, fields)
             notes = self.tiling(layer, in_shapes)
@@ -309,7 +323,8 @@ class _Walk:
             try:
                 layer = node.layer_cls.model_validate(hyper)
             except ValidationError as exc:
-                raise SpecError(f"{node.layer_cls.type_name}: {_pydantic_message(exc)}") from None
+                message = _pydantic_message(exc, node.layer_cls.model_fields)
+                raise SpecError(f"{node.layer_cls.type_name}: {message}") from None
             self.cache[key] = layer
         return layer
 

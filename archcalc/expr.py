@@ -59,15 +59,16 @@ class _Evaluator:
         self.text = text
 
     def fail(self, why: str) -> SpecError:
-        return SpecError(f"in expression {self.text!r}: {why}")
+        shown = self.text if len(self.text) <= 60 else self.text[:57] + "..."
+        return SpecError(f"in expression {shown!r}: {why}")
 
     def visit(self, node: ast.AST) -> Any:
         method = getattr(self, "visit_" + type(node).__name__, None)
         if method is None:
             raise self.fail(f"{type(node).__name__} is not allowed")
         value = method(node)
-        if isinstance(value, int | float) and not isinstance(value, bool) and abs(value) > MAX_MAGNITUDE:
-            raise self.fail(f"value {value:.3g} is out of range")
+        if isinstance(value, int | float) and not isinstance(value, bool) and not abs(value) <= MAX_MAGNITUDE:
+            raise self.fail("a number beyond ±10**15 is out of range")
         return value
 
     def visit_Constant(self, node: ast.Constant) -> Any:
@@ -97,6 +98,8 @@ class _Evaluator:
             result = op(left, right)
         except (ZeroDivisionError, TypeError, OverflowError, ValueError) as exc:
             raise self.fail(str(exc)) from None
+        if isinstance(result, complex):
+            raise self.fail("the result is not a real number")
         if isinstance(node.op, ast.Div) and isinstance(result, float) and result.is_integer():
             result = int(result)
         return result
@@ -122,7 +125,10 @@ class _Evaluator:
             op = _COMPARE.get(type(op_node))
             if op is None:
                 if isinstance(op_node, ast.In | ast.NotIn) and isinstance(right, list | str):
-                    ok = (left in right) == isinstance(op_node, ast.In)
+                    try:
+                        ok = (left in right) == isinstance(op_node, ast.In)
+                    except TypeError as exc:
+                        raise self.fail(str(exc)) from None
                 else:
                     raise self.fail(f"comparison {type(op_node).__name__} is not allowed")
             else:

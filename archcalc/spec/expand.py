@@ -107,20 +107,28 @@ class _Expander:
         self.paths: set[str] = set()
         self.defaults = {}
         for type_name, values in spec.defaults.items():
+            where = f"defaults.{type_name}"
             if type_name in spec.blocks:
-                raise SpecError(f"defaults: {type_name!r} is a block, not a layer type")
-            self.defaults[layer_class(type_name)] = values
+                raise SpecError(f"{type_name!r} is a block, not a layer type", layer=where)
+            try:
+                cls = layer_class(type_name)
+            except SpecError as exc:
+                raise exc.located(layer=where) from None
+            for key in values:
+                if key not in cls.model_fields:
+                    close = difflib.get_close_matches(str(key), list(cls.model_fields), n=1)
+                    hint = f" (did you mean {close[0]!r}?)" if close else ""
+                    raise SpecError(f"{type_name} has no hyper-parameter {key!r}{hint}", layer=where)
+            self.defaults[cls] = values
 
     def run(self) -> Expansion:
         values = {k: v for k, v in self.spec.args.items()}
         top = Scope(prefix="", values=values)
         entries = list(self.spec.layers)
-        first = LayerEntry.model_validate(entries[0]) if isinstance(entries[0], dict) else None
-        if first is not None and first.type == "input":
-            input_name = first.name or "input"
+        input_name = "input"
+        if isinstance(entries[0], dict) and entries[0].get("type") == "input":
+            input_name = self.input_entry(entries[0])
             entries = entries[1:]
-        else:
-            input_name = "input"
         self.add_node(top, input_name, layer_class("input"), {}, refs=[], previous=None)
         top.input_path = input_name
         top.names[input_name] = input_name
@@ -129,10 +137,23 @@ class _Expander:
         if self.spec.output is not None:
             output = top.lookup(self.spec.output) or self.spec.output
             if output not in self.paths:
-                raise GraphError(f"output {self.spec.output!r} names no layer")
+                close = difflib.get_close_matches(self.spec.output, sorted(self.paths), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise GraphError(f"{self.spec.output!r} names no layer{hint}", layer="output")
         for node in self.nodes:
             self.resolve_inputs(node)
         return Expansion(self.nodes, self.groups, input_name, output)
+
+    def input_entry(self, raw: dict) -> str:
+        """The name of an explicit first `{name: ..., type: input}` entry."""
+        extra = [k for k in raw if k not in ("name", "type")]
+        name = raw.get("name", "input")
+        if extra:
+            raise SpecError(f"an input entry takes only a name (its shape is the file's `input`), "
+                            f"got {extra[0]!r}", layer="layers[0]")
+        if not isinstance(name, str) or not name or "/" in name:
+            raise SpecError(f"layer name {name!r} must be a non-empty string without '/'", layer="layers[0]")
+        return name
 
     # --- lists and entries -----------------------------------------------------------------
     def expand_list(self, entries: list[Any], scope: Scope, previous: str, depth: int) -> str:
@@ -171,6 +192,8 @@ class _Expander:
                      depth: int) -> str:
         if name in scope.names:
             raise GraphError(f"duplicate layer name {name!r}")
+        if entry.type == "input" and entry.type not in self.spec.blocks:
+            raise SpecError("only the first entry of the file may be the input")
         repeat = self.repeat_count(entry, scope.values)
         refs = [entry.from_] if isinstance(entry.from_, str) else entry.from_
         hyper = {k: v for k, v in raw.items() if k not in STRUCTURAL_KEYS}
@@ -298,16 +321,43 @@ def expand(spec: ArchFile) -> Expansion:
     return _Expander(spec).run()
 
 
-def _pydantic_message(exc: ValidationError) -> str:
-    """The first pydantic error as one readable line."""
-    err = exc.errors()[0]
-    where = ".".join(str(p) for p in err["loc"])
-    text = err["msg"]
+_UNION_TAGS = {"int", "str", "float", "bool", "list", "dict", "tuple", "none"}
+
+
+def _user_loc(loc: tuple) -> str:
+    """The error's location as the user wrote it: pydantic's union-member tags are dropped."""
+    parts = [str(p) for p in loc
+             if not (isinstance(p, str) and (p in _UNION_TAGS or "[" in p or "-" in p))]
+    return ".".join(parts)
+
+
+def _short(message: str) -> str:
+    return message.removeprefix("Input should be ").split(", unable to")[0].replace(" after validation", "")
+
+
+def _pydantic_message(exc: ValidationError, fields: Any = ()) -> str:
+    """The most useful pydantic error as one readable line: an unknown key first (with a
+    suggestion among the missing keys and `fields`), then a missing key, then a bad value
+    (the alternatives of a union joined with "or")."""
+    errors = exc.errors()
+    rank = {"extra_forbidden": 0, "missing": 1}
+    err = min(errors, key=lambda e: rank.get(e["type"], 2))
+    where = _user_loc(err["loc"])
     if err["type"] == "extra_forbidden":
-        text = "unknown key"
+        missing = [_user_loc(e["loc"]).rsplit(".", 1)[-1] for e in errors if e["type"] == "missing"]
+        key = where.rsplit(".", 1)[-1]
+        close = difflib.get_close_matches(key, missing, n=1) or difflib.get_close_matches(key, list(fields), n=1)
+        text = "unknown key" + (f" (did you mean {close[0]!r}?)" if close else "")
     elif err["type"] == "missing":
         text = "missing key"
-    shown = f" (got {err['input']!r})" if err["type"] not in ("missing", "extra_forbidden") else ""
-    if len(shown) > 80:
-        shown = shown[:77] + "...)"
-    return f"{where}: {text}{shown}" if where else f"{text}{shown}"
+    else:
+        same = [e for e in errors if _user_loc(e["loc"]) == where]
+        if len(same) > 1:
+            text = "should be " + " or ".join(dict.fromkeys(_short(e["msg"]) for e in same))
+        else:
+            text = err["msg"].replace(" after validation", "")
+            if text.startswith("Input should be"):
+                text = "should be " + _short(text)
+        shown = repr(err["input"])
+        text += f" (got {shown if len(shown) <= 60 else shown[:57] + '...'})"
+    return f"{where}: {text}" if where else text

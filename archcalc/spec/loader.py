@@ -1,8 +1,8 @@
 """Bounded, safe reading of YAML and JSON architecture files.
 
 A hostile file cannot run code (safe loader only), exhaust memory through alias expansion, or
-recurse without end: size, aliases and nesting are capped, and every failure is a SpecError that
-names the file.
+recurse without end: size, aliases, nesting and the number of values after alias expansion are
+capped, duplicate keys are refused, and every failure is a SpecError that names the file.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from ..errors import SpecError
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_ALIASES = 200
 MAX_NESTING = 40
+MAX_VALUES = 200_000
 
 
 class _BoundedLoader(yaml.SafeLoader):
@@ -41,6 +42,33 @@ class _BoundedLoader(yaml.SafeLoader):
         finally:
             self._depth -= 1
 
+    def construct_mapping(self, node, deep=False):  # noqa: D401 - PyYAML hook
+        seen = set()
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                if key_node.value in seen:
+                    raise SpecError(f"duplicate key {key_node.value!r} at line {key_node.start_mark.line + 1}")
+                seen.add(key_node.value)
+        return super().construct_mapping(node, deep)
+
+
+def check_size(data: Any) -> None:
+    """Refuse data with more than MAX_VALUES values or MAX_NESTING levels once aliases are expanded
+    (a few lines of YAML aliases can stand for billions of values, or for a value containing itself)."""
+    budget = MAX_VALUES
+    stack = [(data, 1)]
+    while stack:
+        item, depth = stack.pop()
+        budget -= 1
+        if budget < 0:
+            raise SpecError(f"more than {MAX_VALUES:,} values once YAML aliases are expanded")
+        if depth > MAX_NESTING:
+            raise SpecError(f"nested deeper than {MAX_NESTING} levels")
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+
 
 def parse_text(text: str, source: str) -> Any:
     """Parse YAML (a superset of JSON) with the bounds above."""
@@ -50,12 +78,15 @@ def parse_text(text: str, source: str) -> Any:
         raise SpecError("file is binary, not YAML or JSON", file=source)
     try:
         if source.endswith(".json"):
-            return json.loads(text)
-        loader = _BoundedLoader(text)
-        try:
-            return loader.get_single_data()
-        finally:
-            loader.dispose()
+            data = json.loads(text)
+        else:
+            loader = _BoundedLoader(text)
+            try:
+                data = loader.get_single_data()
+            finally:
+                loader.dispose()
+        check_size(data)
+        return data
     except SpecError as exc:
         raise exc.located(file=source) from None
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
