@@ -8,7 +8,7 @@ import click
 
 from .errors import ArchcalcError
 
-COMMAND_MODULES = ["core", "report"]
+COMMAND_MODULES = ["core", "report", "check"]
 
 
 class _Group(click.Group):

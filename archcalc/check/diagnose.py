@@ -1,0 +1,187 @@
+"""Diagnoses of the classic mistakes, each computed from the layer's real hyper-parameters.
+
+A diagnosis is an alternative value (what the answer would be had the student made that mistake)
+with a sentence saying so; it is named in a verdict only when the wrong answer equals that value.
+An alternative is offered only when the layer makes the mistake possible: "forgot the bias"
+needs biases, "forgot the input depth" a filter deeper than one channel, "ceil instead of floor"
+a window that does not tile its input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from math import prod
+
+from ..analysis import LayerRecord, Report
+from ..errors import ArchcalcError
+from .conventions import Conventions
+from .numbers import Number, ShapeAnswer, as_chw, shape_readings
+
+Alternative = tuple[str, int]
+
+
+def _n(value: int) -> str:
+    return f"{value:,}"
+
+
+def matching(answer: Number, alternatives: Iterable[Alternative], conventions: Conventions,
+             expected: int) -> list[str]:
+    """The sentences of the alternatives the answer equals (never one equal to the expected value)."""
+    return [label for label, value in alternatives
+            if value != expected and value >= 0 and any(answer.matches(value, b) for b in conventions.bases)]
+
+
+def unit_diagnoses(answer: Number, reference: int, conventions: Conventions) -> list[str]:
+    """K = 1000 vs 1024, and a shorthand cut off instead of rounded."""
+    found = []
+    if answer.prefixed:
+        for base in (1000, 1024):
+            if base not in conventions.bases and answer.matches(reference, base):
+                wanted = " or ".join(str(b) for b in conventions.bases)
+                found.append(f"used K = {base} where the convention is K = {wanted}: "
+                             f"{_n(reference)} is {answer.rounded(reference, conventions.bases[0])}")
+    if any(answer.truncates(reference, b) for b in conventions.bases) and not any(
+            answer.matches(reference, b) for b in conventions.bases):
+        found.append(f"cut off instead of rounded: {_n(reference)} rounds to "
+                     f"{answer.rounded(reference, conventions.bases[0])}")
+    return found
+
+
+def _conv_weight(record: LayerRecord):
+    """(K, D, kh, kw, groups) of a filter bank laid out (out, in/groups, kh, kw); None otherwise."""
+    out_channels = getattr(record.layer, "out_channels", None)
+    for param in record.param_tensors:
+        if param.role == "weight" and len(param.shape) == 4 and param.shape[0] == out_channels:
+            return (*param.shape, getattr(record.layer, "groups", 1))
+    return None
+
+
+def param_alternatives(record: LayerRecord, expected: int, conventions: Conventions) -> list[Alternative]:
+    alternatives = []
+    biases = record.biases
+    if biases and conventions.bias:
+        alternatives.append((f"forgot the bias: {_n(expected - biases)} weights + {_n(biases)} biases",
+                             expected - biases))
+    if biases and not conventions.bias:
+        alternatives.append((f"counted the {_n(biases)} biases, which this convention leaves out", expected + biases))
+    if record.non_trainable_params:
+        alternatives.append((f"left out the {_n(record.non_trainable_params)} non-trainable statistics "
+                             "(BatchNorm running mean and variance)", expected - record.non_trainable_params))
+    weight = _conv_weight(record)
+    if weight:
+        k, d, kh, kw, groups = weight
+        full = k * d * kh * kw
+        if d > 1:
+            shallow = expected - full + k * kh * kw
+            alternatives.append((f"forgot the input depth: F·F·K = {kh} × {kw} × {k} instead of F·F·D·K = "
+                                 f"{kh} × {kw} × {d} × {k}", shallow))
+            if biases and conventions.bias:
+                alternatives.append(("forgot the input depth (F·F·K instead of F·F·D·K) and the bias",
+                                     shallow - biases))
+        if groups > 1:
+            alternatives.append((f"ignored groups = {groups}: each filter sees {d} input channel(s), "
+                                 f"not all {d * groups}", expected - full + full * groups))
+    return alternatives
+
+
+def ops_alternatives(record: LayerRecord, expected: int, conventions: Conventions, report: Report) -> list[Alternative]:
+    if not expected:
+        return []
+    alternatives = _ops_unit_alternatives(expected, conventions, report)
+    weight = _conv_weight(record)
+    if weight:
+        k, d, kh, kw, groups = weight
+        per_filter = prod(record.output_shape[1:]) * k * d * kh * kw * report.batch
+        if d > 1 and record.macs == per_filter:
+            alternatives.append((f"forgot the input depth: H·W·K·F·F instead of H·W·K·F·F·D (D = {d})",
+                                 expected // d))
+        if groups > 1:
+            alternatives.append((f"ignored groups = {groups}: each filter sees {d} input channel(s), "
+                                 f"not all {d * groups}", expected * groups))
+    return alternatives
+
+
+def _ops_unit_alternatives(expected: int, conventions: Conventions, report: Report) -> list[Alternative]:
+    alternatives = []
+    if conventions.ops == "macs":
+        alternatives.append(("counted FLOPs (2 per multiply-accumulate) where MACs are asked", 2 * expected))
+    elif expected % 2 == 0:
+        alternatives.append(("gave MACs where FLOPs (2 × MACs) are asked", expected // 2))
+    if report.batch > 1:
+        alternatives.append((f"forgot the batch: × {report.batch}", expected // report.batch))
+    return alternatives
+
+
+def memory_alternatives(elements: int, size: int, answer: Number, conventions: Conventions,
+                        report: Report) -> tuple[int, list[Alternative]]:
+    """(the value the answer is compared with, its alternatives) for `elements` of `size` bytes each."""
+    data_bytes = elements * size
+    if answer.byte_unit:
+        reference = data_bytes
+        alternatives = [(f"wrote the element count with a byte unit: {_n(elements)} elements × {size} B "
+                         f"= {_n(data_bytes)} B", elements)]
+    elif conventions.memory == "elements":
+        reference = elements
+        alternatives = [(f"gave bytes ({_n(elements)} × {size} B) where the element count is asked", data_bytes)]
+    else:
+        reference = data_bytes
+        alternatives = [(f"gave the element count where bytes are asked (× {size} B for {report.dtype})", elements)]
+    if report.batch > 1:
+        alternatives.append((f"forgot the batch: × {report.batch}", reference // report.batch))
+    return reference, alternatives
+
+
+def total_memory_alternatives(report: Report, reference: int, per_element: int) -> list[Alternative]:
+    """Memory totals: the input left out, or views and in-place outputs counted as new memory."""
+    first = report.layers[0]
+    alternatives = [(f"left out the input ({_n(first.activation_elements)} elements)",
+                     reference - first.activation_elements * per_element)]
+    shared = sum(r.activation_elements for r in report.layers if not r.allocates)
+    if shared:
+        names = ", ".join(r.name for r in report.layers if not r.allocates)[:60]
+        alternatives.append((f"counted outputs that share their input's memory ({names}) as new memory",
+                             reference + shared * per_element))
+    return alternatives
+
+
+def shape_alternatives(record: LayerRecord) -> list[tuple[str, tuple[int, ...]]]:
+    """Output sizes from the usual slips in `(W − F + 2P)/S + 1`, for a windowed layer that follows it."""
+    geometry = getattr(record.layer, "geometry", None)
+    if geometry is None or not record.input_shapes or len(record.output_shape) != 3:
+        return []
+    try:
+        kernel, stride, dilation, pads = geometry(record.input_shapes[0])
+    except ArchcalcError:
+        return []
+    sizes = record.input_shapes[0][1:]
+    spans = [n + p[0] + p[1] - d * (k - 1) - 1 for n, k, d, p in zip(sizes, kernel, dilation, pads)]
+    if [s // st + 1 for s, st in zip(spans, stride)] != list(record.output_shape[1:]):
+        return []
+    channels = record.output_shape[0]
+    slips = {
+        "rounded up (ceil) where the output-size formula rounds down (floor)":
+            [-(-s // st) + 1 for s, st in zip(spans, stride)],
+        "forgot the + 1 in (W − F + 2P)/S + 1": [s // st for s, st in zip(spans, stride)],
+    }
+    if any(p[0] for p in pads):
+        slips["applied the padding once (W − F + P) instead of on both sides (W − F + 2P)"] = [
+            (s - p[1]) // st + 1 for s, p, st in zip(spans, pads, stride)]
+        slips["forgot the padding"] = [(s - p[0] - p[1]) // st + 1 for s, p, st in zip(spans, pads, stride)]
+    return [(label, (channels, *hw)) for label, hw in slips.items()
+            if hw != list(record.output_shape[1:]) and min(hw) > 0]
+
+
+def carried_shape(record: LayerRecord, answer: ShapeAnswer, previous: ShapeAnswer | None, previous_name: str,
+                  batch: int) -> str | None:
+    """The sentence for an output that follows correctly from the student's own wrong input."""
+    if previous is None or len(record.input_shapes) != 1:
+        return None
+    for chw in as_chw(previous, batch).values():
+        try:
+            output = record.layer.output_shape([chw])
+        except (ArchcalcError, ValueError, TypeError, IndexError):
+            continue
+        if output != record.output_shape and shape_readings(answer, output, batch):
+            return (f"follows from your answer {previous.text} for {previous_name}: this step is right, "
+                    "the error is carried forward")
+    return None

@@ -1,0 +1,399 @@
+"""Grading a sheet: match its rows to layers, read every cell, and give each a verdict.
+
+A verdict is `correct`, `wrong` (with the expected value, the arithmetic, and a diagnosis when a
+classic mistake explains the number) or `unparseable` (with the reason). Blank cells are not
+graded; they are counted apart.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import asdict, dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from ..analysis import LayerRecord, Report, analyze
+from ..graph import load
+from . import diagnose
+from .conventions import Conventions
+from .expected import COUNT_COLUMNS, expected_cell, expected_total
+from .numbers import Number, ShapeAnswer, Unreadable, parse_count, parse_shape, shape_readings
+from .sheet import GRADED, Row, Sheet, SheetError, read_sheet
+
+TOTAL = "TOTAL"
+
+
+@dataclass(frozen=True)
+class CellResult:
+    """The verdict on one cell of the sheet."""
+
+    row: int
+    layer: str
+    column: str
+    answer: str
+    verdict: str
+    expected: str = ""
+    arithmetic: str = ""
+    diagnosis: tuple[str, ...] = ()
+    note: str = ""
+
+    @property
+    def correct(self) -> bool:
+        return self.verdict == "correct"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["diagnosis"] = list(self.diagnosis)
+        return data
+
+
+@dataclass(frozen=True)
+class Grade:
+    """Every cell's verdict and the score of one sheet against one architecture."""
+
+    architecture: str
+    sheet: str
+    sheet_format: str
+    matched_by: str
+    conventions: Conventions
+    cells: tuple[CellResult, ...]
+    blank: int = 0
+    notes: tuple[str, ...] = field(default=())
+
+    def count(self, verdict: str) -> int:
+        return sum(cell.verdict == verdict for cell in self.cells)
+
+    @property
+    def correct(self) -> int:
+        return self.count("correct")
+
+    @property
+    def wrong(self) -> int:
+        return self.count("wrong")
+
+    @property
+    def unparseable(self) -> int:
+        return self.count("unparseable")
+
+    @property
+    def graded(self) -> int:
+        return len(self.cells)
+
+    @property
+    def score(self) -> float:
+        """Correct cells over graded cells (0.0 to 1.0)."""
+        return self.correct / self.graded if self.graded else 0.0
+
+    @property
+    def all_correct(self) -> bool:
+        return self.graded > 0 and self.correct == self.graded
+
+    def cell(self, layer: str, column: str) -> CellResult:
+        for cell in self.cells:
+            if cell.layer == layer and cell.column == column:
+                return cell
+        raise KeyError(f"no graded cell for {layer!r}, {column!r}")
+
+    def summary(self) -> str:
+        text = f"Score: {self.correct}/{self.graded} cells correct ({100 * self.score:.1f}%)"
+        text += f": {self.wrong} wrong, {self.unparseable} unparseable"
+        if self.blank:
+            text += f"; {self.blank} blank cell{'s' if self.blank > 1 else ''} not graded"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "architecture": self.architecture, "sheet": self.sheet, "format": self.sheet_format,
+            "matched_by": self.matched_by, "conventions": self.conventions.to_dict(),
+            "score": self.score, "graded": self.graded, "correct": self.correct, "wrong": self.wrong,
+            "unparseable": self.unparseable, "blank": self.blank, "notes": list(self.notes),
+            "cells": [cell.to_dict() for cell in self.cells],
+        }
+
+    def to_markdown(self) -> str:
+        from .render import grade_markdown
+
+        return grade_markdown(self)
+
+    def to_text(self, *, brief: bool = False) -> str:
+        from .render import grade_text
+
+        return grade_text(self, brief=brief)
+
+
+def check(arch: Any, answers: Any, conventions: Conventions | dict[str, Any] | None = None, *,
+          input: list[int] | tuple[int, ...] | None = None) -> Grade:
+    """Grade `answers` (a path, text, or a list of dicts) against `arch` (a zoo name, path or mapping)."""
+    conventions = Conventions.coerce(conventions)
+    architecture = load(arch)
+    report = analyze(architecture, input=input, batch=conventions.batch, dtype=conventions.dtype)
+    sheet = read_sheet(answers)
+    return _Grader(report, sheet, conventions).run()
+
+
+class _Grader:
+    def __init__(self, report: Report, sheet: Sheet, conventions: Conventions):
+        self.report = report
+        self.sheet = sheet
+        self.conventions = conventions
+        self.cells: list[CellResult] = []
+        self.blank = 0
+        self.shapes: dict[tuple[str, str], ShapeAnswer] = {}
+        self.column_numbers: dict[str, list[Number]] = {c: [] for c in COUNT_COLUMNS}
+        self.column_complete = {c: True for c in COUNT_COLUMNS}
+        self.column_right = {c: True for c in COUNT_COLUMNS}
+
+    def run(self) -> Grade:
+        matched, how, notes = match_rows(self.sheet, self.report)
+        totals = []
+        for row, target, problem in matched:
+            if target == TOTAL:
+                totals.append(row)
+            else:
+                self.grade_row(row, target, problem)
+        for row in totals:
+            self.grade_total(row)
+        if not self.cells:
+            raise SheetError("the sheet has no answers to grade (every cell is blank)", file=self.sheet.label)
+        return Grade(self.report.name, self.sheet.label, self.sheet.format, how, self.conventions,
+                     tuple(self.cells), self.blank, tuple(self.sheet.notes) + tuple(notes))
+
+    def add(self, row: Row, layer: str, column: str, answer: Any, verdict: str, **details: Any) -> None:
+        self.cells.append(CellResult(row.number, layer, column, _text(answer), verdict, **details))
+
+    def grade_row(self, row: Row, record: LayerRecord | None, problem: str | None) -> None:
+        label = record.name if record is not None else (row.name or f"row {row.number}")
+        for column in (c for c in GRADED if c in self.sheet.headers):
+            value = row.cells.get(column)
+            if _blank(value):
+                self.blank += 1
+                if column in COUNT_COLUMNS:
+                    self.column_complete[column] = False
+                continue
+            problem = problem or row.problem
+            if record is None or problem:
+                self.add(row, label, column, value, "unparseable", note=problem or "row not matched to a layer")
+                if column in COUNT_COLUMNS:
+                    self.column_complete[column] = False
+                continue
+            if column in COUNT_COLUMNS:
+                self.grade_count(row, record, column, value)
+            else:
+                self.grade_shape(row, record, column, value)
+
+    def grade_shape(self, row: Row, record: LayerRecord, column: str, value: Any) -> None:
+        expected = expected_cell(column, record, self.conventions, self.report)
+        shown = _shape_text(expected.value)
+        try:
+            answer = parse_shape(value)
+        except Unreadable as exc:
+            self.add(row, record.name, column, value, "unparseable", expected=shown, note=str(exc))
+            return
+        self.shapes[(record.name, column)] = answer
+        readings = shape_readings(answer, expected.value, self.report.batch)
+        if readings:
+            self.add(row, record.name, column, value, "correct", expected=shown, note=_read_as(answer, readings))
+            return
+        found = [label for label, alt in diagnose.shape_alternatives(record) if column == "output"
+                 and shape_readings(answer, alt, self.report.batch)]
+        if column == "output" and not found and record.inputs:
+            source = record.inputs[0]
+            carried = diagnose.carried_shape(record, answer, self.shapes.get((source, "output")), source,
+                                             self.report.batch)
+            found = [carried] if carried else []
+        if not found and sorted(answer.dims) == sorted(expected.value):
+            found = ["the right sizes in an order that is none of W×H×D, H×W×C or C×H×W"]
+        self.add(row, record.name, column, value, "wrong", expected=shown, arithmetic=expected.arithmetic,
+                 diagnosis=tuple(found))
+
+    def grade_count(self, row: Row, record: LayerRecord, column: str, value: Any) -> None:
+        expected = expected_cell(column, record, self.conventions, self.report)
+        shown = f"{expected.value:,}"
+        try:
+            answer = parse_count(value, memory=column == "memory")
+        except Unreadable as exc:
+            self.add(row, record.name, column, value, "unparseable", expected=shown, note=str(exc))
+            self.column_complete[column] = False
+            return
+        if column == "params":
+            reference, alternatives = expected.value, diagnose.param_alternatives(record, expected.value,
+                                                                                  self.conventions)
+        elif column == "ops":
+            reference = expected.value
+            alternatives = diagnose.ops_alternatives(record, expected.value, self.conventions, self.report)
+        else:
+            size = record.activation_bytes // max(record.activation_elements, 1)
+            reference, alternatives = diagnose.memory_alternatives(record.activation_elements, size, answer,
+                                                                   self.conventions, self.report)
+        verdict = self.judge(row, record.name, column, value, answer, reference, alternatives, shown,
+                             expected.arithmetic)
+        self.column_numbers[column].append(answer)
+        self.column_right[column] &= verdict
+
+    def judge(self, row: Row, layer: str, column: str, value: Any, answer: Number, reference: int,
+              alternatives: list[diagnose.Alternative], shown: str, arithmetic: str,
+              extra: list[str] | None = None) -> bool:
+        """Give the verdict on a count: correct if it rounds from the reference, else diagnose."""
+        if any(answer.matches(reference, b) for b in self.conventions.bases):
+            note = "shorthand rounds correctly" if answer.shorthand else ""
+            self.add(row, layer, column, value, "correct", expected=shown, note=note)
+            return True
+        found = diagnose.matching(answer, alternatives, self.conventions, reference)
+        found += diagnose.unit_diagnoses(answer, reference, self.conventions)
+        found += extra or []
+        self.add(row, layer, column, value, "wrong", expected=shown, arithmetic=arithmetic, diagnosis=tuple(found))
+        return False
+
+    def grade_total(self, row: Row) -> None:
+        for column in GRADED:
+            value = row.cells.get(column)
+            if _blank(value) or (column not in COUNT_COLUMNS and str(value).strip() in "-—–"):
+                continue
+            expected = expected_total(column, self.report, self.conventions)
+            if expected is None:
+                continue
+            shown = f"{expected.value:,}"
+            try:
+                answer = parse_count(value, memory=column == "memory")
+            except Unreadable as exc:
+                self.add(row, TOTAL, column, value, "unparseable", expected=shown, note=str(exc))
+                continue
+            reference, alternatives = self.total_alternatives(column, answer, expected.value)
+            self.judge(row, TOTAL, column, value, answer, reference, alternatives, shown, expected.arithmetic,
+                       self.own_sum(column, answer))
+
+    def total_alternatives(self, column: str, answer: Number, expected: int) -> tuple[int, list]:
+        report, conventions = self.report, self.conventions
+        if column == "params":
+            biases = sum(r.biases for r in report.layers)
+            alternatives = [(f"forgot the biases ({biases:,})", expected - biases)] if conventions.bias and biases \
+                else [(f"counted the {biases:,} biases, which this convention leaves out", expected + biases)] \
+                if biases else []
+            frozen = report.totals.non_trainable_params
+            if frozen:
+                alternatives.append((f"left out the {frozen:,} non-trainable statistics", expected - frozen))
+            return expected, alternatives
+        if column == "ops":
+            return expected, diagnose._ops_unit_alternatives(expected, conventions, report)
+        elements = report.totals.activation_elements
+        size = report.totals.forward_memory_bytes // max(elements, 1)
+        reference, alternatives = diagnose.memory_alternatives(elements, size, answer, conventions, report)
+        per = size if reference != elements else 1
+        return reference, alternatives + diagnose.total_memory_alternatives(report, reference, per)
+
+    def own_sum(self, column: str, answer: Number) -> list[str]:
+        """Whether the total agrees with the sum of the student's own rows."""
+        numbers = self.column_numbers.get(column) or []
+        if not numbers or not self.column_complete[column]:
+            return []
+        base = self.conventions.bases[0]
+        low = sum((n.bounds(base)[0] for n in numbers), Fraction(0))
+        high = sum((n.bounds(base)[1] for n in numbers), Fraction(0))
+        a_low, a_high = answer.bounds(base)
+        approx = _about(low, high)
+        if a_high < low or a_low > high:
+            return [f"does not equal the sum of your own rows, which add up to {approx}"]
+        if not self.column_right[column]:
+            return [f"equals the sum of your rows ({approx}): the errors are in the rows above"]
+        return []
+
+
+def match_rows(sheet: Sheet, report: Report) -> tuple[list[tuple[Row, Any, str | None]], str, list[str]]:
+    """Pair each row with its layer (by name, else by position); TOTAL rows pair with TOTAL."""
+    if any(row.name for row in sheet.rows):
+        return _by_name(sheet, report)
+    return _by_position(sheet, report)
+
+
+def _key(name: str) -> str:
+    name = re.sub(r"\s*\(.*$|\[\d+\]\[\d+\]$", "", name.strip())
+    name = name.split(":")[0] if ":" in name else name
+    return name.strip().casefold()
+
+
+def _by_name(sheet: Sheet, report: Report):
+    exact = {r.name.casefold(): r for r in report.layers}
+    tails: dict[str, list[LayerRecord]] = {}
+    for record in report.layers:
+        tails.setdefault(record.name.rsplit("/", 1)[-1].casefold(), []).append(record)
+    pairs: list[tuple[Row, Any, str | None]] = []
+    unknown = []
+    for row in sheet.rows:
+        key = _key(row.name or "")
+        if not key:
+            pairs.append((row, None, "no layer name in this row"))
+        elif key.startswith("total") or key == "sum":
+            pairs.append((row, TOTAL, None))
+        elif key in exact or len(tails.get(key, ())) == 1:
+            pairs.append((row, exact.get(key) or tails[key][0], None))
+        else:
+            close = difflib.get_close_matches(row.name or "", [r.name for r in report.layers], n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            pairs.append((row, None, f"no layer {row.name!r} in {report.name}{hint}"))
+            unknown.append(row.name)
+    named = [p for p in pairs if p[1] is not None and p[1] != TOTAL]
+    if unknown and not named:
+        layers = ", ".join(r.name for r in report.layers[:8]) + (", …" if len(report.layers) > 8 else "")
+        raise SheetError(f"none of the sheet's layer names ({', '.join(map(repr, unknown[:3]))}"
+                         f"{', …' if len(unknown) > 3 else ''}) is a layer of {report.name}; its layers are "
+                         f"{layers}", file=sheet.label)
+    missing = [r.name for r in report.layers if r.name not in {p[1].name for p in named}]
+    notes = [f"layers not in the sheet: {', '.join(missing[:10])}{', …' if len(missing) > 10 else ''}"] \
+        if missing else []
+    return pairs, "name", notes
+
+
+def _by_position(sheet: Sheet, report: Report):
+    layers = list(report.layers)
+    candidates = {
+        "every layer": layers,
+        "every layer after the input": layers[1:],
+        "every layer that allocates memory": [r for r in layers if r.allocates],
+        "every layer after the input that allocates memory": [r for r in layers[1:] if r.allocates],
+    }
+    rows = list(sheet.rows)
+    for description, records in candidates.items():
+        for with_total in (False, True):
+            if len(rows) == len(records) + with_total:
+                pairs = [(row, record, None) for row, record in zip(rows, records)]
+                if with_total:
+                    pairs.append((rows[-1], TOTAL, None))
+                note = f"rows matched by position to {description} of {report.name}" + \
+                    (", the last row as the total" if with_total else "")
+                return pairs, "position", [note]
+    raise SheetError(f"the sheet has {len(rows)} rows and no layer names, but {report.name} has {len(layers)} "
+                     f"layers ({len(candidates['every layer after the input'])} after the input): add a layer "
+                     "column to match rows by name", file=sheet.label)
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else str(value)
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    if len(shape) == 3:
+        c, h, w = shape
+        return f"{w}×{h}×{c} (W×H×D) = {c}×{h}×{w} (C×H×W)"
+    return "×".join(str(d) for d in shape)
+
+
+def _read_as(answer: ShapeAnswer, readings: list[str]) -> str:
+    if answer.batch is not None:
+        return f"read as ({answer.batch}, H, W, C) (Keras)" if "H×W×C (Keras)" in readings else \
+            f"read as {readings[-1]} with a batch entry {answer.batch}"
+    return "read as " + " or ".join(readings)
+
+
+def _about(low: Fraction, high: Fraction) -> str:
+    if low == high:
+        return f"{int(low):,}"
+    middle = float((low + high) / 2)
+    for power, suffix in ((9, "G"), (6, "M"), (3, "K")):
+        if middle >= 10 ** power:
+            return f"about {middle / 10 ** power:.1f}{suffix}"
+    return f"about {middle:,.0f}"
