@@ -12,6 +12,8 @@ probe), `weights` (initialisation, .npz and PyTorch state_dicts), `runner` (`exe
 
 from __future__ import annotations
 
+import sys
+import types
 from importlib import import_module
 from typing import Any
 
@@ -29,3 +31,14 @@ def __getattr__(name: str) -> Any:
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     return getattr(import_module(f"{__name__}.{module}"), name)
+
+
+class _CallablePackage(types.ModuleType):
+    """`archcalc.execute` is both this package and the function: importing the package puts it
+    at that name, so calling it runs `runner.execute`."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return import_module(f"{__name__}.runner").execute(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallablePackage

@@ -1,0 +1,203 @@
+"""Every layer type's forward function against PyTorch's own functions, written out independently.
+
+Each case is one layer on a random input with random weights (BatchNorm statistics and biases
+included); the expected output is PyTorch's `torch.nn.functional` applied by hand, not
+`archcalc.to_torch`. float32 agrees to rtol 1e-4, float64 to rtol 1e-10.
+"""
+
+import numpy as np
+import pytest
+
+import archcalc
+from archcalc.errors import ExecutionError
+from archcalc.layers import registered_types
+from archcalc.layers.base import Layer
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+
+TOLERANCE = {"float32": {"rtol": 1e-4, "atol": 1e-5}, "float64": {"rtol": 1e-10, "atol": 1e-12}}
+NEG_INF = float("-inf")
+
+
+def single(layer: dict, shape: list[int]) -> dict:
+    return {"name": "case", "input": shape, "layers": [{"name": "L", **layer}]}
+
+
+def conv(pad=(0, 0, 0, 0), **kw):
+    """F.conv2d after an explicit F.pad given as (left, right, top, bottom)."""
+    def ref(x, w):
+        return F.conv2d(F.pad(x, pad), w["L.weight"], w.get("L.bias"), kw.get("stride", 1), 0,
+                        kw.get("dilation", 1), kw.get("groups", 1))
+    return ref
+
+
+CASES = {
+    # id: (architecture mapping, reference(x, weights) -> tensor)
+    "conv-3x3-pad1": (single({"type": "conv", "out_channels": 5, "kernel_size": 3, "padding": 1}, [3, 9, 9]),
+                      conv((1, 1, 1, 1))),
+    "conv-stride2-valid": (single({"type": "conv", "out_channels": 4, "kernel_size": 3, "stride": 2,
+                                   "padding": "valid"}, [3, 10, 11]), conv(stride=2)),
+    "conv-pad-per-axis": (single({"type": "conv", "out_channels": 4, "kernel_size": [3, 5], "padding": [1, 2]},
+                                 [2, 8, 9]), conv((2, 2, 1, 1))),
+    "conv-pad-asymmetric": (single({"type": "conv", "out_channels": 3, "kernel_size": 3, "stride": 2,
+                                    "padding": [0, 1, 2, 0]}, [2, 9, 8]), conv((2, 0, 0, 1), stride=2)),
+    # 'same', stride 2 on 8: output 4, total padding (4−1)·2 + 3 − 8 = 1 → (0 top, 1 bottom)
+    "conv-same-stride2-odd": (single({"type": "conv", "out_channels": 3, "kernel_size": 3, "stride": 2,
+                                      "padding": "same"}, [2, 8, 8]), conv((0, 1, 0, 1), stride=2)),
+    # 'same', stride 1, kernel 4: total padding 3 → 1 before, 2 after
+    "conv-same-even-kernel": (single({"type": "conv", "out_channels": 3, "kernel_size": 4, "padding": "same"},
+                                     [2, 7, 6]), conv((1, 2, 1, 2))),
+    "conv-dilation2": (single({"type": "conv", "out_channels": 4, "kernel_size": 3, "dilation": 2, "padding": 2},
+                              [3, 11, 10]), conv((2, 2, 2, 2), dilation=2)),
+    "conv-dilation-stride-rect": (single({"type": "conv", "out_channels": 2, "kernel_size": [2, 3],
+                                          "stride": [2, 1], "dilation": [1, 3]}, [2, 9, 12]),
+                                  conv(stride=(2, 1), dilation=(1, 3))),
+    "conv-groups": (single({"type": "conv", "out_channels": 6, "kernel_size": 3, "groups": 2, "padding": 1},
+                           [4, 7, 7]), conv((1, 1, 1, 1), groups=2)),
+    "conv-depthwise": (single({"type": "conv", "out_channels": 8, "kernel_size": 3, "groups": 4, "stride": 2,
+                               "padding": 1, "bias": False}, [4, 9, 9]), conv((1, 1, 1, 1), stride=2, groups=4)),
+    "conv-1x1": (single({"type": "conv", "out_channels": 7, "kernel_size": 1}, [5, 6, 4]), conv()),
+    "conv-1x1-groups": (single({"type": "conv", "out_channels": 6, "kernel_size": 1, "groups": 3}, [3, 5, 5]),
+                        conv(groups=3)),
+    "conv-fused-relu": (single({"type": "conv", "out_channels": 3, "kernel_size": 3, "activation": "relu"},
+                               [2, 6, 6]), lambda x, w: F.relu(conv()(x, w))),
+    "conv-fused-sigmoid": (single({"type": "conv", "out_channels": 3, "kernel_size": 3, "activation": "sigmoid"},
+                                  [2, 6, 6]), lambda x, w: torch.sigmoid(conv()(x, w))),
+    "convtranspose": (single({"type": "convtranspose", "out_channels": 3, "kernel_size": 3, "stride": 2,
+                              "padding": 1, "output_padding": 1}, [4, 5, 6]),
+                      lambda x, w: F.conv_transpose2d(x, w["L.weight"], w["L.bias"], 2, 1, 1)),
+    "convtranspose-groups-dilation": (
+        single({"type": "convtranspose", "out_channels": 4, "kernel_size": [3, 2], "stride": [1, 3],
+                "dilation": 2, "groups": 2, "bias": False}, [4, 4, 5]),
+        lambda x, w: F.conv_transpose2d(x, w["L.weight"], None, (1, 3), 0, 0, 2, 2)),
+    "maxpool-2x2": (single({"type": "maxpool", "kernel_size": 2, "stride": 2}, [3, 8, 8]),
+                    lambda x, w: F.max_pool2d(x, 2, 2)),
+    "maxpool-ceil": (single({"type": "maxpool", "kernel_size": 3, "stride": 2, "ceil_mode": True}, [2, 8, 10]),
+                     lambda x, w: F.max_pool2d(x, 3, 2, ceil_mode=True)),
+    "maxpool-pad-ceil": (single({"type": "maxpool", "kernel_size": 3, "stride": 2, "padding": 1,
+                                 "ceil_mode": True}, [2, 10, 9]),
+                         lambda x, w: F.max_pool2d(x, 3, 2, 1, ceil_mode=True)),
+    "maxpool-dilation": (single({"type": "maxpool", "kernel_size": 2, "stride": 1, "dilation": 2}, [2, 7, 7]),
+                         lambda x, w: F.max_pool2d(x, 2, 1, 0, 2)),
+    "maxpool-asymmetric": (single({"type": "maxpool", "kernel_size": 3, "stride": 2, "padding": [0, 1, 1, 0]},
+                                  [2, 8, 8]),
+                           lambda x, w: F.max_pool2d(F.pad(x, (1, 0, 0, 1), value=NEG_INF), 3, 2)),
+    "avgpool-pad": (single({"type": "avgpool", "kernel_size": 3, "stride": 2, "padding": 1}, [2, 9, 9]),
+                    lambda x, w: F.avg_pool2d(x, 3, 2, 1)),
+    "avgpool-pad-exclude": (single({"type": "avgpool", "kernel_size": 3, "stride": 2, "padding": 1,
+                                    "count_include_pad": False}, [2, 9, 8]),
+                            lambda x, w: F.avg_pool2d(x, 3, 2, 1, count_include_pad=False)),
+    "avgpool-ceil-pad": (single({"type": "avgpool", "kernel_size": 3, "stride": 2, "padding": 1,
+                                 "ceil_mode": True}, [2, 10, 10]),
+                         lambda x, w: F.avg_pool2d(x, 3, 2, 1, ceil_mode=True)),
+    "avgpool-ceil-exclude": (single({"type": "avgpool", "kernel_size": 2, "stride": 2, "ceil_mode": True,
+                                     "count_include_pad": False}, [2, 7, 5]),
+                             lambda x, w: F.avg_pool2d(x, 2, 2, ceil_mode=True, count_include_pad=False)),
+    "avgpool-asymmetric": (single({"type": "avgpool", "kernel_size": 2, "stride": 1, "padding": [0, 1, 0, 1]},
+                                  [2, 6, 6]), lambda x, w: F.avg_pool2d(F.pad(x, (0, 1, 0, 1)), 2, 1)),
+    "sumpool": (single({"type": "sumpool", "kernel_size": 2, "stride": 2}, [3, 6, 8]),
+                lambda x, w: F.avg_pool2d(x, 2, 2) * 4),
+    "globalavgpool": (single({"type": "globalavgpool"}, [4, 5, 6]),
+                      lambda x, w: F.adaptive_avg_pool2d(x, 1)),
+    "globalavgpool-flat": (single({"type": "globalavgpool", "keepdims": False}, [4, 5, 6]),
+                           lambda x, w: x.mean(dim=(2, 3))),
+    "globalmaxpool": (single({"type": "globalmaxpool"}, [4, 5, 6]), lambda x, w: F.adaptive_max_pool2d(x, 1)),
+    "adaptiveavgpool": (single({"type": "adaptiveavgpool", "output_size": [3, 2]}, [3, 7, 5]),
+                        lambda x, w: F.adaptive_avg_pool2d(x, (3, 2))),
+    "adaptivemaxpool": (single({"type": "adaptivemaxpool", "output_size": 4}, [3, 10, 6]),
+                        lambda x, w: F.adaptive_max_pool2d(x, 4)),
+    "linear": (single({"type": "linear", "out_features": 7}, [20]),
+               lambda x, w: F.linear(x, w["L.weight"], w["L.bias"])),
+    "linear-nobias-tanh": (single({"type": "linear", "out_features": 5, "bias": False, "activation": "tanh"}, [9]),
+                           lambda x, w: torch.tanh(F.linear(x, w["L.weight"]))),
+    "batchnorm": (single({"type": "batchnorm"}, [4, 5, 5]),
+                  lambda x, w: F.batch_norm(x, w["L.running_mean"], w["L.running_var"], w["L.weight"],
+                                            w["L.bias"], False, 0.0, 1e-5)),
+    "batchnorm-eps-relu6": (single({"type": "batchnorm", "eps": 1e-3, "activation": "relu6"}, [3, 4, 4]),
+                            lambda x, w: F.relu6(F.batch_norm(x, w["L.running_mean"], w["L.running_var"],
+                                                              w["L.weight"], w["L.bias"], False, 0.0, 1e-3))),
+    "batchnorm-no-affine": (single({"type": "batchnorm", "affine": False}, [3, 4, 4]),
+                            lambda x, w: F.batch_norm(x, w["L.running_mean"], w["L.running_var"], eps=1e-5)),
+    "batchnorm-batch-stats": (single({"type": "batchnorm", "track_running_stats": False}, [3, 4, 4]),
+                              lambda x, w: F.batch_norm(x, None, None, w["L.weight"], w["L.bias"], True)),
+    "batchnorm-1d": (single({"type": "batchnorm"}, [6]),
+                     lambda x, w: F.batch_norm(x, w["L.running_mean"], w["L.running_var"], w["L.weight"],
+                                               w["L.bias"], False)),
+    "lrn": (single({"type": "lrn", "size": 5, "alpha": 1e-2, "beta": 0.75, "k": 2.0}, [7, 4, 4]),
+            lambda x, w: F.local_response_norm(x, 5, 1e-2, 0.75, 2.0)),
+    "lrn-even-size": (single({"type": "lrn", "size": 4, "alpha": 0.1}, [6, 3, 3]),
+                      lambda x, w: F.local_response_norm(x, 4, 0.1)),
+    "relu": (single({"type": "relu"}, [3, 4, 4]), lambda x, w: F.relu(x)),
+    "relu-inplace": (single({"type": "relu", "inplace": True}, [3, 4, 4]), lambda x, w: F.relu(x)),
+    "relu6": (single({"type": "relu6"}, [3, 4, 4]), lambda x, w: F.relu6(x)),
+    "leakyrelu": (single({"type": "leakyrelu", "negative_slope": 0.2}, [3, 4, 4]),
+                  lambda x, w: F.leaky_relu(x, 0.2)),
+    "elu": (single({"type": "elu", "alpha": 0.5}, [3, 4, 4]), lambda x, w: F.elu(x, 0.5)),
+    "sigmoid": (single({"type": "sigmoid"}, [3, 4, 4]), lambda x, w: torch.sigmoid(x)),
+    "tanh": (single({"type": "tanh"}, [3, 4, 4]), lambda x, w: torch.tanh(x)),
+    "silu": (single({"type": "silu"}, [3, 4, 4]), lambda x, w: F.silu(x)),
+    "hardswish": (single({"type": "hardswish"}, [3, 4, 4]), lambda x, w: F.hardswish(x)),
+    "hardsigmoid": (single({"type": "hardsigmoid"}, [3, 4, 4]), lambda x, w: F.hardsigmoid(x)),
+    "gelu": (single({"type": "gelu"}, [3, 4, 4]), lambda x, w: F.gelu(x)),
+    "softmax": (single({"type": "softmax"}, [5, 3, 3]), lambda x, w: F.softmax(x, dim=1)),
+    "softmax-flat": (single({"type": "softmax"}, [10]), lambda x, w: F.softmax(x, dim=1)),
+    "prelu": (single({"type": "prelu"}, [3, 4, 4]), lambda x, w: F.prelu(x, w["L.weight"])),
+    "prelu-per-channel": (single({"type": "prelu", "num_parameters": 3}, [3, 4, 4]),
+                          lambda x, w: F.prelu(x, w["L.weight"])),
+    "dropout": (single({"type": "dropout", "p": 0.5}, [3, 4, 4]), lambda x, w: x),
+    "identity": (single({"type": "identity"}, [3, 4, 4]), lambda x, w: x),
+    "flatten": (single({"type": "flatten"}, [3, 4, 5]), lambda x, w: torch.flatten(x, 1)),
+    "zeropad": (single({"type": "zeropad", "padding": [1, 0, 2, 3]}, [2, 3, 3]),
+                lambda x, w: F.pad(x, (2, 3, 1, 0))),
+    "channelshuffle": (single({"type": "channelshuffle", "groups": 3}, [6, 2, 2]),
+                       lambda x, w: F.channel_shuffle(x, 3)),
+    "slice": (single({"type": "slice", "start": 2, "end": 5}, [6, 3, 3]), lambda x, w: x[:, 2:5]),
+    "add": ({"name": "case", "input": [3, 4, 4], "layers": [
+        {"name": "a", "type": "relu"}, {"name": "b", "type": "sigmoid", "from": "input"},
+        {"name": "L", "type": "add", "from": ["a", "b", "input"]}]},
+        lambda x, w: F.relu(x) + torch.sigmoid(x) + x),
+    "multiply-broadcast": ({"name": "case", "input": [4, 5, 5], "layers": [
+        {"name": "g", "type": "globalavgpool"}, {"name": "s", "type": "sigmoid"},
+        {"name": "L", "type": "multiply", "from": ["input", "s"]}]},
+        lambda x, w: x * torch.sigmoid(x.mean(dim=(2, 3), keepdim=True))),
+    "concat": ({"name": "case", "input": [3, 4, 4], "layers": [
+        {"name": "a", "type": "tanh"}, {"name": "L", "type": "concat", "from": ["input", "a", "input"]}]},
+        lambda x, w: torch.cat([x, torch.tanh(x), x], dim=1)),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("case", list(CASES))
+def test_forward_equals_pytorch(case, dtype):
+    mapping, reference = CASES[case]
+    arch = archcalc.load(mapping)
+    weights = archcalc.init_weights(arch, seed=7, random_stats=True)
+    x = 4 * np.random.default_rng(3).normal(size=(2, *mapping["input"]))  # reaches past relu6 and hardswish bends
+    ours = archcalc.execute(arch, x, weights, dtype=dtype)
+    tensors = {key: torch.as_tensor(value, dtype=getattr(torch, dtype)) for key, value in weights.items()}
+    with torch.no_grad():
+        expected = reference(torch.as_tensor(x, dtype=getattr(torch, dtype)), tensors).numpy()
+    assert ours.dtype == np.dtype(dtype)
+    assert ours.shape == expected.shape
+    np.testing.assert_allclose(ours, expected, **TOLERANCE[dtype])
+
+
+def test_every_registered_type_has_a_forward_and_a_torch_module():
+    missing = sorted({cls.type_name for cls in registered_types().values()
+                      if cls.forward is Layer.forward or cls.torch_module is Layer.torch_module})
+    assert missing == []
+
+
+def test_every_layer_family_is_exercised_against_pytorch():
+    tested = {layer["type"] for mapping, _ in CASES.values() for layer in mapping["layers"]}
+    names = {cls.type_name for cls in registered_types().values()} - {"input"}
+    assert names - tested == set()
+
+
+def test_a_type_without_forward_is_an_execution_error_naming_it(monkeypatch):
+    from archcalc.layers.activation import ReLU
+
+    monkeypatch.setattr(ReLU, "forward", Layer.forward)
+    with pytest.raises(ExecutionError, match=r"case: L: layer type 'relu' has no forward function"):
+        archcalc.execute(archcalc.load(single({"type": "relu"}, [1, 2, 2])), np.zeros((1, 1, 2, 2)))
