@@ -39,8 +39,13 @@ def _columns(text: str | None) -> list[str] | None:
 
 def _analyze(name: str, input_shape, batch: int, dtype: str, strict: bool):
     from ..analysis import analyze
+    from ..errors import SpecError
 
-    return analyze(name, input=parse_shape(input_shape), batch=batch, dtype=dtype, strict=strict)
+    try:
+        shape = parse_shape(input_shape)
+    except click.BadParameter as exc:
+        raise SpecError(f"--input: {exc.message}") from None
+    return analyze(name, input=shape, batch=batch, dtype=dtype, strict=strict)
 
 
 def _echo(text: str) -> None:
