@@ -80,9 +80,10 @@ def slide_shorthand(n: int) -> str:
 
 
 def paper_k(n: int) -> str:
-    """GoogLeNet Table 1's params shorthand: K = 1024, one decimal below 10K (`2.7K`, `159K`)."""
+    """GoogLeNet Table 1's params shorthand: K = 1024, truncated, one decimal below 10K — the rule
+    its correct rows follow (163,328 → `159K`, 114,688 → `112K`, 1,024,000 → `1000K`)."""
     value = n / 1024
-    return f"{value:.1f}K" if value < 10 else f"{value:.0f}K"
+    return f"{int(value * 10) / 10:.1f}K" if value < 10 else f"{int(value)}K"
 
 
 def paper_m(n: int) -> str:

@@ -46,3 +46,5 @@ def test_paper_shorthands():
     assert paper_k(64 * 64 + 64 * 9 * 192) == "112K"
     assert paper_m(56 * 56 * (64 * 64 + 64 * 9 * 192)) == "360M"
     assert paper_k(1024 * 1000) == "1000K" and paper_m(1024 * 1000) == "1M"
+    # inception (3a): 192·64 + 192·96 + 9·96·128 + 192·16 + 25·16·32 + 192·32 = 163,328 weights, "159K"
+    assert paper_k(192 * 64 + 192 * 96 + 9 * 96 * 128 + 192 * 16 + 25 * 16 * 32 + 192 * 32) == "159K"
