@@ -40,7 +40,7 @@ def unit_diagnoses(answer: Number, reference: int, conventions: Conventions) -> 
                 wanted = " or ".join(str(b) for b in conventions.bases)
                 found.append(f"used K = {base} where the convention is K = {wanted}: "
                              f"{_n(reference)} is {answer.rounded(reference, conventions.bases[0])}")
-    if any(answer.truncates(reference, b) for b in conventions.bases) and not any(
+    if not found and any(answer.truncates(reference, b) for b in conventions.bases) and not any(
             answer.matches(reference, b) for b in conventions.bases):
         found.append(f"cut off instead of rounded: {_n(reference)} rounds to "
                      f"{answer.rounded(reference, conventions.bases[0])}")

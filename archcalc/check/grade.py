@@ -345,6 +345,7 @@ def _by_name(sheet: Sheet, report: Report):
 
 
 def _by_position(sheet: Sheet, report: Report):
+    """Try each way the rows may list the layers; the output shapes written decide between them."""
     layers = list(report.layers)
     candidates = {
         "every layer": layers,
@@ -353,18 +354,35 @@ def _by_position(sheet: Sheet, report: Report):
         "every layer after the input that allocates memory": [r for r in layers[1:] if r.allocates],
     }
     rows = list(sheet.rows)
+    best, best_score = None, -1
     for description, records in candidates.items():
         for with_total in (False, True):
-            if len(rows) == len(records) + with_total:
-                pairs = [(row, record, None) for row, record in zip(rows, records)]
-                if with_total:
-                    pairs.append((rows[-1], TOTAL, None))
-                note = f"rows matched by position to {description} of {report.name}" + \
-                    (", the last row as the total" if with_total else "")
-                return pairs, "position", [note]
-    raise SheetError(f"the sheet has {len(rows)} rows and no layer names, but {report.name} has {len(layers)} "
-                     f"layers ({len(candidates['every layer after the input'])} after the input): add a layer "
-                     "column to match rows by name", file=sheet.label)
+            if len(rows) != len(records) + with_total:
+                continue
+            score = sum(_shape_agrees(row, record, report.batch) for row, record in zip(rows, records))
+            if with_total:
+                score += _blank(rows[-1].cells.get("output")) or str(rows[-1].cells.get("output")).strip() in "-—–"
+            if score > best_score:
+                best, best_score = (description, with_total), score
+    if best is None:
+        raise SheetError(f"the sheet has {len(rows)} rows and no layer names, but {report.name} has "
+                         f"{len(layers)} layers ({len(layers) - 1} after the input): add a layer column to match "
+                         "rows by name", file=sheet.label)
+    description, with_total = best
+    pairs: list[tuple[Row, Any, str | None]] = [(row, record, None) for row, record in
+                                                zip(rows, candidates[description])]
+    if with_total:
+        pairs.append((rows[-1], TOTAL, None))
+    note = f"rows matched by position to {description} of {report.name}" + \
+        (", the last row as the total" if with_total else "")
+    return pairs, "position", [note]
+
+
+def _shape_agrees(row: Row, record: LayerRecord, batch: int) -> bool:
+    try:
+        return bool(shape_readings(parse_shape(row.cells["output"]), record.output_shape, batch))
+    except (KeyError, Unreadable):
+        return False
 
 
 def _blank(value: Any) -> bool:

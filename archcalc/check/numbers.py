@@ -214,7 +214,7 @@ def parse_shape(text: str | int | list | tuple) -> ShapeAnswer:
     if isinstance(text, int):
         return ShapeAnswer(str(text), (text,))
     if isinstance(text, list | tuple):
-        tokens = ["none" if t is None else str(t) for t in text]
+        tokens = ["None" if t is None else str(t) for t in text]
         raw = str(list(text))
     else:
         raw = str(text).strip()
