@@ -351,7 +351,7 @@ class _Walk:
             return ()
         parts = [f"{n} {what}{'s' if n > 1 else ''}" for n, what in ((rows, "row"), (cols, "column")) if n]
         message = (f"the window does not tile the input exactly: the last {' and '.join(parts)} "
-                   "of the (padded) input are never read")
+                   "of the input are never read")
         if self.strict:
             raise TilingError(message)
         return (message,)

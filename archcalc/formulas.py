@@ -47,9 +47,13 @@ def conv_output_size(
 
 
 def tiling_remainder(n: int, kernel_size: int, stride: int, padding: tuple[int, int], dilation: int = 1) -> int:
-    """Input positions the last window leaves out (0 when the window tiles the input)."""
+    """Real input positions (not padding) that no window reads; 0 when the windows cover the input.
+
+    The last `span % stride` positions of the padded input are never read; only those beyond the
+    trailing padding are real data lost (ResNet's 7×7/2 stem on 224 skips one padding column only).
+    """
     span = n + padding[0] + padding[1] - dilation * (kernel_size - 1) - 1
-    return span % stride
+    return max(0, span % stride - padding[1])
 
 
 def same_padding(n: int, kernel_size: int, stride: int = 1, dilation: int = 1) -> tuple[int, int]:
