@@ -197,11 +197,11 @@ class _Grader:
             return
         found = [label for label, alt in diagnose.shape_alternatives(record) if column == "output"
                  and shape_readings(answer, alt, self.report.batch)]
-        if column == "output" and not found and record.inputs:
+        if column == "output" and record.inputs:
             source = record.inputs[0]
             carried = diagnose.carried_shape(record, answer, self.shapes.get((source, "output")), source,
                                              self.report.batch)
-            found = [carried] if carried else []
+            found += [carried] if carried else []
         if not found and sorted(answer.dims) == sorted(expected.value):
             found = ["the right sizes in an order that is none of W×H×D, H×W×C or C×H×W"]
         self.add(row, record.name, column, value, "wrong", expected=shown, arithmetic=expected.arithmetic,
