@@ -1,0 +1,158 @@
+"""`archcalc check` and `archcalc template` on the command line, and sheets that cannot be graded."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import archcalc
+from archcalc.cli import main
+
+SHEETS = Path(__file__).parent / "sheets"
+
+
+def run(*args, input=None):
+    return CliRunner().invoke(main, list(args), input=input)
+
+
+def test_exit_0_when_all_correct():
+    result = run("check", "lenet5", str(SHEETS / "lenet5-lecture.md"))
+    assert result.exit_code == 0, result.output
+    assert "Score: 22/22 cells correct (100.0%)" in result.output
+
+
+def test_exit_1_when_some_are_wrong_with_expected_value_and_arithmetic():
+    result = run("check", "lenet5", str(SHEETS / "lenet5-mistakes.md"))
+    assert result.exit_code == 1
+    assert "expected 2,416 — forgot the bias: 2,400 weights + 16 biases" in result.output
+    assert "arithmetic: 6 × 5 × 5 × 16 + 16 = 2,416" in result.output
+
+
+def test_cs231n_conventions_on_the_command_line():
+    result = run("check", "vgg16", str(SHEETS / "vgg16-cs231n.tsv"), "--no-bias")
+    assert result.exit_code == 0, result.output
+    assert run("check", "vgg16", str(SHEETS / "vgg16-cs231n.tsv")).exit_code == 1   # biases counted: wrong
+
+
+def test_json_and_markdown_formats():
+    data = json.loads(run("check", "lenet5", str(SHEETS / "lenet5-mistakes.md"), "--format", "json").output)
+    assert (data["correct"], data["wrong"], data["unparseable"]) == (12, 3, 0)
+    markdown = run("check", "lenet5", str(SHEETS / "lenet5-mistakes.md"), "--format", "markdown").output
+    assert markdown.startswith("**lenet5**") and "| C5 | params | 3,120 | ✗ wrong | 48,120 |" in markdown
+
+
+def test_brief_lists_only_what_is_not_correct():
+    output = run("check", "lenet5", str(SHEETS / "lenet5-mistakes.md"), "--brief").output
+    assert "C3" in output and "S2" not in output
+
+
+def test_stdin():
+    result = run("check", "lenet5", "-", input="layer,params\nC1,156\n")
+    assert result.exit_code == 0, result.output
+
+
+def test_an_unreadable_cell_gives_exit_1_not_an_error():
+    result = run("check", "lenet5", "-", input="layer,params\nC1,lots\n")
+    assert result.exit_code == 1 and "unparseable" in result.output
+
+
+def _error(result, *words):
+    assert result.exit_code == 2, result.output
+    line = result.output.strip()
+    assert "\n" not in line and "Traceback" not in line and line.startswith("archcalc: error:")
+    for word in words:
+        assert word in line
+    return line
+
+
+def test_garbage_sheets_are_one_line_errors(tmp_path):
+    cases = {
+        "empty.csv": (b"", ["the sheet is empty"]),
+        "blank.md": (b"  \n\n", ["the sheet is empty"]),
+        "binary.csv": (bytes(range(256)) * 4, ["binary data"]),
+        "latin1.csv": ("layer,params\nC1,156 \u00e9\n".encode("latin-1"), ["not UTF-8"]),
+        "columns.csv": (b"colour,taste\nred,sweet\n", ["no column to grade", "'colour'"]),
+        "names.csv": (b"layer,params\nconv1,156\nconv2,10\n", ["none of the sheet's layer names", "C1"]),
+        "json.json": (b'{"rows": [1, 2', ["invalid JSON"]),
+        "shape.json": (b'{"rows": [1, 2]}', ["list of rows"]),
+        "header.csv": (b"layer,params\n", ["header but no rows"]),
+        "blanks.csv": (b"layer,params\nC1,\nC3,\n", ["no answers to grade"]),
+        "count.csv": (b"params\n1\n2\n", ["2 rows and no layer names", "add a layer column"]),
+        "duplicate.csv": (b"layer,params,weights\nC1,1,2\n", ["both read as params"]),
+    }
+    for name, (data, words) in cases.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        _error(run("check", "lenet5", str(path)), name, *words)
+
+
+def test_missing_sheet_and_unknown_architecture():
+    _error(run("check", "lenet5", "no/such/file.csv"), "no/such/file.csv")
+    _error(run("check", "no-such-net", str(SHEETS / "lenet5-lecture.md")))
+
+
+def test_a_million_rows_are_refused_fast(tmp_path):
+    path = tmp_path / "huge.csv"
+    path.write_text("layer,params\n" + "C1,156\n" * 10**6)
+    start = time.perf_counter()
+    _error(run("check", "lenet5", str(path)), "refused")
+    text = "layer,params\n" + "C1,156\n" * 10**6
+    with pytest.raises(archcalc.ArchcalcError, match="refused"):
+        archcalc.check("lenet5", text)
+    with pytest.raises(archcalc.ArchcalcError, match="at most 5,000"):
+        archcalc.check("lenet5", [{"layer": "C1", "params": 156}] * 10**6)
+    assert time.perf_counter() - start < 5
+
+
+def test_many_rows_under_the_limit_are_graded_quickly():
+    text = "layer,params\n" + "C1,156\n" * 4000
+    start = time.perf_counter()
+    result = archcalc.check("lenet5", text)
+    assert result.graded == 4000 and result.all_correct
+    assert time.perf_counter() - start < 5
+
+
+def test_a_misaligned_csv_row_is_unparseable_with_a_hint():
+    result = archcalc.check("lenet5", "layer,params\nC1,156\nC3,2,416\n")
+    cell = result.cell("C3", "params")
+    assert cell.verdict == "unparseable" and "must be quoted" in cell.note
+
+
+def test_template_csv_lists_every_layer_and_a_total():
+    result = run("template", "lenet5", "--columns", "output,params")
+    assert result.exit_code == 0
+    rows = list(csv.reader(io.StringIO(result.output)))
+    assert rows[0] == ["layer", "output shape", "params"]
+    assert [r[0] for r in rows[1:]] == ["input", "C1", "S2", "C3", "S4", "C5", "F6", "F7", "TOTAL"]
+    assert all(cell == "" for r in rows[1:-1] for cell in r[1:])
+
+
+def test_template_given_output_is_prefilled_and_not_graded(tmp_path):
+    result = run("template", "lenet5", "--columns", "params", "--given", "output", "--format", "markdown")
+    assert "| C1    | 28×28×6              |" in result.output            # seed 000 Example 3.1: 28 × 28 × 6
+    assert "output shape (given)" in result.output
+    filled = result.output.replace("| C1    | 28×28×6              |        |", "| C1    | 28×28×6  | 156 |")
+    path = tmp_path / "filled.md"
+    path.write_text(filled)
+    graded = archcalc.check("lenet5", str(path))
+    assert [(c.layer, c.column) for c in graded.cells] == [("C1", "params")] and graded.all_correct
+
+
+def test_template_round_trip_with_the_truth_filled_in(tmp_path):
+    path = tmp_path / "sheet.csv"
+    result = run("template", "lenet5", "--columns", "output,params,ops,memory", "--given", "output,params,ops,memory",
+                 "-o", str(path))
+    assert result.exit_code == 0
+    text = path.read_text().replace(" (given)", "")
+    graded = archcalc.check("lenet5", text)
+    assert graded.all_correct and graded.graded == 8 * 4 + 3
+
+
+def test_template_bad_column():
+    _error(run("template", "lenet5", "--columns", "colour"), "unknown column 'colour'")
