@@ -19,7 +19,7 @@ from ..expr import evaluate
 from ..layers import Layer, layer_class
 from .model import STRUCTURAL_KEYS, ArchFile, BlockDef, LayerEntry
 
-MAX_NODES = 1_000_000
+MAX_NODES = 200_000
 MAX_REPEAT = 100_000
 MAX_BLOCK_DEPTH = 32
 
@@ -56,7 +56,7 @@ class Scope:
         return seen
 
 
-@dataclass
+@dataclass(slots=True)
 class Node:
     """One layer of the expanded graph, before shape inference."""
 
@@ -198,6 +198,7 @@ class _Expander:
         refs = [entry.from_] if isinstance(entry.from_, str) else entry.from_
         hyper = {k: v for k, v in raw.items() if k not in STRUCTURAL_KEYS}
         block = self.spec.blocks.get(entry.type)
+        cls = layer_class(entry.type) if block is None else None
         output = None
         for r in range(repeat):
             values = dict(scope.values, i=r) if entry.repeat is not None else scope.values
@@ -209,7 +210,6 @@ class _Expander:
                 output = self.expand_block(entry.type, block, hyper, scope, path_name, values,
                                            first_refs, output or previous, depth)
             else:
-                cls = layer_class(entry.type)
                 merged = {**self.defaults.get(cls, {}), **hyper}
                 output = self.add_node(scope, scope.path(path_name), cls, merged, first_refs,
                                        output or previous, values)
