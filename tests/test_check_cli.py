@@ -156,3 +156,15 @@ def test_template_round_trip_with_the_truth_filled_in(tmp_path):
 
 def test_template_bad_column():
     _error(run("template", "lenet5", "--columns", "colour"), "unknown column 'colour'")
+
+
+def test_the_worked_example_in_docs_is_real_output(tmp_path, monkeypatch):
+    doc = (Path(__file__).parent.parent / "docs" / "grading.md").read_text()
+    blocks = doc.split("```")[1::2]
+    sheet = next(b for b in blocks if b.lstrip("\n").startswith("| layer") and "27×27×6" in b)
+    printed = next(b for b in blocks if b.lstrip("\n").startswith("lenet5 ← answers.md"))
+    monkeypatch.chdir(tmp_path)
+    Path("answers.md").write_text(sheet.strip() + "\n")
+    result = run("check", "lenet5", "answers.md")
+    assert result.exit_code == 1
+    assert result.output.strip() == printed.strip()
