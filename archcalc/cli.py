@@ -8,7 +8,7 @@ import click
 
 from .errors import ArchcalcError
 
-COMMAND_MODULES = ["core", "report", "check"]
+COMMAND_MODULES = ["core", "report", "check", "execute"]
 
 
 class _Group(click.Group):

@@ -1,0 +1,158 @@
+"""`archcalc run` (a forward pass, optionally profiled) and `archcalc demo` (the lecture's worked examples)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from ..errors import ExecutionError
+
+
+def register(main: click.Group) -> None:
+    main.add_command(run)
+    main.add_command(demo)
+
+
+def _read_input(path: str, batch: int) -> Any:
+    """An N×C×H×W float array from a .npy file (with or without the batch axis) or an image."""
+    import numpy as np
+
+    if path.lower().endswith(".npy"):
+        try:
+            array = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise ExecutionError(f"cannot read {path}: {exc}") from None
+    else:
+        try:
+            from PIL import Image
+        except ImportError:
+            raise ExecutionError("reading images needs Pillow (pip install pillow); or give a .npy file") from None
+        try:
+            image = np.asarray(Image.open(path), dtype=float) / 255.0
+        except OSError as exc:
+            raise ExecutionError(f"cannot read {path}: {exc}") from None
+        array = image[None] if image.ndim == 2 else image[..., :3].transpose(2, 0, 1)
+    if array.ndim in (1, 3):
+        array = np.repeat(array[None], batch, axis=0)
+    return array
+
+
+def _top(values: Any, k: int) -> str:
+    import numpy as np
+
+    flat = np.asarray(values).reshape(-1)
+    order = np.argsort(-flat, kind="stable")[:k]
+    return ", ".join(f"#{i} {flat[i]:.4g}" for i in order)
+
+
+@click.command()
+@click.argument("architecture")
+@click.option("--backend", type=click.Choice(["numpy", "cupy", "auto"]), default="numpy", show_default=True,
+              help="Array library: NumPy on the CPU, CuPy on the GPU, or CuPy when available.")
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Batch size N.")
+@click.option("--dtype", type=click.Choice(["float32", "float64"]), default="float32", show_default=True)
+@click.option("--input-file", type=click.Path(exists=True, dir_okay=False),
+              help="Input as .npy (C×H×W or N×C×H×W) or an image; default: seeded random normal.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random input and weights.")
+@click.option("--weights", type=click.Path(exists=True, dir_okay=False), help="Weights as .npz (layer.param keys).")
+@click.option("--top", "top_k", type=click.IntRange(min=1), default=5, show_default=True,
+              help="How many of the largest outputs to list.")
+@click.option("--profile", is_flag=True, help="Per-layer time, MACs, achieved GFLOP/s and memory.")
+def run(architecture: str, backend: str, batch: int, dtype: str, input_file: str | None, seed: int,
+        weights: str | None, top_k: int, profile: bool):
+    """Run ARCHITECTURE forward and summarise its output."""
+    import numpy as np
+
+    from ..execute.backend import to_numpy
+    from ..execute.runner import run as run_forward
+    from ..graph import load
+
+    arch = load(architecture)
+    if input_file:
+        x = _read_input(input_file, batch)
+    else:
+        from ..analysis import analyze
+
+        shape = analyze(arch).input_shape
+        x = np.random.default_rng(seed).standard_normal((batch, *shape))
+    result = run_forward(arch, x, weights, backend=backend, dtype=dtype, profile=profile, seed=seed)
+    output = to_numpy(result.output)
+    seconds = sum(t.seconds for t in result.timings)
+    click.echo(f"{arch.name}: input {tuple(x.shape)} → output {tuple(output.shape)} ({result.backend}, {dtype})")
+    for index, sample in enumerate(output[:3]):
+        click.echo(f"  sample {index} top-{top_k}: {_top(sample, top_k)}")
+    if profile:
+        click.echo(_profile_table(result))
+    totals = result.report.totals
+    click.echo(f"time {seconds * 1e3:.2f} ms, {2 * totals.macs / max(seconds, 1e-12) / 1e9:.2f} GFLOP/s; "
+               f"peak activations {result.peak_bytes:,} B measured, {totals.peak_memory_bytes:,} B predicted")
+
+
+def _profile_table(result: Any) -> str:
+    """Per layer: time, predicted MACs, achieved GFLOP/s, output bytes measured and predicted."""
+    header = ("layer", "type", "time ms", "MACs", "GFLOP/s", "out bytes", "predicted")
+    rows = [header]
+    for timing, record in zip(result.timings, result.report.layers):
+        rate = 2 * record.macs / timing.seconds / 1e9 if record.macs and timing.seconds > 0 else 0.0
+        rows.append((record.name, record.type, f"{timing.seconds * 1e3:.3f}", f"{record.macs:,}",
+                     f"{rate:.2f}" if record.macs else "-", f"{timing.output_bytes:,}",
+                     f"{record.activation_bytes:,}"))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(w) if i < 2 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
+             for row in rows]
+    return "\n".join(lines)
+
+
+@click.command()
+@click.argument("name", required=False)
+@click.option("--backend", type=click.Choice(["numpy", "cupy", "auto"]), default="numpy", show_default=True)
+def demo(name: str | None, backend: str):
+    """Run a worked example of the lectures on the slide's own numbers (no NAME: list them)."""
+    from ..execute.demos import DEMOS
+    from ..execute.demos import demo as find_demo
+
+    if name is None:
+        width = max(len(n) for n in DEMOS)
+        for item in DEMOS.values():
+            click.echo(f"{item.name.ljust(width)}  {item.title}  [{item.source}]")
+        return
+    _show(find_demo(name), backend)
+
+
+def _grid(array: Any) -> str:
+    """Rows of a 2-D map, numbers right-aligned, integers without decimals."""
+    import numpy as np
+
+    cells = [[f"{v:.0f}" if float(v).is_integer() else f"{v:.2f}" for v in row] for row in np.asarray(array)]
+    width = max(len(c) for row in cells for c in row)
+    return "\n".join("    " + " ".join(c.rjust(width) for c in row) for row in cells)
+
+
+def _show(item: Any, backend: str) -> None:
+    import numpy as np
+
+    from ..execute.demos import run_demo
+
+    click.echo(f"{item.title}\n  source: {item.source}")
+    values = run_demo(item, backend)
+    for channel, plane in enumerate(item.image):
+        click.echo(f"  input channel {channel}:\n{_grid(plane)}")
+    for key, kernel in item.weights.items():
+        array = np.asarray(kernel, dtype=float)
+        if array.ndim == 4:
+            for out, filters in enumerate(array):
+                for channel, plane in enumerate(filters):
+                    click.echo(f"  {key} [filter {out}, channel {channel}]:\n{_grid(plane)}")
+        else:
+            click.echo(f"  {key}: {array.tolist()}")
+    for layer, value in values.items():
+        if layer == "input":
+            continue
+        for channel, plane in enumerate(value):
+            click.echo(f"  {layer} output channel {channel}:\n{_grid(plane)}")
+        if layer in item.expected:
+            same = np.array_equal(value, np.asarray(item.expected[layer], dtype=float))
+            click.echo(f"  {layer}: {'matches the slide' if same else 'DIFFERS from the slide'}")
+    if item.note:
+        click.echo(f"  note: {item.note}")
