@@ -83,9 +83,14 @@ def test_explain_alexnet_conv1_shows_the_student_arithmetic():
     assert "11 × 11 input pixels" in out
 
 
-def test_explain_reports_a_tiling_warning():
-    out = run("explain", "googlenet-paper", "conv1").output
-    assert "warning:" in out and "tile" in out
+def test_explain_reports_a_tiling_warning(tmp_path):
+    # seed 003, stride-2 example: a 3×3 window at stride 2 on a 6×6 input gives (6 − 3)/2 + 1 = 2.5,
+    # so the last row and column are never read
+    path = tmp_path / "strided.yaml"
+    path.write_text("name: strided\ninput: [1, 6, 6]\nlayers:\n"
+                    "  - {name: conv, type: conv, out_channels: 1, kernel_size: 3, stride: 2}\n")
+    out = run("explain", str(path), "conv").output
+    assert "warning:" in out and "tile" in out and "2.5" in out
 
 
 def test_list_filters_the_zoo():
