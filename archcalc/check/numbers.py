@@ -37,10 +37,10 @@ _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+
 _NUMBER = re.compile(
     r"^(?P<mantissa>\d+(?:\.\d*)?|\.\d+)"
     r"(?:\s*[eE](?P<e>[+-]?\d{1,3})|\s*[x×*·]\s*10\s*(?:\^|\*\*)?\s*(?P<e10>[+-]?\d{1,3}))?"
-    r"\s*(?P<suffix>[A-Za-z]*)$")
-_GROUPED = re.compile(r"^\d{1,3}(?:([,' _\u2009\u202f\u00a0])\d{3})(?:\1\d{3})*(?=$|[.\sA-Za-z])")
-_DECIMAL_COMMA = re.compile(r"^(\d+),(\d{1,2})(?=$|\s*[A-Za-z])")
-_EXPRESSION = re.compile(r"^[\d\s+*()×x·.]+$")
+    r"\s*(?P<suffix>[A-Za-z]*)$", re.ASCII)
+_GROUPED = re.compile(r"^\d{1,3}(?:([,' _\u2009\u202f\u00a0])\d{3})(?:\1\d{3})*(?=$|[.\sA-Za-z])", re.ASCII)
+_DECIMAL_COMMA = re.compile(r"^(\d+),(\d{1,2})(?=$|\s*[A-Za-z])", re.ASCII)
+_EXPRESSION = re.compile(r"^[0-9\s+*()×x·.]+$")
 _SHAPE_SPLIT = re.compile(r"[x×X*,\s]+")
 _BATCH_TOKENS = {"none", "n", "?", "-1", "batch", "b"}
 
@@ -154,7 +154,7 @@ def parse_count(text: str | int | float, *, memory: bool = False) -> Number:
     if cleaned.startswith("-"):
         raise Unreadable("negative")
     cleaned = _UNIT_WORDS.sub("", cleaned).strip() or cleaned
-    cleaned = cleaned.translate(_SUPERSCRIPTS)
+    cleaned = re.sub(r"10\s*([⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺]+)$", lambda m: "10^" + m[1].translate(_SUPERSCRIPTS), cleaned)
     cleaned = _DECIMAL_COMMA.sub(r"\1.\2", cleaned)
     grouped = _GROUPED.match(cleaned)
     if grouped:
@@ -229,7 +229,7 @@ def parse_shape(text: str | int | list | tuple) -> ShapeAnswer:
         batch = tokens.pop(0)
     dims = []
     for token in tokens:
-        if not token.isdigit() or len(token) > 9:
+        if not (token.isascii() and token.isdigit()) or len(token) > 9:
             raise Unreadable(f"{raw!r} is not a shape like 28×28×6")
         dims.append(int(token))
     if not dims or len(dims) > 5 or min(dims) < 1:
