@@ -380,7 +380,7 @@ def test_googlenet_params_column_errata(googlenet):
                 if _module(googlenet, row[0])[0] // 1024 == _inception_weights(*row[1:2], *row[3:9]) // 1024
                 == row[-2]}
     assert agreeing == {"inception_3a"}
-    conv2 = googlenet.layer("conv2_reduce").weights + googlenet.layer("conv2").weights
+    conv2 = googlenet.layer("conv2/3x3_reduce").weights + googlenet.layer("conv2/3x3").weights
     assert conv2 == 64 * 64 + 64 * 192 * 9 == 112 * 1024  # "112K"
     assert googlenet.layer("linear").weights == 1024 * 1000 == 1000 * 1024  # "1000K"
     # 5a, the largest disagreement: 1,042,432 weights = 1018K, not "1072K"
@@ -394,7 +394,7 @@ def test_googlenet_stem_rows(googlenet):
     assert conv1.output_shape == whd(112, 112, 64)
     assert conv1.weights == 7 * 7 * 3 * 64 == 9_408
     assert conv1.macs == 112 * 112 * 64 * (7 * 7 * 3) == 118_013_952
-    second = googlenet.layer("conv2_reduce").macs + googlenet.layer("conv2").macs
+    second = googlenet.layer("conv2/3x3_reduce").macs + googlenet.layer("conv2/3x3").macs
     assert round(second / 1e6) == 360
     assert googlenet.layer("linear").macs == 1024 * 1000  # "1M"
 
@@ -402,7 +402,7 @@ def test_googlenet_stem_rows(googlenet):
 def test_googlenet_output_size_column(googlenet):
     # seed 002 table, "output size" column for the rows that are not inception modules
     expected = {
-        "conv1": whd(112, 112, 64), "maxpool1": whd(56, 56, 64), "conv2": whd(56, 56, 192),
+        "conv1": whd(112, 112, 64), "maxpool1": whd(56, 56, 64), "conv2/3x3": whd(56, 56, 192),
         "maxpool2": whd(28, 28, 192), "maxpool3": whd(14, 14, 480), "maxpool4": whd(7, 7, 832),
         "avgpool": whd(1, 1, 1024), "dropout": whd(1, 1, 1024), "linear": (1000,), "softmax": (1000,),
     }

@@ -56,14 +56,22 @@ def _row(entry: Entry, group, units) -> tuple[Cell, ...]:
     args = group.args if group is not None else {}
     weights, macs = entry.total("weights"), entry.total("macs")
     return (
-        Cell(_type(entry, group)), Cell("" if entry.group else _patch(entry)),
+        Cell(_type(entry, group)), Cell(_patch(entry) if _is_chain(entry) else ""),
         Cell(whd(entry.output_shape, "x")), Cell(str(entry.weight_depth), entry.weight_depth),
         *(Cell(str(args[key]), args[key]) if key in args else Cell() for key, _ in MODULE_ARGS),
         Cell(_k(weights, units), weights), Cell(_m(macs, units), macs),
     )
 
 
+def _is_chain(entry: Entry) -> bool:
+    """A single layer, or a block without branches (its patch is its last layer's)."""
+    return all(len(r.inputs) == 1 for r in entry.records) and len({r.inputs[0] for r in entry.records}) == len(
+        entry.records)
+
+
 def _type(entry: Entry, group) -> str:
+    if group is not None and group.block == "convolution":
+        return "convolution"
     if group is not None:
         suffix = entry.name.split("/")[-1]
         suffix = suffix[len(group.block) + 1:] if suffix.startswith(group.block + "_") else suffix
@@ -75,7 +83,7 @@ def _type(entry: Entry, group) -> str:
 
 
 def _patch(entry: Entry) -> str:
-    window = windows(entry.first)
+    window = windows(entry.last)
     if window is None:
         return ""
     h, w = window
