@@ -1,0 +1,250 @@
+"""The executor's contract: weights (seeded, .npz, PyTorch state_dicts), memory, backends, CLI."""
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import archcalc
+from archcalc.cli import main
+from archcalc.errors import ExecutionError
+from archcalc.execute import backend, runner
+
+LENET_X = np.random.default_rng(0).normal(size=(2, 1, 32, 32))
+
+RESIDUAL = {"name": "residual", "input": [3, 8, 8], "layers": [
+    {"name": "conv1", "type": "conv", "out_channels": 4, "kernel_size": 3, "padding": 1},
+    {"name": "bn1", "type": "batchnorm"},
+    {"name": "relu1", "type": "relu", "inplace": True},
+    {"name": "conv2", "type": "conv", "out_channels": 4, "kernel_size": 3, "padding": 1, "from": "relu1"},
+    {"name": "add", "type": "add", "from": ["conv2", "relu1"]},
+    {"name": "relu2", "type": "relu", "inplace": True},
+    {"name": "flat", "type": "flatten"},
+    {"name": "fc", "type": "linear", "out_features": 3},
+]}
+
+
+# --- weights -----------------------------------------------------------------------------------
+
+def test_init_weights_is_reproducible_and_seeded():
+    a = archcalc.init_weights("lenet5", seed=3)
+    b = archcalc.init_weights("lenet5", seed=3)
+    c = archcalc.init_weights("lenet5", seed=4)
+    assert list(a) == ["C1.weight", "C1.bias", "C3.weight", "C3.bias", "C5.weight", "C5.bias", "F6.weight",
+                       "F6.bias", "F7.weight", "F7.bias"]
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+    assert not np.array_equal(a["C3.weight"], c["C3.weight"])
+
+
+def test_he_and_glorot_scales_and_default_values():
+    he = archcalc.init_weights("lenet5", seed=0)
+    glorot = archcalc.init_weights("lenet5", seed=0, init="glorot")
+    # He: std √(2/fan_in), fan_in of C5 = 16·5·5 = 400; Glorot: √(2/(400 + 120·25))
+    assert he["C5.weight"].std() == pytest.approx(np.sqrt(2 / 400), rel=0.02)
+    assert glorot["C5.weight"].std() == pytest.approx(np.sqrt(2 / (400 + 3000)), rel=0.02)
+    assert not he["C5.bias"].any()
+    bn = archcalc.init_weights(RESIDUAL)
+    assert (bn["bn1.weight"] == 1).all() and (bn["bn1.running_var"] == 1).all()
+    assert not bn["bn1.bias"].any() and not bn["bn1.running_mean"].any()
+    random = archcalc.init_weights(RESIDUAL, random_stats=True)
+    assert random["bn1.running_mean"].any() and (random["bn1.running_var"] != 1).all()
+
+
+def test_unknown_init_is_an_error():
+    with pytest.raises(ExecutionError, match="init must be one of he, glorot"):
+        archcalc.init_weights("lenet5", init="xavier")
+
+
+def test_npz_round_trip(tmp_path):
+    weights = archcalc.init_weights(RESIDUAL, seed=5, random_stats=True)
+    path = tmp_path / "w.npz"
+    archcalc.save_weights(weights, path)
+    loaded = archcalc.load_weights(RESIDUAL, str(path))
+    assert loaded.keys() == weights.keys()
+    x = np.random.default_rng(1).normal(size=(1, 3, 8, 8))
+    np.testing.assert_array_equal(archcalc.execute(RESIDUAL, x, str(path)), archcalc.execute(RESIDUAL, x, weights))
+
+
+def test_missing_extra_and_misshapen_weights_are_named():
+    weights = archcalc.init_weights("lenet5")
+    del weights["C3.bias"]
+    with pytest.raises(ExecutionError, match=r"missing weight 'C3.bias' \(shape \(16\)\)"):
+        archcalc.load_weights("lenet5", weights)
+    weights = archcalc.init_weights("lenet5")
+    weights["C9.weight"] = np.zeros(3)
+    with pytest.raises(ExecutionError, match="unexpected weight 'C9.weight'"):
+        archcalc.load_weights("lenet5", weights)
+    weights = archcalc.init_weights("lenet5")
+    weights["C3.weight"] = np.zeros((16, 6, 3, 3))
+    with pytest.raises(ExecutionError, match=r"lenet5.yaml: weight 'C3.weight' has shape \(16, 6, 3, 3\), "
+                                             r"expected \(16, 6, 5, 5\)"):
+        archcalc.execute("lenet5", LENET_X, weights)
+
+
+def test_unreadable_weights_file_is_an_error(tmp_path):
+    path = tmp_path / "bad.npz"
+    path.write_text("not a zip")
+    with pytest.raises(ExecutionError, match="cannot read weights"):
+        archcalc.load_weights("lenet5", str(path))
+
+
+def test_torch_state_dict_by_name_and_by_order():
+    torch = pytest.importorskip("torch")
+    network = archcalc.to_torch(RESIDUAL)
+    by_name = archcalc.load_weights(RESIDUAL, network.state_dict())
+    assert all(np.array_equal(by_name[k], v.numpy()) for k, v in network.state_dict().items() if k in by_name)
+    # a hand-built PyTorch model with its own names: matched by order and shape
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, padding=1), torch.nn.BatchNorm2d(4), torch.nn.ReLU(),
+                                torch.nn.Conv2d(4, 4, 3, padding=1), torch.nn.Flatten(), torch.nn.Linear(256, 3))
+    by_order = archcalc.load_weights(RESIDUAL, model)
+    assert np.array_equal(by_order["conv2.weight"], model[3].weight.detach().numpy())
+    assert np.array_equal(by_order["bn1.running_var"], model[1].running_var.numpy())
+    wrong = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 5), torch.nn.BatchNorm2d(4), torch.nn.Conv2d(4, 4, 3),
+                                torch.nn.Linear(256, 3))
+    with pytest.raises(ExecutionError, match=r"weight '0.weight' of shape \(4, 3, 5, 5\) does not fit "
+                                             r"'conv1.weight' of shape \(4, 3, 3, 3\)"):
+        archcalc.load_weights(RESIDUAL, wrong)
+
+
+def test_weights_copy_into_torch_and_back():
+    torch = pytest.importorskip("torch")
+    weights = archcalc.init_weights(RESIDUAL, seed=2, random_stats=True)
+    network = archcalc.to_torch(RESIDUAL, weights, dtype="float64")
+    assert set(network.state_dict()) == set(weights) | {"bn1.num_batches_tracked"}
+    back = archcalc.load_weights(RESIDUAL, network)
+    assert all(np.array_equal(back[k], weights[k]) for k in weights)
+    x = np.random.default_rng(4).normal(size=(2, 3, 8, 8))
+    with torch.no_grad():
+        expected = network(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(archcalc.execute(RESIDUAL, x, weights, dtype="float64"), expected, rtol=1e-10)
+
+
+# --- memory ------------------------------------------------------------------------------------
+
+def test_measured_peak_equals_the_analyzer_prediction():
+    for name, x in (("lenet5", LENET_X), (RESIDUAL, np.ones((3, 3, 8, 8)))):
+        result = runner.run(name, x)
+        assert result.peak_bytes == result.report.totals.peak_memory_bytes
+
+
+def test_in_place_activation_does_not_touch_the_callers_input():
+    arch = {"name": "t", "input": [2, 3, 3], "layers": [{"type": "relu", "inplace": True}]}
+    x = -np.ones((1, 2, 3, 3), dtype="float32")
+    assert not archcalc.execute(arch, x).any()
+    assert (x == -1).all()
+
+
+def test_intermediates_are_all_kept_on_request():
+    output, values = archcalc.execute(RESIDUAL, np.ones((1, 3, 8, 8)), return_intermediates=True)
+    assert list(values) == ["input", "conv1", "bn1", "relu1", "conv2", "add", "relu2", "flat", "fc"]
+    assert values["fc"] is output
+    assert (values["relu1"] >= 0).all()  # in-place ReLU is not applied when values are kept
+
+
+def test_memory_refusal_names_predicted_and_available(monkeypatch):
+    monkeypatch.setattr(runner, "available_memory", lambda xp: 1000)
+    report = archcalc.analyze("lenet5", batch=2)
+    predicted = report.totals.peak_memory_bytes + report.totals.param_bytes
+    with pytest.raises(ExecutionError, match=f"lenet5.yaml: predicted memory {predicted:,} bytes .* exceeds "
+                                             "the 1,000 bytes available in RAM"):
+        archcalc.execute("lenet5", LENET_X)
+
+
+def test_memory_probe_reads_meminfo():
+    assert backend.available_memory(np) > 0
+
+
+# --- backends and inputs -----------------------------------------------------------------------
+
+def test_unknown_backend_and_dtype():
+    with pytest.raises(ExecutionError, match="backend must be one of numpy, cupy, auto"):
+        archcalc.execute("lenet5", LENET_X, backend="jax")
+    with pytest.raises(ExecutionError, match="dtype must be one of float32, float64"):
+        archcalc.execute("lenet5", LENET_X, dtype="int8")
+
+
+def test_auto_backend_falls_back_to_numpy(monkeypatch):
+    monkeypatch.setattr(backend, "cupy_problem", lambda: "CuPy is not installed")
+    assert backend.array_module("auto") is np
+    with pytest.raises(ExecutionError, match="the cupy backend cannot run: CuPy is not installed"):
+        backend.array_module("cupy")
+
+
+def test_input_without_batch_axis_is_an_error():
+    with pytest.raises(ExecutionError, match=r"lenet5.yaml: input: input of shape \(1, 32, 32\) must be a batch"):
+        archcalc.execute("lenet5", LENET_X[0])
+
+
+def test_other_input_size_runs_at_that_size():
+    arch = {"name": "t", "input": [1, 8, 8], "layers": [{"type": "conv", "out_channels": 2, "kernel_size": 3}]}
+    assert archcalc.execute(arch, np.ones((1, 1, 12, 10))).shape == (1, 2, 10, 8)
+
+
+def test_shape_error_at_execution_names_the_layer():
+    with pytest.raises(archcalc.ShapeError, match="lenet5.yaml: C5"):
+        archcalc.execute("lenet5", np.ones((1, 1, 16, 16)))
+
+
+# --- CLI ---------------------------------------------------------------------------------------
+
+def test_run_command_summary_and_profile(tmp_path):
+    x = np.random.default_rng(0).normal(size=(1, 32, 32))
+    np.save(tmp_path / "x.npy", x)
+    archcalc.save_weights(archcalc.init_weights("lenet5", seed=9), tmp_path / "w.npz")
+    result = CliRunner().invoke(main, ["run", "lenet5", "--input-file", str(tmp_path / "x.npy"), "--weights",
+                                       str(tmp_path / "w.npz"), "--profile", "--batch", "2"])
+    assert result.exit_code == 0, result.output
+    assert "output (2, 10, 1, 1)" in result.output
+    expected = archcalc.execute("lenet5", np.stack([x, x]), str(tmp_path / "w.npz"))[0].reshape(-1)
+    assert f"#{int(np.argmax(expected))} " in result.output.splitlines()[1]
+    assert "C3     conv" in result.output and "480,000" in result.output  # lecture C3: 10·10·16·(6·5·5)
+    assert "47,040 B measured, 47,040 B predicted" in result.output
+
+
+def test_run_command_errors_are_one_line(tmp_path):
+    (tmp_path / "w.npz").write_bytes(b"junk")
+    result = CliRunner().invoke(main, ["run", "lenet5", "--weights", str(tmp_path / "w.npz")])
+    assert result.exit_code == 2
+    assert result.output.startswith("archcalc: error: lenet5.yaml: cannot read weights")
+
+
+# --- CuPy --------------------------------------------------------------------------------------
+
+def _cupy_or_skip():
+    problem = backend.cupy_problem()
+    if problem:
+        pytest.skip(problem)
+    import cupy
+
+    return cupy
+
+
+def test_cupy_equals_numpy():
+    cupy = _cupy_or_skip()
+    weights = archcalc.init_weights(RESIDUAL, seed=1, random_stats=True)
+    x = np.random.default_rng(2).normal(size=(2, 3, 8, 8))
+    gpu = archcalc.execute(RESIDUAL, x, weights, backend="cupy", dtype="float64")
+    assert isinstance(gpu, cupy.ndarray)
+    np.testing.assert_allclose(cupy.asnumpy(gpu), archcalc.execute(RESIDUAL, x, weights, dtype="float64"),
+                               rtol=1e-10)
+
+
+def test_cupy_runs_every_layer_case_like_numpy():
+    cupy = _cupy_or_skip()
+    from tests.test_execute_layers import CASES
+
+    for name, (mapping, _) in CASES.items():
+        weights = archcalc.init_weights(mapping, seed=7, random_stats=True)
+        x = np.random.default_rng(3).normal(size=(2, *mapping["input"]))
+        gpu = cupy.asnumpy(archcalc.execute(mapping, x, weights, backend="cupy", dtype="float64"))
+        np.testing.assert_allclose(gpu, archcalc.execute(mapping, x, weights, dtype="float64"), rtol=1e-10,
+                                   atol=1e-12, err_msg=name)
+
+
+def test_cupy_lenet5_and_demos():
+    _cupy_or_skip()
+    from archcalc.execute.demos import demo, run_demo
+
+    assert run_demo(demo("maxpool"), backend="cupy")["pool"][0].tolist() == [[9, 6], [9, 8]]
+    result = runner.run("lenet5", LENET_X, backend="cupy")
+    assert result.backend == "cupy"
+    assert result.peak_bytes == result.report.totals.peak_memory_bytes
