@@ -13,7 +13,24 @@ from fnmatch import fnmatchcase
 
 from .base import Call
 
-TORCHVISION_CALLS: dict[str, tuple[tuple[str, Call], ...]] = {}
+# DenseNet.forward: `F.relu(features)`, `F.adaptive_avg_pool2d(out, (1, 1))` after the features.
+_DENSENET: tuple[tuple[str, Call], ...] = (("relu", "functional"), ("avgpool", "functional"))
+# BasicConv2d.forward (GoogLeNet, Inception-v3): conv, bn, then `F.relu(x)`.
+_BASIC_CONV = ("relu:*", "functional")
+
+TORCHVISION_CALLS: dict[str, tuple[tuple[str, Call], ...]] = {
+    "densenet121": _DENSENET,
+    "densenet169": _DENSENET,
+    "densenet201": _DENSENET,
+    # MobileNetV2._forward_impl: `nn.functional.adaptive_avg_pool2d(x, (1, 1))`.
+    "mobilenet_v2": (("avgpool", "functional"),),
+    "googlenet": (_BASIC_CONV,),
+    # Inception A–E blocks pool with F.avg_pool2d / F.max_pool2d; the stem's pools are modules.
+    "inception_v3": (_BASIC_CONV, ("avgpool:Mixed*", "functional"), ("maxpool:Mixed*", "functional")),
+    # ShuffleNetV2 and MNASNet pool with `x.mean([2, 3])`.
+    "shufflenet_v2_x1_0": (("adaptiveavgpool:*", "operator"), ("globalavgpool:*", "operator")),
+    "mnasnet1_0": (("adaptiveavgpool:*", "operator"), ("globalavgpool:*", "operator")),
+}
 
 
 def call_style(architecture: str, path: str, layer_type: str) -> Call:
