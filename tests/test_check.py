@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import archcalc
 
@@ -217,3 +219,20 @@ def test_bad_conventions_are_clear_errors():
         archcalc.Conventions(ops="gflops")
     with pytest.raises(archcalc.ArchcalcError, match="unknown field"):
         archcalc.check("lenet5", "layer,params\nC1,156\n", {"biases": False})
+
+CELL = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=30),
+                 st.lists(st.integers(), max_size=5), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+ROW = st.dictionaries(st.sampled_from(["layer", "output", "params", "MACs", "memory", "input", "x"]), CELL, max_size=6)
+
+
+@settings(max_examples=60, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.text(max_size=300), st.lists(ROW, max_size=12)))
+def test_any_sheet_gives_a_grade_or_an_archcalc_error(answers):
+    try:
+        result = archcalc.check("lenet5", answers)
+    except archcalc.ArchcalcError as exc:
+        assert "\n" not in str(exc)
+        return
+    assert result.graded == result.correct + result.wrong + result.unparseable
+    result.to_dict()
+    result.to_markdown()
