@@ -115,8 +115,12 @@ class _Evaluator:
         raise self.fail(f"operator {type(node.op).__name__} is not allowed here")
 
     def visit_BoolOp(self, node: ast.BoolOp) -> Any:
-        values = [self.visit(v) for v in node.values]
-        return all(values) if isinstance(node.op, ast.And) else any(values)
+        """`and`/`or` stop at the first value that decides, as in Python (the result is a bool)."""
+        stop = not isinstance(node.op, ast.And)
+        for value in node.values:
+            if bool(self.visit(value)) == stop:
+                return stop
+        return not stop
 
     def visit_Compare(self, node: ast.Compare) -> Any:
         left = self.visit(node.left)

@@ -10,11 +10,18 @@ from .model import ArchFile, LayerEntry
 _EXPRESSION = {"type": "string", "description": "an arithmetic expression, e.g. 2*width"}
 
 
-def _allow_expressions(schema: dict[str, Any]) -> dict[str, Any]:
-    """Numbers and booleans may also be written as expression strings."""
-    if schema.get("type") in ("integer", "number", "boolean") or "anyOf" in schema or "type" not in schema:
-        return {"anyOf": [schema, _EXPRESSION]}
-    return schema
+def _allow_expressions(schema: Any) -> Any:
+    """Numbers and booleans, also inside lists and unions, may be written as expression strings."""
+    if isinstance(schema, list):
+        return [_allow_expressions(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    inner = {k: _allow_expressions(v) if k in ("anyOf", "items", "prefixItems") else v for k, v in schema.items()}
+    if inner.get("type") in ("integer", "number", "boolean"):
+        return {"anyOf": [inner, _EXPRESSION]}
+    if "anyOf" in inner and _EXPRESSION not in inner["anyOf"]:
+        inner["anyOf"] = [*inner["anyOf"], _EXPRESSION]
+    return inner
 
 
 def layer_schema(type_name: str, cls) -> dict[str, Any]:
@@ -30,7 +37,7 @@ def layer_schema(type_name: str, cls) -> dict[str, Any]:
         "title": type_name,
         "description": (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else "",
         "properties": properties,
-        "required": ["type", *own.get("required", [])],
+        "required": ["type"],  # other keys may come from the file's `defaults`
         "additionalProperties": False,
         **({"$defs": own["$defs"]} if "$defs" in own else {}),
     }
@@ -43,11 +50,16 @@ def json_schema() -> dict[str, Any]:
     block_use = {
         "type": "object", "title": "block",
         "description": "a use of a block from `blocks`; its arguments are the other keys",
-        "properties": {"type": {"type": "string"}}, "required": ["type"],
+        "properties": {"type": {"type": "string", "not": {"enum": sorted(registered_types())}}},
+        "required": ["type"],
     }
     entry = {"anyOf": [*variants, block_use]}
     schema["properties"]["layers"]["items"] = entry
     schema.setdefault("$defs", {})["BlockDef"]["properties"]["layers"]["items"] = entry
+    # A file that `extends` another may take its input and layers from it.
+    schema["required"] = [k for k in schema.get("required", []) if k not in ("input", "layers")]
+    schema["if"] = {"not": {"required": ["extends"]}}
+    schema["then"] = {"required": ["input", "layers"]}
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "archcalc architecture file"
     return schema
