@@ -1,0 +1,226 @@
+"""The counting engine against hand-worked truth: receptive fields, memory, batch and dtype, tiling.
+
+Receptive field recurrences (Araujo et al., "Computing Receptive Fields of Convolutional Neural
+Networks", Distill 2019), per axis, for a layer with kernel k, stride s, dilation d, left padding p:
+    size_out  = size_in + d·(k − 1)·jump_in
+    jump_out  = jump_in · s
+    start_out = start_in + (d·(k − 1)/2 − p)·jump_in      (centre of the first output, input pixels)
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import archcalc
+from archcalc.errors import TilingError
+
+VGG16_FEATURES = """
+name: vgg16-features
+input: [3, 224, 224]
+args: {cfg: [[64, 2], [128, 2], [256, 3], [512, 3], [512, 3]]}
+blocks:
+  stage:
+    args: {width: null, convs: null}
+    layers:
+      - {name: conv, type: conv, out_channels: width, kernel_size: 3, padding: 1, repeat: convs}
+      - {name: pool, type: maxpool, kernel_size: 2, stride: 2}
+layers:
+  - {name: s, type: stage, width: "cfg[i][0]", convs: "cfg[i][1]", repeat: 5}
+"""
+
+ALEXNET_FEATURES = """
+name: alexnet-features
+input: [3, 227, 227]
+layers:
+  - {name: conv1, type: conv, out_channels: 96, kernel_size: 11, stride: 4}
+  - {name: pool1, type: maxpool, kernel_size: 3, stride: 2}
+  - {name: conv2, type: conv, out_channels: 256, kernel_size: 5, padding: 2}
+  - {name: pool2, type: maxpool, kernel_size: 3, stride: 2}
+  - {name: conv3, type: conv, out_channels: 384, kernel_size: 3, padding: 1}
+  - {name: conv4, type: conv, out_channels: 384, kernel_size: 3, padding: 1}
+  - {name: conv5, type: conv, out_channels: 256, kernel_size: 3, padding: 1}
+  - {name: pool5, type: maxpool, kernel_size: 3, stride: 2}
+"""
+
+
+def analyze(text: str, **options):
+    return archcalc.analyze(archcalc.load("t.yaml", text=text), **options)
+
+
+def rf(report, name):
+    field = report.layer(name).receptive_field
+    return field.size[0], field.jump[0], field.start[0]
+
+
+# --- receptive field --------------------------------------------------------------------------------
+
+
+def test_vgg16_receptive_fields():
+    # Two 3×3 convs grow the field by 2·jump each, a 2×2/2 pool by 1·jump and doubles the jump;
+    # pad 1 keeps the start, the pool moves it by 0.5·jump:
+    #   stage 1: 3, 5, pool 6 (j 2, start 0.5)      stage 2: 10, 14, pool 16 (j 4, start 1.5)
+    #   stage 3: 24, 32, 40, pool 44 (j 8, 3.5)     stage 4: 60, 76, 92, pool 100 (j 16, 7.5)
+    #   stage 5: 132, 164, 196, pool 212 (j 32, start 15.5) — the well-known 212 of VGG-16's pool5.
+    report = analyze(VGG16_FEATURES)
+    assert rf(report, "s/0/conv/1") == (5, 1, 0)
+    assert rf(report, "s/0/pool") == (6, 2, 0.5)
+    assert rf(report, "s/1/pool") == (16, 4, 1.5)
+    assert rf(report, "s/2/pool") == (44, 8, 3.5)
+    assert rf(report, "s/3/pool") == (100, 16, 7.5)
+    assert rf(report, "s/4/conv/2") == (196, 16, 7.5)
+    assert rf(report, "s/4/pool") == (212, 32, 15.5)
+    assert report.layer("s/4/pool").output_shape == (512, 7, 7)
+
+
+def test_alexnet_receptive_fields():
+    # conv1 11/4: size 11, jump 4, start (11−1)/2 = 5; pool1 3/2: 11 + 2·4 = 19, jump 8, start 5 + 1·4 = 9;
+    # conv2 5 pad 2: 19 + 4·8 = 51, start 9 + (2 − 2)·8 = 9; pool2: 51 + 2·8 = 67, jump 16, start 17;
+    # conv3..5 3 pad 1: 99, 131, 163; pool5: 163 + 2·16 = 195, jump 32, start 17 + 16 = 33.
+    report = analyze(ALEXNET_FEATURES)
+    assert rf(report, "conv1") == (11, 4, 5)
+    assert rf(report, "pool1") == (19, 8, 9)
+    assert rf(report, "conv2") == (51, 8, 9)
+    assert rf(report, "pool2") == (67, 16, 17)
+    assert rf(report, "conv5") == (163, 16, 17)
+    assert rf(report, "pool5") == (195, 32, 33)
+    # sizes: (227 − 11)/4 + 1 = 55; (55 − 3)/2 + 1 = 27; 27; 13; 13; (13 − 3)/2 + 1 = 6
+    assert report.layer("pool5").output_shape == (256, 6, 6)
+    assert report.warnings == ()
+
+
+def test_receptive_field_per_axis_dilation_and_padding():
+    text = """
+name: t
+input: [1, 32, 32]
+layers:
+  - {name: dil, type: conv, out_channels: 1, kernel_size: 3, dilation: 2}
+  - {name: rect, type: conv, out_channels: 1, kernel_size: [1, 3], stride: [1, 2], padding: [0, 1]}
+"""
+    report = analyze(text)
+    field = report.layer("dil").receptive_field
+    assert (field.size, field.jump, field.start) == ((5, 5), (1, 1), (2, 2))      # 1 + 2·2; start 2·2/2
+    field = report.layer("rect").receptive_field
+    # H: kernel 1 keeps size 5; W: 5 + 2·1 = 7, jump 2, start 2 + (1 − 1)·1 = 2.
+    assert (field.size, field.jump, field.start) == ((5, 7), (1, 2), (2, 2))
+
+
+def test_receptive_field_of_a_branch_is_the_largest_input():
+    text = """
+name: t
+input: [1, 16, 16]
+layers:
+  - {name: big, type: conv, out_channels: 1, kernel_size: 5, padding: 2}
+  - {name: small, type: conv, out_channels: 1, kernel_size: 1, from: input}
+  - {name: sum, type: add, from: [big, small]}
+"""
+    assert rf(analyze(text), "sum") == (5, 1, 0)
+
+
+# --- memory -------------------------------------------------------------------------------------------
+
+BRANCHY = """
+name: branchy
+input: [1, 4, 4]
+layers:
+  - {name: a, type: conv, out_channels: 2, kernel_size: 3, padding: 1}
+  - {name: b, type: relu, inplace: true}
+  - {name: c, type: conv, out_channels: 2, kernel_size: 1, from: input}
+  - {name: d, type: add, from: [b, c]}
+  - {name: e, type: flatten}
+  - {name: f, type: linear, out_features: 3}
+"""
+# Tensors (float32): input 1·4·4 = 16 el = 64 B; a, c, d 2·4·4 = 32 el = 128 B each; f 3 el = 12 B.
+# b (in-place ReLU) and e (flatten) are views: no new memory, but they keep a and d alive.
+# Inference in order, freeing a tensor after its last reader:
+#   input 64 → a 192 → c 320 (input freed after c: 256) → d 384 (a via b, and c freed: 128)
+#   → f 140 (d via e freed: 12).  Peak 384 B, while a, c and d are live together.
+PEAK = 3 * 128
+FORWARD = 64 + 128 + 128 + 128 + 12            # cs231n: the input plus every allocating output
+PARAMS = (2 * 1 * 9 + 2) + (2 * 1 + 2) + (32 * 3 + 3)
+
+
+def test_forward_memory_peak_and_parameter_bytes():
+    report = analyze(BRANCHY)
+    totals = report.totals
+    assert [r.allocates for r in report.layers] == [True, True, False, True, True, False, True]
+    assert totals.activation_elements == 16 + 32 + 32 + 32 + 3
+    assert totals.forward_memory_bytes == FORWARD
+    assert totals.peak_memory_bytes == PEAK
+    assert totals.params == PARAMS
+    assert totals.param_bytes == 4 * PARAMS
+
+
+def test_training_memory_estimate():
+    # docs/conventions.md: 2 × forward (activations kept + their gradients)
+    # + 4 × trainable parameter bytes (weights, gradients, two Adam moments) + non-trainable bytes.
+    totals = analyze(BRANCHY).totals
+    assert totals.training_memory_bytes == 2 * FORWARD + 4 * 4 * PARAMS
+    bn = analyze("name: t\ninput: [2, 4, 4]\nlayers: [{name: bn, type: batchnorm}]\n").totals
+    forward = 2 * (2 * 4 * 4 * 4)                     # input and output, 32 elements each, 4 bytes
+    assert bn.training_memory_bytes == 2 * forward + 4 * (4 * 4) + 4 * 4     # 2·C trainable, 2·C stats
+
+
+def test_peak_of_a_chain_is_two_neighbours():
+    text = """
+name: t
+input: [1, 8, 8]
+layers:
+  - {name: a, type: conv, out_channels: 4, kernel_size: 1}
+  - {name: b, type: conv, out_channels: 8, kernel_size: 1}
+  - {name: c, type: conv, out_channels: 2, kernel_size: 1}
+"""
+    # 64-element maps: input 1, a 4, b 8, c 2 channels. Largest neighbouring pair: a + b = 12 maps.
+    assert analyze(text).totals.peak_memory_bytes == 12 * 64 * 4
+
+
+def test_output_stays_live_to_the_end():
+    text = "name: t\ninput: [1, 8, 8]\noutput: a\nlayers:\n" \
+           "  - {name: a, type: conv, out_channels: 4, kernel_size: 1}\n" \
+           "  - {name: b, type: conv, out_channels: 8, kernel_size: 1, from: input}\n"
+    # input 1 + a 4 + b 8 maps: a is the output and is kept while b (unused) is computed.
+    assert analyze(text).totals.peak_memory_bytes == 13 * 64 * 4
+
+
+@pytest.mark.parametrize(("batch", "dtype", "size"), [(1, "float32", 4), (8, "float32", 4), (4, "float16", 2),
+                                                     (2, "bfloat16", 2), (3, "float64", 8), (5, "int8", 1)])
+def test_batch_and_dtype(batch, dtype, size):
+    report = analyze(BRANCHY, batch=batch, dtype=dtype)
+    totals = report.totals
+    assert (report.batch, report.dtype) == (batch, dtype)
+    assert totals.forward_memory_bytes == batch * FORWARD // 4 * size
+    assert totals.peak_memory_bytes == batch * PEAK // 4 * size
+    assert totals.param_bytes == PARAMS * size                           # weights do not grow with N
+    assert totals.params == PARAMS
+    # conv a: 4·4·2·(1·3·3) = 288 MACs; c: 4·4·2·1 = 32; f: 32·3 = 96  (per sample)
+    assert totals.macs == batch * (288 + 32 + 96)
+    assert totals.flops == 2 * totals.macs
+    assert report.layer("a").activation_elements == batch * 32
+    assert report.layer("a").activation_bytes == batch * 32 * size
+
+
+def test_input_override():
+    report = archcalc.analyze(archcalc.load("t.yaml", text=VGG16_FEATURES), input=[3, 32, 32])
+    assert report.input_shape == (3, 32, 32)
+    assert report.layer("s/4/pool").output_shape == (512, 1, 1)        # 32 / 2⁵
+
+
+# --- tiling -------------------------------------------------------------------------------------------
+
+
+def test_tiling_warning_alexnet_at_224():
+    # (224 − 11)/4 + 1 = 54.25: the last window starts at 53·4 = 212 and ends at 222, so row and column
+    # 223 are never read (the classic "227, not 224" homework question).
+    report = archcalc.analyze(archcalc.load("t.yaml", text=ALEXNET_FEATURES), input=[3, 224, 224])
+    assert report.layer("conv1").output_shape == (96, 54, 54)
+    (warning,) = report.layer("conv1").warnings
+    assert warning.startswith("the window does not tile the input exactly: the last 1 row and 1 column")
+    assert report.warnings[0].startswith("conv1: the window does not tile")
+    with pytest.raises(TilingError, match=r"^t\.yaml: conv1: the window does not tile"):
+        archcalc.analyze(archcalc.load("t.yaml", text=ALEXNET_FEATURES), input=[3, 224, 224], strict=True)
+
+
+def test_ceil_mode_pooling_does_not_warn():
+    text = "name: t\ninput: [1, 7, 7]\nlayers: [{name: p, type: maxpool, kernel_size: 2, stride: 2, ceil_mode: true}]\n"
+    report = analyze(text, strict=True)
+    assert report.layer("p").output_shape == (1, 4, 4)       # ceil((7 − 2)/2) + 1 = 4
+    assert report.layer("p").warnings == ()
