@@ -74,8 +74,8 @@ Re-running (needs a separate virtualenv, not the project's own)::
     /work/refenv/bin/python tools/reference_counts.py --out tests/data
 
 The run is deterministic (fixed seeds; the counts do not depend on weights or
-input values anyway) apart from ``versions.date``.  It takes roughly a quarter
-of an hour on two CPU cores.  ``--models`` and ``--skip-keras`` restrict a run
+input values anyway) apart from ``versions.date``.  It takes about 20 minutes
+on two CPU cores.  ``--models`` and ``--skip-keras`` restrict a run
 for debugging; they still write complete files, containing only what was run.
 """
 
