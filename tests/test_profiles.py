@@ -158,3 +158,20 @@ def test_unknown_profile_is_one_line_error():
 
 def test_layers_are_module_calls_unless_listed():
     assert call_style("lenet5", "C1", "conv") == "module"
+
+
+@pytest.mark.parametrize("tool", list(TOOL_TOTALS))
+def test_table_count_option_shows_the_tool_total(tool):
+    from click.testing import CliRunner
+
+    from archcalc.cli import main
+
+    result = CliRunner().invoke(main, ["table", "lenet5", "--count", tool, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["totals"]["flops"] == tool_total("lenet5", tool)
+
+
+def test_table_count_choices_are_the_profiles():
+    from archcalc.commands.report import COUNT_PROFILES
+
+    assert tuple(COUNT_PROFILES) == NAMES

@@ -6,6 +6,8 @@ import click
 
 from .options import analysis_options, parse_shape
 
+COUNT_PROFILES = ["archcalc", "fvcore", "ptflops", "thop", "torchinfo", "torch"]  # archcalc.profiles.NAMES
+
 STYLES = ["full", "lecture", "structural", "keras", "cs231n", "paper", "torch"]
 FORMATS = ["terminal", "markdown", "csv", "json", "latex", "html"]
 UNITS = ["exact", "si", "binary"]
@@ -37,7 +39,7 @@ def _columns(text: str | None) -> list[str] | None:
     return [c.strip() for c in text.split(",") if c.strip()] if text else None
 
 
-def _analyze(name: str, input_shape, batch: int, dtype: str, strict: bool):
+def _analyze(name: str, input_shape, batch: int, dtype: str, strict: bool, count: str = "archcalc"):
     from ..analysis import analyze
     from ..errors import SpecError
 
@@ -45,7 +47,7 @@ def _analyze(name: str, input_shape, batch: int, dtype: str, strict: bool):
         shape = parse_shape(input_shape)
     except click.BadParameter as exc:
         raise SpecError(f"--input: {exc.message}") from None
-    return analyze(name, input=shape, batch=batch, dtype=dtype, strict=strict)
+    return analyze(name, input=shape, batch=batch, dtype=dtype, strict=strict, count=count)
 
 
 def _echo(text: str) -> None:
@@ -66,14 +68,18 @@ def _echo(text: str) -> None:
               help="Show multiply-accumulates or FLOPs (2 × MACs).")
 @click.option("--columns", metavar="KEYS", help="Comma-separated column keys to keep, in order "
               "(the keys are listed by --format json).")
+@click.option("--count", type=click.Choice(COUNT_PROFILES), default="archcalc", show_default=True,
+              help="Whose FLOPs to show: archcalc (2 × MACs) or as fvcore, ptflops, thop, torchinfo or "
+                   "torch count them (implies --ops flops; see docs/conventions.md).")
 @analysis_options
 def table(architecture: str, style: str, fmt: str, depth: int | None, units: str | None, ops: str,
-          columns: str | None, input_shape: str | None, batch: int, dtype: str, strict: bool):
+          columns: str | None, count: str, input_shape: str | None, batch: int, dtype: str, strict: bool):
     """Per-layer shapes, parameters, MACs, memory and receptive field of ARCHITECTURE
     (a zoo name or a file)."""
     from ..report import render, to_table
 
-    report = _analyze(architecture, input_shape, batch, dtype, strict)
+    report = _analyze(architecture, input_shape, batch, dtype, strict, count)
+    ops = "flops" if count != "archcalc" else ops
     _echo(render(to_table(report, style, units=units, ops=ops, depth=depth, columns=_columns(columns)), fmt))
 
 

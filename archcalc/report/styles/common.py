@@ -13,7 +13,9 @@ def totals_lines(report: Report, units: Units) -> list[str]:
     return [
         f"Params: {count(t.params, units)} total = {count(t.trainable_params, units)} trainable"
         f" + {count(t.non_trainable_params, units)} non-trainable",
-        f"MACs{batch}: {count(t.macs, units)}   FLOPs (2 × MACs): {count(t.flops, units)}",
+        f"MACs{batch}: {count(t.macs, units)}   "
+        f"FLOPs ({'2 × MACs' if report.count == 'archcalc' else 'as ' + report.count + ' counts'}): "
+        f"{count(t.flops, units)}",
         f"Forward memory (input + every activation, {report.dtype}){batch}: "
         f"{nbytes(t.forward_memory_bytes, units)}   peak (inference): {nbytes(t.peak_memory_bytes, units)}",
         f"Parameter memory ({report.dtype}): {nbytes(t.param_bytes, units)}",
