@@ -26,7 +26,7 @@ _EXPORTS = {
     "linear_params": "formulas", "same_padding": "formulas",
     "execute": "execute", "to_torch": "execute", "init_weights": "execute", "load_weights": "execute",
     "save_weights": "execute",
-    "check": "check", "Grade": "check", "Conventions": "check",
+    "check": "grading", "Grade": "grading", "Conventions": "grading",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -1,4 +1,4 @@
-"""The forgiving number and shape reader of `archcalc check` (archcalc/check/numbers.py)."""
+"""The forgiving number and shape reader of `archcalc check` (archcalc/grading/numbers.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archcalc.check.numbers import Unreadable, parse_count, parse_shape, shape_readings
+from archcalc.grading.numbers import Unreadable, parse_count, parse_shape, shape_readings
 
 
 @pytest.mark.parametrize("text, value", [

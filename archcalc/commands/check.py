@@ -37,7 +37,7 @@ def convention_options(command):
 
 
 def _conventions(bias: bool, ops: str, memory: str, units: str, batch: int, dtype: str):
-    from ..check import Conventions
+    from ..grading import Conventions
 
     return Conventions(bias=bias, ops=ops, memory=memory, units=units, batch=batch, dtype=dtype)
 
@@ -56,7 +56,7 @@ def check(architecture: str, answers: str, fmt: str, brief: bool, bias: bool, op
     Exit status: 0 when every graded cell is correct, 1 when some are wrong or unreadable, 2 when the
     sheet or the architecture cannot be used.
     """
-    from ..check import check as grade_sheet
+    from ..grading import check as grade_sheet
 
     source = sys.stdin.read() if answers == "-" else answers
     grade = grade_sheet(architecture, source, _conventions(bias, ops, memory, units, batch, dtype),
@@ -88,7 +88,7 @@ def template(architecture: str, columns: str, given: str, fmt: str, shape_style:
              input_shape: str | None):
     """Write the blank answer sheet of ARCHITECTURE that a student fills in."""
     from ..analysis import analyze
-    from ..check.template import column_names, render_template, template_rows
+    from ..grading.template import column_names, render_template, template_rows
 
     conventions = _conventions(bias, ops, memory, units, batch, dtype)
     chosen = column_names(columns)
