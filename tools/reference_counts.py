@@ -296,10 +296,9 @@ def record_leaf_shapes(model: nn.Module, x: torch.Tensor) -> list:
 
     def make_hook(qualified_name):
         def hook(module, _inputs, output):
-            if isinstance(output, torch.Tensor):
-                shape = list(output.shape[1:])
-            else:  # not expected for torchvision leaves, kept for robustness
-                shape = [list(o.shape[1:]) for o in output]
+            # a tuple output is not expected from torchvision leaves, but is recorded per element
+            tensor = isinstance(output, torch.Tensor)
+            shape = list(output.shape[1:]) if tensor else [list(o.shape[1:]) for o in output]
             rows.append({"module": qualified_name, "type": type(module).__name__, "output_shape": shape})
         return hook
 
