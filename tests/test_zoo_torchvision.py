@@ -19,9 +19,11 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 import archcalc
 from archcalc import zoo
+from archcalc.cli import main
 
 DATA = Path(__file__).parent / "data"
 COUNTS = json.loads((DATA / "reference_counts.json").read_text())["models"]
@@ -97,6 +99,16 @@ def test_reference_block_documents_torchvision(name):
     documented = spec.reference["torchvision"]
     assert documented["params"] - documented.get("aux_logits_params", 0) == expected["params"]
     assert f"`{TORCHVISION[name]}()`" in spec.source
+
+
+@pytest.mark.parametrize("name", list(TORCHVISION))
+def test_table_json_command_reports_torchvision_counts(name):
+    expected = reference(name, COUNTS)
+    result = CliRunner().invoke(main, ["table", name, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    totals = json.loads(result.output)["totals"]
+    assert totals["params"] == expected["trainable_params"] + expected["bn_running_stats"]
+    assert totals["macs"] == expected["macs_conv_linear"]
 
 
 @pytest.mark.parametrize("name", WITH_SHAPES)
