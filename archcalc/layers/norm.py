@@ -63,7 +63,8 @@ class BatchNorm(Layer):
             mean, var = x.mean(axis=axes), x.var(axis=axes)
         out = (x - mean.reshape(shape)) / xp.sqrt(var.reshape(shape) + self.eps)
         if self.affine:
-            out = out * params["weight"].reshape(shape) + params["bias"].reshape(shape)
+            out = out * params["weight"].reshape(shape) if self.scale else out
+            out = out + params["bias"].reshape(shape)
         return kernels.activation(xp, self.activation, out)
 
     def torch_module(self, inputs: list[Shape]) -> Any:
