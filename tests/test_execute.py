@@ -248,3 +248,19 @@ def test_cupy_lenet5_and_demos():
     result = runner.run("lenet5", LENET_X, backend="cupy")
     assert result.backend == "cupy"
     assert result.peak_bytes == result.report.totals.peak_memory_bytes
+
+
+def test_gamma_less_batchnorm_matches_torch_with_one_fewer_parameter_per_channel():
+    """Keras BatchNormalization(scale=False): β only; the PyTorch build holds γ = 1 as a constant."""
+    torch = pytest.importorskip("torch")
+    spec = {"name": "bn-no-scale", "input": [4, 5, 5],
+            "layers": [{"name": "bn", "type": "batchnorm", "scale": False},
+                       {"name": "conv", "type": "conv", "out_channels": 3, "kernel_size": 1}]}
+    arch = archcalc.load(spec)
+    weights = archcalc.init_weights(arch, seed=1, random_stats=True)
+    network = archcalc.to_torch(arch, weights, dtype="float64").eval()
+    assert sum(p.numel() for p in network.parameters()) == 4 + 3 * 4 + 3  # β, conv weight, conv bias
+    x = np.random.default_rng(0).standard_normal((2, 4, 5, 5))
+    with torch.no_grad():
+        expected = network(torch.tensor(x)).numpy()
+    np.testing.assert_allclose(archcalc.execute(arch, x, weights, dtype="float64"), expected, rtol=1e-10)

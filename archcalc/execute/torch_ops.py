@@ -88,9 +88,12 @@ class BatchNorm(nn.modules.batchnorm._BatchNorm):
     """BatchNorm1d/2d in one class (the input's rank decides) with an optional fused activation."""
 
     def __init__(self, channels: int, eps: float, momentum: float, affine: bool, track_running_stats: bool,
-                 act: str | None):
+                 act: str | None, scale: bool = True):
         super().__init__(channels, eps, momentum, affine, track_running_stats)
         self.act = act
+        if affine and not scale:  # Keras scale=False: γ is a constant 1, not a parameter
+            del self.weight
+            self.register_buffer("weight", torch.ones(channels), persistent=False)
 
     def _check_input_dim(self, x: torch.Tensor) -> None:
         if x.dim() not in (2, 4):

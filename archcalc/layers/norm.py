@@ -71,7 +71,7 @@ class BatchNorm(Layer):
         from ..execute.torch_ops import BatchNorm
 
         return BatchNorm(inputs[0][0], self.eps, self.momentum, self.affine, self.track_running_stats,
-                         self.activation)
+                         self.activation, self.scale)
 
 
 @register
