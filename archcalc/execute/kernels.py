@@ -10,8 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import workspace
+
 Pads = tuple[tuple[int, int], tuple[int, int]]
 Pair = tuple[int, int]
+
+# A tile of fewer output columns than this starves the matrix product more than cache misses cost.
+MIN_TILE_COLUMNS = 512
 
 
 def pad2d(xp: Any, x: Any, pads: Pads, value: float = 0.0) -> Any:
@@ -27,41 +32,120 @@ def _window_slices(offset: int, out: int, stride: int) -> slice:
     return slice(offset, offset + (out - 1) * stride + 1, stride)
 
 
-def im2col(xp: Any, x: Any, kernel: Pair, stride: Pair, dilation: Pair, out: Pair) -> Any:
-    """Patches of an already padded `x`: (N, C, k_h, k_w, H_out, W_out)."""
-    n, c = x.shape[:2]
-    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, out
-    cols = xp.empty((n, c, kh, kw, oh, ow), dtype=x.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            cols[:, :, i, j] = x[:, :, _window_slices(i * dh, oh, sh), _window_slices(j * dw, ow, sw)]
-    return cols
-
-
 def conv2d(xp: Any, x: Any, weight: Any, bias: Any | None, stride: Pair, pads: Pads, dilation: Pair,
            groups: int) -> Any:
     """2-D convolution (cross-correlation, as PyTorch `F.conv2d`).
 
     x: (N, C_in, H, W); weight: (C_out, C_in/groups, k_h, k_w); bias: (C_out,) or None.
-    im2col followed by one batched matrix product per group; a 1×1 stride-1 convolution without
-    padding is a plain matrix product.
+    A 1×1 stride-1 convolution without padding is one matrix product per group; a depthwise one
+    (one input channel per output channel) is k_h×k_w multiply-adds; any other builds its im2col
+    columns tile by tile in a reused scratch buffer (padding left implicit: those columns are
+    zeros) and writes each tile's matrix product straight into the output.
     """
     n, c_in, h, w = x.shape
     c_out, c_per, kh, kw = weight.shape
-    g = groups
     (top, bottom), (left, right) = pads
     oh = (h + top + bottom - dilation[0] * (kh - 1) - 1) // stride[0] + 1
     ow = (w + left + right - dilation[1] * (kw - 1) - 1) // stride[1] + 1
-    w_mat = weight.reshape(g, c_out // g, c_per * kh * kw)
-    if (kh, kw) == (1, 1) and stride == (1, 1) and not (top or bottom or left or right):
-        cols = x.reshape(n, g, c_per, h * w)
+    out = xp.empty((n, c_out, oh, ow), dtype=xp.result_type(x.dtype, weight.dtype))
+    if c_per == 1 and c_out == groups and (kh, kw) != (1, 1):
+        _depthwise(xp, x, weight, out, stride, pads, dilation)
     else:
-        cols = im2col(xp, pad2d(xp, x, pads), (kh, kw), stride, dilation, (oh, ow))
-        cols = cols.reshape(n, g, c_per * kh * kw, oh * ow)
-    out = xp.matmul(w_mat[None], cols).reshape(n, c_out, oh, ow)
+        _im2col_products(xp, x, weight, out, stride, pads, dilation, groups)
     if bias is not None:
         out += bias.reshape(1, c_out, 1, 1)
     return out
+
+
+def _valid_range(lo: int, hi: int, stride: int, offset: int, size: int) -> tuple[int, int]:
+    """Output positions r in [lo, hi) whose input position r·stride + offset lies in [0, size)."""
+    return max(lo, -(offset // stride)), min(hi, (size - 1 - offset) // stride + 1)
+
+
+def _tap_ranges(out_range: tuple[int, int], size: int, stride: int, pad_before: int, kernel: int,
+                dilation: int) -> list[tuple[int, int, slice]]:
+    """Per kernel offset along one axis: the valid output range [a, b) and the input slice it reads."""
+    taps = []
+    for k in range(kernel):
+        offset = k * dilation - pad_before
+        a, b = _valid_range(*out_range, stride, offset, size)
+        taps.append((a, b, slice(a * stride + offset, (b - 1) * stride + offset + 1, stride) if a < b else None))
+    return taps
+
+
+def _im2col_products(xp: Any, x: Any, weight: Any, out: Any, stride: Pair, pads: Pads, dilation: Pair,
+                     groups: int) -> None:
+    """`out` = conv of `x` by `weight` (no bias) as matrix products over tiles of samples × output rows."""
+    n, c_in, h, w = x.shape
+    c_out, c_per, kh, kw = weight.shape
+    oh, ow = out.shape[2:]
+    g, depth = groups, c_per * kh * kw
+    w_mat = weight.reshape(1, g, c_out // g, depth)
+    if (kh, kw) == (1, 1) and stride == (1, 1) and (oh, ow) == (h, w):
+        xp.matmul(w_mat, x.reshape(n, g, c_per, h * w), out=out.reshape(n, g, c_out // g, oh * ow))
+        return
+    budget = workspace.tile_bytes(xp) // out.dtype.itemsize
+    per_row = c_in * kh * kw * ow
+    rows = min(oh, max(budget // per_row, -(-MIN_TILE_COLUMNS // ow), 1))
+    samples = max(1, min(n, budget // (per_row * oh))) if rows == oh else 1
+    row_taps = {}
+    col_taps = _tap_ranges((0, ow), w, stride[1], pads[1][0], kw, dilation[1])
+    for n0 in range(0, n, samples):
+        n1 = min(n, n0 + samples)
+        for r0 in range(0, oh, rows):
+            r1 = min(oh, r0 + rows)
+            if (r0, r1) not in row_taps:
+                row_taps[r0, r1] = _tap_ranges((r0, r1), h, stride[0], pads[0][0], kh, dilation[0])
+            cols = workspace.scratch(xp, (n1 - n0, c_in, kh, kw, r1 - r0, ow), out.dtype)
+            _fill_columns(x[n0:n1], cols, r0, row_taps[r0, r1], col_taps)
+            target = out[n0:n1, :, r0:r1].reshape(n1 - n0, g, c_out // g, (r1 - r0) * ow)
+            xp.matmul(w_mat, cols.reshape(n1 - n0, g, depth, (r1 - r0) * ow), out=target)
+
+
+def _fill_columns(x: Any, cols: Any, r0: int, row_taps: list, col_taps: list) -> None:
+    """im2col of output rows [r0, r0 + rows) into `cols` (N, C, k_h, k_w, rows, W_out): each kernel
+    offset copies the input it sees and zeroes the strips that fall on padding."""
+    for i, (ra, rb, rows_in) in enumerate(row_taps):
+        for j, (ca, cb, cols_in) in enumerate(col_taps):
+            dst = cols[:, :, i, j]
+            if rows_in is None or cols_in is None:
+                dst[...] = 0
+                continue
+            a, b = ra - r0, rb - r0
+            dst[:, :, :a] = 0
+            dst[:, :, b:] = 0
+            dst[:, :, a:b, :ca] = 0
+            dst[:, :, a:b, cb:] = 0
+            dst[:, :, a:b, ca:cb] = x[:, :, rows_in, cols_in]
+
+
+def _depthwise(xp: Any, x: Any, weight: Any, out: Any, stride: Pair, pads: Pads, dilation: Pair) -> None:
+    """`out` = depthwise conv of `x` (weight (C, 1, k_h, k_w), no bias), channel chunk by channel chunk
+    so that a chunk's output and product stay in cache across the k_h×k_w multiply-adds."""
+    n, c, h, w = x.shape
+    _, _, kh, kw = weight.shape
+    oh, ow = out.shape[2:]
+    row_taps = _tap_ranges((0, oh), h, stride[0], pads[0][0], kh, dilation[0])
+    col_taps = _tap_ranges((0, ow), w, stride[1], pads[1][0], kw, dilation[1])
+    taps = [(i, j, *rt, *ct) for i, rt in enumerate(row_taps) for j, ct in enumerate(col_taps)
+            if rt[2] is not None and ct[2] is not None]
+    full = [t for t in taps if (t[2], t[3], t[5], t[6]) == (0, oh, 0, ow)]
+    taps = full[:1] + [t for t in taps if t not in full[:1]]
+    chunk = max(1, workspace.tile_bytes(xp) // (4 * out.dtype.itemsize * n * oh * ow))
+    for c0 in range(0, c, chunk):
+        c1 = min(c, c0 + chunk)
+        o = out[:, c0:c1]
+        if not full:
+            o[...] = 0
+        for index, (i, j, ra, rb, rows_in, ca, cb, cols_in) in enumerate(taps):
+            src = x[:, c0:c1, rows_in, cols_in]
+            tap = weight[c0:c1, 0, i, j].reshape(1, c1 - c0, 1, 1)
+            if index == 0 and full:
+                xp.multiply(src, tap, out=o)
+                continue
+            product = workspace.scratch(xp, src.shape, out.dtype, slot=1)
+            xp.multiply(src, tap, out=product)
+            o[:, :, ra:rb, ca:cb] += product
 
 
 def conv_transpose2d(xp: Any, x: Any, weight: Any, bias: Any | None, stride: Pair, padding: Pair,
