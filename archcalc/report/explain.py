@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..analysis import DTYPE_BYTES, LayerRecord, Report
 from .rows import whd
+from .styles.common import flops_unit
 
 
 def explain(report: Report, layer: str) -> str:
@@ -28,7 +29,7 @@ def explain(report: Report, layer: str) -> str:
                      f" + {record.non_trainable_params:,} non-trainable = {record.params:,}")
     batch = f"{report.batch} × " if report.batch > 1 else ""
     lines.append(f"MACs:               {batch}{maths.macs}" + (f" = {record.macs:,}" if batch else ""))
-    lines.append(f"FLOPs:              2 × MACs = {record.flops:,}")
+    lines.append(f"FLOPs:              {flops_unit(report)} = {record.flops:,}")
     lines.append(_memory(record, batch, size, report.dtype))
     lines.append(_field(record))
     lines += [f"warning:            {w}" for w in record.warnings]

@@ -14,7 +14,7 @@ def totals_lines(report: Report, units: Units) -> list[str]:
         f"Params: {count(t.params, units)} total = {count(t.trainable_params, units)} trainable"
         f" + {count(t.non_trainable_params, units)} non-trainable",
         f"MACs{batch}: {count(t.macs, units)}   "
-        f"FLOPs ({'2 × MACs' if report.count == 'archcalc' else 'as ' + report.count + ' counts'}): "
+        f"FLOPs ({flops_unit(report)}): "
         f"{count(t.flops, units)}",
         f"Forward memory (input + every activation, {report.dtype}){batch}: "
         f"{nbytes(t.forward_memory_bytes, units)}   peak (inference): {nbytes(t.peak_memory_bytes, units)}",
@@ -25,3 +25,8 @@ def totals_lines(report: Report, units: Units) -> list[str]:
 
 def warning_lines(report: Report) -> list[str]:
     return [f"warning: {w}" for w in report.warnings]
+
+
+def flops_unit(report: Report) -> str:
+    """What the FLOPs numbers are: 2 × MACs, or the count of the tool whose profile was chosen."""
+    return "2 × MACs" if report.count == "archcalc" else f"as {report.count} counts"

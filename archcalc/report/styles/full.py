@@ -6,7 +6,7 @@ from ...analysis import Report
 from ...units import count, nbytes
 from ..model import Cell, Column, Options, Table
 from ..rows import Entry, chw, entries, padding
-from .common import totals_lines, warning_lines
+from .common import flops_unit, totals_lines, warning_lines
 
 
 def build(report: Report, options: Options) -> Table:
@@ -20,7 +20,7 @@ def build(report: Report, options: Options) -> Table:
         Column("output", "Output (C×H×W)", "right"),
         Column("window", "Kernel/stride pad", "left", priority=4),
         Column("params", "Params", "right", unit="count"),
-        Column(ops, ops_header, "right", unit="multiply-accumulates" if ops == "macs" else "2 × MACs"),
+        Column(ops, ops_header, "right", unit="multiply-accumulates" if ops == "macs" else flops_unit(report)),
         Column("memory", f"Activation ({report.dtype})", "right", unit="bytes", priority=1),
         Column("rf", "Receptive field", "right", priority=5),
     )
