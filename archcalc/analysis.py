@@ -234,6 +234,9 @@ class _Walk:
         self.profile = profiles.get(count)
         self.input_shape = self.resolve_input(input_shape)
         self.cache: dict[Any, Layer] = {}
+        self.facts_cache: dict[Any, tuple] = {}
+        self.static_layers: dict[int, Layer] = {}  # id of a hyper-parameter dict without expressions
+        self.windows_cache: dict[Any, Any] = {}
 
     def resolve_input(self, override) -> Shape:
         raw = list(override) if override is not None else self.arch.spec.input
@@ -277,17 +280,8 @@ class _Walk:
             macs = 0
             notes: tuple[str, ...] = ()
         else:
-            layer.check_arity(in_shapes)
-            output = layer.output_shape(in_shapes)
-            if min(output, default=1) < 1:
-                raise ShapeError(f"output shape {list(output)} is impossible")
-            check_size(output, "output shape")
-            params = layer.parameters(in_shapes)
-            for param in params:
-                check_size(param.shape, f"parameter {param.name}")
-            macs = layer.macs(in_shapes, output)
+            output, params, macs, notes = self.facts(layer, in_shapes)
             field_ = self.receptive_field(layer, node, in_shapes, output, fields)
-            notes = self.tiling(layer, in_shapes)
         elements = numel(output) * self.batch
         return LayerRecord(
             name=node.path, type=layer.type_name, layer=layer, inputs=tuple(node.inputs),
@@ -298,6 +292,24 @@ class _Walk:
             receptive_field=field_, warnings=notes,
         )
 
+    def facts(self, layer: Layer, in_shapes: list[Shape]) -> tuple:
+        """Output shape, parameters, MACs and tiling notes of `layer` on these inputs, computed once
+        per distinct (layer, input shapes): repeated blocks and chains reuse them."""
+        key = (id(layer), tuple(in_shapes))
+        found = self.facts_cache.get(key)
+        if found is None:
+            layer.check_arity(in_shapes)
+            output = layer.output_shape(in_shapes)
+            if min(output, default=1) < 1:
+                raise ShapeError(f"output shape {list(output)} is impossible")
+            check_size(output, "output shape")
+            params = layer.parameters(in_shapes)
+            for param in params:
+                check_size(param.shape, f"parameter {param.name}")
+            found = (output, params, layer.macs(in_shapes, output), self.tiling(layer, in_shapes))
+            self.facts_cache[key] = found
+        return found
+
     def flops(self, node: Node, layer: Layer, in_shapes: list[Shape], output: Shape, macs: int) -> int:
         """One sample's FLOPs as the chosen count profile counts them (0 for the input)."""
         if node.path == self.arch.input_path:
@@ -307,6 +319,9 @@ class _Walk:
 
     def instantiate(self, node: Node, in_shapes: list[Shape]) -> Layer:
         """Evaluate the hyper-parameters (they may use in_channels) and build the layer."""
+        static = self.static_layers.get(id(node.hyper))
+        if static is not None:
+            return static
         if any(isinstance(v, str | list) for v in node.hyper.values()):
             names = dict(node.values)
             if in_shapes:
@@ -326,6 +341,8 @@ class _Walk:
                 message = _pydantic_message(exc, node.layer_cls.model_fields)
                 raise SpecError(f"{node.layer_cls.type_name}: {message}") from None
             self.cache[key] = layer
+        if hyper is node.hyper:
+            self.static_layers[id(node.hyper)] = layer
         return layer
 
     def receptive_field(self, layer: Layer, node: Node, in_shapes: list[Shape], output: Shape,
@@ -334,7 +351,10 @@ class _Walk:
         if not known:
             return None
         base = max(known, key=lambda f: f.size[0] * f.size[1])
-        windows = layer.windows(in_shapes)
+        key = (id(layer), tuple(in_shapes))
+        if key not in self.windows_cache:
+            self.windows_cache[key] = layer.windows(in_shapes)
+        windows = self.windows_cache[key]
         if windows is None:
             return base if len(output) == 3 or len(in_shapes[0]) != 3 else None
         size, jump, start = [], [], []

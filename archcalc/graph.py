@@ -54,21 +54,21 @@ def load(source: str | Path | dict[str, Any], *, text: str | None = None) -> Arc
 def build(spec: ArchFile, source: str) -> Architecture:
     """Expand the file, build the DAG, check references and cycles, order the layers."""
     expansion = expand(spec)
+    order = {node.path: index for index, node in enumerate(expansion.nodes)}
     graph = nx.DiGraph()
-    order = {}
-    for index, node in enumerate(expansion.nodes):
-        graph.add_node(node.path, node=node)
-        order[node.path] = index
-    for node in expansion.nodes:
-        for src in node.inputs:
-            graph.add_edge(src, node.path)
-    if len(expansion.nodes) > 1 and not nx.is_directed_acyclic_graph(graph):
-        cycle = nx.find_cycle(graph)
-        loop = " → ".join([edge[0] for edge in cycle] + [cycle[0][0]])
-        raise GraphError(f"the layers form a cycle: {loop}", layer=cycle[0][0])
-    ordered = [graph.nodes[p]["node"] for p in
-               nx.lexicographical_topological_sort(graph, key=order.__getitem__)]
-    unused = [n.path for n in ordered if graph.out_degree(n.path) == 0 and n.path != expansion.output_path]
+    graph.add_nodes_from((node.path, {"node": node}) for node in expansion.nodes)
+    graph.add_edges_from((src, node.path) for node in expansion.nodes for src in node.inputs)
+    if all(order[src] < order[node.path] for node in expansion.nodes for src in node.inputs):
+        ordered = expansion.nodes  # every input comes earlier: file order is an execution order
+    else:
+        if not nx.is_directed_acyclic_graph(graph):
+            cycle = nx.find_cycle(graph)
+            loop = " → ".join([edge[0] for edge in cycle] + [cycle[0][0]])
+            raise GraphError(f"the layers form a cycle: {loop}", layer=cycle[0][0])
+        ordered = [graph.nodes[p]["node"] for p in
+                   nx.lexicographical_topological_sort(graph, key=order.__getitem__)]
+    used = {src for node in expansion.nodes for src in node.inputs}
+    unused = [n.path for n in ordered if n.path not in used and n.path != expansion.output_path]
     warnings = tuple(f"{path}: output is never used" for path in unused)
     return Architecture(spec, source, tuple(ordered), graph, tuple(expansion.groups),
                         expansion.input_path, expansion.output_path, warnings)

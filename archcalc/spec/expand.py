@@ -199,6 +199,7 @@ class _Expander:
         hyper = {k: v for k, v in raw.items() if k not in STRUCTURAL_KEYS}
         block = self.spec.blocks.get(entry.type)
         cls = layer_class(entry.type) if block is None else None
+        merged = {**self.defaults.get(cls, {}), **hyper}  # shared by the copies of a repeat (read-only)
         output = None
         for r in range(repeat):
             values = dict(scope.values, i=r) if entry.repeat is not None else scope.values
@@ -210,7 +211,6 @@ class _Expander:
                 output = self.expand_block(entry.type, block, hyper, scope, path_name, values,
                                            first_refs, output or previous, depth)
             else:
-                merged = {**self.defaults.get(cls, {}), **hyper}
                 output = self.add_node(scope, scope.path(path_name), cls, merged, first_refs,
                                        output or previous, values)
         if entry.repeat is not None:
