@@ -1,12 +1,16 @@
-"""The architecture as a validated networkx DAG: `Architecture`, what `archcalc.load` returns."""
+"""The architecture as a validated DAG: `Architecture`, what `archcalc.load` returns.
+
+Ordering and cycle detection are a plain Kahn walk (fast to import and run); the networkx view
+of the same graph, `Architecture.graph`, is built on first use for users who want it.
+"""
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
-
-import networkx as nx
 
 from .errors import ArchcalcError, GraphError
 from .spec import ArchFile, Group, Node, expand, load_spec
@@ -19,7 +23,6 @@ class Architecture:
     spec: ArchFile
     source: str
     nodes: tuple[Node, ...]
-    graph: nx.DiGraph
     groups: tuple[Group, ...]
     input_path: str
     output_path: str
@@ -33,8 +36,22 @@ class Architecture:
     def title(self) -> str:
         return self.spec.title or self.spec.name
 
+    @cached_property
+    def _by_path(self) -> dict[str, Node]:
+        return {node.path: node for node in self.nodes}
+
     def node(self, path: str) -> Node:
-        return self.graph.nodes[path]["node"]
+        return self._by_path[path]
+
+    @cached_property
+    def graph(self) -> Any:
+        """The layers as a networkx DiGraph (nodes are paths, attribute `node`; edges follow data)."""
+        import networkx as nx
+
+        graph = nx.DiGraph()
+        graph.add_nodes_from((node.path, {"node": node}) for node in self.nodes)
+        graph.add_edges_from((src, node.path) for node in self.nodes for src in node.inputs)
+        return graph
 
     def __repr__(self) -> str:
         return f"Architecture({self.name!r}, {len(self.nodes)} layers, from {self.source})"
@@ -54,21 +71,46 @@ def load(source: str | Path | dict[str, Any], *, text: str | None = None) -> Arc
 def build(spec: ArchFile, source: str) -> Architecture:
     """Expand the file, build the DAG, check references and cycles, order the layers."""
     expansion = expand(spec)
-    order = {node.path: index for index, node in enumerate(expansion.nodes)}
-    graph = nx.DiGraph()
-    graph.add_nodes_from((node.path, {"node": node}) for node in expansion.nodes)
-    graph.add_edges_from((src, node.path) for node in expansion.nodes for src in node.inputs)
-    if all(order[src] < order[node.path] for node in expansion.nodes for src in node.inputs):
-        ordered = expansion.nodes  # every input comes earlier: file order is an execution order
-    else:
-        if not nx.is_directed_acyclic_graph(graph):
-            cycle = nx.find_cycle(graph)
-            loop = " → ".join([edge[0] for edge in cycle] + [cycle[0][0]])
-            raise GraphError(f"the layers form a cycle: {loop}", layer=cycle[0][0])
-        ordered = [graph.nodes[p]["node"] for p in
-                   nx.lexicographical_topological_sort(graph, key=order.__getitem__)]
+    ordered = execution_order(expansion.nodes)
     used = {src for node in expansion.nodes for src in node.inputs}
     unused = [n.path for n in ordered if n.path not in used and n.path != expansion.output_path]
     warnings = tuple(f"{path}: output is never used" for path in unused)
-    return Architecture(spec, source, tuple(ordered), graph, tuple(expansion.groups),
+    return Architecture(spec, source, tuple(ordered), tuple(expansion.groups),
                         expansion.input_path, expansion.output_path, warnings)
+
+
+def execution_order(nodes: list[Node]) -> list[Node]:
+    """The nodes in an order where every input comes first, ties kept in file order (Kahn)."""
+    position = {node.path: index for index, node in enumerate(nodes)}
+    if all(position[src] < position[node.path] for node in nodes for src in node.inputs):
+        return list(nodes)
+    waiting = {node.path: len(set(node.inputs)) for node in nodes}
+    readers: dict[str, list[Node]] = {}
+    for node in nodes:
+        for src in set(node.inputs):
+            readers.setdefault(src, []).append(node)
+    ready = [(position[n.path], n.path) for n in nodes if not waiting[n.path]]
+    heapq.heapify(ready)
+    ordered: list[Node] = []
+    while ready:
+        _, path = heapq.heappop(ready)
+        ordered.append(nodes[position[path]])
+        for reader in readers.get(path, ()):
+            waiting[reader.path] -= 1
+            if not waiting[reader.path]:
+                heapq.heappush(ready, (position[reader.path], reader.path))
+    if len(ordered) < len(nodes):
+        loop = _a_cycle(nodes, {n.path for n in ordered})
+        raise GraphError(f"the layers form a cycle: {' → '.join(loop)}", layer=loop[0])
+    return ordered
+
+
+def _a_cycle(nodes: list[Node], done: set[str]) -> list[str]:
+    """One cycle among the nodes Kahn's walk could not order, in data order (first repeated last)."""
+    by_path = {node.path: node for node in nodes}
+    path = next(n.path for n in nodes if n.path not in done)
+    seen: list[str] = []
+    while path not in seen:
+        seen.append(path)
+        path = next(src for src in by_path[path].inputs if src not in done)
+    return list(reversed(seen[seen.index(path):] + [path]))
