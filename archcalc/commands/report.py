@@ -56,9 +56,10 @@ def _echo(text: str) -> None:
 
 @click.command(cls=_Command)
 @click.argument("architecture")
-@click.option("--style", type=click.Choice(STYLES), default="full", show_default=True,
-              help="Layout: full, lecture (LeNet table), structural (AlexNet/ResNet18), keras, cs231n, "
-                   "paper (GoogLeNet Table 1) or torch (torchinfo tree).")
+@click.option("--style", type=click.Choice(STYLES), default=None,
+              help="Layout: full (default), lecture (LeNet table), structural (AlexNet/ResNet18), keras, cs231n, "
+                   "paper (GoogLeNet Table 1) or torch (torchinfo tree). With --format json and no --style, --depth "
+                   "or --columns, the output is the analysis itself (docs/json.md), the form graders parse.")
 @_format_option
 @click.option("--depth", type=click.IntRange(min=1), default=None, metavar="K",
               help="Sum the layers below depth K of the block paths into one row per block.")
@@ -72,15 +73,21 @@ def _echo(text: str) -> None:
               help="Whose FLOPs to show: archcalc (2 × MACs) or as fvcore, ptflops, thop, torchinfo or "
                    "torch count them (implies --ops flops; see docs/conventions.md).")
 @analysis_options
-def table(architecture: str, style: str, fmt: str, depth: int | None, units: str | None, ops: str,
+def table(architecture: str, style: str | None, fmt: str, depth: int | None, units: str | None, ops: str,
           columns: str | None, count: str, input_shape: str | None, batch: int, dtype: str, strict: bool):
     """Per-layer shapes, parameters, MACs, memory and receptive field of ARCHITECTURE
     (a zoo name or a file)."""
     from ..report import render, to_table
 
     report = _analyze(architecture, input_shape, batch, dtype, strict, count)
+    if fmt == "json" and style is None and depth is None and columns is None:
+        import json
+
+        click.echo(json.dumps(report.to_dict(), indent=1))
+        return
     ops = "flops" if count != "archcalc" else ops
-    _echo(render(to_table(report, style, units=units, ops=ops, depth=depth, columns=_columns(columns)), fmt))
+    table_ = to_table(report, style or "full", units=units, ops=ops, depth=depth, columns=_columns(columns))
+    _echo(render(table_, fmt))
 
 
 @click.command(cls=_Command)
