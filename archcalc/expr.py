@@ -115,12 +115,15 @@ class _Evaluator:
         raise self.fail(f"operator {type(node.op).__name__} is not allowed here")
 
     def visit_BoolOp(self, node: ast.BoolOp) -> Any:
-        """`and`/`or` stop at the first value that decides, as in Python (the result is a bool)."""
+        """`and`/`or` as in Python: stop at the first value that decides and return that value
+        (`c or 64` is c when c is non-zero, else 64)."""
         stop = not isinstance(node.op, ast.And)
-        for value in node.values:
-            if bool(self.visit(value)) == stop:
-                return stop
-        return not stop
+        value = None
+        for operand in node.values:
+            value = self.visit(operand)
+            if bool(value) == stop:
+                return value
+        return value
 
     def visit_Compare(self, node: ast.Compare) -> Any:
         left = self.visit(node.left)

@@ -224,3 +224,19 @@ def test_ceil_mode_pooling_does_not_warn():
     report = analyze(text, strict=True)
     assert report.layer("p").output_shape == (1, 4, 4)       # ceil((7 − 2)/2) + 1 = 4
     assert report.layer("p").warnings == ()
+
+
+def test_a_boolean_is_not_accepted_as_a_channel_count():
+    spec = {"name": "t", "input": [3, 8, 8],
+            "layers": [{"name": "c1", "type": "conv", "out_channels": True, "kernel_size": 1}]}
+    with pytest.raises(archcalc.ArchcalcError, match=r"c1: .*out_channels must be a number, got true"):
+        archcalc.analyze(spec)
+
+
+def test_or_and_and_return_the_deciding_value_as_in_python():
+    # `c or 64` is a default idiom: 0 or 64 → 64; 3 and 5 → 5
+    spec = {"name": "t", "input": [3, 8, 8], "args": {"c": 0},
+            "layers": [{"name": "a", "type": "conv", "out_channels": "c or 64", "kernel_size": 1},
+                       {"name": "b", "type": "conv", "out_channels": "3 and 5", "kernel_size": 1}]}
+    report = archcalc.analyze(spec)
+    assert report.layer("a").output_shape[0] == 64 and report.layer("b").output_shape[0] == 5

@@ -11,9 +11,10 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from math import prod
-from typing import Any, ClassVar, Literal
+from types import UnionType
+from typing import Any, ClassVar, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from ..errors import ExecutionError, ShapeError, SpecError
 
@@ -100,6 +101,17 @@ class Layer(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_booleans_for_numbers(cls, data: Any) -> Any:
+        """`out_channels: true` is a mistake, not 1 (pydantic alone would accept it)."""
+        if isinstance(data, dict):
+            for key, value in data.items():
+                field = cls.model_fields.get(key)
+                if isinstance(value, bool) and field is not None and not _admits_bool(field.annotation):
+                    raise ValueError(f"{key} must be a number, got {str(value).lower()}")
+        return data
+
     type_name: ClassVar[str] = ""
     aliases: ClassVar[tuple[str, ...]] = ()
     summary: ClassVar[str] = ""
@@ -185,3 +197,10 @@ def format_shape(shape: Shape) -> str:
 
 def numel(shape: Shape) -> int:
     return prod(shape)
+
+
+def _admits_bool(annotation: Any) -> bool:
+    """Whether a field's type accepts true/false (bool, or a union with bool in it)."""
+    if annotation is bool:
+        return True
+    return get_origin(annotation) in (Union, UnionType) and any(_admits_bool(a) for a in get_args(annotation))

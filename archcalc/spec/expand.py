@@ -350,6 +350,8 @@ def _pydantic_message(exc: ValidationError, fields: Any = ()) -> str:
         text = "unknown key" + (f" (did you mean {close[0]!r}?)" if close else "")
     elif err["type"] == "missing":
         text = "missing key"
+    elif err["type"] == "value_error":  # our own validators already say what they got
+        text = err["msg"].removeprefix("Value error, ")
     else:
         same = [e for e in errors if _user_loc(e["loc"]) == where]
         if len(same) > 1:
