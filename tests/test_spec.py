@@ -280,3 +280,29 @@ def test_schema_command_prints_the_schema():
     result = CliRunner().invoke(main, ["schema"])
     assert result.exit_code == 0
     assert json.loads(result.stdout) == json.loads(json.dumps(json_schema()))
+
+
+def test_when_alternatives_share_a_name_and_a_dropped_add_stands_for_its_first_input():
+    # an optional residual: with residual false the add drops out and the chain continues from conv2
+    block = {"args": {"k": None, "residual": None}, "layers": [
+        {"name": "conv", "type": "conv", "out_channels": 4, "kernel_size": 3, "padding": 1, "when": "k == 3"},
+        {"name": "conv", "type": "conv", "out_channels": 4, "kernel_size": 5, "padding": 2, "when": "k == 5"},
+        {"name": "conv2", "type": "conv", "out_channels": 4, "kernel_size": 1},
+        {"name": "add", "type": "add", "from": ["conv2", "input"], "when": "residual"},
+        {"name": "relu", "type": "relu"}]}
+    spec = {"name": "alt", "input": [4, 8, 8], "blocks": {"unit": block},
+            "layers": [{"name": "a", "type": "unit", "k": 5, "residual": False},
+                       {"name": "b", "type": "unit", "k": 3, "residual": True}]}
+    report = archcalc.analyze(spec)
+    names = [r.name for r in report.layers]
+    assert names == ["input", "a/conv", "a/conv2", "a/relu", "b/conv", "b/conv2", "b/add", "b/relu"]
+    assert report.layer("a/conv").param_tensors[0].shape == (4, 4, 5, 5)  # the k == 5 alternative
+    assert report.layer("a/relu").inputs == ("a/conv2",)
+    assert report.layer("b/add").inputs == ("b/conv2", "a/relu")
+
+
+def test_two_real_layers_may_not_share_a_name():
+    spec = {"name": "dup", "input": [1, 4, 4], "layers": [
+        {"name": "x", "type": "relu"}, {"name": "x", "type": "relu", "when": "True"}]}
+    with pytest.raises(archcalc.ArchcalcError, match="duplicate layer (name|path) 'x'"):
+        archcalc.load(spec)

@@ -33,6 +33,7 @@ class Scope:
     parent: Scope | None = None
     input_path: str | None = None
     names: dict[str, str] = field(default_factory=dict)
+    dropped: set[str] = field(default_factory=set)
 
     def path(self, name: str) -> str:
         return self.prefix + name
@@ -190,7 +191,7 @@ class _Expander:
 
     def expand_entry(self, entry: LayerEntry, raw: dict, name: str, scope: Scope, previous: str,
                      depth: int) -> str:
-        if name in scope.names:
+        if name in scope.names and name not in scope.dropped and entry.when is None:
             raise GraphError(f"duplicate layer name {name!r}")
         if entry.type == "input" and entry.type not in self.spec.blocks:
             raise SpecError("only the first entry of the file may be the input")
@@ -217,15 +218,20 @@ class _Expander:
             self.groups.append(Group(scope.path(name), entry.type, {"repeat": repeat}))
         if output is None:
             output = self.skipped_alias(refs, scope, previous)
+            if name in scope.names and name not in scope.dropped:
+                return output  # an alternative of a layer that exists: the name stays with it
+            scope.dropped.add(name)
+        else:
+            scope.dropped.discard(name)
         scope.names[name] = output
         return output
 
     def skipped_alias(self, refs: list[str] | None, scope: Scope, previous: str) -> str:
-        """An entry that `when` (or `repeat: 0`) removes acts as the identity on its input."""
+        """An entry that `when` (or `repeat: 0`) removes stands for its (first) input, so an optional
+        layer, or an optional residual `add`, simply drops out of the chain; a later entry may reuse
+        its name (alternatives: `{name: conv, when: k == 3}` then `{name: conv, when: k == 5}`)."""
         if not refs:
             return previous
-        if len(refs) != 1:
-            raise SpecError("a skipped entry with several inputs has no single output to stand for")
         found = scope.lookup(refs[0]) or (refs[0] if refs[0] in self.paths else None)
         if found is None:
             raise GraphError(f"from: {refs[0]!r} must name a layer defined before it")
