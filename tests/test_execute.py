@@ -264,3 +264,13 @@ def test_gamma_less_batchnorm_matches_torch_with_one_fewer_parameter_per_channel
     with torch.no_grad():
         expected = network(torch.tensor(x)).numpy()
     np.testing.assert_allclose(archcalc.execute(arch, x, weights, dtype="float64"), expected, rtol=1e-10)
+
+
+def test_a_state_dict_with_dotted_module_names_loads_by_name():
+    """torchvision's keys (`layer1.0.conv1.weight`) name archcalc's paths (`layer1/0/conv1.weight`):
+    they load by name even when the order differs."""
+    arch = archcalc.load("resnet18")
+    ours = archcalc.init_weights(arch, seed=3)
+    dotted = {key.replace("/", "."): value for key, value in reversed(list(ours.items()))}
+    loaded = archcalc.load_weights(arch, dotted)
+    assert all(np.array_equal(loaded[key], ours[key]) for key in ours)

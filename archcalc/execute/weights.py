@@ -80,7 +80,7 @@ def load_weights(arch: Any, source: Any, *, input: Any = None) -> dict[str, np.n
     naming the key.
     """
     want = expected(arch, input)
-    given = _read(source)
+    given = {_as_path_key(key, want): value for key, value in _read(source).items()}
     result: dict[str, np.ndarray] = {}
     rest_want = [key for key in want if key not in given]
     rest_given = [key for key in given if key not in want]
@@ -122,6 +122,15 @@ def _read(source: Any) -> dict[str, Any]:
             value = value.detach().cpu().numpy()
         arrays[str(key)] = value
     return arrays
+
+
+def _as_path_key(key: str, want: Mapping[str, Any]) -> str:
+    """PyTorch's `layer1.0.conv1.weight` as archcalc's `layer1/0/conv1.weight` when that is a key."""
+    if key in want or "." not in key:
+        return key
+    module, _, name = key.rpartition(".")
+    renamed = f"{module.replace('.', '/')}.{name}"
+    return renamed if renamed in want else key
 
 
 def _checked(key: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
