@@ -348,7 +348,7 @@ class _Walk:
     def receptive_field(self, layer: Layer, node: Node, in_shapes: list[Shape], output: Shape,
                         fields) -> ReceptiveField | None:
         known = [fields[src] for src in node.inputs if fields.get(src) is not None]
-        if not known:
+        if not known or not layer.receptive_field_defined:
             return None
         base = max(known, key=lambda f: f.size[0] * f.size[1])
         key = (id(layer), tuple(in_shapes))

@@ -240,3 +240,30 @@ def test_or_and_and_return_the_deciding_value_as_in_python():
                        {"name": "b", "type": "conv", "out_channels": "3 and 5", "kernel_size": 1}]}
     report = archcalc.analyze(spec)
     assert report.layer("a").output_shape[0] == 64 and report.layer("b").output_shape[0] == 5
+
+
+def test_no_receptive_field_is_claimed_at_or_after_a_transposed_convolution():
+    # a stride-2 transposed convolution places outputs between input pixels (torch's autograd shows
+    # output rows 3, 4, 5 of a following 3×3/2 conv reading input rows (2,4), (3,5), (4,6): no
+    # integer jump describes that), so archcalc reports none rather than a wrong one
+    spec = {"name": "up", "input": [1, 16, 16], "layers": [
+        {"name": "conv0", "type": "conv", "out_channels": 2, "kernel_size": 3},
+        {"name": "up", "type": "convtranspose", "out_channels": 2, "kernel_size": 3, "stride": 2},
+        {"name": "conv", "type": "conv", "out_channels": 1, "kernel_size": 3, "stride": 2}]}
+    report = archcalc.analyze(spec)
+    assert report.layer("conv0").receptive_field.size == (3, 3)
+    assert report.layer("up").receptive_field is None and report.layer("conv").receptive_field is None
+
+
+def test_transposed_convolution_arithmetic_adds_up_on_both_axes():
+    # PyTorch ConvTranspose2d: H_out = (H − 1)·S − 2P + D·(F − 1) + OP + 1 = (7 − 1)·2 − 2 + 2·2 + 1 + 1 = 16
+    spec = {"name": "up", "input": [1, 7, 8], "layers": [
+        {"name": "up", "type": "convtranspose", "out_channels": 2, "kernel_size": 3, "stride": 2,
+         "padding": 1, "output_padding": 1, "dilation": 2}]}
+    record = archcalc.analyze(spec).layer("up")
+    assert record.output_shape == (2, 16, 18)
+    text = record.arithmetic().output
+    assert "= 16 (H)" in text and "= 18 (W)" in text
+    for axis in text.split("= ", 1)[1].split("; "):
+        expression, result = axis.rsplit(" = ", 1)
+        assert eval(expression.replace("·", "*").replace("×", "*").replace("−", "-")) == int(result.split()[0])

@@ -116,6 +116,9 @@ class Layer(BaseModel):
     aliases: ClassVar[tuple[str, ...]] = ()
     summary: ClassVar[str] = ""
     inputs_allowed: ClassVar[tuple[int, int | None]] = (1, 1)
+    #: False for upsampling layers: from there on an output pixel no longer has a receptive field
+    #: of whole input pixels, so none is reported (rather than a wrong one).
+    receptive_field_defined: ClassVar[bool] = True
 
     # --- shape -----------------------------------------------------------------------------
     def output_shape(self, inputs: list[Shape]) -> Shape:

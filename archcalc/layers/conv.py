@@ -151,6 +151,7 @@ class ConvTranspose(_Windowed):
     type_name = "convtranspose"
     aliases = ("convtranspose2d", "deconv")
     summary = "2-D transposed convolution"
+    receptive_field_defined = False  # an upsampling: output positions fall between input pixels
 
     out_channels: PositiveInt
     kernel_size: IntOrPair
@@ -202,10 +203,8 @@ class ConvTranspose(_Windowed):
         return nn.ConvTranspose2d(inputs[0][0], self.out_channels, self.kernel_size, self.stride, self.padding,
                                   self.output_padding, self.groups, self.bias, self.dilation)
 
-    def windows(self, inputs: list[Shape]) -> tuple[AxisWindow, AxisWindow]:
-        # Each output pixel sees ceil(k/s) input pixels; the map is a 1/s-stride upsampling.
-        return tuple(AxisWindow(max(1, -(-k // s)), 1) for k, s in  # type: ignore[return-value]
-                     zip(pair(self.kernel_size, "kernel_size"), pair(self.stride, "stride")))
+    def windows(self, inputs: list[Shape]) -> None:
+        return None
 
     def tiling_remainders(self, inputs: list[Shape]) -> tuple[int, int]:
         return (0, 0)
@@ -217,6 +216,10 @@ class ConvTranspose(_Windowed):
         per = self.out_channels // self.groups
         params = f"{c} × {kh} × {kw} × {per}" + (f" + {self.out_channels}" if self.bias else "")
         params += f" = {_n(sum(x.size for x in self.parameters(inputs)))}"
-        size = f"(H − 1)·S − 2P + F = ({h} − 1)·{s[0]} − 2×{p[0]} + {kh} = {output[1]}"
+        d, op = pair(self.dilation, "dilation"), pair(self.output_padding, "output_padding")
+        axes = [f"({n} − 1)·{s[i]} − 2×{p[i]} + {d[i]}·({k} − 1) + {op[i]} + 1 = {output[i + 1]}"
+                for i, (n, k) in enumerate(((h, kh), (w, kw)))]
+        size = "(H − 1)·S − 2P + D·(F − 1) + OP + 1 = " + (
+            axes[0] if axes[0] == axes[1] else f"{axes[0]} (H); {axes[1]} (W)")
         macs = f"{h} × {w} × {c} × ({per} × {kh} × {kw}) = {_n(self.macs(inputs, output))}"
         return Arithmetic(output=size, params=params, macs=macs)
