@@ -16,7 +16,7 @@ Pads = tuple[tuple[int, int], tuple[int, int]]
 Pair = tuple[int, int]
 
 # A tile of fewer output columns than this starves the matrix product more than cache misses cost.
-MIN_TILE_COLUMNS = 512
+MIN_TILE_COLUMNS = 256
 
 
 def pad2d(xp: Any, x: Any, pads: Pads, value: float = 0.0) -> Any:
@@ -75,77 +75,102 @@ def _tap_ranges(out_range: tuple[int, int], size: int, stride: int, pad_before: 
 
 def _im2col_products(xp: Any, x: Any, weight: Any, out: Any, stride: Pair, pads: Pads, dilation: Pair,
                      groups: int) -> None:
-    """`out` = conv of `x` by `weight` (no bias) as matrix products over tiles of samples × output rows."""
+    """`out` = conv of `x` by `weight` (no bias) as one matrix product per tile of output rows.
+
+    A tile spans whole samples when they are small (so that a product has at least
+    MIN_TILE_COLUMNS columns: the samples then lie side by side as columns and the result is
+    copied back into N×C order) and a band of output rows of one sample when they are large
+    (so that its columns fit in `workspace.tile_bytes`). A 1×1 stride-1 convolution of one
+    sample per tile reads `x` itself as its columns.
+    """
     n, c_in, h, w = x.shape
     c_out, c_per, kh, kw = weight.shape
     oh, ow = out.shape[2:]
     g, depth = groups, c_per * kh * kw
-    w_mat = weight.reshape(1, g, c_out // g, depth)
-    if (kh, kw) == (1, 1) and stride == (1, 1) and (oh, ow) == (h, w):
-        xp.matmul(w_mat, x.reshape(n, g, c_per, h * w), out=out.reshape(n, g, c_out // g, oh * ow))
-        return
+    w_mat = weight.reshape(g, c_out // g, depth)
+    direct = (kh, kw) == (1, 1) and stride == (1, 1) and (oh, ow) == (h, w)
     budget = workspace.tile_bytes(xp) // out.dtype.itemsize
     per_row = c_in * kh * kw * ow
-    rows = min(oh, max(budget // per_row, -(-MIN_TILE_COLUMNS // ow), 1))
-    samples = max(1, min(n, budget // (per_row * oh))) if rows == oh else 1
-    row_taps = {}
+    rows = oh if direct else min(oh, max(budget // per_row, -(-MIN_TILE_COLUMNS // ow), 1))
+    samples = 1
+    if rows == oh:
+        wanted = max(budget // (per_row * oh), -(-MIN_TILE_COLUMNS // (oh * ow)))
+        samples = max(1, min(n, wanted if not direct or oh * ow < MIN_TILE_COLUMNS else 1))
     col_taps = _tap_ranges((0, ow), w, stride[1], pads[1][0], kw, dilation[1])
-    for n0 in range(0, n, samples):
-        n1 = min(n, n0 + samples)
-        for r0 in range(0, oh, rows):
-            r1 = min(oh, r0 + rows)
-            if (r0, r1) not in row_taps:
-                row_taps[r0, r1] = _tap_ranges((r0, r1), h, stride[0], pads[0][0], kh, dilation[0])
-            cols = workspace.scratch(xp, (n1 - n0, c_in, kh, kw, r1 - r0, ow), out.dtype)
-            _fill_columns(x[n0:n1], cols, r0, row_taps[r0, r1], col_taps)
-            target = out[n0:n1, :, r0:r1].reshape(n1 - n0, g, c_out // g, (r1 - r0) * ow)
-            xp.matmul(w_mat, cols.reshape(n1 - n0, g, depth, (r1 - r0) * ow), out=target)
+    for r0 in range(0, oh, rows):
+        r1 = min(oh, r0 + rows)
+        row_taps = _tap_ranges((r0, r1), h, stride[0], pads[0][0], kh, dilation[0])
+        for n0 in range(0, n, samples):
+            n1 = min(n, n0 + samples)
+            columns = (n1 - n0) * (r1 - r0) * ow
+            if direct and n1 - n0 == 1:
+                cols = x[n0].reshape(g, c_per, h * w)
+            else:
+                cols = workspace.scratch(xp, (c_in, kh, kw, n1 - n0, r1 - r0, ow), out.dtype)
+                _fill_columns(x[n0:n1], cols, r0, row_taps, col_taps)
+                cols = cols.reshape(g, depth, columns)
+            if n1 - n0 == 1:
+                xp.matmul(w_mat, cols, out=out[n0, :, r0:r1].reshape(g, c_out // g, columns))
+            else:
+                product = workspace.scratch(xp, (g, c_out // g, columns), out.dtype, slot=2)
+                xp.matmul(w_mat, cols, out=product)
+                out[n0:n1, :, r0:r1] = product.reshape(c_out, n1 - n0, r1 - r0, ow).transpose(1, 0, 2, 3)
 
 
 def _fill_columns(x: Any, cols: Any, r0: int, row_taps: list, col_taps: list) -> None:
-    """im2col of output rows [r0, r0 + rows) into `cols` (N, C, k_h, k_w, rows, W_out): each kernel
-    offset copies the input it sees and zeroes the strips that fall on padding."""
+    """im2col of output rows [r0, r0 + rows) of the samples `x` into `cols` (C, k_h, k_w, N, rows, W_out):
+    each kernel offset copies the input it sees; columns falling on padding are zeros."""
+    rows, ow = cols.shape[4:]
+    if any((a, b) != (r0, r0 + rows) for a, b, _ in row_taps) or any((a, b) != (0, ow) for a, b, _ in col_taps):
+        cols[...] = 0
+    samples_last = x.transpose(1, 0, 2, 3)
     for i, (ra, rb, rows_in) in enumerate(row_taps):
         for j, (ca, cb, cols_in) in enumerate(col_taps):
-            dst = cols[:, :, i, j]
-            if rows_in is None or cols_in is None:
-                dst[...] = 0
-                continue
-            a, b = ra - r0, rb - r0
-            dst[:, :, :a] = 0
-            dst[:, :, b:] = 0
-            dst[:, :, a:b, :ca] = 0
-            dst[:, :, a:b, cb:] = 0
-            dst[:, :, a:b, ca:cb] = x[:, :, rows_in, cols_in]
+            if rows_in is not None and cols_in is not None:
+                cols[:, i, j, :, ra - r0:rb - r0, ca:cb] = samples_last[:, :, rows_in, cols_in]
 
 
 def _depthwise(xp: Any, x: Any, weight: Any, out: Any, stride: Pair, pads: Pads, dilation: Pair) -> None:
-    """`out` = depthwise conv of `x` (weight (C, 1, k_h, k_w), no bias), channel chunk by channel chunk
-    so that a chunk's output and product stay in cache across the k_h×k_w multiply-adds."""
+    """`out` = depthwise conv of `x` (weight (C, 1, k_h, k_w), no bias) as k_h×k_w multiply-adds over
+    long contiguous runs, tile by tile of samples × channels so that a tile stays in cache.
+
+    The padded input of a tile is split into stride² phases (rows and columns by their remainder
+    modulo the stride), each a zero-bordered (H_q, W_q) image. Kernel offset (i, j) then reads one
+    phase shifted by a constant in its flattened rows, so every multiply-add runs over the whole
+    flattened output at once (row pitch W_q; the W_q − W_out columns past each row are discarded).
+    """
     n, c, h, w = x.shape
     _, _, kh, kw = weight.shape
     oh, ow = out.shape[2:]
-    row_taps = _tap_ranges((0, oh), h, stride[0], pads[0][0], kh, dilation[0])
-    col_taps = _tap_ranges((0, ow), w, stride[1], pads[1][0], kw, dilation[1])
-    taps = [(i, j, *rt, *ct) for i, rt in enumerate(row_taps) for j, ct in enumerate(col_taps)
-            if rt[2] is not None and ct[2] is not None]
-    full = [t for t in taps if (t[2], t[3], t[5], t[6]) == (0, oh, 0, ow)]
-    taps = full[:1] + [t for t in taps if t not in full[:1]]
-    chunk = max(1, workspace.tile_bytes(xp) // (4 * out.dtype.itemsize * n * oh * ow))
-    for c0 in range(0, c, chunk):
-        c1 = min(c, c0 + chunk)
-        o = out[:, c0:c1]
-        if not full:
-            o[...] = 0
-        for index, (i, j, ra, rb, rows_in, ca, cb, cols_in) in enumerate(taps):
-            src = x[:, c0:c1, rows_in, cols_in]
-            tap = weight[c0:c1, 0, i, j].reshape(1, c1 - c0, 1, 1)
-            if index == 0 and full:
-                xp.multiply(src, tap, out=o)
-                continue
-            product = workspace.scratch(xp, src.shape, out.dtype, slot=1)
-            xp.multiply(src, tap, out=product)
-            o[:, :, ra:rb, ca:cb] += product
+    (sh, sw), (dh, dw), ((top, _), (left, _)) = stride, dilation, pads
+    hq, wq = oh + (kh - 1) * dh // sh + 1, ow + (kw - 1) * dw // sw + 1
+    taps = [(i, j, (i * dh) % sh, (j * dw) % sw, (i * dh) // sh * wq + (j * dw) // sw)
+            for i in range(kh) for j in range(kw)]
+    per_channel = 4 * out.dtype.itemsize * (sh * sw * hq * wq + 2 * oh * wq)
+    chunk = min(c, max(1, workspace.tile_bytes(xp) // per_channel))
+    samples = max(1, min(n, workspace.tile_bytes(xp) // (per_channel * c))) if chunk == c else 1
+    phase_taps = [[(_valid_range(0, hq, sh, a - top, h), _valid_range(0, wq, sw, b - left, w)) for b in range(sw)]
+                  for a in range(sh)]
+    for n0, c0 in ((n0, c0) for n0 in range(0, n, samples) for c0 in range(0, c, chunk)):
+        n1, c1 = min(n, n0 + samples), min(c, c0 + chunk)
+        phases = workspace.scratch(xp, (sh, sw, n1 - n0, c1 - c0, hq, wq), out.dtype)
+        phases[...] = 0
+        for a in range(sh):
+            for b in range(sw):
+                (ua, ub), (va, vb) = phase_taps[a][b]
+                if ua < ub and va < vb:
+                    phases[a, b, :, :, ua:ub, va:vb] = x[n0:n1, c0:c1, ua * sh + a - top:(ub - 1) * sh + a - top + 1:sh,
+                                                          va * sw + b - left:(vb - 1) * sw + b - left + 1:sw]
+        flat = phases.reshape(sh, sw, n1 - n0, c1 - c0, hq * wq)
+        total = workspace.scratch(xp, (n1 - n0, c1 - c0, oh * wq), out.dtype, slot=2)
+        product = workspace.scratch(xp, (n1 - n0, c1 - c0, oh * wq), out.dtype, slot=1)
+        for index, (i, j, a, b, shift) in enumerate(taps):
+            source = flat[a, b, :, :, shift:shift + oh * wq]
+            tap = weight[c0:c1, 0, i, j].reshape(1, c1 - c0, 1)
+            xp.multiply(source, tap, out=product if index else total)
+            if index:
+                total += product
+        out[n0:n1, c0:c1] = total.reshape(n1 - n0, c1 - c0, oh, wq)[..., :ow]
 
 
 def conv_transpose2d(xp: Any, x: Any, weight: Any, bias: Any | None, stride: Pair, padding: Pair,
@@ -232,7 +257,8 @@ def adaptive_pool2d(xp: Any, x: Any, mode: str, out: Pair) -> Any:
         valid = xp.asarray([[s + k < e for k in range(longest)] for s, e in zip(starts, ends)])
         moved = xp.moveaxis(result, axis, -1)
         windows = moved[..., index]  # (..., o, longest)
-        reduced = windows.max(axis=-1) if mode == "max" else (windows * valid).sum(axis=-1) / valid.sum(axis=-1)
+        reduced = windows.max(axis=-1) if mode == "max" else (
+            (windows * valid).sum(axis=-1) / valid.sum(axis=-1).astype(x.dtype))
         result = xp.moveaxis(reduced, -1, axis)
     return xp.ascontiguousarray(result)
 

@@ -1,9 +1,10 @@
 """`Plan`: an architecture prepared once for repeated inference, the fast path of the executor.
 
 Preparing converts the weights to the backend and dtype once and folds every inference BatchNorm
-into the convolution that feeds it alone (in float64: w·γ/√(var+ε), (b − mean)·γ/√(var+ε) + β).
-Running then walks the layers in order, rectifies (ReLU, ReLU6) and adds in place into a tensor
-no one reads later, and drops each tensor after its last reader.
+into the convolution that feeds it alone (in float64: w·γ/√(var+ε), (b − mean)·γ/√(var+ε) + β),
+and stores linear weights transposed. Running then walks the layers in order, rectifies (ReLU,
+ReLU6) and adds in place into a tensor no one reads later, and drops each tensor after its last
+reader.
 
     >>> import archcalc, numpy as np
     >>> from archcalc.execute.plan import Plan
@@ -61,6 +62,8 @@ class Plan:
             scale = stats.get("weight", 1.0) / np.sqrt(stats["running_var"] + bn.layer.eps)
             shift = stats.get("bias", 0.0) + (arrays.get("bias", 0.0) - stats["running_mean"]) * scale
             arrays = {"weight": arrays["weight"] * scale.reshape(-1, 1, 1, 1), "bias": shift}
+        if record.type == "linear":  # stored transposed: x @ Wᵀ is then a product of two C-ordered arrays
+            arrays["weight"] = arrays["weight"].T
         return {name: self.xp.ascontiguousarray(self.xp.asarray(a, dtype=self.dtype)) for name, a in arrays.items()}
 
     def __call__(self, x: Any) -> Any:
@@ -97,13 +100,20 @@ class Plan:
             out = kernels.conv2d(xp, inputs[0], params["weight"], params.get("bias"), stride, pads, dilation,
                                  layer.groups)
             return self._activate(layer.activation, out)
+        if record.type == "linear":
+            params = self.params[record.name]
+            out = xp.matmul(inputs[0], params["weight"])
+            if "bias" in params:
+                out += params["bias"]
+            return self._activate(layer.activation, out)
         if record.type in _IN_PLACE and self._owned(record.inputs[0], inputs[0], values, index, x):
             return _IN_PLACE[record.type](xp, inputs[0])
         if record.type == "add" and len(inputs) == 2 and inputs[0].shape == inputs[1].shape:
             for k in (0, 1):
                 if self._owned(record.inputs[k], inputs[k], values, index, x):
                     return xp.add(inputs[k], inputs[1 - k], out=inputs[k])
-        return layer.forward(xp, inputs, self.params[record.name])
+        out = layer.forward(xp, inputs, self.params[record.name])
+        return out if out.dtype == self.dtype else out.astype(self.dtype)
 
     def _activate(self, name: str | None, out: Any) -> Any:
         """A fused activation of a tensor no one else reads: in place where it can be."""

@@ -17,7 +17,7 @@ _local = threading.local()
 # Bytes of im2col columns one matrix product should read: small enough on the CPU for the columns
 # to stay in the core's L2 cache between the copy that writes them and the product that reads
 # them, large enough on the GPU to keep the device busy with a few big products.
-TILE_BYTES = {"numpy": 2 << 20, "cupy": 256 << 20}
+TILE_BYTES = {"numpy": 8 << 20, "cupy": 256 << 20}
 
 
 def scratch(xp: Any, shape: tuple[int, ...], dtype: Any, slot: int = 0) -> Any:

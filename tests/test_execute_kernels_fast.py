@@ -1,0 +1,148 @@
+"""The executor's fast paths against PyTorch: tiled im2col, direct 1×1 and depthwise convolutions,
+and `Plan` (BatchNorm folded into convolutions, in-place ReLU and additions, transposed linear weights).
+
+Every expected value is PyTorch's (`torch.nn.functional` or the module `archcalc.to_torch` builds).
+Tile sizes are shrunk so that small inputs take every tiling branch.
+"""
+
+import numpy as np
+import pytest
+
+import archcalc
+from archcalc.errors import ExecutionError
+from archcalc.execute import kernels, workspace
+from archcalc.execute.plan import Plan
+from archcalc.execute.weights import init_weights
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+
+# (tile bytes, minimum columns): one row per tile; bands of rows; several samples per product; whole batch.
+TILINGS = [(1, 1), (2048, 8), (4096, 64), (1 << 24, 1)]
+CONVS = {
+    # id: (C_in, C_out, kernel, stride, padding (top, bottom, left, right), dilation, groups)
+    "3x3-pad1": (3, 5, (3, 3), (1, 1), (1, 1, 1, 1), (1, 1), 1),
+    "7x7-stride2-pad3": (2, 4, (7, 7), (2, 2), (3, 3, 3, 3), (1, 1), 1),
+    "asymmetric-pad-rect-stride": (3, 4, (2, 3), (2, 1), (0, 1, 2, 0), (1, 1), 1),
+    "dilation": (2, 3, (3, 3), (1, 1), (2, 2, 2, 2), (2, 2), 1),
+    "groups": (4, 6, (3, 3), (1, 1), (1, 1, 1, 1), (1, 1), 2),
+    "1x1-direct": (6, 7, (1, 1), (1, 1), (0, 0, 0, 0), (1, 1), 1),
+    "1x1-stride2": (6, 7, (1, 1), (2, 2), (0, 0, 0, 0), (1, 1), 1),
+    "depthwise-3x3-stride2": (8, 8, (3, 3), (2, 2), (1, 1, 1, 1), (1, 1), 8),
+    "depthwise-rect-stride-dilation": (5, 5, (3, 2), (2, 1), (2, 0, 1, 1), (2, 3), 5),
+    "depthwise-5x5-same-even": (4, 4, (5, 5), (1, 1), (2, 2, 2, 2), (1, 1), 4),
+    "depthwise-multiplier": (3, 6, (3, 3), (1, 1), (1, 1, 1, 1), (1, 1), 3),
+}
+
+
+@pytest.fixture
+def tiling(monkeypatch, request):
+    tile_bytes, min_columns = request.param
+    monkeypatch.setitem(workspace.TILE_BYTES, "numpy", tile_bytes)
+    monkeypatch.setattr(kernels, "MIN_TILE_COLUMNS", min_columns)
+    workspace.release()
+    yield
+    workspace.release()
+
+
+@pytest.mark.parametrize("tiling", TILINGS, indirect=True, ids=[f"tile{b}-cols{c}" for b, c in TILINGS])
+@pytest.mark.parametrize("case", CONVS)
+def test_conv2d_equals_pytorch_under_every_tiling(case, tiling):
+    c_in, c_out, kernel, stride, (top, bottom, left, right), dilation, groups = CONVS[case]
+    rng = np.random.default_rng(len(case))
+    x = rng.standard_normal((3, c_in, 11, 10))
+    weight = rng.standard_normal((c_out, c_in // groups, *kernel))
+    bias = rng.standard_normal(c_out)
+    got = kernels.conv2d(np, x, weight, bias, stride, ((top, bottom), (left, right)), dilation, groups)
+    expected = F.conv2d(F.pad(torch.from_numpy(x), (left, right, top, bottom)), torch.from_numpy(weight),
+                        torch.from_numpy(bias), stride, 0, dilation, groups).numpy()
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+
+
+def test_adaptive_average_pooling_keeps_float32():
+    x = np.random.default_rng(0).standard_normal((2, 3, 7, 9)).astype(np.float32)
+    got = kernels.adaptive_pool2d(np, x, "avg", (3, 4))
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, F.adaptive_avg_pool2d(torch.from_numpy(x), (3, 4)).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_scratch_reuses_one_buffer_per_slot():
+    workspace.release()
+    first = workspace.scratch(np, (4, 5), np.float32)
+    second = workspace.scratch(np, (3, 2), np.float32)
+    other_slot = workspace.scratch(np, (3, 2), np.float32, slot=1)
+    assert np.shares_memory(first, second) and not np.shares_memory(first, other_slot)
+    workspace.release()
+
+
+def _torch_pair(name, dtype, input_shape):
+    arch = archcalc.load(name)
+    weights = init_weights(archcalc.analyze(arch, input=input_shape), seed=3, random_stats=True)
+    module = archcalc.to_torch(arch, weights, input=input_shape, dtype=dtype)
+    return Plan(arch, weights, input=input_shape, dtype=dtype), module
+
+
+SMALL_VGG = {
+    "name": "small-vgg", "input": [3, 12, 12],
+    "layers": [
+        {"name": "c1", "type": "conv", "out_channels": 8, "kernel_size": 3, "padding": 1, "activation": "relu"},
+        {"name": "p1", "type": "maxpool", "kernel_size": 2, "stride": 2},
+        {"name": "c2", "type": "conv", "out_channels": 8, "kernel_size": 3, "padding": 1, "activation": "relu6"},
+        {"name": "flat", "type": "flatten"},
+        {"name": "fc1", "type": "linear", "out_features": 16, "activation": "relu"},
+        {"name": "fc2", "type": "linear", "out_features": 5},
+    ],
+}
+
+
+@pytest.mark.parametrize("name,input_shape", [("resnet18", (3, 40, 40)), ("mobilenet_v2", (3, 48, 48)),
+                                              (SMALL_VGG, None)], ids=["resnet18", "mobilenet_v2", "small-vgg"])
+@pytest.mark.parametrize("dtype,rtol", [("float32", 1e-4), ("float64", 1e-10)])
+def test_plan_equals_pytorch(name, input_shape, dtype, rtol):
+    plan, module = _torch_pair(name, dtype, input_shape)
+    x = np.random.default_rng(5).standard_normal((2, *plan.report.layers[0].output_shape)).astype(dtype)
+    before = x.copy()
+    with torch.no_grad():
+        expected = module(torch.from_numpy(x)).numpy()
+    got = plan(x)
+    assert got.dtype == np.dtype(dtype)
+    np.testing.assert_allclose(got, expected, rtol=rtol, atol=rtol * np.abs(expected).max())
+    np.testing.assert_array_equal(x, before)  # the caller's input is never written in place
+
+
+def test_plan_folds_every_batchnorm_that_follows_a_convolution_alone():
+    plan = Plan("resnet18", input=(3, 32, 32))
+    batchnorms = [r for r in plan.report.layers if r.type == "batchnorm"]
+    assert len(plan.folded) == len(batchnorms) == 20  # torchvision ResNet-18: 20 conv + BN pairs
+    assert set(plan.folded.values()) == {r.name for r in batchnorms}
+
+
+SHARED_CONV = {
+    "name": "shared", "input": [3, 8, 8],
+    "layers": [
+        {"name": "c", "type": "conv", "out_channels": 4, "kernel_size": 3, "padding": 1},
+        {"name": "bn", "type": "batchnorm"},
+        {"name": "r", "type": "relu"},
+        {"name": "sum", "type": "add", "from": ["r", "c"]},
+        {"name": "r2", "type": "relu", "from": "c"},
+        {"name": "out", "type": "add", "from": ["sum", "r2"]},
+    ],
+}
+
+
+def test_plan_keeps_a_convolution_read_twice_and_its_batchnorm_apart():
+    plan, module = _torch_pair(SHARED_CONV, "float64", None)
+    assert plan.folded == {}
+    x = np.random.default_rng(2).standard_normal((2, 3, 8, 8))
+    with torch.no_grad():
+        expected = module(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(plan(x), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_plan_rejects_an_input_of_the_wrong_size_in_one_line():
+    plan = Plan("lenet5")
+    with pytest.raises(ExecutionError) as error:
+        plan(np.zeros((1, 1, 28, 28), dtype=np.float32))
+    message = str(error.value)
+    assert "\n" not in message and "lenet5" in message and "(N, 1, 32, 32)" in message
