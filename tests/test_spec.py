@@ -306,3 +306,16 @@ def test_two_real_layers_may_not_share_a_name():
         {"name": "x", "type": "relu"}, {"name": "x", "type": "relu", "when": "True"}]}
     with pytest.raises(archcalc.ArchcalcError, match="duplicate layer (name|path) 'x'"):
         archcalc.load(spec)
+
+
+@pytest.mark.parametrize("where", ["file", "block"])
+def test_an_argument_named_like_an_option_value_is_refused(where):
+    # `args: {same: 3}` would otherwise turn `padding: same` into `padding: 3` without a word
+    conv = {"name": "conv", "type": "conv", "out_channels": 2, "kernel_size": 3, "padding": "same"}
+    if where == "file":
+        spec = {"name": "t", "input": [2, 8, 8], "args": {"same": 3}, "layers": [conv]}
+    else:
+        spec = {"name": "t", "input": [2, 8, 8], "blocks": {"b": {"args": {"same": 3}, "layers": [conv]}},
+                "layers": [{"name": "b1", "type": "b"}]}
+    with pytest.raises(archcalc.SpecError, match="argument 'same' has the name of an option value"):
+        archcalc.load(spec)

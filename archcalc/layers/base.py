@@ -9,6 +9,7 @@ in archcalc switches on layer type: adding a type is one class in `archcalc/laye
 from __future__ import annotations
 
 import difflib
+from functools import cache
 from dataclasses import dataclass
 from math import prod
 from types import UnionType
@@ -94,6 +95,22 @@ def registered_types() -> dict[str, type[Layer]]:
 
     ensure_loaded()
     return dict(_REGISTRY)
+
+
+@cache
+def option_words() -> frozenset[str]:
+    """Every word a hyper-parameter accepts as a literal value (`same`, `valid`, `relu`, ...)."""
+    words: set[str] = set()
+    for cls in registered_types().values():
+        for field in cls.model_fields.values():
+            words.update(_literal_words(field.annotation))
+    return frozenset(words)
+
+
+def _literal_words(annotation: Any) -> set[str]:
+    if get_origin(annotation) is Literal:
+        return {a for a in get_args(annotation) if isinstance(a, str)}
+    return set().union(*(_literal_words(a) for a in get_args(annotation))) if get_args(annotation) else set()
 
 
 class Layer(BaseModel):

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from ..errors import ArchcalcError, GraphError, SpecError
 from ..expr import evaluate
 from ..layers import Layer, layer_class
+from ..layers.base import option_words
 from .model import STRUCTURAL_KEYS, ArchFile, BlockDef, LayerEntry
 
 MAX_NODES = 200_000
@@ -103,6 +104,9 @@ def resolve_value(value: Any, names: dict[str, Any]) -> Any:
 class _Expander:
     def __init__(self, spec: ArchFile):
         self.spec = spec
+        self.refuse_option_words(spec.args, "args")
+        for name, block in spec.blocks.items():
+            self.refuse_option_words(block.args, f"blocks.{name}.args")
         self.nodes: list[Node] = []
         self.groups: list[Group] = []
         self.paths: set[str] = set()
@@ -180,6 +184,14 @@ class _Expander:
             except ArchcalcError as exc:
                 raise exc.located(layer=scope.path(name)) from None
         return previous
+
+    @staticmethod
+    def refuse_option_words(args: dict[str, Any], where: str) -> None:
+        """`args: {same: 3}` would silently turn `padding: same` into `padding: 3`: refuse it."""
+        clash = sorted(set(args) & option_words())
+        if clash:
+            raise SpecError(f"argument {clash[0]!r} has the name of an option value (as in `padding: same`, "
+                            f"`activation: relu`); rename it", layer=where)
 
     def auto_name(self, type_name: str, scope: Scope, counters: dict[str, int]) -> str:
         while True:
