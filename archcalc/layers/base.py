@@ -9,8 +9,8 @@ in archcalc switches on layer type: adding a type is one class in `archcalc/laye
 from __future__ import annotations
 
 import difflib
-from functools import cache
 from dataclasses import dataclass
+from functools import cache
 from math import prod
 from types import UnionType
 from typing import Any, ClassVar, Literal, Union, get_args, get_origin
