@@ -8,6 +8,7 @@ live at once when each tensor is freed after its last use.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -223,8 +224,9 @@ class _Walk:
                  count: str = "archcalc"):
         if dtype not in DTYPE_BYTES:
             raise SpecError(f"dtype must be one of {', '.join(DTYPE_BYTES)}, got {dtype!r}")
-        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        if isinstance(batch, bool) or not isinstance(batch, numbers.Integral) or batch < 1:
             raise SpecError(f"batch must be a positive integer, got {batch!r}")
+        batch = int(batch)
         self.arch = arch
         self.batch = batch
         self.dtype = dtype
@@ -239,13 +241,17 @@ class _Walk:
         self.windows_cache: dict[Any, Any] = {}
 
     def resolve_input(self, override) -> Shape:
+        if override is not None and (isinstance(override, str | bytes) or not hasattr(override, "__iter__")):
+            raise SpecError(f"input must be a sequence (C, H, W) such as [3, 224, 224], got {override!r}",
+                            layer="input")
         raw = list(override) if override is not None else self.arch.spec.input
         try:
             shape = tuple(resolve_value(v, dict(self.arch.spec.args)) for v in raw)
         except ArchcalcError as exc:
             raise exc.located(layer="input") from None
-        if not all(isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in shape):
+        if not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) and s >= 1 for s in shape):
             raise SpecError(f"input must be positive integers (C, H, W), got {list(shape)}", layer="input")
+        shape = tuple(int(s) for s in shape)
         try:
             check_size(shape, "input")
         except ArchcalcError as exc:
@@ -339,7 +345,9 @@ class _Walk:
                 layer = node.layer_cls.model_validate(hyper)
             except ValidationError as exc:
                 message = _pydantic_message(exc, node.layer_cls.model_fields)
-                raise SpecError(f"{node.layer_cls.type_name}: {message}") from None
+                kind = node.layer_cls.type_name
+                named = node.path.rsplit("/", 1)[-1].split("_")[0] == kind  # auto names repeat the type
+                raise SpecError(message if named else f"{kind}: {message}") from None
             self.cache[key] = layer
         if hyper is node.hyper:
             self.static_layers[id(node.hyper)] = layer

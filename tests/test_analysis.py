@@ -267,3 +267,17 @@ def test_transposed_convolution_arithmetic_adds_up_on_both_axes():
     for axis in text.split("= ", 1)[1].split("; "):
         expression, result = axis.rsplit(" = ", 1)
         assert eval(expression.replace("·", "*").replace("×", "*").replace("−", "-")) == int(result.split()[0])
+
+
+@pytest.mark.parametrize("bad", [5, "1x32x32", None.__class__])
+def test_an_input_that_is_not_a_sequence_is_one_clear_error(bad):
+    with pytest.raises(archcalc.SpecError, match="input must be a sequence"):
+        archcalc.analyze("lenet5", input=bad)
+
+
+def test_numpy_integers_are_accepted_for_batch_and_input():
+    import numpy as np
+
+    report = archcalc.analyze("lenet5", input=np.array([1, 32, 32]), batch=np.int64(2))
+    assert report.input_shape == (1, 32, 32) and report.batch == 2
+    assert report.totals.macs == 2 * 416_520  # per sample: torch hooks on the lecture LeNet-5 (reference_counts.json)
