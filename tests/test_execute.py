@@ -170,7 +170,9 @@ def test_auto_backend_falls_back_to_numpy(monkeypatch):
 
 
 def test_input_without_batch_axis_is_an_error():
-    with pytest.raises(ExecutionError, match=r"lenet5.yaml: input: input of shape \(1, 32, 32\) must be a batch"):
+    expected = (r"lenet5.yaml: input: the input must be a batch of shape \(N, 1, 32, 32\), "
+                r"got an array of shape \(1, 32, 32\)")
+    with pytest.raises(ExecutionError, match=expected):
         archcalc.execute("lenet5", LENET_X[0])
 
 

@@ -70,8 +70,9 @@ def _run(arch: Architecture, x: Any, weights: Any, backend: str, dtype: str, kee
     xp = array_module(backend)
     x = xp.ascontiguousarray(xp.asarray(x, dtype=dtype))
     if x.ndim != len(arch.spec.input) + 1:
-        raise ExecutionError(f"input of shape {tuple(x.shape)} must be a batch (N, {', '.join('CHW'[:x.ndim - 1])}"
-                             f") for an input of {len(arch.spec.input)} dimensions", layer=arch.input_path)
+        want = ", ".join(["N", *(str(v) for v in arch.spec.input)])
+        raise ExecutionError(f"the input must be a batch of shape ({want}), got an array of shape {tuple(x.shape)}",
+                             layer=arch.input_path)
     report = analyze(arch, input=tuple(x.shape[1:]), batch=int(x.shape[0]), dtype=dtype)
     check_memory(report, xp)
     weights = init_weights(report, seed) if weights is None else load_weights(report, weights)
