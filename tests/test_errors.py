@@ -287,3 +287,20 @@ def test_cli_debug_shows_the_traceback(tmp_path):
     result = _cli("--debug", "table", str(path))
     assert result.exit_code != 0
     assert isinstance(result.exception, ShapeError)
+
+
+def test_pool_padding_beyond_half_the_kernel_is_refused_even_when_dilated():
+    # torch.nn.MaxPool2d(3, 1, 2, dilation=2) raises "pad should be smaller than or equal to half of kernel size"
+    spec = {"name": "t", "input": [1, 10, 10],
+            "layers": [{"name": "pool", "type": "maxpool", "kernel_size": 3, "stride": 1, "padding": 2, "dilation": 2}]}
+    with pytest.raises(archcalc.ShapeError, match="t: pool: padding 2 is more than half the window 3"):
+        archcalc.analyze(spec)
+
+
+@pytest.mark.parametrize("entry, message", [
+    ({"name": "x", "type": "relu", "repeat": True}, "repeat: should be"),
+    ({"name": "", "type": "relu"}, "name: String should have at least 1 character"),
+])
+def test_a_boolean_repeat_and_an_empty_name_are_refused(entry, message):
+    with pytest.raises(archcalc.SpecError, match=message):
+        archcalc.load({"name": "t", "input": [1, 4, 4], "layers": [entry]})

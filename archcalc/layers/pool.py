@@ -25,8 +25,8 @@ class _WindowPool(_Windowed):
     def output_shape(self, inputs: list[Shape]) -> Shape:
         c, _, _ = spatial(inputs[0], self.type_name)
         kernel, _, dilation, pads = self.geometry(inputs[0])
-        for k, d, p in zip(kernel, dilation, pads):
-            if max(p) > (d * (k - 1) + 1) // 2:
+        for k, p in zip(kernel, pads):
+            if max(p) > k // 2:  # PyTorch's rule, with or without dilation
                 raise ShapeError(f"padding {max(p)} is more than half the window {k}")
         return (c, *self.spatial_output(inputs[0], self.ceil_mode))
 

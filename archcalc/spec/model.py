@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 STRUCTURAL_KEYS = ("name", "type", "from", "repeat", "when")
 
@@ -21,13 +21,13 @@ class LayerEntry(BaseModel):
 
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
-    name: str | None = Field(default=None, description="unique within its block; paths nest as a/b/c")
+    name: str | None = Field(default=None, min_length=1, description="unique within its block; paths nest as a/b/c")
     type: str = Field(description="a layer type (conv, maxpool, ...) or a block defined in `blocks`")
     from_: str | list[str] | None = Field(
         default=None, alias="from",
         description="input layer name(s); default: the previous layer (or the block's input)",
     )
-    repeat: int | str | None = Field(
+    repeat: StrictInt | str | None = Field(
         default=None, description="repeat this entry N times in a chain; names get /0, /1, ...")
     when: bool | str | None = Field(default=None, description="keep the entry only if this is true")
 
