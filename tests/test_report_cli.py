@@ -96,6 +96,7 @@ def test_explain_reports_a_tiling_warning(tmp_path):
 def test_list_filters_the_zoo():
     out = run("list", "lenet").output
     assert "lenet5" in out and "61,706" in out and "vgg16" not in out
+    assert "googlenet" not in out and "mobilenet" not in out  # words starting with the pattern, not any substring
 
 
 @pytest.mark.parametrize("args", [
