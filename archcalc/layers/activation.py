@@ -34,6 +34,8 @@ class ReLU(_Elementwise):
     """max(0, x) (PyTorch `ReLU`)."""
 
     type_name = "relu"
+    keras_name = "Activation"
+    torch_name = "ReLU"
     summary = "rectifier"
 
 
@@ -42,6 +44,8 @@ class ReLU6(_Elementwise):
     """min(max(0, x), 6) (PyTorch `ReLU6`)."""
 
     type_name = "relu6"
+    keras_name = "Activation"
+    torch_name = "ReLU6"
     summary = "rectifier clipped at 6"
 
 
@@ -50,6 +54,8 @@ class LeakyReLU(_Elementwise):
     """x if x > 0 else slope·x (PyTorch `LeakyReLU`)."""
 
     type_name = "leakyrelu"
+    keras_name = "LeakyReLU"
+    torch_name = "LeakyReLU"
     summary = "leaky rectifier"
     negative_slope: float = 0.01
 
@@ -59,6 +65,8 @@ class ELU(_Elementwise):
     """x if x > 0 else α·(eˣ − 1) (PyTorch `ELU`)."""
 
     type_name = "elu"
+    keras_name = "ELU"
+    torch_name = "ELU"
     summary = "exponential linear unit"
     alpha: float = 1.0
 
@@ -68,6 +76,8 @@ class Sigmoid(_Elementwise):
     """1/(1 + e⁻ˣ) (PyTorch `Sigmoid`)."""
 
     type_name = "sigmoid"
+    keras_name = "Activation"
+    torch_name = "Sigmoid"
     summary = "logistic sigmoid"
 
 
@@ -76,6 +86,8 @@ class Tanh(_Elementwise):
     """tanh(x) (PyTorch `Tanh`)."""
 
     type_name = "tanh"
+    keras_name = "Activation"
+    torch_name = "Tanh"
     summary = "hyperbolic tangent"
 
 
@@ -84,6 +96,8 @@ class SiLU(_Elementwise):
     """x·sigmoid(x) (PyTorch `SiLU`, also called swish)."""
 
     type_name = "silu"
+    keras_name = "Activation"
+    torch_name = "SiLU"
     aliases = ("swish",)
     summary = "sigmoid-weighted linear unit"
 
@@ -93,6 +107,8 @@ class HardSwish(_Elementwise):
     """x·relu6(x + 3)/6 (PyTorch `Hardswish`)."""
 
     type_name = "hardswish"
+    keras_name = "Activation"
+    torch_name = "Hardswish"
     summary = "hard swish"
 
 
@@ -101,6 +117,8 @@ class HardSigmoid(_Elementwise):
     """relu6(x + 3)/6 (PyTorch `Hardsigmoid`)."""
 
     type_name = "hardsigmoid"
+    keras_name = "Activation"
+    torch_name = "Hardsigmoid"
     summary = "hard sigmoid"
 
 
@@ -109,6 +127,8 @@ class GELU(_Elementwise):
     """x·Φ(x) (PyTorch `GELU`, exact form)."""
 
     type_name = "gelu"
+    keras_name = "Activation"
+    torch_name = "GELU"
     summary = "Gaussian error linear unit"
 
 
@@ -117,6 +137,8 @@ class Softmax(Layer):
     """Softmax over the channel/feature axis (PyTorch `Softmax(dim=1)`)."""
 
     type_name = "softmax"
+    keras_name = "Activation"
+    torch_name = "Softmax"
     summary = "softmax"
 
     def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
@@ -133,6 +155,8 @@ class PReLU(Layer):
     """Parametric rectifier (PyTorch `PReLU`): one learnt slope, or one per channel."""
 
     type_name = "prelu"
+    keras_name = "PReLU"
+    torch_name = "PReLU"
     summary = "parametric rectifier"
 
     num_parameters: PositiveInt = 1
@@ -165,6 +189,8 @@ class Dropout(Layer):
     """Dropout: the identity at inference, so no new tensor."""
 
     type_name = "dropout"
+    keras_name = "Dropout"
+    torch_name = "Dropout"
     summary = "dropout (identity at inference)"
 
     p: confloat(ge=0.0, le=1.0) = 0.5  # type: ignore[valid-type]

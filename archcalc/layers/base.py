@@ -136,6 +136,9 @@ class Layer(BaseModel):
     #: False for upsampling layers: from there on an output pixel no longer has a receptive field
     #: of whole input pixels, so none is reported (rather than a wrong one).
     receptive_field_defined: ClassVar[bool] = True
+    #: The class names summaries show: Keras's `model.summary()` (the lecture's Keras 1 names) and torchinfo.
+    keras_name: ClassVar[str] = ""
+    torch_name: ClassVar[str] = ""
 
     # --- shape -----------------------------------------------------------------------------
     def output_shape(self, inputs: list[Shape]) -> Shape:

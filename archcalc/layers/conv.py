@@ -86,6 +86,8 @@ class Conv(_Windowed):
     """2-D convolution (PyTorch `Conv2d`); `groups: in_channels` makes it depthwise."""
 
     type_name = "conv"
+    keras_name = "Convolution2D"
+    torch_name = "Conv2d"
     aliases = ("conv2d",)
     summary = "2-D convolution"
 
@@ -149,6 +151,8 @@ class ConvTranspose(_Windowed):
     """2-D transposed convolution (PyTorch `ConvTranspose2d`)."""
 
     type_name = "convtranspose"
+    keras_name = "Deconvolution2D"
+    torch_name = "ConvTranspose2d"
     aliases = ("convtranspose2d", "deconv")
     summary = "2-D transposed convolution"
     receptive_field_defined = False  # an upsampling: output positions fall between input pixels

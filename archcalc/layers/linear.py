@@ -17,6 +17,8 @@ class Linear(Layer):
     """Fully connected layer (PyTorch `Linear`, Keras `Dense`) on a flat input."""
 
     type_name = "linear"
+    keras_name = "Dense"
+    torch_name = "Linear"
     aliases = ("dense", "fc")
     summary = "fully connected"
 

@@ -27,6 +27,7 @@ class Add(Layer):
     """Elementwise sum of two or more equal-shaped tensors (a residual connection)."""
 
     type_name = "add"
+    keras_name = "Add"
     summary = "elementwise sum"
     inputs_allowed = (2, None)
 
@@ -52,6 +53,7 @@ class Multiply(Layer):
     """Elementwise product with broadcasting (squeeze-and-excitation gating)."""
 
     type_name = "multiply"
+    keras_name = "Multiply"
     aliases = ("mul",)
     summary = "elementwise product"
     inputs_allowed = (2, None)
@@ -79,6 +81,7 @@ class Concat(Layer):
     """Concatenation along channels (dim=0 of the per-sample shape, PyTorch dim=1)."""
 
     type_name = "concat"
+    keras_name = "Concatenate"
     aliases = ("concatenate", "cat")
     summary = "concatenation along channels"
     inputs_allowed = (1, None)

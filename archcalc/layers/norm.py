@@ -17,6 +17,8 @@ class BatchNorm(Layer):
     """Batch normalisation over channels (PyTorch `BatchNorm2d`/`BatchNorm1d`, Keras `BatchNormalization`)."""
 
     type_name = "batchnorm"
+    keras_name = "BatchNormalization"
+    torch_name = "BatchNorm2d"
     aliases = ("bn", "batchnorm2d")
     summary = "batch normalisation"
 

@@ -53,6 +53,8 @@ class MaxPool(_WindowPool):
     """Max pooling (PyTorch `MaxPool2d`)."""
 
     type_name = "maxpool"
+    keras_name = "MaxPooling2D"
+    torch_name = "MaxPool2d"
     aliases = ("maxpool2d",)
     summary = "max pooling"
     dilation: IntOrPair = 1
@@ -63,6 +65,8 @@ class AvgPool(_WindowPool):
     """Average pooling (PyTorch `AvgPool2d`)."""
 
     type_name = "avgpool"
+    keras_name = "AveragePooling2D"
+    torch_name = "AvgPool2d"
     aliases = ("avgpool2d",)
     summary = "average pooling"
     mode = "avg"
@@ -108,6 +112,7 @@ class GlobalAvgPool(_GlobalPool):
     """Global average pooling (Keras `GlobalAveragePooling2D`; keepdims like `AdaptiveAvgPool2d(1)`)."""
 
     type_name = "globalavgpool"
+    keras_name = "GlobalAveragePooling2D"
     aliases = ("gap",)
     summary = "global average pooling"
 
@@ -117,6 +122,7 @@ class GlobalMaxPool(_GlobalPool):
     """Global max pooling."""
 
     type_name = "globalmaxpool"
+    keras_name = "GlobalMaxPooling2D"
     summary = "global max pooling"
     mode = "max"
 
@@ -159,6 +165,7 @@ class AdaptiveAvgPool(_AdaptivePool):
     """Adaptive average pooling (PyTorch `AdaptiveAvgPool2d`)."""
 
     type_name = "adaptiveavgpool"
+    torch_name = "AdaptiveAvgPool2d"
     aliases = ("adaptiveavgpool2d",)
     summary = "adaptive average pooling"
 
@@ -168,6 +175,7 @@ class AdaptiveMaxPool(_AdaptivePool):
     """Adaptive max pooling (PyTorch `AdaptiveMaxPool2d`)."""
 
     type_name = "adaptivemaxpool"
+    torch_name = "AdaptiveMaxPool2d"
     aliases = ("adaptivemaxpool2d",)
     summary = "adaptive max pooling"
     mode = "max"

@@ -18,6 +18,7 @@ class Input(Layer):
     """The network input; its shape is the file's `input`."""
 
     type_name = "input"
+    keras_name = "InputLayer"
     summary = "network input"
     inputs_allowed = (0, 0)
 
@@ -36,6 +37,8 @@ class Identity(Layer):
     """Passes its input through unchanged (a view: no new tensor)."""
 
     type_name = "identity"
+    keras_name = "Lambda"
+    torch_name = "Identity"
     summary = "identity"
 
     @property
@@ -56,6 +59,8 @@ class Flatten(Layer):
     """(C, H, W) → (C·H·W,), a view in C order (as PyTorch and the lecture tables)."""
 
     type_name = "flatten"
+    keras_name = "Flatten"
+    torch_name = "Flatten"
     summary = "flatten to a vector"
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
@@ -85,6 +90,8 @@ class ZeroPad(Layer):
     """Zero padding of H and W (Keras `ZeroPadding2D`, PyTorch `ZeroPad2d`)."""
 
     type_name = "zeropad"
+    keras_name = "ZeroPadding2D"
+    torch_name = "ZeroPad2d"
     aliases = ("zeropad2d", "zeropadding2d")
     summary = "zero padding"
 
@@ -118,6 +125,8 @@ class ChannelShuffle(Layer):
     """ShuffleNet's channel shuffle: (g, C/g) → (C/g, g) transpose of the channels."""
 
     type_name = "channelshuffle"
+    keras_name = "Lambda"
+    torch_name = "ChannelShuffle"
     summary = "channel shuffle"
 
     groups: PositiveInt
@@ -144,6 +153,7 @@ class Slice(Layer):
     """Channels [start, end) of the input (ShuffleNet v2's channel split)."""
 
     type_name = "slice"
+    keras_name = "Lambda"
     aliases = ("split",)
     summary = "channel slice"
 

@@ -9,16 +9,6 @@ from ...units import count
 from ..model import Cell, Column, Options, Table
 from .common import warning_lines
 
-# The class names of the lecture's (Keras 1) printout.
-KERAS_NAMES = {
-    "input": "InputLayer", "conv": "Convolution2D", "convtranspose": "Deconvolution2D",
-    "maxpool": "MaxPooling2D", "avgpool": "AveragePooling2D", "flatten": "Flatten", "linear": "Dense",
-    "dropout": "Dropout", "batchnorm": "BatchNormalization", "add": "Add", "concat": "Concatenate",
-    "multiply": "Multiply", "zeropad": "ZeroPadding2D", "globalavgpool": "GlobalAveragePooling2D",
-    "globalmaxpool": "GlobalMaxPooling2D", "relu": "Activation", "sigmoid": "Activation",
-    "tanh": "Activation", "softmax": "Activation", "identity": "Lambda",
-}
-
 
 def keras_shape(shape: Shape) -> str:
     """(C, H, W) as Keras's channels-last `(None, H, W, C)`."""
@@ -46,7 +36,7 @@ def build(report: Report, options: Options) -> Table:
 
 
 def _row(record: LayerRecord, units) -> tuple[Cell, ...]:
-    kind = KERAS_NAMES.get(record.type, record.type.capitalize())
+    kind = record.layer.keras_name or record.type.capitalize()
     return (
         Cell(f"{record.name} ({kind})"),
         Cell(keras_shape(record.output_shape)),

@@ -11,15 +11,6 @@ from ..model import Cell, Column, Options, Table
 from ..rows import Entry, entries
 from .common import warning_lines
 
-TORCH_NAMES = {
-    "conv": "Conv2d", "convtranspose": "ConvTranspose2d", "maxpool": "MaxPool2d", "avgpool": "AvgPool2d",
-    "adaptiveavgpool": "AdaptiveAvgPool2d", "adaptivemaxpool": "AdaptiveMaxPool2d", "linear": "Linear",
-    "batchnorm": "BatchNorm2d", "relu": "ReLU", "relu6": "ReLU6", "leakyrelu": "LeakyReLU", "elu": "ELU",
-    "sigmoid": "Sigmoid", "tanh": "Tanh", "silu": "SiLU", "hardswish": "Hardswish", "hardsigmoid": "Hardsigmoid",
-    "gelu": "GELU", "softmax": "Softmax", "prelu": "PReLU", "dropout": "Dropout", "flatten": "Flatten",
-    "identity": "Identity", "zeropad": "ZeroPad2d", "channelshuffle": "ChannelShuffle",
-}
-
 
 def torch_shape(shape: Shape, batch: int) -> str:
     return "[" + ", ".join(str(d) for d in (batch, *shape)) + "]"
@@ -72,7 +63,7 @@ def _label(kind: str, path: str, counters: dict[str, int]) -> str:
 
 
 def _row(entry: Entry, counters, blocks, units, batch) -> tuple[Cell, ...]:
-    kind = blocks.get(entry.name, "Sequential") if entry.group else TORCH_NAMES.get(entry.type, entry.type)
+    kind = blocks.get(entry.name, "Sequential") if entry.group else (entry.first.layer.torch_name or entry.type)
     params, macs = entry.total("params"), entry.total("macs")
     return (
         Cell(_label(kind, entry.name, counters)),
