@@ -20,7 +20,7 @@ from .graph import Architecture, load
 from .layers import Arithmetic, Layer, Param, Shape
 from .layers.base import numel
 from .spec import Node, resolve_value
-from .spec.expand import _pydantic_message
+from .spec.messages import validation_message
 
 DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
 MAX_ELEMENTS = 10**11  # per tensor and sample: 400 GB of float32
@@ -344,7 +344,7 @@ class _Walk:
             try:
                 layer = node.layer_cls.model_validate(hyper)
             except ValidationError as exc:
-                message = _pydantic_message(exc, node.layer_cls.model_fields)
+                message = validation_message(exc, node.layer_cls.model_fields)
                 kind = node.layer_cls.type_name
                 named = node.path.rsplit("/", 1)[-1].split("_")[0] == kind  # auto names repeat the type
                 raise SpecError(message if named else f"{kind}: {message}") from None
