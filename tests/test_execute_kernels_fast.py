@@ -17,8 +17,9 @@ from archcalc.execute.weights import init_weights
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
-# (tile bytes, minimum columns): one row per tile; bands of rows; several samples per product; whole batch.
-TILINGS = [(1, 1), (2048, 8), (4096, 64), (1 << 24, 1)]
+# (tile bytes, minimum columns): one row per tile; bands of rows; several samples per product; whole
+# batch; samples side by side even for 1×1 convolutions (maps smaller than the minimum).
+TILINGS = [(1, 1), (2048, 8), (4096, 64), (1 << 24, 1), (1 << 16, 4096)]
 CONVS = {
     # id: (C_in, C_out, kernel, stride, padding (top, bottom, left, right), dilation, groups)
     "3x3-pad1": (3, 5, (3, 3), (1, 1), (1, 1, 1, 1), (1, 1), 1),

@@ -80,8 +80,8 @@ def _im2col_products(xp: Any, x: Any, weight: Any, out: Any, stride: Pair, pads:
     A tile spans whole samples when they are small (so that a product has at least
     MIN_TILE_COLUMNS columns: the samples then lie side by side as columns and the result is
     copied back into N×C order) and a band of output rows of one sample when they are large
-    (so that its columns fit in `workspace.tile_bytes`). A 1×1 stride-1 convolution of one
-    sample per tile reads `x` itself as its columns.
+    (so that its columns fit in `workspace.tile_bytes`). A 1×1 stride-1 convolution of maps of
+    MIN_TILE_COLUMNS pixels or more is one batched product reading `x` itself as its columns.
     """
     n, c_in, h, w = x.shape
     c_out, c_per, kh, kw = weight.shape
@@ -89,13 +89,16 @@ def _im2col_products(xp: Any, x: Any, weight: Any, out: Any, stride: Pair, pads:
     g, depth = groups, c_per * kh * kw
     w_mat = weight.reshape(g, c_out // g, depth)
     direct = (kh, kw) == (1, 1) and stride == (1, 1) and (oh, ow) == (h, w)
+    if direct and oh * ow >= MIN_TILE_COLUMNS:
+        xp.matmul(w_mat, x.reshape(n, g, c_per, h * w), out=out.reshape(n, g, c_out // g, oh * ow))
+        return
     budget = workspace.tile_bytes(xp) // out.dtype.itemsize
     per_row = c_in * kh * kw * ow
     rows = oh if direct else min(oh, max(budget // per_row, -(-MIN_TILE_COLUMNS // ow), 1))
     samples = 1
     if rows == oh:
         wanted = max(budget // (per_row * oh), -(-MIN_TILE_COLUMNS // (oh * ow)))
-        samples = max(1, min(n, wanted if not direct or oh * ow < MIN_TILE_COLUMNS else 1))
+        samples = max(1, min(n, wanted))
     col_taps = _tap_ranges((0, ow), w, stride[1], pads[1][0], kw, dilation[1])
     for r0 in range(0, oh, rows):
         r1 = min(oh, r0 + rows)
@@ -103,12 +106,9 @@ def _im2col_products(xp: Any, x: Any, weight: Any, out: Any, stride: Pair, pads:
         for n0 in range(0, n, samples):
             n1 = min(n, n0 + samples)
             columns = (n1 - n0) * (r1 - r0) * ow
-            if direct and n1 - n0 == 1:
-                cols = x[n0].reshape(g, c_per, h * w)
-            else:
-                cols = workspace.scratch(xp, (c_in, kh, kw, n1 - n0, r1 - r0, ow), out.dtype)
-                _fill_columns(x[n0:n1], cols, r0, row_taps, col_taps)
-                cols = cols.reshape(g, depth, columns)
+            cols = workspace.scratch(xp, (c_in, kh, kw, n1 - n0, r1 - r0, ow), out.dtype)
+            _fill_columns(x[n0:n1], cols, r0, row_taps, col_taps)
+            cols = cols.reshape(g, depth, columns)
             if n1 - n0 == 1:
                 xp.matmul(w_mat, cols, out=out[n0, :, r0:r1].reshape(g, c_out // g, columns))
             else:
