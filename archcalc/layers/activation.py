@@ -9,6 +9,7 @@ from pydantic import PositiveInt, confloat
 from ..errors import ShapeError
 from ..execute import kernels
 from .base import Arithmetic, Layer, Param, Shape, register
+from .reshape import Identity
 
 
 class _Elementwise(Layer):
@@ -185,7 +186,7 @@ class PReLU(Layer):
 
 
 @register
-class Dropout(Layer):
+class Dropout(Identity):
     """Dropout: the identity at inference, so no new tensor."""
 
     type_name = "dropout"
@@ -195,13 +196,6 @@ class Dropout(Layer):
 
     p: confloat(ge=0.0, le=1.0) = 0.5  # type: ignore[valid-type]
     inplace: bool = False
-
-    @property
-    def allocates(self) -> bool:
-        return False
-
-    def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
-        return inputs[0]
 
     def torch_module(self, inputs: list[Shape]) -> Any:
         from torch import nn
