@@ -39,11 +39,10 @@ GPU_TARGETS = {("resnet50", 64): 2.0}
 PROFILED = (("resnet18", 1), ("resnet50", 1), ("resnet50", 8), ("vgg16-torchvision", 1), ("mobilenet_v2", 1))
 # cProfile function name → the part of the work it stands for.
 KERNEL_GROUPS = {
-    "_im2col_products": "matrix products (GEMM)", "fill": "im2col copies", "tile": "depthwise multiply-adds",
-    "add_bias": "bias", "conv2d": "bias", "pool2d": "pooling", "adaptive_pool2d": "pooling",
-    "_rectify": "in-place ReLU / add", "_add_into": "in-place ReLU / add", "<lambda>": "in-place ReLU / add",
-    "_step": "linear layers, walk (Python)", "__call__": "linear layers, walk (Python)",
-    "forward": "other layers", "_clip": "in-place ReLU / add", "scratch": "scratch buffers",
+    "_im2col_products": "matrix products (GEMM)", "_fill_columns": "im2col copies",
+    "_depthwise": "depthwise multiply-adds", "conv2d": "bias", "pool2d": "pooling", "adaptive_pool2d": "pooling",
+    "<lambda>": "in-place ReLU", "_step": "linear layers, add, walk (Python)",
+    "__call__": "linear layers, add, walk (Python)", "forward": "other layers", "scratch": "scratch buffers",
 }
 
 
@@ -122,20 +121,12 @@ def peak_memory(plan, x, report, batch: int) -> dict:
 
 
 def where_time_goes(plan, report, batch: int) -> dict:
-    """Shares of one forward pass by kernel; the work NumPy would share between threads runs on the
-    profiled thread (BLAS keeps its own threads), so these are shares of a slightly slower pass."""
-    from archcalc.execute import parallel
-
     x = np.random.default_rng(1).standard_normal((batch, *report.layers[0].output_shape), dtype=np.float32)
-    workers, parallel.workers = parallel.workers, lambda: 1
-    try:
-        plan(x)
-        profiler = cProfile.Profile()
-        profiler.enable()
-        plan(x)
-        profiler.disable()
-    finally:
-        parallel.workers = workers
+    plan(x)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    plan(x)
+    profiler.disable()
     groups: dict[str, float] = {}
     for (filename, _, function), (_, _, tottime, _, _) in pstats.Stats(profiler).stats.items():
         group = KERNEL_GROUPS.get(function) if "archcalc" in filename else None
@@ -270,8 +261,7 @@ def markdown(info: dict, runs: dict[str, dict]) -> str:
                          f"{row['measured_bytes'] / 1e6:.0f} / {row['predicted_bytes'] / 1e6:.0f} "
                          f"({row['memory_ratio']:.2f}) |")
         if run["profile"]:
-            lines += ["", "Where the time goes (cProfile, share of one forward pass, the work shared between threads "
-                      "run on one):", ""]
+            lines += ["", "Where the time goes (cProfile, share of one forward pass):", ""]
             for case, groups in run["profile"].items():
                 lines.append(f"- {case}: " + ", ".join(f"{k} {v:.0%}" for k, v in groups.items() if v >= 0.01))
         lines.append("")

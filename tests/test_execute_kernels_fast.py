@@ -147,18 +147,3 @@ def test_plan_rejects_an_input_of_the_wrong_size_in_one_line():
         plan(np.zeros((1, 1, 28, 28), dtype=np.float32))
     message = str(error.value)
     assert "\n" not in message and "lenet5" in message and "(N, 1, 32, 32)" in message
-
-
-def test_plan_split_between_threads_equals_pytorch(monkeypatch):
-    """Every array split between (three) threads, however small: bias, rectifiers, additions, im2col
-    and depthwise tiles."""
-    from archcalc.execute import parallel
-
-    monkeypatch.setattr(parallel, "workers", lambda: 3)
-    monkeypatch.setattr(parallel, "MIN_SPLIT_ELEMENTS", 1)
-    for name, input_shape in (("mobilenet_v2", (3, 32, 32)), (SHARED_CONV, None)):
-        plan, module = _torch_pair(name, "float64", input_shape)
-        x = np.random.default_rng(4).standard_normal((1, *plan.report.layers[0].output_shape))
-        with torch.no_grad():
-            expected = module(torch.from_numpy(x)).numpy()
-        np.testing.assert_allclose(plan(x), expected, rtol=1e-10, atol=1e-10 * np.abs(expected).max())

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import parallel, workspace
+from . import workspace
 
 Pads = tuple[tuple[int, int], tuple[int, int]]
 Pair = tuple[int, int]
@@ -53,10 +53,7 @@ def conv2d(xp: Any, x: Any, weight: Any, bias: Any | None, stride: Pair, pads: P
     else:
         _im2col_products(xp, x, weight, out, stride, pads, dilation, groups)
     if bias is not None:
-        def add_bias(part: slice) -> None:
-            out[:, part] += bias[part].reshape(1, -1, 1, 1)
-
-        parallel.over_channels(xp, add_bias, out)
+        out += bias.reshape(1, c_out, 1, 1)
     return out
 
 
@@ -110,7 +107,7 @@ def _im2col_products(xp: Any, x: Any, weight: Any, out: Any, stride: Pair, pads:
             n1 = min(n, n0 + samples)
             columns = (n1 - n0) * (r1 - r0) * ow
             cols = workspace.scratch(xp, (c_in, kh, kw, n1 - n0, r1 - r0, ow), out.dtype)
-            _fill_columns(xp, x[n0:n1], cols, r0, row_taps, col_taps)
+            _fill_columns(x[n0:n1], cols, r0, row_taps, col_taps)
             cols = cols.reshape(g, depth, columns)
             if n1 - n0 == 1:
                 xp.matmul(w_mat, cols, out=out[n0, :, r0:r1].reshape(g, c_out // g, columns))
@@ -120,32 +117,22 @@ def _im2col_products(xp: Any, x: Any, weight: Any, out: Any, stride: Pair, pads:
                 out[n0:n1, :, r0:r1] = product.reshape(c_out, n1 - n0, r1 - r0, ow).transpose(1, 0, 2, 3)
 
 
-def _fill_columns(xp: Any, x: Any, cols: Any, r0: int, row_taps: list, col_taps: list) -> None:
+def _fill_columns(x: Any, cols: Any, r0: int, row_taps: list, col_taps: list) -> None:
     """im2col of output rows [r0, r0 + rows) of the samples `x` into `cols` (C, k_h, k_w, N, rows, W_out):
-    each kernel offset copies the input it sees; columns falling on padding are zeros. The channels
-    are split between the cores."""
+    each kernel offset copies the input it sees; columns falling on padding are zeros."""
     rows, ow = cols.shape[4:]
-    padded = any((a, b) != (r0, r0 + rows) for a, b, _ in row_taps) or any((a, b) != (0, ow) for a, b, _ in col_taps)
+    if any((a, b) != (r0, r0 + rows) for a, b, _ in row_taps) or any((a, b) != (0, ow) for a, b, _ in col_taps):
+        cols[...] = 0
     samples_last = x.transpose(1, 0, 2, 3)
-    c = cols.shape[0]
-    part = -(-c // parallel.workers())
-
-    def fill(c0: int) -> None:
-        dst, src = cols[c0:c0 + part], samples_last[c0:c0 + part]
-        if padded:
-            dst[...] = 0
-        for i, (ra, rb, rows_in) in enumerate(row_taps):
-            for j, (ca, cb, cols_in) in enumerate(col_taps):
-                if rows_in is not None and cols_in is not None:
-                    dst[:, i, j, :, ra - r0:rb - r0, ca:cb] = src[:, :, rows_in, cols_in]
-
-    parallel.for_each(xp, fill, range(0, c, part))
+    for i, (ra, rb, rows_in) in enumerate(row_taps):
+        for j, (ca, cb, cols_in) in enumerate(col_taps):
+            if rows_in is not None and cols_in is not None:
+                cols[:, i, j, :, ra - r0:rb - r0, ca:cb] = samples_last[:, :, rows_in, cols_in]
 
 
 def _depthwise(xp: Any, x: Any, weight: Any, out: Any, stride: Pair, pads: Pads, dilation: Pair) -> None:
     """`out` = depthwise conv of `x` (weight (C, 1, k_h, k_w), no bias) as k_h×k_w multiply-adds over
-    long contiguous runs, tile by tile of samples × channels so that a tile stays in cache (tiles
-    run in parallel on the CPU; a single sample is split into at least one tile per core).
+    long contiguous runs, tile by tile of samples × channels so that a tile stays in cache.
 
     The padded input of a tile is split into stride² phases (rows and columns by their remainder
     modulo the stride), each a zero-bordered (H_q, W_q) image. Kernel offset (i, j) then reads one
@@ -160,13 +147,11 @@ def _depthwise(xp: Any, x: Any, weight: Any, out: Any, stride: Pair, pads: Pads,
     taps = [(i, j, (i * dh) % sh, (j * dw) % sw, (i * dh) // sh * wq + (j * dw) // sw)
             for i in range(kh) for j in range(kw)]
     per_channel = 4 * out.dtype.itemsize * (sh * sw * hq * wq + 2 * oh * wq)
-    chunk = min(-(-c // parallel.workers()) if n == 1 else c, max(1, workspace.tile_bytes(xp) // per_channel))
+    chunk = min(c, max(1, workspace.tile_bytes(xp) // per_channel))
     samples = max(1, min(n, workspace.tile_bytes(xp) // (per_channel * c))) if chunk == c else 1
     phase_taps = [[(_valid_range(0, hq, sh, a - top, h), _valid_range(0, wq, sw, b - left, w)) for b in range(sw)]
                   for a in range(sh)]
-
-    def tile(corner: tuple[int, int]) -> None:
-        n0, c0 = corner
+    for n0, c0 in ((n0, c0) for n0 in range(0, n, samples) for c0 in range(0, c, chunk)):
         n1, c1 = min(n, n0 + samples), min(c, c0 + chunk)
         phases = workspace.scratch(xp, (sh, sw, n1 - n0, c1 - c0, hq, wq), out.dtype)
         phases[...] = 0
@@ -181,13 +166,11 @@ def _depthwise(xp: Any, x: Any, weight: Any, out: Any, stride: Pair, pads: Pads,
         product = workspace.scratch(xp, (n1 - n0, c1 - c0, oh * wq), out.dtype, slot=1)
         for index, (i, j, a, b, shift) in enumerate(taps):
             source = flat[a, b, :, :, shift:shift + oh * wq]
-            weights = weight[c0:c1, 0, i, j].reshape(1, c1 - c0, 1)
-            xp.multiply(source, weights, out=product if index else total)
+            tap = weight[c0:c1, 0, i, j].reshape(1, c1 - c0, 1)
+            xp.multiply(source, tap, out=product if index else total)
             if index:
                 total += product
         out[n0:n1, c0:c1] = total.reshape(n1 - n0, c1 - c0, oh, wq)[..., :ow]
-
-    parallel.for_each(xp, tile, ((n0, c0) for n0 in range(0, n, samples) for c0 in range(0, c, chunk)))
 
 
 def conv_transpose2d(xp: Any, x: Any, weight: Any, bias: Any | None, stride: Pair, padding: Pair,

@@ -24,23 +24,11 @@ import numpy as np
 from ..analysis import LayerRecord, Report, analyze
 from ..errors import ArchcalcError, ExecutionError
 from ..graph import Architecture, load
-from . import kernels, parallel
+from . import kernels
 from .backend import DTYPES, array_module
 from .weights import init_weights, load_weights
 
-_RECTIFIERS = {"relu": lambda xp, a: xp.maximum(a, 0, out=a), "relu6": lambda xp, a: xp.clip(a, 0, 6, out=a)}
-
-
-def _rectify(xp: Any, name: str, array: Any) -> Any:
-    """`array` rectified in place (ReLU or ReLU6), its channels shared between the cores."""
-    parallel.over_channels(xp, lambda part: _RECTIFIERS[name](xp, array[:, part]), array)
-    return array
-
-
-def _add_into(xp: Any, target: Any, other: Any) -> Any:
-    """`target += other` for two arrays of one shape, its channels shared between the cores."""
-    parallel.over_channels(xp, lambda part: xp.add(target[:, part], other[:, part], out=target[:, part]), target)
-    return target
+_IN_PLACE = {"relu": lambda xp, a: xp.maximum(a, 0, out=a), "relu6": lambda xp, a: xp.clip(a, 0, 6, out=a)}
 
 
 class Plan:
@@ -118,19 +106,19 @@ class Plan:
             if "bias" in params:
                 out += params["bias"]
             return self._activate(layer.activation, out)
-        if record.type in _RECTIFIERS and self._owned(record.inputs[0], inputs[0], values, index, x):
-            return _rectify(xp, record.type, inputs[0])
+        if record.type in _IN_PLACE and self._owned(record.inputs[0], inputs[0], values, index, x):
+            return _IN_PLACE[record.type](xp, inputs[0])
         if record.type == "add" and len(inputs) == 2 and inputs[0].shape == inputs[1].shape:
             for k in (0, 1):
                 if self._owned(record.inputs[k], inputs[k], values, index, x):
-                    return _add_into(xp, inputs[k], inputs[1 - k])
+                    return xp.add(inputs[k], inputs[1 - k], out=inputs[k])
         out = layer.forward(xp, inputs, self.params[record.name])
         return out if out.dtype == self.dtype else out.astype(self.dtype)
 
     def _activate(self, name: str | None, out: Any) -> Any:
         """A fused activation of a tensor no one else reads: in place where it can be."""
-        if name in _RECTIFIERS:
-            return _rectify(self.xp, name, out)
+        if name in _IN_PLACE:
+            return _IN_PLACE[name](self.xp, out)
         return kernels.activation(self.xp, name, out)
 
     def _owned(self, name: str, array: Any, values: dict[str, Any], index: int, x: Any) -> bool:
