@@ -3,7 +3,7 @@
 Every array is N×C×H×W (or N×F for flat layers). Padding is always explicit
 `((top, bottom), (left, right))` as `archcalc.formulas.resolve_padding` returns it, so every
 padding form (symmetric, per axis, asymmetric, `same`) reaches the kernels the same way. The
-kernels loop over kernel offsets (k_h×k_w) at most, never over pixels.
+kernels loop over kernel offsets (k_h×k_w) and cache-sized tiles, never over pixels.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def _valid_range(lo: int, hi: int, stride: int, offset: int, size: int) -> tuple
 
 
 def _tap_ranges(out_range: tuple[int, int], size: int, stride: int, pad_before: int, kernel: int,
-                dilation: int) -> list[tuple[int, int, slice]]:
+                dilation: int) -> list[tuple[int, int, slice | None]]:
     """Per kernel offset along one axis: the valid output range [a, b) and the input slice it reads."""
     taps = []
     for k in range(kernel):
