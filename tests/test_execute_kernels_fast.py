@@ -141,6 +141,19 @@ def test_plan_keeps_a_convolution_read_twice_and_its_batchnorm_apart():
     np.testing.assert_allclose(plan(x), expected, rtol=1e-12, atol=1e-12)
 
 
+def test_plan_does_not_fold_a_batchnorm_into_the_convolution_that_is_the_output():
+    # the network's output is the convolution; the BatchNorm after it is a side branch
+    spec = {"name": "out-conv", "input": [3, 8, 8], "output": "c",
+            "layers": [{"name": "c", "type": "conv", "out_channels": 4, "kernel_size": 3, "padding": 1},
+                       {"name": "bn", "type": "batchnorm"}]}
+    plan, module = _torch_pair(spec, "float64", None)
+    assert plan.folded == {}
+    x = np.random.default_rng(4).standard_normal((2, 3, 8, 8))
+    with torch.no_grad():
+        expected = module(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(plan(x), expected, rtol=1e-12, atol=1e-12)
+
+
 def test_plan_rejects_an_input_of_the_wrong_size_in_one_line():
     plan = Plan("lenet5")
     with pytest.raises(ExecutionError) as error:

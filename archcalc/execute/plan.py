@@ -43,7 +43,7 @@ class Plan:
         self.report: Report = analyze(arch, input=input, dtype=dtype)
         weights = init_weights(self.report, seed) if weights is None else load_weights(self.report, weights)
         layers = self.report.layers
-        self.folded = _foldable(layers) if fold_batchnorm else {}
+        self.folded = _foldable(layers, arch.output_path) if fold_batchnorm else {}
         self.params = {r.name: self._params(r, weights) for r in layers if r.name not in self.folded.values()}
         self.last_use = {r.name: i for i, r in enumerate(layers)}
         for index, record in enumerate(layers):
@@ -129,9 +129,9 @@ class Plan:
         return not any(other != name and self.xp.may_share_memory(array, value) for other, value in values.items())
 
 
-def _foldable(layers: tuple[LayerRecord, ...]) -> dict[str, str]:
+def _foldable(layers: tuple[LayerRecord, ...], output_path: str) -> dict[str, str]:
     """Convolution path → BatchNorm path, for each inference BatchNorm whose only input is a convolution
-    (without a fused activation) that nothing else reads."""
+    (without a fused activation) that nothing else reads and that is not the network's output."""
     readers: dict[str, list[LayerRecord]] = {}
     for record in layers:
         for src in record.inputs:
@@ -140,7 +140,8 @@ def _foldable(layers: tuple[LayerRecord, ...]) -> dict[str, str]:
     folded = {}
     for name, users in readers.items():
         source = by_name.get(name)
-        if source is None or source.type != "conv" or source.layer.activation not in (None, "linear"):
+        if source is None or name == output_path or source.type != "conv" \
+                or source.layer.activation not in (None, "linear"):
             continue
         if len(users) == 1 and users[0].type == "batchnorm" and users[0].layer.track_running_stats \
                 and len(users[0].inputs) == 1:
