@@ -46,6 +46,8 @@ def test_random_graph_matches_pytorch(seed):
     _, ours = archcalc.execute(report.architecture, x, weights, dtype="float64", return_intermediates=True)
     for name, value in ours.items():
         np.testing.assert_allclose(value, theirs[name].numpy(), rtol=1e-9, atol=1e-9, err_msg=name)
+    fast = archcalc.execute(report.architecture, x, weights, dtype="float64")  # the prepared fast path
+    np.testing.assert_allclose(fast, theirs[report.architecture.output_path].numpy(), rtol=1e-9, atol=1e-9)
 
 
 def test_random_graphs_cover_every_generated_feature():

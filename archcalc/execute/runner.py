@@ -45,11 +45,22 @@ def execute(arch: Any, x: Any, weights: Any = None, backend: str = "numpy", dtyp
 
     `weights`: None (seeded He initialisation, `seed`), a mapping, an `.npz` path, a PyTorch
     state_dict or module (see `load_weights`). `backend`: numpy, cupy or auto. Arrays come back
-    in the backend's array type.
+    in the backend's array type. The output alone comes from the prepared fast path (`Plan`:
+    BatchNorm folded into its convolution, in-place activations); with `return_intermediates`
+    the reference walk keeps every layer's own output.
     """
-    result = run(arch, x, weights, backend=backend, dtype=dtype, keep_intermediates=return_intermediates,
-                 seed=seed)
-    return (result.output, result.intermediates) if return_intermediates else result.output
+    if return_intermediates:
+        result = run(arch, x, weights, backend=backend, dtype=dtype, keep_intermediates=True, seed=seed)
+        return result.output, result.intermediates
+    from .plan import Plan
+
+    arch = arch if isinstance(arch, Architecture) else load(arch)
+    try:
+        x, report = _checked_input(arch, x, array_module(backend), dtype)
+        check_memory(report, array_module(backend))
+        return Plan(arch, weights, input=tuple(x.shape[1:]), backend=backend, dtype=dtype, seed=seed)(x)
+    except ArchcalcError as exc:
+        raise exc.located(file=arch.source) from None
 
 
 def run(arch: Any, x: Any, weights: Any = None, *, backend: str = "numpy", dtype: str = "float32",
@@ -65,20 +76,25 @@ def run(arch: Any, x: Any, weights: Any = None, *, backend: str = "numpy", dtype
 
 def _run(arch: Architecture, x: Any, weights: Any, backend: str, dtype: str, keep: bool, profile: bool,
          seed: int) -> Execution:
-    if dtype not in DTYPES:
-        raise ExecutionError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
     xp = array_module(backend)
-    x = xp.ascontiguousarray(xp.asarray(x, dtype=dtype))
-    if x.ndim != len(arch.spec.input) + 1:
-        want = ", ".join(["N", *(str(v) for v in arch.spec.input)])
-        raise ExecutionError(f"the input must be a batch of shape ({want}), got an array of shape {tuple(x.shape)}",
-                             layer=arch.input_path)
-    report = analyze(arch, input=tuple(x.shape[1:]), batch=int(x.shape[0]), dtype=dtype)
+    x, report = _checked_input(arch, x, xp, dtype)
     check_memory(report, xp)
     weights = init_weights(report, seed) if weights is None else load_weights(report, weights)
     params = _device_params(report, weights, xp, dtype)
     walk = _Walk(report, xp, dtype, keep, profile)
     return walk.run(x, params, xp.__name__)
+
+
+def _checked_input(arch: Architecture, x: Any, xp: Any, dtype: str) -> tuple[Any, Report]:
+    """`x` as a contiguous backend array of `dtype`, and the analysis at its size and batch."""
+    if dtype not in DTYPES:
+        raise ExecutionError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+    x = xp.ascontiguousarray(xp.asarray(x, dtype=dtype))
+    if x.ndim != len(arch.spec.input) + 1:
+        want = ", ".join(["N", *(str(v) for v in arch.spec.input)])
+        raise ExecutionError(f"the input must be a batch of shape ({want}), got an array of shape {tuple(x.shape)}",
+                             layer=arch.input_path)
+    return x, analyze(arch, input=tuple(x.shape[1:]), batch=int(x.shape[0]), dtype=dtype)
 
 
 def check_memory(report: Report, xp: Any) -> None:
