@@ -24,8 +24,8 @@ _EXPORTS = {
     "TilingError": "errors", "ExecutionError": "errors",
     "conv_output_size": "formulas", "conv_params": "formulas", "conv_macs": "formulas",
     "linear_params": "formulas", "same_padding": "formulas",
-    "execute": "execute", "to_torch": "execute", "init_weights": "execute", "load_weights": "execute",
-    "save_weights": "execute",
+    "execute": "executor", "to_torch": "executor", "init_weights": "executor", "load_weights": "executor",
+    "save_weights": "executor",
     "check": "grading", "Grade": "grading", "Conventions": "grading",
 }
 

@@ -78,7 +78,7 @@ def openblas_kernel() -> str:
 
 def prepare(name: str):
     import archcalc
-    from archcalc.execute.weights import init_weights
+    from archcalc.executor.weights import init_weights
 
     report = archcalc.analyze(name)
     weights = init_weights(report, seed=0, random_stats=True)
@@ -137,7 +137,7 @@ def where_time_goes(plan, report, batch: int) -> dict:
 
 def gpu_cases(models, batches, repeat: int) -> dict:
     """archcalc-cupy against PyTorch CUDA (float32, TF32 off on both sides), or why it cannot run."""
-    from archcalc.execute.backend import cupy_problem
+    from archcalc.executor.backend import cupy_problem
 
     problem = cupy_problem()
     import torch
@@ -149,7 +149,7 @@ def gpu_cases(models, batches, repeat: int) -> dict:
     import cupy
 
     import archcalc
-    from archcalc.execute.plan import Plan
+    from archcalc.executor.plan import Plan
 
     torch.backends.cudnn.allow_tf32 = False
     torch.backends.cuda.matmul.allow_tf32 = False
@@ -179,7 +179,7 @@ def gpu_cases(models, batches, repeat: int) -> dict:
 def child(args) -> dict:
     import torch
 
-    from archcalc.execute.plan import Plan
+    from archcalc.executor.plan import Plan
 
     torch.set_num_threads(2)
     result = {"env": {key: os.environ.get(key) for key in OPENBLAS_VARIABLES}, "openblas": openblas_kernel(),

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 import archcalc
 from archcalc.cli import main
 from archcalc.errors import ExecutionError
-from archcalc.execute import backend, runner
+from archcalc.executor import backend, runner
 
 LENET_X = np.random.default_rng(0).normal(size=(2, 1, 32, 32))
 
@@ -244,7 +244,7 @@ def test_cupy_runs_every_layer_case_like_numpy():
 
 def test_cupy_lenet5_and_demos():
     _cupy_or_skip()
-    from archcalc.execute.demos import demo, run_demo
+    from archcalc.executor.demos import demo, run_demo
 
     assert run_demo(demo("maxpool"), backend="cupy")["pool"][0].tolist() == [[9, 6], [9, 8]]
     result = runner.run("lenet5", LENET_X, backend="cupy")

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from archcalc.cli import main
-from archcalc.execute.demos import CS231N_W0, CS231N_W1, CS231N_X, DEMOS, demo, run_demo
+from archcalc.executor.demos import CS231N_W0, CS231N_W1, CS231N_X, DEMOS, demo, run_demo
 
 
 def test_vertical_edge_light_to_dark():

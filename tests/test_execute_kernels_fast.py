@@ -10,9 +10,9 @@ import pytest
 
 import archcalc
 from archcalc.errors import ExecutionError
-from archcalc.execute import kernels, workspace
-from archcalc.execute.plan import Plan
-from archcalc.execute.weights import init_weights
+from archcalc.executor import kernels, workspace
+from archcalc.executor.plan import Plan
+from archcalc.executor.weights import init_weights
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional

@@ -64,8 +64,8 @@ def run(architecture: str, backend: str, batch: int, dtype: str, input_file: str
     """Run ARCHITECTURE forward and summarise its output."""
     import numpy as np
 
-    from ..execute.backend import to_numpy
-    from ..execute.runner import run as run_forward
+    from ..executor.backend import to_numpy
+    from ..executor.runner import run as run_forward
     from ..graph import load
 
     arch = load(architecture)
@@ -109,8 +109,8 @@ def _profile_table(result: Any) -> str:
 @click.option("--backend", type=click.Choice(["numpy", "cupy", "auto"]), default="numpy", show_default=True)
 def demo(name: str | None, backend: str):
     """Run a worked example of the lectures on the slide's own numbers (no NAME: list them)."""
-    from ..execute.demos import DEMOS
-    from ..execute.demos import demo as find_demo
+    from ..executor.demos import DEMOS
+    from ..executor.demos import demo as find_demo
 
     if name is None:
         width = max(len(n) for n in DEMOS)
@@ -132,7 +132,7 @@ def _grid(array: Any) -> str:
 def _show(item: Any, backend: str) -> None:
     import numpy as np
 
-    from ..execute.demos import run_demo
+    from ..executor.demos import run_demo
 
     click.echo(f"{item.title}\n  source: {item.source}")
     values = run_demo(item, backend)

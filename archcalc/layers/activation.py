@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import PositiveInt, confloat
 
 from ..errors import ShapeError
-from ..execute import kernels
+from ..executor import kernels
 from .base import Arithmetic, Layer, Param, Shape, register
 from .reshape import Identity
 
@@ -25,7 +25,7 @@ class _Elementwise(Layer):
         return kernels.activation(xp, self.type_name, inputs[0], **self.model_dump(exclude={"inplace"}))
 
     def torch_module(self, inputs: list[Shape]) -> Any:
-        from ..execute.torch_ops import Activation
+        from ..executor.torch_ops import Activation
 
         return Activation(self.type_name, **self.model_dump(exclude={"inplace"}))
 

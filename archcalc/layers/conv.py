@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import Field, NonNegativeInt, PositiveInt
 
 from ..errors import ShapeError
-from ..execute import kernels
+from ..executor import kernels
 from ..formulas import conv_output_size, resolve_padding, tiling_remainder
 from .base import Arithmetic, AxisWindow, Layer, Param, Shape, pair, register, spatial
 
@@ -128,7 +128,7 @@ class Conv(_Windowed):
         return kernels.activation(xp, self.activation, out)
 
     def torch_module(self, inputs: list[Shape]) -> Any:
-        from ..execute.torch_ops import Conv2d
+        from ..executor.torch_ops import Conv2d
 
         kernel, stride, dilation, pads = self.geometry(inputs[0])
         return Conv2d(inputs[0][0], self.out_channels, kernel, stride, pads, dilation, self.groups, self.bias,

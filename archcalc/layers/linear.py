@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field, PositiveInt
 
 from ..errors import ShapeError
-from ..execute import kernels
+from ..executor import kernels
 from .base import Arithmetic, Layer, Param, Shape, format_shape, register
 from .conv import FusedActivation
 
@@ -56,6 +56,6 @@ class Linear(Layer):
         return kernels.activation(xp, self.activation, out)
 
     def torch_module(self, inputs: list[Shape]) -> Any:
-        from ..execute.torch_ops import Linear
+        from ..executor.torch_ops import Linear
 
         return Linear(inputs[0][0], self.out_features, self.bias, self.activation)

@@ -43,7 +43,7 @@ class Add(Layer):
         return total
 
     def torch_module(self, inputs: list[Shape]) -> Any:
-        from ..execute.torch_ops import Add
+        from ..executor.torch_ops import Add
 
         return Add()
 
@@ -71,7 +71,7 @@ class Multiply(Layer):
         return product
 
     def torch_module(self, inputs: list[Shape]) -> Any:
-        from ..execute.torch_ops import Multiply
+        from ..executor.torch_ops import Multiply
 
         return Multiply()
 
@@ -96,6 +96,6 @@ class Concat(Layer):
         return xp.concatenate(inputs, axis=1)
 
     def torch_module(self, inputs: list[Shape]) -> Any:
-        from ..execute.torch_ops import Concat
+        from ..executor.torch_ops import Concat
 
         return Concat()

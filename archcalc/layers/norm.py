@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field, PositiveFloat, PositiveInt
 
 from ..errors import ShapeError
-from ..execute import kernels
+from ..executor import kernels
 from .base import Arithmetic, Layer, Param, Shape, register
 from .conv import FusedActivation
 
@@ -70,7 +70,7 @@ class BatchNorm(Layer):
         return kernels.activation(xp, self.activation, out)
 
     def torch_module(self, inputs: list[Shape]) -> Any:
-        from ..execute.torch_ops import BatchNorm
+        from ..executor.torch_ops import BatchNorm
 
         return BatchNorm(inputs[0][0], self.eps, self.momentum, self.affine, self.track_running_stats,
                          self.activation, self.scale)

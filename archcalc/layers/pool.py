@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 from pydantic import PositiveInt
 
 from ..errors import ShapeError
-from ..execute import kernels
+from ..executor import kernels
 from .base import Arithmetic, AxisWindow, Layer, Shape, pair, register, spatial
 from .conv import IntOrPair, PaddingSpec, _Windowed
 
@@ -41,7 +41,7 @@ class _WindowPool(_Windowed):
                               getattr(self, "count_include_pad", True))
 
     def torch_module(self, inputs: list[Shape]) -> Any:
-        from ..execute.torch_ops import Pool2d
+        from ..executor.torch_ops import Pool2d
 
         kernel, stride, dilation, pads = self.geometry(inputs[0])
         return Pool2d(self.mode, kernel, stride, pads, dilation, self.ceil_mode,
@@ -102,7 +102,7 @@ class _GlobalPool(Layer):
         return reduce(inputs[0], axis=(2, 3), keepdims=self.keepdims)
 
     def torch_module(self, inputs: list[Shape]) -> Any:
-        from ..execute.torch_ops import GlobalPool
+        from ..executor.torch_ops import GlobalPool
 
         return GlobalPool(self.mode, self.keepdims)
 

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import NonNegativeInt, PositiveInt
 
 from ..errors import ShapeError
-from ..execute import kernels
+from ..executor import kernels
 from ..formulas import resolve_padding
 from .base import AxisWindow, Layer, Shape, numel, register, spatial
 
@@ -170,6 +170,6 @@ class Slice(Layer):
         return xp.ascontiguousarray(inputs[0][:, self.start:self.end])
 
     def torch_module(self, inputs: list[Shape]) -> Any:
-        from ..execute.torch_ops import Slice
+        from ..executor.torch_ops import Slice
 
         return Slice(self.start, self.end)

@@ -7,18 +7,17 @@
 
 Modules: `kernels` (array kernels shared by NumPy and CuPy), `backend` (array module and memory
 probe), `weights` (initialisation, .npz and PyTorch state_dicts), `runner` (`execute`),
-`torch_build` (`to_torch`), `demos` (the lecture's worked examples). Names load on first use.
+`plan` (`Plan`, the prepared fast path), `torch_build` (`to_torch`), `workspace` (reused scratch
+buffers), `demos` (the lecture's worked examples). Names load on first use.
 """
 
 from __future__ import annotations
 
-import sys
-import types
 from importlib import import_module
 from typing import Any
 
 _EXPORTS = {
-    "execute": "runner", "Execution": "runner",
+    "execute": "runner", "Execution": "runner", "Plan": "plan",
     "init_weights": "weights", "load_weights": "weights", "save_weights": "weights",
     "to_torch": "torch_build",
 }
@@ -31,14 +30,3 @@ def __getattr__(name: str) -> Any:
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     return getattr(import_module(f"{__name__}.{module}"), name)
-
-
-class _CallablePackage(types.ModuleType):
-    """`archcalc.execute` is both this package and the function: importing the package puts it
-    at that name, so calling it runs `runner.execute`."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return import_module(f"{__name__}.runner").execute(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallablePackage

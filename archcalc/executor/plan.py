@@ -7,7 +7,7 @@ ReLU6) and adds in place into a tensor no one reads later, and drops each tensor
 reader.
 
     >>> import archcalc, numpy as np
-    >>> from archcalc.execute.plan import Plan
+    >>> from archcalc.executor.plan import Plan
     >>> Plan("lenet5")(np.zeros((2, 1, 32, 32), dtype="float32")).shape
     (2, 10, 1, 1)
 
