@@ -131,7 +131,7 @@ def test_the_walk_frees_tensors_as_the_analyzer_predicts():
 def test_traced_allocations_bound_the_predicted_peak():
     """Independent of the walk's own bookkeeping: Python's allocation tracer sees at least the
     predicted live activations (the input excepted, it exists before) and at most those plus the
-    parameters and the executor's im2col scratch (workspace.TILE_BYTES and one tile's product)."""
+    parameters and the executor's im2col scratch (a NumPy tile of workspace.TILE_BYTES and its product)."""
     import tracemalloc
 
     from archcalc.executor import workspace
@@ -146,7 +146,8 @@ def test_traced_allocations_bound_the_predicted_peak():
     traced = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     activations = traced - totals.param_bytes
-    assert totals.peak_memory_bytes - x.nbytes <= activations <= totals.peak_memory_bytes + 2 * workspace.TILE_BYTES
+    scratch = 2 * workspace.TILE_BYTES["numpy"]
+    assert totals.peak_memory_bytes - x.nbytes <= activations <= totals.peak_memory_bytes + scratch
 
 
 def test_in_place_activation_does_not_touch_the_callers_input():
