@@ -201,3 +201,14 @@ def test_a_type_without_forward_is_an_execution_error_naming_it(monkeypatch):
     monkeypatch.setattr(ReLU, "forward", Layer.forward)
     with pytest.raises(ExecutionError, match=r"case: L: layer type 'relu' has no forward function"):
         archcalc.execute(archcalc.load(single({"type": "relu"}, [1, 2, 2])), np.zeros((1, 1, 2, 2)))
+
+
+def test_every_fused_activation_name_is_an_activation_layer():
+    """`activation: relu` on conv/linear/batchnorm is computed by the activation layer of that name."""
+    from typing import get_args
+
+    from archcalc.layers import layer_class
+    from archcalc.layers.activation import FusedActivation
+
+    names = [name for name in get_args(FusedActivation) if name != "linear"]
+    assert names and all(hasattr(layer_class(name)(), "apply") for name in names)

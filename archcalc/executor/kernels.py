@@ -295,36 +295,7 @@ def erf(xp: Any, x: Any) -> Any:
         return xp.asarray(xp.vectorize(math.erf, otypes=[x.dtype])(x))
 
 
-def activation(xp: Any, name: str | None, x: Any, **options: float) -> Any:
-    """Apply the activation `name` (PyTorch's definitions); None and `linear` are the identity."""
-    if name in (None, "linear", "identity"):
-        return x
-    if name == "relu":
-        return xp.maximum(x, 0)
-    if name == "relu6":
-        return xp.clip(x, 0, 6)
-    if name == "leakyrelu":
-        return xp.where(x > 0, x, x * options.get("negative_slope", 0.01))
-    if name == "elu":
-        return xp.where(x > 0, x, options.get("alpha", 1.0) * xp.expm1(xp.minimum(x, 0)))
-    if name == "sigmoid":
-        return _sigmoid(xp, x)
-    if name == "tanh":
-        return xp.tanh(x)
-    if name in ("silu", "swish"):
-        return x * _sigmoid(xp, x)
-    if name == "hardswish":
-        return x * xp.clip(x + 3, 0, 6) / 6
-    if name == "hardsigmoid":
-        return xp.clip(x + 3, 0, 6) / 6
-    if name == "gelu":
-        return x * (1 + erf(xp, x / 2 ** 0.5)) / 2
-    if name == "softmax":
-        return softmax(xp, x, axis=1)
-    raise ValueError(f"unknown activation {name!r}")
-
-
-def _sigmoid(xp: Any, x: Any) -> Any:
+def sigmoid(xp: Any, x: Any) -> Any:
     """1/(1 + e⁻ˣ) without overflow for large negative x."""
     z = xp.exp(-xp.abs(x))
     return xp.where(x >= 0, 1 / (1 + z), z / (1 + z))

@@ -24,11 +24,10 @@ import numpy as np
 from ..analysis import LayerRecord, Report, analyze
 from ..errors import ArchcalcError, ExecutionError
 from ..graph import Architecture, load
+from ..layers.activation import Elementwise, fused_in_place
 from . import kernels
 from .backend import DTYPES, array_module
 from .weights import init_weights, load_weights
-
-_IN_PLACE = {"relu": lambda xp, a: xp.maximum(a, 0, out=a), "relu6": lambda xp, a: xp.clip(a, 0, 6, out=a)}
 
 
 class Plan:
@@ -106,8 +105,8 @@ class Plan:
             if "bias" in params:
                 out += params["bias"]
             return self._activate(layer.activation, out)
-        if record.type in _IN_PLACE and self._owned(record.inputs[0], inputs[0], values, index, x):
-            return _IN_PLACE[record.type](xp, inputs[0])
+        if isinstance(layer, Elementwise) and self._owned(record.inputs[0], inputs[0], values, index, x):
+            return layer.apply_in_place(xp, inputs[0])
         if record.type == "add" and len(inputs) == 2 and inputs[0].shape == inputs[1].shape:
             for k in (0, 1):
                 if self._owned(record.inputs[k], inputs[k], values, index, x):
@@ -116,10 +115,8 @@ class Plan:
         return out if out.dtype == self.dtype else out.astype(self.dtype)
 
     def _activate(self, name: str | None, out: Any) -> Any:
-        """A fused activation of a tensor no one else reads: in place where it can be."""
-        if name in _IN_PLACE:
-            return _IN_PLACE[name](self.xp, out)
-        return kernels.activation(self.xp, name, out)
+        """A fused activation of a tensor no one else reads, in place."""
+        return fused_in_place(self.xp, name, out)
 
     def _owned(self, name: str, array: Any, values: dict[str, Any], index: int, x: Any) -> bool:
         """Whether `array` (the value of `name`) may be overwritten: no one reads it after this step and

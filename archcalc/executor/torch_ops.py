@@ -11,25 +11,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..layers.activation import fused_torch
+
 Pads = tuple[tuple[int, int], tuple[int, int]]
-
-
-def activation(name: str | None, x: torch.Tensor, **options: float) -> torch.Tensor:
-    """PyTorch's own function for each activation name archcalc knows."""
-    if name in (None, "linear", "identity"):
-        return x
-    simple = {"relu": F.relu, "relu6": F.relu6, "sigmoid": torch.sigmoid, "tanh": torch.tanh,
-              "silu": F.silu, "swish": F.silu, "hardswish": F.hardswish, "hardsigmoid": F.hardsigmoid,
-              "gelu": F.gelu}
-    if name in simple:
-        return simple[name](x)
-    if name == "leakyrelu":
-        return F.leaky_relu(x, options.get("negative_slope", 0.01))
-    if name == "elu":
-        return F.elu(x, options.get("alpha", 1.0))
-    if name == "softmax":
-        return F.softmax(x, dim=1)
-    raise ValueError(f"unknown activation {name!r}")
 
 
 def _torch_pad(pads: Pads) -> tuple[int, int, int, int]:
@@ -42,20 +26,6 @@ def _symmetric(pads: Pads) -> bool:
     return pads[0][0] == pads[0][1] and pads[1][0] == pads[1][1]
 
 
-class Activation(nn.Module):
-    """An elementwise activation by name (never in place: other branches may read its input)."""
-
-    def __init__(self, name: str, **options: float):
-        super().__init__()
-        self.name, self.options = name, options
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return activation(self.name, x, **self.options)
-
-    def extra_repr(self) -> str:
-        return self.name
-
-
 class Conv2d(nn.Conv2d):
     """`nn.Conv2d` with explicit (possibly asymmetric) padding and an optional fused activation."""
 
@@ -65,12 +35,12 @@ class Conv2d(nn.Conv2d):
         padding = (pads[0][0], pads[1][0]) if symmetric else 0
         super().__init__(in_channels, out_channels, kernel, stride, padding, dilation, groups, bias)
         self.explicit_pad = None if symmetric else _torch_pad(pads)
-        self.act = act
+        self.act = fused_torch(act)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.explicit_pad is not None:
             x = F.pad(x, self.explicit_pad)
-        return activation(self.act, super().forward(x))
+        return self.act(super().forward(x))
 
 
 class Linear(nn.Linear):
@@ -78,10 +48,10 @@ class Linear(nn.Linear):
 
     def __init__(self, in_features: int, out_features: int, bias: bool, act: str | None):
         super().__init__(in_features, out_features, bias)
-        self.act = act
+        self.act = fused_torch(act)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return activation(self.act, super().forward(x))
+        return self.act(super().forward(x))
 
 
 class BatchNorm(nn.modules.batchnorm._BatchNorm):
@@ -90,7 +60,7 @@ class BatchNorm(nn.modules.batchnorm._BatchNorm):
     def __init__(self, channels: int, eps: float, momentum: float, affine: bool, track_running_stats: bool,
                  act: str | None, scale: bool = True):
         super().__init__(channels, eps, momentum, affine, track_running_stats)
-        self.act = act
+        self.act = fused_torch(act)
         if affine and not scale:  # Keras scale=False: γ is a constant 1, not a parameter
             del self.weight
             self.register_buffer("weight", torch.ones(channels), persistent=False)
@@ -100,7 +70,7 @@ class BatchNorm(nn.modules.batchnorm._BatchNorm):
             raise ValueError(f"expected a 2-D or 4-D input, got {x.dim()}-D")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return activation(self.act, super().forward(x))
+        return self.act(super().forward(x))
 
 
 class Pool2d(nn.Module):

@@ -2,18 +2,44 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import PositiveInt, confloat
 
 from ..errors import ShapeError
 from ..executor import kernels
-from .base import Arithmetic, Layer, Param, Shape, register
+from .base import Arithmetic, Layer, Param, Shape, layer_class, register
 from .reshape import Identity
 
+FusedActivation = Literal[
+    "linear", "relu", "relu6", "sigmoid", "tanh", "softmax", "silu", "swish", "hardswish", "elu", "gelu"
+]
 
-class _Elementwise(Layer):
-    """A shape-preserving elementwise function; `inplace` means no new tensor."""
+
+def fused(xp: Any, name: str | None, x: Any) -> Any:
+    """A Keras-style fused activation (`activation: relu` on conv, linear, batchnorm), computed by
+    the activation layer of that name; None and `linear` are the identity."""
+    return x if name in (None, "linear") else layer_class(name)().apply(xp, x)
+
+
+def fused_in_place(xp: Any, name: str | None, x: Any) -> Any:
+    """`fused` writing into `x`, for a tensor no one else reads."""
+    return x if name in (None, "linear") else layer_class(name)().apply_in_place(xp, x)
+
+
+def fused_torch(name: str | None) -> Any:
+    """The PyTorch module of a fused activation (the identity for None and `linear`)."""
+    from torch import nn
+
+    return nn.Identity() if name in (None, "linear") else layer_class(name)().torch_module([])
+
+
+class Elementwise(Layer):
+    """A shape-preserving elementwise function; `inplace` means no new tensor.
+
+    A subclass gives the function twice: `apply` against an array module (NumPy or CuPy) and
+    `torch_module`, PyTorch's own module of it (never in place: other branches may read the input).
+    """
 
     inplace: bool = False
 
@@ -21,17 +47,20 @@ class _Elementwise(Layer):
     def allocates(self) -> bool:
         return not self.inplace
 
+    def apply(self, xp: Any, x: Any) -> Any:
+        raise NotImplementedError
+
+    def apply_in_place(self, xp: Any, x: Any) -> Any:
+        """`apply` writing its result into `x` (the fast path uses it for tensors nobody else reads)."""
+        x[...] = self.apply(xp, x)
+        return x
+
     def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
-        return kernels.activation(xp, self.type_name, inputs[0], **self.model_dump(exclude={"inplace"}))
-
-    def torch_module(self, inputs: list[Shape]) -> Any:
-        from ..executor.torch_ops import Activation
-
-        return Activation(self.type_name, **self.model_dump(exclude={"inplace"}))
+        return self.apply(xp, inputs[0])
 
 
 @register
-class ReLU(_Elementwise):
+class ReLU(Elementwise):
     """max(0, x) (PyTorch `ReLU`)."""
 
     type_name = "relu"
@@ -39,9 +68,20 @@ class ReLU(_Elementwise):
     torch_name = "ReLU"
     summary = "rectifier"
 
+    def apply(self, xp: Any, x: Any) -> Any:
+        return xp.maximum(x, 0)
+
+    def apply_in_place(self, xp: Any, x: Any) -> Any:
+        return xp.maximum(x, 0, out=x)
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        from torch import nn
+
+        return nn.ReLU()
+
 
 @register
-class ReLU6(_Elementwise):
+class ReLU6(Elementwise):
     """min(max(0, x), 6) (PyTorch `ReLU6`)."""
 
     type_name = "relu6"
@@ -49,9 +89,20 @@ class ReLU6(_Elementwise):
     torch_name = "ReLU6"
     summary = "rectifier clipped at 6"
 
+    def apply(self, xp: Any, x: Any) -> Any:
+        return xp.clip(x, 0, 6)
+
+    def apply_in_place(self, xp: Any, x: Any) -> Any:
+        return xp.clip(x, 0, 6, out=x)
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        from torch import nn
+
+        return nn.ReLU6()
+
 
 @register
-class LeakyReLU(_Elementwise):
+class LeakyReLU(Elementwise):
     """x if x > 0 else slope·x (PyTorch `LeakyReLU`)."""
 
     type_name = "leakyrelu"
@@ -60,9 +111,17 @@ class LeakyReLU(_Elementwise):
     summary = "leaky rectifier"
     negative_slope: float = 0.01
 
+    def apply(self, xp: Any, x: Any) -> Any:
+        return xp.where(x > 0, x, x * self.negative_slope)
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        from torch import nn
+
+        return nn.LeakyReLU(self.negative_slope)
+
 
 @register
-class ELU(_Elementwise):
+class ELU(Elementwise):
     """x if x > 0 else α·(eˣ − 1) (PyTorch `ELU`)."""
 
     type_name = "elu"
@@ -71,9 +130,17 @@ class ELU(_Elementwise):
     summary = "exponential linear unit"
     alpha: float = 1.0
 
+    def apply(self, xp: Any, x: Any) -> Any:
+        return xp.where(x > 0, x, self.alpha * xp.expm1(xp.minimum(x, 0)))
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        from torch import nn
+
+        return nn.ELU(self.alpha)
+
 
 @register
-class Sigmoid(_Elementwise):
+class Sigmoid(Elementwise):
     """1/(1 + e⁻ˣ) (PyTorch `Sigmoid`)."""
 
     type_name = "sigmoid"
@@ -81,9 +148,17 @@ class Sigmoid(_Elementwise):
     torch_name = "Sigmoid"
     summary = "logistic sigmoid"
 
+    def apply(self, xp: Any, x: Any) -> Any:
+        return kernels.sigmoid(xp, x)
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        from torch import nn
+
+        return nn.Sigmoid()
+
 
 @register
-class Tanh(_Elementwise):
+class Tanh(Elementwise):
     """tanh(x) (PyTorch `Tanh`)."""
 
     type_name = "tanh"
@@ -91,9 +166,17 @@ class Tanh(_Elementwise):
     torch_name = "Tanh"
     summary = "hyperbolic tangent"
 
+    def apply(self, xp: Any, x: Any) -> Any:
+        return xp.tanh(x)
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        from torch import nn
+
+        return nn.Tanh()
+
 
 @register
-class SiLU(_Elementwise):
+class SiLU(Elementwise):
     """x·sigmoid(x) (PyTorch `SiLU`, also called swish)."""
 
     type_name = "silu"
@@ -102,9 +185,17 @@ class SiLU(_Elementwise):
     aliases = ("swish",)
     summary = "sigmoid-weighted linear unit"
 
+    def apply(self, xp: Any, x: Any) -> Any:
+        return x * kernels.sigmoid(xp, x)
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        from torch import nn
+
+        return nn.SiLU()
+
 
 @register
-class HardSwish(_Elementwise):
+class HardSwish(Elementwise):
     """x·relu6(x + 3)/6 (PyTorch `Hardswish`)."""
 
     type_name = "hardswish"
@@ -112,9 +203,17 @@ class HardSwish(_Elementwise):
     torch_name = "Hardswish"
     summary = "hard swish"
 
+    def apply(self, xp: Any, x: Any) -> Any:
+        return x * xp.clip(x + 3, 0, 6) / 6
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        from torch import nn
+
+        return nn.Hardswish()
+
 
 @register
-class HardSigmoid(_Elementwise):
+class HardSigmoid(Elementwise):
     """relu6(x + 3)/6 (PyTorch `Hardsigmoid`)."""
 
     type_name = "hardsigmoid"
@@ -122,15 +221,31 @@ class HardSigmoid(_Elementwise):
     torch_name = "Hardsigmoid"
     summary = "hard sigmoid"
 
+    def apply(self, xp: Any, x: Any) -> Any:
+        return xp.clip(x + 3, 0, 6) / 6
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        from torch import nn
+
+        return nn.Hardsigmoid()
+
 
 @register
-class GELU(_Elementwise):
+class GELU(Elementwise):
     """x·Φ(x) (PyTorch `GELU`, exact form)."""
 
     type_name = "gelu"
     keras_name = "Activation"
     torch_name = "GELU"
     summary = "Gaussian error linear unit"
+
+    def apply(self, xp: Any, x: Any) -> Any:
+        return x * (1 + kernels.erf(xp, x / 2 ** 0.5)) / 2
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        from torch import nn
+
+        return nn.GELU()
 
 
 @register
@@ -142,8 +257,15 @@ class Softmax(Layer):
     torch_name = "Softmax"
     summary = "softmax"
 
+    def apply(self, xp: Any, x: Any) -> Any:
+        return kernels.softmax(xp, x, axis=1)
+
+    def apply_in_place(self, xp: Any, x: Any) -> Any:
+        x[...] = self.apply(xp, x)
+        return x
+
     def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
-        return kernels.softmax(xp, inputs[0], axis=1)
+        return self.apply(xp, inputs[0])
 
     def torch_module(self, inputs: list[Shape]) -> Any:
         from torch import nn

@@ -9,11 +9,9 @@ from pydantic import Field, NonNegativeInt, PositiveInt
 from ..errors import ShapeError
 from ..executor import kernels
 from ..formulas import conv_output_size, resolve_padding, tiling_remainder
+from .activation import FusedActivation, fused
 from .base import Arithmetic, AxisWindow, Layer, Param, Shape, pair, register, spatial
 
-FusedActivation = Literal[
-    "linear", "relu", "relu6", "sigmoid", "tanh", "softmax", "silu", "swish", "hardswish", "elu", "gelu"
-]
 IntOrPair = PositiveInt | tuple[PositiveInt, PositiveInt]
 PaddingSpec = NonNegativeInt | tuple[NonNegativeInt, ...] | Literal["same", "valid"]
 
@@ -125,7 +123,7 @@ class Conv(_Windowed):
         _, stride, dilation, pads = self.geometry(inputs[0].shape[1:])
         out = kernels.conv2d(xp, inputs[0], params["weight"], params.get("bias"), stride, pads, dilation,
                              self.groups)
-        return kernels.activation(xp, self.activation, out)
+        return fused(xp, self.activation, out)
 
     def torch_module(self, inputs: list[Shape]) -> Any:
         from ..executor.torch_ops import Conv2d

@@ -7,9 +7,8 @@ from typing import Any
 from pydantic import Field, PositiveInt
 
 from ..errors import ShapeError
-from ..executor import kernels
+from .activation import FusedActivation, fused
 from .base import Arithmetic, Layer, Param, Shape, format_shape, register
-from .conv import FusedActivation
 
 
 @register
@@ -53,7 +52,7 @@ class Linear(Layer):
         out = inputs[0] @ params["weight"].T
         if self.bias:
             out += params["bias"]
-        return kernels.activation(xp, self.activation, out)
+        return fused(xp, self.activation, out)
 
     def torch_module(self, inputs: list[Shape]) -> Any:
         from ..executor.torch_ops import Linear

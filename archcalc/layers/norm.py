@@ -8,8 +8,8 @@ from pydantic import Field, PositiveFloat, PositiveInt
 
 from ..errors import ShapeError
 from ..executor import kernels
+from .activation import FusedActivation, fused
 from .base import Arithmetic, Layer, Param, Shape, register
-from .conv import FusedActivation
 
 
 @register
@@ -67,7 +67,7 @@ class BatchNorm(Layer):
         if self.affine:
             out = out * params["weight"].reshape(shape) if self.scale else out
             out = out + params["bias"].reshape(shape)
-        return kernels.activation(xp, self.activation, out)
+        return fused(xp, self.activation, out)
 
     def torch_module(self, inputs: list[Shape]) -> Any:
         from ..executor.torch_ops import BatchNorm
