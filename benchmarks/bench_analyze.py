@@ -25,6 +25,8 @@ from datetime import date
 from importlib import metadata
 from pathlib import Path
 
+from machine import cpu_name
+
 RESULTS = Path(__file__).parent / "results" / "analyze.md"
 OPENBLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 CHAIN_LENGTHS = (1_000, 10_000, 100_000)
@@ -173,16 +175,6 @@ def versions() -> str:
         except metadata.PackageNotFoundError:
             parts.append(f"{package} (not installed)")
     return ", ".join(parts)
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def section(title: str, result: dict) -> list[str]:

@@ -30,6 +30,7 @@ import tracemalloc
 from pathlib import Path
 
 import numpy as np
+from machine import cpu_name
 
 MODELS = ("resnet18", "resnet50", "vgg16-torchvision", "mobilenet_v2")
 OPENBLAS_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
@@ -224,16 +225,6 @@ def versions() -> dict:
     except ImportError:
         pass
     return info
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def markdown(info: dict, runs: dict[str, dict]) -> str:
