@@ -116,7 +116,7 @@ def _literal_words(annotation: Any) -> set[str]:
 class Layer(BaseModel):
     """Base of every layer type. Subclasses declare hyper-parameters as pydantic fields."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     @model_validator(mode="before")
     @classmethod
