@@ -320,7 +320,7 @@ class _Walk:
         """One sample's FLOPs as the chosen count profile counts them (0 for the input)."""
         if node.path == self.arch.input_path:
             return 0
-        call = profiles.call_style(self.arch.name, node.path, layer.type_name)
+        call = profiles.call_style(self.arch.spec.calls, node.path, layer.type_name)
         return self.profile.count(profiles.Site(layer, tuple(in_shapes), output, macs, call))
 
     def instantiate(self, node: Node, in_shapes: list[Shape]) -> Layer:

@@ -156,8 +156,19 @@ def test_unknown_profile_is_one_line_error():
     assert "lenet5.yaml" in message and "fvcore" in message and "\n" not in message
 
 
-def test_layers_are_module_calls_unless_listed():
-    assert call_style("lenet5", "C1", "conv") == "module"
+def test_layers_are_module_calls_unless_the_file_lists_them():
+    # torchvision's DenseNet.forward calls `F.relu(features)` and `F.adaptive_avg_pool2d(...)`
+    calls = archcalc.load("densenet121").spec.calls
+    assert call_style(calls, "relu", "relu") == "functional"
+    assert call_style(calls, "features/relu0", "relu") == "module"
+    assert call_style(archcalc.load("lenet5").spec.calls, "C1", "conv") == "module"
+
+
+def test_a_file_that_extends_a_family_keeps_its_call_styles(tmp_path):
+    path = tmp_path / "my-densenet.yaml"
+    path.write_text("name: my-densenet\nextends: densenet121\n")
+    report = archcalc.analyze(str(path), count="ptflops")
+    assert report.totals.flops == archcalc.analyze("densenet121", count="ptflops").totals.flops
 
 
 @pytest.mark.parametrize("tool", list(TOOL_TOTALS))

@@ -7,7 +7,7 @@ class named in `type` (or an argument of the block named in `type`).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
@@ -62,5 +62,8 @@ class ArchFile(BaseModel):
     defaults: dict[str, dict[str, Value]] = Field(default_factory=dict,
                                                   description="per-type default hyper-parameters")
     blocks: dict[str, BlockDef] = Field(default_factory=dict)
+    calls: dict[str, Literal["module", "functional", "operator"]] = Field(
+        default_factory=dict, description="how the reference implementation runs layers, "
+        "`[type:]path pattern` → module | functional | operator (for the count profiles of hook-based tools)")
     layers: list[dict[str, Value]] = Field(min_length=1)
     output: str | None = None
