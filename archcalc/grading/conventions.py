@@ -11,7 +11,9 @@ _CHOICES = {
     "ops": ("macs", "flops"),
     "memory": ("elements", "bytes"),
     "units": ("si", "binary", "either"),
+    "shapes": ("auto", "lecture", "keras", "torch"),
 }
+SHAPE_ORDER_NAMES = {"lecture": "W×H×D (lecture)", "keras": "H×W×C (Keras)", "torch": "C×H×W (PyTorch)"}
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,8 @@ class Conventions:
     - `memory`: activation memory in elements (cs231n) or in bytes of `dtype`.
     - `units`: K/M/G in an answer mean 1000 (`si`), 1024 (`binary`) or `either`.
     - `batch`, `dtype`: the batch size and element type the numbers are asked for.
+    - `shapes`: the order shapes are written in: W×H×D (`lecture`), H×W×C (`keras`), C×H×W (`torch`),
+      or `auto`: decided once per sheet, from its column header or else from its answers.
     """
 
     bias: bool = True
@@ -31,6 +35,7 @@ class Conventions:
     units: Literal["si", "binary", "either"] = "si"
     batch: int = 1
     dtype: str = "float32"
+    shapes: Literal["auto", "lecture", "keras", "torch"] = "auto"
 
     def __post_init__(self) -> None:
         for name, allowed in _CHOICES.items():
@@ -54,6 +59,8 @@ class Conventions:
                  f"memory in {self.memory}" + (f" ({self.dtype})" if self.memory == "bytes" else ""), k]
         if self.batch > 1:
             parts.append(f"batch {self.batch}")
+        if self.shapes != "auto":
+            parts.append(f"shapes {SHAPE_ORDER_NAMES[self.shapes]}")
         return ", ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:

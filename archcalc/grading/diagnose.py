@@ -9,7 +9,7 @@ a window that does not tile its input.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from math import prod
 
 from ..analysis import LayerRecord, Report
@@ -172,16 +172,16 @@ def shape_alternatives(record: LayerRecord) -> list[tuple[str, tuple[int, ...]]]
 
 
 def carried_shape(record: LayerRecord, answer: ShapeAnswer, previous: ShapeAnswer | None, previous_name: str,
-                  batch: int) -> str | None:
-    """The sentence for an output that follows correctly from the student's own wrong input."""
+                  batch: int, orders: Collection[str]) -> str | None:
+    """The sentence for an output that follows correctly (in one of `orders`) from the student's own wrong input."""
     if previous is None or len(record.input_shapes) != 1:
         return None
-    for chw in as_chw(previous, batch).values():
+    for chw in as_chw(previous, batch, orders).values():
         try:
             output = record.layer.output_shape([chw])
         except (ArchcalcError, ValueError, TypeError, IndexError):
             continue
-        if output != record.output_shape and shape_readings(answer, output, batch):
+        if output != record.output_shape and shape_readings(answer, output, batch, orders):
             return (f"follows from your answer {previous.text} for {previous_name}: this step is right, "
                     "the error is carried forward")
     return None

@@ -15,9 +15,9 @@ from typing import Any
 
 from ..analysis import LayerRecord, Report, analyze
 from ..graph import load
-from . import diagnose
+from . import diagnose, shape_order
 from .conventions import Conventions
-from .expected import COUNT_COLUMNS, expected_cell, expected_total
+from .expected import COUNT_COLUMNS, SHAPE_COLUMNS, expected_cell, expected_total
 from .numbers import Number, ShapeAnswer, Unreadable, parse_count, parse_shape, shape_readings
 from .sheet import GRADED, Row, Sheet, SheetError, read_sheet
 
@@ -60,6 +60,7 @@ class Grade:
     cells: tuple[CellResult, ...]
     blank: int = 0
     notes: tuple[str, ...] = field(default=())
+    shape_orders: tuple[str, ...] = shape_order.ALL_ORDERS
 
     def count(self, verdict: str) -> int:
         return sum(cell.verdict == verdict for cell in self.cells)
@@ -108,6 +109,7 @@ class Grade:
             "matched_by": self.matched_by, "conventions": self.conventions.to_dict(),
             "score": self.score, "graded": self.graded, "correct": self.correct, "wrong": self.wrong,
             "unparseable": self.unparseable, "blank": self.blank, "notes": list(self.notes),
+            "shape_orders": list(self.shape_orders),
             "cells": [cell.to_dict() for cell in self.cells],
         }
 
@@ -143,9 +145,12 @@ class _Grader:
         self.column_numbers: dict[str, list[Number]] = {c: [] for c in COUNT_COLUMNS}
         self.column_complete = {c: True for c in COUNT_COLUMNS}
         self.column_right = {c: True for c in COUNT_COLUMNS}
+        self.orders: tuple[str, ...] = shape_order.ALL_ORDERS
 
     def run(self) -> Grade:
         matched, how, notes = match_rows(self.sheet, self.report)
+        self.orders, why = shape_order.decide(self.conventions, self.sheet, self.readings(matched))
+        notes += [why] if why else []
         totals = []
         for row, target, problem in matched:
             if target == TOTAL:
@@ -157,7 +162,23 @@ class _Grader:
         if not self.cells:
             raise SheetError("the sheet has no answers to grade (every cell is blank)", file=self.sheet.label)
         return Grade(self.report.name, self.sheet.label, self.sheet.format, how, self.conventions,
-                     tuple(self.cells), self.blank, tuple(self.sheet.notes) + tuple(notes))
+                     tuple(self.cells), self.blank, tuple(self.sheet.notes) + tuple(notes), self.orders)
+
+    def readings(self, matched: list[tuple[Row, Any, str | None]]) -> list[list[str]]:
+        """The orders each readable 3-D shape answer of the sheet is right in, in sheet order."""
+        found = []
+        for row, record, problem in matched:
+            if not isinstance(record, LayerRecord) or problem or row.problem:
+                continue
+            for column in (c for c in SHAPE_COLUMNS if c in self.sheet.headers and not _blank(row.cells.get(c))):
+                expected = expected_cell(column, record, self.conventions, self.report).value
+                try:
+                    answer = parse_shape(row.cells[column])
+                except Unreadable:
+                    continue
+                if len(expected) == 3:
+                    found.append(shape_readings(answer, expected, self.report.batch))
+        return found
 
     def add(self, row: Row, layer: str, column: str, answer: Any, verdict: str, **details: Any) -> None:
         self.cells.append(CellResult(row.number, layer, column, _text(answer), verdict, **details))
@@ -184,23 +205,26 @@ class _Grader:
 
     def grade_shape(self, row: Row, record: LayerRecord, column: str, value: Any) -> None:
         expected = expected_cell(column, record, self.conventions, self.report)
-        shown = _shape_text(expected.value)
+        shown = _shape_text(expected.value, self.orders)
         try:
             answer = parse_shape(value)
         except Unreadable as exc:
             self.add(row, record.name, column, value, "unparseable", expected=shown, note=str(exc))
             return
         self.shapes[(record.name, column)] = answer
-        readings = shape_readings(answer, expected.value, self.report.batch)
+        batch = self.report.batch
+        readings = shape_readings(answer, expected.value, batch, self.orders)
         if readings:
             self.add(row, record.name, column, value, "correct", expected=shown, note=_read_as(answer, readings))
             return
-        found = [label for label, alt in diagnose.shape_alternatives(record) if column == "output"
-                 and shape_readings(answer, alt, self.report.batch)]
+        swapped = shape_order.misordered(shape_readings(answer, expected.value, batch), self.orders)
+        found = [swapped] if swapped else []
+        found += [label for label, alt in diagnose.shape_alternatives(record) if column == "output"
+                  and shape_readings(answer, alt, batch, self.orders)]
         if column == "output" and record.inputs:
             source = record.inputs[0]
-            carried = diagnose.carried_shape(record, answer, self.shapes.get((source, "output")), source,
-                                             self.report.batch)
+            carried = diagnose.carried_shape(record, answer, self.shapes.get((source, "output")), source, batch,
+                                             self.orders)
             found += [carried] if carried else []
         if not found and sorted(answer.dims) == sorted(expected.value):
             found = ["the right sizes in an order that is none of W×H×D, H×W×C or C×H×W"]
@@ -393,7 +417,9 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else str(value)
 
 
-def _shape_text(shape: tuple[int, ...]) -> str:
+def _shape_text(shape: tuple[int, ...], orders: tuple[str, ...]) -> str:
+    if len(shape) == 3 and len(orders) == 1:
+        return shape_order.written(shape, orders[0])
     if len(shape) == 3:
         c, h, w = shape
         return f"{w}×{h}×{c} (W×H×D) = {c}×{h}×{w} (C×H×W)"

@@ -14,6 +14,7 @@ slides, written for 802,816), so they count as two significant digits: `800K` = 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -244,13 +245,15 @@ SHAPE_ORDERS = {
 }
 
 
-def shape_readings(answer: ShapeAnswer, expected: tuple[int, ...], batch: int = 1) -> list[str]:
-    """The conventions under which `answer` is `expected` (a per-sample (C, H, W) or (F,)); [] if none."""
+def shape_readings(answer: ShapeAnswer, expected: tuple[int, ...], batch: int = 1,
+                   orders: Collection[str] = tuple(SHAPE_ORDERS)) -> list[str]:
+    """The conventions (among `orders` for a 3-D shape) under which `answer` is `expected` (a per-sample
+    (C, H, W) or (F,)); [] if none."""
     dims = answer.dims
     if answer.batch is None and len(dims) == len(expected) + 1 and dims[0] == batch and len(expected) in (1, 3):
         dims = dims[1:]
     if len(expected) == 3:
-        return [name for name, order in SHAPE_ORDERS.items() if dims == order(*expected)]
+        return [name for name, order in SHAPE_ORDERS.items() if name in orders and dims == order(*expected)]
     if len(expected) == 1:
         if dims == expected:
             return ["flat"]
@@ -260,11 +263,14 @@ def shape_readings(answer: ShapeAnswer, expected: tuple[int, ...], batch: int = 
     return ["as written"] if dims == expected else []
 
 
-def as_chw(answer: ShapeAnswer, batch: int = 1) -> dict[str, tuple[int, ...]]:
-    """Each way to read a 3-D answer as (C, H, W), by convention name (for carried-forward errors)."""
+def as_chw(answer: ShapeAnswer, batch: int = 1, orders: Collection[str] = tuple(SHAPE_ORDERS)
+           ) -> dict[str, tuple[int, ...]]:
+    """Each way (among `orders`) to read a 3-D answer as (C, H, W), by convention name (for carried-forward
+    errors)."""
     dims = answer.dims[1:] if answer.batch is None and len(answer.dims) == 4 and answer.dims[0] == batch \
         else answer.dims
     if len(dims) != 3:
         return {"as written": dims}
     a, b, c = dims
-    return {"W×H×D (lecture)": (c, b, a), "H×W×C (Keras)": (c, a, b), "C×H×W (PyTorch)": (a, b, c)}
+    readings = {"W×H×D (lecture)": (c, b, a), "H×W×C (Keras)": (c, a, b), "C×H×W (PyTorch)": (a, b, c)}
+    return {name: chw for name, chw in readings.items() if name in orders}

@@ -6,7 +6,7 @@ import csv
 import io
 
 from ..analysis import Report
-from .conventions import Conventions
+from .conventions import SHAPE_ORDER_NAMES, Conventions
 from .expected import expected_cell, expected_total
 from .sheet import GRADED, SheetError
 
@@ -32,8 +32,9 @@ def column_names(text: str | list[str] | tuple[str, ...], what: str = "--columns
 
 
 def header(column: str, conventions: Conventions, given: bool) -> str:
+    order = "" if conventions.shapes == "auto" else f" ({SHAPE_ORDER_NAMES[conventions.shapes].split(' ')[0]})"
     text = {
-        "input": "input shape", "output": "output shape",
+        "input": f"input shape{order}", "output": f"output shape{order}",
         "params": "params" if conventions.bias else "params (without biases)",
         "ops": "MACs" if conventions.ops == "macs" else "FLOPs",
         "memory": f"memory ({conventions.memory})",
@@ -46,8 +47,10 @@ def _shape(shape: tuple[int, ...], style: str) -> str:
 
 
 def template_rows(report: Report, columns: list[str], given: list[str], conventions: Conventions,
-                  shape_style: str = "lecture", total: bool = True) -> list[list[str]]:
-    """The sheet as rows of text, header first; given columns come first and are filled in."""
+                  total: bool = True) -> list[list[str]]:
+    """The sheet as rows of text, header first; given columns come first and are filled in, their shapes in
+    the conventions' order (W×H×D for auto)."""
+    shape_style = "lecture" if conventions.shapes == "auto" else conventions.shapes
     order = [c for c in columns if c in given] + [c for c in columns if c not in given]
     rows = [["layer"] + [header(c, conventions, c in given) for c in order]]
     for record in report.layers:
