@@ -152,3 +152,12 @@ def test_template_names_the_order_and_round_trips(wide_file):
     buffer = io.StringIO()
     csv.writer(buffer).writerows(filled)
     assert set(verdicts(archcalc.check(WIDE, buffer.getvalue())).values()) == {"wrong"}
+
+
+def test_the_wide_sizes_are_pytorchs():
+    torch = pytest.importorskip("torch")
+    x = torch.zeros(1, 3, 32, 64)
+    conv = torch.nn.Conv2d(3, 8, 3)(x)
+    pool = torch.nn.MaxPool2d(2, 2)(conv)
+    assert tuple(conv.shape[1:]) == (8, 30, 62) and tuple(pool.shape[1:]) == (8, 15, 31)
+    assert [TORCH[name] for name in ("conv", "pool")] == ["8×30×62", "8×15×31"]
