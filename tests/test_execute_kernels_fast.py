@@ -5,14 +5,18 @@ Every expected value is PyTorch's (`torch.nn.functional` or the module `archcalc
 Tile sizes are shrunk so that small inputs take every tiling branch.
 """
 
+import ast
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 import archcalc
 from archcalc.errors import ExecutionError
-from archcalc.executor import kernels, workspace
+from archcalc.executor import kernels, plan, workspace
 from archcalc.executor.plan import Plan
 from archcalc.executor.weights import init_weights
+from archcalc.layers.base import layer_class, registered_types
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -160,3 +164,61 @@ def test_plan_rejects_an_input_of_the_wrong_size_in_one_line():
         plan(np.zeros((1, 1, 28, 28), dtype=np.float32))
     message = str(error.value)
     assert "\n" not in message and "lenet5" in message and "(N, 1, 32, 32)" in message
+
+
+@pytest.mark.parametrize("bias,affine", [(True, True), (False, True), (True, False)],
+                         ids=["bias-affine", "no-bias", "no-affine"])
+def test_conv_fold_equals_pytorch_fuse_conv_bn_weights(bias, affine):
+    rng = np.random.default_rng(7)
+    conv = layer_class("conv")(out_channels=4, kernel_size=3, bias=bias)
+    bn = layer_class("batchnorm")(affine=affine)
+    params = {"weight": rng.standard_normal((4, 3, 3, 3))} | ({"bias": rng.standard_normal(4)} if bias else {})
+    stats = {"running_mean": rng.standard_normal(4), "running_var": rng.uniform(0.5, 2, 4)}
+    stats |= {"weight": rng.standard_normal(4), "bias": rng.standard_normal(4)} if affine else {}
+    assert conv.absorbs(bn)
+    got = conv.fold(params, bn, stats)
+    tensors = {k: torch.from_numpy(v) for k, v in (params | {f"bn_{k}": v for k, v in stats.items()}).items()}
+    weight, shift = torch.nn.utils.fusion.fuse_conv_bn_weights(
+        tensors["weight"], tensors.get("bias"), tensors["bn_running_mean"], tensors["bn_running_var"], bn.eps,
+        tensors.get("bn_weight"), tensors.get("bn_bias"))
+    np.testing.assert_allclose(got["weight"], weight.detach().numpy(), rtol=1e-14)
+    np.testing.assert_allclose(got["bias"], shift.detach().numpy(), rtol=1e-14, atol=1e-15)
+
+
+def test_only_a_convolution_without_activation_absorbs_a_batchnorm_with_running_statistics():
+    conv, bn = layer_class("conv"), layer_class("batchnorm")
+    assert conv(out_channels=2, kernel_size=1, activation="linear").absorbs(bn())
+    assert not conv(out_channels=2, kernel_size=1, activation="relu").absorbs(bn())
+    assert not conv(out_channels=2, kernel_size=1).absorbs(bn(track_running_stats=False))
+    assert not conv(out_channels=2, kernel_size=1).absorbs(layer_class("relu")())
+    assert not layer_class("linear")(out_features=2).absorbs(bn())
+
+
+CONV_BN_VARIANTS = {
+    # a BatchNorm with a fused activation folds, its activation stays
+    "bn-relu": ({"type": "batchnorm", "activation": "relu"}, {}, 1),
+    "conv-relu": ({"type": "batchnorm"}, {"activation": "relu"}, 0),
+    "batch-statistics": ({"type": "batchnorm", "track_running_stats": False}, {}, 0),
+}
+
+
+@pytest.mark.parametrize("variant", CONV_BN_VARIANTS)
+def test_plan_folds_only_what_a_convolution_absorbs_and_equals_pytorch(variant):
+    bn, conv_extra, folds = CONV_BN_VARIANTS[variant]
+    spec = {"name": variant, "input": [3, 8, 8],
+            "layers": [{"name": "c", "type": "conv", "out_channels": 4, "kernel_size": 3, "padding": 1, **conv_extra},
+                       {"name": "bn", **bn},
+                       {"name": "sum", "type": "add", "from": ["bn", "bn", "bn"]}]}  # three inputs: no in-place add
+    plan, module = _torch_pair(spec, "float64", None)
+    assert len(plan.folded) == folds
+    x = np.random.default_rng(6).standard_normal((2, 3, 8, 8))
+    with torch.no_grad():
+        expected = module(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(plan(x), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_plan_names_no_layer_type():
+    """Layer classes own what the fast path does with them: no type name appears in the plan's code."""
+    strings = {node.value for node in ast.walk(ast.parse(Path(plan.__file__).read_text()))
+               if isinstance(node, ast.Constant) and isinstance(node.value, str)}
+    assert not strings & set(registered_types())

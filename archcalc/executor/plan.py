@@ -1,10 +1,11 @@
 """`Plan`: an architecture prepared once for repeated inference, the fast path of the executor.
 
-Preparing converts the weights to the backend and dtype once and folds every inference BatchNorm
-into the convolution that feeds it alone (in float64: w·γ/√(var+ε), (b − mean)·γ/√(var+ε) + β),
-and stores linear weights transposed. Running then walks the layers in order, rectifies (ReLU,
-ReLU6) and adds in place into a tensor no one reads later, and drops each tensor after its last
-reader.
+Preparing converts the weights to the backend and dtype once (each layer's `prepare`: linear
+weights are stored transposed) and merges every layer into the one that feeds it alone where that
+one `absorbs` it (`fold`, in float64: an inference BatchNorm into its convolution, w·γ/√(var+ε),
+(b − mean)·γ/√(var+ε) + β). Running then walks the layers in order through `forward_prepared`,
+which writes into a tensor no one reads later where it can (ReLU, ReLU6, additions), and drops each
+tensor after its last reader.
 
     >>> import archcalc, numpy as np
     >>> from archcalc.executor.plan import Plan
@@ -24,8 +25,6 @@ import numpy as np
 from ..analysis import LayerRecord, Report, analyze
 from ..errors import ArchcalcError, ExecutionError
 from ..graph import Architecture, load
-from ..layers.activation import Elementwise, fused_in_place
-from . import kernels
 from .backend import DTYPES, array_module
 from .weights import init_weights, load_weights
 
@@ -43,7 +42,8 @@ class Plan:
         weights = init_weights(self.report, seed) if weights is None else load_weights(self.report, weights)
         layers = self.report.layers
         self.folded = _foldable(layers, arch.output_path) if fold_batchnorm else {}
-        self.params = {r.name: self._params(r, weights) for r in layers if r.name not in self.folded.values()}
+        self.absorbed = set(self.folded.values())
+        self.params = {r.name: self._params(r, weights) for r in layers if r.name not in self.absorbed}
         self.last_use = {r.name: i for i, r in enumerate(layers)}
         for index, record in enumerate(layers):
             for src in record.inputs:
@@ -52,18 +52,12 @@ class Plan:
         self.last_use[self.output_path] = len(layers)
 
     def _params(self, record: LayerRecord, weights: dict[str, Any]) -> dict[str, Any]:
-        arrays = {p.name: np.asarray(weights[f"{record.name}.{p.name}"], dtype=np.float64)
-                  for p in record.param_tensors}
-        bn_name = self.folded.get(record.name)
-        if bn_name is not None:
-            bn = next(r for r in self.report.layers if r.name == bn_name)
-            stats = {p.name: np.asarray(weights[f"{bn_name}.{p.name}"], dtype=np.float64) for p in bn.param_tensors}
-            scale = stats.get("weight", 1.0) / np.sqrt(stats["running_var"] + bn.layer.eps)
-            shift = stats.get("bias", 0.0) + (arrays.get("bias", 0.0) - stats["running_mean"]) * scale
-            arrays = {"weight": arrays["weight"] * scale.reshape(-1, 1, 1, 1), "bias": shift}
-        if record.type == "linear":  # stored transposed: x @ Wᵀ is then a product of two C-ordered arrays
-            arrays["weight"] = arrays["weight"].T
-        return {name: self.xp.ascontiguousarray(self.xp.asarray(a, dtype=self.dtype)) for name, a in arrays.items()}
+        arrays = _float64(record, weights)
+        follower = self.folded.get(record.name)
+        if follower is not None:
+            absorbed = self.report.layer(follower)
+            arrays = record.layer.fold(arrays, absorbed.layer, _float64(absorbed, weights))
+        return record.layer.prepare(arrays, self.xp, self.dtype)
 
     def __call__(self, x: Any) -> Any:
         """The network's output for the batch `x` (in the backend's array type)."""
@@ -90,33 +84,11 @@ class Plan:
         return values[self.output_path]
 
     def _step(self, record: LayerRecord, inputs: list[Any], values: dict[str, Any], index: int, x: Any) -> Any:
-        xp, layer = self.xp, record.layer
-        if record.name in self.folded.values():  # its convolution applied it already
-            return self._activate(layer.activation, inputs[0])
-        if record.type == "conv":
-            _, stride, dilation, pads = layer.geometry(inputs[0].shape[1:])
-            params = self.params[record.name]
-            out = kernels.conv2d(xp, inputs[0], params["weight"], params.get("bias"), stride, pads, dilation,
-                                 layer.groups)
-            return self._activate(layer.activation, out)
-        if record.type == "linear":
-            params = self.params[record.name]
-            out = xp.matmul(inputs[0], params["weight"])
-            if "bias" in params:
-                out += params["bias"]
-            return self._activate(layer.activation, out)
-        if isinstance(layer, Elementwise) and self._owned(record.inputs[0], inputs[0], values, index, x):
-            return layer.apply_in_place(xp, inputs[0])
-        if record.type == "add" and len(inputs) == 2 and inputs[0].shape == inputs[1].shape:
-            for k in (0, 1):
-                if self._owned(record.inputs[k], inputs[k], values, index, x):
-                    return xp.add(inputs[k], inputs[1 - k], out=inputs[k])
-        out = layer.forward(xp, inputs, self.params[record.name])
+        if record.name in self.absorbed:  # the layer before it took it in already
+            return record.layer.forward_absorbed(self.xp, inputs[0])
+        out = record.layer.forward_prepared(self.xp, inputs, self.params[record.name],
+                                            lambda k: self._owned(record.inputs[k], inputs[k], values, index, x))
         return out if out.dtype == self.dtype else out.astype(self.dtype)
-
-    def _activate(self, name: str | None, out: Any) -> Any:
-        """A fused activation of a tensor no one else reads, in place."""
-        return fused_in_place(self.xp, name, out)
 
     def _owned(self, name: str, array: Any, values: dict[str, Any], index: int, x: Any) -> bool:
         """Whether `array` (the value of `name`) may be overwritten: no one reads it after this step and
@@ -126,9 +98,14 @@ class Plan:
         return not any(other != name and self.xp.may_share_memory(array, value) for other, value in values.items())
 
 
+def _float64(record: LayerRecord, weights: dict[str, Any]) -> dict[str, Any]:
+    """The layer's parameter arrays in float64, keyed by `Param.name`."""
+    return {p.name: np.asarray(weights[f"{record.name}.{p.name}"], dtype=np.float64) for p in record.param_tensors}
+
+
 def _foldable(layers: tuple[LayerRecord, ...], output_path: str) -> dict[str, str]:
-    """Convolution path → BatchNorm path, for each inference BatchNorm whose only input is a convolution
-    (without a fused activation) that nothing else reads and that is not the network's output."""
+    """Path of a layer → path of the layer it absorbs (an inference BatchNorm into its convolution): its
+    only reader, which reads nothing else, where the layer is not the network's output."""
     readers: dict[str, list[LayerRecord]] = {}
     for record in layers:
         for src in record.inputs:
@@ -137,10 +114,7 @@ def _foldable(layers: tuple[LayerRecord, ...], output_path: str) -> dict[str, st
     folded = {}
     for name, users in readers.items():
         source = by_name.get(name)
-        if source is None or name == output_path or source.type != "conv" \
-                or source.layer.activation not in (None, "linear"):
-            continue
-        if len(users) == 1 and users[0].type == "batchnorm" and users[0].layer.track_running_stats \
-                and len(users[0].inputs) == 1:
+        if source is not None and name != output_path and len(users) == 1 and len(users[0].inputs) == 1 \
+                and source.layer.absorbs(users[0].layer):
             folded[name] = users[0].name
     return folded

@@ -58,6 +58,9 @@ class Elementwise(Layer):
     def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
         return self.apply(xp, inputs[0])
 
+    def forward_prepared(self, xp: Any, inputs: list[Any], params: dict[str, Any], writable: Any) -> Any:
+        return self.apply_in_place(xp, inputs[0]) if writable(0) else self.forward(xp, inputs, params)
+
 
 @register
 class ReLU(Elementwise):

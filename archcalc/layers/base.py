@@ -180,6 +180,29 @@ class Layer(BaseModel):
         this layer's parameter arrays keyed by `Param.name`."""
         raise ExecutionError(f"layer type {self.type_name!r} has no forward function")
 
+    # --- the fast path (`archcalc.executor.plan.Plan`) ------------------------------------------
+    def absorbs(self, follower: Layer) -> bool:
+        """Whether `follower`, this layer's only reader, can be merged into this layer's parameters
+        for inference (by `fold`)."""
+        return False
+
+    def fold(self, params: dict[str, Any], follower: Layer, follower_params: dict[str, Any]) -> dict[str, Any]:
+        """This layer's float64 parameter arrays with `follower`, which it `absorbs`, merged in."""
+        raise ExecutionError(f"layer type {self.type_name!r} absorbs no layer")
+
+    def forward_absorbed(self, xp: Any, x: Any) -> Any:
+        """What is left to do of this layer once the layer before it absorbed it (`x` is nobody else's)."""
+        return x
+
+    def prepare(self, params: dict[str, Any], xp: Any, dtype: str) -> dict[str, Any]:
+        """The parameter arrays as `forward_prepared` takes them: C-ordered arrays of `xp` in `dtype`."""
+        return {name: xp.ascontiguousarray(xp.asarray(a, dtype=dtype)) for name, a in params.items()}
+
+    def forward_prepared(self, xp: Any, inputs: list[Any], params: dict[str, Any], writable: Any) -> Any:
+        """`forward` with the arrays `prepare` made; `writable(k)` tells whether input k may be overwritten
+        (nobody reads it later), so that the output can take its memory."""
+        return self.forward(xp, inputs, params)
+
     def torch_module(self, inputs: list[Shape]) -> Any:
         """The equivalent `torch.nn.Module` for these per-sample input shapes (torch imported lazily);
         its parameters carry the names `parameters` gives."""

@@ -9,8 +9,9 @@ from pydantic import Field, NonNegativeInt, PositiveInt
 from ..errors import ShapeError
 from ..executor import kernels
 from ..formulas import conv_output_size, resolve_padding, tiling_remainder
-from .activation import FusedActivation, fused
+from .activation import FusedActivation, fused, fused_in_place
 from .base import Arithmetic, AxisWindow, Layer, Param, Shape, pair, register, spatial
+from .norm import BatchNorm
 
 IntOrPair = PositiveInt | tuple[PositiveInt, PositiveInt]
 PaddingSpec = NonNegativeInt | tuple[NonNegativeInt, ...] | Literal["same", "valid"]
@@ -120,10 +121,25 @@ class Conv(_Windowed):
         return h * w * c_out * (inputs[0][0] // self.groups) * kh * kw
 
     def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
-        _, stride, dilation, pads = self.geometry(inputs[0].shape[1:])
-        out = kernels.conv2d(xp, inputs[0], params["weight"], params.get("bias"), stride, pads, dilation,
-                             self.groups)
-        return fused(xp, self.activation, out)
+        return fused(xp, self.activation, self._convolve(xp, inputs[0], params))
+
+    def forward_prepared(self, xp: Any, inputs: list[Any], params: dict[str, Any], writable: Any) -> Any:
+        """`forward` with the fused activation in place (the convolution's output is nobody else's)."""
+        return fused_in_place(xp, self.activation, self._convolve(xp, inputs[0], params))
+
+    def _convolve(self, xp: Any, x: Any, params: dict[str, Any]) -> Any:
+        _, stride, dilation, pads = self.geometry(x.shape[1:])
+        return kernels.conv2d(xp, x, params["weight"], params.get("bias"), stride, pads, dilation, self.groups)
+
+    def absorbs(self, follower: Layer) -> bool:
+        """An inference BatchNorm (with running statistics) right after a convolution with no fused activation."""
+        return self.activation in (None, "linear") and isinstance(follower, BatchNorm) \
+            and follower.track_running_stats
+
+    def fold(self, params: dict[str, Any], follower: Layer, follower_params: dict[str, Any]) -> dict[str, Any]:
+        """The BatchNorm's per-channel scale γ/√(var+ε) in the weight, its shift (b − mean)·scale + β as the bias."""
+        scale, shift = follower.inference_affine(follower_params, params.get("bias", 0.0))
+        return {"weight": params["weight"] * scale.reshape(-1, 1, 1, 1), "bias": shift}
 
     def torch_module(self, inputs: list[Shape]) -> Any:
         from ..executor.torch_ops import Conv2d

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field, PositiveInt
 
 from ..errors import ShapeError
-from .activation import FusedActivation, fused
+from .activation import FusedActivation, fused, fused_in_place
 from .base import Arithmetic, Layer, Param, Shape, format_shape, register
 
 
@@ -53,6 +53,17 @@ class Linear(Layer):
         if self.bias:
             out += params["bias"]
         return fused(xp, self.activation, out)
+
+    def prepare(self, params: dict[str, Any], xp: Any, dtype: str) -> dict[str, Any]:
+        """The weight stored transposed: x @ Wᵀ is then a product of two C-ordered arrays."""
+        return super().prepare({**params, "weight": params["weight"].T}, xp, dtype)
+
+    def forward_prepared(self, xp: Any, inputs: list[Any], params: dict[str, Any], writable: Any) -> Any:
+        """`forward` with the weight `prepare` transposed and the fused activation in place."""
+        out = xp.matmul(inputs[0], params["weight"])
+        if self.bias:
+            out += params["bias"]
+        return fused_in_place(xp, self.activation, out)
 
     def torch_module(self, inputs: list[Shape]) -> Any:
         from ..executor.torch_ops import Linear

@@ -8,7 +8,7 @@ from pydantic import Field, PositiveFloat, PositiveInt
 
 from ..errors import ShapeError
 from ..executor import kernels
-from .activation import FusedActivation, fused
+from .activation import FusedActivation, fused, fused_in_place
 from .base import Arithmetic, Layer, Param, Shape, register
 
 
@@ -68,6 +68,16 @@ class BatchNorm(Layer):
             out = out * params["weight"].reshape(shape) if self.scale else out
             out = out + params["bias"].reshape(shape)
         return fused(xp, self.activation, out)
+
+    def inference_affine(self, params: dict[str, Any], input_bias: Any = 0.0) -> tuple[Any, Any]:
+        """(scale, shift) per channel with which the inference form of this layer maps x + `input_bias` to
+        x·scale + shift: scale = γ/√(var + ε), shift = (input_bias − mean)·scale + β (running statistics)."""
+        scale = params.get("weight", 1.0) / (params["running_var"] + self.eps) ** 0.5
+        return scale, params.get("bias", 0.0) + (input_bias - params["running_mean"]) * scale
+
+    def forward_absorbed(self, xp: Any, x: Any) -> Any:
+        """Only the fused activation is left once a convolution has taken in the normalisation."""
+        return fused_in_place(xp, self.activation, x)
 
     def torch_module(self, inputs: list[Shape]) -> Any:
         from ..executor.torch_ops import BatchNorm
