@@ -42,7 +42,8 @@ PROFILED = (("resnet18", 1), ("resnet50", 1), ("resnet50", 8), ("vgg16-torchvisi
 KERNEL_GROUPS = {
     "_im2col_products": "matrix products (GEMM)", "_fill_columns": "im2col copies",
     "_depthwise": "depthwise multiply-adds", "conv2d": "bias", "pool2d": "pooling", "adaptive_pool2d": "pooling",
-    "<lambda>": "in-place ReLU", "_step": "linear layers, add, walk (Python)",
+    "apply_in_place": "in-place activations", "_step": "linear layers, add, walk (Python)",
+    "forward_prepared": "linear layers, add, walk (Python)",
     "__call__": "linear layers, add, walk (Python)", "forward": "other layers", "scratch": "scratch buffers",
 }
 
