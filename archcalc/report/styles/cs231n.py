@@ -66,7 +66,7 @@ def _label(record: LayerRecord) -> str:
     if not record.input_shapes:
         return "INPUT"
     window = windows(record)
-    if record.type == "linear":
+    if _fully_connected(record):
         return "FC"
     if window is not None and record.weights:
         return f"CONV{window[1].kernel}-{record.output_shape[0]}"
@@ -85,10 +85,16 @@ def _weights(record: LayerRecord, producers: dict[str, LayerRecord]) -> str:
     if window is not None and len(weight.shape) == 4:
         out, depth, kh, kw = weight.shape
         return f"({kh}*{kw}*{depth})*{out} = {record.weights:,}"
-    if record.type == "linear":
+    if _fully_connected(record):
         source = _unflattened(record, producers)
         return "*".join(str(d) for d in (*source, weight.shape[0])) + f" = {record.weights:,}"
     return f"{record.weights:,}"
+
+
+def _fully_connected(record: LayerRecord) -> bool:
+    """A layer with a weight matrix (in, out) on a flat input: the slide's `FC`."""
+    return len(record.input_shapes[0]) == 1 and any(
+        p.role == "weight" and len(p.shape) == 2 for p in record.param_tensors)
 
 
 def _unflattened(record: LayerRecord, producers: dict[str, LayerRecord]) -> tuple[int, ...]:

@@ -79,7 +79,7 @@ def _type(entry: Entry, group) -> str:
     record = entry.first
     name = _NAMES.get(record.type, record.type)
     rate = getattr(record.layer, "p", None)
-    return f"{name} ({rate:.0%})" if record.type == "dropout" and rate is not None else name
+    return f"{name} ({rate:.0%})" if isinstance(rate, float) else name  # dropout (40%)
 
 
 def _patch(entry: Entry) -> str:
