@@ -173,6 +173,13 @@ def test_memory_refusal_names_predicted_and_available(monkeypatch):
         archcalc.execute("lenet5", LENET_X)
 
 
+def test_run_refuses_a_batch_that_cannot_fit_before_making_its_input():
+    # 100,000 × 3 × 224 × 224 float32 inputs alone are 60 GB: one line, exit 2, nothing allocated
+    result = CliRunner().invoke(main, ["run", "resnet18", "--batch", "100000"])
+    assert result.exit_code == 2
+    assert "predicted memory" in result.output and "exceeds" in result.output and "Traceback" not in result.output
+
+
 def test_memory_probe_reads_meminfo():
     assert backend.available_memory(np) > 0
 

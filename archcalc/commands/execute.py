@@ -73,9 +73,12 @@ def run(architecture: str, backend: str, batch: int, dtype: str, input_file: str
         x = _read_input(input_file, batch)
     else:
         from ..analysis import analyze
+        from ..executor.backend import array_module
+        from ..executor.runner import check_memory
 
-        shape = analyze(arch).input_shape
-        x = np.random.default_rng(seed).standard_normal((batch, *shape))
+        report = analyze(arch, batch=batch, dtype=dtype)
+        check_memory(report, array_module(backend))  # before the random input is made
+        x = np.random.default_rng(seed).standard_normal((batch, *report.input_shape), dtype=np.float32)
     result = run_forward(arch, x, weights, backend=backend, dtype=dtype, profile=profile, seed=seed)
     output = to_numpy(result.output)
     seconds = sum(t.seconds for t in result.timings)
