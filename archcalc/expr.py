@@ -38,10 +38,6 @@ _COMPARE = {
 _FUNCTIONS = {"min": min, "max": max, "int": int, "round": round, "abs": abs, "len": len}
 
 
-def is_identifier(text: str) -> bool:
-    return text.isidentifier()
-
-
 def evaluate(text: str, names: Mapping[str, Any]) -> Any:
     """Evaluate `text` with `names` in scope; raise SpecError on anything else."""
     if len(text) > MAX_EXPRESSION_LENGTH:

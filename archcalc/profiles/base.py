@@ -47,10 +47,6 @@ class Site:
     def has_bias(self) -> bool:
         return bool(getattr(self.layer, "bias", False))
 
-    @property
-    def channels_out(self) -> int:
-        return self.output[0]
-
 
 Rule = Callable[[Site], int]
 
