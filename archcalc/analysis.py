@@ -12,15 +12,13 @@ import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import ValidationError
-
 from . import profiles
 from .errors import ArchcalcError, ShapeError, SpecError, TilingError
+from .fields import FieldError
 from .graph import Architecture, load
 from .layers import Arithmetic, Layer, Param, Shape
 from .layers.base import numel
 from .spec import Node, resolve_value
-from .spec.messages import validation_message
 
 DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
 MAX_ELEMENTS = 10**11  # per tensor and sample: 400 GB of float32
@@ -104,7 +102,7 @@ class LayerRecord:
             "inputs": list(self.inputs),
             "input_shapes": [list(s) for s in self.input_shapes],
             "output_shape": list(self.output_shape),
-            "hyperparameters": self.layer.model_dump(mode="json", exclude_defaults=True),
+            "hyperparameters": self.layer.changed(),
             "params": self.params,
             "weights": self.weights,
             "biases": self.biases,
@@ -342,9 +340,9 @@ class _Walk:
         layer = self.cache.get(key)
         if layer is None:
             try:
-                layer = node.layer_cls.model_validate(hyper)
-            except ValidationError as exc:
-                message = validation_message(exc, node.layer_cls.model_fields)
+                layer = node.layer_cls.validate(hyper)
+            except FieldError as exc:
+                message = str(exc)
                 kind = node.layer_cls.type_name
                 named = node.path.rsplit("/", 1)[-1].split("_")[0] == kind  # auto names repeat the type
                 raise SpecError(message if named else f"{kind}: {message}") from None

@@ -61,9 +61,9 @@ CASES = [
     ("kernel-three-values", HEAD + "layers: [{name: c1, type: conv, out_channels: 4, kernel_size: [1, 2, 3]}]\n",
      SpecError, "t.yaml: c1", ["kernel_size", "got [1, 2, 3]"]),
     ("type-not-string", HEAD + "layers: [{name: a, type: relu}, {name: b, type: 3}]\n", SpecError,
-     "t.yaml: b", ["type", "valid string", "got 3"]),
+     "t.yaml: b", ["type: should be a string", "got 3"]),
     ("first-type-not-string", HEAD + "layers: [{type: 3}]\n", SpecError, "t.yaml: layers[0]",
-     ["type", "valid string", "got 3"]),
+     ["type: should be a string", "got 3"]),
     ("from-not-string", HEAD + "layers: [{name: a, type: relu, from: 3}]\n", SpecError, "t.yaml: a",
      ["from", "got 3"]),
     ("layer-not-mapping", HEAD + "layers: [{name: a, type: relu}, 7]\n", SpecError, "t.yaml", ["layers.1",
@@ -299,7 +299,7 @@ def test_pool_padding_beyond_half_the_kernel_is_refused_even_when_dilated():
 
 @pytest.mark.parametrize("entry, message", [
     ({"name": "x", "type": "relu", "repeat": True}, "repeat: should be"),
-    ({"name": "", "type": "relu"}, "name: String should have at least 1 character"),
+    ({"name": "", "type": "relu"}, "name: should be a string \\(at least 1 character\\) or null"),
 ])
 def test_a_boolean_repeat_and_an_empty_name_are_refused(entry, message):
     with pytest.raises(archcalc.SpecError, match=message):

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import PositiveInt, confloat
-
 from ..errors import ShapeError
 from ..executor import kernels
+from ..fields import Fraction, PositiveInt
 from .base import Arithmetic, Layer, Param, Shape, layer_class, register
 from .reshape import Identity
 
@@ -319,7 +318,7 @@ class Dropout(Identity):
     torch_name = "Dropout"
     summary = "dropout (identity at inference)"
 
-    p: confloat(ge=0.0, le=1.0) = 0.5  # type: ignore[valid-type]
+    p: Fraction = 0.5
     inplace: bool = False
 
     def torch_module(self, inputs: list[Shape]) -> Any:

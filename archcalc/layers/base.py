@@ -1,6 +1,6 @@
 """The layer base class and the registry of layer types.
 
-A layer class is a frozen pydantic model of its hyper-parameters (PyTorch's argument names) that
+A layer class is a read-only record (`archcalc.fields`) of its hyper-parameters (PyTorch's argument names) that
 knows everything about its type: output shape, parameters, MACs, the window it slides (for the
 receptive field), whether its output allocates memory, and the arithmetic it shows. Nothing else
 in archcalc switches on layer type: adding a type is one class in `archcalc/layers/`.
@@ -12,12 +12,10 @@ import difflib
 from dataclasses import dataclass
 from functools import cache
 from math import prod
-from types import UnionType
-from typing import Any, ClassVar, Literal, Union, get_args, get_origin
-
-from pydantic import BaseModel, ConfigDict, model_validator
+from typing import Any, ClassVar, Literal, get_args, get_origin
 
 from ..errors import ExecutionError, ShapeError, SpecError
+from ..fields import Record
 
 Shape = tuple[int, ...]
 Pair = tuple[int, int]
@@ -102,8 +100,8 @@ def option_words() -> frozenset[str]:
     """Every word a hyper-parameter accepts as a literal value (`same`, `valid`, `relu`, ...)."""
     words: set[str] = set()
     for cls in registered_types().values():
-        for field in cls.model_fields.values():
-            words.update(_literal_words(field.annotation))
+        for spec in cls.fields().values():
+            words.update(_literal_words(spec.annotation))
     return frozenset(words)
 
 
@@ -113,21 +111,8 @@ def _literal_words(annotation: Any) -> set[str]:
     return set().union(*(_literal_words(a) for a in get_args(annotation))) if get_args(annotation) else set()
 
 
-class Layer(BaseModel):
-    """Base of every layer type. Subclasses declare hyper-parameters as pydantic fields."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_booleans_for_numbers(cls, data: Any) -> Any:
-        """`out_channels: true` is a mistake, not 1 (pydantic alone would accept it)."""
-        if isinstance(data, dict):
-            for key, value in data.items():
-                field = cls.model_fields.get(key)
-                if isinstance(value, bool) and field is not None and not _admits_bool(field.annotation):
-                    raise ValueError(f"{key} must be a number, got {str(value).lower()}")
-        return data
+class Layer(Record):
+    """Base of every layer type. Subclasses declare hyper-parameters as annotated fields."""
 
     type_name: ClassVar[str] = ""
     aliases: ClassVar[tuple[str, ...]] = ()
@@ -243,10 +228,3 @@ def format_shape(shape: Shape) -> str:
 
 def numel(shape: Shape) -> int:
     return prod(shape)
-
-
-def _admits_bool(annotation: Any) -> bool:
-    """Whether a field's type accepts true/false (bool, or a union with bool in it)."""
-    if annotation is bool:
-        return True
-    return get_origin(annotation) in (Union, UnionType) and any(_admits_bool(a) for a in get_args(annotation))

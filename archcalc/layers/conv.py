@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, NonNegativeInt, PositiveInt
-
 from ..errors import ShapeError
 from ..executor import kernels
+from ..fields import NonNegativeInt, PositiveInt, field
 from ..formulas import conv_output_size, resolve_padding, tiling_remainder
 from .activation import FusedActivation, fused, fused_in_place
 from .base import Arithmetic, AxisWindow, Layer, Param, Shape, pair, register, spatial
@@ -97,7 +96,7 @@ class Conv(_Windowed):
     dilation: IntOrPair = 1
     groups: PositiveInt = 1
     bias: bool = True
-    activation: FusedActivation | None = Field(default=None, description="fused activation (Keras style)")
+    activation: FusedActivation | None = field(None, "fused activation (Keras style)")
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         c, _, _ = spatial(inputs[0], "conv")

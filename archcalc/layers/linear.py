@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, PositiveInt
-
 from ..errors import ShapeError
+from ..fields import PositiveInt, field
 from .activation import FusedActivation, fused, fused_in_place
 from .base import Arithmetic, Layer, Param, Shape, format_shape, register
 
@@ -23,7 +22,7 @@ class Linear(Layer):
 
     out_features: PositiveInt
     bias: bool = True
-    activation: FusedActivation | None = Field(default=None, description="fused activation (Keras style)")
+    activation: FusedActivation | None = field(None, "fused activation (Keras style)")
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         if len(inputs[0]) != 1:

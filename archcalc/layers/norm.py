@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, PositiveFloat, PositiveInt
-
 from ..errors import ShapeError
 from ..executor import kernels
+from ..fields import PositiveFloat, PositiveInt, field
 from .activation import FusedActivation, fused, fused_in_place
 from .base import Arithmetic, Layer, Param, Shape, register
 
@@ -25,9 +24,9 @@ class BatchNorm(Layer):
     eps: PositiveFloat = 1e-5
     momentum: float = 0.1
     affine: bool = True
-    scale: bool = Field(default=True, description="learn γ (Keras `scale`); false keeps β only")
+    scale: bool = field(True, "learn γ (Keras `scale`); false keeps β only")
     track_running_stats: bool = True
-    activation: FusedActivation | None = Field(default=None, description="fused activation")
+    activation: FusedActivation | None = field(None, "fused activation")
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         if len(inputs[0]) not in (1, 3):

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import PositiveInt
-
 from ..errors import ShapeError
 from ..executor import kernels
+from ..fields import PositiveInt
 from .base import Arithmetic, AxisWindow, Layer, Shape, pair, register, spatial
 from .conv import IntOrPair, PaddingSpec, _Windowed
 

@@ -5,13 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from .. import zoo
 from ..errors import ArchcalcError, SpecError
+from ..fields import FieldError
 from .expand import Expansion, Group, Node, expand, resolve_value
 from .loader import parse_text, read_file
-from .messages import validation_message
 from .model import ArchFile, BlockDef, LayerEntry
 
 MAX_EXTENDS = 8
@@ -52,12 +50,12 @@ def _with_parent(data: Any, source: str, folder: Path | None, chain: tuple[str, 
 
 
 def validate(data: dict[str, Any], source: str) -> ArchFile:
-    """Validate the top level with pydantic; errors become one SpecError line naming the key."""
+    """Validate the top level; errors become one SpecError line naming the key."""
 
     try:
-        return ArchFile.model_validate(data)
-    except ValidationError as exc:
-        raise SpecError(validation_message(exc), file=source) from None
+        return ArchFile.validate(data)
+    except FieldError as exc:
+        raise SpecError(str(exc), file=source) from None
 
 
 def load_spec(source: str | Path | dict[str, Any], text: str | None = None) -> tuple[ArchFile, str]:

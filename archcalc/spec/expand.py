@@ -12,13 +12,11 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import ValidationError
-
 from ..errors import ArchcalcError, GraphError, SpecError
 from ..expr import evaluate
+from ..fields import FieldError
 from ..layers import Layer, layer_class
 from ..layers.base import option_words
-from .messages import validation_message
 from .model import STRUCTURAL_KEYS, ArchFile, BlockDef, LayerEntry
 
 MAX_NODES = 200_000
@@ -121,8 +119,8 @@ class _Expander:
             except SpecError as exc:
                 raise exc.located(layer=where) from None
             for key in values:
-                if key not in cls.model_fields:
-                    close = difflib.get_close_matches(str(key), list(cls.model_fields), n=1)
+                if key not in cls.fields():
+                    close = difflib.get_close_matches(str(key), list(cls.fields()), n=1)
                     hint = f" (did you mean {close[0]!r}?)" if close else ""
                     raise SpecError(f"{type_name} has no hyper-parameter {key!r}{hint}", layer=where)
             self.defaults[cls] = values
@@ -172,10 +170,10 @@ class _Expander:
                 raise SpecError(f"{scope.prefix}layers[{position}]: a layer must be a mapping, "
                                 f"got {type(raw).__name__}")
             try:
-                entry = LayerEntry.model_validate(raw)
-            except ValidationError as exc:
+                entry = LayerEntry.validate(raw)
+            except FieldError as exc:
                 label = raw.get("name") if isinstance(raw.get("name"), str) else f"layers[{position}]"
-                raise SpecError(validation_message(exc), layer=scope.path(str(label))) from None
+                raise SpecError(str(exc), layer=scope.path(str(label))) from None
             name = entry.name or self.auto_name(entry.type, scope, counters)
             if "/" in name or not name:
                 raise SpecError(f"layer name {name!r} must be non-empty and contain no '/'",

@@ -1,9 +1,10 @@
-"""The JSON Schema of architecture files, generated from the pydantic models of every layer type."""
+"""The JSON Schema of architecture files, generated from the declared fields of every layer type."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from ..fields import json_schema as record_schema
 from ..layers import registered_types
 from .model import ArchFile, LayerEntry
 
@@ -26,8 +27,8 @@ def _allow_expressions(schema: Any) -> Any:
 
 def layer_schema(type_name: str, cls) -> dict[str, Any]:
     """Schema of one layer entry of this type: structural keys plus its hyper-parameters."""
-    own = cls.model_json_schema()
-    structural = LayerEntry.model_json_schema()["properties"]
+    own = record_schema(cls)
+    structural = record_schema(LayerEntry)["properties"]
     properties = {k: v for k, v in structural.items() if k != "type"}
     properties["type"] = {"const": type_name}
     for key, value in own.get("properties", {}).items():
@@ -45,7 +46,7 @@ def layer_schema(type_name: str, cls) -> dict[str, Any]:
 
 def json_schema() -> dict[str, Any]:
     """The whole file's schema: layer entries are one of the registered types or a block use."""
-    schema = ArchFile.model_json_schema()
+    schema = record_schema(ArchFile)
     variants = [layer_schema(name, cls) for name, cls in sorted(registered_types().items())]
     block_use = {
         "type": "object", "title": "block",
