@@ -11,6 +11,7 @@ import ast
 import difflib
 import operator
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from .errors import SpecError
@@ -42,11 +43,16 @@ def evaluate(text: str, names: Mapping[str, Any]) -> Any:
     """Evaluate `text` with `names` in scope; raise SpecError on anything else."""
     if len(text) > MAX_EXPRESSION_LENGTH:
         raise SpecError(f"expression longer than {MAX_EXPRESSION_LENGTH} characters")
+    return _Evaluator(names, text).visit(_parse(text.strip()))
+
+
+@lru_cache(maxsize=4096)
+def _parse(text: str) -> ast.expr:
+    """The syntax tree of one expression (a file repeats the same few expressions many times)."""
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        return ast.parse(text, mode="eval").body
     except SyntaxError as exc:
         raise SpecError(f"cannot parse expression {text!r}: {exc.msg}") from None
-    return _Evaluator(names, text).visit(tree.body)
 
 
 class _Evaluator:

@@ -150,7 +150,9 @@ class Record:
                 else:
                     cached[name] = FieldSpec(name, annotation, declared)
             cls._fields = cached
-            cls._checkers = {name: _checker(spec.annotation) for name, spec in cached.items()}
+            cls._checks = [(spec.key, name, _checker(spec.annotation), spec) for name, spec in cached.items()]
+            cls._keys = frozenset(spec.key for spec in cached.values())
+            cls._required = [spec.key for spec in cached.values() if spec.required]
         return cached
 
     # --- validation ----------------------------------------------------------------------------
@@ -160,27 +162,27 @@ class Record:
         first (with a suggestion), then a missing key, then the first value that does not fit."""
         if not isinstance(data, dict):
             raise FieldError("", "should be a mapping", data)
-        fields = cls.fields()
-        by_key = {spec.key: spec for spec in fields.values()}
-        missing = [key for key, spec in by_key.items() if spec.required and key not in data]
-        if cls.forbid_extra:
-            for key in data:
-                if key not in by_key:
-                    close = (difflib.get_close_matches(str(key), missing, n=1)
-                             or difflib.get_close_matches(str(key), list(by_key), n=1))
-                    hint = f" (did you mean {close[0]!r}?)" if close else ""
-                    raise FieldError(str(key), "unknown key" + hint)
+        cls.fields()
+        missing = [key for key in cls._required if key not in data]
+        if cls.forbid_extra and not cls._keys.issuperset(data):
+            key = next(str(k) for k in data if k not in cls._keys)
+            close = (difflib.get_close_matches(key, missing, n=1)
+                     or difflib.get_close_matches(key, sorted(cls._keys), n=1))
+            raise FieldError(key, "unknown key" + (f" (did you mean {close[0]!r}?)" if close else ""))
         if missing:
             raise FieldError(missing[0], "missing key")
         values = {}
-        checkers = cls.__dict__["_checkers"]
-        for key, spec in by_key.items():
+        for key, name, check, spec in cls._checks:
             if key in data:
                 try:
-                    values[spec.name] = checkers[spec.name](data[key])
+                    values[name] = check(data[key])
                 except FieldError as exc:
                     raise exc.inside(key) from None
-        return cls(**values)
+            else:
+                values[name] = spec.default_value()
+        record = object.__new__(cls)
+        record.__dict__.update(values)
+        return record
 
     # --- reading back ----------------------------------------------------------------------------
     def changed(self) -> dict[str, Any]:

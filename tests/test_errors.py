@@ -220,6 +220,19 @@ def test_self_containing_alias_is_refused():
         archcalc.load("loop.yaml", text=HEAD + "args: {a: &a [*a]}\nlayers: [{type: relu}]\n")
 
 
+@pytest.mark.parametrize("text", ["[" * 100_000 + "]" * 100_000, "a: " + "[" * 41 + "]" * 41 + "\n",
+                                  "".join("  " * k + f"k{k}:\n" for k in range(45)) + "  " * 45 + "v\n"])
+def test_deep_nesting_is_refused_before_anything_is_built(text):
+    with pytest.raises(SpecError, match=r"^deep\.yaml: nested deeper than 40 levels"):
+        archcalc.load("deep.yaml", text=text)
+
+
+def test_many_aliases_are_refused():
+    text = "a: &a [1]\nb: [" + ", ".join(["*a"] * 201) + "]\n"
+    with pytest.raises(SpecError, match=r"^many\.yaml: more than 200 YAML aliases"):
+        archcalc.load("many.yaml", text=text)
+
+
 def test_extends_cycle(tmp_path):
     (tmp_path / "a.yaml").write_text("extends: b.yaml\n" + HEAD + "layers: [{type: relu}]\n")
     (tmp_path / "b.yaml").write_text("extends: a.yaml\n" + HEAD + "layers: [{type: relu}]\n")

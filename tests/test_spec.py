@@ -319,3 +319,24 @@ def test_an_argument_named_like_an_option_value_is_refused(where):
                 "layers": [{"name": "b1", "type": "b"}]}
     with pytest.raises(archcalc.SpecError, match="argument 'same' has the name of an option value"):
         archcalc.load(spec)
+
+
+def test_without_libyaml_the_pure_python_parser_reads_the_same_and_keeps_the_bounds(monkeypatch):
+    import importlib
+
+    from archcalc.spec import loader
+
+    text = zoo.find("inception_v3").read_text()
+    fast = loader.parse_text(text, "inception_v3.yaml")
+    monkeypatch.setattr(yaml, "__with_libyaml__", False)
+    slow_loader = importlib.reload(loader)
+    try:
+        assert slow_loader._SafeLoader is yaml.SafeLoader
+        assert slow_loader.parse_text(text, "inception_v3.yaml") == fast
+        with pytest.raises(SpecError, match="duplicate key 'a' at line 2"):
+            slow_loader.parse_text("a: 1\na: 2\n", "t.yaml")
+        with pytest.raises(SpecError, match="nested deeper than 40 levels"):
+            slow_loader.parse_text("[" * 1000 + "]" * 1000, "t.yaml")
+    finally:
+        monkeypatch.undo()
+        importlib.reload(loader)
