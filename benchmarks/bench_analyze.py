@@ -169,7 +169,7 @@ def run_child(unset: bool) -> dict:
 
 def versions() -> str:
     parts = [f"Python {platform.python_version()}"]
-    for package in ("archcalc", "torch", "pydantic", "networkx", "PyYAML"):
+    for package in ("archcalc", "torch", "networkx", "PyYAML", "numpy"):
         try:
             parts.append(f"{package} {metadata.version(package)}")
         except metadata.PackageNotFoundError:

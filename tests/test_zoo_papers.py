@@ -109,11 +109,11 @@ def test_alexnet_original_neurons_and_parameters():
 
 
 def test_zfnet_shapes_follow_figure_3():
-    """Zeiler & Fergus 2014, Fig. 3: 110, 55, 26, 13, 13, 13, 13 and 6."""
+    """Zeiler & Fergus 2014, Fig. 3: 110, 55, 26, 13, 13, 13, 13 and 6 (the file's `reference`)."""
     report = archcalc.analyze("zfnet")
-    sizes = [report.layer(n).output_shape[1] for n in
-             ("conv1", "pool1", "conv2", "pool2", "conv3", "conv4", "conv5", "pool5")]
-    assert sizes == [110, 55, 26, 13, 13, 13, 13, 6]
+    figure = archcalc.load("zfnet").spec.reference["map_size"]
+    assert list(figure.values()) == [110, 55, 26, 13, 13, 13, 13, 6]
+    assert {name: report.layer(name).output_shape[1] for name in figure} == figure
 
 
 def test_nin_replaces_fully_connected_layers_by_global_pooling():
@@ -122,6 +122,9 @@ def test_nin_replaces_fully_connected_layers_by_global_pooling():
     assert not any(r.type == "linear" for r in report.layers)
     assert report.layer("pool4").input_shapes[0] == (1000, 6, 6)
     assert sum(r.type == "conv" for r in report.layers) == 12
+    # Caffe Model Zoo page of the model: "a snapshot of size 29MB", float32 weights
+    assert archcalc.load("nin").spec.reference["snapshot_mib"] == 29
+    assert round(report.totals.params * 4 / 2**20) == 29
 
 
 def test_se_resnet50_costs_what_the_senet_paper_says():
@@ -170,3 +173,15 @@ def test_gamma_less_batchnorm_of_inception_v3():
     """Keras conv2d_bn uses BatchNormalization(scale=False): β trainable, moving mean/var not."""
     record = archcalc.analyze("inception-v3-keras").layer("conv1/bn")
     assert (record.trainable_params, record.non_trainable_params) == (32, 64)
+
+
+def test_every_zoo_file_is_a_page_and_every_entry_names_its_source_and_reference():
+    """Issue requirements: no file over 150 lines (families share definitions in `_*.yaml`), and each
+    architecture carries a title, a source and the published numbers it is checked against."""
+    from archcalc import zoo
+
+    for path in sorted(zoo.zoo_dir().glob("*.yaml")):
+        assert len(path.read_text().splitlines()) <= 150, path.name
+    for name in zoo.names():
+        spec = archcalc.load(name).spec
+        assert spec.title and spec.source and spec.reference, name
