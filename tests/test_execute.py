@@ -134,7 +134,7 @@ def test_traced_allocations_bound_the_predicted_peak():
     parameters and the executor's im2col scratch (a NumPy tile of workspace.TILE_BYTES and its product)."""
     import tracemalloc
 
-    from archcalc.executor import workspace
+    from archcalc.arrays import workspace
 
     x = np.random.default_rng(0).standard_normal((2, 3, 64, 64)).astype("float32")
     arch = archcalc.load("resnet18")

@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 
 import archcalc
+from archcalc.arrays import kernels, workspace
 from archcalc.errors import ExecutionError
-from archcalc.executor import kernels, plan, workspace
+from archcalc.executor import plan
 from archcalc.executor.plan import Plan
 from archcalc.executor.weights import init_weights
 from archcalc.layers.base import layer_class, registered_types

@@ -5,10 +5,10 @@
     >>> y.shape
     (1, 10, 1, 1)
 
-Modules: `kernels` (array kernels shared by NumPy and CuPy), `backend` (array module and memory
-probe), `weights` (initialisation, .npz and PyTorch state_dicts), `runner` (`execute`),
-`plan` (`Plan`, the prepared fast path), `torch_build` (`to_torch`), `workspace` (reused scratch
-buffers), `demos` (the lecture's worked examples). Names load on first use.
+Modules: `backend` (array module and memory probe), `weights` (initialisation, .npz and PyTorch
+state_dicts), `runner` (`execute`), `plan` (`Plan`, the prepared fast path), `torch_build`
+(`to_torch`), `demos` (the lecture's worked examples). Names load on first use. The array kernels
+the layers' forward functions use are in `archcalc.arrays`.
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from ..arrays import kernels
 from ..errors import ShapeError
-from ..executor import kernels
 from ..fields import Fraction, PositiveInt
 from .base import Arithmetic, Layer, Param, Shape, layer_class, register
 from .reshape import Identity

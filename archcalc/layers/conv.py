@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from ..arrays import kernels
 from ..errors import ShapeError
-from ..executor import kernels
 from ..fields import NonNegativeInt, PositiveInt, field
 from ..formulas import conv_output_size, resolve_padding, tiling_remainder
 from .activation import FusedActivation, fused, fused_in_place

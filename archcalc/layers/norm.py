@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..arrays import kernels
 from ..errors import ShapeError
-from ..executor import kernels
 from ..fields import PositiveFloat, PositiveInt, field
 from .activation import FusedActivation, fused, fused_in_place
 from .base import Arithmetic, Layer, Param, Shape, register

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from ..arrays import kernels
 from ..errors import ShapeError
-from ..executor import kernels
 from ..fields import PositiveInt
 from .base import Arithmetic, AxisWindow, Layer, Shape, pair, register, spatial
 from .conv import IntOrPair, PaddingSpec, _Windowed

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..arrays import kernels
 from ..errors import ShapeError
-from ..executor import kernels
 from ..fields import NonNegativeInt, PositiveInt
 from ..formulas import resolve_padding
 from .base import AxisWindow, Layer, Shape, numel, register, spatial
