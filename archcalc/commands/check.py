@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 
@@ -60,8 +61,9 @@ def check(architecture: str, answers: str, fmt: str, brief: bool, bias: bool, op
     sheet or the architecture cannot be used.
     """
     from ..grading import check as grade_sheet
+    from ..grading.sheet import MAX_SHEET_BYTES
 
-    source = sys.stdin.read() if answers == "-" else answers
+    source = sys.stdin.read(MAX_SHEET_BYTES + 1) if answers == "-" else Path(answers)
     grade = grade_sheet(architecture, source, _conventions(bias, ops, memory, units, shapes, batch, dtype),
                         input=parse_shape(input_shape))
     if fmt == "json":

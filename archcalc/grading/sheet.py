@@ -86,17 +86,19 @@ def read_sheet(answers: Any) -> Sheet:
 
 
 def _read_file(path: Path) -> str:
+    """A file's text, read no further than the size limit (so a pipe or a device works, and cannot
+    feed an endless stream)."""
     label = str(path)
     try:
-        size = path.stat().st_size
-        if not path.is_file():
-            raise SheetError("not a file", file=label)
-        if size > MAX_SHEET_BYTES:
-            raise SheetError(f"the sheet is {size:,} bytes; sheets over {MAX_SHEET_BYTES:,} bytes are refused",
-                             file=label)
-        return _decode(path.read_bytes(), label)
+        if path.is_dir():
+            raise SheetError("is a folder, not a sheet", file=label)
+        with path.open("rb") as stream:
+            data = stream.read(MAX_SHEET_BYTES + 1)
     except OSError as exc:
         raise SheetError(f"cannot read the sheet: {exc.strerror or exc}", file=label) from None
+    if len(data) > MAX_SHEET_BYTES:
+        raise SheetError(f"the sheet is over {MAX_SHEET_BYTES:,} bytes; larger sheets are refused", file=label)
+    return _decode(data, label)
 
 
 def _decode(data: bytes, label: str) -> str:
