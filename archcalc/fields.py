@@ -126,11 +126,8 @@ class Record:
     forbid_extra: ClassVar[bool] = True
 
     def __init__(self, **values: Any):
-        fields = self.fields()
-        for name, spec in fields.items():
-            object.__setattr__(self, name, values.pop(name) if name in values else spec.default_value())
-        if values:
-            raise TypeError(f"{type(self).__name__} has no field {next(iter(values))!r}")
+        """Keyword arguments are checked as `validate` checks a mapping (keys as users write them)."""
+        self.__dict__.update(self._checked(values))
 
     # --- declaration ---------------------------------------------------------------------------
     @classmethod
@@ -162,6 +159,13 @@ class Record:
         first (with a suggestion), then a missing key, then the first value that does not fit."""
         if not isinstance(data, dict):
             raise FieldError("", "should be a mapping", data)
+        record = object.__new__(cls)
+        record.__dict__.update(cls._checked(data))
+        return record
+
+    @classmethod
+    def _checked(cls, data: dict[str, Any]) -> dict[str, Any]:
+        """Every field's value, converted, from `data` (or its default)."""
         cls.fields()
         missing = [key for key in cls._required if key not in data]
         if cls.forbid_extra and not cls._keys.issuperset(data):
@@ -180,9 +184,7 @@ class Record:
                     raise exc.inside(key) from None
             else:
                 values[name] = spec.default_value()
-        record = object.__new__(cls)
-        record.__dict__.update(values)
-        return record
+        return values
 
     # --- reading back ----------------------------------------------------------------------------
     def changed(self) -> dict[str, Any]:

@@ -144,3 +144,11 @@ def test_the_validator_and_the_schema_agree_on_probe_values(site):
 def test_the_validator_and_the_schema_accept_the_same_values(site, value):
     jsonschema = pytest.importorskip("jsonschema")
     _agree(registered_types()[site[0]], site[1], value, jsonschema)
+
+
+def test_keyword_construction_is_checked_like_a_mapping():
+    assert Window(size=[2, 3]).size == (2, 3)
+    with pytest.raises(FieldError, match="size: should be"):
+        Window(size=0)
+    with pytest.raises(FieldError, match="colour: unknown key"):
+        Window(size=1, colour="red")
