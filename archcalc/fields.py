@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import difflib
 import math
+import sys
 import types
-import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal, TypeVar, Union, get_args, get_origin
@@ -135,11 +135,12 @@ class Record:
         """The declared fields in order, base classes' first (collected once per class)."""
         cached = cls.__dict__.get("_fields")
         if cached is None:
+            annotations = {}
+            for klass in reversed(cls.__mro__):
+                if issubclass(klass, Record):
+                    annotations.update(_own_annotations(klass))
             cached = {}
-            hints = typing.get_type_hints(cls, include_extras=True)
-            for name, annotation in hints.items():
-                if name.startswith("_") or get_origin(annotation) is ClassVar:
-                    continue
+            for name, annotation in annotations.items():
                 declared = getattr(cls, name, _REQUIRED)
                 if isinstance(declared, _Declared):
                     cached[name] = FieldSpec(name, annotation, declared.default, declared.factory,
@@ -147,10 +148,18 @@ class Record:
                 else:
                     cached[name] = FieldSpec(name, annotation, declared)
             cls._fields = cached
-            cls._checks = [(spec.key, name, _checker(spec.annotation), spec) for name, spec in cached.items()]
             cls._keys = frozenset(spec.key for spec in cached.values())
             cls._required = [spec.key for spec in cached.values() if spec.required]
         return cached
+
+    @classmethod
+    def _checks(cls) -> list[tuple[str, str, Checker, FieldSpec]]:
+        """(key, name, checker, spec) per field, built on the first validation of this class."""
+        checks = cls.__dict__.get("_checks_built")
+        if checks is None:
+            checks = [(spec.key, name, _checker(spec.annotation), spec) for name, spec in cls.fields().items()]
+            cls._checks_built = checks
+        return checks
 
     # --- validation ----------------------------------------------------------------------------
     @classmethod
@@ -176,7 +185,7 @@ class Record:
         if missing:
             raise FieldError(missing[0], "missing key")
         values = {}
-        for key, name, check, spec in cls._checks:
+        for key, name, check, spec in cls._checks():
             if key in data:
                 try:
                     values[name] = check(data[key])
@@ -211,6 +220,24 @@ class Record:
     def __repr__(self) -> str:
         shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.fields())
         return f"{type(self).__name__}({shown})"
+
+
+def _own_annotations(klass: type) -> dict[str, Any]:
+    """The fields a class itself annotates (ClassVars and `_names` left out), evaluated once per class
+    in its module's namespace."""
+    own = klass.__dict__.get("_own_annotations")
+    if own is None:
+        namespace = vars(sys.modules[klass.__module__])
+        own = {}
+        for name, annotation in klass.__dict__.get("__annotations__", {}).items():
+            if name.startswith("_") or (isinstance(annotation, str) and annotation.startswith("ClassVar")):
+                continue
+            # the annotation is source text of the class itself, as typing.get_type_hints evaluates it
+            value = eval(annotation, namespace) if isinstance(annotation, str) else annotation
+            if get_origin(value) is not ClassVar:
+                own[name] = value
+        klass._own_annotations = own
+    return own
 
 
 def _jsonable(value: Any) -> Any:
