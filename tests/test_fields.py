@@ -139,6 +139,26 @@ def test_the_validator_and_the_schema_agree_on_probe_values(site):
         _agree(registered_types()[site[0]], site[1], value, jsonschema)
 
 
+@pytest.mark.parametrize("record", ["ArchFile", "BlockDef", "LayerEntry"])
+def test_the_file_format_records_and_their_schema_agree_on_probe_values(record):
+    jsonschema = pytest.importorskip("jsonschema")
+    from archcalc.spec import model
+
+    cls = getattr(model, record)
+    base = {"name": "t", "input": [1], "layers": [{}], "type": "relu"}
+    validator = jsonschema.Draft202012Validator(json_schema(cls))
+    for spec in cls.fields().values():
+        for value in [*_PROBES, [{"a": 1}], {"b": {"layers": [{}]}}, {"conv": {"bias": False}}, {"x": "module"}]:
+            data = {f.key: base[f.key] for f in cls.fields().values() if f.required} | {spec.key: value}
+            try:
+                cls.validate(data)
+                accepted = True
+            except FieldError:
+                accepted = False
+            errors = [e.message for e in validator.iter_errors(data)]
+            assert accepted == (not errors), (record, data, errors)
+
+
 @settings(max_examples=400, deadline=None)
 @given(site=st.sampled_from(_FIELDS), value=_VALUES)
 def test_the_validator_and_the_schema_accept_the_same_values(site, value):
