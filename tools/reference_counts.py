@@ -66,6 +66,17 @@ Files written (into ``--out``, default ``tests/data``):
     functional operations (``torch.flatten``, ``F.relu``, ``F.max_pool2d`` ...)
     are not modules and do not appear.
 
+``reference_layer_counts.json`` (with ``--layer-models``)
+    ``models.<name>``: the same fields as ``reference_counts.json`` for small
+    plain-torch networks (``LAYER_MODELS``, input 3x16x16: a 3x3 convolution
+    followed by the layer types no torchvision model uses -- LRN, transposed
+    convolutions, PReLU, Softmax, sum pooling as ``AvgPool2d(divisor_override=1)``,
+    padded average and ceil-mode max pooling, adaptive and global max pooling,
+    ELU, LeakyReLU, Tanh, Sigmoid, GELU, Hardsigmoid, SiLU, Hardswish, ReLU6,
+    BatchNorm without γ/β or on batch statistics, a bias-free Linear after
+    Flatten and Dropout, ZeroPad2d, ChannelShuffle, and ``torch.add`` / ``*`` /
+    ``torch.cat`` / slicing in a two-branch network).
+
 Re-running (needs a separate virtualenv, not the project's own)::
 
     python3 -m venv /work/refenv
@@ -206,10 +217,61 @@ def build_lenet5(relu: bool) -> nn.Module:
     return nn.Sequential(*layers)
 
 
+class _Branches(nn.Module):
+    """Two convolutions of the input, merged as a reference implementation would write it:
+    ``torch.add`` (a function), ``*`` (an operator), ``torch.cat`` and a channel slice."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(3, 8, 3, padding=1)
+        self.b = nn.Conv2d(3, 8, 3, padding=1)
+
+    def forward(self, x):
+        a, b = self.a(x), self.b(x)
+        return torch.cat([torch.add(a, b), a * b], 1)[:, :12]
+
+
+def _after_conv(*layers: nn.Module) -> nn.Module:
+    return nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), *layers)
+
+
+LAYER_MODELS = {
+    "lrn": lambda: _after_conv(nn.LocalResponseNorm(5)),
+    "convtranspose": lambda: _after_conv(nn.ConvTranspose2d(8, 4, 3, stride=2, padding=1, output_padding=1)),
+    "convtranspose-grouped": lambda: _after_conv(nn.ConvTranspose2d(8, 4, 3, stride=2, groups=2, bias=False)),
+    "prelu": lambda: _after_conv(nn.PReLU(8)),
+    "prelu-shared": lambda: _after_conv(nn.PReLU()),
+    "softmax": lambda: _after_conv(nn.Softmax(dim=1)),
+    "sumpool": lambda: _after_conv(nn.AvgPool2d(2, divisor_override=1)),
+    "avgpool-padded": lambda: _after_conv(nn.AvgPool2d(3, stride=2, padding=1)),
+    "maxpool-ceil": lambda: _after_conv(nn.MaxPool2d(3, stride=2, ceil_mode=True)),
+    "adaptivemaxpool": lambda: _after_conv(nn.AdaptiveMaxPool2d(4)),
+    "globalmaxpool": lambda: _after_conv(nn.AdaptiveMaxPool2d(1)),
+    "elu": lambda: _after_conv(nn.ELU()),
+    "leakyrelu": lambda: _after_conv(nn.LeakyReLU()),
+    "tanh": lambda: _after_conv(nn.Tanh()),
+    "sigmoid": lambda: _after_conv(nn.Sigmoid()),
+    "gelu": lambda: _after_conv(nn.GELU()),
+    "hardsigmoid": lambda: _after_conv(nn.Hardsigmoid()),
+    "silu": lambda: _after_conv(nn.SiLU()),
+    "hardswish": lambda: _after_conv(nn.Hardswish()),
+    "relu6": lambda: _after_conv(nn.ReLU6()),
+    "batchnorm-plain": lambda: _after_conv(nn.BatchNorm2d(8, affine=False)),
+    "batchnorm-batchstats": lambda: _after_conv(nn.BatchNorm2d(8, track_running_stats=False)),
+    "linear-nobias": lambda: _after_conv(nn.Flatten(), nn.Dropout(0.5), nn.Linear(8 * 16 * 16, 10, bias=False)),
+    "zeropad": lambda: _after_conv(nn.ZeroPad2d((1, 2, 0, 1))),
+    "channelshuffle": lambda: _after_conv(nn.ChannelShuffle(2)),
+    "branches": _Branches,
+}
+LAYER_INPUT_SHAPE = (3, 16, 16)
+
+
 def build_model(name: str) -> nn.Module:
     """A fresh instance of model `name` in eval mode, deterministically initialised."""
     torch.manual_seed(SEED)
-    if name == "lenet5":
+    if name in LAYER_MODELS:
+        model = LAYER_MODELS[name]()
+    elif name == "lenet5":
         model = build_lenet5(relu=False)
     elif name == "lenet5-relu":
         model = build_lenet5(relu=True)
@@ -222,7 +284,7 @@ def build_model(name: str) -> nn.Module:
 
 
 def input_shape(name: str) -> tuple:
-    return INPUT_SHAPES.get(name, DEFAULT_INPUT_SHAPE)
+    return LAYER_INPUT_SHAPE if name in LAYER_MODELS else INPUT_SHAPES.get(name, DEFAULT_INPUT_SHAPE)
 
 
 def make_input(name: str) -> torch.Tensor:
@@ -231,7 +293,7 @@ def make_input(name: str) -> torch.Tensor:
 
 
 def build_kwargs(name: str) -> dict:
-    if name in LENET_MODELS:
+    if name in LENET_MODELS or name in LAYER_MODELS:
         return {}
     return {"weights": None, **TORCHVISION_KWARGS.get(name, {})}
 
@@ -537,7 +599,7 @@ def versions(available: dict) -> dict:
 
 def torch_model_entry(name: str, available: dict) -> dict:
     entry = {
-        "source": "lecture" if name in LENET_MODELS else "torchvision",
+        "source": "lecture" if name in LENET_MODELS else "layer" if name in LAYER_MODELS else "torchvision",
         "input_shape": list(input_shape(name)),
         "build_kwargs": build_kwargs(name),
     }
@@ -575,6 +637,8 @@ def main(argv=None) -> int:
     parser.add_argument("--models", nargs="*", default=None,
                         help="only these torch models (debugging; default: all)")
     parser.add_argument("--skip-keras", action="store_true", help="do not record the Keras models")
+    parser.add_argument("--layer-models", action="store_true",
+                        help="record the small layer-type networks into reference_layer_counts.json instead")
     args = parser.parse_args(argv)
 
     quiet_libraries()
@@ -583,6 +647,13 @@ def main(argv=None) -> int:
 
     available = {tool: tool_available(tool) for tool in TOOL_MODULES}
     log("tools available: " + ", ".join(f"{k}={v}" for k, v in sorted(available.items())))
+    if args.layer_models:
+        layers = {"versions": versions(available), "models": {}}
+        for name in args.models or LAYER_MODELS:
+            layers["models"][name] = torch_model_entry(name, available)
+        write_json(os.path.join(args.out, "reference_layer_counts.json"), layers)
+        log("finished")
+        return 0
     names = args.models if args.models else TORCHVISION_MODELS + LENET_MODELS
 
     counts = {"versions": versions(available), "models": {}, "keras": {}}

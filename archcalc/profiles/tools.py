@@ -1,8 +1,9 @@
 """The count profiles: archcalc's own FLOPs and five peer tools, each counted as that tool counts.
 
 Every rule restates the tool's own source (the versions are in docs/conventions.md, "Count
-profiles") for the layer families archcalc knows; `tests/test_profiles.py` holds each profile
-against the tool's real totals in `tests/data/reference_counts.json`.
+profiles") for the layer families archcalc knows; `tests/test_profiles.py` and
+`tests/test_profiles_layers.py` hold each profile against the tool's real totals on torchvision
+models and on small networks of the remaining layer types (`tests/data/reference_*counts.json`).
 """
 
 from __future__ import annotations
@@ -116,6 +117,13 @@ def _ptflops_batchnorm(site: Site) -> int:
     return site.in_numel * (2 if _affine(site) else 1)
 
 
+def _ptflops_lrn(site: Site) -> int:
+    """F.local_response_norm (which nn.LocalResponseNorm runs) is made of wrapped tensor operations:
+    x·x, x·α and + k one per element each, and avg_pool3d over the C + size − 1 zero-padded channels."""
+    c, h, w = site.inputs[0]
+    return (3 * c + c + site.layer.size - 1) * h * w if site.call != "operator" else 0
+
+
 def _ptflops_merge(site: Site) -> int:
     """torch.add / torch.mul (call: functional) count the output elements; `+` and `*` are not seen."""
     return site.out_numel * (len(site.inputs) - 1) if site.call == "functional" else 0
@@ -125,7 +133,8 @@ class Ptflops(Profile):
     """ptflops `get_model_complexity_info` (default pytorch backend): "MACs" of convolution and
     linear plus one per bias element; BatchNorm 1 per element, 2 with γ/β; activations and pooling
     1 per element, twice when an nn.Module runs a wrapped functional (a known bug); torch.add and
-    torch.mul 1 per element; `+`, `+=`, `*`, `x.mean()` and unknown modules 0."""
+    torch.mul 1 per element; LRN through the tensor operations it is made of; `+`, `+=`, `*`,
+    `x.mean()` and unknown modules 0."""
 
     name = "ptflops"
     tool = "ptflops.get_model_complexity_info (pytorch backend)"
@@ -134,6 +143,7 @@ class Ptflops(Profile):
         (WEIGHTED, module_only(_ptflops_weighted)),
         ("batchnorm", module_only(_ptflops_batchnorm)),
         ((*ACTIVATIONS, *POOLS), _ptflops_elementwise),
+        ("lrn", _ptflops_lrn),
         (("add", "multiply"), _ptflops_merge),
     )
 

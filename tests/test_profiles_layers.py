@@ -1,0 +1,79 @@
+"""Count profiles on the layer types no torchvision model uses (LRN, transposed convolution, PReLU,
+Softmax, sum pooling, the rarer activations and pools, merges): each small network below is the
+archcalc twin of a plain-torch network in tools/reference_counts.py (`LAYER_MODELS`), and the
+expected totals are what fvcore, ptflops, thop, torchinfo and torch's FlopCounterMode reported on
+that torch network (tests/data/reference_layer_counts.json, `--layer-models`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import archcalc
+
+REFERENCE = json.loads((Path(__file__).parent / "data" / "reference_layer_counts.json").read_text())
+MODELS = REFERENCE["models"]
+TOTAL_KEYS = {"fvcore": ("fvcore", "total"), "ptflops": ("ptflops", "macs"), "thop": ("thop", "macs"),
+              "torchinfo": ("torchinfo", "total_mult_adds"), "torch": ("torch_flop_counter", "total_flops")}
+
+CONV = {"name": "conv", "type": "conv", "out_channels": 8, "kernel_size": 3, "padding": 1}
+
+
+def after_conv(*layers: dict, **file_keys) -> dict:
+    """The twin of tools/reference_counts.py `_after_conv`: Conv2d(3, 8, 3, padding=1), then `layers`."""
+    return {"name": "twin", "input": [3, 16, 16], "layers": [CONV, *layers], **file_keys}
+
+
+TWINS = {
+    "lrn": after_conv({"type": "lrn", "size": 5}),
+    "convtranspose": after_conv({"type": "convtranspose", "out_channels": 4, "kernel_size": 3, "stride": 2,
+                                 "padding": 1, "output_padding": 1}),
+    "convtranspose-grouped": after_conv({"type": "convtranspose", "out_channels": 4, "kernel_size": 3, "stride": 2,
+                                         "groups": 2, "bias": False}),
+    "prelu": after_conv({"type": "prelu", "num_parameters": 8}),
+    "prelu-shared": after_conv({"type": "prelu"}),
+    "softmax": after_conv({"type": "softmax"}),
+    "sumpool": after_conv({"type": "sumpool", "kernel_size": 2}),
+    "avgpool-padded": after_conv({"type": "avgpool", "kernel_size": 3, "stride": 2, "padding": 1}),
+    "maxpool-ceil": after_conv({"type": "maxpool", "kernel_size": 3, "stride": 2, "ceil_mode": True}),
+    "adaptivemaxpool": after_conv({"type": "adaptivemaxpool", "output_size": 4}),
+    "globalmaxpool": after_conv({"type": "globalmaxpool"}),
+    **{kind: after_conv({"type": kind}) for kind in
+       ("elu", "leakyrelu", "tanh", "sigmoid", "gelu", "hardsigmoid", "silu", "hardswish", "relu6")},
+    "batchnorm-plain": after_conv({"type": "batchnorm", "affine": False}),
+    "batchnorm-batchstats": after_conv({"type": "batchnorm", "track_running_stats": False}),
+    "linear-nobias": after_conv({"type": "flatten"}, {"type": "dropout"},
+                                {"type": "linear", "out_features": 10, "bias": False}),
+    "zeropad": after_conv({"type": "zeropad", "padding": [1, 2, 0, 1]}),
+    "channelshuffle": after_conv({"type": "channelshuffle", "groups": 2}),
+    # torch.cat([torch.add(a, b), a * b], 1)[:, :12]
+    "branches": {"name": "twin", "input": [3, 16, 16],
+                 "calls": {"add:*": "functional", "multiply:*": "operator"},
+                 "layers": [{**CONV, "name": "a"}, {**CONV, "name": "b", "from": "input"},
+                            {"name": "add", "type": "add", "from": ["a", "b"]},
+                            {"name": "mul", "type": "multiply", "from": ["a", "b"]},
+                            {"name": "cat", "type": "concat", "from": ["add", "mul"]},
+                            {"name": "slice", "type": "slice", "end": 12}]},
+}
+
+
+def test_every_recorded_network_has_a_twin():
+    assert set(TWINS) == set(MODELS)
+
+
+@pytest.mark.parametrize("model", sorted(TWINS))
+def test_the_twin_has_the_torch_network_parameters(model):
+    totals = archcalc.analyze(TWINS[model]).totals
+    assert totals.trainable_params == MODELS[model]["trainable_params"]
+    assert totals.non_trainable_params == MODELS[model]["bn_running_stats"]
+
+
+@pytest.mark.parametrize("tool", list(TOTAL_KEYS))
+@pytest.mark.parametrize("model", sorted(TWINS))
+def test_profile_reproduces_tool_total_on_the_layer_type(model, tool):
+    key, field = TOTAL_KEYS[tool]
+    cell = MODELS[model][key]
+    assert isinstance(cell, dict) and "error" not in cell, cell
+    assert archcalc.analyze(TWINS[model], count=tool).totals.flops == cell[field]
