@@ -25,7 +25,7 @@ def to_torch(arch: Any, weights: Any = None, *, input: Any = None, dtype: str = 
         import torch
     except ImportError:
         raise ExecutionError("to_torch needs PyTorch (pip install 'archcalc[torch]')") from None
-    from .torch_ops import GraphModule
+    from .torch_graph import GraphModule
 
     report = analyze(arch, input=input)
     source = report.architecture.source

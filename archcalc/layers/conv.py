@@ -141,7 +141,7 @@ class Conv(_Windowed):
         return {"weight": params["weight"] * scale.reshape(-1, 1, 1, 1), "bias": shift}
 
     def torch_module(self, inputs: list[Shape]) -> Any:
-        from ..executor.torch_ops import Conv2d
+        from .torch_modules import Conv2d
 
         kernel, stride, dilation, pads = self.geometry(inputs[0])
         return Conv2d(inputs[0][0], self.out_channels, kernel, stride, pads, dilation, self.groups, self.bias,

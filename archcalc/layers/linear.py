@@ -65,6 +65,6 @@ class Linear(Layer):
         return fused_in_place(xp, self.activation, out)
 
     def torch_module(self, inputs: list[Shape]) -> Any:
-        from ..executor.torch_ops import Linear
+        from .torch_modules import Linear
 
         return Linear(inputs[0][0], self.out_features, self.bias, self.activation)

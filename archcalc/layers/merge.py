@@ -51,7 +51,7 @@ class Add(Layer):
         return self.forward(xp, inputs, params)
 
     def torch_module(self, inputs: list[Shape]) -> Any:
-        from ..executor.torch_ops import Add
+        from .torch_modules import Add
 
         return Add()
 
@@ -79,7 +79,7 @@ class Multiply(Layer):
         return product
 
     def torch_module(self, inputs: list[Shape]) -> Any:
-        from ..executor.torch_ops import Multiply
+        from .torch_modules import Multiply
 
         return Multiply()
 
@@ -104,6 +104,6 @@ class Concat(Layer):
         return xp.concatenate(inputs, axis=1)
 
     def torch_module(self, inputs: list[Shape]) -> Any:
-        from ..executor.torch_ops import Concat
+        from .torch_modules import Concat
 
         return Concat()

@@ -79,7 +79,7 @@ class BatchNorm(Layer):
         return fused_in_place(xp, self.activation, x)
 
     def torch_module(self, inputs: list[Shape]) -> Any:
-        from ..executor.torch_ops import BatchNorm
+        from .torch_modules import BatchNorm
 
         return BatchNorm(inputs[0][0], self.eps, self.momentum, self.affine, self.track_running_stats,
                          self.activation, self.scale)

@@ -40,7 +40,7 @@ class _WindowPool(_Windowed):
                               getattr(self, "count_include_pad", True))
 
     def torch_module(self, inputs: list[Shape]) -> Any:
-        from ..executor.torch_ops import Pool2d
+        from .torch_modules import Pool2d
 
         kernel, stride, dilation, pads = self.geometry(inputs[0])
         return Pool2d(self.mode, kernel, stride, pads, dilation, self.ceil_mode,
@@ -101,7 +101,7 @@ class _GlobalPool(Layer):
         return reduce(inputs[0], axis=(2, 3), keepdims=self.keepdims)
 
     def torch_module(self, inputs: list[Shape]) -> Any:
-        from ..executor.torch_ops import GlobalPool
+        from .torch_modules import GlobalPool
 
         return GlobalPool(self.mode, self.keepdims)
 

@@ -169,6 +169,6 @@ class Slice(Layer):
         return xp.ascontiguousarray(inputs[0][:, self.start:self.end])
 
     def torch_module(self, inputs: list[Shape]) -> Any:
-        from ..executor.torch_ops import Slice
+        from .torch_modules import Slice
 
         return Slice(self.start, self.end)

@@ -1,4 +1,5 @@
-"""PyTorch modules for the layer types PyTorch lacks or pads differently (imported only with torch).
+"""PyTorch modules for the layer types PyTorch lacks or pads differently (imported only with torch,
+by the layer classes' `torch_module`).
 
 The modules keep PyTorch's parameter names (`weight`, `bias`, `running_mean`, `running_var`), so
 a state_dict of the whole network has the keys `<layer path>.<parameter>`, as archcalc's own.
@@ -11,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..layers.activation import fused_torch
+from .activation import fused_torch
 
 Pads = tuple[tuple[int, int], tuple[int, int]]
 
@@ -158,35 +159,3 @@ class Slice(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x[:, self.start:self.end]
-
-
-class GraphModule(nn.Module):
-    """A network that runs its layers in archcalc's order, tensors in a dict by layer path.
-
-    Each layer is a submodule registered under its own path (`layer1/0/conv1`), so the
-    state_dict keys are archcalc's weight keys (plus BatchNorm's `num_batches_tracked`).
-    """
-
-    def __init__(self, steps: list[tuple[str, tuple[str, ...], nn.Module]], input_path: str, output_path: str):
-        super().__init__()
-        self.steps = [(name, inputs) for name, inputs, _ in steps]
-        self.input_path, self.output_path = input_path, output_path
-        for name, _, module in steps:
-            self.add_module(name, module)
-        last_use = {name: i for i, (name, _) in enumerate(self.steps)}
-        for index, (_, inputs) in enumerate(self.steps):
-            for src in inputs:
-                last_use[src] = index
-        last_use[output_path] = len(self.steps)
-        self.frees = [[src for src in set(inputs) if last_use[src] == index] for index, (_, inputs)
-                      in enumerate(self.steps)]
-
-    def forward(self, x: torch.Tensor, return_intermediates: bool = False):
-        values = {self.input_path: x}
-        for index, (name, inputs) in enumerate(self.steps):
-            values[name] = self._modules[name](*(values[src] for src in inputs))
-            if not return_intermediates:
-                for src in self.frees[index]:
-                    del values[src]
-        output = values[self.output_path]
-        return (output, values) if return_intermediates else output
