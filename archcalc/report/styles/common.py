@@ -1,4 +1,4 @@
-"""Footer lines several styles share: the totals block and the unit sentence."""
+"""Footer lines several styles share: the totals block, the parameter summary and warnings."""
 
 from __future__ import annotations
 
@@ -20,6 +20,16 @@ def totals_lines(report: Report, units: Units) -> list[str]:
         f"{nbytes(t.forward_memory_bytes, units)}   peak (inference): {nbytes(t.peak_memory_bytes, units)}",
         f"Parameter memory ({report.dtype}): {nbytes(t.param_bytes, units)}",
         f"Units: {unit_note(units)}; MB = 1000² bytes, MiB = 1024² bytes",
+    ]
+
+
+def param_summary_lines(report: Report, units: Units) -> list[str]:
+    """The three parameter lines that Keras's `model.summary()` and torchinfo both end with."""
+    t = report.totals
+    return [
+        f"Total params: {count(t.params, units)}",
+        f"Trainable params: {count(t.trainable_params, units)}",
+        f"Non-trainable params: {count(t.non_trainable_params, units)}",
     ]
 
 

@@ -7,7 +7,7 @@ from ...analysis import LayerRecord, Report
 from ...layers import Shape
 from ...units import count
 from ..model import Cell, Column, Options, Table
-from .common import warning_lines
+from .common import param_summary_lines, warning_lines
 
 
 def keras_shape(shape: Shape) -> str:
@@ -25,13 +25,7 @@ def build(report: Report, options: Options) -> Table:
         Column("connected", "Connected to"),
     )
     rows = tuple(_row(r, units) for r in report.layers)
-    t = report.totals
-    footer = (
-        f"Total params: {count(t.params, units)}",
-        f"Trainable params: {count(t.trainable_params, units)}",
-        f"Non-trainable params: {count(t.non_trainable_params, units)}",
-        *warning_lines(report),
-    )
+    footer = (*param_summary_lines(report, units), *warning_lines(report))
     return Table(f"Model: \"{report.name}\"", columns, rows, None, footer)
 
 

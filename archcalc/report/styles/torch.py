@@ -9,7 +9,7 @@ from ...layers import Shape
 from ...units import count, nbytes
 from ..model import Cell, Column, Options, Table
 from ..rows import Entry, entries
-from .common import warning_lines
+from .common import param_summary_lines, warning_lines
 
 
 def torch_shape(shape: Shape, batch: int) -> str:
@@ -42,9 +42,7 @@ def build(report: Report, options: Options) -> Table:
         rows.append(_row(entry, counters, blocks, units, report.batch))
     t = report.totals
     footer = (
-        f"Total params: {count(t.params, units)}",
-        f"Trainable params: {count(t.trainable_params, units)}",
-        f"Non-trainable params: {count(t.non_trainable_params, units)}",
+        *param_summary_lines(report, units),
         f"Total mult-adds: {count(t.macs, units)}",
         f"Forward memory ({report.dtype}): {nbytes(t.forward_memory_bytes, units)}",
         f"Params size ({report.dtype}): {nbytes(t.param_bytes, units)}",
