@@ -48,3 +48,8 @@ class TilingError(ShapeError):
 
 class ExecutionError(ArchcalcError):
     """The forward pass cannot run (missing weights, no backend, not enough memory)."""
+
+
+def shorten(text: str, limit: int = 60) -> str:
+    """A user's value as an error message quotes it: cut to `limit` characters, ending in "..."."""
+    return text if len(text) <= limit else text[:limit - 3] + "..."

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from .errors import SpecError
+from .errors import SpecError, shorten
 
 MAX_EXPRESSION_LENGTH = 500
 MAX_MAGNITUDE = 10**15
@@ -61,8 +61,7 @@ class _Evaluator:
         self.text = text
 
     def fail(self, why: str) -> SpecError:
-        shown = self.text if len(self.text) <= 60 else self.text[:57] + "..."
-        return SpecError(f"in expression {shown!r}: {why}")
+        return SpecError(f"in expression {shorten(self.text)!r}: {why}")
 
     def visit(self, node: ast.AST) -> Any:
         method = getattr(self, "visit_" + type(node).__name__, None)

@@ -8,6 +8,7 @@ import types
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
+from ..errors import shorten
 from .marks import Bounds, Length, length_words
 
 
@@ -16,8 +17,7 @@ class FieldError(ValueError):
 
     def __init__(self, where: str, text: str, *value: Any):
         if value:
-            shown = _shown(value[0])
-            text += f" (got {shown if len(shown) <= 60 else shown[:57] + '...'})"
+            text += f" (got {shorten(_shown(value[0]))})"
         self.where = where
         self.text = text
         super().__init__(f"{where}: {text}" if where else text)
