@@ -15,6 +15,7 @@ import numpy as np
 from ..analysis import Report, analyze
 from ..errors import ExecutionError
 from ..layers import Param
+from ..layers.base import format_shape
 from .backend import to_numpy
 
 INITS = ("he", "glorot")
@@ -92,12 +93,12 @@ def load_weights(arch: Any, source: Any, *, input: Any = None) -> dict[str, np.n
                              f"{len(want)} parameter tensors")
     if len(rest_want) > len(rest_given):
         raise ExecutionError(f"missing weight {rest_want[len(rest_given)]!r} (shape "
-                             f"{_shape(want[rest_want[len(rest_given)]].shape)})")
+                             f"{format_shape(want[rest_want[len(rest_given)]].shape)})")
     for ours, theirs in zip(rest_want, rest_given):
         array = np.asarray(to_numpy(given[theirs]))
         if array.shape != want[ours].shape:
-            raise ExecutionError(f"weight {theirs!r} of shape {_shape(array.shape)} does not fit {ours!r} "
-                                 f"of shape {_shape(want[ours].shape)}")
+            raise ExecutionError(f"weight {theirs!r} of shape {format_shape(array.shape)} does not fit {ours!r} "
+                                 f"of shape {format_shape(want[ours].shape)}")
         result[ours] = array
     return result
 
@@ -139,9 +140,5 @@ def _checked(key: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
     except (TypeError, ValueError):
         raise ExecutionError(f"weight {key!r} is not an array of numbers") from None
     if tuple(array.shape) != tuple(shape):
-        raise ExecutionError(f"weight {key!r} has shape {_shape(array.shape)}, expected {_shape(shape)}")
+        raise ExecutionError(f"weight {key!r} has shape {format_shape(array.shape)}, expected {format_shape(shape)}")
     return array
-
-
-def _shape(shape: tuple[int, ...]) -> str:
-    return "(" + ", ".join(str(s) for s in shape) + ")"

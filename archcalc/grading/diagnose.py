@@ -14,14 +14,11 @@ from math import prod
 
 from ..analysis import LayerRecord, Report
 from ..errors import ArchcalcError
+from ..units import exact
 from .conventions import Conventions
 from .numbers import Number, ShapeAnswer, as_chw, shape_readings
 
 Alternative = tuple[str, int]
-
-
-def _n(value: int) -> str:
-    return f"{value:,}"
 
 
 def matching(answer: Number, alternatives: Iterable[Alternative], conventions: Conventions,
@@ -39,10 +36,10 @@ def unit_diagnoses(answer: Number, reference: int, conventions: Conventions) -> 
             if base not in conventions.bases and answer.matches(reference, base):
                 wanted = " or ".join(str(b) for b in conventions.bases)
                 found.append(f"used K = {base} where the convention is K = {wanted}: "
-                             f"{_n(reference)} is {answer.rounded(reference, conventions.bases[0])}")
+                             f"{exact(reference)} is {answer.rounded(reference, conventions.bases[0])}")
     if not found and any(answer.truncates(reference, b) for b in conventions.bases) and not any(
             answer.matches(reference, b) for b in conventions.bases):
-        found.append(f"cut off instead of rounded: {_n(reference)} rounds to "
+        found.append(f"cut off instead of rounded: {exact(reference)} rounds to "
                      f"{answer.rounded(reference, conventions.bases[0])}")
     return found
 
@@ -60,12 +57,13 @@ def param_alternatives(record: LayerRecord, expected: int, conventions: Conventi
     alternatives = []
     biases = record.biases
     if biases and conventions.bias:
-        alternatives.append((f"forgot the bias: {_n(expected - biases)} weights + {_n(biases)} biases",
+        alternatives.append((f"forgot the bias: {exact(expected - biases)} weights + {exact(biases)} biases",
                              expected - biases))
     if biases and not conventions.bias:
-        alternatives.append((f"counted the {_n(biases)} biases, which this convention leaves out", expected + biases))
+        alternatives.append((f"counted the {exact(biases)} biases, which this convention leaves out",
+                             expected + biases))
     if record.non_trainable_params:
-        alternatives.append((f"left out the {_n(record.non_trainable_params)} non-trainable statistics "
+        alternatives.append((f"left out the {exact(record.non_trainable_params)} non-trainable statistics "
                              "(BatchNorm running mean and variance)", expected - record.non_trainable_params))
     weight = _conv_weight(record)
     if weight:
@@ -118,11 +116,11 @@ def memory_alternatives(elements: int, size: int, answer: Number, conventions: C
     data_bytes = elements * size
     if answer.byte_unit:
         reference = data_bytes
-        alternatives = [(f"wrote the element count with a byte unit: {_n(elements)} elements × {size} B "
-                         f"= {_n(data_bytes)} B", elements)]
+        alternatives = [(f"wrote the element count with a byte unit: {exact(elements)} elements × {size} B "
+                         f"= {exact(data_bytes)} B", elements)]
     elif conventions.memory == "elements":
         reference = elements
-        alternatives = [(f"gave bytes ({_n(elements)} × {size} B) where the element count is asked", data_bytes)]
+        alternatives = [(f"gave bytes ({exact(elements)} × {size} B) where the element count is asked", data_bytes)]
     else:
         reference = data_bytes
         alternatives = [(f"gave the element count where bytes are asked (× {size} B for {report.dtype})", elements)]
@@ -134,7 +132,7 @@ def memory_alternatives(elements: int, size: int, answer: Number, conventions: C
 def total_memory_alternatives(report: Report, reference: int, per_element: int) -> list[Alternative]:
     """Memory totals: the input left out, or views and in-place outputs counted as new memory."""
     first = report.layers[0]
-    alternatives = [(f"left out the input ({_n(first.activation_elements)} elements)",
+    alternatives = [(f"left out the input ({exact(first.activation_elements)} elements)",
                      reference - first.activation_elements * per_element)]
     shared = sum(r.activation_elements for r in report.layers if not r.allocates)
     if shared:

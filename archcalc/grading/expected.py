@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..analysis import LayerRecord, Report
+from ..units import exact
 from .conventions import Conventions
 
 COUNT_COLUMNS = ("params", "ops", "memory")
@@ -17,10 +18,6 @@ class Expected:
 
     value: int | tuple[int, ...]
     arithmetic: str = ""
-
-
-def _n(value: int) -> str:
-    return f"{value:,}"
 
 
 def layer_input(record: LayerRecord) -> tuple[int, ...]:
@@ -44,19 +41,19 @@ def expected_cell(column: str, record: LayerRecord, conventions: Conventions, re
         if conventions.bias or not record.biases:
             return Expected(value, arithmetic.params)
         terms = [" × ".join(str(d) for d in p.shape) for p in record.param_tensors if p.role != "bias"]
-        return Expected(value, f"{' + '.join(terms)} = {_n(value)} (biases not counted)")
+        return Expected(value, f"{' + '.join(terms)} = {exact(value)} (biases not counted)")
     if column == "ops":
         batch = f"{report.batch} × " if report.batch > 1 and record.macs else ""
         if conventions.ops == "macs":
             text = f"{batch}{arithmetic.macs}" if batch else arithmetic.macs
             return Expected(record.macs, _with_total(text, record.macs))
-        return Expected(record.flops, f"2 × {batch}{arithmetic.macs.split(' = ')[0]} = {_n(record.flops)}"
+        return Expected(record.flops, f"2 × {batch}{arithmetic.macs.split(' = ')[0]} = {exact(record.flops)}"
                         if record.macs else "0")
     return _memory(record, conventions, report)
 
 
 def _with_total(text: str, value: int) -> str:
-    return text if text.endswith(_n(value)) else f"{text} → {_n(value)}"
+    return text if text.endswith(exact(value)) else f"{text} → {exact(value)}"
 
 
 def _memory(record: LayerRecord, conventions: Conventions, report: Report) -> Expected:
@@ -64,9 +61,9 @@ def _memory(record: LayerRecord, conventions: Conventions, report: Report) -> Ex
     batch = f"{report.batch} × " if report.batch > 1 else ""
     elements = record.activation_elements
     if conventions.memory == "elements":
-        return Expected(elements, f"{batch}{dims} = {_n(elements)}")
+        return Expected(elements, f"{batch}{dims} = {exact(elements)}")
     size = record.activation_bytes // max(elements, 1)
-    return Expected(record.activation_bytes, f"{batch}{dims} × {size} B = {_n(record.activation_bytes)} B")
+    return Expected(record.activation_bytes, f"{batch}{dims} × {size} B = {exact(record.activation_bytes)} B")
 
 
 def expected_total(column: str, report: Report, conventions: Conventions) -> Expected | None:
@@ -87,14 +84,14 @@ def expected_total(column: str, report: Report, conventions: Conventions) -> Exp
             return Expected(totals.activation_elements,
                             _sum_text(report, allocating, totals.activation_elements, "activation elements"))
         return Expected(totals.forward_memory_bytes,
-                        f"{_n(totals.activation_elements)} elements × "
+                        f"{exact(totals.activation_elements)} elements × "
                         f"{totals.forward_memory_bytes // max(totals.activation_elements, 1)} B = "
-                        f"{_n(totals.forward_memory_bytes)} B (input + every activation, forward only)")
+                        f"{exact(totals.forward_memory_bytes)} B (input + every activation, forward only)")
     return None
 
 
 def _sum_text(report: Report, values: list[int], total: int, what: str) -> str:
     terms = [v for v in values if v]
     if 1 < len(terms) <= 12:
-        return f"{' + '.join(_n(v) for v in terms)} = {_n(total)}"
-    return f"sum of {what} over the {len(report.layers)} layers = {_n(total)}"
+        return f"{' + '.join(exact(v) for v in terms)} = {exact(total)}"
+    return f"sum of {what} over the {len(report.layers)} layers = {exact(total)}"

@@ -7,17 +7,14 @@ from typing import Any, Literal
 from ..arrays import kernels
 from ..errors import ShapeError
 from ..fields import NonNegativeInt, PositiveInt, field
-from ..formulas import conv_output_size, resolve_padding, tiling_remainder
+from ..formulas import conv_macs, conv_output_size, conv_params, resolve_padding, tiling_remainder
+from ..units import exact
 from .activation import FusedActivation, fused, fused_in_place
 from .base import Arithmetic, AxisWindow, Layer, Param, Shape, pair, register, spatial
 from .norm import BatchNorm
 
 IntOrPair = PositiveInt | tuple[PositiveInt, PositiveInt]
 PaddingSpec = NonNegativeInt | tuple[NonNegativeInt, ...] | Literal["same", "valid"]
-
-
-def _n(value: int) -> str:
-    return f"{value:,}"
 
 
 class _Windowed(Layer):
@@ -115,9 +112,8 @@ class Conv(_Windowed):
         return params
 
     def macs(self, inputs: list[Shape], output: Shape) -> int:
-        kh, kw = pair(self.kernel_size, "kernel_size")
         c_out, h, w = output
-        return h * w * c_out * (inputs[0][0] // self.groups) * kh * kw
+        return conv_macs(h, w, inputs[0][0], c_out, pair(self.kernel_size, "kernel_size"), self.groups)
 
     def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
         return fused(xp, self.activation, self._convolve(xp, inputs[0], params))
@@ -151,11 +147,11 @@ class Conv(_Windowed):
         c = inputs[0][0]
         kh, kw = pair(self.kernel_size, "kernel_size")
         depth = c // self.groups
-        weights = depth * kh * kw * self.out_channels
-        params = f"{depth} × {kh} × {kw} × {self.out_channels}"
-        params += f" + {self.out_channels} = {_n(weights + self.out_channels)}" if self.bias else f" = {_n(weights)}"
+        total = conv_params(c, self.out_channels, (kh, kw), self.groups, self.bias)
+        params = f"{depth} × {kh} × {kw} × {self.out_channels}" + (f" + {self.out_channels}" if self.bias else "")
+        params += f" = {exact(total)}"
         _, h, w = output
-        macs = f"{h} × {w} × {self.out_channels} × ({depth} × {kh} × {kw}) = {_n(self.macs(inputs, output))}"
+        macs = f"{h} × {w} × {self.out_channels} × ({depth} × {kh} × {kw}) = {exact(self.macs(inputs, output))}"
         return Arithmetic(output=self.size_arithmetic(inputs[0], output), params=params, macs=macs)
 
 
@@ -232,11 +228,11 @@ class ConvTranspose(_Windowed):
         s, p = pair(self.stride, "stride"), pair(self.padding, "padding")
         per = self.out_channels // self.groups
         params = f"{c} × {kh} × {kw} × {per}" + (f" + {self.out_channels}" if self.bias else "")
-        params += f" = {_n(sum(x.size for x in self.parameters(inputs)))}"
+        params += f" = {exact(sum(x.size for x in self.parameters(inputs)))}"
         d, op = pair(self.dilation, "dilation"), pair(self.output_padding, "output_padding")
         axes = [f"({n} − 1)·{s[i]} − 2×{p[i]} + {d[i]}·({k} − 1) + {op[i]} + 1 = {output[i + 1]}"
                 for i, (n, k) in enumerate(((h, kh), (w, kw)))]
         size = "(H − 1)·S − 2P + D·(F − 1) + OP + 1 = " + (
             axes[0] if axes[0] == axes[1] else f"{axes[0]} (H); {axes[1]} (W)")
-        macs = f"{h} × {w} × {c} × ({per} × {kh} × {kw}) = {_n(self.macs(inputs, output))}"
+        macs = f"{h} × {w} × {c} × ({per} × {kh} × {kw}) = {exact(self.macs(inputs, output))}"
         return Arithmetic(output=size, params=params, macs=macs)

@@ -6,6 +6,7 @@ from typing import Any
 
 from ..errors import ShapeError
 from ..fields import PositiveInt, field
+from ..formulas import linear_params
 from .activation import FusedActivation, fused, fused_in_place
 from .base import Arithmetic, Layer, Param, Shape, format_shape, register
 
@@ -40,7 +41,7 @@ class Linear(Layer):
 
     def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:
         n, k = inputs[0][0], self.out_features
-        total = n * k + (k if self.bias else 0)
+        total = linear_params(n, k, self.bias)
         params = f"{n} × {k}" + (f" + {k}" if self.bias else "") + f" = {total:,}"
         return Arithmetic(output=f"{k}", params=params, macs=f"{n} × {k} = {n * k:,}")
 
