@@ -240,6 +240,36 @@ def test_run_command_errors_are_one_line(tmp_path):
     assert result.output.startswith("archcalc: error: lenet5.yaml: cannot read weights")
 
 
+def _hostile_weights(folder) -> dict[str, tuple[str, str]]:
+    """File name → (its contents' problem, the words the one-line error must hold)."""
+    weights = archcalc.init_weights("lenet5")
+    np.savez(folder / "good.npz", **weights)
+    whole = (folder / "good.npz").read_bytes()
+    (folder / "truncated.npz").write_bytes(whole[: len(whole) // 2])
+    (folder / "zip-header-only.npz").write_bytes(b"PK\x03\x04garbage")
+    np.savez(folder / "text.npz", **{k: np.full(v.shape, "a") for k, v in weights.items()})
+    np.savez(folder / "text-by-order.npz", **{f"w{i}": np.full(v.shape, "a") for i, v in enumerate(weights.values())})
+    np.savez(folder / "complex.npz", **{k: v.astype(complex) for k, v in weights.items()})
+    return {"truncated.npz": "cannot read weights", "zip-header-only.npz": "cannot read weights",
+            "text.npz": "is not an array of numbers", "text-by-order.npz": "is not an array of numbers",
+            "complex.npz": "is not an array of numbers"}
+
+
+def test_broken_or_non_numeric_weight_files_are_one_line_errors(tmp_path):
+    for name, words in _hostile_weights(tmp_path).items():
+        result = CliRunner().invoke(main, ["run", "lenet5", "--weights", str(tmp_path / name)])
+        assert result.exit_code == 2, (name, result.output)
+        assert result.output.startswith("archcalc: error: lenet5.yaml: ") and words in result.output, name
+
+
+def test_a_non_numeric_input_is_refused(tmp_path):
+    np.save(tmp_path / "text.npy", np.full((1, 1, 32, 32), "a"))
+    result = CliRunner().invoke(main, ["run", "lenet5", "--input-file", str(tmp_path / "text.npy")])
+    assert result.exit_code == 2 and "not an array of real numbers" in result.output
+    with pytest.raises(ExecutionError, match="lenet5.yaml: input: the input must be an array of real numbers"):
+        archcalc.execute("lenet5", np.full((1, 1, 32, 32), "a"))
+
+
 # --- CuPy --------------------------------------------------------------------------------------
 
 def _cupy_or_skip():

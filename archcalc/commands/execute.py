@@ -21,8 +21,10 @@ def _read_input(path: str, batch: int) -> Any:
     if path.lower().endswith(".npy"):
         try:
             array = np.load(path, allow_pickle=False)
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, EOFError) as exc:
             raise ExecutionError(f"cannot read {path}: {exc}") from None
+        except MemoryError:
+            raise ExecutionError(f"cannot read {path}: the array is too large for memory") from None
     else:
         try:
             from PIL import Image
@@ -33,6 +35,10 @@ def _read_input(path: str, batch: int) -> Any:
         except OSError as exc:
             raise ExecutionError(f"cannot read {path}: {exc}") from None
         array = image[None] if image.ndim == 2 else image[..., :3].transpose(2, 0, 1)
+    from ..executor.backend import is_real
+
+    if not is_real(array.dtype):
+        raise ExecutionError(f"cannot read {path}: not an array of real numbers ({array.dtype})")
     if array.ndim in (1, 3):
         array = np.repeat(array[None], batch, axis=0)
     return array

@@ -64,3 +64,10 @@ def available_memory(xp: Any) -> int | None:
 def to_numpy(array: Any) -> Any:
     """A NumPy copy of a CuPy array; NumPy arrays pass through."""
     return array.get() if hasattr(array, "get") and not hasattr(array, "__array_interface__") else array
+
+
+def is_real(dtype: Any) -> bool:
+    """Whether a NumPy/CuPy dtype holds real numbers (integers or floats, not bool, complex or text)."""
+    import numpy
+
+    return numpy.issubdtype(dtype, numpy.integer) or numpy.issubdtype(dtype, numpy.floating)

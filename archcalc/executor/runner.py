@@ -11,10 +11,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from ..analysis import LayerRecord, Report, analyze
 from ..errors import ArchcalcError, ExecutionError
 from ..graph import Architecture, load
-from .backend import DTYPES, array_module, available_memory
+from .backend import DTYPES, array_module, available_memory, is_real
 from .weights import init_weights, load_weights
 
 
@@ -89,6 +91,9 @@ def _checked_input(arch: Architecture, x: Any, xp: Any, dtype: str) -> tuple[Any
     """`x` as a contiguous backend array of `dtype`, and the analysis at its size and batch."""
     if dtype not in DTYPES:
         raise ExecutionError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+    kind = x.dtype if isinstance(getattr(x, "dtype", None), np.dtype) else np.asarray(x).dtype
+    if not is_real(kind):
+        raise ExecutionError(f"the input must be an array of real numbers, got {kind}", layer=arch.input_path)
     x = xp.ascontiguousarray(xp.asarray(x, dtype=dtype))
     if x.ndim != len(arch.spec.input) + 1:
         want = ", ".join(["N", *(str(v) for v in arch.spec.input)])

@@ -6,6 +6,7 @@ the keys being the layer path and `Param.name` (as in a PyTorch state_dict of `t
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from ..analysis import Report, analyze
 from ..errors import ExecutionError
 from ..layers import Param
 from ..layers.base import format_shape
-from .backend import to_numpy
+from .backend import is_real, to_numpy
 
 INITS = ("he", "glorot")
 _TORCH_ONLY_SUFFIX = ".num_batches_tracked"
@@ -95,7 +96,7 @@ def load_weights(arch: Any, source: Any, *, input: Any = None) -> dict[str, np.n
         raise ExecutionError(f"missing weight {rest_want[len(rest_given)]!r} (shape "
                              f"{format_shape(want[rest_want[len(rest_given)]].shape)})")
     for ours, theirs in zip(rest_want, rest_given):
-        array = np.asarray(to_numpy(given[theirs]))
+        array = _numbers(theirs, given[theirs])
         if array.shape != want[ours].shape:
             raise ExecutionError(f"weight {theirs!r} of shape {format_shape(array.shape)} does not fit {ours!r} "
                                  f"of shape {format_shape(want[ours].shape)}")
@@ -111,8 +112,9 @@ def _read(source: Any) -> dict[str, Any]:
         try:
             with np.load(source, allow_pickle=False) as data:
                 source = {key: data[key] for key in data.files}
-        except (OSError, ValueError) as exc:
-            raise ExecutionError(f"cannot read weights from {str(source)!r}: {exc}") from None
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile, MemoryError) as exc:
+            why = "an array is too large for memory" if isinstance(exc, MemoryError) else exc
+            raise ExecutionError(f"cannot read weights from {str(source)!r}: {why}") from None
     if not isinstance(source, Mapping):
         raise ExecutionError(f"weights must be an .npz path, a mapping or a torch module, got {type(source).__name__}")
     arrays = {}
@@ -134,11 +136,19 @@ def _as_path_key(key: str, want: Mapping[str, Any]) -> str:
     return renamed if renamed in want else key
 
 
-def _checked(key: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
+def _numbers(key: str, value: Any) -> np.ndarray:
+    """`value` as a NumPy array of real numbers; text, booleans and complex numbers are refused."""
     try:
         array = np.asarray(to_numpy(value), dtype=None if hasattr(value, "dtype") else float)
     except (TypeError, ValueError):
-        raise ExecutionError(f"weight {key!r} is not an array of numbers") from None
+        array = None
+    if array is None or not is_real(array.dtype):
+        raise ExecutionError(f"weight {key!r} is not an array of numbers")
+    return array
+
+
+def _checked(key: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
+    array = _numbers(key, value)
     if tuple(array.shape) != tuple(shape):
         raise ExecutionError(f"weight {key!r} has shape {format_shape(array.shape)}, expected {format_shape(shape)}")
     return array
