@@ -12,11 +12,15 @@ COMMAND_MODULES = ["core", "report", "check", "execute"]
 
 
 class _Group(click.Group):
-    """Turns every ArchcalcError into one line on stderr and exit status 2 (`--debug`: traceback)."""
+    """Turns every ArchcalcError into one line on stderr and exit status 2 (`--debug`: traceback), and
+    a bad command line into click's one `Error: …` line, without the usage block."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            exc.ctx = None
+            raise
         except ArchcalcError as exc:
             if ctx.obj and ctx.obj.get("debug"):
                 raise

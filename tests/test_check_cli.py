@@ -58,6 +58,28 @@ def test_stdin():
     assert result.exit_code == 0, result.output
 
 
+def test_stdin_is_the_sheet_itself_even_when_it_reads_like_a_file_name():
+    # a one-line stdin naming a real sheet is not followed to that file
+    result = run("check", "lenet5", "-", input=str(SHEETS / "lenet5-lecture.md") + "\n")
+    _error(result, "<answers>")
+
+
+def test_stdin_that_is_not_utf8_is_refused():
+    _error(run("check", "lenet5", "-", input=b"layer,params\nC1,\xff\xfe156\n"), "<answers>", "UTF-8")
+
+
+def test_template_to_a_missing_folder_is_a_one_line_error():
+    _error(run("template", "lenet5", "-o", "/nonexistent/folder/sheet.csv"), "cannot write the sheet")
+
+
+@pytest.mark.parametrize("args", [["run", "lenet5", "--dtype", "float16"], ["template", "lenet5", "--given", "x", "-x"],
+                                  ["check", "lenet5", "x.csv", "--shapes", "sideways"], ["nope"]])
+def test_a_bad_command_line_is_one_error_line_without_the_usage_block(args):
+    result = run(*args)
+    assert result.exit_code == 2 and result.output.startswith("Error: ") and result.output.count("\n") == 1, \
+        result.output
+
+
 def test_an_unreadable_cell_gives_exit_1_not_an_error():
     result = run("check", "lenet5", "-", input="layer,params\nC1,lots\n")
     assert result.exit_code == 1 and "unparseable" in result.output

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from ..errors import ArchcalcError
 from .options import DTYPES, parse_shape
 
 
@@ -63,7 +64,7 @@ def check(architecture: str, answers: str, fmt: str, brief: bool, bias: bool, op
     from ..grading import check as grade_sheet
     from ..grading.sheet import MAX_SHEET_BYTES
 
-    source = sys.stdin.read(MAX_SHEET_BYTES + 1) if answers == "-" else Path(answers)
+    source = sys.stdin.buffer.read(MAX_SHEET_BYTES + 1) if answers == "-" else Path(answers)
     grade = grade_sheet(architecture, source, _conventions(bias, ops, memory, units, shapes, batch, dtype),
                         input=parse_shape(input_shape))
     if fmt == "json":
@@ -104,7 +105,9 @@ def template(architecture: str, columns: str, given: str, fmt: str, total: bool,
     report = analyze(architecture, input=parse_shape(input_shape), batch=batch, dtype=dtype)
     text = render_template(template_rows(report, chosen, handed, conventions, total), fmt)
     if output_path:
-        with open(output_path, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        try:
+            Path(output_path).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise ArchcalcError(f"cannot write the sheet: {exc.strerror or exc}", file=output_path) from None
     else:
         click.echo(text, nl=False)

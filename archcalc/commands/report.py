@@ -13,17 +13,6 @@ FORMATS = ["terminal", "markdown", "csv", "json", "latex", "html"]
 UNITS = ["exact", "si", "binary"]
 
 
-class _Command(click.Command):
-    """A bad option value is reported on one line (`Error: Invalid value for '--style': …`)."""
-
-    def make_context(self, info_name, args, parent=None, **extra):
-        try:
-            return super().make_context(info_name, args, parent=parent, **extra)
-        except click.UsageError as exc:
-            exc.ctx = None
-            raise
-
-
 def register(main: click.Group) -> None:
     for command in (table, compare, explain, list_zoo):
         main.add_command(command)
@@ -54,7 +43,7 @@ def _echo(text: str) -> None:
     click.echo(text, nl=False)
 
 
-@click.command(cls=_Command)
+@click.command()
 @click.argument("architecture")
 @click.option("--style", type=click.Choice(STYLES), default=None,
               help="Layout: full (default), lecture (LeNet table), structural (AlexNet/ResNet18), keras, cs231n, "
@@ -90,7 +79,7 @@ def table(architecture: str, style: str | None, fmt: str, depth: int | None, uni
     _echo(render(table_, fmt))
 
 
-@click.command(cls=_Command)
+@click.command()
 @click.argument("architectures", nargs=-1, required=True)
 @_format_option
 @click.option("--units", type=click.Choice(UNITS), default="si", show_default=True,
@@ -112,7 +101,7 @@ def compare(architectures: tuple[str, ...], fmt: str, units: str, depth: int, in
     _echo(render(compare_table(reports, units, depth), fmt))
 
 
-@click.command(cls=_Command)
+@click.command()
 @click.argument("architecture")
 @click.argument("layer")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
@@ -136,7 +125,7 @@ def explain(architecture: str, layer: str, fmt: str, input_shape: str | None, ba
     _echo(explain_text(report, layer))
 
 
-@click.command("list", cls=_Command)
+@click.command("list")
 @click.argument("pattern", default="")
 @_format_option
 @click.option("--units", type=click.Choice(UNITS), default="exact", show_default=True,
