@@ -133,3 +133,17 @@ def test_units_and_ops_options():
     assert "138.4M" in out  # 138,357,544 params, decimal
     binary = run("table", "vgg16", "--units", "binary").output
     assert "K = 1024" in binary and "131.9M" in binary  # 138,357,544 / 1024² = 131.948
+
+
+def test_a_transposed_convolution_shows_its_own_kernel_and_stride(tmp_path):
+    """A 2×2 stride-2 upsampling (no receptive-field window) keeps its 2×2/2 in every kernel column."""
+    path = tmp_path / "up.yaml"
+    path.write_text("name: up\ninput: [64, 8, 8]\n"
+                    "layers: [{name: up, type: convtranspose, out_channels: 32, kernel_size: 2, stride: 2}]\n")
+    lecture = json.loads(run("table", str(path), "--style", "lecture", "--format", "json").output)
+    structural = json.loads(run("table", str(path), "--style", "structural", "--format", "json").output)
+    paper = json.loads(run("table", str(path), "--style", "paper", "--format", "json").output)
+    assert lecture["rows"][0]["kernel"] == "2 × 2 × 32 / 2"
+    row = structural["rows"][0]
+    assert (row["kernel_w"], row["kernel_h"], row["stride"]) == (2, 2, "2")
+    assert paper["rows"][0]["patch"] == "2x2/2"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from math import prod
 
 from ..analysis import LayerRecord, Report
-from ..layers import Shape
+from ..layers import AxisWindow, Shape
 
 
 def whd(shape: Shape, sep: str = " × ") -> str:
@@ -30,6 +30,18 @@ def windows(record: LayerRecord):
     if not record.input_shapes:
         return None
     return record.layer.windows(list(record.input_shapes))
+
+
+def kernel_window(record: LayerRecord) -> tuple[AxisWindow, AxisWindow] | None:
+    """The (height, width) kernel a layer applies, for the kernel and stride columns: its sliding
+    windows, or the kernel geometry of a layer that slides none for the receptive field (a
+    transposed convolution); None for a layer without a kernel."""
+    window = windows(record)
+    geometry = getattr(record.layer, "geometry", None)
+    if window is not None or geometry is None or not record.input_shapes:
+        return window
+    sizes, strides, dilations, pads = geometry(record.input_shapes[0])
+    return tuple(AxisWindow(k, s, p[0], d) for k, s, p, d in zip(sizes, strides, pads, dilations))  # type: ignore
 
 
 def padding(record: LayerRecord) -> tuple[tuple[int, int], tuple[int, int]] | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ...analysis import LayerRecord, Report
 from ...units import count
 from ..model import Cell, Column, Options, Table
-from ..rows import is_listed, whd, windows
+from ..rows import is_listed, kernel_window, whd, windows
 from .common import warning_lines
 
 _NAMES = {"conv": "conv2d", "linear": "fc"}
@@ -46,7 +46,7 @@ def _label(record: LayerRecord) -> str:
 
 
 def _kernel(record: LayerRecord) -> str:
-    window = windows(record)
+    window = kernel_window(record)
     if window is None:
         return f"1 × 1 × {record.output_shape[0]}"
     h, w = window

@@ -10,7 +10,7 @@ from __future__ import annotations
 from ...analysis import Report
 from ...units import count, paper_k, paper_m
 from ..model import Cell, Column, Options, Table
-from ..rows import Entry, entries, is_reshape, whd, windows
+from ..rows import Entry, entries, is_reshape, kernel_window, whd
 from .common import warning_lines
 
 MODULE_ARGS = (("c1x1", "#1×1"), ("c3x3_reduce", "#3×3 reduce"), ("c3x3", "#3×3"),
@@ -83,7 +83,7 @@ def _type(entry: Entry, group) -> str:
 
 
 def _patch(entry: Entry) -> str:
-    window = windows(entry.last)
+    window = kernel_window(entry.last)
     if window is None:
         return ""
     h, w = window

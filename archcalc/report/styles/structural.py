@@ -9,7 +9,7 @@ from __future__ import annotations
 from ...analysis import LayerRecord, Report
 from ...units import count
 from ..model import Cell, Column, Options, Table
-from ..rows import is_listed, padding, windows
+from ..rows import is_listed, kernel_window, padding
 from .common import warning_lines
 
 
@@ -42,7 +42,7 @@ def build(report: Report, options: Options) -> Table:
 
 def _row(record: LayerRecord, number: int | None, units) -> tuple[Cell, ...]:
     before, after = record.input_shapes[0], record.output_shape
-    window = windows(record)
+    window = kernel_window(record)
     if len(before) == 3 and len(after) == 3:
         shapes = [before[2], before[1], before[0], after[2], after[1], after[0]]
         cells = [Cell(str(v), v) for v in shapes]
