@@ -356,7 +356,7 @@ class _Walk:
         known = [fields[src] for src in node.inputs if fields.get(src) is not None]
         if not known or not layer.receptive_field_defined:
             return None
-        base = max(known, key=lambda f: f.size[0] * f.size[1])
+        base = known[0] if len(known) == 1 else _union(known)
         key = (id(layer), tuple(in_shapes))
         if key not in self.windows_cache:
             self.windows_cache[key] = layer.windows(in_shapes)
@@ -424,6 +424,19 @@ class _Walk:
             for root in frees.get(index, ()):
                 live -= size[root]
         return peak
+
+
+def _union(fields: list[ReceptiveField]) -> ReceptiveField:
+    """The field of a join: per axis the smallest span covering every input's region (inputs of equal
+    (H, W) share their jump)."""
+    size, start = [], []
+    for axis in (0, 1):
+        low = min(f.start[axis] - (f.size[axis] - 1) / 2 for f in fields)
+        high = max(f.start[axis] + (f.size[axis] - 1) / 2 for f in fields)
+        size.append(int(round(high - low)) + 1)
+        start.append((low + high) / 2)
+    jump = tuple(max(f.jump[axis] for f in fields) for axis in (0, 1))
+    return ReceptiveField(tuple(size), jump, tuple(start))  # type: ignore[arg-type]
 
 
 def _freeze(value: Any) -> Any:

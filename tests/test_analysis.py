@@ -104,7 +104,7 @@ layers:
     assert (field.size, field.jump, field.start) == ((5, 7), (1, 2), (2, 2))
 
 
-def test_receptive_field_of_a_branch_is_the_largest_input():
+def test_receptive_field_of_a_branch_covers_every_input():
     text = """
 name: t
 input: [1, 16, 16]
@@ -114,6 +114,52 @@ layers:
   - {name: sum, type: add, from: [big, small]}
 """
     assert rf(analyze(text), "sum") == (5, 1, 0)
+
+
+# The receptive-field table of google-research/receptive_field (README, "receptive field" column,
+# computed with the TF-Slim models; resnet_v1 strides in the first 1×1 like resnet*-v1 here).
+PUBLISHED_RECEPTIVE_FIELDS = [
+    ("alexnet-lecture", "maxpool5", 195), ("vgg16", "block5_pool", 212),
+    ("resnet50-v1", "layer4/2/relu_2", 483), ("resnet101-v1", "layer4/2/relu_2", 1027),
+    ("resnet152-v1", "layer4/2/relu_2", 1507), ("mobilenet", "block13/pw_relu", 315),
+    ("inception-v3-keras", "mixed10/concat", 1311), ("inception_v3", "Mixed_7c/cat", 1311),
+]
+
+
+@pytest.mark.parametrize(("name", "layer", "size"), PUBLISHED_RECEPTIVE_FIELDS)
+def test_receptive_fields_of_zoo_networks_match_the_published_table(name, layer, size):
+    assert archcalc.analyze(name).layer(layer).receptive_field.size == (size, size)
+
+
+ASYMMETRIC_BRANCHES = """
+name: t
+input: [1, 33, 33]
+layers:
+  - {name: tall, type: conv, out_channels: 1, kernel_size: [5, 1], padding: [2, 0]}
+  - {name: wide, type: conv, out_channels: 1, kernel_size: [1, 5], padding: [0, 2], from: input}
+  - {name: shifted, type: conv, out_channels: 1, kernel_size: 3, padding: [2, 0, 2, 0], from: input}
+  - {name: sum, type: add, from: [tall, wide]}
+  - {name: pool, type: avgpool, kernel_size: 3, stride: 1, padding: 1, from: shifted}
+  - {name: cat, type: concat, from: [sum, pool]}
+"""
+
+
+def test_receptive_field_of_a_join_is_the_gradient_support_in_torch():
+    """Which input pixels one central output depends on, found by back-propagation through the torch
+    model with positive weights, against archcalc's field at every join."""
+    torch = pytest.importorskip("torch")
+    arch = archcalc.load("t.yaml", text=ASYMMETRIC_BRANCHES)
+    weights = {k: abs(v) + 0.1 for k, v in archcalc.init_weights(arch, seed=0).items()}
+    network = archcalc.to_torch(arch, weights, dtype="float64")
+    report = archcalc.analyze(arch)
+    for layer in ("sum", "cat"):
+        x = torch.ones(1, 1, 33, 33, dtype=torch.float64, requires_grad=True)
+        _, values = network(x, return_intermediates=True)
+        values[layer][0, :, 16, 16].sum().backward()
+        rows = x.grad[0, 0].abs().sum(dim=1).nonzero().flatten()
+        cols = x.grad[0, 0].abs().sum(dim=0).nonzero().flatten()
+        support = (int(rows.max() - rows.min()) + 1, int(cols.max() - cols.min()) + 1)
+        assert report.layer(layer).receptive_field.size == support, layer
 
 
 # --- memory -------------------------------------------------------------------------------------------
