@@ -46,7 +46,8 @@ TWINS = {
     "batchnorm-batchstats": after_conv({"type": "batchnorm", "track_running_stats": False}),
     "linear-nobias": after_conv({"type": "flatten"}, {"type": "dropout"},
                                 {"type": "linear", "out_features": 10, "bias": False}),
-    "zeropad": after_conv({"type": "zeropad", "padding": [1, 2, 0, 1]}),
+    # torch's ZeroPad2d((1, 2, 0, 1)) is (left, right, top, bottom); archcalc writes (top, bottom, left, right)
+    "zeropad": after_conv({"type": "zeropad", "padding": [0, 1, 1, 2]}),
     "channelshuffle": after_conv({"type": "channelshuffle", "groups": 2}),
     # torch.cat([torch.add(a, b), a * b], 1)[:, :12]
     "branches": {"name": "twin", "input": [3, 16, 16],
@@ -64,8 +65,10 @@ def test_every_recorded_network_has_a_twin():
 
 
 @pytest.mark.parametrize("model", sorted(TWINS))
-def test_the_twin_has_the_torch_network_parameters(model):
-    totals = archcalc.analyze(TWINS[model]).totals
+def test_the_twin_has_the_torch_network_parameters_and_output_shape(model):
+    report = archcalc.analyze(TWINS[model])
+    assert list(report.layers[-1].output_shape) == MODELS[model]["output_shape"]
+    totals = report.totals
     assert totals.trainable_params == MODELS[model]["trainable_params"]
     assert totals.non_trainable_params == MODELS[model]["bn_running_stats"]
 
