@@ -1,6 +1,9 @@
 """Forward-pass speed and memory of archcalc's executor against PyTorch, written to a markdown report.
 
-    python benchmarks/bench_execute.py [--quick] [--out benchmarks/results/execute.md]
+    python benchmarks/bench_execute.py [--quick] [--out FILE]
+
+(benchmarks/results/execute.md holds one run's tables with the analysis written around them: write
+a new run to another file and carry its tables over.)
 
 The run measures itself twice, each time in a fresh subprocess: once with the environment as it
 is and once without OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE (which pin OpenBLAS to a slower

@@ -55,12 +55,12 @@ def _echo(text: str) -> None:
 @click.option("--units", type=click.Choice(UNITS), default=None,
               help="exact (1,728), si (1.7K, K = 1000) or binary (K = 1024); default: the style's own.")
 @click.option("--ops", type=click.Choice(["macs", "flops"]), default="macs", show_default=True,
-              help="Show multiply-accumulates or FLOPs (2 × MACs).")
+              help="Show multiply-accumulates or FLOPs (2 × MACs); full style.")
 @click.option("--columns", metavar="KEYS", help="Comma-separated column keys to keep, in order "
-              "(the keys are listed by --format json).")
+              "(the keys are listed by --style full --format json).")
 @click.option("--count", type=click.Choice(COUNT_PROFILES), default="archcalc", show_default=True,
               help="Whose FLOPs to show: archcalc (2 × MACs) or as fvcore, ptflops, thop, torchinfo or "
-                   "torch count them (implies --ops flops; see docs/conventions.md).")
+                   "torch count them (implies --ops flops; full style; see docs/conventions.md).")
 @analysis_options
 def table(architecture: str, style: str | None, fmt: str, depth: int | None, units: str | None, ops: str,
           columns: str | None, count: str, input_shape: str | None, batch: int, dtype: str, strict: bool):
