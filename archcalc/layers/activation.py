@@ -321,6 +321,9 @@ class Dropout(Identity):
     p: Fraction = 0.5
     inplace: bool = False
 
+    def paper_label(self) -> str:
+        return f"dropout ({self.p:.0%})"
+
     def torch_module(self, inputs: list[Shape]) -> Any:
         from torch import nn
 

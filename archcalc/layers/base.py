@@ -124,6 +124,10 @@ class Layer(Record):
     #: The class names summaries show: Keras's `model.summary()` (the lecture's Keras 1 names) and torchinfo.
     keras_name: ClassVar[str] = ""
     torch_name: ClassVar[str] = ""
+    #: The names the lecture's LeNet table (`conv2d`, `fc`) and GoogLeNet's paper table
+    #: (`convolution`, `max pool`) give the type; empty: the type name.
+    lecture_name: ClassVar[str] = ""
+    paper_name: ClassVar[str] = ""
 
     # --- shape -----------------------------------------------------------------------------
     def output_shape(self, inputs: list[Shape]) -> Shape:
@@ -201,6 +205,10 @@ class Layer(Record):
     def describe(self) -> str:
         """Short hyper-parameter description for tables, e.g. `5×5/1`."""
         return ""
+
+    def paper_label(self) -> str:
+        """The layer's row label in a paper's table (`max pool`, `dropout (40%)`)."""
+        return self.paper_name or self.type_name
 
 
 # --- helpers shared by the layer families ---------------------------------------------------

@@ -83,6 +83,8 @@ class Conv(_Windowed):
     type_name = "conv"
     keras_name = "Convolution2D"
     torch_name = "Conv2d"
+    lecture_name = "conv2d"
+    paper_name = "convolution"
     aliases = ("conv2d",)
     summary = "2-D convolution"
 

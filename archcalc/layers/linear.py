@@ -18,6 +18,7 @@ class Linear(Layer):
     type_name = "linear"
     keras_name = "Dense"
     torch_name = "Linear"
+    lecture_name = "fc"
     aliases = ("dense", "fc")
     summary = "fully connected"
 

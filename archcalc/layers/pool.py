@@ -54,6 +54,7 @@ class MaxPool(_WindowPool):
     type_name = "maxpool"
     keras_name = "MaxPooling2D"
     torch_name = "MaxPool2d"
+    paper_name = "max pool"
     aliases = ("maxpool2d",)
     summary = "max pooling"
     dilation: IntOrPair = 1
@@ -66,6 +67,7 @@ class AvgPool(_WindowPool):
     type_name = "avgpool"
     keras_name = "AveragePooling2D"
     torch_name = "AvgPool2d"
+    paper_name = "avg pool"
     aliases = ("avgpool2d",)
     summary = "average pooling"
     mode = "avg"

@@ -9,8 +9,6 @@ from ..model import Cell, Column, Options, Table
 from ..rows import is_listed, kernel_window, whd, windows
 from .common import warning_lines
 
-_NAMES = {"conv": "conv2d", "linear": "fc"}
-
 
 def build(report: Report, options: Options) -> Table:
     units = options.units or "exact"
@@ -42,7 +40,7 @@ def _label(record: LayerRecord) -> str:
     window = windows(record)
     if record.params == 0 and window is not None:
         return f"pool/{window[1].stride}"
-    return _NAMES.get(record.type, record.type)
+    return record.layer.lecture_name or record.type
 
 
 def _kernel(record: LayerRecord) -> str:

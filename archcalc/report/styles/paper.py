@@ -15,9 +15,6 @@ from .common import warning_lines
 
 MODULE_ARGS = (("c1x1", "#1×1"), ("c3x3_reduce", "#3×3 reduce"), ("c3x3", "#3×3"),
                ("c5x5_reduce", "#5×5 reduce"), ("c5x5", "#5×5"), ("pool_proj", "pool proj"))
-_NAMES = {"conv": "convolution", "maxpool": "max pool", "avgpool": "avg pool", "linear": "linear"}
-
-
 def build(report: Report, options: Options) -> Table:
     units = options.units
     params_unit = "weights, K = 1024" if units is None else f"weights, {units}"
@@ -76,10 +73,7 @@ def _type(entry: Entry, group) -> str:
         suffix = entry.name.split("/")[-1]
         suffix = suffix[len(group.block) + 1:] if suffix.startswith(group.block + "_") else suffix
         return f"{group.block} ({suffix})"
-    record = entry.first
-    name = _NAMES.get(record.type, record.type)
-    rate = getattr(record.layer, "p", None)
-    return f"{name} ({rate:.0%})" if isinstance(rate, float) else name  # dropout (40%)
+    return entry.first.layer.paper_label()
 
 
 def _patch(entry: Entry) -> str:
