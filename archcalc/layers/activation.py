@@ -15,22 +15,30 @@ FusedActivation = Literal[
 ]
 
 
+def fused_layer(name: str | None) -> Layer | None:
+    """The activation layer of a Keras-style fused activation (`activation: relu` on conv, linear,
+    batchnorm); None for None and `linear`, the identity."""
+    return None if name in (None, "linear") else layer_class(name)()
+
+
 def fused(xp: Any, name: str | None, x: Any) -> Any:
-    """A Keras-style fused activation (`activation: relu` on conv, linear, batchnorm), computed by
-    the activation layer of that name; None and `linear` are the identity."""
-    return x if name in (None, "linear") else layer_class(name)().apply(xp, x)
+    """`x` through the fused activation `name`."""
+    layer = fused_layer(name)
+    return x if layer is None else layer.apply(xp, x)
 
 
 def fused_in_place(xp: Any, name: str | None, x: Any) -> Any:
     """`fused` writing into `x`, for a tensor no one else reads."""
-    return x if name in (None, "linear") else layer_class(name)().apply_in_place(xp, x)
+    layer = fused_layer(name)
+    return x if layer is None else layer.apply_in_place(xp, x)
 
 
 def fused_torch(name: str | None) -> Any:
     """The PyTorch module of a fused activation (the identity for None and `linear`)."""
     from torch import nn
 
-    return nn.Identity() if name in (None, "linear") else layer_class(name)().torch_module([])
+    layer = fused_layer(name)
+    return nn.Identity() if layer is None else layer.torch_module([])
 
 
 class Elementwise(Layer):

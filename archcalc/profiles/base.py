@@ -76,10 +76,9 @@ class Profile:
     def count(self, site: Site) -> int:
         """This tool's count for one sample of one layer, fused activation included."""
         total = self.rules.get(site.layer.type_name, self.default)(site)
-        fused = getattr(site.layer, "activation", None)
-        if fused not in (None, "linear"):
-            from ..layers import layer_class
+        from ..layers.activation import fused_layer
 
-            activation = layer_class(fused)()
+        activation = fused_layer(getattr(site.layer, "activation", None))
+        if activation is not None:
             total += self.count(Site(activation, (site.output,), site.output, 0, site.call))
         return total
