@@ -410,8 +410,7 @@ class _Walk:
                 size[record.name] = record.activation_bytes
             else:
                 storage[record.name] = storage[record.inputs[0]]
-            last_use.setdefault(storage[record.name], index)
-            last_use[storage[record.name]] = max(last_use[storage[record.name]], index)
+            last_use[storage[record.name]] = index
         last_use[storage[self.arch.output_path]] = len(records)
         frees: dict[int, list[str]] = {}
         for root, index in last_use.items():

@@ -25,7 +25,7 @@ def to_table(report, style: str = "full", *, units=None, ops: str = "macs", dept
         raise SpecError(f"ops must be 'macs' or 'flops', got {ops!r}")
     if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth < 1):
         raise SpecError(f"depth must be a positive integer, got {depth!r}")
-    table = build(report, style, Options(units, ops, depth, tuple(columns) if columns else None))
+    table = build(report, style, Options(units, ops, depth))
     return table.select(list(columns)) if columns else table
 
 

@@ -3,7 +3,7 @@ totals row and footer lines. Styles decide *what* is shown, formats *how*."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from ..errors import SpecError
@@ -65,10 +65,9 @@ class Table:
 @dataclass(frozen=True)
 class Options:
     """How a style shows its numbers: `units` (None: the style's own, e.g. the paper's K),
-    `ops` (the MACs or the FLOPs column), `depth` (collapse paths deeper than this into one
-    summed row) and `columns` (keep only these column keys)."""
+    `ops` (the MACs or the FLOPs column) and `depth` (collapse paths deeper than this into one
+    summed row)."""
 
     units: Units | None = None
     ops: Literal["macs", "flops"] = "macs"
     depth: int | None = None
-    columns: tuple[str, ...] | None = field(default=None)
