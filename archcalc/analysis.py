@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import profiles
-from .errors import ArchcalcError, ShapeError, SpecError, TilingError
+from .errors import ArchcalcError, ShapeError, SpecError, TilingError, suggestion
 from .fields import FieldError
 from .graph import Architecture, load
 from .layers import Arithmetic, Layer, Param, Shape
@@ -156,11 +156,9 @@ class Report:
         for record in self.layers:
             if record.name == name:
                 return record
-        import difflib
 
-        close = difflib.get_close_matches(name, [r.name for r in self.layers], n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ArchcalcError(f"no layer {name!r}{hint}", file=self.architecture.source)
+        raise ArchcalcError(f"no layer {name!r}{suggestion(name, [r.name for r in self.layers])}",
+                            file=self.architecture.source)
 
     def to_dict(self) -> dict[str, Any]:
         spec = self.architecture.spec

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 
 class ArchcalcError(Exception):
     """A user-facing error: `file: layer: message` on one line.
@@ -53,3 +56,9 @@ class ExecutionError(ArchcalcError):
 def shorten(text: str, limit: int = 60) -> str:
     """A user's value as an error message quotes it: cut to `limit` characters, ending in "..."."""
     return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def suggestion(word: str, choices: Iterable[str], count: int = 1) -> str:
+    """` (did you mean 'x'?)` naming the closest of `choices` to `word`; empty when none is close."""
+    close = difflib.get_close_matches(str(word), list(choices), n=count)
+    return f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""

@@ -8,13 +8,12 @@ ever passed to `eval`. Names come from the block's arguments and the layer's con
 from __future__ import annotations
 
 import ast
-import difflib
 import operator
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from .errors import SpecError, shorten
+from .errors import SpecError, shorten, suggestion
 
 MAX_EXPRESSION_LENGTH = 500
 MAX_MAGNITUDE = 10**15
@@ -82,9 +81,7 @@ class _Evaluator:
             return self.names[node.id]
         if node.id in ("True", "False", "None"):
             return {"True": True, "False": False, "None": None}[node.id]
-        close = difflib.get_close_matches(node.id, list(self.names), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise self.fail(f"unknown name {node.id!r}{hint}")
+        raise self.fail(f"unknown name {node.id!r}{suggestion(node.id, self.names)}")
 
     def visit_BinOp(self, node: ast.BinOp) -> Any:
         op = _BINARY.get(type(node.op))

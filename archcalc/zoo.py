@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
 from importlib import resources
 from pathlib import Path
 
-from .errors import SpecError
+from .errors import SpecError, suggestion
 
 _SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -41,7 +40,6 @@ def find(name_or_path: str, relative_to: Path | None = None) -> Path:
     if candidate.is_file():
         return candidate
     known = names() + [p.stem for p in zoo_dir().glob("_*.yaml")]
-    close = difflib.get_close_matches(name_or_path, known, n=3)
-    hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+    hint = suggestion(name_or_path, known, count=3)
     raise SpecError(f"{name_or_path!r} is neither a file nor a zoo architecture{hint}; "
                     "`archcalc list` shows the zoo")

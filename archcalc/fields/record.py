@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import difflib
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar, get_origin
 
+from ..errors import suggestion
 from .checks import Checker, FieldError, checker
 
 _REQUIRED: Any = object()
@@ -116,9 +116,7 @@ class Record:
         missing = [key for key in cls._required if key not in data]
         if cls.forbid_extra and not cls._keys.issuperset(data):
             key = next(str(k) for k in data if k not in cls._keys)
-            close = (difflib.get_close_matches(key, missing, n=1)
-                     or difflib.get_close_matches(key, sorted(cls._keys), n=1))
-            raise FieldError(key, "unknown key" + (f" (did you mean {close[0]!r}?)" if close else ""))
+            raise FieldError(key, "unknown key" + (suggestion(key, missing) or suggestion(key, sorted(cls._keys))))
         if missing:
             raise FieldError(missing[0], "missing key")
         values = {}

@@ -7,13 +7,13 @@ graded; they are counted apart.
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from typing import Any
 
 from ..analysis import LayerRecord, Report, analyze
+from ..errors import suggestion
 from ..graph import load
 from . import diagnose, shape_order
 from .conventions import Conventions
@@ -352,8 +352,7 @@ def _by_name(sheet: Sheet, report: Report):
         elif key in exact or len(tails.get(key, ())) == 1:
             pairs.append((row, exact.get(key) or tails[key][0], None))
         else:
-            close = difflib.get_close_matches(row.name or "", [r.name for r in report.layers], n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            hint = suggestion(row.name or "", [r.name for r in report.layers])
             pairs.append((row, None, f"no layer {row.name!r} in {report.name}{hint}"))
             unknown.append(row.name)
     named = [p for p in pairs if p[1] is not None and p[1] != TOTAL]

@@ -8,13 +8,12 @@ in archcalc switches on layer type: adding a type is one class in `archcalc/laye
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from functools import cache
 from math import prod
 from typing import Any, ClassVar, Literal, get_args, get_origin
 
-from ..errors import ExecutionError, ShapeError, SpecError
+from ..errors import ExecutionError, ShapeError, SpecError, suggestion
 from ..fields import Record
 
 Shape = tuple[int, ...]
@@ -82,9 +81,7 @@ def layer_class(type_name: str) -> type[Layer]:
     try:
         return _REGISTRY[type_name]
     except (KeyError, TypeError):
-        close = difflib.get_close_matches(str(type_name), list(_REGISTRY), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise SpecError(f"unknown layer type {type_name!r}{hint}") from None
+        raise SpecError(f"unknown layer type {type_name!r}{suggestion(type_name, _REGISTRY)}") from None
 
 
 def registered_types() -> dict[str, type[Layer]]:

@@ -8,11 +8,10 @@ the enclosing blocks. Hyper-parameters stay unevaluated until the analyzer knows
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import ArchcalcError, GraphError, SpecError
+from ..errors import ArchcalcError, GraphError, SpecError, suggestion
 from ..expr import evaluate
 from ..fields import FieldError
 from ..layers import Layer, layer_class
@@ -120,8 +119,7 @@ class _Expander:
                 raise exc.located(layer=where) from None
             for key in values:
                 if key not in cls.fields():
-                    close = difflib.get_close_matches(str(key), list(cls.fields()), n=1)
-                    hint = f" (did you mean {close[0]!r}?)" if close else ""
+                    hint = suggestion(key, cls.fields())
                     raise SpecError(f"{type_name} has no hyper-parameter {key!r}{hint}", layer=where)
             self.defaults[cls] = values
 
@@ -141,8 +139,7 @@ class _Expander:
         if self.spec.output is not None:
             output = top.lookup(self.spec.output) or self.spec.output
             if output not in self.paths:
-                close = difflib.get_close_matches(self.spec.output, sorted(self.paths), n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                hint = suggestion(self.spec.output, sorted(self.paths))
                 raise GraphError(f"{self.spec.output!r} names no layer{hint}", layer="output")
         for node in self.nodes:
             self.resolve_inputs(node)
@@ -253,8 +250,7 @@ class _Expander:
                      previous: str, depth: int) -> str:
         unknown = [k for k in given if k not in block.args]
         if unknown:
-            close = difflib.get_close_matches(unknown[0], list(block.args), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            hint = suggestion(unknown[0], block.args)
             raise SpecError(f"block {block_name!r} has no argument {unknown[0]!r}{hint}")
         prefix = scope.path(path_name)
         values = dict(self.spec.args)
@@ -328,8 +324,7 @@ class _Expander:
         if ref in self.paths:
             return ref
         candidates = scope.visible() + sorted(self.paths)
-        close = difflib.get_close_matches(ref, candidates, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = suggestion(ref, candidates)
         raise GraphError(f"from: {ref!r} names no layer{hint}", layer=where)
 
 
