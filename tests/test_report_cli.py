@@ -147,3 +147,15 @@ def test_a_transposed_convolution_shows_its_own_kernel_and_stride(tmp_path):
     row = structural["rows"][0]
     assert (row["kernel_w"], row["kernel_h"], row["stride"]) == (2, 2, "2")
     assert paper["rows"][0]["patch"] == "2x2/2"
+
+
+def test_command_line_choices_are_the_library_s_own():
+    """The command modules list the choices themselves (importing the report package would slow
+    `archcalc --help`); they must stay the lists the library accepts."""
+    from archcalc.analysis import DTYPE_BYTES
+    from archcalc.commands import options, report
+    from archcalc.report import FORMATS, STYLES
+    from archcalc.units import UNITS
+
+    assert tuple(report.STYLES) == STYLES and tuple(report.FORMATS) == FORMATS
+    assert tuple(report.UNITS) == UNITS and set(options.DTYPES) == set(DTYPE_BYTES)

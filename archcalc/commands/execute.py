@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from ..errors import ExecutionError
+from ..executor.backend import BACKENDS, DTYPES
 
 
 def register(main: click.Group) -> None:
@@ -54,10 +55,10 @@ def _top(values: Any, k: int) -> str:
 
 @click.command()
 @click.argument("architecture")
-@click.option("--backend", type=click.Choice(["numpy", "cupy", "auto"]), default="numpy", show_default=True,
+@click.option("--backend", type=click.Choice(BACKENDS), default="numpy", show_default=True,
               help="Array library: NumPy on the CPU, CuPy on the GPU, or CuPy when available.")
 @click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Batch size N.")
-@click.option("--dtype", type=click.Choice(["float32", "float64"]), default="float32", show_default=True)
+@click.option("--dtype", type=click.Choice(DTYPES), default="float32", show_default=True)
 @click.option("--input-file", type=click.Path(exists=True, dir_okay=False),
               help="Input as .npy (C×H×W or N×C×H×W) or an image; default: seeded random normal.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random input and weights.")
@@ -115,7 +116,7 @@ def _profile_table(result: Any) -> str:
 
 @click.command()
 @click.argument("name", required=False)
-@click.option("--backend", type=click.Choice(["numpy", "cupy", "auto"]), default="numpy", show_default=True)
+@click.option("--backend", type=click.Choice(BACKENDS), default="numpy", show_default=True)
 def demo(name: str | None, backend: str):
     """Run a worked example of the lectures on the slide's own numbers (no NAME: list them)."""
     from ..executor.demos import DEMOS

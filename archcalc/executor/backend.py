@@ -71,3 +71,9 @@ def is_real(dtype: Any) -> bool:
     import numpy
 
     return numpy.issubdtype(dtype, numpy.integer) or numpy.issubdtype(dtype, numpy.floating)
+
+
+def check_dtype(dtype: str, file: str | None = None) -> None:
+    """ExecutionError unless `dtype` is one the executor computes in."""
+    if dtype not in DTYPES:
+        raise ExecutionError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}", file=file)

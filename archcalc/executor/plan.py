@@ -25,7 +25,7 @@ import numpy as np
 from ..analysis import LayerRecord, Report, analyze
 from ..errors import ArchcalcError, ExecutionError
 from ..graph import Architecture, load
-from .backend import DTYPES, array_module
+from .backend import array_module, check_dtype
 from .weights import init_weights, load_weights
 
 
@@ -35,8 +35,7 @@ class Plan:
     def __init__(self, arch: Any, weights: Any = None, *, input: Any = None, backend: str = "numpy",
                  dtype: str = "float32", fold_batchnorm: bool = True, seed: int = 0):
         arch = arch if isinstance(arch, Architecture) else load(arch)
-        if dtype not in DTYPES:
-            raise ExecutionError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}", file=arch.source)
+        check_dtype(dtype, file=arch.source)
         self.xp, self.dtype = array_module(backend), dtype
         self.report: Report = analyze(arch, input=input, dtype=dtype)
         weights = init_weights(self.report, seed) if weights is None else load_weights(self.report, weights)

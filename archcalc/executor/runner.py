@@ -16,7 +16,7 @@ import numpy as np
 from ..analysis import LayerRecord, Report, analyze
 from ..errors import ArchcalcError, ExecutionError
 from ..graph import Architecture, load
-from .backend import DTYPES, array_module, available_memory, is_real
+from .backend import array_module, available_memory, check_dtype, is_real
 from .weights import init_weights, load_weights
 
 
@@ -89,8 +89,7 @@ def _run(arch: Architecture, x: Any, weights: Any, backend: str, dtype: str, kee
 
 def _checked_input(arch: Architecture, x: Any, xp: Any, dtype: str) -> tuple[Any, Report]:
     """`x` as a contiguous backend array of `dtype`, and the analysis at its size and batch."""
-    if dtype not in DTYPES:
-        raise ExecutionError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+    check_dtype(dtype)
     kind = x.dtype if isinstance(getattr(x, "dtype", None), np.dtype) else np.asarray(x).dtype
     if not is_real(kind):
         raise ExecutionError(f"the input must be an array of real numbers, got {kind}", layer=arch.input_path)

@@ -6,7 +6,7 @@ from typing import Any
 
 from ..analysis import analyze
 from ..errors import ArchcalcError, ExecutionError
-from .backend import DTYPES
+from .backend import check_dtype
 from .weights import load_weights
 
 
@@ -19,8 +19,7 @@ def to_torch(arch: Any, weights: Any = None, *, input: Any = None, dtype: str = 
     `weights` (anything `load_weights` takes) are copied in; without them PyTorch's own
     initialisation stays. Call it as `module(x)` or `module(x, return_intermediates=True)`.
     """
-    if dtype not in DTYPES:
-        raise ExecutionError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+    check_dtype(dtype)
     try:
         import torch
     except ImportError:
