@@ -50,22 +50,22 @@ def init_weights(arch: Any, seed: int = 0, *, init: str = "he", random_stats: bo
     for record in report.layers:
         for param in record.param_tensors:
             key = f"{record.name}.{param.name}"
-            weights[key] = _initial(param, rng, init, random_stats, getattr(record.layer, "init", 1.0))
+            weights[key] = _initial(param, rng, init, random_stats)
     return weights
 
 
-def _initial(param: Param, rng: np.random.Generator, init: str, random_stats: bool, scale: float) -> np.ndarray:
+def _initial(param: Param, rng: np.random.Generator, init: str, random_stats: bool) -> np.ndarray:
+    """A kernel drawn He/Glorot normal; any other tensor at the layer's `initial` value, or with
+    `random_stats` around it (a scale or variance) or around 0 (a shift or mean)."""
     shape = param.shape
     if param.role == "weight" and len(shape) >= 2:
         receptive = int(np.prod(shape[2:]))
         fan_in, fan_out = shape[1] * receptive, shape[0] * receptive
         std = np.sqrt(2.0 / fan_in) if init == "he" else np.sqrt(2.0 / (fan_in + fan_out))
         return rng.normal(0.0, std, shape)
-    if param.name == "running_var":
-        return rng.uniform(0.5, 1.5, shape) if random_stats else np.ones(shape)
-    if param.role == "weight":  # a per-channel scale: BatchNorm γ, PReLU slope
-        return rng.uniform(0.5, 1.5, shape) * scale if random_stats else np.full(shape, scale, dtype=float)
-    return rng.normal(0.0, 0.1, shape) if random_stats else np.zeros(shape)
+    if not random_stats:
+        return np.full(shape, param.initial, dtype=float)
+    return rng.uniform(0.5, 1.5, shape) * param.initial if param.initial else rng.normal(0.0, 0.1, shape)
 
 
 def save_weights(weights: Mapping[str, Any], path: str | Path) -> None:

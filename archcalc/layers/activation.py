@@ -301,7 +301,7 @@ class PReLU(Layer):
         return inputs[0]
 
     def parameters(self, inputs: list[Shape]) -> list[Param]:
-        return [Param("weight", (self.num_parameters,), "weight")]
+        return [Param("weight", (self.num_parameters,), "weight", initial=self.init)]
 
     def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:
         return Arithmetic(output="same as input", params=f"{self.num_parameters} slope(s)", macs="0")

@@ -24,7 +24,9 @@ ParamRole = Literal["weight", "bias", "stat"]
 
 @dataclass(frozen=True)
 class Param:
-    """One parameter tensor: its key (as in a PyTorch state_dict), shape and role.
+    """One parameter tensor: its key (as in a PyTorch state_dict), shape and role, and the value
+    every element of a fresh layer starts at (kernels of two or more dimensions are drawn at random
+    instead).
 
     Roles: `weight` and `bias` are trainable; `stat` (BatchNorm running mean/var) is not.
     """
@@ -32,6 +34,7 @@ class Param:
     name: str
     shape: Shape
     role: ParamRole
+    initial: float = 0.0
 
     @property
     def size(self) -> int:

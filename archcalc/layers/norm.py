@@ -37,10 +37,10 @@ class BatchNorm(Layer):
         c = inputs[0][0]
         params = []
         if self.affine:
-            params += [Param("weight", (c,), "weight")] if self.scale else []
+            params += [Param("weight", (c,), "weight", initial=1.0)] if self.scale else []
             params += [Param("bias", (c,), "bias")]
         if self.track_running_stats:
-            params += [Param("running_mean", (c,), "stat"), Param("running_var", (c,), "stat")]
+            params += [Param("running_mean", (c,), "stat"), Param("running_var", (c,), "stat", initial=1.0)]
         return params
 
     def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:
