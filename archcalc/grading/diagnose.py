@@ -44,13 +44,8 @@ def unit_diagnoses(answer: Number, reference: int, conventions: Conventions) -> 
     return found
 
 
-def _conv_weight(record: LayerRecord):
-    """(K, D, kh, kw, groups) of a filter bank laid out (out, in/groups, kh, kw); None otherwise."""
-    out_channels = getattr(record.layer, "out_channels", None)
-    for param in record.param_tensors:
-        if param.role == "weight" and len(param.shape) == 4 and param.shape[0] == out_channels:
-            return (*param.shape, getattr(record.layer, "groups", 1))
-    return None
+def _filter_bank(record: LayerRecord) -> tuple[int, int, int, int, int] | None:
+    return record.layer.filter_bank(list(record.input_shapes)) if record.input_shapes else None
 
 
 def param_alternatives(record: LayerRecord, expected: int, conventions: Conventions) -> list[Alternative]:
@@ -65,7 +60,7 @@ def param_alternatives(record: LayerRecord, expected: int, conventions: Conventi
     if record.non_trainable_params:
         alternatives.append((f"left out the {exact(record.non_trainable_params)} non-trainable statistics "
                              "(BatchNorm running mean and variance)", expected - record.non_trainable_params))
-    weight = _conv_weight(record)
+    weight = _filter_bank(record)
     if weight:
         k, d, kh, kw, groups = weight
         full = k * d * kh * kw
@@ -86,7 +81,7 @@ def ops_alternatives(record: LayerRecord, expected: int, conventions: Convention
     if not expected:
         return []
     alternatives = _ops_unit_alternatives(expected, conventions, report)
-    weight = _conv_weight(record)
+    weight = _filter_bank(record)
     if weight:
         k, d, kh, kw, groups = weight
         per_filter = prod(record.output_shape[1:]) * k * d * kh * kw * report.batch

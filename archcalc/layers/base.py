@@ -149,6 +149,11 @@ class Layer(Record):
         """Multiply-accumulates for one sample (conv and linear; 0 elsewhere)."""
         return 0
 
+    def filter_bank(self, inputs: list[Shape]) -> tuple[int, int, int, int, int] | None:
+        """(K filters, depth D each, k_h, k_w, groups) of a layer that slides K filters of D×k_h×k_w
+        over its input (a convolution); None otherwise. Grading names slips such as a missing D."""
+        return None
+
     @property
     def allocates(self) -> bool:
         """Whether the output is a new tensor (False for views and in-place operations)."""

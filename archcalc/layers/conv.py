@@ -113,6 +113,10 @@ class Conv(_Windowed):
             params.append(Param("bias", (self.out_channels,), "bias"))
         return params
 
+    def filter_bank(self, inputs: list[Shape]) -> tuple[int, int, int, int, int]:
+        kh, kw = pair(self.kernel_size, "kernel_size")
+        return (self.out_channels, inputs[0][0] // self.groups, kh, kw, self.groups)
+
     def macs(self, inputs: list[Shape], output: Shape) -> int:
         c_out, h, w = output
         return conv_macs(h, w, inputs[0][0], c_out, pair(self.kernel_size, "kernel_size"), self.groups)
