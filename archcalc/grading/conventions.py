@@ -14,6 +14,22 @@ _CHOICES = {
     "shapes": ("auto", "lecture", "keras", "torch"),
 }
 SHAPE_ORDER_NAMES = {"lecture": "W×H×D (lecture)", "keras": "H×W×C (Keras)", "torch": "C×H×W (PyTorch)"}
+#: Which of (C, H, W) each shape order writes first, second and third, by the order's name.
+SHAPE_ORDERS = {SHAPE_ORDER_NAMES["lecture"]: (2, 1, 0), SHAPE_ORDER_NAMES["keras"]: (1, 2, 0),
+                SHAPE_ORDER_NAMES["torch"]: (0, 1, 2)}
+
+
+def written_in(chw: tuple[int, int, int], order: str) -> tuple[int, int, int]:
+    """A (C, H, W) shape as the shape order named `order` writes it."""
+    return tuple(chw[axis] for axis in SHAPE_ORDERS[order])  # type: ignore[return-value]
+
+
+def read_in(dims: tuple[int, int, int], order: str) -> tuple[int, int, int]:
+    """Three dimensions written in the shape order named `order`, as (C, H, W)."""
+    chw = [0, 0, 0]
+    for position, axis in enumerate(SHAPE_ORDERS[order]):
+        chw[axis] = dims[position]
+    return tuple(chw)  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)

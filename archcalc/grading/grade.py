@@ -427,7 +427,7 @@ def _shape_text(shape: tuple[int, ...], orders: tuple[str, ...]) -> str:
 
 def _read_as(answer: ShapeAnswer, readings: list[str]) -> str:
     if answer.batch is not None:
-        return f"read as ({answer.batch}, H, W, C) (Keras)" if "H×W×C (Keras)" in readings else \
+        return f"read as ({answer.batch}, H, W, C) (Keras)" if shape_order.KERAS in readings else \
             f"read as {readings[-1]} with a batch entry {answer.batch}"
     return "read as " + " or ".join(readings)
 

@@ -18,6 +18,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from fractions import Fraction
 
+from .conventions import SHAPE_ORDERS, read_in, written_in
+
 MAX_CELL_LENGTH = 200
 MAX_DIGITS = 30
 
@@ -238,13 +240,6 @@ def parse_shape(text: str | int | list | tuple) -> ShapeAnswer:
     return ShapeAnswer(raw, tuple(dims), batch)
 
 
-SHAPE_ORDERS = {
-    "W×H×D (lecture)": lambda c, h, w: (w, h, c),
-    "H×W×C (Keras)": lambda c, h, w: (h, w, c),
-    "C×H×W (PyTorch)": lambda c, h, w: (c, h, w),
-}
-
-
 def shape_readings(answer: ShapeAnswer, expected: tuple[int, ...], batch: int = 1,
                    orders: Collection[str] = tuple(SHAPE_ORDERS)) -> list[str]:
     """The conventions (among `orders` for a 3-D shape) under which `answer` is `expected` (a per-sample
@@ -253,7 +248,7 @@ def shape_readings(answer: ShapeAnswer, expected: tuple[int, ...], batch: int = 
     if answer.batch is None and len(dims) == len(expected) + 1 and dims[0] == batch and len(expected) in (1, 3):
         dims = dims[1:]
     if len(expected) == 3:
-        return [name for name, order in SHAPE_ORDERS.items() if name in orders and dims == order(*expected)]
+        return [name for name in SHAPE_ORDERS if name in orders and dims == written_in(expected, name)]
     if len(expected) == 1:
         if dims == expected:
             return ["flat"]
@@ -271,6 +266,4 @@ def as_chw(answer: ShapeAnswer, batch: int = 1, orders: Collection[str] = tuple(
         else answer.dims
     if len(dims) != 3:
         return {"as written": dims}
-    a, b, c = dims
-    readings = {"W×H×D (lecture)": (c, b, a), "H×W×C (Keras)": (c, a, b), "C×H×W (PyTorch)": (a, b, c)}
-    return {name: chw for name, chw in readings.items() if name in orders}
+    return {name: read_in(dims, name) for name in SHAPE_ORDERS if name in orders}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .conventions import SHAPE_ORDER_NAMES, Conventions
+from .conventions import SHAPE_ORDER_NAMES, Conventions, written_in
 from .expected import SHAPE_COLUMNS
 from .sheet import Sheet, SheetError
 
@@ -91,6 +91,4 @@ def misordered(readings: Sequence[str], accepted: Sequence[str]) -> str | None:
 
 def written(shape: tuple[int, int, int], order: str) -> str:
     """A (C, H, W) shape written in `order`, with the order's name: `62×30×8 (W×H×D)`."""
-    c, h, w = shape
-    dims = {LECTURE: (w, h, c), KERAS: (h, w, c), TORCH: (c, h, w)}[order]
-    return "×".join(map(str, dims)) + f" ({short(order)})"
+    return "×".join(map(str, written_in(shape, order))) + f" ({short(order)})"

@@ -6,16 +6,12 @@ import csv
 import io
 
 from ..analysis import Report
-from .conventions import SHAPE_ORDER_NAMES, Conventions
+from .conventions import SHAPE_ORDER_NAMES, Conventions, written_in
 from .expected import expected_cell, expected_total
+from .shape_order import short
 from .sheet import GRADED, SheetError
 
 COLUMN_ALIASES = {"macs": "ops", "flops": "ops", "shape": "output", "weights": "params", "mem": "memory"}
-SHAPE_STYLES = {
-    "lecture": lambda c, h, w: f"{w}×{h}×{c}",
-    "keras": lambda c, h, w: f"(None, {h}, {w}, {c})",
-    "torch": lambda c, h, w: f"{c}×{h}×{w}",
-}
 
 
 def column_names(text: str | list[str] | tuple[str, ...], what: str = "--columns") -> list[str]:
@@ -32,7 +28,7 @@ def column_names(text: str | list[str] | tuple[str, ...], what: str = "--columns
 
 
 def header(column: str, conventions: Conventions, given: bool) -> str:
-    order = "" if conventions.shapes == "auto" else f" ({SHAPE_ORDER_NAMES[conventions.shapes].split(' ')[0]})"
+    order = "" if conventions.shapes == "auto" else f" ({short(SHAPE_ORDER_NAMES[conventions.shapes])})"
     text = {
         "input": f"input shape{order}", "output": f"output shape{order}",
         "params": "params" if conventions.bias else "params (without biases)",
@@ -43,7 +39,11 @@ def header(column: str, conventions: Conventions, given: bool) -> str:
 
 
 def _shape(shape: tuple[int, ...], style: str) -> str:
-    return SHAPE_STYLES[style](*shape) if len(shape) == 3 else "×".join(str(d) for d in shape)
+    """A given shape as the sheet's order writes it (Keras as `(None, H, W, C)`)."""
+    if len(shape) != 3:
+        return "×".join(str(d) for d in shape)
+    dims = written_in(shape, SHAPE_ORDER_NAMES[style])
+    return f"(None, {', '.join(map(str, dims))})" if style == "keras" else "×".join(map(str, dims))
 
 
 def template_rows(report: Report, columns: list[str], given: list[str], conventions: Conventions,
