@@ -9,6 +9,7 @@ live at once when each tensor is freed after its last use.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -421,6 +422,20 @@ class _Walk:
             for root in frees.get(index, ()):
                 live -= size[root]
         return peak
+
+
+def last_readers(steps: Iterable[tuple[str, Sequence[str]]], output: str) -> dict[str, int]:
+    """For (name, inputs) steps in execution order: the index of the last step that reads each name
+    (its own index when nothing does; one past the end for the network's `output`)."""
+    last: dict[str, int] = {}
+    count = 0
+    for index, (name, inputs) in enumerate(steps):
+        last.setdefault(name, index)
+        for src in inputs:
+            last[src] = index
+        count = index + 1
+    last[output] = count
+    return last
 
 
 def _union(fields: list[ReceptiveField]) -> ReceptiveField:

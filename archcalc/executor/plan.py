@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ..analysis import LayerRecord, Report, analyze
+from ..analysis import LayerRecord, Report, analyze, last_readers
 from ..errors import ArchcalcError, ExecutionError
 from ..graph import Architecture, load
 from .backend import array_module, check_dtype
@@ -43,12 +43,8 @@ class Plan:
         self.folded = _foldable(layers, arch.output_path) if fold_batchnorm else {}
         self.absorbed = set(self.folded.values())
         self.params = {r.name: self._params(r, weights) for r in layers if r.name not in self.absorbed}
-        self.last_use = {r.name: i for i, r in enumerate(layers)}
-        for index, record in enumerate(layers):
-            for src in record.inputs:
-                self.last_use[src] = index
         self.output_path = self.report.architecture.output_path
-        self.last_use[self.output_path] = len(layers)
+        self.last_use = last_readers(((r.name, r.inputs) for r in layers), self.output_path)
 
     def _params(self, record: LayerRecord, weights: dict[str, Any]) -> dict[str, Any]:
         arrays = _float64(record, weights)

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..analysis import LayerRecord, Report, analyze
+from ..analysis import LayerRecord, Report, analyze, last_readers
 from ..errors import ArchcalcError, ExecutionError
 from ..graph import Architecture, load
 from .backend import array_module, available_memory, check_dtype, is_real
@@ -131,11 +131,7 @@ class _Walk:
     def __init__(self, report: Report, xp: Any, dtype: str, keep: bool, profile: bool):
         self.report, self.xp, self.dtype, self.keep, self.profile = report, xp, dtype, keep, profile
         records = report.layers
-        self.last_use = {r.name: i for i, r in enumerate(records)}
-        for index, record in enumerate(records):
-            for src in record.inputs:
-                self.last_use[src] = index
-        self.last_use[report.architecture.output_path] = len(records)
+        self.last_use = last_readers(((r.name, r.inputs) for r in records), report.architecture.output_path)
         self.values: dict[str, Any] = {}
         self.root_until: dict[int, int] = {}  # storage → index of its last reader
         self.live: dict[int, int] = {}  # storage → bytes

@@ -6,6 +6,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..analysis import last_readers
+
 
 class GraphModule(nn.Module):
     """A network that runs its layers in archcalc's order, tensors in a dict by layer path.
@@ -20,11 +22,7 @@ class GraphModule(nn.Module):
         self.input_path, self.output_path = input_path, output_path
         for name, _, module in steps:
             self.add_module(name, module)
-        last_use = {name: i for i, (name, _) in enumerate(self.steps)}
-        for index, (_, inputs) in enumerate(self.steps):
-            for src in inputs:
-                last_use[src] = index
-        last_use[output_path] = len(self.steps)
+        last_use = last_readers(self.steps, output_path)
         self.frees = [[src for src in set(inputs) if last_use[src] == index] for index, (_, inputs)
                       in enumerate(self.steps)]
 
