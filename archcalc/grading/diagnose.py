@@ -80,7 +80,7 @@ def param_alternatives(record: LayerRecord, expected: int, conventions: Conventi
 def ops_alternatives(record: LayerRecord, expected: int, conventions: Conventions, report: Report) -> list[Alternative]:
     if not expected:
         return []
-    alternatives = _ops_unit_alternatives(expected, conventions, report)
+    alternatives = ops_unit_alternatives(expected, conventions, report)
     weight = _filter_bank(record)
     if weight:
         k, d, kh, kw, groups = weight
@@ -94,7 +94,7 @@ def ops_alternatives(record: LayerRecord, expected: int, conventions: Convention
     return alternatives
 
 
-def _ops_unit_alternatives(expected: int, conventions: Conventions, report: Report) -> list[Alternative]:
+def ops_unit_alternatives(expected: int, conventions: Conventions, report: Report) -> list[Alternative]:
     alternatives = []
     if conventions.ops == "macs":
         alternatives.append(("counted FLOPs (2 per multiply-accumulate) where MACs are asked", 2 * expected))

@@ -299,7 +299,7 @@ class _Grader:
                 alternatives.append((f"left out the {frozen:,} non-trainable statistics", expected - frozen))
             return expected, alternatives
         if column == "ops":
-            return expected, diagnose._ops_unit_alternatives(expected, conventions, report)
+            return expected, diagnose.ops_unit_alternatives(expected, conventions, report)
         elements = report.totals.activation_elements
         size = report.totals.forward_memory_bytes // max(elements, 1)
         reference, alternatives = diagnose.memory_alternatives(elements, size, answer, conventions, report)
