@@ -17,14 +17,24 @@ IntOrPair = PositiveInt | tuple[PositiveInt, PositiveInt]
 PaddingSpec = NonNegativeInt | tuple[NonNegativeInt, ...] | Literal["same", "valid"]
 
 
+def _check_groups(in_channels: int, out_channels: int, groups: int) -> None:
+    """ShapeError unless `groups` divides both channel counts of a convolution."""
+    if in_channels % groups or out_channels % groups:
+        raise ShapeError(f"groups={groups} must divide in_channels={in_channels} and out_channels={out_channels}")
+
+
 class _Windowed(Layer):
     """Shared geometry of layers that slide a kernel over (H, W)."""
+
+    def strides(self) -> tuple[int, int]:
+        """(sh, sw); a pooling layer without a stride steps by its window."""
+        return pair(self.stride if self.stride is not None else self.kernel_size, "stride")
 
     def geometry(self, shape: Shape):
         """((kh, kw), (sh, sw), (dh, dw), ((top, bottom), (left, right))) for this input."""
         _, h, w = spatial(shape, self.type_name)
         kernel = pair(self.kernel_size, "kernel_size")
-        stride = pair(self.stride if self.stride is not None else self.kernel_size, "stride")
+        stride = self.strides()
         dilation = pair(getattr(self, "dilation", 1), "dilation")
         pads = resolve_padding(self.padding, (h, w), kernel, stride, dilation)
         return kernel, stride, dilation, pads
@@ -69,8 +79,7 @@ class _Windowed(Layer):
         return f"H: (H − F + 2P)/S + 1 = {lines[0]}; W: (W − F + 2P)/S + 1 = {lines[1]}"
 
     def describe(self) -> str:
-        kernel = pair(self.kernel_size, "kernel_size")
-        stride = pair(self.stride if self.stride is not None else self.kernel_size, "stride")
+        kernel, stride = pair(self.kernel_size, "kernel_size"), self.strides()
         k = f"{kernel[0]}×{kernel[1]}"
         s = str(stride[0]) if stride[0] == stride[1] else f"{stride[0]}×{stride[1]}"
         return f"{k}/{s}"
@@ -99,10 +108,7 @@ class Conv(_Windowed):
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         c, _, _ = spatial(inputs[0], "conv")
-        if c % self.groups or self.out_channels % self.groups:
-            raise ShapeError(
-                f"groups={self.groups} must divide in_channels={c} and out_channels={self.out_channels}"
-            )
+        _check_groups(c, self.out_channels, self.groups)
         return (self.out_channels, *self.spatial_output(inputs[0]))
 
     def parameters(self, inputs: list[Shape]) -> list[Param]:
@@ -183,10 +189,7 @@ class ConvTranspose(_Windowed):
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         c, h, w = spatial(inputs[0], "convtranspose")
-        if c % self.groups or self.out_channels % self.groups:
-            raise ShapeError(
-                f"groups={self.groups} must divide in_channels={c} and out_channels={self.out_channels}"
-            )
+        _check_groups(c, self.out_channels, self.groups)
         k, s, d = (pair(v, n) for v, n in ((self.kernel_size, "kernel_size"), (self.stride, "stride"),
                                            (self.dilation, "dilation")))
         p, op = pair(self.padding, "padding"), pair(self.output_padding, "output_padding")
