@@ -343,7 +343,8 @@ class _Walk:
             except FieldError as exc:
                 message = str(exc)
                 kind = node.layer_cls.type_name
-                named = node.path.rsplit("/", 1)[-1].split("_")[0] == kind  # auto names repeat the type
+                # an automatic name (`conv2d_1`) already says the type as the file wrote it
+                named = node.path.rsplit("/", 1)[-1].split("_")[0] in (kind, *node.layer_cls.aliases)
                 raise SpecError(message if named else f"{kind}: {message}") from None
             self.cache[key] = layer
         if hyper is node.hyper:

@@ -56,6 +56,8 @@ CASES = [
      ["out_channels: missing key"]),
     ("negative-hyper", HEAD + "layers: [{name: c1, type: conv, out_channels: -4, kernel_size: 3}]\n",
      SpecError, "t.yaml: c1", ["out_channels", "greater than 0", "got -4"]),
+    ("alias-auto-named", HEAD + "layers: [{type: conv2d, out_channels: 2.5, kernel_size: 3}]\n", SpecError,
+     "t.yaml: conv2d", ["t.yaml: conv2d: out_channels: should be an integer"]),
     ("padding-word", HEAD + "layers: [{name: c1, type: conv, out_channels: 4, kernel_size: 3, padding: full}]\n",
      SpecError, "t.yaml: c1", ["padding: should be", "'same' or 'valid'", "got 'full'"]),
     ("kernel-three-values", HEAD + "layers: [{name: c1, type: conv, out_channels: 4, kernel_size: [1, 2, 3]}]\n",
