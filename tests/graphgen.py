@@ -126,7 +126,3 @@ def random_graph(seed: int) -> dict:
         b.add({"type": "relu"})
         b.add({"type": "linear", "out_features": rng.randint(2, 5), "bias": rng.random() < 0.5})
     return {"name": f"random{seed}", "input": shape, "layers": b.layers}
-
-
-def random_graphs(count: int, start: int = 0) -> list[dict]:
-    return [random_graph(seed) for seed in range(start, start + count)]

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 import archcalc
-from archcalc import zoo
 from archcalc.profiles import NAMES, call_style
+from tests.test_zoo_torchvision import TORCHVISION
 
 REFERENCE = json.loads((Path(__file__).parent / "data" / "reference_counts.json").read_text())
 MODELS = REFERENCE["models"]
@@ -47,27 +47,26 @@ LECTURE = {"lenet5": "lenet5", "lenet5-relu": LENET5_RELU}
 def entry_of(model: str) -> dict:
     entry = MODELS.get(model)
     if entry is None or "error" in entry:
-        pytest.skip(f"{model} is not in reference_counts.json: {entry}")
+        pytest.fail(f"{model} is not in reference_counts.json: {entry}")
     return entry
 
 
 def tool_total(model: str, tool: str) -> int:
     cell = entry_of(model).get(TOOL_KEYS[tool])
     if not isinstance(cell, dict) or "error" in cell:
-        pytest.skip(f"{tool} has no result for {model} in reference_counts.json: {cell}")
+        pytest.fail(f"{tool} has no result for {model} in reference_counts.json: {cell}")
     value = TOOL_TOTALS[tool](MODELS[model])
     if value is None:
-        pytest.skip(f"{tool} has no total for {model}")
+        pytest.fail(f"{tool} has no total for {model}")
     return value
 
 
 def torchvision_zoo_name(model: str) -> str:
-    """The zoo file that declares itself the torchvision `model`; skip while none exists."""
-    dashed = model.replace("_", "-")
-    for name in (model, dashed, f"{model}-torchvision", f"{dashed}-torchvision", f"{dashed}-tv"):
-        if name in zoo.names() and "torchvision" in archcalc.load(name).spec.source.lower():
-            return name
-    pytest.skip(f"no torchvision zoo file for {model} yet")
+    """The zoo file of the torchvision `model` (the map tests/test_zoo_torchvision.py states)."""
+    names = [zoo_name for zoo_name, torchvision in TORCHVISION.items() if torchvision == model]
+    if not names:
+        pytest.fail(f"no torchvision zoo file for {model}")
+    return names[0]
 
 
 def source_of(model: str):

@@ -147,7 +147,7 @@ def test_keras_exact_parameters(model):
     assert round(counts.params / 1e6, 1) == KERAS_IO_PARAMS_M[model]
     entry = REFERENCE["keras"].get(model)
     if not isinstance(entry, dict) or "error" in entry:
-        pytest.skip(f"no keras.applications.{model} counts in reference_counts.json: {entry}")
+        pytest.fail(f"no keras.applications.{model} counts in reference_counts.json: {entry}")
     assert counts.params == entry["count_params"]
     assert counts.trainable_params == entry["trainable_params"]
     assert counts.non_trainable_params == entry["non_trainable_params"]
