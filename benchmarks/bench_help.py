@@ -9,24 +9,15 @@ import os
 import platform
 import shutil
 import statistics
-import subprocess
 import sys
-import time
 from datetime import date
 from pathlib import Path
+
+from machine import cpu_name, process_wall_times
 
 RESULTS = Path(__file__).parent / "results" / "help.md"
 RUNS = 10
 TARGET_S = 0.3
-
-
-def wall_times(command: list[str], runs: int) -> list[float]:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-        times.append(time.perf_counter() - start)
-    return times
 
 
 def main() -> None:
@@ -36,12 +27,12 @@ def main() -> None:
     commands["python -c pass"] = [sys.executable, "-c", "pass"]
     rows = []
     for label, command in commands.items():
-        wall_times(command, 1)  # warm the file cache
-        times = wall_times(command, RUNS)
+        process_wall_times(command, 1)  # warm the file cache
+        times = process_wall_times(command, RUNS)
         rows.append((label, statistics.median(times), min(times), max(times)))
     headline = rows[0][1]
     lines = ["# Benchmark: start-up time", "",
-             f"Date {date.today().isoformat()}; {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
+             f"Date {date.today().isoformat()}; {cpu_name()}, {os.cpu_count()} cores; "
              f"Python {platform.python_version()}.", "",
              f"Median of {RUNS} fresh processes (`python benchmarks/bench_help.py`); target below {TARGET_S} s: "
              f"**{'met' if headline < TARGET_S else 'missed'}** ({headline:.3f} s). `python -c pass` is the "

@@ -20,21 +20,17 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import date
 from pathlib import Path
+
+from machine import cpu_name, process_wall_times
 
 TARGET_S = 0.5
 
 
 def wall_time(command: list[str], repeat: int, env: dict[str, str] | None = None) -> float:
-    """Median wall time of `command` over `repeat` runs, output discarded."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, env=env)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    """Median wall time of `command` over `repeat` fresh runs."""
+    return statistics.median(process_wall_times(command, repeat, env))
 
 
 def cached_env(folder: str) -> dict[str, str]:
@@ -75,7 +71,7 @@ def main() -> None:
     lines = [
         "# `archcalc table NAME` for every zoo entry",
         "",
-        f"Measured {date.today()} on {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"Measured {date.today()} on {cpu_name()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}; median of {args.repeat} fresh processes each; load average at the "
         f"end {load:.2f}; PYTHONDONTWRITEBYTECODE "
         f"{'set' if os.environ.get('PYTHONDONTWRITEBYTECODE') else 'not set'} here. "

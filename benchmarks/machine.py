@@ -1,8 +1,10 @@
-"""What the benchmarks say about the machine they ran on."""
+"""What the benchmarks say about the machine they ran on, and how they time a fresh process."""
 
 from __future__ import annotations
 
 import platform
+import subprocess
+import time
 from pathlib import Path
 
 
@@ -15,3 +17,13 @@ def cpu_name() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
+
+
+def process_wall_times(command: list[str], runs: int, env: dict[str, str] | None = None) -> list[float]:
+    """Wall seconds of `runs` fresh runs of `command` (output discarded)."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        times.append(time.perf_counter() - start)
+    return times
