@@ -92,8 +92,6 @@ class LayerRecord:
         return self.name.count("/")
 
     def arithmetic(self) -> Arithmetic:
-        if not self.input_shapes:
-            return Arithmetic(output="network input", params="0", macs="0")
         return self.layer.arithmetic(list(self.input_shapes), self.output_shape)
 
     def to_dict(self) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from ..arrays import kernels
 from ..errors import ShapeError
 from ..fields import NonNegativeInt, PositiveInt
 from ..formulas import resolve_padding
-from .base import AxisWindow, Layer, Shape, numel, register, spatial
+from .base import Arithmetic, AxisWindow, Layer, Shape, numel, register, spatial
 
 
 @register
@@ -20,6 +20,9 @@ class Input(Layer):
     keras_name = "InputLayer"
     summary = "network input"
     inputs_allowed = (0, 0)
+
+    def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:
+        return Arithmetic(output="network input", params="0", macs="0")
 
     def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
         """The executor hands the network input in as the only element of `inputs`."""
