@@ -340,3 +340,19 @@ def test_without_libyaml_the_pure_python_parser_reads_the_same_and_keeps_the_bou
     finally:
         monkeypatch.undo()
         importlib.reload(loader)
+
+
+def test_the_networkx_graph_has_one_node_per_layer_and_an_edge_per_input():
+    """ResNet-18's graph (torchvision: 8 BasicBlocks, 3 of them with a downsample branch): every
+    block's add has two inputs, and the execution order is a topological order."""
+    networkx = pytest.importorskip("networkx")
+    arch = archcalc.load("resnet18")
+    graph = arch.graph
+    assert set(graph.nodes) == {node.path for node in arch.nodes}
+    assert graph.number_of_edges() == sum(len(node.inputs) for node in arch.nodes)
+    adds = [path for path in graph.nodes if path.endswith("/add")]
+    assert len(adds) == 8 and all(graph.in_degree(path) == 2 for path in adds)
+    assert {path.split("/downsample")[0] for path in graph.nodes if "/downsample" in path} == \
+        {"layer2/0", "layer3/0", "layer4/0"}
+    order = {node.path: i for i, node in enumerate(arch.nodes)}
+    assert all(order[a] < order[b] for a, b in graph.edges) and networkx.is_directed_acyclic_graph(graph)
