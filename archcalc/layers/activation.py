@@ -8,6 +8,7 @@ from ..arrays import kernels
 from ..errors import ShapeError
 from ..fields import Fraction, PositiveInt
 from .base import Arithmetic, Layer, Param, Shape, layer_class, register
+from .family import Family
 from .reshape import Identity
 
 FusedActivation = Literal[
@@ -74,9 +75,9 @@ class ReLU(Elementwise):
     """max(0, x) (PyTorch `ReLU`)."""
 
     type_name = "relu"
+    family = Family.RELU
     keras_name = "Activation"
     torch_name = "ReLU"
-    summary = "rectifier"
 
     def apply(self, xp: Any, x: Any) -> Any:
         return xp.maximum(x, 0)
@@ -95,9 +96,9 @@ class ReLU6(Elementwise):
     """min(max(0, x), 6) (PyTorch `ReLU6`)."""
 
     type_name = "relu6"
+    family = Family.RELU6
     keras_name = "Activation"
     torch_name = "ReLU6"
-    summary = "rectifier clipped at 6"
 
     def apply(self, xp: Any, x: Any) -> Any:
         return xp.clip(x, 0, 6)
@@ -116,9 +117,9 @@ class LeakyReLU(Elementwise):
     """x if x > 0 else slope·x (PyTorch `LeakyReLU`)."""
 
     type_name = "leakyrelu"
+    family = Family.LEAKY_RELU
     keras_name = "LeakyReLU"
     torch_name = "LeakyReLU"
-    summary = "leaky rectifier"
     negative_slope: float = 0.01
 
     def apply(self, xp: Any, x: Any) -> Any:
@@ -135,9 +136,9 @@ class ELU(Elementwise):
     """x if x > 0 else α·(eˣ − 1) (PyTorch `ELU`)."""
 
     type_name = "elu"
+    family = Family.ELU
     keras_name = "ELU"
     torch_name = "ELU"
-    summary = "exponential linear unit"
     alpha: float = 1.0
 
     def apply(self, xp: Any, x: Any) -> Any:
@@ -154,9 +155,9 @@ class Sigmoid(Elementwise):
     """1/(1 + e⁻ˣ) (PyTorch `Sigmoid`)."""
 
     type_name = "sigmoid"
+    family = Family.SIGMOID
     keras_name = "Activation"
     torch_name = "Sigmoid"
-    summary = "logistic sigmoid"
 
     def apply(self, xp: Any, x: Any) -> Any:
         return kernels.sigmoid(xp, x)
@@ -172,9 +173,9 @@ class Tanh(Elementwise):
     """tanh(x) (PyTorch `Tanh`)."""
 
     type_name = "tanh"
+    family = Family.TANH
     keras_name = "Activation"
     torch_name = "Tanh"
-    summary = "hyperbolic tangent"
 
     def apply(self, xp: Any, x: Any) -> Any:
         return xp.tanh(x)
@@ -190,10 +191,10 @@ class SiLU(Elementwise):
     """x·sigmoid(x) (PyTorch `SiLU`, also called swish)."""
 
     type_name = "silu"
+    family = Family.SILU
     keras_name = "Activation"
     torch_name = "SiLU"
     aliases = ("swish",)
-    summary = "sigmoid-weighted linear unit"
 
     def apply(self, xp: Any, x: Any) -> Any:
         return x * kernels.sigmoid(xp, x)
@@ -209,9 +210,9 @@ class HardSwish(Elementwise):
     """x·relu6(x + 3)/6 (PyTorch `Hardswish`)."""
 
     type_name = "hardswish"
+    family = Family.HARDSWISH
     keras_name = "Activation"
     torch_name = "Hardswish"
-    summary = "hard swish"
 
     def apply(self, xp: Any, x: Any) -> Any:
         return x * xp.clip(x + 3, 0, 6) / 6
@@ -227,9 +228,9 @@ class HardSigmoid(Elementwise):
     """relu6(x + 3)/6 (PyTorch `Hardsigmoid`)."""
 
     type_name = "hardsigmoid"
+    family = Family.HARDSIGMOID
     keras_name = "Activation"
     torch_name = "Hardsigmoid"
-    summary = "hard sigmoid"
 
     def apply(self, xp: Any, x: Any) -> Any:
         return xp.clip(x + 3, 0, 6) / 6
@@ -245,9 +246,9 @@ class GELU(Elementwise):
     """x·Φ(x) (PyTorch `GELU`, exact form)."""
 
     type_name = "gelu"
+    family = Family.GELU
     keras_name = "Activation"
     torch_name = "GELU"
-    summary = "Gaussian error linear unit"
 
     def apply(self, xp: Any, x: Any) -> Any:
         return x * (1 + kernels.erf(xp, x / 2 ** 0.5)) / 2
@@ -263,9 +264,9 @@ class Softmax(Layer):
     """Softmax over the channel/feature axis (PyTorch `Softmax(dim=1)`)."""
 
     type_name = "softmax"
+    family = Family.SOFTMAX
     keras_name = "Activation"
     torch_name = "Softmax"
-    summary = "softmax"
 
     def apply(self, xp: Any, x: Any) -> Any:
         return kernels.softmax(xp, x, axis=1)
@@ -288,9 +289,9 @@ class PReLU(Layer):
     """Parametric rectifier (PyTorch `PReLU`): one learnt slope, or one per channel."""
 
     type_name = "prelu"
+    family = Family.PRELU
     keras_name = "PReLU"
     torch_name = "PReLU"
-    summary = "parametric rectifier"
 
     num_parameters: PositiveInt = 1
     init: float = 0.25
@@ -322,9 +323,9 @@ class Dropout(Identity):
     """Dropout: the identity at inference, so no new tensor."""
 
     type_name = "dropout"
+    family = Family.DATA
     keras_name = "Dropout"
     torch_name = "Dropout"
-    summary = "dropout (identity at inference)"
 
     p: Fraction = 0.5
     inplace: bool = False

@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Literal, get_args, get_origin
 
 from ..errors import ExecutionError, ShapeError, SpecError, suggestion
 from ..fields import Record
+from .family import Family
 
 Shape = tuple[int, ...]
 Pair = tuple[int, int]
@@ -69,6 +70,8 @@ _REGISTRY: dict[str, type[Layer]] = {}
 
 def register(cls: type[Layer]) -> type[Layer]:
     """Class decorator: make `cls` available under its `type_name` and `aliases`."""
+    if not isinstance(getattr(cls, "family", None), Family):
+        raise RuntimeError(f"layer type {cls.type_name!r} declares no family")
     for key in (cls.type_name, *cls.aliases):
         if key in _REGISTRY:
             raise RuntimeError(f"layer type {key!r} registered twice")
@@ -116,7 +119,8 @@ class Layer(Record):
 
     type_name: ClassVar[str] = ""
     aliases: ClassVar[tuple[str, ...]] = ()
-    summary: ClassVar[str] = ""
+    #: What it computes, as the count profiles tell layers apart (`archcalc.layers.family`); every type declares one.
+    family: ClassVar[Family]
     inputs_allowed: ClassVar[tuple[int, int | None]] = (1, 1)
     #: False for upsampling layers: from there on an output pixel no longer has a receptive field
     #: of whole input pixels, so none is reported (rather than a wrong one).

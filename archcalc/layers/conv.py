@@ -11,6 +11,7 @@ from ..formulas import conv_macs, conv_output_size, conv_params, resolve_padding
 from ..units import exact
 from .activation import FusedActivation, fused, fused_in_place
 from .base import Arithmetic, AxisWindow, Layer, Param, Shape, pair, register, spatial
+from .family import Family
 from .norm import BatchNorm
 
 IntOrPair = PositiveInt | tuple[PositiveInt, PositiveInt]
@@ -90,12 +91,12 @@ class Conv(_Windowed):
     """2-D convolution (PyTorch `Conv2d`); `groups: in_channels` makes it depthwise."""
 
     type_name = "conv"
+    family = Family.CONV
     keras_name = "Convolution2D"
     torch_name = "Conv2d"
     lecture_name = "conv2d"
     paper_name = "convolution"
     aliases = ("conv2d",)
-    summary = "2-D convolution"
 
     out_channels: PositiveInt
     kernel_size: IntOrPair
@@ -172,10 +173,10 @@ class ConvTranspose(_Windowed):
     """2-D transposed convolution (PyTorch `ConvTranspose2d`)."""
 
     type_name = "convtranspose"
+    family = Family.CONV_TRANSPOSE
     keras_name = "Deconvolution2D"
     torch_name = "ConvTranspose2d"
     aliases = ("convtranspose2d", "deconv")
-    summary = "2-D transposed convolution"
     receptive_field_defined = False  # an upsampling: output positions fall between input pixels
 
     out_channels: PositiveInt

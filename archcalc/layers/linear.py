@@ -9,6 +9,7 @@ from ..fields import PositiveInt, field
 from ..formulas import linear_params
 from .activation import FusedActivation, fused, fused_in_place
 from .base import Arithmetic, Layer, Param, Shape, format_shape, register
+from .family import Family
 
 
 @register
@@ -16,11 +17,11 @@ class Linear(Layer):
     """Fully connected layer (PyTorch `Linear`, Keras `Dense`) on a flat input."""
 
     type_name = "linear"
+    family = Family.LINEAR
     keras_name = "Dense"
     torch_name = "Linear"
     lecture_name = "fc"
     aliases = ("dense", "fc")
-    summary = "fully connected"
 
     out_features: PositiveInt
     bias: bool = True

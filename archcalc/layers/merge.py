@@ -6,6 +6,7 @@ from typing import Any
 
 from ..errors import ShapeError
 from .base import Layer, Shape, format_shape, register
+from .family import Family
 
 
 def _broadcast(shapes: list[Shape], what: str) -> Shape:
@@ -27,8 +28,8 @@ class Add(Layer):
     """Elementwise sum of two or more equal-shaped tensors (a residual connection)."""
 
     type_name = "add"
+    family = Family.ADD
     keras_name = "Add"
-    summary = "elementwise sum"
     inputs_allowed = (2, None)
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
@@ -61,9 +62,9 @@ class Multiply(Layer):
     """Elementwise product with broadcasting (squeeze-and-excitation gating)."""
 
     type_name = "multiply"
+    family = Family.MULTIPLY
     keras_name = "Multiply"
     aliases = ("mul",)
-    summary = "elementwise product"
     inputs_allowed = (2, None)
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
@@ -89,9 +90,9 @@ class Concat(Layer):
     """Concatenation along channels (dim=0 of the per-sample shape, PyTorch dim=1)."""
 
     type_name = "concat"
+    family = Family.DATA
     keras_name = "Concatenate"
     aliases = ("concatenate", "cat")
-    summary = "concatenation along channels"
     inputs_allowed = (1, None)
 
     def output_shape(self, inputs: list[Shape]) -> Shape:

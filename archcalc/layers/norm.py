@@ -9,6 +9,7 @@ from ..errors import ShapeError
 from ..fields import PositiveFloat, PositiveInt, field
 from .activation import FusedActivation, fused, fused_in_place
 from .base import Arithmetic, Layer, Param, Shape, register
+from .family import Family
 
 
 @register
@@ -16,10 +17,10 @@ class BatchNorm(Layer):
     """Batch normalisation over channels (PyTorch `BatchNorm2d`/`BatchNorm1d`, Keras `BatchNormalization`)."""
 
     type_name = "batchnorm"
+    family = Family.BATCH_NORM
     keras_name = "BatchNormalization"
     torch_name = "BatchNorm2d"
     aliases = ("bn", "batchnorm2d")
-    summary = "batch normalisation"
 
     eps: PositiveFloat = 1e-5
     momentum: float = 0.1
@@ -90,7 +91,7 @@ class LRN(Layer):
     """Local response normalisation across channels (AlexNet; PyTorch `LocalResponseNorm`)."""
 
     type_name = "lrn"
-    summary = "local response normalisation"
+    family = Family.LRN
 
     size: PositiveInt = 5
     alpha: float = 1e-4

@@ -9,6 +9,7 @@ from ..errors import ShapeError
 from ..fields import PositiveInt
 from .base import Arithmetic, AxisWindow, Layer, Shape, pair, register, spatial
 from .conv import IntOrPair, PaddingSpec, _Windowed
+from .family import Family
 
 
 class _WindowPool(_Windowed):
@@ -52,11 +53,11 @@ class MaxPool(_WindowPool):
     """Max pooling (PyTorch `MaxPool2d`)."""
 
     type_name = "maxpool"
+    family = Family.MAX_POOL
     keras_name = "MaxPooling2D"
     torch_name = "MaxPool2d"
     paper_name = "max pool"
     aliases = ("maxpool2d",)
-    summary = "max pooling"
     dilation: IntOrPair = 1
 
 
@@ -65,11 +66,11 @@ class AvgPool(_WindowPool):
     """Average pooling (PyTorch `AvgPool2d`)."""
 
     type_name = "avgpool"
+    family = Family.AVG_POOL
     keras_name = "AveragePooling2D"
     torch_name = "AvgPool2d"
     paper_name = "avg pool"
     aliases = ("avgpool2d",)
-    summary = "average pooling"
     mode = "avg"
     count_include_pad: bool = True
 
@@ -79,7 +80,7 @@ class SumPool(_WindowPool):
     """Sum pooling: the window's sum (an average pooling times the window area)."""
 
     type_name = "sumpool"
-    summary = "sum pooling"
+    family = Family.AVG_POOL
     mode = "sum"
 
 
@@ -113,9 +114,9 @@ class GlobalAvgPool(_GlobalPool):
     """Global average pooling (Keras `GlobalAveragePooling2D`; keepdims like `AdaptiveAvgPool2d(1)`)."""
 
     type_name = "globalavgpool"
+    family = Family.ADAPTIVE_AVG_POOL
     keras_name = "GlobalAveragePooling2D"
     aliases = ("gap",)
-    summary = "global average pooling"
 
 
 @register
@@ -123,8 +124,8 @@ class GlobalMaxPool(_GlobalPool):
     """Global max pooling."""
 
     type_name = "globalmaxpool"
+    family = Family.MAX_POOL
     keras_name = "GlobalMaxPooling2D"
-    summary = "global max pooling"
     mode = "max"
 
 
@@ -166,9 +167,9 @@ class AdaptiveAvgPool(_AdaptivePool):
     """Adaptive average pooling (PyTorch `AdaptiveAvgPool2d`)."""
 
     type_name = "adaptiveavgpool"
+    family = Family.ADAPTIVE_AVG_POOL
     torch_name = "AdaptiveAvgPool2d"
     aliases = ("adaptiveavgpool2d",)
-    summary = "adaptive average pooling"
 
 
 @register
@@ -176,7 +177,7 @@ class AdaptiveMaxPool(_AdaptivePool):
     """Adaptive max pooling (PyTorch `AdaptiveMaxPool2d`)."""
 
     type_name = "adaptivemaxpool"
+    family = Family.MAX_POOL
     torch_name = "AdaptiveMaxPool2d"
     aliases = ("adaptivemaxpool2d",)
-    summary = "adaptive max pooling"
     mode = "max"

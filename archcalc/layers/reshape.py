@@ -10,6 +10,7 @@ from ..errors import ShapeError
 from ..fields import NonNegativeInt, PositiveInt
 from ..formulas import resolve_padding
 from .base import Arithmetic, AxisWindow, Layer, Shape, numel, register, spatial
+from .family import Family
 
 
 @register
@@ -17,8 +18,8 @@ class Input(Layer):
     """The network input; its shape is the file's `input`."""
 
     type_name = "input"
+    family = Family.DATA
     keras_name = "InputLayer"
-    summary = "network input"
     inputs_allowed = (0, 0)
 
     def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:
@@ -39,9 +40,9 @@ class Identity(Layer):
     """Passes its input through unchanged (a view: no new tensor)."""
 
     type_name = "identity"
+    family = Family.DATA
     keras_name = "Lambda"
     torch_name = "Identity"
-    summary = "identity"
 
     @property
     def allocates(self) -> bool:
@@ -61,9 +62,9 @@ class Flatten(Layer):
     """(C, H, W) → (C·H·W,), a view in C order (as PyTorch and the lecture tables)."""
 
     type_name = "flatten"
+    family = Family.DATA
     keras_name = "Flatten"
     torch_name = "Flatten"
-    summary = "flatten to a vector"
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         return (numel(inputs[0]),)
@@ -92,10 +93,10 @@ class ZeroPad(Layer):
     """Zero padding of H and W (Keras `ZeroPadding2D`, PyTorch `ZeroPad2d`)."""
 
     type_name = "zeropad"
+    family = Family.DATA
     keras_name = "ZeroPadding2D"
     torch_name = "ZeroPad2d"
     aliases = ("zeropad2d", "zeropadding2d")
-    summary = "zero padding"
 
     padding: NonNegativeInt | tuple[NonNegativeInt, ...]
 
@@ -127,9 +128,9 @@ class ChannelShuffle(Layer):
     """ShuffleNet's channel shuffle: (g, C/g) → (C/g, g) transpose of the channels."""
 
     type_name = "channelshuffle"
+    family = Family.DATA
     keras_name = "Lambda"
     torch_name = "ChannelShuffle"
-    summary = "channel shuffle"
 
     groups: PositiveInt
 
@@ -155,9 +156,9 @@ class Slice(Layer):
     """Channels [start, end) of the input (ShuffleNet v2's channel split)."""
 
     type_name = "slice"
+    family = Family.DATA
     keras_name = "Lambda"
     aliases = ("split",)
-    summary = "channel slice"
 
     start: NonNegativeInt = 0
     end: PositiveInt

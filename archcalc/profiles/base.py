@@ -2,8 +2,8 @@
 
 A rule sees one `Site` (the layer, its input and output shapes per sample, its MACs and how the
 reference implementation invokes it) and returns that tool's count for one sample. Rules are keyed
-by layer type name; a profile lists only the families its tool counts, and every other layer gets
-the profile's default (0 for the peer tools: what they do not know, they do not count).
+by the `Family` each layer class declares (`archcalc/layers/family.py`), never by type name; a
+profile gives every family a rule, `zero` for those its tool does not count.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from math import prod
 from typing import Literal
 
 from ..layers import Layer, Shape
+from ..layers.family import Family
 
 Call = Literal["module", "functional", "operator"]
 """How the reference PyTorch code runs a layer: an `nn.Module` (hooks see it), a `torch.nn.functional`
@@ -55,27 +56,27 @@ def zero(site: Site) -> int:
     return 0
 
 
-def rules(*entries: tuple[str | Iterable[str], Rule]) -> dict[str, Rule]:
-    """A rule table from (type name or names, rule) pairs."""
-    table: dict[str, Rule] = {}
-    for names, rule in entries:
-        for name in (names,) if isinstance(names, str) else names:
-            table[name] = rule
+def rules(*entries: tuple[Family | Iterable[Family], Rule]) -> dict[Family, Rule]:
+    """A rule table from (family or families, rule) pairs."""
+    table: dict[Family, Rule] = {}
+    for families, rule in entries:
+        for family in (families,) if isinstance(families, Family) else families:
+            table[family] = rule
     return table
 
 
 class Profile:
-    """A counting tool: its name, what its headline number is called, and its rules."""
+    """A counting tool: its name, what its headline number is called, and its rules: one for every
+    family, `zero` for those the tool does not count (`tests/test_profile_contract.py` holds them to it)."""
 
     name: str = ""
     tool: str = ""
     unit: str = ""
-    rules: dict[str, Rule] = {}
-    default: Rule = staticmethod(zero)
+    rules: dict[Family, Rule] = {}
 
     def count(self, site: Site) -> int:
         """This tool's count for one sample of one layer, fused activation included."""
-        total = self.rules.get(site.layer.type_name, self.default)(site)
+        total = self.rules[site.layer.family](site)
         from ..layers.activation import fused_layer
 
         activation = fused_layer(getattr(site.layer, "activation", None))

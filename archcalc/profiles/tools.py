@@ -9,13 +9,15 @@ models and on small networks of the remaining layer types (`tests/data/reference
 from __future__ import annotations
 
 from ..layers.base import pair
-from .base import Profile, Rule, Site, rules
+from ..layers.family import Family as F
+from .base import Profile, Rule, Site, rules, zero
 
-ACTIVATIONS = ("relu", "relu6", "leakyrelu", "elu", "sigmoid", "tanh", "silu", "hardswish", "hardsigmoid",
-               "gelu", "prelu", "softmax")
-POOLS = ("maxpool", "avgpool", "sumpool", "adaptiveavgpool", "adaptivemaxpool", "globalavgpool",
-         "globalmaxpool")
-WEIGHTED = ("conv", "convtranspose", "linear")
+WEIGHTED = (F.CONV, F.CONV_TRANSPOSE, F.LINEAR)
+NORMS = (F.BATCH_NORM, F.LRN)
+POOLS = (F.MAX_POOL, F.AVG_POOL, F.ADAPTIVE_AVG_POOL)
+ACTIVATIONS = (F.RELU, F.RELU6, F.LEAKY_RELU, F.ELU, F.SIGMOID, F.TANH, F.SILU, F.HARDSWISH, F.HARDSIGMOID,
+               F.GELU, F.PRELU, F.SOFTMAX)
+MERGES = (F.ADD, F.MULTIPLY)
 
 
 # --- shared rules ------------------------------------------------------------------------------
@@ -48,7 +50,7 @@ class Archcalc(Profile):
     name = "archcalc"
     tool = "archcalc"
     unit = "FLOPs = 2 × MACs of convolutions and linear layers"
-    rules = rules((WEIGHTED, two_macs))
+    rules = rules((WEIGHTED, two_macs), ((*NORMS, *POOLS, *ACTIVATIONS, *MERGES, F.DATA), zero))
 
 
 class Torch(Profile):
@@ -58,7 +60,7 @@ class Torch(Profile):
     name = "torch"
     tool = "torch.utils.flop_counter.FlopCounterMode"
     unit = "FLOPs = 2 × MACs of convolution and matrix products"
-    rules = rules((WEIGHTED, two_macs))
+    rules = rules((WEIGHTED, two_macs), ((*NORMS, *POOLS, *ACTIVATIONS, *MERGES, F.DATA), zero))
 
 
 # --- fvcore ------------------------------------------------------------------------------------
@@ -84,8 +86,9 @@ class Fvcore(Profile):
     unit = '"flops" = MACs (one fused multiply-add is one flop)'
     rules = rules(
         (WEIGHTED, macs),
-        ("batchnorm", _fvcore_batchnorm),
-        (("adaptiveavgpool", "globalavgpool"), _fvcore_adaptive_avg),
+        (F.BATCH_NORM, _fvcore_batchnorm),
+        (F.ADAPTIVE_AVG_POOL, _fvcore_adaptive_avg),
+        ((F.LRN, F.MAX_POOL, F.AVG_POOL, *ACTIVATIONS, *MERGES, F.DATA), zero),
     )
 
 
@@ -94,14 +97,14 @@ class Fvcore(Profile):
 # A module whose forward runs a wrapped function (nn.ReLU → F.relu, nn.MaxPool2d → F.max_pool2d, ...)
 # is counted by both: twice. nn.ReLU6 runs F.hardtanh and nn.LeakyReLU F.leaky_relu (not wrapped);
 # nn.SiLU and nn.Softmax have no hook but run the wrapped F.silu / F.softmax.
-_PTFLOPS_HOOKED = {"relu", "prelu", "elu", "leakyrelu", "relu6", "gelu", *POOLS}
-_PTFLOPS_WRAPPED = {"relu", "prelu", "elu", "relu6", "gelu", "silu", "softmax", *POOLS}
-_PTFLOPS_MODULE_RUNS_WRAPPED = _PTFLOPS_WRAPPED - {"relu6"}
+_PTFLOPS_HOOKED = {F.RELU, F.PRELU, F.ELU, F.LEAKY_RELU, F.RELU6, F.GELU, *POOLS}
+_PTFLOPS_WRAPPED = {F.RELU, F.PRELU, F.ELU, F.RELU6, F.GELU, F.SILU, F.SOFTMAX, *POOLS}
+_PTFLOPS_MODULE_RUNS_WRAPPED = _PTFLOPS_WRAPPED - {F.RELU6}
 
 
 def _ptflops_elementwise(site: Site) -> int:
     """Activations and pooling: one per input element, per hook or wrapper that fires."""
-    kind = site.layer.type_name
+    kind = site.layer.family
     if site.call == "module":
         hits = (kind in _PTFLOPS_HOOKED) + (kind in _PTFLOPS_MODULE_RUNS_WRAPPED)
     else:
@@ -141,10 +144,11 @@ class Ptflops(Profile):
     unit = "MACs + bias, normalisation, activation and pooling elements"
     rules = rules(
         (WEIGHTED, module_only(_ptflops_weighted)),
-        ("batchnorm", module_only(_ptflops_batchnorm)),
+        (F.BATCH_NORM, module_only(_ptflops_batchnorm)),
         ((*ACTIVATIONS, *POOLS), _ptflops_elementwise),
-        ("lrn", _ptflops_lrn),
-        (("add", "multiply"), _ptflops_merge),
+        (F.LRN, _ptflops_lrn),
+        (MERGES, _ptflops_merge),
+        (F.DATA, zero),
     )
 
 
@@ -183,13 +187,15 @@ class Thop(Profile):
     tool = "thop.profile"
     unit = "MACs + normalisation and average-pooling operations"
     rules = rules(
-        (("conv", "linear"), module_only(macs)),
-        ("convtranspose", module_only(_thop_convtranspose)),
-        ("batchnorm", module_only(_thop_batchnorm)),
-        (("avgpool", "sumpool"), module_only(lambda site: site.out_numel)),
-        (("adaptiveavgpool", "globalavgpool"), module_only(_thop_adaptive_avg)),
-        ("prelu", module_only(lambda site: site.in_numel)),
-        ("softmax", module_only(_thop_softmax)),
+        ((F.CONV, F.LINEAR), module_only(macs)),
+        (F.CONV_TRANSPOSE, module_only(_thop_convtranspose)),
+        (F.BATCH_NORM, module_only(_thop_batchnorm)),
+        (F.AVG_POOL, module_only(lambda site: site.out_numel)),
+        (F.ADAPTIVE_AVG_POOL, module_only(_thop_adaptive_avg)),
+        (F.PRELU, module_only(lambda site: site.in_numel)),
+        (F.SOFTMAX, module_only(_thop_softmax)),
+        ((F.LRN, F.MAX_POOL, F.RELU, F.RELU6, F.LEAKY_RELU, F.ELU, F.SIGMOID, F.TANH, F.SILU, F.HARDSWISH,
+          F.HARDSIGMOID, F.GELU, *MERGES, F.DATA), zero),
     )
 
 
@@ -208,8 +214,10 @@ class Torchinfo(Profile):
     tool = "torchinfo.summary"
     unit = "mult-adds = parameters × output positions"
     rules = rules(
-        (("conv", "convtranspose"), lambda site: _trainable(site) * site.out_spatial),
-        (("linear", "batchnorm", "prelu"), _trainable),
+        ((F.CONV, F.CONV_TRANSPOSE), lambda site: _trainable(site) * site.out_spatial),
+        ((F.LINEAR, F.BATCH_NORM, F.PRELU), _trainable),
+        ((F.LRN, *POOLS, F.RELU, F.RELU6, F.LEAKY_RELU, F.ELU, F.SIGMOID, F.TANH, F.SILU, F.HARDSWISH,
+          F.HARDSIGMOID, F.GELU, F.SOFTMAX, *MERGES, F.DATA), zero),
     )
 
 
