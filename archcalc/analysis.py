@@ -9,14 +9,13 @@ live at once when each tensor is freed after its last use.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import profiles
 from .errors import ArchcalcError, ShapeError, SpecError, TilingError, suggestion
 from .fields import FieldError
-from .graph import Architecture, load
+from .graph import Architecture, last_readers, load
 from .layers import Arithmetic, Layer, Param, Shape
 from .layers.base import numel
 from .spec import Node, resolve_value
@@ -397,21 +396,20 @@ class _Walk:
     def peak(self, records: list[LayerRecord]) -> int:
         """Most activation bytes live at once: outputs are freed after their last reader;
         a view (flatten, in-place op) shares its input's storage and extends its life."""
+        last = last_readers(((r.name, r.inputs) for r in records), self.arch.output_path)
         storage: dict[str, str] = {}
         size: dict[str, int] = {}
-        last_use: dict[str, int] = {}
-        for index, record in enumerate(records):
-            for src in record.inputs:
-                last_use[storage[src]] = index
+        until: dict[str, int] = {}  # storage → index of the last reader of anything that lives in it
+        for record in records:
             if record.allocates or not record.inputs:
                 storage[record.name] = record.name
                 size[record.name] = record.activation_bytes
             else:
                 storage[record.name] = storage[record.inputs[0]]
-            last_use[storage[record.name]] = index
-        last_use[storage[self.arch.output_path]] = len(records)
+            root = storage[record.name]
+            until[root] = max(until.get(root, 0), last[record.name])
         frees: dict[int, list[str]] = {}
-        for root, index in last_use.items():
+        for root, index in until.items():
             frees.setdefault(index, []).append(root)
         live = peak = 0
         for index, record in enumerate(records):
@@ -421,20 +419,6 @@ class _Walk:
             for root in frees.get(index, ()):
                 live -= size[root]
         return peak
-
-
-def last_readers(steps: Iterable[tuple[str, Sequence[str]]], output: str) -> dict[str, int]:
-    """For (name, inputs) steps in execution order: the index of the last step that reads each name
-    (its own index when nothing does; one past the end for the network's `output`)."""
-    last: dict[str, int] = {}
-    count = 0
-    for index, (name, inputs) in enumerate(steps):
-        last.setdefault(name, index)
-        for src in inputs:
-            last[src] = index
-        count = index + 1
-    last[output] = count
-    return last
 
 
 def _union(fields: list[ReceptiveField]) -> ReceptiveField:

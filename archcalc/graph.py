@@ -2,11 +2,14 @@
 
 Ordering and cycle detection are a plain Kahn walk (fast to import and run); the networkx view
 of the same graph, `Architecture.graph`, is built on first use for users who want it.
+`last_readers` is the one liveness rule: the analyzer's peak memory, the executor's reference walk
+and fast path, and the torch graph all free a tensor after the step it names.
 """
 
 from __future__ import annotations
 
 import heapq
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -114,3 +117,17 @@ def _a_cycle(nodes: list[Node], done: set[str]) -> list[str]:
         seen.append(path)
         path = next(src for src in by_path[path].inputs if src not in done)
     return list(reversed(seen[seen.index(path):] + [path]))
+
+
+def last_readers(steps: Iterable[tuple[str, Sequence[str]]], output: str) -> dict[str, int]:
+    """For (name, inputs) steps in execution order: the index of the last step that reads each name
+    (its own index when nothing does; one past the end for the network's `output`)."""
+    last: dict[str, int] = {}
+    count = 0
+    for index, (name, inputs) in enumerate(steps):
+        last.setdefault(name, index)
+        for src in inputs:
+            last[src] = index
+        count = index + 1
+    last[output] = count
+    return last

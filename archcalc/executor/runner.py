@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from ..analysis import LayerRecord, Report, analyze, last_readers
+from ..analysis import LayerRecord, Report, analyze
 from ..errors import ArchcalcError, ExecutionError
-from ..graph import Architecture, load
+from ..graph import Architecture, last_readers, load
 from .backend import array_module, available_memory, check_dtype, is_real
 from .weights import init_weights, load_weights
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..analysis import last_readers
+from ..graph import last_readers
 
 
 class GraphModule(nn.Module):
