@@ -101,17 +101,15 @@ def run(architecture: str, backend: str, batch: int, dtype: str, input_file: str
 
 def _profile_table(result: Any) -> str:
     """Per layer: time, predicted MACs, achieved GFLOP/s, output bytes measured and predicted."""
-    header = ("layer", "type", "time ms", "MACs", "GFLOP/s", "out bytes", "predicted")
-    rows = [header]
+    from ..report.table_writer import aligned
+
+    rows = [["layer", "type", "time ms", "MACs", "GFLOP/s", "out bytes", "predicted"]]
     for timing, record in zip(result.timings, result.report.layers):
         rate = 2 * record.macs / timing.seconds / 1e9 if record.macs and timing.seconds > 0 else 0.0
-        rows.append((record.name, record.type, f"{timing.seconds * 1e3:.3f}", f"{record.macs:,}",
+        rows.append([record.name, record.type, f"{timing.seconds * 1e3:.3f}", f"{record.macs:,}",
                      f"{rate:.2f}" if record.macs else "-", f"{timing.output_bytes:,}",
-                     f"{record.activation_bytes:,}"))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) if i < 2 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
-             for row in rows]
-    return "\n".join(lines)
+                     f"{record.activation_bytes:,}"])
+    return "\n".join(aligned(rows, ["left", "left", *["right"] * 5]))
 
 
 @click.command()

@@ -9,7 +9,8 @@
 from __future__ import annotations
 
 from .conventions import Conventions
-from .grade import CellResult, Grade, check
+from .grade import check
+from .result import CellResult, Grade
 from .sheet import SheetError
 
 __all__ = ["CellResult", "Conventions", "Grade", "SheetError", "check"]

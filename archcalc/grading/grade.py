@@ -8,7 +8,6 @@ graded; they are counted apart.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from typing import Any
 
@@ -19,109 +18,10 @@ from . import diagnose, shape_order
 from .conventions import Conventions
 from .expected import COUNT_COLUMNS, SHAPE_COLUMNS, expected_cell, expected_total
 from .numbers import Number, ShapeAnswer, Unreadable, parse_count, parse_shape, shape_readings
+from .result import CellResult, Grade
 from .sheet import GRADED, Row, Sheet, SheetError, read_sheet
 
 TOTAL = "TOTAL"
-
-
-@dataclass(frozen=True)
-class CellResult:
-    """The verdict on one cell of the sheet."""
-
-    row: int
-    layer: str
-    column: str
-    answer: str
-    verdict: str
-    expected: str = ""
-    arithmetic: str = ""
-    diagnosis: tuple[str, ...] = ()
-    note: str = ""
-
-    @property
-    def correct(self) -> bool:
-        return self.verdict == "correct"
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["diagnosis"] = list(self.diagnosis)
-        return data
-
-
-@dataclass(frozen=True)
-class Grade:
-    """Every cell's verdict and the score of one sheet against one architecture."""
-
-    architecture: str
-    sheet: str
-    sheet_format: str
-    matched_by: str
-    conventions: Conventions
-    cells: tuple[CellResult, ...]
-    blank: int = 0
-    notes: tuple[str, ...] = field(default=())
-    shape_orders: tuple[str, ...] = shape_order.ALL_ORDERS
-
-    def count(self, verdict: str) -> int:
-        return sum(cell.verdict == verdict for cell in self.cells)
-
-    @property
-    def correct(self) -> int:
-        return self.count("correct")
-
-    @property
-    def wrong(self) -> int:
-        return self.count("wrong")
-
-    @property
-    def unparseable(self) -> int:
-        return self.count("unparseable")
-
-    @property
-    def graded(self) -> int:
-        return len(self.cells)
-
-    @property
-    def score(self) -> float:
-        """Correct cells over graded cells (0.0 to 1.0)."""
-        return self.correct / self.graded if self.graded else 0.0
-
-    @property
-    def all_correct(self) -> bool:
-        return self.graded > 0 and self.correct == self.graded
-
-    def cell(self, layer: str, column: str) -> CellResult:
-        for cell in self.cells:
-            if cell.layer == layer and cell.column == column:
-                return cell
-        raise KeyError(f"no graded cell for {layer!r}, {column!r}")
-
-    def summary(self) -> str:
-        text = f"Score: {self.correct}/{self.graded} cells correct ({100 * self.score:.1f}%)"
-        text += f": {self.wrong} wrong, {self.unparseable} unparseable"
-        if self.blank:
-            text += f"; {self.blank} blank cell{'s' if self.blank > 1 else ''} not graded"
-        return text
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "architecture": self.architecture, "sheet": self.sheet, "format": self.sheet_format,
-            "matched_by": self.matched_by, "conventions": self.conventions.to_dict(),
-            "score": self.score, "graded": self.graded, "correct": self.correct, "wrong": self.wrong,
-            "unparseable": self.unparseable, "blank": self.blank, "notes": list(self.notes),
-            "shape_orders": list(self.shape_orders),
-            "cells": [cell.to_dict() for cell in self.cells],
-        }
-
-    def to_markdown(self) -> str:
-        from .render import grade_markdown
-
-        return grade_markdown(self)
-
-    def to_text(self, *, brief: bool = False) -> str:
-        from .render import grade_text
-
-        return grade_text(self, brief=brief)
 
 
 def check(arch: Any, answers: Any, conventions: Conventions | dict[str, Any] | None = None, *,

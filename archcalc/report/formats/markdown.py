@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 from ..model import Table
-
-_RULE = {"left": ":---", "right": "---:", "center": ":---:"}
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|")
+from ..table_writer import pipe_table
 
 
 def render(table: Table) -> str:
-    lines = [f"**{table.title}**", "", "| " + " | ".join(_cell(c.header) for c in table.columns) + " |",
-             "|" + "|".join(_RULE[c.align] for c in table.columns) + "|"]
-    lines += ["| " + " | ".join(_cell(c.text) for c in row) + " |" for row in table.rows]
+    rows = [[c.text for c in row] for row in table.rows]
     if table.totals:
-        lines.append("| " + " | ".join(f"**{_cell(c.text)}**" if c.text else "" for c in table.totals) + " |")
+        rows.append([f"**{c.text}**" if c.text else "" for c in table.totals])
+    lines = [f"**{table.title}**", "", *pipe_table([c.header for c in table.columns], rows,
+                                                   [c.align for c in table.columns])]
     if table.footer:
         lines += [""] + [f"{line}  " for line in table.footer]
     return "\n".join(lines) + "\n"

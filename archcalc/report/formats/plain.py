@@ -2,43 +2,34 @@
 
 from __future__ import annotations
 
+from .. import table_writer
 from ..model import Table
+from ..table_writer import GAP
 
-GAP = "  "
+
+def _texts(table: Table) -> list[list[str]]:
+    rows = [[c.header for c in table.columns], *([x.text for x in r] for r in table.rows)]
+    return rows + ([[x.text for x in table.totals]] if table.totals else [])
 
 
 def widths(table: Table) -> list[int]:
-    rows = [[c.header for c in table.columns], *([x.text for x in r] for r in table.rows)]
-    if table.totals:
-        rows.append([x.text for x in table.totals])
-    return [max(len(row[i]) for row in rows) for i in range(len(table.columns))]
+    return table_writer.widths(_texts(table))
 
 
 def total_width(table: Table) -> int:
     return sum(widths(table)) + len(GAP) * (len(table.columns) - 1)
 
 
-def _line(cells: list[str], table: Table, sizes: list[int]) -> str:
-    out = []
-    for text, column, size in zip(cells, table.columns, sizes):
-        if column.align == "right":
-            out.append(text.rjust(size))
-        elif column.align == "center":
-            out.append(text.center(size))
-        else:
-            out.append(text.ljust(size))
-    return GAP.join(out).rstrip()
-
-
 def render(table: Table) -> str:
     if table.layout == "lines":
         return _render_lines(table)
-    sizes = widths(table)
+    texts, aligns = _texts(table), [c.align for c in table.columns]
+    sizes = table_writer.widths(texts)
     rule = "-" * (sum(sizes) + len(GAP) * (len(sizes) - 1))
-    lines = [table.title, "", _line([c.header for c in table.columns], table, sizes), rule]
-    lines += [_line([c.text for c in row], table, sizes) for row in table.rows]
+    body = [table_writer.line(row, aligns, sizes) for row in texts]
+    lines = [table.title, "", body[0], rule, *body[1:len(table.rows) + 1]]
     if table.totals:
-        lines += [rule, _line([c.text for c in table.totals], table, sizes)]
+        lines += [rule, body[-1]]
     if table.footer:
         lines += [""] + list(table.footer)
     return "\n".join(lines) + "\n"
