@@ -175,30 +175,6 @@ class Report:
             "warnings": list(self.warnings),
         }
 
-    # --- display (archcalc/report/) --------------------------------------------------------
-    def to_table(self, style: str = "full", **options: Any):
-        """The report as a `report.Table` in a style: full, lecture, structural, keras, cs231n,
-        paper or torch (options: units, ops, depth, columns)."""
-        from .report import to_table
-
-        return to_table(self, style, **options)
-
-    def render(self, format: str = "terminal", style: str = "full", **options: Any) -> str:
-        """The report as text: terminal, markdown, csv, json, latex or html."""
-        from .report import render
-
-        return render(self.to_table(style, **options), format)
-
-    def __rich__(self):
-        from .report.formats.terminal import rich_table
-
-        return rich_table(self.to_table())
-
-    def _repr_html_(self) -> str:
-        from .report.formats.html import fragment
-
-        return fragment(self.to_table())
-
 
 def analyze(arch: Architecture | str | Any, *, input: Shape | list[int] | None = None, batch: int = 1,
             dtype: str = "float32", strict: bool = False, count: str = "archcalc") -> Report:

@@ -45,8 +45,8 @@ def fused_torch(name: str | None) -> Any:
 class Elementwise(Layer):
     """A shape-preserving elementwise function; `inplace` means no new tensor.
 
-    A subclass gives the function twice: `apply` against an array module (NumPy or CuPy) and
-    `torch_module`, PyTorch's own module of it (never in place: other branches may read the input).
+    A subclass gives the function as `apply` against an array module (NumPy or CuPy) and names
+    PyTorch's own module of it (`torch_name`, never built in place: other branches may read the input).
     """
 
     inplace: bool = False
@@ -85,11 +85,6 @@ class ReLU(Elementwise):
     def apply_in_place(self, xp: Any, x: Any) -> Any:
         return xp.maximum(x, 0, out=x)
 
-    def torch_module(self, inputs: list[Shape]) -> Any:
-        from torch import nn
-
-        return nn.ReLU()
-
 
 @register
 class ReLU6(Elementwise):
@@ -106,11 +101,6 @@ class ReLU6(Elementwise):
     def apply_in_place(self, xp: Any, x: Any) -> Any:
         return xp.clip(x, 0, 6, out=x)
 
-    def torch_module(self, inputs: list[Shape]) -> Any:
-        from torch import nn
-
-        return nn.ReLU6()
-
 
 @register
 class LeakyReLU(Elementwise):
@@ -120,15 +110,11 @@ class LeakyReLU(Elementwise):
     family = Family.LEAKY_RELU
     keras_name = "LeakyReLU"
     torch_name = "LeakyReLU"
+    torch_args = ("negative_slope",)
     negative_slope: float = 0.01
 
     def apply(self, xp: Any, x: Any) -> Any:
         return xp.where(x > 0, x, x * self.negative_slope)
-
-    def torch_module(self, inputs: list[Shape]) -> Any:
-        from torch import nn
-
-        return nn.LeakyReLU(self.negative_slope)
 
 
 @register
@@ -139,15 +125,11 @@ class ELU(Elementwise):
     family = Family.ELU
     keras_name = "ELU"
     torch_name = "ELU"
+    torch_args = ("alpha",)
     alpha: float = 1.0
 
     def apply(self, xp: Any, x: Any) -> Any:
         return xp.where(x > 0, x, self.alpha * xp.expm1(xp.minimum(x, 0)))
-
-    def torch_module(self, inputs: list[Shape]) -> Any:
-        from torch import nn
-
-        return nn.ELU(self.alpha)
 
 
 @register
@@ -162,11 +144,6 @@ class Sigmoid(Elementwise):
     def apply(self, xp: Any, x: Any) -> Any:
         return kernels.sigmoid(xp, x)
 
-    def torch_module(self, inputs: list[Shape]) -> Any:
-        from torch import nn
-
-        return nn.Sigmoid()
-
 
 @register
 class Tanh(Elementwise):
@@ -179,11 +156,6 @@ class Tanh(Elementwise):
 
     def apply(self, xp: Any, x: Any) -> Any:
         return xp.tanh(x)
-
-    def torch_module(self, inputs: list[Shape]) -> Any:
-        from torch import nn
-
-        return nn.Tanh()
 
 
 @register
@@ -199,11 +171,6 @@ class SiLU(Elementwise):
     def apply(self, xp: Any, x: Any) -> Any:
         return x * kernels.sigmoid(xp, x)
 
-    def torch_module(self, inputs: list[Shape]) -> Any:
-        from torch import nn
-
-        return nn.SiLU()
-
 
 @register
 class HardSwish(Elementwise):
@@ -216,11 +183,6 @@ class HardSwish(Elementwise):
 
     def apply(self, xp: Any, x: Any) -> Any:
         return x * xp.clip(x + 3, 0, 6) / 6
-
-    def torch_module(self, inputs: list[Shape]) -> Any:
-        from torch import nn
-
-        return nn.Hardswish()
 
 
 @register
@@ -235,11 +197,6 @@ class HardSigmoid(Elementwise):
     def apply(self, xp: Any, x: Any) -> Any:
         return xp.clip(x + 3, 0, 6) / 6
 
-    def torch_module(self, inputs: list[Shape]) -> Any:
-        from torch import nn
-
-        return nn.Hardsigmoid()
-
 
 @register
 class GELU(Elementwise):
@@ -252,11 +209,6 @@ class GELU(Elementwise):
 
     def apply(self, xp: Any, x: Any) -> Any:
         return x * (1 + kernels.erf(xp, x / 2 ** 0.5)) / 2
-
-    def torch_module(self, inputs: list[Shape]) -> Any:
-        from torch import nn
-
-        return nn.GELU()
 
 
 @register
@@ -292,6 +244,7 @@ class PReLU(Layer):
     family = Family.PRELU
     keras_name = "PReLU"
     torch_name = "PReLU"
+    torch_args = ("num_parameters", "init")
 
     num_parameters: PositiveInt = 1
     init: float = 0.25
@@ -312,11 +265,6 @@ class PReLU(Layer):
         slope = params["weight"].reshape((1, -1) + (1,) * (x.ndim - 2) if self.num_parameters > 1 else ())
         return xp.where(x > 0, x, slope * x)
 
-    def torch_module(self, inputs: list[Shape]) -> Any:
-        from torch import nn
-
-        return nn.PReLU(self.num_parameters, self.init)
-
 
 @register
 class Dropout(Identity):
@@ -326,14 +274,10 @@ class Dropout(Identity):
     family = Family.DATA
     keras_name = "Dropout"
     torch_name = "Dropout"
+    torch_args = ("p",)
 
     p: Fraction = 0.5
     inplace: bool = False
 
     def paper_label(self) -> str:
         return f"dropout ({self.p:.0%})"
-
-    def torch_module(self, inputs: list[Shape]) -> Any:
-        from torch import nn
-
-        return nn.Dropout(self.p)

@@ -128,6 +128,8 @@ class Layer(Record):
     #: The class names summaries show: Keras's `model.summary()` (the lecture's Keras 1 names) and torchinfo.
     keras_name: ClassVar[str] = ""
     torch_name: ClassVar[str] = ""
+    #: The hyper-parameters `torch_module` hands to `nn.<torch_name>` by name (PyTorch's argument names).
+    torch_args: ClassVar[tuple[str, ...]] = ()
     #: The names the lecture's LeNet table (`conv2d`, `fc`) and GoogLeNet's paper table
     #: (`convolution`, `max pool`) give the type; empty: the type name.
     lecture_name: ClassVar[str] = ""
@@ -203,8 +205,14 @@ class Layer(Record):
 
     def torch_module(self, inputs: list[Shape]) -> Any:
         """The equivalent `torch.nn.Module` for these per-sample input shapes (torch imported lazily);
-        its parameters carry the names `parameters` gives."""
-        raise ExecutionError(f"layer type {self.type_name!r} has no PyTorch equivalent")
+        its parameters carry the names `parameters` gives. By default PyTorch's `nn.<torch_name>` with
+        the `torch_args` hyper-parameters; a type PyTorch lacks or pads differently overrides it."""
+        from torch import nn
+
+        module = getattr(nn, self.torch_name, None) if self.torch_name else None
+        if module is None:
+            raise ExecutionError(f"layer type {self.type_name!r} has no PyTorch equivalent")
+        return module(**{name: getattr(self, name) for name in self.torch_args})
 
     # --- explanation -----------------------------------------------------------------------
     def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:

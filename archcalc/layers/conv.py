@@ -9,7 +9,7 @@ from ..errors import ShapeError
 from ..fields import NonNegativeInt, PositiveInt, field
 from ..formulas import conv_macs, conv_output_size, conv_params, resolve_padding, tiling_remainder
 from ..units import exact
-from .activation import FusedActivation, fused, fused_in_place
+from .activation import FusedActivation, fused, fused_in_place, fused_torch
 from .base import Arithmetic, AxisWindow, Layer, Param, Shape, pair, register, spatial
 from .family import Family
 from .norm import BatchNorm
@@ -154,7 +154,7 @@ class Conv(_Windowed):
 
         kernel, stride, dilation, pads = self.geometry(inputs[0])
         return Conv2d(inputs[0][0], self.out_channels, kernel, stride, pads, dilation, self.groups, self.bias,
-                      self.activation)
+                      fused_torch(self.activation))
 
     def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:
         c = inputs[0][0]

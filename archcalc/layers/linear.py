@@ -7,7 +7,7 @@ from typing import Any
 from ..errors import ShapeError
 from ..fields import PositiveInt, field
 from ..formulas import linear_params
-from .activation import FusedActivation, fused, fused_in_place
+from .activation import FusedActivation, fused, fused_in_place, fused_torch
 from .base import Arithmetic, Layer, Param, Shape, format_shape, register
 from .family import Family
 
@@ -70,4 +70,4 @@ class Linear(Layer):
     def torch_module(self, inputs: list[Shape]) -> Any:
         from .torch_modules import Linear
 
-        return Linear(inputs[0][0], self.out_features, self.bias, self.activation)
+        return Linear(inputs[0][0], self.out_features, self.bias, fused_torch(self.activation))

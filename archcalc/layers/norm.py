@@ -7,7 +7,7 @@ from typing import Any
 from ..arrays import kernels
 from ..errors import ShapeError
 from ..fields import PositiveFloat, PositiveInt, field
-from .activation import FusedActivation, fused, fused_in_place
+from .activation import FusedActivation, fused, fused_in_place, fused_torch
 from .base import Arithmetic, Layer, Param, Shape, register
 from .family import Family
 
@@ -83,7 +83,7 @@ class BatchNorm(Layer):
         from .torch_modules import BatchNorm
 
         return BatchNorm(inputs[0][0], self.eps, self.momentum, self.affine, self.track_running_stats,
-                         self.activation, self.scale)
+                         fused_torch(self.activation), self.scale)
 
 
 @register

@@ -51,11 +51,6 @@ class Identity(Layer):
     def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
         return inputs[0]
 
-    def torch_module(self, inputs: list[Shape]) -> Any:
-        from torch import nn
-
-        return nn.Identity()
-
 
 @register
 class Flatten(Layer):
@@ -71,11 +66,6 @@ class Flatten(Layer):
 
     def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
         return inputs[0].reshape(inputs[0].shape[0], -1)
-
-    def torch_module(self, inputs: list[Shape]) -> Any:
-        from torch import nn
-
-        return nn.Flatten()
 
     @property
     def allocates(self) -> bool:
@@ -131,6 +121,7 @@ class ChannelShuffle(Layer):
     family = Family.DATA
     keras_name = "Lambda"
     torch_name = "ChannelShuffle"
+    torch_args = ("groups",)
 
     groups: PositiveInt
 
@@ -144,11 +135,6 @@ class ChannelShuffle(Layer):
         n, c = x.shape[:2]
         grouped = x.reshape((n, self.groups, c // self.groups) + x.shape[2:])
         return xp.ascontiguousarray(xp.swapaxes(grouped, 1, 2)).reshape(x.shape)
-
-    def torch_module(self, inputs: list[Shape]) -> Any:
-        from torch import nn
-
-        return nn.ChannelShuffle(self.groups)
 
 
 @register

@@ -12,8 +12,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .activation import fused_torch
-
 Pads = tuple[tuple[int, int], tuple[int, int]]
 
 
@@ -28,15 +26,15 @@ def _symmetric(pads: Pads) -> bool:
 
 
 class Conv2d(nn.Conv2d):
-    """`nn.Conv2d` with explicit (possibly asymmetric) padding and an optional fused activation."""
+    """`nn.Conv2d` with explicit (possibly asymmetric) padding, then `act` (the fused activation's module)."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel, stride, pads: Pads, dilation, groups: int,
-                 bias: bool, act: str | None):
+                 bias: bool, act: nn.Module):
         symmetric = _symmetric(pads)
         padding = (pads[0][0], pads[1][0]) if symmetric else 0
         super().__init__(in_channels, out_channels, kernel, stride, padding, dilation, groups, bias)
         self.explicit_pad = None if symmetric else _torch_pad(pads)
-        self.act = fused_torch(act)
+        self.act = act
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.explicit_pad is not None:
@@ -45,23 +43,23 @@ class Conv2d(nn.Conv2d):
 
 
 class Linear(nn.Linear):
-    """`nn.Linear` with an optional fused activation."""
+    """`nn.Linear`, then `act` (the fused activation's module)."""
 
-    def __init__(self, in_features: int, out_features: int, bias: bool, act: str | None):
+    def __init__(self, in_features: int, out_features: int, bias: bool, act: nn.Module):
         super().__init__(in_features, out_features, bias)
-        self.act = fused_torch(act)
+        self.act = act
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.act(super().forward(x))
 
 
 class BatchNorm(nn.modules.batchnorm._BatchNorm):
-    """BatchNorm1d/2d in one class (the input's rank decides) with an optional fused activation."""
+    """BatchNorm1d/2d in one class (the input's rank decides), then `act` (the fused activation's module)."""
 
     def __init__(self, channels: int, eps: float, momentum: float, affine: bool, track_running_stats: bool,
-                 act: str | None, scale: bool = True):
+                 act: nn.Module, scale: bool = True):
         super().__init__(channels, eps, momentum, affine, track_running_stats)
-        self.act = fused_torch(act)
+        self.act = act
         if affine and not scale:  # Keras scale=False: γ is a constant 1, not a parameter
             del self.weight
             self.register_buffer("weight", torch.ones(channels), persistent=False)
