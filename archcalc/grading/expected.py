@@ -43,17 +43,13 @@ def expected_cell(column: str, record: LayerRecord, conventions: Conventions, re
         terms = [" × ".join(str(d) for d in p.shape) for p in record.param_tensors if p.role != "bias"]
         return Expected(value, f"{' + '.join(terms)} = {exact(value)} (biases not counted)")
     if column == "ops":
-        batch = f"{report.batch} × " if report.batch > 1 and record.macs else ""
+        # a layer's MACs arithmetic is per sample and ends in its total; the batch multiplies it
+        macs = f"{report.batch} × {arithmetic.macs} → {exact(record.macs)}" if report.batch > 1 and record.macs \
+            else arithmetic.macs
         if conventions.ops == "macs":
-            text = f"{batch}{arithmetic.macs}" if batch else arithmetic.macs
-            return Expected(record.macs, _with_total(text, record.macs))
-        return Expected(record.flops, f"2 × {batch}{arithmetic.macs.split(' = ')[0]} = {exact(record.flops)}"
-                        if record.macs else "0")
+            return Expected(record.macs, macs)
+        return Expected(record.flops, f"{macs} MACs, × 2 = {exact(record.flops)} FLOPs" if record.macs else "0")
     return _memory(record, conventions, report)
-
-
-def _with_total(text: str, value: int) -> str:
-    return text if text.endswith(exact(value)) else f"{text} → {exact(value)}"
 
 
 def _memory(record: LayerRecord, conventions: Conventions, report: Report) -> Expected:
