@@ -77,12 +77,20 @@ def read_sheet(answers: Any) -> Sheet:
         return _from_text(_decode(answers, "<answers>"), "<answers>")
     if isinstance(answers, str):
         if "\n" not in answers and len(answers) < 1024 and (
-                Path(answers).suffix.lower() in (".csv", ".tsv", ".md", ".json", ".txt") or Path(answers).is_file()):
+                Path(answers).suffix.lower() in (".csv", ".tsv", ".md", ".json", ".txt") or _is_file(answers)):
             return _from_text(_read_file(Path(answers)), answers)
         return _from_text(answers, "<answers>")
     if isinstance(answers, list | dict):
         return _from_records(answers, "<answers>", "records")
     raise SheetError(f"answers must be a path, text or a list of dicts, got {type(answers).__name__}")
+
+
+def _is_file(text: str) -> bool:
+    """Whether `text` names a file (False for a name the system cannot even look up, such as one too long)."""
+    try:
+        return Path(text).is_file()
+    except OSError:
+        return False
 
 
 def _read_file(path: Path) -> str:
