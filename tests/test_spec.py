@@ -88,8 +88,8 @@ def test_groups_record_block_instances_and_repeats():
 def test_defaults_apply_and_explicit_values_win():
     report = archcalc.analyze(load(TINY_RESNET))
     stem = report.layer("stem")
-    assert stem.layer.bias is False and stem.layer.padding == 1
-    assert report.layer("layer2/0/down").layer.padding == 0
+    assert stem.layer.bias is False and stem.layer.padding == (1, 1)
+    assert report.layer("layer2/0/down").layer.padding == (0, 0)
 
 
 def test_tiny_resnet_parameter_count_by_hand():
