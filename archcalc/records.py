@@ -125,7 +125,7 @@ def keys(cls: type[Record]) -> dict[str, str]:
 def _first_error(cls: type[Record], data: dict, errors: list[dict[str, Any]]) -> FieldError:
     fields = keys(cls)
     missing = [key for key, name in fields.items() if cls.model_fields[name].is_required() and key not in data]
-    extra = [str(e["loc"][0]) for e in errors if e["type"] == "extra_forbidden"]
+    extra = [str(e["loc"][0]) for e in errors if e["type"] == "extra_forbidden" and len(e["loc"]) == 1]
     if extra:
         return FieldError(extra[0], "unknown key" + (suggestion(extra[0], missing) or suggestion(extra[0], fields)))
     if missing:
