@@ -36,7 +36,8 @@ def _allow_expressions(schema: Any) -> Any:
 
 def _properties(model_schema: dict[str, Any]) -> dict[str, Any]:
     """A model's properties without pydantic's generated titles ("Out Channels")."""
-    return {k: {key: v for key, v in value.items() if key != "title"} for k, value in model_schema["properties"].items()}
+    properties = model_schema["properties"]
+    return {k: {key: v for key, v in value.items() if key != "title"} for k, value in properties.items()}
 
 
 def layer_schema(cls: type[Layer], structural: dict[str, Any]) -> dict[str, Any]:
