@@ -14,10 +14,10 @@ from typing import Any
 
 from . import profiles
 from .errors import ArchcalcError, ShapeError, SpecError, TilingError, suggestion
-from .fields import FieldError
 from .graph import Architecture, last_readers, load
 from .layers import Arithmetic, Layer, Param, Shape
 from .layers.base import numel
+from .records import FieldError
 from .spec import Node, resolve_value
 
 DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
@@ -312,7 +312,7 @@ class _Walk:
         layer = self.cache.get(key)
         if layer is None:
             try:
-                layer = node.layer_cls.validate(hyper)
+                layer = node.layer_cls.from_mapping(hyper)
             except FieldError as exc:
                 message = str(exc)
                 kind = node.layer_cls.type_name

@@ -34,13 +34,13 @@ def conv_output_size(
     ):
         if value < low:
             raise ShapeError(f"{what} must be at least {low}, got {value}")
-    span = n + before + after - dilation * (kernel_size - 1) - 1
+    span = window_span(n, kernel_size, (before, after), dilation)
     out = (-(-span // stride) if ceil_mode else span // stride) + 1
     if ceil_mode and (out - 1) * stride >= n + before:
         out -= 1
     if out < 1:
         raise ShapeError(
-            f"window {dilation * (kernel_size - 1) + 1} is larger than the padded input "
+            f"window {dilated_kernel(kernel_size, dilation)} is larger than the padded input "
             f"{n + before + after}"
         )
     return out
@@ -52,8 +52,7 @@ def tiling_remainder(n: int, kernel_size: int, stride: int, padding: tuple[int, 
     The last `span % stride` positions of the padded input are never read; only those beyond the
     trailing padding are real data lost (ResNet's 7×7/2 stem on 224 skips one padding column only).
     """
-    span = n + padding[0] + padding[1] - dilation * (kernel_size - 1) - 1
-    return max(0, span % stride - padding[1])
+    return max(0, window_span(n, kernel_size, padding, dilation) % stride - padding[1])
 
 
 def same_padding(n: int, kernel_size: int, stride: int = 1, dilation: int = 1) -> tuple[int, int]:
@@ -109,3 +108,28 @@ def conv_macs(out_h: int, out_w: int, in_channels: int, out_channels: int,
 def linear_params(in_features: int, out_features: int, bias: bool = True) -> int:
     """in·out (+ out)."""
     return in_features * out_features + (out_features if bias else 0)
+
+
+# --- window geometry -------------------------------------------------------------------------
+
+
+def dilated_kernel(kernel_size: int, dilation: int = 1) -> int:
+    """d·(k−1) + 1: the input positions one window spans (F in (W − F + 2P)/S + 1)."""
+    return dilation * (kernel_size - 1) + 1
+
+
+def window_span(n: int, kernel_size: int, padding: tuple[int, int] = (0, 0), dilation: int = 1) -> int:
+    """n + p_before + p_after − F: how far the first window can slide; the output size is span//s + 1."""
+    return n + padding[0] + padding[1] - dilated_kernel(kernel_size, dilation)
+
+
+def conv_output_ratio(n: int, kernel_size: int, stride: int = 1, padding: tuple[int, int] = (0, 0),
+                      dilation: int = 1) -> float:
+    """(n + p_before + p_after − F)/s + 1 before rounding down, as a worked answer writes it."""
+    return window_span(n, kernel_size, padding, dilation) / stride + 1
+
+
+def conv_transpose_output_size(n: int, kernel_size: int, stride: int = 1, padding: int = 0,
+                               output_padding: int = 0, dilation: int = 1) -> int:
+    """Output length of a transposed convolution: (n − 1)·s − 2p + d·(k − 1) + output_padding + 1."""
+    return (n - 1) * stride - 2 * padding + dilated_kernel(kernel_size, dilation) + output_padding

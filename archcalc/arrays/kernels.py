@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..formulas import conv_output_size, conv_transpose_output_size
 from . import workspace
 
 Pads = tuple[tuple[int, int], tuple[int, int]]
@@ -45,8 +46,8 @@ def conv2d(xp: Any, x: Any, weight: Any, bias: Any | None, stride: Pair, pads: P
     n, c_in, h, w = x.shape
     c_out, c_per, kh, kw = weight.shape
     (top, bottom), (left, right) = pads
-    oh = (h + top + bottom - dilation[0] * (kh - 1) - 1) // stride[0] + 1
-    ow = (w + left + right - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+    oh = conv_output_size(h, kh, stride[0], (top, bottom), dilation[0])
+    ow = conv_output_size(w, kw, stride[1], (left, right), dilation[1])
     out = xp.empty((n, c_out, oh, ow), dtype=xp.result_type(x.dtype, weight.dtype))
     if c_per == 1 and c_out == groups and (kh, kw) != (1, 1):
         _depthwise(xp, x, weight, out, stride, pads, dilation)
@@ -188,8 +189,8 @@ def conv_transpose2d(xp: Any, x: Any, weight: Any, bias: Any | None, stride: Pai
     w_mat = weight.reshape(g, c_in // g, c_per * kh * kw).transpose(0, 2, 1)
     cols = xp.matmul(w_mat[None], x.reshape(n, g, c_in // g, h * w))
     cols = cols.reshape(n, g * c_per, kh, kw, h, w)
-    full_h = (h - 1) * sh + dh * (kh - 1) + 1 + output_padding[0]
-    full_w = (w - 1) * sw + dw * (kw - 1) + 1 + output_padding[1]
+    full_h = conv_transpose_output_size(h, kh, sh, 0, output_padding[0], dh)
+    full_w = conv_transpose_output_size(w, kw, sw, 0, output_padding[1], dw)
     out = xp.zeros((n, g * c_per, full_h, full_w), dtype=x.dtype)
     for i in range(kh):
         for j in range(kw):

@@ -14,6 +14,7 @@ from math import prod
 
 from ..analysis import LayerRecord, Report
 from ..errors import ArchcalcError
+from ..formulas import window_span
 from ..units import exact
 from .conventions import Conventions
 from .numbers import Number, ShapeAnswer, as_chw, shape_readings
@@ -143,13 +144,13 @@ def shape_alternatives(record: LayerRecord) -> list[tuple[str, tuple[int, ...]]]
     if geometry is None or not record.input_shapes or len(record.output_shape) != 3:
         return []
     try:
-        kernel, stride, dilation, pads = geometry(record.input_shapes[0])
+        g = geometry(record.input_shapes[0])
+        if g.output() != record.output_shape[1:]:
+            return []
     except ArchcalcError:
         return []
-    sizes = record.input_shapes[0][1:]
-    spans = [n + p[0] + p[1] - d * (k - 1) - 1 for n, k, d, p in zip(sizes, kernel, dilation, pads)]
-    if [s // st + 1 for s, st in zip(spans, stride)] != list(record.output_shape[1:]):
-        return []
+    stride, pads = g.stride, g.pads
+    spans = [window_span(n, k, p, d) for n, k, p, d in zip(g.size, g.kernel, pads, g.dilation)]
     channels = record.output_shape[0]
     slips = {
         "rounded up (ceil) where the output-size formula rounds down (floor)":

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from ..arrays import kernels
 from ..errors import ShapeError
-from ..fields import Fraction, PositiveInt
+from ..records import Fraction, PositiveInt
 from .base import Arithmetic, Layer, Param, Shape, layer_class, register
 from .family import Family
 from .reshape import Identity

@@ -1,7 +1,7 @@
 """The layer base class and the registry of layer types.
 
-A layer class is a read-only record (`archcalc.fields`) of its hyper-parameters (PyTorch's argument names) that
-knows everything about its type: output shape, parameters, MACs, the window it slides (for the
+A layer class is a frozen pydantic record (`archcalc.records`) of its hyper-parameters (PyTorch's argument names)
+that knows everything about its type: output shape, parameters, MACs, the window it slides (for the
 receptive field), whether its output allocates memory, and the arithmetic it shows. Nothing else
 in archcalc switches on layer type: adding a type is one class in `archcalc/layers/`.
 """
@@ -14,7 +14,8 @@ from math import prod
 from typing import Any, ClassVar, Literal, get_args, get_origin
 
 from ..errors import ExecutionError, ShapeError, SpecError, suggestion
-from ..fields import Record
+from ..formulas import conv_output_size, tiling_remainder
+from ..records import Record
 from .family import Family
 
 Shape = tuple[int, ...]
@@ -54,6 +55,32 @@ class AxisWindow:
     stride: int = 1
     pad_before: int = 0
     dilation: int = 1
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """How a windowed layer slides over one input, per axis (height, width): input size, kernel,
+    stride, dilation and the resolved padding ((top, bottom), (left, right))."""
+
+    size: Pair
+    kernel: Pair
+    stride: Pair
+    dilation: Pair
+    pads: tuple[Pair, Pair]
+
+    def _axes(self):
+        return zip(self.size, self.kernel, self.stride, self.pads, self.dilation)
+
+    def output(self, ceil_mode: bool = False) -> Pair:
+        """(H_out, W_out) by `formulas.conv_output_size`; ShapeError when a window does not fit."""
+        return tuple(conv_output_size(n, k, s, p, d, ceil_mode) for n, k, s, p, d in self._axes())  # type: ignore
+
+    def windows(self) -> tuple[AxisWindow, AxisWindow]:
+        return tuple(AxisWindow(k, s, p[0], d) for _, k, s, p, d in self._axes())  # type: ignore[return-value]
+
+    def remainders(self) -> Pair:
+        """Input rows and columns no window reads (`formulas.tiling_remainder`)."""
+        return tuple(tiling_remainder(n, k, s, p, d) for n, k, s, p, d in self._axes())  # type: ignore
 
 
 @dataclass(frozen=True)
@@ -103,8 +130,8 @@ def option_words() -> frozenset[str]:
     """Every word a hyper-parameter accepts as a literal value (`same`, `valid`, `relu`, ...)."""
     words: set[str] = set()
     for cls in registered_types().values():
-        for spec in cls.fields().values():
-            words.update(_literal_words(spec.annotation))
+        for info in cls.model_fields.values():
+            words.update(_literal_words(info.annotation))
     return frozenset(words)
 
 
@@ -229,15 +256,6 @@ class Layer(Record):
 
 
 # --- helpers shared by the layer families ---------------------------------------------------
-
-
-def pair(value: int | tuple[int, ...] | list[int], what: str) -> Pair:
-    """An int or a 2-sequence as (height, width)."""
-    if isinstance(value, int):
-        return (value, value)
-    if len(value) == 2:
-        return (int(value[0]), int(value[1]))
-    raise SpecError(f"{what} must be an int or a pair, got {list(value)}")
 
 
 def spatial(shape: Shape, who: str) -> tuple[int, int, int]:

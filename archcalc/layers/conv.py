@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from functools import lru_cache
+from typing import Any
+
+from pydantic import Field
 
 from ..arrays import kernels
 from ..errors import ShapeError
-from ..fields import NonNegativeInt, PositiveInt, field
-from ..formulas import conv_macs, conv_output_size, conv_params, resolve_padding, tiling_remainder
+from ..formulas import (
+    conv_macs,
+    conv_output_ratio,
+    conv_params,
+    conv_transpose_output_size,
+    dilated_kernel,
+    resolve_padding,
+)
+from ..records import IntOrPair, NonNegativePair, Padding, PositiveInt
 from ..units import exact
 from .activation import FusedActivation, fused, fused_in_place, fused_torch
-from .base import Arithmetic, AxisWindow, Layer, Param, Shape, pair, register, spatial
+from .base import Arithmetic, AxisWindow, Geometry, Layer, Param, Shape, register, spatial
 from .family import Family
 from .norm import BatchNorm
-
-IntOrPair = PositiveInt | tuple[PositiveInt, PositiveInt]
-PaddingSpec = NonNegativeInt | tuple[NonNegativeInt, ...] | Literal["same", "valid"]
 
 
 def _check_groups(in_channels: int, out_channels: int, groups: int) -> None:
@@ -27,63 +34,46 @@ def _check_groups(in_channels: int, out_channels: int, groups: int) -> None:
 class _Windowed(Layer):
     """Shared geometry of layers that slide a kernel over (H, W)."""
 
-    def strides(self) -> tuple[int, int]:
-        """(sh, sw); a pooling layer without a stride steps by its window."""
-        return pair(self.stride if self.stride is not None else self.kernel_size, "stride")
-
-    def geometry(self, shape: Shape):
-        """((kh, kw), (sh, sw), (dh, dw), ((top, bottom), (left, right))) for this input."""
-        _, h, w = spatial(shape, self.type_name)
-        kernel = pair(self.kernel_size, "kernel_size")
-        stride = self.strides()
-        dilation = pair(getattr(self, "dilation", 1), "dilation")
-        pads = resolve_padding(self.padding, (h, w), kernel, stride, dilation)
-        return kernel, stride, dilation, pads
+    def geometry(self, shape: Shape) -> Geometry:
+        """Kernel, stride, dilation and resolved padding on this (C, H, W) input, computed once."""
+        return _geometry(self, tuple(shape))
 
     def spatial_output(self, shape: Shape, ceil_mode: bool = False) -> tuple[int, int]:
-        _, h, w = spatial(shape, self.type_name)
-        kernel, stride, dilation, pads = self.geometry(shape)
-        return tuple(  # type: ignore[return-value]
-            conv_output_size(n, k, s, p, d, ceil_mode)
-            for n, k, s, p, d in zip((h, w), kernel, stride, pads, dilation)
-        )
+        return self.geometry(shape).output(ceil_mode)
 
     def windows(self, inputs: list[Shape]) -> tuple[AxisWindow, AxisWindow]:
-        kernel, stride, dilation, pads = self.geometry(inputs[0])
-        return tuple(  # type: ignore[return-value]
-            AxisWindow(k, s, p[0], d) for k, s, p, d in zip(kernel, stride, pads, dilation)
-        )
+        return self.geometry(inputs[0]).windows()
 
     def tiling_remainders(self, inputs: list[Shape]) -> tuple[int, int]:
-        if getattr(self, "ceil_mode", False):
-            return (0, 0)
-        _, h, w = spatial(inputs[0], self.type_name)
-        kernel, stride, dilation, pads = self.geometry(inputs[0])
-        return tuple(  # type: ignore[return-value]
-            tiling_remainder(n, k, s, p, d)
-            for n, k, s, p, d in zip((h, w), kernel, stride, pads, dilation)
-        )
+        return (0, 0) if getattr(self, "ceil_mode", False) else self.geometry(inputs[0]).remainders()
 
     def size_arithmetic(self, shape: Shape, output: Shape) -> str:
         """`(W − F + 2P)/S + 1 = (227 − 11 + 0)/4 + 1 = 55`, once when both axes agree."""
-        _, h, w = shape
-        kernel, stride, dilation, pads = self.geometry(shape)
+        g = self.geometry(shape)
         lines = []
-        for n, k, s, d, p, out in zip((h, w), kernel, stride, dilation, pads, output[1:]):
-            f = d * (k - 1) + 1
+        for n, k, s, d, p, out in zip(g.size, g.kernel, g.stride, g.dilation, g.pads, output[1:]):
             pad = f"{p[0] + p[1]}" if p[0] == p[1] else f"({p[0]} + {p[1]})"
-            exact = (n - f + p[0] + p[1]) / s + 1
-            shown = f"{exact:g}" if exact == out else f"{exact:.4g} → {out}"
-            lines.append(f"({n} − {f} + {pad})/{s} + 1 = {shown}")
+            ratio = conv_output_ratio(n, k, s, p, d)
+            shown = f"{ratio:g}" if ratio == out else f"{ratio:.4g} → {out}"
+            lines.append(f"({n} − {dilated_kernel(k, d)} + {pad})/{s} + 1 = {shown}")
         if lines[0] == lines[1]:
             return "(W − F + 2P)/S + 1 = " + lines[0]
         return f"H: (H − F + 2P)/S + 1 = {lines[0]}; W: (W − F + 2P)/S + 1 = {lines[1]}"
 
     def describe(self) -> str:
-        kernel, stride = pair(self.kernel_size, "kernel_size"), self.strides()
+        kernel, stride = self.kernel_size, self.stride or self.kernel_size
         k = f"{kernel[0]}×{kernel[1]}"
         s = str(stride[0]) if stride[0] == stride[1] else f"{stride[0]}×{stride[1]}"
         return f"{k}/{s}"
+
+
+@lru_cache(maxsize=4096)
+def _geometry(layer: _Windowed, shape: Shape) -> Geometry:
+    _, h, w = spatial(shape, layer.type_name)
+    stride = layer.stride or layer.kernel_size  # a pooling layer without a stride steps by its window
+    dilation = getattr(layer, "dilation", (1, 1))
+    pads = resolve_padding(layer.padding, (h, w), layer.kernel_size, stride, dilation)
+    return Geometry((h, w), layer.kernel_size, stride, dilation, pads)
 
 
 @register
@@ -100,12 +90,12 @@ class Conv(_Windowed):
 
     out_channels: PositiveInt
     kernel_size: IntOrPair
-    stride: IntOrPair = 1
-    padding: PaddingSpec = 0
-    dilation: IntOrPair = 1
+    stride: IntOrPair = (1, 1)
+    padding: Padding = (0, 0)
+    dilation: IntOrPair = (1, 1)
     groups: PositiveInt = 1
     bias: bool = True
-    activation: FusedActivation | None = field(None, "fused activation (Keras style)")
+    activation: FusedActivation | None = Field(None, description="fused activation (Keras style)")
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         c, _, _ = spatial(inputs[0], "conv")
@@ -114,19 +104,18 @@ class Conv(_Windowed):
 
     def parameters(self, inputs: list[Shape]) -> list[Param]:
         c = inputs[0][0]
-        kh, kw = pair(self.kernel_size, "kernel_size")
+        kh, kw = self.kernel_size
         params = [Param("weight", (self.out_channels, c // self.groups, kh, kw), "weight")]
         if self.bias:
             params.append(Param("bias", (self.out_channels,), "bias"))
         return params
 
     def filter_bank(self, inputs: list[Shape]) -> tuple[int, int, int, int, int]:
-        kh, kw = pair(self.kernel_size, "kernel_size")
-        return (self.out_channels, inputs[0][0] // self.groups, kh, kw, self.groups)
+        return (self.out_channels, inputs[0][0] // self.groups, *self.kernel_size, self.groups)
 
     def macs(self, inputs: list[Shape], output: Shape) -> int:
         c_out, h, w = output
-        return conv_macs(h, w, inputs[0][0], c_out, pair(self.kernel_size, "kernel_size"), self.groups)
+        return conv_macs(h, w, inputs[0][0], c_out, self.kernel_size, self.groups)
 
     def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
         return fused(xp, self.activation, self._convolve(xp, inputs[0], params))
@@ -136,8 +125,8 @@ class Conv(_Windowed):
         return fused_in_place(xp, self.activation, self._convolve(xp, inputs[0], params))
 
     def _convolve(self, xp: Any, x: Any, params: dict[str, Any]) -> Any:
-        _, stride, dilation, pads = self.geometry(x.shape[1:])
-        return kernels.conv2d(xp, x, params["weight"], params.get("bias"), stride, pads, dilation, self.groups)
+        g = self.geometry(x.shape[1:])
+        return kernels.conv2d(xp, x, params["weight"], params.get("bias"), g.stride, g.pads, g.dilation, self.groups)
 
     def absorbs(self, follower: Layer) -> bool:
         """An inference BatchNorm (with running statistics) right after a convolution with no fused activation."""
@@ -152,13 +141,13 @@ class Conv(_Windowed):
     def torch_module(self, inputs: list[Shape]) -> Any:
         from .torch_modules import Conv2d
 
-        kernel, stride, dilation, pads = self.geometry(inputs[0])
-        return Conv2d(inputs[0][0], self.out_channels, kernel, stride, pads, dilation, self.groups, self.bias,
+        g = self.geometry(inputs[0])
+        return Conv2d(inputs[0][0], self.out_channels, g.kernel, g.stride, g.pads, g.dilation, self.groups, self.bias,
                       fused_torch(self.activation))
 
     def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:
         c = inputs[0][0]
-        kh, kw = pair(self.kernel_size, "kernel_size")
+        kh, kw = self.kernel_size
         depth = c // self.groups
         total = conv_params(c, self.out_channels, (kh, kw), self.groups, self.bias)
         params = f"{depth} × {kh} × {kw} × {self.out_channels}" + (f" + {self.out_channels}" if self.bias else "")
@@ -181,28 +170,27 @@ class ConvTranspose(_Windowed):
 
     out_channels: PositiveInt
     kernel_size: IntOrPair
-    stride: IntOrPair = 1
-    padding: NonNegativeInt | tuple[NonNegativeInt, NonNegativeInt] = 0
-    output_padding: NonNegativeInt | tuple[NonNegativeInt, NonNegativeInt] = 0
-    dilation: IntOrPair = 1
+    stride: IntOrPair = (1, 1)
+    padding: NonNegativePair = (0, 0)
+    output_padding: NonNegativePair = (0, 0)
+    dilation: IntOrPair = (1, 1)
     groups: PositiveInt = 1
     bias: bool = True
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         c, h, w = spatial(inputs[0], "convtranspose")
         _check_groups(c, self.out_channels, self.groups)
-        k, s, d = (pair(v, n) for v, n in ((self.kernel_size, "kernel_size"), (self.stride, "stride"),
-                                           (self.dilation, "dilation")))
-        p, op = pair(self.padding, "padding"), pair(self.output_padding, "output_padding")
-        if any(op[i] >= max(s[i], d[i]) for i in range(2)):
+        op = self.output_padding
+        if any(o >= max(s, d) for o, s, d in zip(op, self.stride, self.dilation)):
             raise ShapeError(f"output_padding {op} must be smaller than stride or dilation")
-        out = tuple((n - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + op[i] + 1 for i, n in enumerate((h, w)))
+        out = tuple(conv_transpose_output_size(n, *axis) for n, axis in zip(
+            (h, w), zip(self.kernel_size, self.stride, self.padding, op, self.dilation)))
         if min(out) < 1:
             raise ShapeError(f"output size {out} is not positive")
         return (self.out_channels, *out)
 
     def parameters(self, inputs: list[Shape]) -> list[Param]:
-        kh, kw = pair(self.kernel_size, "kernel_size")
+        kh, kw = self.kernel_size
         params = [Param("weight", (inputs[0][0], self.out_channels // self.groups, kh, kw), "weight")]
         if self.bias:
             params.append(Param("bias", (self.out_channels,), "bias"))
@@ -211,14 +199,13 @@ class ConvTranspose(_Windowed):
     def macs(self, inputs: list[Shape], output: Shape) -> int:
         """Every input pixel is scattered through the kernel: H_in·W_in·C_in·(C_out/g)·k_h·k_w."""
         c, h, w = inputs[0]
-        kh, kw = pair(self.kernel_size, "kernel_size")
+        kh, kw = self.kernel_size
         return h * w * c * (self.out_channels // self.groups) * kh * kw
 
     def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
         return kernels.conv_transpose2d(
-            xp, inputs[0], params["weight"], params.get("bias"), pair(self.stride, "stride"),
-            pair(self.padding, "padding"), pair(self.output_padding, "output_padding"),
-            pair(self.dilation, "dilation"), self.groups)
+            xp, inputs[0], params["weight"], params.get("bias"), self.stride, self.padding, self.output_padding,
+            self.dilation, self.groups)
 
     def torch_module(self, inputs: list[Shape]) -> Any:
         from torch import nn
@@ -234,12 +221,11 @@ class ConvTranspose(_Windowed):
 
     def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:
         c, h, w = inputs[0]
-        kh, kw = pair(self.kernel_size, "kernel_size")
-        s, p = pair(self.stride, "stride"), pair(self.padding, "padding")
+        (kh, kw), s, p = self.kernel_size, self.stride, self.padding
         per = self.out_channels // self.groups
         params = f"{c} × {kh} × {kw} × {per}" + (f" + {self.out_channels}" if self.bias else "")
         params += f" = {exact(sum(x.size for x in self.parameters(inputs)))}"
-        d, op = pair(self.dilation, "dilation"), pair(self.output_padding, "output_padding")
+        d, op = self.dilation, self.output_padding
         axes = [f"({n} − 1)·{s[i]} − 2×{p[i]} + {d[i]}·({k} − 1) + {op[i]} + 1 = {output[i + 1]}"
                 for i, (n, k) in enumerate(((h, kh), (w, kw)))]
         size = "(H − 1)·S − 2P + D·(F − 1) + OP + 1 = " + (

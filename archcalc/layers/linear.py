@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field
+
 from ..errors import ShapeError
-from ..fields import PositiveInt, field
 from ..formulas import linear_params
+from ..records import PositiveInt
 from .activation import FusedActivation, fused, fused_in_place, fused_torch
 from .base import Arithmetic, Layer, Param, Shape, format_shape, register
 from .family import Family
@@ -25,7 +27,7 @@ class Linear(Layer):
 
     out_features: PositiveInt
     bias: bool = True
-    activation: FusedActivation | None = field(None, "fused activation (Keras style)")
+    activation: FusedActivation | None = Field(None, description="fused activation (Keras style)")
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         if len(inputs[0]) != 1:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field
+
 from ..arrays import kernels
 from ..errors import ShapeError
-from ..fields import PositiveFloat, PositiveInt, field
+from ..records import PositiveFloat, PositiveInt
 from .activation import FusedActivation, fused, fused_in_place, fused_torch
 from .base import Arithmetic, Layer, Param, Shape, register
 from .family import Family
@@ -25,9 +27,9 @@ class BatchNorm(Layer):
     eps: PositiveFloat = 1e-5
     momentum: float = 0.1
     affine: bool = True
-    scale: bool = field(True, "learn γ (Keras `scale`); false keeps β only")
+    scale: bool = Field(True, description="learn γ (Keras `scale`); false keeps β only")
     track_running_stats: bool = True
-    activation: FusedActivation | None = field(None, "fused activation")
+    activation: FusedActivation | None = Field(None, description="fused activation")
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         if len(inputs[0]) not in (1, 3):

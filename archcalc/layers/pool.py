@@ -6,9 +6,9 @@ from typing import Any, ClassVar
 
 from ..arrays import kernels
 from ..errors import ShapeError
-from ..fields import PositiveInt
-from .base import Arithmetic, AxisWindow, Layer, Shape, pair, register, spatial
-from .conv import IntOrPair, PaddingSpec, _Windowed
+from ..records import IntOrPair, Padding
+from .base import Arithmetic, AxisWindow, Layer, Shape, register, spatial
+from .conv import _Windowed
 from .family import Family
 
 
@@ -19,33 +19,31 @@ class _WindowPool(_Windowed):
 
     kernel_size: IntOrPair
     stride: IntOrPair | None = None
-    padding: PaddingSpec = 0
+    padding: Padding = (0, 0)
     ceil_mode: bool = False
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         c, _, _ = spatial(inputs[0], self.type_name)
-        kernel, _, dilation, pads = self.geometry(inputs[0])
-        for k, p in zip(kernel, pads):
+        g = self.geometry(inputs[0])
+        for k, p in zip(g.kernel, g.pads):
             if max(p) > k // 2:  # PyTorch's rule, with or without dilation
                 raise ShapeError(f"padding {max(p)} is more than half the window {k}")
-        return (c, *self.spatial_output(inputs[0], self.ceil_mode))
+        return (c, *g.output(self.ceil_mode))
 
     def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:
         return Arithmetic(output=self.size_arithmetic(inputs[0], output), params="0", macs="0")
 
     def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
-        shape = inputs[0].shape[1:]
-        kernel, stride, dilation, pads = self.geometry(shape)
-        out = self.spatial_output(shape, self.ceil_mode)
-        return kernels.pool2d(xp, inputs[0], self.mode, kernel, stride, pads, dilation, out,
-                              getattr(self, "count_include_pad", True))
+        g = self.geometry(inputs[0].shape[1:])
+        return kernels.pool2d(xp, inputs[0], self.mode, g.kernel, g.stride, g.pads, g.dilation,
+                              g.output(self.ceil_mode), getattr(self, "count_include_pad", True))
 
     def torch_module(self, inputs: list[Shape]) -> Any:
         from .torch_modules import Pool2d
 
-        kernel, stride, dilation, pads = self.geometry(inputs[0])
-        return Pool2d(self.mode, kernel, stride, pads, dilation, self.ceil_mode,
-                      getattr(self, "count_include_pad", True), self.spatial_output(inputs[0], self.ceil_mode))
+        g = self.geometry(inputs[0])
+        return Pool2d(self.mode, g.kernel, g.stride, g.pads, g.dilation, self.ceil_mode,
+                      getattr(self, "count_include_pad", True), g.output(self.ceil_mode))
 
 
 @register
@@ -58,7 +56,7 @@ class MaxPool(_WindowPool):
     torch_name = "MaxPool2d"
     paper_name = "max pool"
     aliases = ("maxpool2d",)
-    dilation: IntOrPair = 1
+    dilation: IntOrPair = (1, 1)
 
 
 @register
@@ -134,32 +132,32 @@ class _AdaptivePool(Layer):
 
     mode: ClassVar[str] = "avg"
 
-    output_size: PositiveInt | tuple[PositiveInt, PositiveInt]
+    output_size: IntOrPair
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         c, _, _ = spatial(inputs[0], self.type_name)
-        return (c, *pair(self.output_size, "output_size"))
+        return (c, *self.output_size)
 
     def windows(self, inputs: list[Shape]) -> tuple[AxisWindow, AxisWindow]:
         _, h, w = inputs[0]
         result = []
-        for n, o in zip((h, w), pair(self.output_size, "output_size")):
+        for n, o in zip((h, w), self.output_size):
             largest = max(-(-((i + 1) * n) // o) - (i * n) // o for i in range(o))
             result.append(AxisWindow(largest, max(1, n // o)))
         return tuple(result)  # type: ignore[return-value]
 
     def describe(self) -> str:
-        o = pair(self.output_size, "output_size")
+        o = self.output_size
         return f"→{o[0]}×{o[1]}"
 
     def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
-        return kernels.adaptive_pool2d(xp, inputs[0], self.mode, pair(self.output_size, "output_size"))
+        return kernels.adaptive_pool2d(xp, inputs[0], self.mode, self.output_size)
 
     def torch_module(self, inputs: list[Shape]) -> Any:
         from torch import nn
 
-        size = pair(self.output_size, "output_size")
-        return nn.AdaptiveMaxPool2d(size) if self.mode == "max" else nn.AdaptiveAvgPool2d(size)
+        pool = nn.AdaptiveMaxPool2d if self.mode == "max" else nn.AdaptiveAvgPool2d
+        return pool(self.output_size)
 
 
 @register

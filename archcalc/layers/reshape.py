@@ -7,8 +7,8 @@ from typing import Any
 
 from ..arrays import kernels
 from ..errors import ShapeError
-from ..fields import NonNegativeInt, PositiveInt
 from ..formulas import resolve_padding
+from ..records import NonNegativeInt, PadWidths, PositiveInt
 from .base import Arithmetic, AxisWindow, Layer, Shape, numel, register, spatial
 from .family import Family
 
@@ -88,7 +88,7 @@ class ZeroPad(Layer):
     torch_name = "ZeroPad2d"
     aliases = ("zeropad2d", "zeropadding2d")
 
-    padding: NonNegativeInt | tuple[NonNegativeInt, ...]
+    padding: PadWidths
 
     def pads(self, shape: Shape) -> tuple[tuple[int, int], tuple[int, int]]:
         _, h, w = spatial(shape, "zeropad")

@@ -8,7 +8,6 @@ models and on small networks of the remaining layer types (`tests/data/reference
 
 from __future__ import annotations
 
-from ..layers.base import pair
 from ..layers.family import Family as F
 from .base import Profile, Rule, Site, rules, zero
 
@@ -155,7 +154,7 @@ class Ptflops(Profile):
 # --- thop --------------------------------------------------------------------------------------
 def _thop_convtranspose(site: Site) -> int:
     """thop applies its conv formula: output elements × C_in/groups × k_h·k_w."""
-    kh, kw = pair(site.layer.kernel_size, "kernel_size")
+    kh, kw = site.layer.kernel_size
     return site.out_numel * (site.inputs[0][0] // site.layer.groups) * kh * kw
 
 

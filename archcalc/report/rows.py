@@ -40,8 +40,7 @@ def kernel_window(record: LayerRecord) -> tuple[AxisWindow, AxisWindow] | None:
     geometry = getattr(record.layer, "geometry", None)
     if window is not None or geometry is None or not record.input_shapes:
         return window
-    sizes, strides, dilations, pads = geometry(record.input_shapes[0])
-    return tuple(AxisWindow(k, s, p[0], d) for k, s, p, d in zip(sizes, strides, pads, dilations))  # type: ignore
+    return geometry(record.input_shapes[0]).windows()
 
 
 def padding(record: LayerRecord) -> tuple[tuple[int, int], tuple[int, int]] | None:
@@ -49,7 +48,7 @@ def padding(record: LayerRecord) -> tuple[tuple[int, int], tuple[int, int]] | No
     geometry = getattr(record.layer, "geometry", None)
     if geometry is None or not record.input_shapes:
         return None
-    return geometry(record.input_shapes[0])[3]
+    return geometry(record.input_shapes[0]).pads
 
 
 def is_listed(record: LayerRecord) -> bool:

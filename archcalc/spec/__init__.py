@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import zoo
 from ..errors import ArchcalcError, SpecError
-from ..fields import FieldError
+from ..records import FieldError
 from .expand import Expansion, Group, Node, expand, resolve_value
 from .loader import parse_text, read_file
 from .model import ArchFile, BlockDef, LayerEntry
@@ -53,7 +53,7 @@ def validate(data: dict[str, Any], source: str) -> ArchFile:
     """Validate the top level; errors become one SpecError line naming the key."""
 
     try:
-        return ArchFile.validate(data)
+        return ArchFile.from_mapping(data)
     except FieldError as exc:
         raise SpecError(str(exc), file=source) from None
 

@@ -13,9 +13,9 @@ from typing import Any
 
 from ..errors import ArchcalcError, GraphError, SpecError, suggestion
 from ..expr import evaluate
-from ..fields import FieldError
 from ..layers import Layer, layer_class
 from ..layers.base import option_words
+from ..records import FieldError
 from .model import STRUCTURAL_KEYS, ArchFile, BlockDef, LayerEntry
 
 MAX_NODES = 200_000
@@ -118,8 +118,8 @@ class _Expander:
             except SpecError as exc:
                 raise exc.located(layer=where) from None
             for key in values:
-                if key not in cls.fields():
-                    hint = suggestion(key, cls.fields())
+                if key not in cls.model_fields:
+                    hint = suggestion(key, cls.model_fields)
                     raise SpecError(f"{type_name} has no hyper-parameter {key!r}{hint}", layer=where)
             self.defaults[cls] = values
 
@@ -167,7 +167,7 @@ class _Expander:
                 raise SpecError(f"{scope.prefix}layers[{position}]: a layer must be a mapping, "
                                 f"got {type(raw).__name__}")
             try:
-                entry = LayerEntry.validate(raw)
+                entry = LayerEntry.from_mapping(raw)
             except FieldError as exc:
                 label = raw.get("name") if isinstance(raw.get("name"), str) else f"layers[{position}]"
                 raise SpecError(str(exc), layer=scope.path(str(label))) from None
