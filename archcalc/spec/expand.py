@@ -108,7 +108,7 @@ class _Expander:
     def __init__(self, spec: ArchFile):
         self.spec = spec
         if len(spec.calls) > MAX_CALLS:
-            raise SpecError(f"more than {MAX_CALLS} `calls` patterns", layer="calls")
+            raise SpecError(f"more than {MAX_CALLS} patterns", layer="calls")
         self.refuse_option_words(spec.args, "args")
         for name, block in spec.blocks.items():
             self.refuse_option_words(block.args, f"blocks.{name}.args")
