@@ -335,7 +335,7 @@ class _Expander:
                 continue
             if not when:
                 instances += repeat
-            elif kind in self.spec.blocks:
+            elif isinstance(kind, str) and kind in self.spec.blocks:
                 inner_layers, inner_instances = self.least_cost(kind, depth + 1)
                 layers, instances = layers + repeat * inner_layers, instances + repeat * inner_instances
             else:
