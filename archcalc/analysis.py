@@ -411,8 +411,9 @@ def _union(fields: list[ReceptiveField]) -> ReceptiveField:
 
 
 def _freeze(value: Any) -> Any:
+    """A hashable stand-in for a hyper-parameter value (mapping keys may be of mixed types)."""
     if isinstance(value, dict):
-        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+        return (dict, *((k, _freeze(v)) for k, v in value.items()))
     if isinstance(value, list | tuple):
         return tuple(_freeze(v) for v in value)
     return value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import itertools
 from collections.abc import Iterable
 
 
@@ -28,8 +29,8 @@ class ArchcalcError(Exception):
         return self
 
     def __str__(self) -> str:
-        parts = [p for p in (self.file, self.layer) if p]
-        parts.append(" ".join(self.message.split()))
+        parts = [printable(p) for p in (self.file, self.layer) if p]
+        parts.append(printable(" ".join(self.message.split())))
         return ": ".join(parts)
 
 
@@ -53,12 +54,29 @@ class ExecutionError(ArchcalcError):
     """The forward pass cannot run (missing weights, no backend, not enough memory)."""
 
 
+def printable(text: str) -> str:
+    """`text` with every control or otherwise unprintable character escaped (`\\n`, `\\x1b`, `\\u2028`),
+    so that a name from a file can neither break a message's one line nor drive the terminal."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape", "backslashreplace").decode("ascii")
+                   for c in text)
+
+
 def shorten(text: str, limit: int = 60) -> str:
     """A user's value as an error message quotes it: cut to `limit` characters, ending in "..."."""
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
+MAX_SUGGESTION_CANDIDATES = 1000
+
+
 def suggestion(word: str, choices: Iterable[str], count: int = 1) -> str:
-    """` (did you mean 'x'?)` naming the closest of `choices` to `word`; empty when none is close."""
-    close = difflib.get_close_matches(str(word), list(choices), n=count)
+    """` (did you mean 'x'?)` naming the closest of `choices` to `word`; empty when none is close.
+
+    Only the first MAX_SUGGESTION_CANDIDATES choices of about the word's length are compared, so
+    that a typo among a hundred thousand names is still reported at once."""
+    word = str(word)
+    near = (c for c in map(str, choices) if abs(len(c) - len(word)) <= 3)
+    close = difflib.get_close_matches(word, list(itertools.islice(near, MAX_SUGGESTION_CANDIDATES)), n=count)
     return f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""

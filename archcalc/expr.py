@@ -16,7 +16,9 @@ from typing import Any
 from .errors import SpecError, shorten, suggestion
 
 MAX_EXPRESSION_LENGTH = 500
+MAX_EXPRESSION_DEPTH = 100
 MAX_MAGNITUDE = 10**15
+MAX_ROUND_DIGITS = 20
 
 _BINARY = {
     ast.Add: operator.add,
@@ -49,9 +51,18 @@ def evaluate(text: str, names: Mapping[str, Any]) -> Any:
 def _parse(text: str) -> ast.expr:
     """The syntax tree of one expression (a file repeats the same few expressions many times)."""
     try:
-        return ast.parse(text, mode="eval").body
+        tree = ast.parse(text, mode="eval").body
     except SyntaxError as exc:
-        raise SpecError(f"cannot parse expression {text!r}: {exc.msg}") from None
+        raise SpecError(f"cannot parse expression {shorten(text)!r}: {exc.msg}") from None
+    except (ValueError, RecursionError, MemoryError):
+        raise SpecError(f"cannot parse expression {shorten(text)!r}") from None
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_EXPRESSION_DEPTH:
+            raise SpecError(f"expression {shorten(text)!r} is nested deeper than {MAX_EXPRESSION_DEPTH} levels")
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return tree
 
 
 class _Evaluator:
@@ -169,6 +180,9 @@ class _Evaluator:
         if not isinstance(node.func, ast.Name) or node.func.id not in _FUNCTIONS or node.keywords:
             raise self.fail(f"only the functions {', '.join(_FUNCTIONS)} may be called")
         args = [self.visit(a) for a in node.args]
+        if node.func.id == "round" and len(args) == 2 and isinstance(args[1], int) \
+                and not abs(args[1]) <= MAX_ROUND_DIGITS:
+            raise self.fail(f"round to at most {MAX_ROUND_DIGITS} digits")
         try:
             return _FUNCTIONS[node.func.id](*args)
         except (TypeError, ValueError) as exc:

@@ -20,24 +20,33 @@ def names() -> list[str]:
                   if p.suffix in _SUFFIXES and not p.stem.startswith("_"))
 
 
+def _is_file(path: Path) -> bool:
+    """Whether `path` is an existing file; False, not an OSError, for a name the system refuses
+    (too long, or holding characters it cannot encode)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def find(name_or_path: str, relative_to: Path | None = None) -> Path:
     """A path to an existing file, or the zoo file of that name; SpecError with a suggestion."""
     candidate = Path(name_or_path)
     if relative_to is not None and not candidate.is_absolute():
         local = relative_to / candidate
-        if local.is_file():
+        if _is_file(local):
             return local
     if candidate.suffix in _SUFFIXES or "/" in name_or_path or "\\" in name_or_path:
-        if candidate.is_file():
+        if _is_file(candidate):
             return candidate
-        if candidate.suffix in _SUFFIXES and (zoo_dir() / candidate.name).is_file():
+        if candidate.suffix in _SUFFIXES and _is_file(zoo_dir() / candidate.name):
             return zoo_dir() / candidate.name
         raise SpecError(f"no such file: {name_or_path}")
     for suffix in _SUFFIXES:
         path = zoo_dir() / f"{name_or_path}{suffix}"
-        if path.is_file():
+        if _is_file(path):
             return path
-    if candidate.is_file():
+    if _is_file(candidate):
         return candidate
     known = names() + [p.stem for p in zoo_dir().glob("_*.yaml")]
     hint = suggestion(name_or_path, known, count=3)

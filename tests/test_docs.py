@@ -2,13 +2,52 @@
 
 from __future__ import annotations
 
+import ast
+import os
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import archcalc
 from archcalc.layers import registered_types
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+
+
+def quick_start(language: str) -> list[str]:
+    """The lines of the README's quick-start code block in `language`."""
+    section = (ROOT / "README.md").read_text().split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    block = re.search(rf"```{language}\n(.*?)```", section, re.S)
+    assert block, f"README's quick start has no {language} block"
+    return block.group(1).splitlines()
+
+
+def test_every_quick_start_command_runs_as_written(tmp_path):
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")  # what a clone of the repository has
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    for line in quick_start("bash"):
+        command = line.split("  #")[0].strip()
+        done = subprocess.run(["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, f"{command}: {done.stderr[-1000:]}"
+    assert (tmp_path / "my_answers.csv").read_text().startswith("layer,output shape (W×H×D),params")
+    assert '"title": "archcalc architecture file"' in (tmp_path / "archcalc.schema.json").read_text()
+
+
+def test_the_quick_start_python_gives_the_values_it_shows(tmp_path, monkeypatch):
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    monkeypatch.chdir(tmp_path)
+    names: dict = {}
+    for line in quick_start("python"):
+        code, _, comment = line.partition("  #")
+        try:
+            expected = ast.literal_eval(comment.split(":")[0].strip())
+        except (ValueError, SyntaxError):
+            exec(code, names)
+            continue
+        assert eval(code, names) == expected, line
 
 
 def test_every_registered_type_and_alias_is_in_layers_md():

@@ -10,7 +10,15 @@ import pytest
 from click.testing import CliRunner
 
 import archcalc
-from archcalc.errors import ArchcalcError, GraphError, ShapeError, SpecError, TilingError
+from archcalc.errors import (
+    MAX_SUGGESTION_CANDIDATES,
+    ArchcalcError,
+    GraphError,
+    ShapeError,
+    SpecError,
+    TilingError,
+    suggestion,
+)
 
 HEAD = "name: t\ninput: [3, 8, 8]\n"
 
@@ -122,7 +130,7 @@ CASES = [
      "kernel_size: 3, groups: 2}]}}\nlayers: [{name: s1, type: b, repeat: 2}]\n", ShapeError, "t.yaml: s1/0/c",
      ["groups=2 must divide in_channels=3"]),
     ("nested-repeats", HEAD + "blocks: {b: {layers: [{type: relu, repeat: 100000}]}}\n"
-     "layers: [{name: s, type: b, repeat: 100000}]\n", SpecError, "t.yaml: s/", ["more than 200,000 layers"]),
+     "layers: [{name: s, type: b, repeat: 100000}]\n", SpecError, "t.yaml: s: ", ["more than 200,000 layers"]),
     # --- the graph --------------------------------------------------------------------------
     ("dangling-from", HEAD + "layers: [{name: conv1, type: conv, out_channels: 4, kernel_size: 3}, "
      "{name: r, type: relu, from: conv2}]\n", GraphError, "t.yaml: r",
@@ -319,3 +327,60 @@ def test_pool_padding_beyond_half_the_kernel_is_refused_even_when_dilated():
 def test_a_boolean_repeat_and_an_empty_name_are_refused(entry, message):
     with pytest.raises(archcalc.SpecError, match=message):
         archcalc.load({"name": "t", "input": [1, 4, 4], "layers": [entry]})
+
+
+def test_deep_flow_nesting_on_one_line_is_refused_by_archcalc():
+    # libyaml (in some PyYAML releases) refuses 1,000 levels itself while reading ahead: archcalc's
+    # limit must still be the one reported, whatever the PyYAML version
+    with pytest.raises(SpecError, match=r"^deep\.yaml: nested deeper than 40 levels"):
+        archcalc.load("deep.yaml", text="a: " + "[1, " * 5000 + "]" * 5000 + "\n")
+
+
+def test_a_syntax_error_is_still_reported_as_one():
+    with pytest.raises(SpecError, match=r"^bad\.yaml: not valid YAML at line 2"):
+        archcalc.load("bad.yaml", text="a: [1, 2\n")
+
+
+def test_a_lone_surrogate_in_text():
+    with pytest.raises(SpecError, match=r"^s\.yaml: text is not valid Unicode"):
+        archcalc.load("s.yaml", text=HEAD + "notes: '\ud800'\nlayers: [{type: relu}]\n")
+
+
+def test_a_mapping_gets_the_bounds_of_a_file():
+    loop: list = []
+    loop.append(loop)
+    deep: list = []
+    inner = deep
+    for _ in range(100_000):
+        inner.append([])
+        inner = inner[0]
+    for value in (loop, deep):
+        mapping = {"name": "m", "input": [3, 8, 8], "layers": [{"type": "relu", "inplace": value}]}
+        with pytest.raises(SpecError, match=r"^m: nested deeper than 40 levels"):
+            archcalc.analyze(mapping)
+    with pytest.raises(SpecError, match=r"^<mapping>: an integer of more than 100 digits"):
+        archcalc.load({"name": 10**5000})
+    with pytest.raises(SpecError, match="type set is not allowed"):
+        archcalc.load({"name": "m", "input": [3, 8, 8], "layers": [{"type": "conv", "out_channels": {4}}]})
+
+
+def test_duplicate_keys_in_json_text():
+    with pytest.raises(SpecError, match=r"^d\.json: duplicate key 'input'"):
+        archcalc.load("d.json", text='{"name": "d", "input": [3, 8, 8], "input": [1, 4, 4], "layers": []}')
+
+
+def test_every_part_of_a_message_is_one_printable_line():
+    error = SpecError("bad\nvalue \x1b[2J", file="a\nb.yaml", layer="c\rd\u2028e")
+    assert str(error) == "a\\nb.yaml: c\\rd\\u2028e: bad value \\x1b[2J"
+
+
+def test_a_suggestion_compares_a_bounded_number_of_names():
+    pulled = []
+
+    def names():
+        for k in range(100_000):
+            pulled.append(k)
+            yield f"l{k}"
+
+    assert suggestion("l5x", names()) == " (did you mean 'l5'?)"
+    assert len(pulled) <= 2 * MAX_SUGGESTION_CANDIDATES

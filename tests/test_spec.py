@@ -307,3 +307,25 @@ def test_the_networkx_graph_has_one_node_per_layer_and_an_edge_per_input():
         {"layer2/0", "layer3/0", "layer4/0"}
     order = {node.path: i for i, node in enumerate(arch.nodes)}
     assert all(order[a] < order[b] for a, b in graph.edges) and networkx.is_directed_acyclic_graph(graph)
+
+
+def test_call_styles_follow_the_first_matching_pattern():
+    from fnmatch import fnmatchcase
+
+    from archcalc.profiles.calls import call_style
+
+    calls = {"relu:*": "functional", "avgpool": "operator", "*pool*": "functional", "x:y:z*": "operator",
+             "conv:s/[ab]?": "functional", "*": "module"}
+
+    def by_definition(path, kind):  # the rule as docs/format.md states it, pattern by pattern
+        for pattern, call in calls.items():
+            where_kind, _, where = pattern.rpartition(":")
+            if (not where_kind or where_kind == kind) and fnmatchcase(path, where):
+                return call
+        return "module"
+
+    for path, kind in [("a/relu", "relu"), ("avgpool", "avgpool"), ("avgpool", "relu"), ("s/maxpool", "maxpool"),
+                       ("s/a1", "conv"), ("s/c1", "conv"), ("s/a1", "relu"), ("z1", "x:y"), ("z1", "y"),
+                       ("line\nbreak", "relu"), ("s/a1/b", "conv")]:
+        assert call_style(calls, path, kind) == by_definition(path, kind), (path, kind)
+    assert call_style({}, "a", "relu") == "module"

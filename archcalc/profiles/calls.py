@@ -10,16 +10,32 @@ the count profiles need to know. An architecture file says so in its `calls:` ma
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from fnmatch import fnmatchcase
+from fnmatch import translate
+from functools import lru_cache
 
 from .base import Call
+
+_ANY_TYPE = "[^\x00]*"
 
 
 def call_style(calls: Mapping[str, Call], path: str, layer_type: str) -> Call:
     """The call style of layer `path` under a file's `calls` (pattern → style); `module` by default."""
-    for pattern, call in calls.items():
+    if not calls:
+        return "module"
+    styles, matcher = _matcher(tuple(calls.items()))
+    found = matcher.match(f"{layer_type}\x00{path}")
+    return styles[int(found.lastgroup[1:])] if found else "module"
+
+
+@lru_cache(maxsize=16)
+def _matcher(calls: tuple[tuple[str, Call], ...]) -> tuple[tuple[Call, ...], re.Pattern]:
+    """All patterns as one regular expression over `type\\0path`, a group `c<index>` per pattern
+    (alternatives are tried left to right, so the first pattern that matches is the group found):
+    one match per layer instead of one per layer and pattern."""
+    parts = []
+    for index, (pattern, _) in enumerate(calls):
         kind, _, where = pattern.rpartition(":")
-        if (not kind or kind == layer_type) and fnmatchcase(path, where):
-            return call
-    return "module"
+        parts.append(f"(?P<c{index}>{re.escape(kind) if kind else _ANY_TYPE}\x00{translate(where)})")
+    return tuple(call for _, call in calls), re.compile("|".join(parts))

@@ -9,7 +9,7 @@ from .. import zoo
 from ..errors import ArchcalcError, SpecError
 from ..records import FieldError
 from .expand import Expansion, Group, Node, expand, resolve_value
-from .loader import parse_text, read_file
+from .loader import check_size, parse_text, read_file
 from .model import ArchFile, BlockDef, LayerEntry
 
 MAX_EXTENDS = 8
@@ -61,7 +61,12 @@ def validate(data: dict[str, Any], source: str) -> ArchFile:
 def load_spec(source: str | Path | dict[str, Any], text: str | None = None) -> tuple[ArchFile, str]:
     """Read a zoo name, a path, a mapping or YAML text; return the validated file and its label."""
     if isinstance(source, dict):
-        label = str(source.get("name", "<mapping>"))
+        name = source.get("name")
+        label = name if isinstance(name, str) and name else "<mapping>"
+        try:
+            check_size(source)  # a mapping gets the bounds of a file
+        except SpecError as exc:
+            raise exc.located(file=label) from None
         return validate(_with_parent(source, label, None, ()), label), label
     if text is not None:
         label = str(source)

@@ -8,6 +8,8 @@ the enclosing blocks. Hyper-parameters stay unevaluated until the analyzer knows
 
 from __future__ import annotations
 
+from collections import ChainMap
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,8 +21,11 @@ from ..records import FieldError
 from .model import STRUCTURAL_KEYS, ArchFile, BlockDef, LayerEntry
 
 MAX_NODES = 200_000
+MAX_EDGES = 1_000_000
+MAX_INSTANCES = 100_000
 MAX_REPEAT = 100_000
 MAX_BLOCK_DEPTH = 32
+MAX_CALLS = 100
 
 
 @dataclass
@@ -28,7 +33,7 @@ class Scope:
     """Names visible in one block instance (or the top level)."""
 
     prefix: str
-    values: dict[str, Any]
+    values: Mapping[str, Any]
     parent: Scope | None = None
     input_path: str | None = None
     names: dict[str, str] = field(default_factory=dict)
@@ -63,7 +68,7 @@ class Node:
     path: str
     layer_cls: type[Layer]
     hyper: dict[str, Any]
-    values: dict[str, Any]
+    values: Mapping[str, Any]
     scope: Scope
     refs: list[str] | None
     previous: str | None
@@ -102,12 +107,18 @@ def resolve_value(value: Any, names: dict[str, Any]) -> Any:
 class _Expander:
     def __init__(self, spec: ArchFile):
         self.spec = spec
+        if len(spec.calls) > MAX_CALLS:
+            raise SpecError(f"more than {MAX_CALLS} patterns", layer="calls")
         self.refuse_option_words(spec.args, "args")
         for name, block in spec.blocks.items():
             self.refuse_option_words(block.args, f"blocks.{name}.args")
         self.nodes: list[Node] = []
         self.groups: list[Group] = []
         self.paths: set[str] = set()
+        self.edges = 0
+        self.instances = 0  # block instances and dropped copies: work that adds no layer
+        self.entries: dict[int, LayerEntry] = {}  # validated entries by id of their mapping
+        self.costs: dict[str, tuple[int, int]] = {}  # least_cost of each block
         self.defaults = {}
         for type_name, values in spec.defaults.items():
             where = f"defaults.{type_name}"
@@ -166,11 +177,13 @@ class _Expander:
             if not isinstance(raw, dict):
                 raise SpecError(f"{scope.prefix}layers[{position}]: a layer must be a mapping, "
                                 f"got {type(raw).__name__}")
-            try:
-                entry = LayerEntry.from_mapping(raw)
-            except FieldError as exc:
-                label = raw.get("name") if isinstance(raw.get("name"), str) else f"layers[{position}]"
-                raise SpecError(str(exc), layer=scope.path(str(label))) from None
+            entry = self.entries.get(id(raw))
+            if entry is None:
+                try:
+                    entry = self.entries[id(raw)] = LayerEntry.from_mapping(raw)
+                except FieldError as exc:
+                    label = raw.get("name") if isinstance(raw.get("name"), str) else f"layers[{position}]"
+                    raise SpecError(str(exc), layer=scope.path(str(label))) from None
             name = entry.name or self.auto_name(entry.type, scope, counters)
             if "/" in name or not name:
                 raise SpecError(f"layer name {name!r} must be non-empty and contain no '/'",
@@ -209,10 +222,13 @@ class _Expander:
         block = self.spec.blocks.get(entry.type)
         cls = layer_class(entry.type) if block is None else None
         merged = {**self.defaults.get(cls, {}), **hyper}  # shared by the copies of a repeat (read-only)
+        if entry.when is None:
+            self.refuse_early(repeat, block, entry.type)
         output = None
         for r in range(repeat):
-            values = dict(scope.values, i=r) if entry.repeat is not None else scope.values
+            values = ChainMap({"i": r}, scope.values) if entry.repeat is not None else scope.values
             if entry.when is not None and not self.truth(entry.when, values):
+                self.count_instance()
                 continue
             path_name = f"{name}/{r}" if entry.repeat is not None else name
             first_refs = refs if output is None else None
@@ -252,10 +268,9 @@ class _Expander:
         if unknown:
             hint = suggestion(unknown[0], block.args)
             raise SpecError(f"block {block_name!r} has no argument {unknown[0]!r}{hint}")
+        self.count_instance()
         prefix = scope.path(path_name)
-        values = dict(self.spec.args)
-        if "i" in caller_values:
-            values["i"] = caller_values["i"]
+        local = {"i": caller_values["i"]} if "i" in caller_values else {}
         args: dict[str, Any] = {}
         for arg, default in block.args.items():
             if arg in given:
@@ -263,9 +278,9 @@ class _Expander:
             elif default is None:
                 raise SpecError(f"block {block_name!r} needs argument {arg!r}")
             else:
-                args[arg] = resolve_value(default, {**values, **args})
-        values.update(args)
-        inner = Scope(prefix=prefix + "/", values=values, parent=scope)
+                args[arg] = resolve_value(default, ChainMap(args, local, self.spec.args))
+        local.update(args)
+        inner = Scope(prefix=prefix + "/", values=ChainMap(local, self.spec.args), parent=scope)
         if refs:
             if len(refs) != 1:
                 raise SpecError(f"a block takes one input, got from: {refs}")
@@ -290,11 +305,52 @@ class _Expander:
         if path in self.paths:
             raise GraphError(f"duplicate layer path {path!r}")
         if len(self.nodes) >= MAX_NODES:
-            raise SpecError(f"more than {MAX_NODES:,} layers after expansion")
+            self.too_many_nodes()
+        self.edges += 1 if refs is None else len(refs)
+        if self.edges > MAX_EDGES:
+            raise SpecError(f"more than {MAX_EDGES:,} edges (inputs of layers) after expansion")
         self.paths.add(path)
         self.nodes.append(Node(path, cls, hyper, values if values is not None else scope.values,
                                scope, refs, previous))
         return path
+
+    def refuse_early(self, repeat: int, block: BlockDef | None, name: str) -> None:
+        """Refuse an entry whose copies are sure to pass a limit, before building any of them."""
+        layers, instances = (1, 0) if block is None else self.least_cost(name)
+        if len(self.nodes) + repeat * layers > MAX_NODES:
+            self.too_many_nodes()
+        if self.instances + repeat * instances > MAX_INSTANCES:
+            self.count_instance(repeat * instances)
+
+    def least_cost(self, name: str, depth: int = 0) -> tuple[int, int]:
+        """The fewest (layers, block instances and dropped copies) that one instance of block `name`
+        adds, counting only the entries whose `repeat` and `when` are constants."""
+        if name in self.costs or depth > MAX_BLOCK_DEPTH:
+            return self.costs.get(name, (0, 0))
+        self.costs[name] = (0, 0)  # a block that uses itself is refused later, by its depth
+        layers, instances = 0, 1
+        for raw in self.spec.blocks[name].layers:
+            repeat, when, kind = raw.get("repeat", 1), raw.get("when", True), raw.get("type")
+            if isinstance(repeat, bool) or not isinstance(repeat, int) or not isinstance(when, bool):
+                continue
+            if not when:
+                instances += repeat
+            elif isinstance(kind, str) and kind in self.spec.blocks:
+                inner_layers, inner_instances = self.least_cost(kind, depth + 1)
+                layers, instances = layers + repeat * inner_layers, instances + repeat * inner_instances
+            else:
+                layers += repeat
+        self.costs[name] = (min(layers, MAX_NODES + 1), min(instances, MAX_INSTANCES + 1))
+        return self.costs[name]
+
+    @staticmethod
+    def too_many_nodes():
+        raise SpecError(f"more than {MAX_NODES:,} layers after expansion")
+
+    def count_instance(self, count: int = 1) -> None:
+        self.instances += count
+        if self.instances > MAX_INSTANCES:
+            raise SpecError(f"more than {MAX_INSTANCES:,} block instances and dropped entries after expansion")
 
     # --- evaluation helpers ----------------------------------------------------------------
     def repeat_count(self, entry: LayerEntry, values: dict[str, Any]) -> int:

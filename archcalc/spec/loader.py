@@ -1,24 +1,30 @@
 """Bounded, safe reading of YAML and JSON architecture files.
 
 A hostile file cannot run code (safe loader only), exhaust memory through alias expansion, or
-recurse without end: size, aliases, nesting and the number of values after alias expansion are
-capped, duplicate keys are refused, and every failure is a SpecError that names the file.
+recurse without end: size, aliases, nesting, integer digits and the number of values after alias
+expansion are capped, duplicate keys are refused (in JSON too), values are JSON's types, and every
+failure is a SpecError that names the file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from ..errors import SpecError
+from ..errors import SpecError, shorten
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_ALIASES = 200
 MAX_NESTING = 40
 MAX_VALUES = 200_000
+MAX_INT_DIGITS = 100
+_MAX_INT = 10**MAX_INT_DIGITS
+_VALUE_TYPES = (str, int, float, type(None))  # with dict and list: JSON's types (bool is an int)
+_INT_TAG = "tag:yaml.org,2002:int"
 
 
 #: PyYAML's safe loader, with its C parser (libyaml) where PyYAML was built with it: 5-10× faster.
@@ -30,8 +36,22 @@ _CLOSES = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
 def check_events(text: str) -> None:
     """Refuse many aliases or deep nesting from the parser's event stream, before anything is built
     (building recurses once per level)."""
+    try:
+        _count_events(text, _SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        # libyaml has a nesting limit of its own (1,000 levels in some releases), which reading
+        # ahead can reach before the first event: the pure-Python parser, which has none, reads
+        # the same text up to the error, so that archcalc's limit is the one reported.
+        mark = exc.problem_mark
+        if _SafeLoader is not yaml.SafeLoader and mark is not None:
+            with contextlib.suppress(yaml.YAMLError):
+                _count_events(text[:mark.index + 1], yaml.SafeLoader)
+        raise
+
+
+def _count_events(text: str, loader: type) -> None:
     depth = aliases = 0
-    for event in yaml.parse(text, Loader=_SafeLoader):
+    for event in yaml.parse(text, Loader=loader):
         if isinstance(event, _OPENS):
             depth += 1
             if depth > MAX_NESTING:
@@ -45,9 +65,20 @@ def check_events(text: str) -> None:
 
 
 class _BoundedLoader(_SafeLoader):
-    """The safe loader, refusing duplicate keys."""
+    """The safe loader, refusing duplicate keys, over-long integers and tags that do not fit
+    their value (`!!int three`, `!!set [1, 2]`) in one line rather than with PyYAML's exceptions."""
+
+    def construct_object(self, node, deep=False):  # noqa: D401 - PyYAML hook
+        if node.tag == _INT_TAG and isinstance(node, yaml.ScalarNode) and len(node.value) > 4 * MAX_INT_DIGITS:
+            raise _too_long(node.value, node)
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, KeyError, AttributeError, IndexError, TypeError, OverflowError):
+            raise _misfit(node) from None
 
     def construct_mapping(self, node, deep=False):  # noqa: D401 - PyYAML hook
+        if not isinstance(node, yaml.MappingNode):
+            raise _misfit(node)
         seen = set()
         for key_node, _ in node.value:
             if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
@@ -57,9 +88,36 @@ class _BoundedLoader(_SafeLoader):
         return super().construct_mapping(node, deep)
 
 
+def _misfit(node: yaml.Node) -> SpecError:
+    what = repr(shorten(node.value)) if isinstance(node, yaml.ScalarNode) else f"a {node.id}"
+    return SpecError(f"the tag {node.tag.replace('tag:yaml.org,2002:', '!!')} does not fit {what} "
+                     f"at line {node.start_mark.line + 1}")
+
+
+def _too_long(digits: str, node: yaml.Node | None = None) -> SpecError:
+    where = f" at line {node.start_mark.line + 1}" if node is not None else ""
+    return SpecError(f"an integer of more than {MAX_INT_DIGITS} digits{where} ({digits[:20]}...)")
+
+
+def _json_int(digits: str) -> int:
+    if len(digits) > MAX_INT_DIGITS + 1:
+        raise _too_long(digits)
+    return int(digits)
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    data = dict(pairs)
+    if len(data) < len(pairs):
+        seen: set[str] = set()
+        duplicate = next(k for k, _ in pairs if k in seen or seen.add(k))
+        raise SpecError(f"duplicate key {duplicate!r}")
+    return data
+
+
 def check_size(data: Any) -> None:
     """Refuse data with more than MAX_VALUES values or MAX_NESTING levels once aliases are expanded
-    (a few lines of YAML aliases can stand for billions of values, or for a value containing itself)."""
+    (a few lines of YAML aliases can stand for billions of values, or for a value containing itself),
+    values of other than JSON's types, and integers of more than MAX_INT_DIGITS digits."""
     budget = MAX_VALUES
     stack = [(data, 1)]
     while stack:
@@ -70,9 +128,21 @@ def check_size(data: Any) -> None:
         if depth > MAX_NESTING:
             raise SpecError(f"nested deeper than {MAX_NESTING} levels")
         if isinstance(item, dict):
+            for key in item:
+                _check_scalar(key)
             stack.extend((v, depth + 1) for v in item.values())
         elif isinstance(item, list):
             stack.extend((v, depth + 1) for v in item)
+        else:
+            _check_scalar(item)
+
+
+def _check_scalar(item: Any) -> None:
+    if not isinstance(item, _VALUE_TYPES):
+        raise SpecError(f"a value of type {type(item).__name__} is not allowed (only mappings, lists, "
+                        "strings, numbers, booleans and null)")
+    if isinstance(item, int) and not -_MAX_INT < item < _MAX_INT:
+        raise _too_long(hex(item))
 
 
 def parse_text(text: str, source: str) -> Any:
@@ -82,8 +152,13 @@ def parse_text(text: str, source: str) -> Any:
     if "\x00" in text:
         raise SpecError("file is binary, not YAML or JSON", file=source)
     try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise SpecError(f"text is not valid Unicode (a lone surrogate at character {exc.start + 1})",
+                        file=source) from None
+    try:
         if source.endswith(".json"):
-            data = json.loads(text)
+            data = json.loads(text, parse_int=_json_int, object_pairs_hook=_json_object)
         else:
             check_events(text)
             loader = _BoundedLoader(text)
