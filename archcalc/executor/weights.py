@@ -88,7 +88,7 @@ def _initial(param: Param, rng: np.random.Generator, init: str, random_stats: bo
 
 
 def save_weights(weights: Mapping[str, Any], path: str | Path) -> None:
-    """Write a weight set to the `.npz` file `path` (keys as they are), as `np.savez` would."""
+    """Write a weight set to an `.npz` file at exactly `path` (keys as they are, arrays uncompressed)."""
     if not isinstance(weights, Mapping) or not all(isinstance(key, str) and key for key in weights):
         raise ExecutionError("weights must be a mapping of names to arrays")
     arrays = {key: _numbers(key, value) for key, value in weights.items()}
