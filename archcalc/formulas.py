@@ -1,14 +1,53 @@
 """The textbook formulas, usable on their own: `conv_output_size(227, 11, stride=4) == 55`.
 
 The layer classes use these same functions, so a number computed by hand here and a number in
-a table always agree.
+a table always agree. Every argument is checked: a bool, a float, text, a count below its least
+value or beyond ±10**15 is an `ArchcalcError` naming the argument, never a wrong number.
 """
 
 from __future__ import annotations
 
-from .errors import ShapeError, SpecError
+from numbers import Integral
+from typing import Any
+
+from .errors import ShapeError, SpecError, shorten
+from .expr import MAX_MAGNITUDE
 
 Padding = int | str | tuple[int, ...] | list[int]
+
+
+def _whole(name: str, value: Any, low: int) -> int:
+    """`value` as an int: SpecError unless a whole number within ±10**15, ShapeError below `low`."""
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise SpecError(f"{name} must be a whole number, got {shorten(repr(value))}")
+    if abs(value) > MAX_MAGNITUDE:
+        raise SpecError(f"{name} is beyond ±10**15")
+    if value < low:
+        raise ShapeError(f"{name} must be at least {low}, got {value}")
+    return int(value)
+
+
+def _flag(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise SpecError(f"{name} must be true or false, got {shorten(repr(value))}")
+    return value
+
+
+def _pair(name: str, value: Any, low: int) -> tuple[int, int]:
+    """One whole number for both axes or sides, or a pair of them."""
+    if isinstance(value, tuple | list):
+        if len(value) != 2:
+            raise SpecError(f"{name} must be one whole number or a pair, got {shorten(repr(value))}")
+        return _whole(name, value[0], low), _whole(name, value[1], low)
+    value = _whole(name, value, low)
+    return value, value
+
+
+def _groups(groups: Any, in_channels: int, out_channels: int) -> int:
+    groups = _whole("groups", groups, 1)
+    if in_channels % groups or out_channels % groups:
+        raise ShapeError(f"groups={groups} must divide in_channels={in_channels} and out_channels={out_channels}")
+    return groups
 
 
 def conv_output_size(
@@ -24,16 +63,12 @@ def conv_output_size(
     `padding` is one int (both sides) or (before, after). With `ceil_mode` the division rounds
     up, but, as in PyTorch, the last window must start inside the input or the left padding.
     """
-    before, after = (padding, padding) if isinstance(padding, int) else padding
-    for what, value, low in (
-        ("input size", n, 1),
-        ("kernel_size", kernel_size, 1),
-        ("stride", stride, 1),
-        ("dilation", dilation, 1),
-        ("padding", min(before, after), 0),
-    ):
-        if value < low:
-            raise ShapeError(f"{what} must be at least {low}, got {value}")
+    n = _whole("input size", n, 1)
+    kernel_size = _whole("kernel_size", kernel_size, 1)
+    stride = _whole("stride", stride, 1)
+    dilation = _whole("dilation", dilation, 1)
+    before, after = _pair("padding", padding, 0)
+    ceil_mode = _flag("ceil_mode", ceil_mode)
     span = window_span(n, kernel_size, (before, after), dilation)
     out = (-(-span // stride) if ceil_mode else span // stride) + 1
     if ceil_mode and (out - 1) * stride >= n + before:
@@ -52,11 +87,16 @@ def tiling_remainder(n: int, kernel_size: int, stride: int, padding: tuple[int, 
     The last `span % stride` positions of the padded input are never read; only those beyond the
     trailing padding are real data lost (ResNet's 7×7/2 stem on 224 skips one padding column only).
     """
+    n, kernel_size = _whole("input size", n, 1), _whole("kernel_size", kernel_size, 1)
+    stride, dilation = _whole("stride", stride, 1), _whole("dilation", dilation, 1)
+    padding = _pair("padding", padding, 0)
     return max(0, window_span(n, kernel_size, padding, dilation) % stride - padding[1])
 
 
 def same_padding(n: int, kernel_size: int, stride: int = 1, dilation: int = 1) -> tuple[int, int]:
     """TensorFlow's `same` rule: output ceil(n/s); the odd pixel goes to the bottom/right."""
+    n, kernel_size = _whole("input size", n, 1), _whole("kernel_size", kernel_size, 1)
+    stride, dilation = _whole("stride", stride, 1), _whole("dilation", dilation, 1)
     out = -(-n // stride)
     total = max((out - 1) * stride + dilation * (kernel_size - 1) + 1 - n, 0)
     return (total // 2, total - total // 2)
@@ -78,36 +118,41 @@ def resolve_padding(
                 same_padding(n, k, s, d) for n, k, s, d in zip(size, kernel, stride, dilation)
             )
         raise SpecError(f"padding must be an int, a pair, four ints, 'same' or 'valid', got {padding!r}")
-    if isinstance(padding, int):
+    if not isinstance(padding, tuple | list):
         values: tuple[int, ...] = (padding, padding, padding, padding)
     elif len(padding) == 2:
         values = (padding[0], padding[0], padding[1], padding[1])
     elif len(padding) == 4:
         values = tuple(padding)
     else:
-        raise SpecError(f"padding must have 1, 2 or 4 values, got {list(padding)}")
-    if any(v < 0 for v in values):
-        raise SpecError(f"padding must not be negative, got {list(values)}")
-    return ((values[0], values[1]), (values[2], values[3]))
+        raise SpecError(f"padding must have 1, 2 or 4 values, got {shorten(repr(list(padding)))}")
+    top, bottom, left, right = (_whole("padding", v, 0) for v in values)
+    return ((top, bottom), (left, right))
 
 
 def conv_params(in_channels: int, out_channels: int, kernel_size: int | tuple[int, int],
                 groups: int = 1, bias: bool = True) -> int:
     """k_h·k_w·(C_in/groups)·C_out (+ C_out)."""
-    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
-    return kh * kw * (in_channels // groups) * out_channels + (out_channels if bias else 0)
+    in_channels, out_channels = _whole("in_channels", in_channels, 1), _whole("out_channels", out_channels, 1)
+    kh, kw = _pair("kernel_size", kernel_size, 1)
+    groups = _groups(groups, in_channels, out_channels)
+    return kh * kw * (in_channels // groups) * out_channels + (out_channels if _flag("bias", bias) else 0)
 
 
 def conv_macs(out_h: int, out_w: int, in_channels: int, out_channels: int,
               kernel_size: int | tuple[int, int], groups: int = 1) -> int:
     """H_out·W_out·C_out·(C_in/groups)·k_h·k_w for one sample."""
-    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+    out_h, out_w = _whole("out_h", out_h, 1), _whole("out_w", out_w, 1)
+    in_channels, out_channels = _whole("in_channels", in_channels, 1), _whole("out_channels", out_channels, 1)
+    kh, kw = _pair("kernel_size", kernel_size, 1)
+    groups = _groups(groups, in_channels, out_channels)
     return out_h * out_w * out_channels * (in_channels // groups) * kh * kw
 
 
 def linear_params(in_features: int, out_features: int, bias: bool = True) -> int:
     """in·out (+ out)."""
-    return in_features * out_features + (out_features if bias else 0)
+    in_features, out_features = _whole("in_features", in_features, 1), _whole("out_features", out_features, 1)
+    return in_features * out_features + (out_features if _flag("bias", bias) else 0)
 
 
 # --- window geometry -------------------------------------------------------------------------

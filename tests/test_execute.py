@@ -165,7 +165,7 @@ def test_intermediates_are_all_kept_on_request():
 
 
 def test_memory_refusal_names_predicted_and_available(monkeypatch):
-    monkeypatch.setattr(runner, "available_memory", lambda xp: 1000)
+    monkeypatch.setattr(backend, "available_memory", lambda xp: 1000)
     report = archcalc.analyze("lenet5", batch=2)
     predicted = report.totals.peak_memory_bytes + report.totals.param_bytes
     with pytest.raises(ExecutionError, match=f"lenet5.yaml: predicted memory {predicted:,} bytes .* exceeds "

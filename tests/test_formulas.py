@@ -130,10 +130,11 @@ def test_ceil_mode_maxpool_layer_matches_torch(torch, n, k, s):
 @pytest.mark.filterwarnings("ignore:Using padding='same'")
 @pytest.mark.parametrize("k, d", [(1, 1), (2, 1), (3, 1), (4, 1), (5, 2), (4, 3), (3, 4)])
 def test_same_padding_matches_torch_numerically(torch, k, d):
-    # torch's padding='same' (stride 1) puts the odd pixel at the bottom/right, as TensorFlow does
+    # torch's padding='same' (stride 1) puts the odd pixel at the bottom/right, as TensorFlow does;
+    # float64, so that the two summation orders agree to rounding on any CPU
     torch.manual_seed(0)
-    x = torch.randn(1, 2, 9, 8)
-    weight = torch.randn(3, 2, k, k)
+    x = torch.randn(1, 2, 9, 8, dtype=torch.float64)
+    weight = torch.randn(3, 2, k, k, dtype=torch.float64)
     expected = torch.nn.functional.conv2d(x, weight, padding="same", dilation=d)
     (top, bottom), (left, right) = resolve_padding("same", (9, 8), (k, k), (1, 1), (d, d))
     padded = torch.nn.functional.pad(x, (left, right, top, bottom))

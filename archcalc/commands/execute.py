@@ -16,12 +16,14 @@ def register(main: click.Group) -> None:
 
 
 def _read_input(path: str, batch: int) -> Any:
-    """An N×C×H×W float array from a .npy file (with or without the batch axis) or an image."""
+    """An N×C×H×W array from a .npy file (with or without the batch axis) or an image. A .npy file
+    is mapped, not read, and one sample is repeated as a view: the executor checks the memory the
+    batch needs before it copies anything."""
     import numpy as np
 
     if path.lower().endswith(".npy"):
         try:
-            array = np.load(path, allow_pickle=False)
+            array = np.load(path, mmap_mode="r", allow_pickle=False)
         except (OSError, ValueError, EOFError) as exc:
             raise ExecutionError(f"cannot read {path}: {exc}") from None
         except MemoryError:
@@ -41,7 +43,7 @@ def _read_input(path: str, batch: int) -> Any:
     if not is_real(array.dtype):
         raise ExecutionError(f"cannot read {path}: not an array of real numbers ({array.dtype})")
     if array.ndim in (1, 3):
-        array = np.repeat(array[None], batch, axis=0)
+        array = np.broadcast_to(array, (batch, *array.shape))
     return array
 
 
@@ -73,8 +75,10 @@ def run(architecture: str, backend: str, batch: int, dtype: str, input_file: str
 
     from ..executor.backend import to_numpy
     from ..executor.runner import run as run_forward
+    from ..executor.weights import check_seed
     from ..graph import load
 
+    check_seed(seed)
     arch = load(architecture)
     if input_file:
         x = _read_input(input_file, batch)

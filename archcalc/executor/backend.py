@@ -61,6 +61,15 @@ def available_memory(xp: Any) -> int | None:
     return None
 
 
+def check_fits(needed: int, what: str, xp: Any, hint: str) -> None:
+    """ExecutionError `<what> exceeds the N bytes available <where>; <hint>` when `needed` bytes are
+    more than the backend has free (nothing is checked where that cannot be known)."""
+    available = available_memory(xp)
+    if available is not None and needed > available:
+        where = "on the GPU" if xp.__name__ == "cupy" else "in RAM"
+        raise ExecutionError(f"{what} exceeds the {available:,} bytes available {where}; {hint}")
+
+
 def to_numpy(array: Any) -> Any:
     """A NumPy copy of a CuPy array; NumPy arrays pass through."""
     return array.get() if hasattr(array, "get") and not hasattr(array, "__array_interface__") else array

@@ -16,7 +16,7 @@ import numpy as np
 from ..analysis import LayerRecord, Report, analyze
 from ..errors import ArchcalcError, ExecutionError
 from ..graph import Architecture, last_readers, load
-from .backend import array_module, available_memory, check_dtype, is_real
+from .backend import array_module, check_dtype, check_fits, is_real
 from .weights import init_weights, load_weights
 
 
@@ -59,7 +59,6 @@ def execute(arch: Any, x: Any, weights: Any = None, backend: str = "numpy", dtyp
     arch = arch if isinstance(arch, Architecture) else load(arch)
     try:
         x, report = _checked_input(arch, x, array_module(backend), dtype)
-        check_memory(report, array_module(backend))
         return Plan(arch, weights, input=tuple(x.shape[1:]), backend=backend, dtype=dtype, seed=seed)(x)
     except ArchcalcError as exc:
         raise exc.located(file=arch.source) from None
@@ -80,7 +79,6 @@ def _run(arch: Architecture, x: Any, weights: Any, backend: str, dtype: str, kee
          seed: int) -> Execution:
     xp = array_module(backend)
     x, report = _checked_input(arch, x, xp, dtype)
-    check_memory(report, xp)
     weights = init_weights(report, seed) if weights is None else load_weights(report, weights)
     params = _device_params(report, weights, xp, dtype)
     walk = _Walk(report, xp, dtype, keep, profile)
@@ -88,29 +86,31 @@ def _run(arch: Architecture, x: Any, weights: Any, backend: str, dtype: str, kee
 
 
 def _checked_input(arch: Architecture, x: Any, xp: Any, dtype: str) -> tuple[Any, Report]:
-    """`x` as a contiguous backend array of `dtype`, and the analysis at its size and batch."""
+    """`x` as a contiguous backend array of `dtype`, and the analysis at its size and batch; the
+    memory check comes before the copy (`x` may be a broadcast view of one sample)."""
     check_dtype(dtype)
-    kind = x.dtype if isinstance(getattr(x, "dtype", None), np.dtype) else np.asarray(x).dtype
-    if not is_real(kind):
-        raise ExecutionError(f"the input must be an array of real numbers, got {kind}", layer=arch.input_path)
-    x = xp.ascontiguousarray(xp.asarray(x, dtype=dtype))
+    if not isinstance(getattr(x, "dtype", None), np.dtype):
+        try:
+            x = np.asarray(x)
+        except (TypeError, ValueError):
+            x = np.asarray(None)
+    if not is_real(x.dtype):
+        raise ExecutionError(f"the input must be an array of real numbers, got {x.dtype}", layer=arch.input_path)
     if x.ndim != len(arch.spec.input) + 1:
         want = ", ".join(["N", *(str(v) for v in arch.spec.input)])
         raise ExecutionError(f"the input must be a batch of shape ({want}), got an array of shape {tuple(x.shape)}",
                              layer=arch.input_path)
-    return x, analyze(arch, input=tuple(x.shape[1:]), batch=int(x.shape[0]), dtype=dtype)
+    report = analyze(arch, input=tuple(x.shape[1:]), batch=int(x.shape[0]), dtype=dtype)
+    check_memory(report, xp)
+    return xp.ascontiguousarray(xp.asarray(x, dtype=dtype)), report
 
 
 def check_memory(report: Report, xp: Any) -> None:
     """Refuse a run whose predicted memory (peak activations + parameters) exceeds what is free."""
     predicted = report.totals.peak_memory_bytes + report.totals.param_bytes
-    available = available_memory(xp)
-    if available is not None and predicted > available:
-        where = "on the GPU" if xp.__name__ == "cupy" else "in RAM"
-        raise ExecutionError(
-            f"predicted memory {predicted:,} bytes (peak activations {report.totals.peak_memory_bytes:,} + "
-            f"parameters {report.totals.param_bytes:,}) exceeds the {available:,} bytes available {where}; "
-            "use a smaller batch or input")
+    check_fits(predicted, f"predicted memory {predicted:,} bytes (peak activations "
+               f"{report.totals.peak_memory_bytes:,} + parameters {report.totals.param_bytes:,})", xp,
+               "use a smaller batch or input")
 
 
 def _device_params(report: Report, weights: dict[str, Any], xp: Any, dtype: str) -> dict[str, dict[str, Any]]:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..analysis import analyze
 from ..errors import ArchcalcError, ExecutionError
-from .backend import check_dtype
+from .backend import check_dtype, check_fits
 from .weights import load_weights
 
 
@@ -18,6 +20,8 @@ def to_torch(arch: Any, weights: Any = None, *, input: Any = None, dtype: str = 
     keys (`C3.weight`, `layer1/0/bn1.running_mean`, plus BatchNorm's `num_batches_tracked`).
     `weights` (anything `load_weights` takes) are copied in; without them PyTorch's own
     initialisation stays. Call it as `module(x)` or `module(x, return_intermediates=True)`.
+    A module whose parameters (with the float64 weight set, when given) would not fit in the
+    memory available is refused before anything is built.
     """
     check_dtype(dtype)
     try:
@@ -28,6 +32,14 @@ def to_torch(arch: Any, weights: Any = None, *, input: Any = None, dtype: str = 
 
     report = analyze(arch, input=input)
     source = report.architecture.source
+    count = report.totals.params
+    needed = count * np.dtype(dtype).itemsize + (8 * count if weights is not None else 0)
+    try:
+        check_fits(needed, f"the memory for a PyTorch module of {count:,} parameters ({needed:,} bytes)", np,
+                   "use a smaller network or input")
+        arrays = load_weights(report, weights) if weights is not None else None
+    except ArchcalcError as exc:
+        raise exc.located(file=source) from None
     steps = []
     for record in report.layers[1:]:
         if "." in record.name:
@@ -43,8 +55,7 @@ def to_torch(arch: Any, weights: Any = None, *, input: Any = None, dtype: str = 
     except KeyError as exc:
         raise ExecutionError(f"a layer name clashes with a torch.nn.Module attribute: {exc}", file=source) from None
     network = network.to(getattr(torch, dtype))
-    if weights is not None:
-        arrays = load_weights(report, weights)
+    if arrays is not None:
         state = {key: torch.as_tensor(value) for key, value in arrays.items()}
         missing, unexpected = network.load_state_dict(state, strict=False)
         missing = [key for key in missing if not key.endswith(".num_batches_tracked")]

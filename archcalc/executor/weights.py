@@ -1,26 +1,32 @@
 """Weights: seeded initialisation, `.npz` files and PyTorch state_dicts, all keyed `<layer path>.<param>`.
 
 A weight set is a plain dict of NumPy arrays, e.g. `{"C3.weight": (16, 6, 5, 5), "C3.bias": (16,)}`,
-the keys being the layer path and `Param.name` (as in a PyTorch state_dict of `to_torch`).
+the keys being the layer path and `Param.name` (as in a PyTorch state_dict of `to_torch`). An `.npz`
+file is checked from its members' headers (keys, shapes, dtypes) before any array is read, and
+every loaded weight must be finite.
 """
 
 from __future__ import annotations
 
 import zipfile
+import zlib
 from collections.abc import Mapping
+from numbers import Integral
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..analysis import Report, analyze
-from ..errors import ExecutionError
+from ..errors import ExecutionError, shorten
 from ..layers import Param
 from ..layers.base import format_shape
-from .backend import is_real, to_numpy
+from .backend import check_fits, is_real, to_numpy
 
 INITS = ("he", "glorot")
+MAX_SEED = 2**64 - 1
 _TORCH_ONLY_SUFFIX = ".num_batches_tracked"
+_ZIP_PROBLEMS = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error)
 
 
 def _report(arch: Any, input: Any = None) -> Report:
@@ -43,8 +49,14 @@ def init_weights(arch: Any, seed: int = 0, *, init: str = "he", random_stats: bo
     tests exercise them. The same seed always gives the same arrays (float64).
     """
     if init not in INITS:
-        raise ExecutionError(f"init must be one of {', '.join(INITS)}, got {init!r}")
+        raise ExecutionError(f"init must be one of {', '.join(INITS)}, got {shorten(repr(init))}")
+    check_seed(seed)
+    if not isinstance(random_stats, bool):
+        raise ExecutionError(f"random_stats must be true or false, got {shorten(repr(random_stats))}")
     report = _report(arch, input)
+    count = report.totals.params
+    check_fits(8 * count, f"the memory for {count:,} float64 weights ({8 * count:,} bytes)", np,
+               "no weights were made")
     rng = np.random.default_rng(seed)
     weights: dict[str, np.ndarray] = {}
     for record in report.layers:
@@ -52,6 +64,13 @@ def init_weights(arch: Any, seed: int = 0, *, init: str = "he", random_stats: bo
             key = f"{record.name}.{param.name}"
             weights[key] = _initial(param, rng, init, random_stats)
     return weights
+
+
+def check_seed(seed: Any) -> None:
+    """ExecutionError unless `seed` is a whole number from 0 to 2**64 − 1."""
+    if isinstance(seed, bool) or not isinstance(seed, Integral) or not 0 <= seed <= MAX_SEED:
+        shown = "a number beyond 2**64" if isinstance(seed, Integral) and seed > MAX_SEED else shorten(repr(seed))
+        raise ExecutionError(f"seed must be a whole number from 0 to 2**64 - 1, got {shown}")
 
 
 def _initial(param: Param, rng: np.random.Generator, init: str, random_stats: bool) -> np.ndarray:
@@ -69,8 +88,17 @@ def _initial(param: Param, rng: np.random.Generator, init: str, random_stats: bo
 
 
 def save_weights(weights: Mapping[str, Any], path: str | Path) -> None:
-    """Write a weight set to an `.npz` file (keys as they are)."""
-    np.savez(path, **{key: to_numpy(value) for key, value in weights.items()})
+    """Write a weight set to an `.npz` file at exactly `path` (keys as they are, arrays uncompressed)."""
+    if not isinstance(weights, Mapping) or not all(isinstance(key, str) and key for key in weights):
+        raise ExecutionError("weights must be a mapping of names to arrays")
+    arrays = {key: _numbers(key, value) for key, value in weights.items()}
+    try:
+        with zipfile.ZipFile(path, "w") as archive:
+            for key, array in arrays.items():
+                with archive.open(f"{key}.npy", "w", force_zip64=True) as member:
+                    np.lib.format.write_array(member, array, allow_pickle=False)
+    except OSError as exc:
+        raise ExecutionError(f"cannot write weights to {shorten(str(path))!r}: {exc.strerror or exc}") from None
 
 
 def load_weights(arch: Any, source: Any, *, input: Any = None) -> dict[str, np.ndarray]:
@@ -78,43 +106,84 @@ def load_weights(arch: Any, source: Any, *, input: Any = None) -> dict[str, np.n
     or a PyTorch state_dict) or a `torch.nn.Module`.
 
     Keys equal to archcalc's are taken by name; the others are matched to the remaining
-    parameters in order, and their shapes must agree. Every problem is an ExecutionError
-    naming the key.
+    parameters in order, and their shapes must agree. Every problem (a key too many or missing, a
+    shape, an array that is not real numbers or holds NaN or infinity) is an ExecutionError naming
+    the key; an `.npz` file is refused on its headers, before any of its arrays is read.
     """
     want = expected(arch, input)
     given = {_as_path_key(key, want): value for key, value in _read(source).items()}
-    result: dict[str, np.ndarray] = {}
     rest_want = [key for key in want if key not in given]
     rest_given = [key for key in given if key not in want]
-    for key in want:
-        if key in given:
-            result[key] = _checked(key, given[key], want[key].shape)
     if len(rest_given) > len(rest_want):
         raise ExecutionError(f"unexpected weight {rest_given[len(rest_want)]!r}: the architecture has "
                              f"{len(want)} parameter tensors")
     if len(rest_want) > len(rest_given):
         raise ExecutionError(f"missing weight {rest_want[len(rest_given)]!r} (shape "
                              f"{format_shape(want[rest_want[len(rest_given)]].shape)})")
-    for ours, theirs in zip(rest_want, rest_given):
-        array = _numbers(theirs, given[theirs])
-        if array.shape != want[ours].shape:
-            raise ExecutionError(f"weight {theirs!r} of shape {format_shape(array.shape)} does not fit {ours!r} "
-                                 f"of shape {format_shape(want[ours].shape)}")
+    pairs = [(key, key) for key in want if key in given] + list(zip(rest_want, rest_given))
+    described = {theirs: _described(theirs, given[theirs]) for _, theirs in pairs}
+    for ours, theirs in pairs:
+        shape, needed = tuple(described[theirs].shape), tuple(want[ours].shape)
+        if shape != needed and ours == theirs:
+            raise ExecutionError(f"weight {ours!r} has shape {format_shape(shape)}, expected {format_shape(needed)}")
+        if shape != needed:
+            raise ExecutionError(f"weight {theirs!r} of shape {format_shape(shape)} does not fit {ours!r} "
+                                 f"of shape {format_shape(needed)}")
+    result = {}
+    for ours, theirs in pairs:
+        array = described[theirs].read() if isinstance(described[theirs], _Stored) else described[theirs]
+        if array.size and np.issubdtype(array.dtype, np.floating) and not (
+                np.isfinite(array.min()) and np.isfinite(array.max())):
+            raise ExecutionError(f"weight {theirs!r} holds NaN or infinite values")
         result[ours] = array
     return result
 
 
+class _Stored:
+    """One array of an `.npz` file, known by its header (shape, dtype) until `read`."""
+
+    def __init__(self, path: str | Path, member: str, shape: tuple[int, ...], dtype: np.dtype):
+        self.path, self.member, self.shape, self.dtype = path, member, shape, dtype
+
+    def read(self) -> np.ndarray:
+        try:
+            with zipfile.ZipFile(self.path) as archive, archive.open(self.member) as stream:
+                return np.lib.format.read_array(stream, allow_pickle=False)
+        except _ZIP_PROBLEMS as exc:
+            raise ExecutionError(f"cannot read weights from {shorten(str(self.path))!r}: {self.member}: {exc}") \
+                from None
+        except MemoryError:
+            raise ExecutionError(f"cannot read weights from {shorten(str(self.path))!r}: {self.member} is too "
+                                 "large for memory") from None
+
+
+def _npz_headers(path: str | Path) -> dict[str, _Stored]:
+    """Key → `_Stored` for every array of an `.npz` file, read from the member headers alone."""
+    readers = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+    stored = {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for member in archive.namelist():
+                with archive.open(member) as stream:
+                    version = np.lib.format.read_magic(stream)
+                    if version not in readers:
+                        raise ValueError(f"{member}: .npy format version {version} is not read")
+                    shape, _, dtype = readers[version](stream)
+                key = member[:-4] if member.endswith(".npy") else member
+                stored[key] = _Stored(path, member, tuple(shape), dtype)
+    except _ZIP_PROBLEMS as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise ExecutionError(f"cannot read weights from {shorten(str(path))!r}: {why}") from None
+    return stored
+
+
 def _read(source: Any) -> dict[str, Any]:
-    """Key → NumPy array from a path, a mapping or a module (torch tensors converted)."""
+    """Key → array (or `_Stored` header of one) from a path, a mapping or a module (torch tensors
+    converted)."""
     if hasattr(source, "state_dict") and callable(source.state_dict):
         source = source.state_dict()
     if isinstance(source, str | Path):
-        try:
-            with np.load(source, allow_pickle=False) as data:
-                source = {key: data[key] for key in data.files}
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile, MemoryError) as exc:
-            why = "an array is too large for memory" if isinstance(exc, MemoryError) else exc
-            raise ExecutionError(f"cannot read weights from {str(source)!r}: {why}") from None
+        source = _npz_headers(source)
     if not isinstance(source, Mapping):
         raise ExecutionError(f"weights must be an .npz path, a mapping or a torch module, got {type(source).__name__}")
     arrays = {}
@@ -136,6 +205,15 @@ def _as_path_key(key: str, want: Mapping[str, Any]) -> str:
     return renamed if renamed in want else key
 
 
+def _described(key: str, value: Any) -> Any:
+    """An array, or an `.npz` member's header, whose shape and dtype can be checked."""
+    if isinstance(value, _Stored):
+        if not is_real(value.dtype):
+            raise ExecutionError(f"weight {key!r} is not an array of numbers")
+        return value
+    return _numbers(key, value)
+
+
 def _numbers(key: str, value: Any) -> np.ndarray:
     """`value` as a NumPy array of real numbers; text, booleans and complex numbers are refused."""
     try:
@@ -144,11 +222,4 @@ def _numbers(key: str, value: Any) -> np.ndarray:
         array = None
     if array is None or not is_real(array.dtype):
         raise ExecutionError(f"weight {key!r} is not an array of numbers")
-    return array
-
-
-def _checked(key: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
-    array = _numbers(key, value)
-    if tuple(array.shape) != tuple(shape):
-        raise ExecutionError(f"weight {key!r} has shape {format_shape(array.shape)}, expected {format_shape(shape)}")
     return array

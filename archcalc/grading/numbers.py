@@ -9,6 +9,8 @@ Tolerance: a number written exactly (digits only) must be exact. A number writte
 (a K/M/G suffix, decimals, a power of ten) must round to the same shorthand: `3.2M` stands for
 [3.15M, 3.25M]. Trailing zeros before a suffix are ambiguous (`800K` is 8.0×10⁵ in the cs231n
 slides, written for 802,816), so they count as two significant digits: `800K` = [795K, 805K].
+A zero has no significant digit to round: `0`, `0K`, `0.0M` and `0e9` all stand for exactly 0.
+A count of 10^30 or more (`1e309`, a 40-digit integer) is unreadable: no network has one.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from .conventions import SHAPE_ORDERS, read_in, written_in
 
 MAX_CELL_LENGTH = 200
 MAX_DIGITS = 30
+MAX_COUNT = 10**MAX_DIGITS
+MAX_SHAPE_SIZE = 10**9
 
 # suffix → (power of K, is a byte unit, forced binary)
 _COUNT_SUFFIXES = {
@@ -145,6 +149,8 @@ def parse_count(text: str | int | float, *, memory: bool = False) -> Number:
     if isinstance(text, int):
         if text < 0:
             raise Unreadable("negative")
+        if text >= MAX_COUNT:
+            raise Unreadable(f"beyond 10^{MAX_DIGITS}: no network has that many")
         return Number(str(text), Fraction(text))
     if isinstance(text, float):
         if text != text or text in (float("inf"), float("-inf")) or text < 0:
@@ -185,7 +191,11 @@ def _number(raw: str, match: re.Match, memory: bool) -> Number:
     else:
         raise Unreadable(f"unknown unit {match['suffix']!r} in {raw!r}")
     mantissa = Fraction(digits)
-    if "." in digits:
+    if mantissa * Fraction(10) ** exponent * 1024 ** power >= MAX_COUNT:
+        raise Unreadable(f"{raw!r} is beyond 10^{MAX_DIGITS}: no network has that many")
+    if mantissa == 0:
+        step = Fraction(0)
+    elif "." in digits:
         step = Fraction(1, 10 ** len(digits.split(".")[1]))
     elif power or exponent:
         stripped = digits.rstrip("0") or "0"
@@ -215,8 +225,12 @@ def parse_shape(text: str | int | list | tuple) -> ShapeAnswer:
     if isinstance(text, bool):
         raise Unreadable("a true/false value is not a shape")
     if isinstance(text, int):
+        if not 0 < text < MAX_SHAPE_SIZE:
+            raise Unreadable("not a shape like 28×28×6")
         return ShapeAnswer(str(text), (text,))
     if isinstance(text, list | tuple):
+        if any(isinstance(t, int) and abs(t) >= MAX_SHAPE_SIZE for t in text):
+            raise Unreadable("not a shape like 28×28×6")
         tokens = ["None" if t is None else str(t) for t in text]
         raw = str(list(text))
     else:

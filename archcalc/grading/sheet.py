@@ -16,12 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ArchcalcError
+from .numbers import MAX_CELL_LENGTH
 
 MAX_SHEET_BYTES = 1_000_000
 MAX_ROWS = 5_000
 MAX_COLUMNS = 40
 
 GRADED = ("input", "output", "params", "ops", "memory")
+UNWRITABLE = "a value too large to write out"
 _SILENT = {"type", "kernel", "stride", "pad", "padding", "in", "out", "connected to", "no", "#", "index",
            "note", "notes", "comment", "description"}
 
@@ -133,7 +135,8 @@ def _from_text(text: str, label: str) -> Sheet:
         raise SheetError("the sheet is empty", file=label)
     if stripped[0] in "[{":
         try:
-            data = json.loads(stripped)
+            data = json.loads(stripped, parse_int=lambda digits: int(digits) if len(digits) <= MAX_CELL_LENGTH
+                              else UNWRITABLE)
         except (json.JSONDecodeError, RecursionError) as exc:
             message = getattr(exc, "msg", "nested too deeply")
             where = f" (line {exc.lineno})" if isinstance(exc, json.JSONDecodeError) else ""
@@ -247,11 +250,23 @@ def _from_records(data: Any, label: str, kind: str) -> Sheet:
         raise SheetError(f"the sheet has {len(data):,} rows; at most {MAX_ROWS:,} are read", file=label)
     keys: list[str] = []
     for record in data:
-        keys += [str(k) for k in record if str(k) not in keys][: MAX_COLUMNS + 1 - len(keys)]
+        keys += [str(_plain(k)) for k in record if str(_plain(k)) not in keys][: MAX_COLUMNS + 1 - len(keys)]
     positions, named, notes = _headers(keys, label)
     rows = []
     for number, record in enumerate(data, 1):
-        by_key = {str(k): v for k, v in record.items()}
+        by_key = {str(_plain(k)): _plain(v) for k, v in record.items()}
         cells = {positions[i]: by_key[k] for i, k in enumerate(keys) if i in positions and k in by_key}
         rows.append(_row(number, {c: v for c, v in cells.items() if v is not None}))
     return Sheet(label, kind, named, tuple(rows), tuple(notes))
+
+
+def _plain(value: Any) -> Any:
+    """A record's key or value as read, or `UNWRITABLE` where Python cannot write it as text (an
+    integer of over 4,300 digits, even inside a list; a list nested too deeply)."""
+    if isinstance(value, str):
+        return value
+    try:
+        str(value)
+    except (ValueError, RecursionError):
+        return UNWRITABLE
+    return value
