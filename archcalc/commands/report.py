@@ -135,4 +135,4 @@ def list_zoo(pattern: str, fmt: str, units: str):
     from ..report import render
     from ..report.zoo_table import zoo_table
 
-    _echo(render(zoo_table(pattern, units), fmt))
+    _echo(render(zoo_table(pattern, units, shorten=fmt == "terminal"), fmt))
