@@ -250,7 +250,7 @@ class GELU(Elementwise):
     summary = "Gaussian error linear unit"
 
     def apply(self, xp: Any, x: Any) -> Any:
-        return x * (1 + kernels.erf(xp, x / 2 ** 0.5)) / 2
+        return kernels.gelu(xp, x)
 
     def torch_module(self, inputs: list[Shape]) -> Any:
         from torch import nn
