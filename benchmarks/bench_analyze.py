@@ -263,6 +263,28 @@ def section(title: str, result: dict) -> list[str]:
     return lines + [""]
 
 
+def profile_lines(name: str = "resnet152", runs: int = 10) -> list[str]:
+    """Where load + analysis of `name` spends its time: cProfile's top functions by own time."""
+    import cProfile
+    import io
+    import pstats
+
+    import archcalc
+
+    archcalc.analyze("lenet5")
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(runs):
+        archcalc.analyze(archcalc.load(name))
+    profiler.disable()
+    text = io.StringIO()
+    pstats.Stats(profiler, stream=text).strip_dirs().sort_stats("tottime").print_stats(15)
+    table = text.getvalue().strip().split("ncalls", 1)[1]
+    return [f"## Profile: {runs} × load + analysis of {name} (cProfile, own time first)", "",
+            "Where a budget above is missed, this says where the time goes.", "",
+            "```", "ncalls" + table, "```", ""]
+
+
 def main() -> None:
     if "--child" in sys.argv:
         print(json.dumps(child()))
@@ -280,6 +302,7 @@ def main() -> None:
              "tens of per cent between runs, so compare the ratios within one run.", ""]
     lines += section("Run 1: the current environment", current)
     lines += section("Run 2: OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset", unset)
+    lines += profile_lines()
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text("\n".join(lines))
     print("\n".join(lines))
