@@ -8,7 +8,10 @@ live at once when each tensor is freed after its last use.
 
 from __future__ import annotations
 
+import gc
 import numbers
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,25 +69,33 @@ class LayerRecord:
     receptive_field: ReceptiveField | None
     warnings: tuple[str, ...] = ()
 
+    def _param_counts(self) -> tuple[int, int, int]:
+        """(weights, biases, running statistics) in one pass over the parameter tensors."""
+        counts = {"weight": 0, "bias": 0, "stat": 0}
+        for p in self.param_tensors:
+            counts[p.role] += p.size
+        return counts["weight"], counts["bias"], counts["stat"]
+
     @property
     def weights(self) -> int:
-        return sum(p.size for p in self.param_tensors if p.role == "weight")
+        return self._param_counts()[0]
 
     @property
     def biases(self) -> int:
-        return sum(p.size for p in self.param_tensors if p.role == "bias")
+        return self._param_counts()[1]
 
     @property
     def trainable_params(self) -> int:
-        return self.weights + self.biases
+        weights, biases, _ = self._param_counts()
+        return weights + biases
 
     @property
     def non_trainable_params(self) -> int:
-        return sum(p.size for p in self.param_tensors if p.role == "stat")
+        return self._param_counts()[2]
 
     @property
     def params(self) -> int:
-        return self.trainable_params + self.non_trainable_params
+        return sum(self._param_counts())
 
     @property
     def depth(self) -> int:
@@ -94,6 +105,7 @@ class LayerRecord:
         return self.layer.arithmetic(list(self.input_shapes), self.output_shape)
 
     def to_dict(self) -> dict[str, Any]:
+        weights, biases, stats = self._param_counts()
         return {
             "name": self.name,
             "type": self.type,
@@ -101,11 +113,11 @@ class LayerRecord:
             "input_shapes": [list(s) for s in self.input_shapes],
             "output_shape": list(self.output_shape),
             "hyperparameters": self.layer.changed(),
-            "params": self.params,
-            "weights": self.weights,
-            "biases": self.biases,
-            "trainable_params": self.trainable_params,
-            "non_trainable_params": self.non_trainable_params,
+            "params": weights + biases + stats,
+            "weights": weights,
+            "biases": biases,
+            "trainable_params": weights + biases,
+            "non_trainable_params": stats,
             "macs": self.macs,
             "flops": self.flops,
             "activation_elements": self.activation_elements,
@@ -158,7 +170,9 @@ class Report:
         raise ArchcalcError(f"no layer {name!r}{suggestion(name, [r.name for r in self.layers])}",
                             file=self.architecture.source)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, layers: bool = True) -> dict[str, Any]:
+        """The analysis as plain values (docs/json.md); `layers=False` leaves the layer records out
+        (their key stays, empty), for a writer that makes them one at a time."""
         spec = self.architecture.spec
         return {
             "name": spec.name,
@@ -169,7 +183,7 @@ class Report:
             "dtype": self.dtype,
             "count": self.count,
             "totals": self.totals.to_dict(),
-            "layers": [r.to_dict() for r in self.layers],
+            "layers": [r.to_dict() for r in self.layers] if layers else [],
             "groups": [{"path": g.path, "block": g.block, "args": g.args}
                        for g in self.architecture.groups],
             "warnings": list(self.warnings),
@@ -182,11 +196,25 @@ def analyze(arch: Architecture | str | Any, *, input: Shape | list[int] | None =
 
     `count` picks whose FLOPs the records carry (archcalc.profiles: archcalc = 2·MACs, or fvcore,
     ptflops, thop, torchinfo, torch as those tools count)."""
-    arch = arch if isinstance(arch, Architecture) else load(arch)
+    with cycle_collection_paused():
+        arch = arch if isinstance(arch, Architecture) else load(arch)
+        try:
+            return _Walk(arch, input, batch, dtype, strict, count).run()
+        except ArchcalcError as exc:
+            raise exc.located(file=arch.source) from None
+
+
+@contextmanager
+def cycle_collection_paused() -> Iterator[None]:
+    """Loading and the walk make many small objects and no reference cycles; the cycle collector's
+    full passes over all of them would make the cost per layer grow with the network's size."""
+    enabled = gc.isenabled()
+    gc.disable()
     try:
-        return _Walk(arch, input, batch, dtype, strict, count).run()
-    except ArchcalcError as exc:
-        raise exc.located(file=arch.source) from None
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class _Walk:

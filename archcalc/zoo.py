@@ -1,4 +1,5 @@
-"""The shipped architectures: YAML files inside the package, found by name."""
+"""The shipped architectures: YAML files of the package `archcalc.architectures` (the repository's
+`architectures/`), found by name."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ _SUFFIXES = (".yaml", ".yml", ".json")
 
 
 def zoo_dir() -> Path:
-    return Path(str(resources.files("archcalc") / "architectures"))
+    return Path(str(resources.files("archcalc.architectures")))
 
 
 def names() -> list[str]:

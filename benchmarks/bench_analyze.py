@@ -1,15 +1,22 @@
-"""How fast is `archcalc.analyze()`? Against PyTorch's own counter, and on chains of 1k–100k layers.
+"""How fast is `archcalc.analyze()`? Against the peers' counting calls, and on chains of 1k–100k layers.
 
-Peer: `torch.utils.flop_counter.FlopCounterMode` running the same ResNet, written in plain torch
-below, on the meta device (no memory, no arithmetic: the fastest way PyTorch can count). Both
-sides start from a definition: archcalc loads and analyzes the YAML, torch builds the modules and
-runs the counted forward. The MAC totals are compared too, so the race is between equal answers.
+Peers, each on the same ResNet written in plain torch below (model construction not counted):
+`torch.utils.flop_counter.FlopCounterMode` on the meta device (no memory, no arithmetic: the
+fastest way PyTorch can count), and, where installed, ptflops' `get_model_complexity_info` and
+torchinfo's `summary` (both run a real CPU forward pass). archcalc loads and analyzes the YAML
+(load counted). The MAC totals are compared, so the race is between equal answers. Budget: on
+resnet152, archcalc's load + analysis ≥ 20× faster than the fastest peer. The chains show the
+cost per layer from 1k to 100k layers (budget: flat), and a 60-byte `repeat: 100000` file's
+`archcalc table --format json` is timed as a user runs it, with its peak memory.
 
 The benchmark runs itself twice, once in the current environment and once with OPENBLAS_CORETYPE
-and OPENBLAS_L2_SIZE unset, and writes benchmarks/results/analyze.md.
+and OPENBLAS_L2_SIZE unset (the peers' forward passes use BLAS), and writes
+benchmarks/results/analyze.md. ptflops and torchinfo are not archcalc's dependencies: install
+them beside torch in a separate environment and run the benchmark from there:
 
-    python benchmarks/bench_analyze.py            # both runs and the report (a few minutes)
-    python benchmarks/bench_analyze.py --child    # one run, JSON on stdout
+    python3 -m venv /work/benchenv && /work/benchenv/bin/pip install -e . torch==2.13.0 ptflops torchinfo
+    /work/benchenv/bin/python benchmarks/bench_analyze.py          # both runs and the report
+    /work/benchenv/bin/python benchmarks/bench_analyze.py --child  # one run, JSON on stdout
 """
 
 from __future__ import annotations
@@ -30,6 +37,9 @@ from machine import cpu_name
 RESULTS = Path(__file__).parent / "results" / "analyze.md"
 OPENBLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 CHAIN_LENGTHS = (1_000, 10_000, 100_000)
+NETWORKS = (("resnet18", [2, 2, 2, 2], False), ("resnet50", [3, 4, 6, 3], True), ("resnet152", [3, 8, 36, 3], True))
+BUDGET_RATIO = 20
+REPEAT_FILE = "name: r\ninput: [1, 8, 8]\nlayers:\n  - {type: relu, repeat: 100000}\n"
 
 
 def best_of(function, repeats: int) -> float:
@@ -101,18 +111,47 @@ def torch_resnet(blocks: list[int], bottleneck: bool):
     return nn.Sequential(*layers)
 
 
-def torch_count(blocks: list[int], bottleneck: bool) -> int:
-    """Build on the meta device and count with FlopCounterMode; returns MACs (its FLOPs / 2)."""
+def flopcounter_count(model, x) -> int:
+    """FlopCounterMode over one forward pass (meta device); returns MACs (its FLOPs / 2)."""
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
-    with torch.device("meta"):
-        model = torch_resnet(blocks, bottleneck)
-        x = torch.empty(1, 3, 224, 224)
     counter = FlopCounterMode(display=False)
     with counter, torch.no_grad():
         model(x)
     return counter.get_total_flops() // 2
+
+
+def ptflops_count(model, x) -> int:
+    """ptflops' MACs (it counts BatchNorm, ReLU and pooling too)."""
+    from ptflops import get_model_complexity_info
+
+    macs, _ = get_model_complexity_info(model, tuple(x.shape[1:]), as_strings=False,
+                                        print_per_layer_stat=False, verbose=False)
+    return int(macs)
+
+
+def torchinfo_count(model, x) -> int:
+    """torchinfo's "Mult-Adds"."""
+    from torchinfo import summary
+
+    return int(summary(model, input_data=x, verbose=0).total_mult_adds)
+
+
+def peers(blocks: list[int], bottleneck: bool) -> dict[str, tuple]:
+    """Name → (counting call, model, input) for every peer installed; models built here, untimed."""
+    import importlib.util
+
+    import torch
+
+    with torch.device("meta"):
+        meta = torch_resnet(blocks, bottleneck).eval(), torch.empty(1, 3, 224, 224)
+    found = {"FlopCounterMode (meta)": (flopcounter_count, *meta)}
+    cpu = torch_resnet(blocks, bottleneck).eval(), torch.zeros(1, 3, 224, 224)
+    for name, call in (("ptflops", ptflops_count), ("torchinfo", torchinfo_count)):
+        if importlib.util.find_spec(name) is not None:
+            found[name] = (call, *cpu)
+    return found
 
 
 # --- archcalc --------------------------------------------------------------------------------------
@@ -134,16 +173,15 @@ def child() -> dict:
 
     archcalc.analyze("lenet5")  # imports and registry loaded before any timing
     networks = {}
-    for name, blocks, bottleneck in (("resnet18", [2, 2, 2, 2], False), ("resnet50", [3, 4, 6, 3], True)):
-        ours, theirs = archcalc_count(name), torch_count(blocks, bottleneck)
+    for name, blocks, bottleneck in NETWORKS:
         loaded = archcalc.load(name)
-        networks[name] = {
-            "layers": len(loaded.nodes),
-            "archcalc_macs": ours, "torch_macs": theirs,
-            "archcalc_load_analyze_s": best_of(lambda n=name: archcalc_count(n), 15),
-            "archcalc_analyze_s": best_of(lambda a=loaded: archcalc.analyze(a), 15),
-            "torch_meta_flopcounter_s": best_of(lambda b=blocks, k=bottleneck: torch_count(b, k), 15),
-        }
+        entry = {"layers": len(loaded.nodes), "archcalc_macs": archcalc_count(name),
+                 "archcalc_load_analyze_s": best_of(lambda n=name: archcalc_count(n), 15),
+                 "archcalc_analyze_s": best_of(lambda a=loaded: archcalc.analyze(a), 15), "peers": {}}
+        for peer, (call, model, x) in peers(blocks, bottleneck).items():
+            macs = call(model, x)  # warm-up
+            entry["peers"][peer] = {"macs": macs, "s": best_of(lambda c=call, m=model, i=x: c(m, i), 5)}
+        networks[name] = entry
     chains = {}
     for length in CHAIN_LENGTHS:
         text = chain_text(length)
@@ -151,8 +189,27 @@ def child() -> dict:
         load_s = best_of(lambda t=text: archcalc.load("chain.yaml", text=t), repeats)
         arch = archcalc.load("chain.yaml", text=text)
         chains[length] = {"load_s": load_s, "analyze_s": best_of(lambda a=arch: archcalc.analyze(a), repeats)}
-    return {"networks": networks, "chains": chains,
+    return {"networks": networks, "chains": chains, "repeat_json": repeat_json(),
             "env": {var: os.environ.get(var) for var in OPENBLAS_VARS}}
+
+
+def repeat_json() -> dict:
+    """`archcalc table FILE --format json` on the 60-byte `repeat: 100000` file: wall time, peak memory.
+    A small wrapper process starts it, so the peak is archcalc's own (not this process's, forked)."""
+    import tempfile
+
+    wrapper = ("import resource, subprocess, sys, time\n"
+               "start = time.perf_counter()\n"
+               "out = subprocess.run([sys.executable, '-m', 'archcalc', 'table', sys.argv[1], '--format', 'json'],"
+               " check=True, stdout=subprocess.PIPE).stdout\n"
+               "print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, len(out))")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "r.yaml"
+        path.write_text(REPEAT_FILE)
+        result = subprocess.run([sys.executable, "-c", wrapper, str(path)], check=True, capture_output=True,
+                                text=True).stdout.split()
+    wall, peak_kib, size = float(result[0]), int(result[1]), int(result[2])
+    return {"bytes": len(REPEAT_FILE), "s": wall, "peak_mib": peak_kib / 1024, "output_mb": size / 1e6}
 
 
 # --- the report ------------------------------------------------------------------------------------
@@ -179,20 +236,53 @@ def versions() -> str:
 
 def section(title: str, result: dict) -> list[str]:
     env = ", ".join(f"{k}={v if v is not None else '(unset)'}" for k, v in result["env"].items())
+    names = sorted({p for n in result["networks"].values() for p in n["peers"]})
     lines = [f"## {title}", "", f"Environment: {env}.", "",
-             "| network | layers | archcalc load+analyze | archcalc analyze (loaded) | torch meta + FlopCounterMode "
-             "| torch ÷ archcalc (load+analyze) | MACs archcalc | MACs torch |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "| network | layers | archcalc load+analyze | archcalc analyze (loaded) | "
+             + " | ".join(names) + " | fastest peer ÷ archcalc | MACs archcalc | MACs " + " / ".join(names) + " |",
+             "|---|---:|---:|---:|" + "---:|" * len(names) + "---:|---:|---:|"]
     for name, n in result["networks"].items():
-        ratio = n["torch_meta_flopcounter_s"] / n["archcalc_load_analyze_s"]
-        lines.append(f"| {name} | {n['layers']} | {n['archcalc_load_analyze_s'] * 1e3:.1f} ms "
-                     f"| {n['archcalc_analyze_s'] * 1e3:.1f} ms | {n['torch_meta_flopcounter_s'] * 1e3:.1f} ms "
-                     f"| {ratio:.2f}× | {n['archcalc_macs']:,} | {n['torch_macs']:,} |")
-    lines += ["", "| chain of 3×3 convs | load | analyze | analyze per layer |", "|---:|---:|---:|---:|"]
+        ours = n["archcalc_load_analyze_s"]
+        fastest = min(p["s"] for p in n["peers"].values())
+        lines.append(f"| {name} | {n['layers']} | {ours * 1e3:.1f} ms | {n['archcalc_analyze_s'] * 1e3:.1f} ms | "
+                     + " | ".join(f"{n['peers'][p]['s'] * 1e3:.1f} ms" if p in n["peers"] else "–" for p in names)
+                     + f" | {fastest / ours:.1f}× | {n['archcalc_macs']:,} | "
+                     + " / ".join(f"{n['peers'][p]['macs']:,}" if p in n["peers"] else "–" for p in names) + " |")
+    big = result["networks"]["resnet152"]
+    ratio = min(p["s"] for p in big["peers"].values()) / big["archcalc_load_analyze_s"]
+    lines += ["", f"Budget (resnet152, ≥ {BUDGET_RATIO}× the fastest peer): {ratio:.1f}×, "
+              f"{'met' if ratio >= BUDGET_RATIO else 'missed'}."]
+    lines += ["", "| chain of 3×3 convs | load | analyze | load per layer | analyze per layer |",
+              "|---:|---:|---:|---:|---:|"]
     for length, c in result["chains"].items():
         lines.append(f"| {int(length):,} | {c['load_s']:.3f} s | {c['analyze_s']:.3f} s "
-                     f"| {c['analyze_s'] / int(length) * 1e6:.1f} µs |")
+                     f"| {c['load_s'] / int(length) * 1e6:.1f} µs | {c['analyze_s'] / int(length) * 1e6:.1f} µs |")
+    r = result["repeat_json"]
+    lines += ["", f"`archcalc table FILE --format json` on a {r['bytes']}-byte `repeat: 100000` file: "
+              f"{r['s']:.2f} s, peak {r['peak_mib']:.0f} MiB, {r['output_mb']:.1f} MB of JSON."]
     return lines + [""]
+
+
+def profile_lines(name: str = "resnet152", runs: int = 10) -> list[str]:
+    """Where load + analysis of `name` spends its time: cProfile's top functions by own time."""
+    import cProfile
+    import io
+    import pstats
+
+    import archcalc
+
+    archcalc.analyze("lenet5")
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(runs):
+        archcalc.analyze(archcalc.load(name))
+    profiler.disable()
+    text = io.StringIO()
+    pstats.Stats(profiler, stream=text).strip_dirs().sort_stats("tottime").print_stats(15)
+    table = text.getvalue().strip().split("ncalls", 1)[1]
+    return [f"## Profile: {runs} × load + analysis of {name} (cProfile, own time first)", "",
+            "Where a budget above is missed, this says where the time goes.", "",
+            "```", "ncalls" + table, "```", ""]
 
 
 def main() -> None:
@@ -202,15 +292,17 @@ def main() -> None:
     current, unset = run_child(unset=False), run_child(unset=True)
     lines = ["# Benchmark: archcalc.analyze()", "",
              f"Date {date.today().isoformat()}; {cpu_name()}, {os.cpu_count()} cores; {versions()}.", "",
-             "Median wall times (15 runs per network; 5, or 3 for 100k, per chain) of "
-             "`python benchmarks/bench_analyze.py`. "
-             "The peer builds the same ResNet in plain torch on the meta device and counts one forward "
-             "pass with `torch.utils.flop_counter.FlopCounterMode` (its FLOPs ÷ 2 are the MACs shown). "
+             "Median wall times (15 runs per network for archcalc, 5 per peer; 5, or 3 for 100k, per chain) "
+             "of `python benchmarks/bench_analyze.py` (see its docstring for the environment with the peers). "
+             "The peers count the same ResNet written in plain torch, built beforehand: FlopCounterMode on "
+             "the meta device (its FLOPs ÷ 2 are the MACs shown), ptflops and torchinfo with a CPU forward "
+             "pass (their MACs include what each tool counts besides convolutions and linear layers). "
              "A ratio above 1 means archcalc is faster. The chains show how the time grows with the "
              "number of layers. The machine is shared and has 2 cores: absolute times vary by a few "
              "tens of per cent between runs, so compare the ratios within one run.", ""]
     lines += section("Run 1: the current environment", current)
     lines += section("Run 2: OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset", unset)
+    lines += profile_lines()
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text("\n".join(lines))
     print("\n".join(lines))

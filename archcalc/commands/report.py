@@ -70,9 +70,10 @@ def table(architecture: str, style: str | None, fmt: str, depth: int | None, uni
 
     report = _analyze(architecture, input_shape, batch, dtype, strict, count)
     if fmt == "json" and style is None and depth is None and columns is None:
-        import json
+        from ..report.formats.json_ import analysis
 
-        click.echo(json.dumps(report.to_dict(), indent=1))
+        for piece in analysis(report):
+            click.echo(piece, nl=False)
         return
     ops = "flops" if count != "archcalc" else ops
     table_ = to_table(report, style or "full", units=units, ops=ops, depth=depth, columns=_columns(columns))
@@ -135,4 +136,4 @@ def list_zoo(pattern: str, fmt: str, units: str):
     from ..report import render
     from ..report.zoo_table import zoo_table
 
-    _echo(render(zoo_table(pattern, units), fmt))
+    _echo(render(zoo_table(pattern, units, shorten=fmt == "terminal"), fmt))

@@ -208,7 +208,7 @@ class GELU(Elementwise):
     torch_name = "GELU"
 
     def apply(self, xp: Any, x: Any) -> Any:
-        return x * (1 + kernels.erf(xp, x / 2 ** 0.5)) / 2
+        return kernels.gelu(xp, x)
 
 
 @register

@@ -4,38 +4,36 @@ from __future__ import annotations
 
 import re
 
-from ..errors import ArchcalcError
 from ..units import count
 from .model import Cell, Column, Table
-from .rows import chw
+
+SHORT_SOURCE = 60
 
 
-def zoo_table(pattern: str = "", units: str = "exact") -> Table:
+def zoo_table(pattern: str = "", units: str = "exact", shorten: bool = False) -> Table:
     """Every zoo architecture with a word of its name or title starting with `pattern`
-    (case-insensitive): `resnet` finds resnet50 and se-resnet50, `lenet` finds LeNet-5, not GoogLeNet."""
-    from .. import zoo
-    from ..analysis import analyze
-    from ..graph import load
+    (case-insensitive): `resnet` finds resnet50 and se-resnet50, `lenet` finds LeNet-5, not GoogLeNet.
+    `shorten` cuts long sources with "…" (for a terminal; machine formats get every field whole)."""
+    from .zoo_index import entries
 
     columns = (Column("name", "Name"), Column("title", "Title", priority=2),
-               Column("input", "Input (C×H×W)", "right"), Column("params", "Params", "right"),
-               Column("macs", "MACs", "right"), Column("source", "Source", priority=1))
+               Column("input", "Input (C×H×W)", "right"), Column("params", "Params", "right", unit="count"),
+               Column("macs", "MACs", "right", unit="multiply-accumulates"), Column("source", "Source", priority=1))
     rows = []
-    for name in zoo.names():
-        try:
-            arch = load(name)
-            if not _matches(pattern, name, arch.spec.title):
-                continue
-            report = analyze(arch)
-        except ArchcalcError as exc:
-            rows.append((Cell(name), Cell(f"error: {exc}"), Cell(), Cell(), Cell(), Cell()))
+    for entry in entries():
+        name = entry["name"]
+        if "error" in entry:
+            if _matches(pattern, name, ""):
+                rows.append((Cell(name), Cell(f"error: {entry['error']}"), Cell(), Cell(), Cell(), Cell()))
             continue
-        spec = report.architecture.spec
-        source = " ".join(spec.source.split())
-        rows.append((Cell(name), Cell(spec.title), Cell(chw(report.input_shape)),
-                     Cell(count(report.totals.params, units), report.totals.params),
-                     Cell(count(report.totals.macs, units), report.totals.macs),
-                     Cell(source if len(source) <= 60 else source[:59] + "…")))
+        if not _matches(pattern, name, entry["title"]):
+            continue
+        source = entry["source"]
+        if shorten and len(source) > SHORT_SOURCE:
+            source = source[:SHORT_SOURCE - 1] + "…"
+        rows.append((Cell(name), Cell(entry["title"]), Cell("×".join(str(v) for v in entry["input"])),
+                     Cell(count(entry["params"], units), entry["params"]),
+                     Cell(count(entry["macs"], units), entry["macs"]), Cell(source)))
     footer = (f"{len(rows)} architecture(s); MACs for one sample at the listed input size",)
     return Table("archcalc zoo" + (f" matching {pattern!r}" if pattern else ""), columns, tuple(rows), None, footer)
 

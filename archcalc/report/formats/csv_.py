@@ -1,18 +1,28 @@
-"""`csv`: the header, every row and the totals row, cells as displayed (RFC 4180 quoting)."""
+"""`csv`: the header, every row and the totals row (RFC 4180 quoting). Cells that stand for a
+number hold that number as is (`138357544`, no separators, no unit letters), so spreadsheets and
+pandas read numbers; a column's unit is in its header (`Params (count)`)."""
 
 from __future__ import annotations
 
 import csv
 import io
 
-from ..model import Table
+from ..model import Cell, Column, Table
+
+
+def header(column: Column) -> str:
+    return f"{column.header} ({column.unit})" if column.unit else column.header
+
+
+def _cell(cell: Cell) -> str | int | float:
+    return cell.text if cell.value is None else cell.value
 
 
 def render(table: Table) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([c.header for c in table.columns])
-    writer.writerows([c.text for c in row] for row in table.rows)
+    writer.writerow([header(c) for c in table.columns])
+    writer.writerows([_cell(c) for c in row] for row in table.rows)
     if table.totals:
-        writer.writerow([c.text for c in table.totals])
+        writer.writerow([_cell(c) for c in table.totals])
     return buffer.getvalue()

@@ -1,8 +1,10 @@
-"""`json`: columns with their units, rows keyed by column (numbers as numbers), totals, footer."""
+"""`json`: columns with their units, rows keyed by column (numbers as numbers), totals, footer;
+and the analysis itself (docs/json.md), written piece by piece."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 from ..model import Cell, Table
 
@@ -21,3 +23,37 @@ def render(table: Table) -> str:
         "footer": list(table.footer),
     }
     return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+
+
+def analysis(report, records_per_chunk: int = 1000) -> Iterator[str]:
+    """`report.to_dict()` as JSON text in chunks: the top level indented, each layer, group and
+    warning on one line. Made one record at a time by the C encoder, so a 100,000-layer report
+    streams out in time linear in its size and in the memory of one chunk."""
+    chunk: list[str] = []
+    for piece in _pieces(report):
+        chunk.append(piece)
+        if len(chunk) >= records_per_chunk:
+            yield "".join(chunk)
+            chunk.clear()
+    yield "".join(chunk)
+
+
+def _pieces(report) -> Iterator[str]:
+    data = report.to_dict(layers=False)
+    keys = list(data)
+    yield "{"
+    for index, key in enumerate(keys):
+        yield ("\n " if index == 0 else ",\n ") + json.dumps(key) + ": "
+        if key in _LISTS:
+            items = (r.to_dict() for r in report.layers) if key == "layers" else data[key]
+            empty = True
+            for item in items:
+                yield ("[\n  " if empty else ",\n  ") + json.dumps(item)
+                empty = False
+            yield "[]" if empty else "\n ]"
+        else:
+            yield json.dumps(data[key], indent=1).replace("\n", "\n ")
+    yield "\n}\n"
+
+
+_LISTS = ("layers", "groups", "warnings")

@@ -21,7 +21,7 @@ def build(report: Report, options: Options) -> Table:
     columns = (
         Column("layer", "layer"),
         Column("shape", "shape", unit="W×H×D"),
-        Column("memory", "memory", unit="values (K = 1000)"),
+        Column("memory", "memory", unit="values"),
         Column("weights", "weights", unit="biases not counted"),
     )
     rows = []

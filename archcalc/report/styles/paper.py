@@ -17,14 +17,12 @@ MODULE_ARGS = (("c1x1", "#1×1"), ("c3x3_reduce", "#3×3 reduce"), ("c3x3", "#3�
                ("c5x5_reduce", "#5×5 reduce"), ("c5x5", "#5×5"), ("pool_proj", "pool proj"))
 def build(report: Report, options: Options) -> Table:
     units = options.units
-    params_unit = "weights, K = 1024" if units is None else f"weights, {units}"
-    ops_unit = "MACs, M = 10⁶" if units is None else f"MACs, {units}"
     columns = (
         Column("type", "type"), Column("patch", "patch size/stride"), Column("output", "output size"),
         Column("depth", "depth", "right"),
         *(Column(key, header, "right") for key, header in MODULE_ARGS),
-        Column("params", "params", "right", unit=params_unit),
-        Column("ops", "ops", "right", unit=ops_unit),
+        Column("params", "params", "right", unit="weights"),
+        Column("ops", "ops", "right", unit="MACs"),
     )
     groups = {g.path: g for g in report.architecture.groups}
     rows = []

@@ -1,0 +1,1 @@
+"""The zoo: one YAML file per architecture, installed as the package `archcalc.architectures`."""
