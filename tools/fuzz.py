@@ -3,15 +3,15 @@
     python tools/fuzz.py --runs 100000 --jobs 2 --seconds 3600 --corpus fuzz/corpus --crashes fuzz/crashes
 
 Each input is written as a file (`fuzz.json` when it starts with `{`, else `fuzz.yaml`) and run in
-a worker process through `archcalc.load`, `archcalc.analyze`, the analysis as JSON (what `archcalc
-table FILE --format json` prints) and the full table's JSON rendering. A finding is any exception
-but an ArchcalcError; an ArchcalcError whose message is not one clean line naming the file; an
-input over 2 s; or one that grows the worker's memory by more than 200 MB.
+a worker process through `archcalc.load`, `archcalc.analyze` and the analysis as JSON (what
+`archcalc table FILE --format json` prints). A finding is any exception but an ArchcalcError; an
+ArchcalcError whose message is not one clean line naming the file; an input over 2 s; or one that
+grows the worker's memory by more than 200 MB.
 
 With atheris installed (`pip install -e '.[fuzz]'`) the workers are coverage-guided libFuzzer
 loops; otherwise they draw mutants with a seeded PRNG. Either way the mutator is fuzz_mutate's
 (structure-aware, on the parsed file), mixed with libFuzzer's byte mutations under atheris. Seeds:
-the zoo files, tests/corpus/ and the --corpus folder (where atheris keeps inputs that reach new code).
+the zoo files and the --corpus folder (where atheris keeps inputs that reach new code).
 At the end every finding is re-run in a fresh process, grouped by class (kind, exception and the
 innermost archcalc line), minimised line by line and saved in --crashes as `<class>.yaml` (or
 `.json`) with `<class>.txt` (the traceback); the raw inputs stay in `--crashes/raw/`.
@@ -39,8 +39,6 @@ from pathlib import Path
 LIMIT_S = 2.0
 LIMIT_MB = 200
 KILL_S = 6  # a worker still on one input after this long is stopped; the input is a slow finding
-ROOT = Path(__file__).resolve().parent.parent
-REGRESSIONS = ROOT / "tests" / "corpus"
 _FRAME = re.compile(r'File "([^"]+)", line (\d+)')
 
 
@@ -74,13 +72,10 @@ def _where(frames) -> str:
 
 
 def run_one(path: Path) -> None:
-    """What `archcalc table FILE --format json` does, and the full table as JSON."""
+    """What `archcalc table FILE --format json` does."""
     import archcalc
-    from archcalc.report import render, to_table
 
-    report = archcalc.analyze(archcalc.load(str(path)))
-    json.dumps(report.to_dict(), indent=1)
-    render(to_table(report, "full"), "json")
+    json.dumps(archcalc.analyze(archcalc.load(str(path))).to_dict(), indent=1)
 
 
 def check(path: Path) -> dict | None:
@@ -131,7 +126,7 @@ def input_path(folder: Path, data: bytes) -> Path:
 def seed_folders(corpus: Path) -> list[Path]:
     from archcalc import zoo
 
-    return [corpus, zoo.zoo_dir()] + ([REGRESSIONS] if REGRESSIONS.is_dir() else [])
+    return [corpus, zoo.zoo_dir()]
 
 
 def _vocabulary(folders):
@@ -170,8 +165,7 @@ def worker(opts, engine: str) -> None:
     if engine == "atheris":
         import atheris
 
-        with atheris.instrument_imports(include=["archcalc", "yaml"]):
-            import yaml  # noqa: F401
+        with atheris.instrument_imports(include=["archcalc"]):
             check(input_path(folder, (seed_folders(Path(opts.corpus))[1] / "resnet18.yaml").read_bytes()))
     from fuzz_mutate import mutate
 
@@ -319,7 +313,7 @@ def _engine() -> str:
 
 
 def fuzz(opts) -> int:
-    engine = _engine()
+    engine = opts.engine or _engine()
     corpus, crashes = Path(opts.corpus), Path(opts.crashes)
     corpus.mkdir(parents=True, exist_ok=True)
     (crashes / "raw").mkdir(parents=True, exist_ok=True)
@@ -383,7 +377,7 @@ def main(argv=None) -> int:
     parser.add_argument("--minimise-seconds", type=float, default=30, help="per finding class (default 30)")
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--state", help=argparse.SUPPRESS)
-    parser.add_argument("--engine", help=argparse.SUPPRESS)
+    parser.add_argument("--engine", choices=["atheris", "random"], help="default: atheris where installed")
     parser.add_argument("--replay", action="store_true", help=argparse.SUPPRESS)
     opts = parser.parse_args(argv)
     if opts.replay:

@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 
 import yaml
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
 EXPRESSIONS = [
     "2*width", "10**12", "9**9**9", "10**15", "-10**15", "2**64", "1/0", "1 % 0", "i", "in_channels // 0",
     "round(1, -10**15)", "round(1, -10**7)", "round(10**15, 10**15)", "round(1e308*10)", "int(1e308*10)",
@@ -169,7 +172,7 @@ def mutate(data: bytes, rng: random.Random, vocabulary: Vocabulary) -> bytes:
     """A mutant of `data` (a YAML or JSON file); `data` itself when it cannot be parsed."""
     text = data.decode("utf-8", errors="replace")
     try:
-        tree = yaml.safe_load(text)
+        tree = yaml.load(text, Loader=_LOADER)
     except (yaml.YAMLError, RecursionError, ValueError, TypeError, KeyError, AttributeError, IndexError):
         tree = None
     if isinstance(tree, dict | list) and rng.random() < 0.8:
@@ -178,7 +181,7 @@ def mutate(data: bytes, rng: random.Random, vocabulary: Vocabulary) -> bytes:
             if rng.random() < 0.25:
                 text = json.dumps(tree, indent=1, default=str)
             else:
-                text = yaml.safe_dump(tree, sort_keys=False, allow_unicode=rng.random() < 0.5, width=1000)
+                text = yaml.dump(tree, Dumper=_DUMPER, sort_keys=False, allow_unicode=rng.random() < 0.5, width=1000)
         except (yaml.YAMLError, ValueError, TypeError, RecursionError):
             pass
     if rng.random() < 0.3:
