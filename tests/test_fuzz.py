@@ -1,7 +1,9 @@
 """Hostile and broken files: whatever comes in, only an ArchcalcError comes out, and quickly.
 
-Inputs: random bytes, truncated zoo files, zoo files with random key/value mutations, deep
-nesting, YAML alias bombs and huge repeats. Each example must finish within the deadline.
+Inputs: random bytes, truncated zoo files, zoo files with random key/value mutations or YAML tags
+on values they cannot convert, deep nesting, YAML alias bombs and huge repeats. (tools/fuzz.py is
+the long, coverage-guided run; tests/test_fuzz_corpus.py keeps what it found.) Each example must
+finish within the deadline.
 
 Mutated integers are drawn small (−3..40) or absurd (≥ 10⁶): a value in between can make a valid
 file of a hundred thousand layers, which is legitimate work, not a hostile input.
@@ -10,11 +12,12 @@ file of a hundred thousand layers, which is legitimate work, not a hostile input
 from __future__ import annotations
 
 import copy
+import re
 import tempfile
 from pathlib import Path
 
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 import archcalc
@@ -124,6 +127,21 @@ def mutated_zoo_file(draw):
 def test_mutated_zoo_files(case):
     name, data = case
     run(name, yaml.safe_dump(data))
+
+
+TAGGED = ["!!int three", "!!int ''", "!!int 0.819", "!!float three", "!!float a:b", "!!bool maybe", "!!timestamp x",
+          "!!map ab", "!!set [1, 2]", "!!set {4: null}", "!!binary AAAA", "!!str 5", "!!omap [a: 1]", "!!null x",
+          "{1: a, b: 2}", "&a [1, *a]", "'a\\nb'", '"a\\rb"', '"\\e[31m"']
+
+
+@given(st.sampled_from(ZOO_NAMES), st.integers(0, 10**6), st.sampled_from(TAGGED))
+@settings(FUZZ, max_examples=30, phases=[Phase.explicit, Phase.generate])  # a failure at once, unshrunk
+def test_tagged_values(name, index, value):
+    lines = ZOO[name].split("\n")
+    keyed = [i for i, line in enumerate(lines) if re.match(r"^\s*[\w-]+: \S", line)]
+    line = keyed[index % len(keyed)]
+    lines[line] = lines[line].split(": ")[0] + ": " + value
+    run(name, "\n".join(lines))
 
 
 @given(st.integers(41, 5000), st.sampled_from(["[", "{a: ", "- "]))
