@@ -160,7 +160,9 @@ def _stage(item: _Placed, middle: float, label_y: float, notes_top: float) -> li
            f"<title>{escape(stage_label(vertex))}</title>"]
     if vertex.block:
         pad = 8
-        out.append(f"<rect{attrs(x=x - pad, y=top - dy - pad, width=item.w + dx + 2 * pad, height=item.h + dy + 2 * pad, rx=8, fill='none', stroke='#2a7a75', stroke_dasharray='4 3')}/>")
+        frame = attrs(x=x - pad, y=top - dy - pad, width=item.w + dx + 2 * pad, height=item.h + dy + 2 * pad, rx=8,
+                      fill="none", stroke="#2a7a75", stroke_dasharray="4 3")
+        out.append(f"<rect{frame}/>")
     out.append(f"<rect{attrs(x=x, y=top, width=item.w, height=item.h, fill=fill, stroke='#333', stroke_width=0.8)}/>")
     if dx:
         out.append(_polygon([(x, top), (x + dx, top - dy), (x + item.w + dx, top - dy), (x + item.w, top)],
@@ -186,7 +188,8 @@ def _kernel(before: _Placed, after: _Placed, middle: float) -> list[str]:
     end = (after.x + after.d / 2, middle - after.d / 2)
     window = None if after.vertex.block or before.vector else kernel_window(after.vertex.records[0])
     if window is None:
-        return [f'<line{attrs(x1=start[0], y1=start[1], x2=end[0], y2=end[1], stroke="#777", stroke_dasharray="3 2")}/>']
+        line = attrs(x1=start[0], y1=start[1], x2=end[0], y2=end[1], stroke="#777", stroke_dasharray="3 2")
+        return [f"<line{line}/>"]
     shape = before.vertex.output_shape
     side = max(4.0, before.h * min(1.0, window[0].kernel / shape[1]))
     sx, sy = start

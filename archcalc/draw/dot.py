@@ -32,5 +32,6 @@ def render(diagram: Diagram) -> Drawing:
                             "(the default layout needs nothing)")
     done = subprocess.run([program, "-Tsvg"], input=source(diagram), capture_output=True, text=True, timeout=300)
     if done.returncode:
-        raise ArchcalcError(f"dot failed: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else done.returncode}")
+        said = done.stderr.strip().splitlines()
+        raise ArchcalcError(f"dot failed: {said[-1] if said else f'exit status {done.returncode}'}")
     return Drawing(done.stdout)

@@ -89,7 +89,9 @@ def _boxes(diagram: Diagram, placed: Layout) -> list[str]:
         out.append(f'<g class="node"{attrs(data_name=vertex.name, data_family=vertex.family)}>'
                    f"<title>{escape(vertex.name)}: {escape(LABEL[vertex.family])}</title>")
         border = "#2a7a75" if vertex.block else "#555"
-        out.append(f"<rect{attrs(x=box.x, y=box.y, width=box.w, height=box.h, rx=6, fill=FILL[vertex.family], stroke=border, stroke_width=2.0 if vertex.block else 1.0)}/>")
+        frame = attrs(x=box.x, y=box.y, width=box.w, height=box.h, rx=6, fill=FILL[vertex.family], stroke=border,
+                      stroke_width=2.0 if vertex.block else 1.0)
+        out.append(f"<rect{frame}/>")
         out.append(text(box.cx, box.y + 15, name, font_size=12, font_weight="bold", text_anchor="middle"))
         out.append(text(box.cx, box.y + 30, kind, font_size=11, text_anchor="middle"))
         out.append(text(box.cx, box.y + 44, shape, font_size=11, text_anchor="middle", class_="shape",

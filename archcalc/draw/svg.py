@@ -34,4 +34,4 @@ def document(width: float, height: float, body: list[str], title: str) -> Drawin
     head = (f'<svg xmlns="http://www.w3.org/2000/svg"{attrs(width=float(width), height=float(height))} '
             f'viewBox="0 0 {width:.0f} {height:.0f}" font-family="{FONT}">')
     return Drawing("\n".join([head, f"<title>{escape(title)}</title>",
-                              f'<rect width="100%" height="100%" fill="white"/>', *body, "</svg>"]) + "\n")
+                              '<rect width="100%" height="100%" fill="white"/>', *body, "</svg>"]) + "\n")
