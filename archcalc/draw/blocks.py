@@ -11,12 +11,20 @@ from html import escape
 from math import log2
 
 from ..analysis import LayerRecord, Report
-from ..report.rows import is_listed, kernel_window
+from ..layers.family import Family
+from ..report.rows import kernel_window
 from .model import Diagram, Vertex, diagram
 from .palette import FILL
 from .svg import Drawing, attrs, document, text
 
 _SLANT = 0.6  # the oblique axis (W) at 45°, foreshortened
+#: The layers a figure shows: those that make a new map (normalization and activations keep theirs).
+_DRAWN = {Family.CONV, Family.CONV_TRANSPOSE, Family.LINEAR, Family.MAX_POOL, Family.AVG_POOL,
+          Family.ADAPTIVE_AVG_POOL}
+
+
+def _drawn(record: LayerRecord) -> bool:
+    return bool(record.inputs) and record.layer.family in _DRAWN
 
 
 def _height(n: int) -> float:
@@ -51,12 +59,12 @@ def module_diagram(report: Report) -> Diagram:
 
 
 def stages(report: Report) -> list[Vertex]:
-    """The boxes the figure shows: the input, every block, and the layers that own weights or slide a
-    window (activations, normalization, dropout and reshapes change no map)."""
+    """The boxes the figure shows: the input, every block, and the convolutions, pooling and fully
+    connected layers (activations, normalization, dropout and reshapes make no new map)."""
     chosen = []
     for index, vertex in enumerate(module_diagram(report).vertices):
         record = vertex.records[0]
-        if index == 0 or vertex.block or is_listed(record):
+        if index == 0 or vertex.block or _drawn(record):
             chosen.append(vertex)
     return chosen
 
@@ -82,23 +90,23 @@ def render(report: Report) -> Drawing:
         w = 8.0 if vector else _width(shape[0])
         d = 0.0 if vector else _depth(shape[2])
         notes = _notes(vertex)
-        room = max([w + d, len(stage_label(vertex)) * 7.2, *(len(n) * 5.6 for n in notes)])
+        room = max([w + d, len(stage_label(vertex)) * 8.6, *(len(n) * 5.6 for n in notes)])
         placed.append(_Placed(vertex, x + (room - w - d) / 2, h, w, d, vector))
         x += room + 30
-    top_room = max(p.d for p in placed) + 46
+    label_y = 56.0
     half = max(p.h for p in placed) / 2
-    middle = 40 + top_room + half
+    middle = label_y + 20 + max(p.d for p in placed) + half
     body = [text(12, 22, report.architecture.title, font_size=15, font_weight="bold")]
     for before, after in zip(placed, placed[1:]):
         body += _kernel(before, after, middle)
     notes_top = middle + half + 22
     deepest_notes = 0
     for item in placed:
-        body += _stage(item, middle, 40 + top_room - 18, notes_top)
+        body += _stage(item, middle, label_y, notes_top)
         deepest_notes = max(deepest_notes, len(_notes(item.vertex)))
     legend_top = notes_top + 14 * deepest_notes + 18
     body += _legend(legend_top)
-    return document(max(x, 640), legend_top + 16, body, report.architecture.title)
+    return document(max(x, 560), legend_top + 26, body, report.architecture.title)
 
 
 def _notes(vertex: Vertex) -> list[str]:
@@ -128,13 +136,13 @@ def _branches(records: tuple[LayerRecord, ...]) -> list[str]:
     for start in (r for r in records if any(s not in inside for s in r.inputs)):
         chain, record = [], start
         while True:
-            if is_listed(record):
+            if _drawn(record):
                 chain.append(f"{_brief(record)} {record.type} {record.output_shape[0]}")
             following = readers.get(record.name, [])
             if len(following) != 1 or len(following[0].inputs) != 1:
                 break
             record = following[0]
-        if len(record.inputs) > 1 and not chain:
+        if len(start.inputs) > 1 and not chain:  # the join reads the module's input: a shortcut
             chain = ["identity"]
         if chain:
             lines.append(" → ".join(chain))
@@ -204,6 +212,7 @@ def _kernel(before: _Placed, after: _Placed, middle: float) -> list[str]:
 
 def _legend(top: float) -> list[str]:
     return ['<g class="legend">',
-            text(12, top, "Each box is a layer's output: height 10 + 22·log₂ H, depth (0.6 × 6 + 12·log₂ W) and width "
-                          "3 + 7·log₂ C pixels; labels read C@H×W. Red: the window of the next layer.",
+            text(12, top, "Each box is a layer's output, labelled C@H×W: height 10 + 22·log₂ H, depth",
+                 font_size=10, fill="#333"),
+            text(12, top + 13, "0.6 × (6 + 12·log₂ W), width 3 + 7·log₂ C pixels. Red: the window of the next layer.",
                  font_size=10, fill="#333"), "</g>"]

@@ -23,7 +23,7 @@ td[data-a]{cursor:help;text-decoration:underline dotted #999}
 font:12px/1.4 monospace;max-width:40em;white-space:pre-wrap;z-index:9;pointer-events:none}
 .drawing{max-height:80vh;overflow:auto;border:1px solid #ddd;padding:4px;display:inline-block;max-width:100%}
 .plots{display:flex;flex-wrap:wrap;gap:1em}.side{display:flex;gap:2em;align-items:flex-start;overflow-x:auto}
-dl.totals{display:grid;grid-template-columns:max-content max-content;gap:.15em 1.2em}dt{color:#555}
+dl.totals{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.15em 1.2em}dt{color:#555}
 dd{margin:0;font-variant-numeric:tabular-nums}ul.warn li{color:#8a4b00}"""
 
 _SCRIPT = """(function(){
@@ -214,3 +214,13 @@ def compare_page(reports: list[Report]) -> str:
     body = (f"<h1>{escape(' vs '.join(r.name for r in reports))}</h1>{table_fragment(compare_table(reports))}"
             f'<div class="side">{columns}</div>')
     return page(" vs ".join(r.name for r in reports) + " — archcalc", body)
+
+
+def grade_fragment(grade) -> str:
+    """A grade's cells as an HTML table with its score (what a notebook shows for a Grade)."""
+    head = "".join(f"<th>{h}</th>" for h in ("layer", "column", "answer", "verdict", "expected", "why"))
+    rows = "".join("<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in
+                                    (c.layer, c.column, c.answer, c.mark, c.expected, c.why)) + "</tr>"
+                   for c in grade.cells)
+    return (f"<p><b>{escape(grade.architecture)}</b> — {escape(grade.sheet)}</p>"
+            f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table><p><b>{escape(grade.summary())}</b></p>")
