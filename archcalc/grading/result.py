@@ -127,6 +127,11 @@ class Grade:
             "cells": [cell.to_dict() for cell in self.cells],
         }
 
+    def _repr_html_(self) -> str:
+        from ..report.page import grade_fragment
+
+        return grade_fragment(self)
+
     def to_markdown(self) -> str:
         """A markdown table of every cell, with the arithmetic of the wrong ones, and the score."""
         lines = [f"**{_md(self.architecture)}** — {_md(self.sheet)}", "",

@@ -14,7 +14,7 @@ from .model import ArchFile, BlockDef, LayerEntry
 
 MAX_EXTENDS = 8
 _MERGED_MAPPINGS = ("args", "defaults", "blocks")
-_NOT_INHERITED = ("reference", "extends")
+_NOT_INHERITED = ("reference", "extends", "accuracy")
 
 
 def load_raw(path: Path, chain: tuple[str, ...] = ()) -> dict[str, Any]:

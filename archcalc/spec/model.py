@@ -42,6 +42,15 @@ class BlockDef(Record):
     output: str | None = Field(None, description="the layer whose output is the block's; default: the last")
 
 
+class Accuracy(Record):
+    """A published accuracy of trained weights of this architecture, with where it is published."""
+
+    top1: float | None = Field(None, ge=0, le=100, description="top-1 accuracy, percent")
+    top5: float | None = Field(None, ge=0, le=100, description="top-5 accuracy, percent")
+    dataset: str = Field(description="e.g. ImageNet-1k validation")
+    source: Annotated[str, MinLen(1)] = Field(description="where the number is published")
+
+
 class ArchFile(Record):
     """One architecture file."""
 
@@ -52,6 +61,7 @@ class ArchFile(Record):
     extends: str | None = Field(None, description="a zoo name or path whose definitions this file starts from")
     reference: dict[str, Value] = Field(default_factory=dict,
                                         description="published numbers this architecture is checked against")
+    accuracy: Accuracy | None = Field(None, description="published accuracy of trained weights (not inherited)")
     input: Annotated[list[Int | str], MinLen(1), MaxLen(3)] = Field(description="C, H, W of one sample")
     args: dict[str, Value] = Field(default_factory=dict, description="file-level variables")
     defaults: dict[str, dict[str, Value]] = Field(default_factory=dict,

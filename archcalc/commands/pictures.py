@@ -1,0 +1,99 @@
+"""`archcalc draw`, `plot` and `report`: the network drawn, its numbers charted, one HTML page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .options import analysis_options
+from .report import _analyze
+
+_WHAT = ["params", "macs", "memory", "rf", "chart"]
+
+
+def register(main: click.Group) -> None:
+    for command in (draw, plot, report):
+        main.add_command(command)
+
+
+def _write(path: str, data: str | bytes) -> None:
+    from ..errors import ArchcalcError
+
+    try:
+        if isinstance(data, bytes):
+            Path(path).write_bytes(data)
+        else:
+            Path(path).write_text(data, encoding="utf-8")
+    except OSError as exc:
+        raise ArchcalcError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _converted(svg: str, suffix: str) -> bytes:
+    """SVG text as PNG or PDF bytes (cairosvg, extra `draw`)."""
+    from ..errors import ArchcalcError
+
+    try:
+        import cairosvg
+    except (ImportError, OSError):
+        raise ArchcalcError(f"drawing {suffix.upper()} needs cairosvg: pip install 'archcalc[draw]'") from None
+    convert = cairosvg.svg2png if suffix == "png" else cairosvg.svg2pdf
+    return convert(bytestring=svg.encode("utf-8"))
+
+
+@click.command()
+@click.argument("architecture")
+@click.option("-o", "--output", required=True, metavar="FILE", help="out.svg, out.png or out.pdf.")
+@click.option("--kind", type=click.Choice(["graph", "blocks"]), default="graph", show_default=True,
+              help="graph: a box per layer; blocks: the lecture figure of feature maps.")
+@click.option("--depth", type=click.IntRange(min=1), default=None, metavar="K",
+              help="Fold the layers below depth K of the block paths into one box per block (graph).")
+@click.option("--layout", "engine", type=click.Choice(["archcalc", "dot"]), default="archcalc", show_default=True,
+              help="Who places the boxes: archcalc, or Graphviz's dot program if installed (graph).")
+@analysis_options
+def draw(architecture: str, output: str, kind: str, depth: int | None, engine: str, input_shape: str | None,
+         batch: int, dtype: str, strict: bool):
+    """Draw ARCHITECTURE (a zoo name or a file) as SVG, PNG or PDF."""
+    from ..draw import draw as make
+    from ..errors import SpecError
+
+    suffix = Path(output).suffix.lower().lstrip(".")
+    if suffix not in ("svg", "png", "pdf"):
+        raise SpecError(f"{output}: the file name must end in .svg, .png or .pdf")
+    svg = make(_analyze(architecture, input_shape, batch, dtype, strict), kind, depth=depth, engine=engine)
+    _write(output, svg if suffix == "svg" else _converted(svg, suffix))
+
+
+@click.command()
+@click.argument("architectures", nargs=-1, required=True)
+@click.option("-o", "--output", required=True, metavar="FILE", help="chart.svg, .png or .pdf.")
+@click.option("--what", type=click.Choice(_WHAT), default=None,
+              help="Per-layer bars of params, macs, memory or rf (receptive field), or the chart of MACs "
+                   "against parameters; default: macs for one network, the chart for several.")
+@click.option("--depth", type=click.IntRange(min=1), default=None, metavar="K",
+              help="One bar per block below depth K.")
+@analysis_options
+def plot(architectures: tuple[str, ...], output: str, what: str | None, depth: int | None, input_shape: str | None,
+         batch: int, dtype: str, strict: bool):
+    """Chart ARCHITECTURES: per-layer bars with the totals, or several networks compared (matplotlib)."""
+    from ..draw import plot as charts
+
+    charts._pyplot()  # before any work: one line naming the extra if matplotlib is missing
+    reports = [_analyze(a, input_shape, batch, dtype, strict) for a in architectures]
+    what = what or ("chart" if len(reports) > 1 else "macs")
+    figure = charts.chart(reports) if what == "chart" else charts.layers(reports, what, depth)
+    charts.save(figure, output)
+
+
+@click.command()
+@click.argument("architectures", nargs=-1, required=True)
+@click.option("-o", "--output", required=True, metavar="FILE", help="report.html")
+@analysis_options
+def report(architectures: tuple[str, ...], output: str, input_shape: str | None, batch: int, dtype: str,
+           strict: bool):
+    """One self-contained HTML page of ARCHITECTURE (totals, drawing, table, plots, warnings);
+    several architectures side by side."""
+    from ..report.page import compare_page, report_page
+
+    reports = [_analyze(a, input_shape, batch, dtype, strict) for a in architectures]
+    _write(output, report_page(reports[0]) if len(reports) == 1 else compare_page(reports))

@@ -1,0 +1,43 @@
+"""Pictures of a network: `draw` makes SVG text (the layer graph, or the lecture's block figure);
+`archcalc.draw.plot` charts the numbers with matplotlib (optional extra `plot`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import SpecError
+from .svg import Drawing
+
+KINDS = ("graph", "blocks")
+
+
+def draw(arch: Any, kind: str = "graph", *, depth: int | None = None, input: Any = None,
+         engine: str = "archcalc") -> Drawing:
+    """SVG text of `arch` (a zoo name, path, Architecture or Report): `graph`, one box per layer (or
+    per block below `depth`), or `blocks`, feature maps as boxes as in the LeNet and AlexNet figures.
+    `engine="dot"` lays the graph out with Graphviz's `dot` program instead (if installed)."""
+    from ..analysis import Report, analyze
+
+    if kind not in KINDS:
+        raise SpecError(f"unknown drawing kind {kind!r}; choose one of {', '.join(KINDS)}")
+    if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth < 1):
+        raise SpecError(f"depth must be a positive integer, got {depth!r}")
+    report = arch if isinstance(arch, Report) else analyze(arch, input=input)
+    if kind == "blocks":
+        from .blocks import render as blocks
+
+        return blocks(report)
+    from .model import diagram
+
+    if engine == "dot":
+        from .dot import render as dot
+
+        return dot(diagram(report, depth))
+    if engine != "archcalc":
+        raise SpecError(f"unknown layout engine {engine!r}; choose archcalc or dot")
+    from .graph import render
+
+    return render(diagram(report, depth))
+
+
+__all__ = ["KINDS", "Drawing", "draw"]

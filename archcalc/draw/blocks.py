@@ -1,0 +1,218 @@
+"""`kind="blocks"`: the lecture figure. Each feature map is a 3-D box whose height, depth and width
+follow its H, W and C (log-scaled; a legend says how), kernels are drawn from one map into the next,
+and labels read as in LeCun's LeNet figure (`C1: 6@28×28`). A vector (or a 1×1 map) is a thin bar, as
+fully connected layers are drawn. A branching network is drawn a module at a time: each Inception
+module or residual block is one framed box, its branches listed under it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+from math import log2
+
+from ..analysis import LayerRecord, Report
+from ..layers.family import Family
+from ..report.rows import kernel_window
+from .model import Diagram, Vertex, diagram
+from .palette import FILL
+from .svg import Drawing, attrs, document, text
+
+_SLANT = 0.6  # the oblique axis (W) at 45°, foreshortened
+#: The layers a figure shows: those that make a new map (normalization and activations keep theirs).
+_DRAWN = {Family.CONV, Family.CONV_TRANSPOSE, Family.LINEAR, Family.MAX_POOL, Family.AVG_POOL,
+          Family.ADAPTIVE_AVG_POOL}
+
+
+def _drawn(record: LayerRecord) -> bool:
+    return bool(record.inputs) and record.layer.family in _DRAWN
+
+
+def _height(n: int) -> float:
+    return 10 + 22 * log2(n)
+
+
+def _width(c: int) -> float:
+    return 3 + 7 * log2(c)
+
+
+def _depth(n: int) -> float:
+    return (6 + 12 * log2(n)) * _SLANT
+
+
+def stage_label(vertex: Vertex) -> str:
+    """`C1: 6@28×28` for a feature map, `F7: 10` for a vector."""
+    shape = vertex.output_shape
+    size = f"{shape[0]}@{shape[1]}×{shape[2]}" if len(shape) == 3 else "×".join(str(s) for s in shape)
+    return f"{vertex.name}: {size}"
+
+
+def module_diagram(report: Report) -> Diagram:
+    """The deepest folding whose boxes form a chain (every layer if the network is one)."""
+    deepest = max((r.depth for r in report.layers), default=0) + 1
+    for depth in [None, *range(deepest, 0, -1)]:
+        found = diagram(report, depth)
+        targets = [a.target for a in found.arcs]
+        sources = [a.source for a in found.arcs]
+        if len(set(targets)) == len(targets) and len(set(sources)) == len(sources):
+            return found
+    return diagram(report, 1)
+
+
+def stages(report: Report) -> list[Vertex]:
+    """The boxes the figure shows: the input, every block, and the convolutions, pooling and fully
+    connected layers (activations, normalization, dropout and reshapes make no new map)."""
+    chosen = []
+    for index, vertex in enumerate(module_diagram(report).vertices):
+        record = vertex.records[0]
+        if index == 0 or vertex.block or _drawn(record):
+            chosen.append(vertex)
+    return chosen
+
+
+@dataclass
+class _Placed:
+    vertex: Vertex
+    x: float
+    h: float
+    w: float
+    d: float
+    vector: bool
+
+
+def render(report: Report) -> Drawing:
+    shown = stages(report)
+    placed: list[_Placed] = []
+    x = 24.0
+    for vertex in shown:
+        shape = vertex.output_shape
+        vector = len(shape) != 3 or shape[1] == shape[2] == 1
+        h = _height(shape[0]) * 0.8 if vector else _height(shape[1])
+        w = 8.0 if vector else _width(shape[0])
+        d = 0.0 if vector else _depth(shape[2])
+        notes = _notes(vertex)
+        room = max([w + d, len(stage_label(vertex)) * 8.6, *(len(n) * 5.6 for n in notes)])
+        placed.append(_Placed(vertex, x + (room - w - d) / 2, h, w, d, vector))
+        x += room + 30
+    label_y = 56.0
+    half = max(p.h for p in placed) / 2
+    middle = label_y + 20 + max(p.d for p in placed) + half
+    body = [text(12, 22, report.architecture.title, font_size=15, font_weight="bold")]
+    for before, after in zip(placed, placed[1:]):
+        body += _kernel(before, after, middle)
+    notes_top = middle + half + 22
+    deepest_notes = 0
+    for item in placed:
+        body += _stage(item, middle, label_y, notes_top)
+        deepest_notes = max(deepest_notes, len(_notes(item.vertex)))
+    legend_top = notes_top + 14 * deepest_notes + 18
+    body += _legend(legend_top)
+    return document(max(x, 560), legend_top + 26, body, report.architecture.title)
+
+
+def _notes(vertex: Vertex) -> list[str]:
+    """What is written under a box: the layer's operation, or a module's branches."""
+    if not vertex.block:
+        record = vertex.records[0]
+        return [f"{record.type} {_brief(record)}".strip()] if record.inputs else ["input"]
+    return [f"[{vertex.kind}]", *_branches(vertex.records)]
+
+
+def _brief(record: LayerRecord) -> str:
+    window = kernel_window(record)
+    if window is None:
+        return record.layer.describe()
+    kh, kw = window
+    return f"{kh.kernel}×{kw.kernel}" + (f"/{kh.stride}" if kh.stride > 1 else "")
+
+
+def _branches(records: tuple[LayerRecord, ...]) -> list[str]:
+    """One line per branch of a module: its listed layers from where it reads the module's input."""
+    inside = {r.name: r for r in records}
+    readers: dict[str, list[LayerRecord]] = {}
+    for r in records:
+        for src in r.inputs:
+            readers.setdefault(src, []).append(r)
+    lines = []
+    for start in (r for r in records if any(s not in inside for s in r.inputs)):
+        chain, record = [], start
+        while True:
+            if _drawn(record):
+                chain.append(f"{_brief(record)} {record.type} {record.output_shape[0]}")
+            following = readers.get(record.name, [])
+            if len(following) != 1 or len(following[0].inputs) != 1:
+                break
+            record = following[0]
+        if len(start.inputs) > 1 and not chain:  # the join reads the module's input: a shortcut
+            chain = ["identity"]
+        if chain:
+            lines.append(" → ".join(chain))
+    return lines[:6]
+
+
+def _shade(fill: str, factor: float) -> str:
+    r, g, b = (int(fill[i:i + 2], 16) for i in (1, 3, 5))
+    return "#" + "".join(f"{max(0, min(255, int(v * factor))):02x}" for v in (r, g, b))
+
+
+def _family(vertex: Vertex) -> str:
+    return vertex.family if not vertex.block else "block"
+
+
+def _stage(item: _Placed, middle: float, label_y: float, notes_top: float) -> list[str]:
+    vertex = item.vertex
+    fill = FILL[_family(vertex)]
+    x, top, bottom = item.x, middle - item.h / 2, middle + item.h / 2
+    dx, dy = item.d, item.d
+    centre = x + (item.w + item.d) / 2
+    out = [f'<g class="stage"{attrs(data_name=vertex.name, data_label=stage_label(vertex))}>',
+           f"<title>{escape(stage_label(vertex))}</title>"]
+    if vertex.block:
+        pad = 8
+        frame = attrs(x=x - pad, y=top - dy - pad, width=item.w + dx + 2 * pad, height=item.h + dy + 2 * pad, rx=8,
+                      fill="none", stroke="#2a7a75", stroke_dasharray="4 3")
+        out.append(f"<rect{frame}/>")
+    out.append(f"<rect{attrs(x=x, y=top, width=item.w, height=item.h, fill=fill, stroke='#333', stroke_width=0.8)}/>")
+    if dx:
+        out.append(_polygon([(x, top), (x + dx, top - dy), (x + item.w + dx, top - dy), (x + item.w, top)],
+                            _shade(fill, 1.12)))
+        out.append(_polygon([(x + item.w, top), (x + item.w + dx, top - dy), (x + item.w + dx, bottom - dy),
+                             (x + item.w, bottom)], _shade(fill, 0.85)))
+    out.append(text(centre, label_y, stage_label(vertex), font_size=11, font_weight="bold",
+                    text_anchor="middle", class_="label"))
+    for index, note in enumerate(_notes(vertex)):
+        out.append(text(centre, notes_top + 14 * index, note, font_size=10, text_anchor="middle", fill="#333"))
+    return out + ["</g>"]
+
+
+def _polygon(points, fill: str) -> str:
+    return (f'<polygon points="{" ".join(f"{x:.1f},{y:.1f}" for x, y in points)}"'
+            f"{attrs(fill=fill, stroke='#333', stroke_width=0.8)}/>")
+
+
+def _kernel(before: _Placed, after: _Placed, middle: float) -> list[str]:
+    """The window of the layer that makes `after`, as a small square on `before`'s side, with lines
+    to the point of `after` it computes (a plain arrow for blocks and vectors)."""
+    start = (before.x + before.w + before.d / 2, middle - before.d / 2)
+    end = (after.x + after.d / 2, middle - after.d / 2)
+    window = None if after.vertex.block or before.vector else kernel_window(after.vertex.records[0])
+    if window is None:
+        line = attrs(x1=start[0], y1=start[1], x2=end[0], y2=end[1], stroke="#777", stroke_dasharray="3 2")
+        return [f"<line{line}/>"]
+    shape = before.vertex.output_shape
+    side = max(4.0, before.h * min(1.0, window[0].kernel / shape[1]))
+    sx, sy = start
+    square = [(sx - side / 2 * _SLANT, sy - side / 2), (sx + side / 2 * _SLANT, sy - side / 2 - side / 2 * _SLANT),
+              (sx + side / 2 * _SLANT, sy + side / 2 - side / 2 * _SLANT), (sx - side / 2 * _SLANT, sy + side / 2)]
+    out = [f'<g class="kernel"{attrs(data_name=after.vertex.name)}>',
+           _polygon(square, "#f4a582").replace('stroke="#333"', 'stroke="#b2182b"')]
+    out += [f'<line{attrs(x1=px, y1=py, x2=end[0], y2=end[1], stroke="#b2182b", stroke_width=0.7)}/>'
+            for px, py in square]
+    return out + ["</g>"]
+
+
+def _legend(top: float) -> list[str]:
+    return ['<g class="legend">',
+            text(12, top, "Each box is a layer's output, labelled C@H×W: height 10 + 22·log₂ H, depth",
+                 font_size=10, fill="#333"),
+            text(12, top + 13, "0.6 × (6 + 12·log₂ W), width 3 + 7·log₂ C pixels. Red: the window of the next layer.",
+                 font_size=10, fill="#333"), "</g>"]

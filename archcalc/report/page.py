@@ -1,0 +1,226 @@
+"""`archcalc report`: one self-contained HTML page (every style and script inline, nothing fetched)
+holding the totals, the graph drawing, the table (blocks fold and unfold, columns sort, a number
+shows its arithmetic on hover or tap), per-layer plots and the warnings; and the same side by side
+for several networks. `fragment` is the part a notebook shows."""
+
+from __future__ import annotations
+
+from html import escape
+
+from ..analysis import LayerRecord, Report
+from ..units import count, exact, nbytes
+
+_CSS = """body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}
+h1{font-size:1.4em}h2{font-size:1.1em;margin-top:1.6em}
+table{border-collapse:collapse;font-variant-numeric:tabular-nums;font-size:.9em}
+th,td{padding:.2em .6em;border-bottom:1px solid #e3e3e3;white-space:nowrap}
+th{border-bottom:2px solid #333;cursor:pointer;user-select:none;text-align:left}
+th.num,td.num{text-align:right}th[data-dir=asc]::after{content:" ▲"}th[data-dir=desc]::after{content:" ▼"}
+tr.group td{background:#eef7f6;font-weight:600}tr[hidden]{display:none}
+button.tog{border:0;background:none;cursor:pointer;width:1.4em;padding:0;font-size:1em}
+td[data-a]{cursor:help;text-decoration:underline dotted #999}
+#tip{position:absolute;display:none;background:#222;color:#fff;padding:.4em .6em;border-radius:4px;
+font:12px/1.4 monospace;max-width:40em;white-space:pre-wrap;z-index:9;pointer-events:none}
+.drawing{max-height:80vh;overflow:auto;border:1px solid #ddd;padding:4px;display:inline-block;max-width:100%}
+.plots{display:flex;flex-wrap:wrap;gap:1em}.side{display:flex;gap:2em;align-items:flex-start;overflow-x:auto}
+dl.totals{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.15em 1.2em}dt{color:#555}
+dd{margin:0;font-variant-numeric:tabular-nums}ul.warn li{color:#8a4b00}"""
+
+_SCRIPT = """(function(){
+const tip=document.getElementById('tip');
+document.querySelectorAll('table.layers').forEach(function(table){
+  const body=table.tBodies[0];
+  const rows=Array.from(body.rows);
+  const byPath={};rows.forEach(function(r){byPath[r.dataset.path]=r;});
+  function kids(path){return rows.filter(function(r){return r.dataset.parent===path;});}
+  function shown(r){let p=r.dataset.parent;
+    while(p){const up=byPath[p];if(!up.classList.contains('open'))return false;p=up.dataset.parent;}
+    return true;}
+  function refresh(){rows.forEach(function(r){r.hidden=!shown(r);});}
+  rows.forEach(function(r){const b=r.querySelector('button.tog');if(!b)return;
+    b.addEventListener('click',function(){const open=!r.classList.contains('open');r.classList.toggle('open',open);
+      b.textContent=open?'\\u25BE':'\\u25B8';b.setAttribute('aria-expanded',String(open));refresh();});});
+  Array.from(table.tHead.rows[0].cells).forEach(function(th,col){th.addEventListener('click',function(){
+    const dir=th.dataset.dir==='asc'?'desc':'asc';
+    Array.from(table.tHead.rows[0].cells).forEach(function(h){delete h.dataset.dir;});th.dataset.dir=dir;
+    const sign=dir==='asc'?1:-1;
+    function key(r){const c=r.cells[col];return c.dataset.v!==undefined?parseFloat(c.dataset.v):c.textContent;}
+    function cmp(a,b){const x=key(a),y=key(b);return sign*(typeof x==='number'?x-y:String(x).localeCompare(String(y)));}
+    function ordered(parent){let out=[];
+      kids(parent).sort(cmp).forEach(function(r){out.push(r);out=out.concat(ordered(r.dataset.path));});
+      return out;}
+    ordered('').forEach(function(r){body.appendChild(r);});});});
+  refresh();
+});
+function show(cell){tip.textContent=cell.dataset.a;tip.style.display='block';const b=cell.getBoundingClientRect();
+  tip.style.left=(window.scrollX+b.left)+'px';tip.style.top=(window.scrollY+b.bottom+4)+'px';}
+document.addEventListener('mouseover',function(e){const c=e.target.closest('td[data-a]');if(c)show(c);});
+document.addEventListener('mouseout',function(e){if(e.target.closest('td[data-a]'))tip.style.display='none';});
+document.addEventListener('click',function(e){const c=e.target.closest('td[data-a]');
+  if(c)show(c);else if(!e.target.closest('button'))tip.style.display='none';});
+})();"""
+
+_COLUMNS = (("layer", False), ("type", False), ("hyper-parameters", False), ("output (C×H×W)", False),
+            ("params", True), ("MACs", True), ("memory (bytes)", True), ("receptive field", True))
+_MAX_BOXES = 140  # the drawing folds blocks until it has at most this many boxes
+
+
+def _cell(text: str, value: float | None = None, arithmetic: str = "") -> str:
+    extra = "" if value is None else f' class="num" data-v="{value}"'
+    extra += f' data-a="{escape(arithmetic)}"' if arithmetic else ""
+    return f"<td{extra}>{escape(text)}</td>"
+
+
+def _sum_text(values: list[int]) -> str:
+    shown = " + ".join(exact(v) for v in values[:12]) + (" + …" if len(values) > 12 else "")
+    return f"{shown} = {exact(sum(values))}"
+
+
+def _layer_row(record: LayerRecord, parent: str) -> str:
+    from ..draw.model import hyper_text, shape_text
+
+    maths = record.arithmetic()
+    field = record.receptive_field
+    memory = record.activation_bytes if record.allocates else 0
+    cells = [
+        f'<td style="padding-left:{0.6 + 1.2 * record.depth:.1f}em"><span class="tog-pad"></span>'
+        f"{escape(record.name.rsplit('/', 1)[-1] if parent else record.name)}</td>",
+        _cell(record.type), _cell(hyper_text(record)),
+        _cell(shape_text(record.output_shape), None, maths.output),
+        _cell(exact(record.params), record.params, maths.params if record.params else ""),
+        _cell(exact(record.macs), record.macs, maths.macs if record.macs else ""),
+        _cell(exact(memory), memory, f"{exact(record.activation_elements)} elements × "
+              f"{record.activation_bytes // max(record.activation_elements, 1)} bytes" if memory else ""),
+        _cell(f"{field.size[0]}×{field.size[1]}" if field else "", field.size[0] if field else 0),
+    ]
+    return (f'<tr data-path="{escape(record.name)}" data-parent="{escape(parent)}">' + "".join(cells) + "</tr>")
+
+
+def _group_row(path: str, parent: str, kind: str, records: list[LayerRecord], depth: int) -> str:
+    params = [r.params for r in records if r.params]
+    macs = [r.macs for r in records if r.macs]
+    memory = [r.activation_bytes for r in records if r.allocates]
+    last = records[-1]
+    cells = [
+        f'<td style="padding-left:{0.6 + 1.2 * depth:.1f}em"><button class="tog" aria-expanded="false" '
+        f'title="fold or unfold">\u25B8</button>{escape(path.rsplit("/", 1)[-1] if parent else path)}</td>',
+        _cell(kind), _cell(f"{len(records)} layers"), _cell(_shape(last)),
+        _cell(exact(sum(params)), sum(params), _sum_text(params) if len(params) > 1 else ""),
+        _cell(exact(sum(macs)), sum(macs), _sum_text(macs) if len(macs) > 1 else ""),
+        _cell(exact(sum(memory)), sum(memory), _sum_text(memory) if len(memory) > 1 else ""),
+        _cell("", 0),
+    ]
+    return (f'<tr class="group" data-path="{escape(path)}" data-parent="{escape(parent)}">'
+            + "".join(cells) + "</tr>")
+
+
+def _shape(record: LayerRecord) -> str:
+    return "×".join(str(v) for v in record.output_shape)
+
+
+def table(report: Report) -> str:
+    """The layer table: a row per layer, a foldable row per block (folded at first), sortable columns."""
+    kinds = {g.path: g.block for g in report.architecture.groups}
+    members: dict[str, list[LayerRecord]] = {}
+    for record in report.layers:
+        parts = record.name.split("/")
+        for end in range(1, len(parts)):
+            members.setdefault("/".join(parts[:end]), []).append(record)
+    rows, opened = [], set()
+    for record in report.layers:
+        parts = record.name.split("/")
+        for end in range(1, len(parts)):
+            path = "/".join(parts[:end])
+            if path not in opened:
+                opened.add(path)
+                rows.append(_group_row(path, "/".join(parts[:end - 1]), kinds.get(path, "block"),
+                                       members[path], end - 1))
+        rows.append(_layer_row(record, "/".join(parts[:-1])))
+    head = "".join(f'<th{" class=num" if numeric else ""}>{escape(name)}</th>' for name, numeric in _COLUMNS)
+    return (f'<table class="layers"><thead><tr>{head}</tr></thead><tbody>\n' + "\n".join(rows)
+            + "\n</tbody></table>")
+
+
+def totals(report: Report) -> str:
+    t = report.totals
+    items = [("parameters", f"{exact(t.params)} ({exact(t.trainable_params)} trainable)"),
+             ("MACs", f"{exact(t.macs)} ({count(t.macs, 'si')})"), ("FLOPs (2 × MACs)", count(t.flops, "si")),
+             ("forward memory", nbytes(t.forward_memory_bytes, "si")),
+             ("peak memory", nbytes(t.peak_memory_bytes, "si")), ("parameter memory", nbytes(t.param_bytes, "si")),
+             ("input", "×".join(str(v) for v in report.input_shape) + f", batch {report.batch}, {report.dtype}")]
+    accuracy = report.architecture.spec.accuracy
+    if accuracy:
+        scores = ", ".join(f"{label} {v}%" for label, v in (("top-1", accuracy.top1), ("top-5", accuracy.top5))
+                           if v is not None)
+        items.append(("published accuracy", f"{scores} on {accuracy.dataset} ({accuracy.source})"))
+    return '<dl class="totals">' + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in items) + "</dl>"
+
+
+def drawing(report: Report) -> str:
+    """The graph, blocks folded until it has at most _MAX_BOXES boxes."""
+    from ..draw.graph import render
+    from ..draw.model import diagram
+
+    deepest = max((r.depth for r in report.layers), default=0)
+    for depth in [None, *range(deepest, 0, -1)]:
+        found = diagram(report, depth)
+        if len(found.vertices) <= _MAX_BOXES:
+            break
+    note = "" if depth is None else f"<p>Blocks below depth {depth} are folded into one box each.</p>"
+    svg = render(found)
+    return note + f'<div class="drawing">{svg[svg.index("<svg"):]}</div>'
+
+
+def plots(report: Report) -> str:
+    from ..draw.bars import svg_bars
+
+    return '<div class="plots">' + "".join(f"<div>{svg_bars(report, what)}</div>"
+                                           for what in ("params", "macs", "memory")) + "</div>"
+
+
+def warnings(report: Report) -> str:
+    if not report.warnings:
+        return "<p>No warnings.</p>"
+    return '<ul class="warn">' + "".join(f"<li>{escape(w)}</li>" for w in report.warnings) + "</ul>"
+
+
+def fragment(report: Report) -> str:
+    """Totals, drawing, table, plots and warnings of one network (the body of its page)."""
+    title = escape(report.architecture.title)
+    return "\n".join([
+        f"<h1>{title}</h1>", f"<p>{escape(report.architecture.spec.source)}</p>", totals(report),
+        "<h2>Graph</h2>", drawing(report),
+        "<h2>Layers</h2><p>Click ▸ to unfold a block, a header to sort; hover or tap a number for its arithmetic.</p>",
+        table(report), "<h2>Per layer</h2>", plots(report), "<h2>Warnings</h2>", warnings(report)])
+
+
+def page(title: str, body: str) -> str:
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
+            f"<style>{_CSS}</style></head>\n<body>\n{body}\n<div id=\"tip\"></div>\n"
+            f"<script>{_SCRIPT}</script>\n</body></html>\n")
+
+
+def report_page(report: Report) -> str:
+    """One network's page."""
+    return page(f"{report.architecture.title} — archcalc", fragment(report))
+
+
+def compare_page(reports: list[Report]) -> str:
+    """Several networks: the comparison table, then each network's page side by side."""
+    from .compare import compare_table
+    from .formats.html import fragment as table_fragment
+
+    columns = "".join(f'<div class="network">{fragment(r)}</div>' for r in reports)
+    body = (f"<h1>{escape(' vs '.join(r.name for r in reports))}</h1>{table_fragment(compare_table(reports))}"
+            f'<div class="side">{columns}</div>')
+    return page(" vs ".join(r.name for r in reports) + " — archcalc", body)
+
+
+def grade_fragment(grade) -> str:
+    """A grade's cells as an HTML table with its score (what a notebook shows for a Grade)."""
+    head = "".join(f"<th>{h}</th>" for h in ("layer", "column", "answer", "verdict", "expected", "why"))
+    rows = "".join("<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in
+                                    (c.layer, c.column, c.answer, c.mark, c.expected, c.why)) + "</tr>"
+                   for c in grade.cells)
+    return (f"<p><b>{escape(grade.architecture)}</b> — {escape(grade.sheet)}</p>"
+            f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table><p><b>{escape(grade.summary())}</b></p>")
