@@ -197,6 +197,13 @@ def test_many_args_in_a_repeated_block(tmp_path):
     assert "instances" in refused(tmp_path, "blockargs.yaml", text)
 
 
+def test_many_block_args_times_a_long_repeat(tmp_path):
+    # each instance binds every argument of its block: 5,000 × 100,000 bindings grew past 1.5 GB
+    args = ", ".join(f"a{k}: {k}" for k in range(5000))
+    text = HEAD + f"blocks:\n  b: {{args: {{{args}}}, layers: [{{type: relu}}]}}\nlayers: [{{type: b, repeat: 100000}}]\n"
+    assert "block arguments bound" in refused(tmp_path, "bargs.yaml", text)
+
+
 def test_many_calls_patterns(tmp_path):
     calls = "".join(f"  'relu:x{k}*': functional\n" for k in range(20000))
     text = HEAD + "calls:\n" + calls + "layers: [{type: relu, repeat: 100000}]\n"

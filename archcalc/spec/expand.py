@@ -23,6 +23,7 @@ from .model import STRUCTURAL_KEYS, ArchFile, BlockDef, LayerEntry
 MAX_NODES = 200_000
 MAX_EDGES = 1_000_000
 MAX_INSTANCES = 100_000
+MAX_BINDINGS = 500_000
 MAX_REPEAT = 100_000
 MAX_BLOCK_DEPTH = 32
 MAX_CALLS = 100
@@ -117,6 +118,7 @@ class _Expander:
         self.paths: set[str] = set()
         self.edges = 0
         self.instances = 0  # block instances and dropped copies: work that adds no layer
+        self.bindings = 0  # block arguments bound, summed over instances
         self.entries: dict[int, LayerEntry] = {}  # validated entries by id of their mapping
         self.costs: dict[str, tuple[int, int]] = {}  # least_cost of each block
         self.defaults = {}
@@ -269,6 +271,7 @@ class _Expander:
             hint = suggestion(unknown[0], block.args)
             raise SpecError(f"block {block_name!r} has no argument {unknown[0]!r}{hint}")
         self.count_instance()
+        self.count_bindings(len(block.args))
         prefix = scope.path(path_name)
         local = {"i": caller_values["i"]} if "i" in caller_values else {}
         args: dict[str, Any] = {}
@@ -321,6 +324,8 @@ class _Expander:
             self.too_many_nodes()
         if self.instances + repeat * instances > MAX_INSTANCES:
             self.count_instance(repeat * instances)
+        if block is not None:
+            self.count_bindings(0, repeat * len(block.args))
 
     def least_cost(self, name: str, depth: int = 0) -> tuple[int, int]:
         """The fewest (layers, block instances and dropped copies) that one instance of block `name`
@@ -351,6 +356,13 @@ class _Expander:
         self.instances += count
         if self.instances > MAX_INSTANCES:
             raise SpecError(f"more than {MAX_INSTANCES:,} block instances and dropped entries after expansion")
+
+    def count_bindings(self, count: int, ahead: int = 0) -> None:
+        """Add `count` block arguments bound; refuse when that, plus `ahead` sure to come, passes the limit."""
+        self.bindings += count
+        if self.bindings + ahead > MAX_BINDINGS:
+            raise SpecError(f"more than {MAX_BINDINGS:,} block arguments bound after expansion "
+                            "(block arguments × block instances)")
 
     # --- evaluation helpers ----------------------------------------------------------------
     def repeat_count(self, entry: LayerEntry, values: dict[str, Any]) -> int:
