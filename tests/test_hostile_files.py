@@ -200,7 +200,8 @@ def test_many_args_in_a_repeated_block(tmp_path):
 def test_many_block_args_times_a_long_repeat(tmp_path):
     # each instance binds every argument of its block: 5,000 × 100,000 bindings grew past 1.5 GB
     args = ", ".join(f"a{k}: {k}" for k in range(5000))
-    text = HEAD + f"blocks:\n  b: {{args: {{{args}}}, layers: [{{type: relu}}]}}\nlayers: [{{type: b, repeat: 100000}}]\n"
+    text = HEAD + (f"blocks:\n  b: {{args: {{{args}}}, layers: [{{type: relu}}]}}\n"
+                   "layers: [{type: b, repeat: 100000}]\n")
     assert "block arguments bound" in refused(tmp_path, "bargs.yaml", text)
 
 
