@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ...analysis import Report
+from ...tiling import grouped
 from ...units import Units, count, nbytes, unit_note
 
 
@@ -34,7 +35,8 @@ def param_summary_lines(report: Report, units: Units) -> list[str]:
 
 
 def warning_lines(report: Report) -> list[str]:
-    return [f"warning: {w}" for w in report.warnings]
+    """The warnings, tiling notes merged into one line per kind (archcalc.tiling)."""
+    return [w if w.startswith("note: ") else f"warning: {w}" for w in grouped(report.warnings)]
 
 
 def flops_unit(report: Report) -> str:
