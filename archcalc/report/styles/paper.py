@@ -38,6 +38,9 @@ def build(report: Report, options: Options) -> Table:
               *warning_lines(report))
     return Table(f"{report.architecture.title} — per module", columns, tuple(rows), totals, footer)
 
+#: the table options this style honours (others get a warning)
+OPTIONS = ('units', 'depth')
+
 
 def _k(n: int, units) -> str:
     return "" if not n else paper_k(n) if units is None else count(n, units)
