@@ -15,7 +15,7 @@ from ..rows import windows
 from .common import warning_lines
 
 #: the table options this style honours (others get a warning)
-OPTIONS = ('units',)
+OPTIONS = ("units",)
 
 
 def build(report: Report, options: Options) -> Table:

@@ -9,7 +9,7 @@ from ..rows import Entry, chw, entries, padding
 from .common import flops_unit, totals_lines, warning_lines
 
 #: the table options this style honours (others get a warning)
-OPTIONS = ('units', 'ops', 'count', 'depth')
+OPTIONS = ("units", "ops", "count", "depth")
 
 
 def build(report: Report, options: Options) -> Table:

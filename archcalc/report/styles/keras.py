@@ -10,7 +10,7 @@ from ..model import Cell, Column, Options, Table
 from .common import param_summary_lines, warning_lines
 
 #: the table options this style honours (others get a warning)
-OPTIONS = ('units',)
+OPTIONS = ("units",)
 
 
 def keras_shape(shape: Shape) -> str:

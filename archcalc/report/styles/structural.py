@@ -13,7 +13,7 @@ from ..rows import is_listed, kernel_window, padding
 from .common import warning_lines
 
 #: the table options this style honours (others get a warning)
-OPTIONS = ('units',)
+OPTIONS = ("units",)
 
 
 def build(report: Report, options: Options) -> Table:

@@ -12,7 +12,7 @@ from ..rows import Entry, entries
 from .common import param_summary_lines, warning_lines
 
 #: the table options this style honours (others get a warning)
-OPTIONS = ('units', 'depth')
+OPTIONS = ("units", "depth")
 
 
 def torch_shape(shape: Shape, batch: int) -> str:
