@@ -56,3 +56,33 @@ def test_formats_warn_of_what_they_ignore(args, flag):
 def test_honoured_options_get_no_warning():
     assert stderr_of("table", "lenet5", "--units", "si", "--ops", "flops", "--depth", "1") == ""
     assert stderr_of("table", "lenet5", "--format", "json", "--count", "fvcore") == ""
+
+
+def test_a_narrow_terminal_names_the_columns_it_hides():
+    from archcalc import analyze
+    from archcalc.report import render, to_table
+    from archcalc.report.formats import terminal
+
+    table = to_table(analyze("lenet5"), "full")
+    wide = terminal.render(table, color=False, width=400)
+    narrow = terminal.render(table, color=False, width=80)
+    assert "hidden" not in wide and "Receptive field" in wide
+    note = narrow.splitlines()[-1]
+    assert "Receptive field (rf)" in note and "--columns" in note
+    assert render(table, "markdown").count("Receptive field") == 1
+
+
+@pytest.mark.parametrize(("first", "other", "words"), [
+    (100, 103, "about the same MACs"), (100, 96, "about the same MACs"), (100, 110, "1.1× more MACs"),
+    (1000, 21400, "21× more MACs"), (576_000, 26_900, "21× fewer MACs"), (100, 100, "same MACs"),
+])
+def test_compare_ratios_have_two_digits(first, other, words):
+    from archcalc.report.compare import ratio
+
+    assert ratio(first, other, "MACs") == words
+
+
+def test_compare_says_less_memory_not_fewer():
+    from archcalc.report.compare import ratio
+
+    assert ratio(414_000, 388_900 // 2, "peak memory", is_bytes=True) == "2.1× less peak memory"

@@ -3,6 +3,8 @@ names the file and the line of the entry (as a compiler does) and says what to d
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
@@ -100,3 +102,16 @@ def test_a_block_given_to_explain_is_explained_as_a_block():
     assert "layer1/1/conv2" in result.output  # its layers are listed
     # 2 blocks × 2 convolutions of 3·3·64·64 weights and 2 batch norms of 2·64 weights (torchvision resnet18)
     assert "params:             148,480" in result.output
+
+
+def test_resnet50_has_one_tiling_note_and_the_faq_explains_it():
+    result = CliRunner().invoke(main, ["table", "resnet50"])
+    notes = [line for line in result.stdout.splitlines() if "skipped" in line]
+    # torchvision's three 1×1 stride-2 shortcuts, on 56, 28 and 14: (56 − 1)/2 + 1 = 28.5 → 28
+    assert len(notes) == 1 and "warning" not in result.stdout, notes
+    assert notes[0].startswith("note: 1×1/2 on 56, 28 and 14") and "torchvision's ResNet" in notes[0]
+    assert "docs/faq.md" in notes[0]
+    faq = (Path(__file__).parents[1] / "docs" / "faq.md").read_text(encoding="utf-8")
+    assert "1×1/2 on 56: the last row and column are skipped" in faq
+    strict = CliRunner().invoke(main, ["table", "resnet50", "--strict"])
+    assert strict.exit_code == 2 and "1×1/2 on 56: the last row and column are skipped" in strict.stderr
