@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import profiles
-from .errors import ArchcalcError, ShapeError, SpecError, TilingError, suggestion
+from .errors import ArchcalcError, MismatchError, ShapeError, SpecError, TilingError, channels_last_hint, suggestion
 from .graph import Architecture, last_readers, load
 from .layers import Arithmetic, Layer, Param, Shape
 from .layers.base import numel
 from .records import FieldError
 from .spec import Node, resolve_value
+from .tiling import tiling_note
 
 DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
 MAX_ELEMENTS = 10**11  # per tensor and sample: 400 GB of float32
@@ -265,7 +266,11 @@ class _Walk:
             try:
                 record = self.visit(node, shapes, fields)
             except ArchcalcError as exc:
-                raise exc.located(layer=node.path) from None
+                if isinstance(exc, MismatchError):
+                    exc.naming(node.inputs)
+                if isinstance(exc, ShapeError):
+                    exc.message += channels_last_hint(self.input_shape)
+                raise exc.located(layer=node.path, where=node.where) from None
             shapes[node.path] = record.output_shape
             fields[node.path] = record.receptive_field
             records.append(record)
@@ -343,6 +348,9 @@ class _Walk:
                 layer = node.layer_cls.from_mapping(hyper)
             except FieldError as exc:
                 message = str(exc)
+                written = node.hyper.get(exc.where.split(".")[0])
+                if isinstance(written, str) and "whole number" in exc.text:
+                    message += f" from {written}; divide with // for a whole number"
                 kind = node.layer_cls.type_name
                 # an automatic name (`conv2d_1`) already says the type as the file wrote it
                 named = node.path.rsplit("/", 1)[-1].split("_")[0] in (kind, *node.layer_cls.aliases)
@@ -376,9 +384,7 @@ class _Walk:
         rows, cols = layer.tiling_remainders(in_shapes)
         if not rows and not cols:
             return ()
-        parts = [f"{n} {what}{'s' if n > 1 else ''}" for n, what in ((rows, "row"), (cols, "column")) if n]
-        message = (f"the window does not tile the input exactly: the last {' and '.join(parts)} "
-                   "of the input are never read")
+        message = tiling_note(layer.windows(in_shapes), in_shapes[0][1:], rows, cols)
         if self.strict:
             raise TilingError(message)
         return (message,)

@@ -8,20 +8,28 @@ from collections.abc import Iterable
 
 
 class ArchcalcError(Exception):
-    """A user-facing error: `file: layer: message` on one line.
+    """A user-facing error: `file:line: layer: message` on one line, as compilers write it.
 
-    `file` and `layer` are filled in as the error travels outwards (the loader knows the file,
-    the analyzer the layer), so the innermost code only has to say what was wrong.
+    `file`, `line` and `layer` are filled in as the error travels outwards (the loader knows the
+    file and the line of each layer entry, the analyzer the layer), so the innermost code only has
+    to say what was wrong. `line` and `column` count from 1.
     """
 
-    def __init__(self, message: str, *, file: str | None = None, layer: str | None = None):
+    def __init__(self, message: str, *, file: str | None = None, layer: str | None = None,
+                 line: int | None = None, column: int | None = None):
         super().__init__(message)
         self.message = message
         self.file = file
         self.layer = layer
+        self.line = line
+        self.column = column
 
-    def located(self, *, file: str | None = None, layer: str | None = None) -> ArchcalcError:
-        """Fill in the location where it is still unknown; returns self for `raise ... from`."""
+    def located(self, *, file: str | None = None, layer: str | None = None,
+                where: tuple[str, int] | None = None) -> ArchcalcError:
+        """Fill in the location where it is still unknown; `where` is the (file, line) of the
+        layer's entry. Returns self for `raise ... from`."""
+        if self.line is None and where is not None:
+            self.file, self.line = (self.file or where[0]), where[1]
         if self.file is None and file is not None:
             self.file = file
         if self.layer is None and layer is not None:
@@ -29,7 +37,8 @@ class ArchcalcError(Exception):
         return self
 
     def __str__(self) -> str:
-        parts = [printable(p) for p in (self.file, self.layer) if p]
+        place = self.file and printable(self.file) + "".join(f":{n}" for n in (self.line, self.column) if n)
+        parts = [p for p in (place, self.layer and printable(self.layer)) if p]
         parts.append(printable(" ".join(self.message.split())))
         return ": ".join(parts)
 
@@ -44,6 +53,20 @@ class GraphError(ArchcalcError):
 
 class ShapeError(ArchcalcError):
     """A layer cannot accept the shapes that reach it."""
+
+
+class MismatchError(ShapeError):
+    """Inputs of a join (`add`, `concat`, ...) whose shapes do not fit together."""
+
+    def __init__(self, verb: str, shapes: list[tuple[int, ...]]):
+        super().__init__(f"cannot {verb} " + " and ".join(dims(s) for s in shapes) + " (C×H×W)")
+        self.verb, self.shapes = verb, shapes
+
+    def naming(self, inputs: list[str]) -> MismatchError:
+        """The message with each shape said as its input's: `cannot add conv2's 16×6×6 and ...`."""
+        shown = " and ".join(f"{name}'s {dims(s)}" for name, s in zip(inputs, self.shapes, strict=False))
+        self.message = f"cannot {self.verb} {shown} (C×H×W)"
+        return self
 
 
 class TilingError(ShapeError):
@@ -61,6 +84,20 @@ def printable(text: str) -> str:
         return text
     return "".join(c if c.isprintable() else c.encode("unicode_escape", "backslashreplace").decode("ascii")
                    for c in text)
+
+
+def dims(shape: tuple[int, ...]) -> str:
+    """A shape as the lectures write it: `16×6×6`."""
+    return "×".join(str(d) for d in shape)
+
+
+def channels_last_hint(shape: tuple[int, ...] | list) -> str:
+    """A hint when an input shape looks written as H×W×C (the Keras habit), e.g. [32, 32, 1]."""
+    if len(shape) == 3 and all(isinstance(d, int) for d in shape) and shape[2] in (1, 3, 4) \
+            and shape[0] > 4 and shape[1] > 4:
+        return (f" (hint: input is C×H×W, but {list(shape)} looks like H×W×C; "
+                f"did you mean [{shape[2]}, {shape[0]}, {shape[1]}]?)")
+    return ""
 
 
 def shorten(text: str, limit: int = 60) -> str:

@@ -104,7 +104,11 @@ def execution_order(nodes: list[Node]) -> list[Node]:
                 heapq.heappush(ready, (position[reader.path], reader.path))
     if len(ordered) < len(nodes):
         loop = _a_cycle(nodes, {n.path for n in ordered})
-        raise GraphError(f"the layers form a cycle: {' → '.join(loop)}", layer=loop[0])
+        later = [(a, b) for a, b in zip(loop, loop[1:], strict=False) if position[a] > position[b]]
+        hint = f" ({later[0][1]} takes from: {later[0][0]!r}, a layer later in the file)" if later else ""
+        raise GraphError(f"the layers form a cycle: {' → '.join(loop)}{hint}",
+                         layer=later[0][1] if later else loop[0]).located(
+            where=nodes[position[later[0][1] if later else loop[0]]].where)
     return ordered
 
 

@@ -160,7 +160,10 @@ def _locate(annotation: Any, value: Any, rest: tuple, kind: str) -> FieldError:
         return _locate(args[1], value[rest[0]], rest[1:], kind).inside(str(rest[0]))
     if not rest and kind in _LENGTH_ERRORS and _length_words(marks, base):
         return FieldError("", "should have " + _length_words(marks, base), value)
-    return FieldError("", "should be " + describe(annotation), value)
+    wanted = describe(annotation)
+    if isinstance(value, float) and value == value and not value.is_integer() and "integer" in wanted:
+        return FieldError("", "is not a whole number", value)
+    return FieldError("", "should be " + wanted, value)
 
 
 def _unwrap(annotation: Any) -> tuple[Any, tuple]:

@@ -213,7 +213,7 @@ def test_other_input_size_runs_at_that_size():
 
 
 def test_shape_error_at_execution_names_the_layer():
-    with pytest.raises(archcalc.ShapeError, match="lenet5.yaml: C5"):
+    with pytest.raises(archcalc.ShapeError, match=r"lenet5.yaml:\d+: C5"):
         archcalc.execute("lenet5", np.ones((1, 1, 16, 16)))
 
 

@@ -56,7 +56,7 @@ def test_an_int_or_pair_is_stored_as_a_pair_and_shown_as_written():
 @pytest.mark.parametrize(("data", "words"), [
     ({"size": 0}, "size: should be an integer greater than 0 or a list of 2 values, each an integer greater "
                   "than 0 (got 0)"),
-    ({"size": 2.5}, "size: should be an integer greater than 0"),
+    ({"size": 2.5}, "size: is not a whole number (got 2.5)"),
     ({"size": True}, "(got true)"),
     ({"size": "3"}, "(got '3')"),
     ({"size": 3, "pad": "full"}, "pad: should be an integer of at least 0 or 'same' or 'valid' (got 'full')"),

@@ -94,6 +94,11 @@ def run(architecture: str, backend: str, batch: int, dtype: str, input_file: str
     output = to_numpy(result.output)
     seconds = sum(t.seconds for t in result.timings)
     click.echo(f"{arch.name}: input {tuple(x.shape)} → output {tuple(output.shape)} ({result.backend}, {dtype})")
+    if weights is None:
+        click.echo(f"  weights: random (seed {seed}), so the classes below mean nothing; load trained ones "
+                   "with --weights")
+    if input_file is None:
+        click.echo(f"  input: random normal (seed {seed}); give an image or .npy with --input-file")
     for index, sample in enumerate(output[:3]):
         click.echo(f"  sample {index} top-{top_k}: {_top(sample, top_k)}")
     if profile:

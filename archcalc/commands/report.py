@@ -8,7 +8,7 @@ from .options import analysis_options, parse_shape
 
 COUNT_PROFILES = ["archcalc", "fvcore", "ptflops", "thop", "torchinfo", "torch"]  # archcalc.profiles.NAMES
 
-STYLES = ["full", "lecture", "structural", "keras", "cs231n", "paper", "torch"]
+STYLES = ["full", "lecture", "structural", "keras", "keras3", "cs231n", "paper", "torch"]
 FORMATS = ["terminal", "markdown", "csv", "json", "latex", "html"]
 UNITS = ["exact", "si", "binary"]
 
@@ -43,10 +43,36 @@ def _echo(text: str) -> None:
     click.echo(text, nl=False)
 
 
+def _warn(option: str, by: str, why: str) -> None:
+    click.echo(f"archcalc: warning: {option} is ignored by {by} ({why})", err=True)
+
+
+def _warn_ignored(style: str | None, fmt: str, analysis: bool, depth, units, ops: str, count: str) -> None:
+    """One warning per option the chosen style or format cannot honour: nothing is dropped silently."""
+    given = {"depth": depth is not None, "units": units is not None, "ops": ops != "macs",
+             "count": count != "archcalc"}
+    flags = {"depth": f"--depth {depth}", "units": f"--units {units}", "ops": f"--ops {ops}",
+             "count": f"--count {count}"}
+    if analysis:
+        for option in ("units", "ops"):
+            if given[option]:
+                _warn(flags[option], "--format json", "the analysis carries exact MACs and FLOPs; add --style "
+                      "full for a table")
+        return
+    from ..report.styles import STYLES, ignored
+
+    for option in ignored(style or "full", [o for o, on in given.items() if on]):
+        by = [s for s in STYLES if not ignored(s, [option])]
+        _warn(flags[option], f"--style {style}", f"honoured by --style {', '.join(by)}")
+    if given["units"] and fmt == "csv":
+        _warn(flags["units"], "--format csv", "numbers are written in full, for spreadsheets")
+
+
 @click.command()
 @click.argument("architecture")
 @click.option("--style", type=click.Choice(STYLES), default=None,
-              help="Layout: full (default), lecture (LeNet table), structural (AlexNet/ResNet18), keras, cs231n, "
+              help="Layout: full (default), lecture (LeNet table), structural (AlexNet/ResNet18), keras (the "
+                   "lecture's Keras 1 summary), keras3 (Keras 3's summary today), cs231n, "
                    "paper (GoogLeNet Table 1) or torch (torchinfo tree). With --format json and no --style, --depth "
                    "or --columns, the output is the analysis itself (docs/json.md), the form graders parse.")
 @_format_option
@@ -69,7 +95,9 @@ def table(architecture: str, style: str | None, fmt: str, depth: int | None, uni
     from ..report import render, to_table
 
     report = _analyze(architecture, input_shape, batch, dtype, strict, count)
-    if fmt == "json" and style is None and depth is None and columns is None:
+    analysis = fmt == "json" and style is None and depth is None and columns is None
+    _warn_ignored(style, fmt, analysis, depth, units, ops, count)
+    if analysis:
         from ..report.formats.json_ import analysis
 
         for piece in analysis(report):
@@ -99,6 +127,8 @@ def compare(architectures: tuple[str, ...], fmt: str, units: str, depth: int, in
 
         raise SpecError("compare needs at least two architectures")
     reports = [_analyze(a, input_shape, batch, dtype, strict) for a in architectures]
+    if fmt == "csv" and units != "si":
+        _warn(f"--units {units}", "--format csv", "numbers are written in full, for spreadsheets")
     _echo(render(compare_table(reports, units, depth), fmt))
 
 

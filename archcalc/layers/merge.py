@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import ShapeError
-from .base import Layer, Shape, format_shape, register
+from ..errors import MismatchError
+from .base import Layer, Shape, register
 from .family import Family
 
 
@@ -17,8 +17,7 @@ def _broadcast(shapes: list[Shape], what: str) -> Shape:
         sizes = {s[axis - rank + len(s)] if axis - rank + len(s) >= 0 else 1 for s in shapes}
         sizes.discard(1)
         if len(sizes) > 1:
-            shown = " and ".join(format_shape(s) for s in shapes)
-            raise ShapeError(f"cannot {what} {shown}")
+            raise MismatchError(what, shapes)
         result.append(sizes.pop() if sizes else 1)
     return tuple(result)
 
@@ -34,7 +33,7 @@ class Add(Layer):
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         if len(set(inputs)) > 1:
-            raise ShapeError("cannot add " + " and ".join(format_shape(s) for s in inputs))
+            raise MismatchError("add", inputs)
         return inputs[0]
 
     def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
@@ -98,7 +97,7 @@ class Concat(Layer):
     def output_shape(self, inputs: list[Shape]) -> Shape:
         rests = {s[1:] for s in inputs}
         if len(rests) > 1 or len({len(s) for s in inputs}) > 1:
-            raise ShapeError("cannot concatenate " + " and ".join(format_shape(s) for s in inputs))
+            raise MismatchError("concatenate", inputs)
         return (sum(s[0] for s in inputs), *inputs[0][1:])
 
     def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:

@@ -15,15 +15,19 @@ _METRICS = (("params", "Params", "params", False), ("macs", "MACs", "MACs", Fals
             ("param_bytes", "Parameter memory", "parameter memory", True))
 
 
-def ratio(first: int, other: int, what: str) -> str:
-    """`21.4× fewer MACs`, `2.0× more params`, `same params`."""
+def ratio(first: int, other: int, what: str, is_bytes: bool = False) -> str:
+    """`21× fewer MACs`, `2.0× more params`, `1.3× less peak memory`: two significant digits, and
+    `about the same` within 5 %."""
     if first == other:
         return f"same {what}"
     if not first or not other:
         return ""
-    if other < first:
-        return f"{first / other:.1f}× fewer {what}"
-    return f"{other / first:.1f}× more {what}"
+    factor = max(first, other) / min(first, other)
+    if factor < 1.05:
+        return f"about the same {what}"
+    shown = f"{factor:.1f}" if factor < 9.95 else f"{float(f'{factor:.2g}'):,.0f}"
+    fewer = "less" if is_bytes else "fewer"
+    return f"{shown}× {fewer if other < first else 'more'} {what}"
 
 
 def compare_table(reports: list[Report], units: str = "si", depth: int | None = 1) -> Table:
@@ -52,7 +56,7 @@ def _row(label: str, values: list[int | None], is_bytes: bool, units, what: str)
     for index, value in enumerate(values):
         cells.append(Cell("—" if value is None else show(value, units), value))
         if index:
-            text = ratio(values[0], value, what) if values[0] is not None and value is not None else ""
+            text = ratio(values[0], value, what, is_bytes) if values[0] is not None and value is not None else ""
             cells.append(Cell(text))
     return tuple(cells)
 

@@ -8,7 +8,11 @@ from .styles.common import flops_unit
 
 
 def explain(report: Report, layer: str) -> str:
-    """The worked arithmetic of `layer` (a path) in `report`, one fact per line."""
+    """The worked arithmetic of `layer` (a path) in `report`, one fact per line; for a block's path
+    (`layer1`), the block's totals and its layers."""
+    inside = block_records(report, layer)
+    if inside:
+        return _block(report, layer, inside)
     record = report.layer(layer)
     maths = record.arithmetic()
     size = DTYPE_BYTES[report.dtype]
@@ -33,6 +37,29 @@ def explain(report: Report, layer: str) -> str:
     lines.append(_memory(record, batch, size, report.dtype))
     lines.append(_field(record))
     lines += [f"warning:            {w}" for w in record.warnings]
+    return "\n".join(lines) + "\n"
+
+
+def block_records(report: Report, path: str) -> list[LayerRecord]:
+    """The layers inside the block or repeat at `path`; empty when `path` is not one."""
+    prefix = path.rstrip("/") + "/"
+    if any(r.name == path for r in report.layers):
+        return []
+    return [r for r in report.layers if r.name.startswith(prefix)]
+
+
+def _block(report: Report, path: str, records: list[LayerRecord]) -> str:
+    kind = next((g.block for g in report.architecture.groups if g.path == path), "group of layers")
+    inside = {r.name for r in records}
+    first = next(r for r in records if any(src not in inside for src in r.inputs))
+    outside = [src for src in first.inputs if src not in inside]
+    lines = [f"{report.name} / {path}: a block ({kind}) of {len(records)} layers, not one layer; "
+             f"explain one of them, e.g. `archcalc explain {report.name} {records[0].name}`", "",
+             f"input (W × H × D):  {whd(first.input_shapes[first.inputs.index(outside[0])])}   from {outside[0]}",
+             f"output (W × H × D): {whd(records[-1].output_shape)}",
+             f"params:             {sum(r.params for r in records):,}",
+             f"MACs:               {sum(r.macs for r in records):,}", "", "layers:"]
+    lines += [f"  {r.name:<28} {r.type:<16} {whd(r.output_shape)}" for r in records]
     return "\n".join(lines) + "\n"
 
 

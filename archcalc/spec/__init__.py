@@ -9,7 +9,7 @@ from .. import zoo
 from ..errors import ArchcalcError, SpecError
 from ..records import FieldError
 from .expand import Expansion, Group, Node, expand, resolve_value
-from .loader import check_size, parse_text, read_file
+from .loader import Document, check_size, line_of, merged_lines, parse_text, read_file
 from .model import ArchFile, BlockDef, LayerEntry
 
 MAX_EXTENDS = 8
@@ -46,16 +46,21 @@ def _with_parent(data: Any, source: str, folder: Path | None, chain: tuple[str, 
             merged[key] = {**merged[key], **value}
         else:
             merged[key] = value
-    return merged
+    document = Document(merged)
+    document.lines = merged_lines(parent, data)
+    return document
 
 
 def validate(data: dict[str, Any], source: str) -> ArchFile:
     """Validate the top level; errors become one SpecError line naming the key."""
 
     try:
-        return ArchFile.from_mapping(data)
+        spec = ArchFile.from_mapping(data)
     except FieldError as exc:
-        raise SpecError(str(exc), file=source) from None
+        lines = getattr(data, "lines", {})
+        raise SpecError(str(exc), file=source).located(where=line_of(lines, exc.where)) from None
+    spec._lines = getattr(data, "lines", {})
+    return spec
 
 
 def load_spec(source: str | Path | dict[str, Any], text: str | None = None) -> tuple[ArchFile, str]:

@@ -74,6 +74,7 @@ class Node:
     refs: list[str] | None
     previous: str | None
     inputs: list[str] = field(default_factory=list)
+    where: tuple[str, int] | None = None  # (file, line) of the entry, for error messages
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ class _Expander:
         self.refuse_option_words(spec.args, "args")
         for name, block in spec.blocks.items():
             self.refuse_option_words(block.args, f"blocks.{name}.args")
+        self.lines = spec._lines
         self.nodes: list[Node] = []
         self.groups: list[Group] = []
         self.paths: set[str] = set()
@@ -141,13 +143,15 @@ class _Expander:
         top = Scope(prefix="", values=values)
         entries = list(self.spec.layers)
         input_name = "input"
+        first = 0
         if isinstance(entries[0], dict) and entries[0].get("type") == "input":
             input_name = self.input_entry(entries[0])
-            entries = entries[1:]
-        self.add_node(top, input_name, layer_class("input"), {}, refs=[], previous=None)
+            entries, first = entries[1:], 1
+        self.add_node(top, input_name, layer_class("input"), {}, refs=[], previous=None,
+                      where=self.lines.get(("layers", 0) if first else ("input",)))
         top.input_path = input_name
         top.names[input_name] = input_name
-        last = self.expand_list(entries, top, input_name, depth=0)
+        last = self.expand_list(entries, top, input_name, depth=0, key=("layers",), first=first)
         output = last
         if self.spec.output is not None:
             output = top.lookup(self.spec.output) or self.spec.output
@@ -155,7 +159,10 @@ class _Expander:
                 hint = suggestion(self.spec.output, sorted(self.paths))
                 raise GraphError(f"{self.spec.output!r} names no layer{hint}", layer="output")
         for node in self.nodes:
-            self.resolve_inputs(node)
+            try:
+                self.resolve_inputs(node)
+            except ArchcalcError as exc:
+                raise exc.located(where=node.where) from None
         return Expansion(self.nodes, self.groups, input_name, output)
 
     def input_entry(self, raw: dict) -> str:
@@ -170,30 +177,33 @@ class _Expander:
         return name
 
     # --- lists and entries -----------------------------------------------------------------
-    def expand_list(self, entries: list[Any], scope: Scope, previous: str, depth: int) -> str:
-        """Expand entries in order inside `scope`; return the path of the last output."""
+    def expand_list(self, entries: list[Any], scope: Scope, previous: str, depth: int, key: tuple,
+                    first: int = 0) -> str:
+        """Expand entries in order inside `scope`; return the path of the last output. `key` and
+        `first` place the entries in the file: `lines[(*key, first + position)]`."""
         if depth > MAX_BLOCK_DEPTH:
             raise SpecError(f"blocks nested deeper than {MAX_BLOCK_DEPTH} (does a block use itself?)")
         counters: dict[str, int] = {}
         for position, raw in enumerate(entries):
+            where = self.lines.get((*key, first + position))
             if not isinstance(raw, dict):
                 raise SpecError(f"{scope.prefix}layers[{position}]: a layer must be a mapping, "
-                                f"got {type(raw).__name__}")
+                                f"got {type(raw).__name__}").located(where=where)
             entry = self.entries.get(id(raw))
             if entry is None:
                 try:
                     entry = self.entries[id(raw)] = LayerEntry.from_mapping(raw)
                 except FieldError as exc:
                     label = raw.get("name") if isinstance(raw.get("name"), str) else f"layers[{position}]"
-                    raise SpecError(str(exc), layer=scope.path(str(label))) from None
+                    raise SpecError(str(exc), layer=scope.path(str(label))).located(where=where) from None
             name = entry.name or self.auto_name(entry.type, scope, counters)
             if "/" in name or not name:
                 raise SpecError(f"layer name {name!r} must be non-empty and contain no '/'",
-                                layer=scope.path(name))
+                                layer=scope.path(name)).located(where=where)
             try:
-                previous = self.expand_entry(entry, raw, name, scope, previous, depth)
+                previous = self.expand_entry(entry, raw, name, scope, previous, depth, where)
             except ArchcalcError as exc:
-                raise exc.located(layer=scope.path(name)) from None
+                raise exc.located(layer=scope.path(name), where=where) from None
         return previous
 
     @staticmethod
@@ -213,7 +223,7 @@ class _Expander:
                 return name
 
     def expand_entry(self, entry: LayerEntry, raw: dict, name: str, scope: Scope, previous: str,
-                     depth: int) -> str:
+                     depth: int, where: tuple[str, int] | None = None) -> str:
         if name in scope.names and name not in scope.dropped and entry.when is None:
             raise GraphError(f"duplicate layer name {name!r}")
         if entry.type == "input" and entry.type not in self.spec.blocks:
@@ -239,7 +249,7 @@ class _Expander:
                                            first_refs, output or previous, depth)
             else:
                 output = self.add_node(scope, scope.path(path_name), cls, merged, first_refs,
-                                       output or previous, values)
+                                       output or previous, values, where)
         if entry.repeat is not None:
             self.groups.append(Group(scope.path(name), entry.type, {"repeat": repeat}))
         if output is None:
@@ -295,7 +305,7 @@ class _Expander:
         else:
             inner.input_path = previous
         self.groups.append(Group(prefix, block_name, args))
-        last = self.expand_list(block.layers, inner, inner.input_path, depth + 1)
+        last = self.expand_list(block.layers, inner, inner.input_path, depth + 1, ("blocks", block_name))
         if block.output is not None:
             found = inner.names.get(block.output)
             if found is None:
@@ -304,7 +314,8 @@ class _Expander:
         return last
 
     def add_node(self, scope: Scope, path: str, cls: type[Layer], hyper: dict[str, Any],
-                 refs: list[str] | None, previous: str | None, values: dict[str, Any] | None = None) -> str:
+                 refs: list[str] | None, previous: str | None, values: dict[str, Any] | None = None,
+                 where: tuple[str, int] | None = None) -> str:
         if path in self.paths:
             raise GraphError(f"duplicate layer path {path!r}")
         if len(self.nodes) >= MAX_NODES:
@@ -314,7 +325,7 @@ class _Expander:
             raise SpecError(f"more than {MAX_EDGES:,} edges (inputs of layers) after expansion")
         self.paths.add(path)
         self.nodes.append(Node(path, cls, hyper, values if values is not None else scope.values,
-                               scope, refs, previous))
+                               scope, refs, previous, where=where))
         return path
 
     def refuse_early(self, repeat: int, block: BlockDef | None, name: str) -> None:

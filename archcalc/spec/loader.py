@@ -114,6 +114,54 @@ def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return data
 
 
+class Document(dict):
+    """A file's top-level mapping with `lines`: (key path) → (file, line) of the entries errors name:
+    each top-level key (`("input",)`), each layer entry (`("layers", 3)`) and each block's layer
+    entry (`("blocks", "basic", 0)`)."""
+
+    lines: dict[tuple, tuple[str, int]]
+
+
+def _entry_lines(root: yaml.Node | None, source: str) -> dict[tuple, tuple[str, int]]:
+    lines: dict[tuple, tuple[str, int]] = {}
+    if not isinstance(root, yaml.MappingNode):
+        return lines
+    for key, value in root.value:
+        lines[(key.value,)] = (source, key.start_mark.line + 1)
+        if key.value == "layers":
+            lines.update(_item_lines(value, ("layers",), source))
+        elif key.value == "blocks" and isinstance(value, yaml.MappingNode):
+            for name, block in value.value:
+                for block_key, items in block.value if isinstance(block, yaml.MappingNode) else ():
+                    if block_key.value == "layers":
+                        lines.update(_item_lines(items, ("blocks", name.value), source))
+    return lines
+
+
+def _item_lines(node: yaml.Node, prefix: tuple, source: str) -> dict[tuple, tuple[str, int]]:
+    items = node.value if isinstance(node, yaml.SequenceNode) else ()
+    return {(*prefix, index): (source, item.start_mark.line + 1) for index, item in enumerate(items)}
+
+
+def merged_lines(parent: dict, child: dict) -> dict[tuple, tuple[str, int]]:
+    """The `lines` of a file that `extends` a parent: the child's, and the parent's where the
+    merged file still has the parent's value (its layers, a block the child does not redefine)."""
+    lines = dict(getattr(parent, "lines", {}))
+    for key in child:
+        if key == "blocks" and isinstance(child[key], dict):
+            lines = {k: v for k, v in lines.items() if k[:2] not in {("blocks", b) for b in child[key]}}
+        elif key != "blocks":
+            lines = {k: v for k, v in lines.items() if k[0] != key}
+    lines.update(getattr(child, "lines", {}))
+    return lines
+
+
+def line_of(lines: dict[tuple, tuple[str, int]], where: str) -> tuple[str, int] | None:
+    """The (file, line) of the deepest entry on a dotted key path (`layers.3.kernel_size`)."""
+    parts = tuple(int(p) if p.isdigit() else p for p in where.split("."))
+    return next((lines[parts[:n]] for n in range(len(parts), 0, -1) if parts[:n] in lines), None)
+
+
 def check_size(data: Any) -> None:
     """Refuse data with more than MAX_VALUES values or MAX_NESTING levels once aliases are expanded
     (a few lines of YAML aliases can stand for billions of values, or for a value containing itself),
@@ -163,25 +211,79 @@ def parse_text(text: str, source: str) -> Any:
             check_events(text)
             loader = _BoundedLoader(text)
             try:
-                data = loader.get_single_data()
+                root = loader.get_single_node()
+                data = loader.construct_document(root) if root is not None else None
             finally:
                 loader.dispose()
+            if isinstance(data, dict):
+                data = Document(data)
+                data.lines = _entry_lines(root, source)
         check_size(data)
         return data
     except SpecError as exc:
         raise exc.located(file=source) from None
+    except yaml.MarkedYAMLError as exc:
+        raise syntax_error(exc, text, source) from None
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
-        where = ""
-        mark = getattr(exc, "problem_mark", None)
-        if mark is not None:
-            where = f" at line {mark.line + 1}, column {mark.column + 1}"
-        elif isinstance(exc, json.JSONDecodeError):
-            where = f" at line {exc.lineno}, column {exc.colno}"
-        problem = getattr(exc, "problem", None) or getattr(exc, "msg", None) or "syntax error"
+        where = f" at line {exc.lineno}, column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
+        problem = getattr(exc, "msg", None) or "syntax error"
         raise SpecError(f"not valid {'JSON' if source.endswith('.json') else 'YAML'}{where}: {problem}",
                         file=source) from None
     except RecursionError:
         raise SpecError(f"nested deeper than {MAX_NESTING} levels", file=source) from None
+
+
+def syntax_error(exc: yaml.MarkedYAMLError, text: str, source: str) -> SpecError:
+    """A YAML syntax error in plain words, with its likely cause and the line it is on:
+    `t.yaml:5:4: not valid YAML: ... (line 5, indented 3 spaces: "out_channels: 6")`."""
+    context = str(exc.context or "")
+    opened = exc.context_mark is not None and ("quoted scalar" in context or "flow" in context)
+    mark = exc.context_mark if opened else exc.problem_mark
+    lines = text.splitlines()
+    number = min(mark.line, len(lines) - 1) if lines else 0
+    line = lines[number] if lines else ""
+    words = _likely_cause(exc, lines, number) or f"{exc.problem}"
+    shown = ""
+    if line.strip():
+        body = line.lstrip(" ").rstrip().replace("\t", "\\t")
+        indent = f", indented {_indent(line)} spaces" if _indent(line) else ""
+        shown = f' (line {number + 1}{indent}: "{shorten(body)}")'
+    return SpecError(f"not valid YAML: {words}{shown}", file=source, line=number + 1, column=mark.column + 1)
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _likely_cause(exc: yaml.MarkedYAMLError, lines: list[str], number: int) -> str | None:
+    """What a student most likely did, judged from the text (PyYAML's two parsers word it apart)."""
+    line = lines[number] if number < len(lines) else ""
+    problem, context = str(exc.problem), str(exc.context or "")
+    if any("\t" in lines[n] for n in range(max(number - 1, 0), min(number + 1, len(lines)))):
+        return "a tab; YAML indents with spaces only (replace the tab with spaces)"
+    if "quoted scalar" in context:
+        return "a quote that is never closed"
+    if "flow" in context:
+        return "a [ or { that is never closed (or a missing comma between its items)"
+    above = next((lines[n] for n in range(number - 1, -1, -1) if lines[n].strip()), "")
+    if problem.startswith("mapping values are not allowed"):
+        if ": " in line.split(": ", 1)[-1]:
+            return "a value containing ': ' must be quoted (write key: \"a: b\")"
+        if above and ":" not in above:
+            return "the line above has no ':' after its key"
+        return "this line is indented deeper than the keys above it; the keys of one layer must line up"
+    item = line.lstrip().startswith("- ")
+    dash = next((_indent(lines[n]) for n in range(number - 1, -1, -1) if lines[n].lstrip().startswith("- ")), None)
+    if "block collection" in context and not item and _indent(line) == dash:
+        return "a missing '-': each layer in a list starts with '- '"
+    if ("block collection" in context or "block mapping" in context) and item and dash is not None:
+        return (f"this '- ' item starts in column {_indent(line) + 1}, the items above it in column {dash + 1}: "
+                "the items of one list must line up")
+    if "block collection" in context or "block mapping" in context:
+        keys = _indent(above) + (2 if above.lstrip().startswith("- ") else 0)
+        return (f"this key starts in column {_indent(line) + 1}, the keys above it in column {keys + 1}: "
+                "the keys of one layer must line up")
+    return None
 
 
 def read_file(path: Path) -> Any:

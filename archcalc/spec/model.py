@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from annotated_types import MaxLen, MinLen
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, PrivateAttr
 
 from ..records import Int, Record
 
@@ -72,3 +72,5 @@ class ArchFile(Record):
         "module | functional | operator (for the count profiles of hook-based tools)")
     layers: Annotated[list[dict[str, Value]], MinLen(1)]
     output: str | None = None
+    #: (key path) → (file, line) of the top-level keys and layer entries (spec.loader.Document)
+    _lines: dict[tuple, tuple[str, int]] = PrivateAttr(default_factory=dict)

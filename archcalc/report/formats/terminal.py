@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import shutil
 import sys
+from dataclasses import replace
 
 from ..model import Table
 from . import plain
@@ -26,13 +27,22 @@ def render(table: Table, *, color: bool | None = None, width: int | None = None)
 
 
 def narrowed(table: Table, width: int) -> Table:
-    """Drop the highest-priority-number columns until the table fits `width` characters."""
+    """Drop the highest-priority-number columns until the table fits `width` characters; a footer
+    line says which were hidden and how to see them."""
+    hidden = []
     while plain.total_width(table) > width:
         droppable = [c for c in table.columns if c.priority > 0]
         if not droppable:
             break
-        table = table.without({max(droppable, key=lambda c: c.priority).key})
-    return table
+        column = max(droppable, key=lambda c: c.priority)
+        hidden.append(column)
+        table = table.without({column.key})
+    if not hidden:
+        return table
+    names = ", ".join(f"{c.header} ({c.key})" for c in hidden)
+    note = (f"note: hidden to fit {width} columns: {names}; widen the terminal, pick columns with "
+            "--columns, or use --format markdown")
+    return replace(table, footer=(*table.footer, note))
 
 
 def rich_table(table: Table):

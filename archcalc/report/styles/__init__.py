@@ -6,7 +6,13 @@ from importlib import import_module
 
 from ...errors import SpecError
 
-STYLES = ("full", "lecture", "structural", "keras", "cs231n", "paper", "torch")
+STYLES = ("full", "lecture", "structural", "keras", "keras3", "cs231n", "paper", "torch")
+
+
+def ignored(style: str, given: list[str]) -> list[str]:
+    """Which of the `given` options (`depth`, `ops`, `count`, `units`) `style` cannot honour."""
+    honoured = import_module(f"{__name__}.{style}").OPTIONS
+    return [option for option in given if option not in honoured]
 
 
 def build(report, style: str, options):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ...analysis import Report
+from ...tiling import grouped
 from ...units import Units, count, nbytes, unit_note
 
 
@@ -19,6 +20,8 @@ def totals_lines(report: Report, units: Units) -> list[str]:
         f"Forward memory (input + every activation, {report.dtype}){batch}: "
         f"{nbytes(t.forward_memory_bytes, units)}   peak (inference): {nbytes(t.peak_memory_bytes, units)}",
         f"Parameter memory ({report.dtype}): {nbytes(t.param_bytes, units)}",
+        f"Training memory (estimate, {report.dtype}: activations and their gradients, weights, gradients "
+        f"and two Adam moments): {nbytes(t.training_memory_bytes, units)}",
         f"Units: {unit_note(units)}; MB = 1000² bytes, MiB = 1024² bytes",
     ]
 
@@ -34,7 +37,8 @@ def param_summary_lines(report: Report, units: Units) -> list[str]:
 
 
 def warning_lines(report: Report) -> list[str]:
-    return [f"warning: {w}" for w in report.warnings]
+    """The warnings, tiling notes merged into one line per kind (archcalc.tiling)."""
+    return [w if w.startswith("note: ") else f"warning: {w}" for w in grouped(report.warnings)]
 
 
 def flops_unit(report: Report) -> str:

@@ -15,6 +15,10 @@ from .common import warning_lines
 
 MODULE_ARGS = (("c1x1", "#1×1"), ("c3x3_reduce", "#3×3 reduce"), ("c3x3", "#3×3"),
                ("c5x5_reduce", "#5×5 reduce"), ("c5x5", "#5×5"), ("pool_proj", "pool proj"))
+#: the table options this style honours (others get a warning)
+OPTIONS = ("units", "depth")
+
+
 def build(report: Report, options: Options) -> Table:
     units = options.units
     columns = (
@@ -37,7 +41,6 @@ def build(report: Report, options: Options) -> Table:
               f"Total: {weights:,} weights ({report.totals.params:,} parameters with biases), {macs:,} MACs",
               *warning_lines(report))
     return Table(f"{report.architecture.title} — per module", columns, tuple(rows), totals, footer)
-
 
 def _k(n: int, units) -> str:
     return "" if not n else paper_k(n) if units is None else count(n, units)

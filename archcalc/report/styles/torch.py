@@ -1,5 +1,6 @@
 """`torch`: a torchinfo-like tree — `├─Conv2d: 1-1` names with depth and index, output shape
-[N, C, H, W], Param #, Mult-Adds; blocks are header rows (their layers carry the numbers),
+[N, C, H, W], Param #, Mult-Adds; blocks are header rows with their kind (a repeat is a
+`Sequential`, a block instance its block's name) and output shape (their layers carry the numbers),
 and `--depth K` sums everything below depth K into its block's row."""
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ from ...units import count, nbytes
 from ..model import Cell, Column, Options, Table
 from ..rows import Entry, entries
 from .common import param_summary_lines, warning_lines
+
+#: the table options this style honours (others get a warning)
+OPTIONS = ("units", "depth")
 
 
 def torch_shape(shape: Shape, batch: int) -> str:
@@ -24,7 +28,12 @@ def build(report: Report, options: Options) -> Table:
         Column("params", "Param #", "right", unit="count"),
         Column("macs", "Mult-Adds", "right", unit="MACs"),
     )
-    blocks = {g.path: g.block for g in report.architecture.groups}
+    blocks = {g.path: "Sequential" if "repeat" in g.args else g.block for g in report.architecture.groups}
+    outputs = {}  # block path → the output shape of its last layer, as torchinfo shows a module's
+    for record in report.layers:
+        parts = record.name.split("/")
+        for level in range(1, len(parts)):
+            outputs["/".join(parts[:level])] = record.output_shape
     out_shape = torch_shape(report.layer(report.architecture.output_path).output_shape, report.batch)
     rows = [(Cell(report.name), Cell(out_shape), Cell("--"), Cell("--"))]
     opened: set[str] = set()
@@ -38,7 +47,7 @@ def build(report: Report, options: Options) -> Table:
             if prefix not in opened:
                 opened.add(prefix)
                 label = _label(blocks.get(prefix, "Sequential"), prefix, counters)
-                rows.append((Cell(label), Cell(), Cell("--"), Cell("--")))
+                rows.append((Cell(label), Cell(torch_shape(outputs[prefix], report.batch)), Cell("--"), Cell("--")))
         rows.append(_row(entry, counters, blocks, units, report.batch))
     t = report.totals
     footer = (

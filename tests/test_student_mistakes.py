@@ -1,0 +1,117 @@
+"""The mistakes students make in their first architecture file, each answered with one line that
+names the file and the line of the entry (as a compiler does) and says what to do."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from archcalc.cli import main
+
+LENET = """\
+name: lenet
+input: [1, 32, 32]
+layers:
+  - name: conv1
+    type: conv
+    out_channels: 6
+    kernel_size: 5
+  - name: pool1
+    type: maxpool
+    kernel_size: 2
+  - name: conv2
+    type: conv
+    out_channels: 16
+    kernel_size: 5
+  - name: pool2
+    type: maxpool
+    kernel_size: 2
+  - name: flat
+    type: flatten
+  - name: fc1
+    type: linear
+    out_features: 120
+"""
+
+
+def error_of(tmp_path, text: str, *args: str) -> str:
+    path = tmp_path / "lenet.yaml"
+    path.write_text(text)
+    result = CliRunner().invoke(main, ["table", str(path), *args])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.count("\n") == 1, result.stderr  # one line
+    return result.stderr.strip()
+
+
+def edit(old: str, new: str) -> str:
+    assert old in LENET
+    return LENET.replace(old, new, 1)
+
+
+MISTAKES = [
+    # (id, file text, the line the message names, words of the hint)
+    ("typo-in-a-key", edit("    kernel_size: 5\n  - name: pool2", "    kernal_size: 5\n  - name: pool2"), "11",
+     ["conv2", "kernal_size", "did you mean 'kernel_size'"]),
+    ("typo-in-a-type", edit("type: maxpool\n    kernel_size: 2\n  - name: conv2", "type: maxpol\n    kernel_size: 2\n"
+                            "  - name: conv2"), "8", ["pool1", "did you mean 'maxpool'"]),
+    ("wrong-from", edit("    out_features: 120\n", "    out_features: 120\n    from: flatten\n"), "20",
+     ["fc1", "from: 'flatten' names no layer", "did you mean 'flat'"]),
+    ("add-mismatch", LENET + "  - name: res\n    type: add\n    from: [conv2, pool1]\n", "23",
+     ["res: cannot add conv2's 16×10×10 and pool1's 6×14×14 (C×H×W)"]),
+    ("non-integer-padding", edit("    kernel_size: 5\n  - name: pool1", "    kernel_size: 5\n    padding: 1.5\n"
+                                 "  - name: pool1"), "4", ["conv1", "padding", "not a whole number", "1.5"]),
+    ("key-indented-too-far", edit("    kernel_size: 5\n  - name: pool1", "      kernel_size: 5\n  - name: pool1"),
+     "7:", ["not valid YAML", "indented deeper than the keys above it", "kernel_size: 5"]),
+    ("key-not-lined-up", edit("    kernel_size: 5\n  - name: pool1", "   kernel_size: 5\n  - name: pool1"), "7:",
+     ["not valid YAML", "starts in column 4, the keys above it in column 5", "line up"]),
+    ("missing-dash", edit("  - name: pool1", "  name: pool1"), "8:",
+     ["not valid YAML", "a missing '-'", "name: pool1"]),
+    ("a-tab", edit("    type: maxpool\n    kernel_size: 2\n  - name: conv2", "    type: maxpool\n\tkernel_size: 2\n"
+                   "  - name: conv2"), "10:", ["not valid YAML", "a tab", "spaces"]),
+    ("a-fraction", edit("out_channels: 16", 'out_channels: "in_channels / 4"'), "11",
+     ["conv2", "out_channels", "not a whole number", "in_channels / 4", "//"]),
+    ("input-written-hxwxc", edit("input: [1, 32, 32]", "input: [32, 32, 1]"), "4",
+     ["conv1", "looks like H×W×C", "[1, 32, 32]"]),
+    ("from-a-later-layer", edit("    type: conv\n    out_channels: 16", "    type: conv\n    from: pool2\n"
+                                "    out_channels: 16"), "11", ["cycle", "from: 'pool2', a layer later in the file"]),
+    ("flatten-forgotten", edit("  - name: flat\n    type: flatten\n", ""), "18", ["fc1", "add a flatten layer"]),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "words"), [m[1:] for m in MISTAKES], ids=[m[0] for m in MISTAKES])
+def test_the_message_names_the_line_and_the_fix(tmp_path, text, line, words):
+    message = error_of(tmp_path, text)
+    assert message.startswith(f"archcalc: error: lenet.yaml:{line}"), message
+    for word in words:
+        assert word in message, message
+
+
+def test_the_file_itself_is_fine(tmp_path):
+    path = tmp_path / "lenet.yaml"
+    path.write_text(LENET)
+    assert CliRunner().invoke(main, ["table", str(path)]).exit_code == 0
+
+
+def test_a_block_given_to_explain_is_explained_as_a_block():
+    result = CliRunner().invoke(main, ["explain", "resnet18", "layer1"])
+    assert result.exit_code == 0, result.output
+    first = result.output.splitlines()[0]
+    assert "layer1: a block" in first and "14 layers" in first and "archcalc explain resnet18 layer1/0/conv1" in first
+    assert "layer1/1/conv2" in result.output  # its layers are listed
+    # 2 blocks × 2 convolutions of 3·3·64·64 weights and 2 batch norms of 2·64 weights (torchvision resnet18)
+    assert "params:             148,480" in result.output
+
+
+def test_resnet50_has_one_tiling_note_and_the_faq_explains_it():
+    result = CliRunner().invoke(main, ["table", "resnet50"])
+    notes = [line for line in result.stdout.splitlines() if "skipped" in line]
+    # torchvision's three 1×1 stride-2 shortcuts, on 56, 28 and 14: (56 − 1)/2 + 1 = 28.5 → 28
+    assert len(notes) == 1 and "warning" not in result.stdout, notes
+    assert notes[0].startswith("note: 1×1/2 on 56, 28 and 14") and "torchvision's ResNet" in notes[0]
+    assert "docs/faq.md" in notes[0]
+    faq = (Path(__file__).parents[1] / "docs" / "faq.md").read_text(encoding="utf-8")
+    assert "1×1/2 on 56: the last row and column are skipped" in faq
+    strict = CliRunner().invoke(main, ["table", "resnet50", "--strict"])
+    assert strict.exit_code == 2 and "1×1/2 on 56: the last row and column are skipped" in strict.stderr
