@@ -27,6 +27,7 @@ _EXPORTS = {
     "execute": "executor", "to_torch": "executor", "init_weights": "executor", "load_weights": "executor",
     "save_weights": "executor",
     "check": "grading", "Grade": "grading", "Conventions": "grading",
+    "check_many": "grading", "template": "grading", "exercise": "grading",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -74,7 +74,15 @@ def grade_sheet(analyses: Analyses, sheet: Sheet, conventions: Conventions | dic
         from .exercise import grade_exercise
 
         grade = grade_exercise(sheet, asks)
+        if analyses.arch != asks["exercise"]:
+            grade = replace(grade, warnings=(f"{sheet.label}: the sheet is the exercise {asks['exercise']}; graded "
+                                             "against its key",))
         return replace(grade, weights=weights, partial=float(partial), student=sheet.student)
+    from .exercise import KINDS
+
+    if isinstance(analyses.arch, str) and analyses.arch in KINDS:
+        raise SheetError(f"not a sheet of the exercise {analyses.arch}: it has no 'archcalc sheet: exercise=…' "
+                         "line", file=sheet.label)
     chosen, input_size, warning = resolve(sheet, given, override)
     report = analyses.report(input_size, chosen.batch, chosen.dtype)
     warnings = [warning] if warning else []

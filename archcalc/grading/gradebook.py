@@ -72,6 +72,11 @@ class Gradebook:
         csv.writer(buffer, lineterminator="\n").writerows([self.header(), *self.rows()])
         return buffer.getvalue()
 
+    def to_markdown(self) -> str:
+        header = self.header()
+        return "\n".join(pipe_table(header, self.rows(), ["left", "left", *["right"] * (len(header) - 3), "left"])) \
+            + "\n"
+
     def to_text(self) -> str:
         lines = aligned([self.header(), *self.rows()], ["left", "left", *["right"] * (len(self.header()) - 3), "left"])
         return "\n".join([f"{self.architecture}: {len(self.entries)} sheets", "", *lines])

@@ -181,13 +181,11 @@ class Grade:
             "cells": [cell.to_dict() for cell in self.cells],
         }
 
-    def _title(self) -> str:
-        return self.architecture + (f" — {self.student}" if self.student else "") + f" — {self.sheet}"
-
     def to_markdown(self, *, brief: bool = False) -> str:
         """A markdown table of the cells (only those not correct with `brief`), with the arithmetic of the
         wrong and unanswered ones, and the score: the feedback a student gets."""
-        lines = [f"**{_md(self._title())}**", "", f"Conventions: {self.conventions.describe()}.", ""]
+        student = f" — {_md(self.student)}" if self.student else ""
+        lines = [f"**{_md(self.architecture)}**{student} — {_md(self.sheet)}", "", f"Conventions: {self.conventions.describe()}.", ""]
         lines += [f"- {_md(note)}" for note in self.notes] + ([""] if self.notes else [])
         cells = [c for c in self.cells if not (brief and c.correct)]
         rows = [[cell.layer, cell.column, cell.answer, cell.mark, cell.expected, cell.why] for cell in cells]
@@ -214,6 +212,7 @@ class Grade:
 
     def _repr_html_(self) -> str:
         rows = [([c.layer, c.column, c.answer, c.mark, c.expected, c.why], c.verdict) for c in self.cells]
-        return (f"<p><b>{escape(self._title())}</b><br>{escape(self.conventions.describe())}</p>"
+        title = self.architecture + (f" — {self.student}" if self.student else "") + f" — {self.sheet}"
+        return (f"<p><b>{escape(title)}</b><br>{escape(self.conventions.describe())}</p>"
                 + html_table(("layer", "column", "answer", "verdict", "expected", "why"), rows)
                 + f"<p><b>{escape(self.summary())}</b></p>")
