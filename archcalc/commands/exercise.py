@@ -58,7 +58,8 @@ def exercise(kind: str, seed: int, roster: str | None, fmt: str, key: bool, outp
     `archcalc exercise lenet-like --students roster.csv -o hw/` writes a sheet per student, each with its own
     numbers, and hw/key.md with every student's answers; `archcalc check lenet-like hw/sheets…` grades them.
     """
-    from ..grading.exercise import exercise as make, student_seed
+    from ..grading.exercise import exercise as make
+    from ..grading.exercise import student_seed
     from ..grading.exercise_render import render_key
 
     if roster is None:

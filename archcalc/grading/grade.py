@@ -11,8 +11,8 @@ TOTAL cell is not asked: the total is graded when it is written.
 from __future__ import annotations
 
 import re
-from fractions import Fraction
 from dataclasses import replace
+from fractions import Fraction
 from typing import Any
 
 from ..analysis import LayerRecord, Report, analyze

@@ -185,7 +185,8 @@ class Grade:
         """A markdown table of the cells (only those not correct with `brief`), with the arithmetic of the
         wrong and unanswered ones, and the score: the feedback a student gets."""
         student = f" — {_md(self.student)}" if self.student else ""
-        lines = [f"**{_md(self.architecture)}**{student} — {_md(self.sheet)}", "", f"Conventions: {self.conventions.describe()}.", ""]
+        lines = [f"**{_md(self.architecture)}**{student} — {_md(self.sheet)}", "",
+                 f"Conventions: {self.conventions.describe()}.", ""]
         lines += [f"- {_md(note)}" for note in self.notes] + ([""] if self.notes else [])
         cells = [c for c in self.cells if not (brief and c.correct)]
         rows = [[cell.layer, cell.column, cell.answer, cell.mark, cell.expected, cell.why] for cell in cells]
@@ -201,7 +202,8 @@ class Grade:
             if cell.verdict == "wrong" and cell.arithmetic:
                 rows.append(["", "", "", f"  arithmetic: {cell.arithmetic}"])  # runs on from the verdict column
         student = f" [{self.student}]" if self.student else ""
-        lines = [f"{self.architecture} ← {self.sheet}{student} ({self.sheet_format}, rows matched by {self.matched_by})",
+        lines = [f"{self.architecture} ← {self.sheet}{student} ({self.sheet_format}, "
+                 f"rows matched by {self.matched_by})",
                  f"conventions: {self.conventions.describe()}", *(f"note: {note}" for note in self.notes), ""]
         # the column names are at most 6 wide; a verdict at most 14 (`✗ not answered`)
         lines += aligned(rows, ["left"] * 5, least=(0, 6, 0, 12), most=(None, None, 24))
