@@ -28,6 +28,7 @@ _EXPORTS = {
     "save_weights": "executor",
     "check": "grading", "Grade": "grading", "Conventions": "grading",
     "draw": "draw",
+    "check_many": "grading", "template": "grading", "exercise": "grading",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -8,7 +8,7 @@ import click
 
 from .errors import ArchcalcError
 
-COMMAND_MODULES = ["core", "report", "check", "execute", "pictures"]
+COMMAND_MODULES = ["core", "report", "check", "execute", "exercise", "pictures"]
 
 
 class _Group(click.Group):

@@ -22,21 +22,28 @@ def grade(arch, name, conventions=None, **kwargs):
 
 
 def only_wrong(result):
-    return {(c.layer, c.column): c for c in result.cells if not c.correct}
+    return {(c.layer, c.column): c for c in result.cells if c.verdict in ("wrong", "unparseable")}
 
 
-@pytest.mark.parametrize("arch, sheet, conventions, cells", [
-    ("lenet5", "lenet5-lecture.md", None, 7 * 3 + 1),        # seed 000 Example 3.1: input, output, params + total
-    ("lenet5", "lenet5-macs.csv", None, 8),
-    ("alexnet-lecture", "alexnet-structural.tsv", None, 8 * 3 + 3 + 1),   # seed 000 AlexNet structural table
-    ("vgg16", "vgg16-keras.md", None, 23 * 2 + 1),           # seed 000 VGG-16 Keras summary
-    ("vgg16", "vgg16-cs231n.tsv", archcalc.Conventions(bias=False), 22 * 3 + 1),  # seed 004, weights without bias
+@pytest.mark.parametrize("arch, sheet, conventions, cells, blank", [
+    ("lenet5", "lenet5-lecture.md", None, 7 * 3 + 1, 0),        # seed 000 Example 3.1: input, output, params + total
+    ("lenet5", "lenet5-macs.csv", None, 8, 0),
+    # seed 000 AlexNet structural table: the slide leaves the shapes of fc6, fc7, fc8 blank
+    ("alexnet-lecture", "alexnet-structural.tsv", None, 11 * 3 + 1, 6),
+    ("vgg16", "vgg16-keras.md", None, 23 * 2 + 1, 0),           # seed 000 VGG-16 Keras summary
+    ("vgg16", "vgg16-cs231n.tsv", archcalc.Conventions(bias=False), 22 * 3 + 1, 0),  # seed 004, weights without bias
 ])
-def test_the_slides_tables_grade_as_all_correct(arch, sheet, conventions, cells):
+def test_the_slides_tables_grade_every_written_cell_correct(arch, sheet, conventions, cells, blank):
     result = grade(arch, sheet, conventions)
-    assert result.all_correct, result.to_text(brief=True)
-    assert result.graded == cells
-    assert result.score == 1.0
+    assert result.wrong == result.unparseable == 0, result.to_text(brief=True)
+    assert result.graded == cells and result.unanswered == blank
+    assert result.score == result.completeness == (cells - blank) / cells
+    assert result.all_correct == (blank == 0)
+
+
+def test_blank_slide_cells_are_not_answered_with_their_values():
+    cell = grade("alexnet-lecture", "alexnet-structural.tsv").cell("fc6", "input")
+    assert cell.verdict == "unanswered" and cell.expected == "9216"      # 6·6·256 = 9,216 (the slide's "in")
 
 
 def test_lecture_table_reads_shapes_as_w_h_d_and_params_after_the_equals_sign():
@@ -78,8 +85,15 @@ def test_flops_given_where_macs_are_asked():
     assert wrong[("C3", "ops")].diagnosis == ("counted FLOPs (2 per multiply-accumulate) where MACs are asked",)
 
 
-def test_the_flops_convention_accepts_the_doubled_sheet_and_diagnoses_macs():
+def test_the_sheets_macs_header_wins_over_a_flops_convention_with_one_warning():
     result = grade("lenet5", "lenet5-flops-mistake.csv", {"ops": "flops"})
+    assert set(only_wrong(result)) == {("C3", "ops")}
+    assert len(result.warnings) == 1 and "ops=macs" in result.warnings[0] and "ops=flops" in result.warnings[0]
+
+
+def test_the_flops_convention_overriding_the_sheet_accepts_the_doubled_cell_and_diagnoses_macs():
+    result = grade("lenet5", "lenet5-flops-mistake.csv", {"ops": "flops"}, override=True)
+    assert result.conventions.ops == "flops"
     wrong = only_wrong(result)
     assert ("C3", "ops") not in wrong
     assert wrong[("C1", "ops")].diagnosis == ("gave MACs where FLOPs (2 × MACs) are asked",)
@@ -196,8 +210,9 @@ def test_grade_to_dict_and_markdown():
 def test_answers_as_text_and_as_records_agree():
     text = "layer,params\nC1,156\nC3,2400\n"
     records = [{"layer": "C1", "params": 156}, {"layer": "C3", "params": "2400"}]
-    assert [c.verdict for c in archcalc.check("lenet5", text).cells] == \
-        [c.verdict for c in archcalc.check("lenet5", records).cells] == ["correct", "wrong"]
+    verdicts = [[c.verdict for c in archcalc.check("lenet5", answers).cells] for answers in (text, records)]
+    assert verdicts[0] == verdicts[1]
+    assert verdicts[0][:3] == ["correct", "unanswered", "wrong"]      # C1, S2 (no row), C3
 
 
 def test_unknown_row_names_are_per_row_and_all_unknown_is_an_error():
@@ -210,7 +225,8 @@ def test_unknown_row_names_are_per_row_and_all_unknown_is_an_error():
 
 def test_unreadable_cells_are_unparseable_not_errors():
     result = archcalc.check("lenet5", [{"layer": "C1", "params": "lots", "output": "28 by 28"}])
-    assert {c.verdict for c in result.cells} == {"unparseable"}
+    assert {c.verdict for c in result.cells if c.layer == "C1"} == {"unparseable"}
+    assert {c.verdict for c in result.cells if c.layer != "C1"} == {"unanswered"}
     assert not result.all_correct
 
 
@@ -233,6 +249,7 @@ def test_any_sheet_gives_a_grade_or_an_archcalc_error(answers):
     except archcalc.ArchcalcError as exc:
         assert "\n" not in str(exc)
         return
-    assert result.graded == result.correct + result.wrong + result.unparseable
+    assert result.graded == result.correct + result.wrong + result.unparseable + result.unanswered
+    assert 0 <= result.score <= result.completeness <= 1 or result.graded == 0
     result.to_dict()
     result.to_markdown()

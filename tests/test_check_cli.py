@@ -45,7 +45,7 @@ def test_json_and_markdown_formats():
     data = json.loads(run("check", "lenet5", str(SHEETS / "lenet5-mistakes.md"), "--format", "json").output)
     assert (data["correct"], data["wrong"], data["unparseable"]) == (12, 3, 0)
     markdown = run("check", "lenet5", str(SHEETS / "lenet5-mistakes.md"), "--format", "markdown").output
-    assert markdown.startswith("**lenet5**") and "| C5 | params | 3,120 | ✗ wrong | 48,120 |" in markdown
+    assert markdown.startswith("**lenet5** — ") and "| C5 | params | 3,120 | ✗ wrong | 48,120 |" in markdown
 
 
 def test_brief_lists_only_what_is_not_correct():
@@ -53,8 +53,12 @@ def test_brief_lists_only_what_is_not_correct():
     assert "C3" in output and "S2" not in output
 
 
+# every params cell of LeNet-5, as seed 000 Example 3.1 prints them
+FULL = "layer,params\ninput,0\nC1,156\nS2,0\nC3,2416\nS4,0\nC5,48120\nF6,10164\nF7,850\n"
+
+
 def test_stdin():
-    result = run("check", "lenet5", "-", input="layer,params\nC1,156\n")
+    result = run("check", "lenet5", "-", input=FULL)
     assert result.exit_code == 0, result.output
 
 
@@ -105,7 +109,6 @@ def test_garbage_sheets_are_one_line_errors(tmp_path):
         "json.json": (b'{"rows": [1, 2', ["invalid JSON"]),
         "shape.json": (b'{"rows": [1, 2]}', ["list of rows"]),
         "header.csv": (b"layer,params\n", ["header but no rows"]),
-        "blanks.csv": (b"layer,params\nC1,\nC3,\n", ["no answers to grade"]),
         "count.csv": (b"params\n1\n2\n", ["2 rows and no layer names", "add a layer column"]),
         "duplicate.csv": (b"layer,params,weights\nC1,1,2\n", ["both read as params"]),
     }
@@ -113,6 +116,14 @@ def test_garbage_sheets_are_one_line_errors(tmp_path):
         path = tmp_path / name
         path.write_bytes(data)
         _error(run("check", "lenet5", str(path)), name, *words)
+
+
+def test_a_blank_sheet_scores_0_with_completeness_0():
+    result = run("check", "lenet5", "-", input="layer,params\nC1,\nC3,\n")
+    assert result.exit_code == 1
+    # C1, C3 blank; S2, S4, C5, F6, F7 missing; the input row is not asked of a sheet without it
+    assert "Score: 0/7 cells correct (0.0%): 0 wrong, 7 not answered" in result.output
+    assert "completeness 0/7 (0.0%)" in result.output
 
 
 def test_missing_sheet_and_unknown_architecture():
@@ -134,11 +145,10 @@ def test_a_million_rows_are_refused_fast(tmp_path):
 def test_many_rows_under_the_limit_are_graded():
     text = "layer,params\n" + "C1,156\n" * 4000
     result = archcalc.check("lenet5", text)
-    assert result.graded == 4000 and result.all_correct
+    assert result.correct == 4000 and result.unanswered == 6 and result.graded == 4006   # no rows for 6 layers
 
 
-@pytest.mark.parametrize(("path", "words"), [("/dev/null", "the sheet is empty"),
-                                             (".", "is a folder, not a sheet")])
+@pytest.mark.parametrize(("path", "words"), [("/dev/null", "the sheet is empty")])
 def test_the_command_line_reads_answers_as_a_file_whatever_kind(path, words):
     _error(run("check", "lenet5", path), path, *words)
 
@@ -146,7 +156,7 @@ def test_the_command_line_reads_answers_as_a_file_whatever_kind(path, words):
 def test_answers_from_a_pipe_are_read(tmp_path):
     fifo = tmp_path / "answers.csv"
     os.mkfifo(fifo)
-    writer = threading.Thread(target=lambda: fifo.write_text("layer,params\nC1,156\n"))
+    writer = threading.Thread(target=lambda: fifo.write_text(FULL))
     writer.start()
     result = run("check", "lenet5", str(fifo))
     writer.join()
@@ -162,7 +172,10 @@ def test_a_misaligned_csv_row_is_unparseable_with_a_hint():
 def test_template_csv_lists_every_layer_and_a_total():
     result = run("template", "lenet5", "--columns", "output,params")
     assert result.exit_code == 0
-    rows = list(csv.reader(io.StringIO(result.output)))
+    lines = result.output.splitlines()
+    assert lines[0].startswith("# archcalc sheet: architecture=lenet5 input=1x32x32 bias=yes ops=macs")
+    assert lines[1] == "# student:"
+    rows = list(csv.reader(io.StringIO("\n".join(lines[2:]))))
     assert rows[0] == ["layer", "output shape", "params"]
     assert [r[0] for r in rows[1:]] == ["input", "C1", "S2", "C3", "S4", "C5", "F6", "F7", "TOTAL"]
     assert all(cell == "" for r in rows[1:-1] for cell in r[1:])
@@ -176,7 +189,9 @@ def test_template_given_output_is_prefilled_and_not_graded(tmp_path):
     path = tmp_path / "filled.md"
     path.write_text(filled)
     graded = archcalc.check("lenet5", str(path))
-    assert [(c.layer, c.column) for c in graded.cells] == [("C1", "params")] and graded.all_correct
+    assert [c.layer for c in graded.cells] == ["input", "C1", "S2", "C3", "S4", "C5", "F6", "F7"]
+    assert {c.column for c in graded.cells} == {"params"}                      # the given shapes are not asked
+    assert graded.correct == 1 and graded.unanswered == 7
 
 
 def test_template_round_trip_with_the_truth_filled_in(tmp_path):

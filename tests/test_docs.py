@@ -32,7 +32,9 @@ def test_every_quick_start_command_runs_as_written(tmp_path):
         command = line.split("  #")[0].strip()
         done = subprocess.run(["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True)
         assert done.returncode == 0, f"{command}: {done.stderr[-1000:]}"
-    assert (tmp_path / "my_answers.csv").read_text().startswith("layer,output shape (W×H×D),params")
+    sheet = (tmp_path / "my_answers.csv").read_text()
+    assert sheet.startswith("# archcalc sheet: architecture=lenet5 ")
+    assert "\nlayer,output shape (W×H×D),params\n" in sheet
     assert '"title": "archcalc architecture file"' in (tmp_path / "archcalc.schema.json").read_text()
 
 

@@ -218,14 +218,14 @@ def test_a_count_beyond_ten_to_the_thirty_is_unparseable(value):
     with pytest.raises(Unreadable):
         parse_count(value)
     grade = archcalc.check("lenet5", [{"layer": "C1", "params": value}, {"layer": "TOTAL", "params": value}])
-    assert {cell.verdict for cell in grade.cells} == {"unparseable"}
+    assert {cell.verdict for cell in grade.cells if cell.verdict != "unanswered"} == {"unparseable"}
 
 
 def test_an_integer_too_long_to_write_out_is_unparseable_wherever_it_stands():
     huge = 10**5000
     grade = archcalc.check("lenet5", [{"layer": "C1", "params": huge, "output": [huge, 1]},
                                       {"layer": "C3", "params": [huge]}, {"layer": huge, "params": 1}])
-    assert [cell.verdict for cell in grade.cells] == ["unparseable"] * 4
+    assert [cell.verdict for cell in grade.cells if cell.verdict != "unanswered"] == ["unparseable"] * 4
 
 
 @pytest.mark.parametrize("cell", ["1e309", "1.8×10^999", "0G"])

@@ -1,4 +1,4 @@
-"""`archcalc check` (grade a hand-filled answer sheet) and `archcalc template` (write a blank one)."""
+"""`archcalc check` (grade hand-filled answer sheets, one or a class) and `archcalc template` (write a blank one)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import click
 
 from ..errors import ArchcalcError
 from .options import DTYPES, parse_shape
+
+_CONVENTION_NAMES = ("bias", "ops", "memory", "units", "shapes", "batch", "dtype")
 
 
 def register(main: click.Group) -> None:
@@ -41,39 +43,84 @@ def convention_options(command):
     return command
 
 
-def _conventions(bias: bool, ops: str, memory: str, units: str, shapes: str, batch: int, dtype: str):
-    from ..grading import Conventions
+def _given(ctx: click.Context, values: dict) -> dict:
+    """The conventions typed on the command line (not their defaults): only those can contradict a sheet."""
+    from click.core import ParameterSource
 
-    return Conventions(bias=bias, ops=ops, memory=memory, units=units, shapes=shapes, batch=batch, dtype=dtype)
+    return {name: values[name] for name in _CONVENTION_NAMES
+            if ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)}
+
+
+def _write(path: str, text: str, what: str) -> None:
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ArchcalcError(f"cannot write the {what}: {exc.strerror or exc}", file=path) from None
 
 
 @click.command()
 @click.argument("architecture")
-@click.argument("answers")
+@click.argument("sheets", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text",
               show_default=True, help="Output format.")
 @click.option("--brief", is_flag=True, help="List only the cells that are not correct.")
+@click.option("--gradebook", "gradebook_path", type=click.Path(dir_okay=False),
+              help="Write one CSV row per sheet (score, completeness, each mistake's count) to this file.")
+@click.option("--feedback", "feedback_dir", type=click.Path(file_okay=False),
+              help="Write one markdown feedback file per student into this folder.")
+@click.option("--weights", help="Weights per column, e.g. params=2,shape=1 (default 1 each).")
+@click.option("--partial", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Credit of a wrong answer a known mistake explains (an error carried forward gets full credit).")
+@click.option("--override", is_flag=True, help="Grade by the options where they contradict what the sheet asks.")
 @convention_options
-def check(architecture: str, answers: str, fmt: str, brief: bool, bias: bool, ops: str, memory: str, units: str,
-          shapes: str, batch: int, dtype: str, input_shape: str | None):
-    """Grade the hand-filled table ANSWERS (CSV, markdown or JSON; `-` reads stdin) against ARCHITECTURE.
+@click.pass_context
+def check(ctx: click.Context, architecture: str, sheets: tuple[str, ...], fmt: str, brief: bool,
+          gradebook_path: str | None, feedback_dir: str | None, weights: str | None, partial: float, override: bool,
+          input_shape: str | None, **conventions):
+    """Grade the hand-filled SHEETS (CSV, TSV, markdown or JSON files, folders, globs; `-` reads stdin)
+    against ARCHITECTURE (or the exercise kind, e.g. lenet-like, for `archcalc exercise` sheets).
 
-    Exit status: 0 when every graded cell is correct, 1 when some are wrong or unreadable, 2 when the
-    sheet or the architecture cannot be used.
+    One sheet prints its grade. Several, a folder, --gradebook or --feedback grade a class: a gradebook
+    table, one row per sheet (an unreadable sheet is a row with its error).
+    Exit status: 0 when every asked cell is correct, 1 when some are wrong, unanswered or unreadable,
+    2 when a single sheet or the architecture cannot be used.
     """
-    from ..grading import check as grade_sheet
-    from ..grading.sheet import MAX_SHEET_BYTES
+    given = _given(ctx, conventions)
+    options = {"input": parse_shape(input_shape), "override": override, "weights": weights, "partial": partial}
+    single = len(sheets) == 1 and not gradebook_path and not feedback_dir and (
+        sheets[0] == "-" or not Path(sheets[0]).is_dir())
+    if single:
+        from ..grading import check as grade_sheet
+        from ..grading.sheet import MAX_SHEET_BYTES
 
-    source = sys.stdin.buffer.read(MAX_SHEET_BYTES + 1) if answers == "-" else Path(answers)
-    grade = grade_sheet(architecture, source, _conventions(bias, ops, memory, units, shapes, batch, dtype),
-                        input=parse_shape(input_shape))
+        source = sys.stdin.buffer.read(MAX_SHEET_BYTES + 1) if sheets[0] == "-" else Path(sheets[0])
+        grade = grade_sheet(architecture, source, given, **options)
+        for warning in grade.warnings:
+            click.echo(f"archcalc: warning: {warning}", err=True)
+        if fmt == "json":
+            click.echo(json.dumps(grade.to_dict(), indent=1, ensure_ascii=False))
+        elif fmt == "markdown":
+            click.echo(grade.to_markdown(brief=brief), nl=False)
+        else:
+            click.echo(grade.to_text(brief=brief))
+        sys.exit(0 if grade.all_correct else 1)
+    from ..grading import check_many
+
+    book = check_many(architecture, sheets, given, **options)
+    for entry in book.entries:
+        for warning in entry.grade.warnings if entry.grade else ():
+            click.echo(f"archcalc: warning: {warning}", err=True)
+    if gradebook_path:
+        _write(gradebook_path, book.to_csv(), "gradebook")
+    if feedback_dir:
+        book.write_feedback(feedback_dir)
     if fmt == "json":
-        click.echo(json.dumps(grade.to_dict(), indent=1, ensure_ascii=False))
+        click.echo(json.dumps(book.to_dict(), indent=1, ensure_ascii=False))
     elif fmt == "markdown":
-        click.echo(grade.to_markdown(), nl=False)
+        click.echo(book.to_markdown(), nl=False)
     else:
-        click.echo(grade.to_text(brief=brief))
-    sys.exit(0 if grade.all_correct else 1)
+        click.echo(book.to_text())
+    sys.exit(0 if all(e.grade and e.grade.all_correct for e in book.entries) else 1)
 
 
 @click.command()
@@ -81,33 +128,27 @@ def check(architecture: str, answers: str, fmt: str, brief: bool, bias: bool, op
 @click.option("--columns", default="output,params", show_default=True,
               help="Columns to fill in, among input, output, params, ops (macs/flops), memory.")
 @click.option("--given", default="", help="Columns handed out filled in, e.g. --given output.")
-@click.option("--format", "fmt", type=click.Choice(["csv", "markdown"]), default="csv", show_default=True,
+@click.option("--format", "fmt", type=click.Choice(["csv", "tsv", "markdown"]), default="csv", show_default=True,
               help="Sheet format.")
 @click.option("--total/--no-total", default=True, show_default=True, help="End with a TOTAL row.")
 @click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False, writable=True),
               help="Write the sheet to this file instead of standard output.")
 @convention_options
 def template(architecture: str, columns: str, given: str, fmt: str, total: bool, output_path: str | None,
-             bias: bool, ops: str, memory: str, units: str, shapes: str, batch: int, dtype: str,
-             input_shape: str | None):
+             input_shape: str | None, **conventions):
     """Write the blank answer sheet of ARCHITECTURE that a student fills in.
 
-    With --shapes lecture, keras or torch the shape headers name that order (`output shape (W×H×D)`), so
-    the filled sheet is graded in it; given shapes are written in it (W×H×D for auto).
+    The sheet opens with an `archcalc sheet:` line (conventions, input size, architecture) that
+    `archcalc check` reads back, and a `student:` line. With --shapes lecture, keras or torch the shape
+    headers name that order (`output shape (W×H×D)`); given shapes are written in it (W×H×D for auto).
     """
-    from ..analysis import analyze
-    from ..grading.template import column_names, render_template, template_rows
+    from ..grading.template import template as write_template
 
-    conventions = _conventions(bias, ops, memory, units, shapes, batch, dtype)
-    chosen = column_names(columns)
-    handed = column_names(given, "--given") if given else []
-    chosen += [c for c in handed if c not in chosen]
-    report = analyze(architecture, input=parse_shape(input_shape), batch=batch, dtype=dtype)
-    text = render_template(template_rows(report, chosen, handed, conventions, total), fmt)
+    text = write_template(architecture, columns, given=given, conventions=conventions,
+                          input=parse_shape(input_shape), format=fmt, total=total)
     if output_path:
-        try:
-            Path(output_path).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise ArchcalcError(f"cannot write the sheet: {exc.strerror or exc}", file=output_path) from None
+        _write(output_path, text, "sheet")
     else:
         click.echo(text, nl=False)
+
+

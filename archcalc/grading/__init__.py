@@ -9,8 +9,12 @@
 from __future__ import annotations
 
 from .conventions import Conventions
+from .exercise import Exercise, exercise
 from .grade import check
+from .gradebook import Gradebook, check_many
 from .result import CellResult, Grade
 from .sheet import SheetError
+from .template import template
 
-__all__ = ["CellResult", "Conventions", "Grade", "SheetError", "check"]
+__all__ = ["CellResult", "Conventions", "Exercise", "Grade", "Gradebook", "SheetError", "check", "check_many",
+           "exercise", "template"]

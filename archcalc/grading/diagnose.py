@@ -9,6 +9,7 @@ a window that does not tile its input.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable
 from math import prod
 
@@ -179,3 +180,27 @@ def carried_shape(record: LayerRecord, answer: ShapeAnswer, previous: ShapeAnswe
             return (f"follows from your answer {previous.text} for {previous_name}: this step is right, "
                     "the error is carried forward")
     return None
+
+
+#: A short name for each diagnosis, by the start of its sentence; the gradebook counts them.
+KINDS = (
+    ("forgot the bias", r"forgot the bias"), ("counted the biases", r"counted the [\d,]+ biases"),
+    ("forgot the input depth", r"forgot the input depth"), ("ignored the groups", r"ignored groups"),
+    ("left out BatchNorm statistics", r"left out the [\d,]+ non-trainable"),
+    ("ceil instead of floor", r"rounded up \(ceil\)"), ("forgot the + 1", r"forgot the \+ 1"),
+    ("padding applied once", r"applied the padding once"), ("forgot the padding", r"forgot the padding"),
+    ("error carried forward", r"follows from your answer"), ("H and W swapped", r"H and W swapped"),
+    ("channels moved", r"channels (first|last)"), ("shape order unknown", r"the right sizes in an order"),
+    ("FLOPs for MACs", r"counted FLOPs"), ("MACs for FLOPs", r"gave MACs"), ("forgot the batch", r"forgot the batch"),
+    ("elements with a byte unit", r"wrote the element count"), ("bytes for elements", r"gave bytes"),
+    ("elements for bytes", r"gave the element count"), ("K = 1000 / 1024", r"used K ="),
+    ("cut off, not rounded", r"cut off instead of rounded"),
+    ("total: not the sum of the rows", r"does not equal the sum"), ("total: sums wrong rows", r"equals the sum"),
+    ("memory total without the input", r"left out the input"), ("views counted as memory", r"counted outputs that"),
+)
+CARRIED = "error carried forward"
+
+
+def kind_of(sentence: str) -> str:
+    """The short name of a diagnosis sentence (`other` when it is none of KINDS)."""
+    return next((kind for kind, start in KINDS if re.match(start, sentence)), "other")

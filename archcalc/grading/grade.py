@@ -1,20 +1,25 @@
 """Grading a sheet: match its rows to layers, read every cell, and give each a verdict.
 
 A verdict is `correct`, `wrong` (with the expected value, the arithmetic, and a diagnosis when a
-classic mistake explains the number) or `unparseable` (with the reason). Blank cells are not
-graded; they are counted apart.
+classic mistake explains the number), `unparseable` (with the reason) or `unanswered`. Every cell
+the sheet asks is graded: a blank cell, or the cells of a layer the sheet has no row for, are
+`unanswered`. A sheet from `archcalc template` asks every layer; any other sheet every layer but
+the input and the views that allocate nothing (flatten), which lecture tables leave out. A blank
+TOTAL cell is not asked: the total is graded when it is written.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
 from ..analysis import LayerRecord, Report, analyze
-from ..errors import suggestion
+from ..errors import ArchcalcError, suggestion
 from ..graph import load
 from . import diagnose, shape_order
+from .asks import given_fields, resolve, sheet_asks
 from .conventions import Conventions
 from .expected import COUNT_COLUMNS, SHAPE_COLUMNS, expected_cell, expected_total
 from .numbers import Number, ShapeAnswer, Unreadable, parse_count, parse_shape, shape_readings
@@ -25,13 +30,90 @@ TOTAL = "TOTAL"
 
 
 def check(arch: Any, answers: Any, conventions: Conventions | dict[str, Any] | None = None, *,
-          input: list[int] | tuple[int, ...] | None = None) -> Grade:
-    """Grade `answers` (a path, text, or a list of dicts) against `arch` (a zoo name, path or mapping)."""
-    conventions = Conventions.coerce(conventions)
-    architecture = load(arch)
-    report = analyze(architecture, input=input, batch=conventions.batch, dtype=conventions.dtype)
-    sheet = read_sheet(answers)
-    return _Grader(report, sheet, conventions).run()
+          input: list[int] | tuple[int, ...] | None = None, override: bool = False,
+          weights: dict[str, float] | str | None = None, partial: float = 0.0) -> Grade:
+    """Grade `answers` (a path, text, or a list of dicts) against `arch` (a zoo name, path or mapping).
+
+    What the sheet says it asks (its `archcalc sheet:` line, its headers) wins over `conventions` and
+    `input` that contradict it, with a warning in `Grade.warnings`, unless `override`. `weights` weighs
+    the columns (`{"params": 2}` or `"params=2,shape=1"`); `partial` is the credit (0 to 1) of a wrong
+    answer a known mistake explains."""
+    return grade_sheet(Analyses(arch), read_sheet(answers), conventions, input=input, override=override,
+                       weights=weights, partial=partial)
+
+
+class Analyses:
+    """One architecture, loaded on first use and analysed once per input size, batch and dtype."""
+
+    def __init__(self, arch: Any):
+        self.arch = arch
+        self._loaded: Any = None
+        self._reports: dict[tuple, Report] = {}
+
+    def report(self, input: list[int] | None, batch: int, dtype: str) -> Report:
+        if self._loaded is None:
+            self._loaded = load(self.arch)
+        key = (tuple(input) if input else None, batch, dtype)
+        if key not in self._reports:
+            self._reports[key] = analyze(self._loaded, input=input, batch=batch, dtype=dtype)
+        return self._reports[key]
+
+
+def grade_sheet(analyses: Analyses, sheet: Sheet, conventions: Conventions | dict[str, Any] | None = None, *,
+                input: list[int] | tuple[int, ...] | None = None, override: bool = False,
+                weights: dict[str, float] | str | None = None, partial: float = 0.0) -> Grade:
+    """Grade a read sheet: a layer table against the architecture, or an exercise sheet against its key."""
+    given = given_fields(conventions)
+    if input is not None:
+        given["input"] = list(input)
+    weights = parse_weights(weights)
+    if isinstance(partial, bool) or not isinstance(partial, int | float) or not 0 <= partial <= 1:
+        raise ArchcalcError(f"partial credit must be a number from 0 to 1, got {partial!r}")
+    asks = sheet_asks(sheet)
+    if "exercise" in asks:
+        from .exercise import grade_exercise
+
+        grade = grade_exercise(sheet, asks)
+        if analyses.arch != asks["exercise"]:
+            grade = replace(grade, warnings=(f"{sheet.label}: the sheet is the exercise {asks['exercise']}; graded "
+                                             "against its key",))
+        return replace(grade, weights=weights, partial=float(partial), student=sheet.student)
+    from .exercise import KINDS
+
+    if isinstance(analyses.arch, str) and analyses.arch in KINDS:
+        raise SheetError(f"not a sheet of the exercise {analyses.arch}: it has no 'archcalc sheet: exercise=…' "
+                         "line", file=sheet.label)
+    chosen, input_size, warning = resolve(sheet, given, override)
+    report = analyses.report(input_size, chosen.batch, chosen.dtype)
+    warnings = [warning] if warning else []
+    named = asks.get("architecture")
+    if named and named not in (report.name, str(analyses.arch)):
+        warnings.append(f"{sheet.label}: the sheet is for {named}; graded against {report.name}")
+    grade = _Grader(report, sheet, chosen).run()
+    return replace(grade, warnings=tuple(warnings), weights=weights, partial=float(partial), student=sheet.student)
+
+
+def parse_weights(weights: dict[str, float] | str | None) -> dict[str, float]:
+    """Column weights from `params=2,shape=1` or a mapping (aliases as for template columns)."""
+    from .template import COLUMN_ALIASES
+
+    if not weights:
+        return {}
+    items = [item.partition("=")[::2] for item in weights.split(",") if item.strip()] if isinstance(weights, str) \
+        else list(weights.items()) if isinstance(weights, dict) else None
+    if items is None:
+        raise ArchcalcError(f"weights must be a mapping or text like params=2,shape=1, got {type(weights).__name__}")
+    parsed = {}
+    for key, value in items:
+        column = COLUMN_ALIASES.get(str(key).strip().lower(), str(key).strip().lower())
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = -1.0
+        if not column or number < 0 or number != number or number == float("inf"):
+            raise ArchcalcError(f"weights: {key}={value} is not a column=number pair with a number of 0 or more")
+        parsed[column] = number
+    return parsed
 
 
 class _Grader:
@@ -40,7 +122,6 @@ class _Grader:
         self.sheet = sheet
         self.conventions = conventions
         self.cells: list[CellResult] = []
-        self.blank = 0
         self.shapes: dict[tuple[str, str], ShapeAnswer] = {}
         self.column_numbers: dict[str, list[Number]] = {c: [] for c in COUNT_COLUMNS}
         self.column_complete = {c: True for c in COUNT_COLUMNS}
@@ -59,10 +140,27 @@ class _Grader:
                 self.grade_row(row, target, problem)
         for row in totals:
             self.grade_total(row)
-        if not self.cells:
-            raise SheetError("the sheet has no answers to grade (every cell is blank)", file=self.sheet.label)
+        self.grade_missing({record.name for _, record, _ in matched if isinstance(record, LayerRecord)})
+        order = {record.name: index for index, record in enumerate(self.report.layers)}
+        cells = sorted(self.cells, key=lambda c: (c.layer == TOTAL, order.get(c.layer, len(order))))
         return Grade(self.report.name, self.sheet.label, self.sheet.format, how, self.conventions,
-                     tuple(self.cells), self.blank, tuple(self.sheet.notes) + tuple(notes), self.orders)
+                     tuple(cells), tuple(self.sheet.notes) + tuple(notes), self.orders)
+
+    def grade_missing(self, present: set[str]) -> None:
+        """The cells of the layers the sheet asks and has no row for: unanswered."""
+        template = bool(self.sheet.asks)
+        missing = [r for r in self.report.layers if r.name not in present
+                   and (template or (r is not self.report.layers[0] and r.allocates))]
+        row = Row(0, None, {})
+        for record in missing:
+            for column in (c for c in GRADED if c in self.sheet.headers):
+                self.unanswered(row, record, column, "no row for this layer")
+
+    def unanswered(self, row: Row, record: LayerRecord, column: str, note: str = "") -> None:
+        expected = expected_cell(column, record, self.conventions, self.report)
+        shown = f"{expected.value:,}" if column in COUNT_COLUMNS else _shape_text(expected.value, self.orders)
+        self.add(row, record.name, column, "", "unanswered", expected=shown, arithmetic=expected.arithmetic,
+                 note=note)
 
     def readings(self, matched: list[tuple[Row, Any, str | None]]) -> list[list[str]]:
         """The orders each readable 3-D shape answer of the sheet is right in, in sheet order."""
@@ -87,12 +185,13 @@ class _Grader:
         label = record.name if record is not None else (row.name or f"row {row.number}")
         for column in (c for c in GRADED if c in self.sheet.headers):
             value = row.cells.get(column)
+            problem = problem or row.problem
             if _blank(value):
-                self.blank += 1
+                if record is not None:
+                    self.unanswered(row, record, column)
                 if column in COUNT_COLUMNS:
                     self.column_complete[column] = False
                 continue
-            problem = problem or row.problem
             if record is None or problem:
                 self.add(row, label, column, value, "unparseable", note=problem or "row not matched to a layer")
                 if column in COUNT_COLUMNS:

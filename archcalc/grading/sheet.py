@@ -11,7 +11,7 @@ import csv
 import io
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +23,13 @@ MAX_ROWS = 5_000
 MAX_COLUMNS = 40
 
 GRADED = ("input", "output", "params", "ops", "memory")
+ANSWER = "answer"
 UNWRITABLE = "a value too large to write out"
 _SILENT = {"type", "kernel", "stride", "pad", "padding", "in", "out", "connected to", "no", "#", "index",
-           "note", "notes", "comment", "description"}
+           "note", "notes", "comment", "description", "asks", "points"}
+#: `# archcalc sheet: ops=flops ...` and `# student: Ada` (also `<!-- ... -->`, or a CSV cell with trailing commas)
+_META = re.compile(r"^[\s\"#<!-]*(archcalc sheet|student)\s*:\s*(.*?)[\s,;\"]*(?:-->)?[\s,;\"]*$", re.IGNORECASE)
+_DELIMITERS = re.compile(r"[,;\t]")
 
 
 class SheetError(ArchcalcError):
@@ -49,6 +53,8 @@ class Sheet:
     headers: dict[str, str]
     rows: tuple[Row, ...]
     notes: tuple[str, ...] = field(default=())
+    asks: str = ""
+    student: str | None = None
 
 
 def column_of(header: str) -> str | None:
@@ -56,6 +62,10 @@ def column_of(header: str) -> str | None:
     text = " ".join(re.sub(r"[^a-z0-9#]+", " ", header.lower()).split())
     if not text or "given" in text:
         return None
+    if text.startswith("question"):
+        return "name"
+    if text in ("answer", "your answer", "answers"):
+        return ANSWER
     if text.startswith("layer") or text in ("name", "layer name"):
         return "name"
     if text.startswith("input"):
@@ -142,10 +152,30 @@ def _from_text(text: str, label: str) -> Sheet:
             where = f" (line {exc.lineno})" if isinstance(exc, json.JSONDecodeError) else ""
             raise SheetError(f"invalid JSON{where}: {message}", file=label) from None
         return _from_records(data, label, "JSON")
-    lines = stripped.splitlines()
+    lines, meta = _meta_lines(stripped.splitlines())
+    if not lines:
+        raise SheetError("the sheet has no table under its header lines", file=label)
     if any(line.lstrip().startswith("|") for line in lines):
-        return _from_grid(_markdown_grid(lines, label), label, "markdown")
-    return _from_grid(_csv_grid(lines, label), label, "CSV")
+        sheet = _from_grid(_markdown_grid(lines, label), label, "markdown")
+    else:
+        sheet = _from_grid(_csv_grid(lines, label), label, "CSV")
+    return replace(sheet, asks=meta.get("archcalc sheet", ""), student=meta.get("student") or None)
+
+
+def _meta_lines(lines: list[str]) -> tuple[list[str], dict[str, str]]:
+    """The lines without the `archcalc sheet:` and `student:` lines (and, outside a markdown table, comment
+    lines: `#` and no delimiter), and what those two say."""
+    meta: dict[str, str] = {}
+    kept = []
+    for line in lines:
+        match = _META.match(line)
+        if match and not line.lstrip().startswith("|"):
+            meta.setdefault(match.group(1).lower(), match.group(2).strip())
+        elif not (line.lstrip().startswith("#") and not _DELIMITERS.search(line.strip().rstrip(",;\t"))):
+            kept.append(line)
+    while kept and not kept[0].strip():
+        kept.pop(0)
+    return kept, meta
 
 
 def _markdown_grid(lines: list[str], label: str) -> list[tuple[int, list[str]]]:
@@ -198,7 +228,7 @@ def _headers(raw: list[str], label: str) -> tuple[dict[int, str], dict[str, str]
                              file=label)
         positions[index] = column
         named[column] = str(header).strip()
-    if not set(named) & set(GRADED):
+    if not set(named) & {*GRADED, ANSWER}:
         found = ", ".join(repr(str(h)) for h in raw[:8]) or "none"
         raise SheetError("no column to grade: expected a header among layer, input, output, params, "
                          f"ops (MACs/FLOPs), memory; found {found}", file=label)
@@ -233,6 +263,7 @@ def _row(number: int, cells: dict[str, Any], problem: str | None = None) -> Row:
 
 
 def _from_records(data: Any, label: str, kind: str) -> Sheet:
+    student = data.get("student") if isinstance(data, dict) and isinstance(data.get("student"), str) else None
     if isinstance(data, dict):
         for key in ("rows", "layers", "answers"):
             if isinstance(data.get(key), list):
@@ -257,7 +288,7 @@ def _from_records(data: Any, label: str, kind: str) -> Sheet:
         by_key = {str(_plain(k)): _plain(v) for k, v in record.items()}
         cells = {positions[i]: by_key[k] for i, k in enumerate(keys) if i in positions and k in by_key}
         rows.append(_row(number, {c: v for c, v in cells.items() if v is not None}))
-    return Sheet(label, kind, named, tuple(rows), tuple(notes))
+    return Sheet(label, kind, named, tuple(rows), tuple(notes), student=student)
 
 
 def _plain(value: Any) -> Any:

@@ -1,11 +1,17 @@
-"""The blank answer sheet a student fills in: one row per layer, optionally with given cells."""
+"""The blank answer sheet a student fills in: one row per layer, optionally with given cells.
+
+The sheet opens with what it asks: an `archcalc sheet:` line (conventions, input size, architecture)
+that `archcalc check` reads back, and a `student:` line for the student's name.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
-from ..analysis import Report
+from ..analysis import Report, analyze
+from .asks import sheet_line
 from .conventions import SHAPE_ORDER_NAMES, Conventions, written_in
 from .expected import expected_cell, expected_total
 from .shape_order import short
@@ -71,13 +77,46 @@ def template_rows(report: Report, columns: list[str], given: list[str], conventi
     return rows
 
 
-def render_template(rows: list[list[str]], fmt: str) -> str:
-    """The rows as CSV or as a markdown table."""
-    if fmt == "csv":
+FORMATS = ("csv", "tsv", "markdown")
+
+
+def render_template(rows: list[list[str]], fmt: str, asks: dict[str, Any] | None = None,
+                    describe: str = "") -> str:
+    """The rows as CSV, TSV or a markdown table, under the `archcalc sheet:` line of `asks` and a `student:` line."""
+    if fmt in ("csv", "tsv"):
         buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\n").writerows(rows)
-        return buffer.getvalue()
+        csv.writer(buffer, delimiter="\t" if fmt == "tsv" else ",", lineterminator="\n").writerows(rows)
+        head = [f"# {sheet_line(asks)}", "# student:"] if asks else []
+        return "".join(line + "\n" for line in head) + buffer.getvalue()
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |" for row in rows]
     lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    return "\n".join(lines) + "\n"
+    head = [f"<!-- {sheet_line(asks)} -->", "", "student:", "", f"Conventions: {describe}.", ""] if asks else []
+    return "\n".join(head + lines) + "\n"
+
+
+def sheet_asks_of(report: Report, conventions: Conventions) -> dict[str, Any]:
+    """What a sheet of `report` under `conventions` asks, as its `archcalc sheet:` line says it."""
+    return {"architecture": report.name, "input": list(report.layers[0].output_shape), **conventions.to_dict()}
+
+
+def template(arch: Any, columns: str | list[str] = "output,params", *, given: str | list[str] = (),
+             conventions: Conventions | dict[str, Any] | None = None, input: list[int] | None = None,
+             format: str = "csv", total: bool = True) -> str:
+    """The blank sheet of `arch` (a zoo name, path or mapping) as text: `columns` to fill in, `given`
+    columns filled in, in `format` (csv, tsv or markdown), saying its conventions and input size."""
+    from .sheet import SheetError
+
+    if format not in FORMATS:
+        raise SheetError(f"template format must be one of {', '.join(FORMATS)}, got {format!r}")
+    conventions = Conventions.coerce(conventions)
+    handed = column_names(given, "given") if given else []
+    chosen = column_names(columns) + [c for c in handed if c not in column_names(columns)]
+    report = analyze(arch, input=input, batch=conventions.batch, dtype=conventions.dtype)
+    rows = template_rows(report, chosen, handed, conventions, total)
+    return render_template(rows, format, sheet_asks_of(report, conventions), describe(report, conventions))
+
+
+def describe(report: Report, conventions: Conventions) -> str:
+    """The sheet's conventions and input size in words."""
+    return f"{conventions.describe()}, input {'×'.join(map(str, report.layers[0].output_shape))} (C×H×W)"

@@ -215,12 +215,3 @@ def compare_page(reports: list[Report]) -> str:
             f'<div class="side">{columns}</div>')
     return page(" vs ".join(r.name for r in reports) + " — archcalc", body)
 
-
-def grade_fragment(grade) -> str:
-    """A grade's cells as an HTML table with its score (what a notebook shows for a Grade)."""
-    head = "".join(f"<th>{h}</th>" for h in ("layer", "column", "answer", "verdict", "expected", "why"))
-    rows = "".join("<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in
-                                    (c.layer, c.column, c.answer, c.mark, c.expected, c.why)) + "</tr>"
-                   for c in grade.cells)
-    return (f"<p><b>{escape(grade.architecture)}</b> — {escape(grade.sheet)}</p>"
-            f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table><p><b>{escape(grade.summary())}</b></p>")
