@@ -34,7 +34,7 @@ def check_size(shape: Shape, what: str) -> None:
         raise ShapeError(f"{what} {list(shape)} is impossibly large (more than 10**11 elements)")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class ReceptiveField:
     """Receptive field per axis (height, width): size, jump (effective stride) and start
     (centre of the first output position, in input pixel coordinates)."""
@@ -42,6 +42,9 @@ class ReceptiveField:
     size: tuple[int, int]
     jump: tuple[int, int]
     start: tuple[float, float]
+
+    def __init__(self, size: tuple[int, int], jump: tuple[int, int], start: tuple[float, float]):
+        self.__dict__.update(size=size, jump=jump, start=start)  # see LayerRecord.__init__
 
     def to_dict(self) -> dict[str, list]:
         return {"size": list(self.size), "jump": list(self.jump),
@@ -56,7 +59,7 @@ def param_counts(params: tuple[Param, ...]) -> tuple[int, int, int]:
     return counts["weight"], counts["bias"], counts["stat"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class LayerRecord:
     """Everything archcalc knows about one layer, per the report's batch and dtype."""
 
@@ -74,6 +77,18 @@ class LayerRecord:
     allocates: bool
     receptive_field: ReceptiveField | None
     warnings: tuple[str, ...] = ()
+
+    def __init__(self, name: str, type: str, layer: Layer, inputs: tuple[str, ...],
+                 input_shapes: tuple[Shape, ...], output_shape: Shape, param_tensors: tuple[Param, ...],
+                 macs: int, flops: int, activation_elements: int, activation_bytes: int, allocates: bool,
+                 receptive_field: ReceptiveField | None, warnings: tuple[str, ...] = ()):
+        # Frozen: the fields are set once, here, all together (a frozen dataclass's own __init__ sets
+        # them one by one through object.__setattr__, several times slower: a record per layer).
+        self.__dict__.update(
+            name=name, type=type, layer=layer, inputs=inputs, input_shapes=input_shapes,
+            output_shape=output_shape, param_tensors=param_tensors, macs=macs, flops=flops,
+            activation_elements=activation_elements, activation_bytes=activation_bytes,
+            allocates=allocates, receptive_field=receptive_field, warnings=warnings)
 
     def _param_counts(self) -> tuple[int, int, int]:
         """(weights, biases, running statistics) in one pass over the parameter tensors."""
@@ -262,7 +277,8 @@ class _Walk:
             shapes[node.path] = record.output_shape
             fields[node.path] = record.receptive_field
             records.append(record)
-            warnings += [f"{node.path}: {w}" for w in record.warnings]
+            if record.warnings:
+                warnings += [f"{node.path}: {w}" for w in record.warnings]
         totals = self.totals(records)
         return Report(self.arch, self.input_shape, self.batch, self.dtype, tuple(records), totals,
                       tuple(warnings), self.count)
@@ -314,7 +330,8 @@ class _Walk:
     def flops(self, node: Node, layer: Layer, in_shapes: tuple[Shape, ...], output: Shape, macs: int) -> int:
         """One sample's FLOPs as the chosen count profile counts them, once per distinct layer, inputs
         and call style."""
-        call = profiles.call_style(self.arch.spec.calls, node.path, layer.type_name)
+        calls = self.arch.spec.calls
+        call = profiles.call_style(calls, node.path, layer.type_name) if calls else "module"
         key = (id(layer), in_shapes, call)
         found = self.flops_cache.get(key)
         if found is None:

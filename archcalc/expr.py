@@ -75,8 +75,11 @@ def _compile(text: str) -> Compiled:
     return _Compiler(text).compile(_parse(text.strip()))
 
 
+_NUMBERS = (int, float)
+
+
 def _in_range(value: Any) -> bool:
-    return not isinstance(value, int | float) or isinstance(value, bool) or abs(value) <= MAX_MAGNITUDE
+    return not isinstance(value, _NUMBERS) or value.__class__ is bool or abs(value) <= MAX_MAGNITUDE
 
 
 class _Compiler:
@@ -98,7 +101,7 @@ class _Compiler:
 
         def run(names: Mapping[str, Any]) -> Any:
             value = function(names)
-            if not _in_range(value):
+            if isinstance(value, _NUMBERS) and value.__class__ is not bool and not abs(value) <= MAX_MAGNITUDE:
                 raise fail("a number beyond ±10**15 is out of range")
             return value
 
