@@ -20,6 +20,7 @@ from .layers import Arithmetic, Layer, Param, Shape
 from .layers.base import numel
 from .records import FieldError
 from .spec import Node, resolve_value
+from .spec.expand import with_names
 
 DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
 MAX_ELEMENTS = 10**11  # per tensor and sample: 400 GB of float32
@@ -345,12 +346,13 @@ class _Walk:
             return static
         if static is None or any(isinstance(v, str | list) for v in node.hyper.values()):
             self.static_layers[id(node.hyper)] = None
-            names = dict(node.values)
+            context = {}
             if in_shapes:
                 first = in_shapes[0]
-                names["in_channels"] = first[0]
+                context["in_channels"] = first[0]
                 if len(first) == 3:
-                    names["in_height"], names["in_width"] = first[1], first[2]
+                    context["in_height"], context["in_width"] = first[1], first[2]
+            names = with_names(node.values, context)
             hyper = {k: resolve_value(v, names) for k, v in node.hyper.items()}
         else:
             hyper = node.hyper

@@ -190,7 +190,7 @@ def child() -> dict:
         arch = archcalc.load("chain.yaml", text=text)
         chains[length] = {"load_s": load_s, "analyze_s": best_of(lambda a=arch: archcalc.analyze(a), repeats)}
     return {"networks": networks, "chains": chains, "repeat_json": repeat_json(),
-            "env": {var: os.environ.get(var) for var in OPENBLAS_VARS}}
+            "env": {var: os.environ.get(var) for var in OPENBLAS_VARS}, "load": os.getloadavg()}
 
 
 def repeat_json() -> dict:
@@ -237,7 +237,8 @@ def versions() -> str:
 def section(title: str, result: dict) -> list[str]:
     env = ", ".join(f"{k}={v if v is not None else '(unset)'}" for k, v in result["env"].items())
     names = sorted({p for n in result["networks"].values() for p in n["peers"]})
-    lines = [f"## {title}", "", f"Environment: {env}.", "",
+    load = ", ".join(f"{value:.2f}" for value in result["load"])
+    lines = [f"## {title}", "", f"Environment: {env}. Load average (1, 5, 15 min) at the end of the run: {load}.", "",
              "| network | layers | archcalc load+analyze | archcalc analyze (loaded) | "
              + " | ".join(names) + " | fastest peer ÷ archcalc | MACs archcalc | MACs " + " / ".join(names) + " |",
              "|---|---:|---:|---:|" + "---:|" * len(names) + "---:|---:|---:|"]

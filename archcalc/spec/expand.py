@@ -8,6 +8,7 @@ the enclosing blocks. Hyper-parameters stay unevaluated until the analyzer knows
 
 from __future__ import annotations
 
+from collections import ChainMap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,7 @@ MAX_INSTANCES = 100_000
 MAX_REPEAT = 100_000
 MAX_BLOCK_DEPTH = 32
 MAX_CALLS = 100
+SMALL_SCOPE = 64  # names a scope copies into each layer's own mapping; beyond, it chains
 
 
 @dataclass
@@ -101,6 +103,14 @@ class Expansion:
     groups: list[Group]
     input_path: str
     output_path: str
+
+
+def with_names(base: Mapping[str, Any], extra: dict[str, Any]) -> Mapping[str, Any]:
+    """The names of `extra` over those of `base`: one flat dict (fast to read) when `base` is a small
+    dict, a ChainMap otherwise (so that a file's thousands of `args` are not copied for every layer)."""
+    if isinstance(base, dict) and len(base) <= SMALL_SCOPE:
+        return {**base, **extra}
+    return ChainMap(extra, base)
 
 
 def resolve_value(value: Any, names: dict[str, Any]) -> Any:
@@ -240,7 +250,7 @@ class _Expander:
             self.refuse_early(repeat, block, entry.type)
         output = None
         for r in range(repeat):
-            values = {**scope.values, "i": r} if entry.repeat is not None else scope.values
+            values = with_names(scope.values, {"i": r}) if entry.repeat is not None else scope.values
             if entry.when is not None and not self.truth(entry.when, values):
                 self.count_instance()
                 continue
@@ -292,9 +302,9 @@ class _Expander:
             elif default is None:
                 raise SpecError(f"block {block_name!r} needs argument {arg!r}")
             else:
-                args[arg] = resolve_value(default, {**self.spec.args, **local, **args})
+                args[arg] = resolve_value(default, with_names(self.spec.args, {**local, **args}))
         local.update(args)
-        inner = Scope(prefix=prefix + "/", values={**self.spec.args, **local}, parent=scope)
+        inner = Scope(prefix=prefix + "/", values=with_names(self.spec.args, local), parent=scope)
         if refs:
             if len(refs) != 1:
                 raise SpecError(f"a block takes one input, got from: {refs}")
