@@ -17,7 +17,7 @@ from typing import Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "analyze": "analysis", "Report": "analysis", "LayerRecord": "analysis", "Totals": "analysis",
+    "analyze": "report.display", "Report": "report.display", "LayerRecord": "analysis", "Totals": "analysis",
     "ReceptiveField": "analysis",
     "load": "graph", "Architecture": "graph",
     "ArchcalcError": "errors", "SpecError": "errors", "GraphError": "errors", "ShapeError": "errors",

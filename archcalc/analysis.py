@@ -8,20 +8,19 @@ live at once when each tensor is freed after its last use.
 
 from __future__ import annotations
 
-import gc
 import numbers
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import profiles
+from .collector import cycle_collection_paused
 from .errors import ArchcalcError, MismatchError, ShapeError, SpecError, TilingError, channels_last_hint, suggestion
 from .graph import Architecture, last_readers, load
 from .layers import Arithmetic, Layer, Param, Shape
 from .layers.base import numel
 from .records import FieldError
 from .spec import Node, resolve_value
+from .spec.expand import with_names
 from .tiling import tiling_note
 
 DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
@@ -37,7 +36,7 @@ def check_size(shape: Shape, what: str) -> None:
         raise ShapeError(f"{what} {list(shape)} is impossibly large (more than 10**11 elements)")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class ReceptiveField:
     """Receptive field per axis (height, width): size, jump (effective stride) and start
     (centre of the first output position, in input pixel coordinates)."""
@@ -46,12 +45,23 @@ class ReceptiveField:
     jump: tuple[int, int]
     start: tuple[float, float]
 
+    def __init__(self, size: tuple[int, int], jump: tuple[int, int], start: tuple[float, float]):
+        self.__dict__.update(size=size, jump=jump, start=start)  # see LayerRecord.__init__
+
     def to_dict(self) -> dict[str, list]:
         return {"size": list(self.size), "jump": list(self.jump),
                 "start": [int(s) if float(s).is_integer() else s for s in self.start]}
 
 
-@dataclass(frozen=True)
+def param_counts(params: tuple[Param, ...]) -> tuple[int, int, int]:
+    """(weights, biases, running statistics) of these parameter tensors."""
+    counts = {"weight": 0, "bias": 0, "stat": 0}
+    for p in params:
+        counts[p.role] += p.size
+    return counts["weight"], counts["bias"], counts["stat"]
+
+
+@dataclass(frozen=True, init=False)
 class LayerRecord:
     """Everything archcalc knows about one layer, per the report's batch and dtype."""
 
@@ -70,12 +80,21 @@ class LayerRecord:
     receptive_field: ReceptiveField | None
     warnings: tuple[str, ...] = ()
 
+    def __init__(self, name: str, type: str, layer: Layer, inputs: tuple[str, ...],
+                 input_shapes: tuple[Shape, ...], output_shape: Shape, param_tensors: tuple[Param, ...],
+                 macs: int, flops: int, activation_elements: int, activation_bytes: int, allocates: bool,
+                 receptive_field: ReceptiveField | None, warnings: tuple[str, ...] = ()):
+        # Frozen: the fields are set once, here, all together (a frozen dataclass's own __init__ sets
+        # them one by one through object.__setattr__, several times slower: a record per layer).
+        self.__dict__.update(
+            name=name, type=type, layer=layer, inputs=inputs, input_shapes=input_shapes,
+            output_shape=output_shape, param_tensors=param_tensors, macs=macs, flops=flops,
+            activation_elements=activation_elements, activation_bytes=activation_bytes,
+            allocates=allocates, receptive_field=receptive_field, warnings=warnings)
+
     def _param_counts(self) -> tuple[int, int, int]:
         """(weights, biases, running statistics) in one pass over the parameter tensors."""
-        counts = {"weight": 0, "bias": 0, "stat": 0}
-        for p in self.param_tensors:
-            counts[p.role] += p.size
-        return counts["weight"], counts["bias"], counts["stat"]
+        return param_counts(self.param_tensors)
 
     @property
     def weights(self) -> int:
@@ -205,19 +224,6 @@ def analyze(arch: Architecture | str | Any, *, input: Shape | list[int] | None =
             raise exc.located(file=arch.source) from None
 
 
-@contextmanager
-def cycle_collection_paused() -> Iterator[None]:
-    """Loading and the walk make many small objects and no reference cycles; the cycle collector's
-    full passes over all of them would make the cost per layer grow with the network's size."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 class _Walk:
     def __init__(self, arch: Architecture, input_shape, batch: int, dtype: str, strict: bool,
                  count: str = "archcalc"):
@@ -236,8 +242,11 @@ class _Walk:
         self.input_shape = self.resolve_input(input_shape)
         self.cache: dict[Any, Layer] = {}
         self.facts_cache: dict[Any, tuple] = {}
-        self.static_layers: dict[int, Layer] = {}  # id of a hyper-parameter dict without expressions
+        self.static_layers: dict[int, Layer | None] = {}  # id of a hyper-parameter dict → its layer,
+        # None when the dict has expressions
         self.windows_cache: dict[Any, Any] = {}
+        self.flops_cache: dict[Any, int] = {}
+        self.trainable = self.frozen = 0  # parameters of the layers visited
 
     def resolve_input(self, override) -> Shape:
         if override is not None and (isinstance(override, str | bytes) or not hasattr(override, "__iter__")):
@@ -274,74 +283,85 @@ class _Walk:
             shapes[node.path] = record.output_shape
             fields[node.path] = record.receptive_field
             records.append(record)
-            warnings += [f"{node.path}: {w}" for w in record.warnings]
+            if record.warnings:
+                warnings += [f"{node.path}: {w}" for w in record.warnings]
         totals = self.totals(records)
         return Report(self.arch, self.input_shape, self.batch, self.dtype, tuple(records), totals,
                       tuple(warnings), self.count)
 
     def visit(self, node: Node, shapes: dict[str, Shape], fields) -> LayerRecord:
-        in_shapes = [shapes[src] for src in node.inputs]
+        in_shapes = tuple([shapes[src] for src in node.inputs])
         layer = self.instantiate(node, in_shapes)
         if node.path == self.arch.input_path:
             output: Shape = self.input_shape
             field_ = ReceptiveField((1, 1), (1, 1), (0.0, 0.0)) if len(output) == 3 else None
-            params: list[Param] = []
-            macs = 0
+            params: tuple[Param, ...] = ()
+            macs = flops = 0
             notes: tuple[str, ...] = ()
         else:
-            output, params, macs, notes = self.facts(layer, in_shapes)
+            output, params, macs, notes, counts = self.facts(layer, in_shapes)
+            self.trainable += counts[0] + counts[1]
+            self.frozen += counts[2]
             field_ = self.receptive_field(layer, node, in_shapes, output, fields)
+            flops = self.flops(node, layer, in_shapes, output, macs)
         elements = numel(output) * self.batch
         return LayerRecord(
             name=node.path, type=layer.type_name, layer=layer, inputs=tuple(node.inputs),
-            input_shapes=tuple(in_shapes), output_shape=tuple(output), param_tensors=tuple(params),
-            macs=macs * self.batch, flops=self.flops(node, layer, in_shapes, output, macs) * self.batch,
-            activation_elements=elements,
+            input_shapes=in_shapes, output_shape=output, param_tensors=params,
+            macs=macs * self.batch, flops=flops * self.batch, activation_elements=elements,
             activation_bytes=elements * self.bytes, allocates=layer.allocates,
             receptive_field=field_, warnings=notes,
         )
 
-    def facts(self, layer: Layer, in_shapes: list[Shape]) -> tuple:
-        """Output shape, parameters, MACs and tiling notes of `layer` on these inputs, computed once
-        per distinct (layer, input shapes): repeated blocks and chains reuse them."""
-        key = (id(layer), tuple(in_shapes))
+    def facts(self, layer: Layer, in_shapes: tuple[Shape, ...]) -> tuple:
+        """Output shape, parameters, MACs, tiling notes and parameter counts of `layer` on these inputs,
+        computed once per distinct (layer, input shapes): repeated blocks and chains reuse them."""
+        key = (id(layer), in_shapes)
         found = self.facts_cache.get(key)
         if found is None:
-            layer.check_arity(in_shapes)
-            output = layer.output_shape(in_shapes)
+            shapes = list(in_shapes)
+            layer.check_arity(shapes)
+            output = tuple(layer.output_shape(shapes))
             if min(output, default=1) < 1:
                 raise ShapeError(f"output shape {list(output)} is impossible")
             check_size(output, "output shape")
-            params = layer.parameters(in_shapes)
+            params = tuple(layer.parameters(shapes))
             for param in params:
                 check_size(param.shape, f"parameter {param.name}")
-            found = (output, params, layer.macs(in_shapes, output), self.tiling(layer, in_shapes))
+            found = (output, params, layer.macs(shapes, output), self.tiling(layer, shapes),
+                     param_counts(params))
             self.facts_cache[key] = found
         return found
 
-    def flops(self, node: Node, layer: Layer, in_shapes: list[Shape], output: Shape, macs: int) -> int:
-        """One sample's FLOPs as the chosen count profile counts them (0 for the input)."""
-        if node.path == self.arch.input_path:
-            return 0
-        call = profiles.call_style(self.arch.spec.calls, node.path, layer.type_name)
-        return self.profile.count(profiles.Site(layer, tuple(in_shapes), output, macs, call))
+    def flops(self, node: Node, layer: Layer, in_shapes: tuple[Shape, ...], output: Shape, macs: int) -> int:
+        """One sample's FLOPs as the chosen count profile counts them, once per distinct layer, inputs
+        and call style."""
+        calls = self.arch.spec.calls
+        call = profiles.call_style(calls, node.path, layer.type_name) if calls else "module"
+        key = (id(layer), in_shapes, call)
+        found = self.flops_cache.get(key)
+        if found is None:
+            found = self.flops_cache[key] = self.profile.count(profiles.Site(layer, in_shapes, output, macs, call))
+        return found
 
-    def instantiate(self, node: Node, in_shapes: list[Shape]) -> Layer:
+    def instantiate(self, node: Node, in_shapes: tuple[Shape, ...]) -> Layer:
         """Evaluate the hyper-parameters (they may use in_channels) and build the layer."""
-        static = self.static_layers.get(id(node.hyper))
-        if static is not None:
+        static = self.static_layers.get(id(node.hyper), _UNSEEN)
+        if static is not None and static is not _UNSEEN:
             return static
-        if any(isinstance(v, str | list) for v in node.hyper.values()):
-            names = dict(node.values)
+        if static is None or any(isinstance(v, str | list) for v in node.hyper.values()):
+            self.static_layers[id(node.hyper)] = None
+            context = {}
             if in_shapes:
                 first = in_shapes[0]
-                names["in_channels"] = first[0]
+                context["in_channels"] = first[0]
                 if len(first) == 3:
-                    names["in_height"], names["in_width"] = first[1], first[2]
+                    context["in_height"], context["in_width"] = first[1], first[2]
+            names = with_names(node.values, context)
             hyper = {k: resolve_value(v, names) for k, v in node.hyper.items()}
         else:
             hyper = node.hyper
-        key = (node.layer_cls, _freeze(hyper))
+        key = (node.layer_cls, *((k, _freeze(v)) for k, v in hyper.items()))
         layer = self.cache.get(key)
         if layer is None:
             try:
@@ -360,15 +380,15 @@ class _Walk:
             self.static_layers[id(node.hyper)] = layer
         return layer
 
-    def receptive_field(self, layer: Layer, node: Node, in_shapes: list[Shape], output: Shape,
+    def receptive_field(self, layer: Layer, node: Node, in_shapes: tuple[Shape, ...], output: Shape,
                         fields) -> ReceptiveField | None:
         known = [fields[src] for src in node.inputs if fields.get(src) is not None]
         if not known or not layer.receptive_field_defined:
             return None
         base = known[0] if len(known) == 1 else _union(known)
-        key = (id(layer), tuple(in_shapes))
+        key = (id(layer), in_shapes)
         if key not in self.windows_cache:
-            self.windows_cache[key] = layer.windows(in_shapes)
+            self.windows_cache[key] = layer.windows(list(in_shapes))
         windows = self.windows_cache[key]
         if windows is None:
             return base if len(output) == 3 or len(in_shapes[0]) != 3 else None
@@ -390,8 +410,7 @@ class _Walk:
         return (message,)
 
     def totals(self, records: list[LayerRecord]) -> Totals:
-        trainable = sum(r.trainable_params for r in records)
-        frozen = sum(r.non_trainable_params for r in records)
+        trainable, frozen = self.trainable, self.frozen
         elements = sum(r.activation_elements for r in records if r.allocates)
         param_bytes = (trainable + frozen) * self.bytes
         forward = elements * self.bytes
@@ -444,10 +463,14 @@ def _union(fields: list[ReceptiveField]) -> ReceptiveField:
     return ReceptiveField(tuple(size), jump, tuple(start))  # type: ignore[arg-type]
 
 
+_UNSEEN = object()
+
+
 def _freeze(value: Any) -> Any:
-    """A hashable stand-in for a hyper-parameter value (mapping keys may be of mixed types)."""
+    """A hashable stand-in for a hyper-parameter value (mapping keys may be of mixed types); the type
+    is part of it, so that `true` and `1`, equal in Python, are validated apart."""
     if isinstance(value, dict):
         return (dict, *((k, _freeze(v)) for k, v in value.items()))
     if isinstance(value, list | tuple):
-        return tuple(_freeze(v) for v in value)
-    return value
+        return (list, *(_freeze(v) for v in value))
+    return value.__class__, value

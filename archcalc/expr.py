@@ -1,15 +1,15 @@
 """Safe arithmetic in architecture files: `2*width`, `stride if i == 0 else 1`, `cfg[2]`.
 
-Expressions are parsed with `ast` and walked over a small whitelist of node types; nothing is
-ever passed to `eval`. Names come from the block's arguments and the layer's context
-(`in_channels`, `i` for the repeat index, ...).
+Expressions are parsed with `ast` and turned, once per text, into closures over a small
+whitelist of node types; nothing is ever passed to `eval`. Names come from the block's arguments
+and the layer's context (`in_channels`, `i` for the repeat index, ...).
 """
 
 from __future__ import annotations
 
 import ast
 import operator
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -44,7 +44,7 @@ def evaluate(text: str, names: Mapping[str, Any]) -> Any:
     """Evaluate `text` with `names` in scope; raise SpecError on anything else."""
     if len(text) > MAX_EXPRESSION_LENGTH:
         raise SpecError(f"expression longer than {MAX_EXPRESSION_LENGTH} characters")
-    return _Evaluator(names, text).visit(_parse(text.strip()))
+    return _compile(text)(names)
 
 
 @lru_cache(maxsize=4096)
@@ -65,125 +65,199 @@ def _parse(text: str) -> ast.expr:
     return tree
 
 
-class _Evaluator:
-    def __init__(self, names: Mapping[str, Any], text: str):
-        self.names = names
+Compiled = Callable[[Mapping[str, Any]], Any]
+
+
+@lru_cache(maxsize=4096)
+def _compile(text: str) -> Compiled:
+    """`text` as a function of the names in scope: the tree is walked once, into closures.
+    A node that is not allowed fails when it is reached, as the walk over the tree would."""
+    return _Compiler(text).compile(_parse(text.strip()))
+
+
+_NUMBERS = (int, float)
+
+
+def _in_range(value: Any) -> bool:
+    return not isinstance(value, _NUMBERS) or value.__class__ is bool or abs(value) <= MAX_MAGNITUDE
+
+
+class _Compiler:
+    def __init__(self, text: str):
         self.text = text
 
     def fail(self, why: str) -> SpecError:
         return SpecError(f"in expression {shorten(self.text)!r}: {why}")
 
-    def visit(self, node: ast.AST) -> Any:
-        method = getattr(self, "visit_" + type(node).__name__, None)
+    def failing(self, why: str) -> Compiled:
+        def run(names: Mapping[str, Any]) -> Any:
+            raise self.fail(why)
+
+        return run
+
+    def checked(self, function: Compiled) -> Compiled:
+        """`function` refusing a number beyond ±10**15 (every value an expression makes or reads)."""
+        fail = self.fail
+
+        def run(names: Mapping[str, Any]) -> Any:
+            value = function(names)
+            if isinstance(value, _NUMBERS) and value.__class__ is not bool and not abs(value) <= MAX_MAGNITUDE:
+                raise fail("a number beyond ±10**15 is out of range")
+            return value
+
+        return run
+
+    def compile(self, node: ast.AST) -> Compiled:
+        method = getattr(self, "compile_" + type(node).__name__, None)
         if method is None:
-            raise self.fail(f"{type(node).__name__} is not allowed")
-        value = method(node)
-        if isinstance(value, int | float) and not isinstance(value, bool) and not abs(value) <= MAX_MAGNITUDE:
-            raise self.fail("a number beyond ±10**15 is out of range")
-        return value
+            return self.failing(f"{type(node).__name__} is not allowed")
+        return method(node)
 
-    def visit_Constant(self, node: ast.Constant) -> Any:
-        if isinstance(node.value, bool | int | float | str) or node.value is None:
-            return node.value
-        raise self.fail(f"constant {node.value!r} is not allowed")
+    def compile_Constant(self, node: ast.Constant) -> Compiled:
+        value = node.value
+        if not (isinstance(value, bool | int | float | str) or value is None):
+            return self.failing(f"constant {value!r} is not allowed")
+        if not _in_range(value):
+            return self.failing("a number beyond ±10**15 is out of range")
+        return lambda names: value
 
-    def visit_Name(self, node: ast.Name) -> Any:
-        if node.id in self.names:
-            return self.names[node.id]
-        if node.id in ("True", "False", "None"):
-            return {"True": True, "False": False, "None": None}[node.id]
-        raise self.fail(f"unknown name {node.id!r}{suggestion(node.id, self.names)}")
+    def compile_Name(self, node: ast.Name) -> Compiled:
+        key, fail = node.id, self.fail
+        constant = {"True": True, "False": False, "None": None}
 
-    def visit_BinOp(self, node: ast.BinOp) -> Any:
+        def run(names: Mapping[str, Any]) -> Any:
+            if key in names:
+                return names[key]
+            if key in constant:
+                return constant[key]
+            raise fail(f"unknown name {key!r}{suggestion(key, names)}")
+
+        return self.checked(run)
+
+    def compile_BinOp(self, node: ast.BinOp) -> Compiled:
         op = _BINARY.get(type(node.op))
         if op is None:
-            raise self.fail(f"operator {type(node.op).__name__} is not allowed")
-        left, right = self.visit(node.left), self.visit(node.right)
-        if isinstance(node.op, ast.Pow) and isinstance(right, int | float) and abs(right) > 64:
-            raise self.fail("exponent too large")
-        if isinstance(left, str | list) or isinstance(right, str | list):
-            raise self.fail("arithmetic needs numbers")
-        try:
-            result = op(left, right)
-        except (ZeroDivisionError, TypeError, OverflowError, ValueError) as exc:
-            raise self.fail(str(exc)) from None
-        if isinstance(result, complex):
-            raise self.fail("the result is not a real number")
-        if isinstance(node.op, ast.Div) and isinstance(result, float) and result.is_integer():
-            result = int(result)
-        return result
+            return self.failing(f"operator {type(node.op).__name__} is not allowed")
+        left_of, right_of, fail = self.compile(node.left), self.compile(node.right), self.fail
+        power, divide = isinstance(node.op, ast.Pow), isinstance(node.op, ast.Div)
 
-    def visit_UnaryOp(self, node: ast.UnaryOp) -> Any:
-        value = self.visit(node.operand)
-        if isinstance(node.op, ast.USub) and isinstance(value, int | float):
-            return -value
-        if isinstance(node.op, ast.UAdd) and isinstance(value, int | float):
-            return value
-        if isinstance(node.op, ast.Not):
-            return not value
-        raise self.fail(f"operator {type(node.op).__name__} is not allowed here")
+        def run(names: Mapping[str, Any]) -> Any:
+            left, right = left_of(names), right_of(names)
+            if power and isinstance(right, int | float) and abs(right) > 64:
+                raise fail("exponent too large")
+            if isinstance(left, str | list) or isinstance(right, str | list):
+                raise fail("arithmetic needs numbers")
+            try:
+                result = op(left, right)
+            except (ZeroDivisionError, TypeError, OverflowError, ValueError) as exc:
+                raise fail(str(exc)) from None
+            if isinstance(result, complex):
+                raise fail("the result is not a real number")
+            if divide and isinstance(result, float) and result.is_integer():
+                result = int(result)
+            return result
 
-    def visit_BoolOp(self, node: ast.BoolOp) -> Any:
+        return self.checked(run)
+
+    def compile_UnaryOp(self, node: ast.UnaryOp) -> Compiled:
+        operand, fail = self.compile(node.operand), self.fail
+        kind = type(node.op)
+
+        def run(names: Mapping[str, Any]) -> Any:
+            value = operand(names)
+            if kind is ast.USub and isinstance(value, int | float):
+                return -value
+            if kind is ast.UAdd and isinstance(value, int | float):
+                return value
+            if kind is ast.Not:
+                return not value
+            raise fail(f"operator {kind.__name__} is not allowed here")
+
+        return run
+
+    def compile_BoolOp(self, node: ast.BoolOp) -> Compiled:
         """`and`/`or` as in Python: stop at the first value that decides and return that value
         (`c or 64` is c when c is non-zero, else 64)."""
         stop = not isinstance(node.op, ast.And)
-        value = None
-        for operand in node.values:
-            value = self.visit(operand)
-            if bool(value) == stop:
-                return value
-        return value
+        operands = [self.compile(v) for v in node.values]
 
-    def visit_Compare(self, node: ast.Compare) -> Any:
-        left = self.visit(node.left)
-        for op_node, right_node in zip(node.ops, node.comparators, strict=True):
-            right = self.visit(right_node)
-            op = _COMPARE.get(type(op_node))
-            if op is None:
-                if isinstance(op_node, ast.In | ast.NotIn) and isinstance(right, list | str):
-                    try:
-                        ok = (left in right) == isinstance(op_node, ast.In)
-                    except TypeError as exc:
-                        raise self.fail(str(exc)) from None
+        def run(names: Mapping[str, Any]) -> Any:
+            value = None
+            for operand in operands:
+                value = operand(names)
+                if bool(value) == stop:
+                    return value
+            return value
+
+        return run
+
+    def compile_Compare(self, node: ast.Compare) -> Compiled:
+        first = self.compile(node.left)
+        steps = [(type(op), _COMPARE.get(type(op)), self.compile(right))
+                 for op, right in zip(node.ops, node.comparators, strict=True)]
+        fail = self.fail
+
+        def run(names: Mapping[str, Any]) -> Any:
+            left = first(names)
+            for kind, op, right_of in steps:
+                right = right_of(names)
+                if op is None:
+                    if kind in (ast.In, ast.NotIn) and isinstance(right, list | str):
+                        try:
+                            ok = (left in right) == (kind is ast.In)
+                        except TypeError as exc:
+                            raise fail(str(exc)) from None
+                    else:
+                        raise fail(f"comparison {kind.__name__} is not allowed")
                 else:
-                    raise self.fail(f"comparison {type(op_node).__name__} is not allowed")
-            else:
-                try:
-                    ok = op(left, right)
-                except TypeError as exc:
-                    raise self.fail(str(exc)) from None
-            if not ok:
-                return False
-            left = right
-        return True
+                    try:
+                        ok = op(left, right)
+                    except TypeError as exc:
+                        raise fail(str(exc)) from None
+                if not ok:
+                    return False
+                left = right
+            return True
 
-    def visit_IfExp(self, node: ast.IfExp) -> Any:
-        return self.visit(node.body) if self.visit(node.test) else self.visit(node.orelse)
+        return run
 
-    def visit_Subscript(self, node: ast.Subscript) -> Any:
-        container = self.visit(node.value)
-        index = self.visit(node.slice)
-        if not isinstance(container, list | tuple | dict) or isinstance(index, bool):
-            raise self.fail("only lists and mappings can be indexed")
-        try:
-            return container[index]
-        except (IndexError, KeyError, TypeError):
-            raise self.fail(f"index {index!r} is out of range") from None
+    def compile_IfExp(self, node: ast.IfExp) -> Compiled:
+        test, body, orelse = self.compile(node.test), self.compile(node.body), self.compile(node.orelse)
+        return lambda names: body(names) if test(names) else orelse(names)
 
-    def visit_List(self, node: ast.List) -> Any:
-        return [self.visit(e) for e in node.elts]
+    def compile_Subscript(self, node: ast.Subscript) -> Compiled:
+        container_of, index_of, fail = self.compile(node.value), self.compile(node.slice), self.fail
 
-    def visit_Tuple(self, node: ast.Tuple) -> Any:
-        return [self.visit(e) for e in node.elts]
+        def run(names: Mapping[str, Any]) -> Any:
+            container, index = container_of(names), index_of(names)
+            if not isinstance(container, list | tuple | dict) or isinstance(index, bool):
+                raise fail("only lists and mappings can be indexed")
+            try:
+                return container[index]
+            except (IndexError, KeyError, TypeError):
+                raise fail(f"index {index!r} is out of range") from None
 
-    def visit_Call(self, node: ast.Call) -> Any:
+        return self.checked(run)
+
+    def compile_List(self, node: ast.List | ast.Tuple) -> Compiled:
+        items = [self.compile(e) for e in node.elts]
+        return lambda names: [item(names) for item in items]
+
+    compile_Tuple = compile_List
+
+    def compile_Call(self, node: ast.Call) -> Compiled:
         if not isinstance(node.func, ast.Name) or node.func.id not in _FUNCTIONS or node.keywords:
-            raise self.fail(f"only the functions {', '.join(_FUNCTIONS)} may be called")
-        args = [self.visit(a) for a in node.args]
-        if node.func.id == "round" and len(args) == 2 and isinstance(args[1], int) \
-                and not abs(args[1]) <= MAX_ROUND_DIGITS:
-            raise self.fail(f"round to at most {MAX_ROUND_DIGITS} digits")
-        try:
-            return _FUNCTIONS[node.func.id](*args)
-        except (TypeError, ValueError) as exc:
-            raise self.fail(str(exc)) from None
+            return self.failing(f"only the functions {', '.join(_FUNCTIONS)} may be called")
+        arguments, function, fail = [self.compile(a) for a in node.args], _FUNCTIONS[node.func.id], self.fail
+        rounding = node.func.id == "round"
+
+        def run(names: Mapping[str, Any]) -> Any:
+            args = [argument(names) for argument in arguments]
+            if rounding and len(args) == 2 and isinstance(args[1], int) and not abs(args[1]) <= MAX_ROUND_DIGITS:
+                raise fail(f"round to at most {MAX_ROUND_DIGITS} digits")
+            try:
+                return function(*args)
+            except (TypeError, ValueError) as exc:
+                raise fail(str(exc)) from None
+
+        return self.checked(run)

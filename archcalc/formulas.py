@@ -18,6 +18,8 @@ Padding = int | str | tuple[int, ...] | list[int]
 
 def _whole(name: str, value: Any, low: int) -> int:
     """`value` as an int: SpecError unless a whole number within ±10**15, ShapeError below `low`."""
+    if value.__class__ is int and low <= value <= MAX_MAGNITUDE:  # the common case, at once
+        return value
     if isinstance(value, bool) or not isinstance(value, Integral):
         raise SpecError(f"{name} must be a whole number, got {shorten(repr(value))}")
     if abs(value) > MAX_MAGNITUDE:

@@ -1,4 +1,4 @@
-"""How fast is `archcalc.analyze()`? Against the peers' counting calls, and on chains of 1k–100k layers.
+"""How fast is `archcalc.analyze()`? Against the peers' counting calls, and on chains of 1k–50k layers.
 
 Peers, each on the same ResNet written in plain torch below (model construction not counted):
 `torch.utils.flop_counter.FlopCounterMode` on the meta device (no memory, no arithmetic: the
@@ -6,7 +6,7 @@ fastest way PyTorch can count), and, where installed, ptflops' `get_model_comple
 torchinfo's `summary` (both run a real CPU forward pass). archcalc loads and analyzes the YAML
 (load counted). The MAC totals are compared, so the race is between equal answers. Budget: on
 resnet152, archcalc's load + analysis ≥ 20× faster than the fastest peer. The chains show the
-cost per layer from 1k to 100k layers (budget: flat), and a 60-byte `repeat: 100000` file's
+cost per layer from 1k to 50k layers (budget: flat), and a 60-byte `repeat: 49999` file's
 `archcalc table --format json` is timed as a user runs it, with its peak memory.
 
 The benchmark runs itself twice, once in the current environment and once with OPENBLAS_CORETYPE
@@ -36,10 +36,10 @@ from machine import cpu_name
 
 RESULTS = Path(__file__).parent / "results" / "analyze.md"
 OPENBLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
-CHAIN_LENGTHS = (1_000, 10_000, 100_000)
+CHAIN_LENGTHS = (1_000, 10_000, 50_000)
 NETWORKS = (("resnet18", [2, 2, 2, 2], False), ("resnet50", [3, 4, 6, 3], True), ("resnet152", [3, 8, 36, 3], True))
 BUDGET_RATIO = 20
-REPEAT_FILE = "name: r\ninput: [1, 8, 8]\nlayers:\n  - {type: relu, repeat: 100000}\n"
+REPEAT_FILE = "name: r\ninput: [1, 8, 8]\nlayers:\n  - {type: relu, repeat: 49999}\n"
 
 
 def best_of(function, repeats: int) -> float:
@@ -185,16 +185,16 @@ def child() -> dict:
     chains = {}
     for length in CHAIN_LENGTHS:
         text = chain_text(length)
-        repeats = 3 if length >= 100_000 else 5
+        repeats = 3 if length >= 50_000 else 5
         load_s = best_of(lambda t=text: archcalc.load("chain.yaml", text=t), repeats)
         arch = archcalc.load("chain.yaml", text=text)
         chains[length] = {"load_s": load_s, "analyze_s": best_of(lambda a=arch: archcalc.analyze(a), repeats)}
     return {"networks": networks, "chains": chains, "repeat_json": repeat_json(),
-            "env": {var: os.environ.get(var) for var in OPENBLAS_VARS}}
+            "env": {var: os.environ.get(var) for var in OPENBLAS_VARS}, "load": os.getloadavg()}
 
 
 def repeat_json() -> dict:
-    """`archcalc table FILE --format json` on the 60-byte `repeat: 100000` file: wall time, peak memory.
+    """`archcalc table FILE --format json` on the 60-byte `repeat: 49999` file: wall time, peak memory.
     A small wrapper process starts it, so the peak is archcalc's own (not this process's, forked)."""
     import tempfile
 
@@ -237,7 +237,8 @@ def versions() -> str:
 def section(title: str, result: dict) -> list[str]:
     env = ", ".join(f"{k}={v if v is not None else '(unset)'}" for k, v in result["env"].items())
     names = sorted({p for n in result["networks"].values() for p in n["peers"]})
-    lines = [f"## {title}", "", f"Environment: {env}.", "",
+    load = ", ".join(f"{value:.2f}" for value in result["load"])
+    lines = [f"## {title}", "", f"Environment: {env}. Load average (1, 5, 15 min) at the end of the run: {load}.", "",
              "| network | layers | archcalc load+analyze | archcalc analyze (loaded) | "
              + " | ".join(names) + " | fastest peer ÷ archcalc | MACs archcalc | MACs " + " / ".join(names) + " |",
              "|---|---:|---:|---:|" + "---:|" * len(names) + "---:|---:|---:|"]
@@ -258,7 +259,7 @@ def section(title: str, result: dict) -> list[str]:
         lines.append(f"| {int(length):,} | {c['load_s']:.3f} s | {c['analyze_s']:.3f} s "
                      f"| {c['load_s'] / int(length) * 1e6:.1f} µs | {c['analyze_s'] / int(length) * 1e6:.1f} µs |")
     r = result["repeat_json"]
-    lines += ["", f"`archcalc table FILE --format json` on a {r['bytes']}-byte `repeat: 100000` file: "
+    lines += ["", f"`archcalc table FILE --format json` on a {r['bytes']}-byte `repeat: 49999` file: "
               f"{r['s']:.2f} s, peak {r['peak_mib']:.0f} MiB, {r['output_mb']:.1f} MB of JSON."]
     return lines + [""]
 
@@ -292,7 +293,7 @@ def main() -> None:
     current, unset = run_child(unset=False), run_child(unset=True)
     lines = ["# Benchmark: archcalc.analyze()", "",
              f"Date {date.today().isoformat()}; {cpu_name()}, {os.cpu_count()} cores; {versions()}.", "",
-             "Median wall times (15 runs per network for archcalc, 5 per peer; 5, or 3 for 100k, per chain) "
+             "Median wall times (15 runs per network for archcalc, 5 per peer; 5, or 3 for 50k, per chain) "
              "of `python benchmarks/bench_analyze.py` (see its docstring for the environment with the peers). "
              "The peers count the same ResNet written in plain torch, built beforehand: FlopCounterMode on "
              "the meta device (its FLOPs ÷ 2 are the MACs shown), ptflops and torchinfo with a CPU forward "

@@ -33,7 +33,8 @@ def main() -> None:
     headline = rows[0][1]
     lines = ["# Benchmark: start-up time", "",
              f"Date {date.today().isoformat()}; {cpu_name()}, {os.cpu_count()} cores; "
-             f"Python {platform.python_version()}.", "",
+             f"Python {platform.python_version()}; load average at the end {os.getloadavg()[0]:.2f}. "
+             "No matrix products run here, so OPENBLAS_* settings do not apply.", "",
              f"Median of {RUNS} fresh processes (`python benchmarks/bench_help.py`); target below {TARGET_S} s: "
              f"**{'met' if headline < TARGET_S else 'missed'}** ({headline:.3f} s). `python -c pass` is the "
              "interpreter's own start-up, for scale.", "",

@@ -26,6 +26,8 @@ from pathlib import Path
 from machine import cpu_name, process_wall_times
 
 TARGET_S = 0.5
+BUDGET_RATIO = 5  # `archcalc table vgg16` against the bare interpreter
+BUDGET_NAME = "vgg16"
 
 
 def wall_time(command: list[str], repeat: int, env: dict[str, str] | None = None) -> float:
@@ -49,6 +51,27 @@ def summary(label: str, rows: list[tuple[str, float]]) -> str:
             f"target < {TARGET_S} s {verdict}")
 
 
+def import_profile(command: list[str], top: int = 12) -> list[str]:
+    """`python -X importtime` of `command`: the modules with the most own import time (µs)."""
+    result = subprocess.run([command[0], "-X", "importtime", *command[1:]], capture_output=True, text=True,
+                            check=True)
+    entries = []
+    for line in result.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line and "self" not in line:
+            own, total, name = (part.strip() for part in line[len("import time:"):].split("|"))
+            entries.append((int(own), int(total), name))
+    entries.sort(reverse=True)
+    return ["| module | own (ms) | with its imports (ms) |", "|---|---:|---:|",
+            *(f"| {name} | {own / 1e3:.1f} | {total / 1e3:.1f} |" for own, total, name in entries[:top])]
+
+
+def budget(label: str, bare: float, seconds: float) -> str:
+    ratio = seconds / bare
+    met = ratio <= BUDGET_RATIO and seconds <= TARGET_S
+    return (f"- {label}: `archcalc table {BUDGET_NAME}` {seconds:.3f} s = {ratio:.1f}× `python -c pass`; "
+            f"budget ≤ {BUDGET_RATIO}× and ≤ {TARGET_S} s {'met' if met else 'missed'}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
@@ -65,7 +88,9 @@ def main() -> None:
         bare = wall_time(python + ["-c", "pass"], args.repeat)
         rows = [(name, wall_time(table + [name], args.repeat), wall_time(table + [name], args.repeat, cached))
                 for name in zoo.names()]
+        profile = import_profile(table + [BUDGET_NAME])
     load = os.getloadavg()[0]
+    vgg = next(row for row in rows if row[0] == BUDGET_NAME)
     as_is = [(name, t) for name, t, _ in rows]
     with_cache = [(name, t) for name, _, t in rows]
     lines = [
@@ -80,10 +105,16 @@ def main() -> None:
         f"- interpreter start-up alone (`python -c pass`): {bare:.3f} s",
         summary("as is", as_is),
         summary("bytecode cache on", with_cache),
+        budget("as is", bare, vgg[1]),
+        budget("bytecode cache on", bare, vgg[2]),
         "",
         "| architecture | as is (s) | bytecode cache on (s) |",
         "|---|---:|---:|",
         *(f"| {name} | {a:.3f} | {c:.3f} |" for name, a, c in rows),
+        "",
+        f"## Where `archcalc table {BUDGET_NAME}` spends its start-up (`python -X importtime`, as is, one run)",
+        "",
+        *profile,
         "",
     ]
     Path(args.out).write_text("\n".join(lines))

@@ -132,7 +132,7 @@ CASES = [
      "kernel_size: 3, groups: 2}]}}\nlayers: [{name: s1, type: b, repeat: 2}]\n", ShapeError, "t.yaml: s1/0/c",
      ["groups=2 must divide in_channels=3"]),
     ("nested-repeats", HEAD + "blocks: {b: {layers: [{type: relu, repeat: 100000}]}}\n"
-     "layers: [{name: s, type: b, repeat: 100000}]\n", SpecError, "t.yaml: s: ", ["more than 200,000 layers"]),
+     "layers: [{name: s, type: b, repeat: 100000}]\n", SpecError, "t.yaml: s: ", ["more than 50,000 layers"]),
     # --- the graph --------------------------------------------------------------------------
     ("dangling-from", HEAD + "layers: [{name: conv1, type: conv, out_channels: 4, kernel_size: 3}, "
      "{name: r, type: relu, from: conv2}]\n", GraphError, "t.yaml: r",

@@ -187,7 +187,7 @@ def test_many_args_times_a_long_repeat(tmp_path):
     args = ", ".join(f"a{k}: {k}" for k in range(5000))
     text = HEAD + f"args: {{{args}}}\nlayers: [{{type: relu, repeat: 100000}}, {{type: relu, repeat: 100000}}, " \
                   "{type: relu, repeat: 100000}]\n"
-    assert "200,000 layers" in refused(tmp_path, "args.yaml", text)
+    assert "50,000 layers" in refused(tmp_path, "args.yaml", text)
 
 
 def test_many_args_in_a_repeated_block(tmp_path):
@@ -198,10 +198,11 @@ def test_many_args_in_a_repeated_block(tmp_path):
 
 
 def test_many_block_args_times_a_long_repeat(tmp_path):
-    # each instance binds every argument of its block: 5,000 × 100,000 bindings grew past 1.5 GB
+    # each instance binds every argument of its block: 5,000 × 100,000 bindings grew past 1.5 GB;
+    # 5,000 × 200 is past the bound, and still under every other limit
     args = ", ".join(f"a{k}: {k}" for k in range(5000))
     text = HEAD + (f"blocks:\n  b: {{args: {{{args}}}, layers: [{{type: relu}}]}}\n"
-                   "layers: [{type: b, repeat: 100000}]\n")
+                   "layers: [{type: b, repeat: 200}]\n")
     assert "block arguments bound" in refused(tmp_path, "bargs.yaml", text)
 
 
@@ -212,7 +213,7 @@ def test_many_calls_patterns(tmp_path):
 
 
 def test_an_unknown_from_among_many_layers(tmp_path):
-    text = HEAD + "layers:\n  - {type: relu, repeat: 100000}\n  - {name: last, type: relu, from: relu/5x999}\n"
+    text = HEAD + "layers:\n  - {type: relu, repeat: 49999}\n  - {name: last, type: relu, from: relu/5x999}\n"
     refused(tmp_path, "unknown.yaml", text, layer="last")
 
 
@@ -222,7 +223,7 @@ def test_an_unknown_from_among_many_layers(tmp_path):
 ])
 def test_too_many_layers_are_refused_before_they_are_built(tmp_path, entries):
     text = HEAD + "blocks: {b: {layers: [{type: relu}, {type: relu}, {type: relu}]}}\nlayers: " + entries + "\n"
-    assert "200,000 layers" in refused(tmp_path, "many.yaml", text)
+    assert "50,000 layers" in refused(tmp_path, "many.yaml", text)
 
 
 # --- silently wrong, or not one line ---------------------------------------------------------

@@ -14,6 +14,7 @@ from math import prod
 from typing import Literal
 
 from ..layers import Layer, Shape
+from ..layers.activation import fused_layer
 from ..layers.family import Family
 
 Call = Literal["module", "functional", "operator"]
@@ -77,8 +78,6 @@ class Profile:
     def count(self, site: Site) -> int:
         """This tool's count for one sample of one layer, fused activation included."""
         total = self.rules[site.layer.family](site)
-        from ..layers.activation import fused_layer
-
         activation = fused_layer(getattr(site.layer, "activation", None))
         if activation is not None:
             total += self.count(Site(activation, (site.output,), site.output, 0, site.call))

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..collector import cycle_collection_paused
 from ..errors import ArchcalcError, GraphError, SpecError, suggestion
 from ..expr import evaluate
 from ..layers import Layer, layer_class
@@ -20,13 +21,14 @@ from ..layers.base import option_words
 from ..records import FieldError
 from .model import STRUCTURAL_KEYS, ArchFile, BlockDef, LayerEntry
 
-MAX_NODES = 200_000
+MAX_NODES = 50_000
 MAX_EDGES = 1_000_000
 MAX_INSTANCES = 100_000
 MAX_BINDINGS = 500_000
 MAX_REPEAT = 100_000
 MAX_BLOCK_DEPTH = 32
 MAX_CALLS = 100
+SMALL_SCOPE = 64  # names a scope copies into each layer's own mapping; beyond, it chains
 
 
 @dataclass
@@ -77,6 +79,17 @@ class Node:
     where: tuple[str, int] | None = None  # (file, line) of the entry, for error messages
 
 
+@dataclass(slots=True)
+class _Entry:
+    """A layer entry as validated once: its structural keys, its hyper-parameters, and (for a layer
+    type) the class and the hyper-parameters with the file's defaults under them."""
+
+    fields: LayerEntry
+    hyper: dict[str, Any]
+    cls: type[Layer] | None = None
+    merged: dict[str, Any] | None = None
+
+
 @dataclass(frozen=True)
 class Group:
     """A block instance or a repeat: a path prefix that reports can collapse into one row."""
@@ -92,6 +105,14 @@ class Expansion:
     groups: list[Group]
     input_path: str
     output_path: str
+
+
+def with_names(base: Mapping[str, Any], extra: dict[str, Any]) -> Mapping[str, Any]:
+    """The names of `extra` over those of `base`: one flat dict (fast to read) when `base` is a small
+    dict, a ChainMap otherwise (so that a file's thousands of `args` are not copied for every layer)."""
+    if isinstance(base, dict) and len(base) <= SMALL_SCOPE:
+        return {**base, **extra}
+    return ChainMap(extra, base)
 
 
 def resolve_value(value: Any, names: dict[str, Any]) -> Any:
@@ -121,7 +142,7 @@ class _Expander:
         self.edges = 0
         self.instances = 0  # block instances and dropped copies: work that adds no layer
         self.bindings = 0  # block arguments bound, summed over instances
-        self.entries: dict[int, LayerEntry] = {}  # validated entries by id of their mapping
+        self.entries: dict[int, _Entry] = {}  # validated entries by id of their mapping
         self.costs: dict[str, tuple[int, int]] = {}  # least_cost of each block
         self.defaults = {}
         for type_name, values in spec.defaults.items():
@@ -192,16 +213,18 @@ class _Expander:
             entry = self.entries.get(id(raw))
             if entry is None:
                 try:
-                    entry = self.entries[id(raw)] = LayerEntry.from_mapping(raw)
+                    fields = LayerEntry.from_mapping(raw)
                 except FieldError as exc:
                     label = raw.get("name") if isinstance(raw.get("name"), str) else f"layers[{position}]"
                     raise SpecError(str(exc), layer=scope.path(str(label))).located(where=where) from None
-            name = entry.name or self.auto_name(entry.type, scope, counters)
+                entry = self.entries[id(raw)] = _Entry(fields, {k: v for k, v in raw.items()
+                                                                if k not in STRUCTURAL_KEYS})
+            name = entry.fields.name or self.auto_name(entry.fields.type, scope, counters)
             if "/" in name or not name:
                 raise SpecError(f"layer name {name!r} must be non-empty and contain no '/'",
                                 layer=scope.path(name)).located(where=where)
             try:
-                previous = self.expand_entry(entry, raw, name, scope, previous, depth, where)
+                previous = self.expand_entry(entry, name, scope, previous, depth, where)
             except ArchcalcError as exc:
                 raise exc.located(layer=scope.path(name), where=where) from None
         return previous
@@ -222,23 +245,25 @@ class _Expander:
             if name not in scope.names:
                 return name
 
-    def expand_entry(self, entry: LayerEntry, raw: dict, name: str, scope: Scope, previous: str,
-                     depth: int, where: tuple[str, int] | None = None) -> str:
+    def expand_entry(self, known: _Entry, name: str, scope: Scope, previous: str, depth: int,
+                     where: tuple[str, int] | None = None) -> str:
+        entry, hyper = known.fields, known.hyper
         if name in scope.names and name not in scope.dropped and entry.when is None:
             raise GraphError(f"duplicate layer name {name!r}")
         if entry.type == "input" and entry.type not in self.spec.blocks:
             raise SpecError("only the first entry of the file may be the input")
         repeat = self.repeat_count(entry, scope.values)
         refs = [entry.from_] if isinstance(entry.from_, str) else entry.from_
-        hyper = {k: v for k, v in raw.items() if k not in STRUCTURAL_KEYS}
         block = self.spec.blocks.get(entry.type)
-        cls = layer_class(entry.type) if block is None else None
-        merged = {**self.defaults.get(cls, {}), **hyper}  # shared by the copies of a repeat (read-only)
+        if block is None and known.merged is None:
+            known.cls = layer_class(entry.type)
+            known.merged = {**self.defaults.get(known.cls, {}), **hyper}
+        cls, merged = known.cls, known.merged  # merged: shared by every copy of the entry (read-only)
         if entry.when is None:
             self.refuse_early(repeat, block, entry.type)
         output = None
         for r in range(repeat):
-            values = ChainMap({"i": r}, scope.values) if entry.repeat is not None else scope.values
+            values = with_names(scope.values, {"i": r}) if entry.repeat is not None else scope.values
             if entry.when is not None and not self.truth(entry.when, values):
                 self.count_instance()
                 continue
@@ -291,9 +316,9 @@ class _Expander:
             elif default is None:
                 raise SpecError(f"block {block_name!r} needs argument {arg!r}")
             else:
-                args[arg] = resolve_value(default, ChainMap(args, local, self.spec.args))
+                args[arg] = resolve_value(default, with_names(self.spec.args, {**local, **args}))
         local.update(args)
-        inner = Scope(prefix=prefix + "/", values=ChainMap(local, self.spec.args), parent=scope)
+        inner = Scope(prefix=prefix + "/", values=with_names(self.spec.args, local), parent=scope)
         if refs:
             if len(refs) != 1:
                 raise SpecError(f"a block takes one input, got from: {refs}")
@@ -409,4 +434,5 @@ class _Expander:
 
 def expand(spec: ArchFile) -> Expansion:
     """Expand blocks, repeats and names of a validated file."""
-    return _Expander(spec).run()
+    with cycle_collection_paused():
+        return _Expander(spec).run()
