@@ -104,6 +104,7 @@ class _Writer:
         self.classes: list[str] = []
         self.names: set[str] = set()
         self.block_of: dict[str, str] = {}  # class name -> block name
+        self.defaults: dict[str, dict[str, Any]] = {}  # class name -> its arguments' defaults
         self.steps: list[Step] = []
         self.top_name = ""
 
@@ -111,9 +112,9 @@ class _Writer:
     def write(self, top: Container) -> str:
         blocks = [node for node in _containers(top) if node is not top and not node.repeat]
         for height in sorted({_height(node) for node in blocks}):
-            level = [node for node in blocks if _height(node) == height]
+            level = [node for node in blocks if _height(node) == height and not self.inline(node)]
             for block in dict.fromkeys(node.block for node in level):
-                self.write_block([node for node in level if node.block == block and not self.inline(node)])
+                self.write_block([node for node in level if node.block == block])
         self.top_name = self.unique(_camel(self.report.architecture.name))
         self.names.add(self.top_name)
         network = self.instance(top)
@@ -144,10 +145,12 @@ class _Writer:
 
     # --- blocks ------------------------------------------------------------------------------
     def inline(self, node: Container) -> bool:
-        """A block of numbered plain layers in a chain is an `nn.Sequential`, not a class."""
-        if node.chained and node.numbered and all(isinstance(c, Leaf) and c.plain for c in node.children):
+        """A block of numbered plain layers and blocks in a chain is an `nn.Sequential`, not a class."""
+        if node.chained and node.numbered and all(
+                c.plain if isinstance(c, Leaf) else not c.repeat for c in node.children):
             self.ctor[node.path] = "nn.Sequential(" + ", ".join(
-                module_source(c.torch.module, full=True) for c in node.children) + ")"
+                module_source(c.torch.module, full=True) if isinstance(c, Leaf) else self.ctor[c.path]
+                for c in node.children) + ")"
             return True
         return False
 
@@ -165,6 +168,7 @@ class _Writer:
             self.block_of[name] = instances[0].node.block
             params, init, calls = _parametrise(instances)
             self.classes.append(self.class_source(name, params, init, instances[0].forward, instances[0].arguments))
+            self.defaults[name] = {p: default for p, default in params if default is not _REQUIRED}
             for instance, call in zip(instances, calls):
                 self.ctor[instance.node.path] = f"{name}({call})"
 
@@ -176,7 +180,7 @@ class _Writer:
             f"The `{self.block_of[name]}` block of {title}."
         lines = [f"class {name}(nn.Module):", f'    """{doc}"""', "",
                  f"    def __init__(self{signature}):", "        super().__init__()"]
-        init = [ast.unparse(without_defaults(ast.parse(statement))) for statement in init]
+        init = [ast.unparse(without_defaults(ast.parse(statement), self.defaults)) for statement in init]
         lines += [f"        {line}" for statement in init for line in _wrap(statement).splitlines()]
         lines += ["", f"    def forward(self, {', '.join(arguments)}):"]
         lines += [f"        {line}" for line in forward]
@@ -385,7 +389,7 @@ def _parametrise(instances: list[_Instance]) -> tuple[list[tuple[str, Any]], lis
             value = params[name][k][1]
             if default is _REQUIRED:
                 words.append(repr(value))
-            elif value != default:
+            else:
                 words.append(f"{name}={value!r}")
         calls.append(", ".join(words))
     return signature, [ast.unparse(tree) for tree in trees[0]], calls

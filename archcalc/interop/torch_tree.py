@@ -204,15 +204,19 @@ def module_source(module: nn.Module, full: bool = False) -> str:
     return f"nn.{type(module).__name__}({arguments})"
 
 
-def without_defaults(tree: ast.AST) -> ast.AST:
-    """`tree` with every literal keyword argument of an `nn.<Module>(...)` call that equals its default
-    left out."""
+def without_defaults(tree: ast.AST, classes: dict[str, dict[str, Any]]) -> ast.AST:
+    """`tree` with every literal keyword argument that equals its default left out, in calls of
+    `nn.<Module>` and of the `classes` (name -> defaults of its arguments)."""
     for call in ast.walk(tree):
-        if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and \
-                isinstance(call.func.value, ast.Name) and call.func.value.id == "nn":
+        if not isinstance(call, ast.Call):
+            continue
+        defaults = classes.get(call.func.id, {}) if isinstance(call.func, ast.Name) else {}
+        if isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name) and \
+                call.func.value.id == "nn":
             cls = getattr(nn, call.func.attr, None)
             defaults = {name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()} \
                 if isinstance(cls, type) else {}
+        if defaults:
             call.keywords = [k for k in call.keywords if not (k.arg in defaults and _equal(k.value, defaults[k.arg]))]
     return tree
 
