@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import textwrap
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ from ..analysis import Report
 from ..errors import ExportError
 from .torch_tree import Container, Leaf, build, identifier, module_source, without_defaults
 
-_WIDTH = 100
+_WIDTH = 110
 
 
 @dataclass
@@ -131,11 +132,12 @@ class _Writer:
         arch = report.architecture
         source = arch.source if not Path(arch.source).is_absolute() else Path(arch.source).name
         shape = "×".join(map(str, report.input_shape))
-        return [f"# {arch.title}: PyTorch code written by `archcalc export` from {source}.",
-                f"# Input {shape}: {totals.params:,} parameters ({totals.trainable_params:,} trainable), "
-                f"{totals.macs:,} multiply-accumulates per sample.",
-                f"# Build it with `{self.top_name}()`; the state_dict keys are archcalc's weight names, "
-                "'/' written '.'."]
+        lines = textwrap.wrap(arch.title, _WIDTH) + [
+            f"PyTorch code written by `archcalc export` from {source}.",
+            f"Input {shape}: {totals.params:,} parameters ({totals.trainable_params:,} trainable),",
+            f"{totals.macs:,} multiply-accumulates per sample. `{self.top_name}()` builds it; its",
+            "state_dict keys are archcalc's weight names with '/' written '.'."]
+        return [f"# {line}" for line in lines]
 
     def unique(self, name: str) -> str:
         found, k = name, 2
@@ -222,7 +224,9 @@ class _Writer:
                 raise ExportError(f"the name {attr + suffix!r} is taken: rename the layer", layer=first.path)
             modules = [leaf.torch.module if not suffix else leaf.torch.extras[suffix[1:]] for leaf in leaves]
             sources = [module_source(module, full=True) for module in modules]
-            value = f"nn.ModuleList([{', '.join(_sequence(sources))}])" if repeat else sources[0]
+            items = _sequence(sources)
+            listed = items[0][1:] if len(items) == 1 and items[0].startswith("*") else f"[{', '.join(items)}]"
+            value = f"nn.ModuleList({listed})" if repeat else sources[0]
             statements.append(_assign(attr + suffix, value))
         if not repeat:
             statements += [line.format(m=_ref(attr)) for line in first.torch.setup]
@@ -326,18 +330,32 @@ def _blank(statement: str) -> ast.AST:
 
 
 def _wrap(statement: str) -> str:
-    """A long `self.x = f(a, b, ...)` one argument (or list item) per line."""
-    if len(statement) <= _WIDTH:
+    """A long `self.x = f(a, b, ...)` one argument (or list item) per line, as deep as needed (at the
+    class body's indentation of 8)."""
+    if len(statement) + 8 <= _WIDTH:
         return statement
     tree = ast.parse(statement).body[0]
-    if not isinstance(tree, ast.Assign) or not isinstance(tree.value, ast.Call):
+    if not isinstance(tree, ast.Assign):
         return statement
-    call = tree.value
-    head = f"{ast.unparse(tree.targets[0])} = {ast.unparse(call.func)}("
-    items = [ast.unparse(a) for a in call.args] + [f"{k.arg}={ast.unparse(k.value)}" for k in call.keywords]
-    if len(call.args) == 1 and not call.keywords and isinstance(call.args[0], ast.List):
-        return head + "[\n" + "".join(f"    {ast.unparse(e)},\n" for e in call.args[0].elts) + "])"
-    return head + "\n" + "".join(f"    {item},\n" for item in items) + ")"
+    head = f"{ast.unparse(tree.targets[0])} = "
+    return head + _spread(tree.value, 8, len(head))
+
+
+def _spread(node: ast.expr, indent: int, used: int) -> str:
+    text = ast.unparse(node)
+    if indent + used + len(text) <= _WIDTH or not isinstance(node, ast.Call | ast.List):
+        return text
+    if isinstance(node, ast.List):
+        opening, closing, items = "[", "]", [(None, item) for item in node.elts]
+    else:
+        opening, closing = f"{ast.unparse(node.func)}(", ")"
+        items = [(None, a) for a in node.args] + [(k.arg, k.value) for k in node.keywords]
+    inner = indent + 4
+    lines = []
+    for key, item in items:
+        prefix = f"{key}=" if key else ""
+        lines.append(" " * 4 + prefix + _spread(item, inner, len(prefix)).replace("\n", "\n    ") + ",\n")
+    return opening + "\n" + "".join(lines) + closing
 
 
 def _parametrise(instances: list[_Instance]) -> tuple[list[tuple[str, Any]], list[str], list[str]]:
