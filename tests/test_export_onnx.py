@@ -42,9 +42,14 @@ def test_zoo_export_passes_the_checker_and_reads_back(name):
     onnx.checker.check_model(model, full_check=True)
     assert model.opset_import[0].version == OPSET >= 17
     assert all(node.name for node in model.graph.node)
-    # read back: ONNX's own shape inference gives archcalc's shape for every layer
-    inferred = shape_inference.infer_shapes(model, strict_mode=True)
-    shapes = {info.name: [d.dim_value if d.HasField("dim_value") else d.dim_param for d in info.type.tensor_type.shape.dim]
+    # read back: ONNX's own shape inference, from the input's shape alone, gives archcalc's shape for every layer
+    assert {info.name for info in model.graph.value_info} == {r.name for r in report.layers[1:]} - {
+        report.architecture.output_path}
+    bare = onnx.ModelProto()
+    bare.CopyFrom(model)
+    del bare.graph.value_info[:]
+    inferred = shape_inference.infer_shapes(bare, strict_mode=True)
+    shapes = {info.name: [d.dim_value or d.dim_param for d in info.type.tensor_type.shape.dim]
               for info in [*inferred.graph.value_info, *inferred.graph.output, *inferred.graph.input]}
     for record in report.layers:
         assert shapes[record.name] == ["N", *record.output_shape], record.name
@@ -87,8 +92,10 @@ FORMS = {
                    {"type": "avgpool", "kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True}],
     "flat": [{"type": "flatten"}, {"type": "batchnorm"}, {"type": "dropout"},
              {"type": "linear", "out_features": 5, "bias": False, "activation": "tanh"}, {"type": "softmax"}],
-    "gating": [{"name": "squeeze", "type": "globalavgpool", "keepdims": False},  # (8,) -> (12,) gates the W axis
-               {"type": "linear", "out_features": 12}, {"name": "gate", "type": "sigmoid"}, {"type": "multiply", "from": ["conv", "gate"]},
+    # (8,) -> (12,): a gate of the W axis, lifted to (1, 1, 12) to multiply (8, 12, 12)
+    "gating": [{"name": "squeeze", "type": "globalavgpool", "keepdims": False},
+               {"type": "linear", "out_features": 12}, {"name": "gate", "type": "sigmoid"},
+               {"type": "multiply", "from": ["conv", "gate"]},
                {"type": "add", "from": ["conv", "conv", "multiply"]}, {"type": "zeropad", "padding": [0, 1, 2, 0]}],
 }
 
