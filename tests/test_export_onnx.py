@@ -16,7 +16,7 @@ from archcalc import zoo
 from archcalc.cli import main
 from archcalc.executor.weights import expected
 from archcalc.interop.export_onnx import OPSET, onnx_model
-from tests.test_export_torch import TOOLS_ON, small_input
+from tests.export_zoo import TOOLS_ON, small_input
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
