@@ -151,7 +151,7 @@ class _Writer:
         if node.chained and node.numbered and all(
                 c.plain if isinstance(c, Leaf) else not c.repeat for c in node.children):
             self.ctor[node.path] = "nn.Sequential(" + ", ".join(
-                module_source(c.torch.module, full=True) if isinstance(c, Leaf) else self.ctor[c.path]
+                module_source(c.torch.module) if isinstance(c, Leaf) else self.ctor[c.path]
                 for c in node.children) + ")"
             return True
         return False
@@ -211,7 +211,7 @@ class _Writer:
         """The statements building one layer, or (`repeat`) the layers of a repeat."""
         first = leaves[0]
         if repeat and all(leaf.plain for leaf in leaves):
-            items = _sequence([module_source(leaf.torch.module, full=True) for leaf in leaves])
+            items = _sequence([module_source(leaf.torch.module) for leaf in leaves])
             return [_assign(attr, f"nn.Sequential({', '.join(items)})")]
         if repeat and any((leaf.uses_module, sorted(leaf.torch.extras)) != (first.uses_module,
                                                                             sorted(first.torch.extras))
@@ -223,7 +223,7 @@ class _Writer:
             if suffix and attr + suffix in names:
                 raise ExportError(f"the name {attr + suffix!r} is taken: rename the layer", layer=first.path)
             modules = [leaf.torch.module if not suffix else leaf.torch.extras[suffix[1:]] for leaf in leaves]
-            sources = [module_source(module, full=True) for module in modules]
+            sources = [module_source(module) for module in modules]
             items = _sequence(sources)
             listed = items[0][1:] if len(items) == 1 and items[0].startswith("*") else f"[{', '.join(items)}]"
             value = f"nn.ModuleList({listed})" if repeat else sources[0]

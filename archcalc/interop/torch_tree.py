@@ -196,11 +196,11 @@ def arguments_of(module: nn.Module, keywords: bool = False, full: bool = False) 
     return found
 
 
-def module_source(module: nn.Module, full: bool = False) -> str:
-    """`nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False)`: the source that builds `module` (every
-    optional argument named when `full`)."""
+def module_source(module: nn.Module) -> str:
+    """`nn.Conv2d(3, 64, 7, stride=2, padding=0, ...)`: the source that builds `module`, every optional
+    argument named (so that two uses of a block compare alike; `without_defaults` drops them after)."""
     arguments = ", ".join(repr(value) if key is None else f"{key}={value!r}"
-                          for key, value in arguments_of(module, full=full))
+                          for key, value in arguments_of(module, full=True))
     return f"nn.{type(module).__name__}({arguments})"
 
 
