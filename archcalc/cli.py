@@ -8,7 +8,7 @@ import click
 
 from .errors import ArchcalcError
 
-COMMAND_MODULES = ["core", "report", "check", "execute", "exercise", "pictures"]
+COMMAND_MODULES = ["core", "report", "check", "execute", "exercise", "pictures", "export"]
 
 
 class _Group(click.Group):

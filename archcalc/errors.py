@@ -77,6 +77,10 @@ class ExecutionError(ArchcalcError):
     """The forward pass cannot run (missing weights, no backend, not enough memory)."""
 
 
+class ExportError(ArchcalcError):
+    """The network cannot be written for another framework (a layer it cannot express)."""
+
+
 def printable(text: str) -> str:
     """`text` with every control or otherwise unprintable character escaped (`\\n`, `\\x1b`, `\\u2028`),
     so that a name from a file can neither break a message's one line nor drive the terminal."""

@@ -16,8 +16,9 @@ def to_torch(arch: Any, weights: Any = None, *, input: Any = None, dtype: str = 
     """A `torch.nn.Module` (in eval mode) computing what `execute` computes, built for the
     architecture's input size (or `input`, per sample).
 
-    Every layer is a submodule named by its path, so `state_dict()` keys are archcalc's weight
-    keys (`C3.weight`, `layer1/0/bn1.running_mean`, plus BatchNorm's `num_batches_tracked`).
+    It is the network `archcalc export --to pytorch` writes, built from that source: blocks are
+    submodules, so `state_dict()` keys are archcalc's weight keys with '/' written '.'
+    (`C3.weight`, `layer1.0.bn1.running_mean`, plus BatchNorm's `num_batches_tracked`).
     `weights` (anything `load_weights` takes) are copied in; without them PyTorch's own
     initialisation stays. Call it as `module(x)` or `module(x, return_intermediates=True)`.
     A module whose parameters (with the float64 weight set, when given) would not fit in the
@@ -28,7 +29,8 @@ def to_torch(arch: Any, weights: Any = None, *, input: Any = None, dtype: str = 
         import torch
     except ImportError:
         raise ExecutionError("to_torch needs PyTorch (pip install 'archcalc[torch]')") from None
-    from .torch_graph import GraphModule
+    from ..interop.export_torch import torch_source
+    from .torch_graph import network_class
 
     report = analyze(arch, input=input)
     source = report.architecture.source
@@ -38,28 +40,25 @@ def to_torch(arch: Any, weights: Any = None, *, input: Any = None, dtype: str = 
         check_fits(needed, f"the memory for a PyTorch module of {count:,} parameters ({needed:,} bytes)", np,
                    "use a smaller network or input")
         arrays = load_weights(report, weights) if weights is not None else None
+        code = torch_source(report)
     except ArchcalcError as exc:
         raise exc.located(file=source) from None
-    steps = []
-    for record in report.layers[1:]:
-        if "." in record.name:
-            raise ExecutionError("a layer path with '.' cannot name a PyTorch module", file=source,
-                                 layer=record.name)
-        try:
-            module = record.layer.torch_module(list(record.input_shapes))
-        except ArchcalcError as exc:
-            raise exc.located(file=source, layer=record.name) from None
-        steps.append((record.name, record.inputs, module))
+    arch = report.architecture
     try:
-        network = GraphModule(steps, report.architecture.input_path, report.architecture.output_path)
+        network = network_class(code, f"<archcalc export of {arch.name}>", arch.input_path, arch.output_path)()
     except KeyError as exc:
         raise ExecutionError(f"a layer name clashes with a torch.nn.Module attribute: {exc}", file=source) from None
     network = network.to(getattr(torch, dtype))
     if arrays is not None:
-        state = {key: torch.as_tensor(value) for key, value in arrays.items()}
+        state = {_dotted(key): torch.as_tensor(value) for key, value in arrays.items()}
         missing, unexpected = network.load_state_dict(state, strict=False)
         missing = [key for key in missing if not key.endswith(".num_batches_tracked")]
         if missing or unexpected:
             raise ExecutionError(f"the PyTorch module does not take weight {(missing or unexpected)[0]!r}",
                                  file=source)
     return network.eval()
+
+
+def _dotted(key: str) -> str:
+    """archcalc's weight key `layer1/0/conv1.weight` as PyTorch's `layer1.0.conv1.weight`."""
+    return key.replace("/", ".")

@@ -35,11 +35,9 @@ def fused_in_place(xp: Any, name: str | None, x: Any) -> Any:
 
 
 def fused_torch(name: str | None) -> Any:
-    """The PyTorch module of a fused activation (the identity for None and `linear`)."""
-    from torch import nn
-
+    """The PyTorch module of a fused activation (None for None and `linear`, the identity)."""
     layer = fused_layer(name)
-    return nn.Identity() if layer is None else layer.torch_module([])
+    return None if layer is None else layer.torch_module([])
 
 
 class Elementwise(Layer):

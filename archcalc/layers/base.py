@@ -231,9 +231,10 @@ class Layer(Record):
         return self.forward(xp, inputs, params)
 
     def torch_module(self, inputs: list[Shape]) -> Any:
-        """The equivalent `torch.nn.Module` for these per-sample input shapes (torch imported lazily);
-        its parameters carry the names `parameters` gives. By default PyTorch's `nn.<torch_name>` with
-        the `torch_args` hyper-parameters; a type PyTorch lacks or pads differently overrides it."""
+        """The equivalent `torch.nn.Module` for these per-sample input shapes (torch imported lazily), or a
+        `layers.torch_modules.TorchLayer` where the call is more than `module(x)`; its parameters carry the
+        names `parameters` gives. By default PyTorch's `nn.<torch_name>` with the `torch_args`
+        hyper-parameters; a type PyTorch lacks or pads differently overrides it."""
         from torch import nn
 
         module = getattr(nn, self.torch_name, None) if self.torch_name else None

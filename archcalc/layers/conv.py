@@ -139,10 +139,10 @@ class Conv(_Windowed):
         return {"weight": params["weight"] * scale.reshape(-1, 1, 1, 1), "bias": shift}
 
     def torch_module(self, inputs: list[Shape]) -> Any:
-        from .torch_modules import Conv2d
+        from .torch_modules import conv2d
 
         g = self.geometry(inputs[0])
-        return Conv2d(inputs[0][0], self.out_channels, g.kernel, g.stride, g.pads, g.dilation, self.groups, self.bias,
+        return conv2d(inputs[0][0], self.out_channels, g.kernel, g.stride, g.pads, g.dilation, self.groups, self.bias,
                       fused_torch(self.activation))
 
     def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:

@@ -70,6 +70,6 @@ class Linear(Layer):
         return fused_in_place(xp, self.activation, out)
 
     def torch_module(self, inputs: list[Shape]) -> Any:
-        from .torch_modules import Linear
+        from .torch_modules import linear
 
-        return Linear(inputs[0][0], self.out_features, self.bias, fused_torch(self.activation))
+        return linear(inputs[0][0], self.out_features, self.bias, fused_torch(self.activation))

@@ -51,9 +51,9 @@ class Add(Layer):
         return self.forward(xp, inputs, params)
 
     def torch_module(self, inputs: list[Shape]) -> Any:
-        from .torch_modules import Add
+        from .torch_modules import add
 
-        return Add()
+        return add(len(inputs))
 
 
 @register
@@ -79,9 +79,9 @@ class Multiply(Layer):
         return product
 
     def torch_module(self, inputs: list[Shape]) -> Any:
-        from .torch_modules import Multiply
+        from .torch_modules import multiply
 
-        return Multiply()
+        return multiply(inputs)
 
 
 @register
@@ -104,6 +104,6 @@ class Concat(Layer):
         return xp.concatenate(inputs, axis=1)
 
     def torch_module(self, inputs: list[Shape]) -> Any:
-        from .torch_modules import Concat
+        from .torch_modules import concat
 
-        return Concat()
+        return concat()

@@ -82,9 +82,9 @@ class BatchNorm(Layer):
         return fused_in_place(xp, self.activation, x)
 
     def torch_module(self, inputs: list[Shape]) -> Any:
-        from .torch_modules import BatchNorm
+        from .torch_modules import batchnorm
 
-        return BatchNorm(inputs[0][0], self.eps, self.momentum, self.affine, self.track_running_stats,
+        return batchnorm(inputs[0][0], len(inputs[0]), self.eps, self.momentum, self.affine, self.track_running_stats,
                          fused_torch(self.activation), self.scale)
 
 

@@ -39,10 +39,10 @@ class _WindowPool(_Windowed):
                               g.output(self.ceil_mode), getattr(self, "count_include_pad", True))
 
     def torch_module(self, inputs: list[Shape]) -> Any:
-        from .torch_modules import Pool2d
+        from .torch_modules import pool2d
 
         g = self.geometry(inputs[0])
-        return Pool2d(self.mode, g.kernel, g.stride, g.pads, g.dilation, self.ceil_mode,
+        return pool2d(self.mode, g.kernel, g.stride, g.pads, g.dilation, self.ceil_mode,
                       getattr(self, "count_include_pad", True), g.output(self.ceil_mode))
 
 
@@ -102,9 +102,9 @@ class _GlobalPool(Layer):
         return reduce(inputs[0], axis=(2, 3), keepdims=self.keepdims)
 
     def torch_module(self, inputs: list[Shape]) -> Any:
-        from .torch_modules import GlobalPool
+        from .torch_modules import global_pool
 
-        return GlobalPool(self.mode, self.keepdims)
+        return global_pool(self.mode, self.keepdims)
 
 
 @register

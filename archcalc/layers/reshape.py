@@ -159,6 +159,6 @@ class Slice(Layer):
         return xp.ascontiguousarray(inputs[0][:, self.start:self.end])
 
     def torch_module(self, inputs: list[Shape]) -> Any:
-        from .torch_modules import Slice
+        from .torch_modules import channel_slice
 
-        return Slice(self.start, self.end)
+        return channel_slice(self.start, self.end)

@@ -1,18 +1,33 @@
-"""PyTorch modules for the layer types PyTorch lacks or pads differently (imported only with torch,
-by the layer classes' `torch_module`).
+"""How a layer runs in PyTorch, for the layer types whose call is more than `nn.<Module>(x)` (imported
+only with torch, by the layer classes' `torch_module`).
 
-The modules keep PyTorch's parameter names (`weight`, `bias`, `running_mean`, `running_var`), so
-a state_dict of the whole network has the keys `<layer path>.<parameter>`, as archcalc's own.
-Asymmetric padding is an explicit `F.pad` followed by an unpadded convolution or pooling.
+Only PyTorch's own module classes are used (hook-based counting tools recognise them by exact
+type), so a layer is a `TorchLayer`: its module, further modules keyed by a suffix (a fused
+activation), statements that finish building them, and its call as Python source, `{m}` standing
+for the module, `{m_<suffix>}` for the others and `{0}`, `{1}`, ... (or `{inputs}`, all of them)
+for the inputs. The same source is written into exported code and run by `archcalc.to_torch`.
+Asymmetric padding is an explicit `F.pad` before an unpadded convolution or pooling.
 """
 
 from __future__ import annotations
 
-import torch
-import torch.nn.functional as F
+from dataclasses import dataclass, field
+
 from torch import nn
 
 Pads = tuple[tuple[int, int], tuple[int, int]]
+
+
+@dataclass
+class TorchLayer:
+    """One layer in PyTorch: `module` (None for an operator), `extras`, `setup` and the `call` source;
+    `functional` is the call as a `torch` function where the layer has one (`torch.add`)."""
+
+    module: nn.Module | None
+    call: str = "{m}({0})"
+    extras: dict[str, nn.Module] = field(default_factory=dict)
+    setup: tuple[str, ...] = ()
+    functional: str | None = None
 
 
 def _torch_pad(pads: Pads) -> tuple[int, int, int, int]:
@@ -25,135 +40,115 @@ def _symmetric(pads: Pads) -> bool:
     return pads[0][0] == pads[0][1] and pads[1][0] == pads[1][1]
 
 
-class Conv2d(nn.Conv2d):
-    """`nn.Conv2d` with explicit (possibly asymmetric) padding, then `act` (the fused activation's module)."""
-
-    def __init__(self, in_channels: int, out_channels: int, kernel, stride, pads: Pads, dilation, groups: int,
-                 bias: bool, act: nn.Module):
-        symmetric = _symmetric(pads)
-        padding = (pads[0][0], pads[1][0]) if symmetric else 0
-        super().__init__(in_channels, out_channels, kernel, stride, padding, dilation, groups, bias)
-        self.explicit_pad = None if symmetric else _torch_pad(pads)
-        self.act = act
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.explicit_pad is not None:
-            x = F.pad(x, self.explicit_pad)
-        return self.act(super().forward(x))
+def _same(pair: tuple[int, int]) -> int | tuple[int, int]:
+    """An int where both axes agree (as a person writes `kernel_size=3`)."""
+    return pair[0] if pair[0] == pair[1] else tuple(pair)
 
 
-class Linear(nn.Linear):
-    """`nn.Linear`, then `act` (the fused activation's module)."""
-
-    def __init__(self, in_features: int, out_features: int, bias: bool, act: nn.Module):
-        super().__init__(in_features, out_features, bias)
-        self.act = act
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.act(super().forward(x))
-
-
-class BatchNorm(nn.modules.batchnorm._BatchNorm):
-    """BatchNorm1d/2d in one class (the input's rank decides), then `act` (the fused activation's module)."""
-
-    def __init__(self, channels: int, eps: float, momentum: float, affine: bool, track_running_stats: bool,
-                 act: nn.Module, scale: bool = True):
-        super().__init__(channels, eps, momentum, affine, track_running_stats)
-        self.act = act
-        if affine and not scale:  # Keras scale=False: γ is a constant 1, not a parameter
-            del self.weight
-            self.register_buffer("weight", torch.ones(channels), persistent=False)
-
-    def _check_input_dim(self, x: torch.Tensor) -> None:
-        if x.dim() not in (2, 4):
-            raise ValueError(f"expected a 2-D or 4-D input, got {x.dim()}-D")
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.act(super().forward(x))
+def _padded(module: nn.Module, pads: Pads, call: str, activation: nn.Module | None, value: str = "") -> TorchLayer:
+    """`module` after an explicit `F.pad` when `pads` are asymmetric, then the fused `activation`."""
+    if not _symmetric(pads):
+        call = call.replace("{0}", f"F.pad({{0}}, {_torch_pad(pads)}{value})")
+    extras = {}
+    if activation is not None:
+        suffix = type(activation).__name__.lower()
+        extras[suffix] = activation
+        call = f"{{m_{suffix}}}({call})"
+    return TorchLayer(module, call, extras)
 
 
-class Pool2d(nn.Module):
+def conv2d(in_channels: int, out_channels: int, kernel, stride, pads: Pads, dilation, groups: int, bias: bool,
+           activation: nn.Module | None) -> TorchLayer:
+    """`nn.Conv2d` (explicitly padded when asymmetric), then the fused activation."""
+    padding = _same((pads[0][0], pads[1][0])) if _symmetric(pads) else 0
+    module = nn.Conv2d(in_channels, out_channels, _same(kernel), _same(stride), padding, _same(dilation), groups,
+                       bias)
+    return _padded(module, pads, "{m}({0})", activation)
+
+
+def linear(in_features: int, out_features: int, bias: bool, activation: nn.Module | None) -> TorchLayer:
+    """`nn.Linear`, then the fused activation."""
+    return _padded(nn.Linear(in_features, out_features, bias), ((0, 0), (0, 0)), "{m}({0})", activation)
+
+
+def batchnorm(channels: int, rank: int, eps: float, momentum: float, affine: bool, track_running_stats: bool,
+              activation: nn.Module | None, scale: bool = True) -> TorchLayer:
+    """`nn.BatchNorm2d` (`BatchNorm1d` on a flat input), then the fused activation. Keras `scale=False`:
+    γ is a constant 1, a buffer outside the state_dict rather than a parameter."""
+    cls = nn.BatchNorm2d if rank == 3 else nn.BatchNorm1d
+    layer = _padded(cls(channels, eps, momentum, affine, track_running_stats), ((0, 0), (0, 0)), "{m}({0})",
+                    activation)
+    if affine and not scale:
+        layer.setup = ("del {m}.weight  # Keras scale=False: γ is a constant 1",
+                       f"{{m}}.register_buffer('weight', torch.ones({channels}), persistent=False)")
+    return layer
+
+
+def pool2d(mode: str, kernel, stride, pads: Pads, dilation, ceil_mode: bool, count_include_pad: bool,
+           out: tuple[int, int]) -> TorchLayer:
     """Max, average or sum pooling with archcalc's padding forms and output size.
 
-    Symmetric padding uses PyTorch's own padded pooling; asymmetric padding pads explicitly
-    (−∞ for max, zeros for average and sum; average pooling that excludes padding divides by a
-    pooled mask) and the result is cut to the size archcalc's ceil_mode rule gives.
+    Symmetric padding is PyTorch's own; asymmetric padding is explicit (−∞ for max, zeros for
+    average and sum; average pooling that excludes padding divides by the pooled mask of the
+    input), and with `ceil_mode` the result is cut to the size archcalc's rule gives.
     """
-
-    def __init__(self, mode: str, kernel, stride, pads: Pads, dilation, ceil_mode: bool, count_include_pad: bool,
-                 out: tuple[int, int]):
-        super().__init__()
-        self.mode, self.kernel, self.stride, self.pads = mode, kernel, stride, pads
-        self.dilation, self.ceil_mode, self.count_include_pad, self.out = dilation, ceil_mode, count_include_pad, out
-
-    def pool(self, x: torch.Tensor, padding, count_include_pad: bool) -> torch.Tensor:
-        if self.mode == "max":
-            return F.max_pool2d(x, self.kernel, self.stride, padding, self.dilation, self.ceil_mode)
-        divisor = 1 if self.mode == "sum" else None
-        return F.avg_pool2d(x, self.kernel, self.stride, padding, self.ceil_mode, count_include_pad, divisor)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if _symmetric(self.pads):
-            return self.pool(x, (self.pads[0][0], self.pads[1][0]), self.count_include_pad)
-        pad = _torch_pad(self.pads)
-        if self.mode == "max":
-            y = self.pool(F.pad(x, pad, value=float("-inf")), 0, True)
-        elif self.mode == "avg" and not self.count_include_pad:
-            mask = F.pad(torch.ones_like(x[:1, :1]), pad)
-            y = self.pool(F.pad(x, pad), 0, True) / self.pool(mask, 0, True)
-        else:
-            y = self.pool(F.pad(x, pad), 0, True)
-        return y[:, :, :self.out[0], :self.out[1]]
+    symmetric = _symmetric(pads)
+    padding = _same((pads[0][0], pads[1][0])) if symmetric else 0
+    if mode == "max":
+        module = nn.MaxPool2d(_same(kernel), _same(stride), padding, _same(dilation), ceil_mode=ceil_mode)
+    else:
+        module = nn.AvgPool2d(_same(kernel), _same(stride), padding, ceil_mode, count_include_pad or not symmetric,
+                              1 if mode == "sum" else None)
+    if symmetric:
+        return TorchLayer(module)
+    pad = _torch_pad(pads)
+    if mode == "max":
+        call = f"{{m}}(F.pad({{0}}, {pad}, value=float('-inf')))"
+    elif mode == "avg" and not count_include_pad:
+        call = f"{{m}}(F.pad({{0}}, {pad})) / {{m}}(F.pad(torch.ones_like({{0}}[:1, :1]), {pad}))"
+    else:
+        call = f"{{m}}(F.pad({{0}}, {pad}))"
+    if ceil_mode:
+        call = f"({call})[:, :, :{out[0]}, :{out[1]}]"
+    return TorchLayer(module, call)
 
 
-class GlobalPool(nn.Module):
-    """Mean or max over H and W, keeping (C, 1, 1) or flattening to (C,)."""
-
-    def __init__(self, mode: str, keepdims: bool):
-        super().__init__()
-        self.mode, self.keepdims = mode, keepdims
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.mode == "max":
-            return x.amax(dim=(2, 3), keepdim=self.keepdims)
-        return x.mean(dim=(2, 3), keepdim=self.keepdims)
+def global_pool(mode: str, keepdims: bool) -> TorchLayer:
+    """Mean or max over H and W as `nn.AdaptiveAvgPool2d(1)` / `AdaptiveMaxPool2d(1)`, flattened
+    to (C,) unless `keepdims`."""
+    module = nn.AdaptiveMaxPool2d(1) if mode == "max" else nn.AdaptiveAvgPool2d(1)
+    return TorchLayer(module, "{m}({0})" if keepdims else "{m}({0}).flatten(1)")
 
 
-class Add(nn.Module):
+def add(count: int) -> TorchLayer:
     """Elementwise sum of the inputs."""
+    terms = [f"{{{k}}}" for k in range(count)]
+    functional = terms[0]
+    for term in terms[1:]:
+        functional = f"torch.add({functional}, {term})"
+    return TorchLayer(None, " + ".join(terms), functional=functional)
 
-    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
-        total = xs[0]
-        for x in xs[1:]:
-            total = total + x
-        return total
 
-
-class Multiply(nn.Module):
+def multiply(shapes: list[tuple[int, ...]]) -> TorchLayer:
     """Elementwise product, per-sample shapes broadcast from the right (SE gating)."""
+    rank = max(len(shape) for shape in shapes)
+    terms = []
+    for k, shape in enumerate(shapes):
+        lift = f"{{{k}}}"
+        if len(shape) < rank:
+            lift = f"{lift}.reshape(-1, {', '.join(map(str, [1] * (rank - len(shape)) + list(shape)))})"
+        terms.append(lift)
+    functional = terms[0]
+    for term in terms[1:]:
+        functional = f"torch.mul({functional}, {term})"
+    return TorchLayer(None, " * ".join(terms), functional=functional)
 
-    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
-        rank = max(x.dim() for x in xs)
-        product = None
-        for x in xs:
-            x = x.reshape(x.shape[0], *([1] * (rank - x.dim())), *x.shape[1:])
-            product = x if product is None else product * x
-        return product
 
-
-class Concat(nn.Module):
+def concat() -> TorchLayer:
     """Concatenation along channels (dim 1)."""
-
-    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
-        return torch.cat(xs, dim=1)
+    return TorchLayer(None, "torch.cat([{inputs}], 1)")
 
 
-class Slice(nn.Module):
+def channel_slice(start: int, end: int) -> TorchLayer:
     """Channels [start, end)."""
-
-    def __init__(self, start: int, end: int):
-        super().__init__()
-        self.start, self.end = start, end
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x[:, self.start:self.end]
+    return TorchLayer(None, f"{{0}}[:, {start or ''}:{end}]")

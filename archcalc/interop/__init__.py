@@ -1,0 +1,2 @@
+"""Interoperability: archcalc networks to and from other frameworks, one module per framework, each
+importing its framework lazily."""

@@ -1,0 +1,460 @@
+"""`archcalc export --to pytorch`: an architecture as readable PyTorch source (torch imported lazily).
+
+Written from the layer tree (`torch_tree`): one class per block type, whose numbers that differ
+between the block's uses become constructor arguments (named after the block's own arguments or
+the input channels where they match); a repeat of blocks is an `nn.Sequential`, a repeat of layers
+an `nn.Sequential` or `nn.ModuleList`s run in a loop; every layer is an attribute named after it.
+The forward reuses a variable once nothing reads it any more (`out = self.bn1(out)`), so it reads
+as a person writes it. `archcalc.to_torch` builds its network by running this very source.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import textwrap
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from torch import nn
+
+from ..analysis import Report
+from ..errors import ExportError
+from .torch_tree import Container, Leaf, build, identifier, module_source, without_defaults
+
+_WIDTH = 110
+
+
+@dataclass
+class Step:
+    """One layer as `to_torch`'s walk runs it: its call as a function of its modules and inputs,
+    the dotted paths of those modules (None where it has none) and its input paths."""
+
+    path: str
+    call: str
+    modules: dict[str, str | None]
+    inputs: list[str]
+
+
+@dataclass
+class Source:
+    """The exported source, its top class name, and the steps of every layer."""
+
+    text: str
+    class_name: str
+    steps: list[Step]
+
+
+def torch_source(report: Report) -> Source:
+    """The PyTorch source of `report`'s architecture (at its input size)."""
+    tree = build(report)
+    writer = _Writer(report)
+    return Source(writer.write(tree), writer.top_name, writer.steps)
+
+
+def _camel(name: str) -> str:
+    words = "".join(ch if ch.isalnum() else " " for ch in name).split()
+    text = "".join(word[:1].upper() + word[1:] for word in words) or "Block"
+    return text if text[0].isalpha() else f"Net{text}"
+
+
+def _ref(attr: str) -> str:
+    return f"self.{attr}" if identifier(attr) else f"getattr(self, {attr!r})"
+
+
+def _assign(attr: str, value: str) -> str:
+    return f"self.{attr} = {value}" if identifier(attr) else f"self.add_module({attr!r}, {value})"
+
+
+def _dotted(*parts: str) -> str:
+    return ".".join(part for part in parts if part)
+
+
+def _variable(name: str) -> str:
+    text = "".join(ch if ch.isalnum() else "_" for ch in name)
+    return text if text.isidentifier() and not text[0].isdigit() else f"v_{text}"
+
+
+def _sequence(items: list[str]) -> list[str]:
+    """Runs of equal constructors as `*[... for _ in range(n)]`."""
+    result: list[str] = []
+    k = 0
+    while k < len(items):
+        n = 1
+        while k + n < len(items) and items[k + n] == items[k]:
+            n += 1
+        result.append(items[k] if n == 1 else f"*[{items[k]} for _ in range({n})]")
+        k += n
+    return result
+
+
+@dataclass
+class _Instance:
+    node: Container
+    init: list[str]
+    forward: list[str]
+    arguments: list[str]
+
+
+class _Writer:
+    def __init__(self, report: Report):
+        self.report = report
+        self.ctor: dict[str, str] = {}  # block instance path -> constructor source
+        self.classes: list[str] = []
+        self.names: set[str] = set()
+        self.block_of: dict[str, str] = {}  # class name -> block name
+        self.defaults: dict[str, dict[str, Any]] = {}  # class name -> its arguments' defaults
+        self.steps: list[Step] = []
+        self.top_name = ""
+
+    # --- the whole file ----------------------------------------------------------------------
+    def write(self, top: Container) -> str:
+        blocks = [node for node in _containers(top) if node is not top and not node.repeat]
+        for height in sorted({_height(node) for node in blocks}):
+            level = [node for node in blocks if _height(node) == height and not self.inline(node)]
+            for block in dict.fromkeys(node.block for node in level):
+                self.write_block([node for node in level if node.block == block])
+        self.top_name = self.unique(_camel(self.report.architecture.name))
+        self.names.add(self.top_name)
+        network = self.instance(top)
+        self.classes.append(self.class_source(self.top_name, [], network.init, network.forward, network.arguments))
+        self.walk_steps(top, "")
+        body = "\n\n\n".join(self.classes)
+        imports = ["import torch"] if "torch." in body else []
+        imports += ["import torch.nn.functional as F"] if "F." in body else []
+        imports += ["from torch import nn"]
+        return "\n".join(self.header() + [""] + imports + ["", "", ""]) + body + "\n"
+
+    def header(self) -> list[str]:
+        report, totals = self.report, self.report.totals
+        arch = report.architecture
+        source = arch.source if not Path(arch.source).is_absolute() else Path(arch.source).name
+        shape = "×".join(map(str, report.input_shape))
+        lines = textwrap.wrap(arch.title, _WIDTH) + [
+            f"PyTorch code written by `archcalc export` from {source}.",
+            f"Input {shape}: {totals.params:,} parameters ({totals.trainable_params:,} trainable),",
+            f"{totals.macs:,} multiply-accumulates per sample. `{self.top_name}()` builds it; its",
+            "state_dict keys are archcalc's weight names with '/' written '.'."]
+        return [f"# {line}" for line in lines]
+
+    def unique(self, name: str) -> str:
+        found, k = name, 2
+        while found in self.names or found in ("F", "nn", "torch"):
+            found, k = f"{name}{k}", k + 1
+        return found
+
+    # --- blocks ------------------------------------------------------------------------------
+    def inline(self, node: Container) -> bool:
+        """A block of numbered plain layers and blocks in a chain is an `nn.Sequential`, not a class."""
+        if node.chained and node.numbered and all(
+                c.plain if isinstance(c, Leaf) else not c.repeat for c in node.children):
+            self.ctor[node.path] = "nn.Sequential(" + ", ".join(
+                module_source(c.torch.module) if isinstance(c, Leaf) else self.ctor[c.path]
+                for c in node.children) + ")"
+            return True
+        return False
+
+    def write_block(self, nodes: list[Container]) -> None:
+        """One class for each shape of the block's instances; the numbers that differ are arguments."""
+        variants: dict[tuple, list[_Instance]] = {}
+        for node in nodes:
+            instance = self.instance(node)
+            key = (tuple(ast.dump(_blank(statement)) for statement in instance.init), tuple(instance.forward),
+                   tuple(instance.arguments))
+            variants.setdefault(key, []).append(instance)
+        for instances in variants.values():
+            name = self.unique(_camel(instances[0].node.block))
+            self.names.add(name)
+            self.block_of[name] = instances[0].node.block
+            params, init, calls = _parametrise(instances)
+            self.classes.append(self.class_source(name, params, init, instances[0].forward, instances[0].arguments))
+            self.defaults[name] = {p: default for p, default in params if default is not _REQUIRED}
+            for instance, call in zip(instances, calls):
+                self.ctor[instance.node.path] = f"{name}({call})"
+
+    def class_source(self, name: str, params: list[tuple[str, Any]], init: list[str], forward: list[str],
+                     arguments: list[str]) -> str:
+        signature = "".join(f", {p}" if default is _REQUIRED else f", {p}={default!r}" for p, default in params)
+        title = " ".join(self.report.architecture.title.replace("\\", "/").replace('"', "'").split())
+        doc = f"{title}, as archcalc analyzes it." if name == self.top_name else \
+            f"The `{self.block_of[name]}` block of {title}."
+        lines = [f"class {name}(nn.Module):", f'    """{doc}"""', "",
+                 f"    def __init__(self{signature}):", "        super().__init__()"]
+        init = [ast.unparse(without_defaults(ast.parse(statement), self.defaults)) for statement in init]
+        lines += [f"        {line}" for statement in init for line in _wrap(statement).splitlines()]
+        lines += ["", f"    def forward(self, {', '.join(arguments)}):"]
+        lines += [f"        {line}" for line in forward]
+        return "\n".join(lines)
+
+    # --- one container's body ----------------------------------------------------------------
+    def instance(self, node: Container) -> _Instance:
+        init: list[str] = []
+        names = {child.name for child in node.children}
+        for child in node.children:
+            if isinstance(child, Leaf):
+                init += self.leaf_init(child.name, [child], names)
+            elif not child.repeat:
+                init.append(_assign(child.name, self.ctor[child.path]))
+            elif all(isinstance(c, Container) for c in child.children):
+                if not (child.chained and child.numbered):
+                    raise ExportError("a repeat whose copies are not a chain", layer=child.path)
+                items = _sequence([self.ctor[c.path] for c in child.children])
+                init.append(_assign(child.name, f"nn.Sequential({', '.join(items)})"))
+            else:
+                init += self.leaf_init(child.name, child.children, names, repeat=True)
+        arguments, forward = self.forward(node)
+        return _Instance(node, init, forward, arguments)
+
+    def leaf_init(self, attr: str, leaves: list[Leaf], names: set[str], repeat: bool = False) -> list[str]:
+        """The statements building one layer, or (`repeat`) the layers of a repeat."""
+        first = leaves[0]
+        if repeat and all(leaf.plain for leaf in leaves):
+            items = _sequence([module_source(leaf.torch.module) for leaf in leaves])
+            return [_assign(attr, f"nn.Sequential({', '.join(items)})")]
+        if repeat and any((leaf.uses_module, sorted(leaf.torch.extras)) != (first.uses_module,
+                                                                            sorted(first.torch.extras))
+                          for leaf in leaves):
+            raise ExportError("the copies of a repeated layer run differently in PyTorch", layer=first.path)
+        statements = []
+        suffixes = ([""] if first.uses_module else []) + [f"_{suffix}" for suffix in first.torch.extras]
+        for suffix in suffixes:
+            if suffix and attr + suffix in names:
+                raise ExportError(f"the name {attr + suffix!r} is taken: rename the layer", layer=first.path)
+            modules = [leaf.torch.module if not suffix else leaf.torch.extras[suffix[1:]] for leaf in leaves]
+            sources = [module_source(module) for module in modules]
+            items = _sequence(sources)
+            listed = items[0][1:] if len(items) == 1 and items[0].startswith("*") else f"[{', '.join(items)}]"
+            value = f"nn.ModuleList({listed})" if repeat else sources[0]
+            statements.append(_assign(attr + suffix, value))
+        if not repeat:
+            statements += [line.format(m=_ref(attr)) for line in first.torch.setup]
+        elif first.torch.setup:
+            raise ExportError("a repeated layer that needs set-up statements", layer=first.path)
+        return statements
+
+    def forward(self, node: Container) -> tuple[list[str], list[str]]:
+        """The forward's arguments and body: each value in a variable, reused once nothing reads it."""
+        variable: dict[str, str] = {}
+        arguments = []
+        for k, path in enumerate(node.inputs):
+            name = "x" if k == 0 else _variable(path.rpartition("/")[2])
+            while name in arguments:
+                name += "_"
+            variable[path] = name
+            arguments.append(name)
+        last = {}
+        for k, child in enumerate(node.children):
+            for src in child.inputs:
+                last[src] = k
+        last[node.output] = len(node.children)
+        live = dict.fromkeys(arguments)
+        lines: list[str] = []
+        for k, child in enumerate(node.children):
+            ins = [variable[src] for src in child.inputs]
+            dead = [variable[src] for src in child.inputs if last[src] == k]
+            for name in dead:
+                live.pop(name, None)
+            target = dead[0] if dead else "out" if "out" not in live else None
+            if target is None:
+                target = _variable(child.name)
+                while target in live or target in arguments:
+                    target += "_"
+            live[target] = None
+            variable[child.output] = target
+            lines += self.child_lines(child, ins, target)
+        return arguments, lines + [f"return {variable[node.output]}"]
+
+    def child_lines(self, child: Leaf | Container, ins: list[str], target: str) -> list[str]:
+        if isinstance(child, Leaf):
+            return [f"{target} = {_format(child, _ref(child.name), lambda s: _ref(f'{child.name}_{s}'), ins)}"]
+        if not child.repeat or all(isinstance(c, Container) for c in child.children) or all(
+                leaf.plain for leaf in child.children):
+            return [f"{target} = {_ref(child.name)}({', '.join(ins)})"]
+        leaves: list[Leaf] = child.children  # type: ignore[assignment]
+        lines = [] if target == ins[0] else [f"{target} = {ins[0]}"]
+        calls = {_format(leaf, "layer", lambda s: s, [target]) for leaf in leaves}
+        if len(calls) == 1 and (leaves[0].uses_module or leaves[0].torch.extras):
+            loop = (["layer"] if leaves[0].uses_module else []) + list(leaves[0].torch.extras)
+            lists = [_ref(child.name + (f"_{s}" if s != "layer" else "")) for s in loop]
+            head = f"for {loop[0]} in {lists[0]}:" if len(loop) == 1 else \
+                f"for {', '.join(loop)} in zip({', '.join(lists)}):"
+            return lines + [head, f"    {target} = {calls.pop()}"]
+        for k, leaf in enumerate(leaves):
+            lines.append(f"{target} = " + _format(leaf, f"{_ref(child.name)}[{k}]",
+                                                  lambda s, k=k: f"{_ref(f'{child.name}_{s}')}[{k}]", [target]))
+        return lines
+
+    # --- the steps to_torch walks ------------------------------------------------------------
+    def walk_steps(self, node: Container, dotted: str) -> None:
+        for child in node.children:
+            if isinstance(child, Container):
+                self.walk_steps(child, _dotted(dotted, child.name))
+                continue
+            in_repeat = node.repeat
+            owner = dotted.rpartition(".")[0] if in_repeat else dotted
+            modules: dict[str, str | None] = {"m": _dotted(dotted, child.name) if child.uses_module else None}
+            for suffix in child.torch.extras:
+                modules[f"m_{suffix}"] = _dotted(owner, f"{node.name}_{suffix}", child.name) if in_repeat \
+                    else _dotted(dotted, f"{child.name}_{suffix}")
+            self.steps.append(Step(child.path, child.call, modules, child.inputs))
+
+
+_REQUIRED = object()
+
+
+def _format(leaf: Leaf, module: str, extra, ins: list[str]) -> str:
+    names = {f"m_{suffix}": extra(suffix) for suffix in leaf.torch.extras}
+    return leaf.call.format(*ins, m=module, inputs=", ".join(ins), **names)
+
+
+def _containers(node: Container):
+    for child in node.children:
+        if isinstance(child, Container):
+            yield from _containers(child)
+    yield node
+
+
+def _height(node: Container) -> int:
+    return 1 + max((_height(child) for child in node.children if isinstance(child, Container)), default=0)
+
+
+def _blank(statement: str) -> ast.AST:
+    """The statement with every literal blanked: instances alike up to their numbers compare equal."""
+    tree = ast.parse(statement)
+    for found in ast.walk(tree):
+        if isinstance(found, ast.Constant):
+            found.value = None
+    return tree
+
+
+def _wrap(statement: str) -> str:
+    """A long `self.x = f(a, b, ...)` one argument (or list item) per line, as deep as needed (at the
+    class body's indentation of 8)."""
+    if len(statement) + 8 <= _WIDTH:
+        return statement
+    tree = ast.parse(statement).body[0]
+    if not isinstance(tree, ast.Assign):
+        return statement
+    head = f"{ast.unparse(tree.targets[0])} = "
+    return head + _spread(tree.value, 8, len(head))
+
+
+def _spread(node: ast.expr, indent: int, used: int) -> str:
+    text = ast.unparse(node)
+    if indent + used + len(text) <= _WIDTH or not isinstance(node, ast.Call | ast.List):
+        return text
+    if isinstance(node, ast.List):
+        opening, closing, items = "[", "]", [(None, item) for item in node.elts]
+    else:
+        opening, closing = f"{ast.unparse(node.func)}(", ")"
+        items = [(None, a) for a in node.args] + [(k.arg, k.value) for k in node.keywords]
+    inner = indent + 4
+    lines = []
+    for key, item in items:
+        prefix = f"{key}=" if key else ""
+        lines.append(" " * 4 + prefix + _spread(item, inner, len(prefix)).replace("\n", "\n    ") + ",\n")
+    return opening + "\n" + "".join(lines) + closing
+
+
+def _parametrise(instances: list[_Instance]) -> tuple[list[tuple[str, Any]], list[str], list[str]]:
+    """The class's parameters (name, default), its `__init__` statements with the differing numbers
+    replaced by them, and each instance's constructor arguments."""
+    trees = [[ast.parse(statement) for statement in instance.init] for instance in instances]
+    constants = [[c for tree in statements for c in ast.walk(tree) if isinstance(c, ast.Constant)]
+                 for statements in trees]
+    slots: dict[tuple, list[int]] = {}
+    for index in range(len(constants[0])):
+        vector = tuple((type(c[index].value), c[index].value) for c in constants)
+        if len(set(vector)) > 1:
+            slots.setdefault(vector, []).append(index)
+    candidates = {"in_channels": tuple((int, i.node.in_channels) for i in instances)}
+    for arg in instances[0].node.args:
+        values = [i.node.args.get(arg) for i in instances]
+        if all(isinstance(v, int | float | str) for v in values):
+            candidates.setdefault(_variable(arg), tuple((type(v), v) for v in values))
+    parents = {child: parent for tree in trees[0] for parent in ast.walk(tree)
+               for child in ast.iter_child_nodes(parent)}
+    params: dict[str, tuple] = {}
+    for vector, indices in slots.items():
+        name, factor = _name(vector, candidates, constants[0][indices[0]], parents)
+        while name in params and params[name] != candidates.get(name, vector):
+            name += "_"
+        params[name] = candidates.get(name, vector) if factor else vector
+        for index in indices:
+            node = constants[0][index]
+            replacement: ast.expr = ast.Name(name)
+            if factor and factor != 1:
+                replacement = ast.BinOp(ast.Name(name), ast.Mult(), ast.Constant(factor))
+            parent = parents[node]
+            for field_name, value in ast.iter_fields(parent):
+                if value is node:
+                    setattr(parent, field_name, replacement)
+                elif isinstance(value, list):
+                    setattr(parent, field_name, [replacement if v is node else v for v in value])
+    order = [name for name in candidates if name in params] + [name for name in params if name not in candidates]
+    signature: list[tuple[str, Any]] = []
+    for name in order:
+        values = [value for _, value in params[name]]
+        common, count = Counter(values).most_common(1)[0]
+        signature.append((name, common if name != "in_channels" and count * 2 > len(values) else _REQUIRED))
+    signature.sort(key=lambda item: item[1] is not _REQUIRED)
+    calls = []
+    for k in range(len(instances)):
+        words = []
+        for name, default in signature:
+            value = params[name][k][1]
+            if default is _REQUIRED:
+                words.append(repr(value))
+            else:
+                words.append(f"{name}={value!r}")
+        calls.append(", ".join(words))
+    return signature, [ast.unparse(tree) for tree in trees[0]], calls
+
+
+def _name(vector: tuple, candidates: dict[str, tuple], node: ast.Constant, parents: dict) -> tuple[str, int]:
+    """The parameter standing for a differing number: a candidate (factor 1), a multiple of one
+    (factor k), or a name made from where it sits (factor 0): `conv1_stride`."""
+    for name, values in candidates.items():
+        if values == vector:
+            return name, 1
+    for name, values in candidates.items():
+        numbers = [v for _, v in values]
+        mine = [v for _, v in vector]
+        if all(type(v) is int for v in numbers + mine) and all(numbers) and all(m % n == 0 for m, n in
+                                                                                 zip(mine, numbers)):
+            ratios = {m // n for m, n in zip(mine, numbers)}
+            if len(ratios) == 1:
+                return name, ratios.pop()
+    return _place(node, parents), 0
+
+
+def _place(node: ast.AST, parents: dict) -> str:
+    """`<attribute>_<argument>` of a literal in a constructor call."""
+    word, child, parent = "value", node, parents.get(node)
+    while parent is not None and not isinstance(parent, ast.Assign | ast.Expr):
+        if isinstance(parent, ast.keyword):
+            word = parent.arg or word
+            break
+        if isinstance(parent, ast.Call) and child in parent.args:
+            word = _positional(parent, parent.args.index(child))
+            break
+        child, parent = parent, parents.get(parent)
+    while parent is not None and not isinstance(parent, ast.Assign):
+        parent = parents.get(parent)
+    target = parent.targets[0] if isinstance(parent, ast.Assign) else None
+    owner = target.attr if isinstance(target, ast.Attribute) else "arg"
+    return _variable(f"{owner}_{word}")
+
+
+def _positional(call: ast.Call, index: int) -> str:
+    """The name of positional argument `index` of an `nn.<Module>` call."""
+    func = call.func
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "nn":
+        cls = getattr(nn, func.attr, None)
+        if cls is not None:
+            names = list(inspect.signature(cls.__init__).parameters)[1:]
+            if index < len(names):
+                return names[index]
+    return f"arg{index}"

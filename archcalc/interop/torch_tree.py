@@ -1,0 +1,230 @@
+"""The layer tree a PyTorch export is written from (torch imported only here and in export_torch).
+
+The file's blocks and repeats (`Architecture.groups`) nest the layers: a block instance or a repeat
+is a `Container`, a layer a `Leaf` holding its `TorchLayer` (`archcalc.layers.torch_modules`) and its
+call as the file's `calls:` say the reference implementation runs it: a module, a `torch.nn.functional`
+function or an operator (hook-based counting tools see only the first).
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import keyword
+from dataclasses import dataclass, field
+from typing import Any
+
+from torch import nn
+
+from ..analysis import Report
+from ..errors import ArchcalcError, ExportError
+from ..layers.torch_modules import TorchLayer
+from ..profiles import call_style
+
+#: nn classes whose call has a functional form: the function, by the module's class name.
+FUNCTIONAL = {
+    "ReLU": "F.relu", "ReLU6": "F.relu6", "ELU": "F.elu", "LeakyReLU": "F.leaky_relu", "GELU": "F.gelu",
+    "SiLU": "F.silu", "Hardswish": "F.hardswish", "Hardsigmoid": "F.hardsigmoid", "Sigmoid": "torch.sigmoid",
+    "Tanh": "torch.tanh", "Softmax": "F.softmax", "MaxPool2d": "F.max_pool2d", "AvgPool2d": "F.avg_pool2d",
+    "AdaptiveAvgPool2d": "F.adaptive_avg_pool2d", "AdaptiveMaxPool2d": "F.adaptive_max_pool2d",
+    "LocalResponseNorm": "F.local_response_norm",
+}
+_PLAIN = "{m}({0})"
+_RESERVED = set(dir(nn.Module)) | {"x", "self", "torch", "nn", "F"}
+
+
+@dataclass
+class Leaf:
+    """One layer: its path, local name, inputs (paths), PyTorch form and call source."""
+
+    path: str
+    name: str
+    inputs: list[str]
+    torch: TorchLayer
+    call: str
+
+    @property
+    def output(self) -> str:
+        return self.path
+
+    @property
+    def uses_module(self) -> bool:
+        return "{m}" in self.call
+
+    @property
+    def plain(self) -> bool:
+        """Called as `module(x)` and nothing more: it can sit in an `nn.Sequential`."""
+        return self.call == _PLAIN and not self.torch.extras and not self.torch.setup
+
+
+@dataclass
+class Container:
+    """A block instance (`block` names its block), a repeat (`repeat`) or the network (path '')."""
+
+    path: str
+    name: str
+    block: str
+    repeat: bool
+    args: dict[str, Any]
+    children: list[Leaf | Container] = field(default_factory=list)
+    inputs: list[str] = field(default_factory=list)
+    output: str = ""
+    in_channels: int = 0
+
+    def leaves(self):
+        for child in self.children:
+            if isinstance(child, Leaf):
+                yield child
+            else:
+                yield from child.leaves()
+
+    def contains(self, path: str) -> bool:
+        return not self.path or path == self.path or path.startswith(self.path + "/")
+
+    @property
+    def chained(self) -> bool:
+        """Each child reads only the one before it (the first, the container's one input), and the
+        last is the output: an `nn.Sequential`."""
+        if len(self.inputs) != 1 or self.children[-1].output != self.output:
+            return False
+        previous = self.inputs[0]
+        for child in self.children:
+            if child.inputs != [previous]:
+                return False
+            previous = child.output
+        return True
+
+    @property
+    def numbered(self) -> bool:
+        return [child.name for child in self.children] == [str(k) for k in range(len(self.children))]
+
+
+def identifier(name: str) -> bool:
+    """Whether `name` can be an attribute written `self.name`."""
+    return name.isidentifier() and not keyword.iskeyword(name) and name not in _RESERVED
+
+
+def build(report: Report) -> Container:
+    """The tree of `report`'s layers (every layer but the input)."""
+    arch = report.architecture
+    groups = {group.path: group for group in arch.groups}
+    top = Container("", arch.name, "", False, {})
+    containers = {"": top}
+
+    def container(path: str) -> Container:
+        if path not in containers:
+            parent = container(path.rpartition("/")[0])
+            group = groups[path]
+            node = Container(path, path.rpartition("/")[2], group.block, set(group.args) == {"repeat"},
+                             dict(group.args))
+            parent.children.append(node)
+            containers[path] = node
+        return containers[path]
+
+    for record in report.layers[1:]:
+        if "." in record.name:
+            raise ExportError("a layer path with '.' cannot name a PyTorch module", layer=record.name)
+        try:
+            form = record.layer.torch_module(list(record.input_shapes))
+        except ArchcalcError as exc:
+            raise exc.located(layer=record.name) from None
+        form = form if isinstance(form, TorchLayer) else TorchLayer(form)
+        style = call_style(arch.spec.calls, record.name, record.layer.type_name)
+        parent, _, name = record.name.rpartition("/")
+        leaf = Leaf(record.name, name, list(record.inputs), form, _call(form, style, record.name))
+        container(parent).children.append(leaf)
+    _wire(top, {arch.output_path}, report)
+    return top
+
+
+def _call(form: TorchLayer, style: str, path: str) -> str:
+    """The call source of a layer run as `style` (module, functional or operator)."""
+    if style == "module" or (style == "operator" and form.module is None):
+        return form.call
+    if style == "functional" and form.functional:
+        return form.functional
+    module = form.module
+    if module is not None and _PLAIN in form.call and not form.extras:
+        kind = type(module).__name__
+        if style == "functional" and kind in FUNCTIONAL:
+            arguments = "".join(f", {key}={value!r}" for key, value in arguments_of(module, keywords=True)
+                                if key != "inplace")
+            return form.call.replace(_PLAIN, f"{FUNCTIONAL[kind]}({{0}}{arguments})")
+        if style == "operator" and isinstance(module, nn.AdaptiveAvgPool2d) and module.output_size in (1, (1, 1)):
+            return form.call.replace(_PLAIN, "{0}.mean((2, 3), keepdim=True)")
+    raise ExportError(f"no {style} call of PyTorch's {type(module).__name__ if module else 'operator'} "
+                      "is known to archcalc", layer=path)
+
+
+def _wire(node: Container, readers_outside: set[str], report: Report) -> None:
+    """Fill in every container's external inputs and its one output (paths read outside it)."""
+    inside = {leaf.path for leaf in node.leaves()}
+    for child in node.children:
+        if isinstance(child, Container):
+            outside = readers_outside | {src for other in node.leaves() if not child.contains(other.path)
+                                         for src in other.inputs}
+            _wire(child, outside, report)
+    node.inputs = list(dict.fromkeys(src for leaf in node.leaves() for src in leaf.inputs if src not in inside))
+    outputs = [path for path in inside if path in readers_outside]
+    if len(outputs) > 1:
+        raise ExportError(f"layers {outputs[0]!r} and {outputs[1]!r} of one block are both read outside it",
+                          layer=node.path)
+    last = node.children[-1]
+    node.output = outputs[0] if outputs else last.output
+    if node.inputs:
+        shape = report.layer(node.inputs[0]).output_shape
+        node.in_channels = shape[0]
+
+
+def arguments_of(module: nn.Module, keywords: bool = False, full: bool = False) -> list[tuple[str | None, Any]]:
+    """The constructor arguments that rebuild `module`: (None, value) for each required one (by name
+    when `keywords`), (name, value) for each that differs from its default (each, when `full`)."""
+    found: list[tuple[str | None, Any]] = []
+    parameters = list(inspect.signature(type(module).__init__).parameters.values())[1:]
+    for parameter in parameters:
+        if parameter.kind is not parameter.POSITIONAL_OR_KEYWORD or parameter.name in ("device", "dtype"):
+            continue
+        value = getattr(module, parameter.name)
+        if parameter.name == "bias":
+            value = value is not None
+        if isinstance(value, tuple) and len(set(value)) == 1:
+            value = value[0]
+        if parameter.default is parameter.empty:
+            found.append((parameter.name if keywords else None, value))
+        elif full or value != parameter.default:
+            found.append((parameter.name, value))
+    return found
+
+
+def module_source(module: nn.Module) -> str:
+    """`nn.Conv2d(3, 64, 7, stride=2, padding=0, ...)`: the source that builds `module`, every optional
+    argument named (so that two uses of a block compare alike; `without_defaults` drops them after)."""
+    arguments = ", ".join(repr(value) if key is None else f"{key}={value!r}"
+                          for key, value in arguments_of(module, full=True))
+    return f"nn.{type(module).__name__}({arguments})"
+
+
+def without_defaults(tree: ast.AST, classes: dict[str, dict[str, Any]]) -> ast.AST:
+    """`tree` with every literal keyword argument that equals its default left out, in calls of
+    `nn.<Module>` and of the `classes` (name -> defaults of its arguments)."""
+    for call in ast.walk(tree):
+        if not isinstance(call, ast.Call):
+            continue
+        defaults = classes.get(call.func.id, {}) if isinstance(call.func, ast.Name) else {}
+        if isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name) and \
+                call.func.value.id == "nn":
+            cls = getattr(nn, call.func.attr, None)
+            defaults = {name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()} \
+                if isinstance(cls, type) else {}
+        if defaults:
+            call.keywords = [k for k in call.keywords if not (k.arg in defaults and _equal(k.value, defaults[k.arg]))]
+    return tree
+
+
+def _equal(node: ast.expr, default: Any) -> bool:
+    """Whether `node` is a literal equal to `default` (and of its type)."""
+    try:
+        value = ast.literal_eval(node)
+    except ValueError:
+        return False
+    return type(value) is type(default) and value == default
