@@ -8,7 +8,7 @@ import click
 
 from .errors import ArchcalcError
 
-COMMAND_MODULES = ["core", "report", "check", "execute"]
+COMMAND_MODULES = ["core", "report", "check", "execute", "importing"]
 
 
 class _Group(click.Group):

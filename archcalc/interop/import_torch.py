@@ -119,7 +119,7 @@ class _Mapper:
                 try:
                     self.env[node] = self._map(node)
                 except _Refused as exc:
-                    self.unsupported.add("/".join(self._path(node, exc.where)), str(exc))
+                    self.unsupported.add("/".join(self._path(node, exc.where or node.name)), str(exc))
                     self.env[node] = _Aux("refused")
         self.unsupported.check()
 
@@ -186,6 +186,8 @@ class _Mapper:
     def _function(self, node, name: str) -> Any:
         args, kwargs = node.args, node.kwargs
         arg = lambda i, key, default=None: args[i] if len(args) > i else kwargs.get(key, default)  # noqa: E731
+        if name in ("mul", "imul"):
+            return self._multiply(node, args[:2])
         first = self.env.get(args[0]) if args else None
         if isinstance(first, _Aux) and first.kind == "refused":
             return first
@@ -197,8 +199,6 @@ class _Mapper:
             return self._tensor(args[0])
         if name in ("add", "iadd"):
             return self._join(node, "add", args[:2])
-        if name in ("mul", "imul"):
-            return self._multiply(node, args[:2])
         if name in ("cat", "concat"):
             if arg(1, "dim", 0) not in (1, -3):
                 raise _Refused("torch.cat must join channels (dim=1)")
