@@ -3,6 +3,7 @@ computed) and map every module call and functional op to a layer type, named by 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from importlib import import_module
 from typing import Any
@@ -81,11 +82,16 @@ def import_torch(model: Any, *, input: tuple[int, ...] = (3, 224, 224), name: st
 
     class Tracer(fx.Tracer):
         def is_leaf_module(self, module, qualified_name):
-            return type(module).__name__ in LEAF_CLASSES | set(REFUSED) or super().is_leaf_module(module, qualified_name)
+            return (type(module).__name__ in LEAF_CLASSES | set(REFUSED) or _is_archcalc(module)
+                    or super().is_leaf_module(module, qualified_name))
 
     label = name or type(model).__name__.lower()
+    import inspect
+
+    extra = list(inspect.signature(model.forward).parameters.values())[1:]
+    concrete = {p.name: p.default for p in extra if p.default is not inspect.Parameter.empty}
     try:
-        traced = Tracer().trace(model)
+        traced = Tracer().trace(model, concrete_args=concrete or None)
     except Exception as exc:  # noqa: BLE001 - any failure of tracing is the model's, reported in one line
         raise SpecError(f"torch.fx cannot trace {type(model).__name__}: {' '.join(str(exc).split())[:300]}",
                         file=label) from None
@@ -113,7 +119,7 @@ class _Mapper:
                 result = self.env.get(node.args[0])
                 if isinstance(result, _Value):
                     self.graph.output = self._chw(result, self._path(node, "output")).index
-                else:
+                elif not (isinstance(result, _Aux) and result.kind == "refused"):
                     self.unsupported.add("output", "the network must return one tensor")
             else:
                 try:
@@ -126,10 +132,10 @@ class _Mapper:
     # --- naming ------------------------------------------------------------------------------
     def _path(self, node, op: str) -> tuple[str, ...]:
         if node.op == "call_module":
-            return tuple(node.target.split("."))
+            return tuple(re.split(r"[./]", node.target))
         stack = node.meta.get("nn_module_stack") or {}
         owner = list(stack.values())[-1][0] if stack else ""
-        return (*(owner.split(".") if owner else ()), op)
+        return (*(re.split(r"[./]", owner) if owner else ()), op)
 
     def _add(self, node, op: str, type_: str, inputs: list[int], **params) -> _Value:
         return _Value(self.graph.add(self._path(node, op), type_, inputs, **params))
@@ -163,6 +169,8 @@ class _Mapper:
         cls = type(m).__name__
         if cls in REFUSED:
             raise _Refused(REFUSED[cls])
+        if _is_archcalc(m):
+            return self._archcalc(node, m, cls)
         x = self._tensor(node.args[0])
         op = node.target.split(".")[-1]
         if cls == "Identity":
@@ -182,6 +190,40 @@ class _Mapper:
         if mapped is None:
             raise _Refused(f"{cls} has no archcalc layer type")
         return _Value(self._add(node, op, mapped[0], [x.index], **mapped[1]).index, x.channels_last)
+
+    def _archcalc(self, node, m, cls: str) -> _Value:
+        """A module of `archcalc.to_torch` (its own padding and fused activation), as its layer."""
+        op = re.split(r"[./]", node.target)[-1]
+        inputs = [self._chw(self._tensor(a), self._path(node, op)).index for a in node.args]
+        if cls in ("Add", "Multiply", "Concat"):
+            return self._add(node, op, cls.lower(), inputs)
+        if cls == "Slice":
+            return self._add(node, op, "slice", inputs, start=m.start, end=m.end)
+        if cls == "GlobalPool":
+            return self._add(node, op, f"global{m.mode}pool", inputs, keepdims=m.keepdims)
+        if cls == "Pool2d":
+            (top, bottom), (left, right) = m.pads
+            params = {"kernel_size": pair(m.kernel), "stride": pair(m.stride), "padding": [top, bottom, left, right],
+                      "ceil_mode": m.ceil_mode}
+            if m.mode == "max":
+                params["dilation"] = pair(m.dilation)
+            elif m.mode == "avg":
+                params["count_include_pad"] = m.count_include_pad
+            return self._add(node, op, f"{m.mode}pool", inputs, **params)
+        base = {"Conv2d": "Conv2d", "Linear": "Linear", "BatchNorm": "BatchNorm2d"}[cls]
+        layer, params = _module_layer(m, base, False)
+        if cls == "Conv2d" and m.explicit_pad is not None:
+            left, right, top, bottom = m.explicit_pad
+            params["padding"] = [top, bottom, left, right]
+        value = self._add(node, op, layer, inputs, **params)
+        act = type(m.act).__name__
+        if act == "Identity":
+            return value
+        mapped = _module_layer(m.act, act, False)
+        if mapped is None:
+            raise _Refused(f"{act} has no archcalc layer type")
+        return _Value(self.graph.add(self._path(node, op)[:-1] + (f"{op}_{mapped[0]}",), mapped[0], [value.index],
+                                     **mapped[1]))
 
     def _function(self, node, name: str) -> Any:
         args, kwargs = node.args, node.kwargs
@@ -254,8 +296,8 @@ class _Mapper:
     def _aux(self, node, name: str, first: _Aux) -> Any:
         """Ops on sizes, chunks and the channel-shuffle idiom (view → transpose(1, 2) → view)."""
         args = node.args
-        if first.kind in ("size", "sizes"):
-            return _Aux("size")
+        if first.kind in ("size", "extra input"):      # sizes; fx's checks of a fixed keyword argument
+            return _Aux(first.kind)
         if first.kind == "chunks" and name == "getitem":
             x, chunk_args, kwargs, how = first.value
             dim = chunk_args[2] if len(chunk_args) > 2 else kwargs.get("dim", 0)
@@ -390,6 +432,10 @@ def _module_layer(m, cls: str, channels_last: bool) -> tuple[str, dict] | None:
     if cls == "StochasticDepth":
         return "stochasticdepth", {"p": float(m.p), "mode": m.mode}
     return None
+
+
+def _is_archcalc(module) -> bool:
+    return type(module).__module__ == "archcalc.layers.torch_modules"
 
 
 def _tuple(value: Any) -> tuple:

@@ -26,7 +26,7 @@ def to_mapping(graph: Graph) -> dict[str, Any]:
     layers = [_render(e) for e in _repeats(entries)]
     bodies = {name: dict(b) for name, b in blocks.used().items()}
     for body in bodies.values():
-        body["layers"] = [_render(e) for e in _repeats(body["layers"])]
+        body["layers"] = [_render(e) for e in _repeats(body["layers"], set(body.get("args", {})))]
     _drop_unused(bodies, layers)
     defaults = _defaults([*layers, *(e for b in bodies.values() for e in b["layers"])])
     mapping: dict[str, Any] = {"name": graph.name, "source": graph.source, "input": list(graph.input)}
@@ -278,7 +278,7 @@ def _identifier(text: str) -> str:
     return text if text[0].isalpha() or text[0] == "_" else f"a_{text}"
 
 
-def _repeats(entries: list[Entry]) -> list[Entry]:
+def _repeats(entries: list[Entry], names: frozenset | set = frozenset()) -> list[Entry]:
     """Entries with concrete arguments; a block whose whole body is the numbered chain `0 … n−1` of
     one block type becomes that block with `repeat: n` (arguments by copy index `i`)."""
     out = []
@@ -286,12 +286,12 @@ def _repeats(entries: list[Entry]) -> list[Entry]:
         entry = dict(entry)
         if entry["block"]:
             entry["params"] = dict(_args_of(entry))
-            entry.update(_chain(entry["group"]["template"]["block"], entry["params"]) or {})
+            entry.update(_chain(entry["group"]["template"]["block"], entry["params"], names) or {})
         out.append(entry)
     return out
 
 
-def _chain(inner: dict, args: dict[str, Any]) -> dict | None:
+def _chain(inner: dict, args: dict[str, Any], names: frozenset | set) -> dict | None:
     layers = inner["layers"]
     first = layers[0]
     if len(layers) < 2 or "output" in inner or not first["block"]:
@@ -305,11 +305,11 @@ def _chain(inner: dict, args: dict[str, Any]) -> dict | None:
                for e in layers]
     if any(c.keys() != columns[0].keys() for c in columns):
         return None
-    return {"type": first["type"], "params": {key: _by_index([c[key] for c in columns]) for key in columns[0]},
+    return {"type": first["type"], "params": {key: _by_index([c[key] for c in columns], names) for key in columns[0]},
             "repeat": len(layers), "group": first["group"]}
 
 
-def _by_index(values: list[Any]) -> Any:
+def _by_index(values: list[Any], names: frozenset | set) -> Any:
     """A value for copy `i`: the value itself, `a if i == 0 else b`, or `[v0, v1, …][i]`."""
     if all(_type_key(v) == _type_key(values[0]) for v in values):
         return values[0]
@@ -317,15 +317,16 @@ def _by_index(values: list[Any]) -> Any:
     if all(_type_key(v) == _type_key(rest[0]) for v in rest):
         if values[0] is True and rest[0] is False:
             return "i == 0"
-        return f"{_literal(values[0])} if i == 0 else {_literal(rest[0])}"
-    return "[" + ", ".join(_literal(v) for v in values) + "][i]"
+        return f"{_literal(values[0], names)} if i == 0 else {_literal(rest[0], names)}"
+    return "[" + ", ".join(_literal(v, names) for v in values) + "][i]"
 
 
-def _literal(value: Any) -> str:
+def _literal(value: Any, names: frozenset | set) -> str:
+    """`value` in an expression: an enclosing block's argument by its name, anything else as a literal."""
     if isinstance(value, str):
-        return repr(value)
+        return value if value in names else repr(value)
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_literal(v) for v in value) + "]"
+        return "[" + ", ".join(_literal(v, names) for v in value) + "]"
     return repr(value)
 
 
