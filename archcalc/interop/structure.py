@@ -155,7 +155,7 @@ class _Blocks:
                 template = _unify(group["bodies"])
                 if template is None:
                     raise SpecError(f"cannot write the instances of block {group['name']!r} as one block")
-                if repr(template) != repr(group["template"]):
+                if _signature(template) != _signature(group["template"]):
                     group["template"], changed = template, True
             if not changed:
                 return
@@ -243,6 +243,13 @@ def _unify(bodies: list[tuple[list[Entry], str]]) -> dict | None:
 
 
 _MISSING = object()
+
+
+def _signature(template: dict) -> str:
+    """A template without its links to other groups, to tell whether re-unifying changed it."""
+    block = template["block"]
+    layers = [{k: v for k, v in e.items() if k != "group"} for e in block["layers"]]
+    return repr((block.get("args"), block.get("output"), layers, template["args"]))
 
 
 def _argument(columns: dict[str, list[Any]], key: str, entry: str, column: list[Any], constant: bool = True) -> Any:
