@@ -140,8 +140,8 @@ def test_a_missing_framework_names_the_extra(monkeypatch):
     from archcalc.cli import main
 
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "onnx" else real(name, *a))
-    result = CliRunner().invoke(main, ["import", "model.onnx"])
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
+    result = CliRunner().invoke(main, ["import", "torchvision.models:resnet50"])
     assert result.exit_code == 2
-    assert result.output.strip().splitlines() == ["archcalc: error: importing an ONNX model needs onnx: "
-                                                  "pip install 'archcalc[onnx]'"]
+    assert result.output.strip().splitlines() == ["archcalc: error: importing torchvision.models:resnet50 needs "
+                                                  "torch: pip install 'archcalc[torch]'"]

@@ -24,6 +24,7 @@ archcalc itself is put on the path (PYTHONPATH), never installed there.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import gzip
 import importlib.metadata
@@ -136,10 +137,8 @@ def imported(name: str) -> None:
 def versions() -> dict:
     found = {}
     for package in ("torch", "torchvision", "onnx", "keras", "jax"):
-        try:
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
             found[package] = importlib.metadata.version(package)
-        except importlib.metadata.PackageNotFoundError:
-            pass
     found["python"] = sys.version.split()[0]
     found["date"] = datetime.date.today().isoformat()
     return found
@@ -153,7 +152,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     models = args.models or cnn_models()
     path = os.path.join(DATA, "reference_import.json")
-    data = json.load(open(path)) if os.path.exists(path) else {}
+    data = {}
+    if os.path.exists(path):
+        with open(path) as handle:
+            data = json.load(handle)
     if args.counts:
         import torchvision
         data.setdefault("torchvision", {})

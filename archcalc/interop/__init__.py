@@ -7,7 +7,7 @@ from typing import Any
 
 from ..errors import SpecError
 
-EXTRAS = {"torch": "torch", "onnx": "onnx"}
+EXTRAS = {"torch": "torch"}
 
 
 def needs(package: str, what: str) -> None:
@@ -19,33 +19,20 @@ def needs(package: str, what: str) -> None:
 
 
 def import_model(source: Any, *, input: Any = None, name: str | None = None, args: tuple = ()) -> dict[str, Any]:
-    """The architecture mapping (`archcalc.analyze` accepts it) of a PyTorch `nn.Module`, a
-    `package.module:callable` building one (with `args`), an `.onnx` file, or a Keras `.keras`
-    archive / `model.to_json()` file (or its parsed dict). `input` is (C, H, W) for PyTorch
-    (default 3×224×224); ONNX and Keras files carry their own."""
+    """The architecture mapping (`archcalc.analyze` accepts it) of a PyTorch `nn.Module` or of a
+    `package.module:callable` building one (called with `args`); `input` is (C, H, W) per sample
+    (default 3×224×224)."""
     from .structure import to_mapping
 
-    if isinstance(source, dict):
-        from .import_keras import import_keras
-        return to_mapping(import_keras(source, name=name))
     if not isinstance(source, (str, Path)):
         needs("torch", "importing a PyTorch model")
         from .import_torch import import_torch
         return to_mapping(import_torch(source, input=tuple(input or (3, 224, 224)), name=name))
     text = str(source)
-    suffix = Path(text).suffix.lower()
-    if suffix in (".onnx", ".gz") and (suffix == ".onnx" or text.lower().endswith(".onnx.gz")):
-        needs("onnx", "importing an ONNX model")
-        from .import_onnx import import_onnx
-        return to_mapping(import_onnx(text, name=name))
-    if suffix in (".keras", ".json") or text.lower().endswith(".json.gz"):
-        from .import_keras import import_keras
-        return to_mapping(import_keras(text, name=name))
     if ":" in text:
         needs("torch", f"importing {text}")
         from .import_torch import import_torch, load_callable
         model = load_callable(text, [str(a) for a in args])
         return to_mapping(import_torch(model, input=tuple(input or (3, 224, 224)),
                                        name=name or text.split(":")[-1], source=f"{text} {' '.join(args)}".strip()))
-    raise SpecError(f"{text}: cannot tell what to import: give an .onnx, .keras or .json file, or a PyTorch "
-                    "package.module:callable")
+    raise SpecError(f"{text}: cannot tell what to import: give a PyTorch package.module:callable")

@@ -320,8 +320,8 @@ class _Mapper:
 
     def _channels(self, index: int) -> int:
         """The channels of a traced tensor, from archcalc's own shape inference of the graph so far."""
-        from .structure import to_mapping
         from ..analysis import analyze
+        from .structure import to_mapping
 
         graph = Graph(self.graph.name, self.graph.input, "", list(self.graph.nodes[:index + 1]), {}, index)
         return analyze(to_mapping(graph)).layers[-1].output_shape[0]
