@@ -5,36 +5,20 @@ measured by tools/reference_import.py in torch 2.14.1 / torchvision 0.29.1)."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 import archcalc
 from archcalc.errors import SpecError
 from archcalc.interop.yaml_writer import dump
-
-DATA = Path(__file__).parent / "data"
-REFERENCE = json.loads((DATA / "reference_import.json").read_text()) if (DATA / "reference_import.json").exists() \
-    else {}
-IMPORTED = sorted((DATA / "imported" / "torchvision").glob("*.yaml"))
-# The new layer types these models need are checked in tests/test_import_reach.py.
-REACH = ("convnext", "efficientnet", "regnet", "mnasnet", "shufflenet")
+from tests.import_data import DATA, IMPORTED, REFERENCE, conv_linear_counts, needs_new_types
 
 
-def _reach(name: str) -> bool:
-    return name.startswith(REACH)
-
-
-def _counts(report) -> tuple[int, int, int]:
-    conv_linear = sum(r.macs for r in report.layers if r.type in ("conv", "linear", "pointlinear"))
-    return report.totals.trainable_params, report.totals.non_trainable_params, conv_linear
-
-
-@pytest.mark.parametrize("path", [p for p in IMPORTED if not _reach(p.stem)], ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", [p for p in IMPORTED if not needs_new_types(p.stem)], ids=lambda p: p.stem)
 def test_stored_torchvision_imports_count_as_torchvision(path):
     reference = REFERENCE["torchvision"][path.stem]
     report = archcalc.analyze(str(path))
-    assert _counts(report) == (reference["trainable_params"], reference["bn_running_stats"],
+    assert conv_linear_counts(report) == (reference["trainable_params"], reference["bn_running_stats"],
                                reference["macs_conv_linear"])
 
 

@@ -7,15 +7,14 @@ from __future__ import annotations
 import pytest
 
 import archcalc
+from tests.import_data import IMPORTED, REFERENCE, conv_linear_counts, needs_new_types
 
-from .test_import import IMPORTED, REFERENCE, _counts, _reach
 
-
-@pytest.mark.parametrize("path", [p for p in IMPORTED if _reach(p.stem)], ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", [p for p in IMPORTED if needs_new_types(p.stem)], ids=lambda p: p.stem)
 def test_stored_torchvision_imports_count_as_torchvision(path):
     reference = REFERENCE["torchvision"][path.stem]
     report = archcalc.analyze(str(path))
-    assert _counts(report) == (reference["trainable_params"], reference["bn_running_stats"],
+    assert conv_linear_counts(report) == (reference["trainable_params"], reference["bn_running_stats"],
                                reference["macs_conv_linear"])
 
 
