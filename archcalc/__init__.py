@@ -26,6 +26,7 @@ _EXPORTS = {
     "linear_params": "formulas", "same_padding": "formulas",
     "execute": "executor", "to_torch": "executor", "init_weights": "executor", "load_weights": "executor",
     "save_weights": "executor",
+    "import_model": "interop",
     "check": "grading", "Grade": "grading", "Conventions": "grading",
     "draw": "draw",
     "check_many": "grading", "template": "grading", "exercise": "grading",

@@ -1,0 +1,33 @@
+"""`archcalc import`: a PyTorch, ONNX or Keras model as an architecture file."""
+
+from __future__ import annotations
+
+import click
+
+from .options import parse_shape
+
+
+def register(main: click.Group) -> None:
+    main.add_command(import_command)
+
+
+@click.command("import")
+@click.argument("source")
+@click.argument("args", nargs=-1)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the YAML here (default: stdout).")
+@click.option("--input", "input_shape", metavar="CxHxW", help="PyTorch input per sample (default 3x224x224).")
+@click.option("--name", help="The architecture's name (default: from the source).")
+def import_command(source: str, args: tuple[str, ...], output: str | None, input_shape: str | None,
+                   name: str | None) -> None:
+    """Import SOURCE: an .onnx file, a Keras .keras archive or model.to_json() file, or a PyTorch
+    package.module:callable called with ARGS (`torchvision.models:resnet50`,
+    `timm:create_model resnet26d`). The file written loads, validates and analyses as it is."""
+    from ..interop import import_model
+    from ..interop.yaml_writer import dump
+
+    text = dump(import_model(source, input=parse_shape(input_shape), name=name, args=args))
+    if output:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    else:
+        click.echo(text, nl=False)

@@ -1,0 +1,22 @@
+"""The stored reference data of the importers (written by tools/reference_import.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+DATA = Path(__file__).parent / "data"
+REFERENCE = json.loads((DATA / "reference_import.json").read_text())
+IMPORTED = sorted((DATA / "imported" / "torchvision").glob("*.yaml"))
+# Families that need LayerNorm, layer scale, per-position linear or stochastic depth.
+NEW_TYPES = ("convnext", "efficientnet")
+
+
+def needs_new_types(name: str) -> bool:
+    return name.startswith(NEW_TYPES)
+
+
+def conv_linear_counts(report) -> tuple[int, int, int]:
+    """Trainable params, non-trainable params and Conv + Linear MACs, as torchvision's are recorded."""
+    macs = sum(r.macs for r in report.layers if r.type in ("conv", "linear", "pointlinear"))
+    return report.totals.trainable_params, report.totals.non_trainable_params, macs
