@@ -8,7 +8,8 @@ from collections.abc import Iterable
 
 
 class ArchcalcError(Exception):
-    """A user-facing error: `file:line: layer: message` on one line, as compilers write it.
+    """A user-facing error: `file:line: layer: message` on one line, as compilers write it; an error
+    in a file that the one read `extends` says both: `net.yaml, from _vgg.yaml:21: conv3: ...`.
 
     `file`, `line` and `layer` are filled in as the error travels outwards (the loader knows the
     file and the line of each layer entry, the analyzer the layer), so the innermost code only has
@@ -23,21 +24,28 @@ class ArchcalcError(Exception):
         self.layer = layer
         self.line = line
         self.column = column
+        self.via: str | None = None  # the file that was read, when the error lies in a file it extends
 
     def located(self, *, file: str | None = None, layer: str | None = None,
                 where: tuple[str, int] | None = None) -> ArchcalcError:
         """Fill in the location where it is still unknown; `where` is the (file, line) of the
         layer's entry. Returns self for `raise ... from`."""
         if self.line is None and where is not None:
-            self.file, self.line = (self.file or where[0]), where[1]
-        if self.file is None and file is not None:
+            if self.file is not None and self.file != where[0]:
+                self.via = self.file
+            self.file, self.line = where
+        if file is not None and self.file is None:
             self.file = file
+        elif file is not None and file != self.file and self.via is None:
+            self.via = file
         if self.layer is None and layer is not None:
             self.layer = layer
         return self
 
     def __str__(self) -> str:
         place = self.file and printable(self.file) + "".join(f":{n}" for n in (self.line, self.column) if n)
+        if place and self.via:
+            place = f"{printable(self.via)}, from {place}"
         parts = [p for p in (place, self.layer and printable(self.layer)) if p]
         parts.append(printable(" ".join(self.message.split())))
         return ": ".join(parts)

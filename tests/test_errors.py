@@ -386,3 +386,12 @@ def test_a_suggestion_compares_a_bounded_number_of_names():
 
     assert suggestion("l5x", names()) == " (did you mean 'l5'?)"
     assert len(pulled) <= 2 * MAX_SUGGESTION_CANDIDATES
+
+
+def test_an_error_in_an_extended_file_names_the_file_read_and_the_line_in_its_parent(tmp_path):
+    path = tmp_path / "small.yaml"
+    path.write_text("name: small\nextends: vgg11\ninput: [3, 16, 16]\n")  # too small for vgg11's last pool
+    with pytest.raises(ShapeError) as caught:
+        archcalc.analyze(archcalc.load(str(path)))
+    assert re.match(r"^small\.yaml, from _vgg_torchvision\.yaml:\d+: features/20: window 2 is larger",
+                    str(caught.value))
