@@ -115,26 +115,28 @@ os.environ.setdefault("KERAS_BACKEND", "torch")
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-TORCHVISION_MODELS = [
-    "alexnet",
-    "vgg11", "vgg13", "vgg16", "vgg19",
-    "vgg11_bn", "vgg13_bn", "vgg16_bn", "vgg19_bn",
-    "resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
-    "resnext50_32x4d", "resnext101_32x8d", "wide_resnet50_2",
-    "googlenet", "inception_v3",
-    "densenet121", "densenet169", "densenet201",
-    "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large",
-    "shufflenet_v2_x1_0",
-    "squeezenet1_0", "squeezenet1_1",
-    "efficientnet_b0",
-    "mnasnet1_0",
-]
+# Every torchvision classification model is recorded except the transformers (ViT, Swin, MaxViT:
+# attention is not a CNN layer type); their names start with these prefixes.
+NON_CNN_PREFIXES = ("vit_", "swin_", "maxvit_")
+
+
+def torchvision_models() -> list:
+    """Every CNN in ``torchvision.models.list_models(module=torchvision.models)``, sorted."""
+    import torchvision
+
+    names = torchvision.models.list_models(module=torchvision.models)
+    return sorted(n for n in names if not n.startswith(NON_CNN_PREFIXES))
+
+
 LENET_MODELS = ["lenet5", "lenet5-relu"]
 SHAPE_MODELS = [
     "alexnet", "vgg16", "resnet50", "googlenet", "mobilenet_v2",
     "densenet121", "efficientnet_b0", "inception_v3", "lenet5",
+    "convnext_tiny", "regnet_y_400mf", "regnet_x_400mf", "efficientnet_v2_s",
+    "mnasnet0_5", "shufflenet_v2_x0_5",
 ]
-KERAS_MODELS = ["VGG16", "ResNet50", "Xception", "MobileNet", "InceptionV3"]
+KERAS_MODELS = ["VGG16", "ResNet50", "Xception", "MobileNet", "InceptionV3",
+                "MobileNetV2", "DenseNet121", "EfficientNetB0"]
 KERAS_LAYER_TABLES = {"VGG16"}
 
 # Extra constructor arguments (on top of weights=None) and input sizes.
@@ -433,6 +435,22 @@ def _ptflops_aten_breakdown(name: str) -> dict:
     return sorted_counts(counter.flop_counts["Global"])
 
 
+def _ptflops_no_functional(name: str) -> dict:
+    """The pytorch backend with ``backend_specific_config={"count_functional": False}``: module hooks only."""
+    import ptflops
+
+    try:
+        with torch.no_grad():
+            macs, params = ptflops.get_model_complexity_info(
+                build_model(name), tuple(input_shape(name)), as_strings=False, print_per_layer_stat=False,
+                ost=io.StringIO(), backend="pytorch", backend_specific_config={"count_functional": False})
+    except Exception as exc:
+        return {"error": one_line_error(exc)}
+    if macs is None:
+        return {"error": "ptflops returned None (it caught an exception)"}
+    return {"macs": as_number(macs), "params": as_number(params)}
+
+
 def run_ptflops(name: str) -> dict:
     import ptflops
 
@@ -469,6 +487,8 @@ def run_ptflops(name: str) -> dict:
         except Exception as exc:
             cell = {"error": one_line_error(exc)}
         result[key] = cell
+    if backend_param is not None:
+        result["pytorch_no_functional"] = _ptflops_no_functional(name)
     result["macs"] = result[result["default_backend"]].get("macs")
     result["params"] = result[result["default_backend"]].get("params")
     return result
@@ -654,10 +674,23 @@ def main(argv=None) -> int:
         write_json(os.path.join(args.out, "reference_layer_counts.json"), layers)
         log("finished")
         return 0
-    names = args.models if args.models else TORCHVISION_MODELS + LENET_MODELS
+    names = args.models if args.models else torchvision_models() + LENET_MODELS
 
     counts = {"versions": versions(available), "models": {}, "keras": {}}
     shapes = {"versions": counts["versions"]}
+    if not args.skip_keras:
+        for name in KERAS_MODELS:
+            if not available["keras"]:
+                counts["keras"][name] = UNAVAILABLE
+                continue
+            started = time.monotonic()
+            try:
+                with contextlib.redirect_stdout(io.StringIO()):
+                    counts["keras"][name] = keras_counts(name)
+            except Exception as exc:
+                counts["keras"][name] = {"error": one_line_error(exc)}
+            log(f"keras {name}: done in {time.monotonic() - started:.1f}s")
+
     for name in names:
         started = time.monotonic()
         log(f"{name}: start")
@@ -678,19 +711,6 @@ def main(argv=None) -> int:
         # Write as we go so that a long run can be inspected midway.
         write_json(os.path.join(args.out, "reference_counts.json"), counts)
         write_json(os.path.join(args.out, "reference_shapes.json"), shapes)
-
-    if not args.skip_keras:
-        for name in KERAS_MODELS:
-            if not available["keras"]:
-                counts["keras"][name] = UNAVAILABLE
-                continue
-            started = time.monotonic()
-            try:
-                with contextlib.redirect_stdout(io.StringIO()):
-                    counts["keras"][name] = keras_counts(name)
-            except Exception as exc:
-                counts["keras"][name] = {"error": one_line_error(exc)}
-            log(f"keras {name}: done in {time.monotonic() - started:.1f}s")
 
     write_json(os.path.join(args.out, "reference_counts.json"), counts)
     write_json(os.path.join(args.out, "reference_shapes.json"), shapes)

@@ -157,3 +157,71 @@ class Slice(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x[:, self.start:self.end]
+
+
+class ChannelLayerNorm(nn.LayerNorm):
+    """`LayerNorm` over the channels of an N×C×H×W map at every position (torchvision's `LayerNorm2d`),
+    or over the features of an N×F input."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() != 4:
+            return super().forward(x)
+        return super().forward(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+
+
+class PointLinear(nn.Linear):
+    """`nn.Linear` over the channels at every position of an N×C×H×W map (ConvNeXt's Linear between permutes)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+
+
+def _per_channel(values: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    return values.reshape((-1,) + (1,) * (x.dim() - 2))
+
+
+class LayerScale(nn.Module):
+    """x · γ with a learnt γ per channel (timm's `LayerScale2d`, ConvNeXt's `layer_scale`)."""
+
+    def __init__(self, channels: int, init: float):
+        super().__init__()
+        self.gamma = nn.Parameter(torch.full((channels,), float(init)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * _per_channel(self.gamma, x)
+
+
+class Normalization(nn.Module):
+    """Keras `Normalization`: (x − mean) / max(√variance, 1e-7) per channel; mean, variance and the
+    sample count are non-trainable (buffers)."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(channels))
+        self.register_buffer("variance", torch.ones(channels))
+        self.register_buffer("count", torch.zeros(()))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - _per_channel(self.mean, x)) / _per_channel(self.variance, x).sqrt().clamp_min(1e-7)
+
+
+class Rescaling(nn.Module):
+    """Keras `Rescaling`: x · scale + offset."""
+
+    def __init__(self, scale: float, offset: float):
+        super().__init__()
+        self.scale, self.offset = scale, offset
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.scale + self.offset
+
+
+class Permute(nn.Module):
+    """The per-sample axes in the order `dims` (torchvision's `Permute`, without the batch axis)."""
+
+    def __init__(self, dims: tuple[int, ...]):
+        super().__init__()
+        self.dims = (0, *(d + 1 for d in dims))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.permute(self.dims).contiguous()
