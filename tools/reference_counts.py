@@ -347,7 +347,9 @@ LAYER_MODELS = {
     "groupnorm-plain": lambda: _after_conv(nn.GroupNorm(4, 8, affine=False)),
     "layerscale": lambda: _after_conv(_LayerScale(8)),
     "layerscale-mul": lambda: _after_conv(_LayerScale(8, functional=True)),
-    "pointlinear": lambda: _after_conv(*_channels_last(nn.Linear(8, 12))),
+    # the Linear reads a contiguous tensor (LayerNorm's output), as in ConvNeXt; on a permuted view
+    # (or GELU's output of one, which keeps its strides) torch's linear runs mm and a separate add
+    "pointlinear": lambda: _after_conv(*_channels_last(nn.LayerNorm(8), nn.Linear(8, 12))),
     "pointlinear-nobias": lambda: _after_conv(*_channels_last(nn.Linear(8, 12, bias=False), nn.GELU())),
     "permute-flatten": lambda: _after_conv(_Permute(0, 2, 3, 1), nn.Flatten(), nn.Linear(8 * 16 * 16, 10)),
     "stochasticdepth": lambda: _after_conv(_stochastic_depth()),

@@ -145,8 +145,10 @@ def _ptflops_merge(site: Site) -> int:
 
 
 def _ptflops_layer_scale(site: Site) -> int:
-    """torch.mul(x, γ) (call: functional) counts the output elements; `γ * x` is not seen."""
-    return site.out_numel if site.call == "functional" else 0
+    """torch.mul(x, γ) (call: functional) with γ shaped (C, 1, 1) as torchvision keeps it: ptflops
+    aligns the two shapes from the left, (1, C, H, W) against (C, 1, 1), and counts C·C·H·W (a known
+    bug; C per output element); `γ * x` is not seen."""
+    return site.out_numel * site.inputs[0][0] if site.call == "functional" else 0
 
 
 # BatchNorm, InstanceNorm, GroupNorm and LayerNorm share one hook: 1 per input element, 2 when the module
@@ -196,7 +198,9 @@ class PtflopsModules(Profile):
 
 class PtflopsAten(Profile):
     """ptflops' `aten` backend (a torch dispatch mode): convolution (also transposed) and matrix
-    products (mm, addmm), MACs plus one per bias element; every other operator 0."""
+    products (mm, addmm), MACs plus one per bias element; every other operator 0. (A linear layer
+    on a permuted, non-contiguous tensor runs mm and a separate add, and its bias counts 0; a
+    `pointlinear` stands for ConvNeXt's, which reads LayerNorm's contiguous output: addmm.)"""
 
     name = "ptflops-aten"
     tool = 'ptflops.get_model_complexity_info (backend="aten")'
