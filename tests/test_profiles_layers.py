@@ -18,7 +18,8 @@ REFERENCE = json.loads((Path(__file__).parent / "data" / "reference_layer_counts
 MODELS = REFERENCE["models"]
 # profile -> where its tool's total is recorded (keys into a model's entry)
 TOTAL_KEYS = {"fvcore": ("fvcore", "total"), "ptflops": ("ptflops", "pytorch", "macs"),
-              "ptflops-modules": ("ptflops", "pytorch_no_functional", "macs"), "ptflops-aten": ("ptflops", "aten", "macs"),
+              "ptflops-modules": ("ptflops", "pytorch_no_functional", "macs"),
+              "ptflops-aten": ("ptflops", "aten", "macs"),
               "thop": ("thop", "macs"), "torchinfo": ("torchinfo", "total_mult_adds"),
               "torch": ("torch_flop_counter", "total_flops")}
 
