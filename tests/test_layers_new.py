@@ -152,3 +152,21 @@ def test_convnext_block_runs_like_torchvision_code():
         y = F.linear(F.gelu(F.linear(y, w["pw1.weight"], w["pw1.bias"])), w["pw2.weight"], w["pw2.bias"])
         expected = (w["scale.gamma"].reshape(8, 1, 1) * y.permute(0, 3, 1, 2) + t).numpy()
     np.testing.assert_allclose(ours, expected, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name, random_stats", [("convnext_tiny", True), ("regnet_y_400mf", True),
+                                                 # 40 blocks of random statistics blow the activations up
+                                                 # until float64 rounding shows: fresh statistics there
+                                                 ("efficientnet_v2_s", False)])
+def test_zoo_file_runs_like_its_pytorch_module(name, random_stats):
+    """The whole network through `to_torch` (PyTorch's LayerNorm, Linear, GroupNorm...) and through
+    archcalc's forward, with the same weights, at a small input."""
+    shape = [3, 32, 32]
+    report = archcalc.analyze(name, input=shape)
+    weights = archcalc.init_weights(report, seed=4, random_stats=random_stats)
+    x = np.random.default_rng(4).normal(size=(1, *shape))
+    network = archcalc.to_torch(report.architecture, weights, input=shape, dtype="float64")
+    with torch.no_grad():
+        expected = network(torch.from_numpy(x)).numpy()
+    ours = archcalc.execute(report.architecture, x, weights, dtype="float64")
+    np.testing.assert_allclose(ours, expected, rtol=1e-8, atol=1e-8 * np.abs(expected).max())
