@@ -230,9 +230,10 @@ def _thop_softmax(site: Site) -> int:
 
 class Thop(Profile):
     """thop `profile` (0.1.1): forward hooks on nn.Module classes only (functional calls 0):
-    convolution and linear MACs without bias; BatchNorm 2 per element doubled again with γ/β
-    (4: a known bug); AvgPool2d 1 per output element; AdaptiveAvgPool2d (area + 1) per output
-    element; PReLU 1 and Softmax 3·C − 1; ReLU, ReLU6, max pooling and unknown classes 0."""
+    convolution and linear MACs without bias; BatchNorm and nn.LayerNorm 2 per element doubled
+    again with γ/β (4: a known bug); AvgPool2d 1 per output element; AdaptiveAvgPool2d (area + 1)
+    per output element; PReLU 1 and Softmax 3·C − 1; ReLU, ReLU6, max pooling, GroupNorm, subclasses
+    (LayerNorm2d) and unknown classes 0."""
 
     name = "thop"
     tool = "thop.profile"
@@ -258,8 +259,9 @@ def _trainable(site: Site) -> int:
 class Torchinfo(Profile):
     """torchinfo `summary` (1.8) "mult-adds": leaf modules with parameters only — a convolution's
     parameters times its output positions (MACs plus one per bias element; a transposed
-    convolution uses its output positions too), any other layer's parameters once per sample
-    (linear in·out + out, BatchNorm 2·C, PReLU its slopes)."""
+    convolution uses its output positions too), any other layer's parameters named weight or bias
+    once per sample (linear in·out + out, also at every position; BatchNorm, LayerNorm, GroupNorm
+    2·C; PReLU its slopes); a layer scale's γ 0."""
 
     name = "torchinfo"
     tool = "torchinfo.summary"
