@@ -99,7 +99,9 @@ Re-running (needs a separate virtualenv, not the project's own)::
 The run is deterministic (fixed seeds; the counts do not depend on weights or
 input values anyway) apart from ``versions.date``.  It takes about two hours
 on two CPU cores (the Keras models first, then the torch models as they are
-done, so that an interrupted run still leaves complete entries).  ``--models`` and ``--skip-keras`` restrict a run
+done, so that an interrupted run still leaves complete entries).  ``--update``
+keeps what the files in ``--out`` hold and replaces only the models run (the
+tool versions must be the same), to finish an interrupted run.  ``--models`` and ``--skip-keras`` restrict a run
 for debugging; they still write complete files, containing only what was run.
 """
 
@@ -742,12 +744,27 @@ def quiet_libraries() -> None:
     logging.getLogger().setLevel(logging.ERROR)
 
 
+def earlier_run(out: str, counts: dict, shapes: dict) -> tuple[dict, dict]:
+    """The files an earlier run left in `out`, under this run's versions; an error if its tools differ."""
+    with open(os.path.join(out, "reference_counts.json"), encoding="utf-8") as handle:
+        old_counts = json.load(handle)
+    with open(os.path.join(out, "reference_shapes.json"), encoding="utf-8") as handle:
+        old_shapes = json.load(handle)
+    ours = {k: v for k, v in counts["versions"].items() if k != "date"}
+    theirs = {k: v for k, v in old_counts["versions"].items() if k != "date"}
+    if ours != theirs:
+        raise SystemExit(f"--update: the earlier run used other versions: {theirs}")
+    return {**old_counts, "versions": counts["versions"]}, {**old_shapes, "versions": counts["versions"]}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="tests/data", help="directory for the JSON files (default: tests/data)")
     parser.add_argument("--models", nargs="*", default=None,
                         help="only these torch models (debugging; default: all)")
     parser.add_argument("--skip-keras", action="store_true", help="do not record the Keras models")
+    parser.add_argument("--update", action="store_true",
+                        help="keep the entries already in --out and replace only those run (same tool versions)")
     parser.add_argument("--layer-models", action="store_true",
                         help="record the small layer-type networks into reference_layer_counts.json instead")
     args = parser.parse_args(argv)
@@ -769,6 +786,8 @@ def main(argv=None) -> int:
 
     counts = {"versions": versions(available), "models": {}, "keras": {}}
     shapes = {"versions": counts["versions"]}
+    if args.update:
+        counts, shapes = earlier_run(args.out, counts, shapes)
     if not args.skip_keras:
         for name in KERAS_MODELS:
             if not available["keras"]:
