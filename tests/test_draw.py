@@ -214,3 +214,10 @@ def test_the_docs_pictures_are_current():
     for file, svg in module.drawings().items():
         assert f"pictures/{file}" in docs
         assert (root / "docs" / "pictures" / file).read_text(encoding="utf-8") == svg, f"{file} is stale"
+
+
+def test_every_layer_family_has_a_colour_and_a_legend_label():
+    from archcalc.draw.palette import FILL, LABEL
+    from archcalc.layers.family import Family
+
+    assert {f.name for f in Family} <= set(FILL) & set(LABEL)

@@ -14,6 +14,7 @@ import archcalc
 from archcalc.errors import ExecutionError
 from archcalc.layers import registered_types
 from archcalc.layers.base import Layer
+from tests.test_layers_new import CASES as NEW_TYPE_CASES
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -166,6 +167,7 @@ CASES = {
     "concat": ({"name": "case", "input": [3, 4, 4], "layers": [
         {"name": "a", "type": "tanh"}, {"name": "L", "type": "concat", "from": ["input", "a", "input"]}]},
         lambda x, w: torch.cat([x, torch.tanh(x), x], dim=1)),
+    **NEW_TYPE_CASES,
 }
 
 

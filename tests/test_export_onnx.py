@@ -94,6 +94,14 @@ FORMS = {
                {"type": "linear", "out_features": 12}, {"name": "gate", "type": "sigmoid"},
                {"type": "multiply", "from": ["conv", "gate"]},
                {"type": "add", "from": ["conv", "conv", "multiply"]}, {"type": "zeropad", "padding": [0, 1, 2, 0]}],
+    # ConvNeXt's block and the Keras input layers
+    "channels": [{"type": "layernorm", "eps": 1e-6}, {"type": "pointlinear", "out_features": 6},
+                 {"type": "layernorm", "elementwise_affine": False}, {"type": "pointlinear", "out_features": 8,
+                                                                       "bias": False},
+                 {"type": "layerscale", "init": 0.5}, {"type": "stochasticdepth", "p": 0.1},
+                 {"type": "add", "from": ["conv", "stochasticdepth"]}],
+    "keras-input": [{"type": "normalization"}, {"type": "rescaling", "scale": 0.5, "offset": -1.0},
+                    {"type": "permute", "dims": [1, 2, 0]}, {"type": "flatten"}, {"type": "layernorm"}],
 }
 
 

@@ -1,7 +1,8 @@
 """Count profiles on the layer types no torchvision model uses (LRN, transposed convolution, PReLU,
-Softmax, sum pooling, the rarer activations and pools, merges): each small network below is the
+Softmax, sum pooling, the rarer activations and pools, merges, group norm, Keras's Normalization and
+Rescaling) and on ConvNeXt's one at a time: each small network below is the
 archcalc twin of a plain-torch network in tools/reference_counts.py (`LAYER_MODELS`), and the
-expected totals are what fvcore, ptflops, thop, torchinfo and torch's FlopCounterMode reported on
+expected totals are what fvcore, ptflops (three settings), thop, torchinfo and torch's FlopCounterMode reported on
 that torch network (tests/data/reference_layer_counts.json, `--layer-models`)."""
 
 from __future__ import annotations
@@ -15,8 +16,12 @@ import archcalc
 
 REFERENCE = json.loads((Path(__file__).parent / "data" / "reference_layer_counts.json").read_text())
 MODELS = REFERENCE["models"]
-TOTAL_KEYS = {"fvcore": ("fvcore", "total"), "ptflops": ("ptflops", "macs"), "thop": ("thop", "macs"),
-              "torchinfo": ("torchinfo", "total_mult_adds"), "torch": ("torch_flop_counter", "total_flops")}
+# profile -> where its tool's total is recorded (keys into a model's entry)
+TOTAL_KEYS = {"fvcore": ("fvcore", "total"), "ptflops": ("ptflops", "pytorch", "macs"),
+              "ptflops-modules": ("ptflops", "pytorch_no_functional", "macs"),
+              "ptflops-aten": ("ptflops", "aten", "macs"),
+              "thop": ("thop", "macs"), "torchinfo": ("torchinfo", "total_mult_adds"),
+              "torch": ("torch_flop_counter", "total_flops")}
 
 CONV = {"name": "conv", "type": "conv", "out_channels": 8, "kernel_size": 3, "padding": 1}
 
@@ -57,6 +62,24 @@ TWINS = {
                             {"name": "mul", "type": "multiply", "from": ["a", "b"]},
                             {"name": "cat", "type": "concat", "from": ["add", "mul"]},
                             {"name": "slice", "type": "slice", "end": 12}]},
+    # ConvNeXt's types: nn.LayerNorm and nn.Linear on a channels-last view are layernorm and pointlinear
+    # on the map; LayerNorm2d, a subclass no hook table knows, runs F.layer_norm (call: functional)
+    "layernorm": after_conv({"type": "layernorm"}),
+    "layernorm-plain": after_conv({"type": "layernorm", "elementwise_affine": False}),
+    "layernorm2d": after_conv({"name": "ln", "type": "layernorm", "eps": 1e-6}, calls={"layernorm:*": "functional"}),
+    "groupnorm": after_conv({"type": "groupnorm", "num_groups": 2}),
+    "groupnorm-plain": after_conv({"type": "groupnorm", "num_groups": 4, "affine": False}),
+    # `gamma * x`, and torch.mul(x, gamma)
+    "layerscale": after_conv({"type": "layerscale"}, calls={"layerscale:*": "operator"}),
+    "layerscale-mul": after_conv({"type": "layerscale"}, calls={"layerscale:*": "functional"}),
+    "pointlinear": after_conv({"type": "layernorm"}, {"type": "pointlinear", "out_features": 12}),
+    "pointlinear-nobias": after_conv({"type": "pointlinear", "out_features": 12, "bias": False}, {"type": "gelu"}),
+    "permute-flatten": after_conv({"type": "permute", "dims": [1, 2, 0]}, {"type": "flatten"},
+                                  {"type": "linear", "out_features": 10}),
+    "stochasticdepth": after_conv({"type": "stochasticdepth", "p": 0.2}),
+    # Keras layers written as tensor operators: (x - mean) / sqrt(variance); x * (1/127.5) - 1
+    "normalization": after_conv({"type": "normalization"}),
+    "rescaling": after_conv({"type": "rescaling", "scale": 1 / 127.5, "offset": -1}),
 }
 
 
@@ -70,13 +93,16 @@ def test_the_twin_has_the_torch_network_parameters_and_output_shape(model):
     assert list(report.layers[-1].output_shape) == MODELS[model]["output_shape"]
     totals = report.totals
     assert totals.trainable_params == MODELS[model]["trainable_params"]
-    assert totals.non_trainable_params == MODELS[model]["bn_running_stats"]
+    # BatchNorm's running statistics, or (no BatchNorm) every buffer: the Keras Normalization's mean, variance, count
+    assert totals.non_trainable_params == (MODELS[model]["bn_running_stats"] or MODELS[model]["buffers_total"])
 
 
 @pytest.mark.parametrize("tool", list(TOTAL_KEYS))
 @pytest.mark.parametrize("model", sorted(TWINS))
 def test_profile_reproduces_tool_total_on_the_layer_type(model, tool):
-    key, field = TOTAL_KEYS[tool]
-    cell = MODELS[model][key]
+    *keys, field = TOTAL_KEYS[tool]
+    cell = MODELS[model]
+    for key in keys:
+        cell = cell[key]
     assert isinstance(cell, dict) and "error" not in cell, cell
     assert archcalc.analyze(TWINS[model], count=tool).totals.flops == cell[field]

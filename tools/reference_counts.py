@@ -9,7 +9,9 @@ only read the JSON, so CI never needs torch, torchvision or Keras.
 Files written (into ``--out``, default ``tests/data``):
 
 ``reference_counts.json``
-    ``models.<name>``: one entry per torch model (30 torchvision models, built
+    ``models.<name>``: one entry per torch model (every CNN that
+    ``torchvision.models.list_models(module=torchvision.models)`` names -- all
+    but the transformers ViT, Swin and MaxViT, ``NON_CNN_PREFIXES`` -- built
     with default arguments, ``weights=None``, eval mode, batch 1, input
     3x224x224 -- inception_v3 3x299x299; googlenet and inception_v3 with
     ``aux_logits=False, init_weights=False`` -- plus the lecture LeNet-5 in two
@@ -34,7 +36,10 @@ Files written (into ``--out``, default ``tests/data``):
       ``default_backend`` naming the one used when none is passed.  The
       breakdowns (``module_macs_by_type`` + ``non_module_macs`` for the
       pytorch backend, ``macs_by_op`` for aten) come from a second run of the
-      same ptflops machinery on a fresh model.
+      same ptflops machinery on a fresh model.  ``pytorch_no_functional``:
+      ``macs`` and ``params`` of the pytorch backend with
+      ``backend_specific_config={"count_functional": False}`` (module hooks
+      only, no wrapped functions or tensor operations).
     * ``thop``: ``profile(model, inputs=(x,))``: ``macs``, ``params`` and
       ``macs_by_module_type`` (from ``ret_layer_info=True``).
     * ``torchinfo``: ``summary(model, input_size=(1, C, H, W), verbose=0)``:
@@ -49,7 +54,7 @@ Files written (into ``--out``, default ``tests/data``):
     cell; a tool that cannot be imported leaves ``"unavailable"``.
 
     ``keras.<Name>``: Keras 3 ``keras.applications`` models (``weights=None``,
-    default input shape, ``include_top=True``, torch backend):
+    default input shape, ``include_top=True``, torch backend; ``KERAS_MODELS``):
     ``count_params``, ``trainable_params``, ``non_trainable_params`` and, for
     VGG16, ``layers``: the (name, class, output shape, params) rows that
     ``model.summary()`` prints.
@@ -57,8 +62,10 @@ Files written (into ``--out``, default ``tests/data``):
     ``versions``: python, the libraries above and the date of the run.
 
 ``reference_shapes.json``
-    ``<model>.layers``: for alexnet, vgg16, resnet50, googlenet, mobilenet_v2,
-    densenet121, efficientnet_b0, inception_v3 and lenet5, one row per call of
+    ``<model>.layers``: for the ``SHAPE_MODELS`` (alexnet, vgg16, resnet50,
+    googlenet, mobilenet_v2, densenet121, efficientnet_b0, inception_v3, lenet5,
+    convnext_tiny, regnet_y_400mf, regnet_x_400mf, efficientnet_v2_s,
+    mnasnet0_5, shufflenet_v2_x0_5), one row per call of
     a leaf module in execution order (forward hooks):
     ``{"module": qualified name, "type": class name, "output_shape": [C, H, W]
     or [F]}`` (batch dimension dropped).  A module called more than once
@@ -75,7 +82,12 @@ Files written (into ``--out``, default ``tests/data``):
     ELU, LeakyReLU, Tanh, Sigmoid, GELU, Hardsigmoid, SiLU, Hardswish, ReLU6,
     BatchNorm without γ/β or on batch statistics, a bias-free Linear after
     Flatten and Dropout, ZeroPad2d, ChannelShuffle, and ``torch.add`` / ``*`` /
-    ``torch.cat`` / slicing in a two-branch network).
+    ``torch.cat`` / slicing in a two-branch network -- and ConvNeXt's layer
+    types one at a time: LayerNorm and Linear on a channels-last view (with
+    and without γ/β or bias), ``LayerNorm2d``, a layer scale as ``gamma * x``
+    and as ``torch.mul``, a permute before Flatten, ``StochasticDepth``, plus
+    GroupNorm and Keras's Normalization and Rescaling written as tensor
+    operators).
 
 Re-running (needs a separate virtualenv, not the project's own)::
 
@@ -85,8 +97,11 @@ Re-running (needs a separate virtualenv, not the project's own)::
     /work/refenv/bin/python tools/reference_counts.py --out tests/data
 
 The run is deterministic (fixed seeds; the counts do not depend on weights or
-input values anyway) apart from ``versions.date``.  It takes about 20 minutes
-on two CPU cores.  ``--models`` and ``--skip-keras`` restrict a run
+input values anyway) apart from ``versions.date``.  It takes about two hours
+on two CPU cores (the Keras models first, then the torch models as they are
+done, so that an interrupted run still leaves complete entries).  ``--update``
+keeps what the files in ``--out`` hold and replaces only the models run (the
+tool versions must be the same), to finish an interrupted run.  ``--models`` and ``--skip-keras`` restrict a run
 for debugging; they still write complete files, containing only what was run.
 """
 
@@ -115,26 +130,28 @@ os.environ.setdefault("KERAS_BACKEND", "torch")
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-TORCHVISION_MODELS = [
-    "alexnet",
-    "vgg11", "vgg13", "vgg16", "vgg19",
-    "vgg11_bn", "vgg13_bn", "vgg16_bn", "vgg19_bn",
-    "resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
-    "resnext50_32x4d", "resnext101_32x8d", "wide_resnet50_2",
-    "googlenet", "inception_v3",
-    "densenet121", "densenet169", "densenet201",
-    "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large",
-    "shufflenet_v2_x1_0",
-    "squeezenet1_0", "squeezenet1_1",
-    "efficientnet_b0",
-    "mnasnet1_0",
-]
+# Every torchvision classification model is recorded except the transformers (ViT, Swin, MaxViT:
+# attention is not a CNN layer type); their names start with these prefixes.
+NON_CNN_PREFIXES = ("vit_", "swin_", "maxvit_")
+
+
+def torchvision_models() -> list:
+    """Every CNN in ``torchvision.models.list_models(module=torchvision.models)``, sorted."""
+    import torchvision
+
+    names = torchvision.models.list_models(module=torchvision.models)
+    return sorted(n for n in names if not n.startswith(NON_CNN_PREFIXES))
+
+
 LENET_MODELS = ["lenet5", "lenet5-relu"]
 SHAPE_MODELS = [
     "alexnet", "vgg16", "resnet50", "googlenet", "mobilenet_v2",
     "densenet121", "efficientnet_b0", "inception_v3", "lenet5",
+    "convnext_tiny", "regnet_y_400mf", "regnet_x_400mf", "efficientnet_v2_s",
+    "mnasnet0_5", "shufflenet_v2_x0_5",
 ]
-KERAS_MODELS = ["VGG16", "ResNet50", "Xception", "MobileNet", "InceptionV3"]
+KERAS_MODELS = ["VGG16", "ResNet50", "Xception", "MobileNet", "InceptionV3",
+                "MobileNetV2", "DenseNet121", "EfficientNetB0"]
 KERAS_LAYER_TABLES = {"VGG16"}
 
 # Extra constructor arguments (on top of weights=None) and input sizes.
@@ -231,6 +248,69 @@ class _Branches(nn.Module):
         return torch.cat([torch.add(a, b), a * b], 1)[:, :12]
 
 
+class _Permute(nn.Module):
+    """torchvision's ``ops.misc.Permute``: ``x.permute(dims)``."""
+
+    def __init__(self, *dims: int):
+        super().__init__()
+        self.dims = list(dims)
+
+    def forward(self, x):
+        return torch.permute(x, self.dims)
+
+
+class _LayerNorm2d(nn.LayerNorm):
+    """torchvision's ConvNeXt ``LayerNorm2d``: F.layer_norm over the channels between two permutes."""
+
+    def forward(self, x):
+        x = x.permute(0, 2, 3, 1)
+        x = nn.functional.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        return x.permute(0, 3, 1, 2)
+
+
+class _LayerScale(nn.Module):
+    """A learnt per-channel scale: ``gamma * x`` (ConvNeXt's ``layer_scale``), or ``torch.mul``."""
+
+    def __init__(self, channels: int, functional: bool = False):
+        super().__init__()
+        self.gamma = nn.Parameter(torch.full((channels, 1, 1), 1e-6))
+        self.functional = functional
+
+    def forward(self, x):
+        return torch.mul(x, self.gamma) if self.functional else self.gamma * x
+
+
+class _KerasNormalization(nn.Module):
+    """Keras ``Normalization`` in torch: (x - mean) / sqrt(variance), the statistics and count as buffers."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(channels, 1, 1))
+        self.register_buffer("variance", torch.ones(channels, 1, 1))
+        self.register_buffer("count", torch.zeros(()))
+
+    def forward(self, x):
+        return (x - self.mean) / torch.sqrt(self.variance)
+
+
+class _KerasRescaling(nn.Module):
+    """Keras ``Rescaling`` in torch: x * scale + offset."""
+
+    def forward(self, x):
+        return x * (1 / 127.5) - 1
+
+
+def _channels_last(*layers: nn.Module) -> list:
+    """``layers`` on an N×H×W×C view, as ConvNeXt's blocks run LayerNorm and Linear."""
+    return [_Permute(0, 2, 3, 1), *layers, _Permute(0, 3, 1, 2)]
+
+
+def _stochastic_depth() -> nn.Module:
+    from torchvision.ops import StochasticDepth
+
+    return StochasticDepth(0.2, "row")
+
+
 def _after_conv(*layers: nn.Module) -> nn.Module:
     return nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), *layers)
 
@@ -262,6 +342,21 @@ LAYER_MODELS = {
     "zeropad": lambda: _after_conv(nn.ZeroPad2d((1, 2, 0, 1))),
     "channelshuffle": lambda: _after_conv(nn.ChannelShuffle(2)),
     "branches": _Branches,
+    "layernorm": lambda: _after_conv(*_channels_last(nn.LayerNorm(8))),
+    "layernorm-plain": lambda: _after_conv(*_channels_last(nn.LayerNorm(8, elementwise_affine=False))),
+    "layernorm2d": lambda: _after_conv(_LayerNorm2d(8, eps=1e-6)),
+    "groupnorm": lambda: _after_conv(nn.GroupNorm(2, 8)),
+    "groupnorm-plain": lambda: _after_conv(nn.GroupNorm(4, 8, affine=False)),
+    "layerscale": lambda: _after_conv(_LayerScale(8)),
+    "layerscale-mul": lambda: _after_conv(_LayerScale(8, functional=True)),
+    # the Linear reads a contiguous tensor (LayerNorm's output), as in ConvNeXt; on a permuted view
+    # (or GELU's output of one, which keeps its strides) torch's linear runs mm and a separate add
+    "pointlinear": lambda: _after_conv(*_channels_last(nn.LayerNorm(8), nn.Linear(8, 12))),
+    "pointlinear-nobias": lambda: _after_conv(*_channels_last(nn.Linear(8, 12, bias=False), nn.GELU())),
+    "permute-flatten": lambda: _after_conv(_Permute(0, 2, 3, 1), nn.Flatten(), nn.Linear(8 * 16 * 16, 10)),
+    "stochasticdepth": lambda: _after_conv(_stochastic_depth()),
+    "normalization": lambda: _after_conv(_KerasNormalization(8)),
+    "rescaling": lambda: _after_conv(_KerasRescaling()),
 }
 LAYER_INPUT_SHAPE = (3, 16, 16)
 
@@ -433,6 +528,22 @@ def _ptflops_aten_breakdown(name: str) -> dict:
     return sorted_counts(counter.flop_counts["Global"])
 
 
+def _ptflops_no_functional(name: str) -> dict:
+    """The pytorch backend with ``backend_specific_config={"count_functional": False}``: module hooks only."""
+    import ptflops
+
+    try:
+        with torch.no_grad():
+            macs, params = ptflops.get_model_complexity_info(
+                build_model(name), tuple(input_shape(name)), as_strings=False, print_per_layer_stat=False,
+                ost=io.StringIO(), backend="pytorch", backend_specific_config={"count_functional": False})
+    except Exception as exc:
+        return {"error": one_line_error(exc)}
+    if macs is None:
+        return {"error": "ptflops returned None (it caught an exception)"}
+    return {"macs": as_number(macs), "params": as_number(params)}
+
+
 def run_ptflops(name: str) -> dict:
     import ptflops
 
@@ -469,6 +580,8 @@ def run_ptflops(name: str) -> dict:
         except Exception as exc:
             cell = {"error": one_line_error(exc)}
         result[key] = cell
+    if backend_param is not None:
+        result["pytorch_no_functional"] = _ptflops_no_functional(name)
     result["macs"] = result[result["default_backend"]].get("macs")
     result["params"] = result[result["default_backend"]].get("params")
     return result
@@ -631,12 +744,27 @@ def quiet_libraries() -> None:
     logging.getLogger().setLevel(logging.ERROR)
 
 
+def earlier_run(out: str, counts: dict, shapes: dict) -> tuple[dict, dict]:
+    """The files an earlier run left in `out`, under this run's versions; an error if its tools differ."""
+    with open(os.path.join(out, "reference_counts.json"), encoding="utf-8") as handle:
+        old_counts = json.load(handle)
+    with open(os.path.join(out, "reference_shapes.json"), encoding="utf-8") as handle:
+        old_shapes = json.load(handle)
+    ours = {k: v for k, v in counts["versions"].items() if k != "date"}
+    theirs = {k: v for k, v in old_counts["versions"].items() if k != "date"}
+    if ours != theirs:
+        raise SystemExit(f"--update: the earlier run used other versions: {theirs}")
+    return {**old_counts, "versions": counts["versions"]}, {**old_shapes, "versions": counts["versions"]}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="tests/data", help="directory for the JSON files (default: tests/data)")
     parser.add_argument("--models", nargs="*", default=None,
                         help="only these torch models (debugging; default: all)")
     parser.add_argument("--skip-keras", action="store_true", help="do not record the Keras models")
+    parser.add_argument("--update", action="store_true",
+                        help="keep the entries already in --out and replace only those run (same tool versions)")
     parser.add_argument("--layer-models", action="store_true",
                         help="record the small layer-type networks into reference_layer_counts.json instead")
     args = parser.parse_args(argv)
@@ -654,10 +782,25 @@ def main(argv=None) -> int:
         write_json(os.path.join(args.out, "reference_layer_counts.json"), layers)
         log("finished")
         return 0
-    names = args.models if args.models else TORCHVISION_MODELS + LENET_MODELS
+    names = args.models if args.models else torchvision_models() + LENET_MODELS
 
     counts = {"versions": versions(available), "models": {}, "keras": {}}
     shapes = {"versions": counts["versions"]}
+    if args.update:
+        counts, shapes = earlier_run(args.out, counts, shapes)
+    if not args.skip_keras:
+        for name in KERAS_MODELS:
+            if not available["keras"]:
+                counts["keras"][name] = UNAVAILABLE
+                continue
+            started = time.monotonic()
+            try:
+                with contextlib.redirect_stdout(io.StringIO()):
+                    counts["keras"][name] = keras_counts(name)
+            except Exception as exc:
+                counts["keras"][name] = {"error": one_line_error(exc)}
+            log(f"keras {name}: done in {time.monotonic() - started:.1f}s")
+
     for name in names:
         started = time.monotonic()
         log(f"{name}: start")
@@ -678,19 +821,6 @@ def main(argv=None) -> int:
         # Write as we go so that a long run can be inspected midway.
         write_json(os.path.join(args.out, "reference_counts.json"), counts)
         write_json(os.path.join(args.out, "reference_shapes.json"), shapes)
-
-    if not args.skip_keras:
-        for name in KERAS_MODELS:
-            if not available["keras"]:
-                counts["keras"][name] = UNAVAILABLE
-                continue
-            started = time.monotonic()
-            try:
-                with contextlib.redirect_stdout(io.StringIO()):
-                    counts["keras"][name] = keras_counts(name)
-            except Exception as exc:
-                counts["keras"][name] = {"error": one_line_error(exc)}
-            log(f"keras {name}: done in {time.monotonic() - started:.1f}s")
 
     write_json(os.path.join(args.out, "reference_counts.json"), counts)
     write_json(os.path.join(args.out, "reference_shapes.json"), shapes)

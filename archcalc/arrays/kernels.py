@@ -276,6 +276,24 @@ def local_response_norm(xp: Any, x: Any, size: int, alpha: float, beta: float, k
     return x / (k + alpha * total / size) ** beta
 
 
+def standardize(x: Any, axes: tuple[int, ...], eps: float) -> Any:
+    """(x − mean) / √(var + ε) with the mean and the biased variance over `axes` (layer and group norm)."""
+    centred = x - x.mean(axis=axes, keepdims=True)
+    return centred / ((centred * centred).mean(axis=axes, keepdims=True) + eps) ** 0.5
+
+
+def group_norm(x: Any, groups: int, eps: float) -> Any:
+    """PyTorch `GroupNorm` without γ, β: each sample's channels split into `groups` consecutive groups,
+    each standardised over its channels and positions together."""
+    grouped = x.reshape(x.shape[0], groups, -1)
+    return standardize(grouped, (2,), eps).reshape(x.shape)
+
+
+def per_channel(x: Any, values: Any) -> Any:
+    """`values` (C,) shaped to broadcast over the channel axis of an N×C×… array."""
+    return values.reshape((-1,) + (1,) * (x.ndim - 2))
+
+
 def softmax(xp: Any, x: Any, axis: int = 1) -> Any:
     """Numerically stable softmax along `axis`."""
     shifted = xp.exp(x - x.max(axis=axis, keepdims=True))

@@ -6,7 +6,8 @@ import click
 
 from .options import analysis_options, parse_shape
 
-COUNT_PROFILES = ["archcalc", "fvcore", "ptflops", "thop", "torchinfo", "torch"]  # archcalc.profiles.NAMES
+# archcalc.profiles.NAMES
+COUNT_PROFILES = ["archcalc", "fvcore", "ptflops", "ptflops-modules", "ptflops-aten", "thop", "torchinfo", "torch"]
 
 STYLES = ["full", "lecture", "structural", "keras", "keras3", "cs231n", "paper", "torch"]
 FORMATS = ["terminal", "markdown", "csv", "json", "latex", "html"]

@@ -8,11 +8,12 @@ _GROUPS = (  # (legend label, fill, families)
     ("convolution", "#9ecae1", {Family.CONV, Family.CONV_TRANSPOSE}),
     ("fully connected", "#c6b3e0", {Family.LINEAR}),
     ("pooling", "#a1d99b", {Family.MAX_POOL, Family.AVG_POOL, Family.ADAPTIVE_AVG_POOL}),
-    ("normalization", "#fdd49e", {Family.BATCH_NORM, Family.LRN}),
+    ("normalization", "#fdd49e", {Family.BATCH_NORM, Family.LRN, Family.LAYER_NORM, Family.GROUP_NORM,
+                                  Family.STANDARDIZE}),
     ("activation", "#fee391", {Family.RELU, Family.RELU6, Family.LEAKY_RELU, Family.ELU, Family.SIGMOID,
                                Family.TANH, Family.SILU, Family.HARDSWISH, Family.HARDSIGMOID, Family.GELU,
                                Family.PRELU, Family.SOFTMAX}),
-    ("sum or product", "#fcbba1", {Family.ADD, Family.MULTIPLY}),
+    ("sum, product or scale", "#fcbba1", {Family.ADD, Family.MULTIPLY, Family.LAYER_SCALE, Family.RESCALE}),
     ("data movement", "#e0e0e0", {Family.DATA}),
 )
 BLOCK = ("block (folded)", "#d9f0ef")

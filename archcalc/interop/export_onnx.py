@@ -232,7 +232,7 @@ def _elu(graph: _Graph, record: Any) -> None:
     graph.node("Elu", [record.inputs[0]], record.name, alpha=record.layer.alpha)
 
 
-@emits("dropout", "identity")
+@emits("dropout", "identity", "stochasticdepth")
 def _identity(graph: _Graph, record: Any) -> None:
     graph.node("Identity", [record.inputs[0]], record.name)
 
@@ -350,3 +350,80 @@ def _multiply(graph: _Graph, record: Any) -> None:
 @emits("concat")
 def _concat(graph: _Graph, record: Any) -> None:
     graph.node("Concat", list(record.inputs), record.name, axis=1)
+
+
+# --- normalisations, scales and layout of the newer networks (ConvNeXt, EfficientNetV2, Keras) ---
+def _per_channel(graph: _Graph, record: Any, tensor: str, what: str) -> str:
+    """A (C,) tensor shaped to broadcast along the channels of the layer's input ((C, 1, 1) on a map)."""
+    if len(record.input_shapes[0]) != 3:
+        return tensor
+    shape = graph.constant(f"{record.name}/{what}_shape", [-1, 1, 1], np.int64)
+    return graph.node("Reshape", [tensor, shape], f"{record.name}/{what}_per_channel")
+
+
+def _channels_last(graph: _Graph, record: Any, inner: Callable[[str, str], str]) -> None:
+    """`inner(x, out)` on the input with its channels last (N×H×W×C), then the channels put back; on a
+    flat input, `inner` alone."""
+    if len(record.input_shapes[0]) != 3:
+        inner(record.inputs[0], record.name)
+        return
+    last = graph.node("Transpose", [record.inputs[0]], f"{record.name}/channels_last", perm=[0, 2, 3, 1])
+    done = inner(last, f"{record.name}/inner")
+    graph.node("Transpose", [done], record.name, perm=[0, 3, 1, 2])
+
+
+@emits("layernorm")
+def _layernorm(graph: _Graph, record: Any) -> None:
+    layer, channels = record.layer, record.input_shapes[0][0]
+    if layer.elementwise_affine:
+        scale, shift = graph.weight(record, "weight"), graph.weight(record, "bias")
+    else:
+        scale = graph.constant(f"{record.name}/scale", np.ones(channels))
+        shift = graph.constant(f"{record.name}/shift", np.zeros(channels))
+    _channels_last(graph, record, lambda x, out: graph.node("LayerNormalization", [x, scale, shift], out,
+                                                            axis=-1, epsilon=layer.eps))
+
+
+@emits("pointlinear")
+def _pointlinear(graph: _Graph, record: Any) -> None:
+    weight = graph.node("Transpose", [graph.weight(record, "weight")], f"{record.name}/weight_t", perm=[1, 0])
+
+    def inner(x: str, out: str) -> str:
+        if not record.layer.bias:
+            return graph.node("MatMul", [x, weight], out)
+        product = graph.node("MatMul", [x, weight], f"{record.name}/matmul")
+        return graph.node("Add", [product, graph.weight(record, "bias")], out)
+
+    _channels_last(graph, record, inner)
+
+
+@emits("layerscale")
+def _layerscale(graph: _Graph, record: Any) -> None:
+    gamma = _per_channel(graph, record, graph.weight(record, "gamma"), "gamma")
+    graph.node("Mul", [record.inputs[0], gamma], record.name)
+
+
+@emits("normalization")
+def _normalization(graph: _Graph, record: Any) -> None:
+    """(x − mean) / max(√variance, 1e-7), per channel (Keras Normalization)."""
+    name = record.name
+    mean = _per_channel(graph, record, graph.weight(record, "mean"), "mean")
+    variance = _per_channel(graph, record, graph.weight(record, "variance"), "variance")
+    graph.weight(record, "count")  # stored, as Keras stores it; no arithmetic uses it
+    deviation = graph.node("Max", [graph.node("Sqrt", [variance], f"{name}/std"),
+                                   graph.constant(f"{name}/floor", 1e-7)], f"{name}/deviation")
+    centred = graph.node("Sub", [record.inputs[0], mean], f"{name}/centred")
+    graph.node("Div", [centred, deviation], name)
+
+
+@emits("rescaling")
+def _rescaling(graph: _Graph, record: Any) -> None:
+    name, layer = record.name, record.layer
+    scaled = graph.node("Mul", [record.inputs[0], graph.constant(f"{name}/scale", layer.scale)], f"{name}/scaled")
+    graph.node("Add", [scaled, graph.constant(f"{name}/offset", layer.offset)], name)
+
+
+@emits("permute")
+def _permute(graph: _Graph, record: Any) -> None:
+    graph.node("Transpose", [record.inputs[0]], record.name, perm=[0, *(d + 1 for d in record.layer.dims)])
+

@@ -139,7 +139,7 @@ def build(report: Report) -> Container:
 
 def _call(form: TorchLayer, style: str, path: str) -> str:
     """The call source of a layer run as `style` (module, functional or operator)."""
-    if style == "module" or (style == "operator" and form.module is None):
+    if style == "module" or (style == "operator" and "{m}(" not in form.call):  # no module is called
         return form.call
     if style == "functional" and form.functional:
         return form.functional

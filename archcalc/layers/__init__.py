@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .base import Arithmetic, AxisWindow, Layer, Param, Shape, layer_class, registered_types
 
-_FAMILIES = ("conv", "pool", "linear", "norm", "activation", "merge", "reshape")
+_FAMILIES = ("conv", "pool", "linear", "norm", "scale", "activation", "merge", "reshape")
 _loaded = False
 
 

@@ -279,3 +279,22 @@ class Dropout(Identity):
 
     def paper_label(self) -> str:
         return f"dropout ({self.p:.0%})"
+
+
+@register
+class StochasticDepth(Identity):
+    """Stochastic depth (torchvision `StochasticDepth`): drops a residual branch with probability `p`
+    per sample (`row`) or per batch (`batch`) in training; the identity at inference, so no new tensor."""
+
+    type_name = "stochasticdepth"
+    family = Family.DATA
+    keras_name = "StochasticDepth"
+    torch_name = "StochasticDepth"
+
+    p: Fraction
+    mode: Literal["row", "batch"] = "row"
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        from torch import nn
+
+        return nn.Identity()

@@ -1,4 +1,4 @@
-"""Fully connected layers: `linear` (alias `dense`)."""
+"""Fully connected layers: `linear` (alias `dense`) and `pointlinear` (the same at every position of a map)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from ..errors import ShapeError
 from ..formulas import linear_params
 from ..records import PositiveInt
 from .activation import FusedActivation, fused, fused_in_place, fused_torch
-from .base import Arithmetic, Layer, Param, Shape, format_shape, register
+from .base import Arithmetic, Layer, Param, Shape, format_shape, register, spatial
 from .family import Family
 
 
@@ -73,3 +73,53 @@ class Linear(Layer):
         from .torch_modules import linear
 
         return linear(inputs[0][0], self.out_features, self.bias, fused_torch(self.activation))
+
+
+@register
+class PointLinear(Layer):
+    """A fully connected layer applied to the channels at every position of a (C, H, W) map: what
+    torchvision's ConvNeXt computes with `nn.Linear` between two permutes, and Keras `Dense` on an
+    image. The same numbers as a 1×1 convolution; the weight is stored as a linear layer's (out, in)."""
+
+    type_name = "pointlinear"
+    family = Family.LINEAR
+    keras_name = "Dense"
+    torch_name = "Linear"
+
+    out_features: PositiveInt
+    bias: bool = True
+
+    def output_shape(self, inputs: list[Shape]) -> Shape:
+        _, h, w = spatial(inputs[0], "pointlinear")
+        return (self.out_features, h, w)
+
+    def parameters(self, inputs: list[Shape]) -> list[Param]:
+        params = [Param("weight", (self.out_features, inputs[0][0]), "weight")]
+        return params + ([Param("bias", (self.out_features,), "bias")] if self.bias else [])
+
+    def macs(self, inputs: list[Shape], output: Shape) -> int:
+        c, h, w = inputs[0]
+        return h * w * c * self.out_features
+
+    def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:
+        c, h, w = inputs[0]
+        k = self.out_features
+        params = f"{c} × {k}" + (f" + {k}" if self.bias else "") + f" = {linear_params(c, k, self.bias):,}"
+        return Arithmetic(output=f"{k} × {h} × {w}", params=params,
+                          macs=f"{h} × {w} × {c} × {k} = {h * w * c * k:,}")
+
+    def describe(self) -> str:
+        return str(self.out_features)
+
+    def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
+        x = inputs[0]
+        n, c, h, w = x.shape
+        out = xp.matmul(params["weight"], x.reshape(n, c, h * w))
+        if self.bias:
+            out += params["bias"][:, None]
+        return out.reshape(n, self.out_features, h, w)
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        from .torch_modules import point_linear
+
+        return point_linear(inputs[0][0], self.out_features, self.bias)

@@ -1,4 +1,5 @@
-"""Normalisation: `batchnorm` (2·C trainable γ, β and 2·C running statistics) and `lrn`."""
+"""Normalisation: `batchnorm` (2·C trainable γ, β and 2·C running statistics), `lrn`, and `layernorm`
+and `groupnorm` (2·C trainable γ, β; statistics of each sample's own values)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from ..arrays import kernels
 from ..errors import ShapeError
 from ..records import PositiveFloat, PositiveInt
 from .activation import FusedActivation, fused, fused_in_place, fused_torch
-from .base import Arithmetic, Layer, Param, Shape, register
+from .base import Arithmetic, Layer, Param, Shape, format_shape, register
 from .family import Family
 
 
@@ -112,3 +113,94 @@ class LRN(Layer):
         from torch import nn
 
         return nn.LocalResponseNorm(self.size, self.alpha, self.beta, self.k)
+
+
+def _map_or_vector(shape: Shape, who: str) -> Shape:
+    if len(shape) not in (1, 3):
+        raise ShapeError(f"{who} needs a (C, H, W) or (F,) input, got {format_shape(shape)}")
+    return shape
+
+
+def _affine_params(c: int) -> list[Param]:
+    return [Param("weight", (c,), "weight", initial=1.0), Param("bias", (c,), "bias")]
+
+
+def _affine_arithmetic(c: int, affine: bool) -> Arithmetic:
+    return Arithmetic(output="same as input", params=f"2 × {c} (γ, β) = {2 * c:,}" if affine else "0", macs="0")
+
+
+@register
+class LayerNorm(Layer):
+    """Layer normalisation over the channels at every position of a (C, H, W) map, or over the features
+    of a vector: ConvNeXt's `LayerNorm2d`, and PyTorch `LayerNorm(C)` on a channels-last tensor."""
+
+    type_name = "layernorm"
+    family = Family.LAYER_NORM
+    keras_name = "LayerNormalization"
+    torch_name = "LayerNorm"
+
+    eps: PositiveFloat = 1e-5
+    elementwise_affine: bool = Field(True, description="learn γ and β, C each")
+
+    def output_shape(self, inputs: list[Shape]) -> Shape:
+        return _map_or_vector(inputs[0], "layernorm")
+
+    def parameters(self, inputs: list[Shape]) -> list[Param]:
+        return _affine_params(inputs[0][0]) if self.elementwise_affine else []
+
+    def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:
+        return _affine_arithmetic(inputs[0][0], self.elementwise_affine)
+
+    def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
+        x = inputs[0]
+        out = kernels.standardize(x, (1,), self.eps)
+        if self.elementwise_affine:
+            out = out * kernels.per_channel(x, params["weight"]) + kernels.per_channel(x, params["bias"])
+        return out
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        from .torch_modules import channel_layer_norm
+
+        return channel_layer_norm(inputs[0][0], self.eps, self.elementwise_affine, len(inputs[0]))
+
+
+@register
+class GroupNorm(Layer):
+    """Group normalisation (PyTorch `GroupNorm`): the channels in `num_groups` groups, each standardised
+    over its channels and positions, then γ, β per channel."""
+
+    type_name = "groupnorm"
+    family = Family.GROUP_NORM
+    keras_name = "GroupNormalization"
+    torch_name = "GroupNorm"
+
+    num_groups: PositiveInt
+    eps: PositiveFloat = 1e-5
+    affine: bool = True
+
+    def output_shape(self, inputs: list[Shape]) -> Shape:
+        shape = _map_or_vector(inputs[0], "groupnorm")
+        if shape[0] % self.num_groups:
+            raise ShapeError(f"num_groups={self.num_groups} must divide the {shape[0]} channels")
+        return shape
+
+    def parameters(self, inputs: list[Shape]) -> list[Param]:
+        return _affine_params(inputs[0][0]) if self.affine else []
+
+    def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:
+        return _affine_arithmetic(inputs[0][0], self.affine)
+
+    def describe(self) -> str:
+        return f"{self.num_groups} groups"
+
+    def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
+        x = inputs[0]
+        out = kernels.group_norm(x, self.num_groups, self.eps)
+        if self.affine:
+            out = out * kernels.per_channel(x, params["weight"]) + kernels.per_channel(x, params["bias"])
+        return out
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        from torch import nn
+
+        return nn.GroupNorm(self.num_groups, inputs[0][0], self.eps, self.affine)

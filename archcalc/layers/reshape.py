@@ -1,15 +1,17 @@
-"""Layers that move data without arithmetic: input, identity, flatten, zero padding,
+"""Layers that move data without arithmetic: input, identity, flatten, permute, zero padding,
 channel shuffle and channel slice."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator
 
 from ..arrays import kernels
 from ..errors import ShapeError
 from ..formulas import resolve_padding
 from ..records import NonNegativeInt, PadWidths, PositiveInt
-from .base import Arithmetic, AxisWindow, Layer, Shape, numel, register, spatial
+from .base import Arithmetic, AxisWindow, Layer, Shape, format_shape, numel, register, spatial
 from .family import Family
 
 
@@ -76,6 +78,40 @@ class Flatten(Layer):
             return None
         _, h, w = inputs[0]
         return (AxisWindow(h, h), AxisWindow(w, w))
+
+
+@register
+class Permute(Layer):
+    """The axes of each sample in the order `dims` ((C, H, W) → (H, W, C) is `[1, 2, 0]`): where the
+    layout matters, e.g. before a `flatten` that must read channels last as Keras does. A copy, so no
+    receptive field is reported after it."""
+
+    type_name = "permute"
+    family = Family.DATA
+    keras_name = "Permute"
+    torch_name = "Permute"
+    receptive_field_defined = False
+
+    dims: Annotated[tuple[NonNegativeInt, ...], BeforeValidator(lambda v: tuple(v) if isinstance(v, list) else v)]
+
+    def output_shape(self, inputs: list[Shape]) -> Shape:
+        shape = inputs[0]
+        if sorted(self.dims) != list(range(len(shape))):
+            axes = ", ".join(str(a) for a in range(len(shape)))
+            raise ShapeError(f"dims {list(self.dims)} is not an order of the input's axes {axes} "
+                             f"(of {format_shape(shape)})")
+        return tuple(shape[d] for d in self.dims)
+
+    def describe(self) -> str:
+        return "(" + ", ".join(str(d) for d in self.dims) + ")"
+
+    def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
+        return xp.ascontiguousarray(xp.transpose(inputs[0], (0, *(d + 1 for d in self.dims))))
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        from .torch_modules import permute
+
+        return permute(self.dims)
 
 
 @register

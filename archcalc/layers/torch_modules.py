@@ -152,3 +152,56 @@ def concat() -> TorchLayer:
 def channel_slice(start: int, end: int) -> TorchLayer:
     """Channels [start, end)."""
     return TorchLayer(None, f"{{0}}[:, {start or ''}:{end}]")
+
+
+def _channels_last(call: str) -> str:
+    """`call` run with the channels last (an N×H×W×C view of the map), then the channels put back."""
+    return call.replace("{0}", "{0}.permute(0, 2, 3, 1)") + ".permute(0, 3, 1, 2)"
+
+
+def _per_channel(rank: int) -> str:
+    """How a (C,) tensor broadcasts over one sample of this rank: along C of a (C, H, W) map."""
+    return ".reshape(-1, 1, 1)" if rank == 3 else ""
+
+
+def channel_layer_norm(channels: int, eps: float, affine: bool, rank: int) -> TorchLayer:
+    """`nn.LayerNorm` over the channels at every position of a map (torchvision's `LayerNorm2d`), or
+    over the features of a flat input; run as a function, `F.layer_norm` with the module's γ and β
+    (as `LayerNorm2d` runs it)."""
+    module = nn.LayerNorm(channels, eps=eps, elementwise_affine=affine)
+    functional = "F.layer_norm({0}, {m}.normalized_shape, {m}.weight, {m}.bias, {m}.eps)"
+    if rank == 3:
+        return TorchLayer(module, _channels_last("{m}({0})"), functional=_channels_last(functional))
+    return TorchLayer(module, "{m}({0})", functional=functional)
+
+
+def point_linear(in_features: int, out_features: int, bias: bool) -> TorchLayer:
+    """`nn.Linear` over the channels at every position of a map (ConvNeXt's Linear between permutes)."""
+    return TorchLayer(nn.Linear(in_features, out_features, bias), _channels_last("{m}({0})"))
+
+
+def layer_scale(channels: int, init: float, rank: int) -> TorchLayer:
+    """x · γ with a learnt γ per channel (ConvNeXt's `layer_scale`, timm's `LayerScale2d`)."""
+    return TorchLayer(nn.Module(), f"{{0}} * {{m}}.gamma{_per_channel(rank)}",
+                      setup=(f"{{m}}.gamma = nn.Parameter(torch.full(({channels},), {float(init)!r}))",))
+
+
+def normalization(channels: int, rank: int) -> TorchLayer:
+    """Keras `Normalization`: (x − mean) / max(√variance, 1e-7) per channel; mean, variance and the
+    sample count are non-trainable buffers."""
+    r = _per_channel(rank)
+    return TorchLayer(nn.Module(), f"({{0}} - {{m}}.mean{r}) / {{m}}.variance{r}.sqrt().clamp_min(1e-7)",
+                      setup=(f"{{m}}.register_buffer('mean', torch.zeros({channels}))",
+                             f"{{m}}.register_buffer('variance', torch.ones({channels}))",
+                             "{m}.register_buffer('count', torch.zeros(()))"))
+
+
+def rescaling(scale: float, offset: float) -> TorchLayer:
+    """Keras `Rescaling`: x · scale + offset."""
+    return TorchLayer(None, f"{{0}} * {float(scale)!r} + {float(offset)!r}")
+
+
+def permute(dims: tuple[int, ...]) -> TorchLayer:
+    """The per-sample axes in the order `dims` (torchvision's `Permute`, without the batch axis)."""
+    order = ", ".join(str(d) for d in (0, *(d + 1 for d in dims)))
+    return TorchLayer(None, f"{{0}}.permute({order}).contiguous()")

@@ -1,4 +1,5 @@
-"""The count profiles: archcalc's own FLOPs and five peer tools, each counted as that tool counts.
+"""The count profiles: archcalc's own FLOPs and five peer tools (ptflops with three settings), each
+counted as that tool counts.
 
 Every rule restates the tool's own source (the versions are in docs/conventions.md, "Count
 profiles") for the layer families archcalc knows; `tests/test_profiles.py` and
@@ -12,7 +13,9 @@ from ..layers.family import Family as F
 from .base import Profile, Rule, Site, rules, zero
 
 WEIGHTED = (F.CONV, F.CONV_TRANSPOSE, F.LINEAR)
-NORMS = (F.BATCH_NORM, F.LRN)
+NORMS = (F.BATCH_NORM, F.LRN, F.LAYER_NORM, F.GROUP_NORM)
+# Elementwise scaling by learnt or stored values: tensor operators (`x * γ`, `(x - mean) / std`) every tool misses.
+SCALES = (F.LAYER_SCALE, F.STANDARDIZE, F.RESCALE)
 POOLS = (F.MAX_POOL, F.AVG_POOL, F.ADAPTIVE_AVG_POOL)
 ACTIVATIONS = (F.RELU, F.RELU6, F.LEAKY_RELU, F.ELU, F.SIGMOID, F.TANH, F.SILU, F.HARDSWISH, F.HARDSIGMOID,
                F.GELU, F.PRELU, F.SOFTMAX)
@@ -39,7 +42,12 @@ def module_only(rule: Rule) -> Rule:
 
 
 def _affine(site: Site) -> bool:
-    return bool(getattr(site.layer, "affine", True))
+    return bool(getattr(site.layer, "affine", getattr(site.layer, "elementwise_affine", True)))
+
+
+def per_input_element(factor: int, affine_factor: int) -> Rule:
+    """`factor` per input element, `affine_factor` with γ/β."""
+    return lambda site: site.in_numel * (affine_factor if _affine(site) else factor)
 
 
 # --- archcalc and torch ------------------------------------------------------------------------
@@ -49,7 +57,7 @@ class Archcalc(Profile):
     name = "archcalc"
     tool = "archcalc"
     unit = "FLOPs = 2 × MACs of convolutions and linear layers"
-    rules = rules((WEIGHTED, two_macs), ((*NORMS, *POOLS, *ACTIVATIONS, *MERGES, F.DATA), zero))
+    rules = rules((WEIGHTED, two_macs), ((*NORMS, *SCALES, *POOLS, *ACTIVATIONS, *MERGES, F.DATA), zero))
 
 
 class Torch(Profile):
@@ -59,7 +67,7 @@ class Torch(Profile):
     name = "torch"
     tool = "torch.utils.flop_counter.FlopCounterMode"
     unit = "FLOPs = 2 × MACs of convolution and matrix products"
-    rules = rules((WEIGHTED, two_macs), ((*NORMS, *POOLS, *ACTIVATIONS, *MERGES, F.DATA), zero))
+    rules = rules((WEIGHTED, two_macs), ((*NORMS, *SCALES, *POOLS, *ACTIVATIONS, *MERGES, F.DATA), zero))
 
 
 # --- fvcore ------------------------------------------------------------------------------------
@@ -77,8 +85,9 @@ def _fvcore_adaptive_avg(site: Site) -> int:
 
 class Fvcore(Profile):
     """fvcore `FlopCountAnalysis` (jit trace): one "flop" per multiply-accumulate of convolution
-    and linear (no bias); `batch_norm` 1 per element, 2 with γ/β; `adaptive_avg_pool2d` 1 per input
-    element; every other operator (ReLU, max/avg pooling, additions, means) is "unsupported": 0."""
+    and linear (no bias); `batch_norm` 1 per element, 2 with γ/β; `layer_norm` and `group_norm` 4 per
+    element, 5 with γ/β; `adaptive_avg_pool2d` 1 per input element; every other operator (ReLU,
+    max/avg pooling, additions, products, means) is "unsupported": 0."""
 
     name = "fvcore"
     tool = "fvcore.nn.FlopCountAnalysis"
@@ -86,16 +95,19 @@ class Fvcore(Profile):
     rules = rules(
         (WEIGHTED, macs),
         (F.BATCH_NORM, _fvcore_batchnorm),
+        ((F.LAYER_NORM, F.GROUP_NORM), per_input_element(4, 5)),
         (F.ADAPTIVE_AVG_POOL, _fvcore_adaptive_avg),
-        ((F.LRN, F.MAX_POOL, F.AVG_POOL, *ACTIVATIONS, *MERGES, F.DATA), zero),
+        ((F.LRN, *SCALES, F.MAX_POOL, F.AVG_POOL, *ACTIVATIONS, *MERGES, F.DATA), zero),
     )
 
 
 # --- ptflops -----------------------------------------------------------------------------------
-# The pytorch backend hooks known nn.Module classes AND wraps some torch.nn.functional functions.
-# A module whose forward runs a wrapped function (nn.ReLU → F.relu, nn.MaxPool2d → F.max_pool2d, ...)
-# is counted by both: twice. nn.ReLU6 runs F.hardtanh and nn.LeakyReLU F.leaky_relu (not wrapped);
-# nn.SiLU and nn.Softmax have no hook but run the wrapped F.silu / F.softmax.
+# The pytorch backend hooks known nn.Module classes (the exact class: a subclass such as torchvision's
+# LayerNorm2d is unknown) AND wraps some torch.nn.functional functions and tensor methods. A module
+# whose forward runs a wrapped function (nn.ReLU → F.relu, nn.MaxPool2d → F.max_pool2d, ...) is
+# counted by both: twice. nn.ReLU6 runs F.hardtanh and nn.LeakyReLU F.leaky_relu (not wrapped);
+# nn.SiLU and nn.Softmax have no hook but run the wrapped F.silu / F.softmax. With
+# `backend_specific_config={"count_functional": False}` nothing is wrapped: module hooks only.
 _PTFLOPS_HOOKED = {F.RELU, F.PRELU, F.ELU, F.LEAKY_RELU, F.RELU6, F.GELU, *POOLS}
 _PTFLOPS_WRAPPED = {F.RELU, F.PRELU, F.ELU, F.RELU6, F.GELU, F.SILU, F.SOFTMAX, *POOLS}
 _PTFLOPS_MODULE_RUNS_WRAPPED = _PTFLOPS_WRAPPED - {F.RELU6}
@@ -111,12 +123,13 @@ def _ptflops_elementwise(site: Site) -> int:
     return hits * site.in_numel
 
 
+def _ptflops_hooked_elementwise(site: Site) -> int:
+    """Activations and pooling with module hooks only: one per input element of a hooked module."""
+    return site.in_numel if site.call == "module" and site.layer.family in _PTFLOPS_HOOKED else 0
+
+
 def _ptflops_weighted(site: Site) -> int:
     return site.macs + bias_adds(site)
-
-
-def _ptflops_batchnorm(site: Site) -> int:
-    return site.in_numel * (2 if _affine(site) else 1)
 
 
 def _ptflops_lrn(site: Site) -> int:
@@ -131,24 +144,68 @@ def _ptflops_merge(site: Site) -> int:
     return site.out_numel * (len(site.inputs) - 1) if site.call == "functional" else 0
 
 
+def _ptflops_layer_scale(site: Site) -> int:
+    """torch.mul(x, γ) (call: functional) with γ shaped (C, 1, 1) as torchvision keeps it: ptflops
+    aligns the two shapes from the left, (1, C, H, W) against (C, 1, 1), and counts C·C·H·W (a known
+    bug; C per output element); `γ * x` is not seen."""
+    return site.out_numel * site.inputs[0][0] if site.call == "functional" else 0
+
+
+# BatchNorm, InstanceNorm, GroupNorm and LayerNorm share one hook: 1 per input element, 2 when the module
+# has a true `affine` attribute (nn.LayerNorm calls it `elementwise_affine`: always 1).
+_PTFLOPS_HOOKED_NORMS = (
+    (F.BATCH_NORM, module_only(per_input_element(1, 2))),
+    (F.GROUP_NORM, module_only(per_input_element(1, 2))),
+    (F.LAYER_NORM, module_only(lambda site: site.in_numel)),
+)
+
+
 class Ptflops(Profile):
     """ptflops `get_model_complexity_info` (default pytorch backend): "MACs" of convolution and
-    linear plus one per bias element; BatchNorm 1 per element, 2 with γ/β; activations and pooling
-    1 per element, twice when an nn.Module runs a wrapped functional (a known bug); torch.add and
-    torch.mul 1 per element; LRN through the tensor operations it is made of; `+`, `+=`, `*`,
-    `x.mean()` and unknown modules 0."""
+    linear plus one per bias element; BatchNorm and GroupNorm 1 per element, 2 with γ/β; LayerNorm
+    1 per element; activations and pooling 1 per element, twice when an nn.Module runs a wrapped
+    functional (a known bug); torch.add and torch.mul 1 per element; LRN through the tensor
+    operations it is made of; `+`, `+=`, `*`, `x.mean()`, subclasses and unknown modules 0."""
 
     name = "ptflops"
     tool = "ptflops.get_model_complexity_info (pytorch backend)"
     unit = "MACs + bias, normalisation, activation and pooling elements"
     rules = rules(
         (WEIGHTED, module_only(_ptflops_weighted)),
-        (F.BATCH_NORM, module_only(_ptflops_batchnorm)),
+        *_PTFLOPS_HOOKED_NORMS,
         ((*ACTIVATIONS, *POOLS), _ptflops_elementwise),
         (F.LRN, _ptflops_lrn),
         (MERGES, _ptflops_merge),
-        (F.DATA, zero),
+        (F.LAYER_SCALE, _ptflops_layer_scale),
+        ((F.STANDARDIZE, F.RESCALE, F.DATA), zero),
     )
+
+
+class PtflopsModules(Profile):
+    """ptflops' pytorch backend with `count_functional=False`: module hooks only, so an activation or
+    pooling module counts once, and functional calls, tensor operations and LRN count 0."""
+
+    name = "ptflops-modules"
+    tool = 'ptflops.get_model_complexity_info (pytorch backend, backend_specific_config={"count_functional": False})'
+    unit = "MACs + bias, normalisation, activation and pooling elements of hooked modules"
+    rules = rules(
+        (WEIGHTED, module_only(_ptflops_weighted)),
+        *_PTFLOPS_HOOKED_NORMS,
+        ((*ACTIVATIONS, *POOLS), _ptflops_hooked_elementwise),
+        ((F.LRN, *MERGES, *SCALES, F.DATA), zero),
+    )
+
+
+class PtflopsAten(Profile):
+    """ptflops' `aten` backend (a torch dispatch mode): convolution (also transposed) and matrix
+    products (mm, addmm), MACs plus one per bias element; every other operator 0. (A linear layer
+    on a permuted, non-contiguous tensor runs mm and a separate add, and its bias counts 0; a
+    `pointlinear` stands for ConvNeXt's, which reads LayerNorm's contiguous output: addmm.)"""
+
+    name = "ptflops-aten"
+    tool = 'ptflops.get_model_complexity_info (backend="aten")'
+    unit = "MACs + bias of convolution and matrix products"
+    rules = rules((WEIGHTED, _ptflops_weighted), ((*NORMS, *SCALES, *POOLS, *ACTIVATIONS, *MERGES, F.DATA), zero))
 
 
 # --- thop --------------------------------------------------------------------------------------
@@ -156,11 +213,6 @@ def _thop_convtranspose(site: Site) -> int:
     """thop applies its conv formula: output elements × C_in/groups × k_h·k_w."""
     kh, kw = site.layer.kernel_size
     return site.out_numel * (site.inputs[0][0] // site.layer.groups) * kh * kw
-
-
-def _thop_batchnorm(site: Site) -> int:
-    """2 per element, doubled again with γ/β (4 per element)."""
-    return 2 * site.in_numel * (2 if _affine(site) else 1)
 
 
 def _thop_adaptive_avg(site: Site) -> int:
@@ -178,9 +230,10 @@ def _thop_softmax(site: Site) -> int:
 
 class Thop(Profile):
     """thop `profile` (0.1.1): forward hooks on nn.Module classes only (functional calls 0):
-    convolution and linear MACs without bias; BatchNorm 2 per element doubled again with γ/β
-    (4: a known bug); AvgPool2d 1 per output element; AdaptiveAvgPool2d (area + 1) per output
-    element; PReLU 1 and Softmax 3·C − 1; ReLU, ReLU6, max pooling and unknown classes 0."""
+    convolution and linear MACs without bias; BatchNorm and nn.LayerNorm 2 per element doubled
+    again with γ/β (4: a known bug); AvgPool2d 1 per output element; AdaptiveAvgPool2d (area + 1)
+    per output element; PReLU 1 and Softmax 3·C − 1; ReLU, ReLU6, max pooling, GroupNorm, subclasses
+    (LayerNorm2d) and unknown classes 0."""
 
     name = "thop"
     tool = "thop.profile"
@@ -188,13 +241,13 @@ class Thop(Profile):
     rules = rules(
         ((F.CONV, F.LINEAR), module_only(macs)),
         (F.CONV_TRANSPOSE, module_only(_thop_convtranspose)),
-        (F.BATCH_NORM, module_only(_thop_batchnorm)),
+        ((F.BATCH_NORM, F.LAYER_NORM), module_only(per_input_element(2, 4))),
         (F.AVG_POOL, module_only(lambda site: site.out_numel)),
         (F.ADAPTIVE_AVG_POOL, module_only(_thop_adaptive_avg)),
         (F.PRELU, module_only(lambda site: site.in_numel)),
         (F.SOFTMAX, module_only(_thop_softmax)),
-        ((F.LRN, F.MAX_POOL, F.RELU, F.RELU6, F.LEAKY_RELU, F.ELU, F.SIGMOID, F.TANH, F.SILU, F.HARDSWISH,
-          F.HARDSIGMOID, F.GELU, *MERGES, F.DATA), zero),
+        ((F.LRN, F.GROUP_NORM, *SCALES, F.MAX_POOL, F.RELU, F.RELU6, F.LEAKY_RELU, F.ELU, F.SIGMOID, F.TANH,
+          F.SILU, F.HARDSWISH, F.HARDSIGMOID, F.GELU, *MERGES, F.DATA), zero),
     )
 
 
@@ -206,20 +259,22 @@ def _trainable(site: Site) -> int:
 class Torchinfo(Profile):
     """torchinfo `summary` (1.8) "mult-adds": leaf modules with parameters only — a convolution's
     parameters times its output positions (MACs plus one per bias element; a transposed
-    convolution uses its output positions too), any other layer's parameters once per sample
-    (linear in·out + out, BatchNorm 2·C, PReLU its slopes)."""
+    convolution uses its output positions too), any other layer's parameters named weight or bias
+    once per sample (linear in·out + out, also at every position; BatchNorm, LayerNorm, GroupNorm
+    2·C; PReLU its slopes); a layer scale's γ 0."""
 
     name = "torchinfo"
     tool = "torchinfo.summary"
     unit = "mult-adds = parameters × output positions"
     rules = rules(
         ((F.CONV, F.CONV_TRANSPOSE), lambda site: _trainable(site) * site.out_spatial),
-        ((F.LINEAR, F.BATCH_NORM, F.PRELU), _trainable),
-        ((F.LRN, *POOLS, F.RELU, F.RELU6, F.LEAKY_RELU, F.ELU, F.SIGMOID, F.TANH, F.SILU, F.HARDSWISH,
+        ((F.LINEAR, F.BATCH_NORM, F.LAYER_NORM, F.GROUP_NORM, F.PRELU), _trainable),
+        ((F.LRN, *SCALES, *POOLS, F.RELU, F.RELU6, F.LEAKY_RELU, F.ELU, F.SIGMOID, F.TANH, F.SILU, F.HARDSWISH,
           F.HARDSIGMOID, F.GELU, F.SOFTMAX, *MERGES, F.DATA), zero),
     )
 
 
 PROFILES: dict[str, Profile] = {
-    p.name: p for p in (Archcalc(), Fvcore(), Ptflops(), Thop(), Torchinfo(), Torch())
+    p.name: p for p in (Archcalc(), Fvcore(), Ptflops(), PtflopsModules(), PtflopsAten(), Thop(), Torchinfo(),
+                        Torch())
 }
