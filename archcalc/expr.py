@@ -15,7 +15,7 @@ from typing import Any
 
 from .errors import SpecError, shorten, suggestion
 
-MAX_EXPRESSION_LENGTH = 500
+MAX_EXPRESSION_LENGTH = 2000
 MAX_EXPRESSION_DEPTH = 100
 MAX_MAGNITUDE = 10**15
 MAX_ROUND_DIGITS = 20

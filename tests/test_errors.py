@@ -107,8 +107,8 @@ CASES = [
      SpecError, "t.yaml: c1", ["out of range"]),
     ("expr-big-literal", HEAD + "layers: [{name: c1, type: conv, out_channels: '" + "9" * 400
      + "', kernel_size: 3}]\n", SpecError, "t.yaml: c1", ["out of range", "..."]),
-    ("expr-long", HEAD + "layers: [{name: c1, type: conv, out_channels: '" + "1+" * 300
-     + "1', kernel_size: 3}]\n", SpecError, "t.yaml: c1", ["longer than 500 characters"]),
+    ("expr-long", HEAD + "layers: [{name: c1, type: conv, out_channels: '" + "1+" * 1100
+     + "1', kernel_size: 3}]\n", SpecError, "t.yaml: c1", ["longer than 2000 characters"]),
     ("expr-division-by-zero", HEAD + "layers: [{name: c1, type: conv, out_channels: '4 // 0', kernel_size: 3}]\n",
      SpecError, "t.yaml: c1", ["'4 // 0'", "division"]),
     ("expr-list-times", HEAD + "layers: [{name: c1, type: conv, out_channels: '[1]*10**9', kernel_size: 3}]\n",

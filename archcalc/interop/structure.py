@@ -265,6 +265,9 @@ def _argument(columns: dict[str, list[Any]], key: str, entry: str, column: list[
     arg = _identifier(key)
     if arg in columns:
         arg = _identifier(f"{entry}_{key}")
+    base, copy = arg, 2
+    while arg in columns:  # never reuse a name that holds other values
+        arg, copy = f"{base}_{copy}", copy + 1
     columns[arg] = column
     return arg
 
