@@ -262,9 +262,12 @@ def _argument(columns: dict[str, list[Any]], key: str, entry: str, column: list[
         if all(a is _MISSING or b is _MISSING or _type_key(a) == _type_key(b) for a, b in zip(other, column)) \
                 and all(a is not _MISSING for a, b in zip(other, column) if b is not _MISSING):
             return arg
-    arg = _identifier(key)
+    arg, count = _identifier(key), 1
     if arg in columns:
-        arg = _identifier(f"{entry}_{key}")
+        arg = base = _identifier(f"{entry}_{key}")
+    while arg in columns:
+        count += 1
+        arg = f"{base}_{count}"
     columns[arg] = column
     return arg
 
