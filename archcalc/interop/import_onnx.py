@@ -4,6 +4,7 @@ hyper-parameters, node scopes (`/layer1/layer1.0/conv1/Conv`) the names."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import re
 from dataclasses import dataclass
@@ -67,7 +68,7 @@ def read_onnx(path: str | Path, *, input: tuple[int, ...] | None = None, name: s
         model = onnx.load_from_string(gzip.decompress(data) if path.suffix == ".gz" else data)
     except Exception as exc:  # noqa: BLE001 - a file onnx cannot read is reported in one line
         raise SpecError(f"not an ONNX model: {' '.join(str(exc).split())[:200]}", file=str(path)) from None
-    params = {i.name: _Param(tuple(i.dims), i.name) for i in model.graph.initializer}
+    params = {i.name: _initializer(i) for i in model.graph.initializer}
     inputs = [i for i in model.graph.input if i.name not in params]
     if not inputs:
         raise SpecError("the model has no input", file=str(path))
@@ -81,10 +82,8 @@ def read_onnx(path: str | Path, *, input: tuple[int, ...] | None = None, name: s
     shape = _dims(first)[1:]
     if not shape or not all(isinstance(d, int) and d > 0 for d in shape):
         raise SpecError(f"input {first.name!r} has no fixed size {shape}: give --input", file=str(path))
-    try:
+    with contextlib.suppress(Exception):    # without inferred shapes, archcalc's own shapes are used
         model = shape_inference.infer_shapes(model, data_prop=True)
-    except Exception:  # noqa: BLE001 - without inferred shapes, sizes come from the constants alone
-        pass
     shapes = {v.name: _dims(v) for v in [*model.graph.value_info, *model.graph.input, *model.graph.output]}
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), "?")
     producer = f"{model.producer_name} {model.producer_version}".strip() or "unknown"
@@ -92,6 +91,16 @@ def read_onnx(path: str | Path, *, input: tuple[int, ...] | None = None, name: s
                                                    f"read with onnx {onnx.__version__})")
     _Mapper(graph, model.graph, params, shapes, Unsupported(label)).run(first.name)
     return graph
+
+
+def _initializer(tensor) -> Any:
+    """A parameter by its shape; a small stored integer or scalar (pads, clip bounds) as its value."""
+    from onnx import TensorProto, numpy_helper
+
+    small = tensor.data_type in (TensorProto.INT64, TensorProto.INT32) or int(np.prod(tensor.dims)) <= 1
+    if small and (tensor.raw_data or tensor.int64_data or tensor.int32_data or tensor.float_data):
+        return numpy_helper.to_array(tensor)
+    return _Param(tuple(tensor.dims), tensor.name)
 
 
 def _dims(info) -> list[Any]:
@@ -177,6 +186,8 @@ class _Mapper:
 
     def _param(self, name: str) -> _Param:
         value = self._get(name)
+        if isinstance(value, np.ndarray):
+            return _Param(value.shape, name)
         if not isinstance(value, _Param):
             raise _Refused(f"{name!r} must be a parameter")
         return value
@@ -356,7 +367,8 @@ class _Mapper:
         """The output of the Mul x · Sigmoid(x) when that is the Sigmoid's only reader (SiLU exported)."""
         out = node.output[0]
         readers = self.readers.get(out, [])
-        if len(readers) == 1 and readers[0].op_type == "Mul" and sorted(readers[0].input) == sorted([node.input[0], out]):
+        if len(readers) == 1 and readers[0].op_type == "Mul" \
+                and sorted(readers[0].input) == sorted([node.input[0], out]):
             return readers[0].output[0]
         return None
 
