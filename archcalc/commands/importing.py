@@ -15,7 +15,8 @@ def register(main: click.Group) -> None:
 @click.argument("source")
 @click.argument("args", nargs=-1)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the YAML here (default: stdout).")
-@click.option("--input", "input_shape", metavar="CxHxW", help="PyTorch input per sample (default 3x224x224).")
+@click.option("--input", "input_shape", metavar="CxHxW",
+              help="Input per sample: PyTorch (default 3x224x224), ONNX (default: the file's).")
 @click.option("--name", help="The architecture's name (default: from the source).")
 def import_command(source: str, args: tuple[str, ...], output: str | None, input_shape: str | None,
                    name: str | None) -> None:
