@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import archcalc
 from archcalc.layers import registered_types
 
@@ -17,9 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 
 
-def quick_start(language: str) -> list[str]:
-    """The lines of the README's quick-start code block in `language`."""
-    section = (ROOT / "README.md").read_text().split("## Quick start", 1)[1].split("\n## ", 1)[0]
+def quick_start(language: str, heading: str = "Quick start") -> list[str]:
+    """The lines of the README's code block in `language` under `## heading`."""
+    section = (ROOT / "README.md").read_text().split(f"## {heading}", 1)[1].split("\n## ", 1)[0]
     block = re.search(rf"```{language}\n(.*?)```", section, re.S)
     assert block, f"README's quick start has no {language} block"
     return block.group(1).splitlines()
@@ -36,6 +38,22 @@ def test_every_quick_start_command_runs_as_written(tmp_path):
     assert sheet.startswith("# archcalc sheet: architecture=lenet5 ")
     assert "\nlayer,output shape (W×H×D),params\n" in sheet
     assert '"title": "archcalc architecture file"' in (tmp_path / "archcalc.schema.json").read_text()
+
+
+def test_every_command_of_the_pictures_and_exports_section_runs_as_written(tmp_path):
+    pytest.importorskip("torch")
+    pytest.importorskip("onnx")
+    pytest.importorskip("matplotlib")
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    lines = quick_start("bash", "Pictures, exports, imports and homework")
+    assert lines[0].startswith("pip install")  # the extras, installed here by the test extra
+    for line in lines[1:]:
+        command = line.split("  #")[0].strip()
+        done = subprocess.run(["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, f"{command}: {done.stderr[-1000:]}"
+    back = archcalc.analyze(str(tmp_path / "lenet5_back.yaml"))
+    assert back.totals.params == 61_706  # LeNet-5's total in the seed's lecture table (Example 3.1)
+    assert "<svg" in (tmp_path / "resnet18.svg").read_text() and "nn.Module" in (tmp_path / "lenet5.py").read_text()
 
 
 def test_the_quick_start_python_gives_the_values_it_shows(tmp_path, monkeypatch):

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..analysis import Report
 from ..errors import ArchcalcError, SpecError
-from ..units import count, nbytes
+from ..units import count, nbytes, shorthand
 from .metrics import WHAT, bars, total
 from .svg import Drawing
 
@@ -67,6 +67,13 @@ def chart(reports: list[Report]) -> Any:
         axis.annotate(label, (x, y), textcoords="offset points", xytext=(9, 6), fontsize=8)
     axis.set_xscale("log")
     axis.set_yscale("log")
+    from matplotlib.ticker import FuncFormatter, LogLocator
+
+    label = FuncFormatter(lambda value, _: shorthand(value).replace(".0", ""))  # 200M, 1G, 5G
+    for scale in (axis.xaxis, axis.yaxis):  # labels at 1, 2 and 5 of each decade, in the tables' units
+        scale.set_major_formatter(label)
+        scale.set_minor_locator(LogLocator(subs=(2.0, 5.0)))
+        scale.set_minor_formatter(label)
     axis.set_xlabel("multiply-accumulates per image (MACs)")
     axis.set_ylabel("parameters")
     axis.set_title("Operations against parameters" + (" (colour: published top-1 accuracy)" if known else ""))
