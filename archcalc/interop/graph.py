@@ -13,12 +13,14 @@ NETWORK_INPUT = -1
 @dataclass
 class Node:
     """One layer: its path in the source (`("layer1", "0", "conv1")`), archcalc type, hyper-parameters
-    (all of them, defaults included) and the indices of the nodes it reads (NETWORK_INPUT: the input)."""
+    (all of them, defaults included), the indices of the nodes it reads (NETWORK_INPUT: the input) and
+    how the source runs it (a `profiles.Call`: module, functional or operator)."""
 
     path: tuple[str, ...]
     type: str
     params: dict[str, Any]
     inputs: list[int]
+    call: str = "module"
 
 
 @dataclass
@@ -32,8 +34,9 @@ class Graph:
     classes: dict[tuple[str, ...], str] = field(default_factory=dict)
     output: int | None = None
 
-    def add(self, path: tuple[str, ...], type_: str, inputs: list[int], **params: Any) -> int:
-        self.nodes.append(Node(tuple(path), type_, params, list(inputs)))
+    def add(self, path: tuple[str, ...], type_: str, inputs: list[int], *, call: str = "module",
+            **params: Any) -> int:
+        self.nodes.append(Node(tuple(path), type_, params, list(inputs), call))
         return len(self.nodes) - 1
 
 

@@ -138,7 +138,8 @@ class _Mapper:
         return (*(re.split(r"[./]", owner) if owner else ()), op)
 
     def _add(self, node, op: str, type_: str, inputs: list[int], **params) -> _Value:
-        return _Value(self.graph.add(self._path(node, op), type_, inputs, **params))
+        call = _call(node, self.modules.get(node.target) if node.op == "call_module" else None)
+        return _Value(self.graph.add(self._path(node, op), type_, inputs, call=call, **params))
 
     # --- values --------------------------------------------------------------------------------
     def _tensor(self, arg) -> _Value:
@@ -153,7 +154,8 @@ class _Mapper:
         """`value` in (C, H, W) layout (a `permute` layer where it is still (H, W, C))."""
         if not value.channels_last:
             return value
-        return _Value(self.graph.add(path[:-1] + ("permute",), "permute", [value.index], dims=[2, 0, 1]))
+        return _Value(self.graph.add(path[:-1] + ("permute",), "permute", [value.index], call="operator",
+                                     dims=[2, 0, 1]))
 
     # --- mapping -------------------------------------------------------------------------------
     def _map(self, node) -> Any:
@@ -223,7 +225,7 @@ class _Mapper:
         if mapped is None:
             raise _Refused(f"{act} has no archcalc layer type")
         return _Value(self.graph.add(self._path(node, op)[:-1] + (f"{op}_{mapped[0]}",), mapped[0], [value.index],
-                                     **mapped[1]))
+                                     call=_call(node, m), **mapped[1]))
 
     def _function(self, node, name: str) -> Any:
         args, kwargs = node.args, node.kwargs
@@ -371,6 +373,23 @@ class _Refused(Exception):
 
 class _Skip(Exception):
     """An op that reads a refused one: already reported."""
+
+
+def _call(node, module) -> str:
+    """How the traced model runs `node` (a `profiles.Call`), as the hook- and patch-based counting tools
+    see it: a module of a `torch.nn` class is a module call (hooks match the exact class); a module of
+    any other class (torchvision's LayerNorm2d) runs its functional inside, unseen by hooks; torch.nn.functional
+    calls and torch.add / torch.mul (function or tensor method: ptflops wraps both) are functional calls;
+    Python operators (`x + y`, `x * y`), tensor methods (`x.mean()`) and other torch functions are operators."""
+    import torch
+
+    if node.op == "call_module":
+        return "module" if type(module).__module__.startswith("torch.nn.") else "functional"
+    if node.op == "call_method":
+        return "functional" if node.target in ("add", "mul") else "operator"
+    target = node.target
+    functional = getattr(torch.nn.functional, getattr(target, "__name__", ""), None) is target
+    return "functional" if functional or target in (torch.add, torch.mul) else "operator"
 
 
 def _module_layer(m, cls: str, channels_last: bool) -> tuple[str, dict] | None:

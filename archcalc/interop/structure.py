@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from fnmatch import fnmatchcase
 from typing import Any
 
 from ..errors import SpecError
@@ -16,10 +17,11 @@ Entry = dict[str, Any]     # name, type, params, from (sibling names), block (bo
 
 def to_mapping(graph: Graph) -> dict[str, Any]:
     """The architecture mapping (`archcalc.load` and `analyze` accept it) of `graph`."""
-    nodes = [Node(n.path, n.type, dict(n.params), list(n.inputs)) for n in graph.nodes]
+    nodes = [Node(n.path, n.type, dict(n.params), list(n.inputs), n.call) for n in graph.nodes]
     output = len(nodes) - 1 if graph.output is None else graph.output
     _hoist_and_flatten(nodes, output)
     _unique_paths(nodes)
+    calls = _calls(nodes)
     blocks = _Blocks(graph.classes)
     entries, out_name = _scope(nodes, (), list(range(len(nodes))), blocks, output)
     blocks.settle()
@@ -32,6 +34,8 @@ def to_mapping(graph: Graph) -> dict[str, Any]:
     mapping: dict[str, Any] = {"name": graph.name, "source": graph.source, "input": list(graph.input)}
     for group in [layers, *(b["layers"] for b in bodies.values())]:
         _froms(group)
+    if calls:
+        mapping["calls"] = calls
     if defaults:
         mapping["defaults"] = defaults
     if bodies:
@@ -40,6 +44,40 @@ def to_mapping(graph: Graph) -> dict[str, Any]:
     if out_name != layers[-1]["name"]:
         mapping["output"] = out_name
     return mapping
+
+
+def _calls(nodes: list[Node]) -> dict[str, str]:
+    """The `calls:` mapping of the nodes (by their final paths): per layer type, `"type:*": call` for
+    the call most of its layers share (nothing when that is `module`, the default), preceded by a
+    pattern for each other layer (the first match wins), as general as it can be without matching a
+    layer of that type called otherwise: `*/name`, else the path with indices as `*`, else the path.
+    Data movement (flatten, concat, views), which no counting tool counts, gets no pattern."""
+    from ..layers.base import registered_types
+    from ..layers.family import Family
+
+    types = registered_types()
+    sites: dict[str, list[tuple[str, str]]] = {}
+    for node in nodes:
+        if types[node.type].family is not Family.DATA:
+            sites.setdefault(node.type, []).append(("/".join(node.path), node.call))
+    calls: dict[str, str] = {}
+    for type_, found in sites.items():
+        counts = Counter(call for _, call in found)
+        common = max(counts, key=lambda call: (counts[call], call == "module"))
+        for path, call in found:
+            if call != common:
+                others = [p for p, c in found if c != call]
+                calls.setdefault(f"{type_}:{_pattern(path, others)}", call)
+        if common != "module":
+            calls[f"{type_}:*"] = common
+    return calls
+
+
+def _pattern(path: str, others: list[str]) -> str:
+    """The most general of a few `fnmatch` patterns matching `path` and none of `others`."""
+    head, _, name = path.rpartition("/")
+    candidates = [f"*/{name}" if head else name, re.sub(r"(?<![^/])\d+(?![^/])", "*", path), path]
+    return next(c for c in candidates if not any(fnmatchcase(other, c) for other in others))
 
 
 def _prefixes(nodes: list[Node]) -> list[tuple[str, ...]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import yaml
@@ -26,6 +27,9 @@ def dump(mapping: dict[str, Any]) -> str:
     for key in ("name", "title", "source", "input", "output"):
         if key in mapping:
             lines.append(f"{key}: {_flow(mapping[key])}")
+    if mapping.get("calls"):
+        lines.append("calls:")
+        lines += [f"  {json.dumps(pattern)}: {call}" for pattern, call in mapping["calls"].items()]
     if mapping.get("defaults"):
         lines.append("defaults:")
         lines += [f"  {t}: {_flow(values)}" for t, values in mapping["defaults"].items()]
