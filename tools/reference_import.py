@@ -18,7 +18,8 @@ archcalc itself is put on the path (PYTHONPATH), never installed there.
     --keras     tests/data/keras/<Name>.json.gz: keras.applications.<Name>(weights=None).to_json(),
                 gzip'd; reference_import.json `keras.<Name>`: count_params() trainable and
                 non-trainable (sum of the weights' sizes).
-    --imported  tests/data/imported/torchvision/<model>.yaml: `archcalc.import_model` + the writer.
+    --imported  tests/data/imported/torchvision/<model>.yaml: `archcalc.import_model` + the writer
+                (with `calls:`, how the traced model runs each layer).
 """
 
 from __future__ import annotations
