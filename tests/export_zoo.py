@@ -24,9 +24,3 @@ def small_input(name: str) -> list[int]:
             return [native[0], size, size]
     return native
 
-
-# One file per combination of layer types and call styles (modules, F.relu, x.mean(), fused
-# activations, BatchNorm without γ, LRN, SE gating, channel shuffle and slices), each at a small input.
-TOOLS_ON = ["lenet5", "alexnet-lecture", "resnet18", "se-resnet50", "googlenet", "inception_v3",
-            "inception-v3-keras", "densenet121", "mobilenet_v2", "mobilenet_v3_small", "shufflenet_v2_x1_0",
-            "squeezenet1_1", "mnasnet1_0", "efficientnet_b0", "xception", "resnet50-keras"]
