@@ -382,10 +382,13 @@ class _Walk:
 
     def receptive_field(self, layer: Layer, node: Node, in_shapes: tuple[Shape, ...], output: Shape,
                         fields) -> ReceptiveField | None:
-        known = [fields[src] for src in node.inputs if fields.get(src) is not None]
+        known = [(fields[src], shape) for src, shape in zip(node.inputs, in_shapes) if fields.get(src) is not None]
         if not known or not layer.receptive_field_defined:
             return None
-        base = known[0] if len(known) == 1 else _union(known)
+        if len(known) == 1:
+            base = known[0][0]
+        else:
+            base = _union([f for f, _ in known], [f for f, shape in known if shape[1:] == output[1:]])
         key = (id(layer), in_shapes)
         if key not in self.windows_cache:
             self.windows_cache[key] = layer.windows(list(in_shapes))
@@ -450,16 +453,17 @@ class _Walk:
         return peak
 
 
-def _union(fields: list[ReceptiveField]) -> ReceptiveField:
-    """The field of a join: per axis the smallest span covering every input's region (inputs of equal
-    (H, W) share their jump)."""
+def _union(fields: list[ReceptiveField], steps: list[ReceptiveField]) -> ReceptiveField:
+    """The field of a join: per axis the smallest span covering every input's region; the jump is that
+    of `steps`, the inputs whose (H, W) the output keeps (a 1×1 gate broadcast over a map, as in a
+    squeeze-and-excitation block, widens the region but does not step the map's positions)."""
     size, start = [], []
     for axis in (0, 1):
         low = min(f.start[axis] - (f.size[axis] - 1) / 2 for f in fields)
         high = max(f.start[axis] + (f.size[axis] - 1) / 2 for f in fields)
         size.append(int(round(high - low)) + 1)
         start.append((low + high) / 2)
-    jump = tuple(max(f.jump[axis] for f in fields) for axis in (0, 1))
+    jump = tuple(max(f.jump[axis] for f in steps or fields) for axis in (0, 1))
     return ReceptiveField(tuple(size), jump, tuple(start))  # type: ignore[arg-type]
 
 

@@ -327,3 +327,17 @@ def test_numpy_integers_are_accepted_for_batch_and_input():
     report = archcalc.analyze("lenet5", input=np.array([1, 32, 32]), batch=np.int64(2))
     assert report.input_shape == (1, 32, 32) and report.batch == 2
     assert report.totals.macs == 2 * 416_520  # per sample: torch hooks on the lecture LeNet-5 (reference_counts.json)
+
+
+def test_a_squeeze_and_excitation_gate_widens_the_field_without_stepping_the_map():
+    # Each output of x · gate(x) depends on the whole input (the gate pools it globally), but its
+    # positions step as x's do: the jump stays the convolution's 2 (it grew with every gate before).
+    report = archcalc.analyze({"name": "se", "input": [3, 32, 32], "layers": [
+        {"name": "conv", "type": "conv", "out_channels": 8, "kernel_size": 3, "stride": 2, "padding": 1},
+        {"name": "pool", "type": "globalavgpool", "keepdims": True},
+        {"name": "fc", "type": "conv", "out_channels": 8, "kernel_size": 1},
+        {"name": "gate", "type": "sigmoid"},
+        {"name": "scale", "type": "multiply", "from": ["conv", "gate"]}]})
+    field = report.layer("scale").receptive_field
+    assert field.jump == (2, 2)
+    assert min(field.size) >= 32
