@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..analysis import Report, analyze
+from ..errors import ShapeError
+from ..formulas import conv_output_size, window_span
 from ..units import exact
 from . import diagnose, shape_order
 from .conventions import Conventions
@@ -81,16 +83,25 @@ def _conv(name: str, out: int, k: int, stride: int = 1, padding: int = 0) -> dic
             "padding": padding, "activation": "relu"}
 
 
+def _fits(size: int, kernel: int, padding: int) -> int:
+    """The output size of a stride-1 window on `size`, 0 where the window is larger than the padded input."""
+    try:
+        return conv_output_size(size, kernel, 1, padding)
+    except ShapeError:
+        return 0
+
+
 def _lenet_like(rng: random.Random) -> tuple[dict[str, Any], tuple[str, ...]]:
     channels, size = rng.choice((1, 3)), rng.randrange(28, 41)
     while True:   # C1 must not tile its input: (W − F + 2P)/S is not an integer
         f, s, p = rng.choice((3, 5, 7)), rng.choice((2, 3)), rng.choice((0, 1, 2))
-        if (size - f + 2 * p) % s and (size - f + 2 * p) // s + 1 >= 8:
+        c1 = conv_output_size(size, f, s, p)
+        if window_span(size, f, (p, p)) % s and c1 >= 8:
             break
     k1, k2 = rng.choice((6, 8, 12, 16)), rng.choice((16, 20, 24, 32))
     while True:   # C3's output at least 4×4 (3×3 with padding 1 always is: C1 gives at least 8, S2 halves it)
         f2, p2 = rng.choice((3, 5)), rng.choice((0, 1))
-        if ((size - f + 2 * p) // s + 1) // 2 - f2 + 2 * p2 + 1 >= 4:
+        if _fits(conv_output_size(c1, 2, 2), f2, p2) >= 4:
             break
     units = rng.choice((64, 84, 100, 120))
     layers = [_conv("C1", k1, f, s, p), {"name": "S2", "type": "maxpool", "kernel_size": 2, "stride": 2},
