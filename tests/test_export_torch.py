@@ -41,12 +41,7 @@ def stored_counts(module) -> int:
     return sum(v.numel() for k, v in module.state_dict().items() if not k.endswith("num_batches_tracked"))
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 # --- the source ----------------------------------------------------------------------------------

@@ -16,13 +16,7 @@ torch = pytest.importorskip("torch")
 GRAPHS = 240
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Small float64 convolutions run twice as fast on one thread."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def torch_counts(module):
