@@ -2,14 +2,13 @@
 
 tests/data/keras3_summaries.txt is Keras's output (its first lines say which Keras, backend,
 command and date; tools/capture_keras_summaries.py regenerates it). The zoo's vgg16 is Keras's
-VGG16 layer for layer; resnet50-keras is Keras's ResNet50, with the zoo's block paths
-(`conv2/0/conv1`) where Keras says `conv2_block1_1_conv` and, inside a block, the shortcut listed
-after the main branch, so its rows are compared as a multiset of (type, shape, params).
+VGG16 layer for layer; resnet50-keras is Keras's ResNet50 written with Keras's names as paths
+(`conv2/block1/1_conv`, printed `conv2_block1_1_conv`), so both are compared row by row: names,
+types, shapes, parameters, connections and the order Keras lists a functional model's layers in.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -58,22 +57,24 @@ def test_vgg16_rows_equal_keras_row_by_row():
     assert footer[:3] == totals
 
 
-def test_resnet50_rows_equal_keras_as_a_multiset():
-    rows, totals, _ = keras_summary("ResNet50")
+def test_resnet50_rows_equal_keras_row_by_row():
+    rows, totals, title = keras_summary("ResNet50")
     mine, headers, footer = ours("resnet50-keras")
+    assert title == 'Model: "resnet50"'
     assert headers == ["Layer (type)", "Output Shape", "Param #", "Connected to"]
-    assert len(mine) == len(rows)
-
-    def kinds(table):
-        return Counter((cells[0].rsplit(" (", 1)[1], cells[1], cells[2]) for cells in table)
-
-    assert kinds(mine) == kinds(rows)
+    assert mine == rows
     assert footer[:3] == totals
-    # outside the blocks the names and the order are Keras's own
-    outside = [r[:3] for r in rows if "block" not in r[0]]
-    assert [r[:3] for r in mine if "/" not in r[0]] == outside
-    joins = Counter(len(r[3].split(", ")) for r in rows)
-    assert Counter(len(r[3].split(", ")) for r in mine) == joins
+
+
+def test_rows_follow_keras_depth_order_not_the_file_order():
+    """Inside a projection block Keras lists the shortcut's convolution between the main branch's
+    layers of the same depth (`0_conv` before `3_conv`, `0_bn` before `3_bn`)."""
+    mine, _, _ = ours("resnet50-keras")
+    names = [cells[0].split(" ")[0] for cells in mine]
+    block = [n.removeprefix("conv2_block1_") for n in names if n.startswith("conv2_block1_")]
+    assert block[6:10] == ["0_conv", "3_conv", "0_bn", "3_bn"]
+    file_order = [r.name.replace("/", "_") for r in archcalc.analyze("resnet50-keras").layers]
+    assert names[1:] != file_order[1:]  # the file lists the shortcut first
 
 
 @pytest.mark.parametrize("name", ["vgg16", "lenet5"])

@@ -1,6 +1,8 @@
 """`keras3`: what Keras 3's `model.summary()` prints today — `Conv2D`, `input_layer`, output shapes
 `(None, H, W, C)`, `Param #`, `Connected to` only for a model that is not a plain chain, and the
-parameter totals with their memory (tests/data/keras3_summaries.txt holds Keras's own)."""
+parameter totals with their memory (tests/data/keras3_summaries.txt holds Keras's own). Rows come in
+the order a Keras functional model lists its layers, and a path is joined with `_` as Keras names
+cannot hold `/`."""
 
 from __future__ import annotations
 
@@ -29,16 +31,43 @@ def build(report: Report, options: Options) -> Table:
                Column("params", "Param #", "right", unit="weights + biases + statistics")]
     if not chain:
         columns.append(Column("connected", "Connected to"))
-    rows = tuple(_row(r, names, units, chain) for r in report.layers)
+    rows = tuple(_row(r, names, units, chain) for r in keras_order(report.layers))
     return Table(f"Model: \"{report.name}\"", tuple(columns), rows, None,
                  (*summary_lines(report, units), *warning_lines(report)))
 
 
 def _name(record: LayerRecord, report: Report) -> str:
-    """Keras names an unnamed input `input_layer`; paths keep their names."""
+    """Keras names an unnamed input `input_layer`; a path's parts are joined with `_`."""
     if record.name == report.architecture.input_path and _AUTOMATIC_INPUT.fullmatch(record.name):
         return "input_layer"
-    return record.name
+    return record.name.replace("/", "_")
+
+
+def keras_order(layers: tuple[LayerRecord, ...] | list[LayerRecord]) -> list[LayerRecord]:
+    """The layers as Keras 3's `Functional` lists them (`keras.src.ops.function.map_graph`): by
+    depth, the longest path to an output, deepest first; layers of one depth in the order a
+    depth-first walk from the outputs, inputs in order, first reaches them."""
+    by_name = {r.name: r for r in layers}
+    consumed = {source for r in layers for source in r.inputs}
+    reached: dict[str, int] = {}
+    finished: list[LayerRecord] = []  # every layer after all its inputs
+    for output in (r for r in layers if r.name not in consumed):
+        reached.setdefault(output.name, len(reached))
+        stack = [(output, iter(output.inputs))]
+        while stack:
+            record, sources = stack[-1]
+            source = next((s for s in sources if s not in reached), None)
+            if source is None:
+                finished.append(stack.pop()[0])
+                continue
+            reached[source] = len(reached)
+            stack.append((by_name[source], iter(by_name[source].inputs)))
+    depth: dict[str, int] = {}
+    for record in reversed(finished):
+        below = depth.setdefault(record.name, 0) + 1
+        for source in record.inputs:
+            depth[source] = max(depth.get(source, 0), below)
+    return sorted(finished, key=lambda r: (-depth[r.name], reached[r.name]))
 
 
 def _row(record: LayerRecord, names: dict[str, str], units, chain: bool) -> tuple[Cell, ...]:
