@@ -57,17 +57,38 @@ def test_zoo_export_passes_the_checker_and_reads_back(name):
         assert all(np.array_equal(back[key], np.float32(weights[key])) for key in weights)
 
 
-# With random weights, EfficientNetV2-S's 170 layers amplify float32 rounding until ONNX Runtime's
-# float32 and the float64 executor part (first at features/5/5's SE gate: 0.008 on a sigmoid near 1,
-# with BatchNorm statistics fresh or random); its export is still checked and read back above.
-ILL_CONDITIONED = {"efficientnet_v2_s"}
+def calibrated(report, weights: dict, x: np.ndarray) -> dict:
+    """`weights` with each BatchNorm's running statistics those of its input when the network runs on
+    `x` (float64), as a trained network's are those of its data."""
+    weights, values = dict(weights), {}
+    for record in report.layers:
+        inputs = [values[source] for source in record.inputs] if record.inputs else [x]
+        if any(p.name == "running_var" for p in record.param_tensors):
+            axes = (0, *range(2, inputs[0].ndim))
+            weights[f"{record.name}.running_mean"] = inputs[0].mean(axis=axes)
+            weights[f"{record.name}.running_var"] = inputs[0].var(axis=axes)
+        params = {p.name: np.asarray(weights[f"{record.name}.{p.name}"], dtype=np.float64)
+                  for p in record.param_tensors}
+        values[record.name] = record.layer.forward(np, inputs, params)
+    return weights
 
 
-@pytest.mark.parametrize("name", [n for n in zoo.names() if n not in ILL_CONDITIONED])
+# With random BatchNorm statistics EfficientNetV2-S's 170 layers grow its activations to 10⁴ and
+# saturate its gates, until float32 rounding alone moves the output by 70 % (archcalc's own float32
+# run against its float64 run): no float32 runtime can be compared there. It runs with statistics
+# calibrated on data instead, as a trained network's are, at 64×64 (at 32×32 its last 15 blocks
+# see 1×1 maps, where a deep random network answers every input alike and leaves nothing to
+# calibrate on); its own float32 run is then within 1e-5.
+CALIBRATED_AT = {"efficientnet_v2_s": 64}
+
+
+@pytest.mark.parametrize("name", zoo.names())
 def test_onnx_runtime_computes_what_execute_computes(name):
-    shape = small_input(name)
+    shape = [3, CALIBRATED_AT[name], CALIBRATED_AT[name]] if name in CALIBRATED_AT else small_input(name)
     report = archcalc.analyze(name, input=shape)
     weights = archcalc.init_weights(report, seed=4, random_stats=True)
+    if name in CALIBRATED_AT:
+        weights = calibrated(report, weights, np.random.default_rng(0).normal(size=(16, *shape)))
     run = session(onnx_model(report, weights))
     for batch in (1, 2):
         x = np.random.default_rng(batch).normal(size=(batch, *shape)).astype(np.float32)

@@ -22,7 +22,7 @@ from torch import nn
 
 from ..analysis import Report
 from ..errors import ExportError
-from .torch_tree import Container, Leaf, build, identifier, module_source, without_defaults
+from .torch_tree import Container, Leaf, build, identifier, module_source, own_class, without_defaults
 
 _WIDTH = 110
 
@@ -111,6 +111,8 @@ class _Writer:
 
     # --- the whole file ----------------------------------------------------------------------
     def write(self, top: Container) -> str:
+        own = list(dict.fromkeys(cls for cls in (type(leaf.torch.module) for leaf in top.leaves()) if own_class(cls)))
+        self.names.update(cls.__name__ for cls in own)
         blocks = [node for node in _containers(top) if node is not top and not node.repeat]
         for height in sorted({_height(node) for node in blocks}):
             level = [node for node in blocks if _height(node) == height and not self.inline(node)]
@@ -121,7 +123,7 @@ class _Writer:
         network = self.instance(top)
         self.classes.append(self.class_source(self.top_name, [], network.init, network.forward, network.arguments))
         self.walk_steps(top, "")
-        body = "\n\n\n".join(self.classes)
+        body = "\n\n\n".join([*(inspect.getsource(cls).strip() for cls in own), *self.classes])
         imports = ["import torch"] if "torch." in body else []
         imports += ["import torch.nn.functional as F"] if "F." in body else []
         imports += ["from torch import nn"]

@@ -18,6 +18,7 @@ from torch import nn
 
 from ..analysis import Report
 from ..errors import ArchcalcError, ExportError
+from ..layers import torch_modules
 from ..layers.torch_modules import TorchLayer
 from ..profiles import call_style
 
@@ -130,6 +131,8 @@ def build(report: Report) -> Container:
             raise exc.located(layer=record.name) from None
         form = form if isinstance(form, TorchLayer) else TorchLayer(form)
         style = call_style(arch.spec.calls, record.name, record.layer.type_name)
+        if style == "functional" and isinstance(form.functional, TorchLayer):
+            form, style = form.functional, "module"
         parent, _, name = record.name.rpartition("/")
         leaf = Leaf(record.name, name, list(record.inputs), form, _call(form, style, record.name))
         container(parent).children.append(leaf)
@@ -141,7 +144,7 @@ def _call(form: TorchLayer, style: str, path: str) -> str:
     """The call source of a layer run as `style` (module, functional or operator)."""
     if style == "module" or (style == "operator" and "{m}(" not in form.call):  # no module is called
         return form.call
-    if style == "functional" and form.functional:
+    if style == "functional" and isinstance(form.functional, str):
         return form.functional
     module = form.module
     if module is not None and _PLAIN in form.call and not form.extras:
@@ -201,7 +204,14 @@ def module_source(module: nn.Module) -> str:
     argument named (so that two uses of a block compare alike; `without_defaults` drops them after)."""
     arguments = ", ".join(repr(value) if key is None else f"{key}={value!r}"
                           for key, value in arguments_of(module, full=True))
-    return f"nn.{type(module).__name__}({arguments})"
+    cls = type(module)
+    return f"{'' if own_class(cls) else 'nn.'}{cls.__name__}({arguments})"
+
+
+def own_class(cls: type) -> bool:
+    """Whether `cls` is one of archcalc's module classes (`torch_modules.LayerNorm2d`), whose source an
+    export carries, rather than one of `torch.nn`'s."""
+    return isinstance(cls, type) and issubclass(cls, nn.Module) and cls.__module__ == torch_modules.__name__
 
 
 def without_defaults(tree: ast.AST, classes: dict[str, dict[str, Any]]) -> ast.AST:
@@ -211,11 +221,15 @@ def without_defaults(tree: ast.AST, classes: dict[str, dict[str, Any]]) -> ast.A
         if not isinstance(call, ast.Call):
             continue
         defaults = classes.get(call.func.id, {}) if isinstance(call.func, ast.Name) else {}
+        cls = None
         if isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name) and \
                 call.func.value.id == "nn":
             cls = getattr(nn, call.func.attr, None)
-            defaults = {name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()} \
-                if isinstance(cls, type) else {}
+        elif isinstance(call.func, ast.Name) and call.func.id not in classes:
+            cls = getattr(torch_modules, call.func.id, None)
+            cls = cls if own_class(cls) else None
+        if isinstance(cls, type):
+            defaults = {name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()}
         if defaults:
             call.keywords = [k for k in call.keywords if not (k.arg in defaults and _equal(k.value, defaults[k.arg]))]
     return tree

@@ -1,18 +1,20 @@
 """How a layer runs in PyTorch, for the layer types whose call is more than `nn.<Module>(x)` (imported
 only with torch, by the layer classes' `torch_module`).
 
-Only PyTorch's own module classes are used (hook-based counting tools recognise them by exact
-type), so a layer is a `TorchLayer`: its module, further modules keyed by a suffix (a fused
-activation), statements that finish building them, and its call as Python source, `{m}` standing
-for the module, `{m_<suffix>}` for the others and `{0}`, `{1}`, ... (or `{inputs}`, all of them)
-for the inputs. The same source is written into exported code and run by `archcalc.to_torch`.
-Asymmetric padding is an explicit `F.pad` before an unpadded convolution or pooling.
+PyTorch's own module classes are used (hook-based counting tools recognise them by exact type),
+so a layer is a `TorchLayer`: its module, further modules keyed by a suffix (a fused activation),
+statements that finish building them, and its call as Python source, `{m}` standing for the
+module, `{m_<suffix>}` for the others and `{0}`, `{1}`, ... (or `{inputs}`, all of them) for the
+inputs. The same source is written into exported code and run by `archcalc.to_torch`. The one
+class of this module's own, `LayerNorm2d`, is torchvision's, and an export that uses it carries
+its source. Asymmetric padding is an explicit `F.pad` before an unpadded convolution or pooling.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import torch.nn.functional as F
 from torch import nn
 
 Pads = tuple[tuple[int, int], tuple[int, int]]
@@ -21,13 +23,23 @@ Pads = tuple[tuple[int, int], tuple[int, int]]
 @dataclass
 class TorchLayer:
     """One layer in PyTorch: `module` (None for an operator), `extras`, `setup` and the `call` source;
-    `functional` is the call as a `torch` function where the layer has one (`torch.add`)."""
+    `functional` is the call as a `torch` function where the layer has one (`torch.add`), or the
+    layer as a module whose forward runs that function (hooks see its call, not its class)."""
 
     module: nn.Module | None
     call: str = "{m}({0})"
     extras: dict[str, nn.Module] = field(default_factory=dict)
     setup: tuple[str, ...] = ()
-    functional: str | None = None
+    functional: str | TorchLayer | None = None
+
+
+class LayerNorm2d(nn.LayerNorm):
+    """torchvision's LayerNorm2d: nn.LayerNorm over the channels of an N×C×H×W map."""
+
+    def forward(self, x):
+        x = x.permute(0, 2, 3, 1)
+        x = F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        return x.permute(0, 3, 1, 2)
 
 
 def _torch_pad(pads: Pads) -> tuple[int, int, int, int]:
@@ -165,14 +177,15 @@ def _per_channel(rank: int) -> str:
 
 
 def channel_layer_norm(channels: int, eps: float, affine: bool, rank: int) -> TorchLayer:
-    """`nn.LayerNorm` over the channels at every position of a map (torchvision's `LayerNorm2d`), or
-    over the features of a flat input; run as a function, `F.layer_norm` with the module's γ and β
-    (as `LayerNorm2d` runs it)."""
+    """`nn.LayerNorm` over the channels at every position of a map, or over the features of a flat
+    input; run as a function, the map's is torchvision's `LayerNorm2d` (a module calling
+    `F.layer_norm`), the flat input's `F.layer_norm` with the module's γ and β."""
     module = nn.LayerNorm(channels, eps=eps, elementwise_affine=affine)
-    functional = "F.layer_norm({0}, {m}.normalized_shape, {m}.weight, {m}.bias, {m}.eps)"
     if rank == 3:
-        return TorchLayer(module, _channels_last("{m}({0})"), functional=_channels_last(functional))
-    return TorchLayer(module, "{m}({0})", functional=functional)
+        return TorchLayer(module, _channels_last("{m}({0})"),
+                          functional=TorchLayer(LayerNorm2d(channels, eps=eps, elementwise_affine=affine)))
+    return TorchLayer(module, "{m}({0})",
+                      functional="F.layer_norm({0}, {m}.normalized_shape, {m}.weight, {m}.bias, {m}.eps)")
 
 
 def point_linear(in_features: int, out_features: int, bias: bool) -> TorchLayer:
