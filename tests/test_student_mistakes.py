@@ -104,7 +104,7 @@ def test_a_block_given_to_explain_is_explained_as_a_block():
     assert "params:             148,480" in result.output
 
 
-def test_resnet50_has_one_tiling_note_and_the_faq_explains_it():
+def test_resnet50_has_one_tiling_note_in_table_and_validate_and_the_faq_explains_it():
     result = CliRunner().invoke(main, ["table", "resnet50"])
     notes = [line for line in result.stdout.splitlines() if "skipped" in line]
     # torchvision's three 1×1 stride-2 shortcuts, on 56, 28 and 14: (56 − 1)/2 + 1 = 28.5 → 28
@@ -113,5 +113,8 @@ def test_resnet50_has_one_tiling_note_and_the_faq_explains_it():
     assert "docs/faq.md" in notes[0]
     faq = (Path(__file__).parents[1] / "docs" / "faq.md").read_text(encoding="utf-8")
     assert "1×1/2 on 56: the last row and column are skipped" in faq
+    validated = CliRunner().invoke(main, ["validate", "resnet50"])
+    assert validated.exit_code == 0 and "warning" not in validated.stderr
+    assert [line for line in validated.stderr.splitlines() if "skipped" in line] == [f"resnet50.yaml: {notes[0]}"]
     strict = CliRunner().invoke(main, ["table", "resnet50", "--strict"])
     assert strict.exit_code == 2 and "1×1/2 on 56: the last row and column are skipped" in strict.stderr

@@ -21,6 +21,7 @@ def register(main: click.Group) -> None:
 def validate(files: tuple[str, ...], strict: bool):
     """Check architecture FILES: syntax, keys, references, cycles and every shape."""
     from ..analysis import analyze
+    from ..tiling import grouped
 
     failed = False
     for name in files:
@@ -30,8 +31,9 @@ def validate(files: tuple[str, ...], strict: bool):
             click.echo(f"archcalc: error: {exc}", err=True)
             failed = True
             continue
-        for warning in report.warnings:
-            click.echo(f"{report.architecture.source}: warning: {warning}", err=True)
+        for line in grouped(report.warnings):
+            kind = "" if line.startswith("note: ") else "warning: "
+            click.echo(f"{report.architecture.source}: {kind}{line}", err=True)
         click.echo(f"{report.architecture.source}: ok ({len(report.layers)} layers, "
                    f"{report.totals.params:,} params)")
     sys.exit(2 if failed else 0)
