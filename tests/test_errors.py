@@ -214,6 +214,30 @@ def test_json_syntax_error_names_line_and_column(tmp_path):
         archcalc.load(str(path))
 
 
+# A JSON file: strings holding quotes, commas and brackets, a block, and layer entries on lines 8 … 11.
+JSON_NET = """{
+  "name": "t",
+  "input": [1, 28, 28],
+  "blocks": {"b": {"layers": [
+      {"name": "c", "type": "conv", "out_channels": 4, "kernel_size": KERNEL},
+      {"name": "x\\\\\\"y,{[:", "type": "relu"}]}},
+  "layers": [
+    {"name": "a", "type": "conv", "out_channels": 6, "kernel_size": 5},
+    {"name": "p", "type": "maxpool", "kernel_size": 2},
+    {"name": "blk", "type": "b"},
+    {"name": "fc", "type": "linear", "out_features": 10}
+  ]
+}"""
+
+
+@pytest.mark.parametrize(("kernel", "where"), [(3, "t.json:11: fc: "), (30, "t.json:5: blk/c: ")])
+def test_json_errors_name_the_line_of_the_layer_entry(kernel, where):
+    error = fails(JSON_NET.replace("KERNEL", str(kernel)), "t.json")
+    assert str(error).startswith(where), error
+    # the same file as YAML (JSON is YAML) names the same lines
+    assert str(fails(JSON_NET.replace("KERNEL", str(kernel)))).startswith(where.replace(".json", ".yaml"))
+
+
 def test_oversized_file_is_refused_before_parsing(tmp_path):
     path = tmp_path / "big.yaml"
     path.write_text("# " + "x" * (3 * 1024 * 1024))

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
+from bisect import bisect_left
 from pathlib import Path
 from typing import Any
 
@@ -143,6 +145,48 @@ def _item_lines(node: yaml.Node, prefix: tuple, source: str) -> dict[tuple, tupl
     return {(*prefix, index): (source, item.start_mark.line + 1) for index, item in enumerate(items)}
 
 
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\],:]')
+
+
+def _json_entry_lines(text: str, source: str) -> dict[tuple, tuple[str, int]]:
+    """`_entry_lines` of a JSON file, whose parser keeps no positions: a scan of the strings and
+    punctuation of the text (valid JSON by now) that follows the path of every value."""
+    breaks = [match.start() for match in re.finditer("\n", text)]
+    lines: dict[tuple, tuple[str, int]] = {}
+    stack: list[list] = []  # per open container: its path, the key or index inside it, whether a key is next
+    for match in _JSON_TOKEN.finditer(text):
+        token, top = match.group(), (stack[-1] if stack else None)
+        if token in "{[":
+            path = (*top[0], top[1]) if top else ()
+            entry = _layer_entry(path)
+            if token == "{" and entry:
+                lines[entry] = (source, bisect_left(breaks, match.start()) + 1)
+            stack.append([path, 0 if token == "[" else None, token == "{"])
+        elif token in "}]":
+            stack.pop()
+        elif token == ",":
+            if isinstance(top[1], int):
+                top[1] += 1
+            else:
+                top[2] = True
+        elif token == ":":
+            top[2] = False
+        elif top is not None and top[2]:
+            top[1] = json.loads(token)
+            if len(stack) == 1:
+                lines[(top[1],)] = (source, bisect_left(breaks, match.start()) + 1)
+    return lines
+
+
+def _layer_entry(path: tuple) -> tuple | None:
+    """The `lines` key of a layer entry at this JSON path (`layers.3`, `blocks.basic.layers.0`)."""
+    if len(path) == 2 and path[0] == "layers":
+        return path
+    if len(path) == 4 and path[0] == "blocks" and path[2] == "layers":
+        return ("blocks", path[1], path[3])
+    return None
+
+
 def merged_lines(parent: dict, child: dict) -> dict[tuple, tuple[str, int]]:
     """The `lines` of a file that `extends` a parent: the child's, and the parent's where the
     merged file still has the parent's value (its layers, a block the child does not redefine)."""
@@ -207,6 +251,9 @@ def parse_text(text: str, source: str) -> Any:
     try:
         if source.endswith(".json"):
             data = json.loads(text, parse_int=_json_int, object_pairs_hook=_json_object)
+            if isinstance(data, dict):
+                data = Document(data)
+                data.lines = _json_entry_lines(text, source)
         else:
             check_events(text)
             loader = _BoundedLoader(text)
