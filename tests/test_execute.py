@@ -169,8 +169,24 @@ def test_memory_refusal_names_predicted_and_available(monkeypatch):
     report = archcalc.analyze("lenet5", batch=2)
     predicted = report.totals.peak_memory_bytes + report.totals.param_bytes
     with pytest.raises(ExecutionError, match=f"lenet5.yaml: predicted memory {predicted:,} bytes .* exceeds "
-                                             "the 1,000 bytes available in RAM"):
+                                             "80 % of the 1,000 bytes available in RAM"):
         archcalc.execute("lenet5", LENET_X)
+
+
+@pytest.mark.parametrize(("share", "refused"), [(0.7, False), (0.9, True)])
+def test_a_run_may_plan_to_fill_80_percent_of_the_free_memory(monkeypatch, share, refused):
+    # the prediction leaves out a layer's temporaries: a run predicted at 90 % of the free memory
+    # is refused, one at 70 % runs
+    from archcalc.executor.runner import check_memory
+
+    report = archcalc.analyze("lenet5", batch=2)
+    predicted = report.totals.peak_memory_bytes + report.totals.param_bytes
+    monkeypatch.setattr(backend, "available_memory", lambda xp: int(predicted / share))
+    if refused:
+        with pytest.raises(ExecutionError, match="exceeds 80 % of the"):
+            check_memory(report, np)
+    else:
+        check_memory(report, np)
 
 
 def test_run_refuses_a_batch_that_cannot_fit_before_making_its_input():

@@ -79,5 +79,5 @@ def test_gelu_runs_on_the_gpu_branch(standin):
 def test_a_model_larger_than_the_device_memory_is_refused_on_the_gpu(monkeypatch):
     small = _StandIn(free_bytes=1000)
     monkeypatch.setitem(sys.modules, "cupy", small)
-    with pytest.raises(ExecutionError, match=r"exceeds the 1,000 bytes available on the GPU"):
+    with pytest.raises(ExecutionError, match=r"exceeds 80 % of the 1,000 bytes available on the GPU"):
         archcalc.execute("lenet5", LENET_X, backend="cupy")

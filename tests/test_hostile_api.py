@@ -98,7 +98,7 @@ def test_to_torch_refuses_a_module_larger_than_the_memory_available(monkeypatch)
     pytest.importorskip("torch")
     monkeypatch.setattr(backend, "available_memory", lambda xp: 1000)
     # LeNet-5 has 61,706 parameters (LeCun et al. 1998): 246,824 bytes in float32
-    with pytest.raises(ExecutionError, match=r"lenet5\.yaml: .*61,706 parameters \(246,824 bytes\) exceeds the "
+    with pytest.raises(ExecutionError, match=r"lenet5\.yaml: .*61,706 parameters \(246,824 bytes\) exceeds 80 % of the "
                                              r"1,000 bytes available in RAM"):
         archcalc.to_torch("lenet5")
 

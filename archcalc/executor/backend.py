@@ -61,13 +61,20 @@ def available_memory(xp: Any) -> int | None:
     return None
 
 
+#: the share of the free memory a run may plan to fill: what the prediction leaves out (a layer's
+#: temporaries, BLAS workspace, the interpreter) needs the rest
+MEMORY_SHARE = 0.8
+
+
 def check_fits(needed: int, what: str, xp: Any, hint: str) -> None:
-    """ExecutionError `<what> exceeds the N bytes available <where>; <hint>` when `needed` bytes are
-    more than the backend has free (nothing is checked where that cannot be known)."""
+    """ExecutionError `<what> exceeds 80 % of the N bytes available <where>; <hint>` when `needed`
+    bytes are more than MEMORY_SHARE of what the backend has free (nothing is checked where that
+    cannot be known)."""
     available = available_memory(xp)
-    if available is not None and needed > available:
+    if available is not None and needed > MEMORY_SHARE * available:
         where = "on the GPU" if xp.__name__ == "cupy" else "in RAM"
-        raise ExecutionError(f"{what} exceeds the {available:,} bytes available {where}; {hint}")
+        raise ExecutionError(f"{what} exceeds {MEMORY_SHARE * 100:.0f} % of the {available:,} bytes available {where}; "
+                             f"{hint}")
 
 
 def to_numpy(array: Any) -> Any:
