@@ -94,6 +94,18 @@ def test_non_finite_weights_are_refused_naming_the_key(value):
         archcalc.execute("lenet5", np.zeros((1, 1, 32, 32)), weights)
 
 
+def test_a_negative_running_variance_is_refused_naming_the_key():
+    # √(var + ε) of a negative variance is NaN: the whole output would be NaN without a word
+    weights = archcalc.init_weights("resnet18", input=[3, 32, 32])
+    weights["layer1/0/bn1.running_var"] = np.full(64, 1.0)
+    weights["layer1/0/bn1.running_var"][5] = -0.5
+    with pytest.raises(ExecutionError, match=r"resnet18\.yaml: weight 'layer1/0/bn1\.running_var' holds -0\.5: "
+                                             r"it may not be below 0"):
+        archcalc.execute("resnet18", np.zeros((1, 3, 32, 32)), weights)
+    weights["layer1/0/bn1.running_var"][5] = 0.0  # a variance of 0 is allowed (ε keeps the root positive)
+    assert np.isfinite(archcalc.execute("resnet18", np.ones((1, 3, 32, 32)), weights)).all()
+
+
 def test_to_torch_refuses_a_module_larger_than_the_memory_available(monkeypatch):
     pytest.importorskip("torch")
     monkeypatch.setattr(backend, "available_memory", lambda xp: 1000)

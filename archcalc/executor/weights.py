@@ -107,8 +107,9 @@ def load_weights(arch: Any, source: Any, *, input: Any = None) -> dict[str, np.n
 
     Keys equal to archcalc's are taken by name; the others are matched to the remaining
     parameters in order, and their shapes must agree. Every problem (a key too many or missing, a
-    shape, an array that is not real numbers or holds NaN or infinity) is an ExecutionError naming
-    the key; an `.npz` file is refused on its headers, before any of its arrays is read.
+    shape, an array that is not real numbers or holds NaN or infinity, a negative variance) is an
+    ExecutionError naming the key; an `.npz` file is refused on its headers, before any of its
+    arrays is read.
     """
     want = expected(arch, input)
     given = {_as_path_key(key, want): value for key, value in _read(source).items()}
@@ -135,6 +136,9 @@ def load_weights(arch: Any, source: Any, *, input: Any = None) -> dict[str, np.n
         if array.size and np.issubdtype(array.dtype, np.floating) and not (
                 np.isfinite(array.min()) and np.isfinite(array.max())):
             raise ExecutionError(f"weight {theirs!r} holds NaN or infinite values")
+        least = want[ours].least
+        if least is not None and array.size and array.min() < least:
+            raise ExecutionError(f"weight {theirs!r} holds {array.min():g}: it may not be below {least:g}")
         result[ours] = array
     return result
 

@@ -31,12 +31,14 @@ class Param:
     instead).
 
     Roles: `weight` and `bias` are trainable; `stat` (BatchNorm running mean/var) is not.
+    `least`: the smallest value an element may take (0 for a variance), where there is one.
     """
 
     name: str
     shape: Shape
     role: ParamRole
     initial: float = 0.0
+    least: float | None = None
 
     @property
     def size(self) -> int:

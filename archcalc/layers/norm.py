@@ -44,7 +44,7 @@ class BatchNorm(Layer):
             params += [Param("weight", (c,), "weight", initial=1.0)] if self.scale else []
             params += [Param("bias", (c,), "bias")]
         if self.track_running_stats:
-            params += [Param("running_mean", (c,), "stat"), Param("running_var", (c,), "stat", initial=1.0)]
+            params += [Param("running_mean", (c,), "stat"), Param("running_var", (c,), "stat", initial=1.0, least=0.0)]
         return params
 
     def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:

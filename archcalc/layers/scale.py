@@ -63,7 +63,8 @@ class Normalization(Layer):
 
     def parameters(self, inputs: list[Shape]) -> list[Param]:
         c = inputs[0][0]
-        return [Param("mean", (c,), "stat"), Param("variance", (c,), "stat", initial=1.0), Param("count", (), "stat")]
+        return [Param("mean", (c,), "stat"), Param("variance", (c,), "stat", initial=1.0, least=0.0),
+                Param("count", (), "stat")]
 
     def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:
         c = inputs[0][0]
