@@ -67,6 +67,11 @@ class Elementwise(Layer):
     def forward_prepared(self, xp: Any, inputs: list[Any], params: dict[str, Any], writable: Any) -> Any:
         return self.apply_in_place(xp, inputs[0]) if writable(0) else self.forward(xp, inputs, params)
 
+    def onnx_nodes(self, graph: Any, record: Any) -> None:
+        from .onnx_nodes import ACTIVATIONS
+
+        ACTIVATIONS[self.type_name](graph, record.inputs[0], record.name)
+
 
 @register
 class ReLU(Elementwise):
@@ -114,6 +119,9 @@ class LeakyReLU(Elementwise):
     def apply(self, xp: Any, x: Any) -> Any:
         return xp.where(x > 0, x, x * self.negative_slope)
 
+    def onnx_nodes(self, graph: Any, record: Any) -> None:
+        graph.node("LeakyRelu", [record.inputs[0]], record.name, alpha=self.negative_slope)
+
 
 @register
 class ELU(Elementwise):
@@ -128,6 +136,9 @@ class ELU(Elementwise):
 
     def apply(self, xp: Any, x: Any) -> Any:
         return xp.where(x > 0, x, self.alpha * xp.expm1(xp.minimum(x, 0)))
+
+    def onnx_nodes(self, graph: Any, record: Any) -> None:
+        graph.node("Elu", [record.inputs[0]], record.name, alpha=self.alpha)
 
 
 @register
@@ -233,6 +244,11 @@ class Softmax(Layer):
 
         return nn.Softmax(dim=1)
 
+    def onnx_nodes(self, graph: Any, record: Any) -> None:
+        from .onnx_nodes import ACTIVATIONS
+
+        ACTIVATIONS["softmax"](graph, record.inputs[0], record.name)
+
 
 @register
 class PReLU(Layer):
@@ -262,6 +278,14 @@ class PReLU(Layer):
         x = inputs[0]
         slope = params["weight"].reshape((1, -1) + (1,) * (x.ndim - 2) if self.num_parameters > 1 else ())
         return xp.where(x > 0, x, slope * x)
+
+    def onnx_nodes(self, graph: Any, record: Any) -> None:
+        slope = graph.weight(record, "weight")
+        rank = len(record.input_shapes[0])
+        if self.num_parameters > 1 and rank > 1:
+            shape = graph.constant(f"{record.name}/shape", [-1] + [1] * (rank - 1), "int64")
+            slope = graph.node("Reshape", [slope, shape], f"{record.name}/slope")
+        graph.node("PRelu", [record.inputs[0], slope], record.name)
 
 
 @register

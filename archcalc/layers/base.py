@@ -13,7 +13,7 @@ from functools import cache
 from math import prod
 from typing import Any, ClassVar, Literal, get_args, get_origin
 
-from ..errors import ExecutionError, ShapeError, SpecError, suggestion
+from ..errors import ExecutionError, ExportError, ShapeError, SpecError, suggestion
 from ..formulas import conv_output_size, tiling_remainder
 from ..records import Record
 from .family import Family
@@ -243,6 +243,18 @@ class Layer(Record):
         if module is None:
             raise ExecutionError(f"layer type {self.type_name!r} has no PyTorch equivalent")
         return module(**{name: getattr(self, name) for name in self.torch_args})
+
+    def onnx_nodes(self, graph: Any, record: Any) -> None:
+        """Add this layer's ONNX nodes to `graph` (a `layers.onnx_nodes.OnnxGraph`; onnx imported lazily):
+        they read the tensors `record.inputs` and end in the tensor `record.name` (`record` is the layer's
+        `LayerRecord`); an ExportError where these hyper-parameters have no ONNX form. A type that does
+        not override it has none (`onnx_expressible`), and the exporter refuses it before writing a node."""
+        raise ExportError(f"layer type {self.type_name!r} has no ONNX form")
+
+    @property
+    def onnx_expressible(self) -> bool:
+        """Whether the type has an ONNX form: its class overrides `onnx_nodes`."""
+        return type(self).onnx_nodes is not Layer.onnx_nodes
 
     # --- explanation -----------------------------------------------------------------------
     def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:

@@ -145,6 +145,13 @@ class Conv(_Windowed):
         return conv2d(inputs[0][0], self.out_channels, g.kernel, g.stride, g.pads, g.dilation, self.groups, self.bias,
                       fused_torch(self.activation))
 
+    def onnx_nodes(self, graph: Any, record: Any) -> None:
+        from .onnx_nodes import activated, onnx_pads, weighted
+
+        g = self.geometry(record.input_shapes[0])
+        activated(graph, record, "Conv", weighted(graph, record), kernel_shape=list(g.kernel), strides=list(g.stride),
+                  pads=onnx_pads(g.pads), dilations=list(g.dilation), group=self.groups)
+
     def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:
         c = inputs[0][0]
         kh, kw = self.kernel_size
@@ -212,6 +219,14 @@ class ConvTranspose(_Windowed):
 
         return nn.ConvTranspose2d(inputs[0][0], self.out_channels, self.kernel_size, self.stride, self.padding,
                                   self.output_padding, self.groups, self.bias, self.dilation)
+
+    def onnx_nodes(self, graph: Any, record: Any) -> None:
+        from .onnx_nodes import weighted
+
+        (ph, pw) = self.padding
+        graph.node("ConvTranspose", weighted(graph, record), record.name, kernel_shape=list(self.kernel_size),
+                   strides=list(self.stride), pads=[ph, pw, ph, pw], output_padding=list(self.output_padding),
+                   dilations=list(self.dilation), group=self.groups)
 
     def windows(self, inputs: list[Shape]) -> None:
         return None

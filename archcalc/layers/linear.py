@@ -74,6 +74,11 @@ class Linear(Layer):
 
         return linear(inputs[0][0], self.out_features, self.bias, fused_torch(self.activation))
 
+    def onnx_nodes(self, graph: Any, record: Any) -> None:
+        from .onnx_nodes import activated, weighted
+
+        activated(graph, record, "Gemm", weighted(graph, record), transB=1)
+
 
 @register
 class PointLinear(Layer):
@@ -123,3 +128,16 @@ class PointLinear(Layer):
         from .torch_modules import point_linear
 
         return point_linear(inputs[0][0], self.out_features, self.bias)
+
+    def onnx_nodes(self, graph: Any, record: Any) -> None:
+        from .onnx_nodes import channels_last
+
+        weight = graph.node("Transpose", [graph.weight(record, "weight")], f"{record.name}/weight_t", perm=[1, 0])
+
+        def inner(x: str, out: str) -> str:
+            if not self.bias:
+                return graph.node("MatMul", [x, weight], out)
+            product = graph.node("MatMul", [x, weight], f"{record.name}/matmul")
+            return graph.node("Add", [product, graph.weight(record, "bias")], out)
+
+        channels_last(graph, record, inner)

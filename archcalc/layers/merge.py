@@ -55,6 +55,9 @@ class Add(Layer):
 
         return add(len(inputs))
 
+    def onnx_nodes(self, graph: Any, record: Any) -> None:
+        graph.node("Add" if len(record.inputs) == 2 else "Sum", list(record.inputs), record.name)
+
 
 @register
 class Multiply(Layer):
@@ -83,6 +86,21 @@ class Multiply(Layer):
 
         return multiply(inputs)
 
+    def onnx_nodes(self, graph: Any, record: Any) -> None:
+        """Per-sample shapes broadcast from the right, the batch axis kept first (as `forward`)."""
+        rank = max(len(shape) for shape in record.input_shapes)
+        terms = []
+        for k, (src, shape) in enumerate(zip(record.inputs, record.input_shapes)):
+            if len(shape) < rank:
+                target = graph.constant(f"{record.name}/shape{k}", [0] + [1] * (rank - len(shape)) + list(shape),
+                                        "int64")
+                src = graph.node("Reshape", [src, target], f"{record.name}/lifted{k}")
+            terms.append(src)
+        product = terms[0]
+        for k, term in enumerate(terms[1:], start=1):
+            product = graph.node("Mul", [product, term],
+                                 record.name if k == len(terms) - 1 else f"{record.name}/mul{k}")
+
 
 @register
 class Concat(Layer):
@@ -107,3 +125,6 @@ class Concat(Layer):
         from .torch_modules import concat
 
         return concat()
+
+    def onnx_nodes(self, graph: Any, record: Any) -> None:
+        graph.node("Concat", list(record.inputs), record.name, axis=1)

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import Field
 
 from ..arrays import kernels
-from ..errors import ShapeError
+from ..errors import ExportError, ShapeError
 from ..records import PositiveFloat, PositiveInt
 from .activation import FusedActivation, fused, fused_in_place, fused_torch
 from .base import Arithmetic, Layer, Param, Shape, format_shape, register
@@ -88,6 +88,33 @@ class BatchNorm(Layer):
         return batchnorm(inputs[0][0], len(inputs[0]), self.eps, self.momentum, self.affine, self.track_running_stats,
                          fused_torch(self.activation), self.scale)
 
+    def onnx_nodes(self, graph: Any, record: Any) -> None:
+        from .onnx_nodes import activated
+
+        name, channels = record.name, record.input_shapes[0][0]
+        names = {p.name for p in record.param_tensors}
+        scale = (graph.weight(record, "weight") if "weight" in names
+                 else graph.constant(f"{name}/scale", [1.0] * channels))
+        shift = graph.weight(record, "bias") if "bias" in names else graph.constant(f"{name}/shift", [0.0] * channels)
+        if self.track_running_stats:
+            inputs = [record.inputs[0], scale, shift, graph.weight(record, "running_mean"),
+                      graph.weight(record, "running_var")]
+            activated(graph, record, "BatchNormalization", inputs, epsilon=self.eps)
+            return
+        # on the batch's own statistics: (x − mean) / √(var + ε) · γ + β over every axis but the channels'
+        axes = [0, *range(2, len(record.input_shapes[0]) + 1)]
+        per_channel = graph.constant(f"{name}/per_channel", [-1] + [1] * (len(axes) - 1), "int64")
+        x = record.inputs[0]
+        centred = graph.node("Sub", [x, graph.node("ReduceMean", [x], f"{name}/mean", axes=axes)], f"{name}/centred")
+        square = graph.node("Mul", [centred, centred], f"{name}/square")
+        variance = graph.node("ReduceMean", [square], f"{name}/variance", axes=axes)
+        spread = graph.node("Sqrt", [graph.node("Add", [variance, graph.constant(f"{name}/eps", self.eps)],
+                                                f"{name}/var_eps")], f"{name}/std")
+        normal = graph.node("Div", [centred, spread], f"{name}/normal")
+        scaled = graph.node("Mul", [normal, graph.node("Reshape", [scale, per_channel], f"{name}/gamma")],
+                            f"{name}/scaled")
+        activated(graph, record, "Add", [scaled, graph.node("Reshape", [shift, per_channel], f"{name}/beta")])
+
 
 @register
 class LRN(Layer):
@@ -113,6 +140,12 @@ class LRN(Layer):
         from torch import nn
 
         return nn.LocalResponseNorm(self.size, self.alpha, self.beta, self.k)
+
+    def onnx_nodes(self, graph: Any, record: Any) -> None:
+        if self.size % 2 == 0:
+            raise ExportError(f"ONNX's LRN centres an even window (size {self.size}) one channel later than archcalc")
+        graph.node("LRN", [record.inputs[0]], record.name, size=self.size, alpha=self.alpha, beta=self.beta,
+                   bias=self.k)
 
 
 def _map_or_vector(shape: Shape, who: str) -> Shape:
@@ -162,6 +195,18 @@ class LayerNorm(Layer):
         from .torch_modules import channel_layer_norm
 
         return channel_layer_norm(inputs[0][0], self.eps, self.elementwise_affine, len(inputs[0]))
+
+    def onnx_nodes(self, graph: Any, record: Any) -> None:
+        from .onnx_nodes import channels_last
+
+        channels = record.input_shapes[0][0]
+        if self.elementwise_affine:
+            scale, shift = graph.weight(record, "weight"), graph.weight(record, "bias")
+        else:
+            scale = graph.constant(f"{record.name}/scale", [1.0] * channels)
+            shift = graph.constant(f"{record.name}/shift", [0.0] * channels)
+        channels_last(graph, record, lambda x, out: graph.node("LayerNormalization", [x, scale, shift], out,
+                                                               axis=-1, epsilon=self.eps))
 
 
 @register

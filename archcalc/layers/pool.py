@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from ..arrays import kernels
-from ..errors import ShapeError
+from ..errors import ExportError, ShapeError
 from ..records import IntOrPair, Padding
 from .base import Arithmetic, AxisWindow, Layer, Shape, register, spatial
 from .conv import _Windowed
@@ -44,6 +44,40 @@ class _WindowPool(_Windowed):
         g = self.geometry(inputs[0])
         return pool2d(self.mode, g.kernel, g.stride, g.pads, g.dilation, self.ceil_mode,
                       getattr(self, "count_include_pad", True), g.output(self.ceil_mode))
+
+    def onnx_nodes(self, graph: Any, record: Any) -> None:
+        """PyTorch's pooling in ONNX. A ceil_mode window running past the padded input is padded for
+        explicitly (ONNX runtimes disagree on that edge); average and sum pooling over such padding,
+        or sum pooling at all, divide a padded average by the exact divisor of each output position."""
+        import numpy as np
+
+        from .onnx_nodes import onnx_pads
+
+        x, name = record.inputs[0], record.name
+        g = self.geometry(record.input_shapes[0])
+        out = record.output_shape[1:]
+        _, h, w = record.input_shapes[0]
+        need = [(o - 1) * s + d * (k - 1) + 1 for o, s, d, k in zip(out, g.stride, g.dilation, g.kernel)]
+        extra = [max(n - size - sum(p), 0) for n, size, p in zip(need, (h, w), g.pads)]
+        pads = ((g.pads[0][0], g.pads[0][1] + extra[0]), (g.pads[1][0], g.pads[1][1] + extra[1]))
+        common = {"kernel_shape": list(g.kernel), "strides": list(g.stride)}
+        if self.mode == "max":
+            graph.node("MaxPool", [x], name, pads=onnx_pads(pads), dilations=list(g.dilation), **common)
+            return
+        include = getattr(self, "count_include_pad", True)
+        if self.mode == "avg" and not any(extra):
+            graph.node("AveragePool", [x], name, pads=onnx_pads(pads), count_include_pad=int(include), **common)
+            return
+        mean = graph.node("AveragePool", [x], f"{name}/mean", pads=onnx_pads(pads), count_include_pad=1, **common)
+        area = g.kernel[0] * g.kernel[1]
+        if self.mode == "sum":
+            factor = np.full(out, float(area))
+        else:  # the divisor of each window: its cells inside the padded input (or the input alone)
+            inside = np.ones((1, 1, h, w)) if not include else np.ones((1, 1, h + sum(g.pads[0]), w + sum(g.pads[1])))
+            spread = g.pads if not include else ((0, 0), (0, 0))
+            divisor = kernels.pool2d(np, inside, "sum", g.kernel, g.stride, spread, g.dilation, tuple(out))[0, 0]
+            factor = area / divisor
+        graph.node("Mul", [mean, graph.constant(f"{name}/factor", factor)], name)
 
 
 @register
@@ -106,6 +140,13 @@ class _GlobalPool(Layer):
 
         return global_pool(self.mode, self.keepdims)
 
+    def onnx_nodes(self, graph: Any, record: Any) -> None:
+        op = "GlobalMaxPool" if self.mode == "max" else "GlobalAveragePool"
+        if self.keepdims:
+            graph.node(op, [record.inputs[0]], record.name)
+        else:
+            graph.node("Flatten", [graph.node(op, [record.inputs[0]], f"{record.name}/pool")], record.name, axis=1)
+
 
 @register
 class GlobalAvgPool(_GlobalPool):
@@ -158,6 +199,21 @@ class _AdaptivePool(Layer):
 
         pool = nn.AdaptiveMaxPool2d if self.mode == "max" else nn.AdaptiveAvgPool2d
         return pool(self.output_size)
+
+    def onnx_nodes(self, graph: Any, record: Any) -> None:
+        """A whole multiple of the output size pools windows of size input/output; anything else has
+        windows of differing sizes, which no ONNX pooling expresses."""
+        _, h, w = record.input_shapes[0]
+        oh, ow = self.output_size
+        maximum = self.mode == "max"
+        if (oh, ow) == (1, 1):
+            graph.node("GlobalMaxPool" if maximum else "GlobalAveragePool", [record.inputs[0]], record.name)
+            return
+        if h % oh or w % ow:
+            raise ExportError(f"adaptive pooling from {h}×{w} to {oh}×{ow} (not a whole multiple) has no ONNX operator")
+        kernel = [h // oh, w // ow]
+        graph.node("MaxPool" if maximum else "AveragePool", [record.inputs[0]], record.name, kernel_shape=kernel,
+                   strides=kernel)
 
 
 @register

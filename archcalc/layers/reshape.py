@@ -53,6 +53,9 @@ class Identity(Layer):
     def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
         return inputs[0]
 
+    def onnx_nodes(self, graph: Any, record: Any) -> None:
+        graph.node("Identity", [record.inputs[0]], record.name)
+
 
 @register
 class Flatten(Layer):
@@ -68,6 +71,9 @@ class Flatten(Layer):
 
     def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
         return inputs[0].reshape(inputs[0].shape[0], -1)
+
+    def onnx_nodes(self, graph: Any, record: Any) -> None:
+        graph.node("Flatten", [record.inputs[0]], record.name, axis=1)
 
     @property
     def allocates(self) -> bool:
@@ -113,6 +119,9 @@ class Permute(Layer):
 
         return permute(self.dims)
 
+    def onnx_nodes(self, graph: Any, record: Any) -> None:
+        graph.node("Transpose", [record.inputs[0]], record.name, perm=[0, *(d + 1 for d in self.dims)])
+
 
 @register
 class ZeroPad(Layer):
@@ -148,6 +157,11 @@ class ZeroPad(Layer):
         (top, bottom), (left, right) = self.pads(inputs[0])
         return nn.ZeroPad2d((left, right, top, bottom))
 
+    def onnx_nodes(self, graph: Any, record: Any) -> None:
+        (top, bottom), (left, right) = self.pads(record.input_shapes[0])
+        pads = graph.constant(f"{record.name}/pads", [0, 0, top, left, 0, 0, bottom, right], "int64")
+        graph.node("Pad", [record.inputs[0], pads], record.name)
+
 
 @register
 class ChannelShuffle(Layer):
@@ -171,6 +185,14 @@ class ChannelShuffle(Layer):
         n, c = x.shape[:2]
         grouped = x.reshape((n, self.groups, c // self.groups) + x.shape[2:])
         return xp.ascontiguousarray(xp.swapaxes(grouped, 1, 2)).reshape(x.shape)
+
+    def onnx_nodes(self, graph: Any, record: Any) -> None:
+        c, *rest = record.input_shapes[0]
+        name = record.name
+        split = graph.constant(f"{name}/split", [0, self.groups, c // self.groups, *rest], "int64")
+        grouped = graph.node("Reshape", [record.inputs[0], split], f"{name}/grouped")
+        swapped = graph.node("Transpose", [grouped], f"{name}/swapped", perm=[0, 2, 1, *range(3, len(rest) + 3)])
+        graph.node("Reshape", [swapped, graph.constant(f"{name}/merge", [0, c, *rest], "int64")], name)
 
 
 @register
@@ -198,3 +220,9 @@ class Slice(Layer):
         from .torch_modules import channel_slice
 
         return channel_slice(self.start, self.end)
+
+    def onnx_nodes(self, graph: Any, record: Any) -> None:
+        name = record.name
+        inputs = [record.inputs[0], graph.constant(f"{name}/starts", [self.start], "int64"),
+                  graph.constant(f"{name}/ends", [self.end], "int64"), graph.constant(f"{name}/axes", [1], "int64")]
+        graph.node("Slice", inputs, name)

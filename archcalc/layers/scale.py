@@ -46,6 +46,12 @@ class LayerScale(Layer):
 
         return layer_scale(inputs[0][0], self.init, len(inputs[0]))
 
+    def onnx_nodes(self, graph: Any, record: Any) -> None:
+        from .onnx_nodes import per_channel
+
+        gamma = per_channel(graph, record, graph.weight(record, "gamma"), "gamma")
+        graph.node("Mul", [record.inputs[0], gamma], record.name)
+
 
 @register
 class Normalization(Layer):
@@ -81,6 +87,18 @@ class Normalization(Layer):
 
         return normalization(inputs[0][0], len(inputs[0]))
 
+    def onnx_nodes(self, graph: Any, record: Any) -> None:
+        from .onnx_nodes import per_channel
+
+        name = record.name
+        mean = per_channel(graph, record, graph.weight(record, "mean"), "mean")
+        variance = per_channel(graph, record, graph.weight(record, "variance"), "variance")
+        graph.weight(record, "count")  # stored, as Keras stores it; no arithmetic uses it
+        deviation = graph.node("Max", [graph.node("Sqrt", [variance], f"{name}/std"),
+                                       graph.constant(f"{name}/floor", 1e-7)], f"{name}/deviation")
+        centred = graph.node("Sub", [record.inputs[0], mean], f"{name}/centred")
+        graph.node("Div", [centred, deviation], name)
+
 
 @register
 class Rescaling(Layer):
@@ -104,3 +122,8 @@ class Rescaling(Layer):
         from .torch_modules import rescaling
 
         return rescaling(self.scale, self.offset)
+
+    def onnx_nodes(self, graph: Any, record: Any) -> None:
+        name = record.name
+        scaled = graph.node("Mul", [record.inputs[0], graph.constant(f"{name}/scale", self.scale)], f"{name}/scaled")
+        graph.node("Add", [scaled, graph.constant(f"{name}/offset", self.offset)], name)

@@ -1,0 +1,113 @@
+"""How a layer is written as ONNX nodes: the graph being built and the helpers several layer types share
+(imported only for an ONNX export, by the layer classes' `onnx_nodes`; `onnx` itself only inside functions).
+
+A layer's nodes read the tensors named by its inputs' paths and end in the tensor named by its own
+path; a node is named by the tensor it makes, so helper nodes carry the layer's path and a suffix
+(`layer1/0/conv1/pad`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+Pads = tuple[tuple[int, int], tuple[int, int]]
+
+
+class OnnxGraph:
+    """The nodes and initializers made so far, the initializers drawn from `arrays` (the weights keyed
+    `<layer path>.<parameter>`)."""
+
+    def __init__(self, arrays: dict[str, np.ndarray]):
+        self.arrays = arrays
+        self.nodes: list[Any] = []
+        self.initializers: list[Any] = []
+
+    def node(self, op: str, inputs: list[str], output: str, **attributes: Any) -> str:
+        from onnx import helper
+
+        self.nodes.append(helper.make_node(op, inputs, [output], name=output, **attributes))
+        return output
+
+    def weight(self, record: Any, name: str) -> str:
+        from onnx import numpy_helper
+
+        key = f"{record.name}.{name}"
+        self.initializers.append(numpy_helper.from_array(np.asarray(self.arrays[key], dtype=np.float32), key))
+        return key
+
+    def constant(self, name: str, value: Any, dtype: str = "float32") -> str:
+        """A `Constant` node of `value` in `dtype` (`int64` for shapes and indices)."""
+        from onnx import helper, numpy_helper
+
+        tensor = numpy_helper.from_array(np.asarray(value, dtype=dtype), name)
+        self.nodes.append(helper.make_node("Constant", [], [name], name=name, value=tensor))
+        return name
+
+
+def onnx_pads(pads: Pads) -> list[int]:
+    """((top, bottom), (left, right)) as ONNX's [top, left, bottom, right]."""
+    (top, bottom), (left, right) = pads
+    return [top, left, bottom, right]
+
+
+def weighted(graph: OnnxGraph, record: Any) -> list[str]:
+    """The inputs of a weighted operator (Conv, Gemm): the layer's input, its weight and its bias if it has one."""
+    inputs = [record.inputs[0], graph.weight(record, "weight")]
+    return inputs + [graph.weight(record, "bias")] if record.layer.bias else inputs
+
+
+def activated(graph: OnnxGraph, record: Any, op: str, inputs: list[str], **attributes: Any) -> None:
+    """`op`, then the layer's fused activation (if any): the layer's output is the last node's."""
+    activation = getattr(record.layer, "activation", None)
+    if activation in (None, "linear"):
+        graph.node(op, inputs, record.name, **attributes)
+        return
+    inner = graph.node(op, inputs, f"{record.name}/{op.lower()}", **attributes)
+    ACTIVATIONS[activation](graph, inner, record.name)
+
+
+def _gelu(graph: OnnxGraph, x: str, out: str) -> str:
+    """x · Φ(x) = x · (1 + erf(x/√2)) / 2 (Gelu is an operator only from opset 20)."""
+    scaled = graph.node("Mul", [x, graph.constant(f"{out}/rsqrt2", 0.5 ** 0.5)], f"{out}/scaled")
+    one_plus = graph.node("Add", [graph.node("Erf", [scaled], f"{out}/erf"), graph.constant(f"{out}/one", 1.0)],
+                          f"{out}/one_plus")
+    half = graph.node("Mul", [x, graph.constant(f"{out}/half", 0.5)], f"{out}/half_x")
+    return graph.node("Mul", [half, one_plus], out)
+
+
+#: The activations by type name (a layer's own, or one fused into conv, linear and batchnorm): `f(graph, x, out)`.
+ACTIVATIONS: dict[str, Callable[[OnnxGraph, str, str], str]] = {
+    "relu": lambda g, x, out: g.node("Relu", [x], out),
+    "relu6": lambda g, x, out: g.node("Clip", [x, g.constant(f"{out}/min", 0.0), g.constant(f"{out}/max", 6.0)], out),
+    "sigmoid": lambda g, x, out: g.node("Sigmoid", [x], out),
+    "tanh": lambda g, x, out: g.node("Tanh", [x], out),
+    "silu": lambda g, x, out: g.node("Mul", [x, g.node("Sigmoid", [x], f"{out}/sigmoid")], out),
+    "swish": lambda g, x, out: ACTIVATIONS["silu"](g, x, out),
+    "hardswish": lambda g, x, out: g.node("HardSwish", [x], out),
+    "hardsigmoid": lambda g, x, out: g.node("HardSigmoid", [x], out, alpha=1 / 6, beta=0.5),
+    "elu": lambda g, x, out: g.node("Elu", [x], out),
+    "gelu": _gelu,
+    "softmax": lambda g, x, out: g.node("Softmax", [x], out, axis=1),
+}
+
+
+def per_channel(graph: OnnxGraph, record: Any, tensor: str, what: str) -> str:
+    """A (C,) tensor shaped to broadcast along the channels of the layer's input ((C, 1, 1) on a map)."""
+    if len(record.input_shapes[0]) != 3:
+        return tensor
+    shape = graph.constant(f"{record.name}/{what}_shape", [-1, 1, 1], "int64")
+    return graph.node("Reshape", [tensor, shape], f"{record.name}/{what}_per_channel")
+
+
+def channels_last(graph: OnnxGraph, record: Any, inner: Callable[[str, str], str]) -> None:
+    """`inner(x, out)` on the input with its channels last (N×H×W×C), then the channels put back; on a
+    flat input, `inner` alone."""
+    if len(record.input_shapes[0]) != 3:
+        inner(record.inputs[0], record.name)
+        return
+    last = graph.node("Transpose", [record.inputs[0]], f"{record.name}/channels_last", perm=[0, 2, 3, 1])
+    done = inner(last, f"{record.name}/inner")
+    graph.node("Transpose", [done], record.name, perm=[0, 3, 1, 2])
