@@ -146,12 +146,22 @@ def test_onnx_runtime_on_the_other_layer_forms(form):
         np.testing.assert_allclose(run.run(None, {"input": x})[0], ours, rtol=1e-4, atol=1e-5 * np.abs(ours).max())
 
 
-def test_layer_types_onnx_cannot_express_are_one_error():
+def test_a_form_onnx_cannot_express_is_an_error_naming_the_layer():
     mapping = {"name": "odd", "input": [3, 10, 10],
                "layers": [CONV, {"type": "lrn", "size": 4}, {"type": "adaptiveavgpool", "output_size": 3}]}
     with pytest.raises(archcalc.ArchcalcError) as found:
         onnx_model(archcalc.analyze(mapping))
     assert "lrn" in str(found.value)
+
+
+def test_layer_types_without_an_onnx_form_are_one_error_naming_each():
+    mapping = {"name": "odd", "input": [8, 10, 10],
+               "layers": [{"name": "g1", "type": "groupnorm", "num_groups": 2}, {"name": "r", "type": "relu"},
+                          {"name": "g2", "type": "groupnorm", "num_groups": 4}]}
+    with pytest.raises(archcalc.ArchcalcError) as found:
+        onnx_model(archcalc.analyze(mapping))
+    assert str(found.value).startswith("odd") and "groupnorm (g1)" in str(found.value)
+    assert "\n" not in str(found.value) and "g2" not in str(found.value)
 
 
 def test_cli_writes_onnx_with_weights_from_npz(tmp_path):

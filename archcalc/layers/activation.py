@@ -43,8 +43,9 @@ def fused_torch(name: str | None) -> Any:
 class Elementwise(Layer):
     """A shape-preserving elementwise function; `inplace` means no new tensor.
 
-    A subclass gives the function as `apply` against an array module (NumPy or CuPy) and names
-    PyTorch's own module of it (`torch_name`, never built in place: other branches may read the input).
+    A subclass gives the function as `apply` against an array module (NumPy or CuPy) and as
+    `onnx_apply` in ONNX nodes, and names PyTorch's own module of it (`torch_name`, never built in
+    place: other branches may read the input).
     """
 
     inplace: bool = False
@@ -67,10 +68,12 @@ class Elementwise(Layer):
     def forward_prepared(self, xp: Any, inputs: list[Any], params: dict[str, Any], writable: Any) -> Any:
         return self.apply_in_place(xp, inputs[0]) if writable(0) else self.forward(xp, inputs, params)
 
-    def onnx_nodes(self, graph: Any, record: Any) -> None:
-        from .onnx_nodes import ACTIVATIONS
+    def onnx_apply(self, graph: Any, x: str, out: str) -> str:
+        """The nodes computing the function of tensor `x` into tensor `out` (also when fused)."""
+        raise NotImplementedError
 
-        ACTIVATIONS[self.type_name](graph, record.inputs[0], record.name)
+    def onnx_nodes(self, graph: Any, record: Any) -> None:
+        self.onnx_apply(graph, record.inputs[0], record.name)
 
 
 @register
@@ -88,6 +91,9 @@ class ReLU(Elementwise):
     def apply_in_place(self, xp: Any, x: Any) -> Any:
         return xp.maximum(x, 0, out=x)
 
+    def onnx_apply(self, graph: Any, x: str, out: str) -> str:
+        return graph.node("Relu", [x], out)
+
 
 @register
 class ReLU6(Elementwise):
@@ -104,6 +110,9 @@ class ReLU6(Elementwise):
     def apply_in_place(self, xp: Any, x: Any) -> Any:
         return xp.clip(x, 0, 6, out=x)
 
+    def onnx_apply(self, graph: Any, x: str, out: str) -> str:
+        return graph.node("Clip", [x, graph.constant(f"{out}/min", 0.0), graph.constant(f"{out}/max", 6.0)], out)
+
 
 @register
 class LeakyReLU(Elementwise):
@@ -119,8 +128,8 @@ class LeakyReLU(Elementwise):
     def apply(self, xp: Any, x: Any) -> Any:
         return xp.where(x > 0, x, x * self.negative_slope)
 
-    def onnx_nodes(self, graph: Any, record: Any) -> None:
-        graph.node("LeakyRelu", [record.inputs[0]], record.name, alpha=self.negative_slope)
+    def onnx_apply(self, graph: Any, x: str, out: str) -> str:
+        return graph.node("LeakyRelu", [x], out, alpha=self.negative_slope)
 
 
 @register
@@ -137,8 +146,8 @@ class ELU(Elementwise):
     def apply(self, xp: Any, x: Any) -> Any:
         return xp.where(x > 0, x, self.alpha * xp.expm1(xp.minimum(x, 0)))
 
-    def onnx_nodes(self, graph: Any, record: Any) -> None:
-        graph.node("Elu", [record.inputs[0]], record.name, alpha=self.alpha)
+    def onnx_apply(self, graph: Any, x: str, out: str) -> str:
+        return graph.node("Elu", [x], out, alpha=self.alpha)
 
 
 @register
@@ -153,6 +162,9 @@ class Sigmoid(Elementwise):
     def apply(self, xp: Any, x: Any) -> Any:
         return kernels.sigmoid(xp, x)
 
+    def onnx_apply(self, graph: Any, x: str, out: str) -> str:
+        return graph.node("Sigmoid", [x], out)
+
 
 @register
 class Tanh(Elementwise):
@@ -165,6 +177,9 @@ class Tanh(Elementwise):
 
     def apply(self, xp: Any, x: Any) -> Any:
         return xp.tanh(x)
+
+    def onnx_apply(self, graph: Any, x: str, out: str) -> str:
+        return graph.node("Tanh", [x], out)
 
 
 @register
@@ -180,6 +195,9 @@ class SiLU(Elementwise):
     def apply(self, xp: Any, x: Any) -> Any:
         return x * kernels.sigmoid(xp, x)
 
+    def onnx_apply(self, graph: Any, x: str, out: str) -> str:
+        return graph.node("Mul", [x, graph.node("Sigmoid", [x], f"{out}/sigmoid")], out)
+
 
 @register
 class HardSwish(Elementwise):
@@ -192,6 +210,9 @@ class HardSwish(Elementwise):
 
     def apply(self, xp: Any, x: Any) -> Any:
         return x * xp.clip(x + 3, 0, 6) / 6
+
+    def onnx_apply(self, graph: Any, x: str, out: str) -> str:
+        return graph.node("HardSwish", [x], out)
 
 
 @register
@@ -206,6 +227,9 @@ class HardSigmoid(Elementwise):
     def apply(self, xp: Any, x: Any) -> Any:
         return xp.clip(x + 3, 0, 6) / 6
 
+    def onnx_apply(self, graph: Any, x: str, out: str) -> str:
+        return graph.node("HardSigmoid", [x], out, alpha=1 / 6, beta=0.5)
+
 
 @register
 class GELU(Elementwise):
@@ -218,6 +242,14 @@ class GELU(Elementwise):
 
     def apply(self, xp: Any, x: Any) -> Any:
         return kernels.gelu(xp, x)
+
+    def onnx_apply(self, graph: Any, x: str, out: str) -> str:
+        """x · Φ(x) = x · (1 + erf(x/√2)) / 2 (Gelu is an operator only from opset 20)."""
+        scaled = graph.node("Mul", [x, graph.constant(f"{out}/rsqrt2", 0.5 ** 0.5)], f"{out}/scaled")
+        one_plus = graph.node("Add", [graph.node("Erf", [scaled], f"{out}/erf"), graph.constant(f"{out}/one", 1.0)],
+                              f"{out}/one_plus")
+        half = graph.node("Mul", [x, graph.constant(f"{out}/half", 0.5)], f"{out}/half_x")
+        return graph.node("Mul", [half, one_plus], out)
 
 
 @register
@@ -244,10 +276,11 @@ class Softmax(Layer):
 
         return nn.Softmax(dim=1)
 
-    def onnx_nodes(self, graph: Any, record: Any) -> None:
-        from .onnx_nodes import ACTIVATIONS
+    def onnx_apply(self, graph: Any, x: str, out: str) -> str:
+        return graph.node("Softmax", [x], out, axis=1)
 
-        ACTIVATIONS["softmax"](graph, record.inputs[0], record.name)
+    def onnx_nodes(self, graph: Any, record: Any) -> None:
+        self.onnx_apply(graph, record.inputs[0], record.name)
 
 
 @register

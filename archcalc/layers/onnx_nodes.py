@@ -65,33 +65,10 @@ def activated(graph: OnnxGraph, record: Any, op: str, inputs: list[str], **attri
     if activation in (None, "linear"):
         graph.node(op, inputs, record.name, **attributes)
         return
+    from .activation import fused_layer
+
     inner = graph.node(op, inputs, f"{record.name}/{op.lower()}", **attributes)
-    ACTIVATIONS[activation](graph, inner, record.name)
-
-
-def _gelu(graph: OnnxGraph, x: str, out: str) -> str:
-    """x · Φ(x) = x · (1 + erf(x/√2)) / 2 (Gelu is an operator only from opset 20)."""
-    scaled = graph.node("Mul", [x, graph.constant(f"{out}/rsqrt2", 0.5 ** 0.5)], f"{out}/scaled")
-    one_plus = graph.node("Add", [graph.node("Erf", [scaled], f"{out}/erf"), graph.constant(f"{out}/one", 1.0)],
-                          f"{out}/one_plus")
-    half = graph.node("Mul", [x, graph.constant(f"{out}/half", 0.5)], f"{out}/half_x")
-    return graph.node("Mul", [half, one_plus], out)
-
-
-#: The activations by type name (a layer's own, or one fused into conv, linear and batchnorm): `f(graph, x, out)`.
-ACTIVATIONS: dict[str, Callable[[OnnxGraph, str, str], str]] = {
-    "relu": lambda g, x, out: g.node("Relu", [x], out),
-    "relu6": lambda g, x, out: g.node("Clip", [x, g.constant(f"{out}/min", 0.0), g.constant(f"{out}/max", 6.0)], out),
-    "sigmoid": lambda g, x, out: g.node("Sigmoid", [x], out),
-    "tanh": lambda g, x, out: g.node("Tanh", [x], out),
-    "silu": lambda g, x, out: g.node("Mul", [x, g.node("Sigmoid", [x], f"{out}/sigmoid")], out),
-    "swish": lambda g, x, out: ACTIVATIONS["silu"](g, x, out),
-    "hardswish": lambda g, x, out: g.node("HardSwish", [x], out),
-    "hardsigmoid": lambda g, x, out: g.node("HardSigmoid", [x], out, alpha=1 / 6, beta=0.5),
-    "elu": lambda g, x, out: g.node("Elu", [x], out),
-    "gelu": _gelu,
-    "softmax": lambda g, x, out: g.node("Softmax", [x], out, axis=1),
-}
+    fused_layer(activation).onnx_apply(graph, inner, record.name)
 
 
 def per_channel(graph: OnnxGraph, record: Any, tensor: str, what: str) -> str:
