@@ -8,12 +8,6 @@ from pathlib import Path
 DATA = Path(__file__).parent / "data"
 REFERENCE = json.loads((DATA / "reference_import.json").read_text())
 IMPORTED = sorted((DATA / "imported" / "torchvision").glob("*.yaml"))
-# Families that need LayerNorm, layer scale, per-position linear or stochastic depth.
-NEW_TYPES = ("convnext", "efficientnet")
-
-
-def needs_new_types(name: str) -> bool:
-    return name.startswith(NEW_TYPES)
 
 
 def conv_linear_counts(report) -> tuple[int, int, int]:

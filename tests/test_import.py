@@ -11,15 +11,19 @@ import pytest
 import archcalc
 from archcalc.errors import SpecError
 from archcalc.interop.yaml_writer import dump
-from tests.import_data import DATA, IMPORTED, REFERENCE, conv_linear_counts, needs_new_types
+from tests.import_data import DATA, IMPORTED, REFERENCE, conv_linear_counts
 
 
-@pytest.mark.parametrize("path", [p for p in IMPORTED if not needs_new_types(p.stem)], ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", IMPORTED, ids=lambda p: p.stem)
 def test_stored_torchvision_imports_count_as_torchvision(path):
     reference = REFERENCE["torchvision"][path.stem]
     report = archcalc.analyze(str(path))
     assert conv_linear_counts(report) == (reference["trainable_params"], reference["bn_running_stats"],
                                reference["macs_conv_linear"])
+
+
+def test_every_torchvision_cnn_is_stored():
+    assert {p.stem for p in IMPORTED} == set(REFERENCE["torchvision"])
 
 
 def test_resnet50_reads_like_a_hand_written_file():

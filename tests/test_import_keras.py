@@ -1,7 +1,7 @@
 """`archcalc import` of Keras models read as JSON: the `model.to_json()` configs of eight Keras
 applications in tests/data/keras/ (keras 3, `weights=None`, by tools/reference_import.py) import with
-Keras' own `count_params()` trainable and non-trainable numbers (tests/data/reference_import.json).
-EfficientNetB0 (Rescaling and Normalization input layers) is in tests/test_import_reach.py."""
+Keras' own `count_params()` trainable and non-trainable numbers (tests/data/reference_import.json),
+EfficientNetB0's Rescaling and Normalization input layers (2C + 1 non-trainable weights) included."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from archcalc.interop.yaml_writer import dump
 from tests.import_data import DATA, REFERENCE
 
 KERAS = DATA / "keras"
-PLAIN = [name for name in REFERENCE["keras"] if name != "EfficientNetB0"]
 
 
 def keras_counts(path):
@@ -25,7 +24,7 @@ def keras_counts(path):
     return totals.trainable_params, totals.non_trainable_params
 
 
-@pytest.mark.parametrize("name", PLAIN)
+@pytest.mark.parametrize("name", REFERENCE["keras"])
 def test_applications_count_as_keras(name):
     reference = REFERENCE["keras"][name]
     assert keras_counts(KERAS / f"{name}.json.gz") == (reference["trainable_params"],

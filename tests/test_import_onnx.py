@@ -18,8 +18,6 @@ onnx = pytest.importorskip("onnx")
 from onnx import TensorProto, helper  # noqa: E402
 
 ONNX_FILES = sorted((DATA / "onnx").glob("*.onnx.gz"))
-# Families whose exports need LayerNorm and layer scale (tests/test_import_reach.py).
-NEW_TYPES = ("convnext",)
 
 
 def _stem(path) -> str:
@@ -32,7 +30,7 @@ def _analysis_json(mapping) -> tuple[str, str]:
     return json.dumps(direct, sort_keys=True, default=str), json.dumps(reloaded, sort_keys=True, default=str)
 
 
-@pytest.mark.parametrize("path", [p for p in ONNX_FILES if not _stem(p).startswith(NEW_TYPES)], ids=_stem)
+@pytest.mark.parametrize("path", ONNX_FILES, ids=_stem)
 def test_torchvision_exports_count_as_torchvision(path):
     reference = REFERENCE["torchvision"][_stem(path)]
     mapping = archcalc.import_model(path)

@@ -2,7 +2,8 @@
 
 For each graph: every node's output shape from a PyTorch forward pass equals the analyzer's,
 the trainable and non-trainable parameter counts equal PyTorch's parameters and buffers, and
-`execute` gives PyTorch's outputs at every node with the same weights. Then the zoo models.
+`execute` gives PyTorch's outputs at every node with the same weights, and the exported module's
+readable forward its output. Then the zoo models.
 """
 
 import numpy as np
@@ -34,6 +35,7 @@ def test_random_graph_matches_pytorch(seed):
     network = archcalc.to_torch(report.architecture, weights, dtype="float64")
     with torch.no_grad():
         _, theirs = network(torch.from_numpy(x), return_intermediates=True)
+        readable = network(torch.from_numpy(x)).numpy()
     for record in report.layers:
         assert tuple(theirs[record.name].shape[1:]) == record.output_shape, record.name
     assert torch_counts(network) == (report.totals.trainable_params, report.totals.non_trainable_params)
@@ -42,6 +44,7 @@ def test_random_graph_matches_pytorch(seed):
         np.testing.assert_allclose(value, theirs[name].numpy(), rtol=1e-9, atol=1e-9, err_msg=name)
     fast = archcalc.execute(report.architecture, x, weights, dtype="float64")  # the prepared fast path
     np.testing.assert_allclose(fast, theirs[report.architecture.output_path].numpy(), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(readable, fast, rtol=1e-9, atol=1e-9)
 
 
 def test_random_graphs_cover_every_generated_feature():
