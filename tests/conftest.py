@@ -1,6 +1,7 @@
 """Fixtures several test modules share."""
 
 import pytest
+from hostile import Canaries
 
 
 @pytest.fixture(scope="module")
@@ -11,3 +12,9 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def canaries(tmp_path) -> Canaries:
+    """A canary secret outside the hostile input's folder and a file only executed code would create."""
+    return Canaries(tmp_path)
