@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
+from ...escaping import latex_text as escape
 from ..model import Table
 
-_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-            "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-            "×": r"$\times$", "−": r"$-$", "≈": r"$\approx$", "→": r"$\to$", "·": r"$\cdot$",
-            "²": r"$^2$", "³": r"$^3$", "⁶": r"$^6$", "─": "-", "│": "|", "├": "+"}
 _ALIGN = {"left": "l", "right": "r", "center": "c"}
-
-
-def escape(text: str) -> str:
-    return "".join(_SPECIAL.get(ch, ch) for ch in text)
 
 
 def render(table: Table) -> str:
