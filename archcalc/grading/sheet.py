@@ -27,9 +27,14 @@ ANSWER = "answer"
 UNWRITABLE = "a value too large to write out"
 _SILENT = {"type", "kernel", "stride", "pad", "padding", "in", "out", "connected to", "no", "#", "index",
            "note", "notes", "comment", "description", "asks", "points"}
-#: `# archcalc sheet: ops=flops ...` and `# student: Ada` (also `<!-- ... -->`, or a CSV cell with trailing commas)
-_META = re.compile(r"^[\s\"#<!-]*(archcalc sheet|student)\s*:\s*(.*?)[\s,;\"]*(?:-->)?[\s,;\"]*$", re.IGNORECASE)
+#: `# archcalc sheet: ops=flops ...` and `# student: Ada` (also `<!-- ... -->`, or a spreadsheet's cell: quoted,
+#: with the row's empty cells after it)
+_META = re.compile(r"^\s*(\")?[\s#<!-]*(archcalc sheet|student)\s*:\s*(.*)$", re.IGNORECASE)
+_ROW_END = re.compile(r"[\s,;]*$")
+#: A backslash escape of markdown (CommonMark: before any ASCII punctuation character).
+_MARKDOWN_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 _DELIMITERS = re.compile(r"[,;\t]")
+_PIPE = re.compile(r"(?<!\\)\|")   # a markdown table's cell border: a pipe not escaped
 
 
 class SheetError(ArchcalcError):
@@ -79,6 +84,11 @@ def column_of(header: str) -> str | None:
     if "mem" in text or "activation" in text:
         return "memory"
     return None
+
+
+def read_sheet_bytes(data: bytes, label: str) -> Sheet:
+    """A sheet from the bytes of a file, named `label` in its errors."""
+    return _from_text(_decode(data, label), label)
 
 
 def read_sheet(answers: Any) -> Sheet:
@@ -155,11 +165,29 @@ def _from_text(text: str, label: str) -> Sheet:
     lines, meta = _meta_lines(stripped.splitlines())
     if not lines:
         raise SheetError("the sheet has no table under its header lines", file=label)
+    student = meta.get("student")
     if any(line.lstrip().startswith("|") for line in lines):
         sheet = _from_grid(_markdown_grid(lines, label), label, "markdown")
+        student = student and _unescape_markdown(student)
     else:
         sheet = _from_grid(_csv_grid(lines, label), label, "CSV")
-    return replace(sheet, asks=meta.get("archcalc sheet", ""), student=meta.get("student") or None)
+    return replace(sheet, asks=meta.get("archcalc sheet", ""), student=student or None)
+
+
+def _meta_value(line: str) -> tuple[str, str] | None:
+    """(`archcalc sheet` or `student`, what it says) for such a line; None for any other line."""
+    match = _META.match(line)
+    if not match or line.lstrip().startswith("|"):
+        return None
+    value = _ROW_END.sub("", match.group(3))
+    if match.group(1):          # a quoted spreadsheet cell: "# student: O'Brien ""Bob""",,
+        value = value.removesuffix('"').replace('""', '"')
+    return match.group(2).lower(), value.removesuffix("-->").strip()
+
+
+def _unescape_markdown(text: str) -> str:
+    """Markdown text as it reads: backslash escapes resolved, `&amp;` an ampersand."""
+    return _MARKDOWN_ESCAPE.sub(r"\1", text).replace("&amp;", "&")
 
 
 def _meta_lines(lines: list[str]) -> tuple[list[str], dict[str, str]]:
@@ -168,9 +196,9 @@ def _meta_lines(lines: list[str]) -> tuple[list[str], dict[str, str]]:
     meta: dict[str, str] = {}
     kept = []
     for line in lines:
-        match = _META.match(line)
-        if match and not line.lstrip().startswith("|"):
-            meta.setdefault(match.group(1).lower(), match.group(2).strip())
+        found = _meta_value(line)
+        if found:
+            meta.setdefault(*found)
         elif not (line.lstrip().startswith("#") and not _DELIMITERS.search(line.strip().rstrip(",;\t"))):
             kept.append(line)
     while kept and not kept[0].strip():
@@ -187,7 +215,7 @@ def _markdown_grid(lines: list[str], label: str) -> list[tuple[int, list[str]]]:
                 break
             continue
         started = True
-        cells = [c.strip() for c in line.strip("|").split("|")]
+        cells = [_unescape_markdown(c.strip()) for c in _PIPE.split(line.removeprefix("|").removesuffix("|"))]
         if all(re.fullmatch(r":?-{2,}:?", c) for c in cells if c) and any(cells):
             continue
         grid.append((number, cells))
