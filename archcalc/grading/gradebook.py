@@ -13,8 +13,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import ArchcalcError
-from ..escaping import csv_cell, markdown_text, one_line
+from ..errors import ArchcalcError, printable
+from ..escaping import csv_cell, markdown_text
 from ..report.table_writer import aligned, pipe_table
 from . import lms, outputs
 from .conventions import Conventions
@@ -27,6 +27,7 @@ from .roster import Matcher, Student, read_roster
 
 _FIXED = ("student", "sheet", "score", "completeness", "correct", "asked", "wrong", UNANSWERED, "unparseable")
 NOT_GRADED = "not graded"
+_TEXT_WIDTH = 40
 
 
 @dataclass(frozen=True)
@@ -116,8 +117,9 @@ class Gradebook:
     def to_text(self) -> str:
         header = self.header()
         aligns = ["left"] * (2 + self.ids) + ["right"] * (len(header) - 3 - self.ids) + ["left"]
-        lines = aligned([[one_line(c) for c in row] for row in [header, *self.rows()]], aligns)
-        return "\n".join([f"{one_line(self.architecture)}: {plural(len(self.entries), 'sheet')}", "", *lines])
+        lines = aligned([[printable(c) for c in row] for row in [header, *self.rows()]], aligns,
+                        most=[_TEXT_WIDTH] * (2 + self.ids))        # a longer name or path overflows its column
+        return "\n".join([f"{printable(self.architecture)}: {plural(len(self.entries), 'sheet')}", "", *lines])
 
     def __str__(self) -> str:
         return self.to_text()

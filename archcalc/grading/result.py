@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ..escaping import markdown_text, one_line
+from ..errors import printable
+from ..escaping import markdown_text
 from ..report.table_writer import aligned, pipe_table
 from . import shape_order
 from .conventions import Conventions
@@ -201,14 +202,14 @@ class Grade:
         """One line per cell (only the cells that are not correct with `brief`), then the score."""
         rows: list[list[str]] = []
         for cell in (c for c in self.cells if not (brief and c.correct)):
-            rows.append([one_line(text) for text in (cell.layer, cell.column, cell.answer, cell.mark,
+            rows.append([printable(text) for text in (cell.layer, cell.column, cell.answer, cell.mark,
                                                       cell.explanation)])
             if cell.verdict == "wrong" and cell.arithmetic:
                 rows.append(["", "", "", f"  arithmetic: {cell.arithmetic}"])  # runs on from the verdict column
-        student = f" [{one_line(self.student)}]" if self.student else ""
-        lines = [f"{one_line(self.architecture)} ← {one_line(self.sheet)}{student} ({self.sheet_format}, "
+        student = f" [{printable(self.student)}]" if self.student else ""
+        lines = [f"{printable(self.architecture)} ← {printable(self.sheet)}{student} ({self.sheet_format}, "
                  f"rows matched by {self.matched_by})",
-                 f"conventions: {self.conventions.describe()}", *(f"note: {one_line(note)}" for note in self.notes),
+                 f"conventions: {self.conventions.describe()}", *(f"note: {printable(note)}" for note in self.notes),
                  ""]
         # the column names are at most 6 wide; a verdict at most 14 (`✗ not answered`)
         lines += aligned(rows, ["left"] * 5, least=(0, 6, 0, 12), most=(None, None, 24))
