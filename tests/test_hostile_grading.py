@@ -121,3 +121,16 @@ def test_printed_text_shows_control_characters_escaped(tmp_path):
     assert "\\x1b[2J" in result.output
     book = run("check", "lenet5", SHEETS / "control-characters.csv", SHEETS / "markup.md")
     assert not set(book.output) & {"\x1b", "\x07", "\x08", "\r", "\u202e"}
+
+
+def test_a_template_quotes_hostile_layer_names_and_its_filled_sheet_grades_back():
+    net = {"name": "x", "input": [1, 8, 8], "layers": [
+        {"name": "=HYPERLINK(1)", "type": "conv", "out_channels": 2, "kernel_size": 3},
+        {"name": "<img src=x onerror=alert(1)>", "type": "relu"}, {"name": "-a_b_", "type": "relu"}]}
+    for fmt in ("csv", "markdown"):
+        sheet = archcalc.template(net, "params", format=fmt)
+        assert not re.search(r"^(=|-|\| <img)", sheet, re.M), sheet
+        filled = re.sub(r"(HYPERLINK\(1\)\s*\|)\s*\|", r"\1 20 |", sheet.replace("HYPERLINK(1),", "HYPERLINK(1),20"))
+        grade = archcalc.check(net, filled)
+        assert grade.cell("=HYPERLINK(1)", "params").correct and grade.graded == 4, grade.to_text()
+        assert not [note for note in grade.notes if "labelled" in note]             # matched by name

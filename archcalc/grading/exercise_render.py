@@ -36,7 +36,7 @@ def render_sheet(ex: Exercise, fmt: str, filled: bool) -> str:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerows([["question", "asks", "answer"],
-                          *([q.id, q.text, a] for q, a in zip(ex.questions, answers))])
+                          *([q.id, q.text, csv_cell(a)] for q, a in zip(ex.questions, answers))])
         head = [f"# {line}", f"# student: {one_line(ex.student or '')}", f"# {_title(ex)}",
                 *(f"# {layer}" for layer in ex.layers), f"# {_NOTE.replace(',', '')}"]
         return "\n".join(head) + "\n" + buffer.getvalue()

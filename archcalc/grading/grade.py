@@ -345,7 +345,8 @@ def _by_name(sheet: Sheet, report: Report):
     pairs: list[tuple[Row, Any, str | None]] = []
     unknown = []
     for row in sheet.rows:
-        key = _key(row.name or "")
+        name = (row.name or "").strip().casefold()
+        key = name if name in exact else _key(name)       # `conv (a)` may be a layer's whole name
         if not key:
             pairs.append((row, None, "no layer name in this row"))
         elif key.startswith("total") or key == "sum":

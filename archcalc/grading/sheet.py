@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ArchcalcError
+from ..escaping import csv_cell
 from .numbers import MAX_CELL_LENGTH
 
 MAX_SHEET_BYTES = 1_000_000
@@ -287,6 +288,8 @@ def _from_grid(grid: list[tuple[int, list[str]]], label: str, kind: str) -> Shee
 def _row(number: int, cells: dict[str, Any], problem: str | None = None) -> Row:
     name = cells.pop("name", None)
     name = str(name).strip() if name is not None and str(name).strip() else None
+    if name and name.startswith("'") and csv_cell(name[1:]) == name:
+        name = name[1:]         # a layer name as a CSV template writes it when a spreadsheet would run it
     return Row(number, name, cells, problem)
 
 
