@@ -94,6 +94,16 @@ def test_a_sheet_not_graded_is_blank_in_every_format_never_zero(tmp_path):
     assert "1 sheets" not in archcalc.check_many("lenet5", folder / "sheet0.csv")._repr_html_()
 
 
+def test_the_formats_the_command_offers_are_those_the_gradebook_writes(tmp_path):
+    from archcalc.commands.check import GRADEBOOK_FORMATS
+    from archcalc.grading.lms import FORMATS
+
+    assert GRADEBOOK_FORMATS == FORMATS
+    (tmp_path / "a.csv").write_text(FULL)
+    with pytest.raises(archcalc.ArchcalcError, match="unknown gradebook format 'blackboard'"):
+        archcalc.check_many("lenet5", tmp_path).to_csv("blackboard")
+
+
 def test_moodle_rows_carry_id_number_or_email_and_a_row_without_either_is_left_out(tmp_path):
     folder, roster = class_folder(tmp_path)
     result = run("check", "lenet5", str(folder), "--roster", str(roster), "--format", "moodle", "--assignment", "HW 1",

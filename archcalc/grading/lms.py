@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..errors import ArchcalcError
+
 if TYPE_CHECKING:
     from .gradebook import Entry, Gradebook
 
@@ -34,7 +36,7 @@ def table(book: Gradebook, format: str, assignment: str) -> tuple[list[str], lis
     if format == "moodle":
         rows = [_moodle(e) for e in book.entries]
         return ["Full name", "ID number", "Email address", assignment, "Feedback"], [r for r in rows if r]
-    raise ValueError(f"unknown gradebook format {format!r}; known: {', '.join(FORMATS)}")
+    raise ArchcalcError(f"unknown gradebook format {format!r}; known: {', '.join(FORMATS)}")
 
 
 def left_out(book: Gradebook, format: str) -> list[Entry]:
