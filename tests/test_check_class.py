@@ -187,14 +187,15 @@ def test_a_class_folder_gives_one_gradebook_row_each_and_diagnosed_feedback(tmp_
     result = run("check", "lenet5", str(folder), "--gradebook", str(tmp_path / "g.csv"),
                  "--feedback", str(tmp_path / "fb"))
     assert result.exit_code == 1, result.output
-    rows = list(csv.DictReader((tmp_path / "g.csv").open()))
+    rows = list(csv.DictReader((tmp_path / "g.csv").open(encoding="utf-8-sig")))   # with a BOM, for Excel
     assert len(rows) == len(files)
     by_student = {row["student"]: row for row in rows}
     assert {by_student[f"Student {n}"]["score"] for n in range(8)} == {"100.0"}
     assert by_student["garbage"]["error"] and by_student["empty"]["error"]
     assert by_student["lazy0"]["completeness"] == f"{100 / 24:.1f}"           # 1 of 8 × 3 cells
     assert by_student["bias"]["forgot the bias"] == "1"
-    assert all(float(row["score"]) <= 100 for row in rows)
+    assert all(float(row["score"]) <= 100 for row in rows if not row["error"])
+    assert all(row["score"] == "" and row["error"].startswith("not graded: ") for row in rows if row["error"])
     feedback = {path.stem: path.read_text() for path in (tmp_path / "fb").iterdir()}
     assert len(feedback) == len(files)
     for student, diagnosis in planted.items():
@@ -215,3 +216,38 @@ def test_sheets_as_files_and_globs_and_check_many(tmp_path):
         archcalc.check_many("lenet5", str(tmp_path / "*.tsv"))
     with pytest.raises(archcalc.ArchcalcError):
         archcalc.check_many("no-such-net", tmp_path)
+
+
+KERAS_SHEET = (Path(__file__).parent / "sheets" / "vgg16-keras.md").read_text()
+
+
+def test_a_mistyped_row_label_is_graded_as_its_layer_and_the_asked_cells_stay_the_same():
+    right = archcalc.check("vgg16", KERAS_SHEET)
+    typo = archcalc.check("vgg16", KERAS_SHEET.replace("| fc2 (Dense)", "| fcc2 (Dense)"))
+    assert (typo.graded, typo.score) == (right.graded, right.score) == (47, 1.0)
+    assert typo.cell("fc2", "params").correct
+    assert "row 22 is labelled 'fcc2 (Dense)', which is no layer of vgg16: graded as fc2 (its position)" in typo.notes
+    from archcalc.grading.gradebook import Entry, feedback
+    assert "graded as fc2" in feedback(Entry("Ada", "ada.md", typo))               # said in the student's feedback
+    # two labels in a row that are no layer's name: by their position between fc1's neighbours
+    two = archcalc.check("vgg16", KERAS_SHEET.replace("| fc2 (Dense)", "| dense two").replace("| fc1 (Dense)",
+                                                                                             "| dense one"))
+    assert (two.graded, two.score) == (47, 1.0) and two.cell("fc1", "params").correct
+
+
+def test_a_mistyped_label_in_a_partial_table_is_matched_only_where_it_stands():
+    # C3x stands right after C1, where S2 is the next layer: its closest name C3 is not where it stands
+    apart = archcalc.check("lenet5", "layer,params\nC1,156\nC3x,2416\n")
+    assert apart.cell("C3x", "params").verdict == "unparseable"
+    # right after C1 and before S4, the only layers without a row are S2 and C3: C3x is C3 (the last of the gap)
+    near = archcalc.check("lenet5", "layer,params\nC1,156\nC3x,2416\nS4,0\n")
+    assert near.cell("C3", "params").correct and near.graded == 7
+
+
+def test_a_step_right_on_the_students_own_wrong_input_is_not_also_called_a_slip():
+    # C1 27×27×6 forgets the + 1; S2 13×13×6 pools that 27 correctly (2×2/2: 13), which is also what
+    # forgetting the + 1 in S2 itself would give ((28 − 2)/2 = 13): the feedback says only the first
+    grade = archcalc.check("lenet5", [{"layer": "C1", "output": "27x27x6"}, {"layer": "S2", "output": "13x13x6"}])
+    assert grade.cell("C1", "output").diagnosis == ("forgot the + 1 in (W − F + 2P)/S + 1",)
+    (only,) = grade.cell("S2", "output").diagnosis
+    assert "this step is right, the error is carried forward" in only

@@ -218,3 +218,29 @@ def test_the_worked_example_in_docs_is_real_output(tmp_path, monkeypatch):
     result = run("check", "lenet5", "answers.md")
     assert result.exit_code == 1
     assert result.output.strip() == printed.strip()
+
+
+def test_the_instructors_walk_through_in_docs_runs_as_written(tmp_path, monkeypatch):
+    import re
+    import shlex
+    import shutil
+
+    section = (Path(__file__).parent.parent / "docs" / "grading.md").read_text().split(
+        "## An instructor's walk-through")[1].split("\n## ")[0]
+    make, grade, canvas = re.findall(r"```\n\s*(archcalc [^\n]*)\n\s*```", section)
+    monkeypatch.chdir(tmp_path)
+    Path("roster.csv").write_text("name,email\nAda,ada@uni.example\n\"O'Brien, Bob\",bob@uni.example\n")
+    assert run(*shlex.split(make)[1:]).exit_code == 0
+    Path("returned").mkdir()
+    for sheet in Path("hw").glob("*.md"):
+        if sheet.name != "key.md":
+            shutil.copy(sheet, "returned")
+    for command in (grade, canvas):
+        result = run(*shlex.split(command)[1:])
+        assert result.exit_code == 1 and "warning" not in result.output, result.output   # blank sheets: 0 %
+    rows = list(csv.DictReader(io.StringIO(Path("grades.csv").read_text(encoding="utf-8-sig"))))
+    assert [(r["student"], r["id"], r["score"]) for r in rows] == [("Ada", "ada@uni.example", "0.0"),
+                                                                   ("O'Brien, Bob", "bob@uni.example", "0.0")]
+    assert Path("canvas.csv").read_text(encoding="utf-8-sig").splitlines()[0] == \
+        "Student,ID,SIS User ID,SIS Login ID,Section,HW 3"
+    assert sorted(p.name for p in Path("feedback").iterdir()) == ["Ada.md", "O_Brien_Bob.md"]

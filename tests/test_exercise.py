@@ -119,3 +119,49 @@ def test_exercise_formats_and_errors():
     assert bad.exit_code == 2 and "unknown exercise 'resnet-like'" in bad.output
     with pytest.raises(archcalc.ArchcalcError, match="not a sheet of the exercise"):
         archcalc.check("lenet-like", "layer,params\nC1,156\n")
+
+
+def with_answer(ex, qid: str, answer: str) -> str:
+    return "\n".join(line[:-2] + f"{answer} |" if line.startswith(f"| {qid} ") else line
+                     for line in ex.sheet("markdown").splitlines())
+
+
+def test_a_receptive_field_written_as_the_square_it_covers_is_read_as_its_side():
+    ex = archcalc.exercise("lenet-like", 3)
+    side = next(q.value for q in ex.questions if q.id == "Q7")
+    for answer, verdict in [(f"{side}×{side}", "correct"), (f"{side} x {side}", "correct"), (f"{side} px", "correct"),
+                            (str(side), "correct"), (f"{side}×{side + 2}", "wrong"), (str(side * side), "wrong")]:
+        cell = archcalc.check("lenet-like", with_answer(ex, "Q7", answer)).cell("Q7", "receptive field")
+        assert cell.verdict == verdict, answer
+
+
+@pytest.mark.parametrize("seed", ["²", "1" * 5000, "-3", "4.5"])
+def test_a_roster_seed_that_is_not_a_small_integer_is_a_one_line_error(tmp_path, seed):
+    roster = tmp_path / "roster.csv"
+    roster.write_text(f"name,seed\nAda,{seed}\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["exercise", "lenet-like", "--students", str(roster), "-o", str(tmp_path / "hw")])
+    assert result.exit_code == 2 and result.output.count("\n") == 1 and "line 2: the seed" in result.output, \
+        result.output
+
+
+def test_roster_names_are_kept_whole_and_quoted_for_each_format(tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text('name\n"O\'Brien ""Bob"""\n=cmd|\' /C calc\'!A0\n<img src=x onerror=alert(1)>\nkey\n',
+                      encoding="utf-8")
+    for fmt, extension in (("markdown", "md"), ("csv", "csv")):
+        out = tmp_path / fmt
+        result = CliRunner().invoke(main, ["exercise", "lenet-like", "--students", str(roster), "-o", str(out),
+                                           "--format", fmt])
+        assert result.exit_code == 0 and "4 sheets and key" in result.output, result.output
+        assert sorted(p.name for p in out.iterdir()) == sorted(f"{n}.{extension}" for n in (
+            "O_Brien_Bob", "cmd_C_calc_A0", "img_src_x_onerror_alert_1", "key_", "key"))
+        book = archcalc.check_many("lenet-like", out / f"O_Brien_Bob.{extension}")
+        assert book.entries[0].student == "O'Brien \"Bob\""
+    key = (tmp_path / "csv" / "key.csv").read_text()
+    assert not [row[0] for row in csv.reader(io.StringIO(key)) if row[0].startswith(("=", "+", "-", "@"))]
+    assert "'=cmd|' /C calc'!A0" in key
+    assert not re.search(r"(?<!\\)<img", (tmp_path / "markdown" / "key.md").read_text())
+    one = tmp_path / "one.csv"
+    one.write_text("name\nAda\n")
+    single = CliRunner().invoke(main, ["exercise", "lenet-like", "--students", str(one), "-o", str(tmp_path / "o")])
+    assert "1 sheet and key.md written" in single.output

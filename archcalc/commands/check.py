@@ -8,9 +8,10 @@ from pathlib import Path
 
 import click
 
-from ..errors import ArchcalcError
+from ..errors import ArchcalcError, printable
 from .options import DTYPES, parse_shape
 
+GRADEBOOK_FORMATS = ("csv", "canvas", "moodle")   # archcalc.grading.lms.FORMATS, without importing grading
 _CONVENTION_NAMES = ("bias", "ops", "memory", "units", "shapes", "batch", "dtype")
 
 
@@ -61,13 +62,19 @@ def _write(path: str, text: str, what: str) -> None:
 @click.command()
 @click.argument("architecture")
 @click.argument("sheets", nargs=-1, required=True)
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text",
-              show_default=True, help="Output format.")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json", *GRADEBOOK_FORMATS]), default="text",
+              show_default=True, help="Output format; csv, canvas and moodle: the class's gradebook as CSV (archcalc's "
+              "columns, or those Canvas or Moodle import), printed or written to --gradebook.")
 @click.option("--brief", is_flag=True, help="List only the cells that are not correct.")
 @click.option("--gradebook", "gradebook_path", type=click.Path(dir_okay=False),
-              help="Write one CSV row per sheet (score, completeness, each mistake's count) to this file.")
+              help="Write the gradebook (one CSV row per sheet, UTF-8 with a byte-order mark) to this file.")
 @click.option("--feedback", "feedback_dir", type=click.Path(file_okay=False),
-              help="Write one markdown feedback file per student into this folder.")
+              help="Write one markdown feedback file per student into this folder (never over another file).")
+@click.option("--roster", type=click.Path(dir_okay=False),
+              help="Roster CSV (a name column and an id column such as id, email or SIS User ID): each row gets the "
+              "id of the student its sheet belongs to.")
+@click.option("--assignment", help="The assignment's column name in a canvas or moodle gradebook (default: the "
+              "ARCHITECTURE argument).")
 @click.option("--weights", help="Weights per column, e.g. params=2,shape=1 (default 1 each).")
 @click.option("--partial", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Credit of a wrong answer a known mistake explains (an error carried forward gets full credit).")
@@ -75,20 +82,22 @@ def _write(path: str, text: str, what: str) -> None:
 @convention_options
 @click.pass_context
 def check(ctx: click.Context, architecture: str, sheets: tuple[str, ...], fmt: str, brief: bool,
-          gradebook_path: str | None, feedback_dir: str | None, weights: str | None, partial: float, override: bool,
-          input_shape: str | None, **conventions):
+          gradebook_path: str | None, feedback_dir: str | None, roster: str | None, assignment: str | None,
+          weights: str | None, partial: float, override: bool, input_shape: str | None, **conventions):
     """Grade the hand-filled SHEETS (CSV, TSV, markdown or JSON files, folders, globs; `-` reads stdin)
     against ARCHITECTURE (or the exercise kind, e.g. lenet-like, for `archcalc exercise` sheets).
 
-    One sheet prints its grade. Several, a folder, --gradebook or --feedback grade a class: a gradebook
-    table, one row per sheet (an unreadable sheet is a row with its error).
+    One sheet prints its grade. Several, a folder, --gradebook, --feedback, --roster or a gradebook format
+    grade a class: a gradebook table, one row per sheet (a sheet that cannot be graded is a row "not
+    graded: why" without a score). In a folder only regular files are graded: a link is followed only
+    to a file inside the folder, and a pipe is never opened.
     Exit status: 0 when every asked cell is correct, 1 when some are wrong, unanswered or unreadable,
     2 when a single sheet or the architecture cannot be used.
     """
     given = _given(ctx, conventions)
     options = {"input": parse_shape(input_shape), "override": override, "weights": weights, "partial": partial}
-    single = len(sheets) == 1 and not gradebook_path and not feedback_dir and (
-        sheets[0] == "-" or not Path(sheets[0]).is_dir())
+    single = len(sheets) == 1 and not (gradebook_path or feedback_dir or roster) and fmt not in GRADEBOOK_FORMATS \
+        and (sheets[0] == "-" or not Path(sheets[0]).is_dir())
     if single:
         from ..grading import check as grade_sheet
         from ..grading.sheet import MAX_SHEET_BYTES
@@ -105,16 +114,24 @@ def check(ctx: click.Context, architecture: str, sheets: tuple[str, ...], fmt: s
             click.echo(grade.to_text(brief=brief))
         sys.exit(0 if grade.all_correct else 1)
     from ..grading import check_many
+    from ..grading.lms import left_out
 
-    book = check_many(architecture, sheets, given, **options)
-    for entry in book.entries:
-        for warning in entry.grade.warnings if entry.grade else ():
-            click.echo(f"archcalc: warning: {warning}", err=True)
+    book = check_many(architecture, sheets, given, roster=roster, **options)
+    warnings = [w for entry in book.entries for w in (entry.grade.warnings if entry.grade else ())]
+    warnings += book.warnings
+    warnings += [f"{e.sheet}: left out of the moodle gradebook: no ID number or email address (give --roster)"
+                 for e in left_out(book, fmt)]
+    for warning in warnings:
+        click.echo(f"archcalc: warning: {printable(warning)}", err=True)
+    kept = [roster] if roster else []
     if gradebook_path:
-        _write(gradebook_path, book.to_csv(), "gradebook")
+        book.write_csv(gradebook_path, fmt if fmt in GRADEBOOK_FORMATS else "csv", assignment, keep=kept)
     if feedback_dir:
-        book.write_feedback(feedback_dir)
-    if fmt == "json":
+        book.write_feedback(feedback_dir, keep=kept + ([gradebook_path] if gradebook_path else []),
+                            warn=lambda text: click.echo(f"archcalc: warning: {printable(text)}", err=True))
+    if fmt in GRADEBOOK_FORMATS and not gradebook_path:
+        click.echo(book.to_csv(fmt, assignment), nl=False)
+    elif fmt == "json":
         click.echo(json.dumps(book.to_dict(), indent=1, ensure_ascii=False))
     elif fmt == "markdown":
         click.echo(book.to_markdown(), nl=False)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import re
 from pathlib import Path
 
 import click
@@ -15,30 +13,6 @@ _EXTENSIONS = {"markdown": "md", "csv": "csv", "latex": "tex"}
 
 def register(main: click.Group) -> None:
     main.add_command(exercise)
-
-
-def read_roster(path: str) -> list[tuple[str, int | None]]:
-    """(student, seed or None) per row of a roster CSV: its `student` or `name` column (else the first) and an
-    optional `seed` column."""
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as stream:
-            rows = [row for row in csv.reader(stream) if any(cell.strip() for cell in row)]
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise ArchcalcError(f"cannot read the roster: {getattr(exc, 'strerror', None) or exc}", file=path) from None
-    header = [cell.strip().lower() for cell in rows[0]] if rows else []
-    name = next((header.index(k) for k in ("student", "name") if k in header), 0)
-    seed = header.index("seed") if "seed" in header else None
-    students = []
-    for number, row in enumerate(rows[1:], 2):
-        if name >= len(row) or not row[name].strip():
-            continue
-        text = row[seed].strip() if seed is not None and seed < len(row) else ""
-        if text and not text.isdigit():
-            raise ArchcalcError(f"line {number}: the seed {text!r} is not a non-negative integer", file=path)
-        students.append((row[name].strip(), int(text) if text else None))
-    if not students:
-        raise ArchcalcError("the roster names no student (a header row, then one student a row)", file=path)
-    return students
 
 
 @click.command()
@@ -61,6 +35,9 @@ def exercise(kind: str, seed: int, roster: str | None, fmt: str, key: bool, outp
     from ..grading.exercise import exercise as make
     from ..grading.exercise import student_seed
     from ..grading.exercise_render import render_key
+    from ..grading.gradebook import plural
+    from ..grading.outputs import file_stem, identities, identity
+    from ..grading.roster import read_roster
 
     if roster is None:
         ex = make(kind, seed)
@@ -73,17 +50,20 @@ def exercise(kind: str, seed: int, roster: str | None, fmt: str, key: bool, outp
     if not output_path:
         raise click.UsageError("--students writes one file per student: give the folder with -o")
     folder = Path(output_path)
-    exercises = [make(kind, own if own is not None else student_seed(seed, name), student=name)
-                 for name, own in read_roster(roster)]
-    extension, used = _EXTENSIONS[fmt], set()
+    exercises = [make(kind, s.seed if s.seed is not None else student_seed(seed, s.name), student=s.name)
+                 for s in read_roster(roster)]
+    extension, used, keep = _EXTENSIONS[fmt], {"key"}, identities([roster])
+    if identity(folder / f"key.{extension}") in keep:
+        raise ArchcalcError("the key would overwrite the roster: write the exercise to another folder",
+                            file=str(folder / f"key.{extension}"))
     for ex in exercises:
-        stem = re.sub(r"[^\w.-]+", "_", ex.student or "").strip("._") or "student"
-        while stem in used or stem == "key":
+        stem = file_stem(ex.student or "", "student")
+        while stem.casefold() in used or identity(folder / f"{stem}.{extension}") in keep:
             stem += "_"
-        used.add(stem)
+        used.add(stem.casefold())
         _write(folder / f"{stem}.{extension}", ex.sheet(fmt))
     _write(folder / f"key.{extension}", render_key(exercises, fmt))
-    click.echo(f"{len(exercises)} sheets and key.{extension} written to {folder}")
+    click.echo(f"{plural(len(exercises), 'sheet')} and key.{extension} written to {folder}")
 
 
 def _write(path: Path, text: str) -> None:

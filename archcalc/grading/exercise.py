@@ -15,6 +15,7 @@ exercise. A sheet says `archcalc sheet: exercise=KIND seed=N`, so `check` grades
 from __future__ import annotations
 
 import random
+import re
 import zlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +32,8 @@ from .result import CellResult, Grade
 from .sheet import ANSWER, Sheet, SheetError
 
 SHAPES = ("output",)
+RECEPTIVE_FIELD = "receptive field"
+_PIXELS = re.compile(r"\s*(?:px|pixels?)$", re.IGNORECASE)
 _WITH_BIAS, _NO_BIAS, _BYTES = Conventions(), Conventions(bias=False), Conventions(memory="bytes")
 
 
@@ -143,7 +146,7 @@ def exercise(kind: str = "lenet-like", seed: int = 0, *, student: str | None = N
                  "C3"),
         Question("Q6", "memory", "Activation memory of C1's output in bytes (float32, one image).",
                  *_cell("memory", rec["C1"], report, _BYTES), "C1"),
-        Question("Q7", "receptive field", "Receptive field of one S4 output position, in input pixels (one side).",
+        Question("Q7", RECEPTIVE_FIELD, "Receptive field of one S4 output position, in input pixels (one side).",
                  *_receptive_field(report, "S4")),
         _bottleneck(rng, "Q8"),
         _which(rng, "Q9"),
@@ -209,6 +212,17 @@ def student_seed(seed: int, student: str) -> int:
     return zlib.crc32(f"{seed}:{student}".encode()) % 1_000_000
 
 
+def one_side(text: str) -> str:
+    """A receptive field answer as the side asked: `17×17` (the square it covers) is `17`, as is `17 px`;
+    a rectangle such as `17×19` stays as written (and reads as its area, which is wrong)."""
+    text = _PIXELS.sub("", text)
+    try:
+        shape = parse_shape(text)
+    except Unreadable:
+        return text
+    return str(shape.dims[0]) if shape.batch is None and len(shape.dims) == 2 and len(set(shape.dims)) == 1 else text
+
+
 def grade_exercise(sheet: Sheet, asks: dict[str, Any]) -> Grade:
     """Grade an exercise sheet against the key of the exercise its `archcalc sheet:` line names."""
     if "seed" not in asks:
@@ -247,11 +261,12 @@ def _grade_question(q: Question, row: Any, report: Report) -> CellResult:
             found += [label for label, alt in diagnose.shape_alternatives(record)
                       if shape_readings(answer, alt, 1, (shape_order.TORCH,))]
             return verdict("wrong", diagnosis=tuple(f for f in found if f))
-        answer = parse_count(text, memory=q.column == "memory")
+        side = one_side(text) if q.column == RECEPTIVE_FIELD else text
+        answer = parse_count(side, memory=q.column == "memory")
     except Unreadable as exc:
         return verdict("unparseable", note=str(exc))
     if answer.matches(q.value, 1000):
-        return verdict("correct")
+        return verdict("correct", note=f"read as one side, {side}" if side != text else "")
     conventions = _NO_BIAS if "without" in q.text else _BYTES if q.column == "memory" else _WITH_BIAS
     alternatives = diagnose.param_alternatives(record, q.value, conventions) if q.column == "params" else \
         diagnose.ops_alternatives(record, q.value, conventions, report) if q.column == "ops" else \

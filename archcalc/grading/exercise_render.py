@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from ..escaping import csv_cell, latex_text, markdown_text, one_line
 from .asks import sheet_line
 from .sheet import SheetError
 
@@ -35,8 +36,8 @@ def render_sheet(ex: Exercise, fmt: str, filled: bool) -> str:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerows([["question", "asks", "answer"],
-                          *([q.id, q.text, a] for q, a in zip(ex.questions, answers))])
-        head = [f"# {line}", f"# student: {ex.student or ''}", f"# {_title(ex)}",
+                          *([q.id, q.text, csv_cell(a)] for q, a in zip(ex.questions, answers))])
+        head = [f"# {line}", f"# student: {one_line(ex.student or '')}", f"# {_title(ex)}",
                 *(f"# {layer}" for layer in ex.layers), f"# {_NOTE.replace(',', '')}"]
         return "\n".join(head) + "\n" + buffer.getvalue()
     if fmt == "latex":
@@ -47,7 +48,7 @@ def render_sheet(ex: Exercise, fmt: str, filled: bool) -> str:
                          f"\\hrulefill\n\n{_layers_tex(ex)}\n{_tex(_NOTE)}\n\\begin{{enumerate}}\n{items}\n"
                          "\\end{enumerate}")
     rows = [f"| {q.id} | {q.text.replace('|', '/')} | {a} |" for q, a in zip(ex.questions, answers)]
-    return "\n".join([f"<!-- {line} -->", "", f"student: {ex.student or ''}", "", f"# {_title(ex)}", "",
+    return "\n".join([f"<!-- {line} -->", "", f"student: {markdown_text(ex.student or '')}", "", f"# {_title(ex)}", "",
                       *(f"- {layer}" for layer in ex.layers), "", _NOTE, "", "| question | asks | answer |",
                       "|---|---|---|", *rows]) + "\n"
 
@@ -60,38 +61,36 @@ def render_key(exercises: Sequence[Exercise], fmt: str) -> str:
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(["student", "seed", "question", "answer", "arithmetic"])
         for ex in exercises:
-            writer.writerows([ex.student or "", ex.seed, q.id, q.answer, q.arithmetic] for q in ex.questions)
+            writer.writerows([csv_cell(ex.student or ""), ex.seed, q.id, csv_cell(q.answer), csv_cell(q.arithmetic)]
+                             for q in ex.questions)
         return buffer.getvalue()
     if fmt == "latex":
         parts = []
         for ex in exercises:
             items = "\n".join(f"  \\item \\textbf{{{_tex(q.answer)}}} --- {_tex(q.arithmetic)}" for q in ex.questions)
-            parts.append(f"\\section*{{{_tex(_heading(ex))}}}\n{_layers_tex(ex)}\n\\begin{{enumerate}}\n{items}\n"
+            parts.append(f"\\section*{{{_tex(_heading(ex, str))}}}\n{_layers_tex(ex)}\n\\begin{{enumerate}}\n{items}\n"
                          "\\end{enumerate}")
         return _document("\n\n".join(parts))
     parts = []
     for ex in exercises:
         rows = [f"| {q.id} | {q.answer} | {q.arithmetic.replace('|', '/')} |" for q in ex.questions]
-        parts += [f"## {_heading(ex)}", "", *(f"- {layer}" for layer in ex.layers), "",
+        parts += [f"## {_heading(ex, markdown_text)}", "", *(f"- {layer}" for layer in ex.layers), "",
                   "| question | answer | arithmetic |", "|---|---|---|", *rows, ""]
     return "\n".join(["# Key", "", *parts])
 
 
-def _heading(ex: Exercise) -> str:
-    return (f"{ex.student}: " if ex.student else "") + _title(ex)
+def _heading(ex: Exercise, escape: Callable[[str], str]) -> str:
+    """The exercise's title after the student's name (`escape`d for the format)."""
+    return (f"{escape(ex.student)}: " if ex.student else "") + _title(ex)
 
 
 def _layers_tex(ex: Exercise) -> str:
     return "\\begin{itemize}\n" + "\n".join(f"  \\item {_tex(layer)}" for layer in ex.layers) + "\n\\end{itemize}"
 
 
-_TEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{",
-        "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "×": r"$\times$", "−": "$-$",
-        "→": r"$\rightarrow$", "·": r"$\cdot$", "<": "$<$", ">": "$>$"}
-
-
 def _tex(text: str) -> str:
-    return "".join(_TEX.get(ch, ch) for ch in text)
+    """Literal LaTeX; `<` and `>` as math, which the default font encoding would print as ¡ and ¿."""
+    return latex_text(text).replace("<", "$<$").replace(">", "$>$")
 
 
 def _document(body: str) -> str:

@@ -22,6 +22,7 @@ from . import diagnose, shape_order
 from .asks import given_fields, resolve, sheet_asks
 from .conventions import Conventions
 from .expected import COUNT_COLUMNS, SHAPE_COLUMNS, expected_cell, expected_total
+from .mistyped import read_mistyped
 from .numbers import Number, ShapeAnswer, Unreadable, parse_count, parse_shape, shape_readings
 from .result import CellResult, Grade
 from .sheet import GRADED, Row, Sheet, SheetError, read_sheet
@@ -218,13 +219,14 @@ class _Grader:
             return
         swapped = shape_order.misordered(shape_readings(answer, expected.value, batch), self.orders)
         found = [swapped] if swapped else []
-        found += [label for label, alt in diagnose.shape_alternatives(record) if column == "output"
-                  and shape_readings(answer, alt, batch, self.orders)]
+        carried = None
         if column == "output" and record.inputs:
             source = record.inputs[0]
             carried = diagnose.carried_shape(record, answer, self.shapes.get((source, "output")), source, batch,
                                              self.orders)
-            found += [carried] if carried else []
+        # a step right on the student's own input is not also a slip in it, though the numbers may agree
+        found += [carried] if carried else [label for label, alt in diagnose.shape_alternatives(record)
+                                            if column == "output" and shape_readings(answer, alt, batch, self.orders)]
         if not found and sorted(answer.dims) == sorted(expected.value):
             found = ["the right sizes in an order that is none of W×H×D, H×W×C or C×H×W"]
         self.add(row, record.name, column, value, "wrong", expected=shown, arithmetic=expected.arithmetic,
@@ -343,7 +345,8 @@ def _by_name(sheet: Sheet, report: Report):
     pairs: list[tuple[Row, Any, str | None]] = []
     unknown = []
     for row in sheet.rows:
-        key = _key(row.name or "")
+        name = (row.name or "").strip().casefold()
+        key = name if name in exact else _key(name)       # `conv (a)` may be a layer's whole name
         if not key:
             pairs.append((row, None, "no layer name in this row"))
         elif key.startswith("total") or key == "sum":
@@ -354,14 +357,15 @@ def _by_name(sheet: Sheet, report: Report):
             hint = suggestion(row.name or "", [r.name for r in report.layers])
             pairs.append((row, None, f"no layer {row.name!r} in {report.name}{hint}"))
             unknown.append(row.name)
-    named = [p for p in pairs if p[1] is not None and p[1] != TOTAL]
-    if unknown and not named:
+    if unknown and not any(isinstance(p[1], LayerRecord) for p in pairs):
         layers = ", ".join(r.name for r in report.layers[:8]) + (", …" if len(report.layers) > 8 else "")
         raise SheetError(f"none of the sheet's layer names ({', '.join(map(repr, unknown[:3]))}"
                          f"{', …' if len(unknown) > 3 else ''}) is a layer of {report.name}; its layers are "
                          f"{layers}", file=sheet.label)
-    missing = [r.name for r in report.layers if r.name not in {p[1].name for p in named}]
-    notes = [f"layers not in the sheet: {', '.join(missing[:10])}{', …' if len(missing) > 10 else ''}"] \
+    pairs, notes = read_mistyped(pairs, sheet, report, TOTAL)
+    present = {p[1].name for p in pairs if isinstance(p[1], LayerRecord)}
+    missing = [r.name for r in report.layers if r.name not in present]
+    notes += [f"layers not in the sheet: {', '.join(missing[:10])}{', …' if len(missing) > 10 else ''}"] \
         if missing else []
     return pairs, "name", notes
 

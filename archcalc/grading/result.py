@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ..errors import printable
+from ..escaping import markdown_text
 from ..report.table_writer import aligned, pipe_table
 from . import shape_order
 from .conventions import Conventions
@@ -15,8 +17,9 @@ MARKS = {"correct": "✓", "wrong": "✗", "unparseable": "?", "unanswered": "�
 UNANSWERED = "not answered"
 
 
-def _md(text: str) -> str:
-    return text.replace("|", "\\|")
+def markdown_cell(text: str) -> str:
+    """`text` for a cell of `pipe_table` (which escapes the pipes itself): literal markdown on one line."""
+    return markdown_text(text).replace("\\|", "|")
 
 
 @dataclass(frozen=True)
@@ -184,12 +187,13 @@ class Grade:
     def to_markdown(self, *, brief: bool = False) -> str:
         """A markdown table of the cells (only those not correct with `brief`), with the arithmetic of the
         wrong and unanswered ones, and the score: the feedback a student gets."""
-        student = f" — {_md(self.student)}" if self.student else ""
-        lines = [f"**{_md(self.architecture)}**{student} — {_md(self.sheet)}", "",
+        student = f" — {markdown_text(self.student)}" if self.student else ""
+        lines = [f"**{markdown_text(self.architecture)}**{student} — {markdown_text(self.sheet)}", "",
                  f"Conventions: {self.conventions.describe()}.", ""]
-        lines += [f"- {_md(note)}" for note in self.notes] + ([""] if self.notes else [])
+        lines += [f"- {markdown_text(note)}" for note in self.notes] + ([""] if self.notes else [])
         cells = [c for c in self.cells if not (brief and c.correct)]
-        rows = [[cell.layer, cell.column, cell.answer, cell.mark, cell.expected, cell.why] for cell in cells]
+        rows = [[markdown_cell(text) for text in (cell.layer, cell.column, cell.answer, cell.mark, cell.expected,
+                                                  cell.why)] for cell in cells]
         lines += pipe_table(("layer", "column", "answer", "verdict", "expected", "why"), rows, ["left"] * 6)
         lines += ["", f"**{self.summary()}**"]
         return "\n".join(lines) + "\n"
@@ -198,13 +202,15 @@ class Grade:
         """One line per cell (only the cells that are not correct with `brief`), then the score."""
         rows: list[list[str]] = []
         for cell in (c for c in self.cells if not (brief and c.correct)):
-            rows.append([cell.layer, cell.column, cell.answer, cell.mark, cell.explanation])
+            rows.append([printable(text) for text in (cell.layer, cell.column, cell.answer, cell.mark,
+                                                      cell.explanation)])
             if cell.verdict == "wrong" and cell.arithmetic:
                 rows.append(["", "", "", f"  arithmetic: {cell.arithmetic}"])  # runs on from the verdict column
-        student = f" [{self.student}]" if self.student else ""
-        lines = [f"{self.architecture} ← {self.sheet}{student} ({self.sheet_format}, "
+        student = f" [{printable(self.student)}]" if self.student else ""
+        lines = [f"{printable(self.architecture)} ← {printable(self.sheet)}{student} ({self.sheet_format}, "
                  f"rows matched by {self.matched_by})",
-                 f"conventions: {self.conventions.describe()}", *(f"note: {note}" for note in self.notes), ""]
+                 f"conventions: {self.conventions.describe()}", *(f"note: {printable(note)}" for note in self.notes),
+                 ""]
         # the column names are at most 6 wide; a verdict at most 14 (`✗ not answered`)
         lines += aligned(rows, ["left"] * 5, least=(0, 6, 0, 12), most=(None, None, 24))
         return "\n".join([*lines, "", self.summary()])

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ArchcalcError
+from ..escaping import csv_cell
 from .numbers import MAX_CELL_LENGTH
 
 MAX_SHEET_BYTES = 1_000_000
@@ -27,9 +28,14 @@ ANSWER = "answer"
 UNWRITABLE = "a value too large to write out"
 _SILENT = {"type", "kernel", "stride", "pad", "padding", "in", "out", "connected to", "no", "#", "index",
            "note", "notes", "comment", "description", "asks", "points"}
-#: `# archcalc sheet: ops=flops ...` and `# student: Ada` (also `<!-- ... -->`, or a CSV cell with trailing commas)
-_META = re.compile(r"^[\s\"#<!-]*(archcalc sheet|student)\s*:\s*(.*?)[\s,;\"]*(?:-->)?[\s,;\"]*$", re.IGNORECASE)
+#: `# archcalc sheet: ops=flops ...` and `# student: Ada` (also `<!-- ... -->`, or a spreadsheet's cell: quoted,
+#: with the row's empty cells after it)
+_META = re.compile(r"^\s*(\")?[\s#<!-]*(archcalc sheet|student)\s*:\s*(.*)$", re.IGNORECASE)
+_ROW_END = re.compile(r"[\s,;]*$")
+#: A backslash escape of markdown (CommonMark: before any ASCII punctuation character).
+_MARKDOWN_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 _DELIMITERS = re.compile(r"[,;\t]")
+_PIPE = re.compile(r"(?<!\\)\|")   # a markdown table's cell border: a pipe not escaped
 
 
 class SheetError(ArchcalcError):
@@ -79,6 +85,11 @@ def column_of(header: str) -> str | None:
     if "mem" in text or "activation" in text:
         return "memory"
     return None
+
+
+def read_sheet_bytes(data: bytes, label: str) -> Sheet:
+    """A sheet from the bytes of a file, named `label` in its errors."""
+    return _from_text(_decode(data, label), label)
 
 
 def read_sheet(answers: Any) -> Sheet:
@@ -155,11 +166,29 @@ def _from_text(text: str, label: str) -> Sheet:
     lines, meta = _meta_lines(stripped.splitlines())
     if not lines:
         raise SheetError("the sheet has no table under its header lines", file=label)
+    student = meta.get("student")
     if any(line.lstrip().startswith("|") for line in lines):
         sheet = _from_grid(_markdown_grid(lines, label), label, "markdown")
+        student = student and _unescape_markdown(student)
     else:
         sheet = _from_grid(_csv_grid(lines, label), label, "CSV")
-    return replace(sheet, asks=meta.get("archcalc sheet", ""), student=meta.get("student") or None)
+    return replace(sheet, asks=meta.get("archcalc sheet", ""), student=student or None)
+
+
+def _meta_value(line: str) -> tuple[str, str] | None:
+    """(`archcalc sheet` or `student`, what it says) for such a line; None for any other line."""
+    match = _META.match(line)
+    if not match or line.lstrip().startswith("|"):
+        return None
+    value = _ROW_END.sub("", match.group(3))
+    if match.group(1):          # a quoted spreadsheet cell: "# student: O'Brien ""Bob""",,
+        value = value.removesuffix('"').replace('""', '"')
+    return match.group(2).lower(), value.removesuffix("-->").strip()
+
+
+def _unescape_markdown(text: str) -> str:
+    """Markdown text as it reads: backslash escapes resolved, `&amp;` an ampersand."""
+    return _MARKDOWN_ESCAPE.sub(r"\1", text).replace("&amp;", "&")
 
 
 def _meta_lines(lines: list[str]) -> tuple[list[str], dict[str, str]]:
@@ -168,9 +197,9 @@ def _meta_lines(lines: list[str]) -> tuple[list[str], dict[str, str]]:
     meta: dict[str, str] = {}
     kept = []
     for line in lines:
-        match = _META.match(line)
-        if match and not line.lstrip().startswith("|"):
-            meta.setdefault(match.group(1).lower(), match.group(2).strip())
+        found = _meta_value(line)
+        if found:
+            meta.setdefault(*found)
         elif not (line.lstrip().startswith("#") and not _DELIMITERS.search(line.strip().rstrip(",;\t"))):
             kept.append(line)
     while kept and not kept[0].strip():
@@ -187,7 +216,7 @@ def _markdown_grid(lines: list[str], label: str) -> list[tuple[int, list[str]]]:
                 break
             continue
         started = True
-        cells = [c.strip() for c in line.strip("|").split("|")]
+        cells = [_unescape_markdown(c.strip()) for c in _PIPE.split(line.removeprefix("|").removesuffix("|"))]
         if all(re.fullmatch(r":?-{2,}:?", c) for c in cells if c) and any(cells):
             continue
         grid.append((number, cells))
@@ -259,6 +288,8 @@ def _from_grid(grid: list[tuple[int, list[str]]], label: str, kind: str) -> Shee
 def _row(number: int, cells: dict[str, Any], problem: str | None = None) -> Row:
     name = cells.pop("name", None)
     name = str(name).strip() if name is not None and str(name).strip() else None
+    if name and name.startswith("'") and csv_cell(name[1:]) == name:
+        name = name[1:]         # a layer name as a CSV template writes it when a spreadsheet would run it
     return Row(number, name, cells, problem)
 
 

@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Any
 
 from ..analysis import Report, analyze
+from ..escaping import csv_cell, markdown_text
 from .asks import sheet_line
 from .conventions import SHAPE_ORDER_NAMES, Conventions, written_in
 from .expected import expected_cell, expected_total
 from .shape_order import short
 from .sheet import GRADED, SheetError
 
+#: A layer name that no markdown reads as markup (an `_` inside a word is not emphasis), written as it is in
+#: a markdown sheet, which students edit by hand; any other name is escaped.
+_PLAIN = re.compile(r"[A-Za-z0-9](?:[\w./ -]*[A-Za-z0-9])?")
 COLUMN_ALIASES = {"macs": "ops", "flops": "ops", "shape": "output", "weights": "params", "mem": "memory"}
 
 
@@ -85,9 +90,11 @@ def render_template(rows: list[list[str]], fmt: str, asks: dict[str, Any] | None
     """The rows as CSV, TSV or a markdown table, under the `archcalc sheet:` line of `asks` and a `student:` line."""
     if fmt in ("csv", "tsv"):
         buffer = io.StringIO()
-        csv.writer(buffer, delimiter="\t" if fmt == "tsv" else ",", lineterminator="\n").writerows(rows)
+        csv.writer(buffer, delimiter="\t" if fmt == "tsv" else ",", lineterminator="\n").writerows(
+            [[csv_cell(cell) for cell in row] for row in rows])
         head = [f"# {sheet_line(asks)}", "# student:"] if asks else []
         return "".join(line + "\n" for line in head) + buffer.getvalue()
+    rows = [[cell if _PLAIN.fullmatch(cell) else markdown_text(cell) for cell in row] for row in rows]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |" for row in rows]
     lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
