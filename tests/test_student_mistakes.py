@@ -118,3 +118,71 @@ def test_resnet50_has_one_tiling_note_in_table_and_validate_and_the_faq_explains
     assert [line for line in validated.stderr.splitlines() if "skipped" in line] == [f"resnet50.yaml: {notes[0]}"]
     strict = CliRunner().invoke(main, ["table", "resnet50", "--strict"])
     assert strict.exit_code == 2 and "1×1/2 on 56: the last row and column are skipped" in strict.stderr
+
+
+# --- type names as PyTorch, Keras and habit write them --------------------------------------------
+
+def _table_of(tmp_path, text: str) -> str:
+    path = tmp_path / "net.yaml"
+    path.write_text(text)
+    result = CliRunner().invoke(main, ["table", str(path), "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+@pytest.mark.parametrize(("written", "meant"), [
+    ("ReLU", "relu"), ("Conv2d", "conv"), ("MaxPool2d", "maxpool"), ("BatchNorm2d", "batchnorm"),
+    ("Dense", "linear"), ("fully_connected", "linear"), ("Conv2D", "conv"), ("MaxPooling2D", "maxpool"),
+    ("BatchNormalization", "batchnorm"), ("RELU", "relu"), ("max_pool2d", "maxpool"), ("Linear", "linear"),
+])
+def test_a_framework_spelling_of_a_type_is_read_as_that_type(tmp_path, written, meant):
+    arguments = {"conv": "out_channels: 4, kernel_size: 3", "maxpool": "kernel_size: 2", "linear": "out_features: 3"}
+    flat = "  - {type: flatten}\n" if meant == "linear" else ""
+    entry = f"  - {{name: x, type: {written}, {arguments.get(meant, '')}}}\n".replace(", }", "}")
+    ours = f"  - {{name: x, type: {meant}, {arguments.get(meant, '')}}}\n".replace(", }", "}")
+    head = "name: net\ninput: [2, 8, 8]\nlayers:\n" + flat
+    assert _table_of(tmp_path, head + entry) == _table_of(tmp_path, head + ours)
+
+
+def test_a_name_several_types_share_lists_them():
+    message = error_of_text("  - {type: Activation}\n")
+    assert "'Activation' names several layer types (relu, relu6, sigmoid" in message
+
+
+def error_of_text(layers: str) -> str:
+    """The one-line error of a file with these layers (on an input of 2×8×8)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "net.yaml"
+        path.write_text("name: net\ninput: [2, 8, 8]\nlayers:\n" + layers)
+        result = CliRunner().invoke(main, ["table", str(path)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.count("\n") == 1, result.stderr
+    return result.stderr.strip()
+
+
+def test_the_input_is_found_by_any_of_its_names(tmp_path):
+    text = "name: net\ninput: [2, 8, 8]\nlayers:\n  - {name: input_1, type: InputLayer}\n  - {type: relu}\n"
+    assert "input_1" in _table_of(tmp_path, text)
+    assert "only the first entry of the file may be the input" in error_of_text("  - {type: relu}\n  - {type: Input}\n")
+
+
+def test_layers_lists_every_type_with_its_aliases_foreign_names_and_arguments():
+    import json
+
+    from archcalc.layers import registered_types
+
+    result = CliRunner().invoke(main, ["layers", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    types = {t["type"]: t for t in json.loads(result.stdout)["types"]}
+    assert set(types) == {cls.type_name for cls in registered_types().values()}
+    conv = types["conv"]
+    assert conv["aliases"] == ["conv2d"] and {"Conv2d", "Conv2D", "Convolution2D"} <= set(conv["foreign_names"])
+    arguments = {a["name"]: a for a in conv["arguments"]}
+    assert arguments["out_channels"]["required"] and arguments["stride"] == {
+        "name": "stride", "required": False, "default": 1, "accepts": arguments["stride"]["accepts"]}
+    assert arguments["bias"]["default"] is True
+    assert "Activation" not in {n for t in types.values() for n in t["foreign_names"]}  # several types' Keras class
+    text = CliRunner().invoke(main, ["layers", "dense"]).stdout
+    assert "linear" in text and "out_features" in text and "conv " not in text

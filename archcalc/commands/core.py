@@ -1,4 +1,4 @@
-"""`archcalc validate` and `archcalc schema`."""
+"""`archcalc validate`, `archcalc schema` and `archcalc layers`: the file format."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from ..errors import ArchcalcError
 def register(main: click.Group) -> None:
     main.add_command(validate)
     main.add_command(schema)
+    main.add_command(layers)
 
 
 @click.command()
@@ -45,3 +46,21 @@ def schema():
     from ..spec.schema import json_schema
 
     click.echo(json.dumps(json_schema(), indent=1))
+
+
+@click.command()
+@click.argument("pattern", default="")
+@click.option("--format", "fmt", type=click.Choice(["terminal", "markdown", "csv", "json"]), default="terminal",
+              show_default=True, help="A table, or JSON with each argument's default and accepted values.")
+def layers(pattern: str, fmt: str):
+    """Every layer type `type:` accepts: its aliases, the PyTorch and Keras class names it also reads,
+    and its arguments with their defaults; PATTERN keeps the types whose names contain it."""
+    from ..report.layer_types import layer_types_table, type_entries
+
+    entries = type_entries(pattern)
+    if fmt == "json":
+        click.echo(json.dumps({"types": entries}, indent=1))
+        return
+    from ..report import render
+
+    click.echo(render(layer_types_table(entries), fmt), nl=False)

@@ -87,6 +87,7 @@ class Conv(_Windowed):
     lecture_name = "conv2d"
     paper_name = "convolution"
     aliases = ("conv2d",)
+    foreign_aliases = ("Conv2D",)
 
     out_channels: PositiveInt
     kernel_size: IntOrPair
@@ -173,6 +174,7 @@ class ConvTranspose(_Windowed):
     keras_name = "Deconvolution2D"
     torch_name = "ConvTranspose2d"
     aliases = ("convtranspose2d", "deconv")
+    foreign_aliases = ("Conv2DTranspose",)
     receptive_field_defined = False  # an upsampling: output positions fall between input pixels
 
     out_channels: PositiveInt

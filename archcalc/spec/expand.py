@@ -165,7 +165,7 @@ class _Expander:
         entries = list(self.spec.layers)
         input_name = "input"
         first = 0
-        if isinstance(entries[0], dict) and entries[0].get("type") == "input":
+        if isinstance(entries[0], dict) and self.is_input(entries[0].get("type")):
             input_name = self.input_entry(entries[0])
             entries, first = entries[1:], 1
         self.add_node(top, input_name, layer_class("input"), {}, refs=[], previous=None,
@@ -229,6 +229,15 @@ class _Expander:
                 raise exc.located(layer=scope.path(name), where=where) from None
         return previous
 
+    def is_input(self, type_name: Any) -> bool:
+        """Whether an entry's `type` names the input (`input`, Keras's `InputLayer`), not a block."""
+        if not isinstance(type_name, str) or type_name in self.spec.blocks:
+            return False
+        try:
+            return layer_class(type_name) is layer_class("input")
+        except SpecError:
+            return False
+
     @staticmethod
     def refuse_option_words(args: dict[str, Any], where: str) -> None:
         """`args: {same: 3}` would silently turn `padding: same` into `padding: 3`: refuse it."""
@@ -250,7 +259,7 @@ class _Expander:
         entry, hyper = known.fields, known.hyper
         if name in scope.names and name not in scope.dropped and entry.when is None:
             raise GraphError(f"duplicate layer name {name!r}")
-        if entry.type == "input" and entry.type not in self.spec.blocks:
+        if self.is_input(entry.type):
             raise SpecError("only the first entry of the file may be the input")
         repeat = self.repeat_count(entry, scope.values)
         refs = [entry.from_] if isinstance(entry.from_, str) else entry.from_
