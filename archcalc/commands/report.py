@@ -154,7 +154,7 @@ def explain(architecture: str, layer: str, fmt: str, input_shape: str | None, ba
         return
     from ..report.explain import explain as explain_text
 
-    _echo(explain_text(report, layer))
+    _echo(explain_text(report, layer, architecture))
 
 
 @click.command("list")

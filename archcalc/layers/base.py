@@ -96,6 +96,19 @@ class Arithmetic:
 
 _REGISTRY: dict[str, type[Layer]] = {}
 
+#: Argument names of Keras, PyTorch (another layer's) and TensorFlow → archcalc's (PyTorch's), the first
+#: one the layer has being suggested: `filters: 6` on a conv is "did you mean 'out_channels'?".
+FOREIGN_ARGUMENTS: dict[str, tuple[str, ...]] = {
+    "filters": ("out_channels",), "units": ("out_features", "out_channels"), "out_features": ("out_channels",),
+    "out_channels": ("out_features",), "num_output": ("out_channels", "out_features"),
+    "pool_size": ("kernel_size",), "kernel": ("kernel_size",), "ksize": ("kernel_size",),
+    "strides": ("stride",), "dilation_rate": ("dilation",), "use_bias": ("bias",), "group": ("groups",),
+    "groups": ("num_groups",), "rate": ("p",), "drop_rate": ("p",), "dropout": ("p",),
+    "epsilon": ("eps",), "alpha": ("negative_slope",),
+}
+#: Arguments the frameworks need and archcalc infers from the input's shape.
+INFERRED_ARGUMENTS = ("in_channels", "in_features", "num_features", "normalized_shape", "input_shape", "input_dim")
+
 
 def folded(name: str) -> str:
     """A type name as lookups compare it: case, `_` and `-` ignored (`MaxPool2D`, `max_pool2d`)."""
@@ -206,6 +219,14 @@ class Layer(Record):
     #: Other frameworks' names of the type besides `torch_name` and `keras_name` (Keras 3's `Conv2D`,
     #: TensorFlow's `fully_connected`): `type:` accepts them all where no other type claims them.
     foreign_aliases: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def unknown_key_hint(cls, key: str) -> str:
+        """`filters` on a conv: "did you mean 'out_channels'?"; `in_channels`: archcalc infers it."""
+        if key in INFERRED_ARGUMENTS:
+            return " (archcalc infers it from the input's shape: leave it out)"
+        ours = next((name for name in FOREIGN_ARGUMENTS.get(key, ()) if name in cls.model_fields), None)
+        return f" (did you mean {ours!r}? archcalc uses PyTorch's argument names)" if ours else ""
 
     @classmethod
     def foreign_names(cls) -> tuple[str, ...]:
