@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from ..errors import ArchcalcError
+from ..errors import ArchcalcError, printable
 
 
 def register(main: click.Group) -> None:
@@ -22,6 +22,7 @@ def register(main: click.Group) -> None:
 def validate(files: tuple[str, ...], strict: bool):
     """Check architecture FILES: syntax, keys, references, cycles and every shape."""
     from ..analysis import analyze
+    from ..report.styles.common import params_words
     from ..tiling import grouped
 
     failed = False
@@ -32,11 +33,11 @@ def validate(files: tuple[str, ...], strict: bool):
             click.echo(f"archcalc: error: {exc}", err=True)
             failed = True
             continue
+        source = printable(report.architecture.source)
         for line in grouped(report.warnings):
             kind = "" if line.startswith("note: ") else "warning: "
-            click.echo(f"{report.architecture.source}: {kind}{line}", err=True)
-        click.echo(f"{report.architecture.source}: ok ({len(report.layers)} layers, "
-                   f"{report.totals.params:,} params)")
+            click.echo(f"{source}: {kind}{printable(line)}", err=True)
+        click.echo(f"{source}: ok ({len(report.layers)} layers, {params_words(report.totals)})")
     sys.exit(2 if failed else 0)
 
 

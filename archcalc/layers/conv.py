@@ -114,6 +114,13 @@ class Conv(_Windowed):
     def filter_bank(self, inputs: list[Shape]) -> tuple[int, int, int, int, int]:
         return (self.out_channels, inputs[0][0] // self.groups, *self.kernel_size, self.groups)
 
+    def grouping_label(self, inputs: list[Shape]) -> str:
+        """How drawings and tables mark a grouped convolution, as Netron does: `dw` (depthwise: one group
+        per input channel), `g=32`, or '' for an ordinary one."""
+        if self.groups > 1 and self.groups == inputs[0][0]:
+            return "dw"
+        return f"g={self.groups}" if self.groups > 1 else ""
+
     def macs(self, inputs: list[Shape], output: Shape) -> int:
         c_out, h, w = output
         return conv_macs(h, w, inputs[0][0], c_out, self.kernel_size, self.groups)

@@ -1,11 +1,13 @@
-"""`archcalc explain`: every number of one layer with the arithmetic a student would write."""
+"""`archcalc explain`: every number of one layer with the arithmetic a student would write (names from
+the file printable: `errors.printable`)."""
 
 from __future__ import annotations
 
 from shlex import quote
 
 from ..analysis import DTYPE_BYTES, LayerRecord, Report
-from .rows import whd
+from ..errors import printable
+from .rows import grouping, whd
 from .styles.common import flops_unit
 
 
@@ -20,7 +22,7 @@ def explain(report: Report, layer: str, architecture: str | None = None) -> str:
     maths = record.arithmetic()
     size = DTYPE_BYTES[report.dtype]
     title = f"{report.name} / {record.name}: {record.type}"
-    hyper = record.layer.describe() if record.input_shapes else ""
+    hyper = " ".join(filter(None, (record.layer.describe() if record.input_shapes else "", grouping(record))))
     lines = [title + (f" {hyper}" if hyper else ""), ""]
     if record.input_shapes:
         ins = ", ".join(whd(s) for s in record.input_shapes)
@@ -40,7 +42,7 @@ def explain(report: Report, layer: str, architecture: str | None = None) -> str:
     lines.append(_memory(record, batch, size, report.dtype))
     lines.append(_field(record))
     lines += [f"warning:            {w}" for w in record.warnings]
-    return "\n".join(lines) + "\n"
+    return "\n".join(map(printable, lines)) + "\n"
 
 
 def block_records(report: Report, path: str) -> list[LayerRecord]:
@@ -63,7 +65,7 @@ def _block(report: Report, path: str, records: list[LayerRecord], architecture: 
              f"params:             {sum(r.params for r in records):,}",
              f"MACs:               {sum(r.macs for r in records):,}", "", "layers:"]
     lines += [f"  {r.name:<28} {r.type:<16} {whd(r.output_shape)}" for r in records]
-    return "\n".join(lines) + "\n"
+    return "\n".join(map(printable, lines)) + "\n"
 
 
 def _memory(record: LayerRecord, batch: str, size: int, dtype: str) -> str:
