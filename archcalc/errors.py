@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 
@@ -127,6 +126,8 @@ def suggestion(word: str, choices: Iterable[str], count: int = 1) -> str:
     other (`downsample`, `down`; `conv`, `conv1`), the likest first. The choices are read until
     MAX_SUGGESTION_CANDIDATES of about the word's length are found, so that a typo among a hundred
     thousand names is still reported at once."""
+    import difflib
+
     word = str(word)
     near: list[str] = []
     related: list[str] = []

@@ -9,11 +9,12 @@ failure is a SpecError that names the file.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import re
 from bisect import bisect_left
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -146,9 +147,22 @@ def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 class Document(dict):
     """A file's top-level mapping with `lines`: (key path) → (file, line) of the entries errors name:
     each top-level key (`("input",)`), each layer entry (`("layers", 3)`) and each block's layer
-    entry (`("blocks", "basic", 0)`), and each key of those entries (`("layers", 3, "kernel_size")`)."""
+    entry (`("blocks", "basic", 0)`), and each key of those entries (`("layers", 3, "kernel_size")`);
+    and `files`: every file it was read from (`FileRead`), itself first, then those it `extends`."""
 
     lines: dict[tuple, tuple[str, int]]
+    files: tuple[FileRead, ...] = ()
+
+
+class FileRead(NamedTuple):
+    """A file an architecture was read from: the name that found it (a file that `extends` another:
+    its `extends` value and the folder it was looked for from; the file read first: None), where it
+    is and the SHA-256 of its bytes, so that a result kept for it can be checked against it later."""
+
+    reference: str | None
+    folder: str | None
+    path: str
+    sha256: str
 
 
 def _entry_lines(root: yaml.Node | None, source: str) -> dict[tuple, tuple[str, int]]:
@@ -392,4 +406,7 @@ def read_file(path: Path) -> Any:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise SpecError("file is not UTF-8 text", file=source) from None
-    return parse_text(text, source)
+    data = parse_text(text, source)
+    if isinstance(data, Document):
+        data.files = (FileRead(None, None, str(path.resolve()), hashlib.sha256(raw).hexdigest()),)
+    return data

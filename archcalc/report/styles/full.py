@@ -8,9 +8,6 @@ from ..model import Cell, Column, Options, Table
 from ..rows import Entry, chw, entries, grouping, padding
 from .common import flops_unit, params_split, totals_lines, warning_lines
 
-#: the table options this style honours (others get a warning)
-OPTIONS = ("units", "ops", "count", "depth")
-
 
 def build(report: Report, options: Options) -> Table:
     units = options.units or "exact"

@@ -9,9 +9,6 @@ from ..model import Cell, Column, Options, Table
 from ..rows import is_listed, kernel_window, whd, windows
 from .common import params_split, warning_lines
 
-#: the table options this style honours (others get a warning)
-OPTIONS = ("units",)
-
 
 def build(report: Report, options: Options) -> Table:
     units = options.units or "exact"
