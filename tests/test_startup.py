@@ -74,12 +74,15 @@ print(sorted(m for m in ("pydantic", "yaml", "archcalc.analysis") if m in sys.mo
 """
 
 
-def _table(tmp_path, *args: str, env: dict | None = None) -> tuple[str, str]:
-    """(stdout, the heavy modules imported) of `archcalc table ARGS` in a fresh process."""
+def _archcalc(tmp_path, *args: str, env: dict | None = None) -> tuple[str, str]:
+    """(stdout, the heavy modules imported) of `archcalc ARGS` in a fresh process."""
     env = {"XDG_CACHE_HOME": str(tmp_path / "cache"), "PATH": "", **(env or {})}
-    result = subprocess.run([sys.executable, "-c", KEPT, "table", *args], capture_output=True, text=True,
-                            check=True, env=env)
+    result = subprocess.run([sys.executable, "-c", KEPT, *args], capture_output=True, text=True, check=True, env=env)
     return result.stdout, result.stderr.strip().splitlines()[-1]
+
+
+def _table(tmp_path, *args: str, env: dict | None = None) -> tuple[str, str]:
+    return _archcalc(tmp_path, "table", *args, env=env)
 
 
 def test_a_repeated_table_is_printed_from_the_cache_without_the_analysis(tmp_path):
@@ -115,3 +118,12 @@ def test_the_cache_can_be_turned_off_and_a_broken_entry_is_ignored(tmp_path):
         entry.write_text('{"files": [], "table": {"title": 3}}')
     again, loaded = _table(tmp_path, "lenet5")
     assert again == first and loaded != "[]"
+
+
+def test_the_layer_types_are_listed_from_the_cache_once_listed(tmp_path):
+    first, loaded = _archcalc(tmp_path, "layers", "--format", "json")
+    assert "pydantic" in loaded
+    again, loaded = _archcalc(tmp_path, "layers", "--format", "json")
+    assert again == first and loaded == "[]"
+    dense, _ = _archcalc(tmp_path, "layers", "DENSE")
+    assert "linear" in dense and "conv " not in dense

@@ -231,3 +231,8 @@ def test_explain_suggests_a_command_that_runs(tmp_path):
     assert command == f"archcalc explain '{path}' stage2/0/conv1"
     args = shlex.split(command)[1:]
     assert CliRunner().invoke(main, args).exit_code == 0
+
+
+def test_a_keras_argument_in_defaults_is_answered_with_archcalcs(tmp_path):
+    text = LENET.replace("layers:\n", "defaults:\n  Conv2D: {filters: 4}\nlayers:\n", 1)
+    assert "Conv2D has no hyper-parameter 'filters' (did you mean 'out_channels'?" in error_of(tmp_path, text)

@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Literal, get_args, get_origin
 from ..errors import ExecutionError, ExportError, ShapeError, SpecError, suggestion
 from ..formulas import conv_output_size, tiling_remainder
 from ..records import Record
+from ..spelling import folded
 from .family import Family
 
 Shape = tuple[int, ...]
@@ -108,11 +109,6 @@ FOREIGN_ARGUMENTS: dict[str, tuple[str, ...]] = {
 }
 #: Arguments the frameworks need and archcalc infers from the input's shape.
 INFERRED_ARGUMENTS = ("in_channels", "in_features", "num_features", "normalized_shape", "input_shape", "input_dim")
-
-
-def folded(name: str) -> str:
-    """A type name as lookups compare it: case, `_` and `-` ignored (`MaxPool2D`, `max_pool2d`)."""
-    return name.lower().replace("_", "").replace("-", "")
 
 
 def register(cls: type[Layer]) -> type[Layer]:

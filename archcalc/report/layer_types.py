@@ -1,27 +1,48 @@
 """`archcalc layers`: every layer type a file may name, with its aliases, the PyTorch and Keras class
-names `type:` also reads, and its arguments with their defaults — read from the registry itself."""
+names `type:` also reads, and its arguments with their defaults — read from the registry itself, and
+kept in the cache folder (`archcalc.cache`) until archcalc's code changes, so that the listing
+does not wait for the registry to load."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from .. import cache
+from ..spelling import folded
 from .model import Cell, Column, Table
+
+FILE_NAME = "layer-types.json"
 
 
 def type_entries(pattern: str = "") -> list[dict[str, Any]]:
     """One dict per layer type, by name: `type`, `aliases`, `foreign_names`, `family`, `description`
     and `arguments` (each `name`, `required`, `default` when not required, and `accepts`). `pattern`
     keeps the types with a name, alias or foreign name containing it (case and `_` ignored)."""
-    from ..layers.base import accepted_foreign_names, folded, registered_types
+    wanted = folded(pattern)
+    return [entry for entry in _kept_entries()
+            if any(wanted in folded(name) for name in (entry["type"], *entry["aliases"], *entry["foreign_names"]))]
+
+
+def _kept_entries() -> list[dict[str, Any]]:
+    key = cache.code_stamp()
+    path = cache.cache_dir() / FILE_NAME
+    kept = cache.read(path) if cache.enabled() else None
+    if isinstance(kept, dict) and kept.get("key") == key and isinstance(kept.get("entries"), list):
+        return kept["entries"]
+    entries = _entries()
+    if cache.enabled():
+        cache.keep(path, {"key": key, "entries": entries})
+    return entries
+
+
+def _entries() -> list[dict[str, Any]]:
+    from ..layers.base import accepted_foreign_names, registered_types
     from ..records import annotation, describe
 
     classes = sorted(dict.fromkeys(registered_types().values()), key=lambda cls: cls.type_name)
     entries = []
     for cls in classes:
         foreign = accepted_foreign_names(cls)
-        names = (cls.type_name, *cls.aliases, *foreign)
-        if pattern and not any(folded(pattern) in folded(name) for name in names):
-            continue
         arguments = []
         for key, info in cls.model_fields.items():
             argument: dict[str, Any] = {"name": info.alias or key, "required": info.is_required()}

@@ -161,7 +161,7 @@ class _Expander:
                 raise exc.located(layer=where) from None
             for key in values:
                 if key not in cls.model_fields:
-                    hint = suggestion(key, cls.model_fields)
+                    hint = cls.unknown_key_hint(key) or suggestion(key, cls.model_fields)
                     raise SpecError(f"{type_name} has no hyper-parameter {key!r}{hint}", layer=where)
             self.defaults[cls] = values
 
