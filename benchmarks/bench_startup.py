@@ -41,6 +41,7 @@ def commands() -> dict[str, tuple[list[str], bool]]:
             "archcalc table vgg16, first run (empty cache)": (cli + ["table", "vgg16"], True),
             "archcalc table resnet50 --style keras": (cli + ["table", "resnet50", "--style", "keras"], False),
             "archcalc list": (cli + ["list"], False),
+            "archcalc layers": (cli + ["layers"], False),
             "archcalc --help": (cli + ["--help"], False),
             "archcalc validate vgg16 (analyses every time)": (cli + ["validate", "vgg16"], False)}
 

@@ -145,10 +145,10 @@ def layer_class(type_name: str) -> type[Layer]:
     from . import ensure_loaded
 
     ensure_loaded()
-    if type_name in _REGISTRY:
-        return _REGISTRY[type_name]
     if not isinstance(type_name, str):
         raise SpecError(f"unknown layer type {type_name!r}")
+    if type_name in _REGISTRY:
+        return _REGISTRY[type_name]
     found, shared = _lookup()
     key = folded(type_name)
     if key in found:
