@@ -9,6 +9,7 @@ live at once when each tensor is freed after its last use.
 from __future__ import annotations
 
 import numbers
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -358,7 +359,7 @@ class _Walk:
                 if len(first) == 3:
                     context["in_height"], context["in_width"] = first[1], first[2]
             names = with_names(node.values, context)
-            hyper = {k: resolve_value(v, names) for k, v in node.hyper.items()}
+            hyper = {k: _resolved(node, k, v, names) for k, v in node.hyper.items()}
         else:
             hyper = node.hyper
         key = (node.layer_cls, *((k, _freeze(v)) for k, v in hyper.items()))
@@ -374,7 +375,8 @@ class _Walk:
                 kind = node.layer_cls.type_name
                 # an automatic name (`conv2d_1`) already says the type as the file wrote it
                 named = node.path.rsplit("/", 1)[-1].split("_")[0] in (kind, *node.layer_cls.aliases)
-                raise SpecError(message if named else f"{kind}: {message}") from None
+                raise SpecError(message if named else f"{kind}: {message}").located(
+                    where=node.line_of(exc.where)) from None
             self.cache[key] = layer
         if hyper is node.hyper:
             self.static_layers[id(node.hyper)] = layer
@@ -468,6 +470,19 @@ def _union(fields: list[ReceptiveField], steps: list[ReceptiveField]) -> Recepti
 
 
 _UNSEEN = object()
+_PAIR_WRITTEN_AS_PRODUCT = re.compile(r"\s*(\d+)\s*[x×X]\s*(\d+)\s*")
+
+
+def _resolved(node: Node, key: str, value: Any, names) -> Any:
+    """A hyper-parameter's value with its expressions evaluated; an error names the key (and its line)
+    and reads `5x5` as the pair it most likely means."""
+    try:
+        return resolve_value(value, names)
+    except ArchcalcError as exc:
+        pair = _PAIR_WRITTEN_AS_PRODUCT.fullmatch(value) if isinstance(value, str) else None
+        exc.message = f"{key}: " + (f"{value!r} is not a number; write a pair as [{pair[1]}, {pair[2]}]" if pair
+                                     else exc.message)
+        raise exc.located(where=node.line_of(key)) from None
 
 
 def _freeze(value: Any) -> Any:

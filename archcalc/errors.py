@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
-import itertools
 from collections.abc import Iterable
 
 
@@ -118,14 +116,30 @@ def shorten(text: str, limit: int = 60) -> str:
 
 
 MAX_SUGGESTION_CANDIDATES = 1000
+MIN_CONTAINED = 3  # the shortest name suggested for containing, or being contained in, the word
 
 
 def suggestion(word: str, choices: Iterable[str], count: int = 1) -> str:
     """` (did you mean 'x'?)` naming the closest of `choices` to `word`; empty when none is close.
 
-    Only the first MAX_SUGGESTION_CANDIDATES choices of about the word's length are compared, so
-    that a typo among a hundred thousand names is still reported at once."""
+    Close is alike letter by letter (`kernal_size`, `kernel_size`) or, failing that, one containing the
+    other (`downsample`, `down`; `conv`, `conv1`), the likest first. The choices are read until
+    MAX_SUGGESTION_CANDIDATES of about the word's length are found, so that a typo among a hundred
+    thousand names is still reported at once."""
+    import difflib
+
     word = str(word)
-    near = (c for c in map(str, choices) if abs(len(c) - len(word)) <= 3)
-    close = difflib.get_close_matches(word, list(itertools.islice(near, MAX_SUGGESTION_CANDIDATES)), n=count)
+    near: list[str] = []
+    related: list[str] = []
+    for choice in map(str, choices):
+        if abs(len(choice) - len(word)) <= 3:
+            near.append(choice)
+        contained = len(choice) >= MIN_CONTAINED and (choice in word or word in choice)
+        if contained and len(related) < MAX_SUGGESTION_CANDIDATES:
+            related.append(choice)
+        if len(near) >= MAX_SUGGESTION_CANDIDATES:
+            break
+    close = difflib.get_close_matches(word, near, n=count)
+    if not close and len(word) >= MIN_CONTAINED:
+        close = sorted(related, key=lambda c: -difflib.SequenceMatcher(None, word, c).ratio())[:count]
     return f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""

@@ -39,6 +39,11 @@ class Architecture:
     def title(self) -> str:
         return self.spec.title or self.spec.name
 
+    @property
+    def files(self) -> tuple:
+        """The files it was read from, itself first, then those it `extends` (`spec.FileRead`)."""
+        return self.spec._files
+
     @cached_property
     def _by_path(self) -> dict[str, Node]:
         return {node.path: node for node in self.nodes}

@@ -112,6 +112,12 @@ class Record(BaseModel):
         except ValidationError as exc:
             raise _first_error(cls, data, exc.errors(include_url=False)) from None
 
+    @classmethod
+    def unknown_key_hint(cls, key: str) -> str:
+        """What to say after "unknown key" when `key` is another library's name of a field (` (did you
+        mean 'out_channels'? ...)`); empty for the nearest field's name to be suggested instead."""
+        return ""
+
     def changed(self) -> dict[str, Any]:
         """The fields that differ from their defaults, as JSON values (keys as users write them)."""
         return self.model_dump(mode="json", by_alias=True, exclude_defaults=True)
@@ -127,7 +133,8 @@ def _first_error(cls: type[Record], data: dict, errors: list[dict[str, Any]]) ->
     missing = [key for key, name in fields.items() if cls.model_fields[name].is_required() and key not in data]
     extra = [str(e["loc"][0]) for e in errors if e["type"] == "extra_forbidden" and len(e["loc"]) == 1]
     if extra:
-        return FieldError(extra[0], "unknown key" + (suggestion(extra[0], missing) or suggestion(extra[0], fields)))
+        hint = cls.unknown_key_hint(extra[0]) or suggestion(extra[0], missing) or suggestion(extra[0], fields)
+        return FieldError(extra[0], "unknown key" + hint)
     if missing:
         return FieldError(missing[0], "missing key")
     error = errors[0]

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from importlib import resources
+from functools import cache
+from importlib.util import find_spec
 from pathlib import Path
 
 from .errors import SpecError, suggestion
@@ -11,7 +12,16 @@ from .errors import SpecError, suggestion
 _SUFFIXES = (".yaml", ".yml", ".json")
 
 
+@cache
 def zoo_dir() -> Path:
+    """The folder of the package `archcalc.architectures` (found without importing `importlib.resources`,
+    which a repeated `archcalc table` would wait for)."""
+    spec = find_spec("archcalc.architectures")
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    if locations and Path(locations[0]).is_dir():
+        return Path(locations[0])
+    from importlib import resources
+
     return Path(str(resources.files("archcalc.architectures")))
 
 

@@ -4,6 +4,7 @@ integer (no separators, no unit letters) and equals the JSON value; `list` never
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import re
@@ -87,7 +88,12 @@ def _sources(fmt: str) -> dict[str, str]:
     if fmt == "json":
         return {row["name"]: row["source"] for row in json.loads(output)["rows"]}
     cells = [re.split(r"(?<!\\)\|", line)[1:-1] for line in output.splitlines() if line.startswith("| ")]
-    return {c[0].strip(): c[-1].strip().replace("\\|", "|") for c in cells}
+    return {_markdown_text(c[0]): _markdown_text(c[-1]) for c in cells}
+
+
+def _markdown_text(cell: str) -> str:
+    """A markdown cell's text as it reads: backslash escapes and character references undone."""
+    return html.unescape(re.sub(r"\\(.)", r"\1", cell.strip()))
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json", "markdown"])

@@ -159,3 +159,48 @@ def test_command_line_choices_are_the_library_s_own():
 
     assert tuple(report.STYLES) == STYLES and tuple(report.FORMATS) == FORMATS
     assert tuple(report.UNITS) == UNITS and set(options.DTYPES) == set(DTYPE_BYTES)
+
+
+def _full_rows(*args: str) -> dict[str, dict]:
+    data = json.loads(run("table", *args, "--style", "full", "--format", "json").output)
+    return {row["layer"]: row for row in data["rows"]}
+
+
+def test_grouped_and_depthwise_convolutions_are_marked():
+    rows = _full_rows("mobilenet_v2")
+    # torchvision MobileNetV2 features.2.conv.1.0: a depthwise 3×3/2 on 96 channels, 96·1·3·3 = 864 weights
+    depthwise = rows["features/2/conv/1/0"]
+    assert (depthwise["window"], depthwise["params"]) == ("3×3/2 p1 dw", 864)
+    assert rows["features/2/conv/0/0"]["window"] == "1×1/1"  # an ordinary convolution: no mark
+    # torchvision resnext50_32x4d layer1.0.conv2: 3×3 in 32 groups of 4 channels, 128·4·3·3 = 4,608 weights
+    grouped = _full_rows("resnext50_32x4d")["layer1/0/conv2"]
+    assert (grouped["window"], grouped["params"]) == ("3×3/1 p1 g=32", 4608)
+    assert run("explain", "mobilenet_v2", "features/2/conv/1/0").output.startswith(
+        "mobilenet_v2 / features/2/conv/1/0: conv 3×3/2 dw")
+
+
+def test_the_params_total_is_split_where_it_is_shown():
+    # torchvision resnet50: sum(p.numel() for p in parameters()) = 25,557,032 (its documented size);
+    # the 53 BatchNorm layers' running mean and variance add 2 × 26,560 = 53,120 (buffers)
+    lines = [" ".join(line.split()) for line in run("table", "resnet50").output.splitlines()]
+    total = next(i for i, line in enumerate(lines) if line.startswith("Total "))
+    assert lines[total].startswith("Total 25,610,152 ")
+    assert lines[total + 1:total + 3] == ["trainable 25,557,032", "+ running statistics 53,120"]
+    data = json.loads(run("table", "resnet50", "--style", "full", "--format", "json").output)
+    assert [row["params"] for row in data["split"]] == [25_557_032, 53_120]
+    assert sum(row["params"] for row in data["split"]) == data["totals"]["params"] == 25_610_152
+    structural = run("table", "resnet50", "--style", "structural").output
+    assert "trainable" in structural and "25,557,032" in structural
+    validated = run("validate", "resnet50").output
+    assert "25,610,152 params = 25,557,032 trainable + 53,120 running statistics" in validated
+    compared = {line.strip().split("  ")[0]: line for line in run("compare", "resnet50", "vgg16", "--units", "exact")
+                .output.splitlines()}
+    assert "25,557,032" in compared["trainable"] and "53,120" in compared["+ running statistics"]
+
+
+def test_a_network_without_statistics_has_no_split():
+    lines = run("table", "lenet5").output.splitlines()
+    total = next(i for i, line in enumerate(lines) if line.startswith("Total "))
+    assert lines[total + 1] == ""  # the footer follows at once
+    assert json.loads(run("table", "lenet5", "--style", "full", "--format", "json").output)["split"] == []
+    assert run("validate", "lenet5").output.strip().endswith("(8 layers, 61,706 params)")

@@ -59,3 +59,71 @@ def test_a_50000_layer_json_streams_in_bounded_memory(tmp_path):
     size, records, peak_kib = map(int, result.stdout.split())
     assert records == 50_000 + 1  # the input, 49,999 layers, and the file's own name
     assert peak_kib < 300 * 1024, f"peak {peak_kib // 1024} MiB"
+
+
+# --- the kept table: a repeated `table` on unchanged files loads no analysis ----------------------
+
+KEPT = """
+import sys
+from archcalc.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+print(sorted(m for m in ("pydantic", "yaml", "archcalc.analysis") if m in sys.modules), file=sys.stderr)
+"""
+
+
+def _archcalc(tmp_path, *args: str, env: dict | None = None) -> tuple[str, str]:
+    """(stdout, the heavy modules imported) of `archcalc ARGS` in a fresh process."""
+    env = {"XDG_CACHE_HOME": str(tmp_path / "cache"), "PATH": "", **(env or {})}
+    result = subprocess.run([sys.executable, "-c", KEPT, *args], capture_output=True, text=True, check=True, env=env)
+    return result.stdout, result.stderr.strip().splitlines()[-1]
+
+
+def _table(tmp_path, *args: str, env: dict | None = None) -> tuple[str, str]:
+    return _archcalc(tmp_path, "table", *args, env=env)
+
+
+def test_a_repeated_table_is_printed_from_the_cache_without_the_analysis(tmp_path):
+    first, loaded = _table(tmp_path, "vgg16", "--style", "keras")
+    assert loaded == "['archcalc.analysis', 'pydantic', 'yaml']"
+    again, loaded = _table(tmp_path, "vgg16", "--style", "keras")
+    assert again == first and loaded == "[]"
+    other, loaded = _table(tmp_path, "vgg16", "--style", "keras", "--units", "si")  # other options: analysed
+    assert loaded != "[]" and other != first
+
+
+def test_a_changed_file_or_parent_is_analysed_again(tmp_path):
+    (tmp_path / "_base.yaml").write_text("name: base\ninput: [1, 8, 8]\nlayers:\n  - {type: conv, out_channels: 2, "
+                                         "kernel_size: 3}\n")
+    child = tmp_path / "child.yaml"
+    child.write_text("name: child\nextends: _base.yaml\n")
+    first, _ = _table(tmp_path, str(child))
+    assert "20" in first  # 1·3·3·2 + 2
+    (tmp_path / "_base.yaml").write_text((tmp_path / "_base.yaml").read_text().replace("out_channels: 2",
+                                                                                       "out_channels: 4"))
+    second, loaded = _table(tmp_path, str(child))
+    assert loaded != "[]" and "40" in second  # 1·3·3·4 + 4
+    child.write_text("name: child\nextends: _base.yaml\ninput: [1, 10, 10]\n")
+    third, loaded = _table(tmp_path, str(child))
+    assert loaded != "[]" and "1×10×10" in third
+
+
+def test_the_cache_can_be_turned_off_and_a_broken_entry_is_ignored(tmp_path):
+    _table(tmp_path, "lenet5", env={"ARCHCALC_NO_CACHE": "1"})
+    assert not (tmp_path / "cache" / "archcalc" / "tables").exists()
+    first, _ = _table(tmp_path, "lenet5")
+    for entry in (tmp_path / "cache" / "archcalc" / "tables").glob("*.json"):
+        entry.write_text('{"files": [], "table": {"title": 3}}')
+    again, loaded = _table(tmp_path, "lenet5")
+    assert again == first and loaded != "[]"
+
+
+def test_the_layer_types_are_listed_from_the_cache_once_listed(tmp_path):
+    first, loaded = _archcalc(tmp_path, "layers", "--format", "json")
+    assert "pydantic" in loaded
+    again, loaded = _archcalc(tmp_path, "layers", "--format", "json")
+    assert again == first and loaded == "[]"
+    dense, _ = _archcalc(tmp_path, "layers", "DENSE")
+    assert "linear" in dense and "conv " not in dense

@@ -93,19 +93,28 @@ def table(architecture: str, style: str | None, fmt: str, depth: int | None, uni
           columns: str | None, count: str, input_shape: str | None, batch: int, dtype: str, strict: bool):
     """Per-layer shapes, parameters, MACs, memory and receptive field of ARCHITECTURE
     (a zoo name or a file)."""
-    from ..report import render, to_table
+    from ..report import render, table_cache
 
-    report = _analyze(architecture, input_shape, batch, dtype, strict, count)
     analysis = fmt == "json" and style is None and depth is None and columns is None
-    _warn_ignored(style, fmt, analysis, depth, units, ops, count)
     if analysis:
+        report = _analyze(architecture, input_shape, batch, dtype, strict, count)
+        _warn_ignored(style, fmt, analysis, depth, units, ops, count)
         from ..report.formats.json_ import analysis
 
         for piece in analysis(report):
             click.echo(piece, nl=False)
         return
-    ops = "flops" if count != "archcalc" else ops
-    table_ = to_table(report, style or "full", units=units, ops=ops, depth=depth, columns=_columns(columns))
+    shown = "flops" if count != "archcalc" else ops
+    options = {"style": style or "full", "units": units, "ops": shown, "depth": depth, "columns": columns,
+               "count": count, "input": input_shape, "batch": batch, "dtype": dtype, "strict": strict}
+    table_ = table_cache.lookup(architecture, options)
+    if table_ is None:
+        from ..report import to_table
+
+        report = _analyze(architecture, input_shape, batch, dtype, strict, count)
+        table_ = to_table(report, style or "full", units=units, ops=shown, depth=depth, columns=_columns(columns))
+        table_cache.keep(architecture, options, table_, report.architecture.files)
+    _warn_ignored(style, fmt, analysis, depth, units, ops, count)
     _echo(render(table_, fmt))
 
 
@@ -154,7 +163,7 @@ def explain(architecture: str, layer: str, fmt: str, input_shape: str | None, ba
         return
     from ..report.explain import explain as explain_text
 
-    _echo(explain_text(report, layer))
+    _echo(explain_text(report, layer, architecture))
 
 
 @click.command("list")

@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Literal, get_args, get_origin
 from ..errors import ExecutionError, ExportError, ShapeError, SpecError, suggestion
 from ..formulas import conv_output_size, tiling_remainder
 from ..records import Record
+from ..spelling import folded
 from .family import Family
 
 Shape = tuple[int, ...]
@@ -96,27 +97,66 @@ class Arithmetic:
 
 _REGISTRY: dict[str, type[Layer]] = {}
 
+#: Argument names of Keras, PyTorch (another layer's) and TensorFlow → archcalc's (PyTorch's), the first
+#: one the layer has being suggested: `filters: 6` on a conv is "did you mean 'out_channels'?".
+FOREIGN_ARGUMENTS: dict[str, tuple[str, ...]] = {
+    "filters": ("out_channels",), "units": ("out_features", "out_channels"), "out_features": ("out_channels",),
+    "out_channels": ("out_features",), "num_output": ("out_channels", "out_features"),
+    "pool_size": ("kernel_size",), "kernel": ("kernel_size",), "ksize": ("kernel_size",),
+    "strides": ("stride",), "dilation_rate": ("dilation",), "use_bias": ("bias",), "group": ("groups",),
+    "groups": ("num_groups",), "rate": ("p",), "drop_rate": ("p",), "dropout": ("p",),
+    "epsilon": ("eps",), "alpha": ("negative_slope",),
+}
+#: Arguments the frameworks need and archcalc infers from the input's shape.
+INFERRED_ARGUMENTS = ("in_channels", "in_features", "num_features", "normalized_shape", "input_shape", "input_dim")
+
 
 def register(cls: type[Layer]) -> type[Layer]:
-    """Class decorator: make `cls` available under its `type_name` and `aliases`."""
+    """Class decorator: make `cls` available under its `type_name` and `aliases` (and, where no other
+    type claims them, the frameworks' names of it: `foreign_names`)."""
     if not isinstance(getattr(cls, "family", None), Family):
         raise RuntimeError(f"layer type {cls.type_name!r} declares no family")
-    for key in (cls.type_name, *cls.aliases):
-        if key in _REGISTRY:
+    taken = {folded(name) for name in _REGISTRY}
+    for key in dict.fromkeys((cls.type_name, *cls.aliases)):
+        if key in _REGISTRY or folded(key) in taken:
             raise RuntimeError(f"layer type {key!r} registered twice")
         _REGISTRY[key] = cls
+    _lookup.cache_clear()
     return cls
 
 
+@cache
+def _lookup() -> tuple[dict[str, type[Layer]], dict[str, tuple[type[Layer], ...]]]:
+    """(folded name → class, folded foreign name → the several classes that claim it). A type's own
+    names always win; a foreign name that several types claim is accepted for none of them."""
+    found = {folded(name): cls for name, cls in _REGISTRY.items()}
+    claims: dict[str, list[type[Layer]]] = {}
+    for cls in dict.fromkeys(_REGISTRY.values()):
+        for name in cls.foreign_names():
+            if folded(name) not in found and cls not in claims.setdefault(folded(name), []):
+                claims[folded(name)].append(cls)
+    found.update({name: classes[0] for name, classes in claims.items() if len(classes) == 1})
+    return found, {name: tuple(classes) for name, classes in claims.items() if len(classes) > 1}
+
+
 def layer_class(type_name: str) -> type[Layer]:
-    """The class registered for `type_name`; a SpecError with a suggestion otherwise."""
+    """The class registered for `type_name`, whatever its case, or of the PyTorch or Keras class of
+    that name (`Conv2d`, `Dense`, `MaxPooling2D`); a SpecError with a suggestion otherwise."""
     from . import ensure_loaded
 
     ensure_loaded()
-    try:
+    if not isinstance(type_name, str):
+        raise SpecError(f"unknown layer type {type_name!r}")
+    if type_name in _REGISTRY:
         return _REGISTRY[type_name]
-    except (KeyError, TypeError):
-        raise SpecError(f"unknown layer type {type_name!r}{suggestion(type_name, _REGISTRY)}") from None
+    found, shared = _lookup()
+    key = folded(type_name)
+    if key in found:
+        return found[key]
+    if key in shared:
+        names = ", ".join(cls.type_name for cls in shared[key])
+        raise SpecError(f"{type_name!r} names several layer types ({names}): write the one you mean")
+    raise SpecError(f"unknown layer type {type_name!r}{suggestion(folded(type_name), _REGISTRY)}")
 
 
 def registered_types() -> dict[str, type[Layer]]:
@@ -125,6 +165,15 @@ def registered_types() -> dict[str, type[Layer]]:
 
     ensure_loaded()
     return dict(_REGISTRY)
+
+
+def accepted_foreign_names(cls: type[Layer]) -> tuple[str, ...]:
+    """The frameworks' names of `cls` that `type:` reads as it (those no other type claims)."""
+    from . import ensure_loaded
+
+    ensure_loaded()
+    found, _ = _lookup()
+    return tuple(name for name in cls.foreign_names() if found.get(folded(name)) is cls)
 
 
 @cache
@@ -163,6 +212,22 @@ class Layer(Record):
     #: (`convolution`, `max pool`) give the type; empty: the type name.
     lecture_name: ClassVar[str] = ""
     paper_name: ClassVar[str] = ""
+    #: Other frameworks' names of the type besides `torch_name` and `keras_name` (Keras 3's `Conv2D`,
+    #: TensorFlow's `fully_connected`): `type:` accepts them all where no other type claims them.
+    foreign_aliases: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def unknown_key_hint(cls, key: str) -> str:
+        """`filters` on a conv: "did you mean 'out_channels'?"; `in_channels`: archcalc infers it."""
+        if key in INFERRED_ARGUMENTS:
+            return " (archcalc infers it from the input's shape: leave it out)"
+        ours = next((name for name in FOREIGN_ARGUMENTS.get(key, ()) if name in cls.model_fields), None)
+        return f" (did you mean {ours!r}? archcalc uses PyTorch's argument names)" if ours else ""
+
+    @classmethod
+    def foreign_names(cls) -> tuple[str, ...]:
+        """The PyTorch, Keras and other frameworks' names of this type, as they write them."""
+        return tuple(dict.fromkeys(n for n in (cls.torch_name, cls.keras_name, *cls.foreign_aliases) if n))
 
     # --- shape -----------------------------------------------------------------------------
     def output_shape(self, inputs: list[Shape]) -> Shape:

@@ -87,6 +87,7 @@ class Conv(_Windowed):
     lecture_name = "conv2d"
     paper_name = "convolution"
     aliases = ("conv2d",)
+    foreign_aliases = ("Conv2D",)
 
     out_channels: PositiveInt
     kernel_size: IntOrPair
@@ -112,6 +113,13 @@ class Conv(_Windowed):
 
     def filter_bank(self, inputs: list[Shape]) -> tuple[int, int, int, int, int]:
         return (self.out_channels, inputs[0][0] // self.groups, *self.kernel_size, self.groups)
+
+    def grouping_label(self, inputs: list[Shape]) -> str:
+        """How drawings and tables mark a grouped convolution, as Netron does: `dw` (depthwise: one group
+        per input channel), `g=32`, or '' for an ordinary one."""
+        if self.groups > 1 and self.groups == inputs[0][0]:
+            return "dw"
+        return f"g={self.groups}" if self.groups > 1 else ""
 
     def macs(self, inputs: list[Shape], output: Shape) -> int:
         c_out, h, w = output
@@ -173,6 +181,7 @@ class ConvTranspose(_Windowed):
     keras_name = "Deconvolution2D"
     torch_name = "ConvTranspose2d"
     aliases = ("convtranspose2d", "deconv")
+    foreign_aliases = ("Conv2DTranspose",)
     receptive_field_defined = False  # an upsampling: output positions fall between input pixels
 
     out_channels: PositiveInt

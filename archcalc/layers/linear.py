@@ -24,6 +24,7 @@ class Linear(Layer):
     torch_name = "Linear"
     lecture_name = "fc"
     aliases = ("dense", "fc")
+    foreign_aliases = ("fully_connected", "InnerProduct")
 
     out_features: PositiveInt
     bias: bool = True

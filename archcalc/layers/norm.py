@@ -122,6 +122,7 @@ class LRN(Layer):
 
     type_name = "lrn"
     family = Family.LRN
+    foreign_aliases = ("LocalResponseNorm",)
 
     size: PositiveInt = 5
     alpha: float = 1e-4

@@ -156,6 +156,7 @@ class GlobalAvgPool(_GlobalPool):
     family = Family.ADAPTIVE_AVG_POOL
     keras_name = "GlobalAveragePooling2D"
     aliases = ("gap",)
+    foreign_aliases = ("GlobalAvgPool2D",)
 
 
 @register
@@ -165,6 +166,7 @@ class GlobalMaxPool(_GlobalPool):
     type_name = "globalmaxpool"
     family = Family.MAX_POOL
     keras_name = "GlobalMaxPooling2D"
+    foreign_aliases = ("GlobalMaxPool2D",)
     mode = "max"
 
 

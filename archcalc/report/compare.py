@@ -7,6 +7,7 @@ from ..analysis import Report
 from ..units import count, nbytes, unit_note
 from .model import Cell, Column, Table
 from .rows import entries
+from .styles.common import STATISTICS
 
 _METRICS = (("params", "Params", "params", False), ("macs", "MACs", "MACs", False),
             ("flops", "FLOPs (2 × MACs)", "FLOPs", False),
@@ -41,6 +42,11 @@ def compare_table(reports: list[Report], units: str = "si", depth: int | None = 
     rows = []
     for key, label, what, is_bytes in _METRICS:
         rows.append(_row(label, [getattr(r.totals, key) for r in reports], is_bytes, units, what))
+        if key == "params" and any(r.totals.non_trainable_params for r in reports):
+            rows.append(_row("  trainable", [r.totals.trainable_params for r in reports], False, units,
+                             "trainable params"))
+            rows.append(_row(f"  + {STATISTICS}", [r.totals.non_trainable_params for r in reports], False, units,
+                             STATISTICS))
     aligned = _aligned(reports, depth)
     for name, per in aligned.items():
         rows.append(_row(f"{name}: MACs", [p[0] if p else None for p in per], False, units, "MACs"))

@@ -1,23 +1,28 @@
-"""`archcalc explain`: every number of one layer with the arithmetic a student would write."""
+"""`archcalc explain`: every number of one layer with the arithmetic a student would write (names from
+the file printable: `errors.printable`)."""
 
 from __future__ import annotations
 
+from shlex import quote
+
 from ..analysis import DTYPE_BYTES, LayerRecord, Report
-from .rows import whd
+from ..errors import printable
+from .rows import grouping, whd
 from .styles.common import flops_unit
 
 
-def explain(report: Report, layer: str) -> str:
+def explain(report: Report, layer: str, architecture: str | None = None) -> str:
     """The worked arithmetic of `layer` (a path) in `report`, one fact per line; for a block's path
-    (`layer1`), the block's totals and its layers."""
+    (`layer1`), the block's totals and its layers, and the command that explains one of them
+    (`architecture`: the zoo name or path as the user gave it; default: the file's name)."""
     inside = block_records(report, layer)
     if inside:
-        return _block(report, layer, inside)
+        return _block(report, layer, inside, architecture or report.name)
     record = report.layer(layer)
     maths = record.arithmetic()
     size = DTYPE_BYTES[report.dtype]
     title = f"{report.name} / {record.name}: {record.type}"
-    hyper = record.layer.describe() if record.input_shapes else ""
+    hyper = " ".join(filter(None, (record.layer.describe() if record.input_shapes else "", grouping(record))))
     lines = [title + (f" {hyper}" if hyper else ""), ""]
     if record.input_shapes:
         ins = ", ".join(whd(s) for s in record.input_shapes)
@@ -37,7 +42,7 @@ def explain(report: Report, layer: str) -> str:
     lines.append(_memory(record, batch, size, report.dtype))
     lines.append(_field(record))
     lines += [f"warning:            {w}" for w in record.warnings]
-    return "\n".join(lines) + "\n"
+    return "\n".join(map(printable, lines)) + "\n"
 
 
 def block_records(report: Report, path: str) -> list[LayerRecord]:
@@ -48,19 +53,19 @@ def block_records(report: Report, path: str) -> list[LayerRecord]:
     return [r for r in report.layers if r.name.startswith(prefix)]
 
 
-def _block(report: Report, path: str, records: list[LayerRecord]) -> str:
+def _block(report: Report, path: str, records: list[LayerRecord], architecture: str) -> str:
     kind = next((g.block for g in report.architecture.groups if g.path == path), "group of layers")
     inside = {r.name for r in records}
     first = next(r for r in records if any(src not in inside for src in r.inputs))
     outside = [src for src in first.inputs if src not in inside]
     lines = [f"{report.name} / {path}: a block ({kind}) of {len(records)} layers, not one layer; "
-             f"explain one of them, e.g. `archcalc explain {report.name} {records[0].name}`", "",
+             f"explain one of them, e.g. `archcalc explain {quote(architecture)} {quote(records[0].name)}`", "",
              f"input (W × H × D):  {whd(first.input_shapes[first.inputs.index(outside[0])])}   from {outside[0]}",
              f"output (W × H × D): {whd(records[-1].output_shape)}",
              f"params:             {sum(r.params for r in records):,}",
              f"MACs:               {sum(r.macs for r in records):,}", "", "layers:"]
     lines += [f"  {r.name:<28} {r.type:<16} {whd(r.output_shape)}" for r in records]
-    return "\n".join(lines) + "\n"
+    return "\n".join(map(printable, lines)) + "\n"
 
 
 def _memory(record: LayerRecord, batch: str, size: int, dtype: str) -> str:

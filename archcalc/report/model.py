@@ -35,7 +35,8 @@ class Cell:
 
 @dataclass(frozen=True)
 class Table:
-    """A titled table. `layout="lines"` tables (cs231n) read as `label: value` lines in text."""
+    """A titled table. `layout="lines"` tables (cs231n) read as `label: value` lines in text. `split`:
+    rows right under the totals that split one of them (the parameters: trainable + statistics)."""
 
     title: str
     columns: tuple[Column, ...]
@@ -43,6 +44,7 @@ class Table:
     totals: tuple[Cell, ...] | None = None
     footer: tuple[str, ...] = ()
     layout: Layout = "grid"
+    split: tuple[tuple[Cell, ...], ...] = ()
 
     def select(self, keys: list[str]) -> Table:
         """Only the columns named by key, in that order; SpecError for an unknown key."""
@@ -56,6 +58,7 @@ class Table:
             columns=tuple(self.columns[i] for i in chosen),
             rows=tuple(tuple(row[i] for i in chosen) for row in self.rows),
             totals=tuple(self.totals[i] for i in chosen) if self.totals else None,
+            split=tuple(tuple(row[i] for i in chosen) for row in self.split),
         )
 
     def without(self, keys: set[str]) -> Table:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
+from ..escaping import markdown_text
+
 Align = Literal["left", "right", "center"]
 GAP = "  "
 _RULE = {"left": ":---", "right": "---:", "center": ":---:"}
@@ -39,9 +41,14 @@ def aligned(rows: Sequence[Sequence[str]], aligns: Sequence[Align], least: Seque
     return [line(row, aligns, sizes) for row in rows]
 
 
-def pipe_table(header: Sequence[str], rows: Sequence[Sequence[str]], aligns: Sequence[Align]) -> list[str]:
-    """A GitHub-flavoured markdown table: the header, the alignment rule and the rows, `|` escaped."""
-    def row_line(cells: Sequence[str]) -> str:
-        return "| " + " | ".join(text.replace("|", "\\|") for text in cells) + " |"
+def pipe_table(header: Sequence[str], rows: Sequence[Sequence[str]], aligns: Sequence[Align],
+               strong: Sequence[str] | None = None, after: Sequence[Sequence[str]] = ()) -> list[str]:
+    """A GitHub-flavoured markdown table: the header, the alignment rule, the rows, in bold the `strong`
+    row (a table's totals), then the rows `after` it. Every cell is text shown as written
+    (`escaping.markdown_text`: `|`, `*`, `<img ...>` and the like cannot become markup)."""
+    def row_line(cells: Sequence[str], bold: bool = False) -> str:
+        texts = (markdown_text(text) for text in cells)
+        return "| " + " | ".join(f"**{text}**" if bold and text else text for text in texts) + " |"
 
-    return [row_line(header), "|" + "|".join(_RULE[a] for a in aligns) + "|", *map(row_line, rows)]
+    lines = [row_line(header), "|" + "|".join(_RULE[a] for a in aligns) + "|", *map(row_line, rows)]
+    return lines + ([row_line(strong, bold=True)] if strong is not None else []) + [row_line(row) for row in after]

@@ -1,20 +1,17 @@
-"""The zoo's totals, kept in the user's cache folder so that `archcalc list` need not analyse every
-architecture again: an index rebuilt whenever a zoo file or archcalc's own code changes.
+"""The zoo's totals, kept in the user's cache folder (`archcalc.cache`) so that `archcalc list` need not
+analyse every architecture again: an index rebuilt whenever a zoo file or archcalc's own code changes.
 
-The index lives in `$XDG_CACHE_HOME/archcalc/` (default `~/.cache/archcalc/`) and is keyed by the
-name, size and modification time of every zoo file and every module of the package, and by the
-version; where that folder cannot be written the index is computed and used without being kept."""
+The index is keyed by archcalc's code stamp and by the name, size and modification time of every zoo
+file; where the cache folder cannot be written the index is computed and used without being kept."""
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-from pathlib import Path
-
-from .. import __version__, zoo
+from .. import zoo
+from ..cache import cache_dir, code_stamp, keep, read
 
 FILE_NAME = "zoo-index.json"
+
+__all__ = ["FILE_NAME", "cache_dir", "entries"]
 
 
 def entries() -> list[dict]:
@@ -22,20 +19,12 @@ def entries() -> list[dict]:
     `params`, `macs` and `source`, or `error` (the one-line message of a file that fails)."""
     key = _fingerprint()
     path = cache_dir() / FILE_NAME
-    try:
-        kept = json.loads(path.read_text(encoding="utf-8"))
-        if kept["key"] == key:
-            return kept["entries"]
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
+    kept = read(path)
+    if isinstance(kept, dict) and kept.get("key") == key and isinstance(kept.get("entries"), list):
+        return kept["entries"]
     built = [_entry(name) for name in zoo.names()]
-    _keep(path, {"key": key, "entries": built})
+    keep(path, {"key": key, "entries": built})
     return built
-
-
-def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "archcalc"
 
 
 def _entry(name: str) -> dict:
@@ -52,23 +41,9 @@ def _entry(name: str) -> dict:
 
 
 def _fingerprint() -> list:
-    """What the index depends on: the version, and every zoo file and module as (path, size, mtime)."""
-    package = Path(__file__).resolve().parent.parent
-    stamps = []
-    for folder, pattern in ((zoo.zoo_dir(), "*"), (package, "**/*.py")):
-        for path in sorted(folder.glob(pattern)):
-            stat = path.stat()
-            stamps.append([str(path), stat.st_size, stat.st_mtime_ns])
-    return [__version__, stamps]
-
-
-def _keep(path: Path, data: dict) -> None:
-    """Write the index atomically; a folder that cannot be written only costs the next run time."""
-    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary.write_text(json.dumps(data), encoding="utf-8")
-        os.replace(temporary, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            temporary.unlink(missing_ok=True)
+    """What the index depends on: archcalc's code, and every zoo file as (path, size, mtime)."""
+    zoo_files = []
+    for path in sorted(zoo.zoo_dir().glob("*")):
+        stat = path.stat()
+        zoo_files.append([str(path), stat.st_size, stat.st_mtime_ns])
+    return [code_stamp(), zoo_files]

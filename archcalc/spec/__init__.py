@@ -9,7 +9,7 @@ from .. import zoo
 from ..errors import ArchcalcError, SpecError
 from ..records import FieldError
 from .expand import Expansion, Group, Node, expand, resolve_value
-from .loader import Document, check_size, line_of, merged_lines, parse_text, read_file
+from .loader import Document, FileRead, check_size, line_of, merged_lines, parse_text, read_file
 from .model import ArchFile, BlockDef, LayerEntry
 
 MAX_EXTENDS = 8
@@ -48,6 +48,11 @@ def _with_parent(data: Any, source: str, folder: Path | None, chain: tuple[str, 
             merged[key] = value
     document = Document(merged)
     document.lines = merged_lines(parent, data)
+    found = getattr(parent, "files", ())
+    if found:
+        found = (found[0]._replace(reference=parent_name, folder=None if folder is None else str(folder)),
+                 *found[1:])
+    document.files = (*getattr(data, "files", ()), *found)
     return document
 
 
@@ -60,6 +65,7 @@ def validate(data: dict[str, Any], source: str) -> ArchFile:
         lines = getattr(data, "lines", {})
         raise SpecError(str(exc), file=source).located(where=line_of(lines, exc.where)) from None
     spec._lines = getattr(data, "lines", {})
+    spec._files = getattr(data, "files", ())
     return spec
 
 
@@ -81,5 +87,5 @@ def load_spec(source: str | Path | dict[str, Any], text: str | None = None) -> t
     return validate(raw, path.name), path.name
 
 
-__all__ = ["ArchFile", "ArchcalcError", "BlockDef", "Expansion", "Group", "LayerEntry", "Node",
+__all__ = ["ArchFile", "ArchcalcError", "BlockDef", "Expansion", "FileRead", "Group", "LayerEntry", "Node",
            "expand", "load_spec", "resolve_value"]

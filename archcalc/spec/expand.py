@@ -77,6 +77,11 @@ class Node:
     previous: str | None
     inputs: list[str] = field(default_factory=list)
     where: tuple[str, int] | None = None  # (file, line) of the entry, for error messages
+    key_lines: Mapping[str, tuple[str, int]] | None = None  # (file, line) of each of the entry's keys
+
+    def line_of(self, key: str) -> tuple[str, int] | None:
+        """The (file, line) of one of the entry's keys (`kernel_size.1`: of `kernel_size`), else of the entry."""
+        return (self.key_lines or {}).get(key.split(".", 1)[0], self.where)
 
 
 @dataclass(slots=True)
@@ -86,6 +91,7 @@ class _Entry:
 
     fields: LayerEntry
     hyper: dict[str, Any]
+    key_lines: dict[str, tuple[str, int]]
     cls: type[Layer] | None = None
     merged: dict[str, Any] | None = None
 
@@ -155,7 +161,7 @@ class _Expander:
                 raise exc.located(layer=where) from None
             for key in values:
                 if key not in cls.model_fields:
-                    hint = suggestion(key, cls.model_fields)
+                    hint = cls.unknown_key_hint(key) or suggestion(key, cls.model_fields)
                     raise SpecError(f"{type_name} has no hyper-parameter {key!r}{hint}", layer=where)
             self.defaults[cls] = values
 
@@ -165,7 +171,7 @@ class _Expander:
         entries = list(self.spec.layers)
         input_name = "input"
         first = 0
-        if isinstance(entries[0], dict) and entries[0].get("type") == "input":
+        if isinstance(entries[0], dict) and self.is_input(entries[0].get("type")):
             input_name = self.input_entry(entries[0])
             entries, first = entries[1:], 1
         self.add_node(top, input_name, layer_class("input"), {}, refs=[], previous=None,
@@ -212,13 +218,16 @@ class _Expander:
                                 f"got {type(raw).__name__}").located(where=where)
             entry = self.entries.get(id(raw))
             if entry is None:
+                key_lines = {k: self.lines[(*key, first + position, k)] for k in map(str, raw)
+                             if (*key, first + position, k) in self.lines}
                 try:
                     fields = LayerEntry.from_mapping(raw)
                 except FieldError as exc:
                     label = raw.get("name") if isinstance(raw.get("name"), str) else f"layers[{position}]"
-                    raise SpecError(str(exc), layer=scope.path(str(label))).located(where=where) from None
+                    raise SpecError(str(exc), layer=scope.path(str(label))).located(
+                        where=key_lines.get(exc.where.split(".", 1)[0], where)) from None
                 entry = self.entries[id(raw)] = _Entry(fields, {k: v for k, v in raw.items()
-                                                                if k not in STRUCTURAL_KEYS})
+                                                                if k not in STRUCTURAL_KEYS}, key_lines)
             name = entry.fields.name or self.auto_name(entry.fields.type, scope, counters)
             if "/" in name or not name:
                 raise SpecError(f"layer name {name!r} must be non-empty and contain no '/'",
@@ -228,6 +237,15 @@ class _Expander:
             except ArchcalcError as exc:
                 raise exc.located(layer=scope.path(name), where=where) from None
         return previous
+
+    def is_input(self, type_name: Any) -> bool:
+        """Whether an entry's `type` names the input (`input`, Keras's `InputLayer`), not a block."""
+        if not isinstance(type_name, str) or type_name in self.spec.blocks:
+            return False
+        try:
+            return layer_class(type_name) is layer_class("input")
+        except SpecError:
+            return False
 
     @staticmethod
     def refuse_option_words(args: dict[str, Any], where: str) -> None:
@@ -250,7 +268,7 @@ class _Expander:
         entry, hyper = known.fields, known.hyper
         if name in scope.names and name not in scope.dropped and entry.when is None:
             raise GraphError(f"duplicate layer name {name!r}")
-        if entry.type == "input" and entry.type not in self.spec.blocks:
+        if self.is_input(entry.type):
             raise SpecError("only the first entry of the file may be the input")
         repeat = self.repeat_count(entry, scope.values)
         refs = [entry.from_] if isinstance(entry.from_, str) else entry.from_
@@ -274,7 +292,7 @@ class _Expander:
                                            first_refs, output or previous, depth)
             else:
                 output = self.add_node(scope, scope.path(path_name), cls, merged, first_refs,
-                                       output or previous, values, where)
+                                       output or previous, values, where, known.key_lines)
         if entry.repeat is not None:
             self.groups.append(Group(scope.path(name), entry.type, {"repeat": repeat}))
         if output is None:
@@ -340,7 +358,7 @@ class _Expander:
 
     def add_node(self, scope: Scope, path: str, cls: type[Layer], hyper: dict[str, Any],
                  refs: list[str] | None, previous: str | None, values: dict[str, Any] | None = None,
-                 where: tuple[str, int] | None = None) -> str:
+                 where: tuple[str, int] | None = None, key_lines: Mapping[str, tuple[str, int]] | None = None) -> str:
         if path in self.paths:
             raise GraphError(f"duplicate layer path {path!r}")
         if len(self.nodes) >= MAX_NODES:
@@ -350,7 +368,7 @@ class _Expander:
             raise SpecError(f"more than {MAX_EDGES:,} edges (inputs of layers) after expansion")
         self.paths.add(path)
         self.nodes.append(Node(path, cls, hyper, values if values is not None else scope.values,
-                               scope, refs, previous, where=where))
+                               scope, refs, previous, where=where, key_lines=key_lines))
         return path
 
     def refuse_early(self, repeat: int, block: BlockDef | None, name: str) -> None:

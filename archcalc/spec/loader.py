@@ -9,11 +9,12 @@ failure is a SpecError that names the file.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import re
 from bisect import bisect_left
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -82,12 +83,39 @@ class _BoundedLoader(_SafeLoader):
         if not isinstance(node, yaml.MappingNode):
             raise _misfit(node)
         seen = set()
-        for key_node, _ in node.value:
+        for index, (key_node, _) in enumerate(node.value):
             if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
                 if key_node.value in seen:
-                    raise SpecError(f"duplicate key {key_node.value!r} at line {key_node.start_mark.line + 1}")
+                    raise self._duplicate(node, index)
                 seen.add(key_node.value)
         return super().construct_mapping(node, deep)
+
+    def _duplicate(self, node: yaml.MappingNode, index: int) -> SpecError:
+        """A key written twice; in a list item, a second `name` or `type` is most likely the next layer
+        written without its '- '."""
+        key = node.value[index][0]
+        message = f"duplicate key {key.value!r} at line {key.start_mark.line + 1}"
+        if key.value in ("name", "type") and not node.flow_style and _is_item(self.root, node):
+            before = node.value[index - 1][0] if index else None
+            if key.value == "type" and isinstance(before, yaml.ScalarNode) and before.value == "name":
+                key = before  # the next layer starts with its name
+            message += (f"; did you forget '- ' before line {key.start_mark.line + 1}? "
+                        "(each layer of a list starts with '- ')")
+        return SpecError(message)
+
+
+def _is_item(root: yaml.Node | None, wanted: yaml.Node) -> bool:
+    """Whether `wanted` is an item of a list somewhere under `root`."""
+    stack = [root] if root is not None else []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.SequenceNode):
+            if any(item is wanted for item in node.value):
+                return True
+            stack.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend(value for _, value in node.value)
+    return False
 
 
 def _misfit(node: yaml.Node) -> SpecError:
@@ -119,9 +147,22 @@ def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 class Document(dict):
     """A file's top-level mapping with `lines`: (key path) → (file, line) of the entries errors name:
     each top-level key (`("input",)`), each layer entry (`("layers", 3)`) and each block's layer
-    entry (`("blocks", "basic", 0)`)."""
+    entry (`("blocks", "basic", 0)`), and each key of those entries (`("layers", 3, "kernel_size")`);
+    and `files`: every file it was read from (`FileRead`), itself first, then those it `extends`."""
 
     lines: dict[tuple, tuple[str, int]]
+    files: tuple[FileRead, ...] = ()
+
+
+class FileRead(NamedTuple):
+    """A file an architecture was read from: the name that found it (a file that `extends` another:
+    its `extends` value and the folder it was looked for from; the file read first: None), where it
+    is and the SHA-256 of its bytes, so that a result kept for it can be checked against it later."""
+
+    reference: str | None
+    folder: str | None
+    path: str
+    sha256: str
 
 
 def _entry_lines(root: yaml.Node | None, source: str) -> dict[tuple, tuple[str, int]]:
@@ -141,8 +182,14 @@ def _entry_lines(root: yaml.Node | None, source: str) -> dict[tuple, tuple[str, 
 
 
 def _item_lines(node: yaml.Node, prefix: tuple, source: str) -> dict[tuple, tuple[str, int]]:
-    items = node.value if isinstance(node, yaml.SequenceNode) else ()
-    return {(*prefix, index): (source, item.start_mark.line + 1) for index, item in enumerate(items)}
+    """The line of each item of a list of layer entries, and of each key of those entries."""
+    lines: dict[tuple, tuple[str, int]] = {}
+    for index, item in enumerate(node.value if isinstance(node, yaml.SequenceNode) else ()):
+        lines[(*prefix, index)] = (source, item.start_mark.line + 1)
+        for key, _ in item.value if isinstance(item, yaml.MappingNode) else ():
+            if isinstance(key, yaml.ScalarNode):
+                lines[(*prefix, index, key.value)] = (source, key.start_mark.line + 1)
+    return lines
 
 
 _JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\],:]')
@@ -173,8 +220,9 @@ def _json_entry_lines(text: str, source: str) -> dict[tuple, tuple[str, int]]:
             top[2] = False
         elif top is not None and top[2]:
             top[1] = json.loads(token)
-            if len(stack) == 1:
-                lines[(top[1],)] = (source, bisect_left(breaks, match.start()) + 1)
+            entry = (top[1],) if len(stack) == 1 else _layer_entry(top[0])
+            if entry is not None:
+                lines[entry if len(stack) == 1 else (*entry, top[1])] = (source, bisect_left(breaks, match.start()) + 1)
     return lines
 
 
@@ -258,7 +306,7 @@ def parse_text(text: str, source: str) -> Any:
             check_events(text)
             loader = _BoundedLoader(text)
             try:
-                root = loader.get_single_node()
+                root = loader.root = loader.get_single_node()
                 data = loader.construct_document(root) if root is not None else None
             finally:
                 loader.dispose()
@@ -271,13 +319,24 @@ def parse_text(text: str, source: str) -> Any:
         raise exc.located(file=source) from None
     except yaml.MarkedYAMLError as exc:
         raise syntax_error(exc, text, source) from None
-    except (yaml.YAMLError, json.JSONDecodeError) as exc:
-        where = f" at line {exc.lineno}, column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
+    except json.JSONDecodeError as exc:
+        raise json_error(exc, source) from None
+    except yaml.YAMLError as exc:
         problem = getattr(exc, "msg", None) or "syntax error"
-        raise SpecError(f"not valid {'JSON' if source.endswith('.json') else 'YAML'}{where}: {problem}",
-                        file=source) from None
+        raise SpecError(f"not valid YAML: {problem}", file=source) from None
     except RecursionError:
         raise SpecError(f"nested deeper than {MAX_NESTING} levels", file=source) from None
+
+
+def json_error(exc: json.JSONDecodeError, source: str) -> SpecError:
+    """A JSON syntax error with its line; a comma before a closing bracket (which YAML and Python allow
+    and JSON does not) said as such, on the comma's line."""
+    before = exc.doc[:exc.pos].rstrip()
+    if before.endswith(",") and exc.doc[exc.pos:exc.pos + 1] in ("]", "}"):
+        line = before.count("\n") + 1
+        return SpecError(f"not valid JSON: a trailing comma at line {line} (JSON allows no ',' before "
+                         f"'{exc.doc[exc.pos]}'; remove it)", file=source)
+    return SpecError(f"not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", file=source)
 
 
 def syntax_error(exc: yaml.MarkedYAMLError, text: str, source: str) -> SpecError:
@@ -347,4 +406,7 @@ def read_file(path: Path) -> Any:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise SpecError("file is not UTF-8 text", file=source) from None
-    return parse_text(text, source)
+    data = parse_text(text, source)
+    if isinstance(data, Document):
+        data.files = (FileRead(None, None, str(path.resolve()), hashlib.sha256(raw).hexdigest()),)
+    return data

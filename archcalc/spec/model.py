@@ -74,3 +74,5 @@ class ArchFile(Record):
     output: str | None = None
     #: (key path) → (file, line) of the top-level keys and layer entries (spec.loader.Document)
     _lines: dict[tuple, tuple[str, int]] = PrivateAttr(default_factory=dict)
+    #: the files it was read from, itself first (spec.loader.FileRead); none for a mapping or text
+    _files: tuple = PrivateAttr(default=())

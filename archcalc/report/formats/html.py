@@ -24,7 +24,7 @@ def fragment(table: Table) -> str:
     parts += [row([c.text for c in r]) for r in table.rows]
     parts.append("</tbody>")
     if table.totals:
-        parts.append("<tfoot>" + row([c.text for c in table.totals]) + "</tfoot>")
+        parts.append("<tfoot>" + "".join(row([c.text for c in r]) for r in (table.totals, *table.split)) + "</tfoot>")
     parts.append("</table>")
     parts += [f'<p class="footer">{escape(line)}</p>' for line in table.footer]
     return "\n".join(parts)

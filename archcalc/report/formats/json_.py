@@ -20,6 +20,7 @@ def render(table: Table) -> str:
         "columns": [{"key": c.key, "header": c.header, "unit": c.unit} for c in table.columns],
         "rows": [dict(zip(keys, (_value(c) for c in row))) for row in table.rows],
         "totals": dict(zip(keys, (_value(c) for c in table.totals))) if table.totals else None,
+        "split": [dict(zip(keys, (_value(c) for c in row))) for row in table.split],
         "footer": list(table.footer),
     }
     return json.dumps(data, indent=1, ensure_ascii=False) + "\n"

@@ -15,6 +15,7 @@ def render(table: Table) -> str:
     lines += [" & ".join(escape(c.text) for c in row) + r" \\" for row in table.rows]
     if table.totals:
         lines += [r"\midrule", " & ".join(escape(c.text) for c in table.totals) + r" \\"]
+        lines += [" & ".join(escape(c.text) for c in row) + r" \\" for row in table.split]
     lines += [r"\bottomrule", r"\end{tabular}"]
     lines += [f"% {escape(line)}" for line in table.footer]
     return "\n".join(lines) + "\n"

@@ -1,7 +1,10 @@
-"""Plain aligned text: what `terminal` prints into a pipe or a file (no escape codes)."""
+"""Plain aligned text: what `terminal` prints into a pipe or a file (no escape codes). Every text is
+shown printable (`errors.printable`): a name holding a line break, an escape sequence or a
+right-to-left mark prints as `\\n`, `\\x1b`, `\\u202e`, never drives the terminal."""
 
 from __future__ import annotations
 
+from ...errors import printable
 from .. import table_writer
 from ..model import Table
 from ..table_writer import GAP
@@ -9,7 +12,9 @@ from ..table_writer import GAP
 
 def _texts(table: Table) -> list[list[str]]:
     rows = [[c.header for c in table.columns], *([x.text for x in r] for r in table.rows)]
-    return rows + ([[x.text for x in table.totals]] if table.totals else [])
+    rows += [[x.text for x in table.totals]] if table.totals else []
+    rows += [[x.text for x in row] for row in table.split]
+    return [[printable(text) for text in row] for row in rows]
 
 
 def widths(table: Table) -> list[int]:
@@ -27,23 +32,24 @@ def render(table: Table) -> str:
     sizes = table_writer.widths(texts)
     rule = "-" * (sum(sizes) + len(GAP) * (len(sizes) - 1))
     body = [table_writer.line(row, aligns, sizes) for row in texts]
-    lines = [table.title, "", body[0], rule, *body[1:len(table.rows) + 1]]
+    lines = [printable(table.title), "", body[0], rule, *body[1:len(table.rows) + 1]]
     if table.totals:
-        lines += [rule, body[-1]]
+        lines += [rule, *body[len(table.rows) + 1:]]
     if table.footer:
-        lines += [""] + list(table.footer)
+        lines += [""] + [printable(line) for line in table.footer]
     return "\n".join(lines) + "\n"
 
 
 def _render_lines(table: Table) -> str:
     """`LABEL: value  header: value …` per row, padded so the fields line up."""
     sizes = widths(table)
-    lines = [table.title, ""]
+    lines = [printable(table.title), ""]
     for row in table.rows:
-        parts = [(row[0].text + ":").ljust(sizes[0] + 1), row[1].text.ljust(sizes[1])]
-        for cell, column, size in zip(row[2:], table.columns[2:], sizes[2:]):
-            parts.append(f"{column.header}: {cell.text.ljust(size)}")
+        texts = [printable(cell.text) for cell in row]
+        parts = [(texts[0] + ":").ljust(sizes[0] + 1), texts[1].ljust(sizes[1])]
+        for text, column, size in zip(texts[2:], table.columns[2:], sizes[2:]):
+            parts.append(f"{column.header}: {text.ljust(size)}")
         lines.append(" ".join(parts).rstrip())
     if table.footer:
-        lines += [""] + list(table.footer)
+        lines += [""] + [printable(line) for line in table.footer]
     return "\n".join(lines) + "\n"

@@ -7,6 +7,7 @@ import shutil
 import sys
 from dataclasses import replace
 
+from ...errors import printable
 from ..model import Table
 from . import plain
 
@@ -54,14 +55,19 @@ def rich_table(table: Table):
 
     if table.layout == "lines":
         return Group(Text(plain.render(table).rstrip("\n")))
-    out = RichTable(title=table.title, box=box.SIMPLE_HEAVY, show_footer=bool(table.totals),
+    def text(words: str, style: str = "") -> Text:
+        """Printable text, never markup: a layer named `[link=...]x` prints as written."""
+        return Text(printable(words), style=style)
+
+    out = RichTable(title=text(table.title), box=box.SIMPLE_HEAVY, show_footer=bool(table.totals),
                     header_style="bold cyan", footer_style="bold", title_style="bold")
     for index, column in enumerate(table.columns):
-        footer = table.totals[index].text if table.totals else ""
-        out.add_column(column.header, justify=column.align, footer=footer,
+        footer = text("\n".join([table.totals[index].text, *(row[index].text for row in table.split)]),
+                      ) if table.totals else ""
+        out.add_column(text(column.header), justify=column.align, footer=footer,
                        style="green" if column.unit else None)
     for row in table.rows:
-        out.add_row(*(cell.text for cell in row))
+        out.add_row(*(text(cell.text) for cell in row))
     if not table.footer:
         return out
-    return Group(out, Text("\n".join(table.footer), style="dim"))
+    return Group(out, Text("\n".join(printable(line) for line in table.footer), style="dim"))

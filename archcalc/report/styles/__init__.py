@@ -6,13 +6,17 @@ from importlib import import_module
 
 from ...errors import SpecError
 
-STYLES = ("full", "lecture", "structural", "keras", "keras3", "cs231n", "paper", "torch")
+#: Each style (a module of this package) with the table options it honours; others get a warning,
+#: which therefore needs no style loaded.
+HONOURED = {"full": ("units", "ops", "count", "depth"), "lecture": ("units",), "structural": ("units",),
+            "keras": ("units",), "keras3": ("units",), "cs231n": ("units",), "paper": ("units", "depth"),
+            "torch": ("units", "depth")}
+STYLES = tuple(HONOURED)
 
 
 def ignored(style: str, given: list[str]) -> list[str]:
     """Which of the `given` options (`depth`, `ops`, `count`, `units`) `style` cannot honour."""
-    honoured = import_module(f"{__name__}.{style}").OPTIONS
-    return [option for option in given if option not in honoured]
+    return [option for option in given if option not in HONOURED[style]]
 
 
 def build(report, style: str, options):

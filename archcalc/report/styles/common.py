@@ -2,18 +2,52 @@
 
 from __future__ import annotations
 
-from ...analysis import Report
+from ...analysis import Report, Totals
 from ...tiling import grouped
 from ...units import Units, count, nbytes, unit_note
+from ..model import Cell, Column
+
+#: The words for the parameters that are not trainable: BatchNorm's running mean and variance (PyTorch's
+#: buffers, which Keras counts as parameters), Keras Normalization's mean, variance and count.
+STATISTICS = "running statistics"
+
+
+def params_words(totals: Totals, units: Units = "exact") -> str:
+    """`25,610,152 params = 25,557,032 trainable + 53,120 running statistics` (PyTorch's count is the
+    trainable one); `61,706 params` when every parameter is trainable."""
+    words = f"{count(totals.params, units)} params"
+    if totals.non_trainable_params:
+        words += (f" = {count(totals.trainable_params, units)} trainable + "
+                  f"{count(totals.non_trainable_params, units)} {STATISTICS}")
+    return words
+
+
+def params_split(report: Report, columns: tuple[Column, ...], units: Units, key: str = "params",
+                 label: str | None = None) -> tuple[tuple[Cell, ...], ...]:
+    """The rows under a table's totals that split its parameter total (in the column `key`) into the
+    trainable parameters and the running statistics, labelled in the column `label` (default: the
+    first); none when every parameter is trainable."""
+    t = report.totals
+    if not t.non_trainable_params:
+        return ()
+    label = label or columns[0].key
+
+    def row(words: str, n: int) -> tuple[Cell, ...]:
+        return tuple(Cell(words) if c.key == label else Cell(count(n, units), n) if c.key == key else Cell()
+                     for c in columns)
+
+    return (row("  trainable", t.trainable_params), row(f"  + {STATISTICS}", t.non_trainable_params))
 
 
 def totals_lines(report: Report, units: Units) -> list[str]:
     """Params trainable/non-trainable/total, MACs, FLOPs, memory and parameter bytes."""
     t = report.totals
     batch = f" (batch {report.batch})" if report.batch > 1 else ""
+    statistics = (f" ({STATISTICS}: PyTorch keeps them as buffers, Keras counts them)"
+                  if t.non_trainable_params else "")
     return [
         f"Params: {count(t.params, units)} total = {count(t.trainable_params, units)} trainable"
-        f" + {count(t.non_trainable_params, units)} non-trainable",
+        f" + {count(t.non_trainable_params, units)} non-trainable{statistics}",
         f"MACs{batch}: {count(t.macs, units)}   "
         f"FLOPs ({flops_unit(report)}): "
         f"{count(t.flops, units)}",

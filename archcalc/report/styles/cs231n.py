@@ -14,9 +14,6 @@ from ..model import Cell, Column, Options, Table
 from ..rows import windows
 from .common import warning_lines
 
-#: the table options this style honours (others get a warning)
-OPTIONS = ("units",)
-
 
 def build(report: Report, options: Options) -> Table:
     units = options.units

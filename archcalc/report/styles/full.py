@@ -5,11 +5,8 @@ from __future__ import annotations
 from ...analysis import Report
 from ...units import count, nbytes
 from ..model import Cell, Column, Options, Table
-from ..rows import Entry, chw, entries, padding
-from .common import flops_unit, totals_lines, warning_lines
-
-#: the table options this style honours (others get a warning)
-OPTIONS = ("units", "ops", "count", "depth")
+from ..rows import Entry, chw, entries, grouping, padding
+from .common import flops_unit, params_split, totals_lines, warning_lines
 
 
 def build(report: Report, options: Options) -> Table:
@@ -34,8 +31,8 @@ def build(report: Report, options: Options) -> Table:
               Cell(count(getattr(t, ops), units), getattr(t, ops)),
               Cell(nbytes(t.forward_memory_bytes, units), t.forward_memory_bytes), Cell())
     title = f"{report.architecture.title} — input {chw(report.input_shape)}, batch {report.batch}"
-    return Table(title, columns, rows, totals,
-                 tuple(totals_lines(report, units) + warning_lines(report)))
+    return Table(title, columns, rows, totals, tuple(totals_lines(report, units) + warning_lines(report)),
+                 split=params_split(report, columns, units))
 
 
 def _row(entry: Entry, units, ops: str) -> tuple[Cell, ...]:
@@ -58,10 +55,11 @@ def _row(entry: Entry, units, ops: str) -> tuple[Cell, ...]:
 
 
 def _window(entry: Entry) -> str:
+    """`3×3/2 p1 dw`: kernel/stride, padding, and a grouped convolution's groups (`rows.grouping`)."""
     record = entry.first
     text = record.layer.describe() if record.input_shapes else ""
     pads = padding(record)
     if pads and any(any(p) for p in pads):
         (top, bottom), (left, right) = pads
         text += f" p{top}" if len({top, bottom, left, right}) == 1 else f" p({top},{bottom},{left},{right})"
-    return text
+    return " ".join(filter(None, (text, grouping(record))))

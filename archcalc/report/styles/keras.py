@@ -9,9 +9,6 @@ from ...units import count
 from ..model import Cell, Column, Options, Table
 from .common import param_summary_lines, warning_lines
 
-#: the table options this style honours (others get a warning)
-OPTIONS = ("units",)
-
 
 def keras_shape(shape: Shape) -> str:
     """(C, H, W) as Keras's channels-last `(None, H, W, C)`."""

@@ -14,9 +14,6 @@ from ..model import Cell, Column, Options, Table
 from .common import warning_lines
 from .keras import keras_shape
 
-#: the table options this style honours (others get a warning)
-OPTIONS = ("units",)
-
 #: Keras 1 class names (the layers' `keras_name`, as the lecture's slide prints them) → Keras 3's
 RENAMED = {"Convolution2D": "Conv2D", "Deconvolution2D": "Conv2DTranspose"}
 _AUTOMATIC_INPUT = re.compile(r"input(_\d+)?")

@@ -7,10 +7,7 @@ from ...analysis import LayerRecord, Report
 from ...units import count
 from ..model import Cell, Column, Options, Table
 from ..rows import is_listed, kernel_window, whd, windows
-from .common import warning_lines
-
-#: the table options this style honours (others get a warning)
-OPTIONS = ("units",)
+from .common import params_split, warning_lines
 
 
 def build(report: Report, options: Options) -> Table:
@@ -26,7 +23,7 @@ def build(report: Report, options: Options) -> Table:
     t = report.totals
     totals = (Cell("Total"), Cell(), Cell(), Cell(), Cell(count(t.params, units), t.params))
     return Table(f"{report.architecture.title} — parameters", columns, rows, totals,
-                 tuple(warning_lines(report)))
+                 tuple(warning_lines(report)), split=params_split(report, columns, units))
 
 
 def _row(record: LayerRecord) -> tuple[Cell, ...]:

@@ -15,8 +15,6 @@ from .common import warning_lines
 
 MODULE_ARGS = (("c1x1", "#1×1"), ("c3x3_reduce", "#3×3 reduce"), ("c3x3", "#3×3"),
                ("c5x5_reduce", "#5×5 reduce"), ("c5x5", "#5×5"), ("pool_proj", "pool proj"))
-#: the table options this style honours (others get a warning)
-OPTIONS = ("units", "depth")
 
 
 def build(report: Report, options: Options) -> Table:

@@ -10,10 +10,7 @@ from ...analysis import LayerRecord, Report
 from ...units import count
 from ..model import Cell, Column, Options, Table
 from ..rows import is_listed, kernel_window, padding
-from .common import warning_lines
-
-#: the table options this style honours (others get a warning)
-OPTIONS = ("units",)
+from .common import params_split, warning_lines
 
 
 def build(report: Report, options: Options) -> Table:
@@ -40,7 +37,7 @@ def build(report: Report, options: Options) -> Table:
     t = report.totals
     totals = (Cell("Total"),) + (Cell(),) * 13 + (Cell(count(t.params, units), t.params),)
     return Table(f"{report.architecture.title} — Structural Details", columns, tuple(rows), totals,
-                 tuple(warning_lines(report)))
+                 tuple(warning_lines(report)), split=params_split(report, columns, units, label="layer"))
 
 
 def _row(record: LayerRecord, number: int | None, units) -> tuple[Cell, ...]:

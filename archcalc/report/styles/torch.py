@@ -12,9 +12,6 @@ from ..model import Cell, Column, Options, Table
 from ..rows import Entry, entries
 from .common import param_summary_lines, warning_lines
 
-#: the table options this style honours (others get a warning)
-OPTIONS = ("units", "depth")
-
 
 def torch_shape(shape: Shape, batch: int) -> str:
     return "[" + ", ".join(str(d) for d in (batch, *shape)) + "]"
