@@ -48,6 +48,13 @@ def test_json_and_markdown_formats():
     assert markdown.startswith("**lenet5** — ") and "| C5 | params | 3,120 | ✗ wrong | 48,120 |" in markdown
 
 
+def test_markdown_shows_an_answer_with_markup_escaped_once(tmp_path):
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text("layer,output shape (W×H×D),params\ninput,32×32×1,1_2<b>\nC1,28×28×6,156\n")
+    markdown = run("check", "lenet5", str(sheet), "--format", "markdown").output
+    assert "| input | params | 1\\_2\\<b\\> |" in markdown
+
+
 def test_brief_lists_only_what_is_not_correct():
     output = run("check", "lenet5", str(SHEETS / "lenet5-mistakes.md"), "--brief").output
     assert "C3" in output and "S2" not in output

@@ -22,7 +22,7 @@ from .diagnose import KINDS
 from .folder import sources
 from .grade import Analyses, grade_sheet
 from .html import escape, html_table
-from .result import UNANSWERED, Grade, markdown_cell
+from .result import UNANSWERED, Grade
 from .roster import Matcher, Student, read_roster
 
 _FIXED = ("student", "sheet", "score", "completeness", "correct", "asked", "wrong", UNANSWERED, "unparseable")
@@ -111,8 +111,7 @@ class Gradebook:
     def to_markdown(self) -> str:
         header = self.header()
         aligns = ["left"] * (2 + self.ids) + ["right"] * (len(header) - 3 - self.ids) + ["left"]
-        rows = [[markdown_cell(c) for c in row] for row in self.rows()]
-        return "\n".join(pipe_table([markdown_cell(h) for h in header], rows, aligns)) + "\n"
+        return "\n".join(pipe_table(header, self.rows(), aligns)) + "\n"
 
     def to_text(self) -> str:
         header = self.header()
@@ -160,9 +159,8 @@ def feedback(entry: Entry) -> str:
     review = [c for c in grade.cells if not c.correct]
     if not review:
         return "\n".join([*lines, "Every cell is correct.", ""])
-    rows = [[markdown_cell(text) for text in (c.layer, c.column, c.answer or "—", c.mark, c.expected, c.arithmetic,
-                                              "; ".join(c.diagnosis) if c.verdict == "wrong" else c.note)]
-            for c in review]
+    rows = [[c.layer, c.column, c.answer or "—", c.mark, c.expected, c.arithmetic,
+             "; ".join(c.diagnosis) if c.verdict == "wrong" else c.note] for c in review]
     lines += ["## To review", ""]
     lines += pipe_table(("layer", "column", "your answer", "verdict", "right value", "arithmetic", "why"), rows,
                         ["left"] * 7)

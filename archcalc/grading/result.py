@@ -17,11 +17,6 @@ MARKS = {"correct": "✓", "wrong": "✗", "unparseable": "?", "unanswered": "�
 UNANSWERED = "not answered"
 
 
-def markdown_cell(text: str) -> str:
-    """`text` for a cell of `pipe_table` (which escapes the pipes itself): literal markdown on one line."""
-    return markdown_text(text).replace("\\|", "|")
-
-
 @dataclass(frozen=True)
 class CellResult:
     """The verdict on one cell of the sheet."""
@@ -192,8 +187,7 @@ class Grade:
                  f"Conventions: {self.conventions.describe()}.", ""]
         lines += [f"- {markdown_text(note)}" for note in self.notes] + ([""] if self.notes else [])
         cells = [c for c in self.cells if not (brief and c.correct)]
-        rows = [[markdown_cell(text) for text in (cell.layer, cell.column, cell.answer, cell.mark, cell.expected,
-                                                  cell.why)] for cell in cells]
+        rows = [[cell.layer, cell.column, cell.answer, cell.mark, cell.expected, cell.why] for cell in cells]
         lines += pipe_table(("layer", "column", "answer", "verdict", "expected", "why"), rows, ["left"] * 6)
         lines += ["", f"**{self.summary()}**"]
         return "\n".join(lines) + "\n"
