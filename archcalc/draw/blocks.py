@@ -7,17 +7,18 @@ module or residual block is one framed box, its branches listed under it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from html import escape
 from math import log2
 
 from ..analysis import LayerRecord, Report
 from ..layers.family import Family
 from ..report.rows import kernel_window
-from .model import Diagram, Vertex, diagram
+from .model import MAX_BOXES, Diagram, TooLarge, Vertex, box_count, diagram, grouping
 from .palette import FILL
-from .svg import Drawing, attrs, document, text
+from .svg import Drawing, attrs, document, markup, text
 
 _SLANT = 0.6  # the oblique axis (W) at 45°, foreshortened
+ROW_WIDTH = 1400  # the figure wraps into rows no wider (pixels)
+MAX_STAGES = 300  # a figure with more boxes is folded further, or refused
 #: The layers a figure shows: those that make a new map (normalization and activations keep theirs).
 _DRAWN = {Family.CONV, Family.CONV_TRANSPOSE, Family.LINEAR, Family.MAX_POOL, Family.AVG_POOL,
           Family.ADAPTIVE_AVG_POOL}
@@ -46,23 +47,41 @@ def stage_label(vertex: Vertex) -> str:
     return f"{vertex.name}: {size}"
 
 
-def module_diagram(report: Report) -> Diagram:
-    """The deepest folding whose boxes form a chain (every layer if the network is one)."""
-    deepest = max((r.depth for r in report.layers), default=0) + 1
-    for depth in [None, *range(deepest, 0, -1)]:
-        found = diagram(report, depth)
-        targets = [a.target for a in found.arcs]
-        sources = [a.source for a in found.arcs]
-        if len(set(targets)) == len(targets) and len(set(sources)) == len(sources):
-            return found
-    return diagram(report, 1)
+def figure_stages(report: Report, depth: int | None = None) -> tuple[list[Vertex], str]:
+    """The boxes of the figure at the deepest folding at or above `depth` whose boxes form a chain
+    (every layer if the network is one) and number at most MAX_STAGES, and a note if that limit
+    folded it; TooLarge if even depth 1 has more."""
+    deepest = max((r.depth for r in report.layers), default=0)
+    levels = [depth, *(d for d in range(deepest, 0, -1) if depth is None or d < depth)]
+    over = ""
+    for level in levels:
+        if box_count(report, level) > MAX_BOXES:  # more stages than MAX_STAGES whatever is drawn
+            over = over or f"{box_count(report, level):,} boxes"
+            continue
+        found = diagram(report, level)
+        if not _is_chain(found) and level != levels[-1]:
+            continue
+        shown = stages(found)
+        if len(shown) > MAX_STAGES:
+            over = over or f"{len(shown):,} boxes"
+            continue
+        return shown, (f"Blocks below depth {level} are folded into one box each: {over} would pass the "
+                       f"{MAX_STAGES:,} a figure holds." if over else "")
+    raise TooLarge(f"the figure has {over}, more than the {MAX_STAGES:,} a figure holds, even with every "
+                   "block folded", file=report.architecture.source)
 
 
-def stages(report: Report) -> list[Vertex]:
+def _is_chain(found: Diagram) -> bool:
+    targets = [a.target for a in found.arcs]
+    sources = [a.source for a in found.arcs]
+    return len(set(targets)) == len(targets) and len(set(sources)) == len(sources)
+
+
+def stages(found: Diagram) -> list[Vertex]:
     """The boxes the figure shows: the input, every block, and the convolutions, pooling and fully
     connected layers (activations, normalization, dropout and reshapes make no new map)."""
     chosen = []
-    for index, vertex in enumerate(module_diagram(report).vertices):
+    for index, vertex in enumerate(found.vertices):
         record = vertex.records[0]
         if index == 0 or vertex.block or _drawn(record):
             chosen.append(vertex)
@@ -77,36 +96,76 @@ class _Placed:
     w: float
     d: float
     vector: bool
+    end: float  # the right end of the room its labels take
 
 
-def render(report: Report) -> Drawing:
-    shown = stages(report)
-    placed: list[_Placed] = []
-    x = 24.0
+def render(report: Report, depth: int | None = None) -> Drawing:
+    """The figure, wrapped into rows at most `ROW_WIDTH` wide, folded at `depth` (further where the
+    network is not a chain there, or has more than `MAX_STAGES` boxes)."""
+    shown, note = figure_stages(report, depth)
+    title = report.architecture.title
+    body = [text(12, 22, title, font_size=15, font_weight="bold")]
+    if note:
+        body.append(text(12, 40, note, font_size=10, fill="#a00", class_="note"))
+    top = 40.0 + (16 if note else 0)
+    rows = _wrapped(shown)
+    for index, row in enumerate(rows):
+        label_y = top + 16
+        half = max(p.h for p in row) / 2
+        middle = label_y + 20 + max(p.d for p in row) + half
+        for before, after in zip(row, row[1:]):
+            body += _kernel(before, after, middle)
+        if index:  # the figure goes on from the row above
+            body.append(_carried(row[0], middle, into=True))
+        if index < len(rows) - 1:
+            body.append(_carried(row[-1], middle, into=False))
+        notes_top = middle + half + 22
+        for item in row:
+            body += _stage(item, middle, label_y, notes_top)
+        top = notes_top + 14 * max(len(_notes(item.vertex)) for item in row) + 18
+    body += _legend(top)
+    width = max(max(row[-1].end for row in rows) + 30, 560)
+    return document(width, top + 26, body, title)
+
+
+def _wrapped(shown: list[Vertex]) -> list[list[_Placed]]:
+    """The boxes placed left to right in as few rows as fit ROW_WIDTH, the rows about equally long."""
+    sized = []
     for vertex in shown:
         shape = vertex.output_shape
         vector = len(shape) != 3 or shape[1] == shape[2] == 1
         h = _height(shape[0]) * 0.8 if vector else _height(shape[1])
         w = 8.0 if vector else _width(shape[0])
         d = 0.0 if vector else _depth(shape[2])
-        notes = _notes(vertex)
-        room = max([w + d, len(stage_label(vertex)) * 8.6, *(len(n) * 5.6 for n in notes)])
-        placed.append(_Placed(vertex, x + (room - w - d) / 2, h, w, d, vector))
+        room = max([w + d, len(stage_label(vertex)) * 8.6, *(len(n) * 5.6 for n in _notes(vertex))])
+        sized.append((vertex, h, w, d, vector, room))
+    fewest = len(_rows(sized, ROW_WIDTH))
+    width = sum(item[-1] + 30 for item in sized) / fewest
+    while len(rows := _rows(sized, width)) > fewest:
+        width += 30
+    return rows
+
+
+def _rows(sized: list[tuple], width: float) -> list[list[_Placed]]:
+    """The boxes placed left to right, a new row where the next one would pass `width`."""
+    rows: list[list[_Placed]] = [[]]
+    x = 24.0
+    for vertex, h, w, d, vector, room in sized:
+        if rows[-1] and x + room > width:
+            rows.append([])
+            x = 24.0
+        rows[-1].append(_Placed(vertex, x + (room - w - d) / 2, h, w, d, vector, x + room))
         x += room + 30
-    label_y = 56.0
-    half = max(p.h for p in placed) / 2
-    middle = label_y + 20 + max(p.d for p in placed) + half
-    body = [text(12, 22, report.architecture.title, font_size=15, font_weight="bold")]
-    for before, after in zip(placed, placed[1:]):
-        body += _kernel(before, after, middle)
-    notes_top = middle + half + 22
-    deepest_notes = 0
-    for item in placed:
-        body += _stage(item, middle, label_y, notes_top)
-        deepest_notes = max(deepest_notes, len(_notes(item.vertex)))
-    legend_top = notes_top + 14 * deepest_notes + 18
-    body += _legend(legend_top)
-    return document(max(x, 560), legend_top + 26, body, report.architecture.title)
+    return rows
+
+
+def _carried(item: _Placed, middle: float, into: bool) -> str:
+    """A dashed stub into the first box of a row, or out of the last: the figure goes on in the next row."""
+    y = middle - item.d / 2
+    x = item.x + item.d / 2 if into else item.x + item.w + item.d / 2
+    ends = (x - 22, x) if into else (x, x + 22)
+    line = attrs(x1=ends[0], y1=y, x2=ends[1], y2=y, stroke="#777", stroke_dasharray="3 2", class_="carried")
+    return f"<line{line}/>"
 
 
 def _notes(vertex: Vertex) -> list[str]:
@@ -122,7 +181,8 @@ def _brief(record: LayerRecord) -> str:
     if window is None:
         return record.layer.describe()
     kh, kw = window
-    return f"{kh.kernel}×{kw.kernel}" + (f"/{kh.stride}" if kh.stride > 1 else "")
+    return (f"{kh.kernel}×{kw.kernel}" + (f"/{kh.stride}" if kh.stride > 1 else "")
+            + (f" {mark}" if (mark := grouping(record)) else ""))
 
 
 def _branches(records: tuple[LayerRecord, ...]) -> list[str]:
@@ -165,7 +225,7 @@ def _stage(item: _Placed, middle: float, label_y: float, notes_top: float) -> li
     dx, dy = item.d, item.d
     centre = x + (item.w + item.d) / 2
     out = [f'<g class="stage"{attrs(data_name=vertex.name, data_label=stage_label(vertex))}>',
-           f"<title>{escape(stage_label(vertex))}</title>"]
+           f"<title>{markup(stage_label(vertex))}</title>"]
     if vertex.block:
         pad = 8
         frame = attrs(x=x - pad, y=top - dy - pad, width=item.w + dx + 2 * pad, height=item.h + dy + 2 * pad, rx=8,

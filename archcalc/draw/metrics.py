@@ -5,6 +5,8 @@ from __future__ import annotations
 from ..analysis import LayerRecord, Report
 from ..report.rows import entries
 
+MAX_BARS = 200  # more rows are drawn as one profile, without a bar or a name per layer
+
 WHAT = {  # key → (axis label, what the total is)
     "params": ("parameters", "params"),
     "macs": ("multiply-accumulates (MACs)", "macs"),

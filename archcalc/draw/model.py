@@ -1,13 +1,18 @@
 """What a drawing shows, before any geometry: the boxes (a layer, or a block folded at `depth`) and the
-edges between them, each edge carrying the tensor that flows along it."""
+edges between them, each edge carrying the tensor that flows along it; and how far a drawing is
+folded to stay within the boxes and edges a picture holds."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from ..analysis import LayerRecord, Report
+from ..errors import ArchcalcError
 from ..layers import Shape
 from ..report.rows import entries, padding
+
+MAX_BOXES = 2_000  # a drawing with more is folded, or refused when even depth 1 has more
+MAX_ARCS = 50_000
 
 
 def shape_text(shape: Shape) -> str:
@@ -52,14 +57,21 @@ class Diagram:
 
 
 def hyper_text(record: LayerRecord) -> str:
-    """Key hyper-parameters as the lectures write them: `5×5/1 p2`, `3×3/2`, `4096`."""
+    """Key hyper-parameters as the lectures write them: `5×5/1 p2`, `3×3/2`, `4096`; a grouped
+    convolution marked as Netron marks it (`3×3/2 p1 dw`, `3×3/1 p1 g=32`)."""
     text = record.layer.describe()
     pads = padding(record)
     if pads:
         values = {v for pair in pads for v in pair}
         if values != {0}:
             text += f" p{values.pop()}" if len(values) == 1 else " p" + ",".join(str(v) for pair in pads for v in pair)
-    return text
+    return text + (f" {mark}" if (mark := grouping(record)) else "")
+
+
+def grouping(record: LayerRecord) -> str:
+    """`dw`, `g=32` or '' for a convolution (`Conv.grouping_label`), '' for any other layer."""
+    label = getattr(record.layer, "grouping_label", None)
+    return label(record.input_shapes[0][0]) if label and record.input_shapes else ""
 
 
 def diagram(report: Report, depth: int | None = None) -> Diagram:
@@ -93,3 +105,54 @@ def _exit_shape(records: tuple[LayerRecord, ...]) -> Shape:
     read = {src for r in records for src in r.inputs if src in inside}
     unread = [r for r in records if r.name not in read]
     return (unread or list(records))[-1].output_shape
+
+
+class TooLarge(ArchcalcError):
+    """More boxes or edges than a picture holds, even with every block folded."""
+
+
+@dataclass(frozen=True)
+class Folding:
+    """The depth a drawing is made at, and `note`, why it folds more than was asked ('' if it does not)."""
+
+    depth: int | None
+    note: str = ""
+
+
+def folding(report: Report, depth: int | None = None, most: int = MAX_BOXES) -> Folding:
+    """`depth` if the drawing has at most `most` boxes and `MAX_ARCS` edges there, else the deepest
+    folding above it that has; TooLarge, naming the limit, if even depth 1 has more."""
+    deepest = max((r.depth for r in report.layers), default=0)
+    levels = [depth, *(d for d in range(deepest, 0, -1) if depth is None or d < depth)]
+    edges = sum(len(r.inputs) for r in report.layers)
+    asked = None
+    for level in levels:
+        boxes = box_count(report, level)
+        arcs = _arc_count(report, level) if edges > MAX_ARCS and boxes <= most else 0
+        over = f"{boxes:,} boxes, more than the {most:,}" if boxes > most else \
+            f"{arcs:,} edges, more than the {MAX_ARCS:,}" if arcs > MAX_ARCS else ""
+        if not over:
+            unfolded = "unfolded" if depth is None else f"at depth {depth}"
+            return Folding(level, f"Blocks below depth {level} are folded into one box each: {unfolded}, the "
+                                  f"drawing would have {asked} a drawing holds." if asked else "")
+        asked = asked or over
+    raise TooLarge(f"the drawing has {over} a drawing holds, even with every block folded",
+                   file=report.architecture.source)
+
+
+def _owner(name: str, depth: int | None) -> str:
+    """The box a layer belongs to: its path cut to `depth` parts."""
+    if depth is None:
+        return name
+    parts = name.split("/", depth)
+    return name if len(parts) <= depth else "/".join(parts[:depth])
+
+
+def box_count(report: Report, depth: int | None) -> int:
+    """How many boxes the drawing folded at `depth` has (without making it)."""
+    return len(report.layers) if depth is None else len({_owner(r.name, depth) for r in report.layers})
+
+
+def _arc_count(report: Report, depth: int | None) -> int:
+    pairs = {(_owner(src, depth), _owner(r.name, depth)) for r in report.layers for src in r.inputs}
+    return sum(1 for source, target in pairs if source != target)

@@ -5,26 +5,32 @@ for several networks. `fragment` is the part a notebook shows."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from html import escape
 
 from ..analysis import LayerRecord, Report
 from ..units import count, exact, nbytes
+from .model import Table
 
 _CSS = """body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}
 h1{font-size:1.4em}h2{font-size:1.1em;margin-top:1.6em}
-table{border-collapse:collapse;font-variant-numeric:tabular-nums;font-size:.9em}
-th,td{padding:.2em .6em;border-bottom:1px solid #e3e3e3;white-space:nowrap}
-th{border-bottom:2px solid #333;cursor:pointer;user-select:none;text-align:left}
+table{border-collapse:collapse;font-variant-numeric:tabular-nums;font-size:.88em}
+th,td{padding:.2em .5em;border-bottom:1px solid #e3e3e3;white-space:nowrap}
+th{border-bottom:2px solid #333;cursor:pointer;user-select:none;text-align:left;white-space:normal;
+vertical-align:bottom}
 th.num,td.num{text-align:right}th[data-dir=asc]::after{content:" ▲"}th[data-dir=desc]::after{content:" ▼"}
 tr.group td{background:#eef7f6;font-weight:600}tr[hidden]{display:none}
 button.tog{border:0;background:none;cursor:pointer;width:1.4em;padding:0;font-size:1em}
 td[data-a]{cursor:help;text-decoration:underline dotted #999}
 #tip{position:absolute;display:none;background:#222;color:#fff;padding:.4em .6em;border-radius:4px;
 font:12px/1.4 monospace;max-width:40em;white-space:pre-wrap;z-index:9;pointer-events:none}
-.drawing{max-height:80vh;overflow:auto;border:1px solid #ddd;padding:4px;display:inline-block;max-width:100%}
-.plots{display:flex;flex-wrap:wrap;gap:1em}.side{display:flex;gap:2em;align-items:flex-start;overflow-x:auto}
+.main{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:0 1.5em;align-items:start}
+.graph{position:sticky;top:0;max-width:34vw}.drawing{max-height:92vh;overflow:auto;border:1px solid #ddd;padding:4px}
+.scroll{overflow-x:auto;max-width:100%}.plots{display:flex;flex-wrap:wrap;gap:1em}
+@media (max-width:1100px){.main{grid-template-columns:minmax(0,1fr)}.graph{position:static;max-width:100%}}
 dl.totals{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.15em 1.2em}dt{color:#555}
-dd{margin:0;font-variant-numeric:tabular-nums}ul.warn li{color:#8a4b00}"""
+dd{margin:0;font-variant-numeric:tabular-nums}ul.warn li{color:#8a4b00}
+.network{border-top:3px solid #2a7a75;margin-top:2.5em}"""
 
 _SCRIPT = """(function(){
 const tip=document.getElementById('tip');
@@ -157,17 +163,16 @@ def totals(report: Report) -> str:
 
 
 def drawing(report: Report) -> str:
-    """The graph, blocks folded until it has at most _MAX_BOXES boxes."""
+    """The graph, blocks folded until it has at most _MAX_BOXES boxes (or a note where even depth 1 has more)."""
     from ..draw.graph import render
-    from ..draw.model import diagram
+    from ..draw.model import TooLarge, diagram, folding
 
-    deepest = max((r.depth for r in report.layers), default=0)
-    for depth in [None, *range(deepest, 0, -1)]:
-        found = diagram(report, depth)
-        if len(found.vertices) <= _MAX_BOXES:
-            break
-    note = "" if depth is None else f"<p>Blocks below depth {depth} are folded into one box each.</p>"
-    svg = render(found)
+    try:
+        fold = folding(report, None, _MAX_BOXES)
+    except TooLarge as exc:
+        return f"<p>Not drawn: {escape(exc.message)}.</p>"
+    note = "" if fold.depth is None else f"<p>Blocks below depth {fold.depth} are folded into one box each.</p>"
+    svg = render(diagram(report, fold.depth))
     return note + f'<div class="drawing">{svg[svg.index("<svg"):]}</div>'
 
 
@@ -185,13 +190,15 @@ def warnings(report: Report) -> str:
 
 
 def fragment(report: Report) -> str:
-    """Totals, drawing, table, plots and warnings of one network (the body of its page)."""
+    """Totals, drawing, table, plots and warnings of one network (the body of its page): the drawing
+    beside the table on a wide window, above it on a narrow one."""
     title = escape(report.architecture.title)
     return "\n".join([
         f"<h1>{title}</h1>", f"<p>{escape(report.architecture.spec.source)}</p>", totals(report),
-        "<h2>Graph</h2>", drawing(report),
-        "<h2>Layers</h2><p>Click ▸ to unfold a block, a header to sort; hover or tap a number for its arithmetic.</p>",
-        table(report), "<h2>Per layer</h2>", plots(report), "<h2>Warnings</h2>", warnings(report)])
+        '<div class="main"><div class="graph"><h2>Graph</h2>', drawing(report), "</div>",
+        '<div class="layers"><h2>Layers</h2><p>Click ▸ to unfold a block, a header to sort; hover or tap a number '
+        'for its arithmetic.</p><div class="scroll">', table(report), "</div></div></div>",
+        "<h2>Per layer</h2>", plots(report), "<h2>Warnings</h2>", warnings(report)])
 
 
 def page(title: str, body: str) -> str:
@@ -206,12 +213,24 @@ def report_page(report: Report) -> str:
 
 
 def compare_page(reports: list[Report]) -> str:
-    """Several networks: the comparison table, then each network's page side by side."""
-    from .compare import compare_table
+    """Several networks: the comparison table, then each network's page, one after the other."""
     from .formats.html import fragment as table_fragment
 
-    columns = "".join(f'<div class="network">{fragment(r)}</div>' for r in reports)
-    body = (f"<h1>{escape(' vs '.join(r.name for r in reports))}</h1>{table_fragment(compare_table(reports))}"
-            f'<div class="side">{columns}</div>')
+    sections = "".join(f'<div class="network">{fragment(r)}</div>' for r in reports)
+    body = (f"<h1>{escape(' vs '.join(r.name for r in reports))}</h1>"
+            f'<div class="scroll">{table_fragment(comparison(reports))}</div>{sections}')
     return page(" vs ".join(r.name for r in reports) + " — archcalc", body)
+
+
+def comparison(reports: list[Report]) -> Table:
+    """`archcalc compare`'s table with only the rows every network has (its totals, and the blocks of
+    a name they share), and a footer line saying so."""
+    from .compare import compare_table
+
+    full = compare_table(reports)
+    networks = [i for i, column in enumerate(full.columns) if column.header in {r.name for r in reports}]
+    rows = tuple(row for row in full.rows if all(row[i].value is not None for i in networks))
+    footer = full.footer + ((f"{len(full.rows) - len(rows)} rows of layers or blocks that not every network "
+                             "has are left out: archcalc compare lists them.",) if len(rows) < len(full.rows) else ())
+    return replace(full, rows=rows, footer=footer)
 
