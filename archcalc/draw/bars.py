@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..analysis import Report
 from ..units import count, nbytes
-from .metrics import MAX_BARS, WHAT, bars, total
+from .metrics import MAX_BARS, WHAT, bars, envelope, total
 from .svg import Drawing, attrs, document, markup, text
 
 _HEIGHT = 150
@@ -37,9 +37,8 @@ def svg_bars(report: Report, what: str, depth: int | None = None) -> Drawing:
 
 def _profile(values: list[int], peak: int, top: float) -> list[str]:
     """The values in order as one filled outline, a pixel column holding the highest of its share."""
-    columns = min(_PROFILE_WIDTH, len(values))
-    highest = [max(values[i * len(values) // columns:(i + 1) * len(values) // columns]) for i in range(columns)]
-    base, step = top + _HEIGHT, _PROFILE_WIDTH / columns
+    highest = envelope(values, _PROFILE_WIDTH)
+    base, step = top + _HEIGHT, _PROFILE_WIDTH / len(highest)
     outline = " ".join(f"L{50 + i * step:.1f},{base - _HEIGHT * v / peak:.1f} h{step:.1f}"
                        for i, v in enumerate(highest))
     return [f'<path class="profile" d="M50,{base:.1f} {outline} V{base:.1f} Z" fill="#4a90c2"/>',

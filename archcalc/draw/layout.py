@@ -13,7 +13,6 @@ rows running down lanes on the right (they may cross; `Layout.crossings` says ho
 from __future__ import annotations
 
 import heapq
-from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 from .model import Diagram
@@ -327,56 +326,61 @@ def _one_column(placer: _Placer, names: list[str], pairs: list[tuple[str, str]],
 
 def count_crossings(polylines: list[list[tuple[float, float]]]) -> int:
     """Pairs of segments of different polylines that cross properly (touching ends and overlaps do not
-    count), for polylines of vertical and horizontal segments: one sweep down the page, counting the
-    vertical segments under way strictly within each horizontal one (O(n log n))."""
-    events = []  # (y, 0: a vertical segment ends / 1: a horizontal one is met / 2: a vertical one starts, ...)
+    count), for polylines of vertical and horizontal segments. One pass over the distinct x of the
+    vertical segments, left to right, keeps how many of those met so far run strictly across each
+    height where a horizontal segment lies; a horizontal segment crosses the ones met between its ends."""
+    import numpy as np
+
+    vertical, horizontal = [], []  # (x, low y, high y) and (y, low x, high x)
     for line in polylines:
         for (px, py), (qx, qy) in zip(line, line[1:]):
             if px == qx and py != qy:
-                events += [(min(py, qy), 2, px, 0.0), (max(py, qy), 0, px, 0.0)]
+                vertical.append((px, min(py, qy), max(py, qy)))
             elif py == qy and px != qx:
-                events.append((py, 1, min(px, qx), max(px, qx)))
-    xs = sorted({x for _, kind, x, _ in events if kind != 1})
-    under_way = _Counts(len(xs))
+                horizontal.append((py, min(px, qx), max(px, qx)))
+    if not vertical or not horizontal:
+        return 0
+    v, h = np.array(vertical), np.array(horizontal)
+    xs, heights = np.unique(v[:, 0]), np.unique(h[:, 0])
+    starts = np.searchsorted(heights, v[:, 1], "right")  # the first height strictly past one end
+    ends = np.searchsorted(heights, v[:, 2], "left")  # the first height not strictly before the other
+    across_any = starts < ends  # a segment too short to span a height crosses nothing
+    column, starts, ends = np.searchsorted(xs, v[across_any, 0]), starts[across_any], ends[across_any]
+    order = np.argsort(column, kind="stable")
+    starts, ends = starts[order], ends[order]
+    bounds = np.searchsorted(column[order], np.arange(len(xs) + 1))
+    at = np.searchsorted(heights, h[:, 0])
+    after = np.searchsorted(xs, h[:, 1], "right")  # the first x strictly right of the left end
+    before = np.searchsorted(xs, h[:, 2], "left")  # the first x not strictly left of the right end
+    spans = before > after
+    at, after, before = at[spans], after[spans], before[spans]
+    by_after, by_before = np.argsort(after, kind="stable"), np.argsort(before, kind="stable")
+    cut_after = np.searchsorted(after[by_after], np.arange(len(xs) + 2))
+    cut_before = np.searchsorted(before[by_before], np.arange(len(xs) + 2))
+    across = np.zeros(len(heights), dtype=np.int64)  # of the x met so far, the segments strictly across each height
     crossings = 0
-    for _, kind, x, end in sorted(events):
-        if kind == 1:
-            crossings += under_way.total(bisect_left(xs, end)) - under_way.total(bisect_right(xs, x))
-        else:
-            under_way.add(bisect_left(xs, x), 1 if kind == 2 else -1)
-    return crossings - sum(_own_crossings(line) for line in polylines)
-
-
-class _Counts:
-    """Counts at positions 0 … n−1 with prefix totals in O(log n) (a Fenwick tree)."""
-
-    def __init__(self, n: int):
-        self.tree = [0] * (n + 1)
-
-    def add(self, position: int, amount: int) -> None:
-        position += 1
-        while position < len(self.tree):
-            self.tree[position] += amount
-            position += position & -position
-
-    def total(self, end: int) -> int:
-        """The sum of the counts at positions before `end`."""
-        found = 0
-        while end > 0:
-            found += self.tree[end]
-            end -= end & -end
-        return found
+    for k in range(len(xs) + 1):
+        crossings += int(across[at[by_before[cut_before[k]:cut_before[k + 1]]]].sum())
+        crossings -= int(across[at[by_after[cut_after[k]:cut_after[k + 1]]]].sum())
+        if k < len(xs):
+            first, last = starts[bounds[k]:bounds[k + 1]], ends[bounds[k]:bounds[k + 1]]
+            change = np.bincount(first, minlength=len(heights) + 1) - np.bincount(last, minlength=len(heights) + 1)
+            across += np.cumsum(change)[:len(heights)]
+    return crossings - sum(_own_crossings(line) for line in polylines if len(line) > 4)
 
 
 def _own_crossings(line: list[tuple[float, float]]) -> int:
-    """Proper crossings between segments of the same polyline (the sweep counts them too)."""
+    """Proper crossings between segments of the same polyline (the count above takes them in too)."""
     segments = list(zip(line, line[1:]))
-    return sum(1 for k, (p, q) in enumerate(segments) for r, s in segments[k + 1:] if _cross(p, q, r, s))
+    return sum(1 for k, one in enumerate(segments) for other in segments[k + 2:] if _cross(one, other))
 
 
-def _cross(p, q, r, s) -> bool:
-    def side(a, b, c):
-        value = (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
-        return (value > 1e-9) - (value < -1e-9)
-
-    return side(p, q, r) * side(p, q, s) < 0 and side(r, s, p) * side(r, s, q) < 0
+def _cross(one, other) -> bool:
+    """Whether a vertical and a horizontal segment cross with neither's end on the other."""
+    (px, py), (qx, qy) = one
+    (rx, ry), (sx, sy) = other
+    if px == qx and ry == sy:
+        return min(rx, sx) < px < max(rx, sx) and min(py, qy) < ry < max(py, qy)
+    if py == qy and rx == sx:
+        return min(px, qx) < rx < max(px, qx) and min(ry, sy) < py < max(ry, sy)
+    return False

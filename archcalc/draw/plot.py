@@ -9,7 +9,7 @@ from typing import Any
 from ..analysis import Report
 from ..errors import ArchcalcError, SpecError
 from ..units import count, nbytes, shorthand
-from .metrics import MAX_BARS, WHAT, bars, total
+from .metrics import MAX_BARS, WHAT, bars, envelope, total
 from .svg import Drawing
 
 
@@ -28,6 +28,9 @@ def _show(value: int, what: str) -> str:
     return nbytes(value, "si") if what == "memory" else count(value, "si")
 
 
+_PROFILE_POINTS = 1_000  # a profile of more layers shows the highest value of each of this many shares
+
+
 def layers(reports: list[Report], what: str = "macs", depth: int | None = None) -> Any:
     """A figure of per-layer bars, one panel per report, each titled with its total; a report with more
     than MAX_BARS rows is drawn as one profile of its layers in order, without their names."""
@@ -35,12 +38,13 @@ def layers(reports: list[Report], what: str = "macs", depth: int | None = None) 
         raise SpecError(f"unknown quantity {what!r}; choose one of {', '.join(WHAT)}")
     plt = _pyplot()
     data = [bars(r, what, depth) for r in reports]
-    longest = min(max((len(d) for d in data), default=1), MAX_BARS)
-    figure, axes = plt.subplots(len(reports), 1, squeeze=False,
-                                figsize=(min(4 + 0.22 * longest, 40), 3.6 * len(reports)))
+    width = max((min(4 + 0.22 * len(d), 40) if len(d) <= MAX_BARS else 12 for d in data), default=4)
+    figure, axes = plt.subplots(len(reports), 1, squeeze=False, figsize=(width, 3.6 * len(reports)))
     for axis, report, rows in zip(axes[:, 0], reports, data):
         if len(rows) > MAX_BARS:
-            axis.stairs([v for _, v in rows], fill=True, color="#4a90c2")
+            highest = envelope([v for _, v in rows], _PROFILE_POINTS)
+            axis.stairs(highest, [i * len(rows) / len(highest) for i in range(len(highest) + 1)], fill=True,
+                        color="#4a90c2")
             axis.set_xlabel(f"{len(rows):,} layers in order")
             axis.set_xlim(0, len(rows))
         else:

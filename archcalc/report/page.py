@@ -38,7 +38,8 @@ document.querySelectorAll('table.layers').forEach(function(table){
   const body=table.tBodies[0];
   const rows=Array.from(body.rows);
   const byPath={};rows.forEach(function(r){byPath[r.dataset.path]=r;});
-  function kids(path){return rows.filter(function(r){return r.dataset.parent===path;});}
+  const children={};rows.forEach(function(r){(children[r.dataset.parent]=children[r.dataset.parent]||[]).push(r);});
+  function kids(path){return (children[path]||[]).slice();}
   function shown(r){let p=r.dataset.parent;
     while(p){const up=byPath[p];if(!up.classList.contains('open'))return false;p=up.dataset.parent;}
     return true;}
@@ -69,6 +70,7 @@ document.addEventListener('click',function(e){const c=e.target.closest('td[data-
 _COLUMNS = (("layer", False), ("type", False), ("hyper-parameters", False), ("output (C×H×W)", False),
             ("params", True), ("MACs", True), ("memory (bytes)", True), ("receptive field", True))
 _MAX_BOXES = 140  # the drawing folds blocks until it has at most this many boxes
+_MAX_ROWS = 5_000  # the table unfolds blocks down to the depth where it has at most this many rows
 
 
 def _cell(text: str, value: float | None = None, arithmetic: str = "") -> str:
@@ -102,14 +104,16 @@ def _layer_row(record: LayerRecord, parent: str) -> str:
     return (f'<tr data-path="{escape(record.name)}" data-parent="{escape(parent)}">' + "".join(cells) + "</tr>")
 
 
-def _group_row(path: str, parent: str, kind: str, records: list[LayerRecord], depth: int) -> str:
+def _group_row(path: str, parent: str, kind: str, records: list[LayerRecord], depth: int, foldable: bool) -> str:
     params = [r.params for r in records if r.params]
     macs = [r.macs for r in records if r.macs]
     memory = [r.activation_bytes for r in records if r.allocates]
     last = records[-1]
+    toggle = ('<button class="tog" aria-expanded="false" title="fold or unfold">\u25B8</button>' if foldable
+              else '<span class="tog-pad"></span>')
     cells = [
-        f'<td style="padding-left:{0.6 + 1.2 * depth:.1f}em"><button class="tog" aria-expanded="false" '
-        f'title="fold or unfold">\u25B8</button>{escape(path.rsplit("/", 1)[-1] if parent else path)}</td>',
+        f'<td style="padding-left:{0.6 + 1.2 * depth:.1f}em">{toggle}'
+        f'{escape(path.rsplit("/", 1)[-1] if parent else path)}</td>',
         _cell(kind), _cell(f"{len(records)} layers"), _cell(_shape(last)),
         _cell(exact(sum(params)), sum(params), _sum_text(params) if len(params) > 1 else ""),
         _cell(exact(sum(macs)), sum(macs), _sum_text(macs) if len(macs) > 1 else ""),
@@ -125,26 +129,50 @@ def _shape(record: LayerRecord) -> str:
 
 
 def table(report: Report) -> str:
-    """The layer table: a row per layer, a foldable row per block (folded at first), sortable columns."""
+    """The layer table: a row per layer, a foldable row per block (folded at first), sortable columns;
+    blocks below the depth where it would pass _MAX_ROWS rows are not unfolded (a note says so)."""
+    unfolded = rows = _row_count(report, None)
+    listed = None
+    for depth in range(max((r.depth for r in report.layers), default=0), 0, -1):
+        if rows <= _MAX_ROWS:
+            break
+        listed, rows = depth, _row_count(report, depth)
+    if rows > _MAX_ROWS:
+        return (f"<p>Not listed: the table has {rows:,} rows even with every block folded, more than the "
+                f"{_MAX_ROWS:,} a page holds; <code>archcalc table</code> lists them.</p>")
     kinds = {g.path: g.block for g in report.architecture.groups}
     members: dict[str, list[LayerRecord]] = {}
     for record in report.layers:
         parts = record.name.split("/")
-        for end in range(1, len(parts)):
+        for end in range(1, min(len(parts), (listed or len(parts)) + 1)):
             members.setdefault("/".join(parts[:end]), []).append(record)
-    rows, opened = [], set()
+    lines, opened = [], set()
     for record in report.layers:
         parts = record.name.split("/")
-        for end in range(1, len(parts)):
+        for end in range(1, min(len(parts), (listed or len(parts)) + 1)):
             path = "/".join(parts[:end])
             if path not in opened:
                 opened.add(path)
-                rows.append(_group_row(path, "/".join(parts[:end - 1]), kinds.get(path, "block"),
-                                       members[path], end - 1))
-        rows.append(_layer_row(record, "/".join(parts[:-1])))
+                lines.append(_group_row(path, "/".join(parts[:end - 1]), kinds.get(path, "block"), members[path],
+                                        end - 1, end != listed))
+        if listed is None or len(parts) <= listed:
+            lines.append(_layer_row(record, "/".join(parts[:-1])))
     head = "".join(f'<th{" class=num" if numeric else ""}>{escape(name)}</th>' for name, numeric in _COLUMNS)
-    return (f'<table class="layers"><thead><tr>{head}</tr></thead><tbody>\n' + "\n".join(rows)
+    note = "" if listed is None else (f"<p>Blocks below depth {listed} are not unfolded here: every layer would make "
+                                      f"{unfolded:,} rows, more than the {_MAX_ROWS:,} a page holds; "
+                                      "<code>archcalc table</code> lists them.</p>")
+    return (f'{note}<table class="layers"><thead><tr>{head}</tr></thead><tbody>\n' + "\n".join(lines)
             + "\n</tbody></table>")
+
+
+def _row_count(report: Report, listed: int | None) -> int:
+    """How many rows the table has with blocks unfolded down to depth `listed` (None: every layer)."""
+    blocks, layers = set(), 0
+    for record in report.layers:
+        parts = record.name.split("/")
+        blocks.update("/".join(parts[:end]) for end in range(1, min(len(parts), (listed or len(parts)) + 1)))
+        layers += listed is None or len(parts) <= listed
+    return len(blocks) + layers
 
 
 def totals(report: Report) -> str:
