@@ -1,8 +1,15 @@
 """Pictures of a network: `draw` makes SVG text (the layer graph, or the lecture's block figure);
-`archcalc.draw.plot` charts the numbers with matplotlib (optional extra `plot`)."""
+`archcalc.draw.plot` charts the numbers with matplotlib (optional extra `plot`).
+
+The package can be called as its `draw` function, so that `archcalc.draw("lenet5")` draws and
+`archcalc.draw.plot.layers(...)` charts, whichever was imported first.
+"""
 
 from __future__ import annotations
 
+import sys
+from importlib import import_module
+from types import ModuleType
 from typing import Any
 
 from ..errors import SpecError
@@ -42,6 +49,24 @@ def draw(arch: Any, kind: str = "graph", *, depth: int | None = None, input: Any
     from .graph import render
 
     return render(diagram(report, fold.depth), fold.note)
+
+
+_SUBMODULES = ("bars", "blocks", "convert", "dot", "graph", "layout", "metrics", "model", "palette", "plot", "svg")
+
+
+class _Callable(ModuleType):
+    def __call__(self, *args: Any, **kwargs: Any) -> Drawing:
+        return draw(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _Callable
+
+
+def __getattr__(name: str) -> Any:
+    """A submodule on first use (`archcalc.draw.plot`)."""
+    if name in _SUBMODULES:
+        return import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["KINDS", "MAX_ARCS", "MAX_BOXES", "Drawing", "TooLarge", "draw"]
