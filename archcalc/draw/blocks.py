@@ -12,13 +12,14 @@ from math import log2
 from ..analysis import LayerRecord, Report
 from ..layers.family import Family
 from ..report.rows import kernel_window
-from .model import MAX_BOXES, Diagram, TooLarge, Vertex, box_count, diagram, grouping
+from .model import Diagram, Nesting, TooLarge, Vertex, diagram, grouping
 from .palette import FILL
 from .svg import Drawing, attrs, document, markup, text
 
 _SLANT = 0.6  # the oblique axis (W) at 45°, foreshortened
 ROW_WIDTH = 1400  # the figure wraps into rows no wider (pixels)
 MAX_STAGES = 300  # a figure with more boxes is folded further, or refused
+_BRANCHES, _STEPS = 6, 5  # under a module: at most this many branches, of at most this many layers each
 #: The layers a figure shows: those that make a new map (normalization and activations keep theirs).
 _DRAWN = {Family.CONV, Family.CONV_TRANSPOSE, Family.LINEAR, Family.MAX_POOL, Family.AVG_POOL,
           Family.ADAPTIVE_AVG_POOL}
@@ -51,23 +52,23 @@ def figure_stages(report: Report, depth: int | None = None) -> tuple[list[Vertex
     """The boxes of the figure at the deepest folding at or above `depth` whose boxes form a chain
     (every layer if the network is one) and number at most MAX_STAGES, and a note if that limit
     folded it; TooLarge if even depth 1 has more."""
-    deepest = max((r.depth for r in report.layers), default=0)
-    levels = [depth, *(d for d in range(deepest, 0, -1) if depth is None or d < depth)]
-    over = ""
+    counts = Nesting.of(report)
+    drawn = [0] * (counts.deepest + 1)  # drawn[p - 1]: the layers `stages` shows whose path has p parts
+    for index, record in enumerate(report.layers):
+        drawn[record.depth] += index == 0 or _drawn(record)
+    levels = [depth, *(d for d in range(counts.deepest, 0, -1) if depth is None or d < depth)]
+    over = 0
     for level in levels:
-        if box_count(report, level) > MAX_BOXES:  # more stages than MAX_STAGES whatever is drawn
-            over = over or f"{box_count(report, level):,} boxes"
+        count = sum(drawn) if level is None or level > counts.deepest else sum(drawn[:level]) + counts.blocks[level - 1]
+        if count > MAX_STAGES:
+            over = over or count
             continue
         found = diagram(report, level)
         if not _is_chain(found) and level != levels[-1]:
             continue
-        shown = stages(found)
-        if len(shown) > MAX_STAGES:
-            over = over or f"{len(shown):,} boxes"
-            continue
-        return shown, (f"Blocks below depth {level} are folded into one box each: {over} would pass the "
-                       f"{MAX_STAGES:,} a figure holds." if over else "")
-    raise TooLarge(f"the figure has {over}, more than the {MAX_STAGES:,} a figure holds, even with every "
+        return stages(found), (f"Blocks below depth {level} are folded into one box each: {over:,} boxes would "
+                               f"pass the {MAX_STAGES:,} a figure holds." if over else "")
+    raise TooLarge(f"the figure has {over:,} boxes, more than the {MAX_STAGES:,} a figure holds, even with every "
                    "block folded", file=report.architecture.source)
 
 
@@ -96,6 +97,7 @@ class _Placed:
     w: float
     d: float
     vector: bool
+    notes: list[str]  # written under the box
     end: float  # the right end of the room its labels take
 
 
@@ -122,7 +124,7 @@ def render(report: Report, depth: int | None = None) -> Drawing:
         notes_top = middle + half + 22
         for item in row:
             body += _stage(item, middle, label_y, notes_top)
-        top = notes_top + 14 * max(len(_notes(item.vertex)) for item in row) + 18
+        top = notes_top + 14 * max(len(item.notes) for item in row) + 18
     body += _legend(top)
     width = max(max(row[-1].end for row in rows) + 30, 560)
     return document(width, top + 26, body, title)
@@ -137,8 +139,9 @@ def _wrapped(shown: list[Vertex]) -> list[list[_Placed]]:
         h = _height(shape[0]) * 0.8 if vector else _height(shape[1])
         w = 8.0 if vector else _width(shape[0])
         d = 0.0 if vector else _depth(shape[2])
-        room = max([w + d, len(stage_label(vertex)) * 8.6, *(len(n) * 5.6 for n in _notes(vertex))])
-        sized.append((vertex, h, w, d, vector, room))
+        notes = _notes(vertex)
+        room = max([w + d, len(stage_label(vertex)) * 8.6, *(len(n) * 5.6 for n in notes)])
+        sized.append((vertex, h, w, d, vector, notes, room))
     fewest = len(_rows(sized, ROW_WIDTH))
     width = sum(item[-1] + 30 for item in sized) / fewest
     while len(rows := _rows(sized, width)) > fewest:
@@ -150,11 +153,11 @@ def _rows(sized: list[tuple], width: float) -> list[list[_Placed]]:
     """The boxes placed left to right, a new row where the next one would pass `width`."""
     rows: list[list[_Placed]] = [[]]
     x = 24.0
-    for vertex, h, w, d, vector, room in sized:
+    for vertex, h, w, d, vector, notes, room in sized:
         if rows[-1] and x + room > width:
             rows.append([])
             x = 24.0
-        rows[-1].append(_Placed(vertex, x + (room - w - d) / 2, h, w, d, vector, x + room))
+        rows[-1].append(_Placed(vertex, x + (room - w - d) / 2, h, w, d, vector, notes, x + room))
         x += room + 30
     return rows
 
@@ -186,7 +189,8 @@ def _brief(record: LayerRecord) -> str:
 
 
 def _branches(records: tuple[LayerRecord, ...]) -> list[str]:
-    """One line per branch of a module: its listed layers from where it reads the module's input."""
+    """One line per branch of a module (the first _BRANCHES): its listed layers (the first _STEPS) from
+    where it reads the module's input."""
     inside = {r.name: r for r in records}
     readers: dict[str, list[LayerRecord]] = {}
     for r in records:
@@ -195,9 +199,10 @@ def _branches(records: tuple[LayerRecord, ...]) -> list[str]:
     lines = []
     for start in (r for r in records if any(s not in inside for s in r.inputs)):
         chain, record = [], start
-        while True:
+        while len(chain) <= _STEPS:
             if _drawn(record):
-                chain.append(f"{_brief(record)} {record.type} {record.output_shape[0]}")
+                chain.append(f"{_brief(record)} {record.type} {record.output_shape[0]}" if len(chain) < _STEPS
+                             else "…")
             following = readers.get(record.name, [])
             if len(following) != 1 or len(following[0].inputs) != 1:
                 break
@@ -206,7 +211,9 @@ def _branches(records: tuple[LayerRecord, ...]) -> list[str]:
             chain = ["identity"]
         if chain:
             lines.append(" → ".join(chain))
-    return lines[:6]
+        if len(lines) == _BRANCHES:
+            break
+    return lines
 
 
 def _shade(fill: str, factor: float) -> str:
@@ -239,7 +246,7 @@ def _stage(item: _Placed, middle: float, label_y: float, notes_top: float) -> li
                              (x + item.w, bottom)], _shade(fill, 0.85)))
     out.append(text(centre, label_y, stage_label(vertex), font_size=11, font_weight="bold",
                     text_anchor="middle", class_="label"))
-    for index, note in enumerate(_notes(vertex)):
+    for index, note in enumerate(item.notes):
         out.append(text(centre, notes_top + 14 * index, note, font_size=10, text_anchor="middle", fill="#333"))
     return out + ["</g>"]
 

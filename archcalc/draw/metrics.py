@@ -29,6 +29,8 @@ def value(records: tuple[LayerRecord, ...], what: str) -> int:
 
 def bars(report: Report, what: str, depth: int | None = None) -> list[tuple[str, int]]:
     """(layer or block name, value) of every row that has one (layers without it are left out)."""
+    if depth is None:  # a row per layer
+        return [(r.name, v) for r in report.layers if r.inputs and (v := value((r,), what))]
     return [(e.name, v) for e in entries(report, depth) if e.first.inputs and (v := value(e.records, what))]
 
 

@@ -122,12 +122,12 @@ class Folding:
 def folding(report: Report, depth: int | None = None, most: int = MAX_BOXES) -> Folding:
     """`depth` if the drawing has at most `most` boxes and `MAX_ARCS` edges there, else the deepest
     folding above it that has; TooLarge, naming the limit, if even depth 1 has more."""
-    deepest = max((r.depth for r in report.layers), default=0)
-    levels = [depth, *(d for d in range(deepest, 0, -1) if depth is None or d < depth)]
+    counts = Nesting.of(report)
+    levels = [depth, *(d for d in range(counts.deepest, 0, -1) if depth is None or d < depth)]
     edges = sum(len(r.inputs) for r in report.layers)
     asked = None
     for level in levels:
-        boxes = box_count(report, level)
+        boxes = counts.boxes(level)
         arcs = _arc_count(report, level) if edges > MAX_ARCS and boxes <= most else 0
         over = f"{boxes:,} boxes, more than the {most:,}" if boxes > most else \
             f"{arcs:,} edges, more than the {MAX_ARCS:,}" if arcs > MAX_ARCS else ""
@@ -148,9 +148,43 @@ def _owner(name: str, depth: int | None) -> str:
     return name if len(parts) <= depth else "/".join(parts[:depth])
 
 
-def box_count(report: Report, depth: int | None) -> int:
-    """How many boxes the drawing folded at `depth` has (without making it)."""
-    return len(report.layers) if depth is None else len({_owner(r.name, depth) for r in report.layers})
+@dataclass(frozen=True)
+class Nesting:
+    """How many blocks and layers a network has at each depth of its paths, counted in one pass:
+    enough to say how many boxes a drawing, or rows a table, has at any folding without making it."""
+
+    blocks: tuple[int, ...]  # blocks[e - 1]: the distinct block paths of e parts
+    layers: tuple[int, ...]  # layers[p - 1]: the layers whose path has p parts
+
+    @classmethod
+    def of(cls, report: Report) -> Nesting:
+        paths: list[set[str]] = []
+        layers: list[int] = []
+        for record in report.layers:
+            name, end, parts = record.name, record.name.find("/"), 1
+            while end >= 0:
+                if len(paths) < parts:
+                    paths.append(set())
+                paths[parts - 1].add(name[:end])
+                end, parts = name.find("/", end + 1), parts + 1
+            layers += [0] * (parts - len(layers))
+            layers[parts - 1] += 1
+        return cls(tuple(len(p) for p in paths), tuple(layers))
+
+    @property
+    def deepest(self) -> int:
+        """The most blocks a layer is nested in."""
+        return len(self.blocks)
+
+    def boxes(self, depth: int | None) -> int:
+        """The boxes of a drawing with the blocks below `depth` folded (None: a box per layer)."""
+        if depth is None or depth > self.deepest:
+            return sum(self.layers)
+        return sum(self.layers[:depth]) + self.blocks[depth - 1]
+
+    def rows(self, depth: int | None) -> int:
+        """The rows of a table of every block and layer down to `depth` (None: all of them)."""
+        return sum(self.blocks[:depth]) + sum(self.layers[:depth])
 
 
 def _arc_count(report: Report, depth: int | None) -> int:

@@ -7,7 +7,7 @@ import io
 from typing import Any
 
 from ..analysis import Report
-from ..errors import ArchcalcError, SpecError
+from ..errors import ArchcalcError, SpecError, printable
 from ..units import count, nbytes, shorthand
 from .metrics import MAX_BARS, WHAT, bars, envelope, total
 from .svg import Drawing
@@ -49,12 +49,12 @@ def layers(reports: list[Report], what: str = "macs", depth: int | None = None) 
             axis.set_xlim(0, len(rows))
         else:
             axis.bar(range(len(rows)), [v for _, v in rows], color="#4a90c2")
-            axis.set_xticks(range(len(rows)), [n for n, _ in rows], rotation=90, fontsize=7)
+            axis.set_xticks(range(len(rows)), [printable(n) for n, _ in rows], rotation=90, fontsize=7)
             axis.set_xlim(-0.6, max(len(rows), 1) - 0.4)
         axis.set_ylabel(WHAT[what][0])
         overall = total(report, what)
         suffix = f" — total {_show(overall, what)}" if overall is not None else ""
-        axis.set_title(f"{report.architecture.title}{suffix}", fontsize=11)
+        axis.set_title(f"{printable(report.architecture.title)}{suffix}", fontsize=11)
         axis.grid(axis="y", alpha=0.3)
     figure.tight_layout()
     return figure
@@ -89,7 +89,8 @@ def chart(reports: list[Report]) -> Any:
         mappable = plt.cm.ScalarMappable(cmap=colours, norm=plt.Normalize(low, high))
         figure.colorbar(mappable, ax=axis, label="top-1 accuracy (%)")
     figure.tight_layout()
-    labels = [r.name + (f"\n{top1:.1f}% top-1" if top1 is not None else "") for r, top1 in zip(reports, accuracy)]
+    labels = [printable(r.name) + (f"\n{top1:.1f}% top-1" if top1 is not None else "")
+              for r, top1 in zip(reports, accuracy)]
     _place_labels(figure, axis, [(r.totals.macs, r.totals.params) for r in reports], labels)
     return figure
 

@@ -6,9 +6,9 @@ for several networks. `fragment` is the part a notebook shows."""
 from __future__ import annotations
 
 from dataclasses import replace
-from html import escape
 
 from ..analysis import LayerRecord, Report
+from ..draw.svg import markup
 from ..units import count, exact, nbytes
 from .model import Table
 
@@ -75,8 +75,8 @@ _MAX_ROWS = 5_000  # the table unfolds blocks down to the depth where it has at 
 
 def _cell(text: str, value: float | None = None, arithmetic: str = "") -> str:
     extra = "" if value is None else f' class="num" data-v="{value}"'
-    extra += f' data-a="{escape(arithmetic)}"' if arithmetic else ""
-    return f"<td{extra}>{escape(text)}</td>"
+    extra += f' data-a="{markup(arithmetic)}"' if arithmetic else ""
+    return f"<td{extra}>{markup(text)}</td>"
 
 
 def _sum_text(values: list[int]) -> str:
@@ -92,7 +92,7 @@ def _layer_row(record: LayerRecord, parent: str) -> str:
     memory = record.activation_bytes if record.allocates else 0
     cells = [
         f'<td style="padding-left:{0.6 + 1.2 * record.depth:.1f}em"><span class="tog-pad"></span>'
-        f"{escape(record.name.rsplit('/', 1)[-1] if parent else record.name)}</td>",
+        f"{markup(record.name.rsplit('/', 1)[-1] if parent else record.name)}</td>",
         _cell(record.type), _cell(hyper_text(record)),
         _cell(shape_text(record.output_shape), None, maths.output),
         _cell(exact(record.params), record.params, maths.params if record.params else ""),
@@ -101,26 +101,25 @@ def _layer_row(record: LayerRecord, parent: str) -> str:
               f"{record.activation_bytes // max(record.activation_elements, 1)} bytes" if memory else ""),
         _cell(f"{field.size[0]}×{field.size[1]}" if field else "", field.size[0] if field else 0),
     ]
-    return (f'<tr data-path="{escape(record.name)}" data-parent="{escape(parent)}">' + "".join(cells) + "</tr>")
+    return (f'<tr data-path="{markup(record.name)}" data-parent="{markup(parent)}">' + "".join(cells) + "</tr>")
 
 
-def _group_row(path: str, parent: str, kind: str, records: list[LayerRecord], depth: int, foldable: bool) -> str:
-    params = [r.params for r in records if r.params]
-    macs = [r.macs for r in records if r.macs]
-    memory = [r.activation_bytes for r in records if r.allocates]
-    last = records[-1]
+def _group_row(path: str, parent: str, kind: str, layers: list[LayerRecord], numbers: list[list[int]],
+               depth: int, foldable: bool) -> str:
+    """A block's row: the sums of its `layers`' params, MACs and memory (`numbers`), each with its terms."""
+    params, macs, memory = ([v for v in column if v] for column in numbers)
     toggle = ('<button class="tog" aria-expanded="false" title="fold or unfold">\u25B8</button>' if foldable
               else '<span class="tog-pad"></span>')
     cells = [
         f'<td style="padding-left:{0.6 + 1.2 * depth:.1f}em">{toggle}'
-        f'{escape(path.rsplit("/", 1)[-1] if parent else path)}</td>',
-        _cell(kind), _cell(f"{len(records)} layers"), _cell(_shape(last)),
+        f'{markup(path.rsplit("/", 1)[-1] if parent else path)}</td>',
+        _cell(kind), _cell(f"{len(layers)} layers"), _cell(_shape(layers[-1])),
         _cell(exact(sum(params)), sum(params), _sum_text(params) if len(params) > 1 else ""),
         _cell(exact(sum(macs)), sum(macs), _sum_text(macs) if len(macs) > 1 else ""),
         _cell(exact(sum(memory)), sum(memory), _sum_text(memory) if len(memory) > 1 else ""),
         _cell("", 0),
     ]
-    return (f'<tr class="group" data-path="{escape(path)}" data-parent="{escape(parent)}">'
+    return (f'<tr class="group" data-path="{markup(path)}" data-parent="{markup(parent)}">'
             + "".join(cells) + "</tr>")
 
 
@@ -131,48 +130,48 @@ def _shape(record: LayerRecord) -> str:
 def table(report: Report) -> str:
     """The layer table: a row per layer, a foldable row per block (folded at first), sortable columns;
     blocks below the depth where it would pass _MAX_ROWS rows are not unfolded (a note says so)."""
-    unfolded = rows = _row_count(report, None)
-    listed = None
-    for depth in range(max((r.depth for r in report.layers), default=0), 0, -1):
-        if rows <= _MAX_ROWS:
-            break
-        listed, rows = depth, _row_count(report, depth)
-    if rows > _MAX_ROWS:
-        return (f"<p>Not listed: the table has {rows:,} rows even with every block folded, more than the "
+    from ..draw.model import Nesting
+
+    counts = Nesting.of(report)
+    fitting = [d for d in [None, *range(counts.deepest, 0, -1)] if counts.rows(d) <= _MAX_ROWS]
+    if not fitting:
+        return (f"<p>Not listed: the table has {counts.rows(1):,} rows even with every block folded, more than the "
                 f"{_MAX_ROWS:,} a page holds; <code>archcalc table</code> lists them.</p>")
+    listed = fitting[0]
     kinds = {g.path: g.block for g in report.architecture.groups}
-    members: dict[str, list[LayerRecord]] = {}
-    for record in report.layers:
-        parts = record.name.split("/")
-        for end in range(1, min(len(parts), (listed or len(parts)) + 1)):
-            members.setdefault("/".join(parts[:end]), []).append(record)
-    lines, opened = [], set()
-    for record in report.layers:
-        parts = record.name.split("/")
-        for end in range(1, min(len(parts), (listed or len(parts)) + 1)):
-            path = "/".join(parts[:end])
-            if path not in opened:
-                opened.add(path)
-                lines.append(_group_row(path, "/".join(parts[:end - 1]), kinds.get(path, "block"), members[path],
-                                        end - 1, end != listed))
-        if listed is None or len(parts) <= listed:
-            lines.append(_layer_row(record, "/".join(parts[:-1])))
-    head = "".join(f'<th{" class=num" if numeric else ""}>{escape(name)}</th>' for name, numeric in _COLUMNS)
-    note = "" if listed is None else (f"<p>Blocks below depth {listed} are not unfolded here: every layer would make "
-                                      f"{unfolded:,} rows, more than the {_MAX_ROWS:,} a page holds; "
-                                      "<code>archcalc table</code> lists them.</p>")
+    layers = report.layers
+    blocks = [_blocks(record.name, listed) for record in layers]  # the blocks each layer is listed in
+    numbers = ([r.params for r in layers], [r.macs for r in layers],
+               [r.activation_bytes if r.allocates else 0 for r in layers])
+    members: dict[str, list[int]] = {}  # block → the indices of its layers (plain numbers: light to collect)
+    for index, paths in enumerate(blocks):
+        for path in paths:
+            members.setdefault(path, []).append(index)
+    lines = []
+    for index, (record, paths) in enumerate(zip(layers, blocks)):
+        for depth, path in enumerate(paths):
+            inside = members[path]
+            if inside[0] == index:  # the block's first layer: its row comes first
+                lines.append(_group_row(path, paths[depth - 1] if depth else "", kinds.get(path, "block"),
+                                        [layers[i] for i in inside], [[c[i] for i in inside] for c in numbers],
+                                        depth, depth + 1 != listed))
+        if listed is None or record.depth < listed:
+            lines.append(_layer_row(record, paths[-1] if paths else ""))
+    head = "".join(f'<th{" class=num" if numeric else ""}>{markup(name)}</th>' for name, numeric in _COLUMNS)
+    note = "" if listed is None else (f"<p>Blocks below depth {listed} are not unfolded here: a row for each of its "
+                                      f"{counts.rows(None):,} layers and blocks would pass the {_MAX_ROWS:,} a page "
+                                      "holds; <code>archcalc table</code> lists them.</p>")
     return (f'{note}<table class="layers"><thead><tr>{head}</tr></thead><tbody>\n' + "\n".join(lines)
             + "\n</tbody></table>")
 
 
-def _row_count(report: Report, listed: int | None) -> int:
-    """How many rows the table has with blocks unfolded down to depth `listed` (None: every layer)."""
-    blocks, layers = set(), 0
-    for record in report.layers:
-        parts = record.name.split("/")
-        blocks.update("/".join(parts[:end]) for end in range(1, min(len(parts), (listed or len(parts)) + 1)))
-        layers += listed is None or len(parts) <= listed
-    return len(blocks) + layers
+def _blocks(name: str, listed: int | None) -> list[str]:
+    """The paths of the blocks a layer lies in, outermost first, down to depth `listed`."""
+    paths, end = [], name.find("/")
+    while end >= 0 and (listed is None or len(paths) < listed):
+        paths.append(name[:end])
+        end = name.find("/", end + 1)
+    return paths
 
 
 def totals(report: Report) -> str:
@@ -187,7 +186,7 @@ def totals(report: Report) -> str:
         scores = ", ".join(f"{label} {v}%" for label, v in (("top-1", accuracy.top1), ("top-5", accuracy.top5))
                            if v is not None)
         items.append(("published accuracy", f"{scores} on {accuracy.dataset} ({accuracy.source})"))
-    return '<dl class="totals">' + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in items) + "</dl>"
+    return '<dl class="totals">' + "".join(f"<dt>{markup(k)}</dt><dd>{markup(v)}</dd>" for k, v in items) + "</dl>"
 
 
 def drawing(report: Report) -> str:
@@ -198,7 +197,7 @@ def drawing(report: Report) -> str:
     try:
         fold = folding(report, None, _MAX_BOXES)
     except TooLarge as exc:
-        return f"<p>Not drawn: {escape(exc.message)}.</p>"
+        return f"<p>Not drawn: {markup(exc.message)}.</p>"
     note = "" if fold.depth is None else f"<p>Blocks below depth {fold.depth} are folded into one box each.</p>"
     svg = render(diagram(report, fold.depth))
     return note + f'<div class="drawing">{svg[svg.index("<svg"):]}</div>'
@@ -214,15 +213,15 @@ def plots(report: Report) -> str:
 def warnings(report: Report) -> str:
     if not report.warnings:
         return "<p>No warnings.</p>"
-    return '<ul class="warn">' + "".join(f"<li>{escape(w)}</li>" for w in report.warnings) + "</ul>"
+    return '<ul class="warn">' + "".join(f"<li>{markup(w)}</li>" for w in report.warnings) + "</ul>"
 
 
 def fragment(report: Report) -> str:
     """Totals, drawing, table, plots and warnings of one network (the body of its page): the drawing
     beside the table on a wide window, above it on a narrow one."""
-    title = escape(report.architecture.title)
+    title = markup(report.architecture.title)
     return "\n".join([
-        f"<h1>{title}</h1>", f"<p>{escape(report.architecture.spec.source)}</p>", totals(report),
+        f"<h1>{title}</h1>", f"<p>{markup(report.architecture.spec.source)}</p>", totals(report),
         '<div class="main"><div class="graph"><h2>Graph</h2>', drawing(report), "</div>",
         '<div class="layers"><h2>Layers</h2><p>Click ▸ to unfold a block, a header to sort; hover or tap a number '
         'for its arithmetic.</p><div class="scroll">', table(report), "</div></div></div>",
@@ -230,7 +229,7 @@ def fragment(report: Report) -> str:
 
 
 def page(title: str, body: str) -> str:
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{markup(title)}</title>'
             f"<style>{_CSS}</style></head>\n<body>\n{body}\n<div id=\"tip\"></div>\n"
             f"<script>{_SCRIPT}</script>\n</body></html>\n")
 
@@ -245,7 +244,7 @@ def compare_page(reports: list[Report]) -> str:
     from .formats.html import fragment as table_fragment
 
     sections = "".join(f'<div class="network">{fragment(r)}</div>' for r in reports)
-    body = (f"<h1>{escape(' vs '.join(r.name for r in reports))}</h1>"
+    body = (f"<h1>{markup(' vs '.join(r.name for r in reports))}</h1>"
             f'<div class="scroll">{table_fragment(comparison(reports))}</div>{sections}')
     return page(" vs ".join(r.name for r in reports) + " — archcalc", body)
 
