@@ -6,8 +6,10 @@ the two edges of a node with one input and one output; a parallel step joins edg
 two nodes), and the tree is laid out directly: a series stacks its parts, a parallel puts its branches
 side by side (direct edges, such as an identity shortcut, as narrow lanes on the right). Every box
 takes one row; each branch keeps to its own column, so no two boxes overlap and no two edges cross.
-A graph that is not series-parallel is drawn as one column in execution order, the edges that skip
-rows running down lanes on the right (they may cross; `Layout.crossings` says how often).
+A graph that is not series-parallel is drawn as one column in execution order, the edges of a box
+that skip rows sharing one lane on the right (they may cross; `Layout.crossings` says how often).
+Time and memory grow about linearly with the boxes and edges: each reduction step joins two edges,
+the tree is measured and placed without recursion, and crossings are counted in one pass.
 """
 
 from __future__ import annotations
