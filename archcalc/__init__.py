@@ -32,6 +32,9 @@ _EXPORTS = {
     "check_many": "grading", "template": "grading", "exercise": "grading",
 }
 
+#: Packages that are also their function of the same name: `archcalc.draw("lenet5")` and `archcalc.draw.plot`.
+_CALLABLE_PACKAGES = {"draw"}
+
 __all__ = sorted(_EXPORTS)
 
 
@@ -39,7 +42,8 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'archcalc' has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{module}"), name)
+    imported = import_module(f"{__name__}.{module}")
+    value = imported if name in _CALLABLE_PACKAGES else getattr(imported, name)
     globals()[name] = value
     return value
 

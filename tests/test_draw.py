@@ -5,6 +5,7 @@ no two edges crossing (every zoo network is series-parallel, docs/pictures.md)."
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -221,3 +222,182 @@ def test_every_layer_family_has_a_colour_and_a_legend_label():
     from archcalc.layers.family import Family
 
     assert {f.name for f in Family} <= set(FILL) & set(LABEL)
+
+
+# --- grouped convolutions -----------------------------------------------------------------------
+
+def test_grouping_label_says_depthwise_grouped_or_nothing():
+    from archcalc.layers.conv import Conv
+
+    def conv(groups):
+        return Conv(out_channels=96, kernel_size=3, groups=groups)
+
+    assert (conv(1).grouping_label(96), conv(96).grouping_label(96), conv(32).grouping_label(96)) == ("", "dw", "g=32")
+
+
+def test_drawings_mark_depthwise_and_grouped_convolutions():
+    """MobileNetV2's features/2/conv/1/0 is a 3×3 depthwise convolution of 96 channels, stride 2
+    (torchvision: Conv2d(96, 96, 3, 2, 1, groups=96), 864 weights); ResNeXt-50 32×4d's 3×3
+    convolutions have 32 groups (torchvision: Conv2d(128, 128, 3, 1, 1, groups=32))."""
+    boxes, _ = _parse(draw("mobilenet_v2"))
+    assert boxes["features/2/conv/1/0"][1][1] == "conv 3×3/2 p1 dw"
+    boxes, _ = _parse(draw("resnext50_32x4d"))
+    assert boxes["layer1/0/conv2"][1][1] == "conv 3×3/1 p1 g=32"
+    root = ET.fromstring(draw("mobilenet_v2", "blocks", depth=2))
+    notes = [t.text for g in root.iter(f"{SVG}g") if g.get("data-name") == "features/2" for t in g.iter(f"{SVG}text")]
+    assert any("3×3/2 dw conv 96" in note for note in notes)
+
+
+# --- hostile names --------------------------------------------------------------------------------
+
+HOSTILE = Path(__file__).parent / "hostile" / "draw"
+
+
+def test_every_svg_parses_whatever_the_names():
+    """Names with control characters, XML-forbidden characters and markup: every SVG archcalc writes
+    is well-formed XML and shows each name as text, a forbidden character as its visible escape."""
+    from archcalc.draw.bars import svg_bars
+
+    report = archcalc.analyze(str(HOSTILE / "hostile-names.yaml"))
+    pictures = [draw(report), draw(report, depth=1), draw(report, "blocks"), draw(report, "blocks", depth=1),
+                *(svg_bars(report, what) for what in ("params", "macs", "memory"))]
+    for svg in pictures:
+        ET.fromstring(svg)
+    boxes, _ = _parse(pictures[0])
+    assert boxes["c\\x07<x>&\"q'"][1][0] == "c\\x07<x>&\"q'"
+    assert "r\\x0b\\ufffe\\uffff\u202e]]>--<!--" in boxes
+    assert "t\ttab\nnl\r" in boxes  # tab and line breaks are allowed in XML: kept in the attribute
+
+
+# --- folding, wrapping and limits -------------------------------------------------------------------
+
+def _chain_file(tmp_path, copies: int, layer: str = "{type: conv, out_channels: 4, kernel_size: 3, padding: 1}"):
+    path = tmp_path / f"chain{copies}.yaml"
+    path.write_text(f"name: chain\ninput: [4, 8, 8]\nlayers:\n  - {{name: c, repeat: {copies}, {layer[1:]}\n")
+    return str(path)
+
+
+def test_a_drawing_past_the_box_limit_is_folded_and_says_so(tmp_path):
+    from archcalc.draw import MAX_BOXES
+
+    report = archcalc.analyze(_chain_file(tmp_path, MAX_BOXES + 100))
+    svg = draw(report)
+    boxes, edges = _parse(svg)
+    assert set(boxes) == {"input", "c"} and len(edges) == 1
+    note = ET.fromstring(svg).find(f".//{SVG}text[@class='note']").text
+    assert f"{MAX_BOXES + 101:,} boxes" in note and f"{MAX_BOXES:,}" in note
+
+
+def test_folding_refuses_in_one_line_naming_the_limit_when_even_depth_1_is_too_big():
+    from archcalc.draw.model import TooLarge, folding
+
+    # torchvision's ResNet-18: 8 layers at the top, 4 stages of 2 blocks of 7 layers, 3 blocks with a
+    # downsample of 2 more: 70 layers; 8 + 8 blocks = 16 boxes at depth 2, 8 + 4 stages = 12 at depth 1
+    report = archcalc.analyze("resnet18")
+    assert folding(report, None, 70) == folding(report) and folding(report).depth is None
+    fold = folding(report, None, 15)
+    assert fold.depth == 1 and "70 boxes, more than the 15 a drawing holds" in fold.note
+    assert folding(report, None, 16).depth == 2 and folding(report, 2, 16).note == ""
+    with pytest.raises(TooLarge, match="12 boxes, more than the 5 a drawing holds") as caught:
+        folding(report, None, 5)
+    assert str(caught.value).startswith("resnet18.yaml: ") and "\n" not in str(caught.value)
+
+
+def test_block_figures_wrap_into_rows_and_honour_depth():
+    from archcalc.draw.blocks import ROW_WIDTH
+
+    root = ET.fromstring(draw("densenet121", "blocks"))  # 69 boxes, one row of 26,000 pixels before
+    assert float(root.get("width")) <= ROW_WIDTH + 30
+    rows = {float(r.get("y")) for g in root.iter(f"{SVG}g") if g.get("class") == "stage"
+            for r in g.findall(f"{SVG}rect")[-1:]}
+    assert len(rows) > 10
+    root = ET.fromstring(draw("resnet18", "blocks", depth=1))
+    names = [g.get("data-name") for g in root.iter(f"{SVG}g") if g.get("class") == "stage"]
+    assert names == ["input", "conv1", "maxpool", "layer1", "layer2", "layer3", "layer4", "avgpool", "fc"]
+
+
+def test_a_block_figure_past_its_box_limit_is_folded(tmp_path):
+    from archcalc.draw.blocks import MAX_STAGES
+
+    root = ET.fromstring(draw(_chain_file(tmp_path, MAX_STAGES + 10), "blocks"))
+    names = [g.get("data-name") for g in root.iter(f"{SVG}g") if g.get("class") == "stage"]
+    assert names == ["input", "c"]
+    assert f"{MAX_STAGES + 11:,} boxes" in root.find(f".//{SVG}text[@class='note']").text
+
+
+def test_layout_of_a_deeply_nested_series_parallel_graph():
+    """3,000 forks nested in one another (a_i feeds a_i+1 and b_i, b_i adds b_i+1 and a_i): laid out
+    without recursion, each branch in its own column, no crossing."""
+    from archcalc.draw.layout import layout
+    from archcalc.draw.model import Arc, Diagram, Vertex
+
+    depth = 3000
+    names = [f"a{i}" for i in range(depth)] + [f"b{i}" for i in reversed(range(depth))]
+    pairs = [(f"a{i}", f"a{i + 1}") for i in range(depth - 1)] + [(f"a{depth - 1}", f"b{depth - 1}")]
+    pairs += [(f"b{i + 1}", f"b{i}") for i in range(depth - 1)] + [(f"a{i}", f"b{i}") for i in range(depth - 1)]
+    vertices = tuple(Vertex(n, "relu", "", (1,), "RELU", ()) for n in names)
+    placed = layout(Diagram("nested", vertices, tuple(Arc(s, t, (1,)) for s, t in pairs)))
+    assert placed.series_parallel and placed.crossings == 0 and len(placed.boxes) == 2 * depth
+
+
+def test_the_crossings_of_a_one_column_drawing_are_counted_exactly():
+    """The sweep counts what the pairwise check of every two segments counts, on random DAGs."""
+    import random
+
+    from archcalc.draw.layout import layout
+    from archcalc.draw.model import Arc, Diagram, Vertex
+
+    chooser = random.Random(7)
+    for _ in range(60):
+        size = chooser.randint(4, 18)
+        names = [f"n{i}" for i in range(size)]
+        pairs = sorted({(names[i], names[j]) for j in range(1, size)
+                        for i in chooser.sample(range(j), chooser.randint(1, min(j, 4)))})
+        vertices = tuple(Vertex(n, "relu", "", (1,), "RELU", ()) for n in names)
+        placed = layout(Diagram("random", vertices, tuple(Arc(s, t, (1,)) for s, t in pairs)))
+        edges = [(r.source, r.target, "", r.points) for r in placed.routes]
+        assert placed.crossings == (0 if placed.series_parallel else _diagonal_free_crossings(edges))
+
+
+# --- PNG and PDF ------------------------------------------------------------------------------------
+
+def _cairo():
+    try:
+        import cairosvg  # noqa: F401
+    except (ImportError, OSError):  # not installed, or without the system's cairo library
+        pytest.skip("cairosvg cannot run here")
+
+
+def test_a_drawing_taller_than_cairo_paints_is_scaled_into_the_png():
+    """DenseNet-121's graph is 420×34,320 pixels, past the 32,767 cairo paints: scaled to fit."""
+    _cairo()
+    from archcalc.draw.convert import MAX_SIDE, convert
+
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" width="420" height="34320" viewBox="0 0 420 34320">'
+           '<rect width="420" height="34320" fill="#9ecae1"/></svg>')
+    png = convert(svg, "png")
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    assert height <= MAX_SIDE and abs(width / height - 420 / 34320) < 0.001
+
+
+def test_a_drawing_too_large_to_read_as_a_png_is_refused_in_one_line():
+    _cairo()
+    from archcalc.draw.convert import convert
+
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" width="420" height="400000"></svg>'
+    with pytest.raises(ArchcalcError, match="out.png: the drawing is 420×400,000 pixels, too large") as caught:
+        convert(svg, "png", "out.png")
+    assert "32,000 pixels a side" in str(caught.value) and "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("suffix", ["png", "pdf"])
+def test_names_with_control_characters_convert(tmp_path, suffix):
+    _cairo()
+    from click.testing import CliRunner
+
+    from archcalc.cli import main
+
+    out = tmp_path / f"names.{suffix}"
+    result = CliRunner().invoke(main, ["draw", str(HOSTILE / "hostile-names.yaml"), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes()[:4] == (b"\x89PNG" if suffix == "png" else b"%PDF")

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from html import escape
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -114,3 +115,77 @@ def test_grade_displays_as_html():
     sheet = Path(__file__).parent / "sheets" / "lenet5-mistakes.md"
     html = archcalc.check("lenet5", sheet)._repr_html_()
     assert html.count("<tr>") > 1 and "Score:" in html
+
+
+HOSTILE = Path(__file__).parent / "hostile" / "draw" / "hostile-names.yaml"
+
+
+def test_names_from_the_file_are_escaped_everywhere_on_the_page():
+    """Markup in names, titles and block names is shown as text: no tag or attribute of the file's
+    making, every embedded SVG well-formed, a name's `<`, `&` and quotes escaped."""
+    import xml.etree.ElementTree as ET
+
+    report = archcalc.analyze(str(HOSTILE))
+    for html in (report_page(report), compare_page([report, report])):
+        assert "<script>alert" not in html and "<svg onload" not in html and "<b>" not in html
+        assert html.count("<script>") == 1  # the page's own
+        tags = {tag for tag, _ in _tags(html)}
+        assert tags <= {"html", "head", "meta", "title", "style", "body", "h1", "h2", "p", "code", "dl", "dt", "dd",
+                        "div", "table", "caption", "thead", "tbody", "tr", "th", "td", "button", "span", "ul", "li",
+                        "svg", "defs", "marker", "path", "g", "rect", "text", "polyline", "line", "script"}, tags
+        for svg in re.findall(r"<svg.*?</svg>", html, re.S):
+            ET.fromstring(svg)
+        assert "c\\x07&lt;x&gt;&amp;&quot;q&#x27;" in html
+
+
+def test_the_comparison_keeps_only_the_rows_every_network_has():
+    """resnet18, mobilenet_v2 and efficientnet_b0 share no block name: the comparison is their totals,
+    with a line saying what was left out (the `compare` command lists it)."""
+    from archcalc.report.page import comparison
+
+    reports = [archcalc.analyze(n) for n in ("resnet18", "mobilenet_v2", "efficientnet_b0")]
+    table = comparison(reports)
+    assert [row[0].text for row in table.rows] == ["Params", "MACs", "FLOPs (2 × MACs)", "Forward memory",
+                                                   "Peak memory", "Parameter memory"]
+    assert not any(cell.text == "—" for row in table.rows for cell in row)
+    assert any("18 rows of layers or blocks that not every network has are left out" in line for line in table.footer)
+
+
+def test_a_table_past_its_row_limit_unfolds_only_as_deep_as_fits(monkeypatch):
+    from archcalc.report import page
+
+    # torchvision's ResNet-18: 70 layers (8 at the top, 62 in 4 stages of 2 blocks, 3 of them with a
+    # downsample block): 85 rows in all, 79 down to depth 3, 20 down to depth 2, 12 at depth 1
+    report = archcalc.analyze("resnet18")
+    monkeypatch.setattr(page, "_MAX_ROWS", 40)
+    html = page.table(report)
+    assert "Blocks below depth 2 are not unfolded here" in html and "its 85 layers and blocks" in html
+    rows = [a for t, a in _tags(html) if t == "tr" and "data-path" in a]
+    assert len(rows) == 20 and {r["data-path"].count("/") for r in rows} == {0, 1}
+    assert html.count('class="tog"') == 4  # layer1 … layer4 unfold; their blocks (layer1/0, …) do not
+    monkeypatch.setattr(page, "_MAX_ROWS", 5)
+    assert page.table(report).startswith("<p>Not listed: the table has 12 rows even with every block folded")
+
+
+def test_a_graph_past_the_drawing_limit_is_not_drawn(monkeypatch):
+    from archcalc.report import page
+
+    monkeypatch.setattr(page, "_MAX_BOXES", 5)
+    html = page.drawing(archcalc.analyze("lenet5"))  # the input and LeNet-5's 7 layers, no block to fold
+    assert html == ("<p>Not drawn: the drawing has 8 boxes, more than the 5 a drawing holds, even with every block "
+                    "folded.</p>")
+
+
+def test_per_layer_bars_of_a_long_network_are_one_profile(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    from archcalc.draw.bars import svg_bars
+    from archcalc.draw.metrics import MAX_BARS
+
+    path = tmp_path / "long.yaml"
+    path.write_text(f"name: long\ninput: [4, 8, 8]\nlayers:\n"
+                    f"  - {{name: c, type: conv, out_channels: 4, kernel_size: 1, repeat: {MAX_BARS * 10}}}\n")
+    root = ET.fromstring(svg_bars(archcalc.analyze(str(path)), "macs"))
+    assert not root.findall(".//{http://www.w3.org/2000/svg}rect[@class='bar']")
+    assert len(root.findall(".//{http://www.w3.org/2000/svg}path[@class='profile']")) == 1
+    assert float(root.get("width")) < 1000

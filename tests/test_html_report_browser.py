@@ -86,3 +86,21 @@ def _colours(png: bytes) -> int:
     except ImportError:
         return len(set(png))
     return len(Image.open(BytesIO(png)).convert("RGB").getcolors(1 << 24))
+
+
+def test_pages_fit_a_1400_pixel_window(browser, tmp_path):
+    """Three networks compared fit a 1400-pixel window (wide tables scroll in their own box), and one
+    network's page uses the width: the drawing beside the table, their tops level."""
+    from archcalc.report.page import compare_page
+
+    reports = [archcalc.analyze(n) for n in ("resnet18", "mobilenet_v2", "efficientnet_b0")]
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    for name, html in (("compare", compare_page(reports)), ("single", report_page(reports[0]))):
+        path = tmp_path / f"{name}.html"
+        path.write_text(html, encoding="utf-8")
+        page.goto(path.as_uri())
+        page.wait_for_load_state("load")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 1400, (name, width)
+    graph, layers = page.locator(".graph").bounding_box(), page.locator("div.layers").bounding_box()
+    assert layers["x"] >= graph["x"] + graph["width"] and abs(layers["y"] - graph["y"]) < 2

@@ -29,18 +29,6 @@ def _write(path: str, data: str | bytes) -> None:
         raise ArchcalcError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
-def _converted(svg: str, suffix: str) -> bytes:
-    """SVG text as PNG or PDF bytes (cairosvg, extra `draw`)."""
-    from ..errors import ArchcalcError
-
-    try:
-        import cairosvg
-    except (ImportError, OSError):
-        raise ArchcalcError(f"drawing {suffix.upper()} needs cairosvg: pip install 'archcalc[draw]'") from None
-    convert = cairosvg.svg2png if suffix == "png" else cairosvg.svg2pdf
-    return convert(bytestring=svg.encode("utf-8"))
-
-
 @click.command()
 @click.argument("architecture")
 @click.option("-o", "--output", required=True, metavar="FILE", help="out.svg, out.png or out.pdf.")
@@ -61,7 +49,12 @@ def draw(architecture: str, output: str, kind: str, depth: int | None, engine: s
     if suffix not in ("svg", "png", "pdf"):
         raise SpecError(f"{output}: the file name must end in .svg, .png or .pdf")
     svg = make(_analyze(architecture, input_shape, batch, dtype, strict), kind, depth=depth, engine=engine)
-    _write(output, svg if suffix == "svg" else _converted(svg, suffix))
+    if suffix != "svg":
+        from ..draw.convert import convert
+
+        _write(output, convert(svg, suffix, output))
+    else:
+        _write(output, svg)
 
 
 @click.command()

@@ -7,17 +7,19 @@ module or residual block is one framed box, its branches listed under it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from html import escape
 from math import log2
 
 from ..analysis import LayerRecord, Report
 from ..layers.family import Family
 from ..report.rows import kernel_window
-from .model import Diagram, Vertex, diagram
+from .model import Diagram, Nesting, TooLarge, Vertex, diagram, grouping
 from .palette import FILL
-from .svg import Drawing, attrs, document, text
+from .svg import Drawing, attrs, document, markup, text
 
 _SLANT = 0.6  # the oblique axis (W) at 45°, foreshortened
+ROW_WIDTH = 1400  # the figure wraps into rows no wider (pixels)
+MAX_STAGES = 300  # a figure with more boxes is folded further, or refused
+_BRANCHES, _STEPS = 6, 5  # under a module: at most this many branches, of at most this many layers each
 #: The layers a figure shows: those that make a new map (normalization and activations keep theirs).
 _DRAWN = {Family.CONV, Family.CONV_TRANSPOSE, Family.LINEAR, Family.MAX_POOL, Family.AVG_POOL,
           Family.ADAPTIVE_AVG_POOL}
@@ -46,23 +48,41 @@ def stage_label(vertex: Vertex) -> str:
     return f"{vertex.name}: {size}"
 
 
-def module_diagram(report: Report) -> Diagram:
-    """The deepest folding whose boxes form a chain (every layer if the network is one)."""
-    deepest = max((r.depth for r in report.layers), default=0) + 1
-    for depth in [None, *range(deepest, 0, -1)]:
-        found = diagram(report, depth)
-        targets = [a.target for a in found.arcs]
-        sources = [a.source for a in found.arcs]
-        if len(set(targets)) == len(targets) and len(set(sources)) == len(sources):
-            return found
-    return diagram(report, 1)
+def figure_stages(report: Report, depth: int | None = None) -> tuple[list[Vertex], str]:
+    """The boxes of the figure at the deepest folding at or above `depth` whose boxes form a chain
+    (every layer if the network is one) and number at most MAX_STAGES, and a note if that limit
+    folded it; TooLarge if even depth 1 has more."""
+    counts = Nesting.of(report)
+    drawn = [0] * (counts.deepest + 1)  # drawn[p - 1]: the layers `stages` shows whose path has p parts
+    for index, record in enumerate(report.layers):
+        drawn[record.depth] += index == 0 or _drawn(record)
+    levels = [depth, *(d for d in range(counts.deepest, 0, -1) if depth is None or d < depth)]
+    over = 0
+    for level in levels:
+        count = sum(drawn) if level is None or level > counts.deepest else sum(drawn[:level]) + counts.blocks[level - 1]
+        if count > MAX_STAGES:
+            over = over or count
+            continue
+        found = diagram(report, level)
+        if not _is_chain(found) and level != levels[-1]:
+            continue
+        return stages(found), (f"Blocks below depth {level} are folded into one box each: {over:,} boxes would "
+                               f"pass the {MAX_STAGES:,} a figure holds." if over else "")
+    raise TooLarge(f"the figure has {over:,} boxes, more than the {MAX_STAGES:,} a figure holds, even with every "
+                   "block folded", file=report.architecture.source)
 
 
-def stages(report: Report) -> list[Vertex]:
+def _is_chain(found: Diagram) -> bool:
+    targets = [a.target for a in found.arcs]
+    sources = [a.source for a in found.arcs]
+    return len(set(targets)) == len(targets) and len(set(sources)) == len(sources)
+
+
+def stages(found: Diagram) -> list[Vertex]:
     """The boxes the figure shows: the input, every block, and the convolutions, pooling and fully
     connected layers (activations, normalization, dropout and reshapes make no new map)."""
     chosen = []
-    for index, vertex in enumerate(module_diagram(report).vertices):
+    for index, vertex in enumerate(found.vertices):
         record = vertex.records[0]
         if index == 0 or vertex.block or _drawn(record):
             chosen.append(vertex)
@@ -77,12 +97,42 @@ class _Placed:
     w: float
     d: float
     vector: bool
+    notes: list[str]  # written under the box
+    end: float  # the right end of the room its labels take
 
 
-def render(report: Report) -> Drawing:
-    shown = stages(report)
-    placed: list[_Placed] = []
-    x = 24.0
+def render(report: Report, depth: int | None = None) -> Drawing:
+    """The figure, wrapped into rows at most `ROW_WIDTH` wide, folded at `depth` (further where the
+    network is not a chain there, or has more than `MAX_STAGES` boxes)."""
+    shown, note = figure_stages(report, depth)
+    title = report.architecture.title
+    body = [text(12, 22, title, font_size=15, font_weight="bold")]
+    if note:
+        body.append(text(12, 40, note, font_size=10, fill="#a00", class_="note"))
+    top = 40.0 + (16 if note else 0)
+    rows = _wrapped(shown)
+    for index, row in enumerate(rows):
+        label_y = top + 16
+        half = max(p.h for p in row) / 2
+        middle = label_y + 20 + max(p.d for p in row) + half
+        for before, after in zip(row, row[1:]):
+            body += _kernel(before, after, middle)
+        if index:  # the figure goes on from the row above
+            body.append(_carried(row[0], middle, into=True))
+        if index < len(rows) - 1:
+            body.append(_carried(row[-1], middle, into=False))
+        notes_top = middle + half + 22
+        for item in row:
+            body += _stage(item, middle, label_y, notes_top)
+        top = notes_top + 14 * max(len(item.notes) for item in row) + 18
+    body += _legend(top)
+    width = max(max(row[-1].end for row in rows) + 30, 560)
+    return document(width, top + 26, body, title)
+
+
+def _wrapped(shown: list[Vertex]) -> list[list[_Placed]]:
+    """The boxes placed left to right in as few rows as fit ROW_WIDTH, the rows about equally long."""
+    sized = []
     for vertex in shown:
         shape = vertex.output_shape
         vector = len(shape) != 3 or shape[1] == shape[2] == 1
@@ -91,22 +141,34 @@ def render(report: Report) -> Drawing:
         d = 0.0 if vector else _depth(shape[2])
         notes = _notes(vertex)
         room = max([w + d, len(stage_label(vertex)) * 8.6, *(len(n) * 5.6 for n in notes)])
-        placed.append(_Placed(vertex, x + (room - w - d) / 2, h, w, d, vector))
+        sized.append((vertex, h, w, d, vector, notes, room))
+    fewest = len(_rows(sized, ROW_WIDTH))
+    width = sum(item[-1] + 30 for item in sized) / fewest
+    while len(rows := _rows(sized, width)) > fewest:
+        width += 30
+    return rows
+
+
+def _rows(sized: list[tuple], width: float) -> list[list[_Placed]]:
+    """The boxes placed left to right, a new row where the next one would pass `width`."""
+    rows: list[list[_Placed]] = [[]]
+    x = 24.0
+    for vertex, h, w, d, vector, notes, room in sized:
+        if rows[-1] and x + room > width:
+            rows.append([])
+            x = 24.0
+        rows[-1].append(_Placed(vertex, x + (room - w - d) / 2, h, w, d, vector, notes, x + room))
         x += room + 30
-    label_y = 56.0
-    half = max(p.h for p in placed) / 2
-    middle = label_y + 20 + max(p.d for p in placed) + half
-    body = [text(12, 22, report.architecture.title, font_size=15, font_weight="bold")]
-    for before, after in zip(placed, placed[1:]):
-        body += _kernel(before, after, middle)
-    notes_top = middle + half + 22
-    deepest_notes = 0
-    for item in placed:
-        body += _stage(item, middle, label_y, notes_top)
-        deepest_notes = max(deepest_notes, len(_notes(item.vertex)))
-    legend_top = notes_top + 14 * deepest_notes + 18
-    body += _legend(legend_top)
-    return document(max(x, 560), legend_top + 26, body, report.architecture.title)
+    return rows
+
+
+def _carried(item: _Placed, middle: float, into: bool) -> str:
+    """A dashed stub into the first box of a row, or out of the last: the figure goes on in the next row."""
+    y = middle - item.d / 2
+    x = item.x + item.d / 2 if into else item.x + item.w + item.d / 2
+    ends = (x - 22, x) if into else (x, x + 22)
+    line = attrs(x1=ends[0], y1=y, x2=ends[1], y2=y, stroke="#777", stroke_dasharray="3 2", class_="carried")
+    return f"<line{line}/>"
 
 
 def _notes(vertex: Vertex) -> list[str]:
@@ -122,11 +184,13 @@ def _brief(record: LayerRecord) -> str:
     if window is None:
         return record.layer.describe()
     kh, kw = window
-    return f"{kh.kernel}×{kw.kernel}" + (f"/{kh.stride}" if kh.stride > 1 else "")
+    return (f"{kh.kernel}×{kw.kernel}" + (f"/{kh.stride}" if kh.stride > 1 else "")
+            + (f" {mark}" if (mark := grouping(record)) else ""))
 
 
 def _branches(records: tuple[LayerRecord, ...]) -> list[str]:
-    """One line per branch of a module: its listed layers from where it reads the module's input."""
+    """One line per branch of a module (the first _BRANCHES): its listed layers (the first _STEPS) from
+    where it reads the module's input."""
     inside = {r.name: r for r in records}
     readers: dict[str, list[LayerRecord]] = {}
     for r in records:
@@ -135,9 +199,10 @@ def _branches(records: tuple[LayerRecord, ...]) -> list[str]:
     lines = []
     for start in (r for r in records if any(s not in inside for s in r.inputs)):
         chain, record = [], start
-        while True:
+        while len(chain) <= _STEPS:
             if _drawn(record):
-                chain.append(f"{_brief(record)} {record.type} {record.output_shape[0]}")
+                chain.append(f"{_brief(record)} {record.type} {record.output_shape[0]}" if len(chain) < _STEPS
+                             else "…")
             following = readers.get(record.name, [])
             if len(following) != 1 or len(following[0].inputs) != 1:
                 break
@@ -146,7 +211,9 @@ def _branches(records: tuple[LayerRecord, ...]) -> list[str]:
             chain = ["identity"]
         if chain:
             lines.append(" → ".join(chain))
-    return lines[:6]
+        if len(lines) == _BRANCHES:
+            break
+    return lines
 
 
 def _shade(fill: str, factor: float) -> str:
@@ -165,7 +232,7 @@ def _stage(item: _Placed, middle: float, label_y: float, notes_top: float) -> li
     dx, dy = item.d, item.d
     centre = x + (item.w + item.d) / 2
     out = [f'<g class="stage"{attrs(data_name=vertex.name, data_label=stage_label(vertex))}>',
-           f"<title>{escape(stage_label(vertex))}</title>"]
+           f"<title>{markup(stage_label(vertex))}</title>"]
     if vertex.block:
         pad = 8
         frame = attrs(x=x - pad, y=top - dy - pad, width=item.w + dx + 2 * pad, height=item.h + dy + 2 * pad, rx=8,
@@ -179,7 +246,7 @@ def _stage(item: _Placed, middle: float, label_y: float, notes_top: float) -> li
                              (x + item.w, bottom)], _shade(fill, 0.85)))
     out.append(text(centre, label_y, stage_label(vertex), font_size=11, font_weight="bold",
                     text_anchor="middle", class_="label"))
-    for index, note in enumerate(_notes(vertex)):
+    for index, note in enumerate(item.notes):
         out.append(text(centre, notes_top + 14 * index, note, font_size=10, text_anchor="middle", fill="#333"))
     return out + ["</g>"]
 

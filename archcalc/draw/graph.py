@@ -3,27 +3,28 @@ folded block, coloured by family, each edge labelled with the tensor it carries.
 
 from __future__ import annotations
 
-from html import escape
-
 from .layout import Layout, layout
 from .model import Diagram, shape_text
 from .palette import FILL, LABEL, legend
-from .svg import Drawing, attrs, document, text
+from .svg import Drawing, attrs, document, markup, text
 
 _HEADER = 30  # the title
 _LEGEND_ROW = 20
 _MIN_WIDTH = 420
 
 
-def render(diagram: Diagram) -> Drawing:
+def render(diagram: Diagram, note: str = "") -> Drawing:
+    """The drawing of `diagram`, with `note` (why it is folded) under the legend."""
     families = {v.family for v in diagram.vertices}
     keys = legend(families)
     width_guess = _MIN_WIDTH
     rows = _legend_rows(keys, width_guess)
-    placed = layout(diagram, top=_HEADER + len(rows) * _LEGEND_ROW + 14)
-    width = max(placed.width, _MIN_WIDTH)
+    below_legend = _HEADER + len(rows) * _LEGEND_ROW
+    placed = layout(diagram, top=below_legend + 14 + (_LEGEND_ROW if note else 0))
+    width = max(placed.width, _MIN_WIDTH, 24 + len(note) * 5.8)
     _shift(placed, (width - placed.width) / 2)
     body = [text(12, 20, diagram.title, font_size=15, font_weight="bold"), *_legend(rows, _HEADER),
+            *([text(12, below_legend + 8, note, font_size=10, fill="#a00", class_="note")] if note else []),
             '<defs><marker id="arrow" viewBox="0 0 8 8" refX="8" refY="4" markerWidth="7" markerHeight="7" '
             'orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="#555"/></marker></defs>']
     body += _edges(diagram, placed) + _boxes(diagram, placed)
@@ -72,7 +73,7 @@ def _edges(diagram: Diagram, placed: Layout) -> list[str]:
         shape = shapes[(route.source, route.target)]
         points = " ".join(f"{x:.1f},{y:.1f}" for x, y in route.points)
         out.append(f'<g class="edge"{attrs(data_source=route.source, data_target=route.target, data_shape=shape)}>'
-                   f"<title>{escape(route.source)} → {escape(route.target)}: {shape}</title>"
+                   f"<title>{markup(route.source)} → {markup(route.target)}: {shape}</title>"
                    f'<polyline points="{points}" fill="none" stroke="#555" stroke-width="1.2" '
                    'marker-end="url(#arrow)"/>')
         if route.label_at:
@@ -87,7 +88,7 @@ def _boxes(diagram: Diagram, placed: Layout) -> list[str]:
         box = placed.boxes[vertex.name]
         name, kind, shape = vertex.lines
         out.append(f'<g class="node"{attrs(data_name=vertex.name, data_family=vertex.family)}>'
-                   f"<title>{escape(vertex.name)}: {escape(LABEL[vertex.family])}</title>")
+                   f"<title>{markup(vertex.name)}: {markup(LABEL[vertex.family])}</title>")
         border = "#2a7a75" if vertex.block else "#555"
         frame = attrs(x=box.x, y=box.y, width=box.w, height=box.h, rx=6, fill=FILL[vertex.family], stroke=border,
                       stroke_width=2.0 if vertex.block else 1.0)

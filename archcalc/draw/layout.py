@@ -6,12 +6,15 @@ the two edges of a node with one input and one output; a parallel step joins edg
 two nodes), and the tree is laid out directly: a series stacks its parts, a parallel puts its branches
 side by side (direct edges, such as an identity shortcut, as narrow lanes on the right). Every box
 takes one row; each branch keeps to its own column, so no two boxes overlap and no two edges cross.
-A graph that is not series-parallel is drawn as one column in execution order, the edges that skip
-rows running down lanes on the right (they may cross; `Layout.crossings` says how often).
+A graph that is not series-parallel is drawn as one column in execution order, the edges of a box
+that skip rows sharing one lane on the right (they may cross; `Layout.crossings` says how often).
+Time and memory grow about linearly with the boxes and edges: each reduction step joins two edges,
+the tree is measured and placed without recursion, and crossings are counted in one pass.
 """
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 
 from .model import Diagram
@@ -89,39 +92,45 @@ class _Edge:
     source: str
     target: str
     tree: object
-    alive: bool = True
 
 
 @dataclass
 class _Reduction:
-    edges: list[_Edge] = field(default_factory=list)
-    out: dict[str, list[int]] = field(default_factory=dict)
-    into: dict[str, list[int]] = field(default_factory=dict)
+    """The graph being reduced: its live edges, by end nodes and by pair."""
 
-    def add(self, source: str, target: str, tree) -> int:
-        for index in self.out.get(source, ()):
-            edge = self.edges[index]
-            if edge.target == target:  # parallel step
-                old = edge.tree.branches if isinstance(edge.tree, _Parallel) else [edge.tree]
-                new = tree.branches if isinstance(tree, _Parallel) else [tree]
-                edge.tree = _Parallel(old + new)
-                return index
-        self.edges.append(_Edge(source, target, tree))
-        index = len(self.edges) - 1
-        self.out.setdefault(source, []).append(index)
-        self.into.setdefault(target, []).append(index)
-        return index
+    edges: dict[int, _Edge] = field(default_factory=dict)
+    between: dict[tuple[str, str], int] = field(default_factory=dict)
+    out: dict[str, dict[int, None]] = field(default_factory=dict)  # insertion-ordered sets of edge keys
+    into: dict[str, dict[int, None]] = field(default_factory=dict)
+    made: int = 0
 
-    def drop(self, index: int) -> _Edge:
-        edge = self.edges[index]
-        edge.alive = False
-        self.out[edge.source].remove(index)
-        self.into[edge.target].remove(index)
+    def add(self, source: str, target: str, tree) -> None:
+        new = tree.branches if isinstance(tree, _Parallel) else [tree]
+        key = self.between.get((source, target))
+        if key is not None:  # parallel step
+            edge = self.edges[key]
+            if isinstance(edge.tree, _Parallel):
+                edge.tree.branches.extend(new)
+            else:
+                edge.tree = _Parallel([edge.tree, *new])
+            return
+        key, self.made = self.made, self.made + 1
+        self.edges[key] = _Edge(source, target, tree)
+        self.between[(source, target)] = key
+        self.out.setdefault(source, {})[key] = None
+        self.into.setdefault(target, {})[key] = None
+
+    def drop(self, key: int) -> _Edge:
+        edge = self.edges.pop(key)
+        del self.between[(edge.source, edge.target)]
+        del self.out[edge.source][key]
+        del self.into[edge.target][key]
         return edge
 
 
 def decompose(names: list[str], pairs: list[tuple[str, str]]):
-    """The series-parallel decomposition tree from a virtual source to a virtual sink, or None."""
+    """The series-parallel decomposition tree from a virtual source to a virtual sink, or None.
+    Each step joins two edges into one, so the reduction takes time linear in the edges."""
     graph = _Reduction()
     has_in = {t for _, t in pairs}
     has_out = {s for s, _ in pairs}
@@ -136,19 +145,43 @@ def decompose(names: list[str], pairs: list[tuple[str, str]]):
     pending = list(names)
     while pending:
         node = pending.pop()
-        ins, outs = graph.into.get(node, []), graph.out.get(node, [])
+        ins, outs = graph.into.get(node, {}), graph.out.get(node, {})
         if len(ins) != 1 or len(outs) != 1:
             continue
-        first, second = graph.drop(ins[0]), graph.drop(outs[0])
-        parts = _flat(first.tree) + [node] + _flat(second.tree)
-        graph.add(first.source, second.target, _Series(parts))
+        first, second = graph.drop(next(iter(ins))), graph.drop(next(iter(outs)))
+        graph.add(first.source, second.target, _Series([first.tree, node, second.tree]))  # flattened at the end
         pending += [first.source, second.target]
-    alive = [e for e in graph.edges if e.alive]
-    return alive[0].tree if len(alive) == 1 else None
+    if len(graph.edges) != 1:
+        return None
+    root = next(iter(graph.edges.values())).tree
+    _flatten(root)
+    return root
 
 
-def _flat(tree) -> list:
-    return tree.parts if isinstance(tree, _Series) else [tree]
+def _flatten(root) -> None:
+    """Every series of the tree as one flat list of parts (a series inside a series is spliced in)."""
+    stack = [root]
+    while stack:
+        tree = stack.pop()
+        if isinstance(tree, _Series):
+            parts, todo = [], list(reversed(tree.parts))
+            while todo:
+                part = todo.pop()
+                if isinstance(part, _Series):
+                    todo += reversed(part.parts)
+                else:
+                    parts.append(part)
+            tree.parts = parts
+            stack += [p for p in parts if isinstance(p, _Parallel)]
+        elif isinstance(tree, _Parallel):
+            stack += [b for b in tree.branches if not isinstance(b, _Leaf)]
+
+
+def _inner(tree) -> list:
+    """The subtrees directly inside `tree`."""
+    if isinstance(tree, _Series):
+        return [p for p in tree.parts if not isinstance(p, str)]
+    return tree.branches if isinstance(tree, _Parallel) else []
 
 
 # --- placement -----------------------------------------------------------------------------------
@@ -160,50 +193,52 @@ class _Placer:
         self.rows: dict[str, int] = {}
         self.lefts: dict[str, float] = {}
         self.lanes: dict[tuple[str, str], float] = {}
-        self.memo: dict[int, tuple[float, int]] = {}
+        self.sizes: dict[int, tuple[float, int]] = {}
 
-    def size(self, tree) -> tuple[float, int]:
-        """(width, rows) of a tree's inner part (its end nodes belong to the parent)."""
-        key = id(tree)
-        if key not in self.memo:
+    def measure(self, root) -> None:
+        """(width, rows) of every subtree's inner part (its end nodes belong to the parent), children
+        first; a parallel's branches sorted in file order, direct edges last (on the right)."""
+        below, stack = [], [root]
+        while stack:  # parents before children; measured in the reverse order
+            tree = stack.pop()
+            below.append(tree)
+            stack += _inner(tree)
+        first: dict[int, float] = {}
+        for tree in reversed(below):
             if isinstance(tree, _Leaf):
-                found = (LANE, 0)
+                first[id(tree)], size = float("inf"), (LANE, 0)
             elif isinstance(tree, _Series):
-                sizes = [self.size(p) if not isinstance(p, str) else (self.widths[p], 1) for p in tree.parts]
-                found = (max(w for w, _ in sizes), sum(r for _, r in sizes))
+                first[id(tree)] = min(self.order[p] if isinstance(p, str) else first[id(p)] for p in tree.parts)
+                sizes = [self.sizes[id(p)] if not isinstance(p, str) else (self.widths[p], 1) for p in tree.parts]
+                size = (max(w for w, _ in sizes), sum(r for _, r in sizes))
             else:
-                tree.branches.sort(key=self.first_index)
-                sizes = [self.size(b) for b in tree.branches]
-                found = (sum(w for w, _ in sizes) + HGAP * (len(sizes) - 1), max(r for _, r in sizes))
-            self.memo[key] = found
-        return self.memo[key]
+                tree.branches.sort(key=lambda branch: first[id(branch)])
+                first[id(tree)] = first[id(tree.branches[0])]
+                sizes = [self.sizes[id(b)] for b in tree.branches]
+                size = (sum(w for w, _ in sizes) + HGAP * (len(sizes) - 1), max(r for _, r in sizes))
+            self.sizes[id(tree)] = size
 
-    def first_index(self, tree) -> float:
-        """Branches in file order; direct edges last (on the right)."""
-        if isinstance(tree, _Leaf):
-            return float("inf")
-        if isinstance(tree, _Series):
-            return min(self.order[p] if isinstance(p, str) else self.first_index(p) for p in tree.parts)
-        return min(self.first_index(b) for b in tree.branches)
-
-    def place(self, tree, left: float, row: int) -> None:
-        width, _ = self.size(tree)
-        if isinstance(tree, _Leaf):
-            self.lanes[(tree.source, tree.target)] = left + width / 2
-        elif isinstance(tree, _Series):
-            for part in tree.parts:
-                if isinstance(part, str):
-                    self.rows[part] = row
-                    self.lefts[part] = left + (width - self.widths[part]) / 2
-                    row += 1
-                else:
-                    part_width, rows = self.size(part)
-                    self.place(part, left + (width - part_width) / 2, row)
-                    row += rows
-        else:
-            for branch in tree.branches:
-                self.place(branch, left, row)
-                left += self.size(branch)[0] + HGAP
+    def place(self, root, left: float, row: int) -> None:
+        stack = [(root, left, row)]
+        while stack:
+            tree, left, row = stack.pop()
+            width, _ = self.sizes[id(tree)]
+            if isinstance(tree, _Leaf):
+                self.lanes[(tree.source, tree.target)] = left + width / 2
+            elif isinstance(tree, _Series):
+                for part in tree.parts:
+                    if isinstance(part, str):
+                        self.rows[part] = row
+                        self.lefts[part] = left + (width - self.widths[part]) / 2
+                        row += 1
+                    else:
+                        part_width, rows = self.sizes[id(part)]
+                        stack.append((part, left + (width - part_width) / 2, row))
+                        row += rows
+            else:
+                for branch in tree.branches:
+                    stack.append((branch, left, row))
+                    left += self.sizes[id(branch)][0] + HGAP
 
 
 def layout(diagram: Diagram, top: float = 0.0, margin: float = 16.0) -> Layout:
@@ -214,8 +249,9 @@ def layout(diagram: Diagram, top: float = 0.0, margin: float = 16.0) -> Layout:
     tree = decompose(names, pairs)
     placer = _Placer(widths, {n: i for i, n in enumerate(names)})
     if tree is not None:
+        placer.measure(tree)
         placer.place(tree, margin, 0)
-        width = placer.size(tree)[0] + 2 * margin
+        width = placer.sizes[id(tree)][0] + 2 * margin
     else:
         width = _one_column(placer, names, pairs, margin)
     boxes = {n: Box(n, placer.lefts[n], top + placer.rows[n] * (BOX_H + GAP), widths[n]) for n in names}
@@ -261,36 +297,92 @@ def _simplified(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
 
 
 def _one_column(placer: _Placer, names: list[str], pairs: list[tuple[str, str]], margin: float) -> float:
-    """Every box in its own row in execution order; an edge that skips rows gets a lane on the right,
-    lanes reused where their rows do not overlap."""
+    """Every box in its own row in execution order; the edges of a box that skip rows share one lane
+    on the right (down to its last such target), lanes reused where their rows do not overlap."""
     column = max(placer.widths.values())
     for row, name in enumerate(names):
         placer.rows[name] = row
         placer.lefts[name] = margin + (column - placer.widths[name]) / 2
-    free_from: list[int] = []  # per lane: the first row it is free again
-    for source, target in sorted(pairs, key=lambda p: (placer.rows[p[0]], placer.rows[p[1]])):
+    reach: dict[str, int] = {}  # a box with edges that skip rows → the last row they reach
+    for source, target in pairs:
         start, end = placer.rows[source], placer.rows[target]
-        if end == start + 1:
-            continue
-        lane = next((i for i, free in enumerate(free_from) if free <= start), None)
-        if lane is None:
-            lane = len(free_from)
-            free_from.append(end + 1)
-        free_from[lane] = end + 1
-        placer.lanes[(source, target)] = margin + column + HGAP + lane * LANE
-    return column + HGAP + len(free_from) * LANE + 2 * margin
+        if end > start + 1:
+            reach[source] = max(reach.get(source, 0), end)
+    busy: list[tuple[int, int]] = []  # (first row free again, lane)
+    free: list[int] = []  # lanes free now, lowest first
+    lanes: dict[str, int] = {}
+    made = 0
+    for source in sorted(reach, key=placer.rows.__getitem__):
+        while busy and busy[0][0] <= placer.rows[source]:
+            heapq.heappush(free, heapq.heappop(busy)[1])
+        if not free:
+            free.append(made)
+            made += 1
+        lanes[source] = heapq.heappop(free)
+        heapq.heappush(busy, (reach[source] + 1, lanes[source]))
+    for source, target in pairs:
+        if placer.rows[target] > placer.rows[source] + 1:
+            placer.lanes[(source, target)] = margin + column + HGAP + lanes[source] * LANE
+    return column + HGAP + made * LANE + 2 * margin
 
 
 def count_crossings(polylines: list[list[tuple[float, float]]]) -> int:
-    """Pairs of segments of different polylines that cross properly (touching ends do not count)."""
-    segments = [(i, p, q) for i, line in enumerate(polylines) for p, q in zip(line, line[1:])]
-    return sum(1 for k, (i, p, q) in enumerate(segments) for j, r, s in segments[k + 1:]
-               if i != j and _cross(p, q, r, s))
+    """Pairs of segments of different polylines that cross properly (touching ends and overlaps do not
+    count), for polylines of vertical and horizontal segments. One pass over the distinct x of the
+    vertical segments, left to right, keeps how many of those met so far run strictly across each
+    height where a horizontal segment lies; a horizontal segment crosses the ones met between its ends."""
+    import numpy as np
+
+    vertical, horizontal = [], []  # (x, low y, high y) and (y, low x, high x)
+    for line in polylines:
+        for (px, py), (qx, qy) in zip(line, line[1:]):
+            if px == qx and py != qy:
+                vertical.append((px, min(py, qy), max(py, qy)))
+            elif py == qy and px != qx:
+                horizontal.append((py, min(px, qx), max(px, qx)))
+    if not vertical or not horizontal:
+        return 0
+    v, h = np.array(vertical), np.array(horizontal)
+    xs, heights = np.unique(v[:, 0]), np.unique(h[:, 0])
+    starts = np.searchsorted(heights, v[:, 1], "right")  # the first height strictly past one end
+    ends = np.searchsorted(heights, v[:, 2], "left")  # the first height not strictly before the other
+    across_any = starts < ends  # a segment too short to span a height crosses nothing
+    column, starts, ends = np.searchsorted(xs, v[across_any, 0]), starts[across_any], ends[across_any]
+    order = np.argsort(column, kind="stable")
+    starts, ends = starts[order], ends[order]
+    bounds = np.searchsorted(column[order], np.arange(len(xs) + 1))
+    at = np.searchsorted(heights, h[:, 0])
+    after = np.searchsorted(xs, h[:, 1], "right")  # the first x strictly right of the left end
+    before = np.searchsorted(xs, h[:, 2], "left")  # the first x not strictly left of the right end
+    spans = before > after
+    at, after, before = at[spans], after[spans], before[spans]
+    by_after, by_before = np.argsort(after, kind="stable"), np.argsort(before, kind="stable")
+    cut_after = np.searchsorted(after[by_after], np.arange(len(xs) + 2))
+    cut_before = np.searchsorted(before[by_before], np.arange(len(xs) + 2))
+    across = np.zeros(len(heights), dtype=np.int64)  # of the x met so far, the segments strictly across each height
+    crossings = 0
+    for k in range(len(xs) + 1):
+        crossings += int(across[at[by_before[cut_before[k]:cut_before[k + 1]]]].sum())
+        crossings -= int(across[at[by_after[cut_after[k]:cut_after[k + 1]]]].sum())
+        if k < len(xs):
+            first, last = starts[bounds[k]:bounds[k + 1]], ends[bounds[k]:bounds[k + 1]]
+            change = np.bincount(first, minlength=len(heights) + 1) - np.bincount(last, minlength=len(heights) + 1)
+            across += np.cumsum(change)[:len(heights)]
+    return crossings - sum(_own_crossings(line) for line in polylines if len(line) > 4)
 
 
-def _cross(p, q, r, s) -> bool:
-    def side(a, b, c):
-        value = (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
-        return (value > 1e-9) - (value < -1e-9)
+def _own_crossings(line: list[tuple[float, float]]) -> int:
+    """Proper crossings between segments of the same polyline (the count above takes them in too)."""
+    segments = list(zip(line, line[1:]))
+    return sum(1 for k, one in enumerate(segments) for other in segments[k + 2:] if _cross(one, other))
 
-    return side(p, q, r) * side(p, q, s) < 0 and side(r, s, p) * side(r, s, q) < 0
+
+def _cross(one, other) -> bool:
+    """Whether a vertical and a horizontal segment cross with neither's end on the other."""
+    (px, py), (qx, qy) = one
+    (rx, ry), (sx, sy) = other
+    if px == qx and ry == sy:
+        return min(rx, sx) < px < max(rx, sx) and min(py, qy) < ry < max(py, qy)
+    if py == qy and rx == sx:
+        return min(px, qx) < rx < max(px, qx) and min(ry, sy) < py < max(ry, sy)
+    return False

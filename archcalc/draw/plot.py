@@ -7,9 +7,9 @@ import io
 from typing import Any
 
 from ..analysis import Report
-from ..errors import ArchcalcError, SpecError
+from ..errors import ArchcalcError, SpecError, printable
 from ..units import count, nbytes, shorthand
-from .metrics import WHAT, bars, total
+from .metrics import MAX_BARS, WHAT, bars, envelope, total
 from .svg import Drawing
 
 
@@ -28,31 +28,42 @@ def _show(value: int, what: str) -> str:
     return nbytes(value, "si") if what == "memory" else count(value, "si")
 
 
+_PROFILE_POINTS = 1_000  # a profile of more layers shows the highest value of each of this many shares
+
+
 def layers(reports: list[Report], what: str = "macs", depth: int | None = None) -> Any:
-    """A figure of per-layer bars, one panel per report, each titled with its total."""
+    """A figure of per-layer bars, one panel per report, each titled with its total; a report with more
+    than MAX_BARS rows is drawn as one profile of its layers in order, without their names."""
     if what not in WHAT:
         raise SpecError(f"unknown quantity {what!r}; choose one of {', '.join(WHAT)}")
     plt = _pyplot()
     data = [bars(r, what, depth) for r in reports]
-    longest = max((len(d) for d in data), default=1)
-    figure, axes = plt.subplots(len(reports), 1, squeeze=False,
-                                figsize=(min(4 + 0.22 * longest, 40), 3.6 * len(reports)))
+    width = max((min(4 + 0.22 * len(d), 40) if len(d) <= MAX_BARS else 12 for d in data), default=4)
+    figure, axes = plt.subplots(len(reports), 1, squeeze=False, figsize=(width, 3.6 * len(reports)))
     for axis, report, rows in zip(axes[:, 0], reports, data):
-        axis.bar(range(len(rows)), [v for _, v in rows], color="#4a90c2")
-        axis.set_xticks(range(len(rows)), [n for n, _ in rows], rotation=90, fontsize=7)
+        if len(rows) > MAX_BARS:
+            highest = envelope([v for _, v in rows], _PROFILE_POINTS)
+            axis.stairs(highest, [i * len(rows) / len(highest) for i in range(len(highest) + 1)], fill=True,
+                        color="#4a90c2")
+            axis.set_xlabel(f"{len(rows):,} layers in order")
+            axis.set_xlim(0, len(rows))
+        else:
+            axis.bar(range(len(rows)), [v for _, v in rows], color="#4a90c2")
+            axis.set_xticks(range(len(rows)), [printable(n) for n, _ in rows], rotation=90, fontsize=7)
+            axis.set_xlim(-0.6, max(len(rows), 1) - 0.4)
         axis.set_ylabel(WHAT[what][0])
         overall = total(report, what)
         suffix = f" — total {_show(overall, what)}" if overall is not None else ""
-        axis.set_title(f"{report.architecture.title}{suffix}", fontsize=11)
+        axis.set_title(f"{printable(report.architecture.title)}{suffix}", fontsize=11)
         axis.grid(axis="y", alpha=0.3)
-        axis.set_xlim(-0.6, max(len(rows), 1) - 0.4)
     figure.tight_layout()
     return figure
 
 
 def chart(reports: list[Report]) -> Any:
     """MACs (x) against parameters (y), log axes, one labelled bubble per network; the bubble's colour
-    is the published top-1 accuracy (grey where the file records none)."""
+    is the published top-1 accuracy (grey where the file records none, as the legend says). Each label
+    goes where it covers no other label or bubble."""
     plt = _pyplot()
     figure, axis = plt.subplots(figsize=(8, 5.5))
     accuracy = [_top1(r) for r in reports]
@@ -60,30 +71,92 @@ def chart(reports: list[Report]) -> Any:
     low, high = (min(known), max(known)) if known else (0.0, 1.0)
     colours = plt.get_cmap("viridis")
     for report, top1 in zip(reports, accuracy):
-        x, y = report.totals.macs, report.totals.params
-        colour = "#bbbbbb" if top1 is None else colours((top1 - low) / ((high - low) or 1))
-        axis.scatter([x], [y], s=260, color=colour, edgecolor="#333", alpha=0.85, zorder=3)
-        label = report.name + (f"\n{top1:.1f}% top-1" if top1 is not None else "")
-        axis.annotate(label, (x, y), textcoords="offset points", xytext=(9, 6), fontsize=8)
+        colour = _GREY if top1 is None else colours((top1 - low) / ((high - low) or 1))
+        axis.scatter([report.totals.macs], [report.totals.params], s=_BUBBLE, color=colour, edgecolor="#333",
+                     alpha=0.85, zorder=3)
     axis.set_xscale("log")
     axis.set_yscale("log")
-    from matplotlib.ticker import FuncFormatter, LogLocator
-
-    label = FuncFormatter(lambda value, _: shorthand(value).replace(".0", ""))  # 200M, 1G, 5G
-    for scale in (axis.xaxis, axis.yaxis):  # labels at 1, 2 and 5 of each decade, in the tables' units
-        scale.set_major_formatter(label)
-        scale.set_minor_locator(LogLocator(subs=(2.0, 5.0)))
-        scale.set_minor_formatter(label)
     axis.set_xlabel("multiply-accumulates per image (MACs)")
     axis.set_ylabel("parameters")
     axis.set_title("Operations against parameters" + (" (colour: published top-1 accuracy)" if known else ""))
     axis.grid(True, which="both", alpha=0.25)
     axis.margins(0.25)
+    _log_ticks(axis)
+    if None in accuracy:
+        axis.scatter([], [], s=_BUBBLE / 2, color=_GREY, edgecolor="#333", label="no published accuracy in the file")
+        axis.legend(loc="best", fontsize=8)
     if known:
         mappable = plt.cm.ScalarMappable(cmap=colours, norm=plt.Normalize(low, high))
         figure.colorbar(mappable, ax=axis, label="top-1 accuracy (%)")
     figure.tight_layout()
+    labels = [printable(r.name) + (f"\n{top1:.1f}% top-1" if top1 is not None else "")
+              for r, top1 in zip(reports, accuracy)]
+    _place_labels(figure, axis, [(r.totals.macs, r.totals.params) for r in reports], labels)
     return figure
+
+
+_GREY = "#bbbbbb"
+_BUBBLE = 260  # points²
+#: Where a label may go, in points from its bubble's centre (the nearest first), and how it is aligned.
+_SPOTS = [(9, 6, "left", "bottom"), (9, -6, "left", "top"), (-9, 6, "right", "bottom"), (-9, -6, "right", "top"),
+          (0, 11, "center", "bottom"), (0, -11, "center", "top")]
+_DISTANCES = (1.0, 2.5, 4.5)  # beyond the first, a leader line joins the label to its bubble
+
+
+def _log_ticks(axis: Any) -> None:
+    """Labels at 1, 2 and 5 of each decade in the tables' units (200M, 1G, 5G); at 1 alone where an axis
+    spans more than three decades."""
+    from math import log10
+
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    label = FuncFormatter(lambda value, _: shorthand(value).replace(".0", ""))
+    for scale, (low, high) in ((axis.xaxis, axis.get_xlim()), (axis.yaxis, axis.get_ylim())):
+        scale.set_major_formatter(label)
+        scale.set_minor_locator(LogLocator(subs=(2.0, 5.0)))
+        scale.set_minor_formatter(label if log10(high / low) <= 3 else NullFormatter())
+
+
+def _place_labels(figure: Any, axis: Any, points: list[tuple[int, int]], labels: list[str]) -> None:
+    """Each label at the first spot (six sides, three distances) that covers no bubble, no label placed
+    before it and nothing outside the axes; where every spot covers something, the one covering least."""
+    from matplotlib.text import Text
+    from matplotlib.transforms import Bbox
+
+    renderer = figure.canvas.get_renderer()
+    frame = axis.get_window_extent(renderer)
+    radius = (_BUBBLE ** 0.5) / 2 * figure.dpi / 72
+    taken = [Bbox.from_extents(x - radius, y - radius, x + radius, y + radius)
+             for x, y in axis.transData.transform(points)]
+    if axis.get_legend():
+        taken.append(axis.get_legend().get_window_extent(renderer))
+
+    def covered(box) -> float:
+        inside = Bbox.intersection(box, frame)
+        outside = box.width * box.height - (inside.width * inside.height if inside else 0.0)
+        return outside + sum(both.width * both.height for other in taken if (both := Bbox.intersection(box, other)))
+
+    for point, label in zip(points, labels):
+        best = None
+        for distance in _DISTANCES:
+            for dx, dy, ha, va in _SPOTS:
+                leader = dict(arrowstyle="-", color="#777", lw=0.6, shrinkA=1, shrinkB=8) if distance > 1 else None
+                note = axis.annotate(label, point, textcoords="offset points", xytext=(dx * distance, dy * distance),
+                                     ha=ha, va=va, fontsize=8, arrowprops=leader)
+                note.update_positions(renderer)
+                box = Text.get_window_extent(note, renderer)  # the text alone, without its leader
+                cover = covered(box)
+                if best is None or cover < best[0]:
+                    if best:
+                        best[1].remove()
+                    best = (cover, note, box)
+                else:
+                    note.remove()
+                if not cover:
+                    break
+            if not best[0]:
+                break
+        taken.append(best[2])
 
 
 def _top1(report: Report) -> float | None:

@@ -5,26 +5,32 @@ for several networks. `fragment` is the part a notebook shows."""
 
 from __future__ import annotations
 
-from html import escape
+from dataclasses import replace
 
 from ..analysis import LayerRecord, Report
+from ..draw.svg import markup
 from ..units import count, exact, nbytes
+from .model import Table
 
 _CSS = """body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}
 h1{font-size:1.4em}h2{font-size:1.1em;margin-top:1.6em}
-table{border-collapse:collapse;font-variant-numeric:tabular-nums;font-size:.9em}
-th,td{padding:.2em .6em;border-bottom:1px solid #e3e3e3;white-space:nowrap}
-th{border-bottom:2px solid #333;cursor:pointer;user-select:none;text-align:left}
+table{border-collapse:collapse;font-variant-numeric:tabular-nums;font-size:.88em}
+th,td{padding:.2em .5em;border-bottom:1px solid #e3e3e3;white-space:nowrap}
+th{border-bottom:2px solid #333;cursor:pointer;user-select:none;text-align:left;white-space:normal;
+vertical-align:bottom}
 th.num,td.num{text-align:right}th[data-dir=asc]::after{content:" ▲"}th[data-dir=desc]::after{content:" ▼"}
 tr.group td{background:#eef7f6;font-weight:600}tr[hidden]{display:none}
 button.tog{border:0;background:none;cursor:pointer;width:1.4em;padding:0;font-size:1em}
 td[data-a]{cursor:help;text-decoration:underline dotted #999}
 #tip{position:absolute;display:none;background:#222;color:#fff;padding:.4em .6em;border-radius:4px;
 font:12px/1.4 monospace;max-width:40em;white-space:pre-wrap;z-index:9;pointer-events:none}
-.drawing{max-height:80vh;overflow:auto;border:1px solid #ddd;padding:4px;display:inline-block;max-width:100%}
-.plots{display:flex;flex-wrap:wrap;gap:1em}.side{display:flex;gap:2em;align-items:flex-start;overflow-x:auto}
+.main{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:0 1.5em;align-items:start}
+.graph{position:sticky;top:0;max-width:34vw}.drawing{max-height:92vh;overflow:auto;border:1px solid #ddd;padding:4px}
+.scroll{overflow-x:auto;max-width:100%}.plots{display:flex;flex-wrap:wrap;gap:1em}
+@media (max-width:1100px){.main{grid-template-columns:minmax(0,1fr)}.graph{position:static;max-width:100%}}
 dl.totals{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.15em 1.2em}dt{color:#555}
-dd{margin:0;font-variant-numeric:tabular-nums}ul.warn li{color:#8a4b00}"""
+dd{margin:0;font-variant-numeric:tabular-nums}ul.warn li{color:#8a4b00}
+.network{border-top:3px solid #2a7a75;margin-top:2.5em}"""
 
 _SCRIPT = """(function(){
 const tip=document.getElementById('tip');
@@ -32,7 +38,8 @@ document.querySelectorAll('table.layers').forEach(function(table){
   const body=table.tBodies[0];
   const rows=Array.from(body.rows);
   const byPath={};rows.forEach(function(r){byPath[r.dataset.path]=r;});
-  function kids(path){return rows.filter(function(r){return r.dataset.parent===path;});}
+  const children={};rows.forEach(function(r){(children[r.dataset.parent]=children[r.dataset.parent]||[]).push(r);});
+  function kids(path){return (children[path]||[]).slice();}
   function shown(r){let p=r.dataset.parent;
     while(p){const up=byPath[p];if(!up.classList.contains('open'))return false;p=up.dataset.parent;}
     return true;}
@@ -63,12 +70,13 @@ document.addEventListener('click',function(e){const c=e.target.closest('td[data-
 _COLUMNS = (("layer", False), ("type", False), ("hyper-parameters", False), ("output (C×H×W)", False),
             ("params", True), ("MACs", True), ("memory (bytes)", True), ("receptive field", True))
 _MAX_BOXES = 140  # the drawing folds blocks until it has at most this many boxes
+_MAX_ROWS = 5_000  # the table unfolds blocks down to the depth where it has at most this many rows
 
 
 def _cell(text: str, value: float | None = None, arithmetic: str = "") -> str:
     extra = "" if value is None else f' class="num" data-v="{value}"'
-    extra += f' data-a="{escape(arithmetic)}"' if arithmetic else ""
-    return f"<td{extra}>{escape(text)}</td>"
+    extra += f' data-a="{markup(arithmetic)}"' if arithmetic else ""
+    return f"<td{extra}>{markup(text)}</td>"
 
 
 def _sum_text(values: list[int]) -> str:
@@ -84,7 +92,7 @@ def _layer_row(record: LayerRecord, parent: str) -> str:
     memory = record.activation_bytes if record.allocates else 0
     cells = [
         f'<td style="padding-left:{0.6 + 1.2 * record.depth:.1f}em"><span class="tog-pad"></span>'
-        f"{escape(record.name.rsplit('/', 1)[-1] if parent else record.name)}</td>",
+        f"{markup(record.name.rsplit('/', 1)[-1] if parent else record.name)}</td>",
         _cell(record.type), _cell(hyper_text(record)),
         _cell(shape_text(record.output_shape), None, maths.output),
         _cell(exact(record.params), record.params, maths.params if record.params else ""),
@@ -93,24 +101,25 @@ def _layer_row(record: LayerRecord, parent: str) -> str:
               f"{record.activation_bytes // max(record.activation_elements, 1)} bytes" if memory else ""),
         _cell(f"{field.size[0]}×{field.size[1]}" if field else "", field.size[0] if field else 0),
     ]
-    return (f'<tr data-path="{escape(record.name)}" data-parent="{escape(parent)}">' + "".join(cells) + "</tr>")
+    return (f'<tr data-path="{markup(record.name)}" data-parent="{markup(parent)}">' + "".join(cells) + "</tr>")
 
 
-def _group_row(path: str, parent: str, kind: str, records: list[LayerRecord], depth: int) -> str:
-    params = [r.params for r in records if r.params]
-    macs = [r.macs for r in records if r.macs]
-    memory = [r.activation_bytes for r in records if r.allocates]
-    last = records[-1]
+def _group_row(path: str, parent: str, kind: str, layers: list[LayerRecord], numbers: list[list[int]],
+               depth: int, foldable: bool) -> str:
+    """A block's row: the sums of its `layers`' params, MACs and memory (`numbers`), each with its terms."""
+    params, macs, memory = ([v for v in column if v] for column in numbers)
+    toggle = ('<button class="tog" aria-expanded="false" title="fold or unfold">\u25B8</button>' if foldable
+              else '<span class="tog-pad"></span>')
     cells = [
-        f'<td style="padding-left:{0.6 + 1.2 * depth:.1f}em"><button class="tog" aria-expanded="false" '
-        f'title="fold or unfold">\u25B8</button>{escape(path.rsplit("/", 1)[-1] if parent else path)}</td>',
-        _cell(kind), _cell(f"{len(records)} layers"), _cell(_shape(last)),
+        f'<td style="padding-left:{0.6 + 1.2 * depth:.1f}em">{toggle}'
+        f'{markup(path.rsplit("/", 1)[-1] if parent else path)}</td>',
+        _cell(kind), _cell(f"{len(layers)} layers"), _cell(_shape(layers[-1])),
         _cell(exact(sum(params)), sum(params), _sum_text(params) if len(params) > 1 else ""),
         _cell(exact(sum(macs)), sum(macs), _sum_text(macs) if len(macs) > 1 else ""),
         _cell(exact(sum(memory)), sum(memory), _sum_text(memory) if len(memory) > 1 else ""),
         _cell("", 0),
     ]
-    return (f'<tr class="group" data-path="{escape(path)}" data-parent="{escape(parent)}">'
+    return (f'<tr class="group" data-path="{markup(path)}" data-parent="{markup(parent)}">'
             + "".join(cells) + "</tr>")
 
 
@@ -119,26 +128,50 @@ def _shape(record: LayerRecord) -> str:
 
 
 def table(report: Report) -> str:
-    """The layer table: a row per layer, a foldable row per block (folded at first), sortable columns."""
+    """The layer table: a row per layer, a foldable row per block (folded at first), sortable columns;
+    blocks below the depth where it would pass _MAX_ROWS rows are not unfolded (a note says so)."""
+    from ..draw.model import Nesting
+
+    counts = Nesting.of(report)
+    fitting = [d for d in [None, *range(counts.deepest, 0, -1)] if counts.rows(d) <= _MAX_ROWS]
+    if not fitting:
+        return (f"<p>Not listed: the table has {counts.rows(1):,} rows even with every block folded, more than the "
+                f"{_MAX_ROWS:,} a page holds; <code>archcalc table</code> lists them.</p>")
+    listed = fitting[0]
     kinds = {g.path: g.block for g in report.architecture.groups}
-    members: dict[str, list[LayerRecord]] = {}
-    for record in report.layers:
-        parts = record.name.split("/")
-        for end in range(1, len(parts)):
-            members.setdefault("/".join(parts[:end]), []).append(record)
-    rows, opened = [], set()
-    for record in report.layers:
-        parts = record.name.split("/")
-        for end in range(1, len(parts)):
-            path = "/".join(parts[:end])
-            if path not in opened:
-                opened.add(path)
-                rows.append(_group_row(path, "/".join(parts[:end - 1]), kinds.get(path, "block"),
-                                       members[path], end - 1))
-        rows.append(_layer_row(record, "/".join(parts[:-1])))
-    head = "".join(f'<th{" class=num" if numeric else ""}>{escape(name)}</th>' for name, numeric in _COLUMNS)
-    return (f'<table class="layers"><thead><tr>{head}</tr></thead><tbody>\n' + "\n".join(rows)
+    layers = report.layers
+    blocks = [_blocks(record.name, listed) for record in layers]  # the blocks each layer is listed in
+    numbers = ([r.params for r in layers], [r.macs for r in layers],
+               [r.activation_bytes if r.allocates else 0 for r in layers])
+    members: dict[str, list[int]] = {}  # block → the indices of its layers (plain numbers: light to collect)
+    for index, paths in enumerate(blocks):
+        for path in paths:
+            members.setdefault(path, []).append(index)
+    lines = []
+    for index, (record, paths) in enumerate(zip(layers, blocks)):
+        for depth, path in enumerate(paths):
+            inside = members[path]
+            if inside[0] == index:  # the block's first layer: its row comes first
+                lines.append(_group_row(path, paths[depth - 1] if depth else "", kinds.get(path, "block"),
+                                        [layers[i] for i in inside], [[c[i] for i in inside] for c in numbers],
+                                        depth, depth + 1 != listed))
+        if listed is None or record.depth < listed:
+            lines.append(_layer_row(record, paths[-1] if paths else ""))
+    head = "".join(f'<th{" class=num" if numeric else ""}>{markup(name)}</th>' for name, numeric in _COLUMNS)
+    note = "" if listed is None else (f"<p>Blocks below depth {listed} are not unfolded here: a row for each of its "
+                                      f"{counts.rows(None):,} layers and blocks would pass the {_MAX_ROWS:,} a page "
+                                      "holds; <code>archcalc table</code> lists them.</p>")
+    return (f'{note}<table class="layers"><thead><tr>{head}</tr></thead><tbody>\n' + "\n".join(lines)
             + "\n</tbody></table>")
+
+
+def _blocks(name: str, listed: int | None) -> list[str]:
+    """The paths of the blocks a layer lies in, outermost first, down to depth `listed`."""
+    paths, end = [], name.find("/")
+    while end >= 0 and (listed is None or len(paths) < listed):
+        paths.append(name[:end])
+        end = name.find("/", end + 1)
+    return paths
 
 
 def totals(report: Report) -> str:
@@ -153,21 +186,20 @@ def totals(report: Report) -> str:
         scores = ", ".join(f"{label} {v}%" for label, v in (("top-1", accuracy.top1), ("top-5", accuracy.top5))
                            if v is not None)
         items.append(("published accuracy", f"{scores} on {accuracy.dataset} ({accuracy.source})"))
-    return '<dl class="totals">' + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in items) + "</dl>"
+    return '<dl class="totals">' + "".join(f"<dt>{markup(k)}</dt><dd>{markup(v)}</dd>" for k, v in items) + "</dl>"
 
 
 def drawing(report: Report) -> str:
-    """The graph, blocks folded until it has at most _MAX_BOXES boxes."""
+    """The graph, blocks folded until it has at most _MAX_BOXES boxes (or a note where even depth 1 has more)."""
     from ..draw.graph import render
-    from ..draw.model import diagram
+    from ..draw.model import TooLarge, diagram, folding
 
-    deepest = max((r.depth for r in report.layers), default=0)
-    for depth in [None, *range(deepest, 0, -1)]:
-        found = diagram(report, depth)
-        if len(found.vertices) <= _MAX_BOXES:
-            break
-    note = "" if depth is None else f"<p>Blocks below depth {depth} are folded into one box each.</p>"
-    svg = render(found)
+    try:
+        fold = folding(report, None, _MAX_BOXES)
+    except TooLarge as exc:
+        return f"<p>Not drawn: {markup(exc.message)}.</p>"
+    note = "" if fold.depth is None else f"<p>Blocks below depth {fold.depth} are folded into one box each.</p>"
+    svg = render(diagram(report, fold.depth))
     return note + f'<div class="drawing">{svg[svg.index("<svg"):]}</div>'
 
 
@@ -181,21 +213,23 @@ def plots(report: Report) -> str:
 def warnings(report: Report) -> str:
     if not report.warnings:
         return "<p>No warnings.</p>"
-    return '<ul class="warn">' + "".join(f"<li>{escape(w)}</li>" for w in report.warnings) + "</ul>"
+    return '<ul class="warn">' + "".join(f"<li>{markup(w)}</li>" for w in report.warnings) + "</ul>"
 
 
 def fragment(report: Report) -> str:
-    """Totals, drawing, table, plots and warnings of one network (the body of its page)."""
-    title = escape(report.architecture.title)
+    """Totals, drawing, table, plots and warnings of one network (the body of its page): the drawing
+    beside the table on a wide window, above it on a narrow one."""
+    title = markup(report.architecture.title)
     return "\n".join([
-        f"<h1>{title}</h1>", f"<p>{escape(report.architecture.spec.source)}</p>", totals(report),
-        "<h2>Graph</h2>", drawing(report),
-        "<h2>Layers</h2><p>Click ▸ to unfold a block, a header to sort; hover or tap a number for its arithmetic.</p>",
-        table(report), "<h2>Per layer</h2>", plots(report), "<h2>Warnings</h2>", warnings(report)])
+        f"<h1>{title}</h1>", f"<p>{markup(report.architecture.spec.source)}</p>", totals(report),
+        '<div class="main"><div class="graph"><h2>Graph</h2>', drawing(report), "</div>",
+        '<div class="layers"><h2>Layers</h2><p>Click ▸ to unfold a block, a header to sort; hover or tap a number '
+        'for its arithmetic.</p><div class="scroll">', table(report), "</div></div></div>",
+        "<h2>Per layer</h2>", plots(report), "<h2>Warnings</h2>", warnings(report)])
 
 
 def page(title: str, body: str) -> str:
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{markup(title)}</title>'
             f"<style>{_CSS}</style></head>\n<body>\n{body}\n<div id=\"tip\"></div>\n"
             f"<script>{_SCRIPT}</script>\n</body></html>\n")
 
@@ -206,12 +240,24 @@ def report_page(report: Report) -> str:
 
 
 def compare_page(reports: list[Report]) -> str:
-    """Several networks: the comparison table, then each network's page side by side."""
-    from .compare import compare_table
+    """Several networks: the comparison table, then each network's page, one after the other."""
     from .formats.html import fragment as table_fragment
 
-    columns = "".join(f'<div class="network">{fragment(r)}</div>' for r in reports)
-    body = (f"<h1>{escape(' vs '.join(r.name for r in reports))}</h1>{table_fragment(compare_table(reports))}"
-            f'<div class="side">{columns}</div>')
+    sections = "".join(f'<div class="network">{fragment(r)}</div>' for r in reports)
+    body = (f"<h1>{markup(' vs '.join(r.name for r in reports))}</h1>"
+            f'<div class="scroll">{table_fragment(comparison(reports))}</div>{sections}')
     return page(" vs ".join(r.name for r in reports) + " — archcalc", body)
+
+
+def comparison(reports: list[Report]) -> Table:
+    """`archcalc compare`'s table with only the rows every network has (its totals, and the blocks of
+    a name they share), and a footer line saying so."""
+    from .compare import compare_table
+
+    full = compare_table(reports)
+    networks = [i for i, column in enumerate(full.columns) if column.header in {r.name for r in reports}]
+    rows = tuple(row for row in full.rows if all(row[i].value is not None for i in networks))
+    footer = full.footer + ((f"{len(full.rows) - len(rows)} rows of layers or blocks that not every network "
+                             "has are left out: archcalc compare lists them.",) if len(rows) < len(full.rows) else ())
+    return replace(full, rows=rows, footer=footer)
 

@@ -119,18 +119,17 @@ def entries(report: Report, depth: int | None = None) -> list[Entry]:
     """The report's layers in order; with `depth`, paths longer than `depth` parts are summed
     into one entry named by their first `depth` parts."""
     blocks = {g.path: g.block for g in report.architecture.groups}
-    out: list[Entry] = []
-    index: dict[str, int] = {}
+    order: list[str | LayerRecord] = []  # a layer, or the key of a block (first seen here)
+    members: dict[str, list[LayerRecord]] = {}
     for record in report.layers:
         parts = record.name.split("/")
         if depth is None or len(parts) <= depth:
-            out.append(Entry(record.name, record.type, (record,), False))
+            order.append(record)
             continue
         key = "/".join(parts[:depth])
-        if key in index:
-            entry = out[index[key]]
-            out[index[key]] = Entry(key, entry.type, entry.records + (record,), True)
-        else:
-            index[key] = len(out)
-            out.append(Entry(key, blocks.get(key, "block"), (record,), True))
-    return out
+        if key not in members:
+            members[key] = []
+            order.append(key)
+        members[key].append(record)
+    return [Entry(item, blocks.get(item, "block"), tuple(members[item]), True) if isinstance(item, str)
+            else Entry(item.name, item.type, (item,), False) for item in order]
