@@ -145,8 +145,9 @@ def test_the_comparison_keeps_only_the_rows_every_network_has():
 
     reports = [archcalc.analyze(n) for n in ("resnet18", "mobilenet_v2", "efficientnet_b0")]
     table = comparison(reports)
-    assert [row[0].text for row in table.rows] == ["Params", "MACs", "FLOPs (2 × MACs)", "Forward memory",
-                                                   "Peak memory", "Parameter memory"]
+    assert [row[0].text for row in table.rows] == ["Params", "  trainable", "  + running statistics", "MACs",
+                                                   "FLOPs (2 × MACs)", "Forward memory", "Peak memory",
+                                                   "Parameter memory"]
     assert not any(cell.text == "—" for row in table.rows for cell in row)
     assert any("18 rows of layers or blocks that not every network has are left out" in line for line in table.footer)
 

@@ -12,7 +12,7 @@ from math import log2
 from ..analysis import LayerRecord, Report
 from ..layers.family import Family
 from ..report.rows import kernel_window
-from .model import Diagram, Nesting, TooLarge, Vertex, diagram, grouping
+from .model import Diagram, Nesting, TooLarge, Vertex, diagram
 from .palette import FILL
 from .svg import Drawing, attrs, document, markup, text
 
@@ -185,7 +185,7 @@ def _brief(record: LayerRecord) -> str:
         return record.layer.describe()
     kh, kw = window
     return (f"{kh.kernel}×{kw.kernel}" + (f"/{kh.stride}" if kh.stride > 1 else "")
-            + (f" {mark}" if (mark := grouping(record)) else ""))
+            + (f" {mark}" if (mark := record.layer.grouping_label(list(record.input_shapes))) else ""))
 
 
 def _branches(records: tuple[LayerRecord, ...]) -> list[str]:

@@ -65,13 +65,8 @@ def hyper_text(record: LayerRecord) -> str:
         values = {v for pair in pads for v in pair}
         if values != {0}:
             text += f" p{values.pop()}" if len(values) == 1 else " p" + ",".join(str(v) for pair in pads for v in pair)
-    return text + (f" {mark}" if (mark := grouping(record)) else "")
+    return text + (f" {mark}" if (mark := record.layer.grouping_label(list(record.input_shapes))) else "")
 
-
-def grouping(record: LayerRecord) -> str:
-    """`dw`, `g=32` or '' for a convolution (`Conv.grouping_label`), '' for any other layer."""
-    label = getattr(record.layer, "grouping_label", None)
-    return label(record.input_shapes[0][0]) if label and record.input_shapes else ""
 
 
 def diagram(report: Report, depth: int | None = None) -> Diagram:

@@ -254,6 +254,10 @@ class Layer(Record):
         over its input (a convolution); None otherwise. Grading names slips such as a missing D."""
         return None
 
+    def grouping_label(self, inputs: list[Shape]) -> str:
+        """How drawings and tables mark a grouped convolution, as Netron does (`dw`, `g=32`); '' for the rest."""
+        return ""
+
     @property
     def allocates(self) -> bool:
         """Whether the output is a new tensor (False for views and in-place operations)."""

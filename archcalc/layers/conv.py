@@ -111,13 +111,6 @@ class Conv(_Windowed):
             params.append(Param("bias", (self.out_channels,), "bias"))
         return params
 
-    def grouping_label(self, in_channels: int) -> str:
-        """How pictures and tables mark the grouping, as Netron does: `dw` (depthwise: a group per
-        input channel), `g=32`, or '' (one group)."""
-        if self.groups == 1:
-            return ""
-        return "dw" if self.groups == in_channels else f"g={self.groups}"
-
     def filter_bank(self, inputs: list[Shape]) -> tuple[int, int, int, int, int]:
         return (self.out_channels, inputs[0][0] // self.groups, *self.kernel_size, self.groups)
 

@@ -7,7 +7,7 @@ from shlex import quote
 
 from ..analysis import DTYPE_BYTES, LayerRecord, Report
 from ..errors import printable
-from .rows import grouping, whd
+from .rows import whd
 from .styles.common import flops_unit
 
 
@@ -22,7 +22,8 @@ def explain(report: Report, layer: str, architecture: str | None = None) -> str:
     maths = record.arithmetic()
     size = DTYPE_BYTES[report.dtype]
     title = f"{report.name} / {record.name}: {record.type}"
-    hyper = " ".join(filter(None, (record.layer.describe() if record.input_shapes else "", grouping(record))))
+    shapes = list(record.input_shapes)
+    hyper = " ".join(filter(None, (record.layer.describe() if shapes else "", record.layer.grouping_label(shapes))))
     lines = [title + (f" {hyper}" if hyper else ""), ""]
     if record.input_shapes:
         ins = ", ".join(whd(s) for s in record.input_shapes)

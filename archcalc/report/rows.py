@@ -51,11 +51,6 @@ def padding(record: LayerRecord) -> tuple[tuple[int, int], tuple[int, int]] | No
     return geometry(record.input_shapes[0]).pads
 
 
-def grouping(record: LayerRecord) -> str:
-    """`dw` for a depthwise convolution, `g=32` for a grouped one (`Conv.grouping_label`), else ''."""
-    label = getattr(record.layer, "grouping_label", None)
-    return label(list(record.input_shapes)) if label is not None and record.input_shapes else ""
-
 
 def is_listed(record: LayerRecord) -> bool:
     """Whether a lecture table lists the layer: it owns parameters or slides a window (and is

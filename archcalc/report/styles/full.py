@@ -5,7 +5,7 @@ from __future__ import annotations
 from ...analysis import Report
 from ...units import count, nbytes
 from ..model import Cell, Column, Options, Table
-from ..rows import Entry, chw, entries, grouping, padding
+from ..rows import Entry, chw, entries, padding
 from .common import flops_unit, params_split, totals_lines, warning_lines
 
 
@@ -55,11 +55,11 @@ def _row(entry: Entry, units, ops: str) -> tuple[Cell, ...]:
 
 
 def _window(entry: Entry) -> str:
-    """`3×3/2 p1 dw`: kernel/stride, padding, and a grouped convolution's groups (`rows.grouping`)."""
+    """`3×3/2 p1 dw`: kernel/stride, padding, and a grouped convolution's groups (`Layer.grouping_label`)."""
     record = entry.first
     text = record.layer.describe() if record.input_shapes else ""
     pads = padding(record)
     if pads and any(any(p) for p in pads):
         (top, bottom), (left, right) = pads
         text += f" p{top}" if len({top, bottom, left, right}) == 1 else f" p({top},{bottom},{left},{right})"
-    return " ".join(filter(None, (text, grouping(record))))
+    return " ".join(filter(None, (text, record.layer.grouping_label(list(record.input_shapes)))))
