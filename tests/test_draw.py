@@ -232,7 +232,7 @@ def test_grouping_label_says_depthwise_grouped_or_nothing():
     def conv(groups):
         return Conv(out_channels=96, kernel_size=3, groups=groups)
 
-    assert (conv(1).grouping_label([(96, 8, 8)]), conv(96).grouping_label([(96, 8, 8)]), conv(32).grouping_label([(96, 8, 8)])) == ("", "dw", "g=32")
+    assert [conv(groups).grouping_label([(96, 8, 8)]) for groups in (1, 96, 32)] == ["", "dw", "g=32"]
 
 
 def test_drawings_mark_depthwise_and_grouped_convolutions():
