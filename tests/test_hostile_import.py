@@ -130,6 +130,14 @@ def test_the_input_size_is_checked_before_the_work(tmp_path):
         archcalc.import_model(HOSTILE / "keras" / "version-injection.json", input=(3, 8, 8))
 
 
+def test_a_pytorch_import_for_an_input_its_layers_refuse_writes_nothing():
+    torch = pytest.importorskip("torch")
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.ReLU())
+    mapping = archcalc.import_model(net, input=(3, 224), name="net")        # `--input 3x224`
+    with pytest.raises(SpecError, match="does not load back: .*conv needs a"):
+        loadable(dump(mapping), "net")
+
+
 def test_a_network_past_the_format_limits_is_refused_before_it_is_read(tmp_path):
     import gzip
 
