@@ -13,7 +13,7 @@ import pytest
 
 import archcalc
 from archcalc.errors import SpecError
-from archcalc.interop.yaml_writer import dump
+from archcalc.interop.yaml_writer import dump, loadable
 from tests.import_data import DATA, REFERENCE
 
 KERAS = DATA / "keras"
@@ -29,6 +29,12 @@ def test_applications_count_as_keras(name):
     reference = REFERENCE["keras"][name]
     assert keras_counts(KERAS / f"{name}.json.gz") == (reference["trainable_params"],
                                                        reference["non_trainable_params"])
+
+
+@pytest.mark.parametrize("name", REFERENCE["keras"])
+def test_applications_load_back_as_written(name):
+    path = KERAS / f"{name}.json.gz"
+    assert loadable(dump(archcalc.import_model(path)), str(path))
 
 
 @pytest.mark.parametrize("name", ["ResNet50", "Xception", "MobileNetV2"])

@@ -11,7 +11,7 @@ import pytest
 
 import archcalc
 from archcalc.errors import SpecError
-from archcalc.interop.yaml_writer import dump
+from archcalc.interop.yaml_writer import dump, loadable
 from tests.import_data import DATA, REFERENCE, conv_linear_counts
 
 onnx = pytest.importorskip("onnx")
@@ -37,6 +37,7 @@ def test_torchvision_exports_count_as_torchvision(path):
     assert mapping["input"] == reference["input"]
     assert conv_linear_counts(archcalc.analyze(mapping)) == (
         reference["trainable_params"], reference["bn_running_stats"], reference["macs_conv_linear"])
+    assert loadable(dump(mapping), str(path))          # what `archcalc import` writes loads back
 
 
 def test_every_stored_cnn_has_an_export():

@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..errors import SpecError
+from ..errors import ArchcalcError, SpecError
+from .graph import whole
 
 EXTRAS = {"torch": "torch", "onnx": "onnx"}
 
@@ -19,30 +20,56 @@ def needs(package: str, what: str) -> None:
         raise SpecError(f"{what} needs {package}: pip install 'archcalc[{EXTRAS[package]}]'")
 
 
-def import_model(source: Any, *, input: Any = None, name: str | None = None, args: tuple = ()) -> dict[str, Any]:
+def import_model(source: Any, *, input: Any = None, name: str | None = None, args: tuple = (),
+                 timeout: float | None = None) -> dict[str, Any]:
     """The architecture mapping (`archcalc.analyze` accepts it) of a PyTorch `nn.Module`, of a
-    `package.module:callable` building one (called with `args`), of an `.onnx` file or of a Keras
-    `.keras` archive or `model.to_json()` file; `input` is (C, H, W) per sample (PyTorch: default
-    3×224×224; ONNX: replaces the file's input size)."""
+    `package.module:callable` building one (called with `args`, in a separate process stopped after
+    `timeout` seconds: that code runs), of an `.onnx` file or of a Keras `.keras` archive or
+    `model.to_json()` file; `input` is (C, H, W) per sample (PyTorch: default 3×224×224; ONNX: replaces
+    the file's input size; Keras: the file's own)."""
     from .structure import to_mapping
 
-    if not isinstance(source, (str, Path)):
+    text = str(source) if isinstance(source, (str, Path)) else None
+    label = text or type(source).__name__
+    shape = _sample(input, label)
+    if name is not None and (not isinstance(name, str) or not name.strip()):
+        raise SpecError(f"the name {name!r} must be a non-empty text", file=label)
+    if text is None:
         needs("torch", "importing a PyTorch model")
         from .import_torch import import_torch
-        return to_mapping(import_torch(source, input=tuple(input or (3, 224, 224)), name=name))
-    text = str(source)
+        return to_mapping(import_torch(source, input=shape or (3, 224, 224), name=name))
     if text.endswith((".onnx", ".onnx.gz")):
         needs("onnx", f"importing {text}")
         from .import_onnx import read_onnx
-        return to_mapping(read_onnx(text, input=tuple(input) if input else None, name=name))
+        return to_mapping(read_onnx(text, input=shape, name=name))
     if text.endswith((".keras", ".json", ".json.gz")):
+        if shape:
+            raise SpecError("a Keras model's input size is its own (--input is read for PyTorch and ONNX)", file=text)
         from .import_keras import read_keras
         return to_mapping(read_keras(text, name=name))
     if ":" in text:
         needs("torch", f"importing {text}")
-        from .import_torch import import_torch, load_callable
-        model = load_callable(text, [str(a) for a in args])
-        return to_mapping(import_torch(model, input=tuple(input or (3, 224, 224)),
-                                       name=name or text.split(":")[-1], source=f"{text} {' '.join(args)}".strip()))
+        from .import_torch import DEFAULT_TIMEOUT, import_callable
+        return import_callable(text, [str(a) for a in args], input=shape or (3, 224, 224), name=name,
+                               timeout=DEFAULT_TIMEOUT if timeout is None else timeout)
     raise SpecError(f"{text}: cannot tell what to import: give an .onnx file, a .keras or .json Keras model, "
                     "or a PyTorch package.module:callable")
+
+
+def _sample(input: Any, label: str) -> tuple[int, ...] | None:
+    """The per-sample input size given, checked: 1 to 3 whole sizes, none impossibly large."""
+    from ..analysis import check_size
+
+    if input is None or len(input) == 0:
+        return None
+    try:
+        shape = tuple(whole(d) for d in input)
+        if not 1 <= len(shape) <= 3 or min(shape) < 1:
+            raise ValueError
+        check_size(shape, "the input")
+    except ValueError:
+        raise SpecError(f"the input size {list(input)} must be 1 to 3 whole numbers above 0 (C×H×W)",
+                        file=label) from None
+    except ArchcalcError as exc:
+        raise SpecError(exc.message, file=label) from None
+    return shape

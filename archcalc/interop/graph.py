@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import operator
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import SpecError
+from ..errors import SpecError, shorten
 
 NETWORK_INPUT = -1
 
@@ -57,6 +59,34 @@ class Unsupported:
 def pair(value: Any) -> Any:
     """An int for a symmetric pair (`(3, 3)` → 3), a list otherwise (YAML-friendly)."""
     if isinstance(value, (tuple, list)):
-        values = [int(v) for v in value]
+        values = [whole(v) for v in value]
         return values[0] if len(set(values)) == 1 else values
-    return int(value)
+    return whole(value)
+
+
+def whole(value: Any) -> int:
+    """`value` as an int; a ValueError for anything that is not a whole number (`1.5`, `true`, `"3"`)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if not isinstance(value, bool):
+        try:
+            return operator.index(value)
+        except TypeError:
+            pass
+    raise ValueError(f"{shorten(repr(value))} is not a whole number")
+
+
+def name_part(text: str) -> str:
+    """One part of a layer path as an archcalc name: letters, digits, `_` and `-` (anything else becomes
+    `_`), never empty and never `input` (which names a scope's input)."""
+    part = re.sub(r"[^\w-]", "_", text) or "_"
+    return "input_" if part == "input" else part
+
+
+def check_layer_count(count: int, source: str) -> None:
+    """Refuse, before the work, a network with more layers than an architecture file may hold."""
+    from ..spec.expand import MAX_NODES
+
+    if count >= MAX_NODES:        # the input is one of the file's nodes
+        raise SpecError(f"the network has {count:,} layers or more: an architecture file holds at most "
+                        f"{MAX_NODES - 1:,} (and its input)", file=source)

@@ -4,15 +4,14 @@ TensorFlow or Keras needed) and map every layer to a layer type; channels-last s
 
 from __future__ import annotations
 
-import gzip
 import json
 import re
-import zipfile
 from pathlib import Path
 from typing import Any
 
-from ..errors import SpecError
-from .graph import NETWORK_INPUT, Graph, Unsupported, pair
+from ..errors import ArchcalcError, SpecError, shorten
+from .graph import NETWORK_INPUT, Graph, Unsupported, check_layer_count, pair, whole
+from .limits import MiB, read_archive_member, read_bounded
 
 ACTIVATIONS = {"relu": "relu", "relu6": "relu6", "sigmoid": "sigmoid", "tanh": "tanh", "softmax": "softmax",
                "silu": "silu", "swish": "silu", "hard_swish": "hardswish", "hard_silu": "hardswish", "elu": "elu",
@@ -23,29 +22,41 @@ KNOWN = {"InputLayer", "Conv2D", "DepthwiseConv2D", "SeparableConv2D", "Dense", 
          "ReLU", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D", "GlobalMaxPooling2D", "ZeroPadding2D",
          "Add", "Multiply", "Concatenate", "Flatten", "Reshape", "Dropout", "SpatialDropout2D", "Rescaling",
          "Normalization"}
+MAX_CONFIG_BYTES = 16 * MiB     # a model's config.json: DenseNet121's is 0.4 MiB
 
 
 def read_keras(path: str | Path, *, name: str | None = None) -> Graph:
     """The flat graph of the Keras model in `path`: a `.keras` archive, or `model.to_json()` text
     (`.json`, `.json.gz`)."""
     path = Path(path)
+    source = str(path)
+    if path.suffix == ".keras":
+        text = read_archive_member(path, "config.json", MAX_CONFIG_BYTES, what="the model's config.json")
+    else:
+        text = read_bounded(path, MAX_CONFIG_BYTES, what="the model's config")
     try:
-        if path.suffix == ".keras":
-            with zipfile.ZipFile(path) as archive:
-                text = archive.read("config.json")
-        else:
-            text = path.read_bytes()
-            text = gzip.decompress(text) if path.suffix == ".gz" else text
         config = json.loads(text)
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
-        raise SpecError(f"not a Keras model: {' '.join(str(exc).split())[:200]}", file=str(path)) from None
+    except (ValueError, RecursionError) as exc:
+        raise SpecError(f"not a Keras model: {' '.join(str(exc).split())[:200]}", file=source) from None
     if not isinstance(config, dict) or config.get("class_name") not in ("Functional", "Model", "Sequential"):
-        raise SpecError("not a Keras model: expected a Functional or Sequential model config", file=str(path))
-    label = name or config["config"].get("name") or re.sub(r"\.(keras|json(\.gz)?)$", "", path.name)
+        raise SpecError("not a Keras model: expected a Functional or Sequential model config", file=source)
+    model = config.get("config")
+    layers = model.get("layers") if isinstance(model, dict) else model    # Keras 2's Sequential: a list
+    if not isinstance(layers, list) or not all(isinstance(layer, dict) for layer in layers):
+        raise SpecError("not a Keras model: its config holds no list of layers", file=source)
+    check_layer_count(len(layers), source)
+    own = model.get("name") if isinstance(model, dict) else None
+    label = name or (own if isinstance(own, str) and own else re.sub(r"\.(keras|json(\.gz)?)$", "", path.name))
     version = config.get("keras_version") or ("3" if "module" in config else "2")
-    graph = Graph(name=label, input=[], source=f"{path.name} (Keras {version} {config['class_name']} model, "
-                                                f"read as JSON)")
-    _Mapper(graph, Unsupported(label)).run(config)
+    graph = Graph(name=label, input=[], source=f"{path.name} (Keras {shorten(str(version))} {config['class_name']} "
+                                                "model, read as JSON)")
+    try:
+        _Mapper(graph, Unsupported(source)).run(config)
+    except ArchcalcError:
+        raise
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, ArithmeticError, RecursionError) as exc:
+        raise SpecError(f"unreadable Keras config ({type(exc).__name__}: {shorten(' '.join(str(exc).split()), 120)})",
+                        file=source) from None
     return graph
 
 
@@ -57,6 +68,13 @@ def _path(name: str) -> tuple[str, ...]:
     """A Keras layer name as a path: `conv2_block1_1_conv` → (conv2, block1, 1_conv)."""
     match = re.fullmatch(r"(?:(.+?)_)?(block_?\d+[a-z]?)_(.+)", name)
     return tuple(p for p in match.groups() if p) if match else (name,)
+
+
+def _padding(config: dict) -> str:
+    padding = config.get("padding", "valid")
+    if padding not in ("valid", "same"):
+        raise _Refused(f"padding {shorten(repr(padding))} has no archcalc form (valid or same)")
+    return padding
 
 
 def _class(path: tuple[str, ...]) -> str:
@@ -74,18 +92,23 @@ class _Mapper:
         layers = model["layers"] if isinstance(model, dict) else model
         sequential = config["class_name"] == "Sequential"
         previous = None
-        for layer in layers:
-            name = layer.get("name") or layer["config"]["name"]
-            sources = [previous] if sequential and previous else self._sources(layer)
+        for position, layer in enumerate(layers):
+            name = layer.get("name") or (layer.get("config") or {}).get("name")
+            if not isinstance(name, str) or name in self.env:
+                problem = "has no name" if not isinstance(name, str) else f"has the name of an earlier one, {name!r}"
+                raise SpecError(f"layer {position} {problem}", file=self.unsupported.label)
             try:
+                if not isinstance(layer.get("class_name"), str) or not isinstance(layer.get("config"), dict):
+                    raise _Refused("a layer needs a class_name and a config")
+                sources = [previous] if sequential and previous else self._sources(layer)
                 if layer["class_name"] == "InputLayer" or sequential and previous is None:
-                    self._input(layer)
+                    self._input(layer, name)
                     self.env[name] = NETWORK_INPUT
                     if layer["class_name"] == "InputLayer":
                         previous = name
                         continue
                     sources = [name + "/input"]
-                    self.env[sources[0]] = NETWORK_INPUT
+                    self.env[sources[0]], self.shapes[sources[0]] = NETWORK_INPUT, self.shapes[name]
                 if any(self.env.get(s, 0) is None for s in sources):
                     self.env[name] = None       # reads a refused layer: named only if itself unknown
                     if layer["class_name"] not in KNOWN:
@@ -95,17 +118,33 @@ class _Mapper:
             except _Refused as exc:
                 self.unsupported.add(name, str(exc))
                 self.env[name] = None
-            except (KeyError, TypeError, ValueError, IndexError) as exc:
-                self.unsupported.add(name, f"unreadable {layer.get('class_name')} config ({exc})")
+            except (KeyError, TypeError, ValueError, IndexError, ArithmeticError) as exc:
+                self.unsupported.add(name, f"unreadable {shorten(str(layer.get('class_name')))} config "
+                                     f"({shorten(' '.join(str(exc).split()), 120)})")
                 self.env[name] = None
             previous = name
-        outputs = model.get("output_layers", [[previous]]) if isinstance(model, dict) else [[previous]]
-        outputs = outputs if outputs and isinstance(outputs[0], list) else [outputs]
-        if len(outputs) != 1:
-            self.unsupported.add("output", "the network must return one tensor")
+        output = self._output(model, previous)
         self.unsupported.check()
-        self.graph.output = self.env[outputs[0][0]]
+        if not self.graph.input:
+            raise SpecError("the model has no input layer", file=self.unsupported.label)
+        if output == NETWORK_INPUT:
+            raise SpecError("the model returns its input: it has no layer", file=self.unsupported.label)
+        self.graph.output = output
         self.graph.classes = {n.path[:k]: _class(n.path[:k]) for n in self.graph.nodes for k in range(1, len(n.path))}
+
+    def _output(self, model: Any, last: str | None) -> int | None:
+        """The node the model returns: its one `output_layers` entry (`[name, node, tensor]`), else the
+        last layer."""
+        outputs = model.get("output_layers", [[last]]) if isinstance(model, dict) else [[last]]
+        outputs = outputs if isinstance(outputs, list) and outputs and isinstance(outputs[0], list) else [outputs]
+        if len(outputs) != 1 or not outputs[0]:
+            self.unsupported.add("output", "the network must return one tensor")
+            return None
+        name = outputs[0][0]
+        if not isinstance(name, str) or name not in self.env:
+            self.unsupported.add("output", f"output_layers names no layer of the model: {shorten(repr(name))}")
+            return None
+        return self.env[name]
 
     def _sources(self, layer: dict) -> list[str]:
         nodes = layer.get("inbound_nodes") or []
@@ -117,19 +156,35 @@ class _Mapper:
         if isinstance(node, dict):          # Keras 3: {"args": [tensor or [tensors]], "kwargs": {}}
             args = node["args"][0] if node["args"] else []
             tensors = args if isinstance(args, list) else [args]
-            return [t["config"]["keras_history"][0] for t in tensors]
-        return [entry[0] for entry in node]  # Keras 2: [[name, node, tensor, kwargs], ...]
+            sources = [t["config"]["keras_history"][0] for t in tensors]
+        else:
+            sources = [entry[0] for entry in node]  # Keras 2: [[name, node, tensor, kwargs], ...]
+        for source in sources:
+            if not isinstance(source, str) or source not in self.env:
+                raise _Refused(f"reads {shorten(repr(source))}, which no layer before it computes")
+        return sources
 
-    def _input(self, layer: dict) -> None:
+    def _input(self, layer: dict, name: str) -> None:
+        from ..analysis import check_size
+
+        if self.graph.input:
+            raise _Refused("a second input: archcalc networks read one")
         config = layer["config"]
         shape = config.get("batch_shape") or config.get("batch_input_shape")
-        if shape is None or len(shape) != 4 or None in shape[1:]:
-            raise SpecError(f"the input {shape} must be a fixed (H, W, C) image", file=self.unsupported.label)
-        height, width, channels = shape[1:]
+        sizes = shape[1:] if isinstance(shape, list) and len(shape) == 4 else []
+        try:
+            height, width, channels = (whole(d) for d in sizes)
+            check_size((channels, height, width), "the input")
+            if min(sizes) < 1:
+                raise ValueError
+        except (ValueError, ArchcalcError):
+            raise SpecError(f"the input {shorten(str(shape))} must be a fixed (H, W, C) image",
+                            file=self.unsupported.label) from None
         self.graph.input = [channels, height, width]
-        self.shapes[config.get("name", layer.get("name"))] = [height, width, channels]
+        self.shapes[name] = [height, width, channels]
 
     def _add(self, path: tuple[str, ...], type_: str, inputs: list[int], **params) -> int:
+        check_layer_count(len(self.graph.nodes) + 1, self.unsupported.label)
         return self.graph.add(path, type_, inputs, **params)
 
     def _layer(self, layer: dict, name: str, sources: list[str]) -> int:
@@ -150,7 +205,7 @@ class _Mapper:
         if kind in ("Conv2D", "DepthwiseConv2D", "SeparableConv2D"):
             return self._conv(kind, config, path, x, self._channels(layer, sources[0]))
         if kind == "Dense":
-            return self._add(path, "linear", [x], out_features=int(config["units"]), bias=bool(config["use_bias"]),
+            return self._add(path, "linear", [x], out_features=whole(config["units"]), bias=bool(config["use_bias"]),
                              **self._fused(config))
         if kind == "BatchNormalization":
             if config.get("axis") not in CHANNEL_AXES:
@@ -166,7 +221,7 @@ class _Mapper:
         if kind in ("MaxPooling2D", "AveragePooling2D"):
             size = config["pool_size"]
             params = {"kernel_size": pair(size), "stride": pair(config.get("strides") or size),
-                      "padding": config.get("padding", "valid")}
+                      "padding": _padding(config)}
             if kind == "MaxPooling2D":
                 return self._add(path, "maxpool", [x], **params)
             return self._add(path, "avgpool", [x], count_include_pad=False, **params)
@@ -177,7 +232,7 @@ class _Mapper:
             padding = config["padding"]
             (top, bottom), (left, right) = ((p, p) if isinstance(p, int) else p
                                             for p in ([padding] * 2 if isinstance(padding, int) else padding))
-            return self._add(path, "zeropad", [x], padding=[top, bottom, left, right])
+            return self._add(path, "zeropad", [x], padding=[whole(p) for p in (top, bottom, left, right)])
         if kind in ("Dropout", "SpatialDropout2D"):
             return self._add(path, "dropout", [x], p=float(config["rate"]), inplace=False)
         if kind == "Flatten":
@@ -205,7 +260,7 @@ class _Mapper:
             shape = [None, *self.shapes.get(source, [None])]
         if not shape or shape[-1] is None:
             raise _Refused("its input channels are not recorded in the config")
-        return int(shape[-1])
+        return whole(shape[-1])
 
     def _fused(self, config: dict) -> dict[str, Any]:
         activation = config.get("activation", "linear")
@@ -218,17 +273,17 @@ class _Mapper:
 
     def _conv(self, kind: str, config: dict, path: tuple[str, ...], x: int, channels: int) -> int:
         window = {"kernel_size": pair(config["kernel_size"]), "stride": pair(config["strides"]),
-                  "padding": config["padding"], "dilation": pair(config.get("dilation_rate", 1))}
+                  "padding": _padding(config), "dilation": pair(config.get("dilation_rate", 1))}
         bias = bool(config["use_bias"])
         if kind == "Conv2D":
-            return self._add(path, "conv", [x], out_channels=int(config["filters"]),
-                             groups=int(config.get("groups", 1)), bias=bias, **window, **self._fused(config))
-        depth = channels * int(config.get("depth_multiplier", 1))
+            return self._add(path, "conv", [x], out_channels=whole(config["filters"]),
+                             groups=whole(config.get("groups", 1)), bias=bias, **window, **self._fused(config))
+        depth = channels * whole(config.get("depth_multiplier", 1))
         if kind == "DepthwiseConv2D":
             return self._add(path, "conv", [x], out_channels=depth, groups=channels, bias=bias, **window,
                              **self._fused(config))
         inner = self._add((*path, "depthwise"), "conv", [x], out_channels=depth, groups=channels, bias=False, **window)
-        return self._add((*path, "pointwise"), "conv", [inner], out_channels=int(config["filters"]), kernel_size=1,
+        return self._add((*path, "pointwise"), "conv", [inner], out_channels=whole(config["filters"]), kernel_size=1,
                          bias=bias, **self._fused(config))
 
     def _activation(self, kind: str, config: dict, path: tuple[str, ...], x: int) -> int:

@@ -3,13 +3,19 @@ computed) and map every module call and functional op to a layer type, named by 
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
+import tempfile
 from dataclasses import dataclass
 from importlib import import_module
+from pathlib import Path
 from typing import Any
 
-from ..errors import SpecError
-from .graph import NETWORK_INPUT, Graph, Unsupported, pair
+from ..errors import ArchcalcError, SpecError, shorten
+from .graph import NETWORK_INPUT, Graph, Unsupported, check_layer_count, pair
 
 # Modules traced as one call (not into their forward), by class name.
 LEAF_CLASSES = {"LayerNorm2d", "StochasticDepth", "Permute"}
@@ -26,6 +32,11 @@ FUNCTIONS = {"relu": "relu", "relu_": "relu", "relu6": "relu6", "sigmoid": "sigm
              "silu": "silu", "hardswish": "hardswish", "hardsigmoid": "hardsigmoid", "gelu": "gelu",
              "leaky_relu": "leakyrelu", "elu": "elu"}
 ALIASES = {"contiguous", "clone", "identity", "dropout2d"}
+DEFAULT_TIMEOUT = 120.0     # seconds to load, build and trace a model (RegNet-Y 128GF, built for real, takes ~30)
+MAX_LOG_BYTES = 64 * 1024   # what the build printed, passed on
+# The separate process: its path is the caller's, so that it finds the same modules (and archcalc).
+_CHILD = ("import json, sys; sys.path[:] = json.load(open(sys.argv[1]))['path']; "
+          "from archcalc.interop.import_torch import _serve; _serve(sys.argv[1])")
 
 
 @dataclass
@@ -49,21 +60,110 @@ def torch_version() -> str:
     return torch.__version__
 
 
-def load_callable(spec: str, args: list[str]) -> Any:
-    """Build the model `package.module:callable` with positional `args` (ints and floats converted)."""
+def import_callable(spec: str, args: list[str], *, input: tuple[int, ...], name: str | None = None,
+                    timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any]:
+    """The architecture mapping of the model that `package.module:callable` builds from `args`.
+
+    That is the caller's code, which runs by design: it runs in a separate Python process (with the
+    caller's module path) that is stopped after `timeout` seconds, so that whatever it does (fail to
+    import, raise, exit, hang, crash) ends in one line naming `spec`."""
     module_name, _, attr = spec.partition(":")
-    if not attr:
-        raise SpecError(f"{spec!r}: write a PyTorch model as package.module:callable")
+    if not module_name or not attr:
+        raise SpecError("write a PyTorch model as package.module:callable", file=spec)
+    here = str(Path(__file__).resolve().parents[2])
+    path = [os.path.abspath(p) for p in sys.path]
+    with tempfile.TemporaryDirectory(prefix="archcalc-import-") as folder:
+        request, result, log = (Path(folder) / n for n in ("request.json", "result.json", "log.txt"))
+        request.write_text(json.dumps({"spec": spec, "args": list(args), "input": list(input), "name": name,
+                                       "path": path + ([here] if here not in path else []), "result": str(result)}))
+        with open(log, "wb") as output:
+            process = subprocess.Popen([sys.executable, "-c", _CHILD, str(request)], stdin=subprocess.DEVNULL,
+                                       stdout=output, stderr=output, start_new_session=os.name == "posix")
+            try:
+                status = process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                raise SpecError(f"loading, building and tracing the model took longer than {timeout:g} s "
+                                "(--timeout)", file=spec) from None
+            finally:
+                _stop(process)
+        answer = json.loads(result.read_text()) if result.exists() else None
+        printed = log.read_bytes()[:MAX_LOG_BYTES].decode(errors="replace")
+    if not isinstance(answer, dict) or "mapping" not in answer and "error" not in answer:
+        raise SpecError(f"the process building the model ended with status {status} and no result", file=spec)
+    if "error" in answer:
+        raise SpecError(str(answer["error"]), file=spec, layer=answer.get("layer"))
+    sys.stderr.write(printed)
+    return answer["mapping"]
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """End the build process (and what it started) if it still runs."""
+    if process.poll() is None:
+        if os.name == "posix":
+            import signal
+
+            os.killpg(process.pid, signal.SIGKILL)
+        else:
+            process.kill()
+        process.wait()
+
+
+def _serve(request_path: str) -> None:
+    """In the build process: import, build and trace as the request says; write the mapping or the one
+    line that says what failed; exit at once (threads the model's code started do not keep it)."""
+    request = json.loads(Path(request_path).read_text())
     try:
-        target = getattr(import_module(module_name), attr)
-    except (ImportError, AttributeError) as exc:
-        raise SpecError(f"{spec!r}: {exc}") from None
+        answer = {"mapping": _build_and_map(request)}
+    except ArchcalcError as exc:
+        answer = {"error": exc.message, "layer": exc.layer}
+    except BaseException as exc:  # noqa: BLE001 - whatever the caller's code does ends in one line
+        answer = {"error": f"cannot import the model: {_described(exc)}"}
+    try:
+        text = json.dumps(answer)
+    except (TypeError, ValueError) as exc:
+        text = json.dumps({"error": f"the imported network holds a value that is not JSON: {_described(exc)}"})
+    Path(request["result"]).write_text(text)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+def _build_and_map(request: dict) -> dict[str, Any]:
+    from .structure import to_mapping
+
+    spec, args = request["spec"], request["args"]
+    module_name, _, attr = spec.partition(":")
+    try:
+        module = import_module(module_name)
+    except BaseException as exc:  # noqa: BLE001 - a module that fails to import, in any way
+        raise SpecError(f"importing {module_name} failed: {_described(exc)}") from None
+    target = getattr(module, attr, None)
+    if not callable(target):
+        raise SpecError(f"{module_name} has no callable {attr!r}")
     import torch
+
+    call = f"{attr}({', '.join(args)})"
     try:
-        with torch.device("meta"):
-            return target(*map(_number, args))
-    except NotImplementedError:        # computes its configuration with tensors (RegNet): build it for real
-        return target(*map(_number, args))
+        try:
+            with torch.device("meta"):
+                model = target(*map(_number, args))
+        except NotImplementedError:    # computes its configuration with tensors (RegNet): build it for real
+            model = target(*map(_number, args))
+    except BaseException as exc:  # noqa: BLE001 - the builder's failure, whatever it is (SystemExit too)
+        raise SpecError(f"{call} failed: {_described(exc)}") from None
+    if not isinstance(model, torch.nn.Module):
+        raise SpecError(f"{call} returned {shorten(type(model).__name__)}, not a torch.nn.Module")
+    source = f"{spec} {' '.join(args)}".strip()
+    return to_mapping(import_torch(model, input=tuple(request["input"]), name=request["name"] or attr, source=source))
+
+
+def _described(exc: BaseException) -> str:
+    """`ValueError: the message` (on one line, shortened), for an exception from the caller's code."""
+    try:
+        text = " ".join(str(exc).split())
+    except Exception:  # noqa: BLE001 - an exception whose text cannot be made
+        text = ""
+    return f"{type(exc).__name__}: {shorten(text, 200)}" if text else type(exc).__name__
 
 
 def _number(text: str) -> Any:
@@ -127,6 +227,7 @@ class _Mapper:
                 except _Refused as exc:
                     self.unsupported.add("/".join(self._path(node, exc.where or node.name)), str(exc))
                     self.env[node] = _Aux("refused")
+                check_layer_count(len(self.graph.nodes), self.unsupported.label)
         self.unsupported.check()
 
     # --- naming ------------------------------------------------------------------------------

@@ -10,19 +10,19 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from ..errors import SpecError
-from .graph import NETWORK_INPUT, Graph, Node
+from .graph import NETWORK_INPUT, Graph, Node, name_part
 
 Entry = dict[str, Any]     # name, type, params, from (sibling names), block (bool)
 
 
 def to_mapping(graph: Graph) -> dict[str, Any]:
     """The architecture mapping (`archcalc.load` and `analyze` accept it) of `graph`."""
-    nodes = [Node(n.path, n.type, dict(n.params), list(n.inputs), n.call) for n in graph.nodes]
+    nodes = [Node(_names(n.path), n.type, dict(n.params), list(n.inputs), n.call) for n in graph.nodes]
     output = len(nodes) - 1 if graph.output is None else graph.output
     _hoist_and_flatten(nodes, output)
     _unique_paths(nodes)
     calls = _calls(nodes)
-    blocks = _Blocks(graph.classes)
+    blocks = _Blocks({_names(path): cls for path, cls in graph.classes.items()})
     entries, out_name = _scope(nodes, (), list(range(len(nodes))), blocks, output)
     blocks.settle()
     layers = [_render(e) for e in _repeats(entries)]
@@ -44,6 +44,11 @@ def to_mapping(graph: Graph) -> dict[str, Any]:
     if out_name != layers[-1]["name"]:
         mapping["output"] = out_name
     return mapping
+
+
+def _names(path: tuple[str, ...]) -> tuple[str, ...]:
+    """A source's path with every part an archcalc name (`../x` → `___x`)."""
+    return tuple(name_part(str(part)) for part in path)
 
 
 def _calls(nodes: list[Node]) -> dict[str, str]:

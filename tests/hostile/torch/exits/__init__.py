@@ -1,0 +1,5 @@
+"""A builder that exits with status 3."""
+
+
+def build():
+    raise SystemExit(3)

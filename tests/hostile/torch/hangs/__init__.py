@@ -1,0 +1,6 @@
+"""A builder that never returns (busy)."""
+
+
+def build():
+    while True:
+        pass

@@ -1,0 +1,3 @@
+"""A module that raises KeyboardInterrupt while it is imported."""
+
+raise KeyboardInterrupt

@@ -1,0 +1,3 @@
+"""A module whose `build` is not callable."""
+
+build = 42

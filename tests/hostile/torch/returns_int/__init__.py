@@ -1,0 +1,5 @@
+"""A builder that returns an int."""
+
+
+def build():
+    return 3

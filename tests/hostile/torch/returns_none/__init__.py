@@ -1,0 +1,5 @@
+"""A builder that returns None."""
+
+
+def build():
+    return None

@@ -1,0 +1,5 @@
+"""A builder that returns text that looks like a path."""
+
+
+def build():
+    return "../secret.txt"
