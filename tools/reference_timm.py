@@ -21,7 +21,9 @@ Conventions of the counts: ``tools/reference_common.py``.
   parameters outside Conv/Linear/norm modules: CondConv2d, layer scales, position embeddings).
 * ``macs_conv_linear``, ``macs_by_module_type`` (torch base class), ``macs_by_module_class`` (the
   classes seen: ``StdConv2d``, ``Conv2dSame``, ``ScaledStdConv2d``, ...), ``conv_linear_bias_adds``,
-  ``output_shape``; attention products (``q @ k``) and modules that are not torch conv/linear
+  ``output_shape``; ``interpolate`` (where the model calls ``F.interpolate``, ``nn.Upsample``
+  included): every call's innermost module, input/output shapes, mode, align_corners, size and
+  scale_factor as passed; attention products (``q @ k``) and modules that are not torch conv/linear
   subclasses (timm's ``CondConv2d``) are not in these.
 * ``torch_flop_counter``: ``torch.utils.flop_counter.FlopCounterMode`` on the same forward:
   ``total_flops`` and ``flops_by_op`` (2 FLOPs per MAC; counts matmuls that hooks miss).
@@ -52,6 +54,7 @@ from reference_common import (
     MacCounter,
     Store,
     count_parameters,
+    interpolate_calls,
     log,
     one_line_error,
     params_by_owner_class,
@@ -122,7 +125,7 @@ def forward_counts(model, shape) -> tuple[dict, str]:
         x = torch.zeros(1, *shape, device=device)
         try:
             counter, flops = MacCounter(model), FlopCounterMode(display=False)
-            with torch.no_grad(), counter, flops:
+            with torch.no_grad(), counter, flops, interpolate_calls(model) as calls:
                 output = model(x)
         except Exception:
             if device == "cpu":
@@ -130,6 +133,8 @@ def forward_counts(model, shape) -> tuple[dict, str]:
             continue
         result = counter.result()
         result["output_shape"] = list(output.shape[1:])
+        if calls:
+            result["interpolate"] = calls
         result["torch_flop_counter"] = {"total_flops": flops.get_total_flops(),
                                         "flops_by_op": sorted_counts(flops.get_flop_counts().get("Global", {}))}
         return result, device
