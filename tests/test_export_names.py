@@ -6,7 +6,9 @@ what archcalc's executor computes (float64), as does `to_torch`; code in a name 
 
 from __future__ import annotations
 
+import ast
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,6 +22,7 @@ from tests.graphgen import random_graph
 torch = pytest.importorskip("torch")
 
 from archcalc.interop.export_torch import torch_source  # noqa: E402
+from archcalc.interop.torch_source_check import check_source  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -167,3 +170,35 @@ def test_a_name_with_a_dot_is_refused_in_one_line():
         torch_source(archcalc.analyze(mapping))
     with pytest.raises(archcalc.ArchcalcError, match=r"a\.b: .*'\.'"):
         archcalc.to_torch(mapping)
+
+
+def test_a_sum_of_more_inputs_than_one_expression_holds_is_refused_in_one_line():
+    layers = [{"name": f"c{k}", "type": "relu", "from": "input"} for k in range(150)]
+    mapping = {"name": "wide", "input": [1, 2, 2], "layers": [*layers, {"name": "sum", "type": "add",
+                                                                          "from": [f"c{k}" for k in range(150)]}]}
+    for build in (lambda: torch_source(archcalc.analyze(mapping)), lambda: archcalc.to_torch(mapping)):
+        with pytest.raises(archcalc.ArchcalcError, match=r"sum: a sum of 150 inputs: PyTorch code is written for "
+                                                         r"at most 100"):
+            build()
+
+
+def test_archcalc_calls_no_exec_eval_or_compile():
+    root = Path(archcalc.__file__).parent
+    found = [f"{path.relative_to(root)}:{node.lineno}" for path in root.rglob("*.py")
+             for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.Call)
+             and isinstance(node.func, ast.Name) and node.func.id in ("exec", "eval", "compile", "__import__")]
+    assert not found
+
+
+@pytest.mark.parametrize("line", [
+    "import os", "from os import system", "__import__('os').system('x')", "open('x', 'w')", "eval('1')",
+    "x = (lambda: 1)()", "x = self.__class__", "x = getattr(x, '__class__')", "x = getattr(torch, 'load')",
+    "x = f'{self}'", "global y", "x = y", "x = breakpoint()", "x = [v for v in self.__dict__]",
+])
+def test_the_safety_check_refuses_what_archcalc_never_writes(line):
+    text = torch_source(archcalc.analyze("lenet5")).text.replace("        x = self.C1(x)\n",
+                                                                 f"        {line}\n        x = self.C1(x)\n")
+    with pytest.raises(archcalc.ArchcalcError, match="safety check"):
+        check_source(text)
+    with pytest.raises(archcalc.ArchcalcError, match="safety check"):
+        check_source(f"{line}\n" + torch_source(archcalc.analyze("lenet5")).text)

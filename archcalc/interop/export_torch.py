@@ -88,8 +88,8 @@ def _variable(name: str, taken: set[str] | frozenset[str] = frozenset()) -> str:
     """A variable or argument named after `name`: an ASCII identifier that is no keyword, no name the
     code reads and none of `taken` (`_` appended until it is free)."""
     text = _ascii(name)
-    if not text or text[0].isdigit() or text.startswith("__"):
-        text = f"v_{text}"
+    if not text.strip("_") or text[0].isdigit() or text.startswith("__"):
+        text = f"v{text}" if text.startswith("_") else f"v_{text}"
     while keyword.iskeyword(text) or text in _READ or text in taken:
         text += "_"
     return text

@@ -27,7 +27,7 @@ def check_source(text: str) -> None:
     """ExportError unless `text` has the form of archcalc's PyTorch source (see the module)."""
     try:
         tree = ast.parse(text)
-    except (SyntaxError, ValueError) as exc:
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         _fail(f"it does not parse ({type(exc).__name__} at line {getattr(exc, 'lineno', '?')})")
     classes = {node.name for node in tree.body if isinstance(node, ast.ClassDef)}
     for node in tree.body:
@@ -59,21 +59,24 @@ def _check_method(method: ast.FunctionDef, classes: set[str]) -> None:
     arguments = method.args
     if arguments.vararg or arguments.kwarg or arguments.kwonlyargs or arguments.posonlyargs:
         _fail(f"method {method.name} takes more than plain arguments")
-    own = {a.arg for a in arguments.args} | {n.id for n in ast.walk(method) if isinstance(n, ast.Name)
-                                              and isinstance(n.ctx, ast.Store)}
+    own = {a.arg for a in arguments.args}
+    read = []
+    for node in ast.walk(method):
+        if not isinstance(node, _NODES):
+            _fail(f"line {getattr(node, 'lineno', method.lineno)} holds a {type(node).__name__}")
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            read.append(node)
+        elif isinstance(node, ast.Name):
+            own.add(node.id)
+        elif isinstance(node, ast.Attribute) and node.attr.startswith("__") and not _super_init(node):
+            _fail(f"line {node.lineno} reads attribute {node.attr!r}")
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr" \
+                and not _submodule(node):
+            _fail(f"line {node.lineno} calls getattr on something else than a submodule")
     readable = own | classes | _GLOBALS
-    body = method.body[1:] if _docstring(method.body[0]) else method.body
-    for statement in body:
-        for node in ast.walk(statement):
-            if not isinstance(node, _NODES):
-                _fail(f"line {node.lineno} holds a {type(node).__name__}")  # type: ignore[attr-defined]
-            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in readable:
-                _fail(f"line {node.lineno} reads {node.id!r}")
-            if isinstance(node, ast.Attribute) and node.attr.startswith("__") and not _super_init(node):
-                _fail(f"line {node.lineno} reads attribute {node.attr!r}")
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr" \
-                    and not _submodule(node):
-                _fail(f"line {node.lineno} calls getattr on something else than a submodule")
+    for node in read:
+        if node.id not in readable:
+            _fail(f"line {node.lineno} reads {node.id!r}")
 
 
 def _super_init(node: ast.Attribute) -> bool:

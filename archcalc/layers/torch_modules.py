@@ -17,9 +17,14 @@ from dataclasses import dataclass, field
 import torch.nn.functional as F
 from torch import nn
 
+from ..errors import ExportError
 from .torch_code import Code, Const, Delete, Do, Group, Input, Inputs, Module, Name, SetAttr, Statement
 
 Pads = tuple[tuple[int, int], tuple[int, int]]
+
+#: The most inputs of a sum or product written as one expression (`a + b + ...`, `torch.add(torch.add(...))`):
+#: Python's parser refuses much deeper nesting, and no network needs more.
+MAX_TERMS = 100
 
 #: The layer's module and its first input.
 M, X = Module(), Input(0)
@@ -137,6 +142,12 @@ def global_pool(mode: str, keepdims: bool) -> TorchLayer:
     return TorchLayer(module, PLAIN if keepdims else PLAIN.method("flatten", 1))
 
 
+def _terms(count: int, what: str) -> list[Code]:
+    if count > MAX_TERMS:
+        raise ExportError(f"{what} of {count:,} inputs: PyTorch code is written for at most {MAX_TERMS}")
+    return [Input(k) for k in range(count)]
+
+
 def _chain(function: str, terms: list[Code]) -> Code:
     """`torch.add(torch.add(a, b), c)`: a binary function over the terms, from the left."""
     result = terms[0]
@@ -147,7 +158,7 @@ def _chain(function: str, terms: list[Code]) -> Code:
 
 def add(count: int) -> TorchLayer:
     """Elementwise sum of the inputs."""
-    terms: list[Code] = [Input(k) for k in range(count)]
+    terms = _terms(count, "a sum")
     call = terms[0]
     for term in terms[1:]:
         call = call + term
@@ -157,12 +168,11 @@ def add(count: int) -> TorchLayer:
 def multiply(shapes: list[tuple[int, ...]]) -> TorchLayer:
     """Elementwise product, per-sample shapes broadcast from the right (SE gating)."""
     rank = max(len(shape) for shape in shapes)
-    terms: list[Code] = []
+    terms = _terms(len(shapes), "a product")
     for k, shape in enumerate(shapes):
-        term: Code = Input(k)
+        term = terms[k]
         if len(shape) < rank:
-            term = term.method("reshape", -1, *([1] * (rank - len(shape)) + list(shape)))
-        terms.append(term)
+            terms[k] = term.method("reshape", -1, *([1] * (rank - len(shape)) + list(shape)))
     call = terms[0]
     for term in terms[1:]:
         call = call * term
