@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import ExportError, printable
+from ..errors import ArchcalcError, ExportError, printable
 from .options import parse_shape
 
 
@@ -55,7 +55,7 @@ def _pytorch(report) -> str:
         raise ExportError("PyTorch export needs torch: pip install 'archcalc[torch]'") from None
     try:
         return torch_source(report).text
-    except ExportError as exc:
+    except ArchcalcError as exc:
         raise exc.located(file=report.architecture.source) from None
 
 
