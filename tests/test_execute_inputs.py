@@ -19,7 +19,11 @@ from archcalc.cli import main
 from archcalc.errors import ArchcalcError, ExecutionError
 from archcalc.executor import inputs, weights
 
-Image = pytest.importorskip("PIL.Image")
+
+@pytest.fixture(name="Image")
+def pillow_image():
+    """Pillow's `Image` module: the image tests skip without Pillow, the weight tests run."""
+    return pytest.importorskip("PIL.Image")
 
 
 def unchecked(shape):
@@ -32,7 +36,7 @@ def save(tmp_path, name, picture, **options):
     return str(path)
 
 
-def test_grey_alpha_is_grey_for_a_grey_network_and_rgb_for_a_colour_one(tmp_path):
+def test_grey_alpha_is_grey_for_a_grey_network_and_rgb_for_a_colour_one(tmp_path, Image):
     pixels = np.random.default_rng(0).integers(0, 256, (5, 7, 2), dtype=np.uint8)
     path = save(tmp_path, "la.png", Image.fromarray(pixels, "LA"))
     grey = inputs.read_input(path, 2, 1, unchecked)
@@ -43,20 +47,20 @@ def test_grey_alpha_is_grey_for_a_grey_network_and_rgb_for_a_colour_one(tmp_path
     assert all(np.array_equal(colour[0, c], grey[0, 0]) for c in range(3))
 
 
-def test_rgba_drops_alpha_and_keeps_the_colours(tmp_path):
+def test_rgba_drops_alpha_and_keeps_the_colours(tmp_path, Image):
     pixels = np.random.default_rng(1).integers(0, 256, (4, 6, 4), dtype=np.uint8)
     path = save(tmp_path, "rgba.png", Image.fromarray(pixels, "RGBA"))
     np.testing.assert_array_equal(inputs.read_input(path, 1, 3, unchecked)[0],
                                   pixels[..., :3].transpose(2, 0, 1) / np.float32(255))
 
 
-def test_sixteen_bit_grey_is_scaled_by_65535(tmp_path):
+def test_sixteen_bit_grey_is_scaled_by_65535(tmp_path, Image):
     pixels = np.array([[0, 1, 65535], [256, 32768, 40000]], dtype=np.uint16)
     path = save(tmp_path, "grey16.png", Image.fromarray(pixels))
     np.testing.assert_allclose(inputs.read_input(path, 1, 1, unchecked)[0, 0], pixels / 65535, rtol=1e-7)
 
 
-def test_palette_and_cmyk_become_their_colours(tmp_path):
+def test_palette_and_cmyk_become_their_colours(tmp_path, Image):
     palette = Image.new("P", (2, 1))
     palette.putpalette([10, 20, 30, 200, 100, 50])
     palette.putdata([0, 1])
@@ -68,7 +72,7 @@ def test_palette_and_cmyk_become_their_colours(tmp_path):
     np.testing.assert_array_equal(inputs.read_input(path, 1, 3, unchecked), np.ones((1, 3, 2, 2)))
 
 
-def test_an_image_is_refused_from_its_header_before_a_pixel_is_decoded(tmp_path, monkeypatch):
+def test_an_image_is_refused_from_its_header_before_a_pixel_is_decoded(tmp_path, monkeypatch, Image):
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
     header = struct.pack(">IIBBBBB", 5_000, 5_000, 8, 0, 0, 0, 0)  # 25 M pixels: under Pillow's limit
@@ -80,7 +84,7 @@ def test_an_image_is_refused_from_its_header_before_a_pixel_is_decoded(tmp_path,
         inputs.read_input(str(path), 1, 1, unchecked)
 
 
-def test_the_network_memory_check_runs_before_decoding(tmp_path, monkeypatch):
+def test_the_network_memory_check_runs_before_decoding(tmp_path, monkeypatch, Image):
     path = save(tmp_path, "g.png", Image.new("L", (40, 30)))
     monkeypatch.setattr(inputs, "_pixels", lambda *a: pytest.fail("decoded"))
 
@@ -91,13 +95,13 @@ def test_the_network_memory_check_runs_before_decoding(tmp_path, monkeypatch):
         inputs.read_input(path, 1, 1, refuse)
 
 
-def test_a_network_of_other_channels_takes_no_image(tmp_path):
+def test_a_network_of_other_channels_takes_no_image(tmp_path, Image):
     path = save(tmp_path, "g.png", Image.new("L", (4, 4)))
     with pytest.raises(ExecutionError, match="g.png for a network of 4 input channels"):
         inputs.read_input(path, 1, 4, unchecked)
 
 
-def test_run_reads_a_grey_alpha_image_as_lenets_one_channel(tmp_path):
+def test_run_reads_a_grey_alpha_image_as_lenets_one_channel(tmp_path, Image):
     path = save(tmp_path, "digit.png", Image.new("LA", (32, 32), (255, 0)))
     result = CliRunner().invoke(main, ["run", "lenet5", "--input-file", path])
     assert result.exit_code == 0, result.output

@@ -34,7 +34,7 @@ NAMES = [
     "_", "None", "True", "if", "class", "lambda", "T_destination", "dump_patches", "add_module", "state_dict",
     'a"""b', "a'''b", 'ends"', "ends'", "back\\slash", "\\", "new\nline", "cr\rreturn", "tab\tname", "nul\x00",
     "sep\u2028line", "zero\u200bwidth", "层1", "résumé", "ﬁlter", "x²", "Ω", "1conv", "0", "-", "a b",
-    "coding: utf-7", "# -*- coding: latin-1 -*-",
+    "coding: utf-7", "# -*- coding: latin-1 -*-", "_archcalc_steps", "_archcalc_walk",
 ]
 
 
