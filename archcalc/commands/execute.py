@@ -6,45 +6,13 @@ from typing import Any
 
 import click
 
-from ..errors import ExecutionError
+from ..errors import printable
 from ..executor.backend import BACKENDS, DTYPES
 
 
 def register(main: click.Group) -> None:
     main.add_command(run)
     main.add_command(demo)
-
-
-def _read_input(path: str, batch: int) -> Any:
-    """An N×C×H×W array from a .npy file (with or without the batch axis) or an image. A .npy file
-    is mapped, not read, and one sample is repeated as a view: the executor checks the memory the
-    batch needs before it copies anything."""
-    import numpy as np
-
-    if path.lower().endswith(".npy"):
-        try:
-            array = np.load(path, mmap_mode="r", allow_pickle=False)
-        except (OSError, ValueError, EOFError) as exc:
-            raise ExecutionError(f"cannot read {path}: {exc}") from None
-        except MemoryError:
-            raise ExecutionError(f"cannot read {path}: the array is too large for memory") from None
-    else:
-        try:
-            from PIL import Image
-        except ImportError:
-            raise ExecutionError("reading images needs Pillow (pip install pillow); or give a .npy file") from None
-        try:
-            image = np.asarray(Image.open(path), dtype=float) / 255.0
-        except OSError as exc:
-            raise ExecutionError(f"cannot read {path}: {exc}") from None
-        array = image[None] if image.ndim == 2 else image[..., :3].transpose(2, 0, 1)
-    from ..executor.backend import is_real
-
-    if not is_real(array.dtype):
-        raise ExecutionError(f"cannot read {path}: not an array of real numbers ({array.dtype})")
-    if array.ndim in (1, 3):
-        array = np.broadcast_to(array, (batch, *array.shape))
-    return array
 
 
 def _top(values: Any, k: int) -> str:
@@ -62,9 +30,11 @@ def _top(values: Any, k: int) -> str:
 @click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Batch size N.")
 @click.option("--dtype", type=click.Choice(DTYPES), default="float32", show_default=True)
 @click.option("--input-file", type=click.Path(exists=True, dir_okay=False),
-              help="Input as .npy (C×H×W or N×C×H×W) or an image; default: seeded random normal.")
+              help="Input as .npy (C×H×W or N×C×H×W) or an image (PNG, JPEG, GIF, BMP, TIFF, WebP, PPM; as grey "
+                   "or RGB to fit the network, alpha dropped); default: seeded random normal.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random input and weights.")
-@click.option("--weights", type=click.Path(exists=True, dir_okay=False), help="Weights as .npz (layer.param keys).")
+@click.option("--weights", type=click.Path(exists=True, dir_okay=False),
+              help="Weights as .npz (layer.param keys) or a PyTorch state_dict file (.pt, needs torch).")
 @click.option("--top", "top_k", type=click.IntRange(min=1), default=5, show_default=True,
               help="How many of the largest outputs to list.")
 @click.option("--profile", is_flag=True, help="Per-layer time, MACs, achieved GFLOP/s and memory.")
@@ -73,27 +43,35 @@ def run(architecture: str, backend: str, batch: int, dtype: str, input_file: str
     """Run ARCHITECTURE forward and summarise its output."""
     import numpy as np
 
-    from ..executor.backend import to_numpy
+    from ..analysis import analyze
+    from ..executor.backend import array_module, to_numpy
+    from ..executor.runner import check_memory
     from ..executor.runner import run as run_forward
     from ..executor.weights import check_seed
     from ..graph import load
 
     check_seed(seed)
     arch = load(architecture)
-    if input_file:
-        x = _read_input(input_file, batch)
-    else:
-        from ..analysis import analyze
-        from ..executor.backend import array_module
-        from ..executor.runner import check_memory
 
-        report = analyze(arch, batch=batch, dtype=dtype)
-        check_memory(report, array_module(backend))  # before the random input is made
+    def check(shape: tuple[int, ...] | None = None) -> Any:
+        """The analysis at this input size, its memory checked before the input is made or decoded."""
+        report = analyze(arch, input=shape, batch=batch, dtype=dtype)
+        check_memory(report, array_module(backend))
+        return report
+
+    if input_file:
+        from ..executor.inputs import read_input
+
+        shape = analyze(arch).input_shape
+        x = read_input(input_file, batch, shape[0] if len(shape) == 3 else 0, check)
+    else:
+        report = check()
         x = np.random.default_rng(seed).standard_normal((batch, *report.input_shape), dtype=np.float32)
     result = run_forward(arch, x, weights, backend=backend, dtype=dtype, profile=profile, seed=seed)
     output = to_numpy(result.output)
     seconds = sum(t.seconds for t in result.timings)
-    click.echo(f"{arch.name}: input {tuple(x.shape)} → output {tuple(output.shape)} ({result.backend}, {dtype})")
+    click.echo(f"{printable(arch.name)}: input {tuple(x.shape)} → output {tuple(output.shape)} "
+               f"({result.backend}, {dtype})")
     if weights is None:
         click.echo(f"  weights: random (seed {seed}), so the classes below mean nothing; load trained ones "
                    "with --weights")

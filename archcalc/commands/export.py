@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import ExportError
+from ..errors import ArchcalcError, ExportError, printable
 from .options import parse_shape
 
 
@@ -44,7 +44,8 @@ def export(architecture: str, target: str, output: str | None, input_shape: str 
         if output is None:
             raise click.UsageError("--to onnx needs -o FILE")
         _write(output, _onnx(report, weights, seed))
-    click.echo(f"{output}: {report.architecture.title}, {report.totals.params:,} parameters", err=True)
+    click.echo(f"{printable(output)}: {printable(' '.join(report.architecture.title.split()))}, "
+               f"{report.totals.params:,} parameters", err=True)
 
 
 def _pytorch(report) -> str:
@@ -54,7 +55,7 @@ def _pytorch(report) -> str:
         raise ExportError("PyTorch export needs torch: pip install 'archcalc[torch]'") from None
     try:
         return torch_source(report).text
-    except ExportError as exc:
+    except ArchcalcError as exc:
         raise exc.located(file=report.architecture.source) from None
 
 
@@ -65,22 +66,7 @@ def _onnx(report, weights: str | None, seed: int) -> bytes:
         raise ExportError("ONNX export needs onnx: pip install 'archcalc[onnx]'") from None
     from ..interop.export_onnx import onnx_model
 
-    return onnx_model(report, _state_dict(weights), seed=seed).SerializeToString()
-
-
-def _state_dict(path: str | None):
-    """The weights file as `load_weights` takes it: an .npz path as it is, anything else a PyTorch state_dict."""
-    if path is None or path.endswith(".npz"):
-        return path
-    try:
-        import torch
-    except ImportError:
-        raise ExportError(f"{path}: reading a PyTorch state_dict needs torch: pip install 'archcalc[torch]'") \
-            from None
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many kinds for a file that is no state_dict
-        raise ExportError(f"{path}: not a PyTorch state_dict ({type(exc).__name__})") from None
+    return onnx_model(report, weights, seed=seed).SerializeToString()
 
 
 def _write(path: str, data: bytes) -> None:

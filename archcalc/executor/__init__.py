@@ -7,7 +7,8 @@
 
 Modules: `backend` (array module and memory probe), `weights` (initialisation, .npz and PyTorch
 state_dicts), `runner` (`execute`), `plan` (`Plan`, the prepared fast path), `torch_build`
-(`to_torch`) with `torch_graph` (the module it returns), `demos` (the lecture's worked examples).
+(`to_torch`) with `torch_graph` (the module it returns), `inputs` (`run --input-file`: .npy and images),
+`demos` (the lecture's worked examples).
 Names load on first use. The array kernels the layers' forward functions use are in
 `archcalc.arrays`; the PyTorch modules of single layer types in `archcalc.layers.torch_modules`.
 """

@@ -16,8 +16,9 @@ def to_torch(arch: Any, weights: Any = None, *, input: Any = None, dtype: str = 
     """A `torch.nn.Module` (in eval mode) computing what `execute` computes, built for the
     architecture's input size (or `input`, per sample).
 
-    It is the network `archcalc export --to pytorch` writes, built from that source: blocks are
-    submodules, so `state_dict()` keys are archcalc's weight keys with '/' written '.'
+    It is the network `archcalc export --to pytorch` writes, built from the same layer tree without
+    running any generated text: blocks are submodules, so `state_dict()` keys are archcalc's weight
+    keys with '/' written '.'
     (`C3.weight`, `layer1.0.bn1.running_mean`, plus BatchNorm's `num_batches_tracked`).
     `weights` (anything `load_weights` takes) are copied in; without them PyTorch's own
     initialisation stays. Call it as `module(x)` or `module(x, return_intermediates=True)`.
@@ -30,7 +31,8 @@ def to_torch(arch: Any, weights: Any = None, *, input: Any = None, dtype: str = 
     except ImportError:
         raise ExecutionError("to_torch needs PyTorch (pip install 'archcalc[torch]')") from None
     from ..interop.export_torch import torch_source
-    from .torch_graph import network_class
+    from ..interop.torch_tree import module_names
+    from .torch_graph import network as build_network
 
     report = analyze(arch, input=input)
     source = report.architecture.source
@@ -44,13 +46,10 @@ def to_torch(arch: Any, weights: Any = None, *, input: Any = None, dtype: str = 
     except ArchcalcError as exc:
         raise exc.located(file=source) from None
     arch = report.architecture
-    try:
-        network = network_class(code, f"<archcalc export of {arch.name}>", arch.input_path, arch.output_path)()
-    except KeyError as exc:
-        raise ExecutionError(f"a layer name clashes with a torch.nn.Module attribute: {exc}", file=source) from None
-    network = network.to(getattr(torch, dtype))
+    network = build_network(code, arch.input_path, arch.output_path).to(getattr(torch, dtype))
     if arrays is not None:
-        state = {_dotted(key): torch.as_tensor(value) for key, value in arrays.items()}
+        modules = module_names(code.tree)
+        state = {_state_key(key, modules): torch.as_tensor(value) for key, value in arrays.items()}
         missing, unexpected = network.load_state_dict(state, strict=False)
         missing = [key for key in missing if not key.endswith(".num_batches_tracked")]
         if missing or unexpected:
@@ -59,6 +58,8 @@ def to_torch(arch: Any, weights: Any = None, *, input: Any = None, dtype: str = 
     return network.eval()
 
 
-def _dotted(key: str) -> str:
-    """archcalc's weight key `layer1/0/conv1.weight` as PyTorch's `layer1.0.conv1.weight`."""
-    return key.replace("/", ".")
+def _state_key(key: str, modules: dict[str, dict[str, tuple[str, ...]]]) -> str:
+    """archcalc's weight key `layer1/0/conv1.weight` as the module's state_dict key `layer1.0.conv1.weight`
+    (a layer named as nn.Module's own state, `training`, is the module `training_`)."""
+    layer, _, param = key.rpartition(".")
+    return ".".join((*modules[layer][""], param))

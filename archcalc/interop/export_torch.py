@@ -5,14 +5,23 @@ between the block's uses become constructor arguments (named after the block's o
 the input channels where they match); a repeat of blocks is an `nn.Sequential`, a repeat of layers
 an `nn.Sequential` or `nn.ModuleList`s run in a loop; every layer is an attribute named after it.
 The forward reuses a variable once nothing reads it any more (`out = self.bn1(out)`), so it reads
-as a person writes it. `archcalc.to_torch` builds its network by running this very source.
+as a person writes it.
+
+Names from the file never become code: a layer's attribute is `self.name` only for a plain ASCII
+identifier (else its name is a quoted string), variables, arguments and classes are ASCII words made
+from the names (never a keyword or a name the code reads), and titles and names in comments and
+docstrings are one printable line that cannot end them. `check_source` holds the finished text to
+that. `archcalc.to_torch` builds the same modules from the same tree without running this text.
 """
 
 from __future__ import annotations
 
 import ast
 import inspect
+import keyword
+import re
 import textwrap
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,60 +30,80 @@ from typing import Any
 from torch import nn
 
 from ..analysis import Report
-from ..errors import ExportError
-from .torch_tree import Container, Leaf, build, identifier, module_source, own_class, without_defaults
+from ..errors import ExportError, printable
+from ..layers.torch_code import Bound, literal
+from .torch_source_check import check_source
+from .torch_tree import Container, Leaf, build, identifier, module_attribute, module_source, own_class, without_defaults
 
 _WIDTH = 110
-
-
-@dataclass
-class Step:
-    """One layer as `to_torch`'s walk runs it: its call as a function of its modules and inputs,
-    the dotted paths of those modules (None where it has none) and its input paths."""
-
-    path: str
-    call: str
-    modules: dict[str, str | None]
-    inputs: list[str]
+#: Module-level names of the source, and names its functions read: never a variable, argument or class.
+_READ = frozenset({"self", "torch", "nn", "F", "super", "range", "zip", "getattr", "float", "layer", "_"})
 
 
 @dataclass
 class Source:
-    """The exported source, its top class name, and the steps of every layer."""
+    """The exported source and its top class name; the layer tree it was written from, and the class
+    of each block written as one (by container path, "" for the network)."""
 
     text: str
     class_name: str
-    steps: list[Step]
+    tree: Container
+    classes: dict[str, str]
 
 
 def torch_source(report: Report) -> Source:
     """The PyTorch source of `report`'s architecture (at its input size)."""
     tree = build(report)
     writer = _Writer(report)
-    return Source(writer.write(tree), writer.top_name, writer.steps)
+    text = writer.write(tree)
+    check_source(text)
+    return Source(text, writer.top_name, tree, writer.class_of)
+
+
+def _ascii(name: str) -> str:
+    """`name` in ASCII letters and digits, accents dropped (`é` → `e`), anything else `_`."""
+    plain = (ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch))
+    return "".join(ch if ch.isascii() and ch.isalnum() else "_" for ch in plain)
 
 
 def _camel(name: str) -> str:
-    words = "".join(ch if ch.isalnum() else " " for ch in name).split()
+    words = _ascii(name).replace("_", " ").split()
     text = "".join(word[:1].upper() + word[1:] for word in words) or "Block"
     return text if text[0].isalpha() else f"Net{text}"
 
 
 def _ref(attr: str) -> str:
-    return f"self.{attr}" if identifier(attr) else f"getattr(self, {attr!r})"
+    if identifier(attr):
+        return f"self.{attr}"
+    return f"self._modules[{attr!r}]" if module_attribute(attr) else f"getattr(self, {attr!r})"
 
 
 def _assign(attr: str, value: str) -> str:
-    return f"self.{attr} = {value}" if identifier(attr) else f"self.add_module({attr!r}, {value})"
+    if identifier(attr):
+        return f"self.{attr} = {value}"
+    return f"self._modules[{attr!r}] = {value}" if module_attribute(attr) else f"self.add_module({attr!r}, {value})"
 
 
-def _dotted(*parts: str) -> str:
-    return ".".join(part for part in parts if part)
+def _variable(name: str, taken: set[str] | frozenset[str] = frozenset()) -> str:
+    """A variable or argument named after `name`: an ASCII identifier that is no keyword, no name the
+    code reads and none of `taken` (`_` appended until it is free)."""
+    text = _ascii(name)
+    if not text.strip("_") or text[0].isdigit() or text.startswith("__"):
+        text = f"v{text}" if text.startswith("_") else f"v_{text}"
+    while keyword.iskeyword(text) or text in _READ or text in taken:
+        text += "_"
+    return text
 
 
-def _variable(name: str) -> str:
-    text = "".join(ch if ch.isalnum() else "_" for ch in name)
-    return text if text.isidentifier() and not text[0].isdigit() else f"v_{text}"
+def _comment(text: str) -> str:
+    """`text` for a `#` comment: one printable line that never declares the file's encoding."""
+    return re.sub(r"coding([:=])", r"coding \1", printable(" ".join(text.split())))
+
+
+def _docstring(text: str) -> str:
+    """`text` as a docstring: in triple quotes where it holds no quote or backslash, else quoted by `repr`."""
+    text = " ".join(text.split())
+    return f'"""{text}"""' if text.isprintable() and '"' not in text and "\\" not in text else repr(text)
 
 
 def _sequence(items: list[str]) -> list[str]:
@@ -106,7 +135,7 @@ class _Writer:
         self.names: set[str] = set()
         self.block_of: dict[str, str] = {}  # class name -> block name
         self.defaults: dict[str, dict[str, Any]] = {}  # class name -> its arguments' defaults
-        self.steps: list[Step] = []
+        self.class_of: dict[str, str] = {}  # container path -> the class written for it
         self.top_name = ""
 
     # --- the whole file ----------------------------------------------------------------------
@@ -120,30 +149,36 @@ class _Writer:
                 self.write_block([node for node in level if node.block == block])
         self.top_name = self.unique(_camel(self.report.architecture.name))
         self.names.add(self.top_name)
+        self.class_of[""] = self.top_name
         network = self.instance(top)
         self.classes.append(self.class_source(self.top_name, [], network.init, network.forward, network.arguments))
-        self.walk_steps(top, "")
         body = "\n\n\n".join([*(inspect.getsource(cls).strip() for cls in own), *self.classes])
         imports = ["import torch"] if "torch." in body else []
         imports += ["import torch.nn.functional as F"] if "F." in body else []
         imports += ["from torch import nn"]
-        return "\n".join(self.header() + [""] + imports + ["", "", ""]) + body + "\n"
+        return "\n".join(self.header(top) + [""] + imports + ["", "", ""]) + body + "\n"
 
-    def header(self) -> list[str]:
+    def header(self, top: Container) -> list[str]:
         report, totals = self.report, self.report.totals
         arch = report.architecture
         source = arch.source if not Path(arch.source).is_absolute() else Path(arch.source).name
         shape = "×".join(map(str, report.input_shape))
-        lines = textwrap.wrap(arch.title, _WIDTH) + [
-            f"PyTorch code written by `archcalc export` from {source}.",
+        lines = textwrap.wrap(_comment(arch.title), _WIDTH) + [
+            f"PyTorch code written by `archcalc export` from {_comment(source)}.",
             f"Input {shape}: {totals.params:,} parameters ({totals.trainable_params:,} trainable),",
             f"{totals.macs:,} multiply-accumulates per sample. `{self.top_name}()` builds it; its",
             "state_dict keys are archcalc's weight names with '/' written '.'."]
+        renamed = [(child.path, node.attribute(child.name)) for node in _containers(top) for child in node.children
+                   if node.attribute(child.name) != child.name]
+        if renamed:
+            shown = ", ".join(f"{path} is {attr}" for path, attr in renamed[:3]) + (", ..." if renamed[3:] else "")
+            note = f"A layer named as nn.Module's own state is named with '_' added: {shown}."
+            lines += textwrap.wrap(_comment(note), _WIDTH)
         return [f"# {line}" for line in lines]
 
     def unique(self, name: str) -> str:
         found, k = name, 2
-        while found in self.names or found in ("F", "nn", "torch"):
+        while found in self.names or found in _READ or keyword.iskeyword(found):
             found, k = f"{name}{k}", k + 1
         return found
 
@@ -170,19 +205,20 @@ class _Writer:
             name = self.unique(_camel(instances[0].node.block))
             self.names.add(name)
             self.block_of[name] = instances[0].node.block
-            params, init, calls = _parametrise(instances)
+            params, init, calls = _parametrise(instances, self.names)
             self.classes.append(self.class_source(name, params, init, instances[0].forward, instances[0].arguments))
             self.defaults[name] = {p: default for p, default in params if default is not _REQUIRED}
             for instance, call in zip(instances, calls):
                 self.ctor[instance.node.path] = f"{name}({call})"
+                self.class_of[instance.node.path] = name
 
     def class_source(self, name: str, params: list[tuple[str, Any]], init: list[str], forward: list[str],
                      arguments: list[str]) -> str:
-        signature = "".join(f", {p}" if default is _REQUIRED else f", {p}={default!r}" for p, default in params)
+        signature = "".join(f", {p}" if default is _REQUIRED else f", {p}={literal(default)}" for p, default in params)
         title = " ".join(self.report.architecture.title.replace("\\", "/").replace('"', "'").split())
         doc = f"{title}, as archcalc analyzes it." if name == self.top_name else \
             f"The `{self.block_of[name]}` block of {title}."
-        lines = [f"class {name}(nn.Module):", f'    """{doc}"""', "",
+        lines = [f"class {name}(nn.Module):", f"    {_docstring(doc)}", "",
                  f"    def __init__(self{signature}):", "        super().__init__()"]
         init = [ast.unparse(without_defaults(ast.parse(statement), self.defaults)) for statement in init]
         lines += [f"        {line}" for statement in init for line in _wrap(statement).splitlines()]
@@ -193,25 +229,24 @@ class _Writer:
     # --- one container's body ----------------------------------------------------------------
     def instance(self, node: Container) -> _Instance:
         init: list[str] = []
-        names = {child.name for child in node.children}
         for child in node.children:
             if isinstance(child, Leaf):
-                init += self.leaf_init(child.name, [child], names)
+                init += self.leaf_init(node, child.name, [child])
             elif not child.repeat:
-                init.append(_assign(child.name, self.ctor[child.path]))
+                init.append(_assign(node.attribute(child.name), self.ctor[child.path]))
             elif all(isinstance(c, Container) for c in child.children):
                 if not (child.chained and child.numbered):
                     raise ExportError("a repeat whose copies are not a chain", layer=child.path)
                 items = _sequence([self.ctor[c.path] for c in child.children])
-                init.append(_assign(child.name, f"nn.Sequential({', '.join(items)})"))
+                init.append(_assign(node.attribute(child.name), f"nn.Sequential({', '.join(items)})"))
             else:
-                init += self.leaf_init(child.name, child.children, names, repeat=True)
+                init += self.leaf_init(node, child.name, child.children, repeat=True)
         arguments, forward = self.forward(node)
         return _Instance(node, init, forward, arguments)
 
-    def leaf_init(self, attr: str, leaves: list[Leaf], names: set[str], repeat: bool = False) -> list[str]:
-        """The statements building one layer, or (`repeat`) the layers of a repeat."""
-        first = leaves[0]
+    def leaf_init(self, node: Container, name: str, leaves: list[Leaf], repeat: bool = False) -> list[str]:
+        """The statements building `node`'s layer `name`, or (`repeat`) the layers of its repeat `name`."""
+        first, attr = leaves[0], node.attribute(name)
         if repeat and all(leaf.plain for leaf in leaves):
             items = _sequence([module_source(leaf.torch.module) for leaf in leaves])
             return [_assign(attr, f"nn.Sequential({', '.join(items)})")]
@@ -220,18 +255,17 @@ class _Writer:
                           for leaf in leaves):
             raise ExportError("the copies of a repeated layer run differently in PyTorch", layer=first.path)
         statements = []
-        suffixes = ([""] if first.uses_module else []) + [f"_{suffix}" for suffix in first.torch.extras]
+        suffixes = ([""] if first.uses_module else []) + list(first.torch.extras)
         for suffix in suffixes:
-            if suffix and attr + suffix in names:
-                raise ExportError(f"the name {attr + suffix!r} is taken: rename the layer", layer=first.path)
-            modules = [leaf.torch.module if not suffix else leaf.torch.extras[suffix[1:]] for leaf in leaves]
+            modules = [leaf.torch.extras[suffix] if suffix else leaf.torch.module for leaf in leaves]
             sources = [module_source(module) for module in modules]
             items = _sequence(sources)
             listed = items[0][1:] if len(items) == 1 and items[0].startswith("*") else f"[{', '.join(items)}]"
             value = f"nn.ModuleList({listed})" if repeat else sources[0]
-            statements.append(_assign(attr + suffix, value))
+            statements.append(_assign(node.attribute(name, suffix), value))
         if not repeat:
-            statements += [line.format(m=_ref(attr)) for line in first.torch.setup]
+            names = Bound({"": _ref(attr)}, [])
+            statements += [statement.source(names) for statement in first.torch.setup]
         elif first.torch.setup:
             raise ExportError("a repeated layer that needs set-up statements", layer=first.path)
         return statements
@@ -239,11 +273,9 @@ class _Writer:
     def forward(self, node: Container) -> tuple[list[str], list[str]]:
         """The forward's arguments and body: each value in a variable, reused once nothing reads it."""
         variable: dict[str, str] = {}
-        arguments = []
+        arguments: list[str] = []
         for k, path in enumerate(node.inputs):
-            name = "x" if k == 0 else _variable(path.rpartition("/")[2])
-            while name in arguments:
-                name += "_"
+            name = "x" if k == 0 else _variable(path.rpartition("/")[2], {*arguments, "x"})
             variable[path] = name
             arguments.append(name)
         last = {}
@@ -260,55 +292,50 @@ class _Writer:
                 live.pop(name, None)
             target = dead[0] if dead else "out" if "out" not in live else None
             if target is None:
-                target = _variable(child.name)
-                while target in live or target in arguments:
-                    target += "_"
+                target = _variable(child.name, {*live, *arguments})
             live[target] = None
             variable[child.output] = target
-            lines += self.child_lines(child, ins, target)
+            lines += self.child_lines(node, child, ins, target, set(live))
         return arguments, lines + [f"return {variable[node.output]}"]
 
-    def child_lines(self, child: Leaf | Container, ins: list[str], target: str) -> list[str]:
+    def child_lines(self, node: Container, child: Leaf | Container, ins: list[str], target: str,
+                    live: set[str]) -> list[str]:
+        """The lines computing `child` of `node` into `target` (a loop's variables none of `live`)."""
         if isinstance(child, Leaf):
-            return [f"{target} = {_format(child, _ref(child.name), lambda s: _ref(f'{child.name}_{s}'), ins)}"]
+            extra = {suffix: _ref(node.attribute(child.name, suffix)) for suffix in child.torch.extras}
+            return [f"{target} = {_format(child, _ref(node.attribute(child.name)), extra, ins)}"]
         if not child.repeat or all(isinstance(c, Container) for c in child.children) or all(
                 leaf.plain for leaf in child.children):
-            return [f"{target} = {_ref(child.name)}({', '.join(ins)})"]
+            return [f"{target} = {_ref(node.attribute(child.name))}({', '.join(ins)})"]
         leaves: list[Leaf] = child.children  # type: ignore[assignment]
         lines = [] if target == ins[0] else [f"{target} = {ins[0]}"]
-        calls = {_format(leaf, "layer", lambda s: s, [target]) for leaf in leaves}
-        if len(calls) == 1 and (leaves[0].uses_module or leaves[0].torch.extras):
-            loop = (["layer"] if leaves[0].uses_module else []) + list(leaves[0].torch.extras)
-            lists = [_ref(child.name + (f"_{s}" if s != "layer" else "")) for s in loop]
-            head = f"for {loop[0]} in {lists[0]}:" if len(loop) == 1 else \
-                f"for {', '.join(loop)} in zip({', '.join(lists)}):"
+        first = leaves[0]
+        words = (["layer"] if first.uses_module else []) + list(first.torch.extras)
+        loop = {}
+        for word in words:
+            name = word
+            while name in live or name in loop.values():
+                name += "_"
+            loop[word] = name
+        calls = {_format(leaf, loop.get("layer", ""), {s: loop[s] for s in leaf.torch.extras}, [target])
+                 for leaf in leaves}
+        lists = {word: _ref(node.attribute(child.name, "" if word == "layer" else word)) for word in words}
+        if len(calls) == 1 and words:
+            head = f"for {loop[words[0]]} in {lists[words[0]]}:" if len(words) == 1 else \
+                f"for {', '.join(loop.values())} in zip({', '.join(lists.values())}):"
             return lines + [head, f"    {target} = {calls.pop()}"]
         for k, leaf in enumerate(leaves):
-            lines.append(f"{target} = " + _format(leaf, f"{_ref(child.name)}[{k}]",
-                                                  lambda s, k=k: f"{_ref(f'{child.name}_{s}')}[{k}]", [target]))
+            extra = {s: f"{lists[s]}[{k}]" for s in leaf.torch.extras}
+            lines.append(f"{target} = " + _format(leaf, f"{_ref(node.attribute(child.name))}[{k}]", extra, [target]))
         return lines
-
-    # --- the steps to_torch walks ------------------------------------------------------------
-    def walk_steps(self, node: Container, dotted: str) -> None:
-        for child in node.children:
-            if isinstance(child, Container):
-                self.walk_steps(child, _dotted(dotted, child.name))
-                continue
-            in_repeat = node.repeat
-            owner = dotted.rpartition(".")[0] if in_repeat else dotted
-            modules: dict[str, str | None] = {"m": _dotted(dotted, child.name) if child.uses_module else None}
-            for suffix in child.torch.extras:
-                modules[f"m_{suffix}"] = _dotted(owner, f"{node.name}_{suffix}", child.name) if in_repeat \
-                    else _dotted(dotted, f"{child.name}_{suffix}")
-            self.steps.append(Step(child.path, child.call, modules, child.inputs))
 
 
 _REQUIRED = object()
 
 
-def _format(leaf: Leaf, module: str, extra, ins: list[str]) -> str:
-    names = {f"m_{suffix}": extra(suffix) for suffix in leaf.torch.extras}
-    return leaf.call.format(*ins, m=module, inputs=", ".join(ins), **names)
+def _format(leaf: Leaf, module: str, extras: dict[str, str], ins: list[str]) -> str:
+    """The source of `leaf`'s call on the modules written `module` and `extras` (by suffix) and inputs `ins`."""
+    return leaf.call.source(Bound({"": module, **extras}, ins))
 
 
 def _containers(node: Container):
@@ -360,9 +387,9 @@ def _spread(node: ast.expr, indent: int, used: int) -> str:
     return opening + "\n" + "".join(lines) + closing
 
 
-def _parametrise(instances: list[_Instance]) -> tuple[list[tuple[str, Any]], list[str], list[str]]:
-    """The class's parameters (name, default), its `__init__` statements with the differing numbers
-    replaced by them, and each instance's constructor arguments."""
+def _parametrise(instances: list[_Instance], taken: set[str]) -> tuple[list[tuple[str, Any]], list[str], list[str]]:
+    """The class's parameters (name, default; none of `taken`), its `__init__` statements with the
+    differing numbers replaced by them, and each instance's constructor arguments."""
     trees = [[ast.parse(statement) for statement in instance.init] for instance in instances]
     constants = [[c for tree in statements for c in ast.walk(tree) if isinstance(c, ast.Constant)]
                  for statements in trees]
@@ -375,12 +402,12 @@ def _parametrise(instances: list[_Instance]) -> tuple[list[tuple[str, Any]], lis
     for arg in instances[0].node.args:
         values = [i.node.args.get(arg) for i in instances]
         if all(isinstance(v, int | float | str) for v in values):
-            candidates.setdefault(_variable(arg), tuple((type(v), v) for v in values))
+            candidates.setdefault(_variable(arg, taken), tuple((type(v), v) for v in values))
     parents = {child: parent for tree in trees[0] for parent in ast.walk(tree)
                for child in ast.iter_child_nodes(parent)}
     params: dict[str, tuple] = {}
     for vector, indices in slots.items():
-        name, factor = _name(vector, candidates, constants[0][indices[0]], parents)
+        name, factor = _name(vector, candidates, constants[0][indices[0]], parents, taken)
         while name in params and params[name] != candidates.get(name, vector):
             name += "_"
         params[name] = candidates.get(name, vector) if factor else vector
@@ -408,14 +435,15 @@ def _parametrise(instances: list[_Instance]) -> tuple[list[tuple[str, Any]], lis
         for name, default in signature:
             value = params[name][k][1]
             if default is _REQUIRED:
-                words.append(repr(value))
+                words.append(literal(value))
             else:
-                words.append(f"{name}={value!r}")
+                words.append(f"{name}={literal(value)}")
         calls.append(", ".join(words))
     return signature, [ast.unparse(tree) for tree in trees[0]], calls
 
 
-def _name(vector: tuple, candidates: dict[str, tuple], node: ast.Constant, parents: dict) -> tuple[str, int]:
+def _name(vector: tuple, candidates: dict[str, tuple], node: ast.Constant, parents: dict,
+          taken: set[str]) -> tuple[str, int]:
     """The parameter standing for a differing number: a candidate (factor 1), a multiple of one
     (factor k), or a name made from where it sits (factor 0): `conv1_stride`."""
     for name, values in candidates.items():
@@ -429,10 +457,10 @@ def _name(vector: tuple, candidates: dict[str, tuple], node: ast.Constant, paren
             ratios = {m // n for m, n in zip(mine, numbers)}
             if len(ratios) == 1:
                 return name, ratios.pop()
-    return _place(node, parents), 0
+    return _place(node, parents, taken), 0
 
 
-def _place(node: ast.AST, parents: dict) -> str:
+def _place(node: ast.AST, parents: dict, taken: set[str]) -> str:
     """`<attribute>_<argument>` of a literal in a constructor call."""
     word, child, parent = "value", node, parents.get(node)
     while parent is not None and not isinstance(parent, ast.Assign | ast.Expr):
@@ -447,7 +475,7 @@ def _place(node: ast.AST, parents: dict) -> str:
         parent = parents.get(parent)
     target = parent.targets[0] if isinstance(parent, ast.Assign) else None
     owner = target.attr if isinstance(target, ast.Attribute) else "arg"
-    return _variable(f"{owner}_{word}")
+    return _variable(f"{owner}_{word}", taken)
 
 
 def _positional(call: ast.Call, index: int) -> str:

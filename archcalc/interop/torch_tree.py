@@ -2,8 +2,17 @@
 
 The file's blocks and repeats (`Architecture.groups`) nest the layers: a block instance or a repeat
 is a `Container`, a layer a `Leaf` holding its `TorchLayer` (`archcalc.layers.torch_modules`) and its
-call as the file's `calls:` say the reference implementation runs it: a module, a `torch.nn.functional`
-function or an operator (hook-based counting tools see only the first).
+call (an expression, `archcalc.layers.torch_code`) as the file's `calls:` say the reference
+implementation runs it: a module, a `torch.nn.functional` function or an operator (hook-based counting
+tools see only the first). Both the export's source and `to_torch`'s modules are made from this tree.
+
+A layer is a submodule named as the file names it (`Container.attribute`). Where that name is a plain
+identifier the source writes `self.name`; any other name is written quoted (`getattr(self, 'a-b')`),
+and a name that `nn.Module` itself has (`forward`, `eval`, `cuda`, any name starting `__`) is kept in
+the module's own table of submodules (`self._modules['forward']`): the state_dict keys stay the
+file's names. The names of `nn.Module`'s own state, which PyTorch assigns while it runs (`training`,
+`_modules`, `_parameters`, ...), cannot name a submodule at all: such a layer is the attribute
+`training_` (a `_` added until the name is free), and its state_dict keys say so.
 """
 
 from __future__ import annotations
@@ -12,6 +21,7 @@ import ast
 import inspect
 import keyword
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from torch import nn
@@ -19,7 +29,8 @@ from torch import nn
 from ..analysis import Report
 from ..errors import ArchcalcError, ExportError
 from ..layers import torch_modules
-from ..layers.torch_modules import TorchLayer
+from ..layers.torch_code import Call, Code, Const, Input, Name, literal
+from ..layers.torch_modules import PLAIN, TorchLayer
 from ..profiles import call_style
 
 #: nn classes whose call has a functional form: the function, by the module's class name.
@@ -30,8 +41,12 @@ FUNCTIONAL = {
     "AdaptiveAvgPool2d": "F.adaptive_avg_pool2d", "AdaptiveMaxPool2d": "F.adaptive_max_pool2d",
     "LocalResponseNorm": "F.local_response_norm",
 }
-_PLAIN = "{m}({0})"
-_RESERVED = set(dir(nn.Module)) | {"x", "self", "torch", "nn", "F"}
+#: Names of `nn.Module`'s state, which PyTorch may assign (`self.training = mode`): never a submodule's.
+MODULE_STATE = frozenset(vars(nn.Module())) | frozenset(
+    name for name in dir(nn.Module) if not callable(getattr(nn.Module, name)) and not name.startswith("__"))
+#: Names of `nn.Module`'s methods and class attributes: a submodule so named lives only in `_modules`.
+MODULE_ATTRIBUTES = frozenset(dir(nn.Module)) - MODULE_STATE
+_RESERVED = MODULE_ATTRIBUTES | MODULE_STATE | {"x", "self", "torch", "nn", "F"}
 
 
 @dataclass
@@ -42,7 +57,7 @@ class Leaf:
     name: str
     inputs: list[str]
     torch: TorchLayer
-    call: str
+    call: Code
 
     @property
     def output(self) -> str:
@@ -50,12 +65,12 @@ class Leaf:
 
     @property
     def uses_module(self) -> bool:
-        return "{m}" in self.call
+        return self.call.uses(torch_modules.M)
 
     @property
     def plain(self) -> bool:
         """Called as `module(x)` and nothing more: it can sit in an `nn.Sequential`."""
-        return self.call == _PLAIN and not self.torch.extras and not self.torch.setup
+        return self.call == PLAIN and not self.torch.extras and not self.torch.setup
 
 
 @dataclass
@@ -99,10 +114,67 @@ class Container:
     def numbered(self) -> bool:
         return [child.name for child in self.children] == [str(k) for k in range(len(self.children))]
 
+    def attribute(self, child: str, suffix: str = "") -> str:
+        """The name of the submodule holding child `child` (a layer, a block or a repeat), or (`suffix`)
+        a layer's further module (`conv1_relu`) or a repeated layer's list of them."""
+        return self._attributes[(child, suffix)]
+
+    @cached_property
+    def _attributes(self) -> dict[tuple[str, str], str]:
+        """(child, suffix) → name: the child's own name but for `MODULE_STATE`, `<child>_<suffix>` for
+        the further modules; a name taken already gets a `_` more."""
+        taken = {child.name for child in self.children}
+        found = {}
+
+        def free(name: str) -> str:
+            while name in taken or name in MODULE_STATE:
+                name += "_"
+            taken.add(name)
+            return name
+
+        for child in self.children:
+            found[(child.name, "")] = free(child.name) if child.name in MODULE_STATE else child.name
+        for child in self.children:
+            first = child if isinstance(child, Leaf) else child.children[0] if child.repeat else None
+            if isinstance(first, Leaf):
+                for suffix in first.torch.extras:
+                    found[(child.name, suffix)] = free(f"{child.name}_{suffix}")
+        return found
+
 
 def identifier(name: str) -> bool:
     """Whether `name` can be an attribute written `self.name`."""
-    return name.isidentifier() and not keyword.iskeyword(name) and name not in _RESERVED
+    return name.isascii() and name.isidentifier() and not keyword.iskeyword(name) and name not in _RESERVED \
+        and not name.startswith("__")
+
+
+def module_attribute(name: str) -> bool:
+    """Whether `nn.Module` has a method or class attribute `name` (or it starts `__`): a submodule so
+    named can only be kept in `_modules`, never set or read as an attribute."""
+    return name in MODULE_ATTRIBUTES or name.startswith("__")
+
+
+def module_names(top: Container) -> dict[str, dict[str, tuple[str, ...]]]:
+    """Layer path → suffix → the submodule names leading from the network to the module it runs
+    ("") and to its further modules (a repeated layer's in a list beside the repeat)."""
+    found: dict[str, dict[str, tuple[str, ...]]] = {}
+
+    def walk(node: Container, prefix: tuple[str, ...], parent: Container | None) -> None:
+        for k, child in enumerate(node.children):
+            if isinstance(child, Container):
+                walk(child, (*prefix, node.attribute(child.name) if not node.repeat else str(k)), node)
+                continue
+            if node.repeat and parent is not None:  # an item of a list (or Sequential) the parent holds
+                modules = {"": (*prefix, str(k))}
+                modules |= {suffix: (*prefix[:-1], parent.attribute(node.name, suffix), str(k))
+                            for suffix in child.torch.extras}
+            else:
+                modules = {"": (*prefix, node.attribute(child.name))}
+                modules |= {suffix: (*prefix, node.attribute(child.name, suffix)) for suffix in child.torch.extras}
+            found[child.path] = modules if child.uses_module else {k: v for k, v in modules.items() if k}
+
+    walk(top, (), None)
+    return found
 
 
 def build(report: Report) -> Container:
@@ -129,6 +201,9 @@ def build(report: Report) -> Container:
             form = record.layer.torch_module(list(record.input_shapes))
         except ArchcalcError as exc:
             raise exc.located(layer=record.name) from None
+        except (ValueError, TypeError, RuntimeError) as exc:
+            raise ExportError(f"PyTorch cannot build this {record.layer.type_name} layer: {exc}",
+                              layer=record.name) from None
         form = form if isinstance(form, TorchLayer) else TorchLayer(form)
         style = call_style(arch.spec.calls, record.name, record.layer.type_name)
         if style == "functional" and isinstance(form.functional, TorchLayer):
@@ -140,21 +215,21 @@ def build(report: Report) -> Container:
     return top
 
 
-def _call(form: TorchLayer, style: str, path: str) -> str:
-    """The call source of a layer run as `style` (module, functional or operator)."""
-    if style == "module" or (style == "operator" and "{m}(" not in form.call):  # no module is called
+def _call(form: TorchLayer, style: str, path: str) -> Code:
+    """The call of a layer run as `style` (module, functional or operator)."""
+    called = any(isinstance(node, Call) and node.func == torch_modules.M for node in form.call.walk())
+    if style == "module" or (style == "operator" and not called):  # no module is called
         return form.call
-    if style == "functional" and isinstance(form.functional, str):
+    if style == "functional" and isinstance(form.functional, Code):
         return form.functional
     module = form.module
-    if module is not None and _PLAIN in form.call and not form.extras:
+    if module is not None and form.call.uses(PLAIN) and not form.extras:
         kind = type(module).__name__
         if style == "functional" and kind in FUNCTIONAL:
-            arguments = "".join(f", {key}={value!r}" for key, value in arguments_of(module, keywords=True)
-                                if key != "inplace")
-            return form.call.replace(_PLAIN, f"{FUNCTIONAL[kind]}({{0}}{arguments})")
+            arguments = {key: Const(value) for key, value in arguments_of(module, keywords=True) if key != "inplace"}
+            return form.call.replaced(PLAIN, Name(FUNCTIONAL[kind])(Input(0), **arguments))
         if style == "operator" and isinstance(module, nn.AdaptiveAvgPool2d) and module.output_size in (1, (1, 1)):
-            return form.call.replace(_PLAIN, "{0}.mean((2, 3), keepdim=True)")
+            return form.call.replaced(PLAIN, Input(0).method("mean", (2, 3), keepdim=True))
     raise ExportError(f"no {style} call of PyTorch's {type(module).__name__ if module else 'operator'} "
                       "is known to archcalc", layer=path)
 
@@ -202,7 +277,7 @@ def arguments_of(module: nn.Module, keywords: bool = False, full: bool = False) 
 def module_source(module: nn.Module) -> str:
     """`nn.Conv2d(3, 64, 7, stride=2, padding=0, ...)`: the source that builds `module`, every optional
     argument named (so that two uses of a block compare alike; `without_defaults` drops them after)."""
-    arguments = ", ".join(repr(value) if key is None else f"{key}={value!r}"
+    arguments = ", ".join(literal(value) if key is None else f"{key}={literal(value)}"
                           for key, value in arguments_of(module, full=True))
     cls = type(module)
     return f"{'' if own_class(cls) else 'nn.'}{cls.__name__}({arguments})"

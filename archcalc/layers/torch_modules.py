@@ -3,11 +3,11 @@ only with torch, by the layer classes' `torch_module`).
 
 PyTorch's own module classes are used (hook-based counting tools recognise them by exact type),
 so a layer is a `TorchLayer`: its module, further modules keyed by a suffix (a fused activation),
-statements that finish building them, and its call as Python source, `{m}` standing for the
-module, `{m_<suffix>}` for the others and `{0}`, `{1}`, ... (or `{inputs}`, all of them) for the
-inputs. The same source is written into exported code and run by `archcalc.to_torch`. The one
-class of this module's own, `LayerNorm2d`, is torchvision's, and an export that uses it carries
-its source. Asymmetric padding is an explicit `F.pad` before an unpadded convolution or pooling.
+statements that finish building them, and its call as an expression (`archcalc.layers.torch_code`:
+`M` stands for the module, `Module(suffix)` for the others, `X` and `Input(k)` for the inputs). The
+same expression is written as source into exported code and run as Python by `archcalc.to_torch`.
+The one class of this module's own, `LayerNorm2d`, is torchvision's, and an export that uses it
+carries its source. Asymmetric padding is an explicit `F.pad` before an unpadded convolution or pooling.
 """
 
 from __future__ import annotations
@@ -17,20 +17,32 @@ from dataclasses import dataclass, field
 import torch.nn.functional as F
 from torch import nn
 
+from ..errors import ExportError
+from .torch_code import Code, Const, Delete, Do, Group, Input, Inputs, Module, Name, SetAttr, Statement
+
 Pads = tuple[tuple[int, int], tuple[int, int]]
+
+#: The most inputs of a sum or product written as one expression (`a + b + ...`, `torch.add(torch.add(...))`):
+#: Python's parser refuses much deeper nesting, and no network needs more.
+MAX_TERMS = 100
+
+#: The layer's module and its first input.
+M, X = Module(), Input(0)
+#: `module(x)`: a layer called as its module and nothing more.
+PLAIN = M(X)
 
 
 @dataclass
 class TorchLayer:
-    """One layer in PyTorch: `module` (None for an operator), `extras`, `setup` and the `call` source;
+    """One layer in PyTorch: `module` (None for an operator), `extras`, `setup` and the `call`;
     `functional` is the call as a `torch` function where the layer has one (`torch.add`), or the
     layer as a module whose forward runs that function (hooks see its call, not its class)."""
 
     module: nn.Module | None
-    call: str = "{m}({0})"
+    call: Code = PLAIN
     extras: dict[str, nn.Module] = field(default_factory=dict)
-    setup: tuple[str, ...] = ()
-    functional: str | TorchLayer | None = None
+    setup: tuple[Statement, ...] = ()
+    functional: Code | TorchLayer | None = None
 
 
 class LayerNorm2d(nn.LayerNorm):
@@ -57,15 +69,14 @@ def _same(pair: tuple[int, int]) -> int | tuple[int, int]:
     return pair[0] if pair[0] == pair[1] else tuple(pair)
 
 
-def _padded(module: nn.Module, pads: Pads, call: str, activation: nn.Module | None, value: str = "") -> TorchLayer:
+def _padded(module: nn.Module, pads: Pads, activation: nn.Module | None) -> TorchLayer:
     """`module` after an explicit `F.pad` when `pads` are asymmetric, then the fused `activation`."""
-    if not _symmetric(pads):
-        call = call.replace("{0}", f"F.pad({{0}}, {_torch_pad(pads)}{value})")
+    call = PLAIN if _symmetric(pads) else M(Name("F.pad")(X, _torch_pad(pads)))
     extras = {}
     if activation is not None:
         suffix = type(activation).__name__.lower()
         extras[suffix] = activation
-        call = f"{{m_{suffix}}}({call})"
+        call = Module(suffix)(call)
     return TorchLayer(module, call, extras)
 
 
@@ -75,12 +86,12 @@ def conv2d(in_channels: int, out_channels: int, kernel, stride, pads: Pads, dila
     padding = _same((pads[0][0], pads[1][0])) if _symmetric(pads) else 0
     module = nn.Conv2d(in_channels, out_channels, _same(kernel), _same(stride), padding, _same(dilation), groups,
                        bias)
-    return _padded(module, pads, "{m}({0})", activation)
+    return _padded(module, pads, activation)
 
 
 def linear(in_features: int, out_features: int, bias: bool, activation: nn.Module | None) -> TorchLayer:
     """`nn.Linear`, then the fused activation."""
-    return _padded(nn.Linear(in_features, out_features, bias), ((0, 0), (0, 0)), "{m}({0})", activation)
+    return _padded(nn.Linear(in_features, out_features, bias), ((0, 0), (0, 0)), activation)
 
 
 def batchnorm(channels: int, rank: int, eps: float, momentum: float, affine: bool, track_running_stats: bool,
@@ -88,11 +99,10 @@ def batchnorm(channels: int, rank: int, eps: float, momentum: float, affine: boo
     """`nn.BatchNorm2d` (`BatchNorm1d` on a flat input), then the fused activation. Keras `scale=False`:
     γ is a constant 1, a buffer outside the state_dict rather than a parameter."""
     cls = nn.BatchNorm2d if rank == 3 else nn.BatchNorm1d
-    layer = _padded(cls(channels, eps, momentum, affine, track_running_stats), ((0, 0), (0, 0)), "{m}({0})",
-                    activation)
+    layer = _padded(cls(channels, eps, momentum, affine, track_running_stats), ((0, 0), (0, 0)), activation)
     if affine and not scale:
-        layer.setup = ("del {m}.weight  # Keras scale=False: γ is a constant 1",
-                       f"{{m}}.register_buffer('weight', torch.ones({channels}), persistent=False)")
+        layer.setup = (Delete(M.attr("weight"), "Keras scale=False: γ is a constant 1"),
+                       Do(M.method("register_buffer", "weight", Name("torch.ones")(channels), persistent=False)))
     return layer
 
 
@@ -113,15 +123,15 @@ def pool2d(mode: str, kernel, stride, pads: Pads, dilation, ceil_mode: bool, cou
                               1 if mode == "sum" else None)
     if symmetric:
         return TorchLayer(module)
-    pad = _torch_pad(pads)
+    pad, f_pad = _torch_pad(pads), Name("F.pad")
     if mode == "max":
-        call = f"{{m}}(F.pad({{0}}, {pad}, value=float('-inf')))"
+        call = M(f_pad(X, pad, value=Name("float")("-inf")))
     elif mode == "avg" and not count_include_pad:
-        call = f"{{m}}(F.pad({{0}}, {pad})) / {{m}}(F.pad(torch.ones_like({{0}}[:1, :1]), {pad}))"
+        call = M(f_pad(X, pad)) / M(f_pad(Name("torch.ones_like")(X[:1, :1]), pad))
     else:
-        call = f"{{m}}(F.pad({{0}}, {pad}))"
+        call = M(f_pad(X, pad))
     if ceil_mode:
-        call = f"({call})[:, :, :{out[0]}, :{out[1]}]"
+        call = Group(call)[:, :, :out[0], :out[1]]
     return TorchLayer(module, call)
 
 
@@ -129,51 +139,64 @@ def global_pool(mode: str, keepdims: bool) -> TorchLayer:
     """Mean or max over H and W as `nn.AdaptiveAvgPool2d(1)` / `AdaptiveMaxPool2d(1)`, flattened
     to (C,) unless `keepdims`."""
     module = nn.AdaptiveMaxPool2d(1) if mode == "max" else nn.AdaptiveAvgPool2d(1)
-    return TorchLayer(module, "{m}({0})" if keepdims else "{m}({0}).flatten(1)")
+    return TorchLayer(module, PLAIN if keepdims else PLAIN.method("flatten", 1))
+
+
+def _terms(count: int, what: str) -> list[Code]:
+    if count > MAX_TERMS:
+        raise ExportError(f"{what} of {count:,} inputs: PyTorch code is written for at most {MAX_TERMS}")
+    return [Input(k) for k in range(count)]
+
+
+def _chain(function: str, terms: list[Code]) -> Code:
+    """`torch.add(torch.add(a, b), c)`: a binary function over the terms, from the left."""
+    result = terms[0]
+    for term in terms[1:]:
+        result = Name(function)(result, term)
+    return result
 
 
 def add(count: int) -> TorchLayer:
     """Elementwise sum of the inputs."""
-    terms = [f"{{{k}}}" for k in range(count)]
-    functional = terms[0]
+    terms = _terms(count, "a sum")
+    call = terms[0]
     for term in terms[1:]:
-        functional = f"torch.add({functional}, {term})"
-    return TorchLayer(None, " + ".join(terms), functional=functional)
+        call = call + term
+    return TorchLayer(None, call, functional=_chain("torch.add", terms))
 
 
 def multiply(shapes: list[tuple[int, ...]]) -> TorchLayer:
     """Elementwise product, per-sample shapes broadcast from the right (SE gating)."""
     rank = max(len(shape) for shape in shapes)
-    terms = []
+    terms = _terms(len(shapes), "a product")
     for k, shape in enumerate(shapes):
-        lift = f"{{{k}}}"
+        term = terms[k]
         if len(shape) < rank:
-            lift = f"{lift}.reshape(-1, {', '.join(map(str, [1] * (rank - len(shape)) + list(shape)))})"
-        terms.append(lift)
-    functional = terms[0]
+            terms[k] = term.method("reshape", -1, *([1] * (rank - len(shape)) + list(shape)))
+    call = terms[0]
     for term in terms[1:]:
-        functional = f"torch.mul({functional}, {term})"
-    return TorchLayer(None, " * ".join(terms), functional=functional)
+        call = call * term
+    return TorchLayer(None, call, functional=_chain("torch.mul", terms))
 
 
 def concat() -> TorchLayer:
     """Concatenation along channels (dim 1)."""
-    return TorchLayer(None, "torch.cat([{inputs}], 1)")
+    return TorchLayer(None, Name("torch.cat")(Inputs(), 1))
 
 
 def channel_slice(start: int, end: int) -> TorchLayer:
     """Channels [start, end)."""
-    return TorchLayer(None, f"{{0}}[:, {start or ''}:{end}]")
+    return TorchLayer(None, X[:, slice(start or None, end)])
 
 
-def _channels_last(call: str) -> str:
+def _channels_last(call: Code) -> Code:
     """`call` run with the channels last (an N×H×W×C view of the map), then the channels put back."""
-    return call.replace("{0}", "{0}.permute(0, 2, 3, 1)") + ".permute(0, 3, 1, 2)"
+    return call.replaced(X, X.method("permute", 0, 2, 3, 1)).method("permute", 0, 3, 1, 2)
 
 
-def _per_channel(rank: int) -> str:
+def _per_channel(tensor: Code, rank: int) -> Code:
     """How a (C,) tensor broadcasts over one sample of this rank: along C of a (C, H, W) map."""
-    return ".reshape(-1, 1, 1)" if rank == 3 else ""
+    return tensor.method("reshape", -1, 1, 1) if rank == 3 else tensor
 
 
 def channel_layer_norm(channels: int, eps: float, affine: bool, rank: int) -> TorchLayer:
@@ -182,39 +205,38 @@ def channel_layer_norm(channels: int, eps: float, affine: bool, rank: int) -> To
     `F.layer_norm`), the flat input's `F.layer_norm` with the module's γ and β."""
     module = nn.LayerNorm(channels, eps=eps, elementwise_affine=affine)
     if rank == 3:
-        return TorchLayer(module, _channels_last("{m}({0})"),
+        return TorchLayer(module, _channels_last(PLAIN),
                           functional=TorchLayer(LayerNorm2d(channels, eps=eps, elementwise_affine=affine)))
-    return TorchLayer(module, "{m}({0})",
-                      functional="F.layer_norm({0}, {m}.normalized_shape, {m}.weight, {m}.bias, {m}.eps)")
+    return TorchLayer(module, PLAIN, functional=Name("F.layer_norm")(
+        X, M.attr("normalized_shape"), M.attr("weight"), M.attr("bias"), M.attr("eps")))
 
 
 def point_linear(in_features: int, out_features: int, bias: bool) -> TorchLayer:
     """`nn.Linear` over the channels at every position of a map (ConvNeXt's Linear between permutes)."""
-    return TorchLayer(nn.Linear(in_features, out_features, bias), _channels_last("{m}({0})"))
+    return TorchLayer(nn.Linear(in_features, out_features, bias), _channels_last(PLAIN))
 
 
 def layer_scale(channels: int, init: float, rank: int) -> TorchLayer:
     """x · γ with a learnt γ per channel (ConvNeXt's `layer_scale`, timm's `LayerScale2d`)."""
-    return TorchLayer(nn.Module(), f"{{0}} * {{m}}.gamma{_per_channel(rank)}",
-                      setup=(f"{{m}}.gamma = nn.Parameter(torch.full(({channels},), {float(init)!r}))",))
+    gamma = Name("nn.Parameter")(Name("torch.full")((channels,), float(init)))
+    return TorchLayer(nn.Module(), X * _per_channel(M.attr("gamma"), rank), setup=(SetAttr(M.attr("gamma"), gamma),))
 
 
 def normalization(channels: int, rank: int) -> TorchLayer:
     """Keras `Normalization`: (x − mean) / max(√variance, 1e-7) per channel; mean, variance and the
     sample count are non-trainable buffers."""
-    r = _per_channel(rank)
-    return TorchLayer(nn.Module(), f"({{0}} - {{m}}.mean{r}) / {{m}}.variance{r}.sqrt().clamp_min(1e-7)",
-                      setup=(f"{{m}}.register_buffer('mean', torch.zeros({channels}))",
-                             f"{{m}}.register_buffer('variance', torch.ones({channels}))",
-                             "{m}.register_buffer('count', torch.zeros(()))"))
+    mean, variance = _per_channel(M.attr("mean"), rank), _per_channel(M.attr("variance"), rank)
+    buffers = (("mean", Name("torch.zeros")(channels)), ("variance", Name("torch.ones")(channels)),
+               ("count", Name("torch.zeros")(())))
+    return TorchLayer(nn.Module(), (X - mean) / variance.method("sqrt").method("clamp_min", Const(1e-7, "1e-7")),
+                      setup=tuple(Do(M.method("register_buffer", key, value)) for key, value in buffers))
 
 
 def rescaling(scale: float, offset: float) -> TorchLayer:
     """Keras `Rescaling`: x · scale + offset."""
-    return TorchLayer(None, f"{{0}} * {float(scale)!r} + {float(offset)!r}")
+    return TorchLayer(None, X * float(scale) + float(offset))
 
 
 def permute(dims: tuple[int, ...]) -> TorchLayer:
     """The per-sample axes in the order `dims` (torchvision's `Permute`, without the batch axis)."""
-    order = ", ".join(str(d) for d in (0, *(d + 1 for d in dims)))
-    return TorchLayer(None, f"{{0}}.permute({order}).contiguous()")
+    return TorchLayer(None, X.method("permute", 0, *(d + 1 for d in dims)).method("contiguous"))
