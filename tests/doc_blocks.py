@@ -5,6 +5,7 @@ command by command (the lines after `$ `, each followed by exactly what it print
 one namespace per page. HTML comments on the lines right above a block say more:
 
     <!-- file: sheet.csv -->            the block is a file the later blocks use: it is written there
+    <!-- then: archcalc validate a.yaml --> a command run after the block (a file's check)
     <!-- output of: archcalc list -->   the block is what this command prints (stdout and stderr): compared
     <!-- exit status: 1 -->             the block's commands may exit with this status instead of 0
     <!-- needs: torch, chromium -->     skipped where a module or program named is missing
@@ -31,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 FENCE = re.compile(r"^(?P<indent>[ \t]*)```(?P<lang>[\w+-]*)[ \t]*$")
 COMMENT = re.compile(r"^\s*<!--(.*)-->\s*$")
-MARK = re.compile(r"^\s*(not run|file|output of|output not compared|needs|exit status)\s*:\s*(.*?)\s*$")
+MARK = re.compile(r"^\s*(not run|file|then|output of|output not compared|needs|exit status)\s*:\s*(.*?)\s*$")
 PROGRAMS = {"chromium": ("chromium", "chromium-browser"), "soffice": ("soffice", "libreoffice")}
 
 
@@ -131,6 +132,8 @@ class Page:
         else:
             raise AssertionError(f"{block.where}: a ```{block.lang} block that is neither run nor marked "
                                  "(<!-- not run: why -->, <!-- file: NAME -->, <!-- output of: COMMAND -->)")
+        if "then" in marks:
+            self.command(block, marks["then"])
 
     def command(self, block: Block, command: str) -> str:
         done = subprocess.run(["bash", "-c", command], cwd=self.folder, env=self.env, capture_output=True,
