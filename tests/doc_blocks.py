@@ -4,13 +4,12 @@ A block is run by its language: `bash`/`sh` blocks as shell commands (each must 
 command by command (the lines after `$ `, each followed by exactly what it prints), `python` blocks in
 one namespace per page. HTML comments on the lines right above a block say more:
 
-    <!-- file: sheet.csv -->            the block is a file the later blocks use: it is written there
-    <!-- then: archcalc validate a.yaml --> a command run after the block (a file's check)
-    <!-- output of: archcalc list -->   the block is what this command prints (stdout and stderr): compared
-    <!-- exit status: 1 -->             the block's commands may exit with this status instead of 0
-    <!-- needs: torch, chromium -->     skipped where a module or program named is missing
-    <!-- output not compared: why -->   a console block's commands run, their output is not compared
-    <!-- not run: why -->               not run, for the reason given
+    <!-- file: sheet.csv -->           the block is a file the later blocks use: it is written there
+    <!-- then: archcalc validate x -->  a command run after the block (a file block's check)
+    <!-- output of: archcalc list -->  the block is what this command prints (stdout and stderr): compared
+    <!-- exit status: 1 -->            the block's commands may exit with this status instead of 0
+    <!-- needs: torch, chromium -->    skipped where a module or program named is missing
+    <!-- not run: why -->              not run, for the reason given
 
 Any other block fails the test. Commands run in a fresh folder holding a copy of the repository's
 `examples/`, with the test's Python first on PATH and a cache folder of their own.
@@ -32,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 FENCE = re.compile(r"^(?P<indent>[ \t]*)```(?P<lang>[\w+-]*)[ \t]*$")
 COMMENT = re.compile(r"^\s*<!--(.*)-->\s*$")
-MARK = re.compile(r"^\s*(not run|file|then|output of|output not compared|needs|exit status)\s*:\s*(.*?)\s*$")
+MARK = re.compile(r"^\s*(not run|file|then|output of|needs|exit status)\s*:\s*(.*?)\s*$")
 PROGRAMS = {"chromium": ("chromium", "chromium-browser"), "soffice": ("soffice", "libreoffice")}
 
 
@@ -145,9 +144,8 @@ class Page:
 
     def compare(self, block: Block, command: str, expected: str) -> None:
         printed = self.command(block, command)
-        if "output not compared" not in block.marks:
-            assert _lines(printed) == _lines(expected), \
-                f"{block.where}: `{command}` printed\n{printed}\nwhere the page shows\n{expected}"
+        assert _lines(printed) == _lines(expected), \
+            f"{block.where}: `{command}` printed\n{printed}\nwhere the page shows\n{expected}"
 
     def shell(self, block: Block) -> None:
         script = re.sub(r"\\\n", " ", block.text)
