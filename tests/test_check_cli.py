@@ -154,7 +154,8 @@ def test_many_rows_under_the_limit_are_read_and_a_repeated_row_is_graded_once():
     text = "layer,params\n" + "C1,156\n" * 4000
     result = archcalc.check("lenet5", text)
     assert result.correct == 1 and result.unanswered == 6 and result.graded == 7   # no rows for 6 layers
-    assert "row 4000 'C1' is a second row for C1 (row 1 is graded): not graded" in result.notes
+    assert "row 2 'C1' is a second row for C1 (row 1 is graded): not graded" in result.notes
+    assert "3979 more rows are not graded" in result.notes and len(result.notes) == 22   # 20 by name, the rest
 
 
 @pytest.mark.parametrize(("path", "words"), [("/dev/null", "the sheet is empty")])

@@ -20,6 +20,8 @@ from ..analysis import LayerRecord, Report
 from .expected import COUNT_COLUMNS, expected_total
 from .sheet import GRADED, Row, Sheet
 
+MAX_ROW_NOTES = 20   # then one note says how many more rows are not graded
+
 
 @dataclass(frozen=True)
 class Asked:
@@ -96,4 +98,6 @@ def sort_rows(pairs: list[tuple[Row, Any, str | None]], asked: Asked, report: Re
         else:
             seen[target.name] = row.number
             graded.append((row, target))
+    if len(notes) > MAX_ROW_NOTES:
+        notes = notes[:MAX_ROW_NOTES] + [f"{len(notes) - MAX_ROW_NOTES} more rows are not graded"]
     return SortedRows(graded, total_row, unasked, notes)
