@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from importlib import import_module
 
 import click
@@ -14,6 +15,12 @@ COMMAND_MODULES = ["core", "report", "check", "execute", "exercise", "pictures",
 class _Group(click.Group):
     """Turns every ArchcalcError into one line on stderr and exit status 2 (`--debug`: traceback), and
     a bad command line into click's one `Error: …` line, without the usage block."""
+
+    def main(self, *args, **kwargs):
+        # archcalc's own records need no pydantic plugin: the command skips the search for them through
+        # every installed package's metadata (pydantic's documented PYDANTIC_DISABLE_PLUGINS), unless set
+        os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+        return super().main(*args, **kwargs)
 
     def invoke(self, ctx: click.Context):
         try:

@@ -25,16 +25,20 @@ def only_wrong(result):
     return {(c.layer, c.column): c for c in result.cells if c.verdict in ("wrong", "unparseable")}
 
 
+# The sheets have no `archcalc sheet:` line: they ask every layer after the input that allocates memory,
+# and the TOTAL row because the instructor asks it (total=True).
 @pytest.mark.parametrize("arch, sheet, conventions, cells, blank", [
     ("lenet5", "lenet5-lecture.md", None, 7 * 3 + 1, 0),        # seed 000 Example 3.1: input, output, params + total
     ("lenet5", "lenet5-macs.csv", None, 8, 0),
     # seed 000 AlexNet structural table: the slide leaves the shapes of fc6, fc7, fc8 blank
     ("alexnet-lecture", "alexnet-structural.tsv", None, 11 * 3 + 1, 6),
-    ("vgg16", "vgg16-keras.md", None, 23 * 2 + 1, 0),           # seed 000 VGG-16 Keras summary
-    ("vgg16", "vgg16-cs231n.tsv", archcalc.Conventions(bias=False), 22 * 3 + 1, 0),  # seed 004, weights without bias
+    # seed 000 VGG-16 Keras summary: its InputLayer and Flatten rows are not asked
+    ("vgg16", "vgg16-keras.md", None, 21 * 2 + 1, 0),
+    # seed 004, weights without bias: its INPUT row is not asked, and its TOTAL row leaves the memory blank
+    ("vgg16", "vgg16-cs231n.tsv", archcalc.Conventions(bias=False), 21 * 3 + 2, 1),
 ])
 def test_the_slides_tables_grade_every_written_cell_correct(arch, sheet, conventions, cells, blank):
-    result = grade(arch, sheet, conventions)
+    result = grade(arch, sheet, conventions, total=True)
     assert result.wrong == result.unparseable == 0, result.to_text(brief=True)
     assert result.graded == cells and result.unanswered == blank
     assert result.score == result.completeness == (cells - blank) / cells
@@ -47,7 +51,7 @@ def test_blank_slide_cells_are_not_answered_with_their_values():
 
 
 def test_lecture_table_reads_shapes_as_w_h_d_and_params_after_the_equals_sign():
-    result = grade("lenet5", "lenet5-lecture.md")
+    result = grade("lenet5", "lenet5-lecture.md", total=True)
     c1 = result.cell("C1", "params")
     assert c1.answer == "1 × 5 × 5 × 6 + 6 = 156" and c1.expected == "156"
     assert "W×H×D (lecture)" in result.cell("C3", "output").note
@@ -55,13 +59,13 @@ def test_lecture_table_reads_shapes_as_w_h_d_and_params_after_the_equals_sign():
 
 
 def test_keras_shapes_are_read_as_keras():
-    result = grade("vgg16", "vgg16-keras.md")
+    result = grade("vgg16", "vgg16-keras.md", total=True)
     assert result.cell("block2_conv1", "output").note == "read as (None, H, W, C) (Keras)"
     assert result.cell("TOTAL", "params").expected == "138,357,544"   # seed 000 "Total params: 138357544"
 
 
 def test_cs231n_sheet_is_matched_by_position_and_its_total_is_the_rows_sum():
-    result = grade("vgg16", "vgg16-cs231n.tsv", {"bias": False})
+    result = grade("vgg16", "vgg16-cs231n.tsv", {"bias": False}, total=True)
     assert result.matched_by == "position"
     assert result.cell("block1_conv1", "params").expected == "1,728"     # seed 004: (3*3*3)*64 = 1,728
     assert result.cell("fc1", "params").expected == "102,760,448"        # seed 004: 7*7*512*4096
@@ -69,7 +73,7 @@ def test_cs231n_sheet_is_matched_by_position_and_its_total_is_the_rows_sum():
 
 
 def test_lenet_planted_mistakes_are_diagnosed_without_false_alarms():
-    wrong = only_wrong(grade("lenet5", "lenet5-mistakes.md"))
+    wrong = only_wrong(grade("lenet5", "lenet5-mistakes.md", total=True))
     assert set(wrong) == {("C3", "params"), ("C5", "params"), ("TOTAL", "params")}
     assert wrong[("C3", "params")].expected == "2,416"
     assert wrong[("C3", "params")].diagnosis == ("forgot the bias: 2,400 weights + 16 biases",)
@@ -118,7 +122,7 @@ def test_alexnet_planted_mistakes():
 
 
 def test_cs231n_planted_mistakes_and_the_24m_total():
-    wrong = only_wrong(grade("vgg16", "vgg16-cs231n-mistakes.tsv", {"bias": False}))
+    wrong = only_wrong(grade("vgg16", "vgg16-cs231n-mistakes.tsv", {"bias": False}, total=True))
     assert set(wrong) == {("block1_conv1", "memory"), ("block1_pool", "memory"), ("TOTAL", "memory")}
     for layer in ("block1_conv1", "block1_pool"):
         assert wrong[(layer, "memory")].diagnosis[0].startswith("used K = 1024")
@@ -196,7 +200,7 @@ def test_error_carried_forward_from_the_students_own_input():
 
 
 def test_grade_to_dict_and_markdown():
-    result = grade("lenet5", "lenet5-mistakes.md")
+    result = grade("lenet5", "lenet5-mistakes.md", total=True)
     data = result.to_dict()
     assert data["graded"] == 15 and data["wrong"] == 3 and data["correct"] == 12
     assert data["conventions"]["bias"] is True
@@ -215,10 +219,10 @@ def test_answers_as_text_and_as_records_agree():
     assert verdicts[0][:3] == ["correct", "unanswered", "wrong"]      # C1, S2 (no row), C3
 
 
-def test_unknown_row_names_are_per_row_and_all_unknown_is_an_error():
+def test_an_unknown_row_name_is_a_note_not_a_cell_and_all_unknown_is_an_error():
     result = archcalc.check("lenet5", [{"layer": "C1", "params": 156}, {"layer": "C33", "params": 1}])
-    cell = result.cell("C33", "params")
-    assert cell.verdict == "unparseable" and cell.note == "no layer 'C33' in lenet5 (did you mean 'C3'?)"
+    assert "row 2 'C33' is no layer of lenet5 (did you mean 'C3'?): not graded" in result.notes
+    assert [c.layer for c in result.cells] == ["C1", "S2", "C3", "S4", "C5", "F6", "F7"]
     with pytest.raises(archcalc.ArchcalcError, match="none of the sheet's layer names"):
         archcalc.check("lenet5", [{"layer": "conv1", "params": 156}])
 

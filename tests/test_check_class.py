@@ -44,20 +44,20 @@ def fill(template_text: str, values: dict[str, list[str]], total: list[str] | No
     return "\n".join(head) + "\n" + buffer.getvalue()
 
 
-def test_the_lazy_one_cell_sheet_scores_1_of_16():
+def test_the_lazy_one_cell_sheet_scores_1_of_17():
     sheet = fill(archcalc.template("lenet5"), {"C1": ["", "156"]})
     grade = archcalc.check("lenet5", sheet)
-    assert (grade.correct, grade.graded, grade.answered) == (1, 16, 1)      # 8 layers × (output, params)
-    assert grade.score == grade.completeness == 1 / 16 and not grade.all_correct
+    assert (grade.correct, grade.graded, grade.answered) == (1, 17, 1)      # 8 layers × (output, params) + TOTAL
+    assert grade.score == grade.completeness == 1 / 17 and not grade.all_correct
     result = run("check", "lenet5", "-", input=sheet)
-    assert result.exit_code == 1 and "Score: 1/16 cells correct (6.2%)" in result.output
-    assert "completeness 1/16 (6.2%)" in result.output
+    assert result.exit_code == 1 and "Score: 1/17 cells correct (5.9%)" in result.output
+    assert "completeness 1/17 (5.9%)" in result.output
 
 
 def test_three_of_eight_rows_score_below_a_half():
     rows = {name: [LENET[name][0], str(LENET[name][1])] for name in ("input", "C1", "S2")}
     grade = archcalc.check("lenet5", fill(archcalc.template("lenet5"), rows))
-    assert grade.correct == 6 and grade.score == 6 / 16 < 0.5
+    assert grade.correct == 6 and grade.score == 6 / 17 < 0.5
     deleted = "layer,output,params\n" + "".join(f"{n},{v[0]},{v[1]}\n" for n, v in rows.items())
     assert archcalc.check("lenet5", deleted).score < 0.5                   # rows deleted count as not answered
 
@@ -192,7 +192,7 @@ def test_a_class_folder_gives_one_gradebook_row_each_and_diagnosed_feedback(tmp_
     by_student = {row["student"]: row for row in rows}
     assert {by_student[f"Student {n}"]["score"] for n in range(8)} == {"100.0"}
     assert by_student["garbage"]["error"] and by_student["empty"]["error"]
-    assert by_student["lazy0"]["completeness"] == f"{100 / 24:.1f}"           # 1 of 8 × 3 cells
+    assert by_student["lazy0"]["completeness"] == f"{100 / 26:.1f}"           # 1 of 8 × 3 cells + 2 of TOTAL
     assert by_student["bias"]["forgot the bias"] == "1"
     assert all(float(row["score"]) <= 100 for row in rows if not row["error"])
     assert all(row["score"] == "" and row["error"].startswith("not graded: ") for row in rows if row["error"])
@@ -222,23 +222,24 @@ KERAS_SHEET = (Path(__file__).parent / "sheets" / "vgg16-keras.md").read_text()
 
 
 def test_a_mistyped_row_label_is_graded_as_its_layer_and_the_asked_cells_stay_the_same():
-    right = archcalc.check("vgg16", KERAS_SHEET)
-    typo = archcalc.check("vgg16", KERAS_SHEET.replace("| fc2 (Dense)", "| fcc2 (Dense)"))
-    assert (typo.graded, typo.score) == (right.graded, right.score) == (47, 1.0)
+    right = archcalc.check("vgg16", KERAS_SHEET, total=True)
+    typo = archcalc.check("vgg16", KERAS_SHEET.replace("| fc2 (Dense)", "| fcc2 (Dense)"), total=True)
+    assert (typo.graded, typo.score) == (right.graded, right.score) == (43, 1.0)   # 21 layers × 2 + TOTAL
     assert typo.cell("fc2", "params").correct
     assert "row 22 is labelled 'fcc2 (Dense)', which is no layer of vgg16: graded as fc2 (its position)" in typo.notes
     from archcalc.grading.gradebook import Entry, feedback
     assert "graded as fc2" in feedback(Entry("Ada", "ada.md", typo))               # said in the student's feedback
     # two labels in a row that are no layer's name: by their position between fc1's neighbours
     two = archcalc.check("vgg16", KERAS_SHEET.replace("| fc2 (Dense)", "| dense two").replace("| fc1 (Dense)",
-                                                                                             "| dense one"))
-    assert (two.graded, two.score) == (47, 1.0) and two.cell("fc1", "params").correct
+                                                                                             "| dense one"), total=True)
+    assert (two.graded, two.score) == (43, 1.0) and two.cell("fc1", "params").correct
 
 
 def test_a_mistyped_label_in_a_partial_table_is_matched_only_where_it_stands():
     # C3x stands right after C1, where S2 is the next layer: its closest name C3 is not where it stands
     apart = archcalc.check("lenet5", "layer,params\nC1,156\nC3x,2416\n")
-    assert apart.cell("C3x", "params").verdict == "unparseable"
+    assert "row 2 'C3x' is no layer of lenet5 (did you mean 'C3'?): not graded" in apart.notes
+    assert apart.graded == 7 and apart.cell("C3", "params").verdict == "unanswered"
     # right after C1 and before S4, the only layers without a row are S2 and C3: C3x is C3 (the last of the gap)
     near = archcalc.check("lenet5", "layer,params\nC1,156\nC3x,2416\nS4,0\n")
     assert near.cell("C3", "params").correct and near.graded == 7

@@ -219,7 +219,7 @@ def test_a_sheet_of_zeros_with_units_is_right_only_where_the_answer_is_zero():
     # LeNet-5 (seed 000, Example 3.1): C1 has 156 parameters, the pooling layer S2 none
     for zero in ("0G", "0M", "0e999"):
         grade = archcalc.check("lenet5", [{"layer": "C1", "params": zero}, {"layer": "S2", "params": zero},
-                                          {"layer": "TOTAL", "params": zero}])
+                                          {"layer": "TOTAL", "params": zero}], total=True)
         assert [grade.cell(layer, "params").verdict for layer in ("C1", "S2", "TOTAL")] == \
             ["wrong", "correct", "wrong"], zero
 
@@ -229,7 +229,8 @@ def test_a_sheet_of_zeros_with_units_is_right_only_where_the_answer_is_zero():
 def test_a_count_beyond_ten_to_the_thirty_is_unparseable(value):
     with pytest.raises(Unreadable):
         parse_count(value)
-    grade = archcalc.check("lenet5", [{"layer": "C1", "params": value}, {"layer": "TOTAL", "params": value}])
+    grade = archcalc.check("lenet5", [{"layer": "C1", "params": value}, {"layer": "TOTAL", "params": value}],
+                           total=True)
     assert {cell.verdict for cell in grade.cells if cell.verdict != "unanswered"} == {"unparseable"}
 
 
@@ -237,7 +238,8 @@ def test_an_integer_too_long_to_write_out_is_unparseable_wherever_it_stands():
     huge = 10**5000
     grade = archcalc.check("lenet5", [{"layer": "C1", "params": huge, "output": [huge, 1]},
                                       {"layer": "C3", "params": [huge]}, {"layer": huge, "params": 1}])
-    assert [cell.verdict for cell in grade.cells if cell.verdict != "unanswered"] == ["unparseable"] * 4
+    assert [cell.verdict for cell in grade.cells if cell.verdict != "unanswered"] == ["unparseable"] * 3
+    assert "row 3 'a value too large to write out' is no layer of lenet5: not graded" in grade.notes
 
 
 @pytest.mark.parametrize("cell", ["1e309", "1.8×10^999", "0G"])

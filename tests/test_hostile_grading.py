@@ -132,5 +132,5 @@ def test_a_template_quotes_hostile_layer_names_and_its_filled_sheet_grades_back(
         assert not re.search(r"^(=|-|\| <img)", sheet, re.M), sheet
         filled = re.sub(r"(HYPERLINK\(1\)\s*\|)\s*\|", r"\1 20 |", sheet.replace("HYPERLINK(1),", "HYPERLINK(1),20"))
         grade = archcalc.check(net, filled)
-        assert grade.cell("=HYPERLINK(1)", "params").correct and grade.graded == 4, grade.to_text()
+        assert grade.cell("=HYPERLINK(1)", "params").correct and grade.graded == 5, grade.to_text()   # 4 + TOTAL
         assert not [note for note in grade.notes if "labelled" in note]             # matched by name

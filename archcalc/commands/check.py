@@ -78,12 +78,15 @@ def _write(path: str, text: str, what: str) -> None:
 @click.option("--weights", help="Weights per column, e.g. params=2,shape=1 (default 1 each).")
 @click.option("--partial", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Credit of a wrong answer a known mistake explains (an error carried forward gets full credit).")
+@click.option("--total/--no-total", default=None, help="Whether every sheet is asked the TOTAL row (default: as "
+              "a template's 'archcalc sheet:' line says; a sheet without the line is asked none).")
 @click.option("--override", is_flag=True, help="Grade by the options where they contradict what the sheet asks.")
 @convention_options
 @click.pass_context
 def check(ctx: click.Context, architecture: str, sheets: tuple[str, ...], fmt: str, brief: bool,
           gradebook_path: str | None, feedback_dir: str | None, roster: str | None, assignment: str | None,
-          weights: str | None, partial: float, override: bool, input_shape: str | None, **conventions):
+          weights: str | None, partial: float, total: bool | None, override: bool, input_shape: str | None,
+          **conventions):
     """Grade the hand-filled SHEETS (CSV, TSV, markdown or JSON files, folders, globs; `-` reads stdin)
     against ARCHITECTURE (or the exercise kind, e.g. lenet-like, for `archcalc exercise` sheets).
 
@@ -95,7 +98,8 @@ def check(ctx: click.Context, architecture: str, sheets: tuple[str, ...], fmt: s
     2 when a single sheet or the architecture cannot be used.
     """
     given = _given(ctx, conventions)
-    options = {"input": parse_shape(input_shape), "override": override, "weights": weights, "partial": partial}
+    options = {"input": parse_shape(input_shape), "override": override, "weights": weights, "partial": partial,
+               "total": total}
     single = len(sheets) == 1 and not (gradebook_path or feedback_dir or roster) and fmt not in GRADEBOOK_FORMATS \
         and (sheets[0] == "-" or not Path(sheets[0]).is_dir())
     if single:

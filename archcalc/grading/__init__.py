@@ -2,8 +2,8 @@
 
     >>> import archcalc
     >>> grade = archcalc.check("lenet5", [{"layer": "C1", "params": "156"}])
-    >>> grade.all_correct
-    True
+    >>> grade.cell("C1", "params").correct, grade.graded    # every layer after the input is asked
+    (True, 7)
 """
 
 from __future__ import annotations

@@ -230,10 +230,21 @@ def grade_exercise(sheet: Sheet, asks: dict[str, Any]) -> Grade:
     ex = exercise(asks["exercise"], asks["seed"])
     if ANSWER not in sheet.headers:
         raise SheetError("an exercise sheet needs an 'answer' column", file=sheet.label)
-    rows = {(row.name or "").strip().upper(): row for row in sheet.rows}
+    asked = {q.id for q in ex.questions}
+    rows: dict[str, Any] = {}
+    notes = []
+    for row in sheet.rows:
+        key = (row.name or "").strip().upper()
+        label = f"row {row.number}" + (f" {row.name!r}" if row.name else "")
+        if key not in asked:
+            notes.append(f"{label} is no question of this exercise: not graded")
+        elif key in rows:
+            notes.append(f"{label} is a second row for {key} (row {rows[key].number} is graded): not graded")
+        else:
+            rows[key] = row
     cells = [_grade_question(q, rows.get(q.id), ex.report) for q in ex.questions]
     return Grade(f"{ex.kind} (seed {ex.seed})", sheet.label, sheet.format, "question", Conventions(), tuple(cells),
-                 tuple(sheet.notes), (shape_order.TORCH,))
+                 tuple(sheet.notes) + tuple(notes), (shape_order.TORCH,))
 
 
 def _grade_question(q: Question, row: Any, report: Report) -> CellResult:

@@ -2,10 +2,9 @@
 
 A verdict is `correct`, `wrong` (with the expected value, the arithmetic, and a diagnosis when a
 classic mistake explains the number), `unparseable` (with the reason) or `unanswered`. Every cell
-the sheet asks is graded: a blank cell, or the cells of a layer the sheet has no row for, are
-`unanswered`. A sheet from `archcalc template` asks every layer; any other sheet every layer but
-the input and the views that allocate nothing (flatten), which lecture tables leave out. A blank
-TOTAL cell is not asked: the total is graded when it is written.
+the exercise asks is graded, and no other (archcalc.grading.asked): a blank cell, or the cells of a
+layer, column or TOTAL the sheet has no row or column for, are `unanswered`; a row the exercise does
+not ask (a label that is no layer, a second row for a layer, an unasked total) is named in a note.
 """
 
 from __future__ import annotations
@@ -19,28 +18,29 @@ from ..analysis import LayerRecord, Report, analyze
 from ..errors import ArchcalcError, suggestion
 from ..graph import load
 from . import diagnose, shape_order
+from .asked import Asked, asked, column_notes, sort_rows
 from .asks import given_fields, resolve, sheet_asks
 from .conventions import Conventions
 from .expected import COUNT_COLUMNS, SHAPE_COLUMNS, expected_cell, expected_total
 from .mistyped import read_mistyped
 from .numbers import Number, ShapeAnswer, Unreadable, parse_count, parse_shape, shape_readings
 from .result import CellResult, Grade
-from .sheet import GRADED, Row, Sheet, SheetError, read_sheet
+from .sheet import Row, Sheet, SheetError, read_sheet
 
 TOTAL = "TOTAL"
 
 
 def check(arch: Any, answers: Any, conventions: Conventions | dict[str, Any] | None = None, *,
           input: list[int] | tuple[int, ...] | None = None, override: bool = False,
-          weights: dict[str, float] | str | None = None, partial: float = 0.0) -> Grade:
+          weights: dict[str, float] | str | None = None, partial: float = 0.0, total: bool | None = None) -> Grade:
     """Grade `answers` (a path, text, or a list of dicts) against `arch` (a zoo name, path or mapping).
 
-    What the sheet says it asks (its `archcalc sheet:` line, its headers) wins over `conventions` and
-    `input` that contradict it, with a warning in `Grade.warnings`, unless `override`. `weights` weighs
-    the columns (`{"params": 2}` or `"params=2,shape=1"`); `partial` is the credit (0 to 1) of a wrong
-    answer a known mistake explains."""
+    What the sheet says it asks (its `archcalc sheet:` line, its headers) wins over `conventions`,
+    `input` and `total` that contradict it, with a warning in `Grade.warnings`, unless `override`.
+    `total` asks the TOTAL row of a sheet without the line. `weights` weighs the columns (`{"params": 2}`
+    or `"params=2,shape=1"`); `partial` is the credit (0 to 1) of a wrong answer a known mistake explains."""
     return grade_sheet(Analyses(arch), read_sheet(answers), conventions, input=input, override=override,
-                       weights=weights, partial=partial)
+                       weights=weights, partial=partial, total=total)
 
 
 class Analyses:
@@ -62,11 +62,14 @@ class Analyses:
 
 def grade_sheet(analyses: Analyses, sheet: Sheet, conventions: Conventions | dict[str, Any] | None = None, *,
                 input: list[int] | tuple[int, ...] | None = None, override: bool = False,
-                weights: dict[str, float] | str | None = None, partial: float = 0.0) -> Grade:
+                weights: dict[str, float] | str | None = None, partial: float = 0.0, total: bool | None = None
+                ) -> Grade:
     """Grade a read sheet: a layer table against the architecture, or an exercise sheet against its key."""
     given = given_fields(conventions)
     if input is not None:
         given["input"] = list(input)
+    if total is not None:
+        given["total"] = bool(total)
     weights = parse_weights(weights)
     if isinstance(partial, bool) or not isinstance(partial, int | float) or not 0 <= partial <= 1:
         raise ArchcalcError(f"partial credit must be a number from 0 to 1, got {partial!r}")
@@ -84,13 +87,13 @@ def grade_sheet(analyses: Analyses, sheet: Sheet, conventions: Conventions | dic
     if isinstance(analyses.arch, str) and analyses.arch in KINDS:
         raise SheetError(f"not a sheet of the exercise {analyses.arch}: it has no 'archcalc sheet: exercise=…' "
                          "line", file=sheet.label)
-    chosen, input_size, warning = resolve(sheet, given, override)
+    chosen, input_size, total, warning = resolve(sheet, given, override)
     report = analyses.report(input_size, chosen.batch, chosen.dtype)
     warnings = [warning] if warning else []
     named = asks.get("architecture")
     if named and named not in (report.name, str(analyses.arch)):
         warnings.append(f"{sheet.label}: the sheet is for {named}; graded against {report.name}")
-    grade = _Grader(report, sheet, chosen).run()
+    grade = _Grader(report, sheet, chosen, asked(sheet, report, asks, total, chosen)).run()
     return replace(grade, warnings=tuple(warnings), weights=weights, partial=float(partial), student=sheet.student)
 
 
@@ -118,10 +121,11 @@ def parse_weights(weights: dict[str, float] | str | None) -> dict[str, float]:
 
 
 class _Grader:
-    def __init__(self, report: Report, sheet: Sheet, conventions: Conventions):
+    def __init__(self, report: Report, sheet: Sheet, conventions: Conventions, asked: Asked):
         self.report = report
         self.sheet = sheet
         self.conventions = conventions
+        self.asked = asked
         self.cells: list[CellResult] = []
         self.shapes: dict[tuple[str, str], ShapeAnswer] = {}
         self.column_numbers: dict[str, list[Number]] = {c: [] for c in COUNT_COLUMNS}
@@ -130,31 +134,27 @@ class _Grader:
         self.orders: tuple[str, ...] = shape_order.ALL_ORDERS
 
     def run(self) -> Grade:
-        matched, how, notes = match_rows(self.sheet, self.report)
+        matched, how, notes = match_rows(self.sheet, self.report, self.asked)
         self.orders, why = shape_order.decide(self.conventions, self.sheet, self.readings(matched))
         notes += [why] if why else []
-        totals = []
-        for row, target, problem in matched:
-            if target == TOTAL:
-                totals.append(row)
-            else:
-                self.grade_row(row, target, problem)
-        for row in totals:
-            self.grade_total(row)
-        self.grade_missing({record.name for _, record, _ in matched if isinstance(record, LayerRecord)})
+        rows = sort_rows(matched, self.asked, self.report, TOTAL)
+        for row, record in rows.graded:
+            self.grade_row(row, record)
+        for row in rows.unasked:
+            self.add_up(row)
+        self.grade_total(rows.total)
+        self.grade_missing({record.name for _, record in rows.graded})
         order = {record.name: index for index, record in enumerate(self.report.layers)}
         cells = sorted(self.cells, key=lambda c: (c.layer == TOTAL, order.get(c.layer, len(order))))
+        notes = column_notes(self.sheet, self.asked) + rows.notes + notes
         return Grade(self.report.name, self.sheet.label, self.sheet.format, how, self.conventions,
                      tuple(cells), tuple(self.sheet.notes) + tuple(notes), self.orders)
 
     def grade_missing(self, present: set[str]) -> None:
         """The cells of the layers the sheet asks and has no row for: unanswered."""
-        template = bool(self.sheet.asks)
-        missing = [r for r in self.report.layers if r.name not in present
-                   and (template or (r is not self.report.layers[0] and r.allocates))]
         row = Row(0, None, {})
-        for record in missing:
-            for column in (c for c in GRADED if c in self.sheet.headers):
+        for record in (r for r in self.asked.layers if r.name not in present):
+            for column in self.asked.columns:
                 self.unanswered(row, record, column, "no row for this layer")
 
     def unanswered(self, row: Row, record: LayerRecord, column: str, note: str = "") -> None:
@@ -182,19 +182,20 @@ class _Grader:
     def add(self, row: Row, layer: str, column: str, answer: Any, verdict: str, **details: Any) -> None:
         self.cells.append(CellResult(row.number, layer, column, _text(answer), verdict, **details))
 
-    def grade_row(self, row: Row, record: LayerRecord | None, problem: str | None) -> None:
-        label = record.name if record is not None else (row.name or f"row {row.number}")
-        for column in (c for c in GRADED if c in self.sheet.headers):
+    def grade_row(self, row: Row, record: LayerRecord) -> None:
+        for column in self.asked.columns:
+            if column not in self.sheet.headers:
+                self.unanswered(row, record, column, "no column for this")
+                self.column_complete[column] = False
+                continue
             value = row.cells.get(column)
-            problem = problem or row.problem
             if _blank(value):
-                if record is not None:
-                    self.unanswered(row, record, column)
+                self.unanswered(row, record, column)
                 if column in COUNT_COLUMNS:
                     self.column_complete[column] = False
                 continue
-            if record is None or problem:
-                self.add(row, label, column, value, "unparseable", note=problem or "row not matched to a layer")
+            if row.problem:
+                self.add(row, record.name, column, value, "unparseable", note=row.problem)
                 if column in COUNT_COLUMNS:
                     self.column_complete[column] = False
                 continue
@@ -202,6 +203,14 @@ class _Grader:
                 self.grade_count(row, record, column, value)
             else:
                 self.grade_shape(row, record, column, value)
+
+    def add_up(self, row: Row) -> None:
+        """The counts of a row of a layer the sheet does not ask, for the sum of the student's own rows only."""
+        for column in (c for c in COUNT_COLUMNS if c in self.asked.columns and not _blank(row.cells.get(c))):
+            try:
+                self.column_numbers[column].append(parse_count(row.cells[column], memory=column == "memory"))
+            except Unreadable:
+                self.column_complete[column] = False
 
     def grade_shape(self, row: Row, record: LayerRecord, column: str, value: Any) -> None:
         expected = expected_cell(column, record, self.conventions, self.report)
@@ -270,15 +279,18 @@ class _Grader:
         self.add(row, layer, column, value, "wrong", expected=shown, arithmetic=arithmetic, diagnosis=tuple(found))
         return False
 
-    def grade_total(self, row: Row) -> None:
-        for column in GRADED:
-            value = row.cells.get(column)
-            if _blank(value) or (column not in COUNT_COLUMNS and str(value).strip() in "-—–"):
-                continue
+    def grade_total(self, row: Row | None) -> None:
+        """The TOTAL row's asked cells (unanswered where blank, or without a TOTAL row)."""
+        for column in self.asked.total_columns:
             expected = expected_total(column, self.report, self.conventions)
-            if expected is None:
-                continue
             shown = f"{expected.value:,}"
+            value = row.cells.get(column) if row is not None and column in self.sheet.headers else None
+            if _blank(value):
+                note = "" if row is not None else "no TOTAL row" if column in self.sheet.headers \
+                    else "no column for this"
+                self.add(row or Row(0, None, {}), TOTAL, column, "", "unanswered", expected=shown,
+                         arithmetic=expected.arithmetic, note=note)
+                continue
             try:
                 answer = parse_count(value, memory=column == "memory")
             except Unreadable as exc:
@@ -324,10 +336,11 @@ class _Grader:
         return []
 
 
-def match_rows(sheet: Sheet, report: Report) -> tuple[list[tuple[Row, Any, str | None]], str, list[str]]:
+def match_rows(sheet: Sheet, report: Report, asked: Asked
+               ) -> tuple[list[tuple[Row, Any, str | None]], str, list[str]]:
     """Pair each row with its layer (by name, else by position); TOTAL rows pair with TOTAL."""
     if any(row.name for row in sheet.rows):
-        return _by_name(sheet, report)
+        return _by_name(sheet, report, asked)
     return _by_position(sheet, report)
 
 
@@ -337,7 +350,7 @@ def _key(name: str) -> str:
     return name.strip().casefold()
 
 
-def _by_name(sheet: Sheet, report: Report):
+def _by_name(sheet: Sheet, report: Report, asked: Asked):
     exact = {r.name.casefold(): r for r in report.layers}
     tails: dict[str, list[LayerRecord]] = {}
     for record in report.layers:
@@ -348,23 +361,23 @@ def _by_name(sheet: Sheet, report: Report):
         name = (row.name or "").strip().casefold()
         key = name if name in exact else _key(name)       # `conv (a)` may be a layer's whole name
         if not key:
-            pairs.append((row, None, "no layer name in this row"))
+            pairs.append((row, None, "has no layer name"))
         elif key.startswith("total") or key == "sum":
             pairs.append((row, TOTAL, None))
         elif key in exact or len(tails.get(key, ())) == 1:
             pairs.append((row, exact.get(key) or tails[key][0], None))
         else:
             hint = suggestion(row.name or "", [r.name for r in report.layers])
-            pairs.append((row, None, f"no layer {row.name!r} in {report.name}{hint}"))
+            pairs.append((row, None, f"is no layer of {report.name}{hint}"))
             unknown.append(row.name)
     if unknown and not any(isinstance(p[1], LayerRecord) for p in pairs):
         layers = ", ".join(r.name for r in report.layers[:8]) + (", …" if len(report.layers) > 8 else "")
         raise SheetError(f"none of the sheet's layer names ({', '.join(map(repr, unknown[:3]))}"
                          f"{', …' if len(unknown) > 3 else ''}) is a layer of {report.name}; its layers are "
                          f"{layers}", file=sheet.label)
-    pairs, notes = read_mistyped(pairs, sheet, report, TOTAL)
+    pairs, notes = read_mistyped(pairs, asked.names, report, TOTAL)
     present = {p[1].name for p in pairs if isinstance(p[1], LayerRecord)}
-    missing = [r.name for r in report.layers if r.name not in present]
+    missing = [r.name for r in asked.layers if r.name not in present]
     notes += [f"layers not in the sheet: {', '.join(missing[:10])}{', …' if len(missing) > 10 else ''}"] \
         if missing else []
     return pairs, "name", notes

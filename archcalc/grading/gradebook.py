@@ -169,7 +169,8 @@ def feedback(entry: Entry) -> str:
 
 def check_many(arch: Any, sheets: Any, conventions: Conventions | dict[str, Any] | None = None, *,
                input: list[int] | None = None, override: bool = False, weights: dict[str, float] | str | None = None,
-               partial: float = 0.0, roster: str | Path | list[Student] | None = None) -> Gradebook:
+               partial: float = 0.0, roster: str | Path | list[Student] | None = None, total: bool | None = None
+               ) -> Gradebook:
     """Grade every sheet in `sheets` (files, folders, globs) against `arch`, as `archcalc.check` does each.
 
     The student is the sheet's `student:` line, else the file's name; with a `roster` (a CSV path or
@@ -188,7 +189,7 @@ def check_many(arch: Any, sheets: Any, conventions: Conventions | dict[str, Any]
             continue
         try:
             grade = grade_sheet(analyses, source.read(), conventions, input=input, override=override,
-                                weights=weights, partial=partial)
+                                weights=weights, partial=partial, total=total)
         except ArchcalcError as exc:
             entries.append(Entry(source.path.stem, str(source.path), error=str(exc)))
             continue

@@ -14,17 +14,17 @@ import difflib
 from typing import Any
 
 from ..analysis import LayerRecord, Report
-from .sheet import Row, Sheet
+from .sheet import Row
 
 Pair = tuple[Row, Any, "str | None"]
 
 
-def read_mistyped(pairs: list[Pair], sheet: Sheet, report: Report, total: str) -> tuple[list[Pair], list[str]]:
-    """`pairs` (row, record or `total` or None, problem) with the unmatched named rows paired where their
-    position or label leaves no doubt; and a note for each."""
+def read_mistyped(pairs: list[Pair], asked: frozenset[str], report: Report, total: str
+                  ) -> tuple[list[Pair], list[str]]:
+    """`pairs` (row, record or `total` or None, problem) with the unmatched named rows paired with the
+    `asked` layers where their position or label leaves no doubt; and a note for each."""
     layers = list(report.layers)
     order = {record.name: index for index, record in enumerate(layers)}
-    asked = {r.name for r in layers} if sheet.asks else {r.name for r in layers[1:] if r.allocates}
     taken = {record.name for _, record, _ in pairs if isinstance(record, LayerRecord)}
     pairs, notes = list(pairs), []
     for gap, start, end in list(_gaps(pairs, order, len(layers), total)):

@@ -15,7 +15,7 @@ from ..analysis import Report, analyze
 from ..escaping import csv_cell, markdown_text
 from .asks import sheet_line
 from .conventions import SHAPE_ORDER_NAMES, Conventions, written_in
-from .expected import expected_cell, expected_total
+from .expected import COUNT_COLUMNS, expected_cell, expected_total
 from .shape_order import short
 from .sheet import GRADED, SheetError
 
@@ -73,13 +73,18 @@ def template_rows(report: Report, columns: list[str], given: list[str], conventi
             value = expected_cell(column, record, conventions, report).value
             cells.append(_shape(value, shape_style) if isinstance(value, tuple) else f"{value:,}")
         rows.append(cells)
-    if total and any(c in ("params", "ops", "memory") for c in order):
+    if has_total_row(order, total):
         cells = ["TOTAL"]
         for column in order:
             expected = expected_total(column, report, conventions)
             cells.append("—" if expected is None else f"{expected.value:,}" if column in given else "")
         rows.append(cells)
     return rows
+
+
+def has_total_row(columns: list[str], total: bool) -> bool:
+    """Whether a sheet of `columns` ends with a TOTAL row: when asked for one and a column has a total."""
+    return total and any(c in COUNT_COLUMNS for c in columns)
 
 
 FORMATS = ("csv", "tsv", "markdown")
@@ -102,9 +107,13 @@ def render_template(rows: list[list[str]], fmt: str, asks: dict[str, Any] | None
     return "\n".join(head + lines) + "\n"
 
 
-def sheet_asks_of(report: Report, conventions: Conventions) -> dict[str, Any]:
-    """What a sheet of `report` under `conventions` asks, as its `archcalc sheet:` line says it."""
-    return {"architecture": report.name, "input": list(report.layers[0].output_shape), **conventions.to_dict()}
+def sheet_asks_of(report: Report, conventions: Conventions, columns: list[str], given: list[str], total: bool
+                  ) -> dict[str, Any]:
+    """What a sheet of `report` under `conventions` asks, as its `archcalc sheet:` line says it: the `columns`
+    not `given`, and whether its TOTAL row is."""
+    asked = [c for c in columns if c not in given]
+    return {"architecture": report.name, "input": list(report.layers[0].output_shape),
+            **({"columns": asked} if asked else {}), "total": has_total_row(columns, total), **conventions.to_dict()}
 
 
 def template(arch: Any, columns: str | list[str] = "output,params", *, given: str | list[str] = (),
@@ -121,7 +130,8 @@ def template(arch: Any, columns: str | list[str] = "output,params", *, given: st
     chosen = column_names(columns) + [c for c in handed if c not in column_names(columns)]
     report = analyze(arch, input=input, batch=conventions.batch, dtype=conventions.dtype)
     rows = template_rows(report, chosen, handed, conventions, total)
-    return render_template(rows, format, sheet_asks_of(report, conventions), describe(report, conventions))
+    asks = sheet_asks_of(report, conventions, chosen, handed, total)
+    return render_template(rows, format, asks, describe(report, conventions))
 
 
 def describe(report: Report, conventions: Conventions) -> str:

@@ -6,8 +6,9 @@ receptive field), whether its output allocates memory, and the arithmetic it sho
 in archcalc switches on layer type: adding a type is one class in `archcalc/layers/`.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: pydantic evaluates `Layer`'s class-variable annotations
+# again for every layer class it creates, which costs nothing for annotations that are objects and a
+# compiled expression each for annotations kept as text (a third of the layer classes' creation).
 from dataclasses import dataclass
 from functools import cache
 from math import prod
@@ -95,7 +96,7 @@ class Arithmetic:
     macs: str = ""
 
 
-_REGISTRY: dict[str, type[Layer]] = {}
+_REGISTRY: dict[str, type["Layer"]] = {}
 
 #: Argument names of Keras, PyTorch (another layer's) and TensorFlow → archcalc's (PyTorch's), the first
 #: one the layer has being suggested: `filters: 6` on a conv is "did you mean 'out_channels'?".
@@ -111,7 +112,7 @@ FOREIGN_ARGUMENTS: dict[str, tuple[str, ...]] = {
 INFERRED_ARGUMENTS = ("in_channels", "in_features", "num_features", "normalized_shape", "input_shape", "input_dim")
 
 
-def register(cls: type[Layer]) -> type[Layer]:
+def register(cls: type["Layer"]) -> type["Layer"]:
     """Class decorator: make `cls` available under its `type_name` and `aliases` (and, where no other
     type claims them, the frameworks' names of it: `foreign_names`)."""
     if not isinstance(getattr(cls, "family", None), Family):
@@ -126,7 +127,7 @@ def register(cls: type[Layer]) -> type[Layer]:
 
 
 @cache
-def _lookup() -> tuple[dict[str, type[Layer]], dict[str, tuple[type[Layer], ...]]]:
+def _lookup() -> tuple[dict[str, type["Layer"]], dict[str, tuple[type["Layer"], ...]]]:
     """(folded name → class, folded foreign name → the several classes that claim it). A type's own
     names always win; a foreign name that several types claim is accepted for none of them."""
     found = {folded(name): cls for name, cls in _REGISTRY.items()}
@@ -139,7 +140,7 @@ def _lookup() -> tuple[dict[str, type[Layer]], dict[str, tuple[type[Layer], ...]
     return found, {name: tuple(classes) for name, classes in claims.items() if len(classes) > 1}
 
 
-def layer_class(type_name: str) -> type[Layer]:
+def layer_class(type_name: str) -> type["Layer"]:
     """The class registered for `type_name`, whatever its case, or of the PyTorch or Keras class of
     that name (`Conv2d`, `Dense`, `MaxPooling2D`); a SpecError with a suggestion otherwise."""
     from . import ensure_loaded
@@ -159,7 +160,7 @@ def layer_class(type_name: str) -> type[Layer]:
     raise SpecError(f"unknown layer type {type_name!r}{suggestion(folded(type_name), _REGISTRY)}")
 
 
-def registered_types() -> dict[str, type[Layer]]:
+def registered_types() -> dict[str, type["Layer"]]:
     """Every registered type name (aliases included) with its class."""
     from . import ensure_loaded
 
@@ -167,7 +168,7 @@ def registered_types() -> dict[str, type[Layer]]:
     return dict(_REGISTRY)
 
 
-def accepted_foreign_names(cls: type[Layer]) -> tuple[str, ...]:
+def accepted_foreign_names(cls: type["Layer"]) -> tuple[str, ...]:
     """The frameworks' names of `cls` that `type:` reads as it (those no other type claims)."""
     from . import ensure_loaded
 
@@ -279,12 +280,12 @@ class Layer(Record):
         raise ExecutionError(f"layer type {self.type_name!r} has no forward function")
 
     # --- the fast path (`archcalc.executor.plan.Plan`) ------------------------------------------
-    def absorbs(self, follower: Layer) -> bool:
+    def absorbs(self, follower: "Layer") -> bool:
         """Whether `follower`, this layer's only reader, can be merged into this layer's parameters
         for inference (by `fold`)."""
         return False
 
-    def fold(self, params: dict[str, Any], follower: Layer, follower_params: dict[str, Any]) -> dict[str, Any]:
+    def fold(self, params: dict[str, Any], follower: "Layer", follower_params: dict[str, Any]) -> dict[str, Any]:
         """This layer's float64 parameter arrays with `follower`, which it `absorbs`, merged in."""
         raise ExecutionError(f"layer type {self.type_name!r} absorbs no layer")
 

@@ -257,7 +257,10 @@ def comparison(reports: list[Report]) -> Table:
     full = compare_table(reports)
     networks = [i for i, column in enumerate(full.columns) if column.header in {r.name for r in reports}]
     rows = tuple(row for row in full.rows if all(row[i].value is not None for i in networks))
-    footer = full.footer + ((f"{len(full.rows) - len(rows)} rows of layers or blocks that not every network "
-                             "has are left out: archcalc compare lists them.",) if len(rows) < len(full.rows) else ())
+    left_out = list(dict.fromkeys(row[0].text.rsplit(": ", 1)[0] for row in full.rows if row not in rows))
+    shown = ", ".join(left_out[:12]) + (f" and {len(left_out) - 12} more" if len(left_out) > 12 else "")
+    footer = full.footer + ((f"Not every network has a layer or block named {shown}: their rows are left out "
+                             f"(archcalc compare {' '.join(r.name for r in reports)} lists them).",)
+                            if left_out else ())
     return replace(full, rows=rows, footer=footer)
 
