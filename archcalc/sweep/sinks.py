@@ -161,7 +161,8 @@ class ParquetSink:
             raise ArchcalcError(f"{self.path} was written by another sweep; remove it (and {self.parts.name}) "
                                 "or choose another output")
         if part is not None and rows:
-            last = self.pq.read_table(part, columns=["variant", *self.grid.keys]).slice(-1).to_pylist()[0]
+            table = self.pq.read_table(part, columns=["variant", *self.grid.keys])
+            last = table.slice(table.num_rows - 1).to_pylist()[0]
             expected = self.values({"variant": rows - 1, **self.grid.variant(rows - 1)})
             if any(last[k] != expected[k] for k in last):
                 raise ArchcalcError(f"{self.path} was written by another sweep (its row {rows - 1} has other "
