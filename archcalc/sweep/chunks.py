@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..collector import cycle_collection_paused
 from ..errors import ArchcalcError
 from ..spec import ArchFile
 from .engine import Sweeper
@@ -59,8 +60,10 @@ def sweeper_for(job: Job) -> Sweeper:
 
 
 def compute(job: Job, start: int, stop: int) -> list[dict[str, Any]]:
-    """The rows of variants `start` … `stop` − 1."""
-    return list(rows(sweeper_for(job), job.grid, start, stop, job.counts))
+    """The rows of variants `start` … `stop` − 1 (the cycle collector paused for the chunk, not once per
+    analysis: its passes over the rows already made would cost more than the analyses)."""
+    with cycle_collection_paused():
+        return list(rows(sweeper_for(job), job.grid, start, stop, job.counts))
 
 
 def ranges(total: int, start: int, chunk: int) -> Iterator[tuple[int, int]]:
@@ -84,7 +87,7 @@ def with_dask(job: Job, start: int, chunk: int, address: Any) -> Iterator[list[d
     """Chunks computed on the Dask cluster at `address` (a scheduler address, or a `distributed.Client`),
     in order, at most two per worker thread in flight."""
     Client, as_completed = _needs("distributed", "dask", "Client", "as_completed")
-    client = address if isinstance(address, Client) else _connect(Client, address)
+    client = _connect(Client, address) if isinstance(address, str) else address
     try:
         shared = client.scatter(job, broadcast=True)
         window = max(2, 2 * sum(client.nthreads().values()))
