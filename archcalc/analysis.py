@@ -219,16 +219,18 @@ class LayerCache:
     not change is not built or counted again."""
 
     layers: dict = field(default_factory=dict)  # (class, frozen hyper-parameters) → Layer
+    static: dict = field(default_factory=dict)  # id of a hyper-parameter dict → (the dict, its Layer or None)
     facts: dict = field(default_factory=dict)  # (id of a layer above, input shapes) → facts
     windows: dict = field(default_factory=dict)  # (id of a layer above, input shapes) → windows
     flops: dict = field(default_factory=dict)  # count profile → (id of a layer, shapes, call) → FLOPs
 
     def __len__(self) -> int:
-        return len(self.layers) + len(self.facts) + len(self.windows) + sum(map(len, self.flops.values()))
+        return (len(self.layers) + len(self.static) + len(self.facts) + len(self.windows)
+                + sum(map(len, self.flops.values())))
 
     def clear(self) -> None:
         """Forget everything at once (the facts are keyed by the layers' ids)."""
-        for table in (self.layers, self.facts, self.windows, self.flops):
+        for table in (self.layers, self.static, self.facts, self.windows, self.flops):
             table.clear()
 
 
@@ -267,8 +269,9 @@ class _Walk:
         shared = layer_cache if layer_cache is not None else LayerCache()
         self.cache: dict[Any, Layer] = shared.layers
         self.facts_cache: dict[Any, tuple] = shared.facts
-        self.static_layers: dict[int, Layer | None] = {}  # id of a hyper-parameter dict → its layer,
-        # None when the dict has expressions
+        # id of a hyper-parameter dict → (the dict, kept so that its id is not reused; its layer, None
+        # when the dict has expressions)
+        self.static_layers: dict[int, tuple[dict, Layer | None]] = shared.static
         self.windows_cache: dict[Any, Any] = shared.windows
         self.flops_cache: dict[Any, int] = shared.flops.setdefault(count, {})
         self.trainable = self.frozen = 0  # parameters of the layers visited
@@ -371,11 +374,11 @@ class _Walk:
 
     def instantiate(self, node: Node, in_shapes: tuple[Shape, ...]) -> Layer:
         """Evaluate the hyper-parameters (they may use in_channels) and build the layer."""
-        static = self.static_layers.get(id(node.hyper), _UNSEEN)
+        static = self.static_layers.get(id(node.hyper), _UNSEEN_PAIR)[1]
         if static is not None and static is not _UNSEEN:
             return static
         if static is None or any(isinstance(v, str | list) for v in node.hyper.values()):
-            self.static_layers[id(node.hyper)] = None
+            self.static_layers[id(node.hyper)] = (node.hyper, None)
             context = {}
             if in_shapes:
                 first = in_shapes[0]
@@ -403,7 +406,7 @@ class _Walk:
                     where=node.line_of(exc.where)) from None
             self.cache[key] = layer
         if hyper is node.hyper:
-            self.static_layers[id(node.hyper)] = layer
+            self.static_layers[id(node.hyper)] = (node.hyper, layer)
         return layer
 
     def receptive_field(self, layer: Layer, node: Node, in_shapes: tuple[Shape, ...], output: Shape,
@@ -494,6 +497,7 @@ def _union(fields: list[ReceptiveField], steps: list[ReceptiveField]) -> Recepti
 
 
 _UNSEEN = object()
+_UNSEEN_PAIR = (None, _UNSEEN)
 _PAIR_WRITTEN_AS_PRODUCT = re.compile(r"\s*(\d+)\s*[x×X]\s*(\d+)\s*")
 
 

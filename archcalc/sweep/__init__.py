@@ -53,7 +53,7 @@ class stream:  # noqa: N801 - used as a function: `for rows in stream(...)`
                  chunk: int | None = None, output: str | Path | None = None, resume: bool = False):
         from .. import profiles
         from ..errors import SpecError
-        from .chunks import DEFAULT_CHUNK, Job
+        from .chunks import DEFAULT_CHUNK, Job, sweeper_for
         from .engine import Sweeper
         from .rows import columns
 
@@ -70,6 +70,7 @@ class stream:  # noqa: N801 - used as a function: `for rows in stream(...)`
         local = Sweeper(file, **options)  # reads and validates the file once, here, and checks the names
         local.check(self.grid)
         self.job = Job.make(local.spec, local.label, self.grid, options, counts)
+        sweeper_for(self.job, local)  # the serial run, and a run on threads of this process, use it
         self.columns = columns(self.grid, counts)
         self.jobs, self.dask, self.chunk = jobs, dask, chunk
         self.sink = None

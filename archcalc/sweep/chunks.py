@@ -9,9 +9,8 @@ in flight, so that memory does not grow with the grid.
 
 from __future__ import annotations
 
-import hashlib
-import pickle
 import threading
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,16 +41,16 @@ class Job:
     @classmethod
     def make(cls, spec: ArchFile, label: str, grid: Grid, options: dict[str, Any],
              counts: tuple[str, ...] = ()) -> Job:
-        token = hashlib.sha256(pickle.dumps((spec.model_dump(), label, grid, sorted(options.items()),
-                                              counts))).hexdigest()
-        return cls(spec, label, grid, options, counts, token)
+        """A job with a token of its own, by which workers find the Sweeper they keep for it."""
+        return cls(spec, label, grid, options, counts, uuid.uuid4().hex)
 
 
-def sweeper_for(job: Job) -> Sweeper:
+def sweeper_for(job: Job, sweeper: Sweeper | None = None) -> Sweeper:
+    """The Sweeper this process or thread keeps for `job` (`sweeper`, where given, becomes it)."""
     kept = getattr(_local, "sweepers", None)
     if kept is None:
         kept = _local.sweepers = {}
-    found = kept.get(job.token)
+    found = kept.get(job.token) if sweeper is None else kept.setdefault(job.token, sweeper)
     if found is None:
         if len(kept) >= _KEPT:
             kept.pop(next(iter(kept)))
