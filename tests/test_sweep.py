@@ -269,3 +269,18 @@ def test_without_joblib_the_error_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "joblib", None)
     with pytest.raises(ArchcalcError, match=r"pip install 'archcalc\[sweep\]'"):
         archcalc.sweep(NET, {"width": [4]}, jobs=2)
+
+
+def test_plot_charts_a_sweep(tmp_path):
+    pytest.importorskip("matplotlib")
+    import xml.etree.ElementTree as ET
+
+    out = tmp_path / "chart.svg"
+    done = CliRunner().invoke(main, ["plot", "mobilenet_v1", "--set", "alpha=1,0.5", "--set", "resolution=224,160",
+                                     "--colour-by", "resolution", "-o", str(out)])
+    assert done.exit_code == 0, done.output
+    assert ET.parse(out).getroot().tag.endswith("svg")
+    done = CliRunner().invoke(main, ["plot", "lenet5", "resnet18", "--set", "input=1x32x32", "-o", str(out)])
+    assert done.exit_code == 2 and "sweeps one architecture" in done.output
+    done = CliRunner().invoke(main, ["plot", "lenet5", "--set", "input=1x8x8", "-o", str(out)])
+    assert done.exit_code == 2 and "no valid variant" in done.output
