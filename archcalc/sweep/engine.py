@@ -24,7 +24,7 @@ from ..spec import ArchFile, load_spec
 from .grid import INPUT, Grid
 
 MAX_EXPANSIONS = 32  # expansions kept (the most recently used)
-MAX_CACHED = 200_000  # entries of the layer cache before it is emptied, so that memory stays flat
+MAX_CACHED = 20_000  # entries of the layer cache before it is emptied, so that memory stays flat
 
 
 class Arguments(Mapping):
