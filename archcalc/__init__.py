@@ -30,10 +30,11 @@ _EXPORTS = {
     "check": "grading", "Grade": "grading", "Conventions": "grading",
     "draw": "draw",
     "check_many": "grading", "template": "grading", "exercise": "grading",
+    "sweep": "sweep",
 }
 
 #: Packages that are also their function of the same name: `archcalc.draw("lenet5")` and `archcalc.draw.plot`.
-_CALLABLE_PACKAGES = {"draw"}
+_CALLABLE_PACKAGES = {"draw", "sweep"}
 
 __all__ = sorted(_EXPORTS)
 

@@ -211,23 +211,48 @@ class Report:
         }
 
 
+@dataclass
+class LayerCache:
+    """What analyses may share about layers: each layer built from its hyper-parameters, and its facts,
+    windows and FLOPs on given input shapes. `archcalc.sweep` passes one to every analysis of the
+    variants of a file (with the same `strict`), so that a layer whose hyper-parameters and inputs did
+    not change is not built or counted again."""
+
+    layers: dict = field(default_factory=dict)  # (class, frozen hyper-parameters) → Layer
+    static: dict = field(default_factory=dict)  # id of a hyper-parameter dict → (the dict, its Layer or None)
+    facts: dict = field(default_factory=dict)  # (id of a layer above, input shapes) → facts
+    windows: dict = field(default_factory=dict)  # (id of a layer above, input shapes) → windows
+    flops: dict = field(default_factory=dict)  # count profile → (id of a layer, shapes, call) → FLOPs
+
+    def __len__(self) -> int:
+        return (len(self.layers) + len(self.static) + len(self.facts) + len(self.windows)
+                + sum(map(len, self.flops.values())))
+
+    def clear(self) -> None:
+        """Forget everything at once (the facts are keyed by the layers' ids)."""
+        for table in (self.layers, self.static, self.facts, self.windows, self.flops):
+            table.clear()
+
+
 def analyze(arch: Architecture | str | Any, *, input: Shape | list[int] | None = None, batch: int = 1,
-            dtype: str = "float32", strict: bool = False, count: str = "archcalc") -> Report:
+            dtype: str = "float32", strict: bool = False, count: str = "archcalc",
+            layer_cache: LayerCache | None = None) -> Report:
     """Analyze a loaded architecture (or a zoo name / path): every layer's numbers and totals.
 
     `count` picks whose FLOPs the records carry (archcalc.profiles: archcalc = 2·MACs, or fvcore,
-    ptflops, thop, torchinfo, torch as those tools count)."""
+    ptflops, thop, torchinfo, torch as those tools count); `layer_cache` is shared with other analyses
+    (LayerCache)."""
     with cycle_collection_paused():
         arch = arch if isinstance(arch, Architecture) else load(arch)
         try:
-            return _Walk(arch, input, batch, dtype, strict, count).run()
+            return _Walk(arch, input, batch, dtype, strict, count, layer_cache).run()
         except ArchcalcError as exc:
             raise exc.located(file=arch.source) from None
 
 
 class _Walk:
     def __init__(self, arch: Architecture, input_shape, batch: int, dtype: str, strict: bool,
-                 count: str = "archcalc"):
+                 count: str = "archcalc", layer_cache: LayerCache | None = None):
         if dtype not in DTYPE_BYTES:
             raise SpecError(f"dtype must be one of {', '.join(DTYPE_BYTES)}, got {dtype!r}")
         if isinstance(batch, bool) or not isinstance(batch, numbers.Integral) or batch < 1:
@@ -241,12 +266,14 @@ class _Walk:
         self.count = count
         self.profile = profiles.get(count)
         self.input_shape = self.resolve_input(input_shape)
-        self.cache: dict[Any, Layer] = {}
-        self.facts_cache: dict[Any, tuple] = {}
-        self.static_layers: dict[int, Layer | None] = {}  # id of a hyper-parameter dict → its layer,
-        # None when the dict has expressions
-        self.windows_cache: dict[Any, Any] = {}
-        self.flops_cache: dict[Any, int] = {}
+        shared = layer_cache if layer_cache is not None else LayerCache()
+        self.cache: dict[Any, Layer] = shared.layers
+        self.facts_cache: dict[Any, tuple] = shared.facts
+        # id of a hyper-parameter dict → (the dict, kept so that its id is not reused; its layer, None
+        # when the dict has expressions)
+        self.static_layers: dict[int, tuple[dict, Layer | None]] = shared.static
+        self.windows_cache: dict[Any, Any] = shared.windows
+        self.flops_cache: dict[Any, int] = shared.flops.setdefault(count, {})
         self.trainable = self.frozen = 0  # parameters of the layers visited
 
     def resolve_input(self, override) -> Shape:
@@ -347,11 +374,11 @@ class _Walk:
 
     def instantiate(self, node: Node, in_shapes: tuple[Shape, ...]) -> Layer:
         """Evaluate the hyper-parameters (they may use in_channels) and build the layer."""
-        static = self.static_layers.get(id(node.hyper), _UNSEEN)
+        static = self.static_layers.get(id(node.hyper), _UNSEEN_PAIR)[1]
         if static is not None and static is not _UNSEEN:
             return static
         if static is None or any(isinstance(v, str | list) for v in node.hyper.values()):
-            self.static_layers[id(node.hyper)] = None
+            self.static_layers[id(node.hyper)] = (node.hyper, None)
             context = {}
             if in_shapes:
                 first = in_shapes[0]
@@ -379,7 +406,7 @@ class _Walk:
                     where=node.line_of(exc.where)) from None
             self.cache[key] = layer
         if hyper is node.hyper:
-            self.static_layers[id(node.hyper)] = layer
+            self.static_layers[id(node.hyper)] = (node.hyper, layer)
         return layer
 
     def receptive_field(self, layer: Layer, node: Node, in_shapes: tuple[Shape, ...], output: Shape,
@@ -470,6 +497,7 @@ def _union(fields: list[ReceptiveField], steps: list[ReceptiveField]) -> Recepti
 
 
 _UNSEEN = object()
+_UNSEEN_PAIR = (None, _UNSEEN)
 _PAIR_WRITTEN_AS_PRODUCT = re.compile(r"\s*(\d+)\s*[x×X]\s*(\d+)\s*")
 
 

@@ -9,7 +9,7 @@ import click
 
 from .errors import ArchcalcError
 
-COMMAND_MODULES = ["core", "report", "check", "execute", "exercise", "pictures", "export", "importing"]
+COMMAND_MODULES = ["core", "report", "check", "execute", "exercise", "pictures", "export", "importing", "sweep"]
 
 
 class _Group(click.Group):

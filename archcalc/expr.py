@@ -8,6 +8,7 @@ and the layer's context (`in_channels`, `i` for the repeat index, ...).
 from __future__ import annotations
 
 import ast
+import math
 import operator
 from collections.abc import Callable, Mapping
 from functools import lru_cache
@@ -37,7 +38,36 @@ _COMPARE = {
     ast.Gt: operator.gt,
     ast.GtE: operator.ge,
 }
-_FUNCTIONS = {"min": min, "max": max, "int": int, "round": round, "abs": abs, "len": len}
+
+
+def make_divisible(value: float, divisor: int, min_value: int | None = None) -> int:
+    """torchvision's `_make_divisible` (torchvision/models/_utils.py, from TensorFlow's MobileNet code):
+    `value` rounded to the nearest multiple of `divisor` (half up), at least `min_value` (default:
+    `divisor`), and one `divisor` more where rounding lost more than 10 % of `value`."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"make_divisible needs a number, got {value!r}")
+    for what, number in (("divisor", divisor), ("min_value", min_value)):
+        if number is not None and (isinstance(number, bool) or not isinstance(number, int) or number < 1):
+            raise ValueError(f"make_divisible: {what} must be a positive integer, got {number!r}")
+    if min_value is None:
+        min_value = divisor
+    rounded = max(min_value, int(value + divisor / 2) // divisor * divisor)
+    return rounded + divisor if rounded < 0.9 * value else rounded
+
+
+def _whole(function: Callable[[float], int]) -> Callable[[Any], int]:
+    """`math.ceil` or `math.floor` of a number only (not of a string or a truth value)."""
+    def rounded(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise TypeError(f"{function.__name__} needs a number, got {value!r}")
+        return function(value)
+
+    rounded.__name__ = function.__name__
+    return rounded
+
+
+_FUNCTIONS = {"min": min, "max": max, "int": int, "round": round, "abs": abs, "len": len,
+              "ceil": _whole(math.ceil), "floor": _whole(math.floor), "make_divisible": make_divisible}
 
 
 def evaluate(text: str, names: Mapping[str, Any]) -> Any:
@@ -257,7 +287,7 @@ class _Compiler:
                 raise fail(f"round to at most {MAX_ROUND_DIGITS} digits")
             try:
                 return function(*args)
-            except (TypeError, ValueError) as exc:
+            except (TypeError, ValueError, OverflowError) as exc:
                 raise fail(str(exc)) from None
 
         return self.checked(run)

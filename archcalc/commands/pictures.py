@@ -65,13 +65,31 @@ def draw(architecture: str, output: str, kind: str, depth: int | None, engine: s
                    "against parameters; default: macs for one network, the chart for several.")
 @click.option("--depth", type=click.IntRange(min=1), default=None, metavar="K",
               help="One bar per block below depth K.")
+@click.option("--set", "settings", multiple=True, metavar="NAME=V1,V2",
+              help="Sweep ARCHITECTURE over these values (as `archcalc sweep`) and chart its variants: MACs "
+                   "against parameters, with the Pareto front.")
+@click.option("--zip", "zipped", is_flag=True, help="With --set: pair the values instead of combining them.")
+@click.option("--colour-by", "colour", metavar="NAME", help="With --set: colour the variants by this name "
+              "(default: the first --set).")
 @analysis_options
-def plot(architectures: tuple[str, ...], output: str, what: str | None, depth: int | None, input_shape: str | None,
-         batch: int, dtype: str, strict: bool):
-    """Chart ARCHITECTURES: per-layer bars with the totals, or several networks compared (matplotlib)."""
+def plot(architectures: tuple[str, ...], output: str, what: str | None, depth: int | None, settings: tuple[str, ...],
+         zipped: bool, colour: str | None, input_shape: str | None, batch: int, dtype: str, strict: bool):
+    """Chart ARCHITECTURES: per-layer bars with the totals, several networks compared, or (--set) the
+    variants of one network (matplotlib)."""
     from ..draw import plot as charts
 
     charts._pyplot()  # before any work: one line naming the extra if matplotlib is missing
+    if settings:
+        from ..errors import SpecError
+        from ..sweep import parse_settings, sweep
+
+        if len(architectures) != 1 or input_shape:
+            raise SpecError("--set sweeps one architecture (give the input size as --set input=3x224x224)")
+        grid = parse_settings(settings, zipped)
+        rows = sweep(architectures[0], grid, batch=batch, dtype=dtype, strict=strict)
+        title = f"{architectures[0]}: {len(rows):,} variants"
+        charts.save(charts.sweep_chart(rows, colour or grid.keys[0], title), output)
+        return
     reports = [_analyze(a, input_shape, batch, dtype, strict) for a in architectures]
     what = what or ("chart" if len(reports) > 1 else "macs")
     figure = charts.chart(reports) if what == "chart" else charts.layers(reports, what, depth)

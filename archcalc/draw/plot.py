@@ -182,3 +182,44 @@ def svg(figure: Any) -> Drawing:
     figure.savefig(buffer, format="svg", bbox_inches="tight")
     plt.close(figure)
     return Drawing(buffer.getvalue())
+
+
+def sweep_chart(rows: list[dict[str, Any]], colour: str, title: str) -> Any:
+    """A sweep's variants (archcalc.sweep rows): MACs (x) against parameters (y) on log axes, each point
+    coloured by the grid's name `colour` (a colour bar for numbers, a legend for other values); the
+    Pareto front on MACs and parameters joined by a line; invalid variants left out, and counted."""
+    from ..sweep import front
+
+    plt = _pyplot()
+    valid = [r for r in rows if r.get("error") is None]
+    if not valid:
+        raise SpecError("no valid variant to plot: every row has an error")
+    if colour not in valid[0]:
+        raise SpecError(f"--colour-by: {colour!r} is not a name of the sweep")
+    figure, axis = plt.subplots(figsize=(8, 5.5))
+    values = [r[colour] for r in valid]
+    numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+    if numeric:
+        points = axis.scatter([r["macs"] for r in valid], [r["params"] for r in valid], c=values, cmap="viridis",
+                              s=40, edgecolor="#333", linewidths=0.5, zorder=3)
+        figure.colorbar(points, ax=axis, label=printable(colour))
+    else:
+        palette = plt.get_cmap("tab10")
+        for index, value in enumerate(dict.fromkeys(map(str, values))):
+            chosen = [r for r in valid if str(r[colour]) == value]
+            axis.scatter([r["macs"] for r in chosen], [r["params"] for r in chosen], color=palette(index % 10),
+                         s=40, edgecolor="#333", linewidths=0.5, zorder=3, label=printable(f"{colour} = {value}"))
+        axis.legend(loc="best", fontsize=8)
+    best = sorted(front(valid, ["macs", "params"]), key=lambda r: r["macs"])
+    axis.plot([r["macs"] for r in best], [r["params"] for r in best], color="#c0392b", lw=1, zorder=2,
+              label="Pareto front")
+    axis.set_xscale("log")
+    axis.set_yscale("log")
+    axis.set_xlabel("multiply-accumulates per image (MACs)")
+    axis.set_ylabel("parameters")
+    invalid = len(rows) - len(valid)
+    axis.set_title(printable(title) + (f" ({invalid:,} invalid variant(s) not shown)" if invalid else ""), fontsize=11)
+    axis.grid(True, which="both", alpha=0.25)
+    _log_ticks(axis)
+    figure.tight_layout()
+    return figure

@@ -166,7 +166,10 @@ class _Expander:
             self.defaults[cls] = values
 
     def run(self) -> Expansion:
-        values = {k: v for k, v in self.spec.args.items()}
+        args = self.spec.args
+        # a mapping that is not a dict is read through, not copied: archcalc.sweep binds each variant's
+        # arguments late through one (and learns which of them the expansion read)
+        values = dict(args) if isinstance(args, dict) else args
         top = Scope(prefix="", values=values)
         entries = list(self.spec.layers)
         input_name = "input"
