@@ -13,6 +13,33 @@ from ..records import PositiveFloat, PositiveInt
 from .activation import FusedActivation, fused, fused_in_place, fused_torch
 from .base import Arithmetic, Layer, Param, Shape, format_shape, register
 from .family import Family
+from .foreign import (
+    KerasForm,
+    KerasLayer,
+    Mismatch,
+    OnnxForm,
+    OnnxNode,
+    Parameter,
+    TorchCall,
+    TorchForm,
+    float32,
+    plain,
+)
+
+
+def _constant(value: Any, fill: float) -> bool:
+    """Whether an ONNX input is a constant holding only `fill` (what an export writes for a missing γ or β)."""
+    import numpy as np
+
+    return isinstance(value, np.ndarray) and bool(np.all(value == fill))
+
+
+def _keras_affine(config: Any, what: str) -> bool:
+    """Whether a Keras normalisation learns γ and β (`center` and `scale`); `Mismatch` for one without the other."""
+    center, scale = config.get("center", True), config.get("scale", True)
+    if bool(center) != bool(scale):
+        raise Mismatch(f"{what} with only one of center and scale has no archcalc layer type")
+    return bool(center)
 
 
 @register
@@ -21,9 +48,10 @@ class BatchNorm(Layer):
 
     type_name = "batchnorm"
     family = Family.BATCH_NORM
-    keras_name = "BatchNormalization"
-    torch_name = "BatchNorm2d"
     aliases = ("bn", "batchnorm2d")
+    torch_form = TorchForm(modules=("BatchNorm2d", "BatchNorm1d"))
+    onnx_form = OnnxForm(ops=("BatchNormalization",))
+    keras_form = KerasForm(classes=("BatchNormalization",))
 
     eps: PositiveFloat = 1e-5
     momentum: float = 0.1
@@ -31,6 +59,40 @@ class BatchNorm(Layer):
     scale: bool = Field(True, description="learn γ (Keras `scale`); false keeps β only")
     track_running_stats: bool = True
     activation: FusedActivation | None = Field(None, description="fused activation")
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        m = call.module
+        params = {"eps": float(m.eps), "affine": m.affine, "track_running_stats": m.track_running_stats}
+        if m.momentum is not None:
+            params["momentum"] = float(m.momentum)
+        return params
+
+    @classmethod
+    def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:
+        """Inference `BatchNormalization` (ONNX's momentum m is PyTorch's 1 − m); a γ of constant ones is
+        none (`scale: false`), and γ and β of constant ones and zeros are no affine at all."""
+        params = {"eps": float32(node.attributes.get("epsilon", 1e-5)),
+                  "momentum": round(1.0 - float(node.attributes.get("momentum", 0.9)), 6)}
+        scale, shift = (node.inputs[k] if node.has(k) else None for k in (1, 2))
+        if _constant(scale, 1.0) and _constant(shift, 0.0):
+            params["affine"] = False
+        elif _constant(scale, 1.0) and isinstance(shift, Parameter):
+            params["scale"] = False
+        return params
+
+    @classmethod
+    def from_keras(cls, layer: KerasLayer) -> dict[str, Any]:
+        """`BatchNormalization` of the channels (Keras's momentum m is PyTorch's 1 − m; `center` without
+        `scale` keeps β only)."""
+        config = layer.config
+        if not layer.site.is_channel_axis(config.get("axis")):
+            raise Mismatch("BatchNormalization must normalise the channels (the last axis)")
+        center, scale = config.get("center", True), config.get("scale", True)
+        if scale and not center:
+            raise Mismatch("BatchNormalization with scale but no center has no archcalc layer type")
+        return {"eps": float(config["epsilon"]), "momentum": round(1.0 - float(config["momentum"]), 6),
+                "affine": bool(center), "scale": bool(scale)}
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         if len(inputs[0]) not in (1, 3):
@@ -122,12 +184,20 @@ class LRN(Layer):
 
     type_name = "lrn"
     family = Family.LRN
-    foreign_aliases = ("LocalResponseNorm",)
+    torch_form = TorchForm(modules=("LocalResponseNorm",), functions=("local_response_norm",),
+                           arguments=("size", "alpha", "beta", "k"))
+    onnx_form = OnnxForm(ops=("LRN",), attributes={"size": "size", "alpha": "alpha", "beta": "beta", "bias": "k"})
 
     size: PositiveInt = 5
     alpha: float = 1e-4
     beta: float = 0.75
     k: float = 1.0
+
+    @classmethod
+    def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:
+        if "size" not in node.attributes:
+            raise Mismatch("LRN without its size")
+        return super().from_onnx(node)
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         if len(inputs[0]) != 3:
@@ -170,11 +240,51 @@ class LayerNorm(Layer):
 
     type_name = "layernorm"
     family = Family.LAYER_NORM
-    keras_name = "LayerNormalization"
-    torch_name = "LayerNorm"
+    positionwise = True
+    torch_form = TorchForm(modules=("LayerNorm", "LayerNorm2d"), functions=("layer_norm",),
+                           arguments=("normalized_shape", "weight", "bias", "eps"))
+    onnx_form = OnnxForm(ops=("LayerNormalization",))
+    keras_form = KerasForm(classes=("LayerNormalization",))
 
     eps: PositiveFloat = 1e-5
     elementwise_affine: bool = Field(True, description="learn γ and β, C each")
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        """`nn.LayerNorm(C)` on a channels-last map or a vector, torchvision's `LayerNorm2d(C)` on a
+        (C, H, W) map, `F.layer_norm(x, (C,), γ, β, eps)`."""
+        m, names = call.module, cls.torch_form.arguments
+        if m is not None:
+            shape, eps, affine = tuple(m.normalized_shape), m.eps, m.elementwise_affine
+        else:
+            shape = tuple(call.argument(names, "normalized_shape") or ())
+            eps, affine = call.argument(names, "eps", 1e-5), call.argument(names, "weight") is not None
+        site, over_channels = call.site, call.name == "LayerNorm2d"
+        if len(shape) != 1:
+            raise Mismatch("a layer normalisation over more than one axis has no archcalc layer type")
+        if site.shape is not None and (over_channels == site.channels_last or site.channels != shape[0]) \
+                and len(site.shape) != 1:
+            raise Mismatch("a layer normalisation must normalise the channels")
+        return {"eps": float(eps), "elementwise_affine": bool(affine)}
+
+    @classmethod
+    def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:
+        """`LayerNormalization` over the last axis, that of the channels (a channels-last map, a vector)."""
+        site, axis = node.site, node.attributes.get("axis", -1)
+        rank = site.rank or 2
+        if not isinstance(axis, int) or axis % rank != rank - 1 or not site.is_channel_axis(axis):
+            raise Mismatch("LayerNormalization must normalise the channels alone")
+        affine = not (_constant(node.inputs[1] if node.has(1) else None, 1.0) and not isinstance(
+            node.inputs[2] if node.has(2) else None, Parameter))
+        return {"eps": float32(node.attributes.get("epsilon", 1e-5)), "elementwise_affine": affine}
+
+    @classmethod
+    def from_keras(cls, layer: KerasLayer) -> dict[str, Any]:
+        config = layer.config
+        if not layer.site.is_channel_axis(config.get("axis", -1)) or config.get("rms_scaling"):
+            raise Mismatch("LayerNormalization must normalise the channels (the last axis), without rms_scaling")
+        return {"eps": float(config.get("epsilon", 1e-3)),
+                "elementwise_affine": _keras_affine(config, "LayerNormalization")}
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         return _map_or_vector(inputs[0], "layernorm")
@@ -217,12 +327,29 @@ class GroupNorm(Layer):
 
     type_name = "groupnorm"
     family = Family.GROUP_NORM
-    keras_name = "GroupNormalization"
-    torch_name = "GroupNorm"
+    torch_form = TorchForm(modules=("GroupNorm",), functions=("group_norm",),
+                           arguments=("num_groups", "weight", "bias", "eps"))
+    keras_form = KerasForm(classes=("GroupNormalization",))   # ONNX: PyTorch's decomposition, an idiom
 
     num_groups: PositiveInt
     eps: PositiveFloat = 1e-5
     affine: bool = True
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        m, names = call.module, cls.torch_form.arguments
+        if m is not None:
+            return {"num_groups": m.num_groups, "eps": float(m.eps), "affine": m.affine}
+        return {"num_groups": call.argument(names, "num_groups"), "eps": float(call.argument(names, "eps", 1e-5)),
+                "affine": call.argument(names, "weight") is not None}
+
+    @classmethod
+    def from_keras(cls, layer: KerasLayer) -> dict[str, Any]:
+        config = layer.config
+        if not layer.site.is_channel_axis(config.get("axis", -1)):
+            raise Mismatch("GroupNormalization must group the channels (the last axis)")
+        return {"num_groups": plain(config.get("groups", 32)), "eps": float(config.get("epsilon", 1e-3)),
+                "affine": _keras_affine(config, "GroupNormalization")}
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         shape = _map_or_vector(inputs[0], "groupnorm")
