@@ -353,12 +353,13 @@ class GELU(Elementwise):
         return kernels.gelu(xp, x)
 
     def onnx_apply(self, graph: Any, x: str, out: str) -> str:
-        """x · Φ(x) = x · (1 + erf(x/√2)) / 2 (Gelu is an operator only from opset 20)."""
-        scaled = graph.node("Mul", [x, graph.constant(f"{out}/rsqrt2", 0.5 ** 0.5)], f"{out}/scaled")
+        """x · Φ(x) = x · (1 + erf(x/√2)) · 0.5, in the nodes and order PyTorch's exporter writes (Gelu is an
+        operator only from opset 20), which the ONNX importer reads back as one GELU."""
+        scaled = graph.node("Div", [x, graph.constant(f"{out}/sqrt2", 2 ** 0.5)], f"{out}/scaled")
         one_plus = graph.node("Add", [graph.node("Erf", [scaled], f"{out}/erf"), graph.constant(f"{out}/one", 1.0)],
                               f"{out}/one_plus")
-        half = graph.node("Mul", [x, graph.constant(f"{out}/half", 0.5)], f"{out}/half_x")
-        return graph.node("Mul", [half, one_plus], out)
+        product = graph.node("Mul", [x, one_plus], f"{out}/product")
+        return graph.node("Mul", [product, graph.constant(f"{out}/half", 0.5)], out)
 
 
 @register

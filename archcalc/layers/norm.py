@@ -62,10 +62,14 @@ class BatchNorm(Layer):
 
     @classmethod
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        """`nn.BatchNorm2d`/`1d`; an affine one whose γ is no parameter of its own keeps β only (Keras's
+        `scale=False`, as `to_torch` builds it)."""
         m = call.module
         params = {"eps": float(m.eps), "affine": m.affine, "track_running_stats": m.track_running_stats}
         if m.momentum is not None:
             params["momentum"] = float(m.momentum)
+        if m.affine and "weight" not in dict(m.named_parameters(recurse=False)):
+            params["scale"] = False
         return params
 
     @classmethod
@@ -377,3 +381,25 @@ class GroupNorm(Layer):
         from torch import nn
 
         return nn.GroupNorm(self.num_groups, inputs[0][0], self.eps, self.affine)
+
+    def onnx_nodes(self, graph: Any, record: Any) -> None:
+        """PyTorch's decomposition, which the ONNX importer reads back as one group normalisation: the input
+        as (N, G, −1) through InstanceNormalization (γ 1, β 0 per group), back to its shape, then γ and β
+        per channel. (ONNX's GroupNormalization is no operator of opset 17; opset 18 learns γ and β per
+        group, not per channel, until opset 21.)"""
+        from .onnx_nodes import per_channel
+
+        name, groups = record.name, self.num_groups
+        grouped = graph.node("Reshape", [record.inputs[0], graph.constant(f"{name}/groups", [0, groups, -1], "int64")],
+                             f"{name}/grouped")
+        normal = graph.node("InstanceNormalization", [grouped, graph.constant(f"{name}/ones", [1.0] * groups),
+                                                      graph.constant(f"{name}/zeros", [0.0] * groups)],
+                            f"{name}/normal", epsilon=self.eps)
+        shape = graph.constant(f"{name}/shape", [0, *record.input_shapes[0]], "int64")
+        if not self.affine:
+            graph.node("Reshape", [normal, shape], name)
+            return
+        back = graph.node("Reshape", [normal, shape], f"{name}/normalized")
+        scaled = graph.node("Mul", [back, per_channel(graph, record, graph.weight(record, "weight"), "gamma")],
+                            f"{name}/scaled")
+        graph.node("Add", [scaled, per_channel(graph, record, graph.weight(record, "bias"), "beta")], name)
