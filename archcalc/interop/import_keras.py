@@ -243,8 +243,6 @@ class _KerasImporter(Importer):
         target = list(config["target_shape"])
         if len(target) == 1:
             return self.add(path, "flatten", [x])
-        if target[:2] == [1, 1] and x.index != NETWORK_INPUT and self.layer_type(x) in ("globalavgpool",
-                                                                                     "globalmaxpool") \
-                and not self.params(x)["keepdims"]:
+        if target[:2] == [1, 1] and self.params(x).get("keepdims") is False:
             return self.update(x, keepdims=True)
         raise Refused(f"Reshape to {target} has no archcalc layer type")

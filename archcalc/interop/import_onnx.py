@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import ArchcalcError, SpecError, shorten
+from ..layers.base import layer_class, registered_types
+from ..layers.family import Family
 from ..layers.foreign import MAP, OnnxNode, Parameter, float32, whole
 from .imported import NETWORK_INPUT, ImportedGraph, Unsupported, check_layer_count
 from .importer import CHANNELS_FIRST, CHANNELS_LAST, Aux, Importer, Refused, Skip, Value, foreign_index
@@ -26,9 +28,9 @@ from .limits import MiB, read_bounded
 FOLDED = {"Constant", "Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Add", "Sub", "Mul", "Div", "Cast"}
 # Ops on a parameter that leave it a parameter (its shape, or values computed from it alone).
 PARAMETER_OPS = {"Identity", "Reshape", "Unsqueeze", "Squeeze", "Transpose", "Cast", "Sqrt", "Max", "Min", "Clip"}
-# Ops that never become a layer of their own (values passing through, steps of an idiom); each other
-# node becomes at most one layer or is refused, so their count is a bound known before the work.
-NO_LAYER = FOLDED | {"Identity", "Dropout", "Transpose", "Reshape", "Erf", "Sqrt"}
+# Ops that seldom become a layer of their own (values passing through, steps of an idiom); about one
+# layer comes of each other node, so their count bounds, before the work, the layers to come.
+IDIOM_STEPS = {"Transpose", "Reshape", "Erf", "Sqrt"}
 MAX_GZIP_BYTES = 64 * MiB           # an .onnx.gz: shape-only exports of torchvision's CNNs are under 0.5 MiB
 MAX_FILE_BYTES = 2048 * MiB         # an .onnx: protobuf's own limit
 MAX_CONSTANT_ELEMENTS = 100_000     # a constant read or folded: shapes and scales; larger is a parameter
@@ -51,7 +53,8 @@ def read_onnx(path: str | Path, *, input: tuple[int, ...] | None = None, name: s
     except Exception as exc:  # noqa: BLE001 - a file onnx cannot read is reported in one line
         raise SpecError(f"not an ONNX model: {' '.join(str(exc).split())[:200]}", file=source) from None
     del data
-    check_layer_count(sum(node.op_type not in NO_LAYER for node in model.graph.node), source)
+    no_layer = FOLDED | IDIOM_STEPS | _passing()
+    check_layer_count(sum(node.op_type not in no_layer for node in model.graph.node), source)
     _check_text(model, source)
     _check_inline(model, source)
     params = {i.name: _initializer(i, source) for i in model.graph.initializer}
@@ -337,7 +340,7 @@ class _OnnxImporter(Importer):
         if node.output[0] in self.fused:
             return self.fused[node.output[0]]
         first = self._get(node.input[0])
-        if op in ("Identity", "Dropout") and isinstance(first, np.ndarray):
+        if op in _passing() and isinstance(first, np.ndarray):
             return first
         if isinstance(first, Parameter) and op in PARAMETER_OPS:
             return self._parameter(node, op, attrs, first)
@@ -419,9 +422,10 @@ class _OnnxImporter(Importer):
         return None
 
     def _absorbed(self, node, op: str) -> Any:
-        """An `Add` or `Mul` that completes the layer it alone reads: the bias of a `MatMul`, the offset of
-        a rescaling (x · s + o), the window area of a sum pooling (an average pooling times the area),
-        the γ and β of a group normalisation (written as a layer scale and an addition)."""
+        """An `Add` or `Mul` that completes the layer it alone reads: the third map of a sum or product
+        (a + b + c), the bias of a `MatMul`, the offset of a rescaling (x · s + o), the window area of a sum
+        pooling (an average pooling times the area), the γ and β of a group normalisation (written as a
+        layer scale and an addition)."""
         if op not in ("Add", "Mul") or len(node.input) != 2:
             return None
         values = [self.env.get(i) for i in node.input]
@@ -430,7 +434,12 @@ class _OnnxImporter(Importer):
             return None
         x, other, kind = values[k], values[1 - k], self.layer_type(values[k])
         params = self.params(x)
-        if op == "Add" and isinstance(other, Parameter) and kind in ("linear", "pointlinear") and not params["bias"]:
+        if k == 0 and isinstance(other, Value) and kind in _joins(op) and x.channels_last == other.channels_last \
+                and not (op == "Mul" and x.channels_last):
+            self.graph.layers[x.index].inputs.append(other.index)      # a + b + c: one sum of three maps
+            return self.update(x)
+        if op == "Add" and isinstance(other, Parameter) and layer_class(kind).family is Family.LINEAR \
+                and not params["bias"]:
             return self.update(x, bias=True)
         if op == "Add" and isinstance(other, np.ndarray) and other.size == 1 and kind == "rescaling" \
                 and not params.get("offset"):
@@ -442,7 +451,7 @@ class _OnnxImporter(Importer):
                 summed = {key: value for key, value in params.items() if key != "count_include_pad"}
                 self.graph.layers[x.index].params = summed
                 return self.update(x, "sumpool")
-        if op == "Mul" and isinstance(other, Parameter) and kind == "groupnorm" and not params["affine"] \
+        if op == "Mul" and isinstance(other, Parameter) and kind == "groupnorm" and not params.get("affine", True) \
                 and other.size == self._channels(node.input[k], x):
             return Aux("groupnorm_scaled", x)
         return None
@@ -601,6 +610,16 @@ def _class(path: tuple[str, ...]) -> str:
     base = re.sub(r"[\d_]+$", "", named[-1] if named else "") or "block"
     numbers = len(path) - 1 - max((k for k, p in enumerate(path) if not p.isdigit()), default=-1)
     return base + "_block" * numbers
+
+
+def _passing() -> set[str]:
+    """The ops of the types that are the identity at inference (`Identity`, `Dropout`): values pass through."""
+    return {op for cls in registered_types().values() if cls.identity_at_inference for op in cls.onnx_form.ops}
+
+
+def _joins(op: str) -> set[str]:
+    """The types `op` writes that join any number of maps (`Add`: add)."""
+    return {cls.type_name for cls in foreign_index().onnx_ops.get(op, ()) if cls.inputs_allowed[1] is None}
 
 
 def _reshaped(shape: tuple[int, ...], target: list[int] | None, op: str) -> tuple[int, ...]:

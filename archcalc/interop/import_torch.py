@@ -351,7 +351,7 @@ class _TorchImporter(Importer):
             return Aux("chunks", (x, args, kwargs, name))
         if name == "sub" and isinstance(self.env.get(args[1]), Aux) and self.env[args[1]].kind == "parameter":
             return Aux("centred", (self._tensor(args[0]), self.env[args[1]].value))
-        joined = self._offset(node, name) or self._sum(node, name)
+        joined = self._offset(node, name) or self._chain(node, name)
         if joined is not None:
             return joined
         if name == "pad" and kwargs.get("value") == float("-inf") and len(args) == 2 and len(node.users) == 1:
@@ -380,12 +380,15 @@ class _TorchImporter(Importer):
             return None
         return self.update(x, offset=float(number))
 
-    def _sum(self, node, name: str) -> Value | None:
-        """`a + b + c`: one sum of three maps, where `a + b` is read by nothing else and called alike."""
-        if _operator_name(name) != "add" or len(node.args) != 2:
+    def _chain(self, node, name: str) -> Value | None:
+        """`a + b + c`, `a * b * c`: one sum (product) of three maps, where `a + b` is read by nothing else
+        and called alike."""
+        joins = {cls.type_name for cls in foreign_index().torch_functions.get(name, ())
+                 if cls.inputs_allowed[1] is None}
+        if not joins or len(node.args) != 2:
             return None
         first, second = (self.env.get(a) for a in node.args)
-        if not (isinstance(first, Value) and isinstance(second, Value)) or self.layer_type(first) != "add" \
+        if not (isinstance(first, Value) and isinstance(second, Value)) or self.layer_type(first) not in joins \
                 or first.channels_last != second.channels_last or len(self.nodes[first.index].users) != 1:
             return None
         layer = self.graph.layers[first.index]
@@ -460,10 +463,11 @@ def _call(node, module) -> str:
     Python operators (`x + y`, `x * y`), tensor methods (`x.mean()`) and other torch functions are operators."""
     import torch
 
+    wrapped = (torch.add, torch.mul)        # wrapped by ptflops, as functions and as tensor methods
     if node.op == "call_module":
         return "module" if type(module).__module__.startswith("torch.nn.") else "functional"
     if node.op == "call_method":
-        return "functional" if node.target in ("add", "mul") else "operator"
+        return "functional" if node.target in {f.__name__ for f in wrapped} else "operator"
     target = node.target
     functional = getattr(torch.nn.functional, getattr(target, "__name__", ""), None) is target
-    return "functional" if functional or target in (torch.add, torch.mul) else "operator"
+    return "functional" if functional or target in wrapped else "operator"

@@ -311,6 +311,11 @@ class Layer(Record):
         """Whether the output is a new tensor (False for views and in-place operations)."""
         return True
 
+    @property
+    def fused_activation(self) -> Layer | None:
+        """The activation layer fused into this one (Keras style `activation: relu`), or None."""
+        return None
+
     # --- receptive field -------------------------------------------------------------------
     def windows(self, inputs: list[Shape]) -> tuple[AxisWindow, AxisWindow] | None:
         """The (height, width) windows this layer slides; None for a pointwise layer."""

@@ -19,7 +19,7 @@ from ..formulas import (
 )
 from ..records import IntOrPair, NonNegativePair, Padding, PositiveInt
 from ..units import exact
-from .activation import FusedActivation, fused, fused_in_place, fused_torch, keras_fused
+from .activation import FusedActivation, fused, fused_in_place, fused_layer, fused_torch, keras_fused
 from .base import Arithmetic, AxisWindow, Geometry, Layer, Param, Shape, register, spatial
 from .family import Family
 from .foreign import (
@@ -146,6 +146,10 @@ class Conv(_Windowed):
     def from_keras(cls, layer: KerasLayer) -> dict[str, Any]:
         """`Conv2D`, its fused activation included."""
         return {**super().from_keras(layer), **keras_fused(layer.config)}
+
+    @property
+    def fused_activation(self) -> Layer | None:
+        return fused_layer(self.activation)
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         c, _, _ = spatial(inputs[0], "conv")

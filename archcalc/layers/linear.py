@@ -9,7 +9,7 @@ from pydantic import Field
 from ..errors import ShapeError
 from ..formulas import linear_params
 from ..records import PositiveInt
-from .activation import FusedActivation, fused, fused_in_place, fused_torch, keras_fused
+from .activation import FusedActivation, fused, fused_in_place, fused_layer, fused_torch, keras_fused
 from .base import Arithmetic, Layer, Param, Shape, format_shape, register, spatial
 from .family import Family
 from .foreign import KerasForm, KerasLayer, Mismatch, OnnxForm, OnnxNode, Site, TorchCall, TorchForm
@@ -75,6 +75,10 @@ class Linear(Layer):
         """`Dense` on a vector, its fused activation included."""
         _flat(layer.site, "Dense")
         return {**super().from_keras(layer), **keras_fused(layer.config)}
+
+    @property
+    def fused_activation(self) -> Layer | None:
+        return fused_layer(self.activation)
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         if len(inputs[0]) != 1:

@@ -10,7 +10,7 @@ from pydantic import Field
 from ..arrays import kernels
 from ..errors import ExportError, ShapeError
 from ..records import PositiveFloat, PositiveInt
-from .activation import FusedActivation, fused, fused_in_place, fused_torch
+from .activation import FusedActivation, fused, fused_in_place, fused_layer, fused_torch
 from .base import Arithmetic, Layer, Param, Shape, format_shape, register
 from .family import Family
 from .foreign import (
@@ -97,6 +97,10 @@ class BatchNorm(Layer):
             raise Mismatch("BatchNormalization with scale but no center has no archcalc layer type")
         return {"eps": float(config["epsilon"]), "momentum": round(1.0 - float(config["momentum"]), 6),
                 "affine": bool(center), "scale": bool(scale)}
+
+    @property
+    def fused_activation(self) -> Layer | None:
+        return fused_layer(self.activation)
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         if len(inputs[0]) not in (1, 3):

@@ -66,14 +66,12 @@ def weighted(graph: OnnxGraph, record: Any) -> list[str]:
 
 def activated(graph: OnnxGraph, record: Any, op: str, inputs: list[str], **attributes: Any) -> None:
     """`op`, then the layer's fused activation (if any): the layer's output is the last node's."""
-    activation = getattr(record.layer, "activation", None)
-    if activation in (None, "linear"):
+    activation = record.layer.fused_activation
+    if activation is None:
         graph.node(op, inputs, record.name, **attributes)
         return
-    from .activation import fused_layer
-
     inner = graph.node(op, inputs, f"{record.name}/{op.lower()}", **attributes)
-    fused_layer(activation).onnx_apply(graph, inner, record.name)
+    activation.onnx_apply(graph, inner, record.name)
 
 
 def per_channel(graph: OnnxGraph, record: Any, tensor: str, what: str) -> str:
