@@ -381,9 +381,16 @@ class _OnnxImporter(Importer):
         if not maps:
             raise Refused(f"{op} of no feature map has no archcalc layer type")
         outputs = sum(1 for name in node.output if name)
+        parameters = [value for value in inputs if isinstance(value, Parameter)]
+        path = None
+        if op in ("Mul", "Add") and len(inputs) == 2 and len(parameters) == 1:   # a map times a parameter:
+            *owner, own = parameters[0].name.split(".")                            # named after the parameter
+            path = (*owner, own)
 
         def add(type_: str, values: list[Value], last: bool, params: dict) -> Value:
-            return self._add(type_, values, channels_last=last, **params)
+            if path is None:
+                return self._add(type_, values, channels_last=last, **params)
+            return self.add(path, type_, values, channels_last=last, **params)
 
         return self.dispatch(op, foreign_index().onnx_ops.get(op, ()), maps,
                              lambda cls, site: cls.from_onnx(OnnxNode(op, attrs, tuple(inputs), outputs, site)),

@@ -113,9 +113,9 @@ class Conv(_Windowed):
     torch_form = TorchForm(modules=("Conv2d",))
     onnx_form = OnnxForm(ops=("Conv",))
     keras_form = KerasForm(classes=("Conv2D",), keras1="Convolution2D",
-                           config={"filters": "out_channels", "kernel_size": "kernel_size", "strides": "stride",
-                                   "padding": "padding", "dilation_rate": "dilation", "groups": "groups",
-                                   "use_bias": "bias"})
+                           config={"filters": "out_channels", "groups": "groups", "use_bias": "bias",
+                                   "kernel_size": "kernel_size", "strides": "stride", "padding": "padding",
+                                   "dilation_rate": "dilation"})
 
     out_channels: PositiveInt
     kernel_size: IntOrPair

@@ -185,7 +185,7 @@ class AvgPool(_WindowPool):
 
     @classmethod
     def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:
-        return {**cls.onnx_window(node), "count_include_pad": bool(node.attributes.get("count_include_pad", 0))}
+        return {"count_include_pad": bool(node.attributes.get("count_include_pad", 0)), **cls.onnx_window(node)}
 
 
 @register
