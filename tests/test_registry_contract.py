@@ -1,6 +1,7 @@
 """The registry's round trip: every layer type, and every zoo file, sent out through `archcalc.to_torch`
 and read back by the PyTorch importer, and sent out as ONNX and read back by the ONNX importer, comes
-back as itself with the same parameters and MACs.
+back as itself with the same parameters and MACs; and every type's PyTorch module and ONNX nodes
+compute its forward.
 
 A type's sample is the case named after it in `tests/test_execute_layers.py` (`CASES`, which also
 holds its forward against PyTorch), with arguments other than their defaults: a type added later is
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 import archcalc
@@ -119,3 +121,30 @@ def test_a_bare_module_that_returns_its_input_imports():
     for module in (torch.nn.Identity(), torch.nn.Sequential(torch.nn.Dropout(0.1)).eval()):
         mapping = archcalc.import_model(module, input=(2, 3, 3), name="bare")
         assert archcalc.analyze(mapping).layers[-1].output_shape == (2, 3, 3)
+
+
+@pytest.mark.parametrize("type_name", TYPES)
+def test_every_type_s_pytorch_module_computes_its_forward(type_name):
+    report = archcalc.analyze(CASES[type_name][0])
+    weights = archcalc.init_weights(report, seed=3, random_stats=True)
+    x = np.random.default_rng(3).normal(size=(2, *report.input_shape))
+    network = archcalc.to_torch(report.architecture, weights, dtype="float64")
+    with torch.no_grad():
+        theirs = network(torch.from_numpy(x)).numpy()
+    ours = archcalc.execute(report.architecture, x, weights, dtype="float64")
+    np.testing.assert_allclose(theirs, ours, rtol=1e-10, atol=1e-12 * max(1.0, float(np.abs(ours).max())))
+
+
+@pytest.mark.parametrize("type_name", TYPES)
+def test_every_type_s_onnx_form_computes_its_forward(type_name):
+    ort = pytest.importorskip("onnxruntime")
+    report = archcalc.analyze(CASES[type_name][0])
+    weights = archcalc.init_weights(report, seed=3, random_stats=True)
+    x = np.random.default_rng(3).normal(size=(2, *report.input_shape)).astype(np.float32)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    session = ort.InferenceSession(onnx_model(report, weights).SerializeToString(), options,
+                                   providers=["CPUExecutionProvider"])
+    theirs = session.run(None, {report.architecture.input_path: x})[0]
+    ours = archcalc.execute(report.architecture, x, weights, dtype="float64")
+    np.testing.assert_allclose(theirs, ours, rtol=1e-4, atol=1e-5 * max(1.0, float(np.abs(ours).max())))
