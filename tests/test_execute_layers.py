@@ -170,6 +170,8 @@ CASES = {
     "channelshuffle": (single({"type": "channelshuffle", "groups": 3}, [6, 2, 2]),
                        lambda x, w: F.channel_shuffle(x, 3)),
     "slice": (single({"type": "slice", "start": 2, "end": 5}, [6, 3, 3]), lambda x, w: x[:, 2:5]),
+    "pixelshuffle": (single({"type": "pixelshuffle", "upscale_factor": 3}, [18, 2, 3]),
+                     lambda x, w: F.pixel_shuffle(x, 3)),
     "add": ({"name": "case", "input": [3, 4, 4], "layers": [
         {"name": "a", "type": "relu"}, {"name": "b", "type": "sigmoid", "from": "input"},
         {"name": "L", "type": "add", "from": ["a", "b", "input"]}]},

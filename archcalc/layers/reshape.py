@@ -369,3 +369,50 @@ class Slice(Layer):
         inputs = [record.inputs[0], graph.constant(f"{name}/starts", [self.start], "int64"),
                   graph.constant(f"{name}/ends", [self.end], "int64"), graph.constant(f"{name}/axes", [1], "int64")]
         graph.node("Slice", inputs, name)
+
+
+@register
+class PixelShuffle(Layer):
+    """Sub-pixel upsampling (PyTorch `PixelShuffle`; ONNX `DepthToSpace` in CRD mode; Keras has no such
+    layer): (C·r², H, W) → (C, H·r, W·r), input channel c·r² + i·r + j going to rows h·r + i and columns
+    w·r + j of output channel c. No parameters, no MACs; an upsampling, so no receptive field is
+    reported from it on."""
+
+    type_name = "pixelshuffle"
+    family = Family.DATA
+    receptive_field_defined = False
+    torch_form = TorchForm(modules=("PixelShuffle",), functions=("pixel_shuffle",), arguments=("upscale_factor",))
+    onnx_form = OnnxForm(ops=("DepthToSpace",), attributes={"blocksize": "upscale_factor"})
+
+    upscale_factor: PositiveInt
+
+    @classmethod
+    def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:
+        if node.attributes.get("mode", "DCR") != "CRD":
+            raise Mismatch("DepthToSpace in DCR mode (TensorFlow's order) is not PyTorch's pixel shuffle")
+        return super().from_onnx(node)
+
+    def output_shape(self, inputs: list[Shape]) -> Shape:
+        c, h, w = spatial(inputs[0], "pixelshuffle")
+        r = self.upscale_factor
+        if c % (r * r):
+            raise ShapeError(f"the {c} channels are not a multiple of upscale_factor² = {r * r}")
+        return (c // (r * r), h * r, w * r)
+
+    def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:
+        c, h, w = inputs[0]
+        r = self.upscale_factor
+        return Arithmetic(output=f"({c}/{r}², {h}·{r}, {w}·{r}) = ({output[0]}, {output[1]}, {output[2]})",
+                          params="0", macs="0")
+
+    def describe(self) -> str:
+        return f"×{self.upscale_factor}"
+
+    def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
+        x, r = inputs[0], self.upscale_factor
+        n, c, h, w = x.shape
+        blocks = x.reshape(n, c // (r * r), r, r, h, w).transpose(0, 1, 4, 2, 5, 3)
+        return xp.ascontiguousarray(blocks).reshape(n, c // (r * r), h * r, w * r)
+
+    def onnx_nodes(self, graph: Any, record: Any) -> None:
+        graph.node("DepthToSpace", [record.inputs[0]], record.name, blocksize=self.upscale_factor, mode="CRD")
