@@ -505,8 +505,6 @@ class _OnnxImporter(Importer):
         """Whether (x − mean) / divisor is a Keras normalisation as archcalc exports it: the divisor the
         square root of a variance, both of one layer that stores exactly the tensors the `normalization`
         type declares (mean, variance and the count of samples)."""
-        from ..layers import layer_class
-
         prefix = mean.name.rpartition(".")[0]
         declared = {p.name for p in layer_class("normalization")().parameters([(1,)])}
         return "Sqrt" in self.steps.get(divisor_name, ()) and divisor.name.rpartition(".")[0] == prefix and \

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ArchcalcError, SpecError, shorten
-from ..layers.foreign import MAP, Parameter, TorchCall
+from ..layers.base import layer_class
+from ..layers.foreign import MAP, Mismatch, Parameter, TorchCall, whole
 from .imported import NETWORK_INPUT, ImportedGraph, Unsupported, check_layer_count
 from .importer import CHANNELS_FIRST, CHANNELS_LAST, Aux, Importer, Refused, Skip, Value, foreign_index
 
@@ -289,9 +290,6 @@ class _TorchImporter(Importer):
 
     def _padded_max(self, node, op: str, m, x: Value, pads: tuple) -> Value:
         """A max pooling after `F.pad(x, pads, value=-inf)` (archcalc's uneven padding): its padding."""
-        from ..layers import layer_class
-        from ..layers.foreign import Mismatch, whole
-
         maxpool = layer_class("maxpool")
         try:
             if type(m).__name__ not in maxpool.torch_form.modules:
@@ -320,9 +318,6 @@ class _TorchImporter(Importer):
 
     def _turn(self, x: Value, call) -> Value | None:
         """`x` with its channels moved last, or back to second, where the permute does only that."""
-        from ..layers import layer_class
-        from ..layers.foreign import Mismatch
-
         try:
             dims = layer_class("permute").from_torch(call(self.site(x)))["dims"]
         except Mismatch as exc:
@@ -431,8 +426,6 @@ class _TorchImporter(Importer):
         """Whether `(x − mean) / divisor` is a Keras normalisation as archcalc writes it: the divisor the
         square root of a variance, both stored by one module that holds exactly the tensors the
         `normalization` type declares (mean, variance and the count of samples)."""
-        from ..layers import layer_class
-
         if not (isinstance(divisor, Aux) and divisor.kind == "parameter" and "sqrt" in divisor.value[1]):
             return False
         owner = mean[0].rpartition(".")[0]
