@@ -36,7 +36,12 @@ def conv(pad=(0, 0, 0, 0), **kw):
 
 
 CASES = {
-    # id: (architecture mapping, reference(x, weights) -> tensor)
+    # id: (architecture mapping, reference(x, weights) -> tensor). The case named after a type is also
+    # its sample for the round trips of tests/test_registry_contract.py: it sets arguments to values
+    # other than their defaults.
+    "conv": (single({"type": "conv", "out_channels": 6, "kernel_size": [3, 5], "stride": 2, "padding": [1, 2],
+                     "dilation": [2, 1], "groups": 2, "bias": False}, [4, 11, 12]),
+             lambda x, w: F.conv2d(x, w["L.weight"], None, 2, (1, 2), (2, 1), 2)),
     "conv-3x3-pad1": (single({"type": "conv", "out_channels": 5, "kernel_size": 3, "padding": 1}, [3, 9, 9]),
                       conv((1, 1, 1, 1))),
     "conv-stride2-valid": (single({"type": "conv", "out_channels": 4, "kernel_size": 3, "stride": 2,
@@ -74,6 +79,8 @@ CASES = {
         single({"type": "convtranspose", "out_channels": 4, "kernel_size": [3, 2], "stride": [1, 3],
                 "dilation": 2, "groups": 2, "bias": False}, [4, 4, 5]),
         lambda x, w: F.conv_transpose2d(x, w["L.weight"], None, (1, 3), 0, 0, 2, 2)),
+    "maxpool": (single({"type": "maxpool", "kernel_size": 3, "stride": 2, "padding": 1, "dilation": 2}, [3, 9, 10]),
+                lambda x, w: F.max_pool2d(x, 3, 2, 1, 2)),
     "maxpool-2x2": (single({"type": "maxpool", "kernel_size": 2, "stride": 2}, [3, 8, 8]),
                     lambda x, w: F.max_pool2d(x, 2, 2)),
     "maxpool-ceil": (single({"type": "maxpool", "kernel_size": 3, "stride": 2, "ceil_mode": True}, [2, 8, 10]),
@@ -86,6 +93,9 @@ CASES = {
     "maxpool-asymmetric": (single({"type": "maxpool", "kernel_size": 3, "stride": 2, "padding": [0, 1, 1, 0]},
                                   [2, 8, 8]),
                            lambda x, w: F.max_pool2d(F.pad(x, (1, 0, 0, 1), value=NEG_INF), 3, 2)),
+    "avgpool": (single({"type": "avgpool", "kernel_size": [2, 3], "stride": [2, 1], "padding": 1,
+                        "count_include_pad": False}, [2, 7, 8]),
+                lambda x, w: F.avg_pool2d(x, (2, 3), (2, 1), 1, count_include_pad=False)),
     "avgpool-pad": (single({"type": "avgpool", "kernel_size": 3, "stride": 2, "padding": 1}, [2, 9, 9]),
                     lambda x, w: F.avg_pool2d(x, 3, 2, 1)),
     "avgpool-pad-exclude": (single({"type": "avgpool", "kernel_size": 3, "stride": 2, "padding": 1,
@@ -106,10 +116,14 @@ CASES = {
     "globalavgpool-flat": (single({"type": "globalavgpool", "keepdims": False}, [4, 5, 6]),
                            lambda x, w: x.mean(dim=(2, 3))),
     "globalmaxpool": (single({"type": "globalmaxpool"}, [4, 5, 6]), lambda x, w: F.adaptive_max_pool2d(x, 1)),
-    "adaptiveavgpool": (single({"type": "adaptiveavgpool", "output_size": [3, 2]}, [3, 7, 5]),
+    "adaptiveavgpool": (single({"type": "adaptiveavgpool", "output_size": [3, 2]}, [3, 9, 6]),
                         lambda x, w: F.adaptive_avg_pool2d(x, (3, 2))),
-    "adaptivemaxpool": (single({"type": "adaptivemaxpool", "output_size": 4}, [3, 10, 6]),
+    "adaptiveavgpool-uneven": (single({"type": "adaptiveavgpool", "output_size": [3, 2]}, [3, 7, 5]),
+                               lambda x, w: F.adaptive_avg_pool2d(x, (3, 2))),
+    "adaptivemaxpool": (single({"type": "adaptivemaxpool", "output_size": 4}, [3, 12, 8]),
                         lambda x, w: F.adaptive_max_pool2d(x, 4)),
+    "adaptivemaxpool-uneven": (single({"type": "adaptivemaxpool", "output_size": 4}, [3, 10, 6]),
+                               lambda x, w: F.adaptive_max_pool2d(x, 4)),
     "linear": (single({"type": "linear", "out_features": 7}, [20]),
                lambda x, w: F.linear(x, w["L.weight"], w["L.bias"])),
     "linear-nobias-tanh": (single({"type": "linear", "out_features": 5, "bias": False, "activation": "tanh"}, [9]),
@@ -156,10 +170,16 @@ CASES = {
     "channelshuffle": (single({"type": "channelshuffle", "groups": 3}, [6, 2, 2]),
                        lambda x, w: F.channel_shuffle(x, 3)),
     "slice": (single({"type": "slice", "start": 2, "end": 5}, [6, 3, 3]), lambda x, w: x[:, 2:5]),
+    "pixelshuffle": (single({"type": "pixelshuffle", "upscale_factor": 3}, [18, 2, 3]),
+                     lambda x, w: F.pixel_shuffle(x, 3)),
     "add": ({"name": "case", "input": [3, 4, 4], "layers": [
         {"name": "a", "type": "relu"}, {"name": "b", "type": "sigmoid", "from": "input"},
         {"name": "L", "type": "add", "from": ["a", "b", "input"]}]},
         lambda x, w: F.relu(x) + torch.sigmoid(x) + x),
+    "multiply": ({"name": "case", "input": [4, 5, 5], "layers": [
+        {"name": "g", "type": "globalmaxpool"}, {"name": "s", "type": "sigmoid"},
+        {"name": "L", "type": "multiply", "from": ["input", "s", "input"]}]},
+        lambda x, w: x * torch.sigmoid(x.amax(dim=(2, 3), keepdim=True)) * x),
     "multiply-broadcast": ({"name": "case", "input": [4, 5, 5], "layers": [
         {"name": "g", "type": "globalavgpool"}, {"name": "s", "type": "sigmoid"},
         {"name": "L", "type": "multiply", "from": ["input", "s"]}]},
@@ -192,7 +212,8 @@ def test_forward_equals_pytorch(case, dtype):
 def test_every_registered_type_has_a_forward_and_a_torch_module():
     missing = sorted({cls.type_name for cls in registered_types().values()
                       if cls.forward is Layer.forward
-                      or cls.torch_module is Layer.torch_module and not hasattr(torch.nn, cls.torch_name)})
+                      or cls.torch_module is Layer.torch_module
+                      and not hasattr(torch.nn, (cls.torch_form.modules or ("",))[0])})
     assert missing == []
 
 

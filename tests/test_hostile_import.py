@@ -14,8 +14,8 @@ import yaml
 
 import archcalc
 from archcalc.errors import SpecError
-from archcalc.interop.graph import pair, whole
 from archcalc.interop.yaml_writer import dump, loadable
+from archcalc.layers.foreign import pair, whole
 
 HOSTILE = Path(__file__).parent / "hostile"
 
@@ -106,10 +106,10 @@ def test_no_file_an_onnx_model_points_to_is_opened(name, tmp_path, monkeypatch):
 
 def test_a_tensor_outside_the_file_is_never_read_even_past_the_first_check():
     onnx = pytest.importorskip("onnx")
-    from archcalc.interop import import_onnx
+    from archcalc.interop import import_onnx, importer
 
     model = onnx.load_from_string((HOSTILE / "onnx" / "external-pads.onnx").read_bytes())
-    with pytest.raises(import_onnx._Refused, match="another file"):
+    with pytest.raises(importer.Refused, match="another file"):
         import_onnx._inline(model.graph.initializer[0])
 
 

@@ -133,3 +133,42 @@ def test_a_missing_framework_names_the_extra(monkeypatch):
     assert result.exit_code == 2
     assert result.output.strip().splitlines() == ["archcalc: error: importing torchvision.models:resnet50 needs "
                                                   "torch: pip install 'archcalc[torch]'"]
+
+
+def _types_and_params(module, shape):
+    report = archcalc.analyze(archcalc.import_model(module, input=shape, name="net"))
+    return [r.type for r in report.layers[1:]], report.totals.params
+
+
+def test_a_layernorm2d_module_is_a_layer_normalisation():
+    """archcalc's own LayerNorm2d (what `to_torch` builds for a channels-first layer norm run as a function)."""
+    from archcalc.layers.torch_modules import LayerNorm2d
+
+    net = nn.Sequential(nn.Conv2d(3, 4, 1), LayerNorm2d(4, eps=1e-6))
+    assert _types_and_params(net, (3, 5, 5)) == (["conv", "layernorm"], 3 * 4 + 4 + 2 * 4)
+
+
+class ChannelsLastConv(nn.Module):
+    """A map permuted channels last and convolved as it is: the conv's input channels are H."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(4, 5, 1)
+
+    def forward(self, x):
+        return self.conv(x.permute(0, 2, 3, 1))
+
+
+def test_a_channels_last_map_read_by_a_convolution_is_permuted_as_pytorch_holds_it():
+    types, params = _types_and_params(ChannelsLastConv(), (3, 4, 6))       # (3, 4, 6) → (4, 6, 3): H = 4
+    assert types == ["permute", "conv"] and params == 4 * 5 + 5
+
+
+class FunctionalArguments(nn.Module):
+    def forward(self, x):
+        return F.elu(F.leaky_relu(x, 0.2), alpha=0.5)
+
+
+def test_a_function_s_arguments_are_read_by_position_and_keyword():
+    report = archcalc.analyze(archcalc.import_model(FunctionalArguments(), input=(2, 3, 3), name="net"))
+    assert report.layers[1].layer.negative_slope == 0.2 and report.layers[2].layer.alpha == 0.5

@@ -33,6 +33,8 @@ def per_channel(values, x):
 
 CASES = {
     # id: (architecture mapping, reference(x, weights) -> tensor)
+    "layernorm": (single({"type": "layernorm", "eps": 1e-3}, [5, 3, 4]),
+                  lambda x, w: channels_last(lambda t: F.layer_norm(t, (5,), w["L.weight"], w["L.bias"], 1e-3))(x)),
     "layernorm-map": (single({"type": "layernorm", "eps": 1e-6}, [6, 4, 5]),
                       lambda x, w: channels_last(lambda t: F.layer_norm(t, (6,), w["L.weight"], w["L.bias"], 1e-6))(x)),
     "layernorm-plain": (single({"type": "layernorm", "elementwise_affine": False}, [5, 3, 3]),

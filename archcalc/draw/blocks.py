@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from math import log2
 
 from ..analysis import LayerRecord, Report
-from ..layers.family import Family
+from ..layers.family import Group
 from ..report.rows import kernel_window
 from .model import Diagram, Nesting, TooLarge, Vertex, diagram
 from .palette import FILL
@@ -21,12 +21,11 @@ ROW_WIDTH = 1400  # the figure wraps into rows no wider (pixels)
 MAX_STAGES = 300  # a figure with more boxes is folded further, or refused
 _BRANCHES, _STEPS = 6, 5  # under a module: at most this many branches, of at most this many layers each
 #: The layers a figure shows: those that make a new map (normalization and activations keep theirs).
-_DRAWN = {Family.CONV, Family.CONV_TRANSPOSE, Family.LINEAR, Family.MAX_POOL, Family.AVG_POOL,
-          Family.ADAPTIVE_AVG_POOL}
+_DRAWN = {Group.CONVOLUTION, Group.FULLY_CONNECTED, Group.POOLING}
 
 
 def _drawn(record: LayerRecord) -> bool:
-    return bool(record.inputs) and record.layer.family in _DRAWN
+    return bool(record.inputs) and record.layer.family.group in _DRAWN
 
 
 def _height(n: int) -> float:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ArchcalcError, SpecError
-from .graph import whole
+from ..layers.foreign import whole
 
 EXTRAS = {"torch": "torch", "onnx": "onnx"}
 

@@ -16,6 +16,7 @@ from typing import Any
 from ..analysis import Report
 from ..errors import ExportError
 from ..executor import init_weights, load_weights
+from ..executor.weights import expected
 from ..layers.onnx_nodes import OnnxGraph
 
 OPSET = 17
@@ -23,9 +24,11 @@ IR_VERSION = 8  # the IR of opset 17 (onnx 1.12), read by every runtime that kno
 BATCH = "N"
 
 
-def onnx_model(report: Report, weights: Any = None, seed: int = 0) -> Any:
+def onnx_model(report: Report, weights: Any = None, seed: int = 0, *, shapes_only: bool = False) -> Any:
     """The `onnx.ModelProto` of `report`'s architecture at its input size, with `weights` (anything
-    `load_weights` takes) or seeded ones (`init_weights(seed)`)."""
+    `load_weights` takes) or seeded ones (`init_weights(seed)`); `shapes_only`: no values at all, each
+    parameter a graph input of its shape (as `torch.onnx.export(..., export_params=False)`: for tools
+    that read the structure, such as `archcalc import`)."""
     from onnx import helper
 
     unsupported = [(r.name, r.layer.type_name) for r in report.layers[1:] if not r.layer.onnx_expressible]
@@ -33,8 +36,10 @@ def onnx_model(report: Report, weights: Any = None, seed: int = 0) -> Any:
         kinds = sorted({kind for _, kind in unsupported})
         shown = ", ".join(f"{kind} ({next(path for path, k in unsupported if k == kind)})" for kind in kinds)
         raise ExportError(f"ONNX export cannot express layer type(s) {shown}", file=report.architecture.source)
-    arrays = load_weights(report, weights) if weights is not None else init_weights(report, seed)
-    graph = OnnxGraph(arrays)
+    if shapes_only:
+        graph = OnnxGraph(None, {key: p.shape for key, p in expected(report).items()})
+    else:
+        graph = OnnxGraph(load_weights(report, weights) if weights is not None else init_weights(report, seed))
     arch = report.architecture
     for record in report.layers[1:]:
         try:
@@ -45,7 +50,7 @@ def onnx_model(report: Report, weights: Any = None, seed: int = 0) -> Any:
     output = report.layer(arch.output_path)
     value_infos = [_info(r.name, r.output_shape) for r in report.layers[1:] if r.name != arch.output_path]
     model = helper.make_model(
-        helper.make_graph(graph.nodes, arch.name, [_info(first.name, first.output_shape)],
+        helper.make_graph(graph.nodes, arch.name, [_info(first.name, first.output_shape), *graph.parameters],
                           [_info(output.name, output.output_shape)], graph.initializers, value_info=value_infos,
                           doc_string=arch.title),
         opset_imports=[helper.make_opsetid("", OPSET)], producer_name="archcalc",

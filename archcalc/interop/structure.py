@@ -6,18 +6,40 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from typing import Any
 
 from ..errors import SpecError
-from .graph import NETWORK_INPUT, Graph, Node, name_part
-
-Entry = dict[str, Any]     # name, type, params, from (sibling names), block (bool)
+from .imported import NETWORK_INPUT, ImportedGraph, ImportedLayer, name_part
 
 
-def to_mapping(graph: Graph) -> dict[str, Any]:
+@dataclass
+class Entry:
+    """One entry of a scope as it will be written: a layer, or a module written as a block (`block`),
+    with the block's `group` and this module's index among its instances (`instance`; None in a block's
+    own template, whose `params` may name the block's arguments). `sources` are the sibling names it
+    reads (`input`: the scope's input); `when` the argument that keeps it in only some instances;
+    `repeat` the copies of a block chained `0 … n−1` it stands for."""
+
+    name: str
+    type: str
+    params: dict[str, Any] = field(default_factory=dict)
+    sources: list[str] = field(default_factory=list)
+    block: bool = False
+    group: dict | None = None
+    instance: int | None = None
+    when: str | None = None
+    repeat: int | None = None
+
+    def signature(self) -> tuple:
+        """What the entry says, without its links to other groups."""
+        return (self.name, self.type, self.params, self.sources, self.block, self.when, self.repeat)
+
+
+def to_mapping(graph: ImportedGraph) -> dict[str, Any]:
     """The architecture mapping (`archcalc.load` and `analyze` accept it) of `graph`."""
-    nodes = [Node(_names(n.path), n.type, dict(n.params), list(n.inputs), n.call) for n in graph.nodes]
+    nodes = [ImportedLayer(_names(n.path), n.type, dict(n.params), list(n.inputs), n.call) for n in graph.layers]
     output = len(nodes) - 1 if graph.output is None else graph.output
     _hoist_and_flatten(nodes, output)
     _unique_paths(nodes)
@@ -51,7 +73,7 @@ def _names(path: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(name_part(str(part)) for part in path)
 
 
-def _calls(nodes: list[Node]) -> dict[str, str]:
+def _calls(nodes: list[ImportedLayer]) -> dict[str, str]:
     """The `calls:` mapping of the nodes (by their final paths): per layer type, `"type:*": call` for
     the call most of its layers share (nothing when that is `module`, the default), preceded by a
     pattern for each other layer (the first match wins), as general as it can be without matching a
@@ -85,12 +107,12 @@ def _pattern(path: str, others: list[str]) -> str:
     return next(c for c in candidates if not any(fnmatchcase(other, c) for other in others))
 
 
-def _prefixes(nodes: list[Node]) -> list[tuple[str, ...]]:
+def _prefixes(nodes: list[ImportedLayer]) -> list[tuple[str, ...]]:
     found = {n.path[:k] for n in nodes for k in range(1, len(n.path))}
     return sorted(found, key=len, reverse=True)
 
 
-def _hoist_and_flatten(nodes: list[Node], output: int) -> None:
+def _hoist_and_flatten(nodes: list[ImportedLayer], output: int) -> None:
     """Make every module prefix a block with one input and one output: a leading join of several
     outside tensors (DenseNet's `torch.cat(features)`) moves up a level; a module that still reads or
     exposes several tensors is flattened into its parent (`denselayer1_conv1`)."""
@@ -111,7 +133,7 @@ def _hoist_and_flatten(nodes: list[Node], output: int) -> None:
                 nodes[i].path = prefix[:-1] + ("_".join(nodes[i].path[depth - 1:]),)
 
 
-def _blockable(nodes: list[Node], inside: set[int], output: int) -> bool:
+def _blockable(nodes: list[ImportedLayer], inside: set[int], output: int) -> bool:
     external = {s for i in inside for s in nodes[i].inputs if s not in inside}
     read = {s for j, n in enumerate(nodes) if j not in inside for s in n.inputs if s in inside}
     if output in inside:
@@ -119,7 +141,7 @@ def _blockable(nodes: list[Node], inside: set[int], output: int) -> bool:
     return len(external) == 1 and len(read) == 1
 
 
-def _unique_paths(nodes: list[Node]) -> None:
+def _unique_paths(nodes: list[ImportedLayer]) -> None:
     taken: set[tuple[str, ...]] = {n.path[:k] for n in nodes for k in range(1, len(n.path))}
     for node in nodes:
         path, count = node.path, 0
@@ -143,7 +165,7 @@ def _scope(nodes, prefix, members, blocks, output) -> tuple[list[Entry], str]:
     for name, ids in children.items():
         node = nodes[ids[0]]
         if len(ids) == 1 and len(node.path) == depth + 1:
-            entry = {"name": name, "type": node.type, "params": dict(node.params), "block": False}
+            entry = Entry(name, node.type, dict(node.params))
             sources, outputs[name] = node.inputs, ids[0]
         else:
             sub = set(ids)
@@ -151,13 +173,12 @@ def _scope(nodes, prefix, members, blocks, output) -> tuple[list[Entry], str]:
             out = (readers | ({output} & sub) or {ids[-1]}).pop()
             body, out_name = _scope(nodes, prefix + (name,), ids, blocks, out)
             group, index = blocks.instance(prefix + (name,), body, out_name)
-            entry = {"name": name, "type": group["name"], "params": {}, "block": True, "group": group,
-                     "instance": index}
+            entry = Entry(name, group["name"], block=True, group=group, instance=index)
             sources, outputs[name] = sorted({s for i in ids for s in nodes[i].inputs if s not in sub}), out
-        entry["from"] = ["input" if s not in inside or s == NETWORK_INPUT else owner[s] for s in sources]
+        entry.sources = ["input" if s not in inside or s == NETWORK_INPUT else owner[s] for s in sources]
         entries.append(entry)
     read_from = {i: name for name, i in outputs.items()}
-    out_name = read_from.get(output, entries[-1]["name"])
+    out_name = read_from.get(output, entries[-1].name)
     return entries, out_name
 
 
@@ -222,9 +243,9 @@ class _Blocks:
 
 def _args_of(entry: Entry) -> dict:
     """The concrete arguments of a block-typed entry (from its group's current template)."""
-    if "instance" not in entry:
-        return entry["params"]
-    return entry["group"]["template"]["args"][entry["instance"]]
+    if entry.instance is None:
+        return entry.params
+    return entry.group["template"]["args"][entry.instance]
 
 
 def _unify(bodies: list[tuple[list[Entry], str]]) -> dict | None:
@@ -234,26 +255,26 @@ def _unify(bodies: list[tuple[list[Entry], str]]) -> dict | None:
     for body, _ in bodies:
         previous = None
         for entry in body:
-            if entry["name"] not in order:
-                order.insert(order.index(previous) + 1 if previous else 0, entry["name"])
-            previous = entry["name"]
+            if entry.name not in order:
+                order.insert(order.index(previous) + 1 if previous else 0, entry.name)
+            previous = entry.name
     outs = {out for _, out in bodies}
     if len(outs) != 1:
         return None
-    by_name = [{e["name"]: e for e in body} for body, _ in bodies]
+    by_name = [{e.name: e for e in body} for body, _ in bodies]
     richest = max(range(len(bodies)), key=lambda k: len(bodies[k][0]))
     template_from: dict[str, list[str]] = {}
     for name in order:
         having = [k for k, b in enumerate(by_name) if name in b]
         best = richest if richest in having else having[0]
-        template_from[name] = by_name[best][name]["from"]
+        template_from[name] = by_name[best][name].sources
     columns: dict[str, list[Any]] = {}       # argument -> its value per instance (_MISSING: not passed)
     layers = []
     for name in order:
         present = [name in b for b in by_name]
         mine = [b[name] for b in by_name if name in b]
         first = mine[0]
-        if any(e["type"] != first["type"] or e["block"] != first["block"] for e in mine):
+        if any(e.type != first.type or e.block != first.block for e in mine):
             return None
         values = [_args_of(e) for e in mine]
         if any(v.keys() != values[0].keys() for v in values):
@@ -263,18 +284,16 @@ def _unify(bodies: list[tuple[list[Entry], str]]) -> dict | None:
             it = iter(v[key] for v in values)
             column = [next(it) if here else _MISSING for here in present]
             params[key] = _argument(columns, key, name, column)
-        entry = {"name": name, "type": first["type"], "params": params, "block": first["block"],
-                 "from": template_from[name]}
-        if first["block"]:
-            entry["group"] = first["group"]
+        entry = Entry(name, first.type, params, template_from[name], first.block,
+                      first.group if first.block else None)
         if not all(present):
-            entry["when"] = _argument(columns, f"has_{name}", name, present, constant=False)
+            entry.when = _argument(columns, f"has_{name}", name, present, constant=False)
         layers.append(entry)
     dropped = [{n for n in order if n not in b} for b in by_name]
     for k, b in enumerate(by_name):
         for name, entry in b.items():
             resolved = [_resolve(s, dropped[k], template_from) for s in template_from[name]]
-            if resolved != entry["from"]:
+            if resolved != entry.sources:
                 return None
     args = [{a: c[k] for a, c in columns.items() if c[k] is not _MISSING} for k in range(len(bodies))]
     block = {"args": {a: _default(c) for a, c in columns.items()}, "layers": layers}
@@ -291,7 +310,7 @@ _MISSING = object()
 def _signature(template: dict) -> str:
     """A template without its links to other groups, to tell whether re-unifying changed it."""
     block = template["block"]
-    layers = [{k: v for k, v in e.items() if k != "group"} for e in block["layers"]]
+    layers = [e.signature() for e in block["layers"]]
     return repr((block.get("args"), block.get("output"), layers, template["args"]))
 
 
@@ -336,10 +355,9 @@ def _repeats(entries: list[Entry], names: frozenset | set = frozenset()) -> list
     one block type becomes that block with `repeat: n` (arguments by copy index `i`)."""
     out = []
     for entry in entries:
-        entry = dict(entry)
-        if entry["block"]:
-            entry["params"] = dict(_args_of(entry))
-            entry.update(_chain(entry["group"]["template"]["block"], entry["params"], names) or {})
+        if entry.block:
+            entry = replace(entry, params=dict(_args_of(entry)))
+            entry = replace(entry, **(_chain(entry.group["template"]["block"], entry.params, names) or {}))
         out.append(entry)
     return out
 
@@ -347,19 +365,19 @@ def _repeats(entries: list[Entry], names: frozenset | set = frozenset()) -> list
 def _chain(inner: dict, args: dict[str, Any], names: frozenset | set) -> dict | None:
     layers = inner["layers"]
     first = layers[0]
-    if len(layers) < 2 or "output" in inner or not first["block"]:
+    if len(layers) < 2 or "output" in inner or not first.block:
         return None
-    if any(e["name"] != str(k) or e["type"] != first["type"] or "when" in e for k, e in enumerate(layers)):
+    if any(e.name != str(k) or e.type != first.type or e.when is not None for k, e in enumerate(layers)):
         return None
-    if layers[0]["from"] != ["input"] or any(e["from"] != [str(k)] for k, e in enumerate(layers[1:])):
+    if layers[0].sources != ["input"] or any(e.sources != [str(k)] for k, e in enumerate(layers[1:])):
         return None
     bound = {**{a: d for a, d in inner.get("args", {}).items() if d is not None}, **args}
-    columns = [{k: bound[v] if isinstance(v, str) and v in bound else v for k, v in e["params"].items()}
+    columns = [{k: bound[v] if isinstance(v, str) and v in bound else v for k, v in e.params.items()}
                for e in layers]
     if any(c.keys() != columns[0].keys() for c in columns):
         return None
-    return {"type": first["type"], "params": {key: _by_index([c[key] for c in columns], names) for key in columns[0]},
-            "repeat": len(layers), "group": first["group"]}
+    return {"type": first.type, "params": {key: _by_index([c[key] for c in columns], names) for key in columns[0]},
+            "repeat": len(layers), "group": first.group}
 
 
 def _by_index(values: list[Any], names: frozenset | set) -> Any:
@@ -385,13 +403,13 @@ def _literal(value: Any, names: frozenset | set) -> str:
 
 def _render(entry: Entry) -> dict[str, Any]:
     """A layer entry as written (`from` still as the list `_from`, settled by `_froms`)."""
-    out = {"name": entry["name"], "type": entry["type"]}
-    out.update(entry["params"])
-    if "repeat" in entry:
-        out["repeat"] = entry["repeat"]
-    if "when" in entry:
-        out["when"] = entry["when"]
-    out["_from"] = entry["from"]
+    out = {"name": entry.name, "type": entry.type}
+    out.update(entry.params)
+    if entry.repeat is not None:
+        out["repeat"] = entry.repeat
+    if entry.when is not None:
+        out["when"] = entry.when
+    out["_from"] = entry.sources
     return out
 
 

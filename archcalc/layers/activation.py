@@ -5,15 +5,12 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from ..arrays import kernels
-from ..errors import ShapeError
+from ..errors import ShapeError, shorten
 from ..records import Fraction, PositiveInt
-from .base import Arithmetic, Layer, Param, Shape, layer_class, register
+from .base import _REGISTRY, Arithmetic, Layer, Param, Shape, layer_class, register, torch_arguments
 from .family import Family
+from .foreign import KerasForm, KerasLayer, Mismatch, OnnxForm, OnnxNode, TorchCall, TorchForm
 from .reshape import Identity
-
-FusedActivation = Literal[
-    "linear", "relu", "relu6", "sigmoid", "tanh", "softmax", "silu", "swish", "hardswish", "elu", "gelu"
-]
 
 
 def fused_layer(name: str | None) -> Layer | None:
@@ -40,14 +37,57 @@ def fused_torch(name: str | None) -> Any:
     return None if layer is None else layer.torch_module([])
 
 
+def keras_activation(name: Any) -> tuple[type[Layer], dict[str, Any]] | None:
+    """The layer type of the Keras activation `name` (`relu`, `hard_swish`) and the hyper-parameters
+    Keras's function fixes; None for `linear` (the identity); `Mismatch` for an activation archcalc lacks."""
+    if name in (None, "linear"):
+        return None
+    found = next((cls for cls in dict.fromkeys(_REGISTRY.values()) if name in cls.keras_form.activations), None)
+    if found is None:
+        raise Mismatch(f"activation {shorten(repr(name))} has no archcalc layer type")
+    return found, dict(found.keras_form.activation_arguments)
+
+
+def keras_fused(config: Any) -> dict[str, Any]:
+    """`{"activation": type}` for the `activation` of a Keras layer's config (nothing for `linear`)."""
+    found = keras_activation(config.get("activation", "linear"))
+    if found is None:
+        return {}
+    if not found[0].fusable:
+        raise Mismatch(f"fused activation {shorten(repr(config['activation']))} has no archcalc form")
+    return {"activation": found[0].type_name}
+
+
+def keras_relu(config: Any) -> tuple[Any, Any]:
+    """(cap, negative slope) of Keras's `ReLU` layer; `Mismatch` for a threshold or a cap other than 6."""
+    cap, slope, threshold = config.get("max_value"), config.get("negative_slope", 0), config.get("threshold", 0)
+    if threshold or cap not in (None, 6) or slope and cap is not None:
+        raise Mismatch("ReLU with a threshold or a cap other than 6 has no archcalc layer type")
+    return cap, slope
+
+
+def clip_bounds(node: OnnxNode) -> tuple[Any, Any]:
+    """(low, high) of an ONNX `Clip` (attributes before opset 11, constant inputs since)."""
+    low, high = node.attributes.get("min"), node.attributes.get("max")
+    if len(node.inputs) > 1:
+        low, high = ((float(value) if value is not None else None)
+                     for value in (list(node.inputs[1:]) + [None])[:2])
+    return low, high
+
+
+def _clip_refused(low: Any, high: Any) -> Mismatch:
+    return Mismatch(f"Clip to [{low}, {high}] has no archcalc layer type (only relu and relu6)")
+
+
 class Elementwise(Layer):
     """A shape-preserving elementwise function; `inplace` means no new tensor.
 
     A subclass gives the function as `apply` against an array module (NumPy or CuPy) and as
-    `onnx_apply` in ONNX nodes, and names PyTorch's own module of it (`torch_name`, never built in
+    `onnx_apply` in ONNX nodes, and names PyTorch's own module of it (`torch_form`, never built in
     place: other branches may read the input).
     """
 
+    positionwise = True
     inplace: bool = False
 
     @property
@@ -82,8 +122,23 @@ class ReLU(Elementwise):
 
     type_name = "relu"
     family = Family.RELU
-    keras_name = "Activation"
-    torch_name = "ReLU"
+    fusable = True
+    torch_form = TorchForm(modules=("ReLU",), functions=("relu", "relu_"), arguments=("inplace",))
+    onnx_form = OnnxForm(ops=("Relu", "Clip"))
+    keras_form = KerasForm(classes=("ReLU",), activations=("relu",), summary="Activation")
+
+    @classmethod
+    def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:
+        """`Relu`, or `Clip` to [0, ∞)."""
+        if node.op == "Clip" and clip_bounds(node) != (0, None):
+            raise _clip_refused(*clip_bounds(node))
+        return {}
+
+    @classmethod
+    def from_keras(cls, layer: KerasLayer) -> dict[str, Any]:
+        if keras_relu(layer.config) != (None, 0):
+            raise Mismatch("a capped or leaky ReLU")
+        return {}
 
     def apply(self, xp: Any, x: Any) -> Any:
         return xp.maximum(x, 0)
@@ -101,8 +156,24 @@ class ReLU6(Elementwise):
 
     type_name = "relu6"
     family = Family.RELU6
-    keras_name = "Activation"
-    torch_name = "ReLU6"
+    fusable = True
+    torch_form = TorchForm(modules=("ReLU6",), functions=("relu6",), arguments=("inplace",))
+    onnx_form = OnnxForm(ops=("Clip",))
+    keras_form = KerasForm(classes=("ReLU",), activations=("relu6",), summary="Activation")
+
+    @classmethod
+    def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:
+        """`Clip` to [0, 6]."""
+        if clip_bounds(node) != (0, 6):
+            raise _clip_refused(*clip_bounds(node))
+        return {}
+
+    @classmethod
+    def from_keras(cls, layer: KerasLayer) -> dict[str, Any]:
+        cap, slope = keras_relu(layer.config)
+        if cap is None or slope:
+            raise Mismatch("a ReLU without a cap of 6")
+        return {}
 
     def apply(self, xp: Any, x: Any) -> Any:
         return xp.clip(x, 0, 6)
@@ -120,9 +191,12 @@ class LeakyReLU(Elementwise):
 
     type_name = "leakyrelu"
     family = Family.LEAKY_RELU
-    keras_name = "LeakyReLU"
-    torch_name = "LeakyReLU"
-    torch_args = ("negative_slope",)
+    torch_form = TorchForm(modules=("LeakyReLU",), functions=("leaky_relu", "leaky_relu_"),
+                           arguments=("negative_slope", "inplace"))
+    onnx_form = OnnxForm(ops=("LeakyRelu",), attributes={"alpha": "negative_slope"})
+    keras_form = KerasForm(classes=("LeakyReLU", "ReLU"), activations=("leaky_relu",),
+                           activation_arguments={"negative_slope": 0.2},
+                           config={"negative_slope": "negative_slope", "alpha": "negative_slope"})
     negative_slope: float = 0.01
 
     def apply(self, xp: Any, x: Any) -> Any:
@@ -138,9 +212,10 @@ class ELU(Elementwise):
 
     type_name = "elu"
     family = Family.ELU
-    keras_name = "ELU"
-    torch_name = "ELU"
-    torch_args = ("alpha",)
+    fusable = True
+    torch_form = TorchForm(modules=("ELU",), functions=("elu", "elu_"), arguments=("alpha", "inplace"))
+    onnx_form = OnnxForm(ops=("Elu",), attributes={"alpha": "alpha"})
+    keras_form = KerasForm(classes=("ELU",), activations=("elu",), config={"alpha": "alpha"})
     alpha: float = 1.0
 
     def apply(self, xp: Any, x: Any) -> Any:
@@ -156,8 +231,10 @@ class Sigmoid(Elementwise):
 
     type_name = "sigmoid"
     family = Family.SIGMOID
-    keras_name = "Activation"
-    torch_name = "Sigmoid"
+    fusable = True
+    torch_form = TorchForm(modules=("Sigmoid",), functions=("sigmoid", "sigmoid_"))
+    onnx_form = OnnxForm(ops=("Sigmoid",))
+    keras_form = KerasForm(activations=("sigmoid",), summary="Activation")
 
     def apply(self, xp: Any, x: Any) -> Any:
         return kernels.sigmoid(xp, x)
@@ -172,8 +249,10 @@ class Tanh(Elementwise):
 
     type_name = "tanh"
     family = Family.TANH
-    keras_name = "Activation"
-    torch_name = "Tanh"
+    fusable = True
+    torch_form = TorchForm(modules=("Tanh",), functions=("tanh", "tanh_"))
+    onnx_form = OnnxForm(ops=("Tanh",))
+    keras_form = KerasForm(activations=("tanh",), summary="Activation")
 
     def apply(self, xp: Any, x: Any) -> Any:
         return xp.tanh(x)
@@ -188,9 +267,10 @@ class SiLU(Elementwise):
 
     type_name = "silu"
     family = Family.SILU
-    keras_name = "Activation"
-    torch_name = "SiLU"
+    fusable = True
     aliases = ("swish",)
+    torch_form = TorchForm(modules=("SiLU",), functions=("silu",), arguments=("inplace",))
+    keras_form = KerasForm(activations=("silu", "swish"), summary="Activation")  # ONNX: x·Sigmoid(x), an idiom
 
     def apply(self, xp: Any, x: Any) -> Any:
         return x * kernels.sigmoid(xp, x)
@@ -205,8 +285,10 @@ class HardSwish(Elementwise):
 
     type_name = "hardswish"
     family = Family.HARDSWISH
-    keras_name = "Activation"
-    torch_name = "Hardswish"
+    fusable = True
+    torch_form = TorchForm(modules=("Hardswish",), functions=("hardswish",), arguments=("inplace",))
+    onnx_form = OnnxForm(ops=("HardSwish",))
+    keras_form = KerasForm(activations=("hard_swish", "hard_silu"), summary="Activation")
 
     def apply(self, xp: Any, x: Any) -> Any:
         return x * xp.clip(x + 3, 0, 6) / 6
@@ -221,8 +303,17 @@ class HardSigmoid(Elementwise):
 
     type_name = "hardsigmoid"
     family = Family.HARDSIGMOID
-    keras_name = "Activation"
-    torch_name = "Hardsigmoid"
+    torch_form = TorchForm(modules=("Hardsigmoid",), functions=("hardsigmoid",), arguments=("inplace",))
+    onnx_form = OnnxForm(ops=("HardSigmoid",))
+    keras_form = KerasForm(activations=("hard_sigmoid",), summary="Activation")
+
+    @classmethod
+    def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:
+        """PyTorch's x/6 + 1/2 only (ONNX's default is 0.2·x + 0.5)."""
+        alpha, beta = node.attributes.get("alpha", 0.2), node.attributes.get("beta", 0.5)
+        if abs(alpha - 1 / 6) > 1e-6 or abs(beta - 0.5) > 1e-6:
+            raise Mismatch("HardSigmoid other than PyTorch's (x/6 + 1/2) has no archcalc layer type")
+        return {}
 
     def apply(self, xp: Any, x: Any) -> Any:
         return xp.clip(x + 3, 0, 6) / 6
@@ -237,19 +328,38 @@ class GELU(Elementwise):
 
     type_name = "gelu"
     family = Family.GELU
-    keras_name = "Activation"
-    torch_name = "GELU"
+    fusable = True
+    torch_form = TorchForm(modules=("GELU",), functions=("gelu",), arguments=("approximate",))
+    onnx_form = OnnxForm(ops=("Gelu",))  # and, as PyTorch and archcalc export it, x·(1 + erf(x/√2))·0.5: an idiom
+    keras_form = KerasForm(activations=("gelu",), summary="Activation")
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        approximate = call.module.approximate if call.module is not None else \
+            call.argument(cls.torch_form.arguments, "approximate", "none")
+        return cls._exact(approximate)
+
+    @classmethod
+    def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:
+        return cls._exact(node.attributes.get("approximate", "none"))
+
+    @staticmethod
+    def _exact(approximate: Any) -> dict[str, Any]:
+        if approximate != "none":
+            raise Mismatch("tanh-approximated GELU has no archcalc layer type")
+        return {}
 
     def apply(self, xp: Any, x: Any) -> Any:
         return kernels.gelu(xp, x)
 
     def onnx_apply(self, graph: Any, x: str, out: str) -> str:
-        """x · Φ(x) = x · (1 + erf(x/√2)) / 2 (Gelu is an operator only from opset 20)."""
-        scaled = graph.node("Mul", [x, graph.constant(f"{out}/rsqrt2", 0.5 ** 0.5)], f"{out}/scaled")
+        """x · Φ(x) = x · (1 + erf(x/√2)) · 0.5, in the nodes and order PyTorch's exporter writes (Gelu is an
+        operator only from opset 20), which the ONNX importer reads back as one GELU."""
+        scaled = graph.node("Div", [x, graph.constant(f"{out}/sqrt2", 2 ** 0.5)], f"{out}/scaled")
         one_plus = graph.node("Add", [graph.node("Erf", [scaled], f"{out}/erf"), graph.constant(f"{out}/one", 1.0)],
                               f"{out}/one_plus")
-        half = graph.node("Mul", [x, graph.constant(f"{out}/half", 0.5)], f"{out}/half_x")
-        return graph.node("Mul", [half, one_plus], out)
+        product = graph.node("Mul", [x, one_plus], f"{out}/product")
+        return graph.node("Mul", [product, graph.constant(f"{out}/half", 0.5)], out)
 
 
 @register
@@ -258,8 +368,26 @@ class Softmax(Layer):
 
     type_name = "softmax"
     family = Family.SOFTMAX
-    keras_name = "Activation"
-    torch_name = "Softmax"
+    fusable = True
+    positionwise = True
+    torch_form = TorchForm(modules=("Softmax",), functions=("softmax",), arguments=("dim",))
+    onnx_form = OnnxForm(ops=("Softmax",))
+    keras_form = KerasForm(activations=("softmax",), summary="Activation")
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        dim = call.module.dim if call.module is not None else call.argument(cls.torch_form.arguments, "dim")
+        return cls._over_channels(call.site, dim)
+
+    @classmethod
+    def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:
+        return cls._over_channels(node.site, node.attributes.get("axis", -1))
+
+    @staticmethod
+    def _over_channels(site: Any, axis: Any) -> dict[str, Any]:
+        if site.shape is not None and not site.is_channel_axis(axis):
+            raise Mismatch("softmax must be over the channels (or the features of a vector)")
+        return {}
 
     def apply(self, xp: Any, x: Any) -> Any:
         return kernels.softmax(xp, x, axis=1)
@@ -289,9 +417,14 @@ class PReLU(Layer):
 
     type_name = "prelu"
     family = Family.PRELU
-    keras_name = "PReLU"
-    torch_name = "PReLU"
-    torch_args = ("num_parameters", "init")
+    torch_form = TorchForm(modules=("PReLU",), arguments=("num_parameters", "init"))
+    onnx_form = OnnxForm(ops=("PRelu",))
+    keras_form = KerasForm(summary="PReLU")
+
+    @classmethod
+    def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:
+        """As many slopes as the slope parameter holds."""
+        return {"num_parameters": node.parameter(1).size}
 
     num_parameters: PositiveInt = 1
     init: float = 0.25
@@ -327,12 +460,26 @@ class Dropout(Identity):
 
     type_name = "dropout"
     family = Family.DATA
-    keras_name = "Dropout"
-    torch_name = "Dropout"
-    torch_args = ("p",)
+    torch_form = TorchForm(modules=("Dropout", "Dropout1d", "Dropout2d", "Dropout3d"),
+                           functions=("dropout", "dropout1d", "dropout2d", "dropout3d"),
+                           arguments=("p", "training", "inplace"))
+    onnx_form = OnnxForm(ops=("Dropout",))
+    keras_form = KerasForm(classes=("Dropout", "SpatialDropout2D"), config={"rate": "p"})
 
     p: Fraction = 0.5
     inplace: bool = False
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any] | None:
+        """A module, or a function called in training mode (otherwise the value passes through)."""
+        if call.module is None and not call.argument(cls.torch_form.arguments, "training", True):
+            return None
+        return torch_arguments(cls, call)
+
+    @classmethod
+    def from_onnx(cls, node: OnnxNode) -> None:
+        """An inference graph's dropout passes its input through."""
+        return None
 
     def paper_label(self) -> str:
         return f"dropout ({self.p:.0%})"
@@ -345,8 +492,12 @@ class StochasticDepth(Identity):
 
     type_name = "stochasticdepth"
     family = Family.DATA
-    keras_name = "StochasticDepth"
-    torch_name = "StochasticDepth"
+    torch_form = TorchForm(modules=("StochasticDepth",), functions=("stochastic_depth",), arguments=("p", "mode"))
+    keras_form = KerasForm(summary="StochasticDepth")
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        return torch_arguments(cls, call)
 
     p: Fraction
     mode: Literal["row", "batch"] = "row"
@@ -355,3 +506,8 @@ class StochasticDepth(Identity):
         from torch import nn
 
         return nn.Identity()
+
+
+#: The names a convolution, linear layer or batchnorm accepts as its fused `activation` (Keras style):
+#: `linear` (none) and the types declared `fusable`, with their aliases.
+FusedActivation = Literal[("linear", *(name for name, cls in _REGISTRY.items() if cls.fusable))]  # type: ignore[valid-type]

@@ -2,8 +2,10 @@
 
 A layer class is a frozen pydantic record (`archcalc.records`) of its hyper-parameters (PyTorch's argument names)
 that knows everything about its type: output shape, parameters, MACs, the window it slides (for the
-receptive field), whether its output allocates memory, and the arithmetic it shows. Nothing else
-in archcalc switches on layer type: adding a type is one class in `archcalc/layers/`.
+receptive field), whether its output allocates memory, the arithmetic it shows, its forward function,
+its PyTorch module and ONNX nodes, and how PyTorch, ONNX and Keras write it (`archcalc.layers.foreign`:
+the names `type:` also accepts, the summaries print and the importers read). Nothing else in archcalc
+switches on layer type: adding a type is one class in `archcalc/layers/` (docs/contributing.md).
 """
 
 # No `from __future__ import annotations` here: pydantic evaluates `Layer`'s class-variable annotations
@@ -19,6 +21,7 @@ from ..formulas import conv_output_size, tiling_remainder
 from ..records import Record
 from ..spelling import folded
 from .family import Family
+from .foreign import KerasForm, KerasLayer, OnnxForm, OnnxNode, TorchCall, TorchForm, plain, read
 
 Shape = tuple[int, ...]
 Pair = tuple[int, int]
@@ -129,15 +132,23 @@ def register(cls: type["Layer"]) -> type["Layer"]:
 @cache
 def _lookup() -> tuple[dict[str, type["Layer"]], dict[str, tuple[type["Layer"], ...]]]:
     """(folded name → class, folded foreign name → the several classes that claim it). A type's own
-    names always win; a foreign name that several types claim is accepted for none of them."""
+    names always win; a foreign name that several types claim is accepted for the one whose summaries
+    print it (`AvgPool2d`: average pooling, although a sum pooling is one too), and for none of them
+    where that is not one type (Keras's `Activation`)."""
     found = {folded(name): cls for name, cls in _REGISTRY.items()}
     claims: dict[str, list[type[Layer]]] = {}
     for cls in dict.fromkeys(_REGISTRY.values()):
         for name in cls.foreign_names():
             if folded(name) not in found and cls not in claims.setdefault(folded(name), []):
                 claims[folded(name)].append(cls)
-    found.update({name: classes[0] for name, classes in claims.items() if len(classes) == 1})
-    return found, {name: tuple(classes) for name, classes in claims.items() if len(classes) > 1}
+    shared = {}
+    for name, classes in claims.items():
+        printed = [cls for cls in classes if name in {folded(n) for n in cls.summary_names()}]
+        if len(classes) == 1 or len(printed) == 1:
+            found[name] = classes[0] if len(classes) == 1 else printed[0]
+        else:
+            shared[name] = tuple(classes)
+    return found, shared
 
 
 def layer_class(type_name: str) -> type["Layer"]:
@@ -204,18 +215,26 @@ class Layer(Record):
     #: False for upsampling layers: from there on an output pixel no longer has a receptive field
     #: of whole input pixels, so none is reported (rather than a wrong one).
     receptive_field_defined: ClassVar[bool] = True
-    #: The class names summaries show: Keras's `model.summary()` (the lecture's Keras 1 names) and torchinfo.
-    keras_name: ClassVar[str] = ""
-    torch_name: ClassVar[str] = ""
-    #: The hyper-parameters `torch_module` hands to `nn.<torch_name>` by name (PyTorch's argument names).
-    torch_args: ClassVar[tuple[str, ...]] = ()
+    #: How PyTorch, ONNX and Keras write the type (`archcalc.layers.foreign`): the names `type:` also
+    #: accepts, the summaries print and the importers read, and the hyper-parameters they hold.
+    torch_form: ClassVar[TorchForm] = TorchForm()
+    onnx_form: ClassVar[OnnxForm] = OnnxForm()
+    keras_form: ClassVar[KerasForm] = KerasForm()
+    #: Names of the type in frameworks archcalc does not import (TensorFlow's `fully_connected`, Caffe's
+    #: `InnerProduct`), which `type:` accepts as well.
+    foreign_aliases: ClassVar[tuple[str, ...]] = ()
     #: The names the lecture's LeNet table (`conv2d`, `fc`) and GoogLeNet's paper table
     #: (`convolution`, `max pool`) give the type; empty: the type name.
     lecture_name: ClassVar[str] = ""
     paper_name: ClassVar[str] = ""
-    #: Other frameworks' names of the type besides `torch_name` and `keras_name` (Keras 3's `Conv2D`,
-    #: TensorFlow's `fully_connected`): `type:` accepts them all where no other type claims them.
-    foreign_aliases: ClassVar[tuple[str, ...]] = ()
+    #: Whether it acts on each position's channels alike (an activation, a layer normalisation, a linear
+    #: layer at every position), so that a framework may run it on a channels-last map: importers then
+    #: keep that layout rather than writing the permute that would make the map archcalc's (C, H, W).
+    positionwise: ClassVar[bool] = False
+    #: Whether it is the identity at inference (dropout): a framework's inference graph may hold nothing of it.
+    identity_at_inference: ClassVar[bool] = False
+    #: Whether a convolution, linear layer or batchnorm may name it as its fused `activation` (Keras style).
+    fusable: ClassVar[bool] = False
 
     @classmethod
     def unknown_key_hint(cls, key: str) -> str:
@@ -226,9 +245,38 @@ class Layer(Record):
         return f" (did you mean {ours!r}? archcalc uses PyTorch's argument names)" if ours else ""
 
     @classmethod
+    def summary_names(cls) -> tuple[str, ...]:
+        """The class names summaries print for this type: torchinfo's, Keras 3's and Keras 1's."""
+        names = (cls.torch_form.name, cls.keras_form.name, cls.keras_form.keras1_name)
+        return tuple(dict.fromkeys(n for n in names if n))
+
+    @classmethod
     def foreign_names(cls) -> tuple[str, ...]:
-        """The PyTorch, Keras and other frameworks' names of this type, as they write them."""
-        return tuple(dict.fromkeys(n for n in (cls.torch_name, cls.keras_name, *cls.foreign_aliases) if n))
+        """The PyTorch module and Keras class names of this type, the names summaries print for it, and
+        its `foreign_aliases`: every one a file may write as its `type:`."""
+        names = (*cls.torch_form.modules, *cls.keras_form.classes, *cls.summary_names(), *cls.foreign_aliases)
+        return tuple(dict.fromkeys(n for n in names if n))
+
+    # --- foreign forms: what an importer reads as this type -----------------------------------
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any] | None:
+        """The hyper-parameters of the PyTorch `call` (of a module, function or method `torch_form` names)
+        read as this type; None where the value passes through unchanged; `foreign.Mismatch` why not.
+        By default a module's attributes, or a function's arguments, named in `torch_form.arguments`."""
+        return torch_arguments(cls, call)
+
+    @classmethod
+    def from_onnx(cls, node: OnnxNode) -> dict[str, Any] | None:
+        """The hyper-parameters of the ONNX `node` (of an op `onnx_form` names) read as this type; None where
+        the value passes through unchanged; `foreign.Mismatch` why not. By default the node attributes
+        `onnx_form.attributes` names (a float as the float32 decimal it was written as)."""
+        return read(node.attributes, cls.onnx_form.attributes, cls.model_fields, onnx_value)
+
+    @classmethod
+    def from_keras(cls, layer: KerasLayer) -> dict[str, Any] | None:
+        """The hyper-parameters of the Keras `layer` (of a class `keras_form` names) read as this type;
+        `foreign.Mismatch` why not. By default the config keys `keras_form.config` names."""
+        return read(layer.config, cls.keras_form.config, cls.model_fields)
 
     # --- shape -----------------------------------------------------------------------------
     def output_shape(self, inputs: list[Shape]) -> Shape:
@@ -263,6 +311,11 @@ class Layer(Record):
     def allocates(self) -> bool:
         """Whether the output is a new tensor (False for views and in-place operations)."""
         return True
+
+    @property
+    def fused_activation(self) -> Layer | None:
+        """The activation layer fused into this one (Keras style `activation: relu`), or None."""
+        return None
 
     # --- receptive field -------------------------------------------------------------------
     def windows(self, inputs: list[Shape]) -> tuple[AxisWindow, AxisWindow] | None:
@@ -305,14 +358,17 @@ class Layer(Record):
     def torch_module(self, inputs: list[Shape]) -> Any:
         """The equivalent `torch.nn.Module` for these per-sample input shapes (torch imported lazily), or a
         `layers.torch_modules.TorchLayer` where the call is more than `module(x)`; its parameters carry the
-        names `parameters` gives. By default PyTorch's `nn.<torch_name>` with the `torch_args`
-        hyper-parameters; a type PyTorch lacks or pads differently overrides it."""
+        names `parameters` gives. By default PyTorch's `nn.<first of torch_form.modules>` given the
+        hyper-parameters `torch_form.arguments` names (never `inplace`: other branches may read the
+        input); a type PyTorch lacks or pads differently overrides it."""
         from torch import nn
 
-        module = getattr(nn, self.torch_name, None) if self.torch_name else None
+        modules = self.torch_form.modules
+        module = getattr(nn, modules[0], None) if modules else None
         if module is None:
             raise ExecutionError(f"layer type {self.type_name!r} has no PyTorch equivalent")
-        return module(**{name: getattr(self, name) for name in self.torch_args})
+        return module(**{name: getattr(self, name) for name in self.torch_form.arguments
+                         if name in type(self).model_fields and name != "inplace"})
 
     def onnx_nodes(self, graph: Any, record: Any) -> None:
         """Add this layer's ONNX nodes to `graph` (a `layers.onnx_nodes.OnnxGraph`; onnx imported lazily):
@@ -341,6 +397,26 @@ class Layer(Record):
 
 
 # --- helpers shared by the layer families ---------------------------------------------------
+
+_ABSENT = object()
+
+
+def torch_arguments(cls: type[Layer], call: TorchCall) -> dict[str, Any]:
+    """What `Layer.from_torch` reads by default: the hyper-parameters `cls.torch_form.arguments` names, from
+    the module's attributes or the function's arguments."""
+    names = cls.torch_form.arguments
+    if call.module is not None:
+        return read(call.module, names, cls.model_fields)
+    given = {name: call.argument(names, name, _ABSENT) for name in names}
+    return read({k: v for k, v in given.items() if v is not _ABSENT}, names, cls.model_fields)
+
+
+def onnx_value(value: Any) -> Any:
+    """An ONNX attribute as a file writes it: a float as the float32 decimal it was written as."""
+    from .foreign import float32
+
+    return float32(value) if isinstance(value, float) else plain(value)
+
 
 
 def spatial(shape: Shape, who: str) -> tuple[int, int, int]:

@@ -19,9 +19,21 @@ from ..formulas import (
 )
 from ..records import IntOrPair, NonNegativePair, Padding, PositiveInt
 from ..units import exact
-from .activation import FusedActivation, fused, fused_in_place, fused_torch
+from .activation import FusedActivation, fused, fused_in_place, fused_layer, fused_torch, keras_fused
 from .base import Arithmetic, AxisWindow, Geometry, Layer, Param, Shape, register, spatial
 from .family import Family
+from .foreign import (
+    KerasForm,
+    KerasLayer,
+    Mismatch,
+    OnnxForm,
+    OnnxNode,
+    TorchCall,
+    TorchForm,
+    at_least,
+    onnx_padding,
+    pair,
+)
 from .norm import BatchNorm
 
 
@@ -76,18 +88,34 @@ def _geometry(layer: _Windowed, shape: Shape) -> Geometry:
     return Geometry((h, w), layer.kernel_size, stride, dilation, pads)
 
 
+def _onnx_window(node: OnnxNode, weight: Any, symmetric: bool = False) -> dict[str, Any]:
+    """Kernel, stride, padding, dilation, groups and bias of an ONNX `Conv` or `ConvTranspose`."""
+    attributes = node.attributes
+    kernel = list(attributes.get("kernel_shape") or weight.shape[2:])
+    if len(kernel) != 2 or len(weight.shape) != 4:
+        raise Mismatch(f"{node.op} must be 2-D")
+    return {"kernel_size": pair(at_least(1, "kernel_shape", kernel, 2)),
+            "stride": pair(at_least(1, "strides", attributes.get("strides", [1, 1]), 2)),
+            "padding": onnx_padding(attributes, node.op, symmetric),
+            "dilation": pair(at_least(1, "dilations", attributes.get("dilations", [1, 1]), 2)),
+            "groups": at_least(1, "group", [attributes.get("group", 1)], 1)[0], "bias": node.has(2)}
+
+
 @register
 class Conv(_Windowed):
     """2-D convolution (PyTorch `Conv2d`); `groups: in_channels` makes it depthwise."""
 
     type_name = "conv"
     family = Family.CONV
-    keras_name = "Convolution2D"
-    torch_name = "Conv2d"
     lecture_name = "conv2d"
     paper_name = "convolution"
     aliases = ("conv2d",)
-    foreign_aliases = ("Conv2D",)
+    torch_form = TorchForm(modules=("Conv2d",))
+    onnx_form = OnnxForm(ops=("Conv",))
+    keras_form = KerasForm(classes=("Conv2D",), keras1="Convolution2D",
+                           config={"filters": "out_channels", "groups": "groups", "use_bias": "bias",
+                                   "kernel_size": "kernel_size", "strides": "stride", "padding": "padding",
+                                   "dilation_rate": "dilation"})
 
     out_channels: PositiveInt
     kernel_size: IntOrPair
@@ -97,6 +125,31 @@ class Conv(_Windowed):
     groups: PositiveInt = 1
     bias: bool = True
     activation: FusedActivation | None = Field(None, description="fused activation (Keras style)")
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        """`nn.Conv2d` with zero padding (ints, pairs, `same`, `valid`)."""
+        m = call.module
+        if m.padding_mode != "zeros":
+            raise Mismatch(f"Conv2d with padding_mode {m.padding_mode!r} has no archcalc layer type")
+        padding = m.padding if isinstance(m.padding, str) else pair(m.padding)
+        return {"out_channels": m.out_channels, "kernel_size": pair(m.kernel_size), "stride": pair(m.stride),
+                "padding": padding, "dilation": pair(m.dilation), "groups": m.groups, "bias": m.bias is not None}
+
+    @classmethod
+    def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:
+        """`Conv`: the output channels from the weight's shape [C_out, C_in/g, k_h, k_w]."""
+        weight = node.parameter(1)
+        return {"out_channels": weight.shape[0], **_onnx_window(node, weight)}
+
+    @classmethod
+    def from_keras(cls, layer: KerasLayer) -> dict[str, Any]:
+        """`Conv2D`, its fused activation included."""
+        return {**super().from_keras(layer), **keras_fused(layer.config)}
+
+    @property
+    def fused_activation(self) -> Layer | None:
+        return fused_layer(self.activation)
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         c, _, _ = spatial(inputs[0], "conv")
@@ -178,10 +231,10 @@ class ConvTranspose(_Windowed):
 
     type_name = "convtranspose"
     family = Family.CONV_TRANSPOSE
-    keras_name = "Deconvolution2D"
-    torch_name = "ConvTranspose2d"
     aliases = ("convtranspose2d", "deconv")
-    foreign_aliases = ("Conv2DTranspose",)
+    torch_form = TorchForm(modules=("ConvTranspose2d",))
+    onnx_form = OnnxForm(ops=("ConvTranspose",))
+    keras_form = KerasForm(summary="Conv2DTranspose", keras1="Deconvolution2D")
     receptive_field_defined = False  # an upsampling: output positions fall between input pixels
 
     out_channels: PositiveInt
@@ -192,6 +245,25 @@ class ConvTranspose(_Windowed):
     dilation: IntOrPair = (1, 1)
     groups: PositiveInt = 1
     bias: bool = True
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        m = call.module
+        if m.padding_mode != "zeros":
+            raise Mismatch(f"ConvTranspose2d with padding_mode {m.padding_mode!r} has no archcalc layer type")
+        return {"out_channels": m.out_channels, "kernel_size": pair(m.kernel_size), "stride": pair(m.stride),
+                "padding": pair(m.padding), "output_padding": pair(m.output_padding), "dilation": pair(m.dilation),
+                "groups": m.groups, "bias": m.bias is not None}
+
+    @classmethod
+    def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:
+        """`ConvTranspose` without `output_shape` (nor `auto_pad` SAME): the weight is [C_in, C_out/g, k_h, k_w]."""
+        if node.attributes.get("output_shape"):
+            raise Mismatch("ConvTranspose with output_shape has no archcalc layer type")
+        weight = node.parameter(1)
+        window = _onnx_window(node, weight, symmetric=True)
+        return {"out_channels": weight.shape[1] * window["groups"], **window,
+                "output_padding": pair(node.attributes.get("output_padding", [0, 0]))}
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         c, h, w = spatial(inputs[0], "convtranspose")

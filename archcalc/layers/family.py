@@ -1,9 +1,12 @@
-"""What a layer computes, as the counting tools tell layers apart: its `Family`.
+"""What a layer computes, as the counting tools tell layers apart: its `Family`, and the `Group` of
+families a drawing colours alike and a count profile treats alike.
 
-Every layer class declares one (`family = Family.CONV`); several types may share one (max, adaptive
-max and global max pooling are all max pooling to a counter). The count profiles
-(`archcalc/profiles/`) key their rules on it, never on type names, and every profile gives each
-family a rule or an explicit 0 (`tests/test_profile_contract.py`).
+Every layer class declares one family (`family = Family.CONV`); several types may share one (max,
+adaptive max and global max pooling are all max pooling to a counter). Each family belongs to one
+group (`Family.CONV.group` is `Group.CONVOLUTION`). The count profiles (`archcalc/profiles/`) key
+their rules on families and groups, never on type names, and every profile gives each family a
+rule or an explicit 0 (`tests/test_profile_contract.py`); the drawings colour boxes by group
+(`archcalc/draw/palette.py`). A new family is one line here, its group named with it.
 """
 
 from __future__ import annotations
@@ -11,34 +14,58 @@ from __future__ import annotations
 from enum import Enum
 
 
-class Family(Enum):
-    """The operation a layer's reference PyTorch code runs, as counting tools see it."""
+class Group(Enum):
+    """Families that act alike: the legend of a drawing, the sets a count profile's rules name."""
 
-    CONV = "convolution"
-    CONV_TRANSPOSE = "transposed convolution"
-    LINEAR = "fully connected (matrix product)"
-    BATCH_NORM = "batch normalization"
-    LRN = "local response normalization"
-    LAYER_NORM = "layer normalization over the channels at each position"
-    GROUP_NORM = "group normalization over channel groups and positions"
-    STANDARDIZE = "standardisation with stored per-channel mean and variance (Keras Normalization)"
-    RESCALE = "multiplication and addition of constants (Keras Rescaling)"
-    LAYER_SCALE = "learnt per-channel scale"
-    MAX_POOL = "max pooling (windowed, adaptive or global)"
-    AVG_POOL = "average or sum pooling over windows"
-    ADAPTIVE_AVG_POOL = "adaptive or global average pooling"
-    RELU = "rectifier"
-    RELU6 = "rectifier clipped at 6"
-    LEAKY_RELU = "leaky rectifier"
-    ELU = "exponential linear unit"
-    SIGMOID = "logistic sigmoid"
-    TANH = "hyperbolic tangent"
-    SILU = "sigmoid-weighted linear unit"
-    HARDSWISH = "hard swish"
-    HARDSIGMOID = "hard sigmoid"
-    GELU = "Gaussian error linear unit"
-    PRELU = "parametric rectifier"
-    SOFTMAX = "softmax"
-    ADD = "elementwise sum"
-    MULTIPLY = "elementwise product"
-    DATA = "data movement without arithmetic (input, views, padding, copies, concatenation)"
+    CONVOLUTION = "convolution"
+    FULLY_CONNECTED = "fully connected"
+    POOLING = "pooling"
+    NORMALIZATION = "normalization"
+    ACTIVATION = "activation"
+    ARITHMETIC = "sum, product or scale"
+    DATA = "data movement"
+
+    @property
+    def families(self) -> tuple[Family, ...]:
+        """The families of this group, in their declared order."""
+        return tuple(family for family in Family if family.group is self)
+
+
+class Family(Enum):
+    """The operation a layer's reference PyTorch code runs, as counting tools see it; `value` describes it."""
+
+    CONV = "convolution", Group.CONVOLUTION
+    CONV_TRANSPOSE = "transposed convolution", Group.CONVOLUTION
+    LINEAR = "fully connected (matrix product)", Group.FULLY_CONNECTED
+    BATCH_NORM = "batch normalization", Group.NORMALIZATION
+    LRN = "local response normalization", Group.NORMALIZATION
+    LAYER_NORM = "layer normalization over the channels at each position", Group.NORMALIZATION
+    GROUP_NORM = "group normalization over channel groups and positions", Group.NORMALIZATION
+    STANDARDIZE = ("standardisation with stored per-channel mean and variance (Keras Normalization)",
+                   Group.NORMALIZATION)
+    RESCALE = "multiplication and addition of constants (Keras Rescaling)", Group.ARITHMETIC
+    LAYER_SCALE = "learnt per-channel scale", Group.ARITHMETIC
+    MAX_POOL = "max pooling (windowed, adaptive or global)", Group.POOLING
+    AVG_POOL = "average or sum pooling over windows", Group.POOLING
+    ADAPTIVE_AVG_POOL = "adaptive or global average pooling", Group.POOLING
+    RELU = "rectifier", Group.ACTIVATION
+    RELU6 = "rectifier clipped at 6", Group.ACTIVATION
+    LEAKY_RELU = "leaky rectifier", Group.ACTIVATION
+    ELU = "exponential linear unit", Group.ACTIVATION
+    SIGMOID = "logistic sigmoid", Group.ACTIVATION
+    TANH = "hyperbolic tangent", Group.ACTIVATION
+    SILU = "sigmoid-weighted linear unit", Group.ACTIVATION
+    HARDSWISH = "hard swish", Group.ACTIVATION
+    HARDSIGMOID = "hard sigmoid", Group.ACTIVATION
+    GELU = "Gaussian error linear unit", Group.ACTIVATION
+    PRELU = "parametric rectifier", Group.ACTIVATION
+    SOFTMAX = "softmax", Group.ACTIVATION
+    ADD = "elementwise sum", Group.ARITHMETIC
+    MULTIPLY = "elementwise product", Group.ARITHMETIC
+    DATA = "data movement without arithmetic (input, views, padding, copies, concatenation)", Group.DATA
+
+    def __new__(cls, description: str, group: Group) -> Family:
+        member = object.__new__(cls)
+        member._value_ = description
+        member.group = group
+        return member

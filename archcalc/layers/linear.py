@@ -9,9 +9,29 @@ from pydantic import Field
 from ..errors import ShapeError
 from ..formulas import linear_params
 from ..records import PositiveInt
-from .activation import FusedActivation, fused, fused_in_place, fused_torch
+from .activation import FusedActivation, fused, fused_in_place, fused_layer, fused_torch, keras_fused
 from .base import Arithmetic, Layer, Param, Shape, format_shape, register, spatial
 from .family import Family
+from .foreign import KerasForm, KerasLayer, Mismatch, OnnxForm, OnnxNode, Site, TorchCall, TorchForm
+
+_DENSE = {"units": "out_features", "use_bias": "bias"}
+
+
+def _torch_linear(call: TorchCall) -> dict[str, Any]:
+    return {"out_features": call.module.out_features, "bias": call.module.bias is not None}
+
+
+def _onnx_matmul(node: OnnxNode) -> dict[str, Any]:
+    """`MatMul` by a (in, out) parameter, its bias an `Add` the importer joins to it."""
+    weight = node.parameter(1)
+    if len(weight.shape) != 2:
+        raise Mismatch("MatMul must multiply a map by a 2-D parameter")
+    return {"out_features": weight.shape[1], "bias": False}
+
+
+def _flat(site: Site, what: str) -> None:
+    if site.shape is not None and len(site.shape) != 1:
+        raise Mismatch(f"{what} on the last axis of a map that is not channels last has no archcalc layer type")
 
 
 @register
@@ -20,15 +40,45 @@ class Linear(Layer):
 
     type_name = "linear"
     family = Family.LINEAR
-    keras_name = "Dense"
-    torch_name = "Linear"
     lecture_name = "fc"
     aliases = ("dense", "fc")
     foreign_aliases = ("fully_connected", "InnerProduct")
+    torch_form = TorchForm(modules=("Linear",))
+    onnx_form = OnnxForm(ops=("Gemm", "MatMul"))
+    keras_form = KerasForm(classes=("Dense",), config=_DENSE)
 
     out_features: PositiveInt
     bias: bool = True
     activation: FusedActivation | None = Field(None, description="fused activation (Keras style)")
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        _flat(call.site, "nn.Linear")
+        return _torch_linear(call)
+
+    @classmethod
+    def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:
+        """`Gemm` (the weight [out, in] with transB), or `MatMul` of a vector."""
+        _flat(node.site, node.op)
+        if node.op == "MatMul":
+            return _onnx_matmul(node)
+        weight = node.parameter(1)
+        if node.attributes.get("transA", 0):
+            raise Mismatch("Gemm with transA has no archcalc layer type")
+        if len(weight.shape) != 2:
+            raise Mismatch(f"Gemm's weight must be a matrix, got shape {list(weight.shape)}")
+        return {"out_features": weight.shape[0] if node.attributes.get("transB", 0) else weight.shape[1],
+                "bias": node.has(2)}
+
+    @classmethod
+    def from_keras(cls, layer: KerasLayer) -> dict[str, Any]:
+        """`Dense` on a vector, its fused activation included."""
+        _flat(layer.site, "Dense")
+        return {**super().from_keras(layer), **keras_fused(layer.config)}
+
+    @property
+    def fused_activation(self) -> Layer | None:
+        return fused_layer(self.activation)
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         if len(inputs[0]) != 1:
@@ -89,11 +139,38 @@ class PointLinear(Layer):
 
     type_name = "pointlinear"
     family = Family.LINEAR
-    keras_name = "Dense"
-    torch_name = "Linear"
+    positionwise = True
+    torch_form = TorchForm(modules=("Linear",))
+    onnx_form = OnnxForm(ops=("MatMul",))
+    keras_form = KerasForm(classes=("Dense",), config=_DENSE)
 
     out_features: PositiveInt
     bias: bool = True
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        """`nn.Linear` on a channels-last map (between ConvNeXt's permutes)."""
+        cls._channels_last(call.site)
+        return _torch_linear(call)
+
+    @classmethod
+    def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:
+        cls._channels_last(node.site)
+        return _onnx_matmul(node)
+
+    @classmethod
+    def from_keras(cls, layer: KerasLayer) -> dict[str, Any]:
+        """`Dense` on an image: on its channels, at every position."""
+        if layer.site.shape is None or len(layer.site.shape) != 3:
+            raise Mismatch("Dense on a vector")
+        if layer.config.get("activation", "linear") not in (None, "linear"):
+            raise Mismatch("Dense with a fused activation on an image has no archcalc layer type")
+        return super().from_keras(layer)
+
+    @staticmethod
+    def _channels_last(site: Site) -> None:
+        if not site.channels_last or site.shape is not None and len(site.shape) != 3:
+            raise Mismatch("a linear layer on a map that is not channels last has no archcalc layer type")
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         _, h, w = spatial(inputs[0], "pointlinear")

@@ -7,6 +7,14 @@ from typing import Any
 from ..errors import MismatchError
 from .base import Layer, Shape, register
 from .family import Family
+from .foreign import MAP, KerasForm, KerasLayer, Mismatch, OnnxForm, OnnxNode, TorchCall, TorchForm
+
+
+def maps_only(operands: Any, what: str) -> dict[str, Any]:
+    """No hyper-parameters, when every operand is a feature map (`x + y`); `Mismatch` otherwise."""
+    if len(operands) < 2 or any(operand is not MAP for operand in operands):
+        raise Mismatch(f"{what} of a map and a constant or parameter has no archcalc layer type")
+    return {}
 
 
 def _broadcast(shapes: list[Shape], what: str) -> Shape:
@@ -28,8 +36,20 @@ class Add(Layer):
 
     type_name = "add"
     family = Family.ADD
-    keras_name = "Add"
     inputs_allowed = (2, None)
+    positionwise = True
+    torch_form = TorchForm(functions=("add", "iadd"))
+    onnx_form = OnnxForm(ops=("Add", "Sum"))
+    keras_form = KerasForm(classes=("Add",))
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        """`x + y`, `x += y`, `torch.add(x, y)` of two maps."""
+        return maps_only(call.args[:2], "add")
+
+    @classmethod
+    def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:
+        return maps_only(node.inputs, node.op)
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         if len(set(inputs)) > 1:
@@ -65,9 +85,20 @@ class Multiply(Layer):
 
     type_name = "multiply"
     family = Family.MULTIPLY
-    keras_name = "Multiply"
     aliases = ("mul",)
     inputs_allowed = (2, None)
+    torch_form = TorchForm(functions=("mul", "imul"))
+    onnx_form = OnnxForm(ops=("Mul",))
+    keras_form = KerasForm(classes=("Multiply",))
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        """`x * y`, `torch.mul(x, y)` of two maps (a gate)."""
+        return maps_only(call.args[:2], "multiplying")
+
+    @classmethod
+    def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:
+        return maps_only(node.inputs, "Mul")
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         return _broadcast(inputs, "multiply")
@@ -108,9 +139,31 @@ class Concat(Layer):
 
     type_name = "concat"
     family = Family.DATA
-    keras_name = "Concatenate"
     aliases = ("concatenate", "cat")
     inputs_allowed = (1, None)
+    positionwise = True
+    torch_form = TorchForm(functions=("cat", "concat", "concatenate"), arguments=("dim",))
+    onnx_form = OnnxForm(ops=("Concat",))
+    keras_form = KerasForm(classes=("Concatenate",))
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        """`torch.cat([x, y], 1)`: the channels joined."""
+        if not call.site.is_channel_axis(call.argument(cls.torch_form.arguments, "dim", 0)):
+            raise Mismatch("torch.cat must join channels (dim=1)")
+        return {}
+
+    @classmethod
+    def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:
+        if not node.site.is_channel_axis(node.attributes.get("axis")):
+            raise Mismatch("Concat must join channels (axis=1)")
+        return {}
+
+    @classmethod
+    def from_keras(cls, layer: KerasLayer) -> dict[str, Any]:
+        if not layer.site.is_channel_axis(layer.config.get("axis", -1)):
+            raise Mismatch("Concatenate must join channels (the last axis)")
+        return {}
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         rests = {s[1:] for s in inputs}

@@ -10,9 +10,36 @@ from pydantic import Field
 from ..arrays import kernels
 from ..errors import ExportError, ShapeError
 from ..records import PositiveFloat, PositiveInt
-from .activation import FusedActivation, fused, fused_in_place, fused_torch
+from .activation import FusedActivation, fused, fused_in_place, fused_layer, fused_torch
 from .base import Arithmetic, Layer, Param, Shape, format_shape, register
 from .family import Family
+from .foreign import (
+    KerasForm,
+    KerasLayer,
+    Mismatch,
+    OnnxForm,
+    OnnxNode,
+    Parameter,
+    TorchCall,
+    TorchForm,
+    float32,
+    plain,
+)
+
+
+def _constant(value: Any, fill: float) -> bool:
+    """Whether an ONNX input is a constant holding only `fill` (what an export writes for a missing γ or β)."""
+    import numpy as np
+
+    return isinstance(value, np.ndarray) and bool(np.all(value == fill))
+
+
+def _keras_affine(config: Any, what: str) -> bool:
+    """Whether a Keras normalisation learns γ and β (`center` and `scale`); `Mismatch` for one without the other."""
+    center, scale = config.get("center", True), config.get("scale", True)
+    if bool(center) != bool(scale):
+        raise Mismatch(f"{what} with only one of center and scale has no archcalc layer type")
+    return bool(center)
 
 
 @register
@@ -21,9 +48,10 @@ class BatchNorm(Layer):
 
     type_name = "batchnorm"
     family = Family.BATCH_NORM
-    keras_name = "BatchNormalization"
-    torch_name = "BatchNorm2d"
     aliases = ("bn", "batchnorm2d")
+    torch_form = TorchForm(modules=("BatchNorm2d", "BatchNorm1d"))
+    onnx_form = OnnxForm(ops=("BatchNormalization",))
+    keras_form = KerasForm(classes=("BatchNormalization",))
 
     eps: PositiveFloat = 1e-5
     momentum: float = 0.1
@@ -31,6 +59,48 @@ class BatchNorm(Layer):
     scale: bool = Field(True, description="learn γ (Keras `scale`); false keeps β only")
     track_running_stats: bool = True
     activation: FusedActivation | None = Field(None, description="fused activation")
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        """`nn.BatchNorm2d`/`1d`; an affine one whose γ is no parameter of its own keeps β only (Keras's
+        `scale=False`, as `to_torch` builds it)."""
+        m = call.module
+        params = {"eps": float(m.eps), "affine": m.affine, "track_running_stats": m.track_running_stats}
+        if m.momentum is not None:
+            params["momentum"] = float(m.momentum)
+        if m.affine and "weight" not in dict(m.named_parameters(recurse=False)):
+            params["scale"] = False
+        return params
+
+    @classmethod
+    def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:
+        """Inference `BatchNormalization` (ONNX's momentum m is PyTorch's 1 − m); a γ of constant ones is
+        none (`scale: false`), and γ and β of constant ones and zeros are no affine at all."""
+        params = {"eps": float32(node.attributes.get("epsilon", 1e-5)),
+                  "momentum": round(1.0 - float(node.attributes.get("momentum", 0.9)), 6)}
+        scale, shift = (node.inputs[k] if node.has(k) else None for k in (1, 2))
+        if _constant(scale, 1.0) and _constant(shift, 0.0):
+            params["affine"] = False
+        elif _constant(scale, 1.0) and isinstance(shift, Parameter):
+            params["scale"] = False
+        return params
+
+    @classmethod
+    def from_keras(cls, layer: KerasLayer) -> dict[str, Any]:
+        """`BatchNormalization` of the channels (Keras's momentum m is PyTorch's 1 − m; `center` without
+        `scale` keeps β only)."""
+        config = layer.config
+        if not layer.site.is_channel_axis(config.get("axis")):
+            raise Mismatch("BatchNormalization must normalise the channels (the last axis)")
+        center, scale = config.get("center", True), config.get("scale", True)
+        if scale and not center:
+            raise Mismatch("BatchNormalization with scale but no center has no archcalc layer type")
+        return {"eps": float(config["epsilon"]), "momentum": round(1.0 - float(config["momentum"]), 6),
+                "affine": bool(center), "scale": bool(scale)}
+
+    @property
+    def fused_activation(self) -> Layer | None:
+        return fused_layer(self.activation)
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         if len(inputs[0]) not in (1, 3):
@@ -122,12 +192,20 @@ class LRN(Layer):
 
     type_name = "lrn"
     family = Family.LRN
-    foreign_aliases = ("LocalResponseNorm",)
+    torch_form = TorchForm(modules=("LocalResponseNorm",), functions=("local_response_norm",),
+                           arguments=("size", "alpha", "beta", "k"))
+    onnx_form = OnnxForm(ops=("LRN",), attributes={"size": "size", "alpha": "alpha", "beta": "beta", "bias": "k"})
 
     size: PositiveInt = 5
     alpha: float = 1e-4
     beta: float = 0.75
     k: float = 1.0
+
+    @classmethod
+    def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:
+        if "size" not in node.attributes:
+            raise Mismatch("LRN without its size")
+        return super().from_onnx(node)
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         if len(inputs[0]) != 3:
@@ -170,11 +248,51 @@ class LayerNorm(Layer):
 
     type_name = "layernorm"
     family = Family.LAYER_NORM
-    keras_name = "LayerNormalization"
-    torch_name = "LayerNorm"
+    positionwise = True
+    torch_form = TorchForm(modules=("LayerNorm", "LayerNorm2d"), functions=("layer_norm",),
+                           arguments=("normalized_shape", "weight", "bias", "eps"))
+    onnx_form = OnnxForm(ops=("LayerNormalization",))
+    keras_form = KerasForm(classes=("LayerNormalization",))
 
     eps: PositiveFloat = 1e-5
     elementwise_affine: bool = Field(True, description="learn γ and β, C each")
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        """`nn.LayerNorm(C)` on a channels-last map or a vector, torchvision's `LayerNorm2d(C)` on a
+        (C, H, W) map, `F.layer_norm(x, (C,), γ, β, eps)`."""
+        m, names = call.module, cls.torch_form.arguments
+        if m is not None:
+            shape, eps, affine = tuple(m.normalized_shape), m.eps, m.elementwise_affine
+        else:
+            shape = tuple(call.argument(names, "normalized_shape") or ())
+            eps, affine = call.argument(names, "eps", 1e-5), call.argument(names, "weight") is not None
+        site, over_channels = call.site, call.name == "LayerNorm2d"
+        if len(shape) != 1:
+            raise Mismatch("a layer normalisation over more than one axis has no archcalc layer type")
+        if site.shape is not None and (over_channels == site.channels_last or site.channels != shape[0]) \
+                and len(site.shape) != 1:
+            raise Mismatch("a layer normalisation must normalise the channels")
+        return {"eps": float(eps), "elementwise_affine": bool(affine)}
+
+    @classmethod
+    def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:
+        """`LayerNormalization` over the last axis, that of the channels (a channels-last map, a vector)."""
+        site, axis = node.site, node.attributes.get("axis", -1)
+        rank = site.rank or 2
+        if not isinstance(axis, int) or axis % rank != rank - 1 or not site.is_channel_axis(axis):
+            raise Mismatch("LayerNormalization must normalise the channels alone")
+        affine = not (_constant(node.inputs[1] if node.has(1) else None, 1.0) and not isinstance(
+            node.inputs[2] if node.has(2) else None, Parameter))
+        return {"eps": float32(node.attributes.get("epsilon", 1e-5)), "elementwise_affine": affine}
+
+    @classmethod
+    def from_keras(cls, layer: KerasLayer) -> dict[str, Any]:
+        config = layer.config
+        if not layer.site.is_channel_axis(config.get("axis", -1)) or config.get("rms_scaling"):
+            raise Mismatch("LayerNormalization must normalise the channels (the last axis), without rms_scaling")
+        return {"eps": float(config.get("epsilon", 1e-3)),
+                "elementwise_affine": _keras_affine(config, "LayerNormalization")}
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         return _map_or_vector(inputs[0], "layernorm")
@@ -217,12 +335,29 @@ class GroupNorm(Layer):
 
     type_name = "groupnorm"
     family = Family.GROUP_NORM
-    keras_name = "GroupNormalization"
-    torch_name = "GroupNorm"
+    torch_form = TorchForm(modules=("GroupNorm",), functions=("group_norm",),
+                           arguments=("num_groups", "weight", "bias", "eps"))
+    keras_form = KerasForm(classes=("GroupNormalization",))   # ONNX: PyTorch's decomposition, an idiom
 
     num_groups: PositiveInt
     eps: PositiveFloat = 1e-5
     affine: bool = True
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        m, names = call.module, cls.torch_form.arguments
+        if m is not None:
+            return {"num_groups": m.num_groups, "eps": float(m.eps), "affine": m.affine}
+        return {"num_groups": call.argument(names, "num_groups"), "eps": float(call.argument(names, "eps", 1e-5)),
+                "affine": call.argument(names, "weight") is not None}
+
+    @classmethod
+    def from_keras(cls, layer: KerasLayer) -> dict[str, Any]:
+        config = layer.config
+        if not layer.site.is_channel_axis(config.get("axis", -1)):
+            raise Mismatch("GroupNormalization must group the channels (the last axis)")
+        return {"num_groups": plain(config.get("groups", 32)), "eps": float(config.get("epsilon", 1e-3)),
+                "affine": _keras_affine(config, "GroupNormalization")}
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         shape = _map_or_vector(inputs[0], "groupnorm")
@@ -250,3 +385,25 @@ class GroupNorm(Layer):
         from torch import nn
 
         return nn.GroupNorm(self.num_groups, inputs[0][0], self.eps, self.affine)
+
+    def onnx_nodes(self, graph: Any, record: Any) -> None:
+        """PyTorch's decomposition, which the ONNX importer reads back as one group normalisation: the input
+        as (N, G, −1) through InstanceNormalization (γ 1, β 0 per group), back to its shape, then γ and β
+        per channel. (ONNX's GroupNormalization is no operator of opset 17; opset 18 learns γ and β per
+        group, not per channel, until opset 21.)"""
+        from .onnx_nodes import per_channel
+
+        name, groups = record.name, self.num_groups
+        grouped = graph.node("Reshape", [record.inputs[0], graph.constant(f"{name}/groups", [0, groups, -1], "int64")],
+                             f"{name}/grouped")
+        normal = graph.node("InstanceNormalization", [grouped, graph.constant(f"{name}/ones", [1.0] * groups),
+                                                      graph.constant(f"{name}/zeros", [0.0] * groups)],
+                            f"{name}/normal", epsilon=self.eps)
+        shape = graph.constant(f"{name}/shape", [0, *record.input_shapes[0]], "int64")
+        if not self.affine:
+            graph.node("Reshape", [normal, shape], name)
+            return
+        back = graph.node("Reshape", [normal, shape], f"{name}/normalized")
+        scaled = graph.node("Mul", [back, per_channel(graph, record, graph.weight(record, "weight"), "gamma")],
+                            f"{name}/scaled")
+        graph.node("Add", [scaled, per_channel(graph, record, graph.weight(record, "bias"), "beta")], name)

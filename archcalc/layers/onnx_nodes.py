@@ -18,12 +18,14 @@ Pads = tuple[tuple[int, int], tuple[int, int]]
 
 class OnnxGraph:
     """The nodes and initializers made so far, the initializers drawn from `arrays` (the weights keyed
-    `<layer path>.<parameter>`)."""
+    `<layer path>.<parameter>`); without arrays, each weight is a graph input of its shape alone
+    (`parameters`, from `shapes`), as PyTorch exports with `export_params=False`."""
 
-    def __init__(self, arrays: dict[str, np.ndarray]):
-        self.arrays = arrays
+    def __init__(self, arrays: dict[str, np.ndarray] | None, shapes: dict[str, tuple[int, ...]] | None = None):
+        self.arrays, self.shapes = arrays, shapes or {}
         self.nodes: list[Any] = []
         self.initializers: list[Any] = []
+        self.parameters: list[Any] = []
 
     def node(self, op: str, inputs: list[str], output: str, **attributes: Any) -> str:
         from onnx import helper
@@ -32,10 +34,13 @@ class OnnxGraph:
         return output
 
     def weight(self, record: Any, name: str) -> str:
-        from onnx import numpy_helper
+        from onnx import TensorProto, helper, numpy_helper
 
         key = f"{record.name}.{name}"
-        self.initializers.append(numpy_helper.from_array(np.asarray(self.arrays[key], dtype=np.float32), key))
+        if self.arrays is None:
+            self.parameters.append(helper.make_tensor_value_info(key, TensorProto.FLOAT, list(self.shapes[key])))
+        else:
+            self.initializers.append(numpy_helper.from_array(np.asarray(self.arrays[key], dtype=np.float32), key))
         return key
 
     def constant(self, name: str, value: Any, dtype: str = "float32") -> str:
@@ -61,14 +66,12 @@ def weighted(graph: OnnxGraph, record: Any) -> list[str]:
 
 def activated(graph: OnnxGraph, record: Any, op: str, inputs: list[str], **attributes: Any) -> None:
     """`op`, then the layer's fused activation (if any): the layer's output is the last node's."""
-    activation = getattr(record.layer, "activation", None)
-    if activation in (None, "linear"):
+    activation = record.layer.fused_activation
+    if activation is None:
         graph.node(op, inputs, record.name, **attributes)
         return
-    from .activation import fused_layer
-
     inner = graph.node(op, inputs, f"{record.name}/{op.lower()}", **attributes)
-    fused_layer(activation).onnx_apply(graph, inner, record.name)
+    activation.onnx_apply(graph, inner, record.name)
 
 
 def per_channel(graph: OnnxGraph, record: Any, tensor: str, what: str) -> str:

@@ -10,6 +10,25 @@ from ..records import IntOrPair, Padding
 from .base import Arithmetic, AxisWindow, Layer, Shape, register, spatial
 from .conv import _Windowed
 from .family import Family
+from .foreign import (
+    KerasForm,
+    KerasLayer,
+    Mismatch,
+    OnnxForm,
+    OnnxNode,
+    TorchCall,
+    TorchForm,
+    at_least,
+    onnx_padding,
+    pair,
+    whole,
+)
+
+#: `F.max_pool2d`'s arguments after the input, and `F.avg_pool2d`'s; their defaults.
+_MAX_ARGUMENTS = ("kernel_size", "stride", "padding", "dilation", "ceil_mode", "return_indices")
+_AVG_ARGUMENTS = ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override")
+_DEFAULTS = {"stride": None, "padding": 0, "dilation": 1, "ceil_mode": False, "return_indices": False,
+             "count_include_pad": True, "divisor_override": None}
 
 
 class _WindowPool(_Windowed):
@@ -29,6 +48,40 @@ class _WindowPool(_Windowed):
             if max(p) > k // 2:  # PyTorch's rule, with or without dilation
                 raise ShapeError(f"padding {max(p)} is more than half the window {k}")
         return (c, *g.output(self.ceil_mode))
+
+    @classmethod
+    def torch_window(cls, call: TorchCall) -> dict[str, Any]:
+        """Every argument `torch_form.arguments` names, of the module or the function (a missing stride is
+        the window's), pairs as `pair` writes them."""
+        names = cls.torch_form.arguments
+        if call.module is not None:
+            found = {name: getattr(call.module, name) for name in names}
+        else:
+            found = {name: call.argument(names, name, _DEFAULTS.get(name)) for name in names}
+        found["stride"] = found["stride"] or found["kernel_size"]
+        return {name: pair(value) if name in ("kernel_size", "stride", "padding", "dilation") else value
+                for name, value in found.items()}
+
+    @classmethod
+    def onnx_window(cls, node: OnnxNode) -> dict[str, Any]:
+        """Kernel, strides, padding and ceil_mode of an ONNX pooling."""
+        attributes = node.attributes
+        if len(attributes.get("kernel_shape", [])) != 2:
+            raise Mismatch(f"{node.op} must have a 2-D kernel_shape")
+        return {"kernel_size": pair(at_least(1, "kernel_shape", attributes["kernel_shape"], 2)),
+                "stride": pair(at_least(1, "strides", attributes.get("strides", [1, 1]), 2)),
+                "padding": onnx_padding(attributes, node.op), "ceil_mode": bool(attributes.get("ceil_mode", 0))}
+
+    @classmethod
+    def from_keras(cls, layer: KerasLayer) -> dict[str, Any]:
+        """`MaxPooling2D`, `AveragePooling2D` (a missing `strides` is the window's)."""
+        config = layer.config
+        size = config["pool_size"]
+        return {"kernel_size": pair(size), "stride": pair(config.get("strides") or size),
+                "padding": config.get("padding", "valid"), **cls.keras_extra}
+
+    #: What Keras's pooling fixes besides its config (its average pooling excludes the padding).
+    keras_extra: ClassVar[dict[str, Any]] = {}
 
     def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:
         return Arithmetic(output=self.size_arithmetic(inputs[0], output), params="0", macs="0")
@@ -86,11 +139,26 @@ class MaxPool(_WindowPool):
 
     type_name = "maxpool"
     family = Family.MAX_POOL
-    keras_name = "MaxPooling2D"
-    torch_name = "MaxPool2d"
     paper_name = "max pool"
     aliases = ("maxpool2d",)
+    torch_form = TorchForm(modules=("MaxPool2d",), functions=("max_pool2d",), arguments=_MAX_ARGUMENTS)
+    onnx_form = OnnxForm(ops=("MaxPool",))
+    keras_form = KerasForm(classes=("MaxPooling2D",))
     dilation: IntOrPair = (1, 1)
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        found = cls.torch_window(call)
+        if found.pop("return_indices"):
+            raise Mismatch("max pooling with indices has no archcalc layer type")
+        return found
+
+    @classmethod
+    def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:
+        if node.outputs > 1:
+            raise Mismatch("MaxPool with indices has no archcalc layer type")
+        return {**cls.onnx_window(node),
+                "dilation": pair(at_least(1, "dilations", node.attributes.get("dilations", [1, 1]), 2))}
 
 
 @register
@@ -99,12 +167,25 @@ class AvgPool(_WindowPool):
 
     type_name = "avgpool"
     family = Family.AVG_POOL
-    keras_name = "AveragePooling2D"
-    torch_name = "AvgPool2d"
     paper_name = "avg pool"
     aliases = ("avgpool2d",)
+    torch_form = TorchForm(modules=("AvgPool2d",), functions=("avg_pool2d",), arguments=_AVG_ARGUMENTS)
+    onnx_form = OnnxForm(ops=("AveragePool",))
+    keras_form = KerasForm(classes=("AveragePooling2D",))
+    keras_extra = {"count_include_pad": False}
     mode = "avg"
     count_include_pad: bool = True
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        found = cls.torch_window(call)
+        if found.pop("divisor_override") is not None:
+            raise Mismatch("average pooling with a divisor_override other than 1 has no archcalc layer type")
+        return found
+
+    @classmethod
+    def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:
+        return {"count_include_pad": bool(node.attributes.get("count_include_pad", 0)), **cls.onnx_window(node)}
 
 
 @register
@@ -113,7 +194,18 @@ class SumPool(_WindowPool):
 
     type_name = "sumpool"
     family = Family.AVG_POOL
+    # what `to_torch` builds: an average pooling that divides by 1 (ONNX: an average pooling times the
+    # window's area, an idiom)
+    torch_form = TorchForm(modules=("AvgPool2d",), functions=("avg_pool2d",), arguments=_AVG_ARGUMENTS, summary="")
     mode = "sum"
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        found = cls.torch_window(call)
+        if found.pop("divisor_override") != 1:
+            raise Mismatch("an average pooling")
+        del found["count_include_pad"]
+        return found
 
 
 class _GlobalPool(Layer):
@@ -122,6 +214,23 @@ class _GlobalPool(Layer):
     mode: ClassVar[str] = "avg"
 
     keepdims: bool = True
+
+    @classmethod
+    def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:
+        """The global pooling (keeping the dimensions), or a reduction over axes 2 and 3."""
+        if node.op.startswith("Global"):
+            return {"keepdims": True}
+        axes = node.attributes.get("axes")
+        if axes is None:
+            axes = list(node.inputs[1].reshape(-1)) if node.has(1) and hasattr(node.inputs[1], "reshape") else []
+        if sorted(whole(a) % 4 for a in axes) != [2, 3]:
+            raise Mismatch(f"{node.op} must be over the spatial axes [2, 3]")
+        return {"keepdims": bool(node.attributes.get("keepdims", 1))}
+
+    @classmethod
+    def from_keras(cls, layer: KerasLayer) -> dict[str, Any]:
+        """Keras's global pooling drops the dimensions unless `keepdims`."""
+        return {"keepdims": bool(layer.config.get("keepdims", False))}
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         c, _, _ = spatial(inputs[0], self.type_name)
@@ -154,9 +263,20 @@ class GlobalAvgPool(_GlobalPool):
 
     type_name = "globalavgpool"
     family = Family.ADAPTIVE_AVG_POOL
-    keras_name = "GlobalAveragePooling2D"
     aliases = ("gap",)
-    foreign_aliases = ("GlobalAvgPool2D",)
+    torch_form = TorchForm(functions=("mean",), arguments=("dim", "keepdim"))
+    onnx_form = OnnxForm(ops=("GlobalAveragePool", "ReduceMean"))
+    keras_form = KerasForm(classes=("GlobalAveragePooling2D", "GlobalAvgPool2D"))
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        """`x.mean([2, 3])`, `x.mean((2, 3), keepdim=True)`."""
+        names = cls.torch_form.arguments
+        dims = call.argument(names, "dim")
+        dims = [dims] if isinstance(dims, int) else list(dims or [])
+        if sorted(whole(d) % 4 for d in dims) != [2, 3]:
+            raise Mismatch("mean must be over the spatial axes [2, 3]")
+        return {"keepdims": bool(call.argument(names, "keepdim", False))}
 
 
 @register
@@ -165,8 +285,8 @@ class GlobalMaxPool(_GlobalPool):
 
     type_name = "globalmaxpool"
     family = Family.MAX_POOL
-    keras_name = "GlobalMaxPooling2D"
-    foreign_aliases = ("GlobalMaxPool2D",)
+    onnx_form = OnnxForm(ops=("GlobalMaxPool", "ReduceMax"))
+    keras_form = KerasForm(classes=("GlobalMaxPooling2D", "GlobalMaxPool2D"))
     mode = "max"
 
 
@@ -176,6 +296,19 @@ class _AdaptivePool(Layer):
     mode: ClassVar[str] = "avg"
 
     output_size: IntOrPair
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        """`nn.AdaptiveAvgPool2d(size)`, `F.adaptive_avg_pool2d(x, size)` (and max) with a size on both axes."""
+        names, m = cls.torch_form.arguments, call.module
+        size = m.output_size if m is not None else call.argument(names, "output_size")
+        indices = getattr(m, "return_indices", False) if m is not None else \
+            "return_indices" in names and call.argument(names, "return_indices", False)
+        if None in (tuple(size) if isinstance(size, (tuple, list)) else (size,)):
+            raise Mismatch("adaptive pooling that keeps an axis's size (None) has no archcalc layer type")
+        if indices:
+            raise Mismatch("adaptive pooling with indices has no archcalc layer type")
+        return {"output_size": pair(size)}
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         c, _, _ = spatial(inputs[0], self.type_name)
@@ -224,8 +357,10 @@ class AdaptiveAvgPool(_AdaptivePool):
 
     type_name = "adaptiveavgpool"
     family = Family.ADAPTIVE_AVG_POOL
-    torch_name = "AdaptiveAvgPool2d"
     aliases = ("adaptiveavgpool2d",)
+    torch_form = TorchForm(modules=("AdaptiveAvgPool2d",), functions=("adaptive_avg_pool2d",),
+                           arguments=("output_size",))
+    onnx_form = OnnxForm(reads_back_as=("avgpool",))
 
 
 @register
@@ -234,6 +369,8 @@ class AdaptiveMaxPool(_AdaptivePool):
 
     type_name = "adaptivemaxpool"
     family = Family.MAX_POOL
-    torch_name = "AdaptiveMaxPool2d"
     aliases = ("adaptivemaxpool2d",)
+    torch_form = TorchForm(modules=("AdaptiveMaxPool2d",), functions=("adaptive_max_pool2d",),
+                           arguments=("output_size", "return_indices"))
+    onnx_form = OnnxForm(reads_back_as=("maxpool",))
     mode = "max"

@@ -13,6 +13,7 @@ from ..formulas import resolve_padding
 from ..records import NonNegativeInt, PadWidths, PositiveInt
 from .base import Arithmetic, AxisWindow, Layer, Shape, format_shape, numel, register, spatial
 from .family import Family
+from .foreign import KerasForm, KerasLayer, Mismatch, OnnxForm, OnnxNode, TorchCall, TorchForm, whole
 
 
 @register
@@ -21,7 +22,7 @@ class Input(Layer):
 
     type_name = "input"
     family = Family.DATA
-    keras_name = "InputLayer"
+    keras_form = KerasForm(classes=("InputLayer",))
     inputs_allowed = (0, 0)
 
     def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:
@@ -43,8 +44,20 @@ class Identity(Layer):
 
     type_name = "identity"
     family = Family.DATA
-    keras_name = "Lambda"
-    torch_name = "Identity"
+    identity_at_inference = True
+    positionwise = True
+    torch_form = TorchForm(modules=("Identity",), functions=("contiguous", "clone", "identity"))
+    onnx_form = OnnxForm(ops=("Identity",))
+    keras_form = KerasForm(summary="Lambda")
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> None:
+        """The value passes through: no layer."""
+        return None
+
+    @classmethod
+    def from_onnx(cls, node: OnnxNode) -> None:
+        return None
 
     @property
     def allocates(self) -> bool:
@@ -63,8 +76,26 @@ class Flatten(Layer):
 
     type_name = "flatten"
     family = Family.DATA
-    keras_name = "Flatten"
-    torch_name = "Flatten"
+    torch_form = TorchForm(modules=("Flatten",), functions=("flatten",), arguments=("start_dim", "end_dim"))
+    onnx_form = OnnxForm(ops=("Flatten",))
+    keras_form = KerasForm(classes=("Flatten",))
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        """Every axis but the batch's: `nn.Flatten()`, `torch.flatten(x, 1)`."""
+        names = cls.torch_form.arguments
+        module = call.module
+        start = module.start_dim if module is not None else call.argument(names, "start_dim", 0)
+        end = module.end_dim if module is not None else call.argument(names, "end_dim", -1)
+        if (start, end) != (1, -1):
+            raise Mismatch("flatten must keep the batch axis and flatten the rest (start_dim=1)")
+        return {}
+
+    @classmethod
+    def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:
+        if node.attributes.get("axis", 1) != 1:
+            raise Mismatch("Flatten must keep the batch axis (axis=1)")
+        return {}
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         return (numel(inputs[0]),)
@@ -94,11 +125,36 @@ class Permute(Layer):
 
     type_name = "permute"
     family = Family.DATA
-    keras_name = "Permute"
-    torch_name = "Permute"
+    torch_form = TorchForm(modules=("Permute",), functions=("permute",), arguments=("dims",))
+    onnx_form = OnnxForm(ops=("Transpose",))
+    keras_form = KerasForm(summary="Permute")
     receptive_field_defined = False
 
     dims: Annotated[tuple[NonNegativeInt, ...], BeforeValidator(lambda v: tuple(v) if isinstance(v, list) else v)]
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        """torchvision's `Permute(dims)`, `x.permute(0, 2, 3, 1)`, `x.permute(dims)`, `torch.permute(x, dims)`."""
+        if call.module is not None:
+            return cls._per_sample(call.module.dims)
+        rest = call.args[1:]
+        dims = rest[0] if len(rest) == 1 and isinstance(rest[0], (list, tuple)) else rest or call.kwargs.get("dims")
+        return cls._per_sample(dims)
+
+    @classmethod
+    def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:
+        return cls._per_sample(node.attributes.get("perm"))
+
+    @staticmethod
+    def _per_sample(dims: Any) -> dict[str, Any]:
+        """A framework's permutation of (N, ...) as archcalc's of one sample; it must keep the batch axis first."""
+        try:
+            dims = [whole(d) % len(dims) for d in dims]
+        except (ValueError, TypeError):
+            raise Mismatch(f"the permutation {dims!r} is not a list of axes") from None
+        if not dims or dims[0] != 0 or sorted(dims) != list(range(len(dims))):
+            raise Mismatch(f"the permutation {dims} must keep the batch axis first")
+        return {"dims": [d - 1 for d in dims[1:]]}
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         shape = inputs[0]
@@ -129,11 +185,54 @@ class ZeroPad(Layer):
 
     type_name = "zeropad"
     family = Family.DATA
-    keras_name = "ZeroPadding2D"
-    torch_name = "ZeroPad2d"
     aliases = ("zeropad2d", "zeropadding2d")
+    torch_form = TorchForm(modules=("ZeroPad2d",), functions=("pad",), arguments=("pad", "mode", "value"))
+    onnx_form = OnnxForm(ops=("Pad",))
+    keras_form = KerasForm(classes=("ZeroPadding2D",))
 
     padding: PadWidths
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        """`nn.ZeroPad2d((left, right, top, bottom))`, `F.pad(x, (left, right, top, bottom))` with zeros."""
+        if call.module is not None:
+            pads, mode, value = call.module.padding, "constant", 0
+        else:
+            names = cls.torch_form.arguments
+            pads = call.argument(names, "pad")
+            mode, value = call.argument(names, "mode", "constant"), call.argument(names, "value", None)
+        if mode != "constant" or value not in (None, 0) or not isinstance(pads, (list, tuple)) or len(pads) != 4:
+            raise Mismatch("only zero padding of H and W (four sizes) has an archcalc layer type")
+        left, right, top, bottom = pads
+        return {"padding": [whole(p) for p in (top, bottom, left, right)]}
+
+    @classmethod
+    def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:
+        """`Pad` with zeros, of H and W only (the pads an attribute or an integer constant)."""
+        import numpy as np
+
+        pads = node.attributes.get("pads")
+        if pads is None:
+            found = node.inputs[1] if node.has(1) else None
+            if not isinstance(found, np.ndarray) or found.dtype.kind not in "iu":
+                raise Mismatch("Pad's pads must be an integer constant")
+            pads = [int(p) for p in found.reshape(-1)]
+        value = node.inputs[2] if node.has(2) else np.zeros(1)
+        if not isinstance(value, np.ndarray):
+            raise Mismatch("Pad's value must be a constant")
+        if node.attributes.get("mode", "constant") != "constant" or np.any(value != 0):
+            raise Mismatch("only zero padding has an archcalc layer type")
+        if len(pads) != 8 or any(pads[k] for k in (0, 1, 4, 5)) or min(pads) < 0:
+            raise Mismatch(f"Pad {pads} must pad H and W of a (N, C, H, W) map")
+        return {"padding": [whole(pads[2]), whole(pads[6]), whole(pads[3]), whole(pads[7])]}
+
+    @classmethod
+    def from_keras(cls, layer: KerasLayer) -> dict[str, Any]:
+        """`padding`: n, (n_h, n_w) or ((top, bottom), (left, right))."""
+        padding = layer.config["padding"]
+        (top, bottom), (left, right) = ((p, p) if isinstance(p, int) else p
+                                        for p in ([padding] * 2 if isinstance(padding, int) else padding))
+        return {"padding": [whole(p) for p in (top, bottom, left, right)]}
 
     def pads(self, shape: Shape) -> tuple[tuple[int, int], tuple[int, int]]:
         _, h, w = spatial(shape, "zeropad")
@@ -169,9 +268,9 @@ class ChannelShuffle(Layer):
 
     type_name = "channelshuffle"
     family = Family.DATA
-    keras_name = "Lambda"
-    torch_name = "ChannelShuffle"
-    torch_args = ("groups",)
+    torch_form = TorchForm(modules=("ChannelShuffle",), functions=("channel_shuffle", "native_channel_shuffle"),
+                           arguments=("groups",))
+    keras_form = KerasForm(summary="Lambda")  # ONNX: Reshape, Transpose, Reshape (an idiom)
 
     groups: PositiveInt
 
@@ -201,11 +300,55 @@ class Slice(Layer):
 
     type_name = "slice"
     family = Family.DATA
-    keras_name = "Lambda"
     aliases = ("split",)
+    torch_form = TorchForm(functions=("getitem",))   # and the parts of chunk and split: an idiom
+    onnx_form = OnnxForm(ops=("Slice",))             # and the parts of Split: an idiom
+    keras_form = KerasForm(summary="Lambda")
 
     start: NonNegativeInt = 0
     end: PositiveInt
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        """`x[:, a:b]`: a run of channels."""
+        index = call.args[1] if len(call.args) > 1 else None
+        if not (isinstance(index, tuple) and len(index) == 2 and index[0] == slice(None)
+                and isinstance(index[1], slice) and index[1].step in (None, 1)):
+            raise Mismatch("indexing must take a run of channels (x[:, a:b])")
+        return cls.run(index[1].start, index[1].stop, call.site.channels)
+
+    @classmethod
+    def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:
+        """`Slice` of channels (axis 1, step 1) with constant starts and ends (opset 10 and later)."""
+        import numpy as np
+
+        def ints(k: int, default: list[int] | None = None) -> list[int] | None:
+            if not node.has(k):
+                return default
+            found = node.inputs[k]
+            if not isinstance(found, np.ndarray) or found.dtype.kind not in "iu":
+                raise Mismatch(f"Slice's input {k} must be an integer constant")
+            return [int(v) for v in found.reshape(-1)]
+
+        if len(node.inputs) < 3:
+            raise Mismatch("Slice without starts and ends")
+        starts, ends, axes, steps = ints(1), ints(2), ints(3, [0]), ints(4, [1])
+        rank = node.site.rank or 4
+        if [a % rank for a in axes] != [1] or steps != [1] or len(starts) != 1 or len(ends) != 1:
+            raise Mismatch("Slice must cut a run of channels (axis 1, step 1)")
+        return cls.run(starts[0], ends[0], node.site.channels)
+
+    @staticmethod
+    def run(start: Any, end: Any, channels: int | None) -> dict[str, Any]:
+        """The hyper-parameters of channels [start, end) as a framework writes them (None: an open end,
+        negative: from the end), within the `channels` there are."""
+        if channels is None:
+            if start is None or end is None or min(start, end) < 0:
+                raise Mismatch("the channels of the map are unknown")
+            return {"start": whole(start), "end": whole(end)}
+        bounds = [whole(v) for v in (start if start is not None else 0, end if end is not None else channels)]
+        low, high = (min(max(v + channels if v < 0 else v, 0), channels) for v in bounds)
+        return {"start": low, "end": high}
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         c = inputs[0][0]
@@ -226,3 +369,50 @@ class Slice(Layer):
         inputs = [record.inputs[0], graph.constant(f"{name}/starts", [self.start], "int64"),
                   graph.constant(f"{name}/ends", [self.end], "int64"), graph.constant(f"{name}/axes", [1], "int64")]
         graph.node("Slice", inputs, name)
+
+
+@register
+class PixelShuffle(Layer):
+    """Sub-pixel upsampling (PyTorch `PixelShuffle`; ONNX `DepthToSpace` in CRD mode; Keras has no such
+    layer): (C·r², H, W) → (C, H·r, W·r), input channel c·r² + i·r + j going to rows h·r + i and columns
+    w·r + j of output channel c. No parameters, no MACs; an upsampling, so no receptive field is
+    reported from it on."""
+
+    type_name = "pixelshuffle"
+    family = Family.DATA
+    receptive_field_defined = False
+    torch_form = TorchForm(modules=("PixelShuffle",), functions=("pixel_shuffle",), arguments=("upscale_factor",))
+    onnx_form = OnnxForm(ops=("DepthToSpace",), attributes={"blocksize": "upscale_factor"})
+
+    upscale_factor: PositiveInt
+
+    @classmethod
+    def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:
+        if node.attributes.get("mode", "DCR") != "CRD":
+            raise Mismatch("DepthToSpace in DCR mode (TensorFlow's order) is not PyTorch's pixel shuffle")
+        return super().from_onnx(node)
+
+    def output_shape(self, inputs: list[Shape]) -> Shape:
+        c, h, w = spatial(inputs[0], "pixelshuffle")
+        r = self.upscale_factor
+        if c % (r * r):
+            raise ShapeError(f"the {c} channels are not a multiple of upscale_factor² = {r * r}")
+        return (c // (r * r), h * r, w * r)
+
+    def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:
+        c, h, w = inputs[0]
+        r = self.upscale_factor
+        return Arithmetic(output=f"({c}/{r}², {h}·{r}, {w}·{r}) = ({output[0]}, {output[1]}, {output[2]})",
+                          params="0", macs="0")
+
+    def describe(self) -> str:
+        return f"×{self.upscale_factor}"
+
+    def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
+        x, r = inputs[0], self.upscale_factor
+        n, c, h, w = x.shape
+        blocks = x.reshape(n, c // (r * r), r, r, h, w).transpose(0, 1, 4, 2, 5, 3)
+        return xp.ascontiguousarray(blocks).reshape(n, c // (r * r), h * r, w * r)
+
+    def onnx_nodes(self, graph: Any, record: Any) -> None:
+        graph.node("DepthToSpace", [record.inputs[0]], record.name, blocksize=self.upscale_factor, mode="CRD")

@@ -9,6 +9,7 @@ from ..arrays import kernels
 from ..errors import ShapeError
 from .base import Arithmetic, Layer, Param, Shape, format_shape, register
 from .family import Family
+from .foreign import MAP, KerasForm, KerasLayer, Mismatch, OnnxForm, OnnxNode, Parameter, TorchCall, TorchForm
 
 
 def _channels(shape: Shape, who: str) -> int:
@@ -23,10 +24,29 @@ class LayerScale(Layer):
 
     type_name = "layerscale"
     family = Family.LAYER_SCALE
-    keras_name = "LayerScale"
-    torch_name = "LayerScale"
+    torch_form = TorchForm(functions=("mul", "imul"), summary="LayerScale")
+    onnx_form = OnnxForm(ops=("Mul",))
+    keras_form = KerasForm(summary="LayerScale")
 
     init: float = 1e-6
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        """A map times a module's parameter (`self.layer_scale * x`; the importer names the layer after it)."""
+        operands = call.args[:2]
+        if MAP not in operands or not any(isinstance(operand, Parameter) for operand in operands):
+            raise Mismatch("not a map times a parameter")
+        return {}
+
+    @classmethod
+    def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:
+        """A map times a parameter of one value per channel."""
+        maps = [k for k, value in enumerate(node.inputs) if value is MAP]
+        if len(node.inputs) != 2 or len(maps) != 1:
+            raise Mismatch("not a map times a parameter")
+        if node.parameter(1 - maps[0]).size != node.site.channels:
+            raise Mismatch(f"{node.op} of a map and a parameter that is not one per channel")
+        return {}
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         _channels(inputs[0], "layerscale")
@@ -60,8 +80,16 @@ class Normalization(Layer):
 
     type_name = "normalization"
     family = Family.STANDARDIZE
-    keras_name = "Normalization"
-    torch_name = "Normalization"
+    # PyTorch and ONNX: (x − mean) / max(√variance, 1e-7) as archcalc exports it, an idiom of the importers
+    torch_form = TorchForm(summary="Normalization")
+    keras_form = KerasForm(classes=("Normalization",))
+
+    @classmethod
+    def from_keras(cls, layer: KerasLayer) -> dict[str, Any]:
+        config = layer.config
+        if not layer.site.is_channel_axis(config.get("axis", -1)) or config.get("invert"):
+            raise Mismatch("Normalization must standardise each channel (axis -1, invert false)")
+        return {}
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         _channels(inputs[0], "normalization")
@@ -106,11 +134,40 @@ class Rescaling(Layer):
 
     type_name = "rescaling"
     family = Family.RESCALE
-    keras_name = "Rescaling"
-    torch_name = "Rescaling"
+    positionwise = True
+    torch_form = TorchForm(functions=("mul", "imul", "add", "iadd"), summary="Rescaling")
+    onnx_form = OnnxForm(ops=("Mul", "Add"))
+    keras_form = KerasForm(classes=("Rescaling",))
 
     scale: float
     offset: float = 0.0
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        """A map times a number (`x * 0.5`), or plus one (an importer adds the offset `x * s + o` adds)."""
+        return cls._by_number(call.name.lstrip("i"), call.args[:2])
+
+    @classmethod
+    def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:
+        import numpy as np
+
+        numbers = [float(v.reshape(-1)[0]) if isinstance(v, np.ndarray) and v.size == 1 else v for v in node.inputs]
+        return cls._by_number(node.op.lower(), numbers)
+
+    @staticmethod
+    def _by_number(op: str, operands: Any) -> dict[str, Any]:
+        numbers = [v for v in operands if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        if len(operands) != 2 or len(numbers) != 1 or MAP not in operands:
+            raise Mismatch(f"{op} of a map and something other than a number")
+        return {"scale": float(numbers[0])} if op == "mul" else {"scale": 1.0, "offset": float(numbers[0])}
+
+    @classmethod
+    def from_keras(cls, layer: KerasLayer) -> dict[str, Any]:
+        """`Rescaling` by numbers (not per channel)."""
+        config = layer.config
+        if not all(isinstance(config.get(k, 0.0), (int, float)) for k in ("scale", "offset")):
+            raise Mismatch("Rescaling per channel has no archcalc layer type")
+        return {"scale": float(config["scale"]), "offset": float(config.get("offset", 0))}
 
     def describe(self) -> str:
         return f"×{self.scale:g} + {self.offset:g}"

@@ -14,7 +14,6 @@ from math import prod
 from typing import Literal
 
 from ..layers import Layer, Shape
-from ..layers.activation import fused_layer
 from ..layers.family import Family
 
 Call = Literal["module", "functional", "operator"]
@@ -78,7 +77,7 @@ class Profile:
     def count(self, site: Site) -> int:
         """This tool's count for one sample of one layer, fused activation included."""
         total = self.rules[site.layer.family](site)
-        activation = fused_layer(getattr(site.layer, "activation", None))
+        activation = site.layer.fused_activation
         if activation is not None:
             total += self.count(Site(activation, (site.output,), site.output, 0, site.call))
         return total

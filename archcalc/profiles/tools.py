@@ -10,16 +10,21 @@ models and on small networks of the remaining layer types (`tests/data/reference
 from __future__ import annotations
 
 from ..layers.family import Family as F
+from ..layers.family import Group
 from .base import Profile, Rule, Site, rules, zero
 
-WEIGHTED = (F.CONV, F.CONV_TRANSPOSE, F.LINEAR)
-NORMS = (F.BATCH_NORM, F.LRN, F.LAYER_NORM, F.GROUP_NORM)
+WEIGHTED = (*Group.CONVOLUTION.families, *Group.FULLY_CONNECTED.families)
+NORMS = tuple(f for f in Group.NORMALIZATION.families if f is not F.STANDARDIZE)
 # Elementwise scaling by learnt or stored values: tensor operators (`x * γ`, `(x - mean) / std`) every tool misses.
 SCALES = (F.LAYER_SCALE, F.STANDARDIZE, F.RESCALE)
-POOLS = (F.MAX_POOL, F.AVG_POOL, F.ADAPTIVE_AVG_POOL)
-ACTIVATIONS = (F.RELU, F.RELU6, F.LEAKY_RELU, F.ELU, F.SIGMOID, F.TANH, F.SILU, F.HARDSWISH, F.HARDSIGMOID,
-               F.GELU, F.PRELU, F.SOFTMAX)
+POOLS = Group.POOLING.families
+ACTIVATIONS = Group.ACTIVATION.families
 MERGES = (F.ADD, F.MULTIPLY)
+
+
+def but(families, *left_out: F) -> tuple[F, ...]:
+    """`families` without those `left_out` (a tool's rule for every activation but two)."""
+    return tuple(f for f in families if f not in left_out)
 
 
 # --- shared rules ------------------------------------------------------------------------------
@@ -246,8 +251,7 @@ class Thop(Profile):
         (F.ADAPTIVE_AVG_POOL, module_only(_thop_adaptive_avg)),
         (F.PRELU, module_only(lambda site: site.in_numel)),
         (F.SOFTMAX, module_only(_thop_softmax)),
-        ((F.LRN, F.GROUP_NORM, *SCALES, F.MAX_POOL, F.RELU, F.RELU6, F.LEAKY_RELU, F.ELU, F.SIGMOID, F.TANH,
-          F.SILU, F.HARDSWISH, F.HARDSIGMOID, F.GELU, *MERGES, F.DATA), zero),
+        ((F.LRN, F.GROUP_NORM, *SCALES, F.MAX_POOL, *but(ACTIVATIONS, F.PRELU, F.SOFTMAX), *MERGES, F.DATA), zero),
     )
 
 
@@ -269,8 +273,7 @@ class Torchinfo(Profile):
     rules = rules(
         ((F.CONV, F.CONV_TRANSPOSE), lambda site: _trainable(site) * site.out_spatial),
         ((F.LINEAR, F.BATCH_NORM, F.LAYER_NORM, F.GROUP_NORM, F.PRELU), _trainable),
-        ((F.LRN, *SCALES, *POOLS, F.RELU, F.RELU6, F.LEAKY_RELU, F.ELU, F.SIGMOID, F.TANH, F.SILU, F.HARDSWISH,
-          F.HARDSIGMOID, F.GELU, F.SOFTMAX, *MERGES, F.DATA), zero),
+        ((F.LRN, *SCALES, *POOLS, *but(ACTIVATIONS, F.PRELU), *MERGES, F.DATA), zero),
     )
 
 

@@ -30,7 +30,7 @@ def build(report: Report, options: Options) -> Table:
 
 
 def _row(record: LayerRecord, units) -> tuple[Cell, ...]:
-    kind = record.layer.keras_name or record.type.capitalize()
+    kind = record.layer.keras_form.keras1_name or record.type.capitalize()
     return (
         Cell(f"{record.name} ({kind})"),
         Cell(keras_shape(record.output_shape)),

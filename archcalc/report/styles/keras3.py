@@ -14,8 +14,6 @@ from ..model import Cell, Column, Options, Table
 from .common import warning_lines
 from .keras import keras_shape
 
-#: Keras 1 class names (the layers' `keras_name`, as the lecture's slide prints them) → Keras 3's
-RENAMED = {"Convolution2D": "Conv2D", "Deconvolution2D": "Conv2DTranspose"}
 _AUTOMATIC_INPUT = re.compile(r"input(_\d+)?")
 
 
@@ -68,8 +66,8 @@ def keras_order(layers: tuple[LayerRecord, ...] | list[LayerRecord]) -> list[Lay
 
 
 def _row(record: LayerRecord, names: dict[str, str], units, chain: bool) -> tuple[Cell, ...]:
-    kind = record.layer.keras_name or record.type.capitalize()
-    cells = (Cell(f"{names[record.name]} ({RENAMED.get(kind, kind)})"), Cell(keras_shape(record.output_shape)),
+    kind = record.layer.keras_form.name or record.type.capitalize()
+    cells = (Cell(f"{names[record.name]} ({kind})"), Cell(keras_shape(record.output_shape)),
              Cell(count(record.params, units), record.params))
     if chain:
         return cells

@@ -67,7 +67,7 @@ def _label(kind: str, path: str, counters: dict[str, int]) -> str:
 
 
 def _row(entry: Entry, counters, blocks, units, batch) -> tuple[Cell, ...]:
-    kind = blocks.get(entry.name, "Sequential") if entry.group else (entry.first.layer.torch_name or entry.type)
+    kind = blocks.get(entry.name, "Sequential") if entry.group else (entry.first.layer.torch_form.name or entry.type)
     params, macs = entry.total("params"), entry.total("macs")
     return (
         Cell(_label(kind, entry.name, counters)),

@@ -1,21 +1,21 @@
-"""The flat graph every importer produces: layers in execution order, each named by its module path."""
+"""What every importer produces: an `ImportedGraph`, the network's layers in execution order, each an
+`ImportedLayer` named by its path in the source; `structure.to_mapping` writes it as a file."""
 
 from __future__ import annotations
 
-import operator
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import SpecError, shorten
+from ..errors import SpecError
 
 NETWORK_INPUT = -1
 
 
 @dataclass
-class Node:
+class ImportedLayer:
     """One layer: its path in the source (`("layer1", "0", "conv1")`), archcalc type, hyper-parameters
-    (all of them, defaults included), the indices of the nodes it reads (NETWORK_INPUT: the input) and
+    (all of them, defaults included), the indices of the layers it reads (NETWORK_INPUT: the input) and
     how the source runs it (a `profiles.Call`: module, functional or operator)."""
 
     path: tuple[str, ...]
@@ -26,20 +26,20 @@ class Node:
 
 
 @dataclass
-class Graph:
+class ImportedGraph:
     """An imported network; `classes` names the source's module class of each path prefix."""
 
     name: str
     input: list[int]
     source: str
-    nodes: list[Node] = field(default_factory=list)
+    layers: list[ImportedLayer] = field(default_factory=list)
     classes: dict[tuple[str, ...], str] = field(default_factory=dict)
     output: int | None = None
 
     def add(self, path: tuple[str, ...], type_: str, inputs: list[int], *, call: str = "module",
             **params: Any) -> int:
-        self.nodes.append(Node(tuple(path), type_, params, list(inputs), call))
-        return len(self.nodes) - 1
+        self.layers.append(ImportedLayer(tuple(path), type_, params, list(inputs), call))
+        return len(self.layers) - 1
 
 
 class Unsupported:
@@ -54,26 +54,6 @@ class Unsupported:
     def check(self) -> None:
         if self.items:
             raise SpecError(f"cannot import {len(self.items)} node(s): " + "; ".join(self.items), file=self.label)
-
-
-def pair(value: Any) -> Any:
-    """An int for a symmetric pair (`(3, 3)` → 3), a list otherwise (YAML-friendly)."""
-    if isinstance(value, (tuple, list)):
-        values = [whole(v) for v in value]
-        return values[0] if len(set(values)) == 1 else values
-    return whole(value)
-
-
-def whole(value: Any) -> int:
-    """`value` as an int; a ValueError for anything that is not a whole number (`1.5`, `true`, `"3"`)."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if not isinstance(value, bool):
-        try:
-            return operator.index(value)
-        except TypeError:
-            pass
-    raise ValueError(f"{shorten(repr(value))} is not a whole number")
 
 
 def name_part(text: str) -> str:
