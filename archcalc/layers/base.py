@@ -313,7 +313,7 @@ class Layer(Record):
         return True
 
     @property
-    def fused_activation(self) -> Layer | None:
+    def fused_activation(self) -> "Layer | None":
         """The activation layer fused into this one (Keras style `activation: relu`), or None."""
         return None
 
