@@ -25,7 +25,9 @@ GRID = {"width": list(range(1, 101)), "k": list(range(1, 21)), "size": [8, 12, 1
 def client():
     from distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
+    # workers in this process measure the whole test process's memory: no limit, or a long session pauses them
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None,
+                      memory_limit=0) as cluster, \
             Client(cluster) as client:
         yield client
 
