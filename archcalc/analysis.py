@@ -64,7 +64,7 @@ def param_counts(params: tuple[Param, ...]) -> tuple[int, int, int]:
 
 def frozen_count(params: tuple[Param, ...]) -> int:
     """The frozen weights and biases among these parameter tensors."""
-    return sum(p.size for p in params if p.frozen and p.role != "stat")
+    return sum(p.size for p in params if p.frozen)
 
 
 @dataclass(frozen=True, init=False)
@@ -357,7 +357,7 @@ class _Walk:
         else:
             output, params, macs, notes, counts = self.facts(layer, in_shapes)
             if node.path in self.frozen_layers:
-                params = tuple(replace(p, frozen=True) for p in params)
+                params = tuple(p if p.role == "stat" else replace(p, frozen=True) for p in params)
                 self.frozen += counts[0] + counts[1]
             else:
                 self.trainable += counts[0] + counts[1]

@@ -35,8 +35,8 @@ class Param:
     every element of a fresh layer starts at (kernels of two or more dimensions are drawn at random
     instead).
 
-    Roles: `weight` and `bias` are trainable unless `frozen` (the layer's analysis freezes it);
-    `stat` (BatchNorm running mean/var) never is.
+    Roles: `weight` and `bias` are trainable unless `frozen` (an analysis froze the layer);
+    `stat` (BatchNorm running mean/var) never is, and is never marked frozen.
     `least`: the smallest value an element may take (0 for a variance), where there is one.
     """
 
