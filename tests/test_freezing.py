@@ -254,3 +254,49 @@ def test_trainable_must_be_a_boolean(entry):
         load_text(f"name: t\ninput: [3, 8, 8]\nlayers:\n  - {{name: c, type: conv, out_channels: 2, "
                   f"kernel_size: 1, {entry}}}\n")
     assert "trainable" in str(error.value) and error.value.line == 4
+
+
+# --- importers and the PyTorch export ------------------------------------------------------------
+def test_pytorch_requires_grad_comes_in_as_freeze_and_goes_back_out():
+    torch = pytest.importorskip("torch")
+    from torch import nn
+
+    model = nn.Sequential(nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.ReLU()),
+                          nn.Sequential(nn.Conv2d(8, 8, 3), nn.BatchNorm2d(8), nn.ReLU()),
+                          nn.Flatten(), nn.Linear(8 * 4 * 4, 2))
+    model[0].requires_grad_(False)
+    model[1][1].requires_grad_(False)
+    mapping = archcalc.import_model(model, input=(3, 8, 8), name="tiny")
+    assert mapping["freeze"] == ["0", "1/1"]
+    trained = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    frozen = sum(p.numel() for p in model.parameters() if not p.requires_grad)
+    report = archcalc.analyze(mapping)
+    assert (report.totals.trainable_params, report.totals.frozen_params) == (trained, frozen)
+    with torch.device("meta"):
+        back = archcalc.to_torch(report.architecture)
+    assert {n for n, p in back.named_parameters() if p.requires_grad} == \
+        {n for n, p in model.named_parameters() if p.requires_grad}
+
+
+def test_keras_trainable_false_comes_in_as_freeze(tmp_path):
+    layers = [{"class_name": "InputLayer", "config": {"name": "in", "batch_shape": [None, 8, 8, 3]}},
+              {"class_name": "Conv2D", "config": {"name": "conv", "filters": 4, "kernel_size": [3, 3],
+                                                  "padding": "same", "use_bias": True, "trainable": False}},
+              {"class_name": "Flatten", "config": {"name": "flat", "trainable": True}},
+              {"class_name": "Dense", "config": {"name": "out", "units": 10, "use_bias": True}}]
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps({"class_name": "Sequential", "config": {"name": "tiny", "layers": layers}}))
+    mapping = archcalc.import_model(path)
+    assert mapping["freeze"] == ["conv"]
+    report = archcalc.analyze(mapping)
+    # conv: 3·3·3·4 + 4 = 112 frozen (Keras: non-trainable); dense: 8·8·4·10 + 10 = 2,570
+    assert (report.totals.trainable_params, report.totals.non_trainable_params) == (2570, 112)
+
+
+def test_the_exported_source_freezes_the_outermost_frozen_module():
+    from archcalc.interop.export_torch import torch_source
+
+    text = torch_source(archcalc.analyze("resnet50-finetune")).text
+    frozen = [line.strip() for line in text.splitlines() if "requires_grad_" in line]
+    assert frozen == [f"self.{name}.requires_grad_(False)"
+                      for name in ("conv1", "bn1", "layer1", "layer2", "layer3", "layer4")]
