@@ -76,7 +76,7 @@ def frozen_layers(nodes: Sequence[Any], freeze: Any = None, train_only: Any = No
     """The paths of the frozen layers: those the file freezes, or, with `train_only`, every layer it
     does not name (the file's own freezing set aside); then those `freeze` names."""
     freeze, train_only = patterns(freeze, "freeze"), patterns(train_only, "train_only")
-    paths = [node.path for node in nodes]
+    paths = [node.path for node in nodes] if freeze or train_only else []
     if train_only:
         trained = named(train_only, paths, "train_only")
         frozen = {path for path in paths if path not in trained}
