@@ -300,3 +300,10 @@ def test_the_exported_source_freezes_the_outermost_frozen_module():
     frozen = [line.strip() for line in text.splitlines() if "requires_grad_" in line]
     assert frozen == [f"self.{name}.requires_grad_(False)"
                       for name in ("conv1", "bn1", "layer1", "layer2", "layer3", "layer4")]
+
+
+def test_the_keras_style_prints_keras_lines():
+    printed = run("table", "vgg16-transfer", "--style", "keras").output.splitlines()
+    # Keras' summary lines without the memory in brackets that Keras 3 adds
+    assert [line.split(" (")[0] for line in KERAS["summary_lines"]] == \
+        [line for line in printed if line.endswith("params") or "params:" in line]
