@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numbers
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from . import profiles
+from . import freezing, profiles
 from .collector import cycle_collection_paused
 from .errors import ArchcalcError, MismatchError, ShapeError, SpecError, TilingError, channels_last_hint, suggestion
 from .graph import Architecture, last_readers, load
@@ -62,6 +62,11 @@ def param_counts(params: tuple[Param, ...]) -> tuple[int, int, int]:
     return counts["weight"], counts["bias"], counts["stat"]
 
 
+def frozen_count(params: tuple[Param, ...]) -> int:
+    """The frozen weights and biases among these parameter tensors."""
+    return sum(p.size for p in params if p.frozen)
+
+
 @dataclass(frozen=True, init=False)
 class LayerRecord:
     """Everything archcalc knows about one layer, per the report's batch and dtype."""
@@ -107,12 +112,19 @@ class LayerRecord:
 
     @property
     def trainable_params(self) -> int:
+        """Weights and biases that are trained (PyTorch's `requires_grad`, Keras's trainable weights)."""
         weights, biases, _ = self._param_counts()
-        return weights + biases
+        return weights + biases - self.frozen_params
+
+    @property
+    def frozen_params(self) -> int:
+        """Weights and biases of a frozen layer (`trainable: false`, `freeze:`)."""
+        return frozen_count(self.param_tensors)
 
     @property
     def non_trainable_params(self) -> int:
-        return self._param_counts()[2]
+        """Frozen weights and biases plus the running statistics, as Keras counts them."""
+        return self._param_counts()[2] + self.frozen_params
 
     @property
     def params(self) -> int:
@@ -127,6 +139,7 @@ class LayerRecord:
 
     def to_dict(self) -> dict[str, Any]:
         weights, biases, stats = self._param_counts()
+        frozen = frozen_count(self.param_tensors)
         return {
             "name": self.name,
             "type": self.type,
@@ -137,8 +150,9 @@ class LayerRecord:
             "params": weights + biases + stats,
             "weights": weights,
             "biases": biases,
-            "trainable_params": weights + biases,
-            "non_trainable_params": stats,
+            "trainable_params": weights + biases - frozen,
+            "non_trainable_params": stats + frozen,
+            "frozen_params": frozen,
             "macs": self.macs,
             "flops": self.flops,
             "activation_elements": self.activation_elements,
@@ -151,6 +165,10 @@ class LayerRecord:
 
 @dataclass(frozen=True)
 class Totals:
+    """The network's numbers. The parameters: `trainable_params` (trained weights and biases),
+    `non_trainable_params` (the frozen ones and the running statistics, as Keras counts),
+    `frozen_params` (the frozen weights and biases alone)."""
+
     params: int
     trainable_params: int
     non_trainable_params: int
@@ -161,6 +179,12 @@ class Totals:
     peak_memory_bytes: int
     param_bytes: int
     training_memory_bytes: int
+    frozen_params: int = 0
+
+    @property
+    def statistics(self) -> int:
+        """The running statistics (BatchNorm's running mean and variance): never trained."""
+        return self.non_trainable_params - self.frozen_params
 
     def to_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -236,23 +260,26 @@ class LayerCache:
 
 def analyze(arch: Architecture | str | Any, *, input: Shape | list[int] | None = None, batch: int = 1,
             dtype: str = "float32", strict: bool = False, count: str = "archcalc",
-            layer_cache: LayerCache | None = None) -> Report:
+            layer_cache: LayerCache | None = None, freeze: Any = None, train_only: Any = None) -> Report:
     """Analyze a loaded architecture (or a zoo name / path): every layer's numbers and totals.
 
     `count` picks whose FLOPs the records carry (archcalc.profiles: archcalc = 2·MACs, or fvcore,
     ptflops, thop, torchinfo, torch as those tools count); `layer_cache` is shared with other analyses
-    (LayerCache)."""
+    (LayerCache); `freeze` and `train_only` are layer-path patterns (archcalc.freezing) that freeze
+    more layers, or every layer but those named."""
     with cycle_collection_paused():
         arch = arch if isinstance(arch, Architecture) else load(arch)
         try:
-            return _Walk(arch, input, batch, dtype, strict, count, layer_cache).run()
+            frozen = freezing.frozen_layers(arch.nodes, freeze, train_only)
+            return _Walk(arch, input, batch, dtype, strict, count, layer_cache, frozen).run()
         except ArchcalcError as exc:
             raise exc.located(file=arch.source) from None
 
 
 class _Walk:
     def __init__(self, arch: Architecture, input_shape, batch: int, dtype: str, strict: bool,
-                 count: str = "archcalc", layer_cache: LayerCache | None = None):
+                 count: str = "archcalc", layer_cache: LayerCache | None = None,
+                 frozen: frozenset[str] = frozenset()):
         if dtype not in DTYPE_BYTES:
             raise SpecError(f"dtype must be one of {', '.join(DTYPE_BYTES)}, got {dtype!r}")
         if isinstance(batch, bool) or not isinstance(batch, numbers.Integral) or batch < 1:
@@ -274,7 +301,8 @@ class _Walk:
         self.static_layers: dict[int, tuple[dict, Layer | None]] = shared.static
         self.windows_cache: dict[Any, Any] = shared.windows
         self.flops_cache: dict[Any, int] = shared.flops.setdefault(count, {})
-        self.trainable = self.frozen = 0  # parameters of the layers visited
+        self.frozen_layers = frozen  # paths of the layers whose weights and biases are frozen
+        self.trainable = self.frozen = self.statistics = 0  # parameters of the layers visited
 
     def resolve_input(self, override) -> Shape:
         if override is not None and (isinstance(override, str | bytes) or not hasattr(override, "__iter__")):
@@ -328,8 +356,12 @@ class _Walk:
             notes: tuple[str, ...] = ()
         else:
             output, params, macs, notes, counts = self.facts(layer, in_shapes)
-            self.trainable += counts[0] + counts[1]
-            self.frozen += counts[2]
+            if node.path in self.frozen_layers:
+                params = tuple(p if p.role == "stat" else replace(p, frozen=True) for p in params)
+                self.frozen += counts[0] + counts[1]
+            else:
+                self.trainable += counts[0] + counts[1]
+            self.statistics += counts[2]
             field_ = self.receptive_field(layer, node, in_shapes, output, fields)
             flops = self.flops(node, layer, in_shapes, output, macs)
         elements = numel(output) * self.batch
@@ -442,16 +474,17 @@ class _Walk:
         return (message,)
 
     def totals(self, records: list[LayerRecord]) -> Totals:
-        trainable, frozen = self.trainable, self.frozen
+        trainable, fixed = self.trainable, self.frozen + self.statistics
         elements = sum(r.activation_elements for r in records if r.allocates)
-        param_bytes = (trainable + frozen) * self.bytes
+        param_bytes = (trainable + fixed) * self.bytes
         forward = elements * self.bytes
         return Totals(
-            params=trainable + frozen, trainable_params=trainable, non_trainable_params=frozen,
+            params=trainable + fixed, trainable_params=trainable, non_trainable_params=fixed,
+            frozen_params=self.frozen,
             macs=sum(r.macs for r in records), flops=sum(r.flops for r in records),
             activation_elements=elements, forward_memory_bytes=forward,
             peak_memory_bytes=self.peak(records), param_bytes=param_bytes,
-            training_memory_bytes=2 * forward + 4 * trainable * self.bytes + frozen * self.bytes,
+            training_memory_bytes=2 * forward + 4 * trainable * self.bytes + fixed * self.bytes,
         )
 
     def peak(self, records: list[LayerRecord]) -> int:

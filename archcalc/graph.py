@@ -79,6 +79,13 @@ def load(source: str | Path | dict[str, Any], *, text: str | None = None) -> Arc
 def build(spec: ArchFile, source: str) -> Architecture:
     """Expand the file, build the DAG, check references and cycles, order the layers."""
     expansion = expand(spec)
+    if spec.freeze:
+        from .freezing import freeze_named
+
+        try:
+            freeze_named(expansion.nodes, spec.freeze)
+        except ArchcalcError as exc:
+            raise exc.located(where=spec._lines.get(("freeze",))) from None
     ordered = execution_order(expansion.nodes)
     used = {src for node in expansion.nodes for src in node.inputs}
     unused = [n.path for n in ordered if n.path not in used and n.path != expansion.output_path]

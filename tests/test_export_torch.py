@@ -116,7 +116,9 @@ def test_pytorch_export_to_standard_output():
 def test_zoo_export_has_archcalcs_parameters(name):
     report = archcalc.analyze(name)
     network = build_on_meta(report)
-    assert sum(p.numel() for p in network.parameters()) == report.totals.trainable_params
+    trained = sum(p.numel() for p in network.parameters() if p.requires_grad)
+    frozen = sum(p.numel() for p in network.parameters() if not p.requires_grad)
+    assert (trained, frozen) == (report.totals.trainable_params, report.totals.frozen_params)
     assert stored_counts(network) == report.totals.params
 
 

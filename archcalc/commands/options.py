@@ -35,3 +35,17 @@ def analysis_options(command):
     ]):
         command = option(command)
     return command
+
+
+def freezing_options(command):
+    """--freeze and --train-only (archcalc.freezing), each repeatable."""
+    for option in reversed([
+        click.option("--freeze", "freeze", metavar="PATTERN", multiple=True,
+                     help="Freeze the layers whose path (or a block above it) matches PATTERN, a glob "
+                          "such as 'features/*', 'layer1' or '*bn*'; repeatable."),
+        click.option("--train-only", "train_only", metavar="PATTERN", multiple=True,
+                     help="Train only the layers PATTERN names and freeze every other one (the file's own "
+                          "freezing set aside); repeatable."),
+    ]):
+        command = option(command)
+    return command

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .options import analysis_options, parse_shape
+from .options import analysis_options, freezing_options, parse_shape
 
 # archcalc.profiles.NAMES
 COUNT_PROFILES = ["archcalc", "fvcore", "ptflops", "ptflops-modules", "ptflops-aten", "thop", "torchinfo", "torch"]
@@ -29,7 +29,8 @@ def _columns(text: str | None) -> list[str] | None:
     return [c.strip() for c in text.split(",") if c.strip()] if text else None
 
 
-def _analyze(name: str, input_shape, batch: int, dtype: str, strict: bool, count: str = "archcalc"):
+def _analyze(name: str, input_shape, batch: int, dtype: str, strict: bool, count: str = "archcalc",
+             freeze: tuple[str, ...] = (), train_only: tuple[str, ...] = ()):
     from ..analysis import analyze
     from ..errors import SpecError
 
@@ -37,7 +38,8 @@ def _analyze(name: str, input_shape, batch: int, dtype: str, strict: bool, count
         shape = parse_shape(input_shape)
     except click.BadParameter as exc:
         raise SpecError(f"--input: {exc.message}") from None
-    return analyze(name, input=shape, batch=batch, dtype=dtype, strict=strict, count=count)
+    return analyze(name, input=shape, batch=batch, dtype=dtype, strict=strict, count=count, freeze=freeze,
+                   train_only=train_only)
 
 
 def _echo(text: str) -> None:
@@ -89,15 +91,17 @@ def _warn_ignored(style: str | None, fmt: str, analysis: bool, depth, units, ops
               help="Whose FLOPs to show: archcalc (2 × MACs) or as fvcore, ptflops, thop, torchinfo or "
                    "torch count them (implies --ops flops; full style; see docs/conventions.md).")
 @analysis_options
+@freezing_options
 def table(architecture: str, style: str | None, fmt: str, depth: int | None, units: str | None, ops: str,
-          columns: str | None, count: str, input_shape: str | None, batch: int, dtype: str, strict: bool):
+          columns: str | None, count: str, input_shape: str | None, batch: int, dtype: str, strict: bool,
+          freeze: tuple[str, ...], train_only: tuple[str, ...]):
     """Per-layer shapes, parameters, MACs, memory and receptive field of ARCHITECTURE
     (a zoo name or a file)."""
     from ..report import render, table_cache
 
     analysis = fmt == "json" and style is None and depth is None and columns is None
     if analysis:
-        report = _analyze(architecture, input_shape, batch, dtype, strict, count)
+        report = _analyze(architecture, input_shape, batch, dtype, strict, count, freeze, train_only)
         _warn_ignored(style, fmt, analysis, depth, units, ops, count)
         from ..report.formats.json_ import analysis
 
@@ -106,12 +110,13 @@ def table(architecture: str, style: str | None, fmt: str, depth: int | None, uni
         return
     shown = "flops" if count != "archcalc" else ops
     options = {"style": style or "full", "units": units, "ops": shown, "depth": depth, "columns": columns,
-               "count": count, "input": input_shape, "batch": batch, "dtype": dtype, "strict": strict}
+               "count": count, "input": input_shape, "batch": batch, "dtype": dtype, "strict": strict,
+               "freeze": freeze, "train_only": train_only}
     table_ = table_cache.lookup(architecture, options)
     if table_ is None:
         from ..report import to_table
 
-        report = _analyze(architecture, input_shape, batch, dtype, strict, count)
+        report = _analyze(architecture, input_shape, batch, dtype, strict, count, freeze, train_only)
         table_ = to_table(report, style or "full", units=units, ops=shown, depth=depth, columns=_columns(columns))
         table_cache.keep(architecture, options, table_, report.architecture.files)
     _warn_ignored(style, fmt, analysis, depth, units, ops, count)
@@ -126,8 +131,9 @@ def table(architecture: str, style: str | None, fmt: str, depth: int | None, uni
 @click.option("--depth", type=click.IntRange(min=1), default=1, show_default=True, metavar="K",
               help="Align rows by the first K parts of the layer paths.")
 @analysis_options
+@freezing_options
 def compare(architectures: tuple[str, ...], fmt: str, units: str, depth: int, input_shape: str | None,
-            batch: int, dtype: str, strict: bool):
+            batch: int, dtype: str, strict: bool, freeze: tuple[str, ...], train_only: tuple[str, ...]):
     """Compare ARCHITECTURES side by side: totals, ratios to the first, rows aligned by name."""
     from ..report import render
     from ..report.compare import compare_table
@@ -136,7 +142,7 @@ def compare(architectures: tuple[str, ...], fmt: str, units: str, depth: int, in
         from ..errors import SpecError
 
         raise SpecError("compare needs at least two architectures")
-    reports = [_analyze(a, input_shape, batch, dtype, strict) for a in architectures]
+    reports = [_analyze(a, input_shape, batch, dtype, strict, "archcalc", freeze, train_only) for a in architectures]
     if fmt == "csv" and units != "si":
         _warn(f"--units {units}", "--format csv", "numbers are written in full, for spreadsheets")
     _echo(render(compare_table(reports, units, depth), fmt))
@@ -148,10 +154,11 @@ def compare(architectures: tuple[str, ...], fmt: str, units: str, depth: int, in
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="The worked arithmetic as text, or the layer's numbers and arithmetic as JSON.")
 @analysis_options
+@freezing_options
 def explain(architecture: str, layer: str, fmt: str, input_shape: str | None, batch: int, dtype: str,
-            strict: bool):
+            strict: bool, freeze: tuple[str, ...], train_only: tuple[str, ...]):
     """The arithmetic behind every number of LAYER (a path such as layer1/0/conv1)."""
-    report = _analyze(architecture, input_shape, batch, dtype, strict)
+    report = _analyze(architecture, input_shape, batch, dtype, strict, "archcalc", freeze, train_only)
     if fmt == "json":
         import json
 

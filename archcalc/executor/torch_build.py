@@ -19,7 +19,8 @@ def to_torch(arch: Any, weights: Any = None, *, input: Any = None, dtype: str = 
     It is the network `archcalc export --to pytorch` writes, built from the same layer tree without
     running any generated text: blocks are submodules, so `state_dict()` keys are archcalc's weight
     keys with '/' written '.'
-    (`C3.weight`, `layer1.0.bn1.running_mean`, plus BatchNorm's `num_batches_tracked`).
+    (`C3.weight`, `layer1.0.bn1.running_mean`, plus BatchNorm's `num_batches_tracked`); the parameters of
+    frozen layers do not require grad.
     `weights` (anything `load_weights` takes) are copied in; without them PyTorch's own
     initialisation stays. Call it as `module(x)` or `module(x, return_intermediates=True)`.
     A module whose parameters (with the float64 weight set, when given) would not fit in the
@@ -47,8 +48,13 @@ def to_torch(arch: Any, weights: Any = None, *, input: Any = None, dtype: str = 
         raise exc.located(file=source) from None
     arch = report.architecture
     network = build_network(code, arch.input_path, arch.output_path).to(getattr(torch, dtype))
+    modules = module_names(code.tree)
+    parameters = dict(network.named_parameters())
+    for record in report.layers:
+        for param in record.param_tensors:
+            if param.frozen:  # as the exported source's `requires_grad_(False)`
+                parameters[_state_key(f"{record.name}.{param.name}", modules)].requires_grad_(False)
     if arrays is not None:
-        modules = module_names(code.tree)
         state = {_state_key(key, modules): torch.as_tensor(value) for key, value in arrays.items()}
         missing, unexpected = network.load_state_dict(state, strict=False)
         missing = [key for key in missing if not key.endswith(".num_batches_tracked")]

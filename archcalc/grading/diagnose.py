@@ -59,9 +59,10 @@ def param_alternatives(record: LayerRecord, expected: int, conventions: Conventi
     if biases and not conventions.bias:
         alternatives.append((f"counted the {exact(biases)} biases, which this convention leaves out",
                              expected + biases))
-    if record.non_trainable_params:
-        alternatives.append((f"left out the {exact(record.non_trainable_params)} non-trainable statistics "
-                             "(BatchNorm running mean and variance)", expected - record.non_trainable_params))
+    statistics = record.non_trainable_params - record.frozen_params
+    if statistics:
+        alternatives.append((f"left out the {exact(statistics)} non-trainable statistics "
+                             "(BatchNorm running mean and variance)", expected - statistics))
     weight = _filter_bank(record)
     if weight:
         k, d, kh, kw, groups = weight

@@ -307,9 +307,9 @@ class _Grader:
             alternatives = [(f"forgot the biases ({biases:,})", expected - biases)] if conventions.bias and biases \
                 else [(f"counted the {biases:,} biases, which this convention leaves out", expected + biases)] \
                 if biases else []
-            frozen = report.totals.non_trainable_params
-            if frozen:
-                alternatives.append((f"left out the {frozen:,} non-trainable statistics", expected - frozen))
+            statistics = report.totals.statistics
+            if statistics:
+                alternatives.append((f"left out the {statistics:,} non-trainable statistics", expected - statistics))
             return expected, alternatives
         if column == "ops":
             return expected, diagnose.ops_unit_alternatives(expected, conventions, report)

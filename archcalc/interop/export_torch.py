@@ -33,7 +33,17 @@ from ..analysis import Report
 from ..errors import ExportError, printable
 from ..layers.torch_code import Bound, literal
 from .torch_source_check import check_source
-from .torch_tree import Container, Leaf, build, identifier, module_attribute, module_source, own_class, without_defaults
+from .torch_tree import (
+    Container,
+    Leaf,
+    build,
+    identifier,
+    module_attribute,
+    module_names,
+    module_source,
+    own_class,
+    without_defaults,
+)
 
 _WIDTH = 110
 #: Module-level names of the source, and names its functions read: never a variable, argument or class.
@@ -151,6 +161,7 @@ class _Writer:
         self.names.add(self.top_name)
         self.class_of[""] = self.top_name
         network = self.instance(top)
+        network.init += self.freezing(top)
         self.classes.append(self.class_source(self.top_name, [], network.init, network.forward, network.arguments))
         body = "\n\n\n".join([*(inspect.getsource(cls).strip() for cls in own), *self.classes])
         imports = ["import torch"] if "torch." in body else []
@@ -175,6 +186,26 @@ class _Writer:
             note = f"A layer named as nn.Module's own state is named with '_' added: {shown}."
             lines += textwrap.wrap(_comment(note), _WIDTH)
         return [f"# {line}" for line in lines]
+
+    def freezing(self, top: Container) -> list[str]:
+        """`self.layer1.requires_grad_(False)` for the frozen layers: per frozen layer, the outermost
+        module above it (or its own) that holds no trained parameter."""
+        modules = module_names(top)
+        trained, frozen = set(), []
+        for record in self.report.layers:
+            path = modules.get(record.name, {}).get("")
+            if path is not None and record.trainable_params:
+                trained.update(path[:k] for k in range(1, len(path) + 1))
+            elif path is not None and record.frozen_params:
+                frozen.append(path)
+        statements: list[str] = []
+        for path in frozen:
+            shortest = path[:next(k for k in range(1, len(path) + 1) if path[:k] not in trained)]
+            reference = "self" + "".join(f"[{part}]" if part.isdigit() else f".{part}" for part in shortest)
+            statement = f"{reference}.requires_grad_(False)"
+            if statement not in statements:
+                statements.append(statement)
+        return statements
 
     def unique(self, name: str) -> str:
         found, k = name, 2

@@ -105,7 +105,10 @@ class _KerasImporter(Importer):
                     if layer["class_name"] not in known:
                         raise Refused(f"{layer['class_name']} has no archcalc layer type")
                 else:
+                    first = len(self.graph.layers)
                     self.env[name] = self._layer(layer, name, sources)
+                    for added in self.graph.layers[first:]:
+                        added.trainable = layer["config"].get("trainable") is not False
             except Refused as exc:
                 self.unsupported.add(name, str(exc))
                 self.env[name] = None

@@ -225,8 +225,12 @@ class _TorchImporter(Importer):
 
     def _add(self, node, op: str, type_: str, inputs: list[Value], channels_last: bool = False,
              **params) -> Value:
-        call = _call(node, self.modules.get(node.target) if node.op == "call_module" else None)
+        module = self.modules.get(node.target) if node.op == "call_module" else None
+        call = _call(node, module)
         value = self.add(self._path(node, op), type_, inputs, call=call, channels_last=channels_last, **params)
+        if module is not None:
+            flags = [p.requires_grad for p in module.parameters()]
+            self.graph.layers[value.index].trainable = any(flags) if flags else None
         self.nodes[value.index] = node
         return value
 

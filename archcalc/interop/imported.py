@@ -16,13 +16,16 @@ NETWORK_INPUT = -1
 class ImportedLayer:
     """One layer: its path in the source (`("layer1", "0", "conv1")`), archcalc type, hyper-parameters
     (all of them, defaults included), the indices of the layers it reads (NETWORK_INPUT: the input) and
-    how the source runs it (a `profiles.Call`: module, functional or operator)."""
+    how the source runs it (a `profiles.Call`: module, functional or operator); `trainable`: whether the
+    source trains its parameters (PyTorch's `requires_grad`, Keras's `trainable`; None where it has none
+    or the source does not say)."""
 
     path: tuple[str, ...]
     type: str
     params: dict[str, Any]
     inputs: list[int]
     call: str = "module"
+    trainable: bool | None = None
 
 
 @dataclass

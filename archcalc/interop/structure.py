@@ -39,10 +39,12 @@ class Entry:
 
 def to_mapping(graph: ImportedGraph) -> dict[str, Any]:
     """The architecture mapping (`archcalc.load` and `analyze` accept it) of `graph`."""
-    nodes = [ImportedLayer(_names(n.path), n.type, dict(n.params), list(n.inputs), n.call) for n in graph.layers]
+    nodes = [ImportedLayer(_names(n.path), n.type, dict(n.params), list(n.inputs), n.call, n.trainable)
+             for n in graph.layers]
     output = len(nodes) - 1 if graph.output is None else graph.output
     _hoist_and_flatten(nodes, output)
     _unique_paths(nodes)
+    freeze = _freeze(nodes)
     calls = _calls(nodes)
     blocks = _Blocks({_names(path): cls for path, cls in graph.classes.items()})
     entries, out_name = _scope(nodes, (), list(range(len(nodes))), blocks, output)
@@ -62,10 +64,26 @@ def to_mapping(graph: ImportedGraph) -> dict[str, Any]:
         mapping["defaults"] = defaults
     if bodies:
         mapping["blocks"] = bodies
+    if freeze:
+        mapping["freeze"] = freeze
     mapping["layers"] = layers
     if out_name != layers[-1]["name"]:
         mapping["output"] = out_name
     return mapping
+
+
+def _freeze(nodes: list[ImportedLayer]) -> list[str]:
+    """`freeze:` patterns for the layers the source does not train: for each, the shortest module path
+    above it (or its own) under which no layer is trained (`layer1` rather than its every layer)."""
+    trained = {n.path[:k] for n in nodes if n.trainable for k in range(1, len(n.path) + 1)}
+    patterns: list[str] = []
+    for node in nodes:
+        if node.trainable is False:
+            shortest = next(k for k in range(1, len(node.path) + 1) if node.path[:k] not in trained)
+            pattern = "/".join(node.path[:shortest])
+            if pattern not in patterns:
+                patterns.append(pattern)
+    return patterns
 
 
 def _names(path: tuple[str, ...]) -> tuple[str, ...]:

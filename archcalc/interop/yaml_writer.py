@@ -47,6 +47,8 @@ def dump(mapping: dict[str, Any]) -> str:
             lines += _entries(block["layers"], "      ")
             if "output" in block:
                 lines.append(f"    output: {_flow(block['output'])}")
+    if mapping.get("freeze"):
+        lines.append(f"freeze: {_flow(mapping['freeze'])}")
     lines.append("layers:")
     lines += _entries(mapping["layers"], "  ")
     return "\n".join(lines) + "\n"

@@ -35,7 +35,8 @@ class Param:
     every element of a fresh layer starts at (kernels of two or more dimensions are drawn at random
     instead).
 
-    Roles: `weight` and `bias` are trainable; `stat` (BatchNorm running mean/var) is not.
+    Roles: `weight` and `bias` are trainable unless `frozen` (an analysis froze the layer);
+    `stat` (BatchNorm running mean/var) never is, and is never marked frozen.
     `least`: the smallest value an element may take (0 for a variance), where there is one.
     """
 
@@ -44,6 +45,7 @@ class Param:
     role: ParamRole
     initial: float = 0.0
     least: float | None = None
+    frozen: bool = False
 
     @property
     def size(self) -> int:
@@ -51,7 +53,7 @@ class Param:
 
     @property
     def trainable(self) -> bool:
-        return self.role != "stat"
+        return self.role != "stat" and not self.frozen
 
 
 @dataclass(frozen=True)

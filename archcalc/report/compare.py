@@ -45,7 +45,10 @@ def compare_table(reports: list[Report], units: str = "si", depth: int | None = 
         if key == "params" and any(r.totals.non_trainable_params for r in reports):
             rows.append(_row("  trainable", [r.totals.trainable_params for r in reports], False, units,
                              "trainable params"))
-            rows.append(_row(f"  + {STATISTICS}", [r.totals.non_trainable_params for r in reports], False, units,
+            if any(r.totals.frozen_params for r in reports):
+                rows.append(_row("  + frozen", [r.totals.frozen_params for r in reports], False, units,
+                                 "frozen params"))
+            rows.append(_row(f"  + {STATISTICS}", [r.totals.statistics for r in reports], False, units,
                              STATISTICS))
     aligned = _aligned(reports, depth)
     for name, per in aligned.items():

@@ -35,8 +35,11 @@ def explain(report: Report, layer: str, architecture: str | None = None) -> str:
     if record.param_tensors:
         parts = ", ".join(f"{p.name} {'×'.join(map(str, p.shape))} ({p.role})" for p in record.param_tensors)
         lines.append(f"                    tensors: {parts}")
+        frozen = record.frozen_params
         lines.append(f"                    = {record.weights:,} weights + {record.biases:,} biases"
-                     f" + {record.non_trainable_params:,} non-trainable = {record.params:,}")
+                     f" + {record.non_trainable_params - frozen:,} non-trainable = {record.params:,}")
+        if frozen:
+            lines.append(f"                    frozen: its {frozen:,} weights and biases are not trained")
     batch = f"{report.batch} × " if report.batch > 1 else ""
     lines.append(f"MACs:               {batch}{maths.macs}" + (f" = {record.macs:,}" if batch else ""))
     lines.append(f"FLOPs:              {flops_unit(report)} = {record.flops:,}")

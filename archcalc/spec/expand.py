@@ -41,6 +41,7 @@ class Scope:
     input_path: str | None = None
     names: dict[str, str] = field(default_factory=dict)
     dropped: set[str] = field(default_factory=set)
+    frozen: bool = False  # inside a block instance (or definition) written `trainable: false`
 
     def path(self, name: str) -> str:
         return self.prefix + name
@@ -78,6 +79,7 @@ class Node:
     inputs: list[str] = field(default_factory=list)
     where: tuple[str, int] | None = None  # (file, line) of the entry, for error messages
     key_lines: Mapping[str, tuple[str, int]] | None = None  # (file, line) of each of the entry's keys
+    trainable: bool = True  # false: written `trainable: false`, inside such a block, or named by `freeze:`
 
     def line_of(self, key: str) -> tuple[str, int] | None:
         """The (file, line) of one of the entry's keys (`kernel_size.1`: of `kernel_size`), else of the entry."""
@@ -280,6 +282,7 @@ class _Expander:
             known.cls = layer_class(entry.type)
             known.merged = {**self.defaults.get(known.cls, {}), **hyper}
         cls, merged = known.cls, known.merged  # merged: shared by every copy of the entry (read-only)
+        frozen = scope.frozen or entry.trainable is False
         if entry.when is None:
             self.refuse_early(repeat, block, entry.type)
         output = None
@@ -292,10 +295,10 @@ class _Expander:
             first_refs = refs if output is None else None
             if block is not None:
                 output = self.expand_block(entry.type, block, hyper, scope, path_name, values,
-                                           first_refs, output or previous, depth)
+                                           first_refs, output or previous, depth, frozen)
             else:
                 output = self.add_node(scope, scope.path(path_name), cls, merged, first_refs,
-                                       output or previous, values, where, known.key_lines)
+                                       output or previous, values, where, known.key_lines, not frozen)
         if entry.repeat is not None:
             self.groups.append(Group(scope.path(name), entry.type, {"repeat": repeat}))
         if output is None:
@@ -321,7 +324,7 @@ class _Expander:
 
     def expand_block(self, block_name: str, block: BlockDef, given: dict[str, Any], scope: Scope,
                      path_name: str, caller_values: dict[str, Any], refs: list[str] | None,
-                     previous: str, depth: int) -> str:
+                     previous: str, depth: int, frozen: bool = False) -> str:
         unknown = [k for k in given if k not in block.args]
         if unknown:
             hint = suggestion(unknown[0], block.args)
@@ -339,7 +342,8 @@ class _Expander:
             else:
                 args[arg] = resolve_value(default, with_names(self.spec.args, {**local, **args}))
         local.update(args)
-        inner = Scope(prefix=prefix + "/", values=with_names(self.spec.args, local), parent=scope)
+        inner = Scope(prefix=prefix + "/", values=with_names(self.spec.args, local), parent=scope,
+                      frozen=frozen or not block.trainable)
         if refs:
             if len(refs) != 1:
                 raise SpecError(f"a block takes one input, got from: {refs}")
@@ -361,7 +365,8 @@ class _Expander:
 
     def add_node(self, scope: Scope, path: str, cls: type[Layer], hyper: dict[str, Any],
                  refs: list[str] | None, previous: str | None, values: dict[str, Any] | None = None,
-                 where: tuple[str, int] | None = None, key_lines: Mapping[str, tuple[str, int]] | None = None) -> str:
+                 where: tuple[str, int] | None = None, key_lines: Mapping[str, tuple[str, int]] | None = None,
+                 trainable: bool = True) -> str:
         if path in self.paths:
             raise GraphError(f"duplicate layer path {path!r}")
         if len(self.nodes) >= MAX_NODES:
@@ -371,7 +376,7 @@ class _Expander:
             raise SpecError(f"more than {MAX_EDGES:,} edges (inputs of layers) after expansion")
         self.paths.add(path)
         self.nodes.append(Node(path, cls, hyper, values if values is not None else scope.values,
-                               scope, refs, previous, where=where, key_lines=key_lines))
+                               scope, refs, previous, where=where, key_lines=key_lines, trainable=trainable))
         return path
 
     def refuse_early(self, repeat: int, block: BlockDef | None, name: str) -> None:

@@ -1,7 +1,7 @@
 """The file format as pydantic records (`archcalc.records`): the top level, blocks, and the keys
 every layer entry shares.
 
-A layer entry is a mapping. Its structural keys (`name`, `type`, `from`, `repeat`, `when`) are
+A layer entry is a mapping. Its structural keys (`name`, `type`, `from`, `repeat`, `when`, `trainable`) are
 described by `LayerEntry`; every other key is a hyper-parameter, validated later by the layer
 class named in `type` (or an argument of the block named in `type`).
 """
@@ -15,7 +15,7 @@ from pydantic import ConfigDict, Field, PrivateAttr
 
 from ..records import Int, Record
 
-STRUCTURAL_KEYS = ("name", "type", "from", "repeat", "when")
+STRUCTURAL_KEYS = ("name", "type", "from", "repeat", "when", "trainable")
 
 Value = Any
 
@@ -31,6 +31,8 @@ class LayerEntry(Record):
         None, alias="from", description="input layer name(s); default: the previous layer (or the block's input)")
     repeat: Int | str | None = Field(None, description="repeat this entry N times in a chain; names get /0, /1, ...")
     when: bool | str | None = Field(None, description="keep the entry only if this is true")
+    trainable: bool | None = Field(
+        None, description="false: the entry's parameters (a block's: all of its layers') are frozen")
 
 
 class BlockDef(Record):
@@ -40,6 +42,7 @@ class BlockDef(Record):
                                    description="argument names with defaults (null: the argument is required)")
     layers: Annotated[list[dict[str, Value]], MinLen(1)]
     output: str | None = Field(None, description="the layer whose output is the block's; default: the last")
+    trainable: bool = Field(True, description="false: every instance of the block is frozen")
 
 
 class Accuracy(Record):
@@ -72,6 +75,9 @@ class ArchFile(Record):
         "module | functional | operator (for the count profiles of hook-based tools)")
     layers: Annotated[list[dict[str, Value]], MinLen(1)]
     output: str | None = None
+    freeze: list[Annotated[str, MinLen(1)]] = Field(
+        default_factory=list, description="glob patterns over layer paths (`features/*`, `layer1`, `*bn*`) "
+        "whose parameters are frozen; a pattern naming a block instance freezes everything in it")
     #: (key path) → (file, line) of the top-level keys and layer entries (spec.loader.Document)
     _lines: dict[tuple, tuple[str, int]] = PrivateAttr(default_factory=dict)
     #: the files it was read from, itself first (spec.loader.FileRead); none for a mapping or text

@@ -14,12 +14,18 @@ STATISTICS = "running statistics"
 
 def params_words(totals: Totals, units: Units = "exact") -> str:
     """`25,610,152 params = 25,557,032 trainable + 53,120 running statistics` (PyTorch's count is the
-    trainable one); `61,706 params` when every parameter is trainable."""
+    trainable one), with `+ N frozen` when layers are frozen; `61,706 params` when every parameter is
+    trainable."""
     words = f"{count(totals.params, units)} params"
     if totals.non_trainable_params:
-        words += (f" = {count(totals.trainable_params, units)} trainable + "
-                  f"{count(totals.non_trainable_params, units)} {STATISTICS}")
+        words += f" = {count(totals.trainable_params, units)} trainable" + "".join(
+            f" + {count(n, units)} {what}" for what, n in _not_trained(totals))
     return words
+
+
+def _not_trained(totals: Totals) -> list[tuple[str, int]]:
+    """The frozen weights and the running statistics, those that are not zero."""
+    return [(what, n) for what, n in (("frozen", totals.frozen_params), (STATISTICS, totals.statistics)) if n]
 
 
 def params_split(report: Report, columns: tuple[Column, ...], units: Units, key: str = "params",
@@ -36,7 +42,7 @@ def params_split(report: Report, columns: tuple[Column, ...], units: Units, key:
         return tuple(Cell(words) if c.key == label else Cell(count(n, units), n) if c.key == key else Cell()
                      for c in columns)
 
-    return (row("  trainable", t.trainable_params), row(f"  + {STATISTICS}", t.non_trainable_params))
+    return (row("  trainable", t.trainable_params), *(row(f"  + {what}", n) for what, n in _not_trained(t)))
 
 
 def totals_lines(report: Report, units: Units) -> list[str]:
@@ -45,6 +51,9 @@ def totals_lines(report: Report, units: Units) -> list[str]:
     batch = f" (batch {report.batch})" if report.batch > 1 else ""
     statistics = (f" ({STATISTICS}: PyTorch keeps them as buffers, Keras counts them)"
                   if t.non_trainable_params else "")
+    if t.frozen_params:
+        statistics = (f" ({count(t.frozen_params, units)} frozen + {count(t.statistics, units)} {STATISTICS},"
+                      " as Keras counts them)" if t.statistics else " (frozen)")
     return [
         f"Params: {count(t.params, units)} total = {count(t.trainable_params, units)} trainable"
         f" + {count(t.non_trainable_params, units)} non-trainable{statistics}",
