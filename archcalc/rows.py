@@ -1,13 +1,13 @@
-"""Helpers the styles share: shape notations, which layers a lecture table lists, and the
-collapse of block paths into summed rows (`--depth`)."""
+"""What the report styles and the drawings share: shape notations, which layers a lecture table lists,
+and the collapse of block paths into summed rows (`--depth`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from math import prod
 
-from ..analysis import LayerRecord, Report
-from ..layers import AxisWindow, Shape
+from .analysis import LayerRecord, Report
+from .layers import AxisWindow, Shape
 
 
 def whd(shape: Shape, sep: str = " × ") -> str:
