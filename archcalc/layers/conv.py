@@ -122,6 +122,10 @@ class Conv(_Windowed):
     bias: bool = True
     activation: FusedActivation | None = Field(None, description="fused activation (Keras style)")
 
+    @property
+    def has_bias(self) -> bool:
+        return self.bias
+
     @classmethod
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:
         """`nn.Conv2d` with zero padding (ints, pairs, `same`, `valid`)."""
@@ -241,6 +245,10 @@ class ConvTranspose(_Windowed):
     dilation: IntOrPair = (1, 1)
     groups: PositiveInt = 1
     bias: bool = True
+
+    @property
+    def has_bias(self) -> bool:
+        return self.bias
 
     @classmethod
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:

@@ -51,6 +51,10 @@ class Linear(Layer):
     bias: bool = True
     activation: FusedActivation | None = Field(None, description="fused activation (Keras style)")
 
+    @property
+    def has_bias(self) -> bool:
+        return self.bias
+
     @classmethod
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:
         _flat(call.site, "nn.Linear")
@@ -146,6 +150,10 @@ class PointLinear(Layer):
 
     out_features: PositiveInt
     bias: bool = True
+
+    @property
+    def has_bias(self) -> bool:
+        return self.bias
 
     @classmethod
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:
