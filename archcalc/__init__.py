@@ -24,7 +24,7 @@ _EXPORTS = {
     "TilingError": "errors", "ExecutionError": "errors",
     "conv_output_size": "formulas", "conv_params": "formulas", "conv_macs": "formulas",
     "linear_params": "formulas", "same_padding": "formulas",
-    "execute": "executor", "to_torch": "executor", "init_weights": "executor", "load_weights": "executor",
+    "execute": "executor", "to_torch": "interop.torch_build", "init_weights": "executor", "load_weights": "executor",
     "save_weights": "executor",
     "import_model": "interop",
     "check": "grading", "Grade": "grading", "Conventions": "grading",

@@ -45,10 +45,15 @@ def _pair(name: str, value: Any, low: int) -> tuple[int, int]:
     return value, value
 
 
-def _groups(groups: Any, in_channels: int, out_channels: int) -> int:
-    groups = _whole("groups", groups, 1)
+def check_groups(groups: int, in_channels: int, out_channels: int) -> None:
+    """ShapeError unless `groups` divides both channel counts of a convolution."""
     if in_channels % groups or out_channels % groups:
         raise ShapeError(f"groups={groups} must divide in_channels={in_channels} and out_channels={out_channels}")
+
+
+def _groups(groups: Any, in_channels: int, out_channels: int) -> int:
+    groups = _whole("groups", groups, 1)
+    check_groups(groups, in_channels, out_channels)
     return groups
 
 
@@ -151,10 +156,28 @@ def conv_macs(out_h: int, out_w: int, in_channels: int, out_channels: int,
     return out_h * out_w * out_channels * (in_channels // groups) * kh * kw
 
 
+def conv_transpose_macs(in_h: int, in_w: int, in_channels: int, out_channels: int,
+                        kernel_size: int | tuple[int, int], groups: int = 1) -> int:
+    """H_in·W_in·C_in·(C_out/groups)·k_h·k_w for one sample: every input pixel is scattered through
+    the kernel."""
+    in_h, in_w = _whole("in_h", in_h, 1), _whole("in_w", in_w, 1)
+    in_channels, out_channels = _whole("in_channels", in_channels, 1), _whole("out_channels", out_channels, 1)
+    kh, kw = _pair("kernel_size", kernel_size, 1)
+    groups = _groups(groups, in_channels, out_channels)
+    return in_h * in_w * in_channels * (out_channels // groups) * kh * kw
+
+
 def linear_params(in_features: int, out_features: int, bias: bool = True) -> int:
     """in·out (+ out)."""
     in_features, out_features = _whole("in_features", in_features, 1), _whole("out_features", out_features, 1)
     return in_features * out_features + (out_features if _flag("bias", bias) else 0)
+
+
+def linear_macs(in_features: int, out_features: int, positions: int = 1) -> int:
+    """positions·in·out: a fully connected layer at each of `positions` places (1 on a flat input,
+    H·W where it acts on each pixel's channels, as a 1×1 convolution)."""
+    in_features, out_features = _whole("in_features", in_features, 1), _whole("out_features", out_features, 1)
+    return _whole("positions", positions, 1) * in_features * out_features
 
 
 # --- window geometry -------------------------------------------------------------------------
@@ -174,6 +197,11 @@ def conv_output_ratio(n: int, kernel_size: int, stride: int = 1, padding: tuple[
                       dilation: int = 1) -> float:
     """(n + p_before + p_after − F)/s + 1 before rounding down, as a worked answer writes it."""
     return window_span(n, kernel_size, padding, dilation) / stride + 1
+
+
+def adaptive_windows(n: int, out: int) -> list[tuple[int, int]]:
+    """PyTorch's adaptive pooling of `n` positions to `out`: output i covers [floor(i·n/o), ceil((i+1)·n/o))."""
+    return [((i * n) // out, -(-((i + 1) * n) // out)) for i in range(out)]
 
 
 def conv_transpose_output_size(n: int, kernel_size: int, stride: int = 1, padding: int = 0,

@@ -5,6 +5,7 @@ import itertools
 import pytest
 
 import archcalc
+from archcalc import formulas
 from archcalc.formulas import resolve_padding
 
 
@@ -166,3 +167,41 @@ def test_dilated_conv_output_size_and_macs_match_torch(torch, n, k, s, p, d):
     assert record.output_shape == tuple(out[1:])
     assert record.params == sum(t.numel() for t in conv.parameters())
     assert record.macs == out[2] * out[3] * 6 * 4 * k * k  # dilation spreads the taps, it adds none
+
+
+# --- the formulas the layer classes take their MACs and windows from ---------------------------------
+
+
+def test_fully_connected_macs():
+    # AlexNet's fc6 as the lectures count it: 9216 inputs (256×6×6) to 4096 outputs, 9216 × 4096 MACs
+    assert formulas.linear_macs(9216, 4096) == 37_748_736
+    # per pixel, it is the 1×1 convolution: 7 × 7 positions × 512 × 1000
+    assert formulas.linear_macs(512, 1000, 7 * 7) == 25_088_000
+    with pytest.raises(archcalc.SpecError, match="positions"):
+        formulas.linear_macs(2, 3, 1.5)
+
+
+def test_transposed_conv_macs():
+    # DCGAN's generator (Radford et al., 2016), 4×4×1024 → 8×8×512 with 5×5 kernels: each of the
+    # 4·4·1024 input values is multiplied by 512·5·5 weights
+    assert formulas.conv_transpose_macs(4, 4, 1024, 512, 5) == 4 * 4 * 1024 * 512 * 25
+    # two groups: each input value meets the 3·3 kernels of its group's 4 outputs only
+    assert formulas.conv_transpose_macs(2, 3, 6, 8, 3, groups=2) == 2 * 3 * 6 * 4 * 9
+    with pytest.raises(archcalc.ShapeError, match="groups=4 must divide in_channels=6"):
+        formulas.conv_transpose_macs(2, 3, 6, 8, 3, groups=4)
+
+
+@pytest.mark.parametrize("n, out", [(7, 3), (10, 4), (5, 5), (3, 7), (224, 7), (13, 6)])
+def test_adaptive_windows_are_torchs(torch, n, out):
+    # PyTorch's own windows, read off its adaptive max pooling of the positions (the window's last
+    # position) and of their negatives (its first)
+    positions = torch.arange(n, dtype=torch.float64).reshape(1, 1, n)
+    ends = torch.nn.functional.adaptive_max_pool1d(positions, out).flatten().long() + 1
+    starts = -torch.nn.functional.adaptive_max_pool1d(-positions, out).flatten().long()
+    assert formulas.adaptive_windows(n, out) == list(zip(starts.tolist(), ends.tolist()))
+
+
+def test_groups_must_divide_both_channel_counts():
+    formulas.check_groups(4, 8, 12)
+    with pytest.raises(archcalc.ShapeError, match="groups=3 must divide in_channels=8 and out_channels=12"):
+        formulas.check_groups(3, 8, 12)

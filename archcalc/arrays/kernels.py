@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..formulas import conv_output_size, conv_transpose_output_size
+from ..formulas import adaptive_windows, conv_output_size, conv_transpose_output_size
 from . import workspace
 
 Pads = tuple[tuple[int, int], tuple[int, int]]
@@ -251,11 +251,10 @@ def adaptive_pool2d(xp: Any, x: Any, mode: str, out: Pair) -> Any:
     result = x
     for axis, o in ((2, out[0]), (3, out[1])):
         n_in = result.shape[axis]
-        starts = [(i * n_in) // o for i in range(o)]
-        ends = [-(-((i + 1) * n_in) // o) for i in range(o)]
-        longest = max(e - s for s, e in zip(starts, ends))
-        index = xp.asarray([[min(s + k, e - 1) for k in range(longest)] for s, e in zip(starts, ends)])
-        valid = xp.asarray([[s + k < e for k in range(longest)] for s, e in zip(starts, ends)])
+        bounds = adaptive_windows(n_in, o)
+        longest = max(e - s for s, e in bounds)
+        index = xp.asarray([[min(s + k, e - 1) for k in range(longest)] for s, e in bounds])
+        valid = xp.asarray([[s + k < e for k in range(longest)] for s, e in bounds])
         moved = xp.moveaxis(result, axis, -1)
         windows = moved[..., index]  # (..., o, longest)
         reduced = windows.max(axis=-1) if mode == "max" else (

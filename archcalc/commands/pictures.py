@@ -81,14 +81,15 @@ def plot(architectures: tuple[str, ...], output: str, what: str | None, depth: i
     charts._pyplot()  # before any work: one line naming the extra if matplotlib is missing
     if settings:
         from ..errors import SpecError
-        from ..sweep import parse_settings, sweep
+        from ..sweep import front, parse_settings, sweep
 
         if len(architectures) != 1 or input_shape:
             raise SpecError("--set sweeps one architecture (give the input size as --set input=3x224x224)")
         grid = parse_settings(settings, zipped)
         rows = sweep(architectures[0], grid, batch=batch, dtype=dtype, strict=strict)
         title = f"{architectures[0]}: {len(rows):,} variants"
-        charts.save(charts.sweep_chart(rows, colour or grid.keys[0], title), output)
+        best = front(rows, ["macs", "params"])
+        charts.save(charts.sweep_chart(rows, colour or grid.keys[0], title, best), output)
         return
     reports = [_analyze(a, input_shape, batch, dtype, strict) for a in architectures]
     what = what or ("chart" if len(reports) > 1 else "macs")

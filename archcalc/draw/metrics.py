@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..analysis import LayerRecord, Report
-from ..report.rows import entries
+from ..rows import entries
 
 MAX_BARS = 200  # more rows are drawn as one profile, without a bar or a name per layer
 

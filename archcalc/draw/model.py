@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from ..analysis import LayerRecord, Report
 from ..errors import ArchcalcError
 from ..layers import Shape
-from ..report.rows import entries, padding
+from ..rows import entries, padding
 
 MAX_BOXES = 2_000  # a drawing with more is folded, or refused when even depth 1 has more
 MAX_ARCS = 50_000

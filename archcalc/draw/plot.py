@@ -184,12 +184,11 @@ def svg(figure: Any) -> Drawing:
     return Drawing(buffer.getvalue())
 
 
-def sweep_chart(rows: list[dict[str, Any]], colour: str, title: str) -> Any:
+def sweep_chart(rows: list[dict[str, Any]], colour: str, title: str, front: list[dict[str, Any]]) -> Any:
     """A sweep's variants (archcalc.sweep rows): MACs (x) against parameters (y) on log axes, each point
-    coloured by the grid's name `colour` (a colour bar for numbers, a legend for other values); the
-    Pareto front on MACs and parameters joined by a line; invalid variants left out, and counted."""
-    from ..sweep import front
-
+    coloured by the grid's name `colour` (a colour bar for numbers, a legend for other values); `front`,
+    the rows of the Pareto front on MACs and parameters, joined by a line; invalid variants left out,
+    and counted."""
     plt = _pyplot()
     valid = [r for r in rows if r.get("error") is None]
     if not valid:
@@ -210,7 +209,7 @@ def sweep_chart(rows: list[dict[str, Any]], colour: str, title: str) -> Any:
             axis.scatter([r["macs"] for r in chosen], [r["params"] for r in chosen], color=palette(index % 10),
                          s=40, edgecolor="#333", linewidths=0.5, zorder=3, label=printable(f"{colour} = {value}"))
         axis.legend(loc="best", fontsize=8)
-    best = sorted(front(valid, ["macs", "params"]), key=lambda r: r["macs"])
+    best = sorted(front, key=lambda r: r["macs"])
     axis.plot([r["macs"] for r in best], [r["params"] for r in best], color="#c0392b", lw=1, zorder=2,
               label="Pareto front")
     axis.set_xscale("log")

@@ -6,11 +6,11 @@
     (1, 10, 1, 1)
 
 Modules: `backend` (array module and memory probe), `weights` (initialisation, .npz and PyTorch
-state_dicts), `runner` (`execute`), `plan` (`Plan`, the prepared fast path), `torch_build`
-(`to_torch`) with `torch_graph` (the module it returns), `inputs` (`run --input-file`: .npy and images),
-`demos` (the lecture's worked examples).
+state_dicts), `runner` (`execute`), `plan` (`Plan`, the prepared fast path), `inputs`
+(`run --input-file`: .npy and images), `demos` (the lecture's worked examples).
 Names load on first use. The array kernels the layers' forward functions use are in
-`archcalc.arrays`; the PyTorch modules of single layer types in `archcalc.layers.torch_modules`.
+`archcalc.arrays`; the PyTorch modules of single layer types in `archcalc.layers.torch_modules`;
+`to_torch`, built from the PyTorch export's layer tree, in `archcalc.interop.torch_build`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from typing import Any
 _EXPORTS = {
     "execute": "runner", "Execution": "runner", "Plan": "plan",
     "init_weights": "weights", "load_weights": "weights", "save_weights": "weights",
-    "to_torch": "torch_build",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -142,12 +142,11 @@ def total_memory_alternatives(report: Report, reference: int, per_element: int) 
 
 def shape_alternatives(record: LayerRecord) -> list[tuple[str, tuple[int, ...]]]:
     """Output sizes from the usual slips in `(W − F + 2P)/S + 1`, for a windowed layer that follows it."""
-    geometry = getattr(record.layer, "geometry", None)
-    if geometry is None or not record.input_shapes or len(record.output_shape) != 3:
+    if not record.input_shapes or len(record.output_shape) != 3:
         return []
     try:
-        g = geometry(record.input_shapes[0])
-        if g.output() != record.output_shape[1:]:
+        g = record.layer.geometry(record.input_shapes[0])
+        if g is None or g.output() != record.output_shape[1:]:
             return []
     except ArchcalcError:
         return []

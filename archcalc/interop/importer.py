@@ -67,7 +67,7 @@ class Skip(Exception):
 @dataclass(frozen=True)
 class ForeignIndex:
     """The registry by foreign name: the classes declaring each PyTorch module class, PyTorch function,
-    ONNX op and Keras class, in registration order."""
+    ONNX op and Keras class, in registration order, the joins last (`foreign_index`)."""
 
     torch_modules: dict[str, tuple[type[Layer], ...]]
     torch_functions: dict[str, tuple[type[Layer], ...]]
@@ -77,9 +77,12 @@ class ForeignIndex:
 
 @cache
 def foreign_index() -> ForeignIndex:
-    """The index of every registered type's declared foreign forms."""
+    """The index of every registered type's declared foreign forms. Where several types declare one
+    name, those of one map come before the joins of any number (`inputs_allowed` open-ended), so that
+    `x * p` is asked first as a map times a parameter or a number, and refused with that reason."""
     tables: list[dict[str, list[type[Layer]]]] = [{}, {}, {}, {}]
-    for cls in dict.fromkeys(registered_types().values()):
+    classes = dict.fromkeys(registered_types().values())
+    for cls in sorted(classes, key=lambda cls: cls.inputs_allowed[1] is None):
         names = (cls.torch_form.modules, cls.torch_form.functions, cls.onnx_form.ops, cls.keras_form.classes)
         for table, declared in zip(tables, names):
             for name in declared:

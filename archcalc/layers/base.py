@@ -319,7 +319,29 @@ class Layer(Record):
         """The activation layer fused into this one (Keras style `activation: relu`), or None."""
         return None
 
+    @property
+    def has_bias(self) -> bool:
+        """Whether a weighted layer adds a learned bias (its `bias` argument); False for the rest."""
+        return False
+
+    @property
+    def has_affine(self) -> bool:
+        """Whether a normalisation that may do without them scales and shifts by learned γ and β (its
+        `affine` argument); True for every other layer."""
+        return True
+
+    @property
+    def tracks_running_stats(self) -> bool:
+        """Whether a normalisation keeps running statistics, used at inference (False: it normalises
+        by each batch's own); True for every other layer."""
+        return True
+
     # --- receptive field -------------------------------------------------------------------
+    def geometry(self, shape: Shape) -> Geometry | None:
+        """How a layer with a kernel (a convolution, a pooling) lies over the (C, H, W) input `shape`;
+        None for a layer without one."""
+        return None
+
     def windows(self, inputs: list[Shape]) -> tuple[AxisWindow, AxisWindow] | None:
         """The (height, width) windows this layer slides; None for a pointwise layer."""
         return None

@@ -10,9 +10,11 @@ from pydantic import Field
 from ..arrays import kernels
 from ..errors import ShapeError
 from ..formulas import (
+    check_groups,
     conv_macs,
     conv_output_ratio,
     conv_params,
+    conv_transpose_macs,
     conv_transpose_output_size,
     dilated_kernel,
     resolve_padding,
@@ -35,12 +37,6 @@ from .foreign import (
     pair,
 )
 from .norm import BatchNorm
-
-
-def _check_groups(in_channels: int, out_channels: int, groups: int) -> None:
-    """ShapeError unless `groups` divides both channel counts of a convolution."""
-    if in_channels % groups or out_channels % groups:
-        raise ShapeError(f"groups={groups} must divide in_channels={in_channels} and out_channels={out_channels}")
 
 
 class _Windowed(Layer):
@@ -126,6 +122,10 @@ class Conv(_Windowed):
     bias: bool = True
     activation: FusedActivation | None = Field(None, description="fused activation (Keras style)")
 
+    @property
+    def has_bias(self) -> bool:
+        return self.bias
+
     @classmethod
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:
         """`nn.Conv2d` with zero padding (ints, pairs, `same`, `valid`)."""
@@ -153,7 +153,7 @@ class Conv(_Windowed):
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         c, _, _ = spatial(inputs[0], "conv")
-        _check_groups(c, self.out_channels, self.groups)
+        check_groups(self.groups, c, self.out_channels)
         return (self.out_channels, *self.spatial_output(inputs[0]))
 
     def parameters(self, inputs: list[Shape]) -> list[Param]:
@@ -246,6 +246,10 @@ class ConvTranspose(_Windowed):
     groups: PositiveInt = 1
     bias: bool = True
 
+    @property
+    def has_bias(self) -> bool:
+        return self.bias
+
     @classmethod
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:
         m = call.module
@@ -267,7 +271,7 @@ class ConvTranspose(_Windowed):
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         c, h, w = spatial(inputs[0], "convtranspose")
-        _check_groups(c, self.out_channels, self.groups)
+        check_groups(self.groups, c, self.out_channels)
         op = self.output_padding
         if any(o >= max(s, d) for o, s, d in zip(op, self.stride, self.dilation)):
             raise ShapeError(f"output_padding {op} must be smaller than stride or dilation")
@@ -285,10 +289,8 @@ class ConvTranspose(_Windowed):
         return params
 
     def macs(self, inputs: list[Shape], output: Shape) -> int:
-        """Every input pixel is scattered through the kernel: H_in·W_in·C_in·(C_out/g)·k_h·k_w."""
         c, h, w = inputs[0]
-        kh, kw = self.kernel_size
-        return h * w * c * (self.out_channels // self.groups) * kh * kw
+        return conv_transpose_macs(h, w, c, self.out_channels, self.kernel_size, self.groups)
 
     def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
         return kernels.conv_transpose2d(

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field
 
 from ..errors import ShapeError
-from ..formulas import linear_params
+from ..formulas import linear_macs, linear_params
 from ..records import PositiveInt
 from .activation import FusedActivation, fused, fused_in_place, fused_layer, fused_torch, keras_fused
 from .base import Arithmetic, Layer, Param, Shape, format_shape, register, spatial
@@ -51,6 +51,10 @@ class Linear(Layer):
     bias: bool = True
     activation: FusedActivation | None = Field(None, description="fused activation (Keras style)")
 
+    @property
+    def has_bias(self) -> bool:
+        return self.bias
+
     @classmethod
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:
         _flat(call.site, "nn.Linear")
@@ -92,13 +96,13 @@ class Linear(Layer):
         return params
 
     def macs(self, inputs: list[Shape], output: Shape) -> int:
-        return inputs[0][0] * self.out_features
+        return linear_macs(inputs[0][0], self.out_features)
 
     def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:
         n, k = inputs[0][0], self.out_features
         total = linear_params(n, k, self.bias)
         params = f"{n} × {k}" + (f" + {k}" if self.bias else "") + f" = {total:,}"
-        return Arithmetic(output=f"{k}", params=params, macs=f"{n} × {k} = {n * k:,}")
+        return Arithmetic(output=f"{k}", params=params, macs=f"{n} × {k} = {self.macs(inputs, output):,}")
 
     def describe(self) -> str:
         return str(self.out_features)
@@ -147,6 +151,10 @@ class PointLinear(Layer):
     out_features: PositiveInt
     bias: bool = True
 
+    @property
+    def has_bias(self) -> bool:
+        return self.bias
+
     @classmethod
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:
         """`nn.Linear` on a channels-last map (between ConvNeXt's permutes)."""
@@ -182,14 +190,14 @@ class PointLinear(Layer):
 
     def macs(self, inputs: list[Shape], output: Shape) -> int:
         c, h, w = inputs[0]
-        return h * w * c * self.out_features
+        return linear_macs(c, self.out_features, h * w)
 
     def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:
         c, h, w = inputs[0]
         k = self.out_features
         params = f"{c} × {k}" + (f" + {k}" if self.bias else "") + f" = {linear_params(c, k, self.bias):,}"
         return Arithmetic(output=f"{k} × {h} × {w}", params=params,
-                          macs=f"{h} × {w} × {c} × {k} = {h * w * c * k:,}")
+                          macs=f"{h} × {w} × {c} × {k} = {self.macs(inputs, output):,}")
 
     def describe(self) -> str:
         return str(self.out_features)

@@ -60,6 +60,14 @@ class BatchNorm(Layer):
     track_running_stats: bool = True
     activation: FusedActivation | None = Field(None, description="fused activation")
 
+    @property
+    def has_affine(self) -> bool:
+        return self.affine
+
+    @property
+    def tracks_running_stats(self) -> bool:
+        return self.track_running_stats
+
     @classmethod
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:
         """`nn.BatchNorm2d`/`1d`; an affine one whose γ is no parameter of its own keeps β only (Keras's
@@ -257,6 +265,10 @@ class LayerNorm(Layer):
     eps: PositiveFloat = 1e-5
     elementwise_affine: bool = Field(True, description="learn γ and β, C each")
 
+    @property
+    def has_affine(self) -> bool:
+        return self.elementwise_affine
+
     @classmethod
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:
         """`nn.LayerNorm(C)` on a channels-last map or a vector, torchvision's `LayerNorm2d(C)` on a
@@ -342,6 +354,10 @@ class GroupNorm(Layer):
     num_groups: PositiveInt
     eps: PositiveFloat = 1e-5
     affine: bool = True
+
+    @property
+    def has_affine(self) -> bool:
+        return self.affine
 
     @classmethod
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 from ..arrays import kernels
 from ..errors import ExportError, ShapeError
+from ..formulas import adaptive_windows
 from ..records import IntOrPair, Padding
 from .base import Arithmetic, AxisWindow, Layer, Shape, register, spatial
 from .conv import _Windowed
@@ -318,7 +319,7 @@ class _AdaptivePool(Layer):
         _, h, w = inputs[0]
         result = []
         for n, o in zip((h, w), self.output_size):
-            largest = max(-(-((i + 1) * n) // o) - (i * n) // o for i in range(o))
+            largest = max(end - start for start, end in adaptive_windows(n, o))
             result.append(AxisWindow(largest, max(1, n // o)))
         return tuple(result)  # type: ignore[return-value]
 

@@ -46,7 +46,7 @@ class Site:
 
     @property
     def has_bias(self) -> bool:
-        return bool(getattr(self.layer, "bias", False))
+        return self.layer.has_bias
 
 
 Rule = Callable[[Site], int]

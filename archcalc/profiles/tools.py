@@ -47,7 +47,7 @@ def module_only(rule: Rule) -> Rule:
 
 
 def _affine(site: Site) -> bool:
-    return bool(getattr(site.layer, "affine", getattr(site.layer, "elementwise_affine", True)))
+    return site.layer.has_affine
 
 
 def per_input_element(factor: int, affine_factor: int) -> Rule:
@@ -78,7 +78,7 @@ class Torch(Profile):
 # --- fvcore ------------------------------------------------------------------------------------
 def _fvcore_batchnorm(site: Site) -> int:
     """Eval mode: 1 per element, 2 with γ/β; on batch statistics its norm rule: 4, or 5 with γ/β."""
-    if not getattr(site.layer, "track_running_stats", True):
+    if not site.layer.tracks_running_stats:
         return site.in_numel * (5 if _affine(site) else 4)
     return site.in_numel * (2 if _affine(site) else 1)
 

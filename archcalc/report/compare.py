@@ -4,9 +4,9 @@ first, then per-layer or per-block rows aligned by name (blank where a name is m
 from __future__ import annotations
 
 from ..analysis import Report
+from ..rows import entries
 from ..units import count, nbytes, unit_note
 from .model import Cell, Column, Table
-from .rows import entries
 from .styles.common import STATISTICS
 
 _METRICS = (("params", "Params", "params", False), ("macs", "MACs", "MACs", False),

@@ -7,7 +7,7 @@ from shlex import quote
 
 from ..analysis import DTYPE_BYTES, LayerRecord, Report
 from ..errors import printable
-from .rows import whd
+from ..rows import whd
 from .styles.common import flops_unit
 
 

@@ -9,9 +9,9 @@ not match its own rows; docs/errata.md). Shorthand: two significant digits, K = 
 from __future__ import annotations
 
 from ...analysis import DTYPE_BYTES, LayerRecord, Report
+from ...rows import windows
 from ...units import count, nbytes, shorthand, slide_shorthand
 from ..model import Cell, Column, Options, Table
-from ..rows import windows
 from .common import warning_lines
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from ...analysis import Report
+from ...rows import Entry, chw, entries, padding
 from ...units import count, nbytes
 from ..model import Cell, Column, Options, Table
-from ..rows import Entry, chw, entries, padding
 from .common import flops_unit, params_split, totals_lines, warning_lines
 
 

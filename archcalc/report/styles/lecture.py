@@ -4,9 +4,9 @@ Kernel W×H×D/S | Output W×H×D | Params, with the arithmetic of every paramet
 from __future__ import annotations
 
 from ...analysis import LayerRecord, Report
+from ...rows import is_listed, kernel_window, whd, windows
 from ...units import count
 from ..model import Cell, Column, Options, Table
-from ..rows import is_listed, kernel_window, whd, windows
 from .common import params_split, warning_lines
 
 

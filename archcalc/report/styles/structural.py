@@ -7,9 +7,9 @@ of 1 shows as "0.5" (its half per side)."""
 from __future__ import annotations
 
 from ...analysis import LayerRecord, Report
+from ...rows import is_listed, kernel_window, padding
 from ...units import count
 from ..model import Cell, Column, Options, Table
-from ..rows import is_listed, kernel_window, padding
 from .common import params_split, warning_lines
 
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from ...analysis import Report
 from ...layers import Shape
+from ...rows import Entry, entries
 from ...units import count, nbytes
 from ..model import Cell, Column, Options, Table
-from ..rows import Entry, entries
 from .common import param_summary_lines, warning_lines
 
 

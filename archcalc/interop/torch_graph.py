@@ -1,5 +1,5 @@
 """The network `to_torch` returns: the modules of the PyTorch export, built directly from its layer tree
-(`interop.torch_tree`) with each layer's call run as Python (`layers.torch_code`): no generated text
+(`torch_tree`) with each layer's call run as Python (`layers.torch_code`): no generated text
 is executed. Imported only with torch.
 
 Blocks written as classes in the export are `Block`s here, of a class of the same name; inline
@@ -15,9 +15,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..interop.export_torch import Source
-from ..interop.torch_tree import Container, Leaf, module_names
 from ..layers.torch_code import Bound
+from .export_torch import Source
+from .torch_tree import Container, Leaf, module_names
 
 
 def network(source: Source, input_path: str, output_path: str) -> nn.Module:

@@ -1,13 +1,13 @@
-"""Helpers the styles share: shape notations, which layers a lecture table lists, and the
-collapse of block paths into summed rows (`--depth`)."""
+"""What the report styles and the drawings share: shape notations, which layers a lecture table lists,
+and the collapse of block paths into summed rows (`--depth`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from math import prod
 
-from ..analysis import LayerRecord, Report
-from ..layers import AxisWindow, Shape
+from .analysis import LayerRecord, Report
+from .layers import AxisWindow, Shape
 
 
 def whd(shape: Shape, sep: str = " × ") -> str:
@@ -37,18 +37,16 @@ def kernel_window(record: LayerRecord) -> tuple[AxisWindow, AxisWindow] | None:
     windows, or the kernel geometry of a layer that slides none for the receptive field (a
     transposed convolution); None for a layer without a kernel."""
     window = windows(record)
-    geometry = getattr(record.layer, "geometry", None)
-    if window is not None or geometry is None or not record.input_shapes:
+    if window is not None or not record.input_shapes:
         return window
-    return geometry(record.input_shapes[0]).windows()
+    geometry = record.layer.geometry(record.input_shapes[0])
+    return None if geometry is None else geometry.windows()
 
 
 def padding(record: LayerRecord) -> tuple[tuple[int, int], tuple[int, int]] | None:
     """((top, bottom), (left, right)) for a layer with a kernel geometry, else None."""
-    geometry = getattr(record.layer, "geometry", None)
-    if geometry is None or not record.input_shapes:
-        return None
-    return geometry(record.input_shapes[0]).pads
+    geometry = record.layer.geometry(record.input_shapes[0]) if record.input_shapes else None
+    return None if geometry is None else geometry.pads
 
 
 

@@ -8,8 +8,8 @@ import numpy as np
 
 from ..analysis import analyze
 from ..errors import ArchcalcError, ExecutionError
-from .backend import check_dtype, check_fits
-from .weights import load_weights
+from ..executor.backend import check_dtype, check_fits
+from ..executor.weights import load_weights
 
 
 def to_torch(arch: Any, weights: Any = None, *, input: Any = None, dtype: str = "float32") -> Any:
@@ -31,9 +31,9 @@ def to_torch(arch: Any, weights: Any = None, *, input: Any = None, dtype: str = 
         import torch
     except ImportError:
         raise ExecutionError("to_torch needs PyTorch (pip install 'archcalc[torch]')") from None
-    from ..interop.export_torch import torch_source
-    from ..interop.torch_tree import module_names
+    from .export_torch import torch_source
     from .torch_graph import network as build_network
+    from .torch_tree import module_names
 
     report = analyze(arch, input=input)
     source = report.architecture.source
