@@ -1,0 +1,117 @@
+"""The cost of a training step against PyTorch: every expected number is read from
+tests/data/reference_training.json (`flop_counter`), written by tools/reference_training.py running
+torchvision resnet18, mobilenet_v2 and vgg11 under FlopCounterMode with per-layer hooks (its docstring
+states the set-ups and which parameters each freezes)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import archcalc
+from archcalc.training import training_cost
+
+REFERENCE = json.loads((Path(__file__).parent / "data" / "reference_training.json").read_text())["flop_counter"]
+
+# The reference's set-ups as freezing options on the zoo files (layer paths are torchvision's module
+# names with `/` for `.`); test_setup_freezes_the_reference_parameters holds each to the parameter names
+# the reference froze. mobilenet_v2's BatchNorms: features.0.1 and features.18.1 (stem and last
+# Conv2dNormActivation), conv.0.1 and conv.1.1 (inside the blocks' Conv2dNormActivations), conv.2 of the
+# first block (no expansion) and conv.3 of the others.
+SETUPS = {
+    "resnet18": {"all_trainable": {}, "last_linear_only": {"train_only": ["fc"]},
+                 "first_half_frozen": {"freeze": ["conv1", "bn1", "layer1", "layer2"]},
+                 "bn_frozen": {"freeze": ["*bn*", "*/downsample/1"]}},
+    "mobilenet_v2": {"all_trainable": {}, "last_linear_only": {"train_only": ["classifier/1"]},
+                     "first_half_frozen": {"freeze": ["features/[0-8]"]},
+                     "bn_frozen": {"freeze": ["features/0/1", "features/18/1", "features/*/conv/?/1",
+                                              "features/1/conv/2", "features/*/conv/3"]}},
+    # vgg11 has no BatchNorm: bn_frozen freezes nothing
+    "vgg11": {"all_trainable": {}, "last_linear_only": {"train_only": ["classifier/6"]},
+              "first_half_frozen": {"freeze": ["features/[0-9]"]}, "bn_frozen": {}},
+}
+CASES = [(model, setup) for model in SETUPS for setup in SETUPS[model]]
+
+
+def test_every_recorded_case_is_checked():
+    assert {(m, s) for m in REFERENCE for s in REFERENCE[m]} == set(CASES)
+
+
+def analysis(model: str, setup: str, count: str = "archcalc"):
+    return archcalc.analyze(model, count=count, **SETUPS[model][setup])
+
+
+def module(path: str) -> str:
+    return path.replace("/", ".")
+
+
+@pytest.mark.parametrize("model, setup", CASES)
+def test_setup_freezes_the_reference_parameters(model, setup):
+    report = analysis(model, setup)
+    frozen = {f"{module(r.name)}.{p.name}" for r in report.layers for p in r.param_tensors if p.frozen}
+    assert frozen == set(REFERENCE[model][setup]["frozen_param_names"])
+    assert report.totals.trainable_params == REFERENCE[model][setup]["trainable_params"]
+
+
+@pytest.mark.parametrize("model, setup", CASES)
+def test_torch_train_profile_equals_flop_counter(model, setup):
+    cost = training_cost(analysis(model, setup, "torch-train"))
+    entry = REFERENCE[model][setup]
+    assert cost.forward_flops == entry["forward"]["total_flops"]
+    assert cost.backward_flops == entry["backward"]["total_flops"]
+
+
+@pytest.mark.parametrize("model, setup", CASES)
+def test_torch_train_profile_per_layer(model, setup):
+    cost = training_cost(analysis(model, setup, "torch-train"))
+    for row in REFERENCE[model][setup]["layers"]:
+        layer = cost.layer(row["module"].replace(".", "/"))
+        assert (layer.forward_flops, layer.backward_flops) == (row["fcm_forward"], row["fcm_backward"]), row["module"]
+
+
+@pytest.mark.parametrize("model, setup", CASES)
+def test_own_backward_is_the_forward_macs_of_each_gradient_computed(model, setup):
+    cost = training_cost(analysis(model, setup))
+    rows = REFERENCE[model][setup]["layers"]
+    assert cost.forward == sum(row["macs"] for row in rows)
+    assert cost.backward == sum(row["macs"] * (row["input_grad"] + row["weight_grad"]) for row in rows)
+    assert cost.grad_input == sum(row["macs"] for row in rows if row["input_grad"])
+    assert cost.grad_weight == sum(row["macs"] for row in rows if row["weight_grad"])
+
+
+@pytest.mark.parametrize("model, setup", CASES)
+def test_which_gradients_are_computed(model, setup):
+    cost = training_cost(analysis(model, setup))
+    for row in REFERENCE[model][setup]["layers"]:
+        layer = cost.layer(row["module"].replace(".", "/"))
+        assert (layer.input_grad, layer.weight_grad) == (row["input_grad"], row["weight_grad"]), row["module"]
+
+
+def test_update_is_one_op_per_trainable_parameter():
+    for setup in SETUPS["resnet18"]:
+        assert training_cost(analysis("resnet18", setup)).update == REFERENCE["resnet18"][setup]["trainable_params"]
+
+
+def test_depthwise_weight_gradient_is_counted_groups_times_by_the_tool():
+    # mobilenet_v2's first depthwise convolution, 32 groups: FlopCounterMode counted 238,436,352 backward,
+    # the input gradient's 2 · 3,612,672 and 32 times the weight gradient's 2 · 3,612,672
+    row = next(r for r in REFERENCE["mobilenet_v2"]["all_trainable"]["layers"] if r["module"] == "features.1.conv.0.0")
+    assert row["fcm_backward"] == 2 * row["macs"] * (1 + 32)
+    own = training_cost(analysis("mobilenet_v2", "all_trainable")).layer("features/1/conv/0/0")
+    assert (own.grad_input, own.grad_weight) == (row["macs"], row["macs"])
+
+
+def test_batch_multiplies_the_gradients_not_the_update():
+    one = training_cost(archcalc.analyze("resnet18", count="torch-train", freeze=["layer1"]))
+    four = training_cost(archcalc.analyze("resnet18", count="torch-train", freeze=["layer1"], batch=4))
+    assert (four.forward, four.grad_input, four.grad_weight) == (4 * one.forward, 4 * one.grad_input,
+                                                                  4 * one.grad_weight)
+    assert (four.forward_flops, four.backward_flops) == (4 * one.forward_flops, 4 * one.backward_flops)
+    assert four.update == one.update
+
+
+def test_a_profile_without_a_backward_rule_has_no_training_flops():
+    cost = training_cost(archcalc.analyze("lenet5", count="fvcore"))
+    assert cost.backward_flops is None and cost.backward > 0
