@@ -114,11 +114,12 @@ class TrainingCost:
                 **flops}
 
 
-def training_cost(report: Report) -> TrainingCost:
+def training_cost(report: Report, count: str | None = None) -> TrainingCost:
     """The training step of `report`: per layer, the MACs of the forward pass and of each gradient
-    computed, and the update; and the FLOPs as the report's count profile counts them, when it counts
-    a backward pass."""
-    profile = profiles.get(report.count)
+    computed, and the update; and the FLOPs as the count profile `count` (default: the report's)
+    counts them, when it counts a backward pass."""
+    count = count or report.count
+    profile = profiles.get(count)
     calls = report.architecture.spec.calls
     after: dict[str, str] = {}  # layer → the first trained layer before its output ('' for none)
     layers = []
@@ -128,28 +129,30 @@ def training_cost(report: Report) -> TrainingCost:
         after[record.name] = before or (record.name if trained else "")
         input_grad = bool(before)
         weight_grad = any(p.trainable and p.role == "weight" for p in record.param_tensors)
-        flops = _profile_flops(profile, calls, record, report.batch, input_grad, weight_grad)
+        forward_flops, backward_flops = _profile_flops(profile, calls, record, report.batch, input_grad, weight_grad)
         layers.append(LayerTraining(
             name=record.name, forward=record.macs, grad_input=record.macs if input_grad else 0,
             grad_weight=record.macs if weight_grad else 0, update=record.trainable_params,
             input_grad=input_grad, weight_grad=weight_grad, after=before,
-            forward_flops=record.flops if flops is not None else None, backward_flops=flops))
-    return TrainingCost(report.count, report.batch, tuple(layers))
+            forward_flops=forward_flops, backward_flops=backward_flops))
+    return TrainingCost(count, report.batch, tuple(layers))
 
 
 def require_backward(count: str) -> None:
     """A SpecError when the count profile `count` counts no backward pass."""
     if not profiles.get(count).counts_backward:
-        which = ", ".join(name for name in profiles.NAMES if profiles.get(name).counts_backward)
+        which = " and ".join(name for name in profiles.NAMES if profiles.get(name).counts_backward)
         raise SpecError(f"--count {count} counts no backward pass; a training step is counted by {which}")
 
 
 def _profile_flops(profile, calls, record: LayerRecord, batch: int, input_grad: bool,
-                   weight_grad: bool) -> int | None:
+                   weight_grad: bool) -> tuple[int | None, int | None]:
+    """(forward, backward) FLOPs of the layer as `profile` counts them; (None, None) for a profile that
+    counts no backward pass."""
     if not profile.counts_backward:
-        return None
+        return None, None
     if not record.input_shapes:
-        return 0
+        return 0, 0
     call = profiles.call_style(calls, record.name, record.layer.type_name) if calls else "module"
     site = profiles.Site(record.layer, record.input_shapes, record.output_shape, record.macs // batch, call)
-    return profile.backward(site, input_grad, weight_grad) * batch
+    return profile.count(site) * batch, profile.backward(site, input_grad, weight_grad) * batch
