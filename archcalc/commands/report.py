@@ -89,8 +89,9 @@ def _warn_ignored(style: str | None, fmt: str, analysis: bool, depth, units, ops
 @click.option("--columns", metavar="KEYS", help="Comma-separated column keys to keep, in order "
               "(the keys are listed by --style full --format json).")
 @click.option("--count", type=click.Choice(COUNT_PROFILES), default="archcalc", show_default=True,
-              help="Whose FLOPs to show: archcalc (2 × MACs) or as fvcore, ptflops, thop, torchinfo or "
-                   "torch count them (implies --ops flops; full style; see docs/conventions.md).")
+              help="Whose FLOPs to show: archcalc (2 × MACs) or as fvcore, ptflops, thop, torchinfo, "
+                   "torch or torch-train (forward and backward, with --training) count them "
+                   "(implies --ops flops; full style; see docs/conventions.md).")
 @click.option("--training", is_flag=True,
               help="The cost of one training step per layer: forward, grad-input and grad-weight MACs and the "
                    "parameters updated (docs/training.md); --count torch-train adds FlopCounterMode's FLOPs. With "
