@@ -115,3 +115,86 @@ def test_batch_multiplies_the_gradients_not_the_update():
 def test_a_profile_without_a_backward_rule_has_no_training_flops():
     cost = training_cost(archcalc.analyze("lenet5", count="fvcore"))
     assert cost.backward_flops is None and cost.backward > 0
+
+
+# --- the command line ------------------------------------------------------------------------------
+
+def run(*args: str):
+    from click.testing import CliRunner
+
+    from archcalc.cli import main
+
+    return CliRunner().invoke(main, list(args))
+
+
+def reference_backward_macs(model: str, setup: str) -> int:
+    return sum(row["macs"] * (row["input_grad"] + row["weight_grad"]) for row in REFERENCE[model][setup]["layers"])
+
+
+def test_training_json_carries_the_step_per_layer_and_in_total():
+    result = run("table", "resnet18", "--training", "--train-only", "fc", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["training"]["backward_macs"] == reference_backward_macs("resnet18", "last_linear_only")
+    assert data["training"]["update_ops"] == REFERENCE["resnet18"]["last_linear_only"]["trainable_params"]
+    fc = next(layer for layer in data["layers"] if layer["name"] == "fc")["training"]
+    row = next(row for row in REFERENCE["resnet18"]["last_linear_only"]["layers"] if row["module"] == "fc")
+    assert (fc["input_grad"], fc["weight_grad"], fc["grad_weight_macs"]) == (row["input_grad"], row["weight_grad"],
+                                                                             row["macs"])
+
+
+def test_training_json_with_torch_train_has_the_tool_totals():
+    result = run("table", "mobilenet_v2", "--training", "--count", "torch-train", "--format", "json")
+    assert result.exit_code == 0, result.output
+    training = json.loads(result.output)["training"]
+    entry = REFERENCE["mobilenet_v2"]["all_trainable"]
+    assert training["count"] == "torch-train"
+    assert (training["forward_flops"], training["backward_flops"]) == (entry["forward"]["total_flops"],
+                                                                       entry["backward"]["total_flops"])
+
+
+def test_training_table_totals_row():
+    result = run("table", "vgg11", "--training", "--freeze", "features/[0-9]", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    header, *_, totals = result.output.strip().splitlines()
+    cells = dict(zip(header.split(","), totals.split(",")))
+    rows = REFERENCE["vgg11"]["first_half_frozen"]["layers"]
+    assert int(cells["Forward MACs (multiply-accumulates)"]) == sum(row["macs"] for row in rows)
+    assert int(cells["Grad-input MACs (multiply-accumulates)"]) == sum(r["macs"] for r in rows if r["input_grad"])
+    assert int(cells["Grad-weight MACs (multiply-accumulates)"]) == sum(r["macs"] for r in rows if r["weight_grad"])
+
+
+def test_training_with_a_forward_only_profile_is_one_line_error():
+    result = run("table", "lenet5", "--training", "--count", "fvcore")
+    assert result.exit_code == 2
+    assert "torch-train" in result.output and result.output.count("\n") == 1
+
+
+def test_training_names_the_options_it_ignores():
+    result = run("table", "lenet5", "--training", "--style", "keras")
+    assert result.exit_code == 0 and "--style keras is ignored by --training" in result.output
+
+
+def test_explain_training_shows_both_gradients_and_the_tool_count():
+    # FlopCounterMode's backward of mobilenet_v2's first depthwise convolution, from the reference
+    row = next(r for r in REFERENCE["mobilenet_v2"]["all_trainable"]["layers"] if r["module"] == "features.1.conv.0.0")
+    result = run("explain", "mobilenet_v2", "features/1/conv/0/0", "--training")
+    assert result.exit_code == 0, result.output
+    assert f"counts {row['fcm_backward']:,} FLOPs backward" in result.output
+    assert f"288 × 112 × 112 output positions = {row['macs']:,}" in result.output
+
+
+def test_explain_training_says_why_a_gradient_is_not_computed():
+    result = run("explain", "resnet18", "layer3/0/conv1", "--training", "--freeze", "conv1", "--freeze", "bn1",
+                 "--freeze", "layer1", "--freeze", "layer2", "--format", "json")
+    assert result.exit_code == 0, result.output
+    training = json.loads(result.output)["training"]
+    row = next(r for r in REFERENCE["resnet18"]["first_half_frozen"]["layers"] if r["module"] == "layer3.0.conv1")
+    assert (training["input_grad"], training["weight_grad"]) == (row["input_grad"], row["weight_grad"])
+    assert training["arithmetic"]["grad_input"].startswith("not computed")
+    assert training["torch_train"]["backward_flops"] == row["fcm_backward"]
+
+
+def test_explain_training_of_a_block_says_it_is_not_shown():
+    result = run("explain", "resnet18", "layer1", "--training")
+    assert result.exit_code == 0 and "--training is ignored by a block's path" in result.output
