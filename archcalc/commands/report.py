@@ -151,6 +151,8 @@ def _training_view(report, cost, style: str | None, fmt: str, depth: int | None,
         for piece in json_analysis(report, training=cost):
             click.echo(piece, nl=False)
         return
+    if units is not None and fmt == "csv":
+        _warn(f"--units {units}", "--format csv", "numbers are written in full, for spreadsheets")
     from ..report import render
     from ..report.training_table import training_table
 

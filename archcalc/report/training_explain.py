@@ -6,6 +6,9 @@ from __future__ import annotations
 from ..analysis import LayerRecord, Report
 from ..training import LayerTraining
 
+NO_INPUT_GRADIENT = "not computed: no trainable parameter lies before the layer"
+NO_WEIGHT_GRADIENT = "not computed: its weight is frozen"
+
 
 def gradient_arithmetic(record: LayerRecord, step: LayerTraining, batch: int) -> dict[str, str]:
     """The worked arithmetic of the layer's input and weight gradients, and of its update."""
@@ -14,23 +17,16 @@ def gradient_arithmetic(record: LayerRecord, step: LayerTraining, batch: int) ->
         maths = f"{batch} samples × ({maths}) = {record.macs:,}"
     if not record.macs:
         work = "elementwise: 0 MACs, as its forward (docs/training.md)"
-        grad_input = work if step.input_grad else _no_input(record)
-        grad_weight = (work if step.weight_grad else _no_weight(record)) if record.param_tensors else "no weights"
+        grad_input = work if step.input_grad else NO_INPUT_GRADIENT
+        weighted = any(p.role == "weight" for p in record.param_tensors)
+        grad_weight = (work if step.weight_grad else NO_WEIGHT_GRADIENT) if weighted else "no weights"
     else:
         grad_input = (f"the output's gradient sent back through the same weights, the forward's work: {maths}"
-                      if step.input_grad else _no_input(record))
-        grad_weight = _weight(record, step, batch) if step.weight_grad else _no_weight(record)
+                      if step.input_grad else NO_INPUT_GRADIENT)
+        grad_weight = _weight(record, step, batch) if step.weight_grad else NO_WEIGHT_GRADIENT
     update = (f"{step.update:,} operations, one per trainable parameter" if step.update
               else "nothing: no trainable parameter")
     return {"grad_input": grad_input, "grad_weight": grad_weight, "update": update}
-
-
-def _no_input(record: LayerRecord) -> str:
-    return "not computed: no trainable parameter lies before the layer"
-
-
-def _no_weight(record: LayerRecord) -> str:
-    return "not computed: its weight is frozen"
 
 
 def _weight(record: LayerRecord, step: LayerTraining, batch: int) -> str:
