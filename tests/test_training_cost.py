@@ -198,3 +198,20 @@ def test_explain_training_says_why_a_gradient_is_not_computed():
 def test_explain_training_of_a_block_says_it_is_not_shown():
     result = run("explain", "resnet18", "layer1", "--training")
     assert result.exit_code == 0 and "--training is ignored by a block's path" in result.output
+
+
+def test_a_merge_sends_the_gradient_of_one_trained_branch_on():
+    # a (frozen) and b (trained) read the input, their sum feeds c (frozen): c needs its input's gradient
+    # for b, a and b need none (the input before them is no parameter). MACs by hand: a and b
+    # 16·16·8·(3·3·3) = 55,296 each, c 16·16·4·8 = 8,192.
+    net = {"name": "branches", "input": [3, 16, 16], "layers": [
+        {"name": "a", "type": "conv", "out_channels": 8, "kernel_size": 3, "padding": 1, "trainable": False},
+        {"name": "b", "type": "conv", "out_channels": 8, "kernel_size": 3, "padding": 1, "from": "input"},
+        {"name": "sum", "type": "add", "from": ["a", "b"]},
+        {"name": "c", "type": "conv", "out_channels": 4, "kernel_size": 1, "trainable": False}]}
+    cost = training_cost(archcalc.analyze(net, count="torch-train"))
+    flags = {name: (cost.layer(name).input_grad, cost.layer(name).weight_grad) for name in ("a", "b", "c")}
+    assert flags == {"a": (False, False), "b": (False, True), "c": (True, False)}
+    assert (cost.grad_input, cost.grad_weight) == (8_192, 55_296)
+    assert cost.backward_flops == 2 * (8_192 + 55_296)
+    assert cost.layer("c").after == "b"
