@@ -31,6 +31,7 @@ _EXPORTS = {
     "draw": "draw",
     "check_many": "grading", "template": "grading", "exercise": "grading",
     "sweep": "sweep",
+    "training_cost": "training", "TrainingCost": "training",
 }
 
 #: Packages that are also their function of the same name: `archcalc.draw("lenet5")` and `archcalc.draw.plot`.

@@ -21,6 +21,16 @@ def test_every_type_is_counted_or_explicitly_zero(name):
     assert uncovered(PROFILES[name]) == []
 
 
+@pytest.mark.parametrize("name", sorted(n for n, p in PROFILES.items() if p.counts_backward))
+def test_every_type_has_a_backward_rule_where_a_profile_counts_backward(name):
+    families = {cls.family for cls in registered_types().values()}
+    assert families <= set(PROFILES[name].backward_rules)
+
+
+def test_the_training_profiles_count_backward():
+    assert {n for n, p in PROFILES.items() if p.counts_backward} == {"archcalc", "torch-train"}
+
+
 def test_every_type_declares_a_family():
     assert all(isinstance(cls.family, Family) for cls in registered_types().values())
 

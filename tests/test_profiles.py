@@ -26,9 +26,12 @@ TOOL_TOTALS = {
     "thop": lambda entry: entry["thop"]["macs"],
     "torchinfo": lambda entry: entry["torchinfo"]["total_mult_adds"],
     "torch": lambda entry: entry["torch_flop_counter"]["total_flops"],
+    # the forward pass of a training step (its backward: tests/test_training_cost.py)
+    "torch-train": lambda entry: entry["torch_flop_counter"]["total_flops"],
 }
 TOOL_KEYS = {"fvcore": "fvcore", "ptflops": "ptflops", "ptflops-modules": "ptflops", "ptflops-aten": "ptflops",
-             "thop": "thop", "torchinfo": "torchinfo", "torch": "torch_flop_counter"}
+             "thop": "thop", "torchinfo": "torchinfo", "torch": "torch_flop_counter",
+             "torch-train": "torch_flop_counter"}
 
 # The lecture LeNet-5 with a ReLU after every convolution but the last, as tools/reference_counts.py builds it.
 LENET5_RELU = {

@@ -21,7 +21,7 @@ TOTAL_KEYS = {"fvcore": ("fvcore", "total"), "ptflops": ("ptflops", "pytorch", "
               "ptflops-modules": ("ptflops", "pytorch_no_functional", "macs"),
               "ptflops-aten": ("ptflops", "aten", "macs"),
               "thop": ("thop", "macs"), "torchinfo": ("torchinfo", "total_mult_adds"),
-              "torch": ("torch_flop_counter", "total_flops")}
+              "torch": ("torch_flop_counter", "total_flops"), "torch-train": ("torch_flop_counter", "total_flops")}
 
 CONV = {"name": "conv", "type": "conv", "out_channels": 8, "kernel_size": 3, "padding": 1}
 

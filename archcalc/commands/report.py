@@ -7,7 +7,8 @@ import click
 from .options import analysis_options, freezing_options, parse_shape
 
 # archcalc.profiles.NAMES
-COUNT_PROFILES = ["archcalc", "fvcore", "ptflops", "ptflops-modules", "ptflops-aten", "thop", "torchinfo", "torch"]
+COUNT_PROFILES = ["archcalc", "fvcore", "ptflops", "ptflops-modules", "ptflops-aten", "thop", "torchinfo", "torch",
+                  "torch-train"]
 
 STYLES = ["full", "lecture", "structural", "keras", "keras3", "cs231n", "paper", "torch"]
 FORMATS = ["terminal", "markdown", "csv", "json", "latex", "html"]
@@ -88,18 +89,30 @@ def _warn_ignored(style: str | None, fmt: str, analysis: bool, depth, units, ops
 @click.option("--columns", metavar="KEYS", help="Comma-separated column keys to keep, in order "
               "(the keys are listed by --style full --format json).")
 @click.option("--count", type=click.Choice(COUNT_PROFILES), default="archcalc", show_default=True,
-              help="Whose FLOPs to show: archcalc (2 × MACs) or as fvcore, ptflops, thop, torchinfo or "
-                   "torch count them (implies --ops flops; full style; see docs/conventions.md).")
+              help="Whose FLOPs to show: archcalc (2 × MACs) or as fvcore, ptflops, thop, torchinfo, "
+                   "torch or torch-train (forward and backward, with --training) count them "
+                   "(implies --ops flops; full style; see docs/conventions.md).")
+@click.option("--training", is_flag=True,
+              help="The cost of one training step per layer: forward, grad-input and grad-weight MACs and the "
+                   "parameters updated (docs/training.md); --count torch-train adds FlopCounterMode's FLOPs. With "
+                   "--format json alone, the analysis with the training counts.")
 @analysis_options
 @freezing_options
 def table(architecture: str, style: str | None, fmt: str, depth: int | None, units: str | None, ops: str,
-          columns: str | None, count: str, input_shape: str | None, batch: int, dtype: str, strict: bool,
-          freeze: tuple[str, ...], train_only: tuple[str, ...]):
+          columns: str | None, count: str, training: bool, input_shape: str | None, batch: int, dtype: str,
+          strict: bool, freeze: tuple[str, ...], train_only: tuple[str, ...]):
     """Per-layer shapes, parameters, MACs, memory and receptive field of ARCHITECTURE
     (a zoo name or a file)."""
     from ..report import render, table_cache
 
     analysis = fmt == "json" and style is None and depth is None and columns is None
+    if training:
+        from ..training import require_backward, training_cost
+
+        require_backward(count)
+        report = _analyze(architecture, input_shape, batch, dtype, strict, count, freeze, train_only)
+        _training_view(report, training_cost(report), style, fmt, depth, units, ops, columns, analysis)
+        return
     if analysis:
         report = _analyze(architecture, input_shape, batch, dtype, strict, count, freeze, train_only)
         _warn_ignored(style, fmt, analysis, depth, units, ops, count)
@@ -121,6 +134,30 @@ def table(architecture: str, style: str | None, fmt: str, depth: int | None, uni
         table_cache.keep(architecture, options, table_, report.architecture.files)
     _warn_ignored(style, fmt, analysis, depth, units, ops, count)
     _echo(render(table_, fmt))
+
+
+def _training_view(report, cost, style: str | None, fmt: str, depth: int | None, units: str | None, ops: str,
+                   columns: str | None, analysis: bool) -> None:
+    """`table --training`: the analysis with the training counts (JSON), or the training table."""
+    if style is not None:
+        _warn(f"--style {style}", "--training", "the training view is a table of its own")
+    if ops != "macs":
+        _warn(f"--ops {ops}", "--training", "it shows MACs; --count torch-train adds a tool's FLOPs")
+    if analysis:
+        if units is not None:
+            _warn(f"--units {units}", "--format json", "the analysis carries exact numbers")
+        from ..report.formats.json_ import analysis as json_analysis
+
+        for piece in json_analysis(report, training=cost):
+            click.echo(piece, nl=False)
+        return
+    if units is not None and fmt == "csv":
+        _warn(f"--units {units}", "--format csv", "numbers are written in full, for spreadsheets")
+    from ..report import render
+    from ..report.training_table import training_table
+
+    table_ = training_table(report, cost, units, depth)
+    _echo(render(table_.select(_columns(columns)) if columns else table_, fmt))
 
 
 @click.command()
@@ -153,12 +190,16 @@ def compare(architectures: tuple[str, ...], fmt: str, units: str, depth: int, in
 @click.argument("layer")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="The worked arithmetic as text, or the layer's numbers and arithmetic as JSON.")
+@click.option("--training", is_flag=True,
+              help="Add the layer's share of a training step: forward, grad-input and grad-weight MACs with the "
+                   "arithmetic of both gradients, and what FlopCounterMode counts (docs/training.md).")
 @analysis_options
 @freezing_options
-def explain(architecture: str, layer: str, fmt: str, input_shape: str | None, batch: int, dtype: str,
-            strict: bool, freeze: tuple[str, ...], train_only: tuple[str, ...]):
+def explain(architecture: str, layer: str, fmt: str, training: bool, input_shape: str | None, batch: int,
+            dtype: str, strict: bool, freeze: tuple[str, ...], train_only: tuple[str, ...]):
     """The arithmetic behind every number of LAYER (a path such as layer1/0/conv1)."""
     report = _analyze(architecture, input_shape, batch, dtype, strict, "archcalc", freeze, train_only)
+    steps = _training_steps(report, layer) if training else None
     if fmt == "json":
         import json
 
@@ -166,11 +207,36 @@ def explain(architecture: str, layer: str, fmt: str, input_shape: str | None, ba
         maths = record.arithmetic()
         data = {**record.to_dict(), "arithmetic": {"output": maths.output, "params": maths.params,
                                                     "macs": maths.macs}}
+        if steps:
+            from ..report.training_explain import gradient_arithmetic
+
+            step, tool = steps
+            data["training"] = {**step.to_dict(), "torch_train": {"forward_flops": tool.forward_flops,
+                                                                   "backward_flops": tool.backward_flops},
+                                "arithmetic": gradient_arithmetic(record, step, report.batch)}
         click.echo(json.dumps(data, indent=1, ensure_ascii=False))
         return
     from ..report.explain import explain as explain_text
 
-    _echo(explain_text(report, layer, architecture))
+    text = explain_text(report, layer, architecture)
+    if steps:
+        from ..errors import printable
+        from ..report.training_explain import training_lines
+
+        text += "\n".join(map(printable, training_lines(report, report.layer(layer), *steps))) + "\n"
+    _echo(text)
+
+
+def _training_steps(report, layer: str):
+    """The layer's training step as archcalc and as torch-train count it; None for a block's path."""
+    from ..report.explain import block_records
+    from ..training import training_cost
+
+    if block_records(report, layer):
+        _warn("--training", "a block's path", "explain one of its layers")
+        return None
+    record = report.layer(layer)
+    return training_cost(report).layer(record.name), training_cost(report, "torch-train").layer(record.name)
 
 
 @click.command("list")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from math import prod
-from typing import Literal
+from typing import Any, Literal
 
 from ..layers import Layer, Shape
 from ..layers.family import Family
@@ -50,15 +50,22 @@ class Site:
 
 
 Rule = Callable[[Site], int]
+BackwardRule = Callable[[Site, bool, bool], int]
+"""A tool's count of one sample's backward pass through a layer, given whether the gradient with
+respect to the layer's input and the one with respect to its weight are computed."""
 
 
 def zero(site: Site) -> int:
     return 0
 
 
-def rules(*entries: tuple[Family | Iterable[Family], Rule]) -> dict[Family, Rule]:
-    """A rule table from (family or families, rule) pairs."""
-    table: dict[Family, Rule] = {}
+def no_backward(site: Site, input_grad: bool, weight_grad: bool) -> int:
+    return 0
+
+
+def rules(*entries: tuple[Family | Iterable[Family], Any]) -> dict[Family, Any]:
+    """A rule table from (family or families, rule) pairs (forward or backward rules)."""
+    table: dict[Family, Any] = {}
     for families, rule in entries:
         for family in (families,) if isinstance(families, Family) else families:
             table[family] = rule
@@ -67,12 +74,18 @@ def rules(*entries: tuple[Family | Iterable[Family], Rule]) -> dict[Family, Rule
 
 class Profile:
     """A counting tool: its name, what its headline number is called, and its rules: one for every
-    family, `zero` for those the tool does not count (`tests/test_profile_contract.py` holds them to it)."""
+    family, `zero` for those the tool does not count (`tests/test_profile_contract.py` holds them to it).
+    A tool that counts a backward pass as well has `backward_rules`, also one for every family."""
 
     name: str = ""
     tool: str = ""
     unit: str = ""
     rules: dict[Family, Rule] = {}
+    backward_rules: dict[Family, BackwardRule] = {}
+
+    @property
+    def counts_backward(self) -> bool:
+        return bool(self.backward_rules)
 
     def count(self, site: Site) -> int:
         """This tool's count for one sample of one layer, fused activation included."""
@@ -80,4 +93,12 @@ class Profile:
         activation = site.layer.fused_activation
         if activation is not None:
             total += self.count(Site(activation, (site.output,), site.output, 0, site.call))
+        return total
+
+    def backward(self, site: Site, input_grad: bool, weight_grad: bool) -> int:
+        """This tool's count of one sample's backward pass through one layer, fused activation included."""
+        total = self.backward_rules[site.layer.family](site, input_grad, weight_grad)
+        activation = site.layer.fused_activation
+        if activation is not None:
+            total += self.backward(Site(activation, (site.output,), site.output, 0, site.call), input_grad, False)
         return total

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from ..layers.family import Family as F
 from ..layers.family import Group
-from .base import Profile, Rule, Site, rules, zero
+from .base import Profile, Rule, Site, no_backward, rules, zero
+from .base import rules as gradient_rules
 
 WEIGHTED = (*Group.CONVOLUTION.families, *Group.FULLY_CONNECTED.families)
 NORMS = tuple(f for f in Group.NORMALIZATION.families if f is not F.STANDARDIZE)
@@ -56,13 +57,24 @@ def per_input_element(factor: int, affine_factor: int) -> Rule:
 
 
 # --- archcalc and torch ------------------------------------------------------------------------
+UNWEIGHTED = (*NORMS, *SCALES, *POOLS, *ACTIVATIONS, *MERGES, F.DATA)
+
+
+def _gradients(site: Site, input_grad: bool, weight_grad: bool) -> int:
+    """2·MACs for each gradient computed: the input's (a transposed product with the weights) and the
+    weight's (a product of the input with the output's gradient), each the forward's work."""
+    return 2 * site.macs * (input_grad + weight_grad)
+
+
 class Archcalc(Profile):
-    """archcalc's convention (design §4): FLOPs = 2·MACs of convolutions and linear layers."""
+    """archcalc's convention (design §4): FLOPs = 2·MACs of convolutions and linear layers; backward,
+    2·MACs of each gradient computed (archcalc.training)."""
 
     name = "archcalc"
     tool = "archcalc"
     unit = "FLOPs = 2 × MACs of convolutions and linear layers"
-    rules = rules((WEIGHTED, two_macs), ((*NORMS, *SCALES, *POOLS, *ACTIVATIONS, *MERGES, F.DATA), zero))
+    rules = rules((WEIGHTED, two_macs), (UNWEIGHTED, zero))
+    backward_rules = gradient_rules((WEIGHTED, _gradients), (UNWEIGHTED, no_backward))
 
 
 class Torch(Profile):
@@ -72,7 +84,29 @@ class Torch(Profile):
     name = "torch"
     tool = "torch.utils.flop_counter.FlopCounterMode"
     unit = "FLOPs = 2 × MACs of convolution and matrix products"
-    rules = rules((WEIGHTED, two_macs), ((*NORMS, *SCALES, *POOLS, *ACTIVATIONS, *MERGES, F.DATA), zero))
+    rules = rules((WEIGHTED, two_macs), (UNWEIGHTED, zero))
+
+
+def _torch_weighted_backward(site: Site, input_grad: bool, weight_grad: bool) -> int:
+    """`convolution_backward`: the input's gradient as a transposed convolution of the output's gradient
+    with the weights, 2·MACs; the weight's as a convolution of the input (channels and batch swapped)
+    with the output's gradient, whose formula takes all C_in input channels as its batch and ignores
+    the groups: 2·MACs·groups. A linear layer's `addmm` has an `mm` per gradient, 2·MACs each; the
+    bias's gradient (a sum) counts 0."""
+    groups = getattr(site.layer, "groups", 1)
+    return 2 * site.macs * (input_grad + groups * weight_grad)
+
+
+class TorchTrain(Torch):
+    """FlopCounterMode around one training step: the forward as `torch`; around `loss.backward()`,
+    `convolution_backward` and the `mm`s of the linear layers' gradients (a grouped convolution's
+    weight gradient `groups` times its work, as the tool's formula counts it); BatchNorm, pooling
+    and activation gradients 0."""
+
+    name = "torch-train"
+    tool = "torch.utils.flop_counter.FlopCounterMode (forward and loss.backward())"
+    unit = "FLOPs = 2 × MACs of convolution and matrix products, forward and backward"
+    backward_rules = gradient_rules((WEIGHTED, _torch_weighted_backward), (UNWEIGHTED, no_backward))
 
 
 # --- fvcore ------------------------------------------------------------------------------------
@@ -279,5 +313,5 @@ class Torchinfo(Profile):
 
 PROFILES: dict[str, Profile] = {
     p.name: p for p in (Archcalc(), Fvcore(), Ptflops(), PtflopsModules(), PtflopsAten(), Thop(), Torchinfo(),
-                        Torch())
+                        Torch(), TorchTrain())
 }

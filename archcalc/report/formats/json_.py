@@ -26,12 +26,13 @@ def render(table: Table) -> str:
     return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
 
 
-def analysis(report, records_per_chunk: int = 1000) -> Iterator[str]:
+def analysis(report, records_per_chunk: int = 1000, training=None) -> Iterator[str]:
     """`report.to_dict()` as JSON text in chunks: the top level indented, each layer, group and
     warning on one line. Made one record at a time by the C encoder, so a 100,000-layer report
-    streams out in time linear in its size and in the memory of one chunk."""
+    streams out in time linear in its size and in the memory of one chunk. With `training` (a
+    `TrainingCost`), the step's totals follow `totals` and each layer carries its own (docs/json.md)."""
     chunk: list[str] = []
-    for piece in _pieces(report):
+    for piece in _pieces(report, training):
         chunk.append(piece)
         if len(chunk) >= records_per_chunk:
             yield "".join(chunk)
@@ -39,14 +40,19 @@ def analysis(report, records_per_chunk: int = 1000) -> Iterator[str]:
     yield "".join(chunk)
 
 
-def _pieces(report) -> Iterator[str]:
+def _pieces(report, training=None) -> Iterator[str]:
     data = report.to_dict(layers=False)
+    layers = (r.to_dict() for r in report.layers)
+    if training is not None:
+        data = _with_training(data, training)
+        steps = training.layers
+        layers = ({**r.to_dict(), "training": step.to_dict()} for r, step in zip(report.layers, steps))
     keys = list(data)
     yield "{"
     for index, key in enumerate(keys):
         yield ("\n " if index == 0 else ",\n ") + json.dumps(key) + ": "
         if key in _LISTS:
-            items = (r.to_dict() for r in report.layers) if key == "layers" else data[key]
+            items = layers if key == "layers" else data[key]
             empty = True
             for item in items:
                 yield ("[\n  " if empty else ",\n  ") + json.dumps(item)
@@ -58,3 +64,13 @@ def _pieces(report) -> Iterator[str]:
 
 
 _LISTS = ("layers", "groups", "warnings")
+
+
+def _with_training(data: dict, training) -> dict:
+    """`data` with the training step's totals (and the profile that counted its FLOPs) after `totals`."""
+    out = {}
+    for key, value in data.items():
+        out[key] = value
+        if key == "totals":
+            out["training"] = {"count": training.count, **training.totals()}
+    return out
