@@ -32,6 +32,7 @@ _EXPORTS = {
     "check_many": "grading", "template": "grading", "exercise": "grading",
     "sweep": "sweep",
     "training_cost": "training", "TrainingCost": "training",
+    "training_memory": "training", "TrainingMemory": "step_memory",
 }
 
 #: Packages that are also their function of the same name: `archcalc.draw("lenet5")` and `archcalc.draw.plot`.

@@ -22,6 +22,7 @@ from .layers.base import numel
 from .records import FieldError
 from .spec import Node, resolve_value
 from .spec.expand import with_names
+from .step_memory import training_memory_of
 from .tiling import tiling_note
 
 DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
@@ -484,7 +485,7 @@ class _Walk:
             macs=sum(r.macs for r in records), flops=sum(r.flops for r in records),
             activation_elements=elements, forward_memory_bytes=forward,
             peak_memory_bytes=self.peak(records), param_bytes=param_bytes,
-            training_memory_bytes=2 * forward + 4 * trainable * self.bytes + fixed * self.bytes,
+            training_memory_bytes=training_memory_of(records, self.arch.output_path, self.bytes).total,
         )
 
     def peak(self, records: list[LayerRecord]) -> int:

@@ -25,8 +25,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import profiles
-from .analysis import LayerRecord, Report
+from .analysis import DTYPE_BYTES, LayerRecord, Report
 from .errors import SpecError
+from .step_memory import TrainingMemory, trained_before, training_memory_of
 
 
 @dataclass(frozen=True)
@@ -62,11 +63,13 @@ class LayerTraining:
 
 @dataclass(frozen=True)
 class TrainingCost:
-    """A training step of a report: its layers (in the report's order) and their sums."""
+    """A training step of a report: its layers (in the report's order), their sums, and its memory with the
+    optimizer named (archcalc.step_memory)."""
 
     count: str
     batch: int
     layers: tuple[LayerTraining, ...]
+    memory: TrainingMemory
 
     def _sum(self, attribute: str) -> int:
         return sum(getattr(layer, attribute) for layer in self.layers)
@@ -114,19 +117,18 @@ class TrainingCost:
                 **flops}
 
 
-def training_cost(report: Report, count: str | None = None) -> TrainingCost:
+def training_cost(report: Report, count: str | None = None, optimizer: str = "adam") -> TrainingCost:
     """The training step of `report`: per layer, the MACs of the forward pass and of each gradient
-    computed, and the update; and the FLOPs as the count profile `count` (default: the report's)
-    counts them, when it counts a backward pass."""
+    computed, and the update; the FLOPs as the count profile `count` (default: the report's)
+    counts them, when it counts a backward pass; and the memory with `optimizer` (sgd, momentum, adam)."""
     count = count or report.count
     profile = profiles.get(count)
+    memory = training_memory(report, optimizer)
     calls = report.architecture.spec.calls
-    after: dict[str, str] = {}  # layer → the first trained layer before its output ('' for none)
+    after = trained_before(report.layers)  # layer → the first trained layer at or before its output
     layers = []
     for record in report.layers:
         before = next((after[src] for src in record.inputs if after.get(src)), "")
-        trained = any(p.trainable for p in record.param_tensors)
-        after[record.name] = before or (record.name if trained else "")
         input_grad = bool(before)
         weight_grad = any(p.trainable and p.role == "weight" for p in record.param_tensors)
         forward_flops, backward_flops = _profile_flops(profile, calls, record, report.batch, input_grad, weight_grad)
@@ -135,7 +137,14 @@ def training_cost(report: Report, count: str | None = None) -> TrainingCost:
             grad_weight=record.macs if weight_grad else 0, update=record.trainable_params,
             input_grad=input_grad, weight_grad=weight_grad, after=before,
             forward_flops=forward_flops, backward_flops=backward_flops))
-    return TrainingCost(count, report.batch, tuple(layers))
+    return TrainingCost(count, report.batch, tuple(layers), memory)
+
+
+def training_memory(report: Report, optimizer: str = "adam") -> TrainingMemory:
+    """The memory of one training step of `report` (its batch and dtype) with `optimizer`: sgd, momentum or
+    adam (archcalc.step_memory)."""
+    return training_memory_of(list(report.layers), report.architecture.output_path, DTYPE_BYTES[report.dtype],
+                              optimizer)
 
 
 def require_backward(count: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..step_memory import OPTIMIZER_SLOTS
 from .options import analysis_options, freezing_options, parse_shape
 
 # archcalc.profiles.NAMES
@@ -96,11 +97,14 @@ def _warn_ignored(style: str | None, fmt: str, analysis: bool, depth, units, ops
               help="The cost of one training step per layer: forward, grad-input and grad-weight MACs and the "
                    "parameters updated (docs/training.md); --count torch-train adds FlopCounterMode's FLOPs. With "
                    "--format json alone, the analysis with the training counts.")
+@click.option("--optimizer", type=click.Choice(list(OPTIMIZER_SLOTS)), default=None,
+              help="With --training, the optimizer whose state the training memory counts: sgd (none), momentum "
+                   "(one value per trainable parameter) or adam (two); default adam.")
 @analysis_options
 @freezing_options
 def table(architecture: str, style: str | None, fmt: str, depth: int | None, units: str | None, ops: str,
-          columns: str | None, count: str, training: bool, input_shape: str | None, batch: int, dtype: str,
-          strict: bool, freeze: tuple[str, ...], train_only: tuple[str, ...]):
+          columns: str | None, count: str, training: bool, optimizer: str | None, input_shape: str | None,
+          batch: int, dtype: str, strict: bool, freeze: tuple[str, ...], train_only: tuple[str, ...]):
     """Per-layer shapes, parameters, MACs, memory and receptive field of ARCHITECTURE
     (a zoo name or a file)."""
     from ..report import render, table_cache
@@ -111,8 +115,11 @@ def table(architecture: str, style: str | None, fmt: str, depth: int | None, uni
 
         require_backward(count)
         report = _analyze(architecture, input_shape, batch, dtype, strict, count, freeze, train_only)
-        _training_view(report, training_cost(report), style, fmt, depth, units, ops, columns, analysis)
+        _training_view(report, training_cost(report, optimizer=optimizer or "adam"), style, fmt, depth, units, ops,
+                       columns, analysis)
         return
+    if optimizer is not None:
+        _warn(f"--optimizer {optimizer}", "a table without --training", "only the training view counts memory")
     if analysis:
         report = _analyze(architecture, input_shape, batch, dtype, strict, count, freeze, train_only)
         _warn_ignored(style, fmt, analysis, depth, units, ops, count)

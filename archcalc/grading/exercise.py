@@ -5,11 +5,13 @@
     >>> archcalc.check("lenet-like", ex.sheet(filled=True)).score
     1.0
 
-Question kinds: an output size where (W − F + 2P)/S is not an integer (floor), an output shape,
-parameters with and without biases, MACs, activation memory in bytes, a receptive field, the
-parameters a 1×1 bottleneck saves, and which of two designs has fewer parameters. Each answer and
-its arithmetic come from `archcalc.analyze` of the generated networks; the same seed gives the same
-exercise. A sheet says `archcalc sheet: exercise=KIND seed=N`, so `check` grades it against its key.
+Kinds: `lenet-like` asks an output size where (W − F + 2P)/S is not an integer (floor), an output
+shape, parameters with and without biases, MACs, activation memory in bytes, a receptive field, the
+parameters a 1×1 bottleneck saves, and which of two designs has fewer parameters; `transfer` freezes
+part of such a network and asks how many parameters train, which layers compute a weight gradient
+and the MACs of one training step on a batch (docs/training.md). Each answer and its arithmetic come
+from `archcalc.analyze` (and `archcalc.training_cost`) of the generated networks; the same seed gives
+the same exercise. A sheet says `archcalc sheet: exercise=KIND seed=N`, so `check` grades it against its key.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import random
 import re
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,10 +27,11 @@ from ..analysis import Report, analyze
 from ..errors import ShapeError
 from ..formulas import conv_output_size, window_span
 from ..units import exact
-from . import diagnose, shape_order
+from . import diagnose, shape_order, transfer
 from .conventions import Conventions
 from .expected import expected_cell
 from .numbers import Unreadable, parse_count, parse_shape, shape_readings
+from .question import Question
 from .result import CellResult, Grade
 from .sheet import ANSWER, Sheet, SheetError
 
@@ -35,25 +39,6 @@ SHAPES = ("output",)
 RECEPTIVE_FIELD = "receptive field"
 _PIXELS = re.compile(r"\s*(?:px|pixels?)$", re.IGNORECASE)
 _WITH_BIAS, _NO_BIAS, _BYTES = Conventions(), Conventions(bias=False), Conventions(memory="bytes")
-
-
-@dataclass(frozen=True)
-class Question:
-    """One question: its id, the kind of cell it asks (`output`, `params`, ...), text, key and arithmetic."""
-
-    id: str
-    column: str
-    text: str
-    value: int | tuple[int, ...] | str
-    arithmetic: str
-    layer: str = ""
-
-    @property
-    def answer(self) -> str:
-        """The key's answer as a student writes it."""
-        if isinstance(self.value, tuple):
-            return "×".join(map(str, self.value))
-        return f"{self.value:,}" if isinstance(self.value, int) else self.value
 
 
 @dataclass(frozen=True)
@@ -120,7 +105,11 @@ def _lenet_like(rng: random.Random) -> tuple[dict[str, Any], tuple[str, ...]]:
     return {"name": "lenet-like", "input": [channels, size, size], "layers": layers}, described
 
 
-KINDS = {"lenet-like": _lenet_like}
+KINDS: dict[str, tuple[Callable, Callable]] = {
+    "lenet-like": (_lenet_like, lambda rng, network, report: _lenet_like_questions(rng, report)),
+    "transfer": (lambda rng: transfer.network(_lenet_like(rng), rng), transfer.questions),
+}
+"""Each kind: (the network and its description drawn from a random generator, its questions)."""
 
 
 def exercise(kind: str = "lenet-like", seed: int = 0, *, student: str | None = None) -> Exercise:
@@ -130,11 +119,16 @@ def exercise(kind: str = "lenet-like", seed: int = 0, *, student: str | None = N
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise SheetError(f"the exercise seed must be a non-negative integer, got {seed!r}")
     rng = random.Random(seed)
-    network, described = KINDS[kind](rng)
+    network, described = KINDS[kind][0](rng)
     report = analyze(network)
+    questions = KINDS[kind][1](rng, network, report)
+    return Exercise(kind, seed, network, tuple(described), tuple(questions), student, report)
+
+
+def _lenet_like_questions(rng: random.Random, report: Report) -> list[Question]:
     rec = {r.name: r for r in report.layers}
     c, h, w = report.layers[0].output_shape
-    questions = [
+    return [
         Question("Q1", "output", f"Output shape of C1 (C×H×W) on the {c}×{h}×{w} input. (W − F + 2P)/S is not an "
                  "integer here: give what PyTorch and Keras compute (the floor).", *_cell("output", rec["C1"], report),
                  "C1"),
@@ -151,8 +145,6 @@ def exercise(kind: str = "lenet-like", seed: int = 0, *, student: str | None = N
         _bottleneck(rng, "Q8"),
         _which(rng, "Q9"),
     ]
-    layers = tuple(described)
-    return Exercise(kind, seed, network, layers, tuple(questions), student, report)
 
 
 def _cell(column: str, record, report: Report, conventions: Conventions = _WITH_BIAS) -> tuple[Any, str]:
@@ -272,6 +264,8 @@ def _grade_question(q: Question, row: Any, report: Report) -> CellResult:
             found += [label for label, alt in diagnose.shape_alternatives(record)
                       if shape_readings(answer, alt, 1, (shape_order.TORCH,))]
             return verdict("wrong", diagnosis=tuple(f for f in found if f))
+        if q.column == transfer.LAYERS:
+            return transfer.grade_layers(q, text, report, verdict)
         side = one_side(text) if q.column == RECEPTIVE_FIELD else text
         answer = parse_count(side, memory=q.column == "memory")
     except Unreadable as exc:
@@ -282,6 +276,6 @@ def _grade_question(q: Question, row: Any, report: Report) -> CellResult:
     alternatives = diagnose.param_alternatives(record, q.value, conventions) if q.column == "params" else \
         diagnose.ops_alternatives(record, q.value, conventions, report) if q.column == "ops" else \
         diagnose.memory_alternatives(record.activation_elements, 4, answer, conventions, report)[1] \
-        if q.column == "memory" else []
+        if q.column == "memory" else list(q.mistakes)
     found = diagnose.matching(answer, alternatives, conventions, q.value)
     return verdict("wrong", diagnosis=tuple(found + diagnose.unit_diagnoses(answer, q.value, conventions)))

@@ -1,14 +1,16 @@
 """`archcalc table --training`: the cost of one training step per layer (archcalc.training) — forward,
-grad-input and grad-weight MACs and the parameters each layer updates; the backward, the update and the
-step in the footer; with a tool's profile (`--count torch-train`), its forward and backward FLOPs too."""
+grad-input and grad-weight MACs and the parameters each layer updates; the backward, the update, the
+step and its memory (archcalc.step_memory) in the footer; with a tool's profile (`--count
+torch-train`), its forward and backward FLOPs too."""
 
 from __future__ import annotations
 
 from ..analysis import Report
+from ..rows import Entry, chw, entries
+from ..step_memory import NOT_INCLUDED
 from ..training import TrainingCost
-from ..units import Units, count
+from ..units import Units, count, nbytes
 from .model import Cell, Column, Table
-from .rows import Entry, chw, entries
 from .styles.common import warning_lines
 
 _MACS = "multiply-accumulates"
@@ -41,11 +43,11 @@ def training_table(report: Report, cost: TrainingCost, units: Units | None = Non
     batch = f", batch {report.batch}"
     title = f"{report.architecture.title} — one training step, input {chw(report.input_shape)}{batch}"
     return Table(title, tuple(columns), tuple(rows), totals,
-                 tuple(footer_lines(cost, units) + warning_lines(report)))
+                 tuple(footer_lines(cost, units, report.dtype) + warning_lines(report)))
 
 
-def footer_lines(cost: TrainingCost, units: Units) -> list[str]:
-    """The step's totals and the conventions behind them (docs/training.md)."""
+def footer_lines(cost: TrainingCost, units: Units, dtype: str) -> list[str]:
+    """The step's totals, its memory, and the conventions behind them (docs/training.md)."""
     n = lambda value: count(value, units)  # noqa: E731
     batch = f" (batch {cost.batch})" if cost.batch > 1 else ""
     lines = [
@@ -58,6 +60,14 @@ def footer_lines(cost: TrainingCost, units: Units) -> list[str]:
     if cost.count != "archcalc":
         lines.append(f"FLOPs as {cost.count} counts{batch}: forward {n(cost.forward_flops)}, "
                      f"backward {n(cost.backward_flops)}")
+    m = cost.memory
+    lines += [
+        f"Training memory ({m.optimizer}, {dtype}){batch}: {nbytes(m.total, units)} = {nbytes(m.parameters, units)}"
+        f" parameters and statistics + {nbytes(m.gradients, units)} gradients + {nbytes(m.optimizer_state, units)}"
+        f" optimizer state + {nbytes(m.activations, units)} activations kept for backward"
+        f" + {nbytes(m.activation_gradients, units)} their gradients",
+        f"Not included in the training memory: {NOT_INCLUDED}",
+    ]
     lines.append("grad-input: computed where a trainable parameter lies before the layer; grad-weight: where its "
                  "weight is trained; each costs the forward's MACs (see docs/training.md)")
     return lines

@@ -67,10 +67,11 @@ _LISTS = ("layers", "groups", "warnings")
 
 
 def _with_training(data: dict, training) -> dict:
-    """`data` with the training step's totals (and the profile that counted its FLOPs) after `totals`."""
+    """`data` with the training step's totals (the profile that counted its FLOPs, and its memory) after
+    `totals`."""
     out = {}
     for key, value in data.items():
         out[key] = value
         if key == "totals":
-            out["training"] = {"count": training.count, **training.totals()}
+            out["training"] = {"count": training.count, **training.totals(), "memory": training.memory.to_dict()}
     return out

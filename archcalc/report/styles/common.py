@@ -63,8 +63,8 @@ def totals_lines(report: Report, units: Units) -> list[str]:
         f"Forward memory (input + every activation, {report.dtype}){batch}: "
         f"{nbytes(t.forward_memory_bytes, units)}   peak (inference): {nbytes(t.peak_memory_bytes, units)}",
         f"Parameter memory ({report.dtype}): {nbytes(t.param_bytes, units)}",
-        f"Training memory (estimate, {report.dtype}: activations and their gradients, weights, gradients "
-        f"and two Adam moments): {nbytes(t.training_memory_bytes, units)}",
+        f"Training memory (estimate, {report.dtype}: activations kept for backward and their gradients, weights, "
+        f"gradients and two Adam moments; see docs/training.md): {nbytes(t.training_memory_bytes, units)}",
         f"Units: {unit_note(units)}; MB = 1000² bytes, MiB = 1024² bytes",
     ]
 
