@@ -93,7 +93,8 @@ def _torch_weighted_backward(site: Site, input_grad: bool, weight_grad: bool) ->
     with the output's gradient, whose formula takes all C_in input channels as its batch and ignores
     the groups: 2·MACs·groups. A linear layer's `addmm` has an `mm` per gradient, 2·MACs each; the
     bias's gradient (a sum) counts 0."""
-    groups = getattr(site.layer, "groups", 1)
+    bank = site.layer.filter_bank(list(site.inputs))
+    groups = bank[4] if bank else 1
     return 2 * site.macs * (input_grad + groups * weight_grad)
 
 

@@ -63,7 +63,8 @@ def training_lines(report: Report, record: LayerRecord, step: LayerTraining, too
               f"update:             {maths['update']}",
               f"backward:           {step.grad_input:,} + {step.grad_weight:,} = {step.backward:,} MACs"]
     if record.macs:
-        groups = getattr(record.layer, "groups", 1)
+        bank = record.layer.filter_bank(list(record.input_shapes))
+        groups = bank[4] if bank else 1
         quirk = (f" + {groups} × 2 × {step.grad_weight:,} (its weight-gradient formula ignores the {groups} groups)"
                  if groups > 1 and step.weight_grad else f" + 2 × {step.grad_weight:,}")
         lines.append(f"torch-train:        FlopCounterMode counts {tool.backward_flops:,} FLOPs backward"
