@@ -16,6 +16,7 @@ from typing import Any
 from . import profiles
 from .collector import cycle_collection_paused
 from .errors import ArchcalcError, MismatchError, ShapeError, SpecError, TilingError, channels_last_hint, suggestion
+from .expr import names_read
 from .graph import Architecture, last_readers, load
 from .layers import Arithmetic, Layer, Param, Shape
 from .layers.base import numel
@@ -219,18 +220,19 @@ class LayerCache:
     not change is not built or counted again."""
 
     layers: dict = field(default_factory=dict)  # (class, frozen hyper-parameters) → Layer
-    static: dict = field(default_factory=dict)  # id of a hyper-parameter dict → (the dict, its Layer or None)
+    static: dict = field(default_factory=dict)  # id of a hyper-parameter dict → (the dict, its Layer, names read)
+    bound: dict = field(default_factory=dict)  # (id of a dict above, first input shape, values it reads) → Layer
     facts: dict = field(default_factory=dict)  # (id of a layer above, input shapes) → facts
     windows: dict = field(default_factory=dict)  # (id of a layer above, input shapes) → windows
     flops: dict = field(default_factory=dict)  # count profile → (id of a layer, shapes, call) → FLOPs
 
     def __len__(self) -> int:
-        return (len(self.layers) + len(self.static) + len(self.facts) + len(self.windows)
+        return (len(self.layers) + len(self.static) + len(self.bound) + len(self.facts) + len(self.windows)
                 + sum(map(len, self.flops.values())))
 
     def clear(self) -> None:
         """Forget everything at once (the facts are keyed by the layers' ids)."""
-        for table in (self.layers, self.static, self.facts, self.windows, self.flops):
+        for table in (self.layers, self.static, self.bound, self.facts, self.windows, self.flops):
             table.clear()
 
 
@@ -270,11 +272,15 @@ class _Walk:
         self.cache: dict[Any, Layer] = shared.layers
         self.facts_cache: dict[Any, tuple] = shared.facts
         # id of a hyper-parameter dict → (the dict, kept so that its id is not reused; its layer, None
-        # when the dict has expressions)
-        self.static_layers: dict[int, tuple[dict, Layer | None]] = shared.static
+        # when the dict has expressions; the names its expressions read, `_STATIC` without any)
+        self.static_layers: dict[int, tuple[dict, Layer | None, Any]] = shared.static
+        self.bound_layers: dict[tuple, Layer] = shared.bound
         self.windows_cache: dict[Any, Any] = shared.windows
         self.flops_cache: dict[Any, int] = shared.flops.setdefault(count, {})
         self.trainable = self.frozen = 0  # parameters of the layers visited
+        self.calls = arch.spec.calls
+        self.seen: dict[tuple, tuple] = {}  # node_key → (layer, output, params, MACs, notes, counts, FLOPs, elements)
+        self.steps: dict[tuple, tuple | None] = {}  # (id of a layer, input shapes) → window_steps
 
     def resolve_input(self, override) -> Shape:
         if override is not None and (isinstance(override, str | bytes) or not hasattr(override, "__iter__")):
@@ -318,28 +324,60 @@ class _Walk:
                       tuple(warnings), self.count)
 
     def visit(self, node: Node, shapes: dict[str, Shape], fields) -> LayerRecord:
-        in_shapes = tuple([shapes[src] for src in node.inputs])
-        layer = self.instantiate(node, in_shapes)
+        inputs = node.inputs
+        in_shapes = (shapes[inputs[0]],) if len(inputs) == 1 else tuple([shapes[src] for src in inputs])
         if node.path == self.arch.input_path:
-            output: Shape = self.input_shape
-            field_ = ReceptiveField((1, 1), (1, 1), (0.0, 0.0)) if len(output) == 3 else None
-            params: tuple[Param, ...] = ()
-            macs = flops = 0
-            notes: tuple[str, ...] = ()
-        else:
+            return self.visit_input(node, in_shapes)
+        key = self.node_key(node, in_shapes)
+        found = self.seen.get(key) if key is not None else None
+        if found is None:
+            layer = self.instantiate(node, in_shapes)
             output, params, macs, notes, counts = self.facts(layer, in_shapes)
-            self.trainable += counts[0] + counts[1]
-            self.frozen += counts[2]
             field_ = self.receptive_field(layer, node, in_shapes, output, fields)
             flops = self.flops(node, layer, in_shapes, output, macs)
+            found = (layer, output, params, macs * self.batch, notes, counts, flops * self.batch,
+                     numel(output) * self.batch)
+            if key is not None:
+                self.seen[key] = found
+            flops = found[6]
+        else:
+            layer, output, params, _, notes, counts, flops, _ = found
+            field_ = self.receptive_field(layer, node, in_shapes, output, fields)
+            if self.calls:  # the call style follows the path
+                flops = self.flops(node, layer, in_shapes, output, found[3] // self.batch) * self.batch
+        self.trainable += counts[0] + counts[1]
+        self.frozen += counts[2]
+        elements = found[7]
+        return LayerRecord(node.path, layer.type_name, layer, tuple(inputs), in_shapes, output, params, found[3],
+                           flops, elements, elements * self.bytes, layer.allocates, field_, notes)
+
+    def visit_input(self, node: Node, in_shapes: tuple[Shape, ...]) -> LayerRecord:
+        layer = self.instantiate(node, in_shapes)
+        output = self.input_shape
+        field_ = ReceptiveField((1, 1), (1, 1), (0.0, 0.0)) if len(output) == 3 else None
         elements = numel(output) * self.batch
-        return LayerRecord(
-            name=node.path, type=layer.type_name, layer=layer, inputs=tuple(node.inputs),
-            input_shapes=in_shapes, output_shape=output, param_tensors=params,
-            macs=macs * self.batch, flops=flops * self.batch, activation_elements=elements,
-            activation_bytes=elements * self.bytes, allocates=layer.allocates,
-            receptive_field=field_, warnings=notes,
-        )
+        return LayerRecord(node.path, layer.type_name, layer, tuple(node.inputs), in_shapes, output, (), 0, 0,
+                           elements, elements * self.bytes, layer.allocates, field_, ())
+
+    def node_key(self, node: Node, in_shapes: tuple[Shape, ...]) -> tuple | None:
+        """What a layer's numbers depend on: its hyper-parameter dict (by id), its input shapes and the
+        values of the names its expressions read; None where that cannot be a key."""
+        hyper = node.hyper
+        known = self.static_layers.get(id(hyper))
+        if known is None:
+            known = self.static_layers[id(hyper)] = (hyper, None, _names_read(hyper))
+        names = known[2]
+        if names is _STATIC:
+            return (id(hyper), in_shapes)
+        if names is None:
+            return None
+        values = node.values
+        key = (id(hyper), in_shapes, *[_freeze(values.get(n, _UNSEEN)) for n in names])
+        try:
+            hash(key)
+        except TypeError:  # a value that cannot be a key
+            return None
+        return key
 
     def facts(self, layer: Layer, in_shapes: tuple[Shape, ...]) -> tuple:
         """Output shape, parameters, MACs, tiling notes and parameter counts of `layer` on these inputs,
@@ -373,22 +411,44 @@ class _Walk:
         return found
 
     def instantiate(self, node: Node, in_shapes: tuple[Shape, ...]) -> Layer:
-        """Evaluate the hyper-parameters (they may use in_channels) and build the layer."""
-        static = self.static_layers.get(id(node.hyper), _UNSEEN_PAIR)[1]
-        if static is not None and static is not _UNSEEN:
-            return static
-        if static is None or any(isinstance(v, str | list) for v in node.hyper.values()):
-            self.static_layers[id(node.hyper)] = (node.hyper, None)
-            context = {}
-            if in_shapes:
-                first = in_shapes[0]
-                context["in_channels"] = first[0]
-                if len(first) == 3:
-                    context["in_height"], context["in_width"] = first[1], first[2]
-            names = with_names(node.values, context)
-            hyper = {k: _resolved(node, k, v, names) for k, v in node.hyper.items()}
-        else:
-            hyper = node.hyper
+        """Evaluate the hyper-parameters (they may use in_channels) and build the layer: once per
+        hyper-parameter dict without expressions, else once per values of the names they read
+        (and input shape), so that repeated blocks and chains do not evaluate them again."""
+        hyper = node.hyper
+        known = self.static_layers.get(id(hyper))
+        if known is None:
+            known = self.static_layers[id(hyper)] = (hyper, None, _names_read(hyper))
+        layer, names = known[1], known[2]
+        if layer is not None:
+            return layer
+        if names is _STATIC:
+            layer = self.build(node, hyper)
+            self.static_layers[id(hyper)] = (hyper, layer, names)
+            return layer
+        key = None
+        if names is not None:
+            values = node.values
+            key = (id(hyper), in_shapes[0] if in_shapes else None, *[_freeze(values.get(n, _UNSEEN)) for n in names])
+            try:
+                layer = self.bound_layers.get(key)
+            except TypeError:  # a value that cannot be a key
+                key = None
+            if layer is not None:
+                return layer
+        context = {}
+        if in_shapes:
+            first = in_shapes[0]
+            context["in_channels"] = first[0]
+            if len(first) == 3:
+                context["in_height"], context["in_width"] = first[1], first[2]
+        scope = with_names(node.values, context)
+        layer = self.build(node, {k: _resolved(node, k, v, scope) for k, v in hyper.items()})
+        if key is not None:
+            self.bound_layers[key] = layer
+        return layer
+
+    def build(self, node: Node, hyper: dict[str, Any]) -> Layer:
+        """The layer of these (evaluated) hyper-parameters, validated once per distinct values."""
         key = (node.layer_cls, *((k, _freeze(v)) for k, v in hyper.items()))
         layer = self.cache.get(key)
         if layer is None:
@@ -405,32 +465,48 @@ class _Walk:
                 raise SpecError(message if named else f"{kind}: {message}").located(
                     where=node.line_of(exc.where)) from None
             self.cache[key] = layer
-        if hyper is node.hyper:
-            self.static_layers[id(node.hyper)] = (node.hyper, layer)
         return layer
 
     def receptive_field(self, layer: Layer, node: Node, in_shapes: tuple[Shape, ...], output: Shape,
                         fields) -> ReceptiveField | None:
-        known = [(fields[src], shape) for src, shape in zip(node.inputs, in_shapes) if fields.get(src) is not None]
-        if not known or not layer.receptive_field_defined:
-            return None
-        if len(known) == 1:
-            base = known[0][0]
+        inputs = node.inputs
+        if len(inputs) == 1:
+            base = fields[inputs[0]]
+            if base is None or not layer.receptive_field_defined:
+                return None
         else:
-            base = _union([f for f, _ in known], [f for f, shape in known if shape[1:] == output[1:]])
+            known = [(fields[src], shape) for src, shape in zip(inputs, in_shapes) if fields.get(src) is not None]
+            if not known or not layer.receptive_field_defined:
+                return None
+            if len(known) == 1:
+                base = known[0][0]
+            else:
+                base = _union([f for f, _ in known], [f for f, shape in known if shape[1:] == output[1:]])
+        key = (id(layer), in_shapes)
+        steps = self.steps.get(key, _UNSEEN)
+        if steps is _UNSEEN:
+            steps = self.steps[key] = self.window_steps(layer, in_shapes)
+        if steps is None:
+            return base if len(output) == 3 or len(in_shapes[0]) != 3 else None
+        size, jump, start = base.size, base.jump, base.start
+        return ReceptiveField(tuple([size[axis] + span * jump[axis] for axis, (span, _, _) in enumerate(steps)]),
+                              tuple([jump[axis] * stride for axis, (_, _, stride) in enumerate(steps)]),
+                              tuple([start[axis] + shift * jump[axis] for axis, (_, shift, _) in enumerate(steps)]))
+
+    def window_steps(self, layer: Layer, in_shapes: tuple[Shape, ...]) -> tuple | None:
+        """Per axis of `layer`'s windows on these inputs: (the span its kernel adds, in input steps;
+        how far the centre of its first window moves, in input steps; its stride). None without windows."""
         key = (id(layer), in_shapes)
         if key not in self.windows_cache:
             self.windows_cache[key] = layer.windows(list(in_shapes))
         windows = self.windows_cache[key]
         if windows is None:
-            return base if len(output) == 3 or len(in_shapes[0]) != 3 else None
-        size, jump, start = [], [], []
-        for axis, window in enumerate(windows):
+            return None
+        steps = []
+        for window in windows:
             span = window.dilation * (window.kernel - 1)
-            size.append(base.size[axis] + span * base.jump[axis])
-            start.append(base.start[axis] + (span / 2 - window.pad_before) * base.jump[axis])
-            jump.append(base.jump[axis] * window.stride)
-        return ReceptiveField(tuple(size), tuple(jump), tuple(start))  # type: ignore[arg-type]
+            steps.append((span, span / 2 - window.pad_before, window.stride))
+        return tuple(steps)
 
     def tiling(self, layer: Layer, in_shapes: list[Shape]) -> tuple[str, ...]:
         rows, cols = layer.tiling_remainders(in_shapes)
@@ -497,7 +573,29 @@ def _union(fields: list[ReceptiveField], steps: list[ReceptiveField]) -> Recepti
 
 
 _UNSEEN = object()
-_UNSEEN_PAIR = (None, _UNSEEN)
+_STATIC = frozenset()  # what `_names_read` says of hyper-parameters without expressions
+
+
+def _names_read(hyper: dict[str, Any]) -> frozenset[str] | tuple[str, ...] | None:
+    """The names the expressions among these hyper-parameters read, sorted; `_STATIC` where there is
+    no expression (no string or list), None where one does not parse (its error comes when evaluated)."""
+    texts: list[str] = []
+    stack = [v for v in hyper.values() if isinstance(v, str | list)]
+    if not stack:
+        return _STATIC
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            texts.append(value)
+        elif isinstance(value, list):
+            stack.extend(value)
+    names: set[str] = set()
+    for text in texts:
+        found = names_read(text)
+        if found is None:
+            return None
+        names |= found
+    return tuple(sorted(names))
 _PAIR_WRITTEN_AS_PRODUCT = re.compile(r"\s*(\d+)\s*[x×X]\s*(\d+)\s*")
 
 

@@ -95,6 +95,20 @@ def _parse(text: str) -> ast.expr:
     return tree
 
 
+@lru_cache(maxsize=4096)
+def names_read(text: str) -> frozenset[str] | None:
+    """The names `text` may read from the names in scope (those of the functions it calls aside):
+    its value depends on theirs alone. None where it is not a valid expression."""
+    if len(text) > MAX_EXPRESSION_LENGTH:
+        return None
+    try:
+        tree = _parse(text.strip())
+    except SpecError:
+        return None
+    called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+    return frozenset(node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and id(node) not in called)
+
+
 Compiled = Callable[[Mapping[str, Any]], Any]
 
 
