@@ -489,6 +489,12 @@ class _Walk:
         if steps is None:
             return base if len(output) == 3 or len(in_shapes[0]) != 3 else None
         size, jump, start = base.size, base.jump, base.start
+        if len(steps) == 2:  # the common case, unrolled
+            (span0, shift0, stride0), (span1, shift1, stride1) = steps
+            jump0, jump1 = jump[0], jump[1]
+            return ReceptiveField((size[0] + span0 * jump0, size[1] + span1 * jump1),
+                                  (jump0 * stride0, jump1 * stride1),
+                                  (start[0] + shift0 * jump0, start[1] + shift1 * jump1))
         return ReceptiveField(tuple([size[axis] + span * jump[axis] for axis, (span, _, _) in enumerate(steps)]),
                               tuple([jump[axis] * stride for axis, (_, _, stride) in enumerate(steps)]),
                               tuple([start[axis] + shift * jump[axis] for axis, (_, shift, _) in enumerate(steps)]))

@@ -70,11 +70,19 @@ _FUNCTIONS = {"min": min, "max": max, "int": int, "round": round, "abs": abs, "l
               "ceil": _whole(math.ceil), "floor": _whole(math.floor), "make_divisible": make_divisible}
 
 
+Compiled = Callable[[Mapping[str, Any]], Any]
+
+
 def evaluate(text: str, names: Mapping[str, Any]) -> Any:
     """Evaluate `text` with `names` in scope; raise SpecError on anything else."""
+    return compiled(text)(names)
+
+
+def compiled(text: str) -> Compiled:
+    """`text` as a function of the names in scope (SpecError where it cannot be one)."""
     if len(text) > MAX_EXPRESSION_LENGTH:
         raise SpecError(f"expression longer than {MAX_EXPRESSION_LENGTH} characters")
-    return _compile(text)(names)
+    return _compile(text)
 
 
 @lru_cache(maxsize=4096)
@@ -108,8 +116,6 @@ def names_read(text: str) -> frozenset[str] | None:
     called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
     return frozenset(node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and id(node) not in called)
 
-
-Compiled = Callable[[Mapping[str, Any]], Any]
 
 
 @lru_cache(maxsize=4096)

@@ -57,7 +57,8 @@ class _Windowed(Layer):
         return self.geometry(inputs[0]).windows()
 
     def tiling_remainders(self, inputs: list[Shape]) -> tuple[int, int]:
-        return (0, 0) if getattr(self, "ceil_mode", False) else self.geometry(inputs[0]).remainders()
+        # the field's value where the type has one (a missing name costs pydantic's slow __getattr__)
+        return (0, 0) if self.__dict__.get("ceil_mode", False) else self.geometry(inputs[0]).remainders()
 
     def size_arithmetic(self, shape: Shape, output: Shape) -> str:
         """`(W − F + 2P)/S + 1 = (227 − 11 + 0)/4 + 1 = 55`, once when both axes agree."""
