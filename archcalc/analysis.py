@@ -8,6 +8,7 @@ live at once when each tensor is freed after its last use.
 
 from __future__ import annotations
 
+import itertools
 import numbers
 import re
 from dataclasses import dataclass, field
@@ -329,7 +330,10 @@ class _Walk:
         if node.path == self.arch.input_path:
             return self.visit_input(node, in_shapes)
         key = self.node_key(node, in_shapes)
-        found = self.seen.get(key) if key is not None else None
+        try:
+            found = self.seen.get(key) if key is not None else None
+        except TypeError:  # a value read that cannot be part of a key
+            key = found = None
         if found is None:
             layer = self.instantiate(node, in_shapes)
             output, params, macs, notes, counts = self.facts(layer, in_shapes)
@@ -372,12 +376,8 @@ class _Walk:
         if names is None:
             return None
         values = node.values
-        key = (id(hyper), in_shapes, *[_freeze(values.get(n, _UNSEEN)) for n in names])
-        try:
-            hash(key)
-        except TypeError:  # a value that cannot be a key
-            return None
-        return key
+        return (id(hyper), in_shapes,
+                *[(v.__class__, v) if v.__class__ in _ATOMS else _freeze(v) for v in map(values.get, names, _MISSING)])
 
     def facts(self, layer: Layer, in_shapes: tuple[Shape, ...]) -> tuple:
         """Output shape, parameters, MACs, tiling notes and parameter counts of `layer` on these inputs,
@@ -579,6 +579,8 @@ def _union(fields: list[ReceptiveField], steps: list[ReceptiveField]) -> Recepti
 
 
 _UNSEEN = object()
+_MISSING = itertools.repeat(_UNSEEN)  # the default of each name looked up in `node_key`
+_ATOMS = frozenset({int, str, bool, float, type(None)})  # values `_freeze` keeps as they are
 _STATIC = frozenset()  # what `_names_read` says of hyper-parameters without expressions
 
 
