@@ -22,6 +22,11 @@ _INT = "tag:yaml.org,2002:int"
 _SCALARS = (_INT, "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null")
 
 
+_SCALAR, _MAPPING, _SEQUENCE = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
+_MAPPING_END, _SEQUENCE_END = yaml.MappingEndEvent, yaml.SequenceEndEvent
+_NEW = object()
+
+
 class _GiveUp(Exception):
     """Something the fast path does not build."""
 
@@ -65,19 +70,22 @@ class _Builder:
         value = event.value
         if not event.implicit[0]:
             return value  # quoted: a string
-        found = self.scalars.get(value, self)
-        if found is self:
-            tag = self.parser.resolve(yaml.ScalarNode, value, event.implicit)
-            if tag == _STR:
-                found = value
-            elif tag in _SCALARS and not (tag == _INT and len(value) > self.max_int_chars):
-                try:
-                    found = self.parser.yaml_constructors[tag](self.parser, yaml.ScalarNode(tag, value))
-                except Exception:  # noqa: BLE001 - the full loader reports it
-                    raise _GiveUp from None
-            else:
-                raise _GiveUp
-            self.scalars[value] = found
+        found = self.scalars.get(value, _NEW)
+        return self.plain(value, event.implicit) if found is _NEW else found
+
+    def plain(self, value: str, implicit: tuple[bool, bool]) -> Any:
+        """An unquoted scalar's value, resolved and built as the safe loader does."""
+        tag = self.parser.resolve(yaml.ScalarNode, value, implicit)
+        if tag == _STR:
+            found = value
+        elif tag in _SCALARS and not (tag == _INT and len(value) > self.max_int_chars):
+            try:
+                found = self.parser.yaml_constructors[tag](self.parser, yaml.ScalarNode(tag, value))
+            except Exception:  # noqa: BLE001 - the full loader reports it
+                raise _GiveUp from None
+        else:
+            raise _GiveUp
+        self.scalars[value] = found
         return found
 
     def container(self, start: yaml.NodeEvent, role: Any, depth: int) -> Any:
@@ -86,47 +94,50 @@ class _Builder:
         entries) or ("item", key) (one layer entry); None for none."""
         if depth > self.max_nesting or start.anchor is not None or start.tag is not None:
             raise _GiveUp
-        get, lines = self.parser.get_event, self.lines
-        if isinstance(start, yaml.SequenceStartEvent):
+        get, lines, scalar, source = self.parser.get_event, self.lines, self.scalar, self.source
+        if start.__class__ is _SEQUENCE:
             items: list[Any] = []
             prefix = role[1] if role is not None and role[0] == "items" else None
             while True:
                 event = get()
-                if isinstance(event, yaml.ScalarEvent):
+                kind = event.__class__
+                if kind is _SCALAR:
                     if prefix is not None:
-                        lines[(*prefix, len(items))] = (self.source, event.start_mark.line + 1)
-                    items.append(self.scalar(event))
-                elif isinstance(event, yaml.SequenceEndEvent):
+                        lines[(*prefix, len(items))] = (source, event.start_mark.line + 1)
+                    items.append(scalar(event))
+                elif kind is _SEQUENCE_END:
                     return items
-                elif isinstance(event, yaml.CollectionStartEvent):
+                elif kind is _MAPPING or kind is _SEQUENCE:
                     inner = None
                     if prefix is not None:
                         key = (*prefix, len(items))
-                        lines[key] = (self.source, event.start_mark.line + 1)
+                        lines[key] = (source, event.start_mark.line + 1)
                         inner = ("item", key)
                     items.append(self.container(event, inner, depth + 1))
                 else:
                     raise _GiveUp
         mapping: dict[Any, Any] = {}
         seen: set[str] = set()
+        item = role[1] if role is not None and role[0] == "item" else None
         while True:
             event = get()
-            if isinstance(event, yaml.MappingEndEvent):
+            kind = event.__class__
+            if kind is _MAPPING_END:
                 return mapping
-            if not isinstance(event, yaml.ScalarEvent) or event.value in seen:
+            if kind is not _SCALAR or event.value in seen:
                 raise _GiveUp
             raw = event.value
             seen.add(raw)
-            key = self.scalar(event)
-            if role is not None:
-                if role == "root":
-                    lines[(raw,)] = (self.source, event.start_mark.line + 1)
-                elif role[0] == "item":
-                    lines[(*role[1], raw)] = (self.source, event.start_mark.line + 1)
+            key = scalar(event)
+            if item is not None:
+                lines[(*item, raw)] = (source, event.start_mark.line + 1)
+            elif role == "root":
+                lines[(raw,)] = (source, event.start_mark.line + 1)
             event = get()
-            if isinstance(event, yaml.ScalarEvent):
-                mapping[key] = self.scalar(event)
-            elif isinstance(event, yaml.CollectionStartEvent):
+            kind = event.__class__
+            if kind is _SCALAR:
+                mapping[key] = scalar(event)
+            elif kind is _MAPPING or kind is _SEQUENCE:
                 mapping[key] = self.container(event, self.inner_role(role, raw), depth + 1)
             else:
                 raise _GiveUp
