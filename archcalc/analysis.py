@@ -280,7 +280,8 @@ class _Walk:
         self.flops_cache: dict[Any, int] = shared.flops.setdefault(count, {})
         self.trainable = self.frozen = 0  # parameters of the layers visited
         self.calls = arch.spec.calls
-        self.seen: dict[tuple, tuple] = {}  # node_key → (layer, output, params, MACs, notes, counts, FLOPs, elements)
+        # node_key → (layer, output, params, MACs, notes, counts, FLOPs, elements, input shapes)
+        self.seen: dict[tuple, tuple] = {}
         self.steps: dict[tuple, tuple | None] = {}  # (id of a layer, input shapes) → window_steps
 
     def resolve_input(self, override) -> Shape:
@@ -306,7 +307,11 @@ class _Walk:
         fields: dict[str, ReceptiveField | None] = {}
         records: list[LayerRecord] = []
         warnings: list[str] = list(self.arch.warnings)
-        for node in self.arch.nodes:
+        index: dict[str, int] = {}  # path → position in execution order
+        roots: list[int] = []  # per layer, the position of the layer whose storage holds its output
+        sizes: list[int] = []  # per layer, the bytes of its output
+        macs = flops = elements = 0
+        for position, node in enumerate(self.arch.nodes):
             try:
                 record = self.visit(node, shapes, fields)
             except ArchcalcError as exc:
@@ -315,12 +320,20 @@ class _Walk:
                 if isinstance(exc, ShapeError):
                     exc.message += channels_last_hint(self.input_shape)
                 raise exc.located(layer=node.path, where=node.where) from None
-            shapes[node.path] = record.output_shape
-            fields[node.path] = record.receptive_field
+            path, inputs = node.path, node.inputs
+            shapes[path] = record.output_shape
+            fields[path] = record.receptive_field
+            index[path] = position
             records.append(record)
+            macs += record.macs
+            flops += record.flops
+            if record.allocates:
+                elements += record.activation_elements
+            roots.append(position if record.allocates or not inputs else roots[index[inputs[0]]])
+            sizes.append(record.activation_bytes)
             if record.warnings:
-                warnings += [f"{node.path}: {w}" for w in record.warnings]
-        totals = self.totals(records)
+                warnings += [f"{path}: {w}" for w in record.warnings]
+        totals = self.totals(macs, flops, elements, self.peak(roots, sizes))
         return Report(self.arch, self.input_shape, self.batch, self.dtype, tuple(records), totals,
                       tuple(warnings), self.count)
 
@@ -340,12 +353,12 @@ class _Walk:
             field_ = self.receptive_field(layer, node, in_shapes, output, fields)
             flops = self.flops(node, layer, in_shapes, output, macs)
             found = (layer, output, params, macs * self.batch, notes, counts, flops * self.batch,
-                     numel(output) * self.batch)
+                     numel(output) * self.batch, in_shapes)
             if key is not None:
                 self.seen[key] = found
             flops = found[6]
         else:
-            layer, output, params, _, notes, counts, flops, _ = found
+            layer, output, params, _, notes, counts, flops, _, in_shapes = found  # the first of equal shapes kept
             field_ = self.receptive_field(layer, node, in_shapes, output, fields)
             if self.calls:  # the call style follows the path
                 flops = self.flops(node, layer, in_shapes, output, found[3] // self.batch) * self.batch
@@ -492,9 +505,11 @@ class _Walk:
         if len(steps) == 2:  # the common case, unrolled
             (span0, shift0, stride0), (span1, shift1, stride1) = steps
             jump0, jump1 = jump[0], jump[1]
-            return ReceptiveField((size[0] + span0 * jump0, size[1] + span1 * jump1),
-                                  (jump0 * stride0, jump1 * stride1),
-                                  (start[0] + shift0 * jump0, start[1] + shift1 * jump1))
+            # what a step leaves as it was is shared, not copied (fewer objects on long chains)
+            return ReceptiveField(
+                size if not span0 and not span1 else (size[0] + span0 * jump0, size[1] + span1 * jump1),
+                jump if stride0 == 1 and stride1 == 1 else (jump0 * stride0, jump1 * stride1),
+                start if not shift0 and not shift1 else (start[0] + shift0 * jump0, start[1] + shift1 * jump1))
         return ReceptiveField(tuple([size[axis] + span * jump[axis] for axis, (span, _, _) in enumerate(steps)]),
                               tuple([jump[axis] * stride for axis, (_, _, stride) in enumerate(steps)]),
                               tuple([start[axis] + shift * jump[axis] for axis, (_, shift, _) in enumerate(steps)]))
@@ -523,44 +538,38 @@ class _Walk:
             raise TilingError(message)
         return (message,)
 
-    def totals(self, records: list[LayerRecord]) -> Totals:
+    def totals(self, macs: int, flops: int, elements: int, peak: int) -> Totals:
+        """The totals from the sums over the layers (MACs, FLOPs, allocated activation elements)."""
         trainable, frozen = self.trainable, self.frozen
-        elements = sum(r.activation_elements for r in records if r.allocates)
         param_bytes = (trainable + frozen) * self.bytes
         forward = elements * self.bytes
         return Totals(
             params=trainable + frozen, trainable_params=trainable, non_trainable_params=frozen,
-            macs=sum(r.macs for r in records), flops=sum(r.flops for r in records),
-            activation_elements=elements, forward_memory_bytes=forward,
-            peak_memory_bytes=self.peak(records), param_bytes=param_bytes,
+            macs=macs, flops=flops, activation_elements=elements, forward_memory_bytes=forward,
+            peak_memory_bytes=peak, param_bytes=param_bytes,
             training_memory_bytes=2 * forward + 4 * trainable * self.bytes + frozen * self.bytes,
         )
 
-    def peak(self, records: list[LayerRecord]) -> int:
+    def peak(self, roots: list[int], sizes: list[int]) -> int:
         """Most activation bytes live at once: outputs are freed after their last reader;
-        a view (flatten, in-place op) shares its input's storage and extends its life."""
-        last = last_readers(((r.name, r.inputs) for r in records), self.arch.output_path)
-        storage: dict[str, str] = {}
-        size: dict[str, int] = {}
-        until: dict[str, int] = {}  # storage → index of the last reader of anything that lives in it
-        for record in records:
-            if record.allocates or not record.inputs:
-                storage[record.name] = record.name
-                size[record.name] = record.activation_bytes
-            else:
-                storage[record.name] = storage[record.inputs[0]]
-            root = storage[record.name]
-            until[root] = max(until.get(root, 0), last[record.name])
-        frees: dict[int, list[str]] = {}
-        for root, index in until.items():
-            frees.setdefault(index, []).append(root)
+        a view (flatten, in-place op) shares its input's storage (`roots`) and extends its life."""
+        nodes = self.arch.nodes
+        last = last_readers(((node.path, node.inputs) for node in nodes), self.arch.output_path)
+        until = [0] * len(nodes)  # per storage: position of the last reader of anything that lives in it
+        for node, root in zip(nodes, roots, strict=True):
+            reader = last[node.path]
+            if reader > until[root]:
+                until[root] = reader
+        freed = [0] * (len(nodes) + 1)  # per position: the bytes freed after it
+        for position, root in enumerate(roots):
+            if root == position:
+                freed[until[position]] += sizes[position]
         live = peak = 0
-        for index, record in enumerate(records):
-            if storage[record.name] == record.name:
-                live += size[record.name]
+        for position, root in enumerate(roots):
+            if root == position:
+                live += sizes[position]
                 peak = max(peak, live)
-            for root in frees.get(index, ()):
-                live -= size[root]
+            live -= freed[position]
         return peak
 
 
