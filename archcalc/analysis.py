@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import numbers
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from . import profiles
@@ -39,7 +39,7 @@ def check_size(shape: Shape, what: str) -> None:
         raise ShapeError(f"{what} {list(shape)} is impossibly large (more than 10**11 elements)")
 
 
-@dataclass(frozen=True, init=False)
+@dataclass(frozen=True, init=False, slots=True)
 class ReceptiveField:
     """Receptive field per axis (height, width): size, jump (effective stride) and start
     (centre of the first output position, in input pixel coordinates)."""
@@ -49,11 +49,16 @@ class ReceptiveField:
     start: tuple[float, float]
 
     def __init__(self, size: tuple[int, int], jump: tuple[int, int], start: tuple[float, float]):
-        self.__dict__.update(size=size, jump=jump, start=start)  # see LayerRecord.__init__
+        _set_size(self, size)  # see LayerRecord.__init__
+        _set_jump(self, jump)
+        _set_start(self, start)
 
     def to_dict(self) -> dict[str, list]:
         return {"size": list(self.size), "jump": list(self.jump),
                 "start": [int(s) if float(s).is_integer() else s for s in self.start]}
+
+
+_set_size, _set_jump, _set_start = (getattr(ReceptiveField, name).__set__ for name in ("size", "jump", "start"))
 
 
 def param_counts(params: tuple[Param, ...]) -> tuple[int, int, int]:
@@ -64,7 +69,7 @@ def param_counts(params: tuple[Param, ...]) -> tuple[int, int, int]:
     return counts["weight"], counts["bias"], counts["stat"]
 
 
-@dataclass(frozen=True, init=False)
+@dataclass(frozen=True, init=False, slots=True)
 class LayerRecord:
     """Everything archcalc knows about one layer, per the report's batch and dtype."""
 
@@ -87,13 +92,13 @@ class LayerRecord:
                  input_shapes: tuple[Shape, ...], output_shape: Shape, param_tensors: tuple[Param, ...],
                  macs: int, flops: int, activation_elements: int, activation_bytes: int, allocates: bool,
                  receptive_field: ReceptiveField | None, warnings: tuple[str, ...] = ()):
-        # Frozen: the fields are set once, here, all together (a frozen dataclass's own __init__ sets
-        # them one by one through object.__setattr__, several times slower: a record per layer).
-        self.__dict__.update(
-            name=name, type=type, layer=layer, inputs=inputs, input_shapes=input_shapes,
-            output_shape=output_shape, param_tensors=param_tensors, macs=macs, flops=flops,
-            activation_elements=activation_elements, activation_bytes=activation_bytes,
-            allocates=allocates, receptive_field=receptive_field, warnings=warnings)
+        # Frozen, with slots (no dict per record: a record per layer): the fields are set once, here,
+        # through their slots (a frozen dataclass's own __init__ goes through object.__setattr__,
+        # several times slower).
+        for set_field, value in zip(_RECORD_SLOTS, (
+                name, type, layer, inputs, input_shapes, output_shape, param_tensors, macs, flops,
+                activation_elements, activation_bytes, allocates, receptive_field, warnings)):
+            set_field(self, value)
 
     def _param_counts(self) -> tuple[int, int, int]:
         """(weights, biases, running statistics) in one pass over the parameter tensors."""
@@ -149,6 +154,9 @@ class LayerRecord:
             "receptive_field": self.receptive_field.to_dict() if self.receptive_field else None,
             "warnings": list(self.warnings),
         }
+
+
+_RECORD_SLOTS = tuple(getattr(LayerRecord, item.name).__set__ for item in fields(LayerRecord))
 
 
 @dataclass(frozen=True)
