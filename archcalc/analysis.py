@@ -95,10 +95,23 @@ class LayerRecord:
         # Frozen, with slots (no dict per record: a record per layer): the fields are set once, here,
         # through their slots (a frozen dataclass's own __init__ goes through object.__setattr__,
         # several times slower).
-        for set_field, value in zip(_RECORD_SLOTS, (
-                name, type, layer, inputs, input_shapes, output_shape, param_tensors, macs, flops,
-                activation_elements, activation_bytes, allocates, receptive_field, warnings)):
-            set_field(self, value)
+        (set_name, set_type, set_layer, set_inputs, set_input_shapes, set_output_shape, set_param_tensors,
+         set_macs, set_flops, set_activation_elements, set_activation_bytes, set_allocates,
+         set_receptive_field, set_warnings) = _RECORD_SLOTS
+        set_name(self, name)
+        set_type(self, type)
+        set_layer(self, layer)
+        set_inputs(self, inputs)
+        set_input_shapes(self, input_shapes)
+        set_output_shape(self, output_shape)
+        set_param_tensors(self, param_tensors)
+        set_macs(self, macs)
+        set_flops(self, flops)
+        set_activation_elements(self, activation_elements)
+        set_activation_bytes(self, activation_bytes)
+        set_allocates(self, allocates)
+        set_receptive_field(self, receptive_field)
+        set_warnings(self, warnings)
 
     def _param_counts(self) -> tuple[int, int, int]:
         """(weights, biases, running statistics) in one pass over the parameter tensors."""

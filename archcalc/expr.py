@@ -175,14 +175,17 @@ class _Compiler:
         key, fail = node.id, self.fail
         constant = {"True": True, "False": False, "None": None}
 
-        def run(names: Mapping[str, Any]) -> Any:
+        def run(names: Mapping[str, Any]) -> Any:  # `checked`, inline: names are read the most
             if key in names:
-                return names[key]
+                value = names[key]
+                if isinstance(value, _NUMBERS) and value.__class__ is not bool and not abs(value) <= MAX_MAGNITUDE:
+                    raise fail("a number beyond ±10**15 is out of range")
+                return value
             if key in constant:
                 return constant[key]
             raise fail(f"unknown name {key!r}{suggestion(key, names)}")
 
-        return self.checked(run)
+        return run
 
     def compile_BinOp(self, node: ast.BinOp) -> Compiled:
         op = _BINARY.get(type(node.op))

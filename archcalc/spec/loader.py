@@ -397,8 +397,8 @@ def _likely_cause(exc: yaml.MarkedYAMLError, lines: list[str], number: int) -> s
     return None
 
 
-def read_file(path: Path) -> Any:
-    """Read and parse one file; errors name the file."""
+def read_file(path: Path, resolved: str | None = None) -> Any:
+    """Read and parse one file (`resolved`: its absolute path, where known); errors name the file."""
     source = path.name
     try:
         size = path.stat().st_size
@@ -413,5 +413,5 @@ def read_file(path: Path) -> Any:
         raise SpecError("file is not UTF-8 text", file=source) from None
     data = parse_text(text, source)
     if isinstance(data, Document):
-        data.files = (FileRead(None, None, str(path.resolve()), hashlib.sha256(raw).hexdigest()),)
+        data.files = (FileRead(None, None, resolved or str(path.resolve()), hashlib.sha256(raw).hexdigest()),)
     return data
