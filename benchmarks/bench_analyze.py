@@ -379,6 +379,33 @@ def ratio(network: dict) -> float | None:
     return min(times) / network["archcalc_s"] if times else None
 
 
+def chain_figures(result: dict) -> tuple[float, float]:
+    """(the most µs per layer for load + analysis over the chains, the largest departure from the
+    1,000-layer chain's figure)."""
+    per_layer = [(c["load_s"] + c["analyze_s"]) / int(length) * 1e6 for length, c in result["chains"].items()]
+    return max(per_layer), max(abs(value / per_layer[0] - 1) for value in per_layer)
+
+
+def summary(runs: list[dict]) -> list[str]:
+    """Each budget, its figure in each run, and whether it is met in both, in one or in neither."""
+    rows = []
+    for name, budget in BUDGETS.items():
+        figures = [ratio(run["networks"][name]) for run in runs]
+        rows.append((f"{name} load + analysis ≥ {budget}× the fastest peer",
+                     [f"{f:.1f}×" if f else "–" for f in figures], [bool(f and f >= budget) for f in figures]))
+    chains = [chain_figures(run) for run in runs]
+    rows.append((f"plain chain ≤ {CHAIN_BUDGET_US:.0f} µs per layer (load + analysis)",
+                 [f"{worst:.1f} µs" for worst, _ in chains], [worst <= CHAIN_BUDGET_US for worst, _ in chains]))
+    rows.append((f"per-layer cost flat from 1k to 50k layers (± {CHAIN_SPREAD:.0%})",
+                 [f"{spread:+.1%}" for _, spread in chains], [spread <= CHAIN_SPREAD for _, spread in chains]))
+    lines = ["## Budgets", "", "| budget | " + " | ".join(f"run {n + 1}" for n in range(len(runs))) + " | verdict |",
+             "|---|" + "---:|" * len(runs) + "---|"]
+    for what, figures, met in rows:
+        verdict = "met" if all(met) else "missed" if not any(met) else f"met in {sum(met)} run(s) of {len(met)}"
+        lines.append(f"| {what} | " + " | ".join(figures) + f" | {verdict} |")
+    return lines + [""]
+
+
 def section(title: str, result: dict) -> list[str]:
     env = ", ".join(f"{k}={v if v is not None else '(unset)'}" for k, v in result["env"].items())
     names = sorted({p for n in result["networks"].values() for p in n["peers"]})
@@ -404,15 +431,12 @@ def section(title: str, result: dict) -> list[str]:
         lines.append(f"Budget ({name} load + analysis ≥ {budget}× the fastest peer): {verdict}.  ")
     lines += ["", "| chain of 3×3 convs | load | analyze | load per layer | analyze per layer "
               "| load + analyze per layer |", "|---:|---:|---:|---:|---:|---:|"]
-    per_layer = []
     for length, c in result["chains"].items():
         total = (c["load_s"] + c["analyze_s"]) / int(length) * 1e6
-        per_layer.append(total)
         lines.append(f"| {int(length):,} | {c['load_s']:.3f} s | {c['analyze_s']:.3f} s "
                      f"| {c['load_s'] / int(length) * 1e6:.1f} µs | {c['analyze_s'] / int(length) * 1e6:.1f} µs "
                      f"| {total:.1f} µs |")
-    spread = max(abs(value / per_layer[0] - 1) for value in per_layer)
-    worst = max(per_layer)
+    worst, spread = chain_figures(result)
     lines += ["", f"Budget (plain chain, load + analysis ≤ {CHAIN_BUDGET_US:.0f} µs per layer): worst {worst:.1f} µs, "
               f"{'met' if worst <= CHAIN_BUDGET_US else 'missed'}. Budget (flat: each within ± {CHAIN_SPREAD:.0%} of "
               f"the 1,000-layer chain's): {spread:+.0%} at most, {'met' if spread <= CHAIN_SPREAD else 'missed'}."]
@@ -463,6 +487,7 @@ def main() -> None:
              "chains show how the time grows with the number of layers. The machine is shared and has "
              f"{os.cpu_count()} cores: absolute times vary by tens of per cent between runs, so compare the "
              "ratios within one run.", ""]
+    lines += summary([current, unset])
     lines += section("Run 1: the current environment", current)
     lines += section("Run 2: OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset", unset)
     lines += profile_lines()
