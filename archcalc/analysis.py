@@ -8,14 +8,16 @@ live at once when each tensor is freed after its last use.
 
 from __future__ import annotations
 
+import itertools
 import numbers
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from . import freezing, profiles
 from .collector import cycle_collection_paused
 from .errors import ArchcalcError, MismatchError, ShapeError, SpecError, TilingError, channels_last_hint, suggestion
+from .expr import names_read
 from .graph import Architecture, last_readers, load
 from .layers import Arithmetic, Layer, Param, Shape
 from .layers.base import numel
@@ -38,7 +40,7 @@ def check_size(shape: Shape, what: str) -> None:
         raise ShapeError(f"{what} {list(shape)} is impossibly large (more than 10**11 elements)")
 
 
-@dataclass(frozen=True, init=False)
+@dataclass(frozen=True, init=False, slots=True)
 class ReceptiveField:
     """Receptive field per axis (height, width): size, jump (effective stride) and start
     (centre of the first output position, in input pixel coordinates)."""
@@ -48,11 +50,16 @@ class ReceptiveField:
     start: tuple[float, float]
 
     def __init__(self, size: tuple[int, int], jump: tuple[int, int], start: tuple[float, float]):
-        self.__dict__.update(size=size, jump=jump, start=start)  # see LayerRecord.__init__
+        _set_size(self, size)  # see LayerRecord.__init__
+        _set_jump(self, jump)
+        _set_start(self, start)
 
     def to_dict(self) -> dict[str, list]:
         return {"size": list(self.size), "jump": list(self.jump),
                 "start": [int(s) if float(s).is_integer() else s for s in self.start]}
+
+
+_set_size, _set_jump, _set_start = (getattr(ReceptiveField, name).__set__ for name in ("size", "jump", "start"))
 
 
 def param_counts(params: tuple[Param, ...]) -> tuple[int, int, int]:
@@ -68,7 +75,7 @@ def frozen_count(params: tuple[Param, ...]) -> int:
     return sum(p.size for p in params if p.frozen)
 
 
-@dataclass(frozen=True, init=False)
+@dataclass(frozen=True, init=False, slots=True)
 class LayerRecord:
     """Everything archcalc knows about one layer, per the report's batch and dtype."""
 
@@ -91,13 +98,26 @@ class LayerRecord:
                  input_shapes: tuple[Shape, ...], output_shape: Shape, param_tensors: tuple[Param, ...],
                  macs: int, flops: int, activation_elements: int, activation_bytes: int, allocates: bool,
                  receptive_field: ReceptiveField | None, warnings: tuple[str, ...] = ()):
-        # Frozen: the fields are set once, here, all together (a frozen dataclass's own __init__ sets
-        # them one by one through object.__setattr__, several times slower: a record per layer).
-        self.__dict__.update(
-            name=name, type=type, layer=layer, inputs=inputs, input_shapes=input_shapes,
-            output_shape=output_shape, param_tensors=param_tensors, macs=macs, flops=flops,
-            activation_elements=activation_elements, activation_bytes=activation_bytes,
-            allocates=allocates, receptive_field=receptive_field, warnings=warnings)
+        # Frozen, with slots (no dict per record: a record per layer): the fields are set once, here,
+        # through their slots (a frozen dataclass's own __init__ goes through object.__setattr__,
+        # several times slower).
+        (set_name, set_type, set_layer, set_inputs, set_input_shapes, set_output_shape, set_param_tensors,
+         set_macs, set_flops, set_activation_elements, set_activation_bytes, set_allocates,
+         set_receptive_field, set_warnings) = _RECORD_SLOTS
+        set_name(self, name)
+        set_type(self, type)
+        set_layer(self, layer)
+        set_inputs(self, inputs)
+        set_input_shapes(self, input_shapes)
+        set_output_shape(self, output_shape)
+        set_param_tensors(self, param_tensors)
+        set_macs(self, macs)
+        set_flops(self, flops)
+        set_activation_elements(self, activation_elements)
+        set_activation_bytes(self, activation_bytes)
+        set_allocates(self, allocates)
+        set_receptive_field(self, receptive_field)
+        set_warnings(self, warnings)
 
     def _param_counts(self) -> tuple[int, int, int]:
         """(weights, biases, running statistics) in one pass over the parameter tensors."""
@@ -162,6 +182,9 @@ class LayerRecord:
             "receptive_field": self.receptive_field.to_dict() if self.receptive_field else None,
             "warnings": list(self.warnings),
         }
+
+
+_RECORD_SLOTS = tuple(getattr(LayerRecord, item.name).__set__ for item in fields(LayerRecord))
 
 
 @dataclass(frozen=True)
@@ -244,18 +267,19 @@ class LayerCache:
     not change is not built or counted again."""
 
     layers: dict = field(default_factory=dict)  # (class, frozen hyper-parameters) → Layer
-    static: dict = field(default_factory=dict)  # id of a hyper-parameter dict → (the dict, its Layer or None)
+    static: dict = field(default_factory=dict)  # id of a hyper-parameter dict → (the dict, its Layer, names read)
+    bound: dict = field(default_factory=dict)  # (id of a dict above, first input shape, values it reads) → Layer
     facts: dict = field(default_factory=dict)  # (id of a layer above, input shapes) → facts
     windows: dict = field(default_factory=dict)  # (id of a layer above, input shapes) → windows
     flops: dict = field(default_factory=dict)  # count profile → (id of a layer, shapes, call) → FLOPs
 
     def __len__(self) -> int:
-        return (len(self.layers) + len(self.static) + len(self.facts) + len(self.windows)
+        return (len(self.layers) + len(self.static) + len(self.bound) + len(self.facts) + len(self.windows)
                 + sum(map(len, self.flops.values())))
 
     def clear(self) -> None:
         """Forget everything at once (the facts are keyed by the layers' ids)."""
-        for table in (self.layers, self.static, self.facts, self.windows, self.flops):
+        for table in (self.layers, self.static, self.bound, self.facts, self.windows, self.flops):
             table.clear()
 
 
@@ -298,12 +322,17 @@ class _Walk:
         self.cache: dict[Any, Layer] = shared.layers
         self.facts_cache: dict[Any, tuple] = shared.facts
         # id of a hyper-parameter dict → (the dict, kept so that its id is not reused; its layer, None
-        # when the dict has expressions)
-        self.static_layers: dict[int, tuple[dict, Layer | None]] = shared.static
+        # when the dict has expressions; the names its expressions read, `_STATIC` without any)
+        self.static_layers: dict[int, tuple[dict, Layer | None, Any]] = shared.static
+        self.bound_layers: dict[tuple, Layer] = shared.bound
         self.windows_cache: dict[Any, Any] = shared.windows
         self.flops_cache: dict[Any, int] = shared.flops.setdefault(count, {})
         self.frozen_layers = frozen  # paths of the layers whose weights and biases are frozen
         self.trainable = self.frozen = self.statistics = 0  # parameters of the layers visited
+        self.calls = arch.spec.calls
+        # node_key → (layer, output, params, MACs, notes, counts, FLOPs, elements, input shapes)
+        self.seen: dict[tuple, tuple] = {}
+        self.steps: dict[tuple, tuple | None] = {}  # (id of a layer, input shapes) → window_steps
 
     def resolve_input(self, override) -> Shape:
         if override is not None and (isinstance(override, str | bytes) or not hasattr(override, "__iter__")):
@@ -328,7 +357,11 @@ class _Walk:
         fields: dict[str, ReceptiveField | None] = {}
         records: list[LayerRecord] = []
         warnings: list[str] = list(self.arch.warnings)
-        for node in self.arch.nodes:
+        index: dict[str, int] = {}  # path → position in execution order
+        roots: list[int] = []  # per layer, the position of the layer whose storage holds its output
+        sizes: list[int] = []  # per layer, the bytes of its output
+        macs = flops = elements = 0
+        for position, node in enumerate(self.arch.nodes):
             try:
                 record = self.visit(node, shapes, fields)
             except ArchcalcError as exc:
@@ -337,42 +370,81 @@ class _Walk:
                 if isinstance(exc, ShapeError):
                     exc.message += channels_last_hint(self.input_shape)
                 raise exc.located(layer=node.path, where=node.where) from None
-            shapes[node.path] = record.output_shape
-            fields[node.path] = record.receptive_field
+            path, inputs = node.path, node.inputs
+            shapes[path] = record.output_shape
+            fields[path] = record.receptive_field
+            index[path] = position
             records.append(record)
+            macs += record.macs
+            flops += record.flops
+            if record.allocates:
+                elements += record.activation_elements
+            roots.append(position if record.allocates or not inputs else roots[index[inputs[0]]])
+            sizes.append(record.activation_bytes)
             if record.warnings:
-                warnings += [f"{node.path}: {w}" for w in record.warnings]
-        totals = self.totals(records)
+                warnings += [f"{path}: {w}" for w in record.warnings]
+        totals = self.totals(records, macs, flops, elements, self.peak(roots, sizes))
         return Report(self.arch, self.input_shape, self.batch, self.dtype, tuple(records), totals,
                       tuple(warnings), self.count)
 
     def visit(self, node: Node, shapes: dict[str, Shape], fields) -> LayerRecord:
-        in_shapes = tuple([shapes[src] for src in node.inputs])
-        layer = self.instantiate(node, in_shapes)
+        inputs = node.inputs
+        in_shapes = (shapes[inputs[0]],) if len(inputs) == 1 else tuple([shapes[src] for src in inputs])
         if node.path == self.arch.input_path:
-            output: Shape = self.input_shape
-            field_ = ReceptiveField((1, 1), (1, 1), (0.0, 0.0)) if len(output) == 3 else None
-            params: tuple[Param, ...] = ()
-            macs = flops = 0
-            notes: tuple[str, ...] = ()
-        else:
+            return self.visit_input(node, in_shapes)
+        key = self.node_key(node, in_shapes)
+        try:
+            found = self.seen.get(key) if key is not None else None
+        except TypeError:  # a value read that cannot be part of a key
+            key = found = None
+        if found is None:
+            layer = self.instantiate(node, in_shapes)
             output, params, macs, notes, counts = self.facts(layer, in_shapes)
-            if node.path in self.frozen_layers:
-                params = tuple(p if p.role == "stat" else replace(p, frozen=True) for p in params)
-                self.frozen += counts[0] + counts[1]
-            else:
-                self.trainable += counts[0] + counts[1]
-            self.statistics += counts[2]
             field_ = self.receptive_field(layer, node, in_shapes, output, fields)
             flops = self.flops(node, layer, in_shapes, output, macs)
+            found = (layer, output, params, macs * self.batch, notes, counts, flops * self.batch,
+                     numel(output) * self.batch, in_shapes)
+            if key is not None:
+                self.seen[key] = found
+            flops = found[6]
+        else:
+            layer, output, params, _, notes, counts, flops, _, in_shapes = found  # the first of equal shapes kept
+            field_ = self.receptive_field(layer, node, in_shapes, output, fields)
+            if self.calls:  # the call style follows the path
+                flops = self.flops(node, layer, in_shapes, output, found[3] // self.batch) * self.batch
+        if node.path in self.frozen_layers:
+            params = tuple(p if p.role == "stat" else replace(p, frozen=True) for p in params)
+            self.frozen += counts[0] + counts[1]
+        else:
+            self.trainable += counts[0] + counts[1]
+        self.statistics += counts[2]
+        elements = found[7]
+        return LayerRecord(node.path, layer.type_name, layer, tuple(inputs), in_shapes, output, params, found[3],
+                           flops, elements, elements * self.bytes, layer.allocates, field_, notes)
+
+    def visit_input(self, node: Node, in_shapes: tuple[Shape, ...]) -> LayerRecord:
+        layer = self.instantiate(node, in_shapes)
+        output = self.input_shape
+        field_ = ReceptiveField((1, 1), (1, 1), (0.0, 0.0)) if len(output) == 3 else None
         elements = numel(output) * self.batch
-        return LayerRecord(
-            name=node.path, type=layer.type_name, layer=layer, inputs=tuple(node.inputs),
-            input_shapes=in_shapes, output_shape=output, param_tensors=params,
-            macs=macs * self.batch, flops=flops * self.batch, activation_elements=elements,
-            activation_bytes=elements * self.bytes, allocates=layer.allocates,
-            receptive_field=field_, warnings=notes,
-        )
+        return LayerRecord(node.path, layer.type_name, layer, tuple(node.inputs), in_shapes, output, (), 0, 0,
+                           elements, elements * self.bytes, layer.allocates, field_, ())
+
+    def node_key(self, node: Node, in_shapes: tuple[Shape, ...]) -> tuple | None:
+        """What a layer's numbers depend on: its hyper-parameter dict (by id), its input shapes and the
+        values of the names its expressions read; None where that cannot be a key."""
+        hyper = node.hyper
+        known = self.static_layers.get(id(hyper))
+        if known is None:
+            known = self.static_layers[id(hyper)] = (hyper, None, _names_read(hyper))
+        names = known[2]
+        if names is _STATIC:
+            return (id(hyper), in_shapes)
+        if names is None:
+            return None
+        values = node.values
+        return (id(hyper), in_shapes,
+                *[(v.__class__, v) if v.__class__ in _ATOMS else _freeze(v) for v in map(values.get, names, _MISSING)])
 
     def facts(self, layer: Layer, in_shapes: tuple[Shape, ...]) -> tuple:
         """Output shape, parameters, MACs, tiling notes and parameter counts of `layer` on these inputs,
@@ -406,22 +478,44 @@ class _Walk:
         return found
 
     def instantiate(self, node: Node, in_shapes: tuple[Shape, ...]) -> Layer:
-        """Evaluate the hyper-parameters (they may use in_channels) and build the layer."""
-        static = self.static_layers.get(id(node.hyper), _UNSEEN_PAIR)[1]
-        if static is not None and static is not _UNSEEN:
-            return static
-        if static is None or any(isinstance(v, str | list) for v in node.hyper.values()):
-            self.static_layers[id(node.hyper)] = (node.hyper, None)
-            context = {}
-            if in_shapes:
-                first = in_shapes[0]
-                context["in_channels"] = first[0]
-                if len(first) == 3:
-                    context["in_height"], context["in_width"] = first[1], first[2]
-            names = with_names(node.values, context)
-            hyper = {k: _resolved(node, k, v, names) for k, v in node.hyper.items()}
-        else:
-            hyper = node.hyper
+        """Evaluate the hyper-parameters (they may use in_channels) and build the layer: once per
+        hyper-parameter dict without expressions, else once per values of the names they read
+        (and input shape), so that repeated blocks and chains do not evaluate them again."""
+        hyper = node.hyper
+        known = self.static_layers.get(id(hyper))
+        if known is None:
+            known = self.static_layers[id(hyper)] = (hyper, None, _names_read(hyper))
+        layer, names = known[1], known[2]
+        if layer is not None:
+            return layer
+        if names is _STATIC:
+            layer = self.build(node, hyper)
+            self.static_layers[id(hyper)] = (hyper, layer, names)
+            return layer
+        key = None
+        if names is not None:
+            values = node.values
+            key = (id(hyper), in_shapes[0] if in_shapes else None, *[_freeze(values.get(n, _UNSEEN)) for n in names])
+            try:
+                layer = self.bound_layers.get(key)
+            except TypeError:  # a value that cannot be a key
+                key = None
+            if layer is not None:
+                return layer
+        context = {}
+        if in_shapes:
+            first = in_shapes[0]
+            context["in_channels"] = first[0]
+            if len(first) == 3:
+                context["in_height"], context["in_width"] = first[1], first[2]
+        scope = with_names(node.values, context)
+        layer = self.build(node, {k: _resolved(node, k, v, scope) for k, v in hyper.items()})
+        if key is not None:
+            self.bound_layers[key] = layer
+        return layer
+
+    def build(self, node: Node, hyper: dict[str, Any]) -> Layer:
+        """The layer of these (evaluated) hyper-parameters, validated once per distinct values."""
         key = (node.layer_cls, *((k, _freeze(v)) for k, v in hyper.items()))
         layer = self.cache.get(key)
         if layer is None:
@@ -438,32 +532,56 @@ class _Walk:
                 raise SpecError(message if named else f"{kind}: {message}").located(
                     where=node.line_of(exc.where)) from None
             self.cache[key] = layer
-        if hyper is node.hyper:
-            self.static_layers[id(node.hyper)] = (node.hyper, layer)
         return layer
 
     def receptive_field(self, layer: Layer, node: Node, in_shapes: tuple[Shape, ...], output: Shape,
                         fields) -> ReceptiveField | None:
-        known = [(fields[src], shape) for src, shape in zip(node.inputs, in_shapes) if fields.get(src) is not None]
-        if not known or not layer.receptive_field_defined:
-            return None
-        if len(known) == 1:
-            base = known[0][0]
+        inputs = node.inputs
+        if len(inputs) == 1:
+            base = fields[inputs[0]]
+            if base is None or not layer.receptive_field_defined:
+                return None
         else:
-            base = _union([f for f, _ in known], [f for f, shape in known if shape[1:] == output[1:]])
+            known = [(fields[src], shape) for src, shape in zip(inputs, in_shapes) if fields.get(src) is not None]
+            if not known or not layer.receptive_field_defined:
+                return None
+            if len(known) == 1:
+                base = known[0][0]
+            else:
+                base = _union([f for f, _ in known], [f for f, shape in known if shape[1:] == output[1:]])
+        key = (id(layer), in_shapes)
+        steps = self.steps.get(key, _UNSEEN)
+        if steps is _UNSEEN:
+            steps = self.steps[key] = self.window_steps(layer, in_shapes)
+        if steps is None:
+            return base if len(output) == 3 or len(in_shapes[0]) != 3 else None
+        size, jump, start = base.size, base.jump, base.start
+        if len(steps) == 2:  # the common case, unrolled
+            (span0, shift0, stride0), (span1, shift1, stride1) = steps
+            jump0, jump1 = jump[0], jump[1]
+            # what a step leaves as it was is shared, not copied (fewer objects on long chains)
+            return ReceptiveField(
+                size if not span0 and not span1 else (size[0] + span0 * jump0, size[1] + span1 * jump1),
+                jump if stride0 == 1 and stride1 == 1 else (jump0 * stride0, jump1 * stride1),
+                start if not shift0 and not shift1 else (start[0] + shift0 * jump0, start[1] + shift1 * jump1))
+        return ReceptiveField(tuple([size[axis] + span * jump[axis] for axis, (span, _, _) in enumerate(steps)]),
+                              tuple([jump[axis] * stride for axis, (_, _, stride) in enumerate(steps)]),
+                              tuple([start[axis] + shift * jump[axis] for axis, (_, shift, _) in enumerate(steps)]))
+
+    def window_steps(self, layer: Layer, in_shapes: tuple[Shape, ...]) -> tuple | None:
+        """Per axis of `layer`'s windows on these inputs: (the span its kernel adds, in input steps;
+        how far the centre of its first window moves, in input steps; its stride). None without windows."""
         key = (id(layer), in_shapes)
         if key not in self.windows_cache:
             self.windows_cache[key] = layer.windows(list(in_shapes))
         windows = self.windows_cache[key]
         if windows is None:
-            return base if len(output) == 3 or len(in_shapes[0]) != 3 else None
-        size, jump, start = [], [], []
-        for axis, window in enumerate(windows):
+            return None
+        steps = []
+        for window in windows:
             span = window.dilation * (window.kernel - 1)
-            size.append(base.size[axis] + span * base.jump[axis])
-            start.append(base.start[axis] + (span / 2 - window.pad_before) * base.jump[axis])
-            jump.append(base.jump[axis] * window.stride)
-        return ReceptiveField(tuple(size), tuple(jump), tuple(start))  # type: ignore[arg-type]
+            steps.append((span, span / 2 - window.pad_before, window.stride))
+        return tuple(steps)
 
     def tiling(self, layer: Layer, in_shapes: list[Shape]) -> tuple[str, ...]:
         rows, cols = layer.tiling_remainders(in_shapes)
@@ -474,45 +592,38 @@ class _Walk:
             raise TilingError(message)
         return (message,)
 
-    def totals(self, records: list[LayerRecord]) -> Totals:
+    def totals(self, records: list[LayerRecord], macs: int, flops: int, elements: int, peak: int) -> Totals:
+        """The totals from the sums over the layers (MACs, FLOPs, allocated activation elements)."""
         trainable, fixed = self.trainable, self.frozen + self.statistics
-        elements = sum(r.activation_elements for r in records if r.allocates)
         param_bytes = (trainable + fixed) * self.bytes
         forward = elements * self.bytes
         return Totals(
             params=trainable + fixed, trainable_params=trainable, non_trainable_params=fixed,
-            frozen_params=self.frozen,
-            macs=sum(r.macs for r in records), flops=sum(r.flops for r in records),
-            activation_elements=elements, forward_memory_bytes=forward,
-            peak_memory_bytes=self.peak(records), param_bytes=param_bytes,
+            frozen_params=self.frozen, macs=macs, flops=flops, activation_elements=elements,
+            forward_memory_bytes=forward, peak_memory_bytes=peak, param_bytes=param_bytes,
             training_memory_bytes=training_memory_of(records, self.arch.output_path, self.bytes).total,
         )
 
-    def peak(self, records: list[LayerRecord]) -> int:
+    def peak(self, roots: list[int], sizes: list[int]) -> int:
         """Most activation bytes live at once: outputs are freed after their last reader;
-        a view (flatten, in-place op) shares its input's storage and extends its life."""
-        last = last_readers(((r.name, r.inputs) for r in records), self.arch.output_path)
-        storage: dict[str, str] = {}
-        size: dict[str, int] = {}
-        until: dict[str, int] = {}  # storage → index of the last reader of anything that lives in it
-        for record in records:
-            if record.allocates or not record.inputs:
-                storage[record.name] = record.name
-                size[record.name] = record.activation_bytes
-            else:
-                storage[record.name] = storage[record.inputs[0]]
-            root = storage[record.name]
-            until[root] = max(until.get(root, 0), last[record.name])
-        frees: dict[int, list[str]] = {}
-        for root, index in until.items():
-            frees.setdefault(index, []).append(root)
+        a view (flatten, in-place op) shares its input's storage (`roots`) and extends its life."""
+        nodes = self.arch.nodes
+        last = last_readers(((node.path, node.inputs) for node in nodes), self.arch.output_path)
+        until = [0] * len(nodes)  # per storage: position of the last reader of anything that lives in it
+        for node, root in zip(nodes, roots, strict=True):
+            reader = last[node.path]
+            if reader > until[root]:
+                until[root] = reader
+        freed = [0] * (len(nodes) + 1)  # per position: the bytes freed after it
+        for position, root in enumerate(roots):
+            if root == position:
+                freed[until[position]] += sizes[position]
         live = peak = 0
-        for index, record in enumerate(records):
-            if storage[record.name] == record.name:
-                live += size[record.name]
+        for position, root in enumerate(roots):
+            if root == position:
+                live += sizes[position]
                 peak = max(peak, live)
-            for root in frees.get(index, ()):
-                live -= size[root]
+            live -= freed[position]
         return peak
 
 
@@ -531,7 +642,31 @@ def _union(fields: list[ReceptiveField], steps: list[ReceptiveField]) -> Recepti
 
 
 _UNSEEN = object()
-_UNSEEN_PAIR = (None, _UNSEEN)
+_MISSING = itertools.repeat(_UNSEEN)  # the default of each name looked up in `node_key`
+_ATOMS = frozenset({int, str, bool, float, type(None)})  # values `_freeze` keeps as they are
+_STATIC = frozenset()  # what `_names_read` says of hyper-parameters without expressions
+
+
+def _names_read(hyper: dict[str, Any]) -> frozenset[str] | tuple[str, ...] | None:
+    """The names the expressions among these hyper-parameters read, sorted; `_STATIC` where there is
+    no expression (no string or list), None where one does not parse (its error comes when evaluated)."""
+    texts: list[str] = []
+    stack = [v for v in hyper.values() if isinstance(v, str | list)]
+    if not stack:
+        return _STATIC
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            texts.append(value)
+        elif isinstance(value, list):
+            stack.extend(value)
+    names: set[str] = set()
+    for text in texts:
+        found = names_read(text)
+        if found is None:
+            return None
+        names |= found
+    return tuple(sorted(names))
 _PAIR_WRITTEN_AS_PRODUCT = re.compile(r"\s*(\d+)\s*[x×X]\s*(\d+)\s*")
 
 

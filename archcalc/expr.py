@@ -70,11 +70,19 @@ _FUNCTIONS = {"min": min, "max": max, "int": int, "round": round, "abs": abs, "l
               "ceil": _whole(math.ceil), "floor": _whole(math.floor), "make_divisible": make_divisible}
 
 
+Compiled = Callable[[Mapping[str, Any]], Any]
+
+
 def evaluate(text: str, names: Mapping[str, Any]) -> Any:
     """Evaluate `text` with `names` in scope; raise SpecError on anything else."""
+    return compiled(text)(names)
+
+
+def compiled(text: str) -> Compiled:
+    """`text` as a function of the names in scope (SpecError where it cannot be one)."""
     if len(text) > MAX_EXPRESSION_LENGTH:
         raise SpecError(f"expression longer than {MAX_EXPRESSION_LENGTH} characters")
-    return _compile(text)(names)
+    return _compile(text)
 
 
 @lru_cache(maxsize=4096)
@@ -95,7 +103,19 @@ def _parse(text: str) -> ast.expr:
     return tree
 
 
-Compiled = Callable[[Mapping[str, Any]], Any]
+@lru_cache(maxsize=4096)
+def names_read(text: str) -> frozenset[str] | None:
+    """The names `text` may read from the names in scope (those of the functions it calls aside):
+    its value depends on theirs alone. None where it is not a valid expression."""
+    if len(text) > MAX_EXPRESSION_LENGTH:
+        return None
+    try:
+        tree = _parse(text.strip())
+    except SpecError:
+        return None
+    called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+    return frozenset(node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and id(node) not in called)
+
 
 
 @lru_cache(maxsize=4096)
@@ -155,14 +175,17 @@ class _Compiler:
         key, fail = node.id, self.fail
         constant = {"True": True, "False": False, "None": None}
 
-        def run(names: Mapping[str, Any]) -> Any:
+        def run(names: Mapping[str, Any]) -> Any:  # `checked`, inline: names are read the most
             if key in names:
-                return names[key]
+                value = names[key]
+                if isinstance(value, _NUMBERS) and value.__class__ is not bool and not abs(value) <= MAX_MAGNITUDE:
+                    raise fail("a number beyond ±10**15 is out of range")
+                return value
             if key in constant:
                 return constant[key]
             raise fail(f"unknown name {key!r}{suggestion(key, names)}")
 
-        return self.checked(run)
+        return run
 
     def compile_BinOp(self, node: ast.BinOp) -> Compiled:
         op = _BINARY.get(type(node.op))

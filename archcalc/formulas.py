@@ -14,6 +14,7 @@ from .errors import ShapeError, SpecError, shorten
 from .expr import MAX_MAGNITUDE
 
 Padding = int | str | tuple[int, ...] | list[int]
+_SEQUENCES = (tuple, list)  # made once (a `tuple | list` union is built anew at each use)
 
 
 def _whole(name: str, value: Any, low: int) -> int:
@@ -37,7 +38,7 @@ def _flag(name: str, value: Any) -> bool:
 
 def _pair(name: str, value: Any, low: int) -> tuple[int, int]:
     """One whole number for both axes or sides, or a pair of them."""
-    if isinstance(value, tuple | list):
+    if isinstance(value, _SEQUENCES):
         if len(value) != 2:
             raise SpecError(f"{name} must be one whole number or a pair, got {shorten(repr(value))}")
         return _whole(name, value[0], low), _whole(name, value[1], low)
@@ -125,7 +126,7 @@ def resolve_padding(
                 same_padding(n, k, s, d) for n, k, s, d in zip(size, kernel, stride, dilation)
             )
         raise SpecError(f"padding must be an int, a pair, four ints, 'same' or 'valid', got {padding!r}")
-    if not isinstance(padding, tuple | list):
+    if not isinstance(padding, _SEQUENCES):
         values: tuple[int, ...] = (padding, padding, padding, padding)
     elif len(padding) == 2:
         values = (padding[0], padding[0], padding[1], padding[1])

@@ -342,3 +342,30 @@ def test_a_squeeze_and_excitation_gate_widens_the_field_without_stepping_the_map
     field = report.layer("scale").receptive_field
     assert field.jump == (2, 2)
     assert min(field.size) >= 32
+
+
+REUSE = """
+name: reuse
+input: [4, 8, 8]
+blocks:
+  b:
+    args: {w: null}
+    layers:
+      - {name: c, type: conv, out_channels: w, kernel_size: 1, bias: false}
+layers:
+  - {name: x, type: b, w: 4, repeat: 2}
+  - {name: y, type: b, w: 8}
+  - {name: z, type: b, w: 4}
+  - {name: grow, type: conv, out_channels: "4 * (i + 1)", kernel_size: 1, bias: false, repeat: 2}
+"""
+
+
+def test_a_layer_is_reused_only_where_the_values_it_reads_and_its_input_are_the_same():
+    """1×1 convolutions without bias: params = C_in · C_out. x/0 and x/1 read w = 4 on 4 channels
+    (16 each, one layer shared); y reads w = 8 (4 → 8: 32); z reads w = 4 again but on 8 channels
+    (8 → 4: 32); grow/0 and grow/1 read i = 0 and 1 (4 → 4: 16, then 4 → 8: 32)."""
+    report = archcalc.analyze(archcalc.load("reuse.yaml", text=REUSE))
+    params = {record.name: record.params for record in report.layers if record.type == "conv"}
+    assert params == {"x/0/c": 16, "x/1/c": 16, "y/c": 32, "z/c": 32, "grow/0": 16, "grow/1": 32}
+    assert report.layer("x/0/c").layer is report.layer("x/1/c").layer
+    assert report.layer("grow/1").output_shape == (8, 8, 8)

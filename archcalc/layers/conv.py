@@ -22,7 +22,7 @@ from ..formulas import (
 from ..records import IntOrPair, NonNegativePair, Padding, PositiveInt
 from ..units import exact
 from .activation import FusedActivation, fused, fused_in_place, fused_layer, fused_torch, keras_fused
-from .base import Arithmetic, AxisWindow, Geometry, Layer, Param, Shape, register, spatial
+from .base import Arithmetic, AxisWindow, Geometry, Layer, Pair, Param, Shape, register, spatial
 from .family import Family
 from .foreign import (
     KerasForm,
@@ -43,8 +43,11 @@ class _Windowed(Layer):
     """Shared geometry of layers that slide a kernel over (H, W)."""
 
     def geometry(self, shape: Shape) -> Geometry:
-        """Kernel, stride, dilation and resolved padding on this (C, H, W) input, computed once."""
-        return _geometry(self, tuple(shape))
+        """Kernel, stride, dilation and resolved padding on this (C, H, W) input, computed once per
+        values (a key of plain values: a layer's own hash and equality are pydantic's, and slow)."""
+        fields = self.__dict__  # a missing name would cost pydantic's slow __getattr__
+        return _geometry(self.type_name, self.kernel_size, self.stride, fields.get("dilation", (1, 1)),
+                         self.padding, tuple(shape))
 
     def spatial_output(self, shape: Shape, ceil_mode: bool = False) -> tuple[int, int]:
         return self.geometry(shape).output(ceil_mode)
@@ -53,7 +56,8 @@ class _Windowed(Layer):
         return self.geometry(inputs[0]).windows()
 
     def tiling_remainders(self, inputs: list[Shape]) -> tuple[int, int]:
-        return (0, 0) if getattr(self, "ceil_mode", False) else self.geometry(inputs[0]).remainders()
+        # the field's value where the type has one (a missing name costs pydantic's slow __getattr__)
+        return (0, 0) if self.__dict__.get("ceil_mode", False) else self.geometry(inputs[0]).remainders()
 
     def size_arithmetic(self, shape: Shape, output: Shape) -> str:
         """`(W − F + 2P)/S + 1 = (227 − 11 + 0)/4 + 1 = 55`, once when both axes agree."""
@@ -76,12 +80,12 @@ class _Windowed(Layer):
 
 
 @lru_cache(maxsize=4096)
-def _geometry(layer: _Windowed, shape: Shape) -> Geometry:
-    _, h, w = spatial(shape, layer.type_name)
-    stride = layer.stride or layer.kernel_size  # a pooling layer without a stride steps by its window
-    dilation = getattr(layer, "dilation", (1, 1))
-    pads = resolve_padding(layer.padding, (h, w), layer.kernel_size, stride, dilation)
-    return Geometry((h, w), layer.kernel_size, stride, dilation, pads)
+def _geometry(type_name: str, kernel_size: Pair, stride: Pair | None, dilation: Pair, padding: Any,
+              shape: Shape) -> Geometry:
+    _, h, w = spatial(shape, type_name)
+    stride = stride or kernel_size  # a pooling layer without a stride steps by its window
+    pads = resolve_padding(padding, (h, w), kernel_size, stride, dilation)
+    return Geometry((h, w), kernel_size, stride, dilation, pads)
 
 
 def _onnx_window(node: OnnxNode, weight: Any, symmetric: bool = False) -> dict[str, Any]:

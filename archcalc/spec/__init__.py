@@ -17,10 +17,13 @@ _MERGED_MAPPINGS = ("args", "defaults", "blocks")
 _NOT_INHERITED = ("reference", "extends", "accuracy")
 
 
-def load_raw(path: Path, chain: tuple[str, ...] = ()) -> dict[str, Any]:
-    """The file's mapping with `extends` applied (parent first, this file's keys on top)."""
-    data = read_file(path)
-    return _with_parent(data, path.name, path.parent, chain + (str(path.resolve()),))
+def load_raw(path: Path, chain: tuple[str, ...] = (), resolved: str | None = None) -> dict[str, Any]:
+    """The file's mapping with `extends` applied (parent first, this file's keys on top); `resolved`:
+    its absolute path, where known."""
+    data = read_file(path, resolved)
+    files = getattr(data, "files", ())
+    resolved = files[0].path if files else resolved or str(path.resolve())
+    return _with_parent(data, path.name, path.parent, chain + (resolved,))
 
 
 def _with_parent(data: Any, source: str, folder: Path | None, chain: tuple[str, ...]) -> dict[str, Any]:
@@ -37,9 +40,10 @@ def _with_parent(data: Any, source: str, folder: Path | None, chain: tuple[str, 
         parent_path = zoo.find(parent_name, relative_to=folder)
     except SpecError as exc:
         raise exc.located(file=source) from None
-    if str(parent_path.resolve()) in chain:
+    resolved = str(parent_path.resolve())
+    if resolved in chain:
         raise SpecError(f"extends {parent_name!r} forms a cycle", file=source)
-    parent = load_raw(parent_path, chain)
+    parent = load_raw(parent_path, chain, resolved)
     merged = {k: v for k, v in parent.items() if k not in _NOT_INHERITED}
     for key, value in data.items():
         if key in _MERGED_MAPPINGS and isinstance(value, dict) and isinstance(merged.get(key), dict):

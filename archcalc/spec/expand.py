@@ -9,13 +9,14 @@ the enclosing blocks. Hyper-parameters stay unevaluated until the analyzer knows
 from __future__ import annotations
 
 from collections import ChainMap
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from ..collector import cycle_collection_paused
 from ..errors import ArchcalcError, GraphError, SpecError, suggestion
-from ..expr import evaluate
+from ..expr import MAX_EXPRESSION_LENGTH, compiled
 from ..layers import Layer, layer_class
 from ..layers.base import option_words
 from ..records import FieldError
@@ -88,12 +89,16 @@ class Node:
 
 @dataclass(slots=True)
 class _Entry:
-    """A layer entry as validated once: its structural keys, its hyper-parameters, and (for a layer
-    type) the class and the hyper-parameters with the file's defaults under them."""
+    """A layer entry as validated once: its structural keys, its hyper-parameters, what its `type`
+    names (the input, a block, or, once known, a layer class with the hyper-parameters over the file's
+    defaults) and its `from` as a list."""
 
     fields: LayerEntry
     hyper: dict[str, Any]
     key_lines: dict[str, tuple[str, int]]
+    is_input: bool
+    block: BlockDef | None
+    refs: list[str] | None
     cls: type[Layer] | None = None
     merged: dict[str, Any] | None = None
 
@@ -126,13 +131,20 @@ def with_names(base: Mapping[str, Any], extra: dict[str, Any]) -> Mapping[str, A
 def resolve_value(value: Any, names: dict[str, Any]) -> Any:
     """Evaluate expression strings; bare words that name nothing (`same`, `relu`) stay strings."""
     if isinstance(value, str):
-        text = value.strip()
-        if text.isidentifier() and text not in names and text not in ("True", "False", "None"):
-            return value
-        return evaluate(text, names)
+        return _resolver(value)(names)
     if isinstance(value, list):
         return [resolve_value(v, names) for v in value]
     return value
+
+
+@lru_cache(maxsize=4096)
+def _resolver(value: str) -> Callable[[Mapping[str, Any]], Any]:
+    """`resolve_value` of one string, as a function of the names in scope (made once per text)."""
+    text = value.strip()
+    if text.isidentifier() and text not in ("True", "False", "None"):  # refused as too long only when read
+        read = compiled(text) if len(text) <= MAX_EXPRESSION_LENGTH else lambda names: compiled(text)(names)
+        return lambda names: read(names) if text in names else value
+    return compiled(text)
 
 
 class _Expander:
@@ -151,7 +163,9 @@ class _Expander:
         self.instances = 0  # block instances and dropped copies: work that adds no layer
         self.bindings = 0  # block arguments bound, summed over instances
         self.entries: dict[int, _Entry] = {}  # validated entries by id of their mapping
+        self.places: dict[tuple, tuple[list, list]] = {}  # (id of a list, its key, first) → (it, line of each entry)
         self.costs: dict[str, tuple[int, int]] = {}  # least_cost of each block
+        self.classes: dict[str, type] = {"input": layer_class("input")}  # by type name; SpecError: none
         self.defaults = {}
         for type_name, values in spec.defaults.items():
             where = f"defaults.{type_name}"
@@ -216,23 +230,33 @@ class _Expander:
         if depth > MAX_BLOCK_DEPTH:
             raise SpecError(f"blocks nested deeper than {MAX_BLOCK_DEPTH} (does a block use itself?)")
         counters: dict[str, int] = {}
+        placed = self.places.get((id(entries), key, first))
+        if placed is None:  # kept with the list, so that its id stays its own
+            placed = self.places[(id(entries), key, first)] = (
+                entries, [self.lines.get((*key, first + position)) for position in range(len(entries))])
+        wheres = placed[1]
         for position, raw in enumerate(entries):
-            where = self.lines.get((*key, first + position))
+            where = wheres[position]
             if not isinstance(raw, dict):
                 raise SpecError(f"{scope.prefix}layers[{position}]: a layer must be a mapping, "
                                 f"got {type(raw).__name__}").located(where=where)
             entry = self.entries.get(id(raw))
             if entry is None:
-                key_lines = {k: self.lines[(*key, first + position, k)] for k in map(str, raw)
-                             if (*key, first + position, k) in self.lines}
+                at, key_lines = (*key, first + position), {}
+                for k in map(str, raw):
+                    line = self.lines.get((*at, k))
+                    if line is not None:
+                        key_lines[k] = line
                 try:
                     fields = LayerEntry.from_mapping(raw)
                 except FieldError as exc:
                     label = raw.get("name") if isinstance(raw.get("name"), str) else f"layers[{position}]"
                     raise SpecError(str(exc), layer=scope.path(str(label))).located(
                         where=key_lines.get(exc.where.split(".", 1)[0], where)) from None
-                entry = self.entries[id(raw)] = _Entry(fields, {k: v for k, v in raw.items()
-                                                                if k not in STRUCTURAL_KEYS}, key_lines)
+                entry = self.entries[id(raw)] = _Entry(
+                    fields, {k: v for k, v in raw.items() if k not in STRUCTURAL_KEYS}, key_lines,
+                    self.is_input(fields.type), self.spec.blocks.get(fields.type),
+                    [fields.from_] if isinstance(fields.from_, str) else fields.from_)
             name = entry.fields.name or self.auto_name(entry.fields.type, scope, counters)
             if "/" in name or not name:
                 raise SpecError(f"layer name {name!r} must be non-empty and contain no '/'",
@@ -247,10 +271,22 @@ class _Expander:
         """Whether an entry's `type` names the input (`input`, Keras's `InputLayer`), not a block."""
         if not isinstance(type_name, str) or type_name in self.spec.blocks:
             return False
-        try:
-            return layer_class(type_name) is layer_class("input")
-        except SpecError:
-            return False
+        return self.layer_class(type_name, None) is self.classes["input"]
+
+    def layer_class(self, type_name: str, unknown: Any = SpecError) -> type[Layer] | Any:
+        """`layers.layer_class`, looked up once per type name; `unknown` for a name of no type,
+        where it is not SpecError (which is then raised)."""
+        found = self.classes.get(type_name)
+        if found is None:
+            try:
+                found = self.classes[type_name] = layer_class(type_name)
+            except SpecError:
+                found = self.classes[type_name] = SpecError
+        if found is SpecError:
+            if unknown is SpecError:
+                layer_class(type_name)  # raises its error
+            return unknown
+        return found
 
     @staticmethod
     def refuse_option_words(args: dict[str, Any], where: str) -> None:
@@ -273,13 +309,12 @@ class _Expander:
         entry, hyper = known.fields, known.hyper
         if name in scope.names and name not in scope.dropped and entry.when is None:
             raise GraphError(f"duplicate layer name {name!r}")
-        if self.is_input(entry.type):
+        if known.is_input:
             raise SpecError("only the first entry of the file may be the input")
-        repeat = self.repeat_count(entry, scope.values)
-        refs = [entry.from_] if isinstance(entry.from_, str) else entry.from_
-        block = self.spec.blocks.get(entry.type)
+        repeat = 1 if entry.repeat is None else self.repeat_count(entry, scope.values)
+        refs, block = known.refs, known.block
         if block is None and known.merged is None:
-            known.cls = layer_class(entry.type)
+            known.cls = self.layer_class(entry.type)
             known.merged = {**self.defaults.get(known.cls, {}), **hyper}
         cls, merged = known.cls, known.merged  # merged: shared by every copy of the entry (read-only)
         frozen = scope.frozen or entry.trainable is False
@@ -297,7 +332,7 @@ class _Expander:
                 output = self.expand_block(entry.type, block, hyper, scope, path_name, values,
                                            first_refs, output or previous, depth, frozen)
             else:
-                output = self.add_node(scope, scope.path(path_name), cls, merged, first_refs,
+                output = self.add_node(scope, scope.prefix + path_name, cls, merged, first_refs,
                                        output or previous, values, where, known.key_lines, not frozen)
         if entry.repeat is not None:
             self.groups.append(Group(scope.path(name), entry.type, {"repeat": repeat}))

@@ -3,7 +3,8 @@
 A hostile file cannot run code (safe loader only), exhaust memory through alias expansion, or
 recurse without end: size, aliases, nesting, integer digits and the number of values after alias
 expansion are capped, duplicate keys are refused (in JSON too), values are JSON's types, and every
-failure is a SpecError that names the file.
+failure is a SpecError that names the file. A plain file (no tags, anchors or duplicate keys) is
+built in one pass over the parser's events (`events`); any other goes through PyYAML's composer.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any, NamedTuple
 import yaml
 
 from ..errors import SpecError, shorten
+from . import events
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_ALIASES = 200
@@ -302,6 +304,9 @@ def parse_text(text: str, source: str) -> Any:
             if isinstance(data, dict):
                 data = Document(data)
                 data.lines = _json_entry_lines(text, source)
+        elif (fast := events.build(text, source, _SafeLoader, MAX_NESTING, 4 * MAX_INT_DIGITS)) is not None:
+            data = Document(fast[0])
+            data.lines = fast[1]
         else:
             check_events(text)
             loader = _BoundedLoader(text)
@@ -392,8 +397,8 @@ def _likely_cause(exc: yaml.MarkedYAMLError, lines: list[str], number: int) -> s
     return None
 
 
-def read_file(path: Path) -> Any:
-    """Read and parse one file; errors name the file."""
+def read_file(path: Path, resolved: str | None = None) -> Any:
+    """Read and parse one file (`resolved`: its absolute path, where known); errors name the file."""
     source = path.name
     try:
         size = path.stat().st_size
@@ -408,5 +413,5 @@ def read_file(path: Path) -> Any:
         raise SpecError("file is not UTF-8 text", file=source) from None
     data = parse_text(text, source)
     if isinstance(data, Document):
-        data.files = (FileRead(None, None, str(path.resolve()), hashlib.sha256(raw).hexdigest()),)
+        data.files = (FileRead(None, None, resolved or str(path.resolve()), hashlib.sha256(raw).hexdigest()),)
     return data
