@@ -2,12 +2,12 @@
 
 Seeds: the hostile ONNX corpus (tests/hostile/onnx, but its bombs) and every third stored shape-only
 export (tests/data/onnx), each cut after its 2nd–24th node of work with what that node depends on (a
-whole network costs a hundred times a cut one), plus three whole small ones (AlexNet,
-SqueezeNet 1.1, VGG-13). A mutant is the parsed model with one to three changes — op types, attributes (values, types,
-removed, added), input dims, initializers (dims, data, type, marked as external data
-pointing at the canary secret), Constant values, graph wiring (inputs, outputs, nodes dropped,
-duplicated, reordered), texts (payloads in names and producer fields), opsets, subgraphs — rebuilt with
-onnx's helper API and serialised; sometimes gzip-compressed or cut and flipped as bytes.
+whole network costs a hundred times a cut one), plus three whole small ones (AlexNet, SqueezeNet 1.1,
+VGG-13). A mutant is the parsed model with one to three changes — op types, attributes (values, types,
+removed, added), input dims, initializers (dims, data, type, marked as external data pointing at the
+canary secret), Constant values, graph wiring (inputs, outputs, nodes dropped, duplicated, reordered),
+texts (payloads in names and producer fields), opsets, subgraphs — rebuilt with onnx's helper API and
+serialised; sometimes gzip-compressed or cut and flipped as bytes.
 """
 
 from __future__ import annotations
