@@ -209,6 +209,9 @@ def keras_cases() -> dict[str, bytes]:
     cases["negative-input.json"] = _sequential([_input((None, -8, 8, 3)), _conv2d()])
     cases["huge-input.json"] = _sequential([_input((None, 10**12, 10**12, 3)), _conv2d()])
     cases["missing-config.json"] = _sequential([_input(), {"class_name": "Conv2D", "name": "conv"}])
+    unsized = _conv2d("c0")
+    del unsized["config"]["kernel_size"]
+    cases["missing-kernel-size.json"] = _sequential([_input(), unsized, _conv2d("c1"), _conv2d("c2"), _conv2d("c3")])
     cases["no-layers.json"] = {"class_name": "Functional", "config": {"name": "net"}}
     cases["empty-output-layers.json"] = _functional(_linked([_input(), _conv2d()]), [])
     cases["unknown-output-layers.json"] = _functional(_linked([_input(), _conv2d()]), [["nowhere", 0, 0]])
