@@ -100,6 +100,8 @@ def onnx_cases() -> dict[str, bytes]:
     cases["non-utf8-attribute.onnx"] = bad_text.SerializeToString().replace(b"NOTSET", b"N\xffTS\xfeT")
     cases["non-utf8-name.onnx"] = _model([_conv()], params=conv_w).SerializeToString().replace(
         b"/conv/Conv", b"/c\xffnv/Conv")
+    cases["huge-vector.onnx"] = _model([helper.make_node("Slice", ["x", "starts", "ends"], ["y"], name="/slice/Slice")],
+                                       params=[("starts", [1]), ("ends", [10**12])])
     cases["int64-dims.onnx"] = _model(relu, input_shape=(1, 3, 2**62, 2**62))
     cases["lrn-without-size.onnx"] = _model([helper.make_node("LRN", ["x"], ["y"], name="/lrn/LRN")])
     cases["slice-inf.onnx"] = _model([helper.make_node("Slice", ["x", "s", "e", "a"], ["y"], name="/slice/Slice")],
