@@ -5,6 +5,11 @@ on values they cannot convert, deep nesting, YAML alias bombs and huge repeats. 
 the long, coverage-guided run; tests/test_fuzz_corpus.py keeps what it found.) Each example must
 finish within the deadline.
 
+The harness itself: a short run of every surface of tools/fuzz.py finds nothing, and defects planted
+in what a surface runs (code that runs a payload, reads through a link, leaks the secret into an
+output or a written file, overwrites a sheet, writes an import that does not load back, raises an
+error naming no file) are each reported as the finding they are.
+
 Mutated integers are drawn small (−3..40) or absurd (≥ 10⁶): a value in between can make a valid
 file of a hundred thousand layers, which is legitimate work, not a hostile input.
 """
@@ -12,10 +17,15 @@ file of a hundred thousand layers, which is legitimate work, not a hostile input
 from __future__ import annotations
 
 import copy
+import json
+import os
 import re
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -174,3 +184,105 @@ layers: [{{name: s, type: b, repeat: {outer}}}]
     if kind == "relu":
         text = text.replace(", out_channels: 1, kernel_size: 1", "")
     run("huge.yaml", text)
+
+
+# ---- the harness, tools/fuzz.py ----------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+TOOLS = ROOT / "tools"
+
+
+@pytest.mark.parametrize(("surface", "runs", "counts"), [
+    ("all", 200, "per surface: onnx 50, keras 50, sheets 50, folders 50"), ("arch", 40, "per surface: arch 40")])
+def test_a_short_run_of_each_surface_finds_nothing(surface, runs, counts, tmp_path):
+    if surface == "all":
+        pytest.importorskip("onnx")
+    run = subprocess.run([sys.executable, str(TOOLS / "fuzz.py"), "--surface", surface, "--engine", "random",
+                          "--runs", str(runs), "--jobs", "1", "--seconds", "600", "--seed", "3",
+                          "--corpus", str(tmp_path / "corpus"), "--crashes", str(tmp_path / "crashes")],
+                         capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert f" {runs} inputs in " in run.stdout and counts in run.stdout, run.stdout
+
+
+BROKEN = "name: n\ninput: [1, 8, 8]\nlayers: [{type: conv}]\n"
+
+
+def planted_findings() -> dict:
+    """Run in a child process (the harness's audit hook stays in the process it is added to): each
+    defect planted in a surface's run, checked by the harness on one input; {defect: [kind, key] or None}."""
+    sys.path.insert(0, str(TOOLS))
+    import fuzz
+    import fuzz_hostile
+    from fuzz_surfaces import Sandbox, Surface
+
+    import archcalc.interop.yaml_writer
+    from archcalc.errors import ArchcalcError
+
+    root = Path(tempfile.mkdtemp())
+    sandbox = Sandbox(root)
+    os.chdir(sandbox.folder)
+    real = fuzz.surfaces_of("all", root / "corpus")
+    sheet = (ROOT / "tests" / "hostile" / "folders" / "names" / "01.csv").read_bytes()
+    folder = json.dumps({"entries": [["file", "ada.csv", sheet.decode()], ["secret-link", "up.csv"],
+                                     ["absolute-secret-link", "abs.csv"], ["fifo", "pipe.csv"]]}).encode()
+    model = (ROOT / "tests" / "hostile" / "keras" / "version-injection.json").read_bytes()
+
+    def raises(path, box):
+        raise ArchcalcError("something is wrong")
+
+    def overwrites(path, box):
+        for entry in path.iterdir():
+            if entry.is_file() and not entry.is_symlink():
+                entry.write_text("graded")
+        return []
+
+    plants = {
+        "clean sheet": (real["sheets"], sheet),
+        "clean folder": (real["folders"], folder),
+        "clean import": (real["keras"], model),
+        "runs code": (real["sheets"], f"{fuzz_hostile.PAYLOADS[1]}".encode(),
+                      lambda path, box: [str(eval(path.read_text()))]),
+        "follows links": (real["folders"], folder,
+                          lambda path, box: [p.read_text() for p in sorted(path.iterdir()) if p.is_file()]),
+        "leaks to output": (real["sheets"], sheet, lambda path, box: [subprocess.run(
+            ["cat", "../" + fuzz_hostile.SECRET], capture_output=True, text=True).stdout]),
+        "leaks to a file": (real["sheets"], sheet, lambda path, box: [subprocess.run(
+            ["cp", "../" + fuzz_hostile.SECRET, str(box.out / "feedback.md")]).args[0]]),
+        "overwrites a sheet": (real["folders"], folder, overwrites),
+        "unnamed error": (real["keras"], model, raises),
+        "import not loadable": (real["keras"], model, "broken writer"),
+    }
+    found = {}
+    for name, (surface, data, *run) in plants.items():
+        if run == ["broken writer"]:              # the written file: a convolution without its channels
+            archcalc.interop.yaml_writer.loadable = lambda text, source: BROKEN
+            run = []
+        if run:
+            surface = Surface(surface.name, surface.seeds, surface.vocabulary, surface.mutate, surface.file_name,
+                              run[0])
+        finding = fuzz.check(surface, sandbox.write(surface, data), sandbox)
+        found[name] = finding and [finding["kind"], finding["key"]]
+    return found
+
+
+def test_the_harness_reports_each_planted_defect():
+    code = "import json, test_fuzz; print(json.dumps(test_fuzz.planted_findings()))"
+    here = Path(__file__).parent
+    child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=here,
+                           env=dict(os.environ, PYTHONPATH=os.pathsep.join([str(here), str(ROOT)])))
+    assert child.returncode == 0, child.stderr[-3000:]
+    found = json.loads(child.stdout.splitlines()[-1])
+    kind, key = found.pop("unnamed error")
+    assert kind == "message" and key.startswith("keras: message does not name the file (ArchcalcError at test_fuzz.py:")
+    assert found == {
+        "clean sheet": None,
+        "clean folder": None,
+        "clean import": None,
+        "runs code": ["canary", "sheets: canary file created (code ran)"],
+        "follows links": ["canary", "folders: canary secret opened"],
+        "leaks to output": ["canary", "sheets: canary secret in an output"],
+        "leaks to a file": ["canary", "sheets: canary secret in a written file"],
+        "overwrites a sheet": ["overwrite", "folders: a sheet of the folder overwritten"],
+        "import not loadable": ["roundtrip", "keras: written file does not load back (SpecError)"],
+    }

@@ -100,6 +100,8 @@ def onnx_cases() -> dict[str, bytes]:
     cases["non-utf8-attribute.onnx"] = bad_text.SerializeToString().replace(b"NOTSET", b"N\xffTS\xfeT")
     cases["non-utf8-name.onnx"] = _model([_conv()], params=conv_w).SerializeToString().replace(
         b"/conv/Conv", b"/c\xffnv/Conv")
+    cases["huge-vector.onnx"] = _model([helper.make_node("Slice", ["x", "starts", "ends"], ["y"], name="/slice/Slice")],
+                                       params=[("starts", [1]), ("ends", [10**12])])
     cases["int64-dims.onnx"] = _model(relu, input_shape=(1, 3, 2**62, 2**62))
     cases["lrn-without-size.onnx"] = _model([helper.make_node("LRN", ["x"], ["y"], name="/lrn/LRN")])
     cases["slice-inf.onnx"] = _model([helper.make_node("Slice", ["x", "s", "e", "a"], ["y"], name="/slice/Slice")],
@@ -209,6 +211,9 @@ def keras_cases() -> dict[str, bytes]:
     cases["negative-input.json"] = _sequential([_input((None, -8, 8, 3)), _conv2d()])
     cases["huge-input.json"] = _sequential([_input((None, 10**12, 10**12, 3)), _conv2d()])
     cases["missing-config.json"] = _sequential([_input(), {"class_name": "Conv2D", "name": "conv"}])
+    unsized = _conv2d("c0")
+    del unsized["config"]["kernel_size"]
+    cases["missing-kernel-size.json"] = _sequential([_input(), unsized, _conv2d("c1"), _conv2d("c2"), _conv2d("c3")])
     cases["no-layers.json"] = {"class_name": "Functional", "config": {"name": "net"}}
     cases["empty-output-layers.json"] = _functional(_linked([_input(), _conv2d()]), [])
     cases["unknown-output-layers.json"] = _functional(_linked([_input(), _conv2d()]), [["nowhere", 0, 0]])

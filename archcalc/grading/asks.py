@@ -109,6 +109,11 @@ def resolve(sheet: Sheet, given: dict[str, Any], override: bool = False
     return Conventions.coerce(chosen), input_size, total, warning
 
 
+def sheet_decides(asks: dict[str, Any], given: dict[str, Any], override: bool = False) -> bool:
+    """Whether `resolve` takes a convention, the input size or the total from the sheet's line."""
+    return any(k in asks and (override or k not in given) for k in (*_CONVENTIONS, "input", "total"))
+
+
 def given_fields(conventions: Conventions | dict[str, Any] | None) -> dict[str, Any]:
     """The conventions a caller chose: a mapping's keys, or the fields an instance sets off their defaults."""
     if conventions is None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..analysis import Report, analyze
-from ..errors import ShapeError
+from ..errors import ArchcalcError, ShapeError
 from ..formulas import conv_output_size, window_span
 from ..units import exact
 from . import diagnose, shape_order, transfer
@@ -219,7 +219,11 @@ def grade_exercise(sheet: Sheet, asks: dict[str, Any]) -> Grade:
     """Grade an exercise sheet against the key of the exercise its `archcalc sheet:` line names."""
     if "seed" not in asks:
         raise SheetError("the 'archcalc sheet:' line names an exercise but no seed", file=sheet.label)
-    ex = exercise(asks["exercise"], asks["seed"])
+    try:
+        ex = exercise(asks["exercise"], asks["seed"])
+    except ArchcalcError as exc:
+        raise SheetError(f"the 'archcalc sheet:' line names no exercise archcalc makes: {exc}", file=sheet.label
+                         ) from None
     if ANSWER not in sheet.headers:
         raise SheetError("an exercise sheet needs an 'answer' column", file=sheet.label)
     asked = {q.id for q in ex.questions}

@@ -19,7 +19,7 @@ from ..errors import ArchcalcError, suggestion
 from ..graph import load
 from . import diagnose, shape_order
 from .asked import Asked, asked, column_notes, sort_rows
-from .asks import given_fields, resolve, sheet_asks
+from .asks import given_fields, resolve, sheet_asks, sheet_decides
 from .conventions import Conventions
 from .expected import COUNT_COLUMNS, SHAPE_COLUMNS, expected_cell, expected_total
 from .mistyped import read_mistyped
@@ -87,8 +87,13 @@ def grade_sheet(analyses: Analyses, sheet: Sheet, conventions: Conventions | dic
     if isinstance(analyses.arch, str) and analyses.arch in KINDS:
         raise SheetError(f"not a sheet of the exercise {analyses.arch}: it has no 'archcalc sheet: exercise=…' "
                          "line", file=sheet.label)
-    chosen, input_size, total, warning = resolve(sheet, given, override)
-    report = analyses.report(input_size, chosen.batch, chosen.dtype)
+    try:
+        chosen, input_size, total, warning = resolve(sheet, given, override)
+        report = analyses.report(input_size, chosen.batch, chosen.dtype)
+    except ArchcalcError as exc:
+        if not sheet_decides(asks, given, override):
+            raise
+        raise SheetError(f"cannot be graded as its 'archcalc sheet:' line asks: {exc}", file=sheet.label) from None
     warnings = [warning] if warning else []
     named = asks.get("architecture")
     if named and named not in (report.name, str(analyses.arch)):

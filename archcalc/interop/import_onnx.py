@@ -76,7 +76,7 @@ def read_onnx(path: str | Path, *, input: tuple[int, ...] | None = None, name: s
         raise SpecError(f"input {first.name!r} has no fixed size {shape}: give --input", file=source)
     _check_input(shape, source)
     with contextlib.suppress(Exception):    # without inferred shapes, archcalc's own shapes are used
-        model = shape_inference.infer_shapes(model, data_prop=True)
+        model = shape_inference.infer_shapes(model, data_prop=_propagates_safely(model))
     shapes = {v.name: _dims(v) for v in [*model.graph.value_info, *model.graph.input, *model.graph.output]}
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), "?")
     producer = f"{model.producer_name} {model.producer_version}".strip() or "unknown"
@@ -196,6 +196,19 @@ def _inline(tensor) -> Any:
         return numpy_helper.to_array(tensor)
     except Exception as exc:  # noqa: BLE001 - a tensor whose data does not fit its type and shape
         raise Refused(f"tensor {tensor.name!r} is unreadable ({shorten(' '.join(str(exc).split()), 120)})") from None
+
+
+def _propagates_safely(model) -> bool:
+    """Whether onnx's shape inference may propagate values: it allocates for every element of the vectors
+    it reads (a vector declared with 10⁸ elements takes gigabytes), so no declared vector may hold more than
+    a constant archcalc reads, and no dimension may be negative or beyond 2³¹."""
+    graph = model.graph
+    declared = [*(_dims(v) for v in [*graph.input, *graph.value_info]), *(list(t.dims) for t in graph.initializer)]
+    for dims in declared:
+        sizes = [d for d in dims if d is not None]
+        if any(d < 0 or d > 2**31 for d in sizes) or (len(dims) <= 1 and math.prod(sizes) > MAX_CONSTANT_ELEMENTS):
+            return False
+    return True
 
 
 def _dims(info) -> list[Any]:

@@ -468,6 +468,8 @@ def _defaults(layers: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         fields = types[type_].model_fields
         keys = {k for layer in group for k in layer if k in fields}
         for key in sorted(keys):
+            if fields[key].is_required() and any(key not in layer for layer in group):
+                continue    # the layer without it is refused when the file loads back: no default fills it in
             builtin = _plain(fields[key].default)
             counts = Counter(_type_key(_plain(layer[key])) for layer in group if key in layer)
             common, seen = counts.most_common(1)[0]
