@@ -20,7 +20,7 @@ from ..expr import MAX_EXPRESSION_LENGTH, compiled
 from ..layers import Layer, layer_class
 from ..layers.base import option_words
 from ..records import FieldError
-from .model import STRUCTURAL_KEYS, ArchFile, BlockDef, LayerEntry
+from .archfile import STRUCTURAL_KEYS, ArchFile, BlockDef, LayerEntry
 
 MAX_NODES = 50_000
 MAX_EDGES = 1_000_000
