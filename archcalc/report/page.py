@@ -10,7 +10,7 @@ from dataclasses import replace
 from ..analysis import LayerRecord, Report
 from ..draw.svg import markup
 from ..units import count, exact, nbytes
-from .model import Table
+from .table import Table
 
 _CSS = """body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}
 h1{font-size:1.4em}h2{font-size:1.1em;margin-top:1.6em}
