@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from ..collector import cycle_collection_paused
 from ..errors import ArchcalcError, GraphError, SpecError, suggestion
 from ..expr import MAX_EXPRESSION_LENGTH, compiled
+from ..gc_pause import cycle_collection_paused
 from ..layers import Layer, layer_class
 from ..layers.base import option_words
 from ..records import FieldError
