@@ -19,7 +19,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "analyze": "report.display", "Report": "report.display", "LayerRecord": "analysis", "Totals": "analysis",
     "ReceptiveField": "analysis",
-    "load": "graph", "Architecture": "graph",
+    "load": "architecture", "Architecture": "architecture",
     "ArchcalcError": "errors", "SpecError": "errors", "GraphError": "errors", "ShapeError": "errors",
     "TilingError": "errors", "ExecutionError": "errors",
     "conv_output_size": "formulas", "conv_params": "formulas", "conv_macs": "formulas",

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from . import freezing, profiles
-from .collector import cycle_collection_paused
+from .architecture import Architecture, last_readers, load
 from .errors import ArchcalcError, MismatchError, ShapeError, SpecError, TilingError, channels_last_hint, suggestion
 from .expr import names_read
-from .graph import Architecture, last_readers, load
+from .gc_pause import cycle_collection_paused
 from .layers import Arithmetic, Layer, Param, Shape
 from .layers.base import numel
 from .records import FieldError

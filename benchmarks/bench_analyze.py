@@ -260,7 +260,7 @@ def cold_run(name: str) -> tuple[int, float]:
 
 def phase_run(name: str) -> dict[str, float]:
     """The same work as `cold_run`, one phase at a time (the loader's `parse_text` timed inside `read`)."""
-    from archcalc import graph, spec
+    from archcalc import architecture, spec
     from archcalc.analysis import analyze
     from archcalc.spec import loader
 
@@ -284,7 +284,7 @@ def phase_run(name: str) -> dict[str, float]:
         loader.parse_text = real_parse
     validated = spec.validate(raw, path.name)
     validate_done = time.perf_counter()
-    arch = graph.build(validated, path.name)
+    arch = architecture.build(validated, path.name)
     expand_done = time.perf_counter()
     analyze(arch)
     analyse_done = time.perf_counter()

@@ -289,7 +289,7 @@ def test_a_drawing_past_the_box_limit_is_folded_and_says_so(tmp_path):
 
 
 def test_folding_refuses_in_one_line_naming_the_limit_when_even_depth_1_is_too_big():
-    from archcalc.draw.model import TooLarge, folding
+    from archcalc.draw.diagram import TooLarge, folding
 
     # torchvision's ResNet-18: 8 layers at the top, 4 stages of 2 blocks of 7 layers, 3 blocks with a
     # downsample of 2 more: 70 layers; 8 + 8 blocks = 16 boxes at depth 2, 8 + 4 stages = 12 at depth 1
@@ -328,8 +328,8 @@ def test_a_block_figure_past_its_box_limit_is_folded(tmp_path):
 def test_layout_of_a_deeply_nested_series_parallel_graph():
     """3,000 forks nested in one another (a_i feeds a_i+1 and b_i, b_i adds b_i+1 and a_i): laid out
     without recursion, each branch in its own column, no crossing."""
+    from archcalc.draw.diagram import Arc, Diagram, Vertex
     from archcalc.draw.layout import layout
-    from archcalc.draw.model import Arc, Diagram, Vertex
 
     depth = 3000
     names = [f"a{i}" for i in range(depth)] + [f"b{i}" for i in reversed(range(depth))]
@@ -344,8 +344,8 @@ def test_the_crossings_of_a_one_column_drawing_are_counted_exactly():
     """The sweep counts what the pairwise check of every two segments counts, on random DAGs."""
     import random
 
+    from archcalc.draw.diagram import Arc, Diagram, Vertex
     from archcalc.draw.layout import layout
-    from archcalc.draw.model import Arc, Diagram, Vertex
 
     chooser = random.Random(7)
     for _ in range(60):

@@ -213,9 +213,9 @@ def test_the_validator_and_the_schema_agree_on_probe_values(site):
 @pytest.mark.parametrize("record", ["ArchFile", "BlockDef", "LayerEntry"])
 def test_the_file_format_records_and_their_schema_agree_on_probe_values(record):
     jsonschema = pytest.importorskip("jsonschema")
-    from archcalc.spec import model
+    from archcalc.spec import archfile
 
-    cls = getattr(model, record)
+    cls = getattr(archfile, record)
     base = {"name": "t", "input": [1], "layers": [{}], "type": "relu"}
     validator = jsonschema.Draft202012Validator(cls.model_json_schema())
     required = [key for key, name in keys(cls).items() if cls.model_fields[name].is_required()]

@@ -44,11 +44,11 @@ def run(architecture: str, backend: str, batch: int, dtype: str, input_file: str
     import numpy as np
 
     from ..analysis import analyze
+    from ..architecture import load
     from ..executor.backend import array_module, to_numpy
     from ..executor.runner import check_memory
     from ..executor.runner import run as run_forward
     from ..executor.weights import check_seed
-    from ..graph import load
 
     check_seed(seed)
     arch = load(architecture)

@@ -13,7 +13,7 @@ from types import ModuleType
 from typing import Any
 
 from ..errors import SpecError
-from .model import MAX_ARCS, MAX_BOXES, TooLarge
+from .diagram import MAX_ARCS, MAX_BOXES, TooLarge
 from .svg import Drawing
 
 KINDS = ("graph", "blocks")
@@ -39,7 +39,7 @@ def draw(arch: Any, kind: str = "graph", *, depth: int | None = None, input: Any
         from .blocks import render as blocks
 
         return blocks(report, depth)
-    from .model import diagram, folding
+    from .diagram import diagram, folding
 
     fold = folding(report, depth)
     if engine == "dot":
@@ -51,7 +51,7 @@ def draw(arch: Any, kind: str = "graph", *, depth: int | None = None, input: Any
     return render(diagram(report, fold.depth), fold.note)
 
 
-_SUBMODULES = ("bars", "blocks", "convert", "dot", "graph", "layout", "metrics", "model", "palette", "plot", "svg")
+_SUBMODULES = ("bars", "blocks", "convert", "diagram", "dot", "graph", "layout", "metrics", "palette", "plot", "svg")
 
 
 class _Callable(ModuleType):

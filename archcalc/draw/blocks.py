@@ -12,7 +12,7 @@ from math import log2
 from ..analysis import LayerRecord, Report
 from ..layers.family import Group
 from ..rows import kernel_window
-from .model import Diagram, Nesting, TooLarge, Vertex, diagram
+from .diagram import Diagram, Nesting, TooLarge, Vertex, diagram
 from .palette import FILL
 from .svg import Drawing, attrs, document, markup, text
 

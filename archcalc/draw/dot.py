@@ -6,7 +6,7 @@ import shutil
 import subprocess
 
 from ..errors import ArchcalcError
-from .model import Diagram, shape_text
+from .diagram import Diagram, shape_text
 from .palette import FILL
 from .svg import Drawing
 

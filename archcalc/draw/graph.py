@@ -3,8 +3,8 @@ folded block, coloured by family, each edge labelled with the tensor it carries.
 
 from __future__ import annotations
 
+from .diagram import Diagram, shape_text
 from .layout import Layout, layout
-from .model import Diagram, shape_text
 from .palette import FILL, LABEL, legend
 from .svg import Drawing, attrs, document, markup, text
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass, field
 
-from .model import Diagram
+from .diagram import Diagram
 
 BOX_H = 50  # three lines of text
 GAP = 30  # between rows: edges and their labels

@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 
 from ..analysis import LayerRecord, Report, analyze
+from ..architecture import Architecture, last_readers, load
 from ..errors import ArchcalcError, ExecutionError
-from ..graph import Architecture, last_readers, load
 from .backend import array_module, check_dtype
 from .weights import init_weights, load_weights
 

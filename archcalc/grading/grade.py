@@ -15,8 +15,8 @@ from fractions import Fraction
 from typing import Any
 
 from ..analysis import LayerRecord, Report, analyze
+from ..architecture import load
 from ..errors import ArchcalcError, suggestion
-from ..graph import load
 from . import diagnose, shape_order
 from .asked import Asked, asked, column_notes, sort_rows
 from .asks import given_fields, resolve, sheet_asks, sheet_decides

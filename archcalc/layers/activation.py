@@ -8,9 +8,9 @@ from ..arrays import kernels
 from ..errors import ShapeError, shorten
 from ..records import Fraction, PositiveInt
 from .base import _REGISTRY, Arithmetic, Layer, Param, Shape, layer_class, register, torch_arguments
+from .data_movement import Identity
 from .family import Family
 from .foreign import KerasForm, KerasLayer, Mismatch, OnnxForm, OnnxNode, TorchCall, TorchForm
-from .reshape import Identity
 
 
 def fused_layer(name: str | None) -> Layer | None:

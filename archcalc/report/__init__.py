@@ -7,8 +7,8 @@
 from __future__ import annotations
 
 from .formats import FORMATS, render
-from .model import Cell, Column, Options, Table
 from .styles import STYLES
+from .table import Cell, Column, Options, Table
 
 
 def to_table(report, style: str = "full", *, units=None, ops: str = "macs", depth: int | None = None,

@@ -6,8 +6,8 @@ from __future__ import annotations
 from ..analysis import Report
 from ..rows import entries
 from ..units import count, nbytes, unit_note
-from .model import Cell, Column, Table
 from .styles.common import STATISTICS
+from .table import Cell, Column, Table
 
 _METRICS = (("params", "Params", "params", False), ("macs", "MACs", "MACs", False),
             ("flops", "FLOPs (2 × MACs)", "FLOPs", False),

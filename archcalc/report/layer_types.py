@@ -9,7 +9,7 @@ from typing import Any
 
 from .. import cache
 from ..spelling import folded
-from .model import Cell, Column, Table
+from .table import Cell, Column, Table
 
 FILE_NAME = "layer-types.json"
 

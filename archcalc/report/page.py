@@ -10,7 +10,7 @@ from dataclasses import replace
 from ..analysis import LayerRecord, Report
 from ..draw.svg import markup
 from ..units import count, exact, nbytes
-from .model import Table
+from .table import Table
 
 _CSS = """body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}
 h1{font-size:1.4em}h2{font-size:1.1em;margin-top:1.6em}
@@ -85,7 +85,7 @@ def _sum_text(values: list[int]) -> str:
 
 
 def _layer_row(record: LayerRecord, parent: str) -> str:
-    from ..draw.model import hyper_text, shape_text
+    from ..draw.diagram import hyper_text, shape_text
 
     maths = record.arithmetic()
     field = record.receptive_field
@@ -130,7 +130,7 @@ def _shape(record: LayerRecord) -> str:
 def table(report: Report) -> str:
     """The layer table: a row per layer, a foldable row per block (folded at first), sortable columns;
     blocks below the depth where it would pass _MAX_ROWS rows are not unfolded (a note says so)."""
-    from ..draw.model import Nesting
+    from ..draw.diagram import Nesting
 
     counts = Nesting.of(report)
     fitting = [d for d in [None, *range(counts.deepest, 0, -1)] if counts.rows(d) <= _MAX_ROWS]
@@ -191,8 +191,8 @@ def totals(report: Report) -> str:
 
 def drawing(report: Report) -> str:
     """The graph, blocks folded until it has at most _MAX_BOXES boxes (or a note where even depth 1 has more)."""
+    from ..draw.diagram import TooLarge, diagram, folding
     from ..draw.graph import render
-    from ..draw.model import TooLarge, diagram, folding
 
     try:
         fold = folding(report, None, _MAX_BOXES)

@@ -17,7 +17,7 @@ from typing import Any
 
 from .. import cache
 from ..errors import ArchcalcError
-from .model import Cell, Column, Table
+from .table import Cell, Column, Table
 
 FOLDER = "tables"
 MAX_ENTRIES = 64

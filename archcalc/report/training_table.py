@@ -10,8 +10,8 @@ from ..rows import Entry, chw, entries
 from ..step_memory import NOT_INCLUDED
 from ..training import TrainingCost
 from ..units import Units, count, nbytes
-from .model import Cell, Column, Table
 from .styles.common import warning_lines
+from .table import Cell, Column, Table
 
 _MACS = "multiply-accumulates"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ..units import count
-from .model import Cell, Column, Table
+from .table import Cell, Column, Table
 
 SHORT_SOURCE = 60
 

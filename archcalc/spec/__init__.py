@@ -8,9 +8,9 @@ from typing import Any
 from .. import zoo
 from ..errors import ArchcalcError, SpecError
 from ..records import FieldError
+from .archfile import ArchFile, BlockDef, LayerEntry
 from .expand import Expansion, Group, Node, expand, resolve_value
 from .loader import Document, FileRead, check_size, line_of, merged_lines, parse_text, read_file
-from .model import ArchFile, BlockDef, LayerEntry
 
 MAX_EXTENDS = 8
 _MERGED_MAPPINGS = ("args", "defaults", "blocks")

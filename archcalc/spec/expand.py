@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from ..collector import cycle_collection_paused
 from ..errors import ArchcalcError, GraphError, SpecError, suggestion
 from ..expr import MAX_EXPRESSION_LENGTH, compiled
+from ..gc_pause import cycle_collection_paused
 from ..layers import Layer, layer_class
 from ..layers.base import option_words
 from ..records import FieldError
-from .model import STRUCTURAL_KEYS, ArchFile, BlockDef, LayerEntry
+from .archfile import STRUCTURAL_KEYS, ArchFile, BlockDef, LayerEntry
 
 MAX_NODES = 50_000
 MAX_EDGES = 1_000_000

@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from ..layers import Layer, registered_types
-from .model import ArchFile, LayerEntry
+from .archfile import ArchFile, LayerEntry
 
 _EXPRESSION = {"type": "string", "description": "an arithmetic expression, e.g. 2*width"}
 _SHORTEST_CHECKED = 4

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..collector import cycle_collection_paused
 from ..errors import ArchcalcError
+from ..gc_pause import cycle_collection_paused
 from ..spec import ArchFile
 from .engine import Sweeper
 from .grid import Grid

@@ -18,8 +18,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..analysis import LayerCache, Report, _freeze, analyze
+from ..architecture import Architecture, build
 from ..errors import ArchcalcError, SpecError, suggestion
-from ..graph import Architecture, build
 from ..spec import ArchFile, load_spec
 from .grid import INPUT, Grid
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..report.model import Cell, Column, Table
+from ..report.table import Cell, Column, Table
 from ..units import count, nbytes
 from .rows import NUMBERS
 

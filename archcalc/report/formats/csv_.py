@@ -9,7 +9,7 @@ import csv
 import io
 
 from ...escaping import csv_cell
-from ..model import Cell, Column, Table
+from ..table import Cell, Column, Table
 
 
 def header(column: Column) -> str:

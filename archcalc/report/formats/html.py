@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from ..model import Table
+from ..table import Table
 
 _CSS = """body{font-family:system-ui,sans-serif;margin:2em}
 table{border-collapse:collapse;font-variant-numeric:tabular-nums}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from ..model import Cell, Table
+from ..table import Cell, Table
 
 
 def _value(cell: Cell):

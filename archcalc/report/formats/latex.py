@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...escaping import latex_text as escape
-from ..model import Table
+from ..table import Table
 
 _ALIGN = {"left": "l", "right": "r", "center": "c"}
 

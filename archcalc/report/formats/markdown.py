@@ -4,7 +4,7 @@ text shown as written (`escaping.markdown_text`), so a layer named `<img src=x o
 from __future__ import annotations
 
 from ...escaping import markdown_text
-from ..model import Table
+from ..table import Table
 from ..table_writer import pipe_table
 
 

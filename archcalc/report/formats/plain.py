@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ...errors import printable
 from .. import table_writer
-from ..model import Table
+from ..table import Table
 from ..table_writer import GAP
 
 

@@ -8,7 +8,7 @@ import sys
 from dataclasses import replace
 
 from ...errors import printable
-from ..model import Table
+from ..table import Table
 from . import plain
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ...analysis import Report, Totals
 from ...tiling import grouped
 from ...units import Units, count, nbytes, unit_note
-from ..model import Cell, Column
+from ..table import Cell, Column
 
 #: The words for the parameters that are not trainable: BatchNorm's running mean and variance (PyTorch's
 #: buffers, which Keras counts as parameters), Keras Normalization's mean, variance and count.

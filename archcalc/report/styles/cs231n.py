@@ -11,7 +11,7 @@ from __future__ import annotations
 from ...analysis import DTYPE_BYTES, LayerRecord, Report
 from ...rows import windows
 from ...units import count, nbytes, shorthand, slide_shorthand
-from ..model import Cell, Column, Options, Table
+from ..table import Cell, Column, Options, Table
 from .common import warning_lines
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ...analysis import Report
 from ...rows import Entry, chw, entries, padding
 from ...units import count, nbytes
-from ..model import Cell, Column, Options, Table
+from ..table import Cell, Column, Options, Table
 from .common import flops_unit, params_split, totals_lines, warning_lines
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ...analysis import LayerRecord, Report
 from ...layers import Shape
 from ...units import count
-from ..model import Cell, Column, Options, Table
+from ..table import Cell, Column, Options, Table
 from .common import param_summary_lines, warning_lines
 
 

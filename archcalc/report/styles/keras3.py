@@ -10,7 +10,7 @@ import re
 
 from ...analysis import DTYPE_BYTES, LayerRecord, Report
 from ...units import count
-from ..model import Cell, Column, Options, Table
+from ..table import Cell, Column, Options, Table
 from .common import warning_lines
 from .keras import keras_shape
 

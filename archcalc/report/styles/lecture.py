@@ -6,7 +6,7 @@ from __future__ import annotations
 from ...analysis import LayerRecord, Report
 from ...rows import is_listed, kernel_window, whd, windows
 from ...units import count
-from ..model import Cell, Column, Options, Table
+from ..table import Cell, Column, Options, Table
 from .common import params_split, warning_lines
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from ...analysis import Report
 from ...rows import Entry, entries, is_reshape, kernel_window, whd
 from ...units import count, paper_k, paper_m
-from ..model import Cell, Column, Options, Table
+from ..table import Cell, Column, Options, Table
 from .common import warning_lines
 
 MODULE_ARGS = (("c1x1", "#1×1"), ("c3x3_reduce", "#3×3 reduce"), ("c3x3", "#3×3"),

@@ -9,7 +9,7 @@ from ...analysis import Report
 from ...layers import Shape
 from ...rows import Entry, entries
 from ...units import count, nbytes
-from ..model import Cell, Column, Options, Table
+from ..table import Cell, Column, Options, Table
 from .common import param_summary_lines, warning_lines
 
 
