@@ -211,7 +211,14 @@ def worker(opts, engine: str) -> None:
     os.chdir(sandbox.folder)
     counter = os.open(Path(opts.state) / f"count-{opts.worker}", os.O_WRONLY | os.O_CREAT)
     runs = 0
-    feds = [prepare(s, sandbox) for s in surfaces_of(opts.surface, Path(opts.corpus)).values()]
+    surfaces = surfaces_of(opts.surface, Path(opts.corpus)).values()
+    if engine == "atheris":
+        import atheris
+
+        with atheris.instrument_imports(include=["archcalc"]):     # the modules a surface's first run imports
+            feds = [prepare(s, sandbox) for s in surfaces]
+    else:
+        feds = [prepare(s, sandbox) for s in surfaces]
 
     def one_input(fed: Fed, data: bytes) -> None:
         nonlocal runs
@@ -246,8 +253,6 @@ def _atheris(opts, fed: Fed, one_input, raw: Path) -> None:
 
     if fed.surface.name != "arch":
         raise SystemExit("atheris drives --surface arch only: give --engine random")
-    with atheris.instrument_imports(include=["archcalc"]):
-        import archcalc  # noqa: F401
 
     def custom_mutator(data: bytes, max_size: int, seed: int) -> bytes:
         rng = random.Random(seed)
