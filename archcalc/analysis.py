@@ -11,7 +11,9 @@ from __future__ import annotations
 import itertools
 import numbers
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
+from functools import cached_property, partial
 from typing import Any
 
 from . import freezing, profiles
@@ -202,16 +204,27 @@ class Totals:
     forward_memory_bytes: int
     peak_memory_bytes: int
     param_bytes: int
-    training_memory_bytes: int
     frozen_params: int = 0
+    #: Computes `training_memory_bytes` (a walk over the records) when it is first asked for.
+    training_memory: Callable[[], int] = field(default=lambda: 0, repr=False, compare=False)
 
     @property
     def statistics(self) -> int:
         """The running statistics (BatchNorm's running mean and variance): never trained."""
         return self.non_trainable_params - self.frozen_params
 
+    @cached_property
+    def training_memory_bytes(self) -> int:
+        """The training memory with Adam (archcalc/step_memory.py), worked out when first asked for."""
+        return self.training_memory()
+
     def to_dict(self) -> dict[str, int]:
-        return dict(self.__dict__)
+        numbers = {f.name: getattr(self, f.name) for f in fields(self) if f.repr and f.name != "frozen_params"}
+        return {**numbers, "training_memory_bytes": self.training_memory_bytes, "frozen_params": self.frozen_params}
+
+
+def _training_memory_total(records: tuple[LayerRecord, ...], output: str, nbytes: int) -> int:
+    return training_memory_of(records, output, nbytes).total
 
 
 @dataclass(frozen=True)
@@ -601,7 +614,7 @@ class _Walk:
             params=trainable + fixed, trainable_params=trainable, non_trainable_params=fixed,
             frozen_params=self.frozen, macs=macs, flops=flops, activation_elements=elements,
             forward_memory_bytes=forward, peak_memory_bytes=peak, param_bytes=param_bytes,
-            training_memory_bytes=training_memory_of(records, self.arch.output_path, self.bytes).total,
+            training_memory=partial(_training_memory_total, tuple(records), self.arch.output_path, self.bytes),
         )
 
     def peak(self, roots: list[int], sizes: list[int]) -> int:
