@@ -25,7 +25,7 @@ from .layers import Arithmetic, Layer, Param, Shape
 from .layers.base import numel
 from .records import FieldError
 from .spec import Node, resolve_value
-from .spec.expand import with_names
+from .spec.expand import hashable, with_names
 from .step_memory import training_memory_of
 from .tiling import tiling_note
 
@@ -343,9 +343,8 @@ class _Walk:
         self.frozen_layers = frozen  # paths of the layers whose weights and biases are frozen
         self.trainable = self.frozen = self.statistics = 0  # parameters of the layers visited
         self.calls = arch.spec.calls
-        # node_key → (layer, output, params, MACs, notes, counts, FLOPs, elements, input shapes)
+        # node_key → (layer, output, params, MACs, notes, counts, FLOPs, elements, input shapes, field_steps)
         self.seen: dict[tuple, tuple] = {}
-        self.steps: dict[tuple, tuple | None] = {}  # (id of a layer, input shapes) → window_steps
 
     def resolve_input(self, override) -> Shape:
         if override is not None and (isinstance(override, str | bytes) or not hasattr(override, "__iter__")):
@@ -413,16 +412,18 @@ class _Walk:
         if found is None:
             layer = self.instantiate(node, in_shapes)
             output, params, macs, notes, counts = self.facts(layer, in_shapes)
-            field_ = self.receptive_field(layer, node, in_shapes, output, fields)
+            steps = self.field_steps(layer, in_shapes, output)
+            field_ = self.receptive_field(steps, inputs, in_shapes, output, fields)
             flops = self.flops(node, layer, in_shapes, output, macs)
             found = (layer, output, params, macs * self.batch, notes, counts, flops * self.batch,
-                     numel(output) * self.batch, in_shapes)
+                     numel(output) * self.batch, in_shapes, steps)
             if key is not None:
                 self.seen[key] = found
             flops = found[6]
         else:
-            layer, output, params, _, notes, counts, flops, _, in_shapes = found  # the first of equal shapes kept
-            field_ = self.receptive_field(layer, node, in_shapes, output, fields)
+            # the input shapes of the first of equal keys are kept
+            layer, output, params, _, notes, counts, flops, _, in_shapes, steps = found
+            field_ = self.receptive_field(steps, inputs, in_shapes, output, fields)
             if self.calls:  # the call style follows the path
                 flops = self.flops(node, layer, in_shapes, output, found[3] // self.batch) * self.batch
         if node.path in self.frozen_layers:
@@ -457,7 +458,7 @@ class _Walk:
             return None
         values = node.values
         return (id(hyper), in_shapes,
-                *[(v.__class__, v) if v.__class__ in _ATOMS else _freeze(v) for v in map(values.get, names, _MISSING)])
+                *[(v.__class__, v) if v.__class__ in _ATOMS else hashable(v) for v in map(values.get, names, _MISSING)])
 
     def facts(self, layer: Layer, in_shapes: tuple[Shape, ...]) -> tuple:
         """Output shape, parameters, MACs, tiling notes and parameter counts of `layer` on these inputs,
@@ -508,7 +509,7 @@ class _Walk:
         key = None
         if names is not None:
             values = node.values
-            key = (id(hyper), in_shapes[0] if in_shapes else None, *[_freeze(values.get(n, _UNSEEN)) for n in names])
+            key = (id(hyper), in_shapes[0] if in_shapes else None, *[hashable(values.get(n, _UNSEEN)) for n in names])
             try:
                 layer = self.bound_layers.get(key)
             except TypeError:  # a value that cannot be a key
@@ -529,7 +530,7 @@ class _Walk:
 
     def build(self, node: Node, hyper: dict[str, Any]) -> Layer:
         """The layer of these (evaluated) hyper-parameters, validated once per distinct values."""
-        key = (node.layer_cls, *((k, _freeze(v)) for k, v in hyper.items()))
+        key = (node.layer_cls, *((k, hashable(v)) for k, v in hyper.items()))
         layer = self.cache.get(key)
         if layer is None:
             try:
@@ -547,27 +548,36 @@ class _Walk:
             self.cache[key] = layer
         return layer
 
-    def receptive_field(self, layer: Layer, node: Node, in_shapes: tuple[Shape, ...], output: Shape,
+    def field_steps(self, layer: Layer, in_shapes: tuple[Shape, ...], output: Shape) -> tuple | object:
+        """How `layer` on these inputs changes the receptive field: its `window_steps`, `_KEPT` (no
+        window: the input's field carries over) or `_ENDED` (no field past this layer)."""
+        if not layer.receptive_field_defined:
+            return _ENDED
+        steps = self.window_steps(layer, in_shapes)
+        if steps is None:
+            return _KEPT if len(output) == 3 or len(in_shapes[0]) != 3 else _ENDED
+        return steps
+
+    @staticmethod
+    def receptive_field(steps: tuple | object, inputs: list[str], in_shapes: tuple[Shape, ...], output: Shape,
                         fields) -> ReceptiveField | None:
-        inputs = node.inputs
+        """The field of a layer's output from its inputs' fields and its `field_steps`."""
+        if steps is _ENDED:
+            return None
         if len(inputs) == 1:
             base = fields[inputs[0]]
-            if base is None or not layer.receptive_field_defined:
+            if base is None:
                 return None
         else:
             known = [(fields[src], shape) for src, shape in zip(inputs, in_shapes) if fields.get(src) is not None]
-            if not known or not layer.receptive_field_defined:
+            if not known:
                 return None
             if len(known) == 1:
                 base = known[0][0]
             else:
                 base = _union([f for f, _ in known], [f for f, shape in known if shape[1:] == output[1:]])
-        key = (id(layer), in_shapes)
-        steps = self.steps.get(key, _UNSEEN)
-        if steps is _UNSEEN:
-            steps = self.steps[key] = self.window_steps(layer, in_shapes)
-        if steps is None:
-            return base if len(output) == 3 or len(in_shapes[0]) != 3 else None
+        if steps is _KEPT:
+            return base
         size, jump, start = base.size, base.jump, base.start
         if len(steps) == 2:  # the common case, unrolled
             (span0, shift0, stride0), (span1, shift1, stride1) = steps
@@ -646,17 +656,23 @@ def _union(fields: list[ReceptiveField], steps: list[ReceptiveField]) -> Recepti
     squeeze-and-excitation block, widens the region but does not step the map's positions)."""
     size, start = [], []
     for axis in (0, 1):
-        low = min(f.start[axis] - (f.size[axis] - 1) / 2 for f in fields)
-        high = max(f.start[axis] + (f.size[axis] - 1) / 2 for f in fields)
-        size.append(int(round(high - low)) + 1)
-        start.append((low + high) / 2)
-    jump = tuple(max(f.jump[axis] for f in steps or fields) for axis in (0, 1))
+        low, high = [], []
+        for f in fields:
+            half = (f.size[axis] - 1) / 2
+            low.append(f.start[axis] - half)
+            high.append(f.start[axis] + half)
+        least, most = min(low), max(high)
+        size.append(int(round(most - least)) + 1)
+        start.append((least + most) / 2)
+    stepping = steps or fields
+    jump = (max([f.jump[0] for f in stepping]), max([f.jump[1] for f in stepping]))
     return ReceptiveField(tuple(size), jump, tuple(start))  # type: ignore[arg-type]
 
 
 _UNSEEN = object()
 _MISSING = itertools.repeat(_UNSEEN)  # the default of each name looked up in `node_key`
 _ATOMS = frozenset({int, str, bool, float, type(None)})  # values `_freeze` keeps as they are
+_KEPT, _ENDED = object(), object()  # what `field_steps` says of a layer without windows
 _STATIC = frozenset()  # what `_names_read` says of hyper-parameters without expressions
 
 
@@ -680,6 +696,8 @@ def _names_read(hyper: dict[str, Any]) -> frozenset[str] | tuple[str, ...] | Non
             return None
         names |= found
     return tuple(sorted(names))
+
+
 _PAIR_WRITTEN_AS_PRODUCT = re.compile(r"\s*(\d+)\s*[x×X]\s*(\d+)\s*")
 
 
@@ -695,11 +713,3 @@ def _resolved(node: Node, key: str, value: Any, names) -> Any:
         raise exc.located(where=node.line_of(key)) from None
 
 
-def _freeze(value: Any) -> Any:
-    """A hashable stand-in for a hyper-parameter value (mapping keys may be of mixed types); the type
-    is part of it, so that `true` and `1`, equal in Python, are validated apart."""
-    if isinstance(value, dict):
-        return (dict, *((k, _freeze(v)) for k, v in value.items()))
-    if isinstance(value, list | tuple):
-        return (list, *(_freeze(v) for v in value))
-    return value.__class__, value
