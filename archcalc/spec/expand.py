@@ -115,14 +115,13 @@ class Group:
 @dataclass(slots=True)
 class _Template:
     """What one block instance added, to be added again, under another prefix and input, by every
-    instance of the same block with the same arguments at the same depth."""
+    instance of the same block with the same arguments at the same depth. Each path the instance
+    holds is kept as what follows its prefix (`/conv1`), the instance's input as None."""
 
-    prefix: str
-    input_path: str
-    output: str
-    nodes: list[Node]
-    groups: list[Group]
-    scopes: list[Scope]  # the instance's scope and those nested in it, outermost first
+    output: str | None
+    nodes: list[tuple[Node, str, str | None]]  # (node, its path, the path of the layer before it)
+    groups: list[tuple[Group, str]]
+    scopes: list[tuple[Scope, str, str | None, list[tuple[str, str | None]]]]  # (scope, prefix, input, names)
     instances: int
     bindings: int
     edges: int
@@ -449,17 +448,24 @@ class _Expander:
                 scope = scope.parent
             for scope in reversed(chain):
                 scopes[id(scope)] = scope
+        cut, outside = len(prefix), _Outside()
 
-        def inside(path: str | None) -> bool:
-            return path == input_path or path.startswith(prefix + "/")
+        def rest(path: str) -> str | None:
+            if path == input_path:
+                return None
+            if path != prefix and not path.startswith(prefix + "/"):
+                raise outside
+            return path[cut:]
 
-        paths = [output, *(node.previous for node in nodes)]
-        for scope in scopes.values():
-            paths += [scope.input_path, *scope.names.values()]
-        if not all(map(inside, paths)):
+        try:
+            return _Template(
+                rest(output), [(node, rest(node.path), rest(node.previous)) for node in nodes],
+                [(group, group.path[cut:]) for group in self.groups[start[1]:]],
+                [(scope, rest(scope.prefix[:-1]), rest(scope.input_path),
+                  [(name, rest(path)) for name, path in scope.names.items()]) for scope in scopes.values()],
+                self.instances - start[2], self.bindings - start[3], self.edges - start[4])
+        except _Outside:
             return None
-        return _Template(prefix, input_path, output, nodes, self.groups[start[1]:], list(scopes.values()),
-                         self.instances - start[2], self.bindings - start[3], self.edges - start[4])
 
     def reads_i(self, block_name: str) -> bool:
         """Whether an instance of the block may read `i` (the caller's repeat index) other than through
@@ -490,28 +496,23 @@ class _Expander:
         self.edges += template.edges
         if self.edges > MAX_EDGES:
             raise SpecError(f"more than {MAX_EDGES:,} edges (inputs of layers) after expansion")
-        old_input, cut = template.input_path, len(template.prefix)
-
-        def moved(path: str) -> str:
-            return input_path if path == old_input else prefix + path[cut:]
-
-        first = template.scopes[0]
-        copies = {id(first.parent): caller}
-        for old in template.scopes:
-            copies[id(old)] = Scope(moved(old.prefix[:-1]) + "/", old.values, copies[id(old.parent)],
-                                    moved(old.input_path), {k: moved(v) for k, v in old.names.items()},
+        copies = {id(template.scopes[0][0].parent): caller}
+        for old, at, given, names in template.scopes:
+            copies[id(old)] = Scope(prefix + at + "/", old.values, copies[id(old.parent)],
+                                    input_path if given is None else prefix + given,
+                                    {name: input_path if path is None else prefix + path for name, path in names},
                                     set(old.dropped), old.frozen)
         paths, nodes = self.paths, self.nodes
-        for node in template.nodes:
-            path = prefix + node.path[cut:]
+        for node, rest, before in template.nodes:
+            path = prefix + rest
             if path in paths:
                 raise GraphError(f"duplicate layer path {path!r}")
             paths.add(path)
             nodes.append(Node(path, node.layer_cls, node.hyper, node.values, copies[id(node.scope)], node.refs,
-                              moved(node.previous), where=node.where, key_lines=node.key_lines,
-                              trainable=node.trainable))
-        self.groups += [Group(moved(group.path), group.block, group.args) for group in template.groups]
-        return moved(template.output)
+                              input_path if before is None else prefix + before, where=node.where,
+                              key_lines=node.key_lines, trainable=node.trainable))
+        self.groups += [Group(prefix + rest, group.block, group.args) for group, rest in template.groups]
+        return input_path if template.output is None else prefix + template.output
 
     def add_node(self, scope: Scope, path: str, cls: type[Layer], hyper: dict[str, Any],
                  refs: list[str] | None, previous: str | None, values: dict[str, Any] | None = None,
@@ -606,6 +607,10 @@ class _Expander:
         candidates = scope.visible() + sorted(self.paths)
         hint = suggestion(ref, candidates)
         raise GraphError(f"from: {ref!r} names no layer{hint}", layer=where)
+
+
+class _Outside(Exception):
+    """A block instance leads to a layer outside it (`_Expander.template`)."""
 
 
 def _texts(value: Any) -> list[str]:
