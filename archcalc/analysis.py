@@ -391,6 +391,7 @@ class _Walk:
         self.calls = arch.spec.calls
         # node_key → (layer, output, params, MACs, notes, counts, FLOPs, elements, input shapes, field_steps)
         self.seen: dict[tuple, tuple] = {}
+        self.found_of: dict[int, tuple] = {}  # id of a node visited → its entry of `seen`
 
     def resolve_input(self, override) -> Shape:
         if override is not None and (isinstance(override, str | bytes) or not hasattr(override, "__iter__")):
@@ -412,7 +413,7 @@ class _Walk:
 
     def run(self) -> Report:
         shapes: dict[str, Shape] = {}
-        self.fields = ReceptiveFields(self.arch.nodes, shapes)
+        self.field_table = ReceptiveFields(self.arch.nodes, shapes)
         records: list[LayerRecord] = []
         warnings: list[str] = list(self.arch.warnings)
         index: dict[str, int] = {}  # path → position in execution order
@@ -450,11 +451,16 @@ class _Walk:
         in_shapes = (shapes[inputs[0]],) if len(inputs) == 1 else tuple([shapes[src] for src in inputs])
         if node.path == self.arch.input_path:
             return self.visit_input(node, in_shapes, position)
-        key = self.node_key(node, in_shapes)
-        try:
-            found = self.seen.get(key) if key is not None else None
-        except TypeError:  # a value read that cannot be part of a key
-            key = found = None
+        twin = node.twin
+        found = self.found_of.get(id(twin)) if twin is not None else None
+        if found is not None and found[8] == in_shapes:  # a replayed layer on the same inputs as its twin
+            key = None
+        else:
+            key = self.node_key(node, in_shapes)
+            try:
+                found = self.seen.get(key) if key is not None else None
+            except TypeError:  # a value read that cannot be part of a key
+                key = found = None
         if found is None:
             layer = self.instantiate(node, in_shapes)
             output, params, macs, notes, counts = self.facts(layer, in_shapes)
@@ -470,7 +476,8 @@ class _Walk:
             layer, output, params, _, notes, counts, flops, _, in_shapes, steps = found
             if self.calls:  # the call style follows the path
                 flops = self.flops(node, layer, in_shapes, output, found[3] // self.batch) * self.batch
-        self.fields.steps.append(steps)
+        self.found_of[id(node)] = found
+        self.field_table.steps.append(steps)
         if node.path in self.frozen_layers:
             params = tuple(p if p.role == "stat" else replace(p, frozen=True) for p in params)
             self.frozen += counts[0] + counts[1]
@@ -479,15 +486,15 @@ class _Walk:
         self.statistics += counts[2]
         elements = found[7]
         return LayerRecord(node.path, layer.type_name, layer, tuple(inputs), in_shapes, output, params, found[3],
-                           flops, elements, elements * self.bytes, layer.allocates, self.fields, position, notes)
+                           flops, elements, elements * self.bytes, layer.allocates, self.field_table, position, notes)
 
     def visit_input(self, node: Node, in_shapes: tuple[Shape, ...], position: int) -> LayerRecord:
         layer = self.instantiate(node, in_shapes)
         output = self.input_shape
-        self.fields.steps.append(_INPUT)
+        self.field_table.steps.append(_INPUT)
         elements = numel(output) * self.batch
         return LayerRecord(node.path, layer.type_name, layer, tuple(node.inputs), in_shapes, output, (), 0, 0,
-                           elements, elements * self.bytes, layer.allocates, self.fields, position, ())
+                           elements, elements * self.bytes, layer.allocates, self.field_table, position, ())
 
     def node_key(self, node: Node, in_shapes: tuple[Shape, ...]) -> tuple | None:
         """What a layer's numbers depend on: its hyper-parameter dict (by id), its input shapes and the

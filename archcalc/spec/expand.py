@@ -81,6 +81,7 @@ class Node:
     where: tuple[str, int] | None = None  # (file, line) of the entry, for error messages
     key_lines: Mapping[str, tuple[str, int]] | None = None  # (file, line) of each of the entry's keys
     trainable: bool = True  # false: written `trainable: false`, inside such a block, or named by `freeze:`
+    twin: Node | None = None  # the node it was replayed from (same class, hyper-parameters and names)
 
     def line_of(self, key: str) -> tuple[str, int] | None:
         """The (file, line) of one of the entry's keys (`kernel_size.1`: of `kernel_size`), else of the entry."""
@@ -510,7 +511,7 @@ class _Expander:
             paths.add(path)
             nodes.append(Node(path, node.layer_cls, node.hyper, node.values, copies[id(node.scope)], node.refs,
                               input_path if before is None else prefix + before, where=node.where,
-                              key_lines=node.key_lines, trainable=node.trainable))
+                              key_lines=node.key_lines, trainable=node.trainable, twin=node))
         self.groups += [Group(prefix + rest, group.block, group.args) for group, rest in template.groups]
         return input_path if template.output is None else prefix + template.output
 
