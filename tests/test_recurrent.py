@@ -131,3 +131,22 @@ def test_explain_gives_the_gate_arithmetic():
     assert "4 × (20 × (10 + 20) + 2 × 20) = 2,560" in text
     assert "per step 4 × 20 × (10 + 20) = 2,400; × 10 steps = 24,000" in text
     assert "c_t = f ⊙ c_{t−1} + i ⊙ g; h_t = o ⊙ tanh(c_t)" in text
+
+
+# ptflops' aten backend, fvcore and FlopCounterMode around a training step, measured by
+# tools/reference_rnn_counts.py (torch 2.14.1, ptflops 0.7.5, fvcore 0.1.5).
+COUNTS = json.loads((Path(__file__).parent / "data" / "reference_rnn_counts.json").read_text())
+COUNTED = [key for key in COUNTS if key != "versions"]
+
+
+@pytest.mark.parametrize("key", COUNTED)
+def test_ptflops_aten_fvcore_and_a_training_step_equal_their_tools(key):
+    from archcalc.training import training_cost
+
+    entry = COUNTS[key]
+    config = entry["config"]
+    mapping = torch_layer(config, config["seq_len"])
+    assert archcalc.analyze(mapping, count="ptflops-aten").totals.flops == entry["ptflops_aten"]
+    assert archcalc.analyze(mapping, count="fvcore").totals.flops == entry["fvcore"]
+    cost = training_cost(archcalc.analyze(mapping, count="torch-train"))
+    assert cost.forward_flops + cost.backward_flops == entry["torch_train"]["total_flops"]
