@@ -56,11 +56,12 @@ def entry(kind: str, bias: bool, bidirectional: bool) -> dict:
     counter = FlopCounterMode(display=False)
     with counter:
         build(kind, bias, bidirectional)(x)[0].sum().backward()
+    by_op = {str(k): v for k, v in counter.get_flop_counts().get("Global", {}).items()}
     found = {"config": {"type": kind, "input_size": INPUT, "hidden_size": HIDDEN, "num_layers": LAYERS,
                         "bias": bias, "bidirectional": bidirectional, "seq_len": STEPS},
              "ptflops_aten": macs,
              "torch_train": {"total_flops": counter.get_total_flops(),
-                             "flops_by_op": {str(k): v for k, v in counter.get_flop_counts().get("Global", {}).items()}}}
+                             "flops_by_op": by_op}}
     try:
         from fvcore.nn import FlopCountAnalysis
 

@@ -92,7 +92,7 @@ def _gradients(site: Site, input_grad: bool, weight_grad: bool) -> int:
 
 
 class Archcalc(Profile):
-    """archcalc's convention (design §4): FLOPs = 2·MACs of convolutions and linear layers; backward,
+    """archcalc's convention (design §4): FLOPs = 2·MACs of convolutions, linear and recurrent layers; backward,
     2·MACs of each gradient computed (archcalc.training)."""
 
     name = "archcalc"
