@@ -150,3 +150,38 @@ def test_ptflops_aten_fvcore_and_a_training_step_equal_their_tools(key):
     assert archcalc.analyze(mapping, count="fvcore").totals.flops == entry["fvcore"]
     cost = training_cost(archcalc.analyze(mapping, count="torch-train"))
     assert cost.forward_flops + cost.backward_flops == entry["torch_train"]["total_flops"]
+
+
+def test_a_pytorch_cnn_free_lstm_classifier_imports_with_its_last_step():
+    torch = pytest.importorskip("torch")
+
+    class Classifier(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = torch.nn.LSTM(10, 20, num_layers=2, batch_first=True)
+            self.fc = torch.nn.Linear(20, 5)
+
+        def forward(self, x):
+            out, _ = self.lstm(x)
+            return self.fc(out[:, -1])
+
+    model = Classifier()
+    report = archcalc.analyze(archcalc.import_model(model, input=(8, 10), name="classifier"))
+    assert report.totals.params == sum(p.numel() for p in model.parameters())
+    assert [r.type for r in report.layers[1:]] == ["lstm", "linear"]
+    assert report.layer("lstm").output_shape == (20,)
+
+
+def test_batch_first_false_is_refused_with_the_reason():
+    torch = pytest.importorskip("torch")
+
+    class Seq(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gru = torch.nn.GRU(10, 20)
+
+        def forward(self, x):
+            return self.gru(x)[0]
+
+    with pytest.raises(SpecError, match="batch_first=False"):
+        archcalc.import_model(Seq(), input=(8, 10), name="seq")

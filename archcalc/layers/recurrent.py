@@ -38,6 +38,8 @@ class Recurrent(Layer):
     elementwise: ClassVar[str] = ""
     #: A PyTorch module of this type returns (output, h_n), an LSTM (output, (h_n, c_n)): importers read it.
     returns_state: ClassVar[bool] = True
+    #: Whether the cell has a cell state besides h (an LSTM's c): its state is then the pair (h_n, c_n).
+    keeps_state: ClassVar[bool] = False
 
     hidden_size: PositiveInt
     num_layers: PositiveInt = 1
@@ -62,11 +64,6 @@ class Recurrent(Layer):
     @property
     def has_bias(self) -> bool:
         return self.bias
-
-    @property
-    def keeps_state(self) -> bool:
-        """Whether the cell has a cell state besides h (an LSTM's c)."""
-        return False
 
     # --- shape ---------------------------------------------------------------------------------
     def sequence(self, inputs: list[Shape]) -> tuple[int, int]:
@@ -281,9 +278,7 @@ class LSTM(Recurrent):
     torch_form = TorchForm(modules=("LSTM",))
     keras_form = KerasForm(classes=("LSTM",), config=_KERAS)
 
-    @property
-    def keeps_state(self) -> bool:
-        return True
+    keeps_state = True
 
     def cell(self, xp: Any, gi: Any, h: Any, c: Any, w_hh: Any, b_hh: Any) -> tuple[Any, Any]:
         z = gi + h @ w_hh.T
