@@ -185,3 +185,34 @@ def test_batch_first_false_is_refused_with_the_reason():
 
     with pytest.raises(SpecError, match="batch_first=False"):
         archcalc.import_model(Seq(), input=(8, 10), name="seq")
+
+
+VARIANTS = {
+    "lstm-last": {"type": "lstm", "hidden_size": 6, "return_sequences": False},
+    "lstm-stacked-bi": {"type": "lstm", "hidden_size": 4, "num_layers": 3, "bidirectional": True},
+    "gru-bi-last-nobias": {"type": "gru", "hidden_size": 5, "bidirectional": True, "bias": False,
+                           "return_sequences": False},
+    "rnn-relu-stacked-last": {"type": "rnn", "hidden_size": 3, "num_layers": 2, "nonlinearity": "relu",
+                              "return_sequences": False},
+}
+
+
+@pytest.mark.parametrize("route", ["torch", "onnx"])
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_each_variant_comes_back_through_pytorch_and_onnx(variant, route, tmp_path):
+    pytest.importorskip("torch")
+    pytest.importorskip("onnx")
+    from tests.test_registry_contract import ROUTES, assert_comes_back
+
+    report = archcalc.analyze({"name": variant, "input": [7, 3], "layers": [{"name": "L", **VARIANTS[variant]}]})
+    back = ROUTES[route](report, tmp_path)
+    assert_comes_back(report, back, route)
+    assert back.layers[1].layer == report.layer("L").layer
+
+
+def test_a_keras_convention_lstm_is_refused_by_the_exports_with_the_reason():
+    from archcalc.errors import ExportError
+
+    report = archcalc.analyze(keras_file("lstm_x10_u20_last"))
+    with pytest.raises(ExportError, match="one bias vector"):
+        archcalc.to_torch(report.architecture)

@@ -19,7 +19,7 @@ import numpy as np
 from ..errors import ArchcalcError, SpecError, shorten
 from ..layers.base import layer_class, registered_types
 from ..layers.family import Family
-from ..layers.foreign import MAP, OnnxNode, Parameter, float32, whole
+from ..layers.foreign import MAP, Mismatch, OnnxNode, Parameter, float32, whole
 from .imported import NETWORK_INPUT, ImportedGraph, Unsupported, check_layer_count
 from .importer import CHANNELS_FIRST, CHANNELS_LAST, Aux, Importer, Refused, Skip, Value, foreign_index
 from .limits import MiB, read_bounded
@@ -30,6 +30,9 @@ FOLDED = {"Constant", "Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Add"
 PARAMETER_OPS = {"Identity", "Reshape", "Unsqueeze", "Squeeze", "Transpose", "Cast", "Sqrt", "Max", "Min", "Clip"}
 # Ops that seldom become a layer of their own (values passing through, steps of an idiom); about one
 # layer comes of each other node, so their count bounds, before the work, the layers to come.
+#: The steps of a recurrent op as archcalc writes it (`import_onnx._OnnxImporter._recurrent_step`).
+RECURRENT_STEPS = {"steps_first", "stacked_input", "recurrent_y", "recurrent_y_h", "recurrent_turned",
+                   "recurrent_batch_first", "recurrent_last"}
 IDIOM_STEPS = {"Transpose", "Reshape", "Erf", "Sqrt"}
 MAX_GZIP_BYTES = 64 * MiB           # an .onnx.gz: shape-only exports of torchvision's CNNs are under 0.5 MiB
 MAX_FILE_BYTES = 2048 * MiB         # an .onnx: protobuf's own limit
@@ -359,6 +362,9 @@ class _OnnxImporter(Importer):
             return self._parameter(node, op, attrs, first)
         if any(isinstance(self.env.get(i), Aux) for i in node.input):
             return self._idiom(node, op, attrs)
+        if op == "Transpose" and isinstance(first, Value) and list(attrs.get("perm", [])) == [1, 0, 2] and \
+                self._read_by_recurrent(node.output[0]):
+            return Aux("steps_first", first)
         if op == "Transpose" and isinstance(first, Value):
             turned = self._turn(first, attrs)
             if turned is not None:
@@ -494,6 +500,8 @@ class _OnnxImporter(Importer):
         if aux.kind == "gelu_mul" and op == "Mul" and isinstance(other[0], np.ndarray) and np.allclose(other[0], 0.5):
             x = aux.value
             return self._add("gelu", [x], channels_last=x.channels_last, inplace=False)
+        if aux.kind in RECURRENT_STEPS:
+            return self._recurrent_step(node, op, attrs, aux)
         if aux.kind == "shuffle5d" and op == "Transpose" and list(attrs.get("perm", [])) == [0, 2, 1, 3, 4]:
             return Aux("shuffled", aux.value)
         if aux.kind == "shuffled" and op == "Reshape":
@@ -513,6 +521,53 @@ class _OnnxImporter(Importer):
                 and self._standardises(aux.value[1], node.input[1], other[0]):
             return self._add("normalization", [self.explicit(aux.value[0], (*self.where[0], "permute"))])
         raise Refused(f"{op} has no archcalc layer type here")
+
+    def _read_by_recurrent(self, name: str) -> bool:
+        """Whether every reader of `name` is a recurrent op (which reads its steps first)."""
+        readers = self.readers.get(name, [])
+        return bool(readers) and all(any(getattr(cls, "returns_state", False)
+                                         for cls in foreign_index().onnx_ops.get(r.op_type, ())) for r in readers)
+
+    def _recurrent_step(self, node, op: str, attrs: dict, aux: Aux) -> Any:
+        """A recurrent layer as archcalc writes it: the steps first (Transpose), one op per stacked layer, its
+        Y turned back to (T, N, D·h) for the next; then the output (N, T, D·h), or Y_h as (N, D·h)."""
+        kind, x = aux.kind, aux.value
+        perm = list(attrs.get("perm", []))
+        recurrent = any(getattr(cls, "returns_state", False) for cls in foreign_index().onnx_ops.get(op, ()))
+        if kind in ("steps_first", "stacked_input") and recurrent:
+            x = self._recurrent_layer(node, op, attrs, x, stacked=kind == "stacked_input")
+            return [Aux("recurrent_y", x), Aux("recurrent_y_h", x), Aux("refused")][:len(node.output)]
+        following = {("recurrent_y", "Transpose", (0, 2, 1, 3)): "recurrent_turned",
+                     ("recurrent_turned", "Reshape", None): "stacked_input",
+                     ("recurrent_y", "Transpose", (2, 0, 1, 3)): "recurrent_batch_first",
+                     ("recurrent_y_h", "Transpose", (1, 0, 2)): "recurrent_last"}
+        step = (kind, op, tuple(perm) if op == "Transpose" else None)
+        if step in following:
+            return Aux(following[step], x)
+        if (kind, op) == ("recurrent_batch_first", "Reshape"):
+            return x
+        if (kind, op) == ("recurrent_last", "Reshape"):
+            return self.update(x, return_sequences=False)
+        raise Refused(f"{op} of a recurrent op's outputs has no archcalc layer type here")
+
+    def _recurrent_layer(self, node, op: str, attrs: dict, x: Value, stacked: bool) -> Value:
+        """The recurrent op on `x` as a new layer, or as one more layer of the stack `x` is (`stacked`)."""
+        inputs = tuple(MAP if k == 0 else (self._get(name) if name else None) for k, name in enumerate(node.input))
+        classes = foreign_index().onnx_ops.get(op, ())
+        if not stacked:
+            return self.dispatch(op, classes, [x],
+                                 lambda cls, site: cls.from_onnx(OnnxNode(op, attrs, inputs, len(node.output), site)),
+                                 lambda type_, values, last, params: self._add(type_, values, **params),
+                                 (*self.where[0], "permute"))
+        cls = layer_class(self.layer_type(x))
+        try:
+            found = cls.from_onnx(OnnxNode(op, attrs, inputs, len(node.output), self.site(x)))
+        except Mismatch as exc:
+            raise Refused(str(exc)) from None
+        params = self.params(x)
+        if cls not in classes or any(params.get(key) != value for key, value in found.items()):
+            raise Refused(f"{op} on another recurrent op's output must be a further layer of the same kind")
+        return self.update(x, num_layers=params.get("num_layers", 1) + 1)
 
     def _standardises(self, mean: Parameter, divisor_name: str, divisor: Parameter) -> bool:
         """Whether (x − mean) / divisor is a Keras normalisation as archcalc exports it: the divisor the

@@ -43,6 +43,28 @@ class OnnxGraph:
             self.initializers.append(numpy_helper.from_array(np.asarray(self.arrays[key], dtype=np.float32), key))
         return key
 
+    def outputs(self, op: str, inputs: list[str], outputs: list[str], name: str, **attributes: Any) -> list[str]:
+        """A node of several outputs (a recurrent op's Y and Y_h), named `name`."""
+        from onnx import helper
+
+        self.nodes.append(helper.make_node(op, inputs, outputs, name=name, **attributes))
+        return outputs
+
+    def derived(self, record: Any, name: str, shape: tuple[int, ...],
+                make: Callable[[Callable[[str], np.ndarray]], np.ndarray]) -> str:
+        """A tensor made from the layer's weights (`make(weight)`, `weight(name)` the array of one of its
+        parameters), keyed `<layer path>.<name>`: the layer's weights laid out as an op takes them (a
+        recurrent op's gates in ONNX's order); without arrays, a graph input of `shape`."""
+        from onnx import TensorProto, helper, numpy_helper
+
+        key = f"{record.name}.{name}"
+        if self.arrays is None:
+            self.parameters.append(helper.make_tensor_value_info(key, TensorProto.FLOAT, list(shape)))
+        else:
+            array = make(lambda param: np.asarray(self.arrays[f"{record.name}.{param}"], dtype=np.float32))
+            self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(array, dtype=np.float32), key))
+        return key
+
     def constant(self, name: str, value: Any, dtype: str = "float32") -> str:
         """A `Constant` node of `value` in `dtype` (`int64` for shapes and indices)."""
         from onnx import helper, numpy_helper

@@ -21,7 +21,7 @@ from ..formulas import recurrent_macs, recurrent_params
 from ..records import PositiveInt
 from .base import Arithmetic, Layer, Param, Shape, format_shape, register
 from .family import Family
-from .foreign import KerasForm, KerasLayer, Mismatch, OnnxNode, TorchCall, TorchForm
+from .foreign import KerasForm, KerasLayer, Mismatch, OnnxForm, OnnxNode, TorchCall, TorchForm
 
 Convention = Literal["torch", "keras"]
 _KERAS = {"units": "hidden_size", "use_bias": "bias", "return_sequences": "return_sequences"}
@@ -40,6 +40,8 @@ class Recurrent(Layer):
     returns_state: ClassVar[bool] = True
     #: Whether the cell has a cell state besides h (an LSTM's c): its state is then the pair (h_n, c_n).
     keeps_state: ClassVar[bool] = False
+    #: The gates' blocks of PyTorch's weights in the order ONNX's op stacks them.
+    onnx_gates: ClassVar[tuple[int, ...]] = ()
 
     hidden_size: PositiveInt
     num_layers: PositiveInt = 1
@@ -226,7 +228,80 @@ class Recurrent(Layer):
     # --- ONNX ----------------------------------------------------------------------------------
     @classmethod
     def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:
-        raise Mismatch(f"ONNX {node.op} is not read yet")
+        """One layer of ONNX's `LSTM` / `GRU` / `RNN` (the importer stacks the layers archcalc writes one
+        node each): hidden size, direction, bias; the default activations only."""
+        attrs = node.attributes
+        direction = attrs.get("direction", "forward")
+        if direction not in ("forward", "bidirectional"):
+            raise Mismatch(f"{node.op} with direction {direction!r} has no archcalc layer type")
+        if attrs.get("layout", 0) or attrs.get("clip") is not None or attrs.get("input_forget", 0):
+            raise Mismatch(f"{node.op} with layout, clip or input_forget has no archcalc layer type")
+        if any(node.has(k) for k in range(4, len(node.inputs))):
+            raise Mismatch(f"{node.op} with sequence lengths or an initial state has no archcalc layer type")
+        return {"hidden_size": int(attrs["hidden_size"]), "bidirectional": direction == "bidirectional",
+                "bias": node.has(3), **cls.onnx_extra(node)}
+
+    @classmethod
+    def onnx_extra(cls, node: OnnxNode) -> dict[str, Any]:
+        """What the op's further attributes say: the activations must be the default ones."""
+        found = _activations(node)
+        if found and found != list(cls.onnx_activations) * (len(found) // max(1, len(cls.onnx_activations))):
+            raise Mismatch(f"{node.op} with activations {found} has no archcalc layer type")
+        return {}
+
+    #: The activations of ONNX's op that are PyTorch's (its defaults).
+    onnx_activations: ClassVar[tuple[str, ...]] = ()
+
+    def onnx_attributes(self) -> dict[str, Any]:
+        return {}
+
+    def onnx_nodes(self, graph: Any, record: Any) -> None:
+        """One ONNX op per stacked layer on the steps first (T, N, x); Y (T, D, N, h) of each layer turned to
+        (T, N, D·h) for the next; the output (N, T, D·h), or Y_h (D, N, h) as (N, D·h)."""
+        self.check_exportable("ONNX")
+        name, op = record.name, self.onnx_form.ops[0]
+        g, h, d = self.gates, self.hidden_size, self.directions
+        _, features = self.sequence(list(record.input_shapes))
+        widths = self.layer_inputs(features)
+        order = list(self.onnx_gates)
+
+        def gates(array: Any) -> Any:
+            return array.reshape(g, h, *array.shape[1:])[order].reshape(array.shape)
+
+        x = graph.node("Transpose", [record.inputs[0]], f"{name}/steps_first", perm=[1, 0, 2])
+        for k, width in enumerate(widths):
+            def stacked(kind: str, layer: int = k) -> Any:
+                import numpy as np
+
+                return lambda weight: np.stack([gates(weight(f"{kind}_l{layer}{sfx}")) for sfx in self.suffixes()])
+
+            def biases(weight: Any, layer: int = k) -> Any:
+                import numpy as np
+
+                return np.stack([np.concatenate([gates(weight(f"bias_ih_l{layer}{sfx}")),
+                                                 gates(weight(f"bias_hh_l{layer}{sfx}"))]) for sfx in self.suffixes()])
+
+            inputs = [x, graph.derived(record, f"W_l{k}", (d, g * h, width), stacked("weight_ih")),
+                      graph.derived(record, f"R_l{k}", (d, g * h, h), stacked("weight_hh"))]
+            if self.bias:
+                inputs.append(graph.derived(record, f"B_l{k}", (d, 2 * g * h), biases))
+            y, y_h = graph.outputs(op, inputs, [f"{name}/Y_l{k}", f"{name}/Y_h_l{k}"], f"{name}/{op.lower()}_l{k}",
+                                   hidden_size=h, direction="bidirectional" if d == 2 else "forward",
+                                   **self.onnx_attributes())
+            if k < len(widths) - 1:
+                turned = graph.node("Transpose", [y], f"{name}/steps_first_l{k + 1}", perm=[0, 2, 1, 3])
+                x = graph.node("Reshape", [turned, graph.constant(f"{name}/stack_l{k + 1}", [0, 0, -1], "int64")],
+                               f"{name}/input_l{k + 1}")
+        if self.return_sequences:
+            turned = graph.node("Transpose", [y], f"{name}/batch_first", perm=[2, 0, 1, 3])
+            graph.node("Reshape", [turned, graph.constant(f"{name}/join", [0, 0, -1], "int64")], name)
+        else:
+            turned = graph.node("Transpose", [y_h], f"{name}/batch_first", perm=[1, 0, 2])
+            graph.node("Reshape", [turned, graph.constant(f"{name}/join", [0, -1], "int64")], name)
+
+
+def _activations(node: OnnxNode) -> list[str]:
+    return [a.decode() if isinstance(a, bytes) else str(a) for a in node.attributes.get("activations", [])]
 
 
 @register
@@ -239,6 +314,8 @@ class RNN(Recurrent):
     cell_equations = "h_t = tanh(W_ih·x_t + b_ih + W_hh·h_{t−1} + b_hh)"
     elementwise = "the sum of the two products and the nonlinearity (h each)"
     torch_form = TorchForm(modules=("RNN",))
+    onnx_form = OnnxForm(ops=("RNN",))
+    onnx_gates = (0,)
     keras_form = KerasForm(classes=("SimpleRNN",), config=_KERAS)
 
     nonlinearity: Literal["tanh", "relu"] = "tanh"
@@ -256,6 +333,17 @@ class RNN(Recurrent):
 
     def torch_arguments(self) -> dict[str, Any]:
         return {"nonlinearity": self.nonlinearity}
+
+    @classmethod
+    def onnx_extra(cls, node: OnnxNode) -> dict[str, Any]:
+        """`activations` all Tanh (the default) or all Relu."""
+        found = set(_activations(node)) or {"Tanh"}
+        if found not in ({"Tanh"}, {"Relu"}):
+            raise Mismatch(f"RNN with activations {sorted(found)} has no archcalc layer type")
+        return {"nonlinearity": found.pop().lower()}
+
+    def onnx_attributes(self) -> dict[str, Any]:
+        return {"activations": [self.nonlinearity.capitalize()] * self.directions}
 
     def cell(self, xp: Any, gi: Any, h: Any, c: Any, w_hh: Any, b_hh: Any) -> tuple[Any, Any]:
         z = gi + h @ w_hh.T
@@ -276,6 +364,9 @@ class LSTM(Recurrent):
     elementwise = ("the sum of the two products (4·h), 3 sigmoids and 2 tanh (h each), f ⊙ c, i ⊙ g and "
                    "o ⊙ tanh(c) (3 products of h) and the sum of the cell state (h)")
     torch_form = TorchForm(modules=("LSTM",))
+    onnx_form = OnnxForm(ops=("LSTM",))
+    onnx_gates = (0, 3, 1, 2)          # ONNX: i, o, f, c
+    onnx_activations = ("Sigmoid", "Tanh", "Tanh")
     keras_form = KerasForm(classes=("LSTM",), config=_KERAS)
 
     keeps_state = True
@@ -304,6 +395,9 @@ class GRU(Recurrent):
     elementwise = ("the sum of the two products (3·h), 2 sigmoids and a tanh (h each), r ⊙ (W_hn·h + b_hn), "
                    "(1 − z) ⊙ n and z ⊙ h (3 products of h) and 2 sums (h each)")
     torch_form = TorchForm(modules=("GRU",))
+    onnx_form = OnnxForm(ops=("GRU",))
+    onnx_gates = (1, 0, 2)             # ONNX: z, r, h
+    onnx_activations = ("Sigmoid", "Tanh")
     keras_form = KerasForm(classes=("GRU",), config={**_KERAS, "reset_after": "reset_after"})
 
     reset_after: bool = True
@@ -328,6 +422,17 @@ class GRU(Recurrent):
     @classmethod
     def from_keras(cls, layer: KerasLayer) -> dict[str, Any]:
         return {**super().from_keras(layer), "reset_after": bool(layer.config.get("reset_after", True))}
+
+    @classmethod
+    def onnx_extra(cls, node: OnnxNode) -> dict[str, Any]:
+        """PyTorch's GRU is ONNX's with `linear_before_reset`: the reset gate multiplies W_hn·h + b_hn."""
+        if not node.attributes.get("linear_before_reset", 0):
+            raise Mismatch("GRU without linear_before_reset (the reset gate before the recurrent product) "
+                           "has no archcalc form with two bias vectors")
+        return super().onnx_extra(node)
+
+    def onnx_attributes(self) -> dict[str, Any]:
+        return {"linear_before_reset": 1}
 
     def cell(self, xp: Any, gi: Any, h: Any, c: Any, w_hh: Any, b_hh: Any) -> tuple[Any, Any]:
         n_ = self.hidden_size
