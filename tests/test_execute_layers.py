@@ -214,6 +214,13 @@ CASES = {
                            [7, 3]), recurrent("GRU", last=True, hidden_size=4, bidirectional=True)),
     "rnn-last": (single({"type": "rnn", "hidden_size": 4, "return_sequences": False}, [7, 3]),
                  recurrent("RNN", last=True, hidden_size=4)),
+    "timedistributed": (single({"type": "timedistributed", "layer": {"type": "conv", "out_channels": 4,
+                                                                     "kernel_size": 3, "stride": 2, "bias": False}},
+                               [5, 3, 9, 8]),
+                        lambda x, w: F.conv2d(x.flatten(0, 1), w["L.weight"], None, 2).unflatten(0, (-1, 5))),
+    "timedistributed-linear": (single({"type": "timedistributed", "layer": {"type": "linear", "out_features": 4}},
+                                      [6, 7]),
+                               lambda x, w: F.linear(x, w["L.weight"], w["L.bias"])),
     **NEW_TYPE_CASES,
 }
 

@@ -19,7 +19,7 @@ import numpy as np
 from ..errors import ArchcalcError, SpecError, shorten
 from ..layers.base import layer_class, registered_types
 from ..layers.family import Family
-from ..layers.foreign import MAP, Mismatch, OnnxNode, Parameter, float32, whole
+from ..layers.foreign import MAP, Mismatch, OnnxNode, Parameter, Site, float32, whole
 from .imported import NETWORK_INPUT, ImportedGraph, Unsupported, check_layer_count
 from .importer import CHANNELS_FIRST, CHANNELS_LAST, Aux, Importer, Refused, Skip, Value, foreign_index
 from .limits import MiB, read_bounded
@@ -500,6 +500,14 @@ class _OnnxImporter(Importer):
         if aux.kind == "gelu_mul" and op == "Mul" and isinstance(other[0], np.ndarray) and np.allclose(other[0], 0.5):
             x = aux.value
             return self._add("gelu", [x], channels_last=x.channels_last, inplace=False)
+        if aux.kind == "frames" and node.input[0] and values[0] is aux:
+            return self._frame_layer(node, op, attrs, aux.value)
+        if aux.kind == "frame layer" and op == "Reshape":
+            x, entry, steps = aux.value
+            out = self.inferred.get(node.output[0]) or self._ints(node.input[1])
+            if len(out) < 2 or out[1] != steps:
+                raise Refused(f"Reshape after a layer on each frame must give the {steps} frames back")
+            return self._add("timedistributed", [x], op=entry.pop("op"), layer=entry)
         if aux.kind in RECURRENT_STEPS:
             return self._recurrent_step(node, op, attrs, aux)
         if aux.kind == "shuffle5d" and op == "Transpose" and list(attrs.get("perm", [])) == [0, 2, 1, 3, 4]:
@@ -521,6 +529,21 @@ class _OnnxImporter(Importer):
                 and self._standardises(aux.value[1], node.input[1], other[0]):
             return self._add("normalization", [self.explicit(aux.value[0], (*self.where[0], "permute"))])
         raise Refused(f"{op} has no archcalc layer type here")
+
+    def _frame_layer(self, node, op: str, attrs: dict, x: Value) -> Aux:
+        """An op on the frames of `x` folded into the batch: the layer it is on one frame, which the Reshape
+        after it makes a `timedistributed` layer."""
+        steps, *frame = self.shape(x.index) or (None,)
+        inputs = tuple(MAP if k == 0 else (self._get(name) if name else None) for k, name in enumerate(node.input))
+        reasons = []
+        for cls in foreign_index().onnx_ops.get(op, ()):
+            try:
+                found = cls.from_onnx(OnnxNode(op, attrs, inputs, len(node.output), Site(tuple(frame))))
+            except Mismatch as exc:
+                reasons.append(str(exc))
+                continue
+            return Aux("frame layer", (x, {"type": cls.type_name, **(found or {}), "op": op.lower()}, steps))
+        raise Refused(reasons[0] if reasons else f"{op} on each frame has no archcalc layer type")
 
     def _read_by_recurrent(self, name: str) -> bool:
         """Whether every reader of `name` is a recurrent op (which reads its steps first)."""
@@ -583,6 +606,9 @@ class _OnnxImporter(Importer):
         W)) or of a group normalisation (to (N, G, −1))."""
         x = self.explicit(x, (*self.where[0], "permute"))
         out = self.inferred.get(node.output[0]) or self._ints(node.input[1])
+        shape = self.shape(x.index) or ()
+        if len(shape) >= 2 and len(out) == len(shape) and list(out[1:]) == list(shape[1:]) and shape[0] > 1:
+            return Aux("frames", x)                                 # the frames folded into the batch
         if len(out) == 2:
             return self._add("flatten", [x])
         channels = self._channels(node.input[0], x)

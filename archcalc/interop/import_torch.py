@@ -286,6 +286,9 @@ class _TorchImporter(Importer):
         if cls in REFUSED:
             raise Refused(REFUSED[cls])
         op = node.target.split(".")[-1]
+        folded = self.env.get(node.args[0])
+        if isinstance(folded, Aux) and folded.kind == "frames":
+            return self._frame_layer(node, op, cls, m, folded.value)
         padded = self.env.get(node.args[0])
         if isinstance(padded, Aux) and padded.kind == "padded_for_max":
             return self._padded_max(node, op, m, *padded.value)
@@ -346,6 +349,9 @@ class _TorchImporter(Importer):
             x = self._tensor(args[0])
             shape = list(args[1:]) if len(args) > 2 or not isinstance(args[1], (list, tuple)) else list(args[1])
             return self._reshape(node, name, self.explicit(x, self._path(node, "permute")), shape)
+        if name == "flatten" and tuple(args[1:]) == (0, 1) and isinstance(first, Value) and \
+                len(self.shape(first.index) or ()) >= 2:
+            return Aux("frames", self.explicit(self._tensor(args[0]), self._path(node, "permute")))
         if name in ("chunk", "split"):
             x = self.explicit(self._tensor(args[0]), self._path(node, "permute"))
             return Aux("chunks", (x, args, kwargs, name))
@@ -419,6 +425,11 @@ class _TorchImporter(Importer):
             return self._add(node, "slice", "slice", [x], start=start, end=min(start + step, width))
         if first.kind == "recurrent":
             return self._recurrent_state(node, name, *first.value)
+        if first.kind == "frame layer" and name == "unflatten":
+            x, entry, steps = first.value
+            if tuple(args[1:]) not in ((0, (-1, steps)), (0, [-1, steps])):
+                raise Refused(f"unflatten must give the {steps} frames back (unflatten(0, (-1, {steps})))")
+            return self._add(node, entry.pop("op"), "timedistributed", [x], layer=entry)
         if first.kind == "shuffle5d" and name == "transpose" and sorted(args[1:3]) == [1, 2]:
             return Aux("shuffled", first.value)
         if first.kind == "shuffled" and name == "contiguous":
@@ -430,6 +441,16 @@ class _TorchImporter(Importer):
             x = self.explicit(first.value[0], self._path(node, "permute"))
             return self._add(node, "normalization", "normalization", [x])
         raise Refused(f"{name} has no archcalc layer type")
+
+    def _frame_layer(self, node, op: str, cls: str, m, x: Value) -> Aux:
+        """A module run on the frames of `x` folded into the batch (`m(x.flatten(0, 1))`): the layer it is on
+        one frame, which the `unflatten` after it makes a `timedistributed` layer."""
+        steps, *frame = self.shape(x.index) or (None,)
+        try:
+            entry = layer_class("timedistributed").frame_layer(cls, m, tuple(frame))
+        except Mismatch as exc:
+            raise Refused(str(exc)) from None
+        return Aux("frame layer", (x, {**entry, "op": op}, steps))
 
     def _recurrent(self, value: Any) -> bool:
         """Whether `value` is the output of a recurrent module, which returns (output, h_n)."""
