@@ -219,6 +219,8 @@ class Recurrent(Layer):
     @classmethod
     def from_keras(cls, layer: KerasLayer) -> dict[str, Any]:
         """Keras' layer: one bias vector (`convention: keras`), the last step unless `return_sequences`."""
+        if layer.site.shape is not None and len(layer.site.shape) != 2:
+            raise Mismatch(f"{layer.class_name} reads a (T, F) sequence, not a {format_shape(layer.site.shape)} map")
         found = super().from_keras(layer)
         found.setdefault("return_sequences", False)
         if layer.config.get("go_backwards") or layer.config.get("stateful"):
