@@ -33,6 +33,8 @@ PARAMETER_OPS = {"Identity", "Reshape", "Unsqueeze", "Squeeze", "Transpose", "Ca
 #: The steps of a recurrent op as archcalc writes it (`import_onnx._OnnxImporter._recurrent_step`).
 RECURRENT_STEPS = {"steps_first", "stacked_input", "recurrent_y", "recurrent_y_h", "recurrent_turned",
                    "recurrent_batch_first", "recurrent_last"}
+#: The steps of a layer on each frame (`_OnnxImporter._frame_step`).
+FRAME_STEPS = {"frame", "frame in", "frame layer", "frame out"}
 IDIOM_STEPS = {"Transpose", "Reshape", "Erf", "Sqrt"}
 MAX_GZIP_BYTES = 64 * MiB           # an .onnx.gz: shape-only exports of torchvision's CNNs are under 0.5 MiB
 MAX_FILE_BYTES = 2048 * MiB         # an .onnx: protobuf's own limit
@@ -360,6 +362,8 @@ class _OnnxImporter(Importer):
             return first
         if isinstance(first, Parameter) and op in PARAMETER_OPS:
             return self._parameter(node, op, attrs, first)
+        if isinstance(first, Parameter) and self._rearranges(node, op):   # a recurrent op's gates and directions
+            return Parameter(first.name, tuple(self.inferred.get(node.output[0]) or ()) or None)
         if any(isinstance(self.env.get(i), Aux) for i in node.input):
             return self._idiom(node, op, attrs)
         if op == "Transpose" and isinstance(first, Value) and list(attrs.get("perm", [])) == [1, 0, 2] and \
@@ -383,6 +387,8 @@ class _OnnxImporter(Importer):
             return value
         if op == "Reshape":
             return self._reshape(node, self._tensor(node.input[0]))
+        if op == "Split" and self._frames(node, attrs, first):
+            return [Aux("frame", (first, t)) for t in range(len(node.output))]
         if op == "Split":
             return self._split(node, attrs, self._tensor(node.input[0]))
         return self._dispatch(node, op, attrs)
@@ -500,14 +506,8 @@ class _OnnxImporter(Importer):
         if aux.kind == "gelu_mul" and op == "Mul" and isinstance(other[0], np.ndarray) and np.allclose(other[0], 0.5):
             x = aux.value
             return self._add("gelu", [x], channels_last=x.channels_last, inplace=False)
-        if aux.kind == "frames" and node.input[0] and values[0] is aux:
-            return self._frame_layer(node, op, attrs, aux.value)
-        if aux.kind == "frame layer" and op == "Reshape":
-            x, entry, steps = aux.value
-            out = self.inferred.get(node.output[0]) or self._ints(node.input[1])
-            if len(out) < 2 or out[1] != steps:
-                raise Refused(f"Reshape after a layer on each frame must give the {steps} frames back")
-            return self._add("timedistributed", [x], op=entry.pop("op"), layer=entry)
+        if aux.kind in FRAME_STEPS:
+            return self._frame_step(node, op, attrs, aux, values)
         if aux.kind in RECURRENT_STEPS:
             return self._recurrent_step(node, op, attrs, aux)
         if aux.kind == "shuffle5d" and op == "Transpose" and list(attrs.get("perm", [])) == [0, 2, 1, 3, 4]:
@@ -530,9 +530,43 @@ class _OnnxImporter(Importer):
             return self._add("normalization", [self.explicit(aux.value[0], (*self.where[0], "permute"))])
         raise Refused(f"{op} has no archcalc layer type here")
 
-    def _frame_layer(self, node, op: str, attrs: dict, x: Value) -> Aux:
-        """An op on the frames of `x` folded into the batch: the layer it is on one frame, which the Reshape
-        after it makes a `timedistributed` layer."""
+    def _rearranges(self, node, op: str) -> bool:
+        """Whether the node only rearranges parameters: a Gather by constant indices, a Concat of parameters."""
+        rest = [self.env.get(name) for name in node.input[1:]]
+        return op == "Gather" and len(rest) == 1 and isinstance(rest[0], np.ndarray) or \
+            op == "Concat" and all(isinstance(value, Parameter) for value in rest)
+
+    def _frames(self, node, attrs: dict, x: Any) -> bool:
+        """Whether the Split cuts the T frames of `x` (T, ...) apart, each read by a Squeeze of that axis alone."""
+        shape = self.shape(x.index) if isinstance(x, Value) else None
+        if not shape or len(shape) < 2 or whole(attrs.get("axis", 0)) != 1 or len(node.output) != shape[0]:
+            return False
+        readers = [self.readers.get(name, []) for name in node.output]
+        return all(len(r) == 1 and r[0].op_type == "Squeeze" and len(r[0].input) == 2 and
+                   isinstance(self.env.get(r[0].input[1]), np.ndarray) and self._ints(r[0].input[1]) == [1]
+                   for r in readers)
+
+    def _frame_step(self, node, op: str, attrs: dict, aux: Aux, values: list) -> Any:
+        """A layer on each frame as archcalc writes it (`timedistributed`): Split along the frames, on each
+        frame Squeeze, the layer's op, Unsqueeze, and the frames joined by Concat."""
+        if aux.kind == "frame" and op == "Squeeze":
+            return Aux("frame in", aux.value)
+        if aux.kind == "frame in" and values[0] is aux:
+            x, t = aux.value
+            return Aux("frame layer", (*self._frame_layer(node, op, attrs, x), t))
+        if aux.kind == "frame layer" and op == "Unsqueeze":
+            return Aux("frame out", aux.value)
+        if op == "Concat" and whole(attrs.get("axis", 0)) == 1 and all(
+                isinstance(v, Aux) and v.kind == "frame out" for v in values):
+            x, entry, steps, _ = values[0].value
+            if [v.value for v in values] != [(x, entry, steps, t) for t in range(steps)]:
+                raise Refused("Concat of frames must join the same layer on every frame, in order")
+            entry = dict(entry)
+            return self._add("timedistributed", [x], op=entry.pop("op"), layer=entry)
+        raise Refused(f"{op} between the frames of a layer on each frame has no archcalc layer type")
+
+    def _frame_layer(self, node, op: str, attrs: dict, x: Value) -> tuple:
+        """An op on one frame of `x`: (x, the layer it is on one frame, T)."""
         steps, *frame = self.shape(x.index) or (None,)
         inputs = tuple(MAP if k == 0 else (self._get(name) if name else None) for k, name in enumerate(node.input))
         reasons = []
@@ -542,7 +576,7 @@ class _OnnxImporter(Importer):
             except Mismatch as exc:
                 reasons.append(str(exc))
                 continue
-            return Aux("frame layer", (x, {"type": cls.type_name, **(found or {}), "op": op.lower()}, steps))
+            return x, {"type": cls.type_name, **(found or {}), "op": op.lower()}, steps
         raise Refused(reasons[0] if reasons else f"{op} on each frame has no archcalc layer type")
 
     def _read_by_recurrent(self, name: str) -> bool:
@@ -606,9 +640,6 @@ class _OnnxImporter(Importer):
         W)) or of a group normalisation (to (N, G, −1))."""
         x = self.explicit(x, (*self.where[0], "permute"))
         out = self.inferred.get(node.output[0]) or self._ints(node.input[1])
-        shape = self.shape(x.index) or ()
-        if len(shape) >= 2 and len(out) == len(shape) and list(out[1:]) == list(shape[1:]) and shape[0] > 1:
-            return Aux("frames", x)                                 # the frames folded into the batch
         if len(out) == 2:
             return self._add("flatten", [x])
         channels = self._channels(node.input[0], x)

@@ -26,6 +26,7 @@ class OnnxGraph:
         self.nodes: list[Any] = []
         self.initializers: list[Any] = []
         self.parameters: list[Any] = []
+        self.added: set[str] = set()
 
     def node(self, op: str, inputs: list[str], output: str, **attributes: Any) -> str:
         from onnx import helper
@@ -37,6 +38,9 @@ class OnnxGraph:
         from onnx import TensorProto, helper, numpy_helper
 
         key = f"{record.name}.{name}"
+        if key in self.added:                   # a weight shared by several nodes (a layer on each frame)
+            return key
+        self.added.add(key)
         if self.arrays is None:
             self.parameters.append(helper.make_tensor_value_info(key, TensorProto.FLOAT, list(self.shapes[key])))
         else:
@@ -50,20 +54,19 @@ class OnnxGraph:
         self.nodes.append(helper.make_node(op, inputs, outputs, name=name, **attributes))
         return outputs
 
-    def derived(self, record: Any, name: str, shape: tuple[int, ...],
-                make: Callable[[Callable[[str], np.ndarray]], np.ndarray]) -> str:
-        """A tensor made from the layer's weights (`make(weight)`, `weight(name)` the array of one of its
-        parameters), keyed `<layer path>.<name>`: the layer's weights laid out as an op takes them (a
-        recurrent op's gates in ONNX's order); without arrays, a graph input of `shape`."""
-        from onnx import TensorProto, helper, numpy_helper
+    def for_record(self, owner: Any) -> Any:
+        """This graph as a layer run on each frame writes into it: its weights are always `owner`'s (one
+        tensor that every frame's nodes read), whatever record it is handed."""
+        graph = self
 
-        key = f"{record.name}.{name}"
-        if self.arrays is None:
-            self.parameters.append(helper.make_tensor_value_info(key, TensorProto.FLOAT, list(shape)))
-        else:
-            array = make(lambda param: np.asarray(self.arrays[f"{record.name}.{param}"], dtype=np.float32))
-            self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(array, dtype=np.float32), key))
-        return key
+        class Shared:
+            def weight(self, record: Any, name: str) -> str:
+                return graph.weight(owner, name)
+
+            def __getattr__(self, attr: str) -> Any:
+                return getattr(graph, attr)
+
+        return Shared()
 
     def constant(self, name: str, value: Any, dtype: str = "float32") -> str:
         """A `Constant` node of `value` in `dtype` (`int64` for shapes and indices)."""

@@ -265,28 +265,31 @@ class Recurrent(Layer):
         g, h, d = self.gates, self.hidden_size, self.directions
         _, features = self.sequence(list(record.input_shapes))
         widths = self.layer_inputs(features)
-        order = list(self.onnx_gates)
-
-        def gates(array: Any) -> Any:
-            return array.reshape(g, h, *array.shape[1:])[order].reshape(array.shape)
-
         x = graph.node("Transpose", [record.inputs[0]], f"{name}/steps_first", perm=[1, 0, 2])
+
+        def gates(param: str, shape: list[int]) -> str:
+            """The parameter with its gates in ONNX's order, one direction of the op's input (1, *shape)."""
+            tensor = graph.weight(record, param)
+            if list(self.onnx_gates) != sorted(self.onnx_gates):
+                split = graph.node("Reshape", [tensor, graph.constant(f"{name}/{param}/gates", [g, h, -1], "int64")],
+                                   f"{name}/{param}/by_gate")
+                order = graph.constant(f"{name}/{param}/order", list(self.onnx_gates), "int64")
+                tensor = graph.node("Gather", [split, order], f"{name}/{param}/onnx_order", axis=0)
+            return graph.node("Reshape", [tensor, graph.constant(f"{name}/{param}/shape", [1, *shape], "int64")],
+                              f"{name}/{param}/onnx")
+
+        def joined(parts: list[str], out: str) -> str:
+            return parts[0] if len(parts) == 1 else graph.node("Concat", parts, out, axis=0)
+
         for k, width in enumerate(widths):
-            def stacked(kind: str, layer: int = k) -> Any:
-                import numpy as np
-
-                return lambda weight: np.stack([gates(weight(f"{kind}_l{layer}{sfx}")) for sfx in self.suffixes()])
-
-            def biases(weight: Any, layer: int = k) -> Any:
-                import numpy as np
-
-                return np.stack([np.concatenate([gates(weight(f"bias_ih_l{layer}{sfx}")),
-                                                 gates(weight(f"bias_hh_l{layer}{sfx}"))]) for sfx in self.suffixes()])
-
-            inputs = [x, graph.derived(record, f"W_l{k}", (d, g * h, width), stacked("weight_ih")),
-                      graph.derived(record, f"R_l{k}", (d, g * h, h), stacked("weight_hh"))]
+            layer = f"{name}/l{k}"
+            inputs = [x, joined([gates(f"weight_ih_l{k}{sfx}", [g * h, width]) for sfx in self.suffixes()],
+                                f"{layer}/W"),
+                      joined([gates(f"weight_hh_l{k}{sfx}", [g * h, h]) for sfx in self.suffixes()], f"{layer}/R")]
             if self.bias:
-                inputs.append(graph.derived(record, f"B_l{k}", (d, 2 * g * h), biases))
+                both = [graph.node("Concat", [gates(f"{b}_l{k}{sfx}", [g * h]) for b in ("bias_ih", "bias_hh")],
+                                   f"{layer}/biases{sfx}", axis=1) for sfx in self.suffixes()]
+                inputs.append(joined(both, f"{layer}/B"))
             y, y_h = graph.outputs(op, inputs, [f"{name}/Y_l{k}", f"{name}/Y_h_l{k}"], f"{name}/{op.lower()}_l{k}",
                                    hidden_size=h, direction="bidirectional" if d == 2 else "forward",
                                    **self.onnx_attributes())

@@ -154,21 +154,23 @@ class TimeDistributed(Layer):
                            lambda found: found.from_keras(KerasLayer(inner["class_name"], config, frame)))
         return {"layer": entry}
 
-    # --- ONNX: Reshape to frames, the inner layer's nodes, Reshape back -------------------------
+    # --- ONNX: the frames split, the inner layer's nodes on each, joined again -----------------
     def onnx_nodes(self, graph: Any, record: Any) -> None:
+        """`Split` along the frames, each frame `Squeeze`d, the inner layer's nodes on it (its weights one
+        tensor for all), `Unsqueeze`d and `Concat`enated: every tensor keeps the batch axis N."""
         steps, frame = self.frame(list(record.input_shapes))
-        name, inner_name = record.name, f"{record.name}/frame"
-        for param in self.parameters(list(record.input_shapes)):
-            key = f"{name}.{param.name}"
-            graph.shapes[f"{inner_name}.{param.name}"] = graph.shapes.get(key, param.shape)
-            if graph.arrays is not None:
-                graph.arrays[f"{inner_name}.{param.name}"] = graph.arrays[key]
-        folded = graph.node("Reshape", [record.inputs[0], graph.constant(f"{name}/frames", [-1, *frame], "int64")],
-                            f"{name}/folded")
-        out = self.inner.output_shape([frame])
-        self.inner.onnx_nodes(graph, SimpleNamespace(name=inner_name, inputs=[folded], layer=self.inner,
-                                                     input_shapes=(frame,), output_shape=tuple(out)))
-        graph.node("Reshape", [inner_name, graph.constant(f"{name}/unfolded", [-1, steps, *out], "int64")], name)
+        name, out = record.name, tuple(self.inner.output_shape([frame]))
+        sizes = graph.constant(f"{name}/sizes", [1] * steps, "int64")
+        axis = graph.constant(f"{name}/axis", [1], "int64")
+        parts = graph.outputs("Split", [record.inputs[0], sizes], [f"{name}/part{t}" for t in range(steps)],
+                              f"{name}/split", axis=1)
+        shared, joined = graph.for_record(record), []
+        for t, part in enumerate(parts):
+            squeezed = graph.node("Squeeze", [part, axis], f"{name}/frame{t}/in")
+            self.inner.onnx_nodes(shared, SimpleNamespace(name=f"{name}/frame{t}", inputs=[squeezed], layer=self.inner,
+                                                          input_shapes=(frame,), output_shape=out))
+            joined.append(graph.node("Unsqueeze", [f"{name}/frame{t}", axis], f"{name}/frame{t}/out"))
+        graph.node("Concat", joined, name, axis=1)
 
     @property
     def onnx_expressible(self) -> bool:
