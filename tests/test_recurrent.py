@@ -172,6 +172,23 @@ def test_a_pytorch_cnn_free_lstm_classifier_imports_with_its_last_step():
     assert report.layer("lstm").output_shape == (20,)
 
 
+def test_the_last_hidden_state_h_n_imports_as_the_last_step():
+    torch = pytest.importorskip("torch")
+
+    class Classifier(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gru = torch.nn.GRU(10, 20, num_layers=2, batch_first=True)
+            self.fc = torch.nn.Linear(20, 5)
+
+        def forward(self, x):
+            _, h = self.gru(x)
+            return self.fc(h[-1])
+
+    report = archcalc.analyze(archcalc.import_model(Classifier(), input=(8, 10), name="classifier"))
+    assert [(r.type, r.output_shape) for r in report.layers[1:]] == [("gru", (20,)), ("linear", (5,))]
+
+
 def test_batch_first_false_is_refused_with_the_reason():
     torch = pytest.importorskip("torch")
 

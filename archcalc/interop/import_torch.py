@@ -459,13 +459,16 @@ class _TorchImporter(Importer):
 
     def _recurrent_state(self, node, name: str, x: Value, stage: str) -> Any:
         """The parts of a recurrent module's (output, h_n) (an LSTM's (output, (h_n, c_n))): [0] every step's
-        output; the last step of each direction as `h_n[-D:].transpose(0, 1).flatten(1)` (how archcalc exports it)."""
+        output; the last step of each direction as `h_n[-D:].transpose(0, 1).flatten(1)` (how archcalc exports
+        it), or of the one direction as `h_n[-1]`."""
         params, args = self.params(x), node.args
         directions = 2 if params.get("bidirectional") else 1
         lstm = layer_class(self.layer_type(x)).keeps_state
         steps = [(("tuple", "getitem", 0), x), (("tuple", "getitem", 1), "pair" if lstm else "h_n"),
                  (("pair", "getitem", 0), "h_n"), (("h_n", "getitem", slice(-directions, None)), "last"),
                  (("last", "transpose", (0, 1)), "turned"), (("turned", "flatten", 1), None)]
+        if directions == 1:
+            steps.append((("h_n", "getitem", -1), None))          # h_n[-1]: the last layer's last state
         key = (stage, name, args[1] if len(args) == 2 else tuple(args[1:]))
         found = next((then for when, then in steps if when == key), "refused")
         if found == "refused":
