@@ -109,6 +109,13 @@ class TimeDistributed(Layer):
         inner = self.inner.describe()
         return f"{self.inner.type_name} {inner}".strip() + " per frame"
 
+    def geometry(self, shape: Shape) -> Any:
+        """How the inner layer's kernel lies over one frame (the tables' kernel and padding columns)."""
+        return self.inner.geometry(shape[1:]) if len(shape) >= 2 else None
+
+    def filter_bank(self, inputs: list[Shape]) -> Any:
+        return self.inner.filter_bank([self.frame(inputs)[1]])
+
     def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
         x = inputs[0]
         n, steps = x.shape[:2]
