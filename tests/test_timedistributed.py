@@ -62,3 +62,20 @@ def test_a_fused_activation_inside_has_no_pytorch_form():
          "layer": {"type": "conv", "out_channels": 2, "kernel_size": 3, "activation": "relu"}}]}
     with pytest.raises(ExportError, match="write its activation or padding as a timedistributed layer of its own"):
         archcalc.to_torch(fused)
+
+
+@pytest.mark.parametrize("route", ["torch", "onnx"])
+def test_frames_in_torchvision_s_layout_are_permuted_and_come_back(route, tmp_path):
+    """(C, T, H, W) frames, as torchvision's video models read them, become (T, C, H, W) with a permute."""
+    pytest.importorskip("torch")
+    pytest.importorskip("onnx")
+    from tests.test_registry_contract import ROUTES, assert_comes_back
+
+    report = archcalc.analyze({"name": "ct", "input": [3, 8, 16, 16], "layers": [
+        {"name": "frames", "type": "permute", "dims": [1, 0, 2, 3]},
+        {"name": "conv", "type": "timedistributed", "layer": {"type": "conv", "out_channels": 4, "kernel_size": 3}},
+        {"name": "pool", "type": "timedistributed", "layer": {"type": "globalavgpool"}},
+        {"name": "flat", "type": "timedistributed", "layer": {"type": "flatten"}},
+        {"name": "gru", "type": "gru", "hidden_size": 6, "return_sequences": False}]})
+    assert report.layer("flat").output_shape == (8, 4)
+    assert_comes_back(report, ROUTES[route](report, tmp_path), route)
