@@ -209,3 +209,19 @@ def conv_transpose_output_size(n: int, kernel_size: int, stride: int = 1, paddin
                                output_padding: int = 0, dilation: int = 1) -> int:
     """Output length of a transposed convolution: (n − 1)·s − 2p + d·(k − 1) + output_padding + 1."""
     return (n - 1) * stride - 2 * padding + dilated_kernel(kernel_size, dilation) + output_padding
+
+
+def recurrent_params(gates: int, in_features: int, hidden: int, bias_vectors: int) -> int:
+    """One direction of one recurrent layer: gates·h·(x + h) + bias_vectors·gates·h (an LSTM has
+    4 gates, a GRU 3, a plain RNN 1; PyTorch keeps two bias vectors, Keras one)."""
+    gates, hidden = _whole("gates", gates, 1), _whole("hidden_size", hidden, 1)
+    in_features, bias_vectors = _whole("in_features", in_features, 1), _whole("bias_vectors", bias_vectors, 0)
+    return gates * hidden * (in_features + hidden) + bias_vectors * gates * hidden
+
+
+def recurrent_macs(gates: int, in_features: int, hidden: int, steps: int = 1) -> int:
+    """One direction of one recurrent layer over `steps` steps: steps·gates·h·(x + h), the products of
+    the input and of the previous hidden state with the gates' weights."""
+    gates, hidden = _whole("gates", gates, 1), _whole("hidden_size", hidden, 1)
+    in_features, steps = _whole("in_features", in_features, 1), _whole("steps", steps, 1)
+    return steps * gates * hidden * (in_features + hidden)

@@ -35,6 +35,19 @@ def conv(pad=(0, 0, 0, 0), **kw):
     return ref
 
 
+def recurrent(kind: str, last: bool = False, **kw):
+    """torch.nn.<kind>(batch_first=True) holding the case's weights (by their state_dict names); all steps,
+    or the last hidden state of each direction of the last layer (h_n) side by side."""
+    def ref(x, w):
+        module = getattr(torch.nn, kind)(x.shape[2], batch_first=True, **kw).to(x.dtype)
+        module.load_state_dict({key[2:]: value for key, value in w.items()})
+        out, state = module(x)
+        h = state[0] if kind == "LSTM" else state
+        directions = 2 if kw.get("bidirectional") else 1
+        return torch.cat(list(h[-directions:]), dim=1) if last else out
+    return ref
+
+
 CASES = {
     # id: (architecture mapping, reference(x, weights) -> tensor). The case named after a type is also
     # its sample for the round trips of tests/test_registry_contract.py: it sets arguments to values
@@ -187,6 +200,27 @@ CASES = {
     "concat": ({"name": "case", "input": [3, 4, 4], "layers": [
         {"name": "a", "type": "tanh"}, {"name": "L", "type": "concat", "from": ["input", "a", "input"]}]},
         lambda x, w: torch.cat([x, torch.tanh(x), x], dim=1)),
+    "rnn": (single({"type": "rnn", "hidden_size": 5, "num_layers": 2, "bidirectional": True,
+                    "nonlinearity": "relu"}, [6, 4]),
+            recurrent("RNN", hidden_size=5, num_layers=2, bidirectional=True, nonlinearity="relu")),
+    "lstm": (single({"type": "lstm", "hidden_size": 5, "num_layers": 2, "bidirectional": True,
+                     "return_sequences": False}, [6, 4]),
+             recurrent("LSTM", last=True, hidden_size=5, num_layers=2, bidirectional=True)),
+    "lstm-nobias-all-steps": (single({"type": "lstm", "hidden_size": 3, "bias": False}, [5, 4]),
+                              recurrent("LSTM", hidden_size=3, bias=False)),
+    "gru": (single({"type": "gru", "hidden_size": 5, "num_layers": 2, "bias": False}, [6, 4]),
+            recurrent("GRU", hidden_size=5, num_layers=2, bias=False)),
+    "gru-bi-last": (single({"type": "gru", "hidden_size": 4, "bidirectional": True, "return_sequences": False},
+                           [7, 3]), recurrent("GRU", last=True, hidden_size=4, bidirectional=True)),
+    "rnn-last": (single({"type": "rnn", "hidden_size": 4, "return_sequences": False}, [7, 3]),
+                 recurrent("RNN", last=True, hidden_size=4)),
+    "timedistributed": (single({"type": "timedistributed", "layer": {"type": "conv", "out_channels": 4,
+                                                                     "kernel_size": 3, "stride": 2, "bias": False}},
+                               [5, 3, 9, 8]),
+                        lambda x, w: F.conv2d(x.flatten(0, 1), w["L.weight"], None, 2).unflatten(0, (-1, 5))),
+    "timedistributed-linear": (single({"type": "timedistributed", "layer": {"type": "linear", "out_features": 4}},
+                                      [6, 7]),
+                               lambda x, w: F.linear(x, w["L.weight"], w["L.bias"])),
     **NEW_TYPE_CASES,
 }
 

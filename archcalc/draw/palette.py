@@ -8,6 +8,7 @@ from ..layers.family import Family, Group
 _FILLS = {  # in the legend's order
     Group.CONVOLUTION: "#9ecae1",
     Group.FULLY_CONNECTED: "#c6b3e0",
+    Group.RECURRENT: "#bcbddc",
     Group.POOLING: "#a1d99b",
     Group.NORMALIZATION: "#fdd49e",
     Group.ACTIVATION: "#fee391",

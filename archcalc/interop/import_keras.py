@@ -21,7 +21,7 @@ from .importer import Importer, Refused, Value, foreign_index
 from .limits import MiB, read_archive_member, read_bounded
 
 # Keras classes read by an idiom here rather than by one layer type's declaration.
-IDIOMS = ("Activation", "DepthwiseConv2D", "SeparableConv2D", "Reshape")
+IDIOMS = ("Activation", "DepthwiseConv2D", "SeparableConv2D", "Reshape", "Bidirectional")
 MAX_CONFIG_BYTES = 16 * MiB     # a model's config.json: DenseNet121's is 0.4 MiB
 
 
@@ -163,17 +163,19 @@ class _KerasImporter(Importer):
             raise Refused("a second input: archcalc networks read one")
         config = layer["config"]
         shape = config.get("batch_shape") or config.get("batch_input_shape")
-        sizes = shape[1:] if isinstance(shape, list) and len(shape) == 4 else []
+        sizes = shape[1:] if isinstance(shape, list) and len(shape) in (3, 4, 5) else []
         try:
-            height, width, channels = (whole(d) for d in sizes)
-            check_size((channels, height, width), "the input")
-            if min(sizes) < 1:
+            sizes = [whole(d) for d in sizes]
+            if not sizes or min(sizes) < 1:
                 raise ValueError
-        except (ValueError, ArchcalcError):
-            raise SpecError(f"the input {shorten(str(shape))} must be a fixed (H, W, C) image",
-                            file=self.unsupported.label) from None
-        self.graph.input = [channels, height, width]
-        self.recorded[name] = [height, width, channels]
+            # (T, F) a sequence; (H, W, C) an image; (T, H, W, C) frames: archcalc's (T, F), (C, H, W), (T, C, H, W)
+            ours = sizes if len(sizes) == 2 else [*sizes[:-3], sizes[-1], *sizes[-3:-1]]
+            check_size(tuple(ours), "the input")
+        except (ValueError, TypeError, ArchcalcError):
+            raise SpecError(f"the input {shorten(str(shape))} must be a fixed (H, W, C) image, (T, F) sequence "
+                            "or (T, H, W, C) frames", file=self.unsupported.label) from None
+        self.graph.input = ours
+        self.recorded[name] = sizes
 
     def _layer(self, layer: dict, name: str, sources: list[str]) -> Value | None:
         kind, config = layer["class_name"], layer["config"]
@@ -192,6 +194,8 @@ class _KerasImporter(Importer):
             return self._depthwise(kind, config, path, x, self._channels(layer, sources[0]))
         if kind == "Reshape":
             return self._reshape(config, path, x)
+        if kind == "Bidirectional":
+            return self._bidirectional(config, path, x)
 
         def add(type_: str, values: list[Value], last: bool, params: dict) -> Value:
             return self.add(path, type_, values, **params)
@@ -239,6 +243,24 @@ class _KerasImporter(Importer):
         inner = self.add((*path, "depthwise"), "conv", [x], out_channels=depth, groups=channels, bias=False, **window)
         return self.add((*path, "pointwise"), "conv", [inner], out_channels=whole(config["filters"]), kernel_size=1,
                         bias=bias, **fused)
+
+    def _bidirectional(self, config: dict, path: tuple[str, ...], x: Value) -> Value:
+        """`Bidirectional(layer)`: the recurrent layer both ways, the two outputs side by side (`merge_mode`
+        concat, Keras' default); a `backward_layer` of its own or another merge has no archcalc form."""
+        inner = config.get("layer") or {}
+        kind = inner.get("class_name")
+        if config.get("merge_mode", "concat") != "concat" or config.get("backward_layer"):
+            raise Refused("Bidirectional with a merge_mode other than concat or a backward_layer of its own "
+                          "has no archcalc layer type")
+        classes = tuple(cls for cls in foreign_index().keras_classes.get(kind, ())
+                        if getattr(cls, "returns_state", False))
+
+        def add(type_: str, values: list[Value], last: bool, params: dict) -> Value:
+            return self.add(path, type_, values, **params, bidirectional=True)
+
+        site, inner_config = Site(self.shape(x.index), channels_last=True), inner.get("config") or {}
+        return self.dispatch(f"Bidirectional({kind})", classes, [x],
+                             lambda cls, _: cls.from_keras(KerasLayer(kind, inner_config, site)), add, path)
 
     def _reshape(self, config: dict, path: tuple[str, ...], x: Value) -> Value:
         """`Reshape` to one axis: a flatten; to (1, 1, C) after a global pooling that dropped them: that

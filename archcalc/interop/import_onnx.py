@@ -19,7 +19,7 @@ import numpy as np
 from ..errors import ArchcalcError, SpecError, shorten
 from ..layers.base import layer_class, registered_types
 from ..layers.family import Family
-from ..layers.foreign import MAP, OnnxNode, Parameter, float32, whole
+from ..layers.foreign import MAP, Mismatch, OnnxNode, Parameter, Site, float32, whole
 from .imported import NETWORK_INPUT, ImportedGraph, Unsupported, check_layer_count
 from .importer import CHANNELS_FIRST, CHANNELS_LAST, Aux, Importer, Refused, Skip, Value, foreign_index
 from .limits import MiB, read_bounded
@@ -30,6 +30,11 @@ FOLDED = {"Constant", "Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Add"
 PARAMETER_OPS = {"Identity", "Reshape", "Unsqueeze", "Squeeze", "Transpose", "Cast", "Sqrt", "Max", "Min", "Clip"}
 # Ops that seldom become a layer of their own (values passing through, steps of an idiom); about one
 # layer comes of each other node, so their count bounds, before the work, the layers to come.
+#: The steps of a recurrent op as archcalc writes it (`import_onnx._OnnxImporter._recurrent_step`).
+RECURRENT_STEPS = {"steps_first", "stacked_input", "recurrent_y", "recurrent_y_h", "recurrent_turned",
+                   "recurrent_batch_first", "recurrent_last"}
+#: The steps of a layer on each frame (`_OnnxImporter._frame_step`).
+FRAME_STEPS = {"frame", "frame in", "frame layer", "frame out"}
 IDIOM_STEPS = {"Transpose", "Reshape", "Erf", "Sqrt"}
 MAX_GZIP_BYTES = 64 * MiB           # an .onnx.gz: shape-only exports of torchvision's CNNs are under 0.5 MiB
 MAX_FILE_BYTES = 2048 * MiB         # an .onnx: protobuf's own limit
@@ -357,8 +362,13 @@ class _OnnxImporter(Importer):
             return first
         if isinstance(first, Parameter) and op in PARAMETER_OPS:
             return self._parameter(node, op, attrs, first)
+        if isinstance(first, Parameter) and self._rearranges(node, op):   # a recurrent op's gates and directions
+            return Parameter(first.name, tuple(self.inferred.get(node.output[0]) or ()) or None)
         if any(isinstance(self.env.get(i), Aux) for i in node.input):
             return self._idiom(node, op, attrs)
+        if op == "Transpose" and isinstance(first, Value) and list(attrs.get("perm", [])) == [1, 0, 2] and \
+                self._read_by_recurrent(node.output[0]):
+            return Aux("steps_first", first)
         if op == "Transpose" and isinstance(first, Value):
             turned = self._turn(first, attrs)
             if turned is not None:
@@ -377,6 +387,8 @@ class _OnnxImporter(Importer):
             return value
         if op == "Reshape":
             return self._reshape(node, self._tensor(node.input[0]))
+        if op == "Split" and self._frames(node, attrs, first):
+            return [Aux("frame", (first, t)) for t in range(len(node.output))]
         if op == "Split":
             return self._split(node, attrs, self._tensor(node.input[0]))
         return self._dispatch(node, op, attrs)
@@ -494,6 +506,10 @@ class _OnnxImporter(Importer):
         if aux.kind == "gelu_mul" and op == "Mul" and isinstance(other[0], np.ndarray) and np.allclose(other[0], 0.5):
             x = aux.value
             return self._add("gelu", [x], channels_last=x.channels_last, inplace=False)
+        if aux.kind in FRAME_STEPS:
+            return self._frame_step(node, op, attrs, aux, values)
+        if aux.kind in RECURRENT_STEPS:
+            return self._recurrent_step(node, op, attrs, aux)
         if aux.kind == "shuffle5d" and op == "Transpose" and list(attrs.get("perm", [])) == [0, 2, 1, 3, 4]:
             return Aux("shuffled", aux.value)
         if aux.kind == "shuffled" and op == "Reshape":
@@ -513,6 +529,102 @@ class _OnnxImporter(Importer):
                 and self._standardises(aux.value[1], node.input[1], other[0]):
             return self._add("normalization", [self.explicit(aux.value[0], (*self.where[0], "permute"))])
         raise Refused(f"{op} has no archcalc layer type here")
+
+    def _rearranges(self, node, op: str) -> bool:
+        """Whether the node only rearranges parameters: a Gather by constant indices, a Concat of parameters."""
+        rest = [self.env.get(name) for name in node.input[1:]]
+        return op == "Gather" and len(rest) == 1 and isinstance(rest[0], np.ndarray) or \
+            op == "Concat" and all(isinstance(value, Parameter) for value in rest)
+
+    def _frames(self, node, attrs: dict, x: Any) -> bool:
+        """Whether the Split cuts the T frames of `x` (T, ...) apart, each read by a Squeeze of that axis alone."""
+        shape = self.shape(x.index) if isinstance(x, Value) else None
+        if not shape or len(shape) < 2 or whole(attrs.get("axis", 0)) != 1 or len(node.output) != shape[0]:
+            return False
+        readers = [self.readers.get(name, []) for name in node.output]
+        return all(len(r) == 1 and r[0].op_type == "Squeeze" and len(r[0].input) == 2 and
+                   isinstance(self.env.get(r[0].input[1]), np.ndarray) and self._ints(r[0].input[1]) == [1]
+                   for r in readers)
+
+    def _frame_step(self, node, op: str, attrs: dict, aux: Aux, values: list) -> Any:
+        """A layer on each frame as archcalc writes it (`timedistributed`): Split along the frames, on each
+        frame Squeeze, the layer's op, Unsqueeze, and the frames joined by Concat."""
+        if aux.kind == "frame" and op == "Squeeze":
+            return Aux("frame in", aux.value)
+        if aux.kind == "frame in" and values[0] is aux:
+            x, t = aux.value
+            return Aux("frame layer", (*self._frame_layer(node, op, attrs, x), t))
+        if aux.kind == "frame layer" and op == "Unsqueeze":
+            return Aux("frame out", aux.value)
+        if op == "Concat" and whole(attrs.get("axis", 0)) == 1 and all(
+                isinstance(v, Aux) and v.kind == "frame out" for v in values):
+            x, entry, steps, _ = values[0].value
+            if [v.value for v in values] != [(x, entry, steps, t) for t in range(steps)]:
+                raise Refused("Concat of frames must join the same layer on every frame, in order")
+            entry = dict(entry)
+            return self._add("timedistributed", [x], op=entry.pop("op"), layer=entry)
+        raise Refused(f"{op} between the frames of a layer on each frame has no archcalc layer type")
+
+    def _frame_layer(self, node, op: str, attrs: dict, x: Value) -> tuple:
+        """An op on one frame of `x`: (x, the layer it is on one frame, T)."""
+        steps, *frame = self.shape(x.index) or (None,)
+        inputs = tuple(MAP if k == 0 else (self._get(name) if name else None) for k, name in enumerate(node.input))
+        reasons = []
+        for cls in foreign_index().onnx_ops.get(op, ()):
+            try:
+                found = cls.from_onnx(OnnxNode(op, attrs, inputs, len(node.output), Site(tuple(frame))))
+            except Mismatch as exc:
+                reasons.append(str(exc))
+                continue
+            return x, {"type": cls.type_name, **(found or {}), "op": op.lower()}, steps
+        raise Refused(reasons[0] if reasons else f"{op} on each frame has no archcalc layer type")
+
+    def _read_by_recurrent(self, name: str) -> bool:
+        """Whether every reader of `name` is a recurrent op (which reads its steps first)."""
+        readers = self.readers.get(name, [])
+        return bool(readers) and all(any(getattr(cls, "returns_state", False)
+                                         for cls in foreign_index().onnx_ops.get(r.op_type, ())) for r in readers)
+
+    def _recurrent_step(self, node, op: str, attrs: dict, aux: Aux) -> Any:
+        """A recurrent layer as archcalc writes it: the steps first (Transpose), one op per stacked layer, its
+        Y turned back to (T, N, D·h) for the next; then the output (N, T, D·h), or Y_h as (N, D·h)."""
+        kind, x = aux.kind, aux.value
+        perm = list(attrs.get("perm", []))
+        recurrent = any(getattr(cls, "returns_state", False) for cls in foreign_index().onnx_ops.get(op, ()))
+        if kind in ("steps_first", "stacked_input") and recurrent:
+            x = self._recurrent_layer(node, op, attrs, x, stacked=kind == "stacked_input")
+            return [Aux("recurrent_y", x), Aux("recurrent_y_h", x), Aux("refused")][:len(node.output)]
+        following = {("recurrent_y", "Transpose", (0, 2, 1, 3)): "recurrent_turned",
+                     ("recurrent_turned", "Reshape", None): "stacked_input",
+                     ("recurrent_y", "Transpose", (2, 0, 1, 3)): "recurrent_batch_first",
+                     ("recurrent_y_h", "Transpose", (1, 0, 2)): "recurrent_last"}
+        step = (kind, op, tuple(perm) if op == "Transpose" else None)
+        if step in following:
+            return Aux(following[step], x)
+        if (kind, op) == ("recurrent_batch_first", "Reshape"):
+            return x
+        if (kind, op) == ("recurrent_last", "Reshape"):
+            return self.update(x, return_sequences=False)
+        raise Refused(f"{op} of a recurrent op's outputs has no archcalc layer type here")
+
+    def _recurrent_layer(self, node, op: str, attrs: dict, x: Value, stacked: bool) -> Value:
+        """The recurrent op on `x` as a new layer, or as one more layer of the stack `x` is (`stacked`)."""
+        inputs = tuple(MAP if k == 0 else (self._get(name) if name else None) for k, name in enumerate(node.input))
+        classes = foreign_index().onnx_ops.get(op, ())
+        if not stacked:
+            return self.dispatch(op, classes, [x],
+                                 lambda cls, site: cls.from_onnx(OnnxNode(op, attrs, inputs, len(node.output), site)),
+                                 lambda type_, values, last, params: self._add(type_, values, **params),
+                                 (*self.where[0], "permute"))
+        cls = layer_class(self.layer_type(x))
+        try:
+            found = cls.from_onnx(OnnxNode(op, attrs, inputs, len(node.output), self.site(x)))
+        except Mismatch as exc:
+            raise Refused(str(exc)) from None
+        params = self.params(x)
+        if cls not in classes or any(params.get(key) != value for key, value in found.items()):
+            raise Refused(f"{op} on another recurrent op's output must be a further layer of the same kind")
+        return self.update(x, num_layers=params.get("num_layers", 1) + 1)
 
     def _standardises(self, mean: Parameter, divisor_name: str, divisor: Parameter) -> bool:
         """Whether (x − mean) / divisor is a Keras normalisation as archcalc exports it: the divisor the

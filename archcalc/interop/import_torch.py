@@ -274,7 +274,8 @@ class _TorchImporter(Importer):
     def _map(self, node) -> Any:
         try:
             if node.op == "call_module":
-                return self._module(node, self.modules[node.target])
+                found = self._module(node, self.modules[node.target])
+                return Aux("recurrent", (found, "tuple")) if self._recurrent(found) else found
             name = node.target if isinstance(node.target, str) else getattr(node.target, "__name__", str(node.target))
             return self._function(node, name)
         except Skip:
@@ -285,6 +286,9 @@ class _TorchImporter(Importer):
         if cls in REFUSED:
             raise Refused(REFUSED[cls])
         op = node.target.split(".")[-1]
+        folded = self.env.get(node.args[0])
+        if isinstance(folded, Aux) and folded.kind == "frames":
+            return self._frame_layer(node, op, cls, m, folded.value)
         padded = self.env.get(node.args[0])
         if isinstance(padded, Aux) and padded.kind == "padded_for_max":
             return self._padded_max(node, op, m, *padded.value)
@@ -345,11 +349,16 @@ class _TorchImporter(Importer):
             x = self._tensor(args[0])
             shape = list(args[1:]) if len(args) > 2 or not isinstance(args[1], (list, tuple)) else list(args[1])
             return self._reshape(node, name, self.explicit(x, self._path(node, "permute")), shape)
+        if name == "flatten" and tuple(args[1:]) == (0, 1) and isinstance(first, Value) and \
+                len(self.shape(first.index) or ()) >= 2:
+            return Aux("frames", self.explicit(self._tensor(args[0]), self._path(node, "permute")))
         if name in ("chunk", "split"):
             x = self.explicit(self._tensor(args[0]), self._path(node, "permute"))
             return Aux("chunks", (x, args, kwargs, name))
         if name == "sub" and isinstance(self.env.get(args[1]), Aux) and self.env[args[1]].kind == "parameter":
             return Aux("centred", (self._tensor(args[0]), self.env[args[1]].value))
+        if name == "getitem" and isinstance(first, Value) and self._recurrent(first):
+            return self._last_step(first, args[1])
         joined = self._offset(node, name) or self._chain(node, name)
         if joined is not None:
             return joined
@@ -414,6 +423,13 @@ class _TorchImporter(Importer):
             step = -(-width // chunk_args[1]) if how == "chunk" else chunk_args[1]
             start = args[1] * step
             return self._add(node, "slice", "slice", [x], start=start, end=min(start + step, width))
+        if first.kind == "recurrent":
+            return self._recurrent_state(node, name, *first.value)
+        if first.kind == "frame layer" and name == "unflatten":
+            x, entry, steps = first.value
+            if tuple(args[1:]) not in ((0, (-1, steps)), (0, [-1, steps])):
+                raise Refused(f"unflatten must give the {steps} frames back (unflatten(0, (-1, {steps})))")
+            return self._add(node, entry.pop("op"), "timedistributed", [x], layer=entry)
         if first.kind == "shuffle5d" and name == "transpose" and sorted(args[1:3]) == [1, 2]:
             return Aux("shuffled", first.value)
         if first.kind == "shuffled" and name == "contiguous":
@@ -425,6 +441,52 @@ class _TorchImporter(Importer):
             x = self.explicit(first.value[0], self._path(node, "permute"))
             return self._add(node, "normalization", "normalization", [x])
         raise Refused(f"{name} has no archcalc layer type")
+
+    def _frame_layer(self, node, op: str, cls: str, m, x: Value) -> Aux:
+        """A module run on the frames of `x` folded into the batch (`m(x.flatten(0, 1))`): the layer it is on
+        one frame, which the `unflatten` after it makes a `timedistributed` layer."""
+        steps, *frame = self.shape(x.index) or (None,)
+        try:
+            entry = layer_class("timedistributed").frame_layer(cls, m, tuple(frame))
+        except Mismatch as exc:
+            raise Refused(str(exc)) from None
+        return Aux("frame layer", (x, {**entry, "op": op}, steps))
+
+    def _recurrent(self, value: Any) -> bool:
+        """Whether `value` is the output of a recurrent module, which returns (output, h_n)."""
+        return isinstance(value, Value) and value.index != NETWORK_INPUT and \
+            getattr(layer_class(self.layer_type(value)), "returns_state", False)
+
+    def _recurrent_state(self, node, name: str, x: Value, stage: str) -> Any:
+        """The parts of a recurrent module's (output, h_n) (an LSTM's (output, (h_n, c_n))): [0] every step's
+        output; the last step of each direction as `h_n[-D:].transpose(0, 1).flatten(1)` (how archcalc exports
+        it), or of the one direction as `h_n[-1]`."""
+        params, args = self.params(x), node.args
+        directions = 2 if params.get("bidirectional") else 1
+        lstm = layer_class(self.layer_type(x)).keeps_state
+        steps = [(("tuple", "getitem", 0), x), (("tuple", "getitem", 1), "pair" if lstm else "h_n"),
+                 (("pair", "getitem", 0), "h_n"), (("h_n", "getitem", slice(-directions, None)), "last"),
+                 (("last", "transpose", (0, 1)), "turned"), (("turned", "flatten", 1), None)]
+        if directions == 1:
+            steps.append((("h_n", "getitem", -1), None))          # h_n[-1]: the last layer's last state
+        key = (stage, name, args[1] if len(args) == 2 else tuple(args[1:]))
+        found = next((then for when, then in steps if when == key), "refused")
+        if found == "refused":
+            raise Refused(f"{name} of a recurrent layer's state has no archcalc form: take the output, its last "
+                          "step, or h_n[-D:].transpose(0, 1).flatten(1)")
+        if found is None:
+            return self.update(x, return_sequences=False)
+        return found if isinstance(found, Value) else Aux("recurrent", (x, found))
+
+    def _last_step(self, x: Value, index: Any) -> Value:
+        """`output[:, -1]` of a one-directional recurrent layer: its last step."""
+        if index not in ((slice(None), -1), (slice(None), -1, slice(None))) or \
+                not self.params(x).get("return_sequences", True):
+            raise Refused("indexing a recurrent layer's output must take its last step (x[:, -1])")
+        if self.params(x).get("bidirectional"):
+            raise Refused("the last step of a bidirectional output holds the reverse direction's first step: "
+                          "take h_n[-2:] for the last of each")
+        return self.update(x, return_sequences=False)
 
     def _standardises(self, mean: Any, divisor: Any) -> bool:
         """Whether `(x − mean) / divisor` is a Keras normalisation as archcalc writes it: the divisor the

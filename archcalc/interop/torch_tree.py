@@ -259,6 +259,12 @@ def arguments_of(module: nn.Module, keywords: bool = False, full: bool = False) 
     when `keywords`), (name, value) for each that differs from its default (each, when `full`)."""
     found: list[tuple[str | None, Any]] = []
     parameters = list(inspect.signature(type(module).__init__).parameters.values())[1:]
+    if isinstance(module, nn.RNNBase):      # nn.LSTM(*args, **kwargs): RNNBase's arguments, less the mode it fills
+        parameters = [p for p in list(inspect.signature(nn.RNNBase.__init__).parameters.values())[1:]
+                      if p.name != "mode" and (p.name != "proj_size" or isinstance(module, nn.LSTM))]
+        if isinstance(module, nn.RNN):
+            parameters.append(inspect.Parameter("nonlinearity", inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                                default="tanh"))
     for parameter in parameters:
         if parameter.kind is not parameter.POSITIONAL_OR_KEYWORD or parameter.name in ("device", "dtype"):
             continue

@@ -320,6 +320,11 @@ class Layer(Record):
         return None
 
     @property
+    def inner_layer(self) -> "Layer | None":
+        """The layer a wrapper applies to each frame (`timedistributed`), which counting tools see; None otherwise."""
+        return None
+
+    @property
     def has_bias(self) -> bool:
         """Whether a weighted layer adds a learned bias (its `bias` argument); False for the rest."""
         return False

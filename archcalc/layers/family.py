@@ -19,6 +19,7 @@ class Group(Enum):
 
     CONVOLUTION = "convolution"
     FULLY_CONNECTED = "fully connected"
+    RECURRENT = "recurrent"
     POOLING = "pooling"
     NORMALIZATION = "normalization"
     ACTIVATION = "activation"
@@ -37,6 +38,9 @@ class Family(Enum):
     CONV = "convolution", Group.CONVOLUTION
     CONV_TRANSPOSE = "transposed convolution", Group.CONVOLUTION
     LINEAR = "fully connected (matrix product)", Group.FULLY_CONNECTED
+    RNN = "recurrent layer of one gate (Elman RNN)", Group.RECURRENT
+    LSTM = "long short-term memory (four gates and a cell state)", Group.RECURRENT
+    GRU = "gated recurrent unit (three gates)", Group.RECURRENT
     BATCH_NORM = "batch normalization", Group.NORMALIZATION
     LRN = "local response normalization", Group.NORMALIZATION
     LAYER_NORM = "layer normalization over the channels at each position", Group.NORMALIZATION

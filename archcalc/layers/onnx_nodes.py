@@ -26,6 +26,7 @@ class OnnxGraph:
         self.nodes: list[Any] = []
         self.initializers: list[Any] = []
         self.parameters: list[Any] = []
+        self.added: set[str] = set()
 
     def node(self, op: str, inputs: list[str], output: str, **attributes: Any) -> str:
         from onnx import helper
@@ -37,11 +38,35 @@ class OnnxGraph:
         from onnx import TensorProto, helper, numpy_helper
 
         key = f"{record.name}.{name}"
+        if key in self.added:                   # a weight shared by several nodes (a layer on each frame)
+            return key
+        self.added.add(key)
         if self.arrays is None:
             self.parameters.append(helper.make_tensor_value_info(key, TensorProto.FLOAT, list(self.shapes[key])))
         else:
             self.initializers.append(numpy_helper.from_array(np.asarray(self.arrays[key], dtype=np.float32), key))
         return key
+
+    def outputs(self, op: str, inputs: list[str], outputs: list[str], name: str, **attributes: Any) -> list[str]:
+        """A node of several outputs (a recurrent op's Y and Y_h), named `name`."""
+        from onnx import helper
+
+        self.nodes.append(helper.make_node(op, inputs, outputs, name=name, **attributes))
+        return outputs
+
+    def for_record(self, owner: Any) -> Any:
+        """This graph as a layer run on each frame writes into it: its weights are always `owner`'s (one
+        tensor that every frame's nodes read), whatever record it is handed."""
+        graph = self
+
+        class Shared:
+            def weight(self, record: Any, name: str) -> str:
+                return graph.weight(owner, name)
+
+            def __getattr__(self, attr: str) -> Any:
+                return getattr(graph, attr)
+
+        return Shared()
 
     def constant(self, name: str, value: Any, dtype: str = "float32") -> str:
         """A `Constant` node of `value` in `dtype` (`int64` for shapes and indices)."""

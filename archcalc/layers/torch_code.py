@@ -237,7 +237,7 @@ class Index(Code):
         return f"{self.obj._operand(names, _ATOM)}[{', '.join(_item(i) for i in self.items)}]"
 
     def run(self, values: Bound) -> Any:
-        return self.obj.run(values)[self.items]
+        return self.obj.run(values)[self.items[0] if len(self.items) == 1 else self.items]
 
 
 def _item(item: int | slice) -> str:

@@ -49,6 +49,15 @@ class Site:
         return self.layer.has_bias
 
 
+def per_frame(site: Site) -> Site | None:
+    """The site of the layer a wrapper applies to each frame, on one frame; None for any other layer."""
+    inner = site.layer.inner_layer
+    if inner is None:
+        return None
+    steps = site.inputs[0][0]
+    return Site(inner, tuple(shape[1:] for shape in site.inputs), site.output[1:], site.macs // steps, site.call)
+
+
 Rule = Callable[[Site], int]
 BackwardRule = Callable[[Site, bool, bool], int]
 """A tool's count of one sample's backward pass through a layer, given whether the gradient with
@@ -88,7 +97,11 @@ class Profile:
         return bool(self.backward_rules)
 
     def count(self, site: Site) -> int:
-        """This tool's count for one sample of one layer, fused activation included."""
+        """This tool's count for one sample of one layer, fused activation included; a layer applied to each
+        of T frames, T times its count on one frame (the tools see it at a batch T times larger)."""
+        frame = per_frame(site)
+        if frame is not None:
+            return site.inputs[0][0] * self.count(frame)
         total = self.rules[site.layer.family](site)
         activation = site.layer.fused_activation
         if activation is not None:
@@ -97,6 +110,9 @@ class Profile:
 
     def backward(self, site: Site, input_grad: bool, weight_grad: bool) -> int:
         """This tool's count of one sample's backward pass through one layer, fused activation included."""
+        frame = per_frame(site)
+        if frame is not None:
+            return site.inputs[0][0] * self.backward(frame, input_grad, weight_grad)
         total = self.backward_rules[site.layer.family](site, input_grad, weight_grad)
         activation = site.layer.fused_activation
         if activation is not None:

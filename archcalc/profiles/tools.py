@@ -21,6 +21,7 @@ SCALES = (F.LAYER_SCALE, F.STANDARDIZE, F.RESCALE)
 POOLS = Group.POOLING.families
 ACTIVATIONS = Group.ACTIVATION.families
 MERGES = (F.ADD, F.MULTIPLY)
+RECURRENT = Group.RECURRENT.families
 
 
 def but(families, *left_out: F) -> tuple[F, ...]:
@@ -56,6 +57,30 @@ def per_input_element(factor: int, affine_factor: int) -> Rule:
     return lambda site: site.in_numel * (affine_factor if _affine(site) else factor)
 
 
+# --- recurrent layers ---------------------------------------------------------------------------
+def _stack(site: Site) -> tuple[int, list[int], int, int, int]:
+    """(steps T, each stacked layer's input width x, hidden size h, directions D, gates G) of a recurrent layer."""
+    layer = site.layer
+    steps, features = site.inputs[0]
+    return steps, layer.layer_inputs(features), layer.hidden_size, layer.directions, layer.gates
+
+
+def per_cell(count) -> Rule:
+    """A tool that counts each cell alike: `count(x, h, G, layer)` for one step of one layer and direction,
+    × T steps × D directions."""
+    def rule(site: Site) -> int:
+        steps, widths, h, d, g = _stack(site)
+        return steps * d * sum(count(x, h, g, site.layer) for x in widths)
+    return rule
+
+
+def _recurrent_ih_macs(site: Site, first_only: bool) -> int:
+    """The MACs of the input products W_ih·x: of the first stacked layer, or of all the others."""
+    steps, widths, h, d, g = _stack(site)
+    chosen = widths[:1] if first_only else widths[1:]
+    return steps * d * g * h * sum(chosen)
+
+
 # --- archcalc and torch ------------------------------------------------------------------------
 UNWEIGHTED = (*NORMS, *SCALES, *POOLS, *ACTIVATIONS, *MERGES, F.DATA)
 
@@ -67,24 +92,25 @@ def _gradients(site: Site, input_grad: bool, weight_grad: bool) -> int:
 
 
 class Archcalc(Profile):
-    """archcalc's convention (design §4): FLOPs = 2·MACs of convolutions and linear layers; backward,
+    """archcalc's convention (design §4): FLOPs = 2·MACs of convolutions, linear and recurrent layers; backward,
     2·MACs of each gradient computed (archcalc.training)."""
 
     name = "archcalc"
     tool = "archcalc"
     unit = "FLOPs = 2 × MACs of convolutions and linear layers"
-    rules = rules((WEIGHTED, two_macs), (UNWEIGHTED, zero))
-    backward_rules = gradient_rules((WEIGHTED, _gradients), (UNWEIGHTED, no_backward))
+    rules = rules(((*WEIGHTED, *RECURRENT), two_macs), (UNWEIGHTED, zero))
+    backward_rules = gradient_rules(((*WEIGHTED, *RECURRENT), _gradients), (UNWEIGHTED, no_backward))
 
 
 class Torch(Profile):
     """`torch.utils.flop_counter.FlopCounterMode`: 2 per multiply-accumulate of convolution and
-    mm/addmm; the bias addition of addmm and every other operator count 0."""
+    mm/addmm (also the steps of nn.RNN and nn.GRU); the bias addition of addmm, nn.LSTM (one fused
+    `aten.lstm` on the CPU) and every other operator count 0."""
 
     name = "torch"
     tool = "torch.utils.flop_counter.FlopCounterMode"
     unit = "FLOPs = 2 × MACs of convolution and matrix products"
-    rules = rules((WEIGHTED, two_macs), (UNWEIGHTED, zero))
+    rules = rules(((*WEIGHTED, F.RNN, F.GRU), two_macs), ((*UNWEIGHTED, F.LSTM), zero))
 
 
 def _torch_weighted_backward(site: Site, input_grad: bool, weight_grad: bool) -> int:
@@ -98,6 +124,18 @@ def _torch_weighted_backward(site: Site, input_grad: bool, weight_grad: bool) ->
     return 2 * site.macs * (input_grad + groups * weight_grad)
 
 
+def _torch_recurrent_backward(site: Site, input_grad: bool, weight_grad: bool) -> int:
+    """nn.RNN and nn.GRU's backward `mm`s: 2·MACs for the weights' gradients; for the gradients of the
+    states, 2·MACs but the first layer's input products unless the input's gradient is wanted, and the
+    first step of each layer and direction (its h₀ = 0 needs none: G·h·h). nn.LSTM: 0."""
+    if not (input_grad or weight_grad):
+        return 0
+    steps, widths, h, d, g = _stack(site)
+    states = site.macs - _recurrent_ih_macs(site, first_only=True) - d * len(widths) * g * h * h
+    inputs = _recurrent_ih_macs(site, first_only=True) if input_grad else 0
+    return 2 * ((site.macs if weight_grad else 0) + states + inputs)
+
+
 class TorchTrain(Torch):
     """FlopCounterMode around one training step: the forward as `torch`; around `loss.backward()`,
     `convolution_backward` and the `mm`s of the linear layers' gradients (a grouped convolution's
@@ -107,7 +145,8 @@ class TorchTrain(Torch):
     name = "torch-train"
     tool = "torch.utils.flop_counter.FlopCounterMode (forward and loss.backward())"
     unit = "FLOPs = 2 × MACs of convolution and matrix products, forward and backward"
-    backward_rules = gradient_rules((WEIGHTED, _torch_weighted_backward), (UNWEIGHTED, no_backward))
+    backward_rules = gradient_rules((WEIGHTED, _torch_weighted_backward), ((F.RNN, F.GRU), _torch_recurrent_backward),
+                                    ((*UNWEIGHTED, F.LSTM), no_backward))
 
 
 # --- fvcore ------------------------------------------------------------------------------------
@@ -137,7 +176,7 @@ class Fvcore(Profile):
         (F.BATCH_NORM, _fvcore_batchnorm),
         ((F.LAYER_NORM, F.GROUP_NORM), per_input_element(4, 5)),
         (F.ADAPTIVE_AVG_POOL, _fvcore_adaptive_avg),
-        ((F.LRN, *SCALES, F.MAX_POOL, F.AVG_POOL, *ACTIVATIONS, *MERGES, F.DATA), zero),
+        ((F.LRN, *SCALES, F.MAX_POOL, F.AVG_POOL, *ACTIVATIONS, *MERGES, F.DATA, *RECURRENT), zero),
     )
 
 
@@ -191,6 +230,24 @@ def _ptflops_layer_scale(site: Site) -> int:
     return site.out_numel * site.inputs[0][0] if site.call == "functional" else 0
 
 
+#: ptflops' `rnn_flops_counter_hook`: elementwise work per step, in h: RNN the sum of the products; GRU
+#: r ⊙ (·) and 3 sums and 3 products/sums of the update; LSTM 4 sums, and 3 + 3 for c and h.
+_PTFLOPS_CELL = {F.RNN: 1, F.GRU: 7, F.LSTM: 10}
+
+
+def _ptflops_cell(x: int, h: int, g: int, layer) -> int:
+    """G·h·x + G·h·h (the weights' shapes), each bias vector's G·h, and the cell's elementwise work."""
+    return g * h * (x + h) + layer.bias_vectors * g * h + _PTFLOPS_CELL[layer.family] * h
+
+
+def _ptflops_aten_recurrent(site: Site) -> int:
+    """nn.RNN and nn.GRU run `addmm` (`mm` without bias) per product: MACs + the bias elements; nn.LSTM
+    one `aten.lstm` the backend does not count."""
+    if site.layer.family is F.LSTM:
+        return 0
+    return per_cell(lambda x, h, g, layer: g * h * (x + h) + layer.bias_vectors * g * h)(site)
+
+
 # BatchNorm, InstanceNorm, GroupNorm and LayerNorm share one hook: 1 per input element, 2 when the module
 # has a true `affine` attribute (nn.LayerNorm calls it `elementwise_affine`: always 1).
 _PTFLOPS_HOOKED_NORMS = (
@@ -217,6 +274,7 @@ class Ptflops(Profile):
         (F.LRN, _ptflops_lrn),
         (MERGES, _ptflops_merge),
         (F.LAYER_SCALE, _ptflops_layer_scale),
+        (RECURRENT, module_only(per_cell(_ptflops_cell))),
         ((F.STANDARDIZE, F.RESCALE, F.DATA), zero),
     )
 
@@ -232,6 +290,7 @@ class PtflopsModules(Profile):
         (WEIGHTED, module_only(_ptflops_weighted)),
         *_PTFLOPS_HOOKED_NORMS,
         ((*ACTIVATIONS, *POOLS), _ptflops_hooked_elementwise),
+        (RECURRENT, module_only(per_cell(_ptflops_cell))),
         ((F.LRN, *MERGES, *SCALES, F.DATA), zero),
     )
 
@@ -245,7 +304,8 @@ class PtflopsAten(Profile):
     name = "ptflops-aten"
     tool = 'ptflops.get_model_complexity_info (backend="aten")'
     unit = "MACs + bias of convolution and matrix products"
-    rules = rules((WEIGHTED, _ptflops_weighted), ((*NORMS, *SCALES, *POOLS, *ACTIVATIONS, *MERGES, F.DATA), zero))
+    rules = rules((WEIGHTED, _ptflops_weighted), (RECURRENT, _ptflops_aten_recurrent),
+                  ((*NORMS, *SCALES, *POOLS, *ACTIVATIONS, *MERGES, F.DATA), zero))
 
 
 # --- thop --------------------------------------------------------------------------------------
@@ -268,6 +328,15 @@ def _thop_softmax(site: Site) -> int:
     return (site.in_numel // c) * (3 * c - 1)
 
 
+#: thop's `rnn_hooks`: besides each gate's G·(h·(x + h) + h + 2h with bias), the cell's own work in h:
+#: GRU r ⊙ (·) and (1 − z) ⊙ n + z ⊙ h (4), LSTM f ⊙ c + i ⊙ g and o ⊙ tanh(c) (4), RNN none.
+_THOP_CELL = {F.RNN: 0, F.GRU: 4, F.LSTM: 4}
+
+
+def _thop_cell(x: int, h: int, g: int, layer) -> int:
+    return g * (h * (x + h) + h + (2 * h if layer.has_bias else 0)) + _THOP_CELL[layer.family] * h
+
+
 class Thop(Profile):
     """thop `profile` (0.1.1): forward hooks on nn.Module classes only (functional calls 0):
     convolution and linear MACs without bias; BatchNorm and nn.LayerNorm 2 per element doubled
@@ -286,6 +355,7 @@ class Thop(Profile):
         (F.ADAPTIVE_AVG_POOL, module_only(_thop_adaptive_avg)),
         (F.PRELU, module_only(lambda site: site.in_numel)),
         (F.SOFTMAX, module_only(_thop_softmax)),
+        (RECURRENT, module_only(per_cell(_thop_cell))),
         ((F.LRN, F.GROUP_NORM, *SCALES, F.MAX_POOL, *but(ACTIVATIONS, F.PRELU, F.SOFTMAX), *MERGES, F.DATA), zero),
     )
 
@@ -308,6 +378,7 @@ class Torchinfo(Profile):
     rules = rules(
         ((F.CONV, F.CONV_TRANSPOSE), lambda site: _trainable(site) * site.out_spatial),
         ((F.LINEAR, F.BATCH_NORM, F.LAYER_NORM, F.GROUP_NORM, F.PRELU), _trainable),
+        (RECURRENT, lambda site: _trainable(site) * site.inputs[0][0]),
         ((F.LRN, *SCALES, *POOLS, *but(ACTIVATIONS, F.PRELU), *MERGES, F.DATA), zero),
     )
 

@@ -65,11 +65,15 @@ class ArchFile(Record):
     reference: dict[str, Value] = Field(default_factory=dict,
                                         description="published numbers this architecture is checked against")
     accuracy: Accuracy | None = Field(None, description="published accuracy of trained weights (not inherited)")
-    input: Annotated[list[Int | str], MinLen(1), MaxLen(3)] = Field(description="C, H, W of one sample")
+    input: Annotated[list[Int | str], MinLen(1), MaxLen(4)] = Field(
+        description="C, H, W of one sample; (T, F) for a sequence, (T, C, H, W) for frames")
     args: dict[str, Value] = Field(default_factory=dict, description="file-level variables")
     defaults: dict[str, dict[str, Value]] = Field(default_factory=dict,
                                                   description="per-type default hyper-parameters")
     blocks: dict[str, BlockDef] = Field(default_factory=dict)
+    convention: Literal["torch", "keras"] | None = Field(
+        None, description="whose parameters the layers that differ keep (recurrent layers' bias vectors): "
+        "torch (the default) or keras")
     calls: dict[str, Literal["module", "functional", "operator"]] = Field(
         default_factory=dict, description="how the reference implementation runs layers, `[type:]path pattern` → "
         "module | functional | operator (for the count profiles of hook-based tools)")

@@ -343,7 +343,9 @@ class _Expander:
         refs, block = known.refs, known.block
         if block is None and known.merged is None:
             known.cls = self.layer_class(entry.type)
-            known.merged = {**self.defaults.get(known.cls, {}), **hyper}
+            convention = {"convention": self.spec.convention} \
+                if self.spec.convention and "convention" in known.cls.model_fields else {}
+            known.merged = {**convention, **self.defaults.get(known.cls, {}), **hyper}
         cls, merged = known.cls, known.merged  # merged: shared by every copy of the entry (read-only)
         frozen = scope.frozen or entry.trainable is False
         if entry.when is None:
