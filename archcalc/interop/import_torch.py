@@ -19,7 +19,7 @@ from typing import Any
 
 from ..errors import ArchcalcError, SpecError, shorten
 from ..layers.base import layer_class
-from ..layers.foreign import MAP, Mismatch, Parameter, TorchCall, whole
+from ..layers.foreign import MAP, Mismatch, Parameter, Site, TorchCall, whole
 from .imported import NETWORK_INPUT, ImportedGraph, Unsupported, check_layer_count
 from .importer import CHANNELS_FIRST, CHANNELS_LAST, Aux, Importer, Refused, Skip, Value, foreign_index
 
@@ -30,7 +30,10 @@ REFUSED = {"MultiheadAttention": "multi-head attention is not a CNN layer type",
            "ShiftedWindowAttentionV2": "shifted-window attention is not a CNN layer type",
            "RelativePositionalMultiHeadAttention": "multi-head attention is not a CNN layer type"}
 # Methods of a module's parameter that leave it a parameter (a view, or values computed from it).
-PARAMETER_METHODS = {"reshape", "view", "unsqueeze", "squeeze", "flatten", "contiguous", "sqrt", "clamp_min", "clamp"}
+PARAMETER_METHODS = {"reshape", "view", "unsqueeze", "squeeze", "flatten", "contiguous", "sqrt", "clamp_min", "clamp",
+                     "getitem"}
+# Attributes of a tensor that describe it (`x.shape[0]`): sizes, not maps.
+DESCRIPTIVE = {"shape", "ndim", "dtype", "device"}
 DEFAULT_TIMEOUT = 120.0     # seconds to load, build and trace a model (RegNet-Y 128GF, built for real, takes ~30)
 MAX_LOG_BYTES = 64 * 1024   # what the build printed, passed on
 # The separate process: its path is the caller's, so that it finds the same modules (and archcalc).
@@ -203,7 +206,7 @@ class _TorchImporter(Importer):
             if node.op == "placeholder":
                 self.env[node] = Value(NETWORK_INPUT) if not self.env else Aux("extra input")
             elif node.op == "get_attr":
-                self.env[node] = Aux("parameter", (node.target, ()))
+                self.env[node] = Aux("parameter", (node.target, (), self._parameter_shape(node.target)))
             elif node.op == "output":
                 output = (self.env.get(node.args[0]), self._path(node, "output"))
             else:
@@ -259,7 +262,7 @@ class _TorchImporter(Importer):
             maps.append(value)
             return MAP
         if isinstance(value, Aux) and value.kind == "parameter":
-            return Parameter(value.value[0], self._parameter_shape(value.value[0]))
+            return Parameter(value.value[0], value.value[2])
         if isinstance(value, Aux) and value.kind == "refused":
             raise Skip
         raise Refused(f"an argument computed from {value.kind if isinstance(value, Aux) else 'the model'} "
@@ -339,15 +342,17 @@ class _TorchImporter(Importer):
             return first
         if isinstance(first, Aux) and (first.kind != "parameter" or name in PARAMETER_METHODS):
             return self._aux(node, name, first)
-        if name in ("size", "dim") or name == "getattr" and args[1] == "shape":
+        if name in ("size", "dim") or name == "getattr" and args[1] in DESCRIPTIVE:
             return Aux("size")
+        if _operator_name(name) == "add" and len(args) == 2 and 0 in [a for a in args if type(a) is int]:
+            return self._tensor(next(a for a in args if type(a) is not int))   # `sum(parts)` starts at 0
         if name in ("view", "reshape"):
             x = self._tensor(args[0])
             shape = list(args[1:]) if len(args) > 2 or not isinstance(args[1], (list, tuple)) else list(args[1])
             return self._reshape(node, name, self.explicit(x, self._path(node, "permute")), shape)
         if name in ("chunk", "split"):
             x = self.explicit(self._tensor(args[0]), self._path(node, "permute"))
-            return Aux("chunks", (x, args, kwargs, name))
+            return Aux("chunks", (x, self._parts(x, name, args, kwargs)))
         if name == "sub" and isinstance(self.env.get(args[1]), Aux) and self.env[args[1]].kind == "parameter":
             return Aux("centred", (self._tensor(args[0]), self.env[args[1]].value))
         joined = self._offset(node, name) or self._chain(node, name)
@@ -403,17 +408,14 @@ class _TorchImporter(Importer):
         if first.kind in ("size", "extra input"):      # sizes; fx's checks of a fixed keyword argument
             return Aux(first.kind)
         if first.kind == "parameter" and name in PARAMETER_METHODS:
-            target, steps = first.value
-            return Aux("parameter", (target, (*steps, name)))
+            target, steps, shape = first.value
+            return Aux("parameter", (target, (*steps, name), _shape_after(shape, name, args[1:], node.kwargs)))
         if first.kind == "chunks" and name == "getitem":
-            x, chunk_args, kwargs, how = first.value
-            dim = chunk_args[2] if len(chunk_args) > 2 else kwargs.get("dim", 0)
-            width = (self.shape(x.index) or [None])[0]
-            if dim not in (1, -3) or not isinstance(chunk_args[1], int) or width is None:
-                raise Refused(f"{how} must cut channels (dim=1) into a fixed number of parts")
-            step = -(-width // chunk_args[1]) if how == "chunk" else chunk_args[1]
-            start = args[1] * step
-            return self._add(node, "slice", "slice", [x], start=start, end=min(start + step, width))
+            x, parts = first.value
+            if not isinstance(args[1], int) or not -len(parts) <= args[1] < len(parts):
+                raise Refused(f"part {args[1]!r} of {len(parts)}")
+            start, end = parts[args[1]]
+            return self._add(node, "slice", "slice", [x], start=start, end=end)
         if first.kind == "shuffle5d" and name == "transpose" and sorted(args[1:3]) == [1, 2]:
             return Aux("shuffled", first.value)
         if first.kind == "shuffled" and name == "contiguous":
@@ -425,6 +427,25 @@ class _TorchImporter(Importer):
             x = self.explicit(first.value[0], self._path(node, "permute"))
             return self._add(node, "normalization", "normalization", [x])
         raise Refused(f"{name} has no archcalc layer type")
+
+    def _parts(self, x: Value, how: str, args: tuple, kwargs: dict) -> list[tuple[int, int]]:
+        """The channels [start, end) of each part `x.chunk(n, dim)` or `x.split(size or sizes, dim)` cuts."""
+        size = args[1] if len(args) > 1 else kwargs.get("chunks" if how == "chunk" else "split_size_or_sections",
+                                                         kwargs.get("split_size"))
+        dim = args[2] if len(args) > 2 else kwargs.get("dim", 0)
+        shape = self.shape(x.index)
+        sizes = list(size) if isinstance(size, (list, tuple)) else None
+        if shape is None or not Site(shape).is_channel_axis(dim) or not (
+                isinstance(size, int) and size > 0 or sizes and all(isinstance(s, int) and s >= 0 for s in sizes)):
+            raise Refused(f"{how} must cut the channels (dim=1) into parts of fixed sizes")
+        width = shape[0]
+        if sizes is None:
+            step = -(-width // size) if how == "chunk" else size
+            sizes = [min(step, width - start) for start in range(0, width, step)]
+        if sum(sizes) != width:
+            raise Refused(f"{how} into {sizes} of {width} channels")
+        ends = [sum(sizes[:k + 1]) for k in range(len(sizes))]
+        return [(end - part, end) for part, end in zip(sizes, ends)]
 
     def _standardises(self, mean: Any, divisor: Any) -> bool:
         """Whether `(x − mean) / divisor` is a Keras normalisation as archcalc writes it: the divisor the
@@ -440,11 +461,45 @@ class _TorchImporter(Importer):
 
     def _reshape(self, node, name: str, x: Value, shape: list) -> Any:
         constants = [s for s in shape[1:] if isinstance(s, int)]
-        if len(shape) == 2 and shape[1] == -1 or len(shape) == 2 and isinstance(self.env.get(shape[1]), Aux):
+        batch = shape[0] == -1 or isinstance(self.env.get(shape[0]), Aux) if shape else False
+        size = self.shape(x.index)
+        whole_sample = size is not None and len(shape) == 2 and shape[1] == _count(size)
+        if len(shape) == 2 and shape[1] == -1 or len(shape) == 2 and isinstance(self.env.get(shape[1]), Aux) \
+                or batch and whole_sample:
             return self._add(node, name, "flatten", [x])
         if len(shape) == 5 and constants and isinstance(shape[1], int):
             return Aux("shuffle5d", (x, shape[1]))
         raise Refused(f"{name} to {len(shape)} axes has no archcalc layer type")
+
+
+def _count(shape: tuple[int, ...]) -> int:
+    total = 1
+    for d in shape:
+        total *= d
+    return total
+
+
+def _shape_after(shape: tuple[int, ...] | None, name: str, args: tuple, kwargs: dict) -> tuple[int, ...] | None:
+    """The shape of a parameter of shape `shape` after `parameter.name(*args)` (a view, an index, or
+    values computed from it), worked out on a meta tensor; None where that cannot be known."""
+    import torch
+    import torch.fx as fx
+
+    def traced(value: Any) -> bool:
+        if isinstance(value, (list, tuple)):
+            return any(traced(v) for v in value)
+        if isinstance(value, slice):
+            return traced([value.start, value.stop, value.step])
+        return isinstance(value, fx.Node)
+
+    if shape is None or traced(args) or traced(list(kwargs.values())):
+        return None
+    tensor = torch.empty(shape, device="meta")
+    try:
+        found = tensor[args[0]] if name == "getitem" else getattr(tensor, name)(*args, **kwargs)
+    except Exception:  # noqa: BLE001 - whatever PyTorch makes of the arguments: the shape is unknown
+        return None
+    return tuple(found.shape) if isinstance(found, torch.Tensor) else None
 
 
 def _operator_name(name: str) -> str:

@@ -1,0 +1,114 @@
+"""Hand-written PyTorch in the common idioms (tests/handwritten_nets.py) imports exactly: the params,
+BatchNorm statistics and conv + linear MACs of each network equal PyTorch's own, counted here with
+`parameters()`, `named_buffers()` and forward hooks, independently of archcalc."""
+
+from __future__ import annotations
+
+import pytest
+
+import archcalc
+from archcalc.errors import SpecError
+from tests.import_data import conv_linear_counts
+
+torch = pytest.importorskip("torch")
+nn = torch.nn
+
+from tests.handwritten_nets import HANDWRITTEN  # noqa: E402 - needs torch
+
+
+def torch_counts(model, shape) -> tuple[int, int, int]:
+    """Trainable params, BatchNorm running statistics and conv + linear MACs of one sample, by PyTorch:
+    a conv's MACs are its output's elements times (in_channels / groups) · kh · kw, a linear layer's
+    its output's elements times in_features (at every position, where it runs on a map)."""
+    macs = []
+
+    def hook(module, inputs, output):
+        per_output = module.in_features if isinstance(module, nn.Linear) else \
+            module.in_channels // module.groups * module.kernel_size[0] * module.kernel_size[1]
+        macs.append(output[0].numel() * per_output)
+
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    with torch.no_grad():
+        model(torch.zeros(1, *shape))
+    for handle in handles:
+        handle.remove()
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    running = sum(b.numel() for n, b in model.named_buffers() if n.endswith(("running_mean", "running_var")))
+    return trainable, running, sum(macs)
+
+
+@pytest.mark.parametrize("name", HANDWRITTEN)
+def test_hand_written_networks_import_exactly_through_torch_fx(name):
+    cls, shape = HANDWRITTEN[name]
+    model = cls().eval()
+    report = archcalc.analyze(archcalc.import_model(model, input=shape, name=name))
+    assert conv_linear_counts(report) == torch_counts(model, shape)
+
+
+def _types(model, shape):
+    report = archcalc.analyze(archcalc.import_model(model, input=shape, name="net"))
+    return [(r.name, r.type) for r in report.layers[1:]]
+
+
+def test_the_convnext_gamma_is_a_layer_scale_on_the_channels_last_map():
+    cls, shape = HANDWRITTEN["convnext"]
+    types = _types(cls(), shape)
+    assert ("blocks/0/gamma", "layerscale") in types
+    assert not any(t == "permute" for _, t in types)       # the permutes only move the channels last and back
+
+
+def test_res2net_reads_the_last_split_by_a_negative_index():
+    cls, shape = HANDWRITTEN["res2net"]
+    report = archcalc.analyze(archcalc.import_model(cls(), input=shape, name="res2net"))
+    slices = [(r.name.split("/")[-1], r.output_shape[0]) for r in report.layers if r.type == "slice"]
+    # split(conv1, 8, 1) of 32 channels: four parts of 8; chunk(2) of 64 channels: two of 32
+    assert slices == [("slice", 8), ("slice_1", 8), ("slice_2", 8), ("slice_3", 8), ("slice_4", 32), ("slice_5", 32)]
+    last = next(r.layer for r in report.layers if r.name.endswith("slice_3"))
+    assert (last.start, last.end) == (24, 32)
+
+
+def test_a_number_scales_and_divides_as_a_rescaling():
+    cls, shape = HANDWRITTEN["res2net"]
+    report = archcalc.analyze(archcalc.import_model(cls(), input=shape, name="res2net"))
+    scales = sorted(r.layer.scale for r in report.layers if r.type == "rescaling")
+    assert scales == [0.5, 0.5]      # x * 0.5 at the input, y / 2 in the block
+
+
+class Flattens(nn.Module):
+    """Every spelling of a flatten a hand-written classifier uses."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.fc = nn.Linear(4 * 5 * 5, 2)
+
+    def forward(self, x):
+        y = self.conv(x)
+        flat = [y.view(y.size(0), -1), y.reshape(y.shape[0], -1), y.view(-1, 100), torch.flatten(y, start_dim=1),
+                y.flatten(1), torch.reshape(y, (-1, 4 * 5 * 5)), y.view(y.size()[0], 100)]
+        total = flat[0]
+        for each in flat[1:]:
+            total = total + each
+        return self.fc(total)
+
+
+def test_every_spelling_of_a_flatten_is_a_flatten():
+    types = [t for _, t in _types(Flattens(), (3, 5, 5))]
+    assert types.count("flatten") == 7 and "reshape" not in types
+
+
+class WrongScale(nn.Module):
+    """γ of shape (C,) times an N×C×H×W map: PyTorch broadcasts it along W, not the channels."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 6, 1)
+        self.gamma = nn.Parameter(torch.ones(6))
+
+    def forward(self, x):
+        return self.conv(x) * self.gamma
+
+
+def test_a_parameter_broadcast_along_the_width_is_no_layer_scale():
+    with pytest.raises(SpecError, match="mul: .*not one value per channel"):
+        archcalc.import_model(WrongScale(), input=(3, 6, 6), name="wrong")
