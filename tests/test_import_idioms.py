@@ -112,3 +112,59 @@ class WrongScale(nn.Module):
 def test_a_parameter_broadcast_along_the_width_is_no_layer_scale():
     with pytest.raises(SpecError, match="mul: .*not one value per channel"):
         archcalc.import_model(WrongScale(), input=(3, 6, 6), name="wrong")
+
+
+onnx = pytest.importorskip("onnx")
+
+
+def _exported(model, shape, tmp_path, opset: int, folded: bool) -> dict:
+    """The mapping archcalc reads from `torch.onnx.export` (the TorchScript exporter) of `model`."""
+    import warnings
+
+    path = tmp_path / f"net_{opset}_{folded}.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (torch.zeros(1, *shape),), str(path), dynamo=False, opset_version=opset,
+                          do_constant_folding=folded)
+    return archcalc.import_model(str(path))
+
+
+def _folded_counts(model, shape) -> tuple[int, int, int]:
+    """PyTorch's counts of the network the exporter writes when it folds constants: each BatchNorm
+    that follows a convolution is folded into it (the conv gains a bias where it had none; the
+    BatchNorm's γ, β and statistics are gone)."""
+    trainable, _, macs = torch_counts(model, shape)
+    modules = list(model.modules())
+    for before, module in zip(modules, modules[1:]):
+        if isinstance(module, nn.BatchNorm2d) and isinstance(before, nn.Conv2d):
+            trainable -= 2 * module.num_features - (0 if before.bias is not None else before.out_channels)
+    return trainable, 0, macs
+
+
+# Before opset 17 the exporter writes nn.LayerNorm as ReduceMean/Sub/Pow/Sqrt/Div steps, which are not read.
+OPSETS = [(name, opset) for name in HANDWRITTEN for opset in (11, 13, 17, 18, 21)
+          if not (name == "convnext" and opset < 17)]
+
+
+@pytest.mark.parametrize(("name", "opset"), OPSETS)
+def test_hand_written_networks_import_exactly_through_onnx_unfolded(name, opset, tmp_path):
+    cls, shape = HANDWRITTEN[name]
+    model = cls().eval()
+    report = archcalc.analyze(_exported(model, shape, tmp_path, opset, folded=False))
+    assert conv_linear_counts(report) == torch_counts(model, shape)
+
+
+@pytest.mark.parametrize("name", HANDWRITTEN)
+def test_hand_written_networks_import_through_the_default_onnx_export(name, tmp_path):
+    cls, shape = HANDWRITTEN[name]
+    model = cls().eval()
+    report = archcalc.analyze(_exported(model, shape, tmp_path, 17, folded=True))
+    assert conv_linear_counts(report) == _folded_counts(model, shape)
+
+
+def test_the_exporters_local_response_norm_is_one_lrn_layer(tmp_path):
+    cls, shape = HANDWRITTEN["inception"]
+    report = archcalc.analyze(_exported(cls(), shape, tmp_path, 17, folded=True))
+    lrn = [r.layer for r in report.layers if r.type == "lrn"]
+    assert [(m.size, m.alpha, m.beta, m.k) for m in lrn] == [(5, 1e-4, 0.75, 2.0)]      # as the module was built
+    assert len(report.layers) == 1 + 16          # the input and the model's layers: no step of the decomposition

@@ -150,7 +150,7 @@ class Rescaling(Layer):
     family = Family.RESCALE
     positionwise = True
     torch_form = TorchForm(functions=("mul", "imul", "add", "iadd", "truediv", "itruediv", "div"), summary="Rescaling")
-    onnx_form = OnnxForm(ops=("Mul", "Add"))
+    onnx_form = OnnxForm(ops=("Mul", "Add", "Div"))
     keras_form = KerasForm(classes=("Rescaling",))
 
     scale: float
@@ -162,19 +162,28 @@ class Rescaling(Layer):
         offset `x * s + o` adds)."""
         op = call.name.removeprefix("i")
         if op in ("truediv", "div"):
-            if call.args[:1] != (MAP,) or call.kwargs.get("rounding_mode") is not None:
-                raise Mismatch(f"{op} must divide a map by a number")
-            divisor = cls._by_number("mul", call.args[:2])["scale"]
-            if divisor == 0:
-                raise Mismatch(f"{op} by zero")
-            return {"scale": 1.0 / divisor}
+            if call.kwargs.get("rounding_mode") is not None:
+                raise Mismatch(f"{op} with rounding has no archcalc layer type")
+            return cls._divided(op, call.args[:2])
         return cls._by_number(op, call.args[:2])
+
+    @classmethod
+    def _divided(cls, op: str, operands: Any) -> dict[str, Any]:
+        """A map divided by a number: a scale by its inverse."""
+        if tuple(operands[:1]) != (MAP,):
+            raise Mismatch(f"{op} must divide a map by a number")
+        divisor = cls._by_number("mul", operands)["scale"]
+        if divisor == 0:
+            raise Mismatch(f"{op} by zero")
+        return {"scale": 1.0 / divisor}
 
     @classmethod
     def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:
         import numpy as np
 
         numbers = [float(v.reshape(-1)[0]) if isinstance(v, np.ndarray) and v.size == 1 else v for v in node.inputs]
+        if node.op == "Div":
+            return cls._divided(node.op, numbers)
         return cls._by_number(node.op.lower(), numbers)
 
     @staticmethod
