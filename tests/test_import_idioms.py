@@ -168,3 +168,73 @@ def test_the_exporters_local_response_norm_is_one_lrn_layer(tmp_path):
     lrn = [r.layer for r in report.layers if r.type == "lrn"]
     assert [(m.size, m.alpha, m.beta, m.k) for m in lrn] == [(5, 1e-4, 0.75, 2.0)]      # as the module was built
     assert len(report.layers) == 1 + 16          # the input and the model's layers: no step of the decomposition
+
+
+class Guarded(nn.Module):
+    """A network behind Python control flow on the input's size, which torch.fx cannot trace."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x):
+        if x.shape[-1] > 1:
+            return self.net(x)
+        return self.net(x.mean())
+
+
+@pytest.mark.parametrize("name", HANDWRITTEN)
+def test_control_flow_is_captured_through_torch_export(name):
+    cls, shape = HANDWRITTEN[name]
+    model = Guarded(cls()).eval()
+    mapping = archcalc.import_model(model, input=shape, name=name)
+    assert "via torch.export" in mapping["source"]
+    assert conv_linear_counts(archcalc.analyze(mapping)) == torch_counts(model, shape)
+
+
+class BatchNormAct2d(nn.BatchNorm2d):
+    """timm's normalisation with its own activation: a BatchNorm2d subclass running `F.batch_norm`, then
+    its submodules `drop` and `act`."""
+
+    def __init__(self, channels: int):
+        super().__init__(channels)
+        self.drop = nn.Identity()
+        self.act = nn.SiLU()
+
+    def forward(self, x):
+        x = nn.functional.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, False, 0.1,
+                                     self.eps)
+        return self.act(self.drop(x))
+
+
+class NormAct(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1, bias=False)
+        self.bn = BatchNormAct2d(8)
+        self.fc = nn.Linear(8, 4)
+
+    def forward(self, x):
+        return self.fc(self.bn(self.conv(x)).mean((2, 3)))
+
+
+@pytest.mark.parametrize("wrap", [NormAct, lambda: Guarded(NormAct())], ids=["fx", "export"])
+def test_a_batchnorm_subclass_with_its_activation_is_a_batchnorm_and_the_activation(wrap):
+    model = wrap().eval()
+    report = archcalc.analyze(archcalc.import_model(model, input=(3, 6, 6), name="normact"))
+    assert [r.type for r in report.layers[1:]] == ["conv", "batchnorm", "silu", "globalavgpool", "linear"]
+    assert conv_linear_counts(report) == torch_counts(model, (3, 6, 6))
+
+
+class Untraceable(nn.Module):
+    """Control flow fx cannot trace, around an op archcalc has no layer type for."""
+
+    def forward(self, x):
+        if x.shape[-1] > 1:
+            return torch.sin(x)
+        return x
+
+
+def test_what_neither_capture_reads_is_refused_by_name():
+    with pytest.raises(SpecError, match="sin"):
+        archcalc.import_model(Untraceable(), input=(3, 4, 4), name="untraceable")

@@ -34,6 +34,10 @@ PARAMETER_METHODS = {"reshape", "view", "unsqueeze", "squeeze", "flatten", "cont
                      "getitem"}
 # Attributes of a tensor that describe it (`x.shape[0]`): sizes, not maps.
 DESCRIPTIVE = {"shape", "ndim", "dtype", "device"}
+# torch.nn normalisations a subclass may follow with its own submodules `drop` and `act` (timm's
+# BatchNormAct2d, GroupNormAct): read as the normalisation, then those submodules, in this order.
+NORM_ACT = {"BatchNorm2d", "BatchNorm1d", "GroupNorm"}
+NORM_ACT_CHILDREN = ("drop", "act")
 DEFAULT_TIMEOUT = 120.0     # seconds to load, build and trace a model (RegNet-Y 128GF, built for real, takes ~30)
 MAX_LOG_BYTES = 64 * 1024   # what the build printed, passed on
 # The separate process: its path is the caller's, so that it finds the same modules (and archcalc).
@@ -172,25 +176,61 @@ def import_torch(model: Any, *, input: tuple[int, ...] = (3, 224, 224), name: st
         proxy_buffer_attributes = True      # a buffer read in a forward is a named value, as a parameter is
 
         def is_leaf_module(self, module, qualified_name):
-            return type(module).__name__ in leaves or super().is_leaf_module(module, qualified_name)
+            return _reads_as(module) in leaves or super().is_leaf_module(module, qualified_name)
+
+        def call_module(self, module, forward, args, kwargs):
+            """A normalisation followed by its own activation: the normalisation, then each of those modules."""
+            children = _norm_act_children(module)
+            if not children:
+                return super().call_module(module, forward, args, kwargs)
+            value = self.create_proxy("call_module", self.path_of_module(module), args, kwargs)
+            for child in children:
+                value = self.call_module(child, child.forward, (value,), {})
+            return value
 
     label = name or type(model).__name__.lower()
     import inspect
 
     extra = list(inspect.signature(model.forward).parameters.values())[1:]
     concrete = {p.name: p.default for p in extra if p.default is not inspect.Parameter.empty}
+    capture = "torch.fx"
     try:
         traced = Tracer().trace(model, concrete_args=concrete or None)
     except Exception as exc:  # noqa: BLE001 - any failure of tracing is the model's, reported in one line
-        raise SpecError(f"torch.fx cannot trace {type(model).__name__}: {' '.join(str(exc).split())[:300]}",
-                        file=label) from None
+        from .torch_export import capture as export
+        why = " ".join(str(exc).split())[:300]
+        try:
+            traced = export(model, tuple(input), lambda m: Tracer().is_leaf_module(m, ""), _norm_act_children)
+        except Exception as second:  # noqa: BLE001 - the same, through torch.export
+            raise SpecError(f"neither torch.fx nor torch.export can capture {type(model).__name__}: torch.fx: {why}; "
+                            f"torch.export: {' '.join(str(second).split())[:300]}", file=label) from None
+        capture = "torch.export"
     modules = dict(model.named_modules())
     graph = ImportedGraph(name=label, input=list(input),
-                          source=source or f"{type(model).__module__}.{type(model).__name__} via torch.fx "
+                          source=source or f"{type(model).__module__}.{type(model).__name__} via {capture} "
                                            f"(torch {torch_version()})")
     graph.classes = {tuple(path.split(".")): type(m).__name__ for path, m in modules.items() if path}
     _TorchImporter(graph, modules, Unsupported(label)).run(traced)
     return graph
+
+
+def _reads_as(module: Any) -> str:
+    """The class name a module is read as: its own, or for a subclass of a `NORM_ACT` normalisation
+    whose only submodules are `NORM_ACT_CHILDREN`, the normalisation's."""
+    cls = type(module)
+    if cls.__name__ not in NORM_ACT and set(dict(module.named_children())) <= set(NORM_ACT_CHILDREN):
+        base = next((c for c in cls.__mro__[1:] if c.__name__ in NORM_ACT and c.__module__.startswith("torch.nn")),
+                    None)
+        if base is not None:
+            return base.__name__
+    return cls.__name__
+
+
+def _norm_act_children(module: Any) -> list:
+    """The submodules run after a normalisation read as its base class (`_reads_as`), in order."""
+    if _reads_as(module) == type(module).__name__:
+        return []
+    return [getattr(module, name) for name in NORM_ACT_CHILDREN if name in dict(module.named_children())]
 
 
 class _TorchImporter(Importer):
@@ -221,6 +261,10 @@ class _TorchImporter(Importer):
     # --- naming ------------------------------------------------------------------------------
     def _path(self, node, op: str) -> tuple[str, ...]:
         if node.op == "call_module":
+            *owner, own = node.target.split(".")
+            if owner and _norm_act_children(self.modules.get(".".join(owner))):     # bn.act: bn_act, beside bn
+                owner[-1] += f"_{own}"
+                return tuple(re.split(r"[./]", ".".join(owner)))
             return tuple(re.split(r"[./]", node.target))
         stack = node.meta.get("nn_module_stack") or {}
         owner = list(stack.values())[-1][0] if stack else ""
@@ -284,7 +328,7 @@ class _TorchImporter(Importer):
             return Aux("refused")
 
     def _module(self, node, m) -> Any:
-        cls = type(m).__name__
+        cls = _reads_as(m)
         if cls in REFUSED:
             raise Refused(REFUSED[cls])
         op = node.target.split(".")[-1]
