@@ -193,25 +193,40 @@ def import_torch(model: Any, *, input: tuple[int, ...] = (3, 224, 224), name: st
 
     extra = list(inspect.signature(model.forward).parameters.values())[1:]
     concrete = {p.name: p.default for p in extra if p.default is not inspect.Parameter.empty}
-    capture = "torch.fx"
+    modules = dict(model.named_modules())
+
+    def read(traced, capture: str) -> ImportedGraph:
+        graph = ImportedGraph(name=label, input=list(input),
+                              source=source or f"{type(model).__module__}.{type(model).__name__} via {capture} "
+                                               f"(torch {torch_version()})")
+        graph.classes = {tuple(path.split(".")): type(m).__name__ for path, m in modules.items() if path}
+        _TorchImporter(graph, modules, Unsupported(label)).run(traced)
+        return graph
+
+    def exported() -> ImportedGraph:
+        from .torch_export import capture
+
+        return read(capture(model, tuple(input), lambda m: Tracer().is_leaf_module(m, ""), _norm_act_children),
+                    "torch.export")
+
     try:
         traced = Tracer().trace(model, concrete_args=concrete or None)
     except Exception as exc:  # noqa: BLE001 - any failure of tracing is the model's, reported in one line
-        from .torch_export import capture as export
         why = " ".join(str(exc).split())[:300]
         try:
-            traced = export(model, tuple(input), lambda m: Tracer().is_leaf_module(m, ""), _norm_act_children)
+            return exported()
+        except ArchcalcError:
+            raise
         except Exception as second:  # noqa: BLE001 - the same, through torch.export
             raise SpecError(f"neither torch.fx nor torch.export can capture {type(model).__name__}: torch.fx: {why}; "
                             f"torch.export: {' '.join(str(second).split())[:300]}", file=label) from None
-        capture = "torch.export"
-    modules = dict(model.named_modules())
-    graph = ImportedGraph(name=label, input=list(input),
-                          source=source or f"{type(model).__module__}.{type(model).__name__} via {capture} "
-                                           f"(torch {torch_version()})")
-    graph.classes = {tuple(path.split(".")): type(m).__name__ for path, m in modules.items() if path}
-    _TorchImporter(graph, modules, Unsupported(label)).run(traced)
-    return graph
+    try:
+        return read(traced, "torch.fx")
+    except SpecError as refused:        # what fx leaves traced (a size computed in Python) export may know
+        try:
+            return exported()
+        except Exception:  # noqa: BLE001 - torch.export reads no more: torch.fx's refusal stands
+            raise refused from None
 
 
 def _reads_as(module: Any) -> str:

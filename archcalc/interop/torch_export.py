@@ -28,7 +28,7 @@ FUNCTIONS: dict[str, Callable] = {
     "max_pool2d": F.max_pool2d, "avg_pool2d": F.avg_pool2d, "adaptive_avg_pool2d": F.adaptive_avg_pool2d,
     "adaptive_max_pool2d": F.adaptive_max_pool2d, "layer_norm": F.layer_norm, "group_norm": F.group_norm,
     "channel_shuffle": F.channel_shuffle, "native_channel_shuffle": F.channel_shuffle,
-    "pixel_shuffle": F.pixel_shuffle, "dropout": F.dropout, "feature_dropout": F.dropout2d,
+    "pixel_shuffle": F.pixel_shuffle, "dropout": F.dropout, "feature_dropout": F.dropout2d, "conv2d": F.conv2d,
 }
 #: The ATen ops read as the tensor method of the same (or the given) name.
 METHODS = {"view": "view", "reshape": "reshape", "_unsafe_view": "view", "permute": "permute", "mean": "mean",
@@ -164,8 +164,11 @@ class _Rewriter:
             made = self.graph.call_method(METHODS[name], (args[0], [size, *args[1][1:]]))
         elif name in ("max_pool2d", "avg_pool2d") and len(args) > 2 and args[2] == []:
             made = self.graph.call_function(FUNCTIONS[name], (args[0], args[1], None, *args[3:]), kwargs)
-        elif name in ("constant_pad_nd", "pad"):
+        elif name == "constant_pad_nd":
             made = self.graph.call_function(F.pad, args[:2], {"value": args[2] if len(args) > 2 else 0.0})
+        elif name == "pad":         # aten.pad(x, pad, mode="constant", value=None)
+            mode, value = (args[2] if len(args) > 2 else "constant"), (args[3] if len(args) > 3 else None)
+            made = self.graph.call_function(F.pad, args[:2], {"mode": mode, "value": 0.0 if value is None else value})
         elif name in ("_softmax", "softmax"):
             made = self.graph.call_function(F.softmax, args[:2])
         elif name in FUNCTIONS:
