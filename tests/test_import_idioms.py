@@ -238,3 +238,35 @@ class Untraceable(nn.Module):
 def test_what_neither_capture_reads_is_refused_by_name():
     with pytest.raises(SpecError, match="sin"):
         archcalc.import_model(Untraceable(), input=(3, 4, 4), name="untraceable")
+
+
+class Conv2dSame(nn.Conv2d):
+    """TensorFlow's `same` padding as timm writes it: pads computed in Python from the input's size,
+    then `F.conv2d` of the module's own weight."""
+
+    def forward(self, x):
+        import math
+
+        ih, iw = x.size()[-2:]
+        pads = [max((math.ceil(size / s) - 1) * s + (k - 1) * d + 1 - size, 0)
+                for size, s, k, d in zip((ih, iw), self.stride, self.kernel_size, self.dilation)]
+        x = nn.functional.pad(x, [pads[1] // 2, pads[1] - pads[1] // 2, pads[0] // 2, pads[0] - pads[0] // 2])
+        return nn.functional.conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+
+
+class SamePadded(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv_stem = Conv2dSame(3, 8, 3, stride=2, bias=False)
+        self.fc = nn.Linear(8 * 4 * 4, 3)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.conv_stem(x), 1))
+
+
+def test_same_padding_computed_in_python_is_read_through_torch_export():
+    model = SamePadded().eval()
+    report = archcalc.analyze(archcalc.import_model(model, input=(3, 8, 8), name="same"))
+    # 8×8, stride 2, kernel 3: TensorFlow pads 0 above and left, 1 below and right
+    assert [(r.type, r.output_shape) for r in report.layers[1:3]] == [("zeropad", (3, 9, 9)), ("conv", (8, 4, 4))]
+    assert conv_linear_counts(report) == torch_counts(model, (3, 8, 8))
