@@ -270,3 +270,16 @@ def test_same_padding_computed_in_python_is_read_through_torch_export():
     # 8×8, stride 2, kernel 3: TensorFlow pads 0 above and left, 1 below and right
     assert [(r.type, r.output_shape) for r in report.layers[1:3]] == [("zeropad", (3, 9, 9)), ("conv", (8, 4, 4))]
     assert conv_linear_counts(report) == torch_counts(model, (3, 8, 8))
+
+
+class GELU(nn.Module):
+    """A module of its own named like `nn.GELU` (as timm's is), without `approximate`: traced into."""
+
+    def forward(self, x):
+        return nn.functional.gelu(x)
+
+
+def test_a_class_named_like_a_torch_class_it_is_not_is_traced_into():
+    net = nn.Sequential(nn.Conv2d(3, 4, 1), GELU())
+    report = archcalc.analyze(archcalc.import_model(net, input=(3, 4, 4), name="impostor"))
+    assert [r.type for r in report.layers[1:]] == ["conv", "gelu"]

@@ -3,8 +3,9 @@
 tests/data/reference_timm.json (`kind: cnn`), each built as that file records (timm.create_model(name,
 pretrained=False) on the meta device, or on the CPU where its constructor needs real tensors) and
 imported at its `input_shape`; and tests/data/imported/timm/refused.json: each model that does not
-import (or whose file written does not analyse), with archcalc's one-line reason. Run with the environment that measured the references
-(torch 2.14, timm), archcalc put on the path, never installed there:
+import (or whose file written does not analyse), with archcalc's one-line reason. Run with the
+environment that measured the references (torch 2.14, timm), archcalc put on the path, never
+installed there:
 
     PYTHONPATH=. nice /work/refenv/bin/python tools/reference_import_timm.py   # --models NAME... to restrict
 """

@@ -176,6 +176,8 @@ def import_torch(model: Any, *, input: tuple[int, ...] = (3, 224, 224), name: st
         proxy_buffer_attributes = True      # a buffer read in a forward is a named value, as a parameter is
 
         def is_leaf_module(self, module, qualified_name):
+            if _impostor(module):
+                return False
             return _reads_as(module) in leaves or super().is_leaf_module(module, qualified_name)
 
         def call_module(self, module, forward, args, kwargs):
@@ -227,6 +229,15 @@ def import_torch(model: Any, *, input: tuple[int, ...] = (3, 224, 224), name: st
             return exported()
         except Exception:  # noqa: BLE001 - torch.export reads no more: torch.fx's refusal stands
             raise refused from None
+
+
+def _impostor(module: Any) -> bool:
+    """Whether `module`'s class has the name of a `torch.nn` class it does not derive from (timm's own
+    `GELU`, without `nn.GELU`'s `approximate`): it is traced into, not read as that class."""
+    from torch import nn
+
+    same = getattr(nn, type(module).__name__, None)
+    return isinstance(same, type) and issubclass(same, nn.Module) and not isinstance(module, same)
 
 
 def _reads_as(module: Any) -> str:

@@ -310,8 +310,10 @@ class Slice(Layer):
 
     @classmethod
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:
-        """`x[:, a:b]`: a run of channels."""
+        """`x[:, a:b]` (or `x[:, a:b, :, :]`): a run of channels."""
         index = call.args[1] if len(call.args) > 1 else None
+        if isinstance(index, tuple) and len(index) > 2 and all(i == slice(None) for i in index[2:]):
+            index = index[:2]
         if not (isinstance(index, tuple) and len(index) == 2 and index[0] == slice(None)
                 and isinstance(index[1], slice) and index[1].step in (None, 1)):
             raise Mismatch("indexing must take a run of channels (x[:, a:b])")
