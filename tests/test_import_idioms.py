@@ -283,3 +283,28 @@ def test_a_class_named_like_a_torch_class_it_is_not_is_traced_into():
     net = nn.Sequential(nn.Conv2d(3, 4, 1), GELU())
     report = archcalc.analyze(archcalc.import_model(net, input=(3, 4, 4), name="impostor"))
     assert [r.type for r in report.layers[1:]] == ["conv", "gelu"]
+
+
+class PaddedPools(nn.Module):
+    """TensorFlow's `same` max pooling as functions (a −∞ padding, then `F.max_pool2d`), and a
+    negative pad (a crop), which is no zero padding."""
+
+    def __init__(self, crop: bool):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 1)
+        self.crop = crop
+
+    def forward(self, x):
+        y = nn.functional.max_pool2d(nn.functional.pad(self.conv(x), (0, 1, 0, 1), value=float("-inf")), 3, 2)
+        return nn.functional.pad(y, (-1, 1, -1, 1)) if self.crop else y
+
+
+def test_a_functional_max_pooling_takes_the_infinite_padding_before_it():
+    report = archcalc.analyze(archcalc.import_model(PaddedPools(crop=False), input=(3, 8, 8), name="pools"))
+    pool = report.layers[-1]
+    assert (pool.type, list(pool.layer.padding), pool.output_shape) == ("maxpool", [0, 1, 0, 1], (4, 4, 4))
+
+
+def test_a_negative_pad_is_refused():
+    with pytest.raises(SpecError, match="negative pad"):
+        archcalc.import_model(PaddedPools(crop=True), input=(3, 8, 8), name="crop")

@@ -360,18 +360,21 @@ class _TorchImporter(Importer):
         op = node.target.split(".")[-1]
         padded = self.env.get(node.args[0])
         if isinstance(padded, Aux) and padded.kind == "padded_for_max":
-            return self._padded_max(node, op, m, *padded.value)
+            return self._padded_max(node, op, lambda site: TorchCall(type(m).__name__, m, (MAP,), {}, site),
+                                    *padded.value)
         x = self._tensor(node.args[0])
         return self._dispatch(node, op, cls, foreign_index().torch_modules.get(cls, ()), [x],
                               lambda site: TorchCall(cls, m, (MAP,), {}, site))
 
-    def _padded_max(self, node, op: str, m, x: Value, pads: tuple) -> Value:
-        """A max pooling after `F.pad(x, pads, value=-inf)` (archcalc's uneven padding): its padding."""
+    def _padded_max(self, node, op: str, call, x: Value, pads: tuple) -> Value:
+        """A max pooling (the module or function `call(site)`) after `F.pad(x, pads, value=-inf)`
+        (archcalc's uneven padding, TensorFlow's `same`): its padding."""
         maxpool = layer_class("maxpool")
         try:
-            if type(m).__name__ not in maxpool.torch_form.modules:
-                raise Mismatch(f"a padding of -inf read by {type(m).__name__}")
-            params = maxpool.from_torch(TorchCall(type(m).__name__, m, (MAP,), {}, self.site(x)))
+            read = call(self.site(x))
+            if read.name not in (*maxpool.torch_form.modules, *maxpool.torch_form.functions):
+                raise Mismatch(f"a padding of -inf read by {read.name}")
+            params = maxpool.from_torch(read)
             if params["padding"] != 0:
                 raise Mismatch("a max pooling padded twice")
         except Mismatch as exc:
@@ -477,6 +480,11 @@ class _TorchImporter(Importer):
         args = node.args
         if first.kind in ("size", "extra input"):      # sizes; fx's checks of a fixed keyword argument
             return Aux(first.kind)
+        if first.kind == "padded_for_max":
+            operands = (MAP, *self._operands(tuple(args[1:]), []))
+            keywords = {key: self._operands(value, []) for key, value in node.kwargs.items()}
+            return self._padded_max(node, name, lambda site: TorchCall(name, None, operands, keywords, site),
+                                    *first.value)
         if first.kind == "parameter" and name in PARAMETER_METHODS:
             target, steps, shape = first.value
             return Aux("parameter", (target, (*steps, name), _shape_after(shape, name, args[1:], node.kwargs)))

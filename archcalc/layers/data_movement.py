@@ -204,7 +204,10 @@ class ZeroPad(Layer):
         if mode != "constant" or value not in (None, 0) or not isinstance(pads, (list, tuple)) or len(pads) != 4:
             raise Mismatch("only zero padding of H and W (four sizes) has an archcalc layer type")
         left, right, top, bottom = pads
-        return {"padding": [whole(p) for p in (top, bottom, left, right)]}
+        padding = [whole(p) for p in (top, bottom, left, right)]
+        if min(padding) < 0:
+            raise Mismatch(f"a negative pad (a crop) is no zero padding: {pads}")
+        return {"padding": padding}
 
     @classmethod
     def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:
