@@ -4,7 +4,8 @@ shapes (initializers or shape-only graph inputs) give the hyper-parameters, node
 (`/layer1/layer1.0/conv1/Conv`) the names. Written here, once: constants folded while reading, the
 idioms that take several nodes (SiLU as x·Sigmoid(x), GELU through Erf, a channel shuffle, a group
 normalisation through InstanceNormalization, a bias or an offset added after a product, a Keras
-normalisation, the parts of a Split) and the layout of channels-last blocks."""
+normalisation, the parts of a Split, PyTorch's local response normalisation as its exporter writes it)
+and the layout of channels-last blocks."""
 
 from __future__ import annotations
 
@@ -39,6 +40,9 @@ IDIOM_STEPS = {"Transpose", "Reshape", "Erf", "Sqrt"}
 MAX_GZIP_BYTES = 64 * MiB           # an .onnx.gz: shape-only exports of torchvision's CNNs are under 0.5 MiB
 MAX_FILE_BYTES = 2048 * MiB         # an .onnx: protobuf's own limit
 MAX_CONSTANT_ELEMENTS = 100_000     # a constant read or folded: shapes and scales; larger is a parameter
+# The ops that compute the sizes and pads of F.local_response_norm's steps, as torch.onnx.export writes them.
+LRN_SIZE_OPS = {"Constant", "Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Reshape", "Slice", "Transpose",
+                "Cast", "ConstantOfShape", "Sub", "Mul", "Add", "Div", "Equal", "If"}
 
 
 def read_onnx(path: str | Path, *, input: tuple[int, ...] | None = None, name: str | None = None) -> ImportedGraph:
@@ -250,10 +254,13 @@ class _OnnxImporter(Importer):
         self.steps: dict[str, tuple[str, ...]] = {}    # a parameter computed from another → the ops applied
         self.initializers = set(params)
         self.where: tuple[tuple[str, ...], str] = ((), "")
+        self.lrns, self.lrn_steps = _local_response_norms(onnx_graph, params)
 
     def run(self, input_name: str) -> None:
         self.env[input_name] = Value(NETWORK_INPUT)
         for node in self.onnx.node:
+            if id(node) in self.lrn_steps:
+                continue
             scope, op = _scope(node)
             self.where = (scope, op)
             try:
@@ -357,6 +364,9 @@ class _OnnxImporter(Importer):
             return self._fold(node, op, attrs)
         if node.output[0] in self.fused:
             return self.fused[node.output[0]]
+        if id(node) in self.lrns:
+            x, params = self.lrns[id(node)]
+            return self._add("lrn", [self.explicit(self._tensor(x), (*self.where[0], "permute"))], op="lrn", **params)
         first = self._get(node.input[0])
         if op in _passing() and isinstance(first, np.ndarray):
             return first
@@ -705,6 +715,75 @@ class _OnnxImporter(Importer):
             if op == "Div" and a.dtype.kind in "iu" and b.dtype.kind in "iu":
                 return a // b
             return {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply, "Div": np.divide}[op](a, b)
+
+
+def _local_response_norms(graph, params: dict[str, Any]) -> tuple[dict[int, tuple[str, dict]], set[int]]:
+    """PyTorch's `F.local_response_norm(x, size, alpha, beta, k)` as torch.onnx.export writes it:
+    x / (AveragePool₃d(Pad(Reshape(x · x)), (size, 1, 1)) · alpha + k)^beta, with the sizes and pads
+    computed by shape ops. By the id of each final `Div`: its map and hyper-parameters; and the ids of
+    the nodes only it reads, which are no layer of their own."""
+    producers = {name: node for node in graph.node for name in node.output}
+    readers: dict[str, list] = {}
+    for node in graph.node:
+        for name in _reads(node):
+            readers.setdefault(name, []).append(node)
+
+    def made(name: str, op: str):
+        node = producers.get(name)
+        return node if node is not None and node.op_type == op and len(node.input) == 2 else None
+
+    def number(name: str) -> float | None:
+        node = producers.get(name)
+        value = params.get(name) if node is None else _attributes(node).get("value") \
+            if node.op_type == "Constant" else None
+        return float32(value.reshape(-1)[0]) if isinstance(value, np.ndarray) and value.size == 1 else None
+
+    def operands(node) -> tuple[str, float | None]:
+        """The operand of a binary node that is no constant, and the constant."""
+        a, b = node.input
+        return (a, number(b)) if number(a) is None else (b, number(a))
+
+    found, steps = {}, set()
+    for div in graph.node:
+        power = made(div.input[1], "Pow") if div.op_type == "Div" and len(div.input) == 2 else None
+        shifted = made(power.input[0], "Add") if power is not None else None
+        scaled = made(operands(shifted)[0], "Mul") if shifted is not None else None
+        if scaled is None or number(power.input[1]) is None or None in (operands(shifted)[1], operands(scaled)[1]):
+            continue
+        x, inner = div.input[0], set()
+        pending = [operands(scaled)[0]]
+        while pending:
+            node = producers.get(pending.pop())
+            if node is not None and id(node) not in inner:
+                inner.add(id(node))
+                pending += [name for name in _reads(node) if name != x]
+        nodes = [node for node in graph.node if id(node) in inner]
+        pools = [node for node in nodes if node.op_type == "AveragePool"]
+        squares = [node for node in nodes if node.op_type == "Mul" and list(node.input) == [x, x]]
+        kernel = list(_attributes(pools[0]).get("kernel_shape", [])) if len(pools) == 1 else []
+        if len(squares) != 1 or len(kernel) != 3 or kernel[1:] != [1, 1] \
+                or any(n.op_type not in LRN_SIZE_OPS | {"Pad", "AveragePool"} for n in nodes) \
+                or sum(n.op_type == "Pad" for n in nodes) != 1 or _attributes(pools[0]).get("count_include_pad") != 1:
+            continue
+        found[id(div)] = (x, {"size": int(kernel[0]), "alpha": operands(scaled)[1], "beta": number(power.input[1]),
+                              "k": operands(shifted)[1]})
+        chain = inner | {id(scaled), id(shifted), id(power)}
+        for node in reversed(nodes):        # a node read also outside the decomposition is kept
+            if any(id(r) not in chain and id(r) != id(div) for name in node.output for r in readers.get(name, [])) \
+                    or any(name in {o.name for o in graph.output} for name in node.output):
+                chain.discard(id(node))
+        steps |= chain
+    return found, steps
+
+
+def _reads(node) -> list[str]:
+    """The values a node reads: its inputs and those its subgraphs (an `If`'s branches) take from outside."""
+    names = [name for name in node.input if name]
+    for attr in node.attribute:
+        for sub in [attr.g] if attr.HasField("g") else list(attr.graphs):
+            inside = {name for n in sub.node for name in n.output}
+            names += [name for n in sub.node for name in _reads(n) if name not in inside]
+    return names
 
 
 def _foldable(shape) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..errors import ArchcalcError, SpecError, shorten
 from ..layers.base import layer_class
-from ..layers.foreign import MAP, Mismatch, Parameter, TorchCall, whole
+from ..layers.foreign import MAP, Mismatch, Parameter, Site, TorchCall, whole
 from .imported import NETWORK_INPUT, ImportedGraph, Unsupported, check_layer_count
 from .importer import CHANNELS_FIRST, CHANNELS_LAST, Aux, Importer, Refused, Skip, Value, foreign_index
 
@@ -30,7 +30,14 @@ REFUSED = {"MultiheadAttention": "multi-head attention is not a CNN layer type",
            "ShiftedWindowAttentionV2": "shifted-window attention is not a CNN layer type",
            "RelativePositionalMultiHeadAttention": "multi-head attention is not a CNN layer type"}
 # Methods of a module's parameter that leave it a parameter (a view, or values computed from it).
-PARAMETER_METHODS = {"reshape", "view", "unsqueeze", "squeeze", "flatten", "contiguous", "sqrt", "clamp_min", "clamp"}
+PARAMETER_METHODS = {"reshape", "view", "unsqueeze", "squeeze", "flatten", "contiguous", "sqrt", "clamp_min", "clamp",
+                     "getitem"}
+# Attributes of a tensor that describe it (`x.shape[0]`): sizes, not maps.
+DESCRIPTIVE = {"shape", "ndim", "dtype", "device"}
+# torch.nn normalisations a subclass may follow with its own submodules `drop` and `act` (timm's
+# BatchNormAct2d, GroupNormAct): read as the normalisation, then those submodules, in this order.
+NORM_ACT = {"BatchNorm2d", "BatchNorm1d", "GroupNorm"}
+NORM_ACT_CHILDREN = ("drop", "act")
 DEFAULT_TIMEOUT = 120.0     # seconds to load, build and trace a model (RegNet-Y 128GF, built for real, takes ~30)
 MAX_LOG_BYTES = 64 * 1024   # what the build printed, passed on
 # The separate process: its path is the caller's, so that it finds the same modules (and archcalc).
@@ -169,25 +176,87 @@ def import_torch(model: Any, *, input: tuple[int, ...] = (3, 224, 224), name: st
         proxy_buffer_attributes = True      # a buffer read in a forward is a named value, as a parameter is
 
         def is_leaf_module(self, module, qualified_name):
-            return type(module).__name__ in leaves or super().is_leaf_module(module, qualified_name)
+            if _impostor(module):
+                return False
+            return _reads_as(module) in leaves or super().is_leaf_module(module, qualified_name)
+
+        def call_module(self, module, forward, args, kwargs):
+            """A normalisation followed by its own activation: the normalisation, then each of those modules."""
+            children = _norm_act_children(module)
+            if not children:
+                return super().call_module(module, forward, args, kwargs)
+            value = self.create_proxy("call_module", self.path_of_module(module), args, kwargs)
+            for child in children:
+                value = self.call_module(child, child.forward, (value,), {})
+            return value
 
     label = name or type(model).__name__.lower()
     import inspect
 
     extra = list(inspect.signature(model.forward).parameters.values())[1:]
     concrete = {p.name: p.default for p in extra if p.default is not inspect.Parameter.empty}
+    modules = dict(model.named_modules())
+
+    def read(traced, capture: str) -> ImportedGraph:
+        graph = ImportedGraph(name=label, input=list(input),
+                              source=source or f"{type(model).__module__}.{type(model).__name__} via {capture} "
+                                               f"(torch {torch_version()})")
+        graph.classes = {tuple(path.split(".")): type(m).__name__ for path, m in modules.items() if path}
+        _TorchImporter(graph, modules, Unsupported(label)).run(traced)
+        return graph
+
+    def exported() -> ImportedGraph:
+        from .torch_export import capture
+
+        return read(capture(model, tuple(input), lambda m: Tracer().is_leaf_module(m, ""), _norm_act_children),
+                    "torch.export")
+
     try:
         traced = Tracer().trace(model, concrete_args=concrete or None)
     except Exception as exc:  # noqa: BLE001 - any failure of tracing is the model's, reported in one line
-        raise SpecError(f"torch.fx cannot trace {type(model).__name__}: {' '.join(str(exc).split())[:300]}",
-                        file=label) from None
-    modules = dict(model.named_modules())
-    graph = ImportedGraph(name=label, input=list(input),
-                          source=source or f"{type(model).__module__}.{type(model).__name__} via torch.fx "
-                                           f"(torch {torch_version()})")
-    graph.classes = {tuple(path.split(".")): type(m).__name__ for path, m in modules.items() if path}
-    _TorchImporter(graph, modules, Unsupported(label)).run(traced)
-    return graph
+        why = " ".join(str(exc).split())[:300]
+        try:
+            return exported()
+        except ArchcalcError:
+            raise
+        except Exception as second:  # noqa: BLE001 - the same, through torch.export
+            raise SpecError(f"neither torch.fx nor torch.export can capture {type(model).__name__}: torch.fx: {why}; "
+                            f"torch.export: {' '.join(str(second).split())[:300]}", file=label) from None
+    try:
+        return read(traced, "torch.fx")
+    except SpecError as refused:        # what fx leaves traced (a size computed in Python) export may know
+        try:
+            return exported()
+        except Exception:  # noqa: BLE001 - torch.export reads no more: torch.fx's refusal stands
+            raise refused from None
+
+
+def _impostor(module: Any) -> bool:
+    """Whether `module`'s class has the name of a `torch.nn` class it does not derive from (timm's own
+    `GELU`, without `nn.GELU`'s `approximate`): it is traced into, not read as that class."""
+    from torch import nn
+
+    same = getattr(nn, type(module).__name__, None)
+    return isinstance(same, type) and issubclass(same, nn.Module) and not isinstance(module, same)
+
+
+def _reads_as(module: Any) -> str:
+    """The class name a module is read as: its own, or for a subclass of a `NORM_ACT` normalisation
+    whose only submodules are `NORM_ACT_CHILDREN`, the normalisation's."""
+    cls = type(module)
+    if cls.__name__ not in NORM_ACT and set(dict(module.named_children())) <= set(NORM_ACT_CHILDREN):
+        base = next((c for c in cls.__mro__[1:] if c.__name__ in NORM_ACT and c.__module__.startswith("torch.nn")),
+                    None)
+        if base is not None:
+            return base.__name__
+    return cls.__name__
+
+
+def _norm_act_children(module: Any) -> list:
+    """The submodules run after a normalisation read as its base class (`_reads_as`), in order."""
+    if _reads_as(module) == type(module).__name__:
+        return []
+    return [getattr(module, name) for name in NORM_ACT_CHILDREN if name in dict(module.named_children())]
 
 
 class _TorchImporter(Importer):
@@ -203,7 +272,7 @@ class _TorchImporter(Importer):
             if node.op == "placeholder":
                 self.env[node] = Value(NETWORK_INPUT) if not self.env else Aux("extra input")
             elif node.op == "get_attr":
-                self.env[node] = Aux("parameter", (node.target, ()))
+                self.env[node] = Aux("parameter", (node.target, (), self._parameter_shape(node.target)))
             elif node.op == "output":
                 output = (self.env.get(node.args[0]), self._path(node, "output"))
             else:
@@ -218,6 +287,10 @@ class _TorchImporter(Importer):
     # --- naming ------------------------------------------------------------------------------
     def _path(self, node, op: str) -> tuple[str, ...]:
         if node.op == "call_module":
+            *owner, own = node.target.split(".")
+            if owner and _norm_act_children(self.modules.get(".".join(owner))):     # bn.act: bn_act, beside bn
+                owner[-1] += f"_{own}"
+                return tuple(re.split(r"[./]", ".".join(owner)))
             return tuple(re.split(r"[./]", node.target))
         stack = node.meta.get("nn_module_stack") or {}
         owner = list(stack.values())[-1][0] if stack else ""
@@ -259,7 +332,7 @@ class _TorchImporter(Importer):
             maps.append(value)
             return MAP
         if isinstance(value, Aux) and value.kind == "parameter":
-            return Parameter(value.value[0], self._parameter_shape(value.value[0]))
+            return Parameter(value.value[0], value.value[2])
         if isinstance(value, Aux) and value.kind == "refused":
             raise Skip
         raise Refused(f"an argument computed from {value.kind if isinstance(value, Aux) else 'the model'} "
@@ -282,7 +355,7 @@ class _TorchImporter(Importer):
             return Aux("refused")
 
     def _module(self, node, m) -> Any:
-        cls = type(m).__name__
+        cls = _reads_as(m)
         if cls in REFUSED:
             raise Refused(REFUSED[cls])
         op = node.target.split(".")[-1]
@@ -291,18 +364,21 @@ class _TorchImporter(Importer):
             return self._frame_layer(node, op, cls, m, folded.value)
         padded = self.env.get(node.args[0])
         if isinstance(padded, Aux) and padded.kind == "padded_for_max":
-            return self._padded_max(node, op, m, *padded.value)
+            return self._padded_max(node, op, lambda site: TorchCall(type(m).__name__, m, (MAP,), {}, site),
+                                    *padded.value)
         x = self._tensor(node.args[0])
         return self._dispatch(node, op, cls, foreign_index().torch_modules.get(cls, ()), [x],
                               lambda site: TorchCall(cls, m, (MAP,), {}, site))
 
-    def _padded_max(self, node, op: str, m, x: Value, pads: tuple) -> Value:
-        """A max pooling after `F.pad(x, pads, value=-inf)` (archcalc's uneven padding): its padding."""
+    def _padded_max(self, node, op: str, call, x: Value, pads: tuple) -> Value:
+        """A max pooling (the module or function `call(site)`) after `F.pad(x, pads, value=-inf)`
+        (archcalc's uneven padding, TensorFlow's `same`): its padding."""
         maxpool = layer_class("maxpool")
         try:
-            if type(m).__name__ not in maxpool.torch_form.modules:
-                raise Mismatch(f"a padding of -inf read by {type(m).__name__}")
-            params = maxpool.from_torch(TorchCall(type(m).__name__, m, (MAP,), {}, self.site(x)))
+            read = call(self.site(x))
+            if read.name not in (*maxpool.torch_form.modules, *maxpool.torch_form.functions):
+                raise Mismatch(f"a padding of -inf read by {read.name}")
+            params = maxpool.from_torch(read)
             if params["padding"] != 0:
                 raise Mismatch("a max pooling padded twice")
         except Mismatch as exc:
@@ -343,8 +419,10 @@ class _TorchImporter(Importer):
             return first
         if isinstance(first, Aux) and (first.kind != "parameter" or name in PARAMETER_METHODS):
             return self._aux(node, name, first)
-        if name in ("size", "dim") or name == "getattr" and args[1] == "shape":
+        if name in ("size", "dim") or name == "getattr" and args[1] in DESCRIPTIVE:
             return Aux("size")
+        if _operator_name(name) == "add" and len(args) == 2 and 0 in [a for a in args if type(a) is int]:
+            return self._tensor(next(a for a in args if type(a) is not int))   # `sum(parts)` starts at 0
         if name in ("view", "reshape"):
             x = self._tensor(args[0])
             shape = list(args[1:]) if len(args) > 2 or not isinstance(args[1], (list, tuple)) else list(args[1])
@@ -354,7 +432,7 @@ class _TorchImporter(Importer):
             return Aux("frames", self.explicit(self._tensor(args[0]), self._path(node, "permute")))
         if name in ("chunk", "split"):
             x = self.explicit(self._tensor(args[0]), self._path(node, "permute"))
-            return Aux("chunks", (x, args, kwargs, name))
+            return Aux("chunks", (x, self._parts(x, name, args, kwargs)))
         if name == "sub" and isinstance(self.env.get(args[1]), Aux) and self.env[args[1]].kind == "parameter":
             return Aux("centred", (self._tensor(args[0]), self.env[args[1]].value))
         if name == "getitem" and isinstance(first, Value) and self._recurrent(first):
@@ -411,18 +489,20 @@ class _TorchImporter(Importer):
         args = node.args
         if first.kind in ("size", "extra input"):      # sizes; fx's checks of a fixed keyword argument
             return Aux(first.kind)
+        if first.kind == "padded_for_max":
+            operands = (MAP, *self._operands(tuple(args[1:]), []))
+            keywords = {key: self._operands(value, []) for key, value in node.kwargs.items()}
+            return self._padded_max(node, name, lambda site: TorchCall(name, None, operands, keywords, site),
+                                    *first.value)
         if first.kind == "parameter" and name in PARAMETER_METHODS:
-            target, steps = first.value
-            return Aux("parameter", (target, (*steps, name)))
+            target, steps, shape = first.value
+            return Aux("parameter", (target, (*steps, name), _shape_after(shape, name, args[1:], node.kwargs)))
         if first.kind == "chunks" and name == "getitem":
-            x, chunk_args, kwargs, how = first.value
-            dim = chunk_args[2] if len(chunk_args) > 2 else kwargs.get("dim", 0)
-            width = (self.shape(x.index) or [None])[0]
-            if dim not in (1, -3) or not isinstance(chunk_args[1], int) or width is None:
-                raise Refused(f"{how} must cut channels (dim=1) into a fixed number of parts")
-            step = -(-width // chunk_args[1]) if how == "chunk" else chunk_args[1]
-            start = args[1] * step
-            return self._add(node, "slice", "slice", [x], start=start, end=min(start + step, width))
+            x, parts = first.value
+            if not isinstance(args[1], int) or not -len(parts) <= args[1] < len(parts):
+                raise Refused(f"part {args[1]!r} of {len(parts)}")
+            start, end = parts[args[1]]
+            return self._add(node, "slice", "slice", [x], start=start, end=end)
         if first.kind == "recurrent":
             return self._recurrent_state(node, name, *first.value)
         if first.kind == "frame layer" and name == "unflatten":
@@ -488,6 +568,25 @@ class _TorchImporter(Importer):
                           "take h_n[-2:] for the last of each")
         return self.update(x, return_sequences=False)
 
+    def _parts(self, x: Value, how: str, args: tuple, kwargs: dict) -> list[tuple[int, int]]:
+        """The channels [start, end) of each part `x.chunk(n, dim)` or `x.split(size or sizes, dim)` cuts."""
+        size = args[1] if len(args) > 1 else kwargs.get("chunks" if how == "chunk" else "split_size_or_sections",
+                                                         kwargs.get("split_size"))
+        dim = args[2] if len(args) > 2 else kwargs.get("dim", 0)
+        shape = self.shape(x.index)
+        sizes = list(size) if isinstance(size, (list, tuple)) else None
+        if shape is None or not Site(shape).is_channel_axis(dim) or not (
+                isinstance(size, int) and size > 0 or sizes and all(isinstance(s, int) and s >= 0 for s in sizes)):
+            raise Refused(f"{how} must cut the channels (dim=1) into parts of fixed sizes")
+        width = shape[0]
+        if sizes is None:
+            step = -(-width // size) if how == "chunk" else size
+            sizes = [min(step, width - start) for start in range(0, width, step)]
+        if sum(sizes) != width:
+            raise Refused(f"{how} into {sizes} of {width} channels")
+        ends = [sum(sizes[:k + 1]) for k in range(len(sizes))]
+        return [(end - part, end) for part, end in zip(sizes, ends)]
+
     def _standardises(self, mean: Any, divisor: Any) -> bool:
         """Whether `(x − mean) / divisor` is a Keras normalisation as archcalc writes it: the divisor the
         square root of a variance, both stored by one module that holds exactly the tensors the
@@ -502,11 +601,45 @@ class _TorchImporter(Importer):
 
     def _reshape(self, node, name: str, x: Value, shape: list) -> Any:
         constants = [s for s in shape[1:] if isinstance(s, int)]
-        if len(shape) == 2 and shape[1] == -1 or len(shape) == 2 and isinstance(self.env.get(shape[1]), Aux):
+        batch = shape[0] == -1 or isinstance(self.env.get(shape[0]), Aux) if shape else False
+        size = self.shape(x.index)
+        whole_sample = size is not None and len(shape) == 2 and shape[1] == _count(size)
+        if len(shape) == 2 and shape[1] == -1 or len(shape) == 2 and isinstance(self.env.get(shape[1]), Aux) \
+                or batch and whole_sample:
             return self._add(node, name, "flatten", [x])
         if len(shape) == 5 and constants and isinstance(shape[1], int):
             return Aux("shuffle5d", (x, shape[1]))
         raise Refused(f"{name} to {len(shape)} axes has no archcalc layer type")
+
+
+def _count(shape: tuple[int, ...]) -> int:
+    total = 1
+    for d in shape:
+        total *= d
+    return total
+
+
+def _shape_after(shape: tuple[int, ...] | None, name: str, args: tuple, kwargs: dict) -> tuple[int, ...] | None:
+    """The shape of a parameter of shape `shape` after `parameter.name(*args)` (a view, an index, or
+    values computed from it), worked out on a meta tensor; None where that cannot be known."""
+    import torch
+    import torch.fx as fx
+
+    def traced(value: Any) -> bool:
+        if isinstance(value, (list, tuple)):
+            return any(traced(v) for v in value)
+        if isinstance(value, slice):
+            return traced([value.start, value.stop, value.step])
+        return isinstance(value, fx.Node)
+
+    if shape is None or traced(args) or traced(list(kwargs.values())):
+        return None
+    tensor = torch.empty(shape, device="meta")
+    try:
+        found = tensor[args[0]] if name == "getitem" else getattr(tensor, name)(*args, **kwargs)
+    except Exception:  # noqa: BLE001 - whatever PyTorch makes of the arguments: the shape is unknown
+        return None
+    return tuple(found.shape) if isinstance(found, torch.Tensor) else None
 
 
 def _operator_name(name: str) -> str:

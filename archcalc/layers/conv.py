@@ -25,16 +25,19 @@ from .activation import FusedActivation, fused, fused_in_place, fused_layer, fus
 from .base import Arithmetic, AxisWindow, Geometry, Layer, Pair, Param, Shape, register, spatial
 from .family import Family
 from .foreign import (
+    MAP,
     KerasForm,
     KerasLayer,
     Mismatch,
     OnnxForm,
     OnnxNode,
+    Parameter,
     TorchCall,
     TorchForm,
     at_least,
     onnx_padding,
     pair,
+    whole,
 )
 from .norm import BatchNorm
 
@@ -110,7 +113,7 @@ class Conv(_Windowed):
     lecture_name = "conv2d"
     paper_name = "convolution"
     aliases = ("conv2d",)
-    torch_form = TorchForm(modules=("Conv2d",))
+    torch_form = TorchForm(modules=("Conv2d",), functions=("conv2d",))
     onnx_form = OnnxForm(ops=("Conv",))
     keras_form = KerasForm(classes=("Conv2D",), keras1="Convolution2D",
                            config={"filters": "out_channels", "groups": "groups", "use_bias": "bias",
@@ -132,13 +135,30 @@ class Conv(_Windowed):
 
     @classmethod
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:
-        """`nn.Conv2d` with zero padding (ints, pairs, `same`, `valid`)."""
+        """`nn.Conv2d` with zero padding (ints, pairs, `same`, `valid`); `F.conv2d(x, weight, bias, stride,
+        padding, dilation, groups)` of a module's parameters (timm's `Conv2dSame` after its padding)."""
         m = call.module
+        if m is None:
+            return cls._functional(call)
         if m.padding_mode != "zeros":
             raise Mismatch(f"Conv2d with padding_mode {m.padding_mode!r} has no archcalc layer type")
         padding = m.padding if isinstance(m.padding, str) else pair(m.padding)
         return {"out_channels": m.out_channels, "kernel_size": pair(m.kernel_size), "stride": pair(m.stride),
                 "padding": padding, "dilation": pair(m.dilation), "groups": m.groups, "bias": m.bias is not None}
+
+    @staticmethod
+    def _functional(call: TorchCall) -> dict[str, Any]:
+        names = ("weight", "bias", "stride", "padding", "dilation", "groups")
+        weight, bias = call.argument(names, "weight"), call.argument(names, "bias")
+        if call.args[:1] != (MAP,) or not isinstance(weight, Parameter) or weight.shape is None \
+                or len(weight.shape) != 4 or not (bias is None or isinstance(bias, Parameter)):
+            raise Mismatch("conv2d must convolve a map with a parameter of shape (C_out, C_in/g, k_h, k_w)")
+        padding = call.argument(names, "padding", 0)
+        return {"out_channels": weight.shape[0], "kernel_size": pair(weight.shape[2:]),
+                "stride": pair(call.argument(names, "stride", 1)),
+                "padding": padding if isinstance(padding, str) else pair(padding),
+                "dilation": pair(call.argument(names, "dilation", 1)),
+                "groups": whole(call.argument(names, "groups", 1)), "bias": bias is not None}
 
     @classmethod
     def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:

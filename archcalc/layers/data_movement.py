@@ -204,7 +204,10 @@ class ZeroPad(Layer):
         if mode != "constant" or value not in (None, 0) or not isinstance(pads, (list, tuple)) or len(pads) != 4:
             raise Mismatch("only zero padding of H and W (four sizes) has an archcalc layer type")
         left, right, top, bottom = pads
-        return {"padding": [whole(p) for p in (top, bottom, left, right)]}
+        padding = [whole(p) for p in (top, bottom, left, right)]
+        if min(padding) < 0:
+            raise Mismatch(f"a negative pad (a crop) is no zero padding: {pads}")
+        return {"padding": padding}
 
     @classmethod
     def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:
@@ -310,8 +313,10 @@ class Slice(Layer):
 
     @classmethod
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:
-        """`x[:, a:b]`: a run of channels."""
+        """`x[:, a:b]` (or `x[:, a:b, :, :]`): a run of channels."""
         index = call.args[1] if len(call.args) > 1 else None
+        if isinstance(index, tuple) and len(index) > 2 and all(i == slice(None) for i in index[2:]):
+            index = index[:2]
         if not (isinstance(index, tuple) and len(index) == 2 and index[0] == slice(None)
                 and isinstance(index[1], slice) and index[1].step in (None, 1)):
             raise Mismatch("indexing must take a run of channels (x[:, a:b])")

@@ -24,6 +24,7 @@ class LayerScale(Layer):
 
     type_name = "layerscale"
     family = Family.LAYER_SCALE
+    positionwise = True
     torch_form = TorchForm(functions=("mul", "imul"), summary="LayerScale")
     onnx_form = OnnxForm(ops=("Mul",))
     keras_form = KerasForm(summary="LayerScale")
@@ -32,10 +33,23 @@ class LayerScale(Layer):
 
     @classmethod
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:
-        """A map times a module's parameter (`self.layer_scale * x`; the importer names the layer after it)."""
+        """A map times a module's parameter of one value per channel, shaped to broadcast along the
+        channels (`self.gamma * x` on a channels-last map, `x * self.gamma.view(1, -1, 1, 1)` on an
+        N×C×H×W one; the importer names the layer after the parameter)."""
         operands = call.args[:2]
-        if MAP not in operands or not any(isinstance(operand, Parameter) for operand in operands):
+        gamma = next((operand for operand in operands if isinstance(operand, Parameter)), None)
+        if MAP not in operands or gamma is None:
             raise Mismatch("not a map times a parameter")
+        site = call.site
+        if gamma.shape is None or site.shape is None:
+            raise Mismatch("a map times a parameter of unknown shape")
+        rank = len(site.shape)
+        axis = rank - 1 if site.channels_last else 0
+        wanted = tuple(site.channels if k == axis else 1 for k in range(rank))
+        found = (1,) * (rank + 1 - len(gamma.shape)) + tuple(gamma.shape)
+        if len(found) != rank + 1 or found[0] != 1 or found[1:] != wanted:
+            raise Mismatch(f"a map times a parameter of shape {tuple(gamma.shape)}, not one value per channel "
+                           f"broadcast along the channels ({(1, *wanted)})")
         return {}
 
     @classmethod
@@ -135,8 +149,8 @@ class Rescaling(Layer):
     type_name = "rescaling"
     family = Family.RESCALE
     positionwise = True
-    torch_form = TorchForm(functions=("mul", "imul", "add", "iadd"), summary="Rescaling")
-    onnx_form = OnnxForm(ops=("Mul", "Add"))
+    torch_form = TorchForm(functions=("mul", "imul", "add", "iadd", "truediv", "itruediv", "div"), summary="Rescaling")
+    onnx_form = OnnxForm(ops=("Mul", "Add", "Div"))
     keras_form = KerasForm(classes=("Rescaling",))
 
     scale: float
@@ -144,14 +158,32 @@ class Rescaling(Layer):
 
     @classmethod
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:
-        """A map times a number (`x * 0.5`), or plus one (an importer adds the offset `x * s + o` adds)."""
-        return cls._by_number(call.name.lstrip("i"), call.args[:2])
+        """A map times a number (`x * 0.5`), divided by one (`x / 255`), or plus one (an importer adds the
+        offset `x * s + o` adds)."""
+        op = call.name.removeprefix("i")
+        if op in ("truediv", "div"):
+            if call.kwargs.get("rounding_mode") is not None:
+                raise Mismatch(f"{op} with rounding has no archcalc layer type")
+            return cls._divided(op, call.args[:2])
+        return cls._by_number(op, call.args[:2])
+
+    @classmethod
+    def _divided(cls, op: str, operands: Any) -> dict[str, Any]:
+        """A map divided by a number: a scale by its inverse."""
+        if tuple(operands[:1]) != (MAP,):
+            raise Mismatch(f"{op} must divide a map by a number")
+        divisor = cls._by_number("mul", operands)["scale"]
+        if divisor == 0:
+            raise Mismatch(f"{op} by zero")
+        return {"scale": 1.0 / divisor}
 
     @classmethod
     def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:
         import numpy as np
 
         numbers = [float(v.reshape(-1)[0]) if isinstance(v, np.ndarray) and v.size == 1 else v for v in node.inputs]
+        if node.op == "Div":
+            return cls._divided(node.op, numbers)
         return cls._by_number(node.op.lower(), numbers)
 
     @staticmethod
