@@ -550,6 +550,8 @@ class _Walk:
     def receptive_field(self, layer: Layer, node: Node, in_shapes: tuple[Shape, ...], output: Shape,
                         fields) -> ReceptiveField | None:
         inputs = node.inputs
+        if layer.sized_by_second_input:
+            inputs = inputs[:1]
         if len(inputs) == 1:
             base = fields[inputs[0]]
             if base is None or not layer.receptive_field_defined:

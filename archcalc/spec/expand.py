@@ -81,6 +81,7 @@ class Node:
     where: tuple[str, int] | None = None  # (file, line) of the entry, for error messages
     key_lines: Mapping[str, tuple[str, int]] | None = None  # (file, line) of each of the entry's keys
     trainable: bool = True  # false: written `trainable: false`, inside such a block, or named by `freeze:`
+    like: str | None = None  # `like:`: a layer read for its size alone, the last input
 
     def line_of(self, key: str) -> tuple[str, int] | None:
         """The (file, line) of one of the entry's keys (`kernel_size.1`: of `kernel_size`), else of the entry."""
@@ -329,11 +330,13 @@ class _Expander:
             path_name = f"{name}/{r}" if entry.repeat is not None else name
             first_refs = refs if output is None else None
             if block is not None:
+                if entry.like is not None:
+                    raise SpecError(f"like: gives a size to a layer (upsample, crop), not to the block {entry.type!r}")
                 output = self.expand_block(entry.type, block, hyper, scope, path_name, values,
                                            first_refs, output or previous, depth, frozen)
             else:
                 output = self.add_node(scope, scope.prefix + path_name, cls, merged, first_refs,
-                                       output or previous, values, where, known.key_lines, not frozen)
+                                       output or previous, values, where, known.key_lines, not frozen, entry.like)
         if entry.repeat is not None:
             self.groups.append(Group(scope.path(name), entry.type, {"repeat": repeat}))
         if output is None:
@@ -401,7 +404,9 @@ class _Expander:
     def add_node(self, scope: Scope, path: str, cls: type[Layer], hyper: dict[str, Any],
                  refs: list[str] | None, previous: str | None, values: dict[str, Any] | None = None,
                  where: tuple[str, int] | None = None, key_lines: Mapping[str, tuple[str, int]] | None = None,
-                 trainable: bool = True) -> str:
+                 trainable: bool = True, like: str | None = None) -> str:
+        if like is not None and not cls.sized_by_second_input:
+            raise SpecError(f"like: gives a size to upsample and crop, not to {cls.type_name}")
         if path in self.paths:
             raise GraphError(f"duplicate layer path {path!r}")
         if len(self.nodes) >= MAX_NODES:
@@ -411,7 +416,8 @@ class _Expander:
             raise SpecError(f"more than {MAX_EDGES:,} edges (inputs of layers) after expansion")
         self.paths.add(path)
         self.nodes.append(Node(path, cls, hyper, values if values is not None else scope.values,
-                               scope, refs, previous, where=where, key_lines=key_lines, trainable=trainable))
+                               scope, refs, previous, where=where, key_lines=key_lines, trainable=trainable,
+                               like=like))
         return path
 
     def refuse_early(self, repeat: int, block: BlockDef | None, name: str) -> None:
@@ -481,16 +487,19 @@ class _Expander:
     def resolve_inputs(self, node: Node) -> None:
         if node.refs is None:
             node.inputs = [node.previous] if node.previous is not None else []
-            return
-        node.inputs = [node.scope.lookup(ref) or self.global_ref(ref, node.scope, node.path)
-                       for ref in node.refs]
+        else:
+            node.inputs = [node.scope.lookup(ref) or self.global_ref(ref, node.scope, node.path)
+                           for ref in node.refs]
+        if node.like is not None:
+            like = node.scope.lookup(node.like) or self.global_ref(node.like, node.scope, node.path, "like")
+            node.inputs.append(like)
 
-    def global_ref(self, ref: str, scope: Scope, where: str) -> str:
+    def global_ref(self, ref: str, scope: Scope, where: str, key: str = "from") -> str:
         if ref in self.paths:
             return ref
         candidates = scope.visible() + sorted(self.paths)
         hint = suggestion(ref, candidates)
-        raise GraphError(f"from: {ref!r} names no layer{hint}", layer=where)
+        raise GraphError(f"{key}: {ref!r} names no layer{hint}", layer=where)
 
 
 def expand(spec: ArchFile) -> Expansion:
