@@ -193,6 +193,10 @@ CASES = {
         {"name": "p", "type": "maxpool", "kernel_size": 2},
         {"name": "L", "type": "crop", "like": "p", "from": "input"}]},
         lambda x, w: x[:, :, 3:8, 2:7]),
+    "crop-like-offset": ({"name": "case", "input": [2, 11, 10], "layers": [
+        {"name": "p", "type": "maxpool", "kernel_size": 2},
+        {"name": "L", "type": "crop", "like": "p", "offset": [4, 1], "from": "input"}]},
+        lambda x, w: x[:, :, 4:9, 1:6]),
     "add": ({"name": "case", "input": [3, 4, 4], "layers": [
         {"name": "a", "type": "relu"}, {"name": "b", "type": "sigmoid", "from": "input"},
         {"name": "L", "type": "add", "from": ["a", "b", "input"]}]},

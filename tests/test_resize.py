@@ -37,6 +37,8 @@ def test_like_names_a_second_input_read_for_its_size():
     ({"type": "crop"}, "exactly one of cropping and like"),
     ({"type": "crop", "cropping": [6, 6, 0, 0]}, "leaves nothing of 6×6"),
     ({"type": "crop", "like": "input"}, "cannot cut 12×12 out of 6×6"),
+    ({"type": "crop", "like": "input", "from": "input", "offset": 1}, "12×12 at offset (1, 1) out of 12×12"),
+    ({"type": "crop", "cropping": 1, "offset": 1}, "offset places a crop"),
 ])
 def test_a_wrong_size_is_one_line_naming_the_layer(layer, words):
     with pytest.raises(ArchcalcError) as found:

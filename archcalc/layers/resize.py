@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import ShapeError
-from ..records import IntOrPair, PadWidths
+from ..records import IntOrPair, NonNegativePair, PadWidths
 from .base import Arithmetic, AxisWindow, Layer, Shape, format_shape, register, spatial
 from .family import Family
 from .foreign import KerasForm, KerasLayer, Mismatch, OnnxForm, OnnxNode, TorchCall, TorchForm, pair, whole
@@ -251,8 +251,9 @@ def onnx_scale(n_in: int, n_out: int) -> float:
 @register
 class Crop(Layer):
     """Cut rows and columns off the edges of a map (Keras `Cropping2D`; U-Net's copy-and-crop): `cropping`
-    widths (n, (n_h, n_w) or (top, bottom, left, right)), or the centre of the size of a second input
-    (`like:`), the odd row or column left over cut from the bottom or right. No weights, no MACs."""
+    widths (n, (n_h, n_w) or (top, bottom, left, right)), or the size of a second input (`like:`) from
+    its centre (the odd row or column left over cut from the bottom or right) or from `offset` rows and
+    columns in (Caffe's `Crop`, as FCN uses it). No weights, no MACs."""
 
     type_name = "crop"
     aliases = ("cropping2d", "centercrop")
@@ -264,6 +265,7 @@ class Crop(Layer):
     keras_form = KerasForm(classes=("Cropping2D",))
 
     cropping: PadWidths | None = None
+    offset: NonNegativePair | None = None
 
     @classmethod
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:
@@ -318,13 +320,17 @@ class Crop(Layer):
         _, h, w = spatial(inputs[0], "crop")
         if (self.cropping is None) == (len(inputs) == 1):
             raise ShapeError("crop needs exactly one of cropping and like: <layer>")
+        if self.offset is not None and self.cropping is not None:
+            raise ShapeError("offset places a crop to the size of like: <layer>; cropping says every width already")
         if self.cropping is not None:
             c = self.cropping
             return ((c[0], c[0]), (c[1], c[1])) if len(c) == 2 else ((c[0], c[1]), (c[2], c[3]))
         th, tw = _target(inputs, "crop")
-        if th > h or tw > w:
-            raise ShapeError(f"crop cannot cut {th}×{tw} out of {h}×{w}")
-        return ((h - th) // 2, h - th - (h - th) // 2), ((w - tw) // 2, w - tw - (w - tw) // 2)
+        top, left = self.offset if self.offset is not None else ((h - th) // 2, (w - tw) // 2)
+        if top + th > h or left + tw > w:
+            at = f" at offset ({top}, {left})" if self.offset is not None else ""
+            raise ShapeError(f"crop cannot cut {th}×{tw}{at} out of {h}×{w}")
+        return (top, h - th - top), (left, w - tw - left)
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         c, h, w = spatial(inputs[0], "crop")
@@ -338,7 +344,9 @@ class Crop(Layer):
         return (AxisWindow(1, 1, -top), AxisWindow(1, 1, -left))
 
     def describe(self) -> str:
-        return "like" if self.cropping is None else "(" + ", ".join(map(str, self.cropping)) + ")"
+        if self.cropping is not None:
+            return "(" + ", ".join(map(str, self.cropping)) + ")"
+        return "like" if self.offset is None else f"like at ({self.offset[0]}, {self.offset[1]})"
 
     def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:
         c, h, w = inputs[0]
