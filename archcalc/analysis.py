@@ -269,6 +269,9 @@ class Report:
             "groups": [{"path": g.path, "block": g.block, "args": g.args}
                        for g in self.architecture.groups],
             "warnings": list(self.warnings),
+            **({"outputs": {name: {"layer": path, "shape": list(self.layer(path).output_shape)}
+                            for name, path in self.architecture.outputs.items()}}
+               if self.architecture.outputs else {}),
         }
 
 
@@ -623,7 +626,7 @@ class _Walk:
         """Most activation bytes live at once: outputs are freed after their last reader;
         a view (flatten, in-place op) shares its input's storage (`roots`) and extends its life."""
         nodes = self.arch.nodes
-        last = last_readers(((node.path, node.inputs) for node in nodes), self.arch.output_path)
+        last = last_readers(((node.path, node.inputs) for node in nodes), self.arch.output_paths)
         until = [0] * len(nodes)  # per storage: position of the last reader of anything that lives in it
         for node, root in zip(nodes, roots, strict=True):
             reader = last[node.path]

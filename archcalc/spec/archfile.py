@@ -77,6 +77,9 @@ class ArchFile(Record):
         "module | functional | operator (for the count profiles of hook-based tools)")
     layers: Annotated[list[dict[str, Value]], MinLen(1)]
     output: str | None = None
+    outputs: list[Annotated[str, MinLen(1)]] | dict[str, Annotated[str, MinLen(1)]] | None = Field(
+        None, description="several outputs: layer names, or output names → layer names "
+        "(`{out: classifier, aux: aux_classifier}`); the first is the network's output")
     freeze: list[Annotated[str, MinLen(1)]] = Field(
         default_factory=list, description="glob patterns over layer paths (`features/*`, `layer1`, `*bn*`) "
         "whose parameters are frozen; a pattern naming a block instance freezes everything in it")

@@ -119,6 +119,7 @@ class Expansion:
     groups: list[Group]
     input_path: str
     output_path: str
+    outputs: dict[str, str] = field(default_factory=dict)  # `outputs:`: output name → layer path
 
 
 def with_names(base: Mapping[str, Any], extra: dict[str, Any]) -> Mapping[str, Any]:
@@ -199,18 +200,39 @@ class _Expander:
         top.input_path = input_name
         top.names[input_name] = input_name
         last = self.expand_list(entries, top, input_name, depth=0, key=("layers",), first=first)
-        output = last
-        if self.spec.output is not None:
-            output = top.lookup(self.spec.output) or self.spec.output
-            if output not in self.paths:
-                hint = suggestion(self.spec.output, sorted(self.paths))
-                raise GraphError(f"{self.spec.output!r} names no layer{hint}", layer="output")
+        output = last if self.spec.output is None else self.output_path(self.spec.output, top, "output")
+        outputs = self.outputs(top)
+        if outputs:
+            output = next(iter(outputs.values()))
         for node in self.nodes:
             try:
                 self.resolve_inputs(node)
             except ArchcalcError as exc:
                 raise exc.located(where=node.where) from None
-        return Expansion(self.nodes, self.groups, input_name, output)
+        return Expansion(self.nodes, self.groups, input_name, output, outputs)
+
+    def output_path(self, name: Any, top: Scope, key: str) -> str:
+        """The path of the layer an `output` or `outputs` entry names."""
+        found = top.lookup(name) or name
+        if found not in self.paths:
+            raise GraphError(f"{name!r} names no layer{suggestion(name, sorted(self.paths))}", layer=key)
+        return found
+
+    def outputs(self, top: Scope) -> dict[str, str]:
+        """`outputs:` as output name → layer path (a list names each output after its layer)."""
+        named = self.spec.outputs
+        if named is None:
+            return {}
+        where = self.spec._lines.get(("outputs",))
+        if self.spec.output is not None:
+            raise SpecError("write output or outputs, not both").located(where=where)
+        if not named:
+            raise SpecError("outputs must name at least one layer").located(where=where)
+        pairs = named.items() if isinstance(named, dict) else ((name, name) for name in named)
+        found = {key: self.output_path(name, top, "outputs") for key, name in pairs}
+        if len(set(found.values())) < len(named):
+            raise SpecError("outputs names one layer twice").located(where=where)
+        return found
 
     def input_entry(self, raw: dict) -> str:
         """The name of an explicit first `{name: ..., type: input}` entry."""
