@@ -269,8 +269,10 @@ class Crop(Layer):
 
     @classmethod
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:
-        """`x[:, :, a:b, c:d]`: runs of rows and columns of every channel."""
+        """`x[:, :, a:b, c:d]`, `x[..., a:b, c:d]`: runs of rows and columns of every channel."""
         index = call.args[1] if len(call.args) > 1 else None
+        if isinstance(index, tuple) and len(index) == 3 and index[0] is Ellipsis:
+            index = (slice(None), slice(None), *index[1:])
         shape = call.site.shape
         if not (isinstance(index, tuple) and len(index) == 4 and index[:2] == (slice(None), slice(None))
                 and all(isinstance(s, slice) and s.step in (None, 1) for s in index[2:])
