@@ -219,3 +219,27 @@ def test_archcalc_counts_the_pytorch_implementation_of_the_paper(name):
     assert report.totals.params == sum(p.numel() for p in model.parameters())
     assert report.totals.macs == macs
     assert report.layers[-1].output_shape == output
+
+
+def fcn8s_with_caffe_crops() -> dict:
+    """`fcn8s` with Caffe's Crop as written in its prototxt: the size of a second layer, at an offset."""
+    import yaml
+
+    from archcalc import zoo
+
+    mapping = yaml.safe_load(zoo.find("fcn8s").read_text())
+    like = {"score_pool4c": ("upscore2", 5), "score_pool3c": ("upscore_pool4", 9), "score": ("input", 31)}
+    for entry in mapping["layers"]:
+        if entry["name"] in like:
+            del entry["cropping"]
+            entry["like"], entry["offset"] = like[entry["name"]]
+    return mapping
+
+
+def test_fcn8s_crops_are_caffes_offsets_at_any_input_size():
+    """At 500 × 500 the widths of the zoo file and Caffe's offsets cut the same maps; at 384 × 384 the
+    offsets still bring the output back to the input's size."""
+    caffe, written = archcalc.analyze(fcn8s_with_caffe_crops()), archcalc.analyze("fcn8s")
+    assert [r.output_shape for r in caffe.layers] == [r.output_shape for r in written.layers]
+    assert caffe.totals.macs == written.totals.macs
+    assert archcalc.analyze(fcn8s_with_caffe_crops(), input=(3, 384, 384)).layers[-1].output_shape == (21, 384, 384)
