@@ -256,7 +256,7 @@ class Crop(Layer):
     columns in (Caffe's `Crop`, as FCN uses it). No weights, no MACs."""
 
     type_name = "crop"
-    aliases = ("cropping2d", "centercrop")
+    aliases = ("cropping2d",)
     family = Family.DATA
     inputs_allowed = (1, 2)
     sized_by_second_input = True
