@@ -1,5 +1,6 @@
 """`upsample` and `crop` beyond the per-type contract: `like:` in a file, the errors of their
-arguments, the receptive field through a crop, and PyTorch's ways of writing them imported and run."""
+arguments, the receptive field through a crop, ONNX's Resize read (PyTorch's ways of writing them,
+imported and run: tests/test_resize_torch.py)."""
 
 from __future__ import annotations
 
@@ -71,36 +72,22 @@ def test_the_arithmetic_states_the_interpolation():
     assert "2,304" in text and "13,824" in text and "6,912" in text
 
 
-torch = pytest.importorskip("torch")
-F = torch.nn.functional
+@pytest.mark.parametrize("scales, found", [
+    ([1, 1, 2, 3], {"mode": "nearest", "scale_factor": [2, 3]}),
+    ([1, 1, 1.5, 2], {"mode": "nearest", "size": [6, 8]}),       # ⌊4 · 1.5⌋, ⌊4 · 2⌋ of a 3×4×4 map
+    ([1, 1, float("nan"), 2], "positive numbers"),
+    ([1, 1, -2, 2], "positive numbers"),
+    ([1, 2, 2, 2], "keep the batch and channels"),
+])
+def test_an_onnx_resize_reads_as_upsample_or_says_why_not(scales, found):
+    from archcalc.layers.foreign import Mismatch, OnnxNode, Site
+    from archcalc.layers.resize import Upsample
 
-
-class Decoder(torch.nn.Module):
-    """PyTorch's ways of resizing: the Upsample modules, F.interpolate, and slicing rows and columns."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv = torch.nn.Conv2d(3, 4, 3)
-        self.corners = torch.nn.UpsamplingBilinear2d(scale_factor=2)
-        self.nearest = torch.nn.UpsamplingNearest2d(size=(20, 21))
-        self.up = torch.nn.Upsample(scale_factor=3, mode="bilinear")
-
-    def forward(self, x):
-        y = self.conv(x)                                    # 4×8×8
-        a, b, c = self.corners(y), self.nearest(y), self.up(y)
-        d = F.interpolate(y, size=(13, 17), mode="bilinear", align_corners=False)
-        return torch.cat([F.interpolate(b, scale_factor=2)[:, :, :12, :12], d[:, :, :12, :12],
-                          a[:, :, 2:-2, 1:13], c[..., 3:15, 3:15]], 1)
-
-
-def test_pytorch_resizing_imports_and_runs_as_pytorch():
-    model = Decoder().double().eval()
-    mapping = archcalc.import_model(model, input=(3, 10, 10))
-    types = [layer["type"] for layer in mapping["layers"]]
-    assert types.count("upsample") == 5 and types.count("crop") == 4
-    report = archcalc.analyze(mapping)
-    weights = {f"conv.{k}": v.numpy() for k, v in model.conv.state_dict().items()}
-    x = np.random.default_rng(0).normal(size=(2, 3, 10, 10))
-    ours = archcalc.execute(report.architecture, x, weights, dtype="float64")
-    theirs = model(torch.from_numpy(x)).detach().numpy()
-    np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+    node = OnnxNode("Resize", {"mode": "nearest", "coordinate_transformation_mode": "asymmetric",
+                               "nearest_mode": "floor"}, (None, None, np.array(scales, dtype=np.float32)),
+                    site=Site((3, 4, 4)))
+    if isinstance(found, dict):
+        assert Upsample.from_onnx(node) == found
+    else:
+        with pytest.raises(Mismatch, match=found):
+            Upsample.from_onnx(node)

@@ -140,6 +140,9 @@ class Upsample(Layer):
         if any(v is not None and not isinstance(v, np.ndarray) for v in values):
             raise Mismatch("Resize's scales and sizes must be constants")
         scales, sizes = (v if v is not None and v.size else None for v in values)
+        if any(v is not None and (v.dtype.kind not in "iuf" or not np.all(np.isfinite(v)) or np.any(v <= 0))
+               for v in (scales, sizes)):
+            raise Mismatch("Resize's scales and sizes must be positive numbers")
         channels = node.site.channels
         if (scales is not None and (scales.size != 4 or list(scales[:2]) != [1, 1])) or \
                 (sizes is not None and (sizes.size != 4 or (channels is not None and sizes[1] != channels))):
