@@ -41,3 +41,29 @@ def test_pytorch_resizing_imports_and_runs_as_pytorch():
     ours = archcalc.execute(report.architecture, x, weights, dtype="float64")
     theirs = model(torch.from_numpy(x)).detach().numpy()
     np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+class SkipSized(torch.nn.Module):
+    """A decoder step as U-Net and torchvision's segmentation heads write it: the size of another map
+    read while tracing, and the result returned in a mapping."""
+
+    def __init__(self):
+        super().__init__()
+        self.down = torch.nn.Conv2d(3, 4, 3, stride=2)
+
+    def forward(self, x):
+        y = torch.nn.functional.interpolate(self.down(x), size=x.shape[-2:], mode="bilinear", align_corners=False)
+        return {"out": y}
+
+
+def test_a_size_read_from_another_map_imports_as_its_second_input():
+    model = SkipSized().double().eval()
+    mapping = archcalc.import_model(model, input=(3, 11, 9))
+    up = next(layer for layer in mapping["layers"] if layer["type"] == "upsample")
+    assert up["from"][-1] == "input" and "size" not in up
+    report = archcalc.analyze(mapping, input=(3, 14, 10))           # any input: the size follows it
+    assert report.layers[-1].output_shape == (4, 14, 10)
+    x = np.random.default_rng(2).normal(size=(2, 3, 14, 10))
+    weights = {f"down.{k}": v.numpy() for k, v in model.down.state_dict().items()}
+    ours = archcalc.execute(report.architecture, x, weights, dtype="float64")
+    np.testing.assert_allclose(ours, model(torch.from_numpy(x))["out"].detach().numpy(), rtol=1e-10, atol=1e-12)

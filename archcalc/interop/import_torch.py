@@ -30,6 +30,9 @@ REFUSED = {"MultiheadAttention": "multi-head attention is not a CNN layer type",
            "ShiftedWindowAttentionV2": "shifted-window attention is not a CNN layer type",
            "RelativePositionalMultiHeadAttention": "multi-head attention is not a CNN layer type"}
 # Methods of a module's parameter that leave it a parameter (a view, or values computed from it).
+# Resizings whose size may be another map's `x.shape[-2:]`: that map becomes their second input (`like:`).
+SIZED = {"interpolate", "upsample"}
+SPATIAL = (slice(-2, None), slice(2, None), slice(2, 4))   # the (H, W) of an (N, C, H, W) shape
 PARAMETER_METHODS = {"reshape", "view", "unsqueeze", "squeeze", "flatten", "contiguous", "sqrt", "clamp_min", "clamp"}
 DEFAULT_TIMEOUT = 120.0     # seconds to load, build and trace a model (RegNet-Y 128GF, built for real, takes ~30)
 MAX_LOG_BYTES = 64 * 1024   # what the build printed, passed on
@@ -205,7 +208,7 @@ class _TorchImporter(Importer):
             elif node.op == "get_attr":
                 self.env[node] = Aux("parameter", (node.target, ()))
             elif node.op == "output":
-                output = (self.env.get(node.args[0]), self._path(node, "output"))
+                output = (self.env.get(_only(node.args[0])), self._path(node, "output"))
             else:
                 try:
                     self.env[node] = self._map(node)
@@ -243,15 +246,16 @@ class _TorchImporter(Importer):
             raise Skip
         raise Refused("an argument that is not a traced tensor")
 
-    def _operands(self, args: Any, maps: list[Value]) -> Any:
+    def _operands(self, args: Any, maps: list[Value], sized: bool = False) -> Any:
         """`args` as a layer class reads them: each traced map `MAP` (collected in `maps`, in order), each
-        module parameter a `Parameter`; a size or anything else traced is refused."""
+        module parameter a `Parameter`; where `sized` (a resizing), another map's `x.shape[-2:]` is that map
+        too, read for its size; any other size or anything else traced is refused."""
         import torch.fx as fx
 
         if isinstance(args, (list, tuple)):
-            return type(args)(self._operands(a, maps) for a in args)
+            return type(args)(self._operands(a, maps, sized) for a in args)
         if isinstance(args, slice):
-            return slice(*(self._operands(a, maps) for a in (args.start, args.stop, args.step)))
+            return slice(*(self._operands(a, maps, sized) for a in (args.start, args.stop, args.step)))
         if not isinstance(args, fx.Node):
             return args
         value = self.env.get(args)
@@ -260,6 +264,9 @@ class _TorchImporter(Importer):
             return MAP
         if isinstance(value, Aux) and value.kind == "parameter":
             return Parameter(value.value[0], self._parameter_shape(value.value[0]))
+        if sized and isinstance(value, Aux) and value.kind == "spatial size":
+            maps.append(value.value)
+            return MAP
         if isinstance(value, Aux) and value.kind == "refused":
             raise Skip
         raise Refused(f"an argument computed from {value.kind if isinstance(value, Aux) else 'the model'} "
@@ -340,7 +347,8 @@ class _TorchImporter(Importer):
         if isinstance(first, Aux) and (first.kind != "parameter" or name in PARAMETER_METHODS):
             return self._aux(node, name, first)
         if name in ("size", "dim") or name == "getattr" and args[1] == "shape":
-            return Aux("size")
+            whole = name == "getattr" or name == "size" and len(args) == 1 and not kwargs
+            return Aux("size", first if whole and isinstance(first, Value) and not first.channels_last else None)
         if name in ("view", "reshape"):
             x = self._tensor(args[0])
             shape = list(args[1:]) if len(args) > 2 or not isinstance(args[1], (list, tuple)) else list(args[1])
@@ -357,8 +365,9 @@ class _TorchImporter(Importer):
             x = self.explicit(self._tensor(args[0]), self._path(node, "permute"))
             return Aux("padded_for_max", (x, tuple(args[1])))
         maps: list[Value] = []
-        operands = self._operands(tuple(args), maps)
-        keywords = {key: self._operands(value, maps) for key, value in kwargs.items()}
+        sized = name in SIZED
+        operands = self._operands(tuple(args), maps, sized)
+        keywords = {key: self._operands(value, maps, sized) for key, value in kwargs.items()}
         if not maps:
             raise Refused(f"{name} of no traced tensor has no archcalc layer type")
         parameter = next((a for a in operands if isinstance(a, Parameter)), None)
@@ -400,8 +409,10 @@ class _TorchImporter(Importer):
         """Ops on sizes, parameters, chunks and the steps of an idiom: the channel shuffle (view →
         transpose(1, 2) → view) and archcalc's Keras normalisation ((x − mean) / √variance)."""
         args = node.args
-        if first.kind in ("size", "extra input"):      # sizes; fx's checks of a fixed keyword argument
-            return Aux(first.kind)
+        if first.kind == "size" and name == "getitem" and first.value is not None and args[1] in SPATIAL:
+            return Aux("spatial size", first.value)  # x.shape[-2:]: (H, W) of the map x
+        if first.kind in ("size", "extra input", "spatial size"):  # sizes; fx's checks of a fixed keyword argument
+            return Aux("extra input" if first.kind == "extra input" else "size")
         if first.kind == "parameter" and name in PARAMETER_METHODS:
             target, steps = first.value
             return Aux("parameter", (target, (*steps, name)))
@@ -445,6 +456,16 @@ class _TorchImporter(Importer):
         if len(shape) == 5 and constants and isinstance(shape[1], int):
             return Aux("shuffle5d", (x, shape[1]))
         raise Refused(f"{name} to {len(shape)} axes has no archcalc layer type")
+
+
+def _only(result: Any) -> Any:
+    """What a model returns: the one value of a mapping or sequence of one (torchvision's segmentation
+    models return `{"out": x}`), else the value itself (several outputs are refused)."""
+    if isinstance(result, dict) and len(result) == 1:
+        return next(iter(result.values()))
+    if isinstance(result, (list, tuple)) and len(result) == 1:
+        return result[0]
+    return result if not isinstance(result, (dict, list, tuple)) else None
 
 
 def _operator_name(name: str) -> str:

@@ -14,7 +14,7 @@ from ..errors import ShapeError
 from ..records import IntOrPair, NonNegativePair, PadWidths
 from .base import Arithmetic, AxisWindow, Layer, Shape, format_shape, register, spatial
 from .family import Family
-from .foreign import KerasForm, KerasLayer, Mismatch, OnnxForm, OnnxNode, TorchCall, TorchForm, pair, whole
+from .foreign import MAP, KerasForm, KerasLayer, Mismatch, OnnxForm, OnnxNode, TorchCall, TorchForm, pair, whole
 
 if TYPE_CHECKING:
     import numpy as np
@@ -97,14 +97,16 @@ class Upsample(Layer):
     @classmethod
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:
         """`nn.Upsample` and its `UpsamplingNearest2d` and `UpsamplingBilinear2d` (align_corners true) by their
-        attributes, `F.interpolate(x, size, scale_factor, mode, align_corners)`."""
+        attributes, `F.interpolate(x, size, scale_factor, mode, align_corners)`, its size also another map's
+        `skip.shape[-2:]` (then the second input)."""
         names = cls.torch_form.arguments
         source = call.module
         found = ({name: getattr(source, name, None) for name in names} if source is not None
                  else {name: call.argument(names, name) for name in names})
         if source is None and call.argument(names + ("recompute_scale_factor", "antialias"), "antialias"):
             raise Mismatch("interpolate with antialias has no archcalc layer type")
-        return cls._read(found["size"], found["scale_factor"], found["mode"] or "nearest", found["align_corners"])
+        size = None if found["size"] is MAP else found["size"]    # another map's size: its second input
+        return cls._read(size, found["scale_factor"], found["mode"] or "nearest", found["align_corners"])
 
     @classmethod
     def _read(cls, size: Any, scale: Any, mode: Any, align_corners: Any) -> dict[str, Any]:
