@@ -29,5 +29,6 @@ def test_the_imported_file_counts_as_torchvision(name, size):
     side = int(size)
     report = archcalc.analyze(str(FOLDER / f"{name}.yaml"), input=(3, side, side))
     assert report.totals.trainable_params == reference["params"]
+    assert report.totals.non_trainable_params == reference["bn_running_stats"]
     assert report.totals.macs == reference["sizes"][size]["macs_conv_linear"]
     assert report.layers[-1].output_shape == tuple(reference["sizes"][size]["output"]["out"][1:])
