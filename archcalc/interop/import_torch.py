@@ -30,8 +30,6 @@ REFUSED = {"MultiheadAttention": "multi-head attention is not a CNN layer type",
            "ShiftedWindowAttentionV2": "shifted-window attention is not a CNN layer type",
            "RelativePositionalMultiHeadAttention": "multi-head attention is not a CNN layer type"}
 # Methods of a module's parameter that leave it a parameter (a view, or values computed from it).
-# Resizings whose size may be another map's `x.shape[-2:]`: that map becomes their second input (`like:`).
-SIZED = {"interpolate", "upsample"}
 SPATIAL = (slice(-2, None), slice(2, None), slice(2, 4))   # the (H, W) of an (N, C, H, W) shape
 PARAMETER_METHODS = {"reshape", "view", "unsqueeze", "squeeze", "flatten", "contiguous", "sqrt", "clamp_min", "clamp"}
 DEFAULT_TIMEOUT = 120.0     # seconds to load, build and trace a model (RegNet-Y 128GF, built for real, takes ~30)
@@ -365,7 +363,8 @@ class _TorchImporter(Importer):
             x = self.explicit(self._tensor(args[0]), self._path(node, "permute"))
             return Aux("padded_for_max", (x, tuple(args[1])))
         maps: list[Value] = []
-        sized = name in SIZED
+        # a resizing's size may be another map's `x.shape[-2:]`: that map becomes its second input (`like:`)
+        sized = any(cls.sized_by_second_input for cls in foreign_index().torch_functions.get(name, ()))
         operands = self._operands(tuple(args), maps, sized)
         keywords = {key: self._operands(value, maps, sized) for key, value in kwargs.items()}
         if not maps:
