@@ -67,3 +67,29 @@ def test_a_size_read_from_another_map_imports_as_its_second_input():
     weights = {f"down.{k}": v.numpy() for k, v in model.down.state_dict().items()}
     ours = archcalc.execute(report.architecture, x, weights, dtype="float64")
     np.testing.assert_allclose(ours, model(torch.from_numpy(x))["out"].detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+class TwoHeads(torch.nn.Module):
+    """A network returning two maps, as a tuple."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = torch.nn.Conv2d(3, 4, 3, padding=1)
+        self.main, self.aux = torch.nn.Conv2d(4, 2, 1), torch.nn.Conv2d(4, 5, 1)
+
+    def forward(self, x):
+        y = self.body(x)
+        return self.main(y), self.aux(y)
+
+
+def test_a_model_returning_several_maps_imports_with_outputs():
+    model = TwoHeads().double().eval()
+    mapping = archcalc.import_model(model, input=(3, 6, 7))
+    assert mapping["outputs"] == {"out0": "main", "out1": "aux"}
+    report = archcalc.analyze(mapping)
+    x = np.random.default_rng(4).normal(size=(2, 3, 6, 7))
+    weights = {k: v.numpy() for k, v in model.state_dict().items()}
+    ours = archcalc.execute(report.architecture, x, weights, dtype="float64")
+    theirs = model(torch.from_numpy(x))
+    for key, value in zip(("out0", "out1"), theirs):
+        np.testing.assert_allclose(ours[key], value.detach().numpy(), rtol=1e-10, atol=1e-12)

@@ -20,10 +20,10 @@ archcalc itself is put on the path (PYTHONPATH), never installed there.
                 non-trainable (sum of the weights' sizes).
     --imported  tests/data/imported/torchvision/<model>.yaml: `archcalc.import_model` + the writer
                 (with `calls:`, how the traced model runs each layer).
-    --segmentation  tests/data/imported/segmentation/<model>.yaml: the same for every model of
-                torchvision.models.segmentation without its auxiliary classifier (aux_loss=False,
-                weights=None, weights_backbone=None), imported at 3×224×224; their reference counts are
-                in reference_dense.json (tools/reference_dense.py).
+    --segmentation  tests/data/imported/segmentation/<model>.yaml and <model>-aux.yaml: the same for
+                every model of torchvision.models.segmentation without and with its auxiliary classifier
+                (aux_loss=False / True, weights=None, weights_backbone=None), imported at 3×224×224;
+                their reference counts are in reference_dense.json (tools/reference_dense.py).
 """
 
 from __future__ import annotations
@@ -145,14 +145,18 @@ def segmentation_imported(name: str) -> None:
 
     import archcalc
     from archcalc.interop.yaml_writer import dump
-    options = {} if name.startswith("lraspp") else {"aux_loss": False}
-    with torch.device("meta"):
-        model = torchvision.models.get_model(name, weights=None, weights_backbone=None, **options)
-    mapping = archcalc.import_model(model.eval(), input=(3, 224, 224), name=name)
     folder = os.path.join(DATA, "imported", "segmentation")
     os.makedirs(folder, exist_ok=True)
-    with open(os.path.join(folder, f"{name}.yaml"), "w") as out:
-        out.write(dump(mapping))
+    for aux in (False, True):
+        if name.startswith("lraspp") and aux:       # LR-ASPP has no auxiliary classifier
+            continue
+        options = {} if name.startswith("lraspp") else {"aux_loss": aux}
+        with torch.device("meta"):
+            model = torchvision.models.get_model(name, weights=None, weights_backbone=None, **options)
+        label = f"{name}-aux" if aux else name
+        mapping = archcalc.import_model(model.eval(), input=(3, 224, 224), name=label)
+        with open(os.path.join(folder, f"{label}.yaml"), "w") as out:
+            out.write(dump(mapping))
 
 
 def versions() -> dict:

@@ -206,7 +206,7 @@ class _TorchImporter(Importer):
             elif node.op == "get_attr":
                 self.env[node] = Aux("parameter", (node.target, ()))
             elif node.op == "output":
-                output = (self.env.get(_only(node.args[0])), self._path(node, "output"))
+                output = (self._returned(node.args[0]), self._path(node, "output"))
             else:
                 try:
                     self.env[node] = self._map(node)
@@ -215,6 +215,16 @@ class _TorchImporter(Importer):
                     self.env[node] = Aux("refused")
                 check_layer_count(len(self.graph.layers), self.unsupported.label)
         self.finish(*output)
+
+    def _returned(self, result: Any) -> Any:
+        """What the model returns: a map, or several by name (a mapping's keys, a sequence's positions
+        `out0`, `out1`, ...); a mapping or sequence of one map is that map (torchvision's `{"out": x}`)."""
+        if isinstance(result, (list, tuple)):
+            result = {f"out{k}": value for k, value in enumerate(result)}
+        if isinstance(result, dict):
+            found = {str(key): self.env.get(value) for key, value in result.items()}
+            return next(iter(found.values())) if len(found) == 1 else found or None
+        return self.env.get(result)
 
     # --- naming ------------------------------------------------------------------------------
     def _path(self, node, op: str) -> tuple[str, ...]:
@@ -455,16 +465,6 @@ class _TorchImporter(Importer):
         if len(shape) == 5 and constants and isinstance(shape[1], int):
             return Aux("shuffle5d", (x, shape[1]))
         raise Refused(f"{name} to {len(shape)} axes has no archcalc layer type")
-
-
-def _only(result: Any) -> Any:
-    """What a model returns: the one value of a mapping or sequence of one (torchvision's segmentation
-    models return `{"out": x}`), else the value itself (several outputs are refused)."""
-    if isinstance(result, dict) and len(result) == 1:
-        return next(iter(result.values()))
-    if isinstance(result, (list, tuple)) and len(result) == 1:
-        return result[0]
-    return result if not isinstance(result, (dict, list, tuple)) else None
 
 
 def _operator_name(name: str) -> str:
