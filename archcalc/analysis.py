@@ -88,9 +88,9 @@ class ReceptiveFields:
             output = shapes[node.path]
             if steps is _INPUT:
                 field_ = ReceptiveField((1, 1), (1, 1), (0.0, 0.0)) if len(output) == 3 else None
-            else:
-                in_shapes = tuple([shapes[src] for src in node.inputs])
-                field_ = receptive_field(steps, node.inputs, in_shapes, output, by_path)
+            else:  # a layer sized by a second input (`like:`) sees through its first alone
+                inputs = node.inputs[:1] if node.layer_cls.sized_by_second_input else node.inputs
+                field_ = receptive_field(steps, inputs, tuple([shapes[src] for src in inputs]), output, by_path)
             by_path[node.path] = field_
             found.append(field_)
         return found
@@ -315,6 +315,9 @@ class Report:
             "groups": [{"path": g.path, "block": g.block, "args": g.args}
                        for g in self.architecture.groups],
             "warnings": list(self.warnings),
+            **({"outputs": {name: {"layer": path, "shape": list(self.layer(path).output_shape)}
+                            for name, path in self.architecture.outputs.items()}}
+               if self.architecture.outputs else {}),
         }
 
 
@@ -442,7 +445,7 @@ class _Walk:
             if record.warnings:
                 warnings += [f"{path}: {w}" for w in record.warnings]
         totals = self.totals(records, macs, flops, elements,
-                             partial(peak_activation_bytes, self.arch.nodes, self.arch.output_path, roots, sizes))
+                             partial(peak_activation_bytes, self.arch.nodes, self.arch.output_paths, roots, sizes))
         return Report(self.arch, self.input_shape, self.batch, self.dtype, tuple(records), totals,
                       tuple(warnings), self.count)
 
@@ -647,26 +650,29 @@ class _Walk:
             training_memory=partial(_training_memory_total, tuple(records), self.arch.output_path, self.bytes),
         )
 
-def peak_activation_bytes(nodes: tuple[Node, ...], output: str, roots: list[int], sizes: list[int]) -> int:
-        """Most activation bytes live at once: outputs are freed after their last reader;
-        a view (flatten, in-place op) shares its input's storage (`roots`) and extends its life."""
-        last = last_readers(((node.path, node.inputs) for node in nodes), output)
-        until = [0] * len(nodes)  # per storage: position of the last reader of anything that lives in it
-        for node, root in zip(nodes, roots, strict=True):
-            reader = last[node.path]
-            if reader > until[root]:
-                until[root] = reader
-        freed = [0] * (len(nodes) + 1)  # per position: the bytes freed after it
-        for position, root in enumerate(roots):
-            if root == position:
-                freed[until[position]] += sizes[position]
-        live = peak = 0
-        for position, root in enumerate(roots):
-            if root == position:
-                live += sizes[position]
-                peak = max(peak, live)
-            live -= freed[position]
-        return peak
+
+def peak_activation_bytes(nodes: tuple[Node, ...], outputs: tuple[str, ...], roots: list[int],
+                          sizes: list[int]) -> int:
+    """Most activation bytes live at once: outputs are freed after their last reader (the network's
+    outputs live to the end); a view (flatten, in-place op) shares its input's storage (`roots`) and
+    extends its life."""
+    last = last_readers(((node.path, node.inputs) for node in nodes), outputs)
+    until = [0] * len(nodes)  # per storage: position of the last reader of anything that lives in it
+    for node, root in zip(nodes, roots, strict=True):
+        reader = last[node.path]
+        if reader > until[root]:
+            until[root] = reader
+    freed = [0] * (len(nodes) + 1)  # per position: the bytes freed after it
+    for position, root in enumerate(roots):
+        if root == position:
+            freed[until[position]] += sizes[position]
+    live = peak = 0
+    for position, root in enumerate(roots):
+        if root == position:
+            live += sizes[position]
+            peak = max(peak, live)
+        live -= freed[position]
+    return peak
 
 
 def receptive_field(steps: tuple | object, inputs: list[str], in_shapes: tuple[Shape, ...], output: Shape,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,13 @@ class Architecture:
     input_path: str
     output_path: str
     warnings: tuple[str, ...]
+    #: `outputs:` of the file: output name → layer path, the first `output_path`; empty for one output.
+    outputs: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def output_paths(self) -> tuple[str, ...]:
+        """The paths of every output layer, the network's output first."""
+        return tuple(self.outputs.values()) or (self.output_path,)
 
     @property
     def name(self) -> str:
@@ -88,10 +95,11 @@ def build(spec: ArchFile, source: str) -> Architecture:
             raise exc.located(where=spec._lines.get(("freeze",))) from None
     ordered = execution_order(expansion.nodes)
     used = {src for node in expansion.nodes for src in node.inputs}
-    unused = [n.path for n in ordered if n.path not in used and n.path != expansion.output_path]
+    ends = {expansion.output_path, *expansion.outputs.values()}
+    unused = [n.path for n in ordered if n.path not in used and n.path not in ends]
     warnings = tuple(f"{path}: output is never used" for path in unused)
     return Architecture(spec, source, tuple(ordered), tuple(expansion.groups),
-                        expansion.input_path, expansion.output_path, warnings)
+                        expansion.input_path, expansion.output_path, warnings, expansion.outputs)
 
 
 def execution_order(nodes: list[Node]) -> list[Node]:
@@ -135,9 +143,9 @@ def _a_cycle(nodes: list[Node], done: set[str]) -> list[str]:
     return list(reversed(seen[seen.index(path):] + [path]))
 
 
-def last_readers(steps: Iterable[tuple[str, Sequence[str]]], output: str) -> dict[str, int]:
+def last_readers(steps: Iterable[tuple[str, Sequence[str]]], output: str | tuple[str, ...]) -> dict[str, int]:
     """For (name, inputs) steps in execution order: the index of the last step that reads each name
-    (its own index when nothing does; one past the end for the network's `output`)."""
+    (its own index when nothing does; one past the end for the network's `output`, or each of several)."""
     last: dict[str, int] = {}
     count = 0
     for index, (name, inputs) in enumerate(steps):
@@ -145,5 +153,6 @@ def last_readers(steps: Iterable[tuple[str, Sequence[str]]], output: str) -> dic
         for src in inputs:
             last[src] = index
         count = index + 1
-    last[output] = count
+    for name in (output,) if isinstance(output, str) else output:
+        last[name] = count
     return last

@@ -131,6 +131,16 @@ FORMS = {
     "groupnorm": [{"type": "groupnorm", "num_groups": 4, "eps": 1e-3}, {"type": "groupnorm", "num_groups": 2,
                                                                        "affine": False},
                   {"type": "globalavgpool", "keepdims": False}, {"type": "groupnorm", "num_groups": 2}],
+    # U-Net's and FCN's resizing: 12×12 → 6×6 → 12×12, 25×25, 24×36; crops by widths and to another layer's size
+    "resizing": [{"name": "pool", "type": "maxpool", "kernel_size": 2},
+                 {"type": "upsample", "scale_factor": 2},
+                 {"type": "upsample", "size": [25, 25], "mode": "bilinear", "from": "pool"},
+                 {"type": "upsample", "scale_factor": [2, 3], "mode": "bilinear", "align_corners": True,
+                  "from": "pool"},
+                 {"name": "small", "type": "crop", "cropping": [1, 2, 3, 0], "from": "conv"},
+                 {"type": "upsample", "mode": "bilinear", "like": "conv", "from": "small"},
+                 {"type": "crop", "like": "pool", "from": "upsample_3"},
+                 {"type": "concat", "from": ["crop", "pool"]}],
     "keras-input": [{"type": "normalization"}, {"type": "rescaling", "scale": 0.5, "offset": -1.0},
                     {"type": "permute", "dims": [1, 2, 0]}, {"type": "flatten"}, {"type": "layernorm"}],
 }

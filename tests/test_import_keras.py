@@ -100,3 +100,26 @@ def test_a_small_sequential_model_hand_counted(tmp_path):
     # conv: 3·3·3·4 + 4 = 112; bn (center only): β 4 trainable, mean + var 8; dense: 4·4·4·10 + 10 = 650
     assert (report.totals.trainable_params, report.totals.non_trainable_params) == (112 + 4 + 650, 8)
     assert report.layers[1].output_shape == (4, 4, 4)     # TF `same`, stride 2: ⌈8/2⌉
+
+
+def test_upsampling_and_cropping_read_as_upsample_and_crop(tmp_path):
+    """Keras's `UpSampling2D(size, interpolation)` (bilinear on pixel centres) and `Cropping2D(((top,
+    bottom), (left, right)))`, as U-Net's Keras ports write them."""
+    layers = [{"class_name": "InputLayer", "config": {"name": "in", "batch_shape": [None, 9, 10, 3]}},
+              {"class_name": "UpSampling2D", "config": {"name": "up", "size": [2, 3], "interpolation": "bilinear",
+                                                        "data_format": "channels_last"}},
+              {"class_name": "Cropping2D", "config": {"name": "crop", "cropping": [[1, 2], [0, 4]],
+                                                      "data_format": "channels_last"}},
+              {"class_name": "UpSampling2D", "config": {"name": "near", "size": 2, "interpolation": "nearest"}}]
+    path = tmp_path / "resize.json"
+    path.write_text(json.dumps(_sequential(layers)))
+    report = archcalc.analyze(archcalc.import_model(path))
+    by_name = {record.name: record for record in report.layers}
+    assert by_name["up"].layer.mode == "bilinear" and not by_name["up"].layer.align_corners
+    assert by_name["up"].output_shape == (3, 18, 30)
+    assert by_name["crop"].output_shape == (3, 18 - 1 - 2, 30 - 0 - 4)
+    assert by_name["near"].output_shape == (3, 30, 52)
+    layers[3]["config"]["interpolation"] = "bicubic"
+    path.write_text(json.dumps(_sequential(layers)))
+    with pytest.raises(SpecError, match="bicubic"):
+        archcalc.import_model(path)

@@ -1,6 +1,6 @@
 """Count profiles on the layer types no torchvision model uses (LRN, transposed convolution, PReLU,
 Softmax, sum pooling, the rarer activations and pools, merges, group norm, Keras's Normalization and
-Rescaling) and on ConvNeXt's one at a time: each small network below is the
+Rescaling, upsampling and cropping) and on ConvNeXt's one at a time: each small network below is the
 archcalc twin of a plain-torch network in tools/reference_counts.py (`LAYER_MODELS`), and the
 expected totals are what fvcore, ptflops (three settings), thop, torchinfo and torch's FlopCounterMode reported on
 that torch network (tests/data/reference_layer_counts.json, `--layer-models`)."""
@@ -80,6 +80,15 @@ TWINS = {
     # Keras layers written as tensor operators: (x - mean) / sqrt(variance); x * (1/127.5) - 1
     "normalization": after_conv({"type": "normalization"}),
     "rescaling": after_conv({"type": "rescaling", "scale": 1 / 127.5, "offset": -1}),
+    # nn.Upsample (its hook and the F.interpolate it runs) and F.interpolate alone; x[:, :, 1:-2, 0:-3]
+    "upsample-nearest": after_conv({"type": "upsample", "scale_factor": 2}),
+    "upsample-bilinear": after_conv({"type": "upsample", "scale_factor": [2, 3], "mode": "bilinear"}),
+    "upsample-bilinear-corners": after_conv({"type": "upsample", "size": [20, 24], "mode": "bilinear",
+                                             "align_corners": True}),
+    "interpolate-nearest": after_conv({"type": "upsample", "size": [13, 17]}, calls={"upsample:*": "functional"}),
+    "interpolate-bilinear": after_conv({"type": "upsample", "size": [13, 17], "mode": "bilinear"},
+                                       calls={"upsample:*": "functional"}),
+    "crop": after_conv({"type": "crop", "cropping": [1, 2, 0, 3]}, calls={"crop:*": "operator"}),
 }
 
 

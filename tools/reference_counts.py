@@ -128,6 +128,7 @@ import warnings
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
 import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
 
 # Every torchvision classification model is recorded except the transformers (ViT, Swin, MaxViT:
@@ -259,6 +260,29 @@ class _Permute(nn.Module):
         return torch.permute(x, self.dims)
 
 
+class _Interpolate(nn.Module):
+    """``F.interpolate(x, size, mode=..., align_corners=...)`` as U-Net and FCN code calls it."""
+
+    def __init__(self, size: tuple[int, int], mode: str, align_corners: bool | None = None):
+        super().__init__()
+        self.size, self.mode, self.align_corners = size, mode, align_corners
+
+    def forward(self, x):
+        return F.interpolate(x, size=self.size, mode=self.mode, align_corners=self.align_corners)
+
+
+class _Crop(nn.Module):
+    """U-Net's copy-and-crop: ``x[:, :, top:H - bottom, left:W - right]``."""
+
+    def __init__(self, top: int, bottom: int, left: int, right: int):
+        super().__init__()
+        self.widths = (top, bottom, left, right)
+
+    def forward(self, x):
+        top, bottom, left, right = self.widths
+        return x[:, :, top:x.shape[2] - bottom, left:x.shape[3] - right]
+
+
 class _LayerNorm2d(nn.LayerNorm):
     """torchvision's ConvNeXt ``LayerNorm2d``: F.layer_norm over the channels between two permutes."""
 
@@ -357,6 +381,12 @@ LAYER_MODELS = {
     "stochasticdepth": lambda: _after_conv(_stochastic_depth()),
     "normalization": lambda: _after_conv(_KerasNormalization(8)),
     "rescaling": lambda: _after_conv(_KerasRescaling()),
+    "upsample-nearest": lambda: _after_conv(nn.Upsample(scale_factor=2)),
+    "upsample-bilinear": lambda: _after_conv(nn.Upsample(scale_factor=(2, 3), mode="bilinear")),
+    "upsample-bilinear-corners": lambda: _after_conv(nn.Upsample(size=(20, 24), mode="bilinear", align_corners=True)),
+    "interpolate-nearest": lambda: _after_conv(_Interpolate((13, 17), "nearest")),
+    "interpolate-bilinear": lambda: _after_conv(_Interpolate((13, 17), "bilinear", align_corners=False)),
+    "crop": lambda: _after_conv(_Crop(1, 2, 0, 3)),
 }
 LAYER_INPUT_SHAPE = (3, 16, 16)
 

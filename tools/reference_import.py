@@ -20,6 +20,10 @@ archcalc itself is put on the path (PYTHONPATH), never installed there.
                 non-trainable (sum of the weights' sizes).
     --imported  tests/data/imported/torchvision/<model>.yaml: `archcalc.import_model` + the writer
                 (with `calls:`, how the traced model runs each layer).
+    --segmentation  tests/data/imported/segmentation/<model>.yaml and <model>-aux.yaml: the same for
+                every model of torchvision.models.segmentation without and with its auxiliary classifier
+                (aux_loss=False / True, weights=None, weights_backbone=None), imported at 3×224×224;
+                their reference counts are in reference_dense.json (tools/reference_dense.py).
 """
 
 from __future__ import annotations
@@ -135,6 +139,26 @@ def imported(name: str) -> None:
         out.write(dump(mapping))
 
 
+def segmentation_imported(name: str) -> None:
+    import torch
+    import torchvision
+
+    import archcalc
+    from archcalc.interop.yaml_writer import dump
+    folder = os.path.join(DATA, "imported", "segmentation")
+    os.makedirs(folder, exist_ok=True)
+    for aux in (False, True):
+        if name.startswith("lraspp") and aux:       # LR-ASPP has no auxiliary classifier
+            continue
+        options = {} if name.startswith("lraspp") else {"aux_loss": aux}
+        with torch.device("meta"):
+            model = torchvision.models.get_model(name, weights=None, weights_backbone=None, **options)
+        label = f"{name}-aux" if aux else name
+        mapping = archcalc.import_model(model.eval(), input=(3, 224, 224), name=label)
+        with open(os.path.join(folder, f"{label}.yaml"), "w") as out:
+            out.write(dump(mapping))
+
+
 def versions() -> dict:
     found = {}
     for package in ("torch", "torchvision", "onnx", "keras", "jax"):
@@ -147,7 +171,7 @@ def versions() -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    for flag in ("counts", "onnx", "keras", "imported"):
+    for flag in ("counts", "onnx", "keras", "imported", "segmentation"):
         parser.add_argument(f"--{flag}", action="store_true")
     parser.add_argument("--models", nargs="*", help="torchvision models (default: every CNN)")
     args = parser.parse_args(argv)
@@ -172,6 +196,11 @@ def main(argv=None) -> int:
         with open(path, "w") as out:
             json.dump(data, out, indent=1, sort_keys=True)
             out.write("\n")
+    if args.segmentation:
+        import torchvision
+        for name in args.models or torchvision.models.list_models(module=torchvision.models.segmentation):
+            print("segmentation", name, flush=True)
+            segmentation_imported(name)
     for flag, step in (("onnx", export_onnx), ("imported", imported)):
         if getattr(args, flag):
             for name in models:

@@ -40,11 +40,12 @@ class Plan:
         self.report: Report = analyze(arch, input=input, dtype=dtype)
         weights = init_weights(self.report, seed) if weights is None else load_weights(self.report, weights)
         layers = self.report.layers
-        self.folded = _foldable(layers, arch.output_path) if fold_batchnorm else {}
+        self.folded = _foldable(layers, arch.output_paths) if fold_batchnorm else {}
         self.absorbed = set(self.folded.values())
         self.params = {r.name: self._params(r, weights) for r in layers if r.name not in self.absorbed}
         self.output_path = self.report.architecture.output_path
-        self.last_use = last_readers(((r.name, r.inputs) for r in layers), self.output_path)
+        self.outputs = self.report.architecture.outputs
+        self.last_use = last_readers(((r.name, r.inputs) for r in layers), self.report.architecture.output_paths)
 
     def _params(self, record: LayerRecord, weights: dict[str, Any]) -> dict[str, Any]:
         arrays = _float64(record, weights)
@@ -55,7 +56,8 @@ class Plan:
         return record.layer.prepare(arrays, self.xp, self.dtype)
 
     def __call__(self, x: Any) -> Any:
-        """The network's output for the batch `x` (in the backend's array type)."""
+        """The network's output for the batch `x` (in the backend's array type); {name: output} for a file
+        naming several `outputs:`."""
         xp = self.xp
         x = xp.ascontiguousarray(xp.asarray(x, dtype=self.dtype))
         expected = tuple(self.report.layers[0].output_shape)
@@ -76,6 +78,8 @@ class Plan:
             for name in {*record.inputs, record.name}:
                 if self.last_use[name] <= index:
                     values.pop(name, None)
+        if self.outputs:
+            return {name: values[path] for name, path in self.outputs.items()}
         return values[self.output_path]
 
     def _step(self, record: LayerRecord, inputs: list[Any], values: dict[str, Any], index: int, x: Any) -> Any:
@@ -98,9 +102,9 @@ def _float64(record: LayerRecord, weights: dict[str, Any]) -> dict[str, Any]:
     return {p.name: np.asarray(weights[f"{record.name}.{p.name}"], dtype=np.float64) for p in record.param_tensors}
 
 
-def _foldable(layers: tuple[LayerRecord, ...], output_path: str) -> dict[str, str]:
+def _foldable(layers: tuple[LayerRecord, ...], outputs: tuple[str, ...]) -> dict[str, str]:
     """Path of a layer → path of the layer it absorbs (an inference BatchNorm into its convolution): its
-    only reader, which reads nothing else, where the layer is not the network's output."""
+    only reader, which reads nothing else, where the layer is not one of the network's `outputs`."""
     readers: dict[str, list[LayerRecord]] = {}
     for record in layers:
         for src in record.inputs:
@@ -109,7 +113,7 @@ def _foldable(layers: tuple[LayerRecord, ...], output_path: str) -> dict[str, st
     folded = {}
     for name, users in readers.items():
         source = by_name.get(name)
-        if source is not None and name != output_path and len(users) == 1 and len(users[0].inputs) == 1 \
+        if source is not None and name not in outputs and len(users) == 1 and len(users[0].inputs) == 1 \
                 and source.layer.absorbs(users[0].layer):
             folded[name] = users[0].name
     return folded

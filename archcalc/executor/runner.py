@@ -39,11 +39,14 @@ class Execution:
     timings: list[LayerTiming] = field(default_factory=list)
     peak_bytes: int = 0
     intermediates: dict[str, Any] | None = None
+    #: every output by its name, where the file names several (`outputs:`); empty otherwise
+    outputs: dict[str, Any] = field(default_factory=dict)
 
 
 def execute(arch: Any, x: Any, weights: Any = None, backend: str = "numpy", dtype: str = "float32",
             return_intermediates: bool = False, *, seed: int = 0) -> Any:
-    """Run `arch` on the N×C×H×W batch `x`; the output, or (output, {layer path: output}).
+    """Run `arch` on the N×C×H×W batch `x`; the output (a file naming several `outputs:`: {name: output}),
+    or (output, {layer path: output}).
 
     `weights`: None (seeded He initialisation, `seed`), a mapping, an `.npz` path, a PyTorch
     state_dict or module (see `load_weights`). `backend`: numpy, cupy or auto. Arrays come back
@@ -53,7 +56,7 @@ def execute(arch: Any, x: Any, weights: Any = None, backend: str = "numpy", dtyp
     """
     if return_intermediates:
         result = run(arch, x, weights, backend=backend, dtype=dtype, keep_intermediates=True, seed=seed)
-        return result.output, result.intermediates
+        return result.outputs or result.output, result.intermediates
     from .plan import Plan
 
     arch = arch if isinstance(arch, Architecture) else load(arch)
@@ -131,7 +134,7 @@ class _Walk:
     def __init__(self, report: Report, xp: Any, dtype: str, keep: bool, profile: bool):
         self.report, self.xp, self.dtype, self.keep, self.profile = report, xp, dtype, keep, profile
         records = report.layers
-        self.last_use = last_readers(((r.name, r.inputs) for r in records), report.architecture.output_path)
+        self.last_use = last_readers(((r.name, r.inputs) for r in records), report.architecture.output_paths)
         self.values: dict[str, Any] = {}
         self.root_until: dict[int, int] = {}  # storage → index of its last reader
         self.live: dict[int, int] = {}  # storage → bytes
@@ -155,7 +158,9 @@ class _Walk:
             execution.peak_bytes = max(execution.peak_bytes, sum(self.live.values()))
             execution.timings.append(LayerTiming(record.name, seconds, int(out.nbytes)))
             self.release(record, index)
-        execution.output = self.values[self.report.architecture.output_path]
+        arch = self.report.architecture
+        execution.output = self.values[arch.output_path]
+        execution.outputs = {name: self.values[path] for name, path in arch.outputs.items()}
         execution.intermediates = dict(self.values) if self.keep else None
         return execution
 

@@ -47,11 +47,11 @@ def onnx_model(report: Report, weights: Any = None, seed: int = 0, *, shapes_onl
         except ExportError as exc:
             raise exc.located(file=arch.source, layer=record.name) from None
     first = report.layers[0]
-    output = report.layer(arch.output_path)
-    value_infos = [_info(r.name, r.output_shape) for r in report.layers[1:] if r.name != arch.output_path]
+    outputs = [report.layer(path) for path in arch.output_paths]
+    value_infos = [_info(r.name, r.output_shape) for r in report.layers[1:] if r.name not in arch.output_paths]
     model = helper.make_model(
         helper.make_graph(graph.nodes, arch.name, [_info(first.name, first.output_shape), *graph.parameters],
-                          [_info(output.name, output.output_shape)], graph.initializers, value_info=value_infos,
+                          [_info(r.name, r.output_shape) for r in outputs], graph.initializers, value_info=value_infos,
                           doc_string=arch.title),
         opset_imports=[helper.make_opsetid("", OPSET)], producer_name="archcalc",
         doc_string=f"{arch.title}; exported by archcalc from {arch.source}")

@@ -30,6 +30,7 @@ REFUSED = {"MultiheadAttention": "multi-head attention is not a CNN layer type",
            "ShiftedWindowAttentionV2": "shifted-window attention is not a CNN layer type",
            "RelativePositionalMultiHeadAttention": "multi-head attention is not a CNN layer type"}
 # Methods of a module's parameter that leave it a parameter (a view, or values computed from it).
+SPATIAL = (slice(-2, None), slice(2, None), slice(2, 4))   # the (H, W) of an (N, C, H, W) shape
 PARAMETER_METHODS = {"reshape", "view", "unsqueeze", "squeeze", "flatten", "contiguous", "sqrt", "clamp_min", "clamp",
                      "getitem"}
 # Attributes of a tensor that describe it (`x.shape[0]`): sizes, not maps.
@@ -274,7 +275,7 @@ class _TorchImporter(Importer):
             elif node.op == "get_attr":
                 self.env[node] = Aux("parameter", (node.target, (), self._parameter_shape(node.target)))
             elif node.op == "output":
-                output = (self.env.get(node.args[0]), self._path(node, "output"))
+                output = (self._returned(node.args[0]), self._path(node, "output"))
             else:
                 try:
                     self.env[node] = self._map(node)
@@ -283,6 +284,16 @@ class _TorchImporter(Importer):
                     self.env[node] = Aux("refused")
                 check_layer_count(len(self.graph.layers), self.unsupported.label)
         self.finish(*output)
+
+    def _returned(self, result: Any) -> Any:
+        """What the model returns: a map, or several by name (a mapping's keys, a sequence's positions
+        `out0`, `out1`, ...); a mapping or sequence of one map is that map (torchvision's `{"out": x}`)."""
+        if isinstance(result, (list, tuple)):
+            result = {f"out{k}": value for k, value in enumerate(result)}
+        if isinstance(result, dict):
+            found = {str(key): self.env.get(value) for key, value in result.items()}
+            return next(iter(found.values())) if len(found) == 1 else found or None
+        return self.env.get(result)
 
     # --- naming ------------------------------------------------------------------------------
     def _path(self, node, op: str) -> tuple[str, ...]:
@@ -316,15 +327,16 @@ class _TorchImporter(Importer):
             raise Skip
         raise Refused("an argument that is not a traced tensor")
 
-    def _operands(self, args: Any, maps: list[Value]) -> Any:
+    def _operands(self, args: Any, maps: list[Value], sized: bool = False) -> Any:
         """`args` as a layer class reads them: each traced map `MAP` (collected in `maps`, in order), each
-        module parameter a `Parameter`; a size or anything else traced is refused."""
+        module parameter a `Parameter`; where `sized` (a resizing), another map's `x.shape[-2:]` is that map
+        too, read for its size; any other size or anything else traced is refused."""
         import torch.fx as fx
 
         if isinstance(args, (list, tuple)):
-            return type(args)(self._operands(a, maps) for a in args)
+            return type(args)(self._operands(a, maps, sized) for a in args)
         if isinstance(args, slice):
-            return slice(*(self._operands(a, maps) for a in (args.start, args.stop, args.step)))
+            return slice(*(self._operands(a, maps, sized) for a in (args.start, args.stop, args.step)))
         if not isinstance(args, fx.Node):
             return args
         value = self.env.get(args)
@@ -333,6 +345,9 @@ class _TorchImporter(Importer):
             return MAP
         if isinstance(value, Aux) and value.kind == "parameter":
             return Parameter(value.value[0], value.value[2])
+        if sized and isinstance(value, Aux) and value.kind == "spatial size":
+            maps.append(value.value)
+            return MAP
         if isinstance(value, Aux) and value.kind == "refused":
             raise Skip
         raise Refused(f"an argument computed from {value.kind if isinstance(value, Aux) else 'the model'} "
@@ -420,7 +435,8 @@ class _TorchImporter(Importer):
         if isinstance(first, Aux) and (first.kind != "parameter" or name in PARAMETER_METHODS):
             return self._aux(node, name, first)
         if name in ("size", "dim") or name == "getattr" and args[1] in DESCRIPTIVE:
-            return Aux("size")
+            whole = name == "getattr" and args[1] == "shape" or name == "size" and len(args) == 1 and not kwargs
+            return Aux("size", first if whole and isinstance(first, Value) and not first.channels_last else None)
         if _operator_name(name) == "add" and len(args) == 2 and 0 in [a for a in args if type(a) is int]:
             return self._tensor(next(a for a in args if type(a) is not int))   # `sum(parts)` starts at 0
         if name in ("view", "reshape"):
@@ -444,8 +460,10 @@ class _TorchImporter(Importer):
             x = self.explicit(self._tensor(args[0]), self._path(node, "permute"))
             return Aux("padded_for_max", (x, tuple(args[1])))
         maps: list[Value] = []
-        operands = self._operands(tuple(args), maps)
-        keywords = {key: self._operands(value, maps) for key, value in kwargs.items()}
+        # a resizing's size may be another map's `x.shape[-2:]`: that map becomes its second input (`like:`)
+        sized = any(cls.sized_by_second_input for cls in foreign_index().torch_functions.get(name, ()))
+        operands = self._operands(tuple(args), maps, sized)
+        keywords = {key: self._operands(value, maps, sized) for key, value in kwargs.items()}
         if not maps:
             raise Refused(f"{name} of no traced tensor has no archcalc layer type")
         parameter = next((a for a in operands if isinstance(a, Parameter)), None)
@@ -487,8 +505,10 @@ class _TorchImporter(Importer):
         """Ops on sizes, parameters, chunks and the steps of an idiom: the channel shuffle (view →
         transpose(1, 2) → view) and archcalc's Keras normalisation ((x − mean) / √variance)."""
         args = node.args
-        if first.kind in ("size", "extra input"):      # sizes; fx's checks of a fixed keyword argument
-            return Aux(first.kind)
+        if first.kind == "size" and name == "getitem" and first.value is not None and args[1] in SPATIAL:
+            return Aux("spatial size", first.value)  # x.shape[-2:]: (H, W) of the map x
+        if first.kind in ("size", "extra input", "spatial size"):  # sizes; fx's checks of a fixed keyword argument
+            return Aux("extra input" if first.kind == "extra input" else "size")
         if first.kind == "padded_for_max":
             operands = (MAP, *self._operands(tuple(args[1:]), []))
             keywords = {key: self._operands(value, []) for key, value in node.kwargs.items()}

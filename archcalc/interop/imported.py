@@ -38,6 +38,8 @@ class ImportedGraph:
     layers: list[ImportedLayer] = field(default_factory=list)
     classes: dict[tuple[str, ...], str] = field(default_factory=dict)
     output: int | None = None
+    #: several outputs by name (a model returning a mapping or sequence of maps), the first `output`
+    outputs: dict[str, int] = field(default_factory=dict)
 
     def add(self, path: tuple[str, ...], type_: str, inputs: list[int], *, call: str = "module",
             **params: Any) -> int:

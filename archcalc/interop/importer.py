@@ -200,14 +200,22 @@ class Importer:
 
     # --- the end -------------------------------------------------------------------------------
     def finish(self, output: Any, path: tuple[str, ...]) -> None:
-        """Record the network's output (a `Value`; anything else is refused) in archcalc's layout: a network
+        """Record the network's output (a `Value`, or several by name; anything else is refused) in archcalc's
+        layout: a network
         that returns its input unchanged (nothing but identities) is one `identity` layer at `path`. Then
         refuse, in one error, every node that was refused."""
-        if isinstance(output, Value):
+        several = output if isinstance(output, dict) and len(output) > 1 else None
+        if several is not None and all(isinstance(v, Value) and v.index != NETWORK_INPUT for v in several.values()):
+            for key, value in several.items():
+                self.graph.outputs[key] = self.explicit(value, path[:-1] + (f"permute_{key}",)).index
+            self.graph.output = next(iter(self.graph.outputs.values()))
+        elif isinstance(output, Value):
             output = self.explicit(output, path[:-1] + ("permute",))
             if output.index == NETWORK_INPUT:
                 output = self.add(path, "identity", [output])
             self.graph.output = output.index
+        elif several is not None and any(isinstance(v, Aux) and v.kind == "refused" for v in several.values()):
+            pass
         elif not (isinstance(output, Aux) and output.kind == "refused"):
-            self.unsupported.add("output", "the network must return one feature map")
+            self.unsupported.add("output", "the network must return feature maps (one, or several by name)")
         self.unsupported.check()

@@ -42,12 +42,13 @@ def to_mapping(graph: ImportedGraph) -> dict[str, Any]:
     nodes = [ImportedLayer(_names(n.path), n.type, dict(n.params), list(n.inputs), n.call, n.trainable)
              for n in graph.layers]
     output = len(nodes) - 1 if graph.output is None else graph.output
-    _hoist_and_flatten(nodes, output)
+    ends = {output, *graph.outputs.values()}
+    _hoist_and_flatten(nodes, ends)
     _unique_paths(nodes)
     freeze = _freeze(nodes)
     calls = _calls(nodes)
     blocks = _Blocks({_names(path): cls for path, cls in graph.classes.items()})
-    entries, out_name = _scope(nodes, (), list(range(len(nodes))), blocks, output)
+    entries, out_name, names = _scope(nodes, (), list(range(len(nodes))), blocks, output, ends)
     blocks.settle()
     layers = [_render(e) for e in _repeats(entries)]
     bodies = {name: dict(b) for name, b in blocks.used().items()}
@@ -67,7 +68,9 @@ def to_mapping(graph: ImportedGraph) -> dict[str, Any]:
     if freeze:
         mapping["freeze"] = freeze
     mapping["layers"] = layers
-    if out_name != layers[-1]["name"]:
+    if graph.outputs:
+        mapping["outputs"] = {key: names[index] for key, index in graph.outputs.items()}
+    elif out_name != layers[-1]["name"]:
         mapping["output"] = out_name
     return mapping
 
@@ -130,7 +133,7 @@ def _prefixes(nodes: list[ImportedLayer]) -> list[tuple[str, ...]]:
     return sorted(found, key=len, reverse=True)
 
 
-def _hoist_and_flatten(nodes: list[ImportedLayer], output: int) -> None:
+def _hoist_and_flatten(nodes: list[ImportedLayer], ends: set[int]) -> None:
     """Make every module prefix a block with one input and one output: a leading join of several
     outside tensors (DenseNet's `torch.cat(features)`) moves up a level; a module that still reads or
     exposes several tensors is flattened into its parent (`denselayer1_conv1`)."""
@@ -146,16 +149,15 @@ def _hoist_and_flatten(nodes: list[ImportedLayer], output: int) -> None:
                 break
             nodes[i].path = prefix[:-1] + (prefix[-1] + "_" + nodes[i].path[-1],)
             inside.discard(i)
-        if not _blockable(nodes, inside, output):
+        if not _blockable(nodes, inside, ends):
             for i in inside:
                 nodes[i].path = prefix[:-1] + ("_".join(nodes[i].path[depth - 1:]),)
 
 
-def _blockable(nodes: list[ImportedLayer], inside: set[int], output: int) -> bool:
+def _blockable(nodes: list[ImportedLayer], inside: set[int], ends: set[int]) -> bool:
     external = {s for i in inside for s in nodes[i].inputs if s not in inside}
     read = {s for j, n in enumerate(nodes) if j not in inside for s in n.inputs if s in inside}
-    if output in inside:
-        read.add(output)
+    read |= ends & inside
     return len(external) == 1 and len(read) == 1
 
 
@@ -170,8 +172,9 @@ def _unique_paths(nodes: list[ImportedLayer]) -> None:
         taken.add(path)
 
 
-def _scope(nodes, prefix, members, blocks, output) -> tuple[list[Entry], str]:
-    """The entries of one scope (the top level or one module) and the name of its output."""
+def _scope(nodes, prefix, members, blocks, output, ends) -> tuple[list[Entry], str, dict[int, str]]:
+    """The entries of one scope (the top level or one module), the name of its output, and the entry
+    names of the layers (`ends`: the network's outputs) whose values leave the scope."""
     depth = len(prefix)
     inside = set(members)
     children: dict[str, list[int]] = {}
@@ -188,8 +191,8 @@ def _scope(nodes, prefix, members, blocks, output) -> tuple[list[Entry], str]:
         else:
             sub = set(ids)
             readers = {s for j, n in enumerate(nodes) if j not in sub for s in n.inputs if s in sub}
-            out = (readers | ({output} & sub) or {ids[-1]}).pop()
-            body, out_name = _scope(nodes, prefix + (name,), ids, blocks, out)
+            out = (readers | (ends & sub) or {ids[-1]}).pop()
+            body, out_name, _ = _scope(nodes, prefix + (name,), ids, blocks, out, {out})
             group, index = blocks.instance(prefix + (name,), body, out_name)
             entry = Entry(name, group["name"], block=True, group=group, instance=index)
             sources, outputs[name] = sorted({s for i in ids for s in nodes[i].inputs if s not in sub}), out
@@ -197,7 +200,7 @@ def _scope(nodes, prefix, members, blocks, output) -> tuple[list[Entry], str]:
         entries.append(entry)
     read_from = {i: name for name, i in outputs.items()}
     out_name = read_from.get(output, entries[-1].name)
-    return entries, out_name
+    return entries, out_name, read_from
 
 
 def _type_key(value: Any) -> Any:

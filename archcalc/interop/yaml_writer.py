@@ -28,7 +28,7 @@ def dump(mapping: dict[str, Any]) -> str:
     and control character escaped)."""
     lines = [f"# Imported by archcalc {archcalc.__version__} (archcalc import) from {printable(mapping['source'])}",
              "# Edit freely: it is an ordinary architecture file."]
-    for key in ("name", "title", "source", "input", "output"):
+    for key in ("name", "title", "source", "input", "output", "outputs"):
         if key in mapping:
             lines.append(f"{key}: {_flow(mapping[key])}")
     if mapping.get("calls"):

@@ -217,6 +217,9 @@ class Layer(Record):
     #: False for upsampling layers: from there on an output pixel no longer has a receptive field
     #: of whole input pixels, so none is reported (rather than a wrong one).
     receptive_field_defined: ClassVar[bool] = True
+    #: True where a second input (`like:` in a file) gives only the output's size: its values are not read,
+    #: so the receptive field follows the first input alone.
+    sized_by_second_input: ClassVar[bool] = False
     #: How PyTorch, ONNX and Keras write the type (`archcalc.layers.foreign`): the names `type:` also
     #: accepts, the summaries print and the importers read, and the hyper-parameters they hold.
     torch_form: ClassVar[TorchForm] = TorchForm()

@@ -66,6 +66,7 @@ class Family(Enum):
     SOFTMAX = "softmax", Group.ACTIVATION
     ADD = "elementwise sum", Group.ARITHMETIC
     MULTIPLY = "elementwise product", Group.ARITHMETIC
+    UPSAMPLE = "resizing by nearest-neighbour or bilinear interpolation", Group.DATA
     DATA = "data movement without arithmetic (input, views, padding, copies, concatenation)", Group.DATA
 
     def __new__(cls, description: str, group: Group) -> Family:

@@ -240,3 +240,9 @@ def rescaling(scale: float, offset: float) -> TorchLayer:
 def permute(dims: tuple[int, ...]) -> TorchLayer:
     """The per-sample axes in the order `dims` (torchvision's `Permute`, without the batch axis)."""
     return TorchLayer(None, X.method("permute", 0, *(d + 1 for d in dims)).method("contiguous"))
+
+
+def crop(widths: Pads, size: tuple[int, int]) -> TorchLayer:
+    """Rows and columns cut off the edges: ((top, bottom), (left, right)) of an H×W map."""
+    (top, bottom), (left, right) = widths
+    return TorchLayer(None, X[:, :, slice(top or None, size[0] - bottom), slice(left or None, size[1] - right)])

@@ -22,6 +22,7 @@ POOLS = Group.POOLING.families
 ACTIVATIONS = Group.ACTIVATION.families
 MERGES = (F.ADD, F.MULTIPLY)
 RECURRENT = Group.RECURRENT.families
+RESIZES = (F.UPSAMPLE,)
 
 
 def but(families, *left_out: F) -> tuple[F, ...]:
@@ -82,7 +83,7 @@ def _recurrent_ih_macs(site: Site, first_only: bool) -> int:
 
 
 # --- archcalc and torch ------------------------------------------------------------------------
-UNWEIGHTED = (*NORMS, *SCALES, *POOLS, *ACTIVATIONS, *MERGES, F.DATA)
+UNWEIGHTED = (*NORMS, *SCALES, *POOLS, *ACTIVATIONS, *MERGES, *RESIZES, F.DATA)
 
 
 def _gradients(site: Site, input_grad: bool, weight_grad: bool) -> int:
@@ -157,6 +158,11 @@ def _fvcore_batchnorm(site: Site) -> int:
     return site.in_numel * (2 if _affine(site) else 1)
 
 
+def _fvcore_upsample(site: Site) -> int:
+    """`aten::upsample_nearest2d` 1 per output element, `aten::upsample_bilinear2d` 4 (module or functional alike)."""
+    return site.out_numel * (4 if site.layer.bilinear else 1)
+
+
 def _fvcore_adaptive_avg(site: Site) -> int:
     """aten::adaptive_avg_pool2d (module or functional alike): 1 per input element; a mean is 0."""
     return site.in_numel if site.call != "operator" else 0
@@ -165,7 +171,8 @@ def _fvcore_adaptive_avg(site: Site) -> int:
 class Fvcore(Profile):
     """fvcore `FlopCountAnalysis` (jit trace): one "flop" per multiply-accumulate of convolution
     and linear (no bias); `batch_norm` 1 per element, 2 with γ/β; `layer_norm` and `group_norm` 4 per
-    element, 5 with γ/β; `adaptive_avg_pool2d` 1 per input element; every other operator (ReLU,
+    element, 5 with γ/β; `adaptive_avg_pool2d` 1 per input element; `upsample_nearest2d` 1 and
+    `upsample_bilinear2d` 4 per output element; every other operator (ReLU,
     max/avg pooling, additions, products, means) is "unsupported": 0."""
 
     name = "fvcore"
@@ -176,6 +183,7 @@ class Fvcore(Profile):
         (F.BATCH_NORM, _fvcore_batchnorm),
         ((F.LAYER_NORM, F.GROUP_NORM), per_input_element(4, 5)),
         (F.ADAPTIVE_AVG_POOL, _fvcore_adaptive_avg),
+        (F.UPSAMPLE, _fvcore_upsample),
         ((F.LRN, *SCALES, F.MAX_POOL, F.AVG_POOL, *ACTIVATIONS, *MERGES, F.DATA, *RECURRENT), zero),
     )
 
@@ -223,6 +231,12 @@ def _ptflops_merge(site: Site) -> int:
     return site.out_numel * (len(site.inputs) - 1) if site.call == "functional" else 0
 
 
+def _ptflops_upsample(site: Site) -> int:
+    """nn.Upsample's hook counts the output elements of the first sample, and the `F.interpolate` its forward
+    runs (wrapped) the output elements again: twice; `F.interpolate` alone once (whole scale factors)."""
+    return site.out_numel * {"module": 2, "functional": 1}.get(site.call, 0)
+
+
 def _ptflops_layer_scale(site: Site) -> int:
     """torch.mul(x, γ) (call: functional) with γ shaped (C, 1, 1) as torchvision keeps it: ptflops
     aligns the two shapes from the left, (1, C, H, W) against (C, 1, 1), and counts C·C·H·W (a known
@@ -262,7 +276,8 @@ class Ptflops(Profile):
     linear plus one per bias element; BatchNorm and GroupNorm 1 per element, 2 with γ/β; LayerNorm
     1 per element; activations and pooling 1 per element, twice when an nn.Module runs a wrapped
     functional (a known bug); torch.add and torch.mul 1 per element; LRN through the tensor
-    operations it is made of; `+`, `+=`, `*`, `x.mean()`, subclasses and unknown modules 0."""
+    operations it is made of; nn.Upsample 1 per output element, twice through the F.interpolate it runs
+    (F.interpolate alone once); `+`, `+=`, `*`, `x.mean()`, subclasses and unknown modules 0."""
 
     name = "ptflops"
     tool = "ptflops.get_model_complexity_info (pytorch backend)"
@@ -275,13 +290,15 @@ class Ptflops(Profile):
         (MERGES, _ptflops_merge),
         (F.LAYER_SCALE, _ptflops_layer_scale),
         (RECURRENT, module_only(per_cell(_ptflops_cell))),
+        (F.UPSAMPLE, _ptflops_upsample),
         ((F.STANDARDIZE, F.RESCALE, F.DATA), zero),
     )
 
 
 class PtflopsModules(Profile):
     """ptflops' pytorch backend with `count_functional=False`: module hooks only, so an activation or
-    pooling module counts once, and functional calls, tensor operations and LRN count 0."""
+    pooling module counts once, nn.Upsample 1 per output element, and functional calls, tensor operations
+    and LRN count 0."""
 
     name = "ptflops-modules"
     tool = 'ptflops.get_model_complexity_info (pytorch backend, backend_specific_config={"count_functional": False})'
@@ -291,6 +308,7 @@ class PtflopsModules(Profile):
         *_PTFLOPS_HOOKED_NORMS,
         ((*ACTIVATIONS, *POOLS), _ptflops_hooked_elementwise),
         (RECURRENT, module_only(per_cell(_ptflops_cell))),
+        (F.UPSAMPLE, module_only(lambda site: site.out_numel)),
         ((F.LRN, *MERGES, *SCALES, F.DATA), zero),
     )
 
@@ -305,7 +323,7 @@ class PtflopsAten(Profile):
     tool = 'ptflops.get_model_complexity_info (backend="aten")'
     unit = "MACs + bias of convolution and matrix products"
     rules = rules((WEIGHTED, _ptflops_weighted), (RECURRENT, _ptflops_aten_recurrent),
-                  ((*NORMS, *SCALES, *POOLS, *ACTIVATIONS, *MERGES, F.DATA), zero))
+                  ((*NORMS, *SCALES, *POOLS, *ACTIVATIONS, *MERGES, *RESIZES, F.DATA), zero))
 
 
 # --- thop --------------------------------------------------------------------------------------
@@ -337,11 +355,17 @@ def _thop_cell(x: int, h: int, g: int, layer) -> int:
     return g * (h * (x + h) + h + (2 * h if layer.has_bias else 0)) + _THOP_CELL[layer.family] * h
 
 
+def _thop_upsample(site: Site) -> int:
+    """`calculate_upsample`: 1 per output element for nearest, 11 for bilinear."""
+    return site.out_numel * (11 if site.layer.bilinear else 1)
+
+
 class Thop(Profile):
     """thop `profile` (0.1.1): forward hooks on nn.Module classes only (functional calls 0):
     convolution and linear MACs without bias; BatchNorm and nn.LayerNorm 2 per element doubled
     again with γ/β (4: a known bug); AvgPool2d 1 per output element; AdaptiveAvgPool2d (area + 1)
-    per output element; PReLU 1 and Softmax 3·C − 1; ReLU, ReLU6, max pooling, GroupNorm, subclasses
+    per output element; PReLU 1 and Softmax 3·C − 1; Upsample 1 per output element (nearest) or 11
+    (bilinear); ReLU, ReLU6, max pooling, GroupNorm, subclasses
     (LayerNorm2d) and unknown classes 0."""
 
     name = "thop"
@@ -356,6 +380,7 @@ class Thop(Profile):
         (F.PRELU, module_only(lambda site: site.in_numel)),
         (F.SOFTMAX, module_only(_thop_softmax)),
         (RECURRENT, module_only(per_cell(_thop_cell))),
+        (F.UPSAMPLE, module_only(_thop_upsample)),
         ((F.LRN, F.GROUP_NORM, *SCALES, F.MAX_POOL, *but(ACTIVATIONS, F.PRELU, F.SOFTMAX), *MERGES, F.DATA), zero),
     )
 
@@ -379,7 +404,7 @@ class Torchinfo(Profile):
         ((F.CONV, F.CONV_TRANSPOSE), lambda site: _trainable(site) * site.out_spatial),
         ((F.LINEAR, F.BATCH_NORM, F.LAYER_NORM, F.GROUP_NORM, F.PRELU), _trainable),
         (RECURRENT, lambda site: _trainable(site) * site.inputs[0][0]),
-        ((F.LRN, *SCALES, *POOLS, *but(ACTIVATIONS, F.PRELU), *MERGES, F.DATA), zero),
+        ((F.LRN, *SCALES, *POOLS, *but(ACTIVATIONS, F.PRELU), *MERGES, *RESIZES, F.DATA), zero),
     )
 
 

@@ -1,7 +1,7 @@
 """The file format as pydantic records (`archcalc.records`): the top level, blocks, and the keys
 every layer entry shares.
 
-A layer entry is a mapping. Its structural keys (`name`, `type`, `from`, `repeat`, `when`, `trainable`) are
+A layer entry is a mapping. Its structural keys (`name`, `type`, `from`, `like`, `repeat`, `when`, `trainable`) are
 described by `LayerEntry`; every other key is a hyper-parameter, validated later by the layer
 class named in `type` (or an argument of the block named in `type`).
 """
@@ -15,7 +15,7 @@ from pydantic import ConfigDict, Field, PrivateAttr
 
 from ..records import Int, Record
 
-STRUCTURAL_KEYS = ("name", "type", "from", "repeat", "when", "trainable")
+STRUCTURAL_KEYS = ("name", "type", "from", "like", "repeat", "when", "trainable")
 
 Value = Any
 
@@ -29,6 +29,8 @@ class LayerEntry(Record):
     type: str = Field(description="a layer type (conv, maxpool, ...) or a block defined in `blocks`")
     from_: str | list[str] | None = Field(
         None, alias="from", description="input layer name(s); default: the previous layer (or the block's input)")
+    like: Annotated[str, MinLen(1)] | None = Field(
+        None, description="a layer whose height and width this one takes (upsample, crop): its second input")
     repeat: Int | str | None = Field(None, description="repeat this entry N times in a chain; names get /0, /1, ...")
     when: bool | str | None = Field(None, description="keep the entry only if this is true")
     trainable: bool | None = Field(
@@ -79,6 +81,9 @@ class ArchFile(Record):
         "module | functional | operator (for the count profiles of hook-based tools)")
     layers: Annotated[list[dict[str, Value]], MinLen(1)]
     output: str | None = None
+    outputs: list[Annotated[str, MinLen(1)]] | dict[str, Annotated[str, MinLen(1)]] | None = Field(
+        None, description="several outputs: layer names, or output names → layer names "
+        "(`{out: classifier, aux: aux_classifier}`); the first is the network's output")
     freeze: list[Annotated[str, MinLen(1)]] = Field(
         default_factory=list, description="glob patterns over layer paths (`features/*`, `layer1`, `*bn*`) "
         "whose parameters are frozen; a pattern naming a block instance freezes everything in it")

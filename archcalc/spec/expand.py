@@ -81,6 +81,7 @@ class Node:
     where: tuple[str, int] | None = None  # (file, line) of the entry, for error messages
     key_lines: Mapping[str, tuple[str, int]] | None = None  # (file, line) of each of the entry's keys
     trainable: bool = True  # false: written `trainable: false`, inside such a block, or named by `freeze:`
+    like: str | None = None  # `like:`: a layer read for its size alone, the last input
     twin: Node | None = None  # the node it was replayed from (same class, hyper-parameters and names)
 
     def line_of(self, key: str) -> tuple[str, int] | None:
@@ -134,6 +135,7 @@ class Expansion:
     groups: list[Group]
     input_path: str
     output_path: str
+    outputs: dict[str, str] = field(default_factory=dict)  # `outputs:`: output name → layer path
 
 
 def hashable(value: Any) -> Any:
@@ -226,18 +228,39 @@ class _Expander:
         top.input_path = input_name
         top.names[input_name] = input_name
         last = self.expand_list(entries, top, input_name, depth=0, key=("layers",), first=first)
-        output = last
-        if self.spec.output is not None:
-            output = top.lookup(self.spec.output) or self.spec.output
-            if output not in self.paths:
-                hint = suggestion(self.spec.output, sorted(self.paths))
-                raise GraphError(f"{self.spec.output!r} names no layer{hint}", layer="output")
+        output = last if self.spec.output is None else self.output_path(self.spec.output, top, "output")
+        outputs = self.outputs(top)
+        if outputs:
+            output = next(iter(outputs.values()))
         for node in self.nodes:
             try:
                 self.resolve_inputs(node)
             except ArchcalcError as exc:
                 raise exc.located(where=node.where) from None
-        return Expansion(self.nodes, self.groups, input_name, output)
+        return Expansion(self.nodes, self.groups, input_name, output, outputs)
+
+    def output_path(self, name: Any, top: Scope, key: str) -> str:
+        """The path of the layer an `output` or `outputs` entry names."""
+        found = top.lookup(name) or name
+        if found not in self.paths:
+            raise GraphError(f"{name!r} names no layer{suggestion(name, sorted(self.paths))}", layer=key)
+        return found
+
+    def outputs(self, top: Scope) -> dict[str, str]:
+        """`outputs:` as output name → layer path (a list names each output after its layer)."""
+        named = self.spec.outputs
+        if named is None:
+            return {}
+        where = self.spec._lines.get(("outputs",))
+        if self.spec.output is not None:
+            raise SpecError("write output or outputs, not both").located(where=where)
+        if not named:
+            raise SpecError("outputs must name at least one layer").located(where=where)
+        pairs = named.items() if isinstance(named, dict) else ((name, name) for name in named)
+        found = {key: self.output_path(name, top, "outputs") for key, name in pairs}
+        if len(set(found.values())) < len(named):
+            raise SpecError("outputs names one layer twice").located(where=where)
+        return found
 
     def input_entry(self, raw: dict) -> str:
         """The name of an explicit first `{name: ..., type: input}` entry."""
@@ -359,11 +382,13 @@ class _Expander:
             path_name = f"{name}/{r}" if entry.repeat is not None else name
             first_refs = refs if output is None else None
             if block is not None:
+                if entry.like is not None:
+                    raise SpecError(f"like: gives a size to a layer (upsample, crop), not to the block {entry.type!r}")
                 output = self.expand_block(entry.type, block, hyper, scope, path_name, values,
                                            first_refs, output or previous, depth, frozen)
             else:
                 output = self.add_node(scope, scope.prefix + path_name, cls, merged, first_refs,
-                                       output or previous, values, where, known.key_lines, not frozen)
+                                       output or previous, values, where, known.key_lines, not frozen, entry.like)
         if entry.repeat is not None:
             self.groups.append(Group(scope.path(name), entry.type, {"repeat": repeat}))
         if output is None:
@@ -513,14 +538,16 @@ class _Expander:
             paths.add(path)
             nodes.append(Node(path, node.layer_cls, node.hyper, node.values, copies[id(node.scope)], node.refs,
                               input_path if before is None else prefix + before, where=node.where,
-                              key_lines=node.key_lines, trainable=node.trainable, twin=node))
+                              key_lines=node.key_lines, trainable=node.trainable, like=node.like, twin=node))
         self.groups += [Group(prefix + rest, group.block, group.args) for group, rest in template.groups]
         return input_path if template.output is None else prefix + template.output
 
     def add_node(self, scope: Scope, path: str, cls: type[Layer], hyper: dict[str, Any],
                  refs: list[str] | None, previous: str | None, values: dict[str, Any] | None = None,
                  where: tuple[str, int] | None = None, key_lines: Mapping[str, tuple[str, int]] | None = None,
-                 trainable: bool = True) -> str:
+                 trainable: bool = True, like: str | None = None) -> str:
+        if like is not None and not cls.sized_by_second_input:
+            raise SpecError(f"like: gives a size to upsample and crop, not to {cls.type_name}")
         if path in self.paths:
             raise GraphError(f"duplicate layer path {path!r}")
         if len(self.nodes) >= MAX_NODES:
@@ -530,7 +557,8 @@ class _Expander:
             raise SpecError(f"more than {MAX_EDGES:,} edges (inputs of layers) after expansion")
         self.paths.add(path)
         self.nodes.append(Node(path, cls, hyper, values if values is not None else scope.values,
-                               scope, refs, previous, where=where, key_lines=key_lines, trainable=trainable))
+                               scope, refs, previous, where=where, key_lines=key_lines, trainable=trainable,
+                               like=like))
         return path
 
     def refuse_early(self, repeat: int, block: BlockDef | None, name: str) -> None:
@@ -600,16 +628,19 @@ class _Expander:
     def resolve_inputs(self, node: Node) -> None:
         if node.refs is None:
             node.inputs = [node.previous] if node.previous is not None else []
-            return
-        node.inputs = [node.scope.lookup(ref) or self.global_ref(ref, node.scope, node.path)
-                       for ref in node.refs]
+        else:
+            node.inputs = [node.scope.lookup(ref) or self.global_ref(ref, node.scope, node.path)
+                           for ref in node.refs]
+        if node.like is not None:
+            like = node.scope.lookup(node.like) or self.global_ref(node.like, node.scope, node.path, "like")
+            node.inputs.append(like)
 
-    def global_ref(self, ref: str, scope: Scope, where: str) -> str:
+    def global_ref(self, ref: str, scope: Scope, where: str, key: str = "from") -> str:
         if ref in self.paths:
             return ref
         candidates = scope.visible() + sorted(self.paths)
         hint = suggestion(ref, candidates)
-        raise GraphError(f"from: {ref!r} names no layer{hint}", layer=where)
+        raise GraphError(f"{key}: {ref!r} names no layer{hint}", layer=where)
 
 
 class _Outside(Exception):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ...analysis import Report, Totals
+from ...rows import chw
 from ...tiling import grouped
 from ...units import Units, count, nbytes, unit_note
 from ..table import Cell, Column
@@ -54,7 +55,11 @@ def totals_lines(report: Report, units: Units) -> list[str]:
     if t.frozen_params:
         statistics = (f" ({count(t.frozen_params, units)} frozen + {count(t.statistics, units)} {STATISTICS},"
                       " as Keras counts them)" if t.statistics else " (frozen)")
+    outputs = report.architecture.outputs
+    named = ["Outputs: " + ", ".join(f"{name} = {path} ({chw(report.layer(path).output_shape)})"
+                                     for name, path in outputs.items())] if outputs else []
     return [
+        *named,
         f"Params: {count(t.params, units)} total = {count(t.trainable_params, units)} trainable"
         f" + {count(t.non_trainable_params, units)} non-trainable{statistics}",
         f"MACs{batch}: {count(t.macs, units)}   "
