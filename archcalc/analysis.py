@@ -44,14 +44,15 @@ def check_size(shape: Shape, what: str) -> None:
 
 @dataclass(frozen=True, init=False, slots=True)
 class ReceptiveField:
-    """Receptive field per axis (height, width): size, jump (effective stride) and start
-    (centre of the first output position, in input pixel coordinates)."""
+    """Receptive field per spatial axis ((height, width); (length,) or (time, height, width) over one or
+    three axes): size, jump (effective stride) and start (centre of the first output position, in input
+    pixel coordinates)."""
 
-    size: tuple[int, int]
-    jump: tuple[int, int]
-    start: tuple[float, float]
+    size: tuple[int, ...]
+    jump: tuple[int, ...]
+    start: tuple[float, ...]
 
-    def __init__(self, size: tuple[int, int], jump: tuple[int, int], start: tuple[float, float]):
+    def __init__(self, size: tuple[int, ...], jump: tuple[int, ...], start: tuple[float, ...]):
         _set_size(self, size)  # see LayerRecord.__init__
         _set_jump(self, jump)
         _set_start(self, start)
@@ -438,7 +439,8 @@ class _Walk:
     def visit_input(self, node: Node, in_shapes: tuple[Shape, ...]) -> LayerRecord:
         layer = self.instantiate(node, in_shapes)
         output = self.input_shape
-        field_ = ReceptiveField((1, 1), (1, 1), (0.0, 0.0)) if len(output) == 3 else None
+        axes = len(output) - 1  # a map's spatial axes: (C, H, W), (C, L), (C, T, H, W)
+        field_ = ReceptiveField((1,) * axes, (1,) * axes, (0.0,) * axes) if 1 <= axes <= 3 else None
         elements = numel(output) * self.batch
         return LayerRecord(node.path, layer.type_name, layer, tuple(node.inputs), in_shapes, output, (), 0, 0,
                            elements, elements * self.bytes, layer.allocates, field_, ())
@@ -567,7 +569,7 @@ class _Walk:
         if steps is _UNSEEN:
             steps = self.steps[key] = self.window_steps(layer, in_shapes)
         if steps is None:
-            return base if len(output) == 3 or len(in_shapes[0]) != 3 else None
+            return base if len(output) == len(base.size) + 1 else None
         size, jump, start = base.size, base.jump, base.start
         if len(steps) == 2:  # the common case, unrolled
             (span0, shift0, stride0), (span1, shift1, stride1) = steps
@@ -597,10 +599,10 @@ class _Walk:
         return tuple(steps)
 
     def tiling(self, layer: Layer, in_shapes: list[Shape]) -> tuple[str, ...]:
-        rows, cols = layer.tiling_remainders(in_shapes)
-        if not rows and not cols:
+        remainders = layer.tiling_remainders(in_shapes)
+        if not any(remainders):
             return ()
-        message = tiling_note(layer.windows(in_shapes), in_shapes[0][1:], rows, cols)
+        message = tiling_note(layer.windows(in_shapes), in_shapes[0][1:], remainders)
         if self.strict:
             raise TilingError(message)
         return (message,)
@@ -645,12 +647,13 @@ def _union(fields: list[ReceptiveField], steps: list[ReceptiveField]) -> Recepti
     of `steps`, the inputs whose (H, W) the output keeps (a 1×1 gate broadcast over a map, as in a
     squeeze-and-excitation block, widens the region but does not step the map's positions)."""
     size, start = [], []
-    for axis in (0, 1):
+    axes = range(len(fields[0].size))
+    for axis in axes:
         low = min(f.start[axis] - (f.size[axis] - 1) / 2 for f in fields)
         high = max(f.start[axis] + (f.size[axis] - 1) / 2 for f in fields)
         size.append(int(round(high - low)) + 1)
         start.append((low + high) / 2)
-    jump = tuple(max(f.jump[axis] for f in steps or fields) for axis in (0, 1))
+    jump = tuple(max(f.jump[axis] for f in steps or fields) for axis in axes)
     return ReceptiveField(tuple(size), jump, tuple(start))  # type: ignore[arg-type]
 
 

@@ -14,6 +14,7 @@ import archcalc
 from archcalc.errors import ExecutionError
 from archcalc.layers import registered_types
 from archcalc.layers.base import Layer
+from tests.test_layers_nd import CASES as SPATIAL_AXES_CASES
 from tests.test_layers_new import CASES as NEW_TYPE_CASES
 
 torch = pytest.importorskip("torch")
@@ -188,6 +189,7 @@ CASES = {
         {"name": "a", "type": "tanh"}, {"name": "L", "type": "concat", "from": ["input", "a", "input"]}]},
         lambda x, w: torch.cat([x, torch.tanh(x), x], dim=1)),
     **NEW_TYPE_CASES,
+    **SPATIAL_AXES_CASES,
 }
 
 

@@ -57,18 +57,18 @@ def import_model(source: Any, *, input: Any = None, name: str | None = None, arg
 
 
 def _sample(input: Any, label: str) -> tuple[int, ...] | None:
-    """The per-sample input size given, checked: 1 to 3 whole sizes, none impossibly large."""
+    """The per-sample input size given, checked: 1 to 4 whole sizes, none impossibly large."""
     from ..analysis import check_size
 
     if input is None or len(input) == 0:
         return None
     try:
         shape = tuple(whole(d) for d in input)
-        if not 1 <= len(shape) <= 3 or min(shape) < 1:
+        if not 1 <= len(shape) <= 4 or min(shape) < 1:
             raise ValueError
         check_size(shape, "the input")
     except ValueError:
-        raise SpecError(f"the input size {list(input)} must be 1 to 3 whole numbers above 0 (C×H×W)",
+        raise SpecError(f"the input size {list(input)} must be 1 to 4 whole numbers above 0 (C×H×W, C×T×H×W)",
                         file=label) from None
     except ArchcalcError as exc:
         raise SpecError(exc.message, file=label) from None

@@ -42,9 +42,10 @@ def _row(entry: Entry, units, ops: str) -> tuple[Cell, ...]:
     shape_in = chw(entry.input_shape) if entry.input_shape else ""
     kind = f"{entry.type} ({len(entry.records)} layers)" if entry.group else entry.type
     field = entry.last.receptive_field
-    rf = f"{field.size[0]}×{field.size[1]} /{field.jump[0]}" if field and field.size != (1, 1) else ""
-    if field and field.jump[0] != field.jump[1]:
-        rf = f"{field.size[0]}×{field.size[1]} /{field.jump[0]}×{field.jump[1]}"
+    rf = ""
+    if field and set(field.size) != {1}:
+        jump = str(field.jump[0]) if len(set(field.jump)) == 1 else "×".join(map(str, field.jump))
+        rf = f"{'×'.join(map(str, field.size))} /{jump}"
     memory_text = nbytes(memory, units) if entry.first.allocates or entry.group else "0 (shared)"
     return (
         Cell(entry.name), Cell(kind), Cell(shape_in), Cell(chw(entry.output_shape)),
@@ -60,6 +61,6 @@ def _window(entry: Entry) -> str:
     text = record.layer.describe() if record.input_shapes else ""
     pads = padding(record)
     if pads and any(any(p) for p in pads):
-        (top, bottom), (left, right) = pads
-        text += f" p{top}" if len({top, bottom, left, right}) == 1 else f" p({top},{bottom},{left},{right})"
+        widths = [p for side in pads for p in side]
+        text += f" p{widths[0]}" if len(set(widths)) == 1 else f" p({','.join(map(str, widths))})"
     return " ".join(filter(None, (text, record.layer.grouping_label(list(record.input_shapes)))))
