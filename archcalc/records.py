@@ -111,16 +111,17 @@ def _axes_types(axes: int) -> tuple[Any, Any, Any]:
 
     spreading, showing = AfterValidator(spread), PlainSerializer(shown)
     positive = Annotated[PositiveInt | each(PositiveInt, axes), spreading, showing]
-    widths = NonNegativeInt | each(NonNegativeInt, axes)
-    nonnegative = Annotated[widths, spreading, showing]
-    padding = Annotated[widths | each(NonNegativeInt, 2 * axes) | Literal["same", "valid"], spreading, showing]
-    return positive, nonnegative, padding
+    lengths = NonNegativeInt | each(NonNegativeInt, axes)
+    nonnegative = Annotated[lengths, spreading, showing]
+    widths = lengths | each(NonNegativeInt, 2 * axes)
+    return positive, nonnegative, Annotated[widths, spreading, showing], \
+        Annotated[widths | Literal["same", "valid"], spreading, showing]
 
 
 #: (L,) of a 1-D layer and (T, H, W) of a 3-D one: kernel sizes, strides and dilations; lengths that may be
-#: 0; paddings.
-IntOrSingle, NonNegativeSingle, PaddingSingle = _axes_types(1)
-IntOrTriple, NonNegativeTriple, PaddingTriple = _axes_types(3)
+#: 0; padding widths; paddings.
+IntOrSingle, NonNegativeSingle, PadWidthsSingle, PaddingSingle = _axes_types(1)
+IntOrTriple, NonNegativeTriple, PadWidthsTriple, PaddingTriple = _axes_types(3)
 
 
 
