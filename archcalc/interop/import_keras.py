@@ -163,17 +163,20 @@ class _KerasImporter(Importer):
             raise Refused("a second input: archcalc networks read one")
         config = layer["config"]
         shape = config.get("batch_shape") or config.get("batch_input_shape")
-        sizes = shape[1:] if isinstance(shape, list) and len(shape) == 4 else []
+        # an (H, W, C) image; an (L, C) signal or a (T, H, W, C) clip of the layers over one or three axes
+        sizes = shape[1:] if isinstance(shape, list) and len(shape) in (3, 4, 5) else []
         try:
-            height, width, channels = (whole(d) for d in sizes)
-            check_size((channels, height, width), "the input")
+            *spatial, channels = (whole(d) for d in sizes)
+            if not spatial:
+                raise ValueError
+            check_size((channels, *spatial), "the input")
             if min(sizes) < 1:
                 raise ValueError
         except (ValueError, ArchcalcError):
             raise SpecError(f"the input {shorten(str(shape))} must be a fixed (H, W, C) image",
                             file=self.unsupported.label) from None
-        self.graph.input = [channels, height, width]
-        self.recorded[name] = [height, width, channels]
+        self.graph.input = [channels, *spatial]
+        self.recorded[name] = [*spatial, channels]
 
     def _layer(self, layer: dict, name: str, sources: list[str]) -> Value | None:
         kind, config = layer["class_name"], layer["config"]

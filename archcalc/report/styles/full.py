@@ -8,16 +8,20 @@ from ...units import count, nbytes
 from ..table import Cell, Column, Options, Table
 from .common import flops_unit, params_split, totals_lines, warning_lines
 
+#: How the shape columns name the axes of a (C, L) signal and a (C, T, H, W) clip.
+AXES_ORDER = {2: "C×L", 4: "C×T×H×W"}
+
 
 def build(report: Report, options: Options) -> Table:
     units = options.units or "exact"
     ops = options.ops
     ops_header = "MACs" if ops == "macs" else "FLOPs"
+    order = AXES_ORDER.get(len(report.input_shape), "C×H×W")  # a signal's C×L, a clip's C×T×H×W
     columns = (
         Column("layer", "Layer"),
         Column("type", "Type", priority=3),
-        Column("input", "Input (C×H×W)", "right", priority=2),
-        Column("output", "Output (C×H×W)", "right"),
+        Column("input", f"Input ({order})", "right", priority=2),
+        Column("output", f"Output ({order})", "right"),
         Column("window", "Kernel/stride pad", "left", priority=4),
         Column("params", "Params", "right", unit="count"),
         Column(ops, ops_header, "right", unit="multiply-accumulates" if ops == "macs" else flops_unit(report)),
