@@ -91,3 +91,47 @@ def test_onnx_export_reads_back_with_the_same_numbers(name, tmp_path):
     back = archcalc.analyze(archcalc.import_model(path))
     assert (back.totals.params, back.totals.macs) == (report.totals.params, report.totals.macs)
     assert back.layers[-1].output_shape == report.layers[-1].output_shape
+
+
+class Conv3DSimple(nn.Conv3d):
+    """As torchvision's video ResNet writes its convolutions: an `nn.Conv3d` with its own constructor."""
+
+    def __init__(self, in_planes, out_planes, stride=1):
+        super().__init__(in_planes, out_planes, (3, 3, 3), stride, (1, 1, 1), bias=False)
+
+
+class MultiscaleAttention(nn.Module):
+    """Named as torchvision's MViT names its pooling attention."""
+
+    def forward(self, x):
+        return x
+
+
+def test_a_subclass_computing_what_its_pytorch_class_does_is_that_class():
+    model = nn.Sequential(Conv3DSimple(3, 4, 2), nn.BatchNorm3d(4), nn.ReLU())
+    report = archcalc.analyze(archcalc.import_model(model, input=(3, 4, 8, 8)))
+    assert [r.type for r in report.layers[1:]] == ["conv3d", "batchnorm", "relu"]
+    assert report.layers[1].output_shape == (4, 2, 4, 4)
+    assert report.totals.trainable_params == sum(p.numel() for p in model.parameters())
+
+
+def test_video_transformers_are_refused_with_the_reason():
+    refused = json.loads((DATA / "reference_video.json").read_text())["video_refused"]
+    model = nn.Sequential(nn.Conv3d(3, 4, 1), MultiscaleAttention())
+    with pytest.raises(archcalc.ArchcalcError) as info:
+        archcalc.import_model(model, input=(3, 2, 4, 4))
+    assert refused["mvit_v1_b"] in str(info.value)
+
+
+def test_the_mean_over_a_clip_s_axes_is_a_global_pooling():
+    """S3D ends in `torch.mean(x, dim=(2, 3, 4))`."""
+    class Head(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv3d(3, 5, 1)
+
+        def forward(self, x):
+            return torch.mean(self.conv(x), dim=(2, 3, 4))
+
+    report = archcalc.analyze(archcalc.import_model(Head(), input=(3, 2, 4, 4)))
+    assert report.layers[-1].type == "globalavgpool" and report.layers[-1].output_shape == (5,)

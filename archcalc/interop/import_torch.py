@@ -28,7 +28,10 @@ REFUSED = {"MultiheadAttention": "multi-head attention is not a CNN layer type",
            "EncoderBlock": "a transformer encoder block is not a CNN layer type",
            "ShiftedWindowAttention": "shifted-window attention is not a CNN layer type",
            "ShiftedWindowAttentionV2": "shifted-window attention is not a CNN layer type",
-           "RelativePositionalMultiHeadAttention": "multi-head attention is not a CNN layer type"}
+           "RelativePositionalMultiHeadAttention": "multi-head attention is not a CNN layer type",
+           "MultiscaleAttention": "multiscale vision transformer: pooling attention is not a CNN layer type",
+           "ShiftedWindowAttention3d":
+               "3-D shifted-window transformer: windowed self-attention is not a CNN layer type"}
 # Methods of a module's parameter that leave it a parameter (a view, or values computed from it).
 PARAMETER_METHODS = {"reshape", "view", "unsqueeze", "squeeze", "flatten", "contiguous", "sqrt", "clamp_min", "clamp"}
 DEFAULT_TIMEOUT = 120.0     # seconds to load, build and trace a model (RegNet-Y 128GF, built for real, takes ~30)
@@ -36,6 +39,16 @@ MAX_LOG_BYTES = 64 * 1024   # what the build printed, passed on
 # The separate process: its path is the caller's, so that it finds the same modules (and archcalc).
 _CHILD = ("import json, sys; sys.path[:] = json.load(open(sys.argv[1]))['path']; "
           "from archcalc.interop.import_torch import _serve; _serve(sys.argv[1])")
+
+
+def known_class(module: Any, names: set[str]) -> str:
+    """The name of `module`'s class, or of the first class it derives from that `names` holds when it computes
+    what that class does (its forward is that class's: torchvision's `Conv3DSimple` is an `nn.Conv3d`)."""
+    cls = type(module)
+    for base in cls.__mro__:
+        if base.__name__ in names and getattr(base, "forward", None) is cls.forward:
+            return base.__name__
+    return cls.__name__
 
 
 def torch_version() -> str:
@@ -169,7 +182,7 @@ def import_torch(model: Any, *, input: tuple[int, ...] = (3, 224, 224), name: st
         proxy_buffer_attributes = True      # a buffer read in a forward is a named value, as a parameter is
 
         def is_leaf_module(self, module, qualified_name):
-            return type(module).__name__ in leaves or super().is_leaf_module(module, qualified_name)
+            return known_class(module, leaves) in leaves or super().is_leaf_module(module, qualified_name)
 
     label = name or type(model).__name__.lower()
     import inspect
@@ -281,7 +294,7 @@ class _TorchImporter(Importer):
             return Aux("refused")
 
     def _module(self, node, m) -> Any:
-        cls = type(m).__name__
+        cls = known_class(m, set(foreign_index().torch_modules) | set(REFUSED))
         if cls in REFUSED:
             raise Refused(REFUSED[cls])
         op = node.target.split(".")[-1]

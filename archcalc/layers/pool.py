@@ -340,12 +340,13 @@ class GlobalAvgPool(_GlobalPool):
 
     @classmethod
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:
-        """`x.mean([2, 3])`, `x.mean((2, 3), keepdim=True)`."""
+        """`x.mean([2, 3])`, `x.mean((2, 3), keepdim=True)` (`x.mean((2, 3, 4))` of a clip, `x.mean(2)` of a signal)."""
         names = cls.torch_form.arguments
         dims = call.argument(names, "dim")
         dims = [dims] if isinstance(dims, int) else list(dims or [])
-        if sorted(whole(d) % 4 for d in dims) != [2, 3]:
-            raise Mismatch("mean must be over the spatial axes [2, 3]")
+        rank = call.site.rank or 4
+        if rank < 3 or sorted(whole(d) % rank for d in dims) != list(range(2, rank)):
+            raise Mismatch(f"mean must be over the spatial axes {list(range(2, rank))}")
         return {"keepdims": bool(call.argument(names, "keepdim", False))}
 
 
