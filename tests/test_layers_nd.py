@@ -212,3 +212,23 @@ def test_numpy_conv3d_and_pools_match_pytorch_on_a_c3d_block():
     with torch.no_grad():
         expected = F.max_pool3d(torch.relu(conv(torch.as_tensor(x))), (1, 2, 2)).numpy()
     np.testing.assert_allclose(ours, expected, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind, shape", [("conv1d", [3, 20]), ("conv3d", [3, 4, 6, 6])])
+def test_a_batchnorm_folded_into_a_1d_or_3d_convolution_computes_what_pytorch_does(kind, shape):
+    """The inference plan merges a BatchNorm into the convolution before it: the result is PyTorch's
+    convolution then BatchNorm (running statistics), float64."""
+    mapping = {"name": "f", "input": shape, "layers": [
+        {"name": "c", "type": kind, "out_channels": 4, "kernel_size": 3, "stride": 2, "padding": 1},
+        {"name": "b", "type": "batchnorm", "eps": 1e-3}, {"name": "r", "type": "relu"}]}
+    arch = archcalc.load(mapping)
+    weights = archcalc.init_weights(arch, seed=4, random_stats=True)
+    x = np.random.default_rng(6).normal(size=(2, *shape))
+    ours = archcalc.execute(arch, x, weights, dtype="float64")
+    w = {key: torch.as_tensor(value) for key, value in weights.items()}
+    convolve = F.conv1d if kind == "conv1d" else F.conv3d
+    with torch.no_grad():
+        y = convolve(torch.as_tensor(x), w["c.weight"], w["c.bias"], 2, 1)
+        expected = torch.relu(F.batch_norm(y, w["b.running_mean"], w["b.running_var"], w["b.weight"], w["b.bias"],
+                                           False, 0.1, 1e-3)).numpy()
+    np.testing.assert_allclose(ours, expected, rtol=1e-10, atol=1e-12 * max(1.0, float(np.abs(expected).max())))
