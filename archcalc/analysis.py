@@ -569,7 +569,9 @@ class _Walk:
         if steps is _UNSEEN:
             steps = self.steps[key] = self.window_steps(layer, in_shapes)
         if steps is None:
-            return base if len(output) == len(base.size) + 1 else None
+            # a map keeps its field, and so does a vector after it; a map made a vector here loses it
+            axes = len(base.size) + 1
+            return base if len(output) == axes or len(in_shapes[0]) != axes else None
         size, jump, start = base.size, base.jump, base.start
         if len(steps) == 2:  # the common case, unrolled
             (span0, shift0, stride0), (span1, shift1, stride1) = steps

@@ -232,3 +232,12 @@ def test_a_batchnorm_folded_into_a_1d_or_3d_convolution_computes_what_pytorch_do
         expected = torch.relu(F.batch_norm(y, w["b.running_mean"], w["b.running_var"], w["b.weight"], w["b.bias"],
                                            False, 0.1, 1e-3)).numpy()
     np.testing.assert_allclose(ours, expected, rtol=1e-10, atol=1e-12 * max(1.0, float(np.abs(expected).max())))
+
+
+def test_the_vectors_after_a_flatten_keep_the_last_field_of_a_clip_as_of_an_image():
+    """conventions.md: flatten's window is the whole map, and the vectors after it keep that field."""
+    for shape, field in (([3, 8, 8], (8, 8)), ([3, 4, 8, 8], (4, 8, 8)), ([3, 8], (8,))):
+        report = archcalc.analyze({"name": "v", "input": shape, "layers": [
+            {"name": "f", "type": "flatten"}, {"name": "fc", "type": "linear", "out_features": 2},
+            {"name": "r", "type": "relu"}]})
+        assert [report.layer(n).receptive_field.size for n in ("f", "fc", "r")] == [field] * 3

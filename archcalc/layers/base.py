@@ -338,16 +338,17 @@ class Layer(Record):
 
     # --- receptive field -------------------------------------------------------------------
     def geometry(self, shape: Shape) -> Geometry | None:
-        """How a layer with a kernel (a convolution, a pooling) lies over the (C, H, W) input `shape`;
-        None for a layer without one."""
+        """How a layer with a kernel (a convolution, a pooling) lies over the (C, H, W) input `shape`
+        ((C, L) or (C, T, H, W) for one over one or three axes); None for a layer without one."""
         return None
 
-    def windows(self, inputs: list[Shape]) -> tuple[AxisWindow, AxisWindow] | None:
-        """The (height, width) windows this layer slides; None for a pointwise layer."""
+    def windows(self, inputs: list[Shape]) -> tuple[AxisWindow, ...] | None:
+        """The (height, width) windows this layer slides (one per spatial axis); None for a pointwise layer."""
         return None
 
-    def tiling_remainders(self, inputs: list[Shape]) -> tuple[int, int]:
-        """Input rows and columns left over by the last window (0, 0 when it tiles exactly)."""
+    def tiling_remainders(self, inputs: list[Shape]) -> Shape:
+        """Input rows and columns (positions per spatial axis) left over by the last window (0, 0 when it
+        tiles exactly)."""
         return (0, 0)
 
     # --- execution -------------------------------------------------------------------------
