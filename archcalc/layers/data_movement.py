@@ -110,11 +110,11 @@ class Flatten(Layer):
     def allocates(self) -> bool:
         return False
 
-    def windows(self, inputs: list[Shape]) -> tuple[AxisWindow, AxisWindow] | None:
-        if len(inputs[0]) != 3:
+    def windows(self, inputs: list[Shape]) -> tuple[AxisWindow, ...] | None:
+        """The whole map ((H, H) × (W, W); every axis of a signal or a clip); None for a vector."""
+        if len(inputs[0]) < 2:
             return None
-        _, h, w = inputs[0]
-        return (AxisWindow(h, h), AxisWindow(w, w))
+        return tuple(AxisWindow(n, n) for n in inputs[0][1:])
 
 
 @register
