@@ -182,7 +182,7 @@ class Conv(_Windowed):
         return fused_layer(self.activation)
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
-        c = spatial(inputs[0], self.type_name if self.spatial_axes != 2 else "conv", self.spatial_axes)[0]
+        c = spatial(inputs[0], self.type_name, self.spatial_axes)[0]
         check_groups(self.groups, c, self.out_channels)
         return (self.out_channels, *self.spatial_output(inputs[0]))
 
@@ -337,8 +337,7 @@ class ConvTranspose(_Windowed):
                 "output_padding": pair(node.attributes.get("output_padding", [0] * cls.spatial_axes))}
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
-        who = self.type_name if self.spatial_axes != 2 else "convtranspose"
-        c, *size = spatial(inputs[0], who, self.spatial_axes)
+        c, *size = spatial(inputs[0], self.type_name, self.spatial_axes)
         check_groups(self.groups, c, self.out_channels)
         op = self.output_padding
         if any(o >= max(s, d) for o, s, d in zip(op, self.stride, self.dilation)):
