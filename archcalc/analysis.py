@@ -25,7 +25,7 @@ from .layers import Arithmetic, Layer, Param, Shape
 from .layers.base import numel
 from .records import FieldError
 from .spec import Node, resolve_value
-from .spec.expand import with_names
+from .spec.expand import hashable, with_names
 from .step_memory import training_memory_of
 from .tiling import tiling_note
 
@@ -65,6 +65,39 @@ class ReceptiveField:
 _set_size, _set_jump, _set_start = (getattr(ReceptiveField, name).__set__ for name in ("size", "jump", "start"))
 
 
+class ReceptiveFields:
+    """The receptive fields of one analysis' layers, worked out together when one is first asked for
+    (an analysis only counted does not pay for them): from the layers' inputs, their input and output
+    shapes, and the `field_steps` of each layer, in execution order."""
+
+    __slots__ = ("nodes", "shapes", "steps", "fields")
+
+    def __init__(self, nodes: tuple[Node, ...], shapes: dict[str, Shape]):
+        self.nodes, self.shapes = nodes, shapes
+        self.steps: list[Any] = []
+        self.fields: list[ReceptiveField | None] | None = None
+
+    def at(self, position: int) -> ReceptiveField | None:
+        if self.fields is None:
+            self.fields = self.work_out()
+        return self.fields[position]
+
+    def work_out(self) -> list[ReceptiveField | None]:
+        by_path: dict[str, ReceptiveField | None] = {}
+        shapes, found = self.shapes, []
+        for node, steps in zip(self.nodes, self.steps):
+            output = shapes[node.path]
+            if steps is _INPUT:
+                axes = len(output) - 1  # a map's spatial axes: (C, H, W), (C, L), (C, T, H, W)
+                field_ = ReceptiveField((1,) * axes, (1,) * axes, (0.0,) * axes) if 1 <= axes <= 3 else None
+            else:
+                in_shapes = tuple([shapes[src] for src in node.inputs])
+                field_ = receptive_field(steps, node.inputs, in_shapes, output, by_path)
+            by_path[node.path] = field_
+            found.append(field_)
+        return found
+
+
 def param_counts(params: tuple[Param, ...]) -> tuple[int, int, int]:
     """(weights, biases, running statistics) of these parameter tensors."""
     counts = {"weight": 0, "bias": 0, "stat": 0}
@@ -94,19 +127,20 @@ class LayerRecord:
     activation_elements: int
     activation_bytes: int
     allocates: bool
-    receptive_field: ReceptiveField | None
+    field_table: ReceptiveFields = field(repr=False, compare=False)  # the analysis' receptive fields
+    position: int = field(repr=False, compare=False)  # of the layer, in execution order
     warnings: tuple[str, ...] = ()
 
     def __init__(self, name: str, type: str, layer: Layer, inputs: tuple[str, ...],
                  input_shapes: tuple[Shape, ...], output_shape: Shape, param_tensors: tuple[Param, ...],
                  macs: int, flops: int, activation_elements: int, activation_bytes: int, allocates: bool,
-                 receptive_field: ReceptiveField | None, warnings: tuple[str, ...] = ()):
+                 field_table: ReceptiveFields, position: int, warnings: tuple[str, ...] = ()):
         # Frozen, with slots (no dict per record: a record per layer): the fields are set once, here,
         # through their slots (a frozen dataclass's own __init__ goes through object.__setattr__,
         # several times slower).
         (set_name, set_type, set_layer, set_inputs, set_input_shapes, set_output_shape, set_param_tensors,
          set_macs, set_flops, set_activation_elements, set_activation_bytes, set_allocates,
-         set_receptive_field, set_warnings) = _RECORD_SLOTS
+         set_field_table, set_position, set_warnings) = _RECORD_SLOTS
         set_name(self, name)
         set_type(self, type)
         set_layer(self, layer)
@@ -119,8 +153,14 @@ class LayerRecord:
         set_activation_elements(self, activation_elements)
         set_activation_bytes(self, activation_bytes)
         set_allocates(self, allocates)
-        set_receptive_field(self, receptive_field)
+        set_field_table(self, field_table)
+        set_position(self, position)
         set_warnings(self, warnings)
+
+    @property
+    def receptive_field(self) -> ReceptiveField | None:
+        """Of one output position, in input pixels; None past a layer that has none (a flatten)."""
+        return self.field_table.at(self.position)
 
     def _param_counts(self) -> tuple[int, int, int]:
         """(weights, biases, running statistics) in one pass over the parameter tensors."""
@@ -203,10 +243,10 @@ class Totals:
     flops: int
     activation_elements: int
     forward_memory_bytes: int
-    peak_memory_bytes: int
     param_bytes: int
     frozen_params: int = 0
-    #: Computes `training_memory_bytes` (a walk over the records) when it is first asked for.
+    #: Compute `peak_memory_bytes` and `training_memory_bytes` (walks over the layers) when first asked for.
+    peak_memory: Callable[[], int] = field(default=lambda: 0, repr=False, compare=False)
     training_memory: Callable[[], int] = field(default=lambda: 0, repr=False, compare=False)
 
     @property
@@ -215,12 +255,19 @@ class Totals:
         return self.non_trainable_params - self.frozen_params
 
     @cached_property
+    def peak_memory_bytes(self) -> int:
+        """Most activation bytes live at once in a forward pass (`peak_activation_bytes`)."""
+        return self.peak_memory()
+
+    @cached_property
     def training_memory_bytes(self) -> int:
         """The training memory with Adam (archcalc/step_memory.py), worked out when first asked for."""
         return self.training_memory()
 
     def to_dict(self) -> dict[str, int]:
         numbers = {f.name: getattr(self, f.name) for f in fields(self) if f.repr and f.name != "frozen_params"}
+        numbers["peak_memory_bytes"] = self.peak_memory_bytes
+        numbers["param_bytes"] = numbers.pop("param_bytes")  # the order of docs/json.md
         return {**numbers, "training_memory_bytes": self.training_memory_bytes, "frozen_params": self.frozen_params}
 
 
@@ -344,9 +391,9 @@ class _Walk:
         self.frozen_layers = frozen  # paths of the layers whose weights and biases are frozen
         self.trainable = self.frozen = self.statistics = 0  # parameters of the layers visited
         self.calls = arch.spec.calls
-        # node_key → (layer, output, params, MACs, notes, counts, FLOPs, elements, input shapes)
+        # node_key → (layer, output, params, MACs, notes, counts, FLOPs, elements, input shapes, field_steps)
         self.seen: dict[tuple, tuple] = {}
-        self.steps: dict[tuple, tuple | None] = {}  # (id of a layer, input shapes) → window_steps
+        self.found_of: dict[int, tuple] = {}  # id of a node visited → its entry of `seen`
 
     def resolve_input(self, override) -> Shape:
         if override is not None and (isinstance(override, str | bytes) or not hasattr(override, "__iter__")):
@@ -368,7 +415,7 @@ class _Walk:
 
     def run(self) -> Report:
         shapes: dict[str, Shape] = {}
-        fields: dict[str, ReceptiveField | None] = {}
+        self.field_table = ReceptiveFields(self.arch.nodes, shapes)
         records: list[LayerRecord] = []
         warnings: list[str] = list(self.arch.warnings)
         index: dict[str, int] = {}  # path → position in execution order
@@ -377,7 +424,7 @@ class _Walk:
         macs = flops = elements = 0
         for position, node in enumerate(self.arch.nodes):
             try:
-                record = self.visit(node, shapes, fields)
+                record = self.visit(node, shapes, position)
             except ArchcalcError as exc:
                 if isinstance(exc, MismatchError):
                     exc.naming(node.inputs)
@@ -386,7 +433,6 @@ class _Walk:
                 raise exc.located(layer=node.path, where=node.where) from None
             path, inputs = node.path, node.inputs
             shapes[path] = record.output_shape
-            fields[path] = record.receptive_field
             index[path] = position
             records.append(record)
             macs += record.macs
@@ -397,35 +443,43 @@ class _Walk:
             sizes.append(record.activation_bytes)
             if record.warnings:
                 warnings += [f"{path}: {w}" for w in record.warnings]
-        totals = self.totals(records, macs, flops, elements, self.peak(roots, sizes))
+        totals = self.totals(records, macs, flops, elements,
+                             partial(peak_activation_bytes, self.arch.nodes, self.arch.output_path, roots, sizes))
         return Report(self.arch, self.input_shape, self.batch, self.dtype, tuple(records), totals,
                       tuple(warnings), self.count)
 
-    def visit(self, node: Node, shapes: dict[str, Shape], fields) -> LayerRecord:
+    def visit(self, node: Node, shapes: dict[str, Shape], position: int) -> LayerRecord:
         inputs = node.inputs
         in_shapes = (shapes[inputs[0]],) if len(inputs) == 1 else tuple([shapes[src] for src in inputs])
         if node.path == self.arch.input_path:
-            return self.visit_input(node, in_shapes)
-        key = self.node_key(node, in_shapes)
-        try:
-            found = self.seen.get(key) if key is not None else None
-        except TypeError:  # a value read that cannot be part of a key
-            key = found = None
+            return self.visit_input(node, in_shapes, position)
+        twin = node.twin
+        found = self.found_of.get(id(twin)) if twin is not None else None
+        if found is not None and found[8] == in_shapes:  # a replayed layer on the same inputs as its twin
+            key = None
+        else:
+            key = self.node_key(node, in_shapes)
+            try:
+                found = self.seen.get(key) if key is not None else None
+            except TypeError:  # a value read that cannot be part of a key
+                key = found = None
         if found is None:
             layer = self.instantiate(node, in_shapes)
             output, params, macs, notes, counts = self.facts(layer, in_shapes)
-            field_ = self.receptive_field(layer, node, in_shapes, output, fields)
+            steps = self.field_steps(layer, in_shapes, output)
             flops = self.flops(node, layer, in_shapes, output, macs)
             found = (layer, output, params, macs * self.batch, notes, counts, flops * self.batch,
-                     numel(output) * self.batch, in_shapes)
+                     numel(output) * self.batch, in_shapes, steps)
             if key is not None:
                 self.seen[key] = found
             flops = found[6]
         else:
-            layer, output, params, _, notes, counts, flops, _, in_shapes = found  # the first of equal shapes kept
-            field_ = self.receptive_field(layer, node, in_shapes, output, fields)
+            # the input shapes of the first of equal keys are kept
+            layer, output, params, _, notes, counts, flops, _, in_shapes, steps = found
             if self.calls:  # the call style follows the path
                 flops = self.flops(node, layer, in_shapes, output, found[3] // self.batch) * self.batch
+        self.found_of[id(node)] = found
+        self.field_table.steps.append(steps)
         if node.path in self.frozen_layers:
             params = tuple(p if p.role == "stat" else replace(p, frozen=True) for p in params)
             self.frozen += counts[0] + counts[1]
@@ -434,16 +488,15 @@ class _Walk:
         self.statistics += counts[2]
         elements = found[7]
         return LayerRecord(node.path, layer.type_name, layer, tuple(inputs), in_shapes, output, params, found[3],
-                           flops, elements, elements * self.bytes, layer.allocates, field_, notes)
+                           flops, elements, elements * self.bytes, layer.allocates, self.field_table, position, notes)
 
-    def visit_input(self, node: Node, in_shapes: tuple[Shape, ...]) -> LayerRecord:
+    def visit_input(self, node: Node, in_shapes: tuple[Shape, ...], position: int) -> LayerRecord:
         layer = self.instantiate(node, in_shapes)
         output = self.input_shape
-        axes = len(output) - 1  # a map's spatial axes: (C, H, W), (C, L), (C, T, H, W)
-        field_ = ReceptiveField((1,) * axes, (1,) * axes, (0.0,) * axes) if 1 <= axes <= 3 else None
+        self.field_table.steps.append(_INPUT)
         elements = numel(output) * self.batch
         return LayerRecord(node.path, layer.type_name, layer, tuple(node.inputs), in_shapes, output, (), 0, 0,
-                           elements, elements * self.bytes, layer.allocates, field_, ())
+                           elements, elements * self.bytes, layer.allocates, self.field_table, position, ())
 
     def node_key(self, node: Node, in_shapes: tuple[Shape, ...]) -> tuple | None:
         """What a layer's numbers depend on: its hyper-parameter dict (by id), its input shapes and the
@@ -459,7 +512,7 @@ class _Walk:
             return None
         values = node.values
         return (id(hyper), in_shapes,
-                *[(v.__class__, v) if v.__class__ in _ATOMS else _freeze(v) for v in map(values.get, names, _MISSING)])
+                *[(v.__class__, v) if v.__class__ in _ATOMS else hashable(v) for v in map(values.get, names, _MISSING)])
 
     def facts(self, layer: Layer, in_shapes: tuple[Shape, ...]) -> tuple:
         """Output shape, parameters, MACs, tiling notes and parameter counts of `layer` on these inputs,
@@ -510,7 +563,7 @@ class _Walk:
         key = None
         if names is not None:
             values = node.values
-            key = (id(hyper), in_shapes[0] if in_shapes else None, *[_freeze(values.get(n, _UNSEEN)) for n in names])
+            key = (id(hyper), in_shapes[0] if in_shapes else None, *[hashable(values.get(n, _UNSEEN)) for n in names])
             try:
                 layer = self.bound_layers.get(key)
             except TypeError:  # a value that cannot be a key
@@ -531,7 +584,7 @@ class _Walk:
 
     def build(self, node: Node, hyper: dict[str, Any]) -> Layer:
         """The layer of these (evaluated) hyper-parameters, validated once per distinct values."""
-        key = (node.layer_cls, *((k, _freeze(v)) for k, v in hyper.items()))
+        key = (node.layer_cls, *((k, hashable(v)) for k, v in hyper.items()))
         layer = self.cache.get(key)
         if layer is None:
             try:
@@ -549,41 +602,16 @@ class _Walk:
             self.cache[key] = layer
         return layer
 
-    def receptive_field(self, layer: Layer, node: Node, in_shapes: tuple[Shape, ...], output: Shape,
-                        fields) -> ReceptiveField | None:
-        inputs = node.inputs
-        if len(inputs) == 1:
-            base = fields[inputs[0]]
-            if base is None or not layer.receptive_field_defined:
-                return None
-        else:
-            known = [(fields[src], shape) for src, shape in zip(inputs, in_shapes) if fields.get(src) is not None]
-            if not known or not layer.receptive_field_defined:
-                return None
-            if len(known) == 1:
-                base = known[0][0]
-            else:
-                base = _union([f for f, _ in known], [f for f, shape in known if shape[1:] == output[1:]])
-        key = (id(layer), in_shapes)
-        steps = self.steps.get(key, _UNSEEN)
-        if steps is _UNSEEN:
-            steps = self.steps[key] = self.window_steps(layer, in_shapes)
+    def field_steps(self, layer: Layer, in_shapes: tuple[Shape, ...], output: Shape) -> tuple | object:
+        """How `layer` on these inputs changes the receptive field: its `window_steps`, `_KEPT` (no
+        window: the input's field carries over) or `_ENDED` (no field past this layer)."""
+        if not layer.receptive_field_defined:
+            return _ENDED
+        steps = self.window_steps(layer, in_shapes)
         if steps is None:
             # a map keeps its field, and so does a vector after it; a map made a vector here loses it
-            axes = len(base.size) + 1
-            return base if len(output) == axes or len(in_shapes[0]) != axes else None
-        size, jump, start = base.size, base.jump, base.start
-        if len(steps) == 2:  # the common case, unrolled
-            (span0, shift0, stride0), (span1, shift1, stride1) = steps
-            jump0, jump1 = jump[0], jump[1]
-            # what a step leaves as it was is shared, not copied (fewer objects on long chains)
-            return ReceptiveField(
-                size if not span0 and not span1 else (size[0] + span0 * jump0, size[1] + span1 * jump1),
-                jump if stride0 == 1 and stride1 == 1 else (jump0 * stride0, jump1 * stride1),
-                start if not shift0 and not shift1 else (start[0] + shift0 * jump0, start[1] + shift1 * jump1))
-        return ReceptiveField(tuple([size[axis] + span * jump[axis] for axis, (span, _, _) in enumerate(steps)]),
-                              tuple([jump[axis] * stride for axis, (_, _, stride) in enumerate(steps)]),
-                              tuple([start[axis] + shift * jump[axis] for axis, (_, shift, _) in enumerate(steps)]))
+            return _KEPT if len(output) == len(in_shapes[0]) or len(in_shapes[0]) == 1 else _ENDED
+        return steps
 
     def window_steps(self, layer: Layer, in_shapes: tuple[Shape, ...]) -> tuple | None:
         """Per axis of `layer`'s windows on these inputs: (the span its kernel adds, in input steps;
@@ -609,7 +637,8 @@ class _Walk:
             raise TilingError(message)
         return (message,)
 
-    def totals(self, records: list[LayerRecord], macs: int, flops: int, elements: int, peak: int) -> Totals:
+    def totals(self, records: list[LayerRecord], macs: int, flops: int, elements: int,
+               peak: Callable[[], int]) -> Totals:
         """The totals from the sums over the layers (MACs, FLOPs, allocated activation elements)."""
         trainable, fixed = self.trainable, self.frozen + self.statistics
         param_bytes = (trainable + fixed) * self.bytes
@@ -617,15 +646,14 @@ class _Walk:
         return Totals(
             params=trainable + fixed, trainable_params=trainable, non_trainable_params=fixed,
             frozen_params=self.frozen, macs=macs, flops=flops, activation_elements=elements,
-            forward_memory_bytes=forward, peak_memory_bytes=peak, param_bytes=param_bytes,
+            forward_memory_bytes=forward, peak_memory=peak, param_bytes=param_bytes,
             training_memory=partial(_training_memory_total, tuple(records), self.arch.output_path, self.bytes),
         )
 
-    def peak(self, roots: list[int], sizes: list[int]) -> int:
+def peak_activation_bytes(nodes: tuple[Node, ...], output: str, roots: list[int], sizes: list[int]) -> int:
         """Most activation bytes live at once: outputs are freed after their last reader;
         a view (flatten, in-place op) shares its input's storage (`roots`) and extends its life."""
-        nodes = self.arch.nodes
-        last = last_readers(((node.path, node.inputs) for node in nodes), self.arch.output_path)
+        last = last_readers(((node.path, node.inputs) for node in nodes), output)
         until = [0] * len(nodes)  # per storage: position of the last reader of anything that lives in it
         for node, root in zip(nodes, roots, strict=True):
             reader = last[node.path]
@@ -644,6 +672,39 @@ class _Walk:
         return peak
 
 
+def receptive_field(steps: tuple | object, inputs: list[str], in_shapes: tuple[Shape, ...], output: Shape,
+                    fields) -> ReceptiveField | None:
+    """The field of a layer's output from its inputs' fields and its `field_steps`."""
+    if steps is _ENDED:
+        return None
+    if len(inputs) == 1:
+        base = fields[inputs[0]]
+        if base is None:
+            return None
+    else:
+        known = [(fields[src], shape) for src, shape in zip(inputs, in_shapes) if fields.get(src) is not None]
+        if not known:
+            return None
+        if len(known) == 1:
+            base = known[0][0]
+        else:
+            base = _union([f for f, _ in known], [f for f, shape in known if shape[1:] == output[1:]])
+    if steps is _KEPT:
+        return base
+    size, jump, start = base.size, base.jump, base.start
+    if len(steps) == 2:  # the common case, unrolled
+        (span0, shift0, stride0), (span1, shift1, stride1) = steps
+        jump0, jump1 = jump[0], jump[1]
+        # what a step leaves as it was is shared, not copied (fewer objects on long chains)
+        return ReceptiveField(
+            size if not span0 and not span1 else (size[0] + span0 * jump0, size[1] + span1 * jump1),
+            jump if stride0 == 1 and stride1 == 1 else (jump0 * stride0, jump1 * stride1),
+            start if not shift0 and not shift1 else (start[0] + shift0 * jump0, start[1] + shift1 * jump1))
+    return ReceptiveField(tuple([size[axis] + span * jump[axis] for axis, (span, _, _) in enumerate(steps)]),
+                          tuple([jump[axis] * stride for axis, (_, _, stride) in enumerate(steps)]),
+                          tuple([start[axis] + shift * jump[axis] for axis, (_, shift, _) in enumerate(steps)]))
+
+
 def _union(fields: list[ReceptiveField], steps: list[ReceptiveField]) -> ReceptiveField:
     """The field of a join: per axis the smallest span covering every input's region; the jump is that
     of `steps`, the inputs whose (H, W) the output keeps (a 1×1 gate broadcast over a map, as in a
@@ -651,17 +712,24 @@ def _union(fields: list[ReceptiveField], steps: list[ReceptiveField]) -> Recepti
     size, start = [], []
     axes = range(len(fields[0].size))
     for axis in axes:
-        low = min(f.start[axis] - (f.size[axis] - 1) / 2 for f in fields)
-        high = max(f.start[axis] + (f.size[axis] - 1) / 2 for f in fields)
-        size.append(int(round(high - low)) + 1)
-        start.append((low + high) / 2)
-    jump = tuple(max(f.jump[axis] for f in steps or fields) for axis in axes)
+        low, high = [], []
+        for f in fields:
+            half = (f.size[axis] - 1) / 2
+            low.append(f.start[axis] - half)
+            high.append(f.start[axis] + half)
+        least, most = min(low), max(high)
+        size.append(int(round(most - least)) + 1)
+        start.append((least + most) / 2)
+    stepping = steps or fields
+    jump = tuple([max([f.jump[axis] for f in stepping]) for axis in axes])
     return ReceptiveField(tuple(size), jump, tuple(start))  # type: ignore[arg-type]
 
 
 _UNSEEN = object()
 _MISSING = itertools.repeat(_UNSEEN)  # the default of each name looked up in `node_key`
 _ATOMS = frozenset({int, str, bool, float, type(None)})  # values `_freeze` keeps as they are
+_KEPT, _ENDED = object(), object()  # what `field_steps` says of a layer without windows
+_INPUT = object()  # the `field_steps` of the input: its field is one pixel
 _STATIC = frozenset()  # what `_names_read` says of hyper-parameters without expressions
 
 
@@ -685,6 +753,8 @@ def _names_read(hyper: dict[str, Any]) -> frozenset[str] | tuple[str, ...] | Non
             return None
         names |= found
     return tuple(sorted(names))
+
+
 _PAIR_WRITTEN_AS_PRODUCT = re.compile(r"\s*(\d+)\s*[x×X]\s*(\d+)\s*")
 
 
@@ -700,11 +770,3 @@ def _resolved(node: Node, key: str, value: Any, names) -> Any:
         raise exc.located(where=node.line_of(key)) from None
 
 
-def _freeze(value: Any) -> Any:
-    """A hashable stand-in for a hyper-parameter value (mapping keys may be of mixed types); the type
-    is part of it, so that `true` and `1`, equal in Python, are validated apart."""
-    if isinstance(value, dict):
-        return (dict, *((k, _freeze(v)) for k, v in value.items()))
-    if isinstance(value, list | tuple):
-        return (list, *(_freeze(v) for v in value))
-    return value.__class__, value

@@ -5,7 +5,9 @@ Networks: lenet5, resnet50, resnet152, densenet201 (the zoo's files) and a gener
 written-out layers. Every archcalc run reads a freshly written copy of the file (and of the files it
 `extends`), so that no cache stands in for the work; the phases are timed on copies of their own:
 read (the bytes from disk, the `extends` chain), parse (YAML to values), validate (the file's keys),
-expand (blocks, repeats and names into layers, in order) and analyse (shapes and every number).
+expand (blocks, repeats and names into layers, in order) and analyse (shapes, parameters, MACs, FLOPs and
+activation sizes; the receptive fields, the peak and the training memory are worked out when first asked
+for, and the column "… + every number" times the same cold run with them asked for).
 
 Peers, each on the same network written in plain torch below (torchvision's `densenet201` where
 torchvision is installed; model construction not counted): `torch.utils.flop_counter.FlopCounterMode`
@@ -248,13 +250,18 @@ def fresh_copy(name: str) -> Path:
     return folder / files[0].name
 
 
-def cold_run(name: str) -> tuple[int, float]:
-    """Load and analyze a fresh copy through the public API: (the MACs, the seconds it took)."""
+def cold_run(name: str, every_number: bool = False) -> tuple[int, float]:
+    """Load and analyze a fresh copy through the public API: (the MACs, the seconds it took). With
+    `every_number`, the numbers an analysis works out only when first asked for (receptive fields, peak
+    and training memory) are asked for too."""
     import archcalc
 
     path = fresh_copy(name)
     start = time.perf_counter()
-    macs = archcalc.analyze(archcalc.load(path)).totals.macs
+    report = archcalc.analyze(archcalc.load(path))
+    if every_number:
+        _ = report.layers[-1].receptive_field, report.totals.peak_memory_bytes, report.totals.training_memory_bytes
+    macs = report.totals.macs
     return macs, time.perf_counter() - start
 
 
@@ -307,8 +314,9 @@ def child() -> dict:
         macs, _ = cold_run(name)
         totals = [cold_run(name)[1] for _ in range(runs)]
         phases = [phase_run(name) for _ in range(runs)]
+        every = [cold_run(name, every_number=True)[1] for _ in range(runs)]
         entry = {"layers": len(archcalc.load(fresh_copy(name)).nodes), "archcalc_macs": macs,
-                 "archcalc_s": statistics.median(totals),
+                 "archcalc_s": statistics.median(totals), "archcalc_every_s": statistics.median(every),
                  "phases": {p: statistics.median(run[p] for run in phases) for p in PHASES}, "peers": {}}
         for peer, (call, model, x) in peers(name).items():
             print(f"{name}: {peer}", file=sys.stderr)
@@ -411,12 +419,13 @@ def section(title: str, result: dict) -> list[str]:
     names = sorted({p for n in result["networks"].values() for p in n["peers"]})
     load = ", ".join(f"{value:.2f}" for value in result["load"])
     lines = [f"## {title}", "", f"Environment: {env}. Load average (1, 5, 15 min) at the end of the run: {load}.", "",
-             "| network | layers | " + " | ".join(PHASES) + " | archcalc load + analyze | " + " | ".join(names)
-             + " | fastest peer ÷ archcalc |", "|---|---:|" + "---:|" * (len(PHASES) + 1 + len(names) + 1)]
+             "| network | layers | " + " | ".join(PHASES) + " | archcalc load + analyze | … + every number | "
+             + " | ".join(names) + " | fastest peer ÷ archcalc |",
+             "|---|---:|" + "---:|" * (len(PHASES) + 2 + len(names) + 1)]
     for name, n in result["networks"].items():
         found = ratio(n)
         lines.append(f"| {name} | {n['layers']:,} | " + " | ".join(ms(n["phases"][p]) for p in PHASES)
-                     + f" | {ms(n['archcalc_s'])} | "
+                     + f" | {ms(n['archcalc_s'])} | {ms(n['archcalc_every_s'])} | "
                      + " | ".join(ms(n["peers"][p]["s"]) if p in n["peers"] else "–" for p in names)
                      + f" | {f'{found:.1f}×' if found else '–'} |")
     lines += ["", "| network | MACs archcalc | " + " | ".join(f"MACs {p}" for p in names) + " |",

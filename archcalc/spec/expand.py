@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..errors import ArchcalcError, GraphError, SpecError, suggestion
-from ..expr import MAX_EXPRESSION_LENGTH, compiled
+from ..expr import MAX_EXPRESSION_LENGTH, compiled, names_read
 from ..gc_pause import cycle_collection_paused
 from ..layers import Layer, layer_class
 from ..layers.base import option_words
@@ -81,6 +81,7 @@ class Node:
     where: tuple[str, int] | None = None  # (file, line) of the entry, for error messages
     key_lines: Mapping[str, tuple[str, int]] | None = None  # (file, line) of each of the entry's keys
     trainable: bool = True  # false: written `trainable: false`, inside such a block, or named by `freeze:`
+    twin: Node | None = None  # the node it was replayed from (same class, hyper-parameters and names)
 
     def line_of(self, key: str) -> tuple[str, int] | None:
         """The (file, line) of one of the entry's keys (`kernel_size.1`: of `kernel_size`), else of the entry."""
@@ -112,12 +113,37 @@ class Group:
     args: dict[str, Any]
 
 
+@dataclass(slots=True)
+class _Template:
+    """What one block instance added, to be added again, under another prefix and input, by every
+    instance of the same block with the same arguments at the same depth. Each path the instance
+    holds is kept as what follows its prefix (`/conv1`), the instance's input as None."""
+
+    output: str | None
+    nodes: list[tuple[Node, str, str | None]]  # (node, its path, the path of the layer before it)
+    groups: list[tuple[Group, str]]
+    scopes: list[tuple[Scope, str, str | None, list[tuple[str, str | None]]]]  # (scope, prefix, input, names)
+    instances: int
+    bindings: int
+    edges: int
+
+
 @dataclass
 class Expansion:
     nodes: list[Node]
     groups: list[Group]
     input_path: str
     output_path: str
+
+
+def hashable(value: Any) -> Any:
+    """A hashable stand-in for a value read from a file (mapping keys may be of mixed types); the type
+    is part of it, so that `true` and `1`, equal in Python, stay apart."""
+    if isinstance(value, dict):
+        return (dict, *((k, hashable(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return (list, *(hashable(v) for v in value))
+    return value.__class__, value
 
 
 def with_names(base: Mapping[str, Any], extra: dict[str, Any]) -> Mapping[str, Any]:
@@ -165,6 +191,8 @@ class _Expander:
         self.entries: dict[int, _Entry] = {}  # validated entries by id of their mapping
         self.places: dict[tuple, tuple[list, list]] = {}  # (id of a list, its key, first) → (it, line of each entry)
         self.costs: dict[str, tuple[int, int]] = {}  # least_cost of each block
+        self.templates: dict[tuple, _Template | None] = {}  # block instances by block, depth, frozen, arguments
+        self.reading_i: dict[str, bool] = {}  # reads_i of each block
         self.classes: dict[str, type] = {"input": layer_class("input")}  # by type name; SpecError: none
         self.defaults = {}
         for type_name, values in spec.defaults.items():
@@ -377,8 +405,8 @@ class _Expander:
             else:
                 args[arg] = resolve_value(default, with_names(self.spec.args, {**local, **args}))
         local.update(args)
-        inner = Scope(prefix=prefix + "/", values=with_names(self.spec.args, local), parent=scope,
-                      frozen=frozen or not block.trainable)
+        frozen = frozen or not block.trainable
+        input_path = previous
         if refs:
             if len(refs) != 1:
                 raise SpecError(f"a block takes one input, got from: {refs}")
@@ -386,17 +414,106 @@ class _Expander:
             if found is None:
                 self.global_ref(refs[0], scope, prefix)
                 raise GraphError(f"a block's from: must name a layer defined before it, got {refs[0]!r}")
-            inner.input_path = found
-        else:
-            inner.input_path = previous
+            input_path = found
+        try:
+            key: tuple | None = (block_name, depth, frozen, *[(k, hashable(v)) for k, v in local.items()
+                                                               if k != "i" or self.reads_i(block_name)])
+            template = self.templates.get(key)
+        except TypeError:  # an argument that cannot be part of a key
+            key = template = None
+        if template is not None:
+            return self.replay(template, prefix, input_path, scope)
+        inner = Scope(prefix=prefix + "/", values=with_names(self.spec.args, local), parent=scope,
+                      input_path=input_path, frozen=frozen)
+        start = (len(self.nodes), len(self.groups), self.instances, self.bindings, self.edges)
         self.groups.append(Group(prefix, block_name, args))
-        last = self.expand_list(block.layers, inner, inner.input_path, depth + 1, ("blocks", block_name))
+        output = self.expand_list(block.layers, inner, input_path, depth + 1, ("blocks", block_name))
         if block.output is not None:
-            found = inner.names.get(block.output)
-            if found is None:
+            output = inner.names.get(block.output)
+            if output is None:
                 raise GraphError(f"block {block_name!r}: output {block.output!r} names no layer")
-            return found
-        return last
+        if key is not None and key not in self.templates:
+            self.templates[key] = self.template(inner, prefix, input_path, output, start)
+        return output
+
+    def template(self, inner: Scope, prefix: str, input_path: str, output: str,
+                 start: tuple[int, ...]) -> _Template | None:
+        """The block instance just expanded as a `_Template`; None where it leads to a layer outside it
+        other than its input (a `when`-dropped entry standing for an outer layer): that is not moved."""
+        nodes = self.nodes[start[0]:]
+        scopes: dict[int, Scope] = {id(inner): inner}
+        for node in nodes:
+            chain, scope = [], node.scope
+            while id(scope) not in scopes:
+                chain.append(scope)
+                scope = scope.parent
+            for scope in reversed(chain):
+                scopes[id(scope)] = scope
+        cut, outside = len(prefix), _Outside()
+
+        def rest(path: str) -> str | None:
+            if path == input_path:
+                return None
+            if path != prefix and not path.startswith(prefix + "/"):
+                raise outside
+            return path[cut:]
+
+        try:
+            return _Template(
+                rest(output), [(node, rest(node.path), rest(node.previous)) for node in nodes],
+                [(group, group.path[cut:]) for group in self.groups[start[1]:]],
+                [(scope, rest(scope.prefix[:-1]), rest(scope.input_path),
+                  [(name, rest(path)) for name, path in scope.names.items()]) for scope in scopes.values()],
+                self.instances - start[2], self.bindings - start[3], self.edges - start[4])
+        except _Outside:
+            return None
+
+    def reads_i(self, block_name: str) -> bool:
+        """Whether an instance of the block may read `i` (the caller's repeat index) other than through
+        its arguments: an expression of its layers, or of a block it uses, names it (or does not parse)."""
+        found = self.reading_i.get(block_name)
+        if found is None:
+            self.reading_i[block_name] = True  # a block that uses itself is refused by its depth
+            block = self.spec.blocks[block_name]
+            texts = [str(default) for default in block.args.values() if default is not None]
+            found = False
+            for raw in block.layers:
+                if not isinstance(raw, dict):
+                    continue
+                kind = raw.get("type")
+                if isinstance(kind, str) and kind in self.spec.blocks and self.reads_i(kind):
+                    found = True
+                texts += [v for k, v in raw.items() if k not in ("name", "type", "from") for v in _texts(v)]
+            found = found or any(names is None or "i" in names for names in map(names_read, texts))
+            self.reading_i[block_name] = found
+        return found
+
+    def replay(self, template: _Template, prefix: str, input_path: str, caller: Scope) -> str:
+        """Add `template`'s layers, scopes and groups again under `prefix`, reading `input_path`."""
+        if len(self.nodes) + len(template.nodes) > MAX_NODES:
+            self.too_many_nodes()
+        self.count_instance(template.instances)
+        self.count_bindings(template.bindings)
+        self.edges += template.edges
+        if self.edges > MAX_EDGES:
+            raise SpecError(f"more than {MAX_EDGES:,} edges (inputs of layers) after expansion")
+        copies = {id(template.scopes[0][0].parent): caller}
+        for old, at, given, names in template.scopes:
+            copies[id(old)] = Scope(prefix + at + "/", old.values, copies[id(old.parent)],
+                                    input_path if given is None else prefix + given,
+                                    {name: input_path if path is None else prefix + path for name, path in names},
+                                    set(old.dropped), old.frozen)
+        paths, nodes = self.paths, self.nodes
+        for node, rest, before in template.nodes:
+            path = prefix + rest
+            if path in paths:
+                raise GraphError(f"duplicate layer path {path!r}")
+            paths.add(path)
+            nodes.append(Node(path, node.layer_cls, node.hyper, node.values, copies[id(node.scope)], node.refs,
+                              input_path if before is None else prefix + before, where=node.where,
+                              key_lines=node.key_lines, trainable=node.trainable, twin=node))
+        self.groups += [Group(prefix + rest, group.block, group.args) for group, rest in template.groups]
+        return input_path if template.output is None else prefix + template.output
 
     def add_node(self, scope: Scope, path: str, cls: type[Layer], hyper: dict[str, Any],
                  refs: list[str] | None, previous: str | None, values: dict[str, Any] | None = None,
@@ -491,6 +608,19 @@ class _Expander:
         candidates = scope.visible() + sorted(self.paths)
         hint = suggestion(ref, candidates)
         raise GraphError(f"from: {ref!r} names no layer{hint}", layer=where)
+
+
+class _Outside(Exception):
+    """A block instance leads to a layer outside it (`_Expander.template`)."""
+
+
+def _texts(value: Any) -> list[str]:
+    """The strings in a value read from a file (in lists too)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [text for item in value for text in _texts(item)]
+    return []
 
 
 def expand(spec: ArchFile) -> Expansion:

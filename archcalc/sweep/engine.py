@@ -17,10 +17,11 @@ from collections import ChainMap, OrderedDict
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ..analysis import LayerCache, Report, _freeze, analyze
+from ..analysis import LayerCache, Report, analyze
 from ..architecture import Architecture, build
 from ..errors import ArchcalcError, SpecError, suggestion
 from ..spec import ArchFile, load_spec
+from ..spec.expand import hashable
 from .grid import INPUT, Grid
 
 MAX_EXPANSIONS = 32  # expansions kept (the most recently used)
@@ -142,7 +143,7 @@ class Sweeper:
 
     def key(self, names: frozenset[str]) -> tuple:
         current = self.arguments.values
-        return names, tuple(sorted((name, _freeze(current[name])) for name in names))
+        return names, tuple(sorted((name, hashable(current[name])) for name in names))
 
     def keep(self, key: tuple, found: tuple | ArchcalcError) -> None:
         self.expansions[key] = found

@@ -1,0 +1,90 @@
+"""Block instances with the same arguments are expanded once and replayed: the replay must give exactly
+the layers, inputs, names, scopes and groups a fresh expansion of each instance gives."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+import archcalc
+from archcalc import zoo
+
+expand_module = importlib.import_module("archcalc.spec.expand")
+
+EDGE_CASES = {
+    # a block reading `i` itself (not through its arguments): each instance differs
+    "reads-i": """
+name: t
+input: [3, 8, 8]
+blocks:
+  b:
+    args: {w: 4}
+    layers:
+      - {name: conv, type: conv, out_channels: w + i, kernel_size: 1}
+layers:
+  - {name: s, type: b, repeat: 3}
+""",
+    # `when`-dropped entries standing for the block input and for an inner layer; a nested block;
+    # a `from:` reaching a layer outside the instance; a frozen block
+    "aliases-and-outer-refs": """
+name: t
+input: [3, 8, 8]
+blocks:
+  inner:
+    args: {c: 4}
+    layers:
+      - {name: a, type: conv, out_channels: c, kernel_size: 1}
+      - {name: skip, type: relu, when: false}
+      - {name: b, type: conv, out_channels: c, kernel_size: 1, from: skip}
+  outer:
+    args: {c: 4, gate: false}
+    layers:
+      - {name: opt, type: relu, when: gate}
+      - {name: x, type: inner, c: c, from: opt}
+      - {name: side, type: conv, out_channels: c, kernel_size: 1, from: stem}
+      - {name: add, type: add, from: [x, side]}
+layers:
+  - {name: stem, type: conv, out_channels: 4, kernel_size: 1}
+  - {name: s, type: outer, repeat: 3, c: 4}
+  - {name: f, type: outer, c: 4, trainable: false}
+  - {name: g, type: outer, c: 4, gate: true}
+freeze: ["s/1/*"]
+""",
+}
+
+
+def expansion(load, replaying: bool, monkeypatch) -> list[tuple]:
+    """Every layer of `load()` as (path, type, hyper-parameters, inputs, trainable, and its output shape,
+    parameters, MACs and receptive field), then the groups; with replays or with every block instance
+    expanded afresh. (The names a layer sees may differ in ones it does not read: a repeat's `i`.)"""
+    with monkeypatch.context() as patch:
+        if not replaying:
+            patch.setattr(expand_module._Expander, "template", lambda self, *args: None)
+        arch = load()
+        records = archcalc.analyze(arch).layers
+    layers = [(n.path, n.layer_cls.type_name, n.hyper, tuple(n.inputs), n.trainable, r.output_shape,
+               r.param_tensors, r.macs, r.receptive_field) for n, r in zip(arch.nodes, records, strict=True)]
+    return [*layers, *((g.path, g.block, g.args) for g in arch.groups)]
+
+
+@pytest.mark.parametrize("name", [n for n in zoo.names() if not n.startswith("_")])
+def test_every_zoo_file_expands_alike_with_and_without_replays(name, monkeypatch):
+    load = lambda: archcalc.load(name)  # noqa: E731
+    assert expansion(load, True, monkeypatch) == expansion(load, False, monkeypatch)
+
+
+@pytest.mark.parametrize("case", sorted(EDGE_CASES))
+def test_edge_cases_expand_alike_with_and_without_replays(case, monkeypatch):
+    load = lambda: archcalc.load("t.yaml", text=EDGE_CASES[case])  # noqa: E731
+    assert expansion(load, True, monkeypatch) == expansion(load, False, monkeypatch)
+
+
+def test_resnet152_replays_its_repeated_bottlenecks(monkeypatch):
+    """The repeated bottlenecks of a stage (same arguments) are replayed, not expanded again."""
+    calls = []
+    original = expand_module._Expander.replay
+    monkeypatch.setattr(expand_module._Expander, "replay",
+                        lambda self, *args: calls.append(args[1]) or original(self, *args))
+    archcalc.load("resnet152")
+    assert "layer3/2" in calls and "layer3/0" not in calls  # layer3/0 downsamples: other arguments
