@@ -145,10 +145,10 @@ def test_blocks_drawing_shows_a_clip_as_a_row_of_frames_and_a_signal_as_one_box(
     svg = "{http://www.w3.org/2000/svg}"
     stages = {g.get("data-name"): g for g in ET.fromstring(draw("c3d", "blocks")).iter(f"{svg}g")
               if g.get("class") == "stage"}
-    assert stages["conv1a"].get("data-label") == "conv1a: 64@16×112×112"
+    assert stages["conv1a"].get("data-label") == "conv1a: 64×16×112×112"
     assert len(stages["conv1a"].findall(f"{svg}rect")) == 4     # the first 4 of its 16 frames
-    assert len(stages["pool5"].findall(f"{svg}rect")) == 1      # 512@1×4×4: one frame
+    assert len(stages["pool5"].findall(f"{svg}rect")) == 1      # 512×1×4×4: one frame
     audio = {g.get("data-name"): g for g in ET.fromstring(draw("m5", "blocks")).iter(f"{svg}g")
              if g.get("class") == "stage"}
-    assert audio["conv1"].get("data-label") == "conv1: 128@8000"
+    assert audio["conv1"].get("data-label") == "conv1: 128×8000"
     assert len(audio["conv1"].findall(f"{svg}rect")) == 1

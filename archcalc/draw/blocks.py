@@ -43,10 +43,10 @@ def _depth(n: int) -> float:
 
 
 def stage_label(vertex: Vertex) -> str:
-    """`C1: 6@28×28` for a feature map, `conv1a: 64@16×112×112` for a clip of 16 frames, `conv1: 128@8000`
-    for a signal, `F7: 10` for a vector."""
+    """`C1: 6@28×28` for a feature map, `F7: 10` for a vector (`conv1a: 64×16×112×112` for a clip, C×T×H×W,
+    and `conv1: 128×8000` for a signal)."""
     shape = vertex.output_shape
-    size = f"{shape[0]}@" + "×".join(str(s) for s in shape[1:]) if len(shape) > 1 else str(shape[0])
+    size = f"{shape[0]}@{shape[1]}×{shape[2]}" if len(shape) == 3 else "×".join(str(s) for s in shape)
     return f"{vertex.name}: {size}"
 
 
@@ -305,6 +305,6 @@ def _legend(top: float, clips: bool = False) -> list[str]:
              text(12, top + 13, "0.6 × (6 + 12·log₂ W), width 3 + 7·log₂ C pixels. Red: the window of the next layer.",
                   font_size=10, fill="#333")]
     if clips:
-        lines.append(text(12, top + 26, f"A clip, C@T×H×W, is a row of frames: the first {_FRAMES} of its T.",
+        lines.append(text(12, top + 26, f"A clip, C×T×H×W, is a row of frames: the first {_FRAMES} of its T.",
                           font_size=10, fill="#333"))
     return ['<g class="legend">', *lines, "</g>"]
