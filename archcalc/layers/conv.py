@@ -128,8 +128,7 @@ def _torch_name(cls: type[Layer]) -> str:
 
 @register
 class Conv(_Windowed):
-    """2-D convolution (PyTorch `Conv2d`); `groups: in_channels` makes it depthwise. `conv1d` and `conv3d`
-    are the same class over (C, L) and (C, T, H, W)."""
+    """2-D convolution (PyTorch `Conv2d`); `groups: in_channels` makes it depthwise."""
 
     type_name = "conv"
     family = Family.CONV
@@ -293,8 +292,7 @@ class Conv3d(Conv):
 
 @register
 class ConvTranspose(_Windowed):
-    """2-D transposed convolution (PyTorch `ConvTranspose2d`); `convtranspose1d` and `convtranspose3d` are
-    the same class over (C, L) and (C, T, H, W)."""
+    """2-D transposed convolution (PyTorch `ConvTranspose2d`)."""
 
     type_name = "convtranspose"
     family = Family.CONV_TRANSPOSE
