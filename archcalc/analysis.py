@@ -44,14 +44,15 @@ def check_size(shape: Shape, what: str) -> None:
 
 @dataclass(frozen=True, init=False, slots=True)
 class ReceptiveField:
-    """Receptive field per axis (height, width): size, jump (effective stride) and start
-    (centre of the first output position, in input pixel coordinates)."""
+    """Receptive field per spatial axis ((height, width); (length,) or (time, height, width) over one or
+    three axes): size, jump (effective stride) and start (centre of the first output position, in input
+    pixel coordinates)."""
 
-    size: tuple[int, int]
-    jump: tuple[int, int]
-    start: tuple[float, float]
+    size: tuple[int, ...]
+    jump: tuple[int, ...]
+    start: tuple[float, ...]
 
-    def __init__(self, size: tuple[int, int], jump: tuple[int, int], start: tuple[float, float]):
+    def __init__(self, size: tuple[int, ...], jump: tuple[int, ...], start: tuple[float, ...]):
         _set_size(self, size)  # see LayerRecord.__init__
         _set_jump(self, jump)
         _set_start(self, start)
@@ -87,7 +88,8 @@ class ReceptiveFields:
         for node, steps in zip(self.nodes, self.steps):
             output = shapes[node.path]
             if steps is _INPUT:
-                field_ = ReceptiveField((1, 1), (1, 1), (0.0, 0.0)) if len(output) == 3 else None
+                axes = len(output) - 1  # a map's spatial axes: (C, H, W), (C, L), (C, T, H, W)
+                field_ = ReceptiveField((1,) * axes, (1,) * axes, (0.0,) * axes) if 1 <= axes <= 3 else None
             else:  # a layer sized by a second input (`like:`) sees through its first alone
                 inputs = node.inputs[:1] if node.layer_cls.sized_by_second_input else node.inputs
                 field_ = receptive_field(steps, inputs, tuple([shapes[src] for src in inputs]), output, by_path)
@@ -610,7 +612,8 @@ class _Walk:
             return _ENDED
         steps = self.window_steps(layer, in_shapes)
         if steps is None:
-            return _KEPT if len(output) == 3 or len(in_shapes[0]) != 3 else _ENDED
+            # a map keeps its field, and so does a vector after it; a map made a vector here loses it
+            return _KEPT if len(output) == len(in_shapes[0]) or len(in_shapes[0]) == 1 else _ENDED
         return steps
 
     def window_steps(self, layer: Layer, in_shapes: tuple[Shape, ...]) -> tuple | None:
@@ -629,10 +632,10 @@ class _Walk:
         return tuple(steps)
 
     def tiling(self, layer: Layer, in_shapes: list[Shape]) -> tuple[str, ...]:
-        rows, cols = layer.tiling_remainders(in_shapes)
-        if not rows and not cols:
+        remainders = layer.tiling_remainders(in_shapes)
+        if not any(remainders):
             return ()
-        message = tiling_note(layer.windows(in_shapes), in_shapes[0][1:], rows, cols)
+        message = tiling_note(layer.windows(in_shapes), in_shapes[0][1:], remainders)
         if self.strict:
             raise TilingError(message)
         return (message,)
@@ -713,7 +716,8 @@ def _union(fields: list[ReceptiveField], steps: list[ReceptiveField]) -> Recepti
     of `steps`, the inputs whose (H, W) the output keeps (a 1×1 gate broadcast over a map, as in a
     squeeze-and-excitation block, widens the region but does not step the map's positions)."""
     size, start = [], []
-    for axis in (0, 1):
+    axes = range(len(fields[0].size))
+    for axis in axes:
         low, high = [], []
         for f in fields:
             half = (f.size[axis] - 1) / 2
@@ -723,7 +727,7 @@ def _union(fields: list[ReceptiveField], steps: list[ReceptiveField]) -> Recepti
         size.append(int(round(most - least)) + 1)
         start.append((least + most) / 2)
     stepping = steps or fields
-    jump = (max([f.jump[0] for f in stepping]), max([f.jump[1] for f in stepping]))
+    jump = tuple([max([f.jump[axis] for f in stepping]) for axis in axes])
     return ReceptiveField(tuple(size), jump, tuple(start))  # type: ignore[arg-type]
 
 

@@ -111,31 +111,36 @@ def same_padding(n: int, kernel_size: int, stride: int = 1, dilation: int = 1) -
 
 
 def resolve_padding(
-    padding: Padding, size: tuple[int, int], kernel: tuple[int, int], stride: tuple[int, int],
-    dilation: tuple[int, int] = (1, 1),
-) -> tuple[tuple[int, int], tuple[int, int]]:
-    """Every padding form as ((top, bottom), (left, right)).
+    padding: Padding, size: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int, ...],
+    dilation: tuple[int, ...] = (1, 1),
+) -> tuple[tuple[int, int], ...]:
+    """Every padding form as (before, after) per spatial axis: ((top, bottom), (left, right)) on (H, W).
 
-    Forms: int; (pad_h, pad_w); (top, bottom, left, right); `same`; `valid`.
+    Forms: int; one value per axis ((pad_h, pad_w)); (before, after) per axis ((top, bottom, left,
+    right)); `same`; `valid`. The number of axes is that of `size`: (L,), (H, W) or (T, H, W).
     """
+    axes = len(size)
     if isinstance(padding, str):
         if padding == "valid":
-            return ((0, 0), (0, 0))
+            return ((0, 0),) * axes
         if padding == "same":
-            return tuple(  # type: ignore[return-value]
-                same_padding(n, k, s, d) for n, k, s, d in zip(size, kernel, stride, dilation)
-            )
-        raise SpecError(f"padding must be an int, a pair, four ints, 'same' or 'valid', got {padding!r}")
+            return tuple(same_padding(n, k, s, d) for n, k, s, d in zip(size, kernel, stride, dilation))
+        raise SpecError(f"padding must be an int, {_AXES_WORDS[axes]}, {2 * axes} ints, 'same' or 'valid', "
+                        f"got {padding!r}")
     if not isinstance(padding, _SEQUENCES):
-        values: tuple[int, ...] = (padding, padding, padding, padding)
-    elif len(padding) == 2:
-        values = (padding[0], padding[0], padding[1], padding[1])
-    elif len(padding) == 4:
+        values: tuple[int, ...] = (padding,) * (2 * axes)
+    elif len(padding) == axes:
+        values = tuple(v for v in padding for _ in (0, 1))
+    elif len(padding) == 2 * axes:
         values = tuple(padding)
     else:
-        raise SpecError(f"padding must have 1, 2 or 4 values, got {shorten(repr(list(padding)))}")
-    top, bottom, left, right = (_whole("padding", v, 0) for v in values)
-    return ((top, bottom), (left, right))
+        raise SpecError(f"padding must have 1, {axes} or {2 * axes} values, got {shorten(repr(list(padding)))}")
+    widths = [_whole("padding", v, 0) for v in values]
+    return tuple((widths[2 * k], widths[2 * k + 1]) for k in range(axes))
+
+
+#: How an error names one value per axis, by the number of spatial axes.
+_AXES_WORDS = {1: "one int", 2: "a pair", 3: "three ints"}
 
 
 def conv_params(in_channels: int, out_channels: int, kernel_size: int | tuple[int, int],
@@ -151,10 +156,7 @@ def conv_macs(out_h: int, out_w: int, in_channels: int, out_channels: int,
               kernel_size: int | tuple[int, int], groups: int = 1) -> int:
     """H_out·W_out·C_out·(C_in/groups)·k_h·k_w for one sample."""
     out_h, out_w = _whole("out_h", out_h, 1), _whole("out_w", out_w, 1)
-    in_channels, out_channels = _whole("in_channels", in_channels, 1), _whole("out_channels", out_channels, 1)
-    kh, kw = _pair("kernel_size", kernel_size, 1)
-    groups = _groups(groups, in_channels, out_channels)
-    return out_h * out_w * out_channels * (in_channels // groups) * kh * kw
+    return window_macs((out_h, out_w), in_channels, out_channels, _pair("kernel_size", kernel_size, 1), groups)
 
 
 def conv_transpose_macs(in_h: int, in_w: int, in_channels: int, out_channels: int,
@@ -163,9 +165,23 @@ def conv_transpose_macs(in_h: int, in_w: int, in_channels: int, out_channels: in
     the kernel."""
     in_h, in_w = _whole("in_h", in_h, 1), _whole("in_w", in_w, 1)
     in_channels, out_channels = _whole("in_channels", in_channels, 1), _whole("out_channels", out_channels, 1)
-    kh, kw = _pair("kernel_size", kernel_size, 1)
+    kernel = _pair("kernel_size", kernel_size, 1)
+    return window_macs((in_h, in_w), out_channels, in_channels, kernel, _groups(groups, in_channels, out_channels))
+
+
+def window_macs(positions: tuple[int, ...], in_channels: int, out_channels: int, kernel: tuple[int, ...],
+                groups: int = 1) -> int:
+    """∏positions·C_out·(C_in/groups)·∏kernel on any number of spatial axes ((L,), (H, W), (T, H, W)): a
+    convolution's MACs with its output positions, a transposed one's with its input positions and the
+    channel counts swapped (each input position is scattered through the kernel)."""
+    size = 1
+    for n in positions:
+        size *= _whole("output size", n, 1)
+    for k in kernel:
+        size *= _whole("kernel_size", k, 1)
+    in_channels, out_channels = _whole("in_channels", in_channels, 1), _whole("out_channels", out_channels, 1)
     groups = _groups(groups, in_channels, out_channels)
-    return in_h * in_w * in_channels * (out_channels // groups) * kh * kw
+    return size * out_channels * (in_channels // groups)
 
 
 def linear_params(in_features: int, out_features: int, bias: bool = True) -> int:

@@ -93,6 +93,37 @@ PadWidths = Annotated[_WIDTHS, _PAIRED, _SHOWN]
 #: A padding: widths, `same` or `valid`.
 Padding = Annotated[_WIDTHS | Literal["same", "valid"], _PAIRED, _SHOWN]
 
+def _axes_types(axes: int) -> tuple[Any, Any, Any]:
+    """(int-or-axes, non-negative int-or-axes, padding) field types of a layer over `axes` spatial axes
+    ((L,) or (T, H, W)): one int for every axis (stored as one per axis), one per axis, and for a padding
+    also (before, after) per axis, `same` or `valid`. (H, W) layers use the pair types above."""
+
+    def spread(value: Any) -> Any:
+        return (value,) * axes if isinstance(value, int) else value
+
+    def shown(value: Any) -> Any:
+        if isinstance(value, tuple):
+            return value[0] if len(value) == axes and len(set(value)) == 1 else list(value)
+        return value
+
+    def each(kind: Any, count: int) -> Any:
+        return Annotated[tuple[(kind,) * count], BeforeValidator(_as_tuple)]
+
+    spreading, showing = AfterValidator(spread), PlainSerializer(shown)
+    positive = Annotated[PositiveInt | each(PositiveInt, axes), spreading, showing]
+    lengths = NonNegativeInt | each(NonNegativeInt, axes)
+    nonnegative = Annotated[lengths, spreading, showing]
+    widths = lengths | each(NonNegativeInt, 2 * axes)
+    return positive, nonnegative, Annotated[widths, spreading, showing], \
+        Annotated[widths | Literal["same", "valid"], spreading, showing]
+
+
+#: (L,) of a 1-D layer and (T, H, W) of a 3-D one: kernel sizes, strides and dilations; lengths that may be
+#: 0; padding widths; paddings.
+IntOrSingle, NonNegativeSingle, PadWidthsSingle, PaddingSingle = _axes_types(1)
+IntOrTriple, NonNegativeTriple, PadWidthsTriple, PaddingTriple = _axes_types(3)
+
+
 
 # --- records -----------------------------------------------------------------------------------
 

@@ -11,13 +11,11 @@ from .layers import AxisWindow, Shape
 
 
 def whd(shape: Shape, sep: str = " × ") -> str:
-    """Lecture order W×H×D; a flat vector of n is 1×1×n."""
-    if len(shape) == 3:
-        c, h, w = shape
-        return sep.join(str(v) for v in (w, h, c))
+    """Lecture order W×H×D (the spatial axes from the last, then the channels: L×D, W×H×T×D); a flat
+    vector of n is 1×1×n."""
     if len(shape) == 1:
         return sep.join(("1", "1", str(shape[0])))
-    return sep.join(str(v) for v in shape)
+    return sep.join(str(v) for v in (*reversed(shape[1:]), shape[0]))
 
 
 def chw(shape: Shape) -> str:

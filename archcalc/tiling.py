@@ -13,19 +13,26 @@ from collections.abc import Iterable
 _NOTE = re.compile(r"^(?P<path>.+?): (?P<window>\S+) on (?P<size>\S+): (?P<lost>the last .+ skipped)$")
 
 
-def tiling_note(windows, size: tuple[int, int], rows: int, cols: int) -> str:
-    """One layer's note: `1×1/2 on 56: the last row and column are skipped`."""
-    kernel = _pair(tuple(w.kernel for w in windows))
-    stride = _pair(tuple(w.stride for w in windows), square=False)
-    lost = [f"{'' if n == 1 else f'{n} '}{what}{'' if n == 1 else 's'}" for n, what in ((rows, "row"),
-                                                                                       (cols, "column")) if n]
-    return f"{kernel}/{stride} on {_pair(size, square=False)}: the last {' and '.join(lost)} are skipped"
+#: What a skipped input position is called along each axis, by the number of spatial axes.
+_POSITIONS = {1: ("position",), 2: ("row", "column"), 3: ("frame", "row", "column")}
 
 
-def _pair(values: tuple[int, int], square: bool = True) -> str:
-    if values[0] == values[1]:
-        return f"{values[0]}×{values[0]}" if square else str(values[0])
-    return f"{values[0]}×{values[1]}"
+def tiling_note(windows, size: tuple[int, ...], remainders: tuple[int, ...]) -> str:
+    """One layer's note: `1×1/2 on 56: the last row and column are skipped` (positions of a 1-D input,
+    frames, rows and columns of a 3-D one)."""
+    kernel = _sizes(tuple(w.kernel for w in windows))
+    stride = _sizes(tuple(w.stride for w in windows), square=False)
+    lost = [f"{'' if n == 1 else f'{n} '}{what}{'' if n == 1 else 's'}"
+            for n, what in zip(remainders, _POSITIONS[len(remainders)]) if n]
+    verb = "is" if len(lost) == 1 and lost[0] == "position" else "are"
+    return f"{kernel}/{stride} on {_sizes(size, square=False)}: the last {_and(lost)} {verb} skipped"
+
+
+def _sizes(values: tuple[int, ...], square: bool = True) -> str:
+    """`3×3` (`3` unless `square`) where every axis agrees, `3×5` otherwise."""
+    if len(set(values)) == 1:
+        return "×".join([str(values[0])] * len(values)) if square else str(values[0])
+    return "×".join(map(str, values))
 
 
 def grouped(warnings: Iterable[str]) -> list[str]:

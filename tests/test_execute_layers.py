@@ -14,6 +14,7 @@ import archcalc
 from archcalc.errors import ExecutionError
 from archcalc.layers import registered_types
 from archcalc.layers.base import Layer
+from tests.test_layers_nd import CASES as SPATIAL_AXES_CASES
 from tests.test_layers_new import CASES as NEW_TYPE_CASES
 
 torch = pytest.importorskip("torch")
@@ -247,6 +248,7 @@ CASES = {
                                       [6, 7]),
                                lambda x, w: F.linear(x, w["L.weight"], w["L.bias"])),
     **NEW_TYPE_CASES,
+    **SPATIAL_AXES_CASES,
 }
 
 

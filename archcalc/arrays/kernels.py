@@ -1,13 +1,16 @@
 """Array kernels of the forward pass, written once against an array module `xp` (NumPy or CuPy).
 
-Every array is N×C×H×W (or N×F for flat layers). Padding is always explicit
-`((top, bottom), (left, right))` as `archcalc.formulas.resolve_padding` returns it, so every
-padding form (symmetric, per axis, asymmetric, `same`) reaches the kernels the same way. The
-kernels loop over kernel offsets (k_h×k_w) and cache-sized tiles, never over pixels.
+Every array is N×C×H×W (or N×F for flat layers; N×C×L and N×C×T×H×W for the layers over one and
+three spatial axes). Padding is always explicit `((top, bottom), (left, right))` (before, after per
+axis) as `archcalc.formulas.resolve_padding` returns it, so every padding form (symmetric, per axis,
+asymmetric, `same`) reaches the kernels the same way. The kernels loop over kernel offsets (k_h×k_w)
+and cache-sized tiles, never over pixels.
 """
 
 from __future__ import annotations
 
+from itertools import product
+from math import prod
 from typing import Any
 
 from ..formulas import adaptive_windows, conv_output_size, conv_transpose_output_size
@@ -20,17 +23,50 @@ Pair = tuple[int, int]
 MIN_TILE_COLUMNS = 256
 
 
-def pad2d(xp: Any, x: Any, pads: Pads, value: float = 0.0) -> Any:
-    """`x` with `pads` rows/columns of `value` added around H and W (no copy when all zero)."""
-    (top, bottom), (left, right) = pads
-    if not (top or bottom or left or right):
+def pad(xp: Any, x: Any, pads: tuple[Pair, ...], value: float = 0.0) -> Any:
+    """`x` with `pads` (before, after) positions of `value` added along each spatial axis (rows and columns
+    around H and W); no copy when all are zero."""
+    if not any(before or after for before, after in pads):
         return x
-    return xp.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)), mode="constant", constant_values=value)
+    return xp.pad(x, ((0, 0), (0, 0), *pads), mode="constant", constant_values=value)
 
 
 def _window_slices(offset: int, out: int, stride: int) -> slice:
     """The input positions read at kernel offset `offset` by `out` windows `stride` apart."""
     return slice(offset, offset + (out - 1) * stride + 1, stride)
+
+
+def conv(xp: Any, x: Any, weight: Any, bias: Any | None, stride: tuple[int, ...], pads: tuple[Pair, ...],
+         dilation: tuple[int, ...], groups: int) -> Any:
+    """Convolution over any number of spatial axes (`F.conv1d`, `conv2d`, `conv3d`): x (N, C_in, *size),
+    weight (C_out, C_in/groups, *kernel). One axis is `conv2d` over a map one row high; three or more sum,
+    over the kernel's offsets along the first axis, the convolutions of the frames each offset reads
+    (the frames of all samples as one batch)."""
+    axes = x.ndim - 2
+    if axes == 2:
+        return conv2d(xp, x, weight, bias, stride, pads, dilation, groups)
+    if axes == 1:
+        out = conv2d(xp, x[:, :, None], weight[:, :, None], bias, (1, stride[0]), ((0, 0), pads[0]),
+                     (1, dilation[0]), groups)
+        return out[:, :, 0]
+    n, _, t, *rest = x.shape
+    c_out, _, kt, *kernel = weight.shape
+    (before, after), step, spread = pads[0], stride[0], dilation[0]
+    frames = conv_output_size(t, kt, step, (before, after), spread)
+    size = [conv_output_size(m, k, s, p, d) for m, k, s, p, d in zip(rest, kernel, stride[1:], pads[1:], dilation[1:])]
+    out = xp.zeros((n, c_out, frames, *size), dtype=xp.result_type(x.dtype, weight.dtype))
+    for k in range(kt):
+        offset = k * spread - before
+        a, b = _valid_range(0, frames, step, offset, t)
+        if a >= b:
+            continue
+        read = xp.moveaxis(x[:, :, a * step + offset:(b - 1) * step + offset + 1:step], 2, 1)
+        part = conv(xp, xp.ascontiguousarray(read).reshape(n * (b - a), *read.shape[2:]), weight[:, :, k], None,
+                    stride[1:], pads[1:], dilation[1:], groups)
+        out[:, :, a:b] += xp.moveaxis(part.reshape(n, b - a, *part.shape[1:]), 1, 2)
+    if bias is not None:
+        out += bias.reshape((1, c_out) + (1,) * (axes))
+    return out
 
 
 def conv2d(xp: Any, x: Any, weight: Any, bias: Any | None, stride: Pair, pads: Pads, dilation: Pair,
@@ -174,37 +210,37 @@ def _depthwise(xp: Any, x: Any, weight: Any, out: Any, stride: Pair, pads: Pads,
         out[n0:n1, c0:c1] = total.reshape(n1 - n0, c1 - c0, oh, wq)[..., :ow]
 
 
-def conv_transpose2d(xp: Any, x: Any, weight: Any, bias: Any | None, stride: Pair, padding: Pair,
-                     output_padding: Pair, dilation: Pair, groups: int) -> Any:
-    """2-D transposed convolution (PyTorch `F.conv_transpose2d`).
+def conv_transpose(xp: Any, x: Any, weight: Any, bias: Any | None, stride: tuple[int, ...],
+                   padding: tuple[int, ...], output_padding: tuple[int, ...], dilation: tuple[int, ...],
+                   groups: int) -> Any:
+    """Transposed convolution over any number of spatial axes (PyTorch `F.conv_transpose2d`, `1d`, `3d`).
 
-    x: (N, C_in, H, W); weight: (C_in, C_out/groups, k_h, k_w). Each input pixel is scattered
-    through the kernel (one matrix product per group, then col2im over the k_h×k_w offsets);
-    `padding` is cropped from every side and `output_padding` extends the bottom/right.
+    x: (N, C_in, *size); weight: (C_in, C_out/groups, *kernel). Each input position is scattered through
+    the kernel (one matrix product per group, then col2im over the kernel's offsets); `padding` is
+    cropped from both ends of every axis and `output_padding` extends the far end.
     """
-    n, c_in, h, w = x.shape
-    _, c_per, kh, kw = weight.shape
+    n, c_in, *size = x.shape
+    _, c_per, *kernel = weight.shape
     g = groups
-    (sh, sw), (dh, dw) = stride, dilation
-    w_mat = weight.reshape(g, c_in // g, c_per * kh * kw).transpose(0, 2, 1)
-    cols = xp.matmul(w_mat[None], x.reshape(n, g, c_in // g, h * w))
-    cols = cols.reshape(n, g * c_per, kh, kw, h, w)
-    full_h = conv_transpose_output_size(h, kh, sh, 0, output_padding[0], dh)
-    full_w = conv_transpose_output_size(w, kw, sw, 0, output_padding[1], dw)
-    out = xp.zeros((n, g * c_per, full_h, full_w), dtype=x.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            out[:, :, _window_slices(i * dh, h, sh), _window_slices(j * dw, w, sw)] += cols[:, :, i, j]
-    ph, pw = padding
-    out = out[:, :, ph:full_h - ph, pw:full_w - pw]
+    w_mat = weight.reshape(g, c_in // g, c_per * prod(kernel)).transpose(0, 2, 1)
+    cols = xp.matmul(w_mat[None], x.reshape(n, g, c_in // g, prod(size)))
+    cols = cols.reshape(n, g * c_per, *kernel, *size)
+    full = [conv_transpose_output_size(m, k, s, 0, o, d)
+            for m, k, s, o, d in zip(size, kernel, stride, output_padding, dilation)]
+    out = xp.zeros((n, g * c_per, *full), dtype=x.dtype)
+    for offsets in product(*(range(k) for k in kernel)):
+        spots = tuple(_window_slices(o * d, m, s) for o, d, m, s in zip(offsets, dilation, size, stride))
+        out[(slice(None), slice(None), *spots)] += cols[(slice(None), slice(None), *offsets)]
+    out = out[(slice(None), slice(None), *(slice(p, f - p) for p, f in zip(padding, full)))]
     if bias is not None:
-        out = out + bias.reshape(1, -1, 1, 1)
+        out = out + bias.reshape((1, -1) + (1,) * len(size))
     return xp.ascontiguousarray(out)
 
 
-def pool2d(xp: Any, x: Any, mode: str, kernel: Pair, stride: Pair, pads: Pads, dilation: Pair, out: Pair,
-           count_include_pad: bool = True) -> Any:
-    """Max, average or sum pooling with the output size `out` already decided (ceil_mode included).
+def pool(xp: Any, x: Any, mode: str, kernel: tuple[int, ...], stride: tuple[int, ...], pads: tuple[Pair, ...],
+         dilation: tuple[int, ...], out: tuple[int, ...], count_include_pad: bool = True) -> Any:
+    """Max, average or sum pooling over the spatial axes (one or more) with the output size `out` already
+    decided (ceil_mode included).
 
     As in PyTorch: max pooling never picks padding; average pooling divides by the window's
     part inside the padded input (`count_include_pad`) or inside the input alone; a window
@@ -212,44 +248,41 @@ def pool2d(xp: Any, x: Any, mode: str, kernel: Pair, stride: Pair, pads: Pads, d
     """
     if mode not in ("max", "avg", "sum"):
         raise ValueError(f"unknown pooling mode {mode!r}")
-    n, c, h, w = x.shape
-    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, out
-    (top, bottom), (left, right) = pads
-    need_h = (oh - 1) * sh + dh * (kh - 1) + 1
-    need_w = (ow - 1) * sw + dw * (kw - 1) + 1
-    extra = (max(need_h - h - top - bottom, 0), max(need_w - w - left - right, 0))
-    full = ((top, bottom + extra[0]), (left, right + extra[1]))
+    size = x.shape[2:]
+    need = [(o - 1) * s + d * (k - 1) + 1 for o, s, d, k in zip(out, stride, dilation, kernel)]
+    extra = [max(m - n - before - after, 0) for m, n, (before, after) in zip(need, size, pads)]
+    full = tuple((before, after + e) for (before, after), e in zip(pads, extra))
     fill = -xp.inf if mode == "max" else 0.0
-    padded = pad2d(xp, x, full, fill)
+    padded = pad(xp, x, full, fill)
     result = None
-    for i in range(kh):
-        for j in range(kw):
-            window = padded[:, :, _window_slices(i * dh, oh, sh), _window_slices(j * dw, ow, sw)]
-            if result is None:
-                result = window.copy()
-            elif mode == "max":
-                xp.maximum(result, window, out=result)
-            else:
-                result += window
+    for offsets in product(*(range(k) for k in kernel)):
+        spots = tuple(_window_slices(i * d, o, s) for i, d, o, s in zip(offsets, dilation, out, stride))
+        window = padded[(slice(None), slice(None), *spots)]
+        if result is None:
+            result = window.copy()
+        elif mode == "max":
+            xp.maximum(result, window, out=result)
+        else:
+            result += window
     if mode != "avg":
         return result
-    ones = xp.zeros((1, 1, h + top + bottom, w + left + right), dtype=x.dtype)
+    ones = xp.zeros((1, 1, *(n + before + after for n, (before, after) in zip(size, pads))), dtype=x.dtype)
     if count_include_pad:
         ones[...] = 1
     else:
-        ones[:, :, top:top + h, left:left + w] = 1
-    counts = pool2d(xp, pad2d(xp, ones, ((0, extra[0]), (0, extra[1]))), "sum", kernel, stride,
-                    ((0, 0), (0, 0)), dilation, out)
+        ones[(slice(None), slice(None), *(slice(before, before + n) for n, (before, _) in zip(size, pads)))] = 1
+    counts = pool(xp, pad(xp, ones, tuple((0, e) for e in extra)), "sum", kernel, stride,
+                  ((0, 0),) * len(size), dilation, out)
     return result / counts
 
 
-def adaptive_pool2d(xp: Any, x: Any, mode: str, out: Pair) -> Any:
-    """PyTorch's adaptive pooling: output i covers [floor(i·n/o), ceil((i+1)·n/o)) on each axis.
+def adaptive_pool(xp: Any, x: Any, mode: str, out: tuple[int, ...]) -> Any:
+    """PyTorch's adaptive pooling: output i covers [floor(i·n/o), ceil((i+1)·n/o)) on each spatial axis.
 
-    Both axes are reduced in turn by gathering every window (padded to the longest one).
+    The axes are reduced in turn by gathering every window (padded to the longest one).
     """
     result = x
-    for axis, o in ((2, out[0]), (3, out[1])):
+    for axis, o in enumerate(out, start=2):
         n_in = result.shape[axis]
         bounds = adaptive_windows(n_in, o)
         longest = max(e - s for s, e in bounds)
@@ -261,6 +294,9 @@ def adaptive_pool2d(xp: Any, x: Any, mode: str, out: Pair) -> Any:
             (windows * valid).sum(axis=-1) / valid.sum(axis=-1).astype(x.dtype))
         result = xp.moveaxis(reduced, -1, axis)
     return xp.ascontiguousarray(result)
+
+
+adaptive_pool2d = adaptive_pool  # the name its (H, W) callers know
 
 
 def local_response_norm(xp: Any, x: Any, size: int, alpha: float, beta: float, k: float) -> Any:

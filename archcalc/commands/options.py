@@ -8,7 +8,7 @@ DTYPES = ["float32", "float16", "bfloat16", "int8", "float64"]
 
 
 def parse_shape(text: str | None) -> list[int] | None:
-    """`3x32x32` (also `3,32,32` or `3×32×32`) as [3, 32, 32]."""
+    """`3x32x32` (also `3,32,32` or `3×32×32`) as [3, 32, 32]; a clip `3x16x112x112` (C×T×H×W) too."""
     if text is None:
         return None
     parts = text.replace("×", "x").replace(",", "x").lower().split("x")
@@ -16,7 +16,7 @@ def parse_shape(text: str | None) -> list[int] | None:
         values = [int(p) for p in parts]
     except ValueError:
         raise click.BadParameter(f"{text!r} is not a shape like 3x224x224", param_hint="--input") from None
-    if not 1 <= len(values) <= 3 or min(values) < 1:
+    if not 1 <= len(values) <= 4 or min(values) < 1:
         raise click.BadParameter(f"{text!r} is not a shape like 3x224x224", param_hint="--input")
     return values
 

@@ -1,8 +1,9 @@
 """`kind="blocks"`: the lecture figure. Each feature map is a 3-D box whose height, depth and width
 follow its H, W and C (log-scaled; a legend says how), kernels are drawn from one map into the next,
 and labels read as in LeCun's LeNet figure (`C1: 6@28×28`). A vector (or a 1×1 map) is a thin bar, as
-fully connected layers are drawn. A branching network is drawn a module at a time: each Inception
-module or residual block is one framed box, its branches listed under it."""
+fully connected layers are drawn. A clip (C, T, H, W) is a row of frames, each a box of (C, H, W) (the
+first few of its T drawn), a signal (C, L) a box of height L and no depth. A branching network is drawn a
+module at a time: each Inception module or residual block is one framed box, its branches listed under it."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ _SLANT = 0.6  # the oblique axis (W) at 45°, foreshortened
 ROW_WIDTH = 1400  # the figure wraps into rows no wider (pixels)
 MAX_STAGES = 300  # a figure with more boxes is folded further, or refused
 _BRANCHES, _STEPS = 6, 5  # under a module: at most this many branches, of at most this many layers each
+_FRAMES, _FRAME_GAP = 4, 9.0  # a clip: at most this many frames drawn, this far apart (pixels)
 #: The layers a figure shows: those that make a new map (normalization and activations keep theirs).
 _DRAWN = {Group.CONVOLUTION, Group.FULLY_CONNECTED, Group.POOLING}
 
@@ -41,7 +43,8 @@ def _depth(n: int) -> float:
 
 
 def stage_label(vertex: Vertex) -> str:
-    """`C1: 6@28×28` for a feature map, `F7: 10` for a vector."""
+    """`C1: 6@28×28` for a feature map, `F7: 10` for a vector (`conv1a: 64×16×112×112` for a clip, C×T×H×W,
+    and `conv1: 128×8000` for a signal)."""
     shape = vertex.output_shape
     size = f"{shape[0]}@{shape[1]}×{shape[2]}" if len(shape) == 3 else "×".join(str(s) for s in shape)
     return f"{vertex.name}: {size}"
@@ -98,6 +101,12 @@ class _Placed:
     vector: bool
     notes: list[str]  # written under the box
     end: float  # the right end of the room its labels take
+    frames: int = 1  # the boxes drawn one behind the other (a clip's first frames)
+
+    @property
+    def spread(self) -> float:
+        """How far the last frame lies right of the first."""
+        return (self.frames - 1) * _FRAME_GAP
 
 
 def render(report: Report, depth: int | None = None) -> Drawing:
@@ -124,9 +133,10 @@ def render(report: Report, depth: int | None = None) -> Drawing:
         for item in row:
             body += _stage(item, middle, label_y, notes_top)
         top = notes_top + 14 * max(len(item.notes) for item in row) + 18
-    body += _legend(top)
+    clips = any(item.frames > 1 for row in rows for item in row)
+    body += _legend(top, clips)
     width = max(max(row[-1].end for row in rows) + 30, 560)
-    return document(width, top + 26, body, title)
+    return document(width, top + 26 + (13 if clips else 0), body, title)
 
 
 def _wrapped(shown: list[Vertex]) -> list[list[_Placed]]:
@@ -134,15 +144,16 @@ def _wrapped(shown: list[Vertex]) -> list[list[_Placed]]:
     sized = []
     for vertex in shown:
         shape = vertex.output_shape
-        vector = len(shape) != 3 or shape[1] == shape[2] == 1
-        h = _height(shape[0]) * 0.8 if vector else _height(shape[1])
+        vector = len(shape) == 1 or all(n == 1 for n in shape[1:])
+        h = _height(shape[0]) * 0.8 if vector else _height(shape[-2] if len(shape) > 2 else shape[1])
         w = 8.0 if vector else _width(shape[0])
-        d = 0.0 if vector else _depth(shape[2])
+        d = 0.0 if vector or len(shape) == 2 else _depth(shape[-1])
+        frames = min(shape[1], _FRAMES) if len(shape) == 4 and not vector else 1
         notes = _notes(vertex)
-        room = max([w + d, len(stage_label(vertex)) * 8.6, *(len(n) * 5.6 for n in notes)])
-        sized.append((vertex, h, w, d, vector, notes, room))
+        room = max([w + d + (frames - 1) * _FRAME_GAP, len(stage_label(vertex)) * 8.6, *(len(n) * 5.6 for n in notes)])
+        sized.append((vertex, h, w, d, vector, notes, room, frames))
     fewest = len(_rows(sized, ROW_WIDTH))
-    width = sum(item[-1] + 30 for item in sized) / fewest
+    width = sum(item[6] + 30 for item in sized) / fewest
     while len(rows := _rows(sized, width)) > fewest:
         width += 30
     return rows
@@ -152,11 +163,12 @@ def _rows(sized: list[tuple], width: float) -> list[list[_Placed]]:
     """The boxes placed left to right, a new row where the next one would pass `width`."""
     rows: list[list[_Placed]] = [[]]
     x = 24.0
-    for vertex, h, w, d, vector, notes, room in sized:
+    for vertex, h, w, d, vector, notes, room, frames in sized:
         if rows[-1] and x + room > width:
             rows.append([])
             x = 24.0
-        rows[-1].append(_Placed(vertex, x + (room - w - d) / 2, h, w, d, vector, notes, x + room))
+        spread = (frames - 1) * _FRAME_GAP
+        rows[-1].append(_Placed(vertex, x + (room - w - d - spread) / 2, h, w, d, vector, notes, x + room, frames))
         x += room + 30
     return rows
 
@@ -164,7 +176,7 @@ def _rows(sized: list[tuple], width: float) -> list[list[_Placed]]:
 def _carried(item: _Placed, middle: float, into: bool) -> str:
     """A dashed stub into the first box of a row, or out of the last: the figure goes on in the next row."""
     y = middle - item.d / 2
-    x = item.x + item.d / 2 if into else item.x + item.w + item.d / 2
+    x = item.x + item.d / 2 if into else item.x + item.w + item.d / 2 + item.spread
     ends = (x - 22, x) if into else (x, x + 22)
     line = attrs(x1=ends[0], y1=y, x2=ends[1], y2=y, stroke="#777", stroke_dasharray="3 2", class_="carried")
     return f"<line{line}/>"
@@ -182,9 +194,15 @@ def _brief(record: LayerRecord) -> str:
     window = kernel_window(record)
     if window is None:
         return record.layer.describe()
-    kh, kw = window
-    return (f"{kh.kernel}×{kw.kernel}" + (f"/{kh.stride}" if kh.stride > 1 else "")
-            + (f" {mark}" if (mark := record.layer.grouping_label(list(record.input_shapes))) else ""))
+    mark = record.layer.grouping_label(list(record.input_shapes))
+    if len(window) == 2:
+        kh, kw = window
+        return (f"{kh.kernel}×{kw.kernel}" + (f"/{kh.stride}" if kh.stride > 1 else "")
+                + (f" {mark}" if mark else ""))
+    strides = [axis.stride for axis in window]
+    stride = str(strides[0]) if len(set(strides)) == 1 else "×".join(map(str, strides))
+    return ("×".join(str(axis.kernel) for axis in window) + (f"/{stride}" if max(strides) > 1 else "")
+            + (f" {mark}" if mark else ""))
 
 
 def _branches(records: tuple[LayerRecord, ...]) -> list[str]:
@@ -227,22 +245,25 @@ def _family(vertex: Vertex) -> str:
 def _stage(item: _Placed, middle: float, label_y: float, notes_top: float) -> list[str]:
     vertex = item.vertex
     fill = FILL[_family(vertex)]
-    x, top, bottom = item.x, middle - item.h / 2, middle + item.h / 2
+    top, bottom = middle - item.h / 2, middle + item.h / 2
     dx, dy = item.d, item.d
-    centre = x + (item.w + item.d) / 2
+    centre = item.x + (item.w + item.d + item.spread) / 2
     out = [f'<g class="stage"{attrs(data_name=vertex.name, data_label=stage_label(vertex))}>',
            f"<title>{markup(stage_label(vertex))}</title>"]
     if vertex.block:
         pad = 8
-        frame = attrs(x=x - pad, y=top - dy - pad, width=item.w + dx + 2 * pad, height=item.h + dy + 2 * pad, rx=8,
-                      fill="none", stroke="#2a7a75", stroke_dasharray="4 3")
+        frame = attrs(x=item.x - pad, y=top - dy - pad, width=item.w + dx + item.spread + 2 * pad,
+                      height=item.h + dy + 2 * pad, rx=8, fill="none", stroke="#2a7a75", stroke_dasharray="4 3")
         out.append(f"<rect{frame}/>")
-    out.append(f"<rect{attrs(x=x, y=top, width=item.w, height=item.h, fill=fill, stroke='#333', stroke_width=0.8)}/>")
-    if dx:
-        out.append(_polygon([(x, top), (x + dx, top - dy), (x + item.w + dx, top - dy), (x + item.w, top)],
-                            _shade(fill, 1.12)))
-        out.append(_polygon([(x + item.w, top), (x + item.w + dx, top - dy), (x + item.w + dx, bottom - dy),
-                             (x + item.w, bottom)], _shade(fill, 0.85)))
+    for frame_index in reversed(range(item.frames)):  # the last frame first: the first one in front
+        x = item.x + frame_index * _FRAME_GAP
+        box = attrs(x=x, y=top, width=item.w, height=item.h, fill=fill, stroke="#333", stroke_width=0.8)
+        out.append(f"<rect{box}/>")
+        if dx:
+            out.append(_polygon([(x, top), (x + dx, top - dy), (x + item.w + dx, top - dy), (x + item.w, top)],
+                                _shade(fill, 1.12)))
+            out.append(_polygon([(x + item.w, top), (x + item.w + dx, top - dy), (x + item.w + dx, bottom - dy),
+                                 (x + item.w, bottom)], _shade(fill, 0.85)))
     out.append(text(centre, label_y, stage_label(vertex), font_size=11, font_weight="bold",
                     text_anchor="middle", class_="label"))
     for index, note in enumerate(item.notes):
@@ -258,14 +279,15 @@ def _polygon(points, fill: str) -> str:
 def _kernel(before: _Placed, after: _Placed, middle: float) -> list[str]:
     """The window of the layer that makes `after`, as a small square on `before`'s side, with lines
     to the point of `after` it computes (a plain arrow for blocks and vectors)."""
-    start = (before.x + before.w + before.d / 2, middle - before.d / 2)
+    start = (before.x + before.w + before.d / 2 + before.spread, middle - before.d / 2)
     end = (after.x + after.d / 2, middle - after.d / 2)
     window = None if after.vertex.block or before.vector else kernel_window(after.vertex.records[0])
     if window is None:
         line = attrs(x1=start[0], y1=start[1], x2=end[0], y2=end[1], stroke="#777", stroke_dasharray="3 2")
         return [f"<line{line}/>"]
     shape = before.vertex.output_shape
-    side = max(4.0, before.h * min(1.0, window[0].kernel / shape[1]))
+    axis = -2 if len(window) > 1 else -1  # the height's (a clip's frames have one)
+    side = max(4.0, before.h * min(1.0, window[axis].kernel / shape[axis]))
     sx, sy = start
     square = [(sx - side / 2 * _SLANT, sy - side / 2), (sx + side / 2 * _SLANT, sy - side / 2 - side / 2 * _SLANT),
               (sx + side / 2 * _SLANT, sy + side / 2 - side / 2 * _SLANT), (sx - side / 2 * _SLANT, sy + side / 2)]
@@ -276,9 +298,13 @@ def _kernel(before: _Placed, after: _Placed, middle: float) -> list[str]:
     return out + ["</g>"]
 
 
-def _legend(top: float) -> list[str]:
-    return ['<g class="legend">',
-            text(12, top, "Each box is a layer's output, labelled C@H×W: height 10 + 22·log₂ H, depth",
-                 font_size=10, fill="#333"),
-            text(12, top + 13, "0.6 × (6 + 12·log₂ W), width 3 + 7·log₂ C pixels. Red: the window of the next layer.",
-                 font_size=10, fill="#333"), "</g>"]
+def _legend(top: float, clips: bool = False) -> list[str]:
+    """The legend; `clips`: a line on how a clip's frames are drawn."""
+    lines = [text(12, top, "Each box is a layer's output, labelled C@H×W: height 10 + 22·log₂ H, depth",
+                  font_size=10, fill="#333"),
+             text(12, top + 13, "0.6 × (6 + 12·log₂ W), width 3 + 7·log₂ C pixels. Red: the window of the next layer.",
+                  font_size=10, fill="#333")]
+    if clips:
+        lines.append(text(12, top + 26, f"A clip, C×T×H×W, is a row of frames: the first {_FRAMES} of its T.",
+                          font_size=10, fill="#333"))
+    return ['<g class="legend">', *lines, "</g>"]

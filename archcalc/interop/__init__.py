@@ -68,7 +68,8 @@ def _sample(input: Any, label: str) -> tuple[int, ...] | None:
             raise ValueError
         check_size(shape, "the input")
     except ValueError:
-        raise SpecError(f"the input size {list(input)} must be 1 to 4 whole numbers above 0 (C×H×W, T×F, T×C×H×W)",
+        raise SpecError(f"the input size {list(input)} must be 1 to 4 whole numbers above 0 "
+                        "(C×H×W, C×L, C×T×H×W, T×F, T×C×H×W)",
                         file=label) from None
     except ArchcalcError as exc:
         raise SpecError(exc.message, file=label) from None

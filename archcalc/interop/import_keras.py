@@ -22,6 +22,8 @@ from .limits import MiB, read_archive_member, read_bounded
 
 # Keras classes read by an idiom here rather than by one layer type's declaration.
 IDIOMS = ("Activation", "DepthwiseConv2D", "SeparableConv2D", "Reshape", "Bidirectional")
+#: Types that read their input step by step: a model with one reads (T, F) sequences and (T, C, H, W) frames.
+OVER_TIME = ("rnn", "lstm", "gru", "timedistributed")
 MAX_CONFIG_BYTES = 16 * MiB     # a model's config.json: DenseNet121's is 0.4 MiB
 
 
@@ -82,6 +84,8 @@ class _KerasImporter(Importer):
         sequential = config["class_name"] == "Sequential"
         known = {*foreign_index().keras_classes, *IDIOMS}
         inputs = layer_class("input").keras_form.classes
+        stepping = {"Bidirectional", *(name for kind in OVER_TIME for name in layer_class(kind).keras_form.classes)}
+        over_time = any(isinstance(layer, dict) and layer.get("class_name") in stepping for layer in layers)
         previous = None
         for position, layer in enumerate(layers):
             name = layer.get("name") or (layer.get("config") or {}).get("name")
@@ -93,7 +97,7 @@ class _KerasImporter(Importer):
                     raise Refused("a layer needs a class_name and a config")
                 sources = [previous] if sequential and previous else self._sources(layer)
                 if layer["class_name"] in inputs or sequential and previous is None:
-                    self._input(layer, name)
+                    self._input(layer, name, over_time)
                     self.env[name] = Value(NETWORK_INPUT)
                     if layer["class_name"] in inputs:
                         previous = name
@@ -156,7 +160,9 @@ class _KerasImporter(Importer):
                 raise Refused(f"reads {shorten(repr(source))}, which no layer before it computes")
         return sources
 
-    def _input(self, layer: dict, name: str) -> None:
+    def _input(self, layer: dict, name: str, over_time: bool) -> None:
+        """The network's input, channels first; where the model has recurrent or `TimeDistributed` layers
+        (`over_time`), a sequence stays (T, F) and frames become (T, C, H, W)."""
         from ..analysis import check_size
 
         if self.graph.input:
@@ -168,12 +174,14 @@ class _KerasImporter(Importer):
             sizes = [whole(d) for d in sizes]
             if not sizes or min(sizes) < 1:
                 raise ValueError
-            # (T, F) a sequence; (H, W, C) an image; (T, H, W, C) frames: archcalc's (T, F), (C, H, W), (T, C, H, W)
-            ours = sizes if len(sizes) == 2 else [*sizes[:-3], sizes[-1], *sizes[-3:-1]]
+            if over_time and len(sizes) != 3:  # (T, F) a sequence, (T, H, W, C) frames: (T, F), (T, C, H, W)
+                ours = sizes if len(sizes) == 2 else [sizes[0], sizes[-1], *sizes[1:-1]]
+            else:  # (H, W, C) an image, (L, C) a signal, (T, H, W, C) a clip: channels first
+                ours = [sizes[-1], *sizes[:-1]]
             check_size(tuple(ours), "the input")
         except (ValueError, TypeError, ArchcalcError):
-            raise SpecError(f"the input {shorten(str(shape))} must be a fixed (H, W, C) image, (T, F) sequence "
-                            "or (T, H, W, C) frames", file=self.unsupported.label) from None
+            raise SpecError(f"the input {shorten(str(shape))} must be a fixed (H, W, C) image, (L, C) signal, "
+                            "(T, H, W, C) clip or frames, or (T, F) sequence", file=self.unsupported.label) from None
         self.graph.input = ours
         self.recorded[name] = sizes
 

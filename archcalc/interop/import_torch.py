@@ -28,7 +28,10 @@ REFUSED = {"MultiheadAttention": "multi-head attention is not a CNN layer type",
            "EncoderBlock": "a transformer encoder block is not a CNN layer type",
            "ShiftedWindowAttention": "shifted-window attention is not a CNN layer type",
            "ShiftedWindowAttentionV2": "shifted-window attention is not a CNN layer type",
-           "RelativePositionalMultiHeadAttention": "multi-head attention is not a CNN layer type"}
+           "RelativePositionalMultiHeadAttention": "multi-head attention is not a CNN layer type",
+           "MultiscaleAttention": "multiscale vision transformer: pooling attention is not a CNN layer type",
+           "ShiftedWindowAttention3d":
+               "3-D shifted-window transformer: windowed self-attention is not a CNN layer type"}
 # Methods of a module's parameter that leave it a parameter (a view, or values computed from it).
 SPATIAL = (slice(-2, None), slice(2, None), slice(2, 4))   # the (H, W) of an (N, C, H, W) shape
 PARAMETER_METHODS = {"reshape", "view", "unsqueeze", "squeeze", "flatten", "contiguous", "sqrt", "clamp_min", "clamp",
@@ -44,6 +47,16 @@ MAX_LOG_BYTES = 64 * 1024   # what the build printed, passed on
 # The separate process: its path is the caller's, so that it finds the same modules (and archcalc).
 _CHILD = ("import json, sys; sys.path[:] = json.load(open(sys.argv[1]))['path']; "
           "from archcalc.interop.import_torch import _serve; _serve(sys.argv[1])")
+
+
+def known_class(module: Any, names: set[str]) -> str:
+    """The name of `module`'s class, or of the first class it derives from that `names` holds when it computes
+    what that class does (its forward is that class's: torchvision's `Conv3DSimple` is an `nn.Conv3d`)."""
+    cls = type(module)
+    for base in cls.__mro__:
+        if base.__name__ in names and getattr(base, "forward", None) is cls.forward:
+            return base.__name__
+    return cls.__name__
 
 
 def torch_version() -> str:
@@ -179,7 +192,7 @@ def import_torch(model: Any, *, input: tuple[int, ...] = (3, 224, 224), name: st
         def is_leaf_module(self, module, qualified_name):
             if _impostor(module):
                 return False
-            return _reads_as(module) in leaves or super().is_leaf_module(module, qualified_name)
+            return _reads_as(module, leaves) in leaves or super().is_leaf_module(module, qualified_name)
 
         def call_module(self, module, forward, args, kwargs):
             """A normalisation followed by its own activation: the normalisation, then each of those modules."""
@@ -241,21 +254,27 @@ def _impostor(module: Any) -> bool:
     return isinstance(same, type) and issubclass(same, nn.Module) and not isinstance(module, same)
 
 
-def _reads_as(module: Any) -> str:
-    """The class name a module is read as: its own, or for a subclass of a `NORM_ACT` normalisation
-    whose only submodules are `NORM_ACT_CHILDREN`, the normalisation's."""
+def _norm_act_base(module: Any) -> str | None:
+    """For a subclass of a `NORM_ACT` normalisation whose only submodules are `NORM_ACT_CHILDREN`, the
+    normalisation's class name; else None."""
     cls = type(module)
     if cls.__name__ not in NORM_ACT and set(dict(module.named_children())) <= set(NORM_ACT_CHILDREN):
         base = next((c for c in cls.__mro__[1:] if c.__name__ in NORM_ACT and c.__module__.startswith("torch.nn")),
                     None)
         if base is not None:
             return base.__name__
-    return cls.__name__
+    return None
+
+
+def _reads_as(module: Any, names: set[str]) -> str:
+    """The class name a module is read as: a normalisation followed by its own activation as the
+    normalisation (`_norm_act_base`), else `known_class`."""
+    return _norm_act_base(module) or known_class(module, names)
 
 
 def _norm_act_children(module: Any) -> list:
-    """The submodules run after a normalisation read as its base class (`_reads_as`), in order."""
-    if _reads_as(module) == type(module).__name__:
+    """The submodules run after a normalisation read as its base class (`_norm_act_base`), in order."""
+    if _norm_act_base(module) is None:
         return []
     return [getattr(module, name) for name in NORM_ACT_CHILDREN if name in dict(module.named_children())]
 
@@ -370,7 +389,7 @@ class _TorchImporter(Importer):
             return Aux("refused")
 
     def _module(self, node, m) -> Any:
-        cls = _reads_as(m)
+        cls = _reads_as(m, set(foreign_index().torch_modules) | set(REFUSED))
         if cls in REFUSED:
             raise Refused(REFUSED[cls])
         op = node.target.split(".")[-1]

@@ -68,27 +68,27 @@ class AxisWindow:
 
 @dataclass(frozen=True)
 class Geometry:
-    """How a windowed layer slides over one input, per axis (height, width): input size, kernel,
-    stride, dilation and the resolved padding ((top, bottom), (left, right))."""
+    """How a windowed layer slides over one input, per spatial axis ((L,), (H, W) or (T, H, W)): input
+    size, kernel, stride, dilation and the resolved padding (before, after) ((top, bottom), (left, right))."""
 
-    size: Pair
-    kernel: Pair
-    stride: Pair
-    dilation: Pair
-    pads: tuple[Pair, Pair]
+    size: Shape
+    kernel: Shape
+    stride: Shape
+    dilation: Shape
+    pads: tuple[Pair, ...]
 
     def _axes(self):
         return zip(self.size, self.kernel, self.stride, self.pads, self.dilation)
 
-    def output(self, ceil_mode: bool = False) -> Pair:
-        """(H_out, W_out) by `formulas.conv_output_size`; ShapeError when a window does not fit."""
+    def output(self, ceil_mode: bool = False) -> Shape:
+        """(H_out, W_out) (one size per axis) by `formulas.conv_output_size`; ShapeError when a window does not fit."""
         return tuple(conv_output_size(n, k, s, p, d, ceil_mode) for n, k, s, p, d in self._axes())  # type: ignore
 
-    def windows(self) -> tuple[AxisWindow, AxisWindow]:
-        return tuple(AxisWindow(k, s, p[0], d) for _, k, s, p, d in self._axes())  # type: ignore[return-value]
+    def windows(self) -> tuple[AxisWindow, ...]:
+        return tuple(AxisWindow(k, s, p[0], d) for _, k, s, p, d in self._axes())
 
-    def remainders(self) -> Pair:
-        """Input rows and columns no window reads (`formulas.tiling_remainder`)."""
+    def remainders(self) -> Shape:
+        """Input positions per axis (rows and columns) no window reads (`formulas.tiling_remainder`)."""
         return tuple(tiling_remainder(n, k, s, p, d) for n, k, s, p, d in self._axes())  # type: ignore
 
 
@@ -346,16 +346,17 @@ class Layer(Record):
 
     # --- receptive field -------------------------------------------------------------------
     def geometry(self, shape: Shape) -> Geometry | None:
-        """How a layer with a kernel (a convolution, a pooling) lies over the (C, H, W) input `shape`;
-        None for a layer without one."""
+        """How a layer with a kernel (a convolution, a pooling) lies over the (C, H, W) input `shape`
+        ((C, L) or (C, T, H, W) for one over one or three axes); None for a layer without one."""
         return None
 
-    def windows(self, inputs: list[Shape]) -> tuple[AxisWindow, AxisWindow] | None:
-        """The (height, width) windows this layer slides; None for a pointwise layer."""
+    def windows(self, inputs: list[Shape]) -> tuple[AxisWindow, ...] | None:
+        """The (height, width) windows this layer slides (one per spatial axis); None for a pointwise layer."""
         return None
 
-    def tiling_remainders(self, inputs: list[Shape]) -> tuple[int, int]:
-        """Input rows and columns left over by the last window (0, 0 when it tiles exactly)."""
+    def tiling_remainders(self, inputs: list[Shape]) -> Shape:
+        """Input rows and columns (positions per spatial axis) left over by the last window (0, 0 when it
+        tiles exactly)."""
         return (0, 0)
 
     # --- execution -------------------------------------------------------------------------
@@ -451,11 +452,16 @@ def onnx_value(value: Any) -> Any:
 
 
 
-def spatial(shape: Shape, who: str) -> tuple[int, int, int]:
-    """(C, H, W) of a spatial input, or a ShapeError naming the layer type."""
-    if len(shape) != 3:
-        raise ShapeError(f"{who} needs a (C, H, W) input, got {format_shape(shape)}")
-    return shape  # type: ignore[return-value]
+#: How a message writes a per-sample shape of 1, 2 or 3 spatial axes.
+SPATIAL_FORMS = {1: "(C, L)", 2: "(C, H, W)", 3: "(C, T, H, W)"}
+
+
+def spatial(shape: Shape, who: str, axes: int = 2) -> Shape:
+    """(C, H, W) of a spatial input ((C, L) or (C, T, H, W) for `axes` 1 or 3), or a ShapeError naming
+    the layer type."""
+    if len(shape) != axes + 1:
+        raise ShapeError(f"{who} needs a {SPATIAL_FORMS[axes]} input, got {format_shape(shape)}")
+    return shape
 
 
 def format_shape(shape: Shape) -> str:

@@ -1,9 +1,10 @@
-"""Convolutions: `conv` (groups, depthwise, dilation, every padding form) and `convtranspose`."""
+"""Convolutions: `conv` (groups, depthwise, dilation, every padding form) and `convtranspose`, on (H, W),
+and the same classes over (L,) (`conv1d`, `convtranspose1d`) and (T, H, W) (`conv3d`, `convtranspose3d`)."""
 
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field
 
@@ -11,18 +12,27 @@ from ..arrays import kernels
 from ..errors import ShapeError
 from ..formulas import (
     check_groups,
-    conv_macs,
     conv_output_ratio,
-    conv_params,
-    conv_transpose_macs,
     conv_transpose_output_size,
     dilated_kernel,
     resolve_padding,
+    window_macs,
 )
-from ..records import IntOrPair, NonNegativePair, Padding, PositiveInt
+from ..records import (
+    IntOrPair,
+    IntOrSingle,
+    IntOrTriple,
+    NonNegativePair,
+    NonNegativeSingle,
+    NonNegativeTriple,
+    Padding,
+    PaddingSingle,
+    PaddingTriple,
+    PositiveInt,
+)
 from ..units import exact
 from .activation import FusedActivation, fused, fused_in_place, fused_layer, fused_torch, keras_fused
-from .base import Arithmetic, AxisWindow, Geometry, Layer, Pair, Param, Shape, register, spatial
+from .base import Arithmetic, AxisWindow, Geometry, Layer, Param, Shape, register, spatial
 from .family import Family
 from .foreign import (
     MAP,
@@ -41,29 +51,37 @@ from .foreign import (
 )
 from .norm import BatchNorm
 
+#: The letters of the spatial axes, by their number: what a worked size formula names each axis.
+AXIS_LETTERS = {1: "L", 2: "HW", 3: "THW"}
+
 
 class _Windowed(Layer):
-    """Shared geometry of layers that slide a kernel over (H, W)."""
+    """Shared geometry of layers that slide a kernel over (H, W), or over (L,) or (T, H, W): `spatial_axes`."""
+
+    #: How many spatial axes the input has after its channels: 2 for (C, H, W).
+    spatial_axes: ClassVar[int] = 2
 
     def geometry(self, shape: Shape) -> Geometry:
         """Kernel, stride, dilation and resolved padding on this (C, H, W) input, computed once per
         values (a key of plain values: a layer's own hash and equality are pydantic's, and slow)."""
         fields = self.__dict__  # a missing name would cost pydantic's slow __getattr__
-        return _geometry(self.type_name, self.kernel_size, self.stride, fields.get("dilation", (1, 1)),
-                         self.padding, tuple(shape))
+        return _geometry(self.type_name, self.kernel_size, self.stride,
+                         fields.get("dilation", (1,) * self.spatial_axes), self.padding, tuple(shape))
 
-    def spatial_output(self, shape: Shape, ceil_mode: bool = False) -> tuple[int, int]:
+    def spatial_output(self, shape: Shape, ceil_mode: bool = False) -> Shape:
         return self.geometry(shape).output(ceil_mode)
 
-    def windows(self, inputs: list[Shape]) -> tuple[AxisWindow, AxisWindow]:
+    def windows(self, inputs: list[Shape]) -> tuple[AxisWindow, ...]:
         return self.geometry(inputs[0]).windows()
 
-    def tiling_remainders(self, inputs: list[Shape]) -> tuple[int, int]:
+    def tiling_remainders(self, inputs: list[Shape]) -> Shape:
         # the field's value where the type has one (a missing name costs pydantic's slow __getattr__)
-        return (0, 0) if self.__dict__.get("ceil_mode", False) else self.geometry(inputs[0]).remainders()
+        if self.__dict__.get("ceil_mode", False):
+            return (0,) * self.spatial_axes
+        return self.geometry(inputs[0]).remainders()
 
     def size_arithmetic(self, shape: Shape, output: Shape) -> str:
-        """`(W − F + 2P)/S + 1 = (227 − 11 + 0)/4 + 1 = 55`, once when both axes agree."""
+        """`(W − F + 2P)/S + 1 = (227 − 11 + 0)/4 + 1 = 55`, once when every axis agrees."""
         g = self.geometry(shape)
         lines = []
         for n, k, s, d, p, out in zip(g.size, g.kernel, g.stride, g.dilation, g.pads, output[1:]):
@@ -71,37 +89,44 @@ class _Windowed(Layer):
             ratio = conv_output_ratio(n, k, s, p, d)
             shown = f"{ratio:g}" if ratio == out else f"{ratio:.4g} → {out}"
             lines.append(f"({n} − {dilated_kernel(k, d)} + {pad})/{s} + 1 = {shown}")
-        if lines[0] == lines[1]:
-            return "(W − F + 2P)/S + 1 = " + lines[0]
-        return f"H: (H − F + 2P)/S + 1 = {lines[0]}; W: (W − F + 2P)/S + 1 = {lines[1]}"
+        letters = AXIS_LETTERS[self.spatial_axes]
+        if len(set(lines)) == 1:
+            return f"({letters[-1]} − F + 2P)/S + 1 = " + lines[0]
+        return "; ".join(f"{a}: ({a} − F + 2P)/S + 1 = {line}" for a, line in zip(letters, lines))
 
     def describe(self) -> str:
         kernel, stride = self.kernel_size, self.stride or self.kernel_size
-        k = f"{kernel[0]}×{kernel[1]}"
-        s = str(stride[0]) if stride[0] == stride[1] else f"{stride[0]}×{stride[1]}"
+        k = "×".join(map(str, kernel)) if len(kernel) > 1 else f"{kernel[0]}"
+        s = str(stride[0]) if len(set(stride)) == 1 else "×".join(map(str, stride))
         return f"{k}/{s}"
 
 
 @lru_cache(maxsize=4096)
-def _geometry(type_name: str, kernel_size: Pair, stride: Pair | None, dilation: Pair, padding: Any,
+def _geometry(type_name: str, kernel_size: Shape, stride: Shape | None, dilation: Shape, padding: Any,
               shape: Shape) -> Geometry:
-    _, h, w = spatial(shape, type_name)
+    size = spatial(shape, type_name, len(kernel_size))[1:]
     stride = stride or kernel_size  # a pooling layer without a stride steps by its window
-    pads = resolve_padding(padding, (h, w), kernel_size, stride, dilation)
-    return Geometry((h, w), kernel_size, stride, dilation, pads)
+    pads = resolve_padding(padding, size, kernel_size, stride, dilation)
+    return Geometry(size, kernel_size, stride, dilation, pads)
 
 
-def _onnx_window(node: OnnxNode, weight: Any, symmetric: bool = False) -> dict[str, Any]:
-    """Kernel, stride, padding, dilation, groups and bias of an ONNX `Conv` or `ConvTranspose`."""
+def _onnx_window(node: OnnxNode, weight: Any, axes: int, symmetric: bool = False) -> dict[str, Any]:
+    """Kernel, stride, padding, dilation, groups and bias of an ONNX `Conv` or `ConvTranspose` over `axes`
+    spatial axes (`Mismatch` for another number: another type's)."""
     attributes = node.attributes
     kernel = list(attributes.get("kernel_shape") or weight.shape[2:])
-    if len(kernel) != 2 or len(weight.shape) != 4:
-        raise Mismatch(f"{node.op} must be 2-D")
-    return {"kernel_size": pair(at_least(1, "kernel_shape", kernel, 2)),
-            "stride": pair(at_least(1, "strides", attributes.get("strides", [1, 1]), 2)),
-            "padding": onnx_padding(attributes, node.op, symmetric),
-            "dilation": pair(at_least(1, "dilations", attributes.get("dilations", [1, 1]), 2)),
+    if len(kernel) != axes or len(weight.shape) != axes + 2:
+        raise Mismatch(f"{node.op} must be {axes}-D" if axes == 2 else f"not a {axes}-D {node.op}")
+    ones = [1] * axes
+    return {"kernel_size": pair(at_least(1, "kernel_shape", kernel, axes)),
+            "stride": pair(at_least(1, "strides", attributes.get("strides", ones), axes)),
+            "padding": onnx_padding(attributes, node.op, symmetric, axes),
+            "dilation": pair(at_least(1, "dilations", attributes.get("dilations", ones), axes)),
             "groups": at_least(1, "group", [attributes.get("group", 1)], 1)[0], "bias": node.has(2)}
+
+
+def _torch_name(cls: type[Layer]) -> str:
+    return cls.torch_form.modules[0]
 
 
 @register
@@ -135,13 +160,13 @@ class Conv(_Windowed):
 
     @classmethod
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:
-        """`nn.Conv2d` with zero padding (ints, pairs, `same`, `valid`); `F.conv2d(x, weight, bias, stride,
-        padding, dilation, groups)` of a module's parameters (timm's `Conv2dSame` after its padding)."""
+        """`nn.Conv2d` (`Conv1d`, `Conv3d`) with zero padding (ints, pairs, `same`, `valid`); `F.conv2d(x, weight,
+        bias, stride, padding, dilation, groups)` of a module's parameters (timm's `Conv2dSame` after its padding)."""
         m = call.module
         if m is None:
             return cls._functional(call)
         if m.padding_mode != "zeros":
-            raise Mismatch(f"Conv2d with padding_mode {m.padding_mode!r} has no archcalc layer type")
+            raise Mismatch(f"{_torch_name(cls)} with padding_mode {m.padding_mode!r} has no archcalc layer type")
         padding = m.padding if isinstance(m.padding, str) else pair(m.padding)
         return {"out_channels": m.out_channels, "kernel_size": pair(m.kernel_size), "stride": pair(m.stride),
                 "padding": padding, "dilation": pair(m.dilation), "groups": m.groups, "bias": m.bias is not None}
@@ -164,11 +189,11 @@ class Conv(_Windowed):
     def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:
         """`Conv`: the output channels from the weight's shape [C_out, C_in/g, k_h, k_w]."""
         weight = node.parameter(1)
-        return {"out_channels": weight.shape[0], **_onnx_window(node, weight)}
+        return {"out_channels": weight.shape[0], **_onnx_window(node, weight, cls.spatial_axes)}
 
     @classmethod
     def from_keras(cls, layer: KerasLayer) -> dict[str, Any]:
-        """`Conv2D`, its fused activation included."""
+        """`Conv2D` (`Conv1D`, `Conv3D`), its fused activation included."""
         return {**super().from_keras(layer), **keras_fused(layer.config)}
 
     @property
@@ -176,19 +201,20 @@ class Conv(_Windowed):
         return fused_layer(self.activation)
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
-        c, _, _ = spatial(inputs[0], "conv")
+        c = spatial(inputs[0], self.type_name, self.spatial_axes)[0]
         check_groups(self.groups, c, self.out_channels)
         return (self.out_channels, *self.spatial_output(inputs[0]))
 
     def parameters(self, inputs: list[Shape]) -> list[Param]:
         c = inputs[0][0]
-        kh, kw = self.kernel_size
-        params = [Param("weight", (self.out_channels, c // self.groups, kh, kw), "weight")]
+        params = [Param("weight", (self.out_channels, c // self.groups, *self.kernel_size), "weight")]
         if self.bias:
             params.append(Param("bias", (self.out_channels,), "bias"))
         return params
 
-    def filter_bank(self, inputs: list[Shape]) -> tuple[int, int, int, int, int]:
+    def filter_bank(self, inputs: list[Shape]) -> tuple[int, int, int, int, int] | None:
+        if self.spatial_axes != 2:
+            return None
         return (self.out_channels, inputs[0][0] // self.groups, *self.kernel_size, self.groups)
 
     def grouping_label(self, inputs: list[Shape]) -> str:
@@ -199,8 +225,7 @@ class Conv(_Windowed):
         return f"g={self.groups}" if self.groups > 1 else ""
 
     def macs(self, inputs: list[Shape], output: Shape) -> int:
-        c_out, h, w = output
-        return conv_macs(h, w, inputs[0][0], c_out, self.kernel_size, self.groups)
+        return window_macs(output[1:], inputs[0][0], output[0], self.kernel_size, self.groups)
 
     def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
         return fused(xp, self.activation, self._convolve(xp, inputs[0], params))
@@ -211,7 +236,7 @@ class Conv(_Windowed):
 
     def _convolve(self, xp: Any, x: Any, params: dict[str, Any]) -> Any:
         g = self.geometry(x.shape[1:])
-        return kernels.conv2d(xp, x, params["weight"], params.get("bias"), g.stride, g.pads, g.dilation, self.groups)
+        return kernels.conv(xp, x, params["weight"], params.get("bias"), g.stride, g.pads, g.dilation, self.groups)
 
     def absorbs(self, follower: Layer) -> bool:
         """An inference BatchNorm (with running statistics) right after a convolution with no fused activation."""
@@ -221,14 +246,15 @@ class Conv(_Windowed):
     def fold(self, params: dict[str, Any], follower: Layer, follower_params: dict[str, Any]) -> dict[str, Any]:
         """The BatchNorm's per-channel scale γ/√(var+ε) in the weight, its shift (b − mean)·scale + β as the bias."""
         scale, shift = follower.inference_affine(follower_params, params.get("bias", 0.0))
-        return {"weight": params["weight"] * scale.reshape(-1, 1, 1, 1), "bias": shift}
+        weight = params["weight"]
+        return {"weight": weight * scale.reshape((-1,) + (1,) * (weight.ndim - 1)), "bias": shift}
 
     def torch_module(self, inputs: list[Shape]) -> Any:
-        from .torch_modules import conv2d
+        from .torch_modules import conv
 
         g = self.geometry(inputs[0])
-        return conv2d(inputs[0][0], self.out_channels, g.kernel, g.stride, g.pads, g.dilation, self.groups, self.bias,
-                      fused_torch(self.activation))
+        return conv(inputs[0][0], self.out_channels, g.kernel, g.stride, g.pads, g.dilation, self.groups, self.bias,
+                    fused_torch(self.activation))
 
     def onnx_nodes(self, graph: Any, record: Any) -> None:
         from .onnx_nodes import activated, onnx_pads, weighted
@@ -239,14 +265,49 @@ class Conv(_Windowed):
 
     def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:
         c = inputs[0][0]
-        kh, kw = self.kernel_size
+        kernel = " × ".join(map(str, self.kernel_size))
         depth = c // self.groups
-        total = conv_params(c, self.out_channels, (kh, kw), self.groups, self.bias)
-        params = f"{depth} × {kh} × {kw} × {self.out_channels}" + (f" + {self.out_channels}" if self.bias else "")
+        total = sum(p.size for p in self.parameters(inputs))
+        params = f"{depth} × {kernel} × {self.out_channels}" + (f" + {self.out_channels}" if self.bias else "")
         params += f" = {exact(total)}"
-        _, h, w = output
-        macs = f"{h} × {w} × {self.out_channels} × ({depth} × {kh} × {kw}) = {exact(self.macs(inputs, output))}"
+        positions = " × ".join(map(str, output[1:]))
+        macs = f"{positions} × {self.out_channels} × ({depth} × {kernel}) = {exact(self.macs(inputs, output))}"
         return Arithmetic(output=self.size_arithmetic(inputs[0], output), params=params, macs=macs)
+
+
+@register
+class Conv1d(Conv):
+    """1-D convolution over (C, L) (PyTorch `Conv1d`, Keras `Conv1D`): `conv` over one axis."""
+
+    type_name = "conv1d"
+    spatial_axes = 1
+    lecture_name = ""
+    paper_name = "convolution"
+    aliases = ()
+    torch_form = TorchForm(modules=("Conv1d",))
+    keras_form = KerasForm(classes=("Conv1D",), keras1="Convolution1D", config=Conv.keras_form.config)
+
+    kernel_size: IntOrSingle
+    stride: IntOrSingle = (1,)
+    padding: PaddingSingle = (0,)
+    dilation: IntOrSingle = (1,)
+
+
+@register
+class Conv3d(Conv):
+    """3-D convolution over (C, T, H, W) (PyTorch `Conv3d`, Keras `Conv3D`): `conv` over three axes."""
+
+    type_name = "conv3d"
+    spatial_axes = 3
+    lecture_name = ""
+    aliases = ()
+    torch_form = TorchForm(modules=("Conv3d",))
+    keras_form = KerasForm(classes=("Conv3D",), keras1="Convolution3D", config=Conv.keras_form.config)
+
+    kernel_size: IntOrTriple
+    stride: IntOrTriple = (1, 1, 1)
+    padding: PaddingTriple = (0, 0, 0)
+    dilation: IntOrTriple = (1, 1, 1)
 
 
 @register
@@ -278,7 +339,7 @@ class ConvTranspose(_Windowed):
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:
         m = call.module
         if m.padding_mode != "zeros":
-            raise Mismatch(f"ConvTranspose2d with padding_mode {m.padding_mode!r} has no archcalc layer type")
+            raise Mismatch(f"{_torch_name(cls)} with padding_mode {m.padding_mode!r} has no archcalc layer type")
         return {"out_channels": m.out_channels, "kernel_size": pair(m.kernel_size), "stride": pair(m.stride),
                 "padding": pair(m.padding), "output_padding": pair(m.output_padding), "dilation": pair(m.dilation),
                 "groups": m.groups, "bias": m.bias is not None}
@@ -289,68 +350,103 @@ class ConvTranspose(_Windowed):
         if node.attributes.get("output_shape"):
             raise Mismatch("ConvTranspose with output_shape has no archcalc layer type")
         weight = node.parameter(1)
-        window = _onnx_window(node, weight, symmetric=True)
+        window = _onnx_window(node, weight, cls.spatial_axes, symmetric=True)
         return {"out_channels": weight.shape[1] * window["groups"], **window,
-                "output_padding": pair(node.attributes.get("output_padding", [0, 0]))}
+                "output_padding": pair(node.attributes.get("output_padding", [0] * cls.spatial_axes))}
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
-        c, h, w = spatial(inputs[0], "convtranspose")
+        c, *size = spatial(inputs[0], self.type_name, self.spatial_axes)
         check_groups(self.groups, c, self.out_channels)
         op = self.output_padding
         if any(o >= max(s, d) for o, s, d in zip(op, self.stride, self.dilation)):
             raise ShapeError(f"output_padding {op} must be smaller than stride or dilation")
         out = tuple(conv_transpose_output_size(n, *axis) for n, axis in zip(
-            (h, w), zip(self.kernel_size, self.stride, self.padding, op, self.dilation)))
+            size, zip(self.kernel_size, self.stride, self.padding, op, self.dilation)))
         if min(out) < 1:
             raise ShapeError(f"output size {out} is not positive")
         return (self.out_channels, *out)
 
     def parameters(self, inputs: list[Shape]) -> list[Param]:
-        kh, kw = self.kernel_size
-        params = [Param("weight", (inputs[0][0], self.out_channels // self.groups, kh, kw), "weight")]
+        params = [Param("weight", (inputs[0][0], self.out_channels // self.groups, *self.kernel_size), "weight")]
         if self.bias:
             params.append(Param("bias", (self.out_channels,), "bias"))
         return params
 
     def macs(self, inputs: list[Shape], output: Shape) -> int:
-        c, h, w = inputs[0]
-        return conv_transpose_macs(h, w, c, self.out_channels, self.kernel_size, self.groups)
+        return window_macs(inputs[0][1:], self.out_channels, inputs[0][0], self.kernel_size, self.groups)
 
     def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
-        return kernels.conv_transpose2d(
+        return kernels.conv_transpose(
             xp, inputs[0], params["weight"], params.get("bias"), self.stride, self.padding, self.output_padding,
             self.dilation, self.groups)
 
     def torch_module(self, inputs: list[Shape]) -> Any:
         from torch import nn
 
-        return nn.ConvTranspose2d(inputs[0][0], self.out_channels, self.kernel_size, self.stride, self.padding,
-                                  self.output_padding, self.groups, self.bias, self.dilation)
+        module = getattr(nn, _torch_name(type(self)))
+        return module(inputs[0][0], self.out_channels, self.kernel_size, self.stride, self.padding,
+                      self.output_padding, self.groups, self.bias, self.dilation)
 
     def onnx_nodes(self, graph: Any, record: Any) -> None:
         from .onnx_nodes import weighted
 
-        (ph, pw) = self.padding
         graph.node("ConvTranspose", weighted(graph, record), record.name, kernel_shape=list(self.kernel_size),
-                   strides=list(self.stride), pads=[ph, pw, ph, pw], output_padding=list(self.output_padding),
+                   strides=list(self.stride), pads=list(self.padding) * 2, output_padding=list(self.output_padding),
                    dilations=list(self.dilation), group=self.groups)
 
     def windows(self, inputs: list[Shape]) -> None:
         return None
 
-    def tiling_remainders(self, inputs: list[Shape]) -> tuple[int, int]:
-        return (0, 0)
+    def tiling_remainders(self, inputs: list[Shape]) -> Shape:
+        return (0,) * self.spatial_axes
 
     def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:
-        c, h, w = inputs[0]
-        (kh, kw), s, p = self.kernel_size, self.stride, self.padding
+        c, *size = inputs[0]
+        s, p, d, op = self.stride, self.padding, self.dilation, self.output_padding
+        kernel = " × ".join(map(str, self.kernel_size))
         per = self.out_channels // self.groups
-        params = f"{c} × {kh} × {kw} × {per}" + (f" + {self.out_channels}" if self.bias else "")
+        params = f"{c} × {kernel} × {per}" + (f" + {self.out_channels}" if self.bias else "")
         params += f" = {exact(sum(x.size for x in self.parameters(inputs)))}"
-        d, op = self.dilation, self.output_padding
         axes = [f"({n} − 1)·{s[i]} − 2×{p[i]} + {d[i]}·({k} − 1) + {op[i]} + 1 = {output[i + 1]}"
-                for i, (n, k) in enumerate(((h, kh), (w, kw)))]
-        size = "(H − 1)·S − 2P + D·(F − 1) + OP + 1 = " + (
-            axes[0] if axes[0] == axes[1] else f"{axes[0]} (H); {axes[1]} (W)")
-        macs = f"{h} × {w} × {c} × ({per} × {kh} × {kw}) = {exact(self.macs(inputs, output))}"
-        return Arithmetic(output=size, params=params, macs=macs)
+                for i, (n, k) in enumerate(zip(size, self.kernel_size))]
+        letters = AXIS_LETTERS[self.spatial_axes]
+        formula = f"({letters[0]} − 1)·S − 2P + D·(F − 1) + OP + 1 = "
+        size_text = formula + (axes[0] if len(set(axes)) == 1 else
+                               "; ".join(f"{line} ({a})" for a, line in zip(letters, axes)))
+        positions = " × ".join(map(str, size))
+        macs = f"{positions} × {c} × ({per} × {kernel}) = {exact(self.macs(inputs, output))}"
+        return Arithmetic(output=size_text, params=params, macs=macs)
+
+
+@register
+class ConvTranspose1d(ConvTranspose):
+    """1-D transposed convolution over (C, L) (PyTorch `ConvTranspose1d`)."""
+
+    type_name = "convtranspose1d"
+    spatial_axes = 1
+    aliases = ()
+    torch_form = TorchForm(modules=("ConvTranspose1d",))
+    keras_form = KerasForm(summary="Conv1DTranspose")
+
+    kernel_size: IntOrSingle
+    stride: IntOrSingle = (1,)
+    padding: NonNegativeSingle = (0,)
+    output_padding: NonNegativeSingle = (0,)
+    dilation: IntOrSingle = (1,)
+
+
+@register
+class ConvTranspose3d(ConvTranspose):
+    """3-D transposed convolution over (C, T, H, W) (PyTorch `ConvTranspose3d`)."""
+
+    type_name = "convtranspose3d"
+    spatial_axes = 3
+    aliases = ()
+    torch_form = TorchForm(modules=("ConvTranspose3d",))
+    keras_form = KerasForm(summary="Conv3DTranspose")
+
+    kernel_size: IntOrTriple
+    stride: IntOrTriple = (1, 1, 1)
+    padding: NonNegativeTriple = (0, 0, 0)
+    output_padding: NonNegativeTriple = (0, 0, 0)
+    dilation: IntOrTriple = (1, 1, 1)

@@ -3,14 +3,14 @@ channel shuffle and channel slice."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BeforeValidator
 
 from ..arrays import kernels
 from ..errors import ShapeError
 from ..formulas import resolve_padding
-from ..records import NonNegativeInt, PadWidths, PositiveInt
+from ..records import NonNegativeInt, PadWidths, PadWidthsSingle, PadWidthsTriple, PositiveInt
 from .base import Arithmetic, AxisWindow, Layer, Shape, format_shape, numel, register, spatial
 from .family import Family
 from .foreign import KerasForm, KerasLayer, Mismatch, OnnxForm, OnnxNode, TorchCall, TorchForm, whole
@@ -110,11 +110,11 @@ class Flatten(Layer):
     def allocates(self) -> bool:
         return False
 
-    def windows(self, inputs: list[Shape]) -> tuple[AxisWindow, AxisWindow] | None:
-        if len(inputs[0]) != 3:
+    def windows(self, inputs: list[Shape]) -> tuple[AxisWindow, ...] | None:
+        """The whole map ((H, H) × (W, W); every axis of a signal or a clip); None for a vector."""
+        if len(inputs[0]) < 2:
             return None
-        _, h, w = inputs[0]
-        return (AxisWindow(h, h), AxisWindow(w, w))
+        return tuple(AxisWindow(n, n) for n in inputs[0][1:])
 
 
 @register
@@ -181,7 +181,8 @@ class Permute(Layer):
 
 @register
 class ZeroPad(Layer):
-    """Zero padding of H and W (Keras `ZeroPadding2D`, PyTorch `ZeroPad2d`)."""
+    """Zero padding of H and W (Keras `ZeroPadding2D`, PyTorch `ZeroPad2d`); `zeropad1d` and `zeropad3d` are
+    the same class over (C, L) and (C, T, H, W)."""
 
     type_name = "zeropad"
     family = Family.DATA
@@ -189,29 +190,34 @@ class ZeroPad(Layer):
     torch_form = TorchForm(modules=("ZeroPad2d",), functions=("pad",), arguments=("pad", "mode", "value"))
     onnx_form = OnnxForm(ops=("Pad",))
     keras_form = KerasForm(classes=("ZeroPadding2D",))
+    #: How many spatial axes the input has after its channels: 2 for (C, H, W).
+    spatial_axes: ClassVar[int] = 2
 
     padding: PadWidths
 
     @classmethod
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:
-        """`nn.ZeroPad2d((left, right, top, bottom))`, `F.pad(x, (left, right, top, bottom))` with zeros."""
+        """`nn.ZeroPad2d((left, right, top, bottom))`, `F.pad(x, (left, right, top, bottom))` with zeros (the
+        last axis first, as PyTorch writes it; `ZeroPad1d`, `ZeroPad3d` alike)."""
         if call.module is not None:
             pads, mode, value = call.module.padding, "constant", 0
         else:
             names = cls.torch_form.arguments
             pads = call.argument(names, "pad")
             mode, value = call.argument(names, "mode", "constant"), call.argument(names, "value", None)
-        if mode != "constant" or value not in (None, 0) or not isinstance(pads, (list, tuple)) or len(pads) != 4:
-            raise Mismatch("only zero padding of H and W (four sizes) has an archcalc layer type")
-        left, right, top, bottom = pads
-        padding = [whole(p) for p in (top, bottom, left, right)]
+        axes = cls.spatial_axes
+        if mode != "constant" or value not in (None, 0) or not isinstance(pads, (list, tuple)) \
+                or len(pads) != 2 * axes:
+            raise Mismatch("only zero padding of H and W (four sizes) has an archcalc layer type" if axes == 2
+                           else f"not a zero padding of {axes} axes")
+        padding = [whole(pads[2 * k + side]) for k in reversed(range(axes)) for side in (0, 1)]
         if min(padding) < 0:
             raise Mismatch(f"a negative pad (a crop) is no zero padding: {pads}")
         return {"padding": padding}
 
     @classmethod
     def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:
-        """`Pad` with zeros, of H and W only (the pads an attribute or an integer constant)."""
+        """`Pad` with zeros, of the spatial axes only (the pads an attribute or an integer constant)."""
         import numpy as np
 
         pads = node.attributes.get("pads")
@@ -225,44 +231,74 @@ class ZeroPad(Layer):
             raise Mismatch("Pad's value must be a constant")
         if node.attributes.get("mode", "constant") != "constant" or np.any(value != 0):
             raise Mismatch("only zero padding has an archcalc layer type")
-        if len(pads) != 8 or any(pads[k] for k in (0, 1, 4, 5)) or min(pads) < 0:
-            raise Mismatch(f"Pad {pads} must pad H and W of a (N, C, H, W) map")
-        return {"padding": [whole(pads[2]), whole(pads[6]), whole(pads[3]), whole(pads[7])]}
+        rank = cls.spatial_axes + 2
+        if len(pads) != 2 * rank or any(pads[k] for k in (0, 1, rank, rank + 1)) or min(pads) < 0:
+            raise Mismatch(f"Pad {pads} must pad H and W of a (N, C, H, W) map" if rank == 4
+                           else f"Pad {pads} is no padding of the {cls.spatial_axes} axes of a map")
+        return {"padding": [whole(pads[k + side * rank]) for k in range(2, rank) for side in (0, 1)]}
 
     @classmethod
     def from_keras(cls, layer: KerasLayer) -> dict[str, Any]:
-        """`padding`: n, (n_h, n_w) or ((top, bottom), (left, right))."""
-        padding = layer.config["padding"]
-        (top, bottom), (left, right) = ((p, p) if isinstance(p, int) else p
-                                        for p in ([padding] * 2 if isinstance(padding, int) else padding))
-        return {"padding": [whole(p) for p in (top, bottom, left, right)]}
+        """`padding`: n, (n_h, n_w) or ((top, bottom), (left, right)) (one or three axes alike; `ZeroPadding1D`'s
+        pair is (before, after) of its one axis)."""
+        padding, axes = layer.config["padding"], cls.spatial_axes
+        if axes == 1:
+            before, after = (padding, padding) if isinstance(padding, int) else padding
+            return {"padding": [whole(before), whole(after)]}
+        per_axis = [padding] * axes if isinstance(padding, int) else padding
+        sides = ((p, p) if isinstance(p, int) else p for p in per_axis)
+        return {"padding": [whole(p) for side in sides for p in side]}
 
-    def pads(self, shape: Shape) -> tuple[tuple[int, int], tuple[int, int]]:
-        _, h, w = spatial(shape, "zeropad")
-        return resolve_padding(self.padding, (h, w), (1, 1), (1, 1))
+    def pads(self, shape: Shape) -> tuple[tuple[int, int], ...]:
+        size = spatial(shape, self.type_name, self.spatial_axes)[1:]
+        return resolve_padding(self.padding, size, (1,) * len(size), (1,) * len(size))
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
-        c, h, w = spatial(inputs[0], "zeropad")
-        (t, b), (left, right) = self.pads(inputs[0])
-        return (c, h + t + b, w + left + right)
+        c, *size = spatial(inputs[0], self.type_name, self.spatial_axes)
+        return (c, *(n + before + after for n, (before, after) in zip(size, self.pads(inputs[0]))))
 
-    def windows(self, inputs: list[Shape]) -> tuple[AxisWindow, AxisWindow]:
-        (t, _), (left, _) = self.pads(inputs[0])
-        return (AxisWindow(1, 1, t), AxisWindow(1, 1, left))
+    def windows(self, inputs: list[Shape]) -> tuple[AxisWindow, ...]:
+        return tuple(AxisWindow(1, 1, before) for before, _ in self.pads(inputs[0]))
 
     def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
-        return kernels.pad2d(xp, inputs[0], self.pads(inputs[0].shape[1:]))
+        return kernels.pad(xp, inputs[0], self.pads(inputs[0].shape[1:]))
 
     def torch_module(self, inputs: list[Shape]) -> Any:
         from torch import nn
 
-        (top, bottom), (left, right) = self.pads(inputs[0])
-        return nn.ZeroPad2d((left, right, top, bottom))
+        pads = self.pads(inputs[0])
+        return getattr(nn, self.torch_form.modules[0])(tuple(p for side in reversed(pads) for p in side))
 
     def onnx_nodes(self, graph: Any, record: Any) -> None:
-        (top, bottom), (left, right) = self.pads(record.input_shapes[0])
-        pads = graph.constant(f"{record.name}/pads", [0, 0, top, left, 0, 0, bottom, right], "int64")
-        graph.node("Pad", [record.inputs[0], pads], record.name)
+        pads = self.pads(record.input_shapes[0])
+        widths = [0, 0, *(before for before, _ in pads), 0, 0, *(after for _, after in pads)]
+        graph.node("Pad", [record.inputs[0], graph.constant(f"{record.name}/pads", widths, "int64")], record.name)
+
+
+@register
+class ZeroPad1d(ZeroPad):
+    """Zero padding of (C, L) (PyTorch `ZeroPad1d`, Keras `ZeroPadding1D`): (before, after) or one width."""
+
+    type_name = "zeropad1d"
+    spatial_axes = 1
+    aliases = ("zeropadding1d",)
+    torch_form = TorchForm(modules=("ZeroPad1d",))
+    keras_form = KerasForm(classes=("ZeroPadding1D",))
+
+    padding: PadWidthsSingle
+
+
+@register
+class ZeroPad3d(ZeroPad):
+    """Zero padding of (C, T, H, W) (PyTorch `ZeroPad3d`, Keras `ZeroPadding3D`)."""
+
+    type_name = "zeropad3d"
+    spatial_axes = 3
+    aliases = ("zeropadding3d",)
+    torch_form = TorchForm(modules=("ZeroPad3d",))
+    keras_form = KerasForm(classes=("ZeroPadding3D",))
+
+    padding: PadWidthsTriple
 
 
 @register

@@ -292,9 +292,10 @@ def at_least(low: int, key: str, values: Any, length: int) -> list[int]:
     return numbers
 
 
-def onnx_padding(attributes: Mapping[str, Any], op: str, symmetric: bool = False) -> Any:
-    """The padding of an ONNX `Conv` or pooling as a file writes it: `same` (`auto_pad` SAME_UPPER), 0
-    (VALID), a pair, or [top, bottom, left, right]; `symmetric`: only a pair is expressible."""
+def onnx_padding(attributes: Mapping[str, Any], op: str, symmetric: bool = False, axes: int = 2) -> Any:
+    """The padding of an ONNX `Conv` or pooling over `axes` spatial axes as a file writes it: `same`
+    (`auto_pad` SAME_UPPER), 0 (VALID), one value per axis (a pair), or (before, after) per axis ([top,
+    bottom, left, right]); `symmetric`: only one value per axis is expressible."""
     auto = attributes.get("auto_pad", "NOTSET")
     if auto == "SAME_UPPER" and not symmetric:
         return "same"
@@ -302,9 +303,10 @@ def onnx_padding(attributes: Mapping[str, Any], op: str, symmetric: bool = False
         return 0
     if auto not in ("NOTSET", ""):
         raise Mismatch(f"auto_pad {auto} has no archcalc padding for {op} (only SAME_UPPER and VALID)")
-    top, left, bottom, right = at_least(0, "pads", attributes.get("pads", [0, 0, 0, 0]), 4)
-    if (top, left) == (bottom, right):
-        return pair([top, left])
+    pads = at_least(0, "pads", attributes.get("pads", [0] * (2 * axes)), 2 * axes)
+    begins, ends = pads[:axes], pads[axes:]
+    if begins == ends:
+        return pair(begins)
     if symmetric:
         raise Mismatch(f"{op} with uneven pads has no archcalc layer type")
-    return [top, bottom, left, right]
+    return [p for side in zip(begins, ends) for p in side]

@@ -44,12 +44,13 @@ def _keras_affine(config: Any, what: str) -> bool:
 
 @register
 class BatchNorm(Layer):
-    """Batch normalisation over channels (PyTorch `BatchNorm2d`/`BatchNorm1d`, Keras `BatchNormalization`)."""
+    """Batch normalisation over channels (PyTorch `BatchNorm2d`/`BatchNorm1d`/`BatchNorm3d`, Keras
+    `BatchNormalization`) of a map of any number of spatial axes, or of a flat input."""
 
     type_name = "batchnorm"
     family = Family.BATCH_NORM
-    aliases = ("bn", "batchnorm2d")
-    torch_form = TorchForm(modules=("BatchNorm2d", "BatchNorm1d"))
+    aliases = ("bn", "batchnorm2d", "batchnorm1d", "batchnorm3d")
+    torch_form = TorchForm(modules=("BatchNorm2d", "BatchNorm1d", "BatchNorm3d"))
     onnx_form = OnnxForm(ops=("BatchNormalization",))
     keras_form = KerasForm(classes=("BatchNormalization",))
 
@@ -111,8 +112,8 @@ class BatchNorm(Layer):
         return fused_layer(self.activation)
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
-        if len(inputs[0]) not in (1, 3):
-            raise ShapeError(f"batchnorm needs a (C, H, W) or (F,) input, got {inputs[0]}")
+        if len(inputs[0]) not in (1, 2, 3, 4):
+            raise ShapeError(f"batchnorm needs a (C, H, W), (C, L), (C, T, H, W) or (F,) input, got {inputs[0]}")
         return inputs[0]
 
     def parameters(self, inputs: list[Shape]) -> list[Param]:

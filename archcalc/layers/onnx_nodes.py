@@ -78,9 +78,8 @@ class OnnxGraph:
 
 
 def onnx_pads(pads: Pads) -> list[int]:
-    """((top, bottom), (left, right)) as ONNX's [top, left, bottom, right]."""
-    (top, bottom), (left, right) = pads
-    return [top, left, bottom, right]
+    """((top, bottom), (left, right)) as ONNX's [top, left, bottom, right]: every axis's start, then its end."""
+    return [before for before, _ in pads] + [after for _, after in pads]
 
 
 def weighted(graph: OnnxGraph, record: Any) -> list[str]:

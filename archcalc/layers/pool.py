@@ -1,13 +1,15 @@
-"""Pooling: max/avg/sum windows (ceil_mode, padding), global and adaptive pooling."""
+"""Pooling: max/avg/sum windows (ceil_mode, padding), global and adaptive pooling; over (H, W), and the
+max, average and adaptive classes also over (L,) (`maxpool1d`, ...) and (T, H, W) (`maxpool3d`, ...)."""
 
 from __future__ import annotations
 
+from math import prod
 from typing import Any, ClassVar
 
 from ..arrays import kernels
 from ..errors import ExportError, ShapeError
 from ..formulas import adaptive_windows
-from ..records import IntOrPair, Padding
+from ..records import IntOrPair, IntOrSingle, IntOrTriple, Padding, PaddingSingle, PaddingTriple
 from .base import Arithmetic, AxisWindow, Layer, Shape, register, spatial
 from .conv import _Windowed
 from .family import Family
@@ -43,7 +45,7 @@ class _WindowPool(_Windowed):
     ceil_mode: bool = False
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
-        c, _, _ = spatial(inputs[0], self.type_name)
+        c = spatial(inputs[0], self.type_name, self.spatial_axes)[0]
         g = self.geometry(inputs[0])
         for k, p in zip(g.kernel, g.pads):
             if max(p) > k // 2:  # PyTorch's rule, with or without dilation
@@ -65,13 +67,14 @@ class _WindowPool(_Windowed):
 
     @classmethod
     def onnx_window(cls, node: OnnxNode) -> dict[str, Any]:
-        """Kernel, strides, padding and ceil_mode of an ONNX pooling."""
-        attributes = node.attributes
-        if len(attributes.get("kernel_shape", [])) != 2:
-            raise Mismatch(f"{node.op} must have a 2-D kernel_shape")
-        return {"kernel_size": pair(at_least(1, "kernel_shape", attributes["kernel_shape"], 2)),
-                "stride": pair(at_least(1, "strides", attributes.get("strides", [1, 1]), 2)),
-                "padding": onnx_padding(attributes, node.op), "ceil_mode": bool(attributes.get("ceil_mode", 0))}
+        """Kernel, strides, padding and ceil_mode of an ONNX pooling over `spatial_axes` axes."""
+        attributes, axes = node.attributes, cls.spatial_axes
+        if len(attributes.get("kernel_shape", [])) != axes:
+            raise Mismatch(f"{node.op} must have a 2-D kernel_shape" if axes == 2 else f"not a {axes}-D {node.op}")
+        return {"kernel_size": pair(at_least(1, "kernel_shape", attributes["kernel_shape"], axes)),
+                "stride": pair(at_least(1, "strides", attributes.get("strides", [1] * axes), axes)),
+                "padding": onnx_padding(attributes, node.op, axes=axes),
+                "ceil_mode": bool(attributes.get("ceil_mode", 0))}
 
     @classmethod
     def from_keras(cls, layer: KerasLayer) -> dict[str, Any]:
@@ -89,15 +92,15 @@ class _WindowPool(_Windowed):
 
     def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
         g = self.geometry(inputs[0].shape[1:])
-        return kernels.pool2d(xp, inputs[0], self.mode, g.kernel, g.stride, g.pads, g.dilation,
-                              g.output(self.ceil_mode), getattr(self, "count_include_pad", True))
+        return kernels.pool(xp, inputs[0], self.mode, g.kernel, g.stride, g.pads, g.dilation,
+                            g.output(self.ceil_mode), getattr(self, "count_include_pad", True))
 
     def torch_module(self, inputs: list[Shape]) -> Any:
-        from .torch_modules import pool2d
+        from .torch_modules import pool
 
         g = self.geometry(inputs[0])
-        return pool2d(self.mode, g.kernel, g.stride, g.pads, g.dilation, self.ceil_mode,
-                      getattr(self, "count_include_pad", True), g.output(self.ceil_mode))
+        return pool(self.mode, g.kernel, g.stride, g.pads, g.dilation, self.ceil_mode,
+                    getattr(self, "count_include_pad", True), g.output(self.ceil_mode))
 
     def onnx_nodes(self, graph: Any, record: Any) -> None:
         """PyTorch's pooling in ONNX. A ceil_mode window running past the padded input is padded for
@@ -110,10 +113,10 @@ class _WindowPool(_Windowed):
         x, name = record.inputs[0], record.name
         g = self.geometry(record.input_shapes[0])
         out = record.output_shape[1:]
-        _, h, w = record.input_shapes[0]
+        size = record.input_shapes[0][1:]
         need = [(o - 1) * s + d * (k - 1) + 1 for o, s, d, k in zip(out, g.stride, g.dilation, g.kernel)]
-        extra = [max(n - size - sum(p), 0) for n, size, p in zip(need, (h, w), g.pads)]
-        pads = ((g.pads[0][0], g.pads[0][1] + extra[0]), (g.pads[1][0], g.pads[1][1] + extra[1]))
+        extra = [max(n - m - sum(p), 0) for n, m, p in zip(need, size, g.pads)]
+        pads = tuple((before, after + e) for (before, after), e in zip(g.pads, extra))
         common = {"kernel_shape": list(g.kernel), "strides": list(g.stride)}
         if self.mode == "max":
             graph.node("MaxPool", [x], name, pads=onnx_pads(pads), dilations=list(g.dilation), **common)
@@ -123,13 +126,14 @@ class _WindowPool(_Windowed):
             graph.node("AveragePool", [x], name, pads=onnx_pads(pads), count_include_pad=int(include), **common)
             return
         mean = graph.node("AveragePool", [x], f"{name}/mean", pads=onnx_pads(pads), count_include_pad=1, **common)
-        area = g.kernel[0] * g.kernel[1]
+        area = prod(g.kernel)
         if self.mode == "sum":
             factor = np.full(out, float(area))
         else:  # the divisor of each window: its cells inside the padded input (or the input alone)
-            inside = np.ones((1, 1, h, w)) if not include else np.ones((1, 1, h + sum(g.pads[0]), w + sum(g.pads[1])))
-            spread = g.pads if not include else ((0, 0), (0, 0))
-            divisor = kernels.pool2d(np, inside, "sum", g.kernel, g.stride, spread, g.dilation, tuple(out))[0, 0]
+            padded = tuple(m + sum(p) for m, p in zip(size, g.pads))
+            inside = np.ones((1, 1, *(padded if include else size)))
+            spread = g.pads if not include else ((0, 0),) * len(size)
+            divisor = kernels.pool(np, inside, "sum", g.kernel, g.stride, spread, g.dilation, tuple(out))[0, 0]
             factor = area / divisor
         graph.node("Mul", [mean, graph.constant(f"{name}/factor", factor)], name)
 
@@ -159,7 +163,8 @@ class MaxPool(_WindowPool):
         if node.outputs > 1:
             raise Mismatch("MaxPool with indices has no archcalc layer type")
         return {**cls.onnx_window(node),
-                "dilation": pair(at_least(1, "dilations", node.attributes.get("dilations", [1, 1]), 2))}
+                "dilation": pair(at_least(1, "dilations", node.attributes.get("dilations", [1] * cls.spatial_axes),
+                                          cls.spatial_axes))}
 
 
 @register
@@ -187,6 +192,68 @@ class AvgPool(_WindowPool):
     @classmethod
     def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:
         return {"count_include_pad": bool(node.attributes.get("count_include_pad", 0)), **cls.onnx_window(node)}
+
+
+@register
+class MaxPool1d(MaxPool):
+    """Max pooling over (C, L) (PyTorch `MaxPool1d`, Keras `MaxPooling1D`): `maxpool` over one axis."""
+
+    type_name = "maxpool1d"
+    spatial_axes = 1
+    aliases = ()
+    torch_form = TorchForm(modules=("MaxPool1d",), functions=("max_pool1d",), arguments=_MAX_ARGUMENTS)
+    keras_form = KerasForm(classes=("MaxPooling1D", "MaxPool1D"))
+    kernel_size: IntOrSingle
+    stride: IntOrSingle | None = None
+    padding: PaddingSingle = (0,)
+    dilation: IntOrSingle = (1,)
+
+
+@register
+class MaxPool3d(MaxPool):
+    """Max pooling over (C, T, H, W) (PyTorch `MaxPool3d`, Keras `MaxPooling3D`): `maxpool` over three axes."""
+
+    type_name = "maxpool3d"
+    spatial_axes = 3
+    aliases = ()
+    torch_form = TorchForm(modules=("MaxPool3d",), functions=("max_pool3d",), arguments=_MAX_ARGUMENTS)
+    keras_form = KerasForm(classes=("MaxPooling3D", "MaxPool3D"))
+    kernel_size: IntOrTriple
+    stride: IntOrTriple | None = None
+    padding: PaddingTriple = (0, 0, 0)
+    dilation: IntOrTriple = (1, 1, 1)
+
+
+@register
+class AvgPool1d(AvgPool):
+    """Average pooling over (C, L) (PyTorch `AvgPool1d`, Keras `AveragePooling1D`): `avgpool` over one axis."""
+
+    type_name = "avgpool1d"
+    spatial_axes = 1
+    aliases = ()
+    torch_form = TorchForm(modules=("AvgPool1d",), functions=("avg_pool1d",), arguments=_AVG_ARGUMENTS[:-1])
+    keras_form = KerasForm(classes=("AveragePooling1D", "AvgPool1D"))
+    kernel_size: IntOrSingle
+    stride: IntOrSingle | None = None
+    padding: PaddingSingle = (0,)
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        return cls.torch_window(call)  # PyTorch's 1-D average pooling has no divisor_override
+
+
+@register
+class AvgPool3d(AvgPool):
+    """Average pooling over (C, T, H, W) (PyTorch `AvgPool3d`, Keras `AveragePooling3D`): `avgpool` over three axes."""
+
+    type_name = "avgpool3d"
+    spatial_axes = 3
+    aliases = ()
+    torch_form = TorchForm(modules=("AvgPool3d",), functions=("avg_pool3d",), arguments=_AVG_ARGUMENTS)
+    keras_form = KerasForm(classes=("AveragePooling3D", "AvgPool3D"))
+    kernel_size: IntOrTriple
+    stride: IntOrTriple | None = None
+    padding: PaddingTriple = (0, 0, 0)
 
 
 @register
@@ -234,21 +301,22 @@ class _GlobalPool(Layer):
         return {"keepdims": bool(layer.config.get("keepdims", False))}
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
-        c, _, _ = spatial(inputs[0], self.type_name)
-        return (c, 1, 1) if self.keepdims else (c,)
+        if len(inputs[0]) not in (2, 3, 4):
+            spatial(inputs[0], self.type_name)  # the ShapeError (C, H, W) maps usually need
+        c, *size = inputs[0]
+        return (c, *[1] * len(size)) if self.keepdims else (c,)
 
-    def windows(self, inputs: list[Shape]) -> tuple[AxisWindow, AxisWindow]:
-        _, h, w = inputs[0]
-        return (AxisWindow(h, h), AxisWindow(w, w))
+    def windows(self, inputs: list[Shape]) -> tuple[AxisWindow, ...]:
+        return tuple(AxisWindow(n, n) for n in inputs[0][1:])
 
     def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
         reduce = xp.max if self.mode == "max" else xp.mean
-        return reduce(inputs[0], axis=(2, 3), keepdims=self.keepdims)
+        return reduce(inputs[0], axis=tuple(range(2, inputs[0].ndim)), keepdims=self.keepdims)
 
     def torch_module(self, inputs: list[Shape]) -> Any:
         from .torch_modules import global_pool
 
-        return global_pool(self.mode, self.keepdims)
+        return global_pool(self.mode, self.keepdims, len(inputs[0]) - 1)
 
     def onnx_nodes(self, graph: Any, record: Any) -> None:
         op = "GlobalMaxPool" if self.mode == "max" else "GlobalAveragePool"
@@ -267,16 +335,18 @@ class GlobalAvgPool(_GlobalPool):
     aliases = ("gap",)
     torch_form = TorchForm(functions=("mean",), arguments=("dim", "keepdim"))
     onnx_form = OnnxForm(ops=("GlobalAveragePool", "ReduceMean"))
-    keras_form = KerasForm(classes=("GlobalAveragePooling2D", "GlobalAvgPool2D"))
+    keras_form = KerasForm(classes=("GlobalAveragePooling2D", "GlobalAvgPool2D", "GlobalAveragePooling1D",
+                                    "GlobalAvgPool1D", "GlobalAveragePooling3D", "GlobalAvgPool3D"))
 
     @classmethod
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:
-        """`x.mean([2, 3])`, `x.mean((2, 3), keepdim=True)`."""
+        """`x.mean([2, 3])`, `x.mean((2, 3), keepdim=True)` (`x.mean((2, 3, 4))` of a clip, `x.mean(2)` of a signal)."""
         names = cls.torch_form.arguments
         dims = call.argument(names, "dim")
         dims = [dims] if isinstance(dims, int) else list(dims or [])
-        if sorted(whole(d) % 4 for d in dims) != [2, 3]:
-            raise Mismatch("mean must be over the spatial axes [2, 3]")
+        rank = call.site.rank or 4
+        if rank < 3 or sorted(whole(d) % rank for d in dims) != list(range(2, rank)):
+            raise Mismatch(f"mean must be over the spatial axes {list(range(2, rank))}")
         return {"keepdims": bool(call.argument(names, "keepdim", False))}
 
 
@@ -287,14 +357,18 @@ class GlobalMaxPool(_GlobalPool):
     type_name = "globalmaxpool"
     family = Family.MAX_POOL
     onnx_form = OnnxForm(ops=("GlobalMaxPool", "ReduceMax"))
-    keras_form = KerasForm(classes=("GlobalMaxPooling2D", "GlobalMaxPool2D"))
+    keras_form = KerasForm(classes=("GlobalMaxPooling2D", "GlobalMaxPool2D", "GlobalMaxPooling1D", "GlobalMaxPool1D",
+                                    "GlobalMaxPooling3D", "GlobalMaxPool3D"))
     mode = "max"
 
 
 class _AdaptivePool(Layer):
-    """PyTorch's adaptive pooling: window i covers [floor(i·n/o), ceil((i+1)·n/o))."""
+    """PyTorch's adaptive pooling: window i covers [floor(i·n/o), ceil((i+1)·n/o)), on each of
+    `spatial_axes` axes."""
 
     mode: ClassVar[str] = "avg"
+    #: How many spatial axes the input has after its channels: 2 for (C, H, W).
+    spatial_axes: ClassVar[int] = 2
 
     output_size: IntOrPair
 
@@ -312,42 +386,39 @@ class _AdaptivePool(Layer):
         return {"output_size": pair(size)}
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
-        c, _, _ = spatial(inputs[0], self.type_name)
+        c = spatial(inputs[0], self.type_name, self.spatial_axes)[0]
         return (c, *self.output_size)
 
-    def windows(self, inputs: list[Shape]) -> tuple[AxisWindow, AxisWindow]:
-        _, h, w = inputs[0]
+    def windows(self, inputs: list[Shape]) -> tuple[AxisWindow, ...]:
         result = []
-        for n, o in zip((h, w), self.output_size):
+        for n, o in zip(inputs[0][1:], self.output_size):
             largest = max(end - start for start, end in adaptive_windows(n, o))
             result.append(AxisWindow(largest, max(1, n // o)))
         return tuple(result)  # type: ignore[return-value]
 
     def describe(self) -> str:
-        o = self.output_size
-        return f"→{o[0]}×{o[1]}"
+        return "→" + "×".join(map(str, self.output_size))
 
     def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
-        return kernels.adaptive_pool2d(xp, inputs[0], self.mode, self.output_size)
+        return kernels.adaptive_pool(xp, inputs[0], self.mode, self.output_size)
 
     def torch_module(self, inputs: list[Shape]) -> Any:
         from torch import nn
 
-        pool = nn.AdaptiveMaxPool2d if self.mode == "max" else nn.AdaptiveAvgPool2d
-        return pool(self.output_size)
+        return getattr(nn, self.torch_form.modules[0])(self.output_size)
 
     def onnx_nodes(self, graph: Any, record: Any) -> None:
         """A whole multiple of the output size pools windows of size input/output; anything else has
         windows of differing sizes, which no ONNX pooling expresses."""
-        _, h, w = record.input_shapes[0]
-        oh, ow = self.output_size
+        size, out = record.input_shapes[0][1:], self.output_size
         maximum = self.mode == "max"
-        if (oh, ow) == (1, 1):
+        if set(out) == {1}:
             graph.node("GlobalMaxPool" if maximum else "GlobalAveragePool", [record.inputs[0]], record.name)
             return
-        if h % oh or w % ow:
-            raise ExportError(f"adaptive pooling from {h}×{w} to {oh}×{ow} (not a whole multiple) has no ONNX operator")
-        kernel = [h // oh, w // ow]
+        if any(n % o for n, o in zip(size, out)):
+            raise ExportError(f"adaptive pooling from {'×'.join(map(str, size))} to {'×'.join(map(str, out))} "
+                              "(not a whole multiple) has no ONNX operator")
+        kernel = [n // o for n, o in zip(size, out)]
         graph.node("MaxPool" if maximum else "AveragePool", [record.inputs[0]], record.name, kernel_shape=kernel,
                    strides=kernel)
 
@@ -375,3 +446,55 @@ class AdaptiveMaxPool(_AdaptivePool):
                            arguments=("output_size", "return_indices"))
     onnx_form = OnnxForm(reads_back_as=("maxpool",))
     mode = "max"
+
+
+@register
+class AdaptiveAvgPool1d(AdaptiveAvgPool):
+    """Adaptive average pooling over (C, L) (PyTorch `AdaptiveAvgPool1d`)."""
+
+    type_name = "adaptiveavgpool1d"
+    spatial_axes = 1
+    aliases = ()
+    torch_form = TorchForm(modules=("AdaptiveAvgPool1d",), functions=("adaptive_avg_pool1d",),
+                           arguments=("output_size",))
+    onnx_form = OnnxForm(reads_back_as=("avgpool1d",))
+    output_size: IntOrSingle
+
+
+@register
+class AdaptiveAvgPool3d(AdaptiveAvgPool):
+    """Adaptive average pooling over (C, T, H, W) (PyTorch `AdaptiveAvgPool3d`)."""
+
+    type_name = "adaptiveavgpool3d"
+    spatial_axes = 3
+    aliases = ()
+    torch_form = TorchForm(modules=("AdaptiveAvgPool3d",), functions=("adaptive_avg_pool3d",),
+                           arguments=("output_size",))
+    onnx_form = OnnxForm(reads_back_as=("avgpool3d",))
+    output_size: IntOrTriple
+
+
+@register
+class AdaptiveMaxPool1d(AdaptiveMaxPool):
+    """Adaptive max pooling over (C, L) (PyTorch `AdaptiveMaxPool1d`)."""
+
+    type_name = "adaptivemaxpool1d"
+    spatial_axes = 1
+    aliases = ()
+    torch_form = TorchForm(modules=("AdaptiveMaxPool1d",), functions=("adaptive_max_pool1d",),
+                           arguments=("output_size", "return_indices"))
+    onnx_form = OnnxForm(reads_back_as=("maxpool1d",))
+    output_size: IntOrSingle
+
+
+@register
+class AdaptiveMaxPool3d(AdaptiveMaxPool):
+    """Adaptive max pooling over (C, T, H, W) (PyTorch `AdaptiveMaxPool3d`)."""
+
+    type_name = "adaptivemaxpool3d"
+    spatial_axes = 3
+    aliases = ()
+    torch_form = TorchForm(modules=("AdaptiveMaxPool3d",), functions=("adaptive_max_pool3d",),
+                           arguments=("output_size", "return_indices"))
+    onnx_form = OnnxForm(reads_back_as=("maxpool3d",))
+    output_size: IntOrTriple

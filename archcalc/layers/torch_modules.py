@@ -20,7 +20,7 @@ from torch import nn
 from ..errors import ExportError
 from .torch_code import Code, Const, Delete, Do, Group, Input, Inputs, Module, Name, SetAttr, Statement
 
-Pads = tuple[tuple[int, int], tuple[int, int]]
+Pads = tuple[tuple[int, int], ...]
 
 #: The most inputs of a sum or product written as one expression (`a + b + ...`, `torch.add(torch.add(...))`):
 #: Python's parser refuses much deeper nesting, and no network needs more.
@@ -54,19 +54,18 @@ class LayerNorm2d(nn.LayerNorm):
         return x.permute(0, 3, 1, 2)
 
 
-def _torch_pad(pads: Pads) -> tuple[int, int, int, int]:
-    """((top, bottom), (left, right)) in `F.pad` order (left, right, top, bottom)."""
-    (top, bottom), (left, right) = pads
-    return (left, right, top, bottom)
+def _torch_pad(pads: Pads) -> tuple[int, ...]:
+    """((top, bottom), (left, right)) in `F.pad` order, the last axis first: (left, right, top, bottom)."""
+    return tuple(p for side in reversed(pads) for p in side)
 
 
 def _symmetric(pads: Pads) -> bool:
-    return pads[0][0] == pads[0][1] and pads[1][0] == pads[1][1]
+    return all(before == after for before, after in pads)
 
 
-def _same(pair: tuple[int, int]) -> int | tuple[int, int]:
-    """An int where both axes agree (as a person writes `kernel_size=3`)."""
-    return pair[0] if pair[0] == pair[1] else tuple(pair)
+def _same(values: tuple[int, ...]) -> int | tuple[int, ...]:
+    """An int where every axis agrees (as a person writes `kernel_size=3`)."""
+    return values[0] if len(set(values)) == 1 else tuple(values)
 
 
 def _padded(module: nn.Module, pads: Pads, activation: nn.Module | None) -> TorchLayer:
@@ -80,12 +79,13 @@ def _padded(module: nn.Module, pads: Pads, activation: nn.Module | None) -> Torc
     return TorchLayer(module, call, extras)
 
 
-def conv2d(in_channels: int, out_channels: int, kernel, stride, pads: Pads, dilation, groups: int, bias: bool,
-           activation: nn.Module | None) -> TorchLayer:
-    """`nn.Conv2d` (explicitly padded when asymmetric), then the fused activation."""
-    padding = _same((pads[0][0], pads[1][0])) if _symmetric(pads) else 0
-    module = nn.Conv2d(in_channels, out_channels, _same(kernel), _same(stride), padding, _same(dilation), groups,
-                       bias)
+def conv(in_channels: int, out_channels: int, kernel, stride, pads: Pads, dilation, groups: int, bias: bool,
+         activation: nn.Module | None) -> TorchLayer:
+    """`nn.Conv2d` (`Conv1d`, `Conv3d` by the kernel's axes; explicitly padded when asymmetric), then the
+    fused activation."""
+    padding = _same(tuple(before for before, _ in pads)) if _symmetric(pads) else 0
+    module = _by_axes("Conv", len(kernel))(in_channels, out_channels, _same(kernel), _same(stride), padding,
+                                           _same(dilation), groups, bias)
     return _padded(module, pads, activation)
 
 
@@ -96,9 +96,10 @@ def linear(in_features: int, out_features: int, bias: bool, activation: nn.Modul
 
 def batchnorm(channels: int, rank: int, eps: float, momentum: float, affine: bool, track_running_stats: bool,
               activation: nn.Module | None, scale: bool = True) -> TorchLayer:
-    """`nn.BatchNorm2d` (`BatchNorm1d` on a flat input), then the fused activation. Keras `scale=False`:
-    γ is a constant 1, a buffer outside the state_dict rather than a parameter."""
-    cls = nn.BatchNorm2d if rank == 3 else nn.BatchNorm1d
+    """`nn.BatchNorm2d` (`BatchNorm1d` on a flat or (C, L) input, `BatchNorm3d` on (C, T, H, W)), then the
+    fused activation. Keras `scale=False`: γ is a constant 1, a buffer outside the state_dict rather than a
+    parameter."""
+    cls = _by_axes("BatchNorm", max(rank - 1, 1))
     layer = _padded(cls(channels, eps, momentum, affine, track_running_stats), ((0, 0), (0, 0)), activation)
     if affine and not scale:
         layer.setup = (Delete(M.attr("weight"), "Keras scale=False: γ is a constant 1"),
@@ -106,21 +107,29 @@ def batchnorm(channels: int, rank: int, eps: float, momentum: float, affine: boo
     return layer
 
 
-def pool2d(mode: str, kernel, stride, pads: Pads, dilation, ceil_mode: bool, count_include_pad: bool,
-           out: tuple[int, int]) -> TorchLayer:
-    """Max, average or sum pooling with archcalc's padding forms and output size.
+def _by_axes(name: str, axes: int) -> type[nn.Module]:
+    """PyTorch's module `name` over `axes` spatial axes: `Conv` and 3 → `nn.Conv3d`."""
+    return getattr(nn, f"{name}{axes}d")
+
+
+def pool(mode: str, kernel, stride, pads: Pads, dilation, ceil_mode: bool, count_include_pad: bool,
+         out: tuple[int, ...]) -> TorchLayer:
+    """Max, average or sum pooling with archcalc's padding forms and output size (`nn.MaxPool2d`, or
+    `MaxPool1d` or `MaxPool3d` by the kernel's axes, ...).
 
     Symmetric padding is PyTorch's own; asymmetric padding is explicit (−∞ for max, zeros for
     average and sum; average pooling that excludes padding divides by the pooled mask of the
     input), and with `ceil_mode` the result is cut to the size archcalc's rule gives.
     """
     symmetric = _symmetric(pads)
-    padding = _same((pads[0][0], pads[1][0])) if symmetric else 0
+    padding = _same(tuple(before for before, _ in pads)) if symmetric else 0
     if mode == "max":
-        module = nn.MaxPool2d(_same(kernel), _same(stride), padding, _same(dilation), ceil_mode=ceil_mode)
+        module = _by_axes("MaxPool", len(kernel))(_same(kernel), _same(stride), padding, _same(dilation),
+                                                  ceil_mode=ceil_mode)
     else:
-        module = nn.AvgPool2d(_same(kernel), _same(stride), padding, ceil_mode, count_include_pad or not symmetric,
-                              1 if mode == "sum" else None)
+        divisor = (1 if mode == "sum" else None,) if len(kernel) > 1 else ()  # AvgPool1d has no divisor_override
+        module = _by_axes("AvgPool", len(kernel))(_same(kernel), _same(stride), padding, ceil_mode,
+                                                  count_include_pad or not symmetric, *divisor)
     if symmetric:
         return TorchLayer(module)
     pad, f_pad = _torch_pad(pads), Name("F.pad")
@@ -131,14 +140,14 @@ def pool2d(mode: str, kernel, stride, pads: Pads, dilation, ceil_mode: bool, cou
     else:
         call = M(f_pad(X, pad))
     if ceil_mode:
-        call = Group(call)[:, :, :out[0], :out[1]]
+        call = Group(call)[(slice(None), slice(None), *(slice(None, o) for o in out))]
     return TorchLayer(module, call)
 
 
-def global_pool(mode: str, keepdims: bool) -> TorchLayer:
-    """Mean or max over H and W as `nn.AdaptiveAvgPool2d(1)` / `AdaptiveMaxPool2d(1)`, flattened
-    to (C,) unless `keepdims`."""
-    module = nn.AdaptiveMaxPool2d(1) if mode == "max" else nn.AdaptiveAvgPool2d(1)
+def global_pool(mode: str, keepdims: bool, axes: int = 2) -> TorchLayer:
+    """Mean or max over H and W (over all `axes` spatial axes) as `nn.AdaptiveAvgPool2d(1)` /
+    `AdaptiveMaxPool2d(1)` (`1d`, `3d`), flattened to (C,) unless `keepdims`."""
+    module = _by_axes("AdaptiveMaxPool" if mode == "max" else "AdaptiveAvgPool", axes)(1)
     return TorchLayer(module, PLAIN if keepdims else PLAIN.method("flatten", 1))
 
 

@@ -41,8 +41,8 @@ class Site:
 
     @property
     def out_spatial(self) -> int:
-        """H·W of the output (1 for a flat output)."""
-        return prod(self.output[1:]) if len(self.output) == 3 else 1
+        """H·W of the output (L of a signal's, T·H·W of a clip's; 1 for a flat output)."""
+        return prod(self.output[1:]) if len(self.output) > 1 else 1
 
     @property
     def has_bias(self) -> bool:

@@ -164,8 +164,9 @@ def _fvcore_upsample(site: Site) -> int:
 
 
 def _fvcore_adaptive_avg(site: Site) -> int:
-    """aten::adaptive_avg_pool2d (module or functional alike): 1 per input element; a mean is 0."""
-    return site.in_numel if site.call != "operator" else 0
+    """aten::adaptive_avg_pool2d (module or functional alike): 1 per input element; a mean is 0, and so is
+    the 1-D and 3-D pooling (fvcore has no rule for `adaptive_avg_pool1d` or `3d`)."""
+    return site.in_numel if site.call != "operator" and len(site.inputs[0]) == 3 else 0
 
 
 class Fvcore(Profile):
@@ -334,10 +335,14 @@ def _thop_convtranspose(site: Site) -> int:
 
 
 def _thop_adaptive_avg(site: Site) -> int:
-    """(window area + 1) per output element, the area as a float ratio of the sizes, truncated."""
-    _, h, w = site.inputs[0]
-    oh, ow = site.output[1:] if len(site.output) == 3 else (1, 1)
-    return int(((h / oh) * (w / ow) + 1) * site.out_numel)
+    """(window area + 1) per output element, the area as a float ratio of the sizes (a product over the
+    axes from the first), truncated."""
+    size = site.inputs[0][1:]
+    out = site.output[1:] if len(site.output) == len(site.inputs[0]) else (1,) * len(size)
+    area = 1.0
+    for n, o in zip(size, out):
+        area *= n / o
+    return int((area + 1) * site.out_numel)
 
 
 def _thop_softmax(site: Site) -> int:

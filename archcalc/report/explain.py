@@ -83,7 +83,8 @@ def _field(record: LayerRecord) -> str:
     field = record.receptive_field
     if field is None:
         return "receptive field:    —"
-    size = f"{field.size[1]} × {field.size[0]}"
-    jump = field.jump[0] if field.jump[0] == field.jump[1] else f"{field.jump[1]} × {field.jump[0]}"
-    start = ", ".join(f"{s:g}" for s in (field.start[1], field.start[0]))
+    # width first, as the input's W × H × D
+    size = " × ".join(str(s) for s in reversed(field.size))
+    jump = field.jump[0] if len(set(field.jump)) == 1 else " × ".join(str(j) for j in reversed(field.jump))
+    start = ", ".join(f"{s:g}" for s in reversed(field.start))
     return f"receptive field:    {size} input pixels, jump (effective stride) {jump}, first centre at ({start})"

@@ -99,7 +99,7 @@ def _layer_row(record: LayerRecord, parent: str) -> str:
         _cell(exact(record.macs), record.macs, maths.macs if record.macs else ""),
         _cell(exact(memory), memory, f"{exact(record.activation_elements)} elements × "
               f"{record.activation_bytes // max(record.activation_elements, 1)} bytes" if memory else ""),
-        _cell(f"{field.size[0]}×{field.size[1]}" if field else "", field.size[0] if field else 0),
+        _cell("×".join(map(str, field.size)) if field else "", field.size[0] if field else 0),
     ]
     return (f'<tr data-path="{markup(record.name)}" data-parent="{markup(parent)}">' + "".join(cells) + "</tr>")
 

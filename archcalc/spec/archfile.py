@@ -68,7 +68,8 @@ class ArchFile(Record):
                                         description="published numbers this architecture is checked against")
     accuracy: Accuracy | None = Field(None, description="published accuracy of trained weights (not inherited)")
     input: Annotated[list[Int | str], MinLen(1), MaxLen(4)] = Field(
-        description="C, H, W of one sample; (T, F) for a sequence, (T, C, H, W) for frames")
+        description="C, H, W of one sample (C, L or C, T, H, W over one or three spatial axes; "
+                    "T, F for a sequence, T, C, H, W for frames)")
     args: dict[str, Value] = Field(default_factory=dict, description="file-level variables")
     defaults: dict[str, dict[str, Value]] = Field(default_factory=dict,
                                                   description="per-type default hyper-parameters")

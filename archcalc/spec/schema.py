@@ -56,11 +56,13 @@ def layer_schema(cls: type[Layer], structural: dict[str, Any]) -> dict[str, Any]
 
 
 def _one_edit(name: str) -> set[str]:
-    """Regular expressions for every string one slip (of a letter) away from `name`."""
+    """Regular expressions for every string one slip (of a letter) away from `name`. Leaving out the last
+    letter after a digit is none: that is a numbered name (`conv1` of `conv1d`)."""
     e = re.escape
     near = {e(name[:i]) + "[A-Za-z]" + e(name[i:]) for i in range(len(name) + 1)}
     near |= {e(name[:i]) + "[A-Za-z]" + e(name[i + 1:]) for i in range(len(name))}
-    near |= {e(name[:i] + name[i + 1:]) for i in range(len(name))}
+    near |= {e(name[:i] + name[i + 1:]) for i in range(len(name))
+             if not (i == len(name) - 1 and name[i - 1:i].isdigit())}
     near |= {e(name[:i] + name[i + 1] + name[i] + name[i + 2:]) for i in range(len(name) - 1)}
     return near
 

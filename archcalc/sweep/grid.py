@@ -169,11 +169,11 @@ def _shape(text: str) -> list[int]:
 
 def checked_value(key: str, value: Any, depth: int = 0) -> Any:
     """`value` if a file could hold it (numbers within ±10**15, finite; text; lists of those); an input
-    size is a list of 1 to 3 positive integers (`[3, 224, 224]`, or `"3x224x224"`)."""
+    size is a list of 1 to 4 positive integers (`[3, 224, 224]`, or `"3x224x224"`; a clip's `3x16x112x112`)."""
     if key == INPUT and depth == 0:
         if isinstance(value, str):
             return _shape(value)
-        if (not isinstance(value, list | tuple) or not 1 <= len(value) <= 3
+        if (not isinstance(value, list | tuple) or not 1 <= len(value) <= 4
                 or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and 0 < v <= MAX_MAGNITUDE
                            for v in value)):
             raise SpecError(f"input: {shorten(repr(value))} is not a size (C, H, W) of positive integers")

@@ -55,6 +55,6 @@ def numbers(report: Report) -> dict[str, int]:
     return {"params": totals.params, "trainable_params": totals.trainable_params, "macs": totals.macs,
             "flops": totals.flops, "forward_memory_bytes": totals.forward_memory_bytes,
             "peak_memory_bytes": totals.peak_memory_bytes, "param_bytes": totals.param_bytes,
-            "rf_height": max((f.size[0] for f in fields), default=None),
+            "rf_height": max((f.size[-2] if len(f.size) > 1 else f.size[0] for f in fields), default=None),
             "rf_width": max((f.size[-1] for f in fields), default=None),
             "layers": len(report.layers)}

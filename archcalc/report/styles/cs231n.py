@@ -69,9 +69,9 @@ def _label(record: LayerRecord) -> str:
     if _fully_connected(record):
         return "FC"
     if window is not None and record.weights:
-        return f"CONV{window[1].kernel}-{record.output_shape[0]}"
+        return f"CONV{window[-1].kernel}-{record.output_shape[0]}"
     if window is not None:
-        return f"POOL{window[1].kernel}"
+        return f"POOL{window[-1].kernel}"
     return record.type.upper()
 
 

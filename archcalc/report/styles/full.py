@@ -8,16 +8,20 @@ from ...units import count, nbytes
 from ..table import Cell, Column, Options, Table
 from .common import flops_unit, params_split, totals_lines, warning_lines
 
+#: How the shape columns name the axes of a (C, L) signal and a (C, T, H, W) clip.
+AXES_ORDER = {2: "C×L", 4: "C×T×H×W"}
+
 
 def build(report: Report, options: Options) -> Table:
     units = options.units or "exact"
     ops = options.ops
     ops_header = "MACs" if ops == "macs" else "FLOPs"
+    order = AXES_ORDER.get(len(report.input_shape), "C×H×W")  # a signal's C×L, a clip's C×T×H×W
     columns = (
         Column("layer", "Layer"),
         Column("type", "Type", priority=3),
-        Column("input", "Input (C×H×W)", "right", priority=2),
-        Column("output", "Output (C×H×W)", "right"),
+        Column("input", f"Input ({order})", "right", priority=2),
+        Column("output", f"Output ({order})", "right"),
         Column("window", "Kernel/stride pad", "left", priority=4),
         Column("params", "Params", "right", unit="count"),
         Column(ops, ops_header, "right", unit="multiply-accumulates" if ops == "macs" else flops_unit(report)),
@@ -42,9 +46,10 @@ def _row(entry: Entry, units, ops: str) -> tuple[Cell, ...]:
     shape_in = chw(entry.input_shape) if entry.input_shape else ""
     kind = f"{entry.type} ({len(entry.records)} layers)" if entry.group else entry.type
     field = entry.last.receptive_field
-    rf = f"{field.size[0]}×{field.size[1]} /{field.jump[0]}" if field and field.size != (1, 1) else ""
-    if field and field.jump[0] != field.jump[1]:
-        rf = f"{field.size[0]}×{field.size[1]} /{field.jump[0]}×{field.jump[1]}"
+    rf = ""
+    if field and set(field.size) != {1}:
+        jump = str(field.jump[0]) if len(set(field.jump)) == 1 else "×".join(map(str, field.jump))
+        rf = f"{'×'.join(map(str, field.size))} /{jump}"
     memory_text = nbytes(memory, units) if entry.first.allocates or entry.group else "0 (shared)"
     return (
         Cell(entry.name), Cell(kind), Cell(shape_in), Cell(chw(entry.output_shape)),
@@ -60,6 +65,6 @@ def _window(entry: Entry) -> str:
     text = record.layer.describe() if record.input_shapes else ""
     pads = padding(record)
     if pads and any(any(p) for p in pads):
-        (top, bottom), (left, right) = pads
-        text += f" p{top}" if len({top, bottom, left, right}) == 1 else f" p({top},{bottom},{left},{right})"
+        widths = [p for side in pads for p in side]
+        text += f" p{widths[0]}" if len(set(widths)) == 1 else f" p({','.join(map(str, widths))})"
     return " ".join(filter(None, (text, record.layer.grouping_label(list(record.input_shapes)))))

@@ -39,7 +39,7 @@ def _row(record: LayerRecord) -> tuple[Cell, ...]:
 def _label(record: LayerRecord) -> str:
     window = windows(record)
     if record.params == 0 and window is not None:
-        return f"pool/{window[1].stride}"
+        return f"pool/{window[-1].stride}"
     return record.layer.lecture_name or record.type
 
 
@@ -47,9 +47,10 @@ def _kernel(record: LayerRecord) -> str:
     window = kernel_window(record)
     if window is None:
         return f"1 × 1 × {record.output_shape[0]}"
-    h, w = window
-    stride = w.stride if h.stride == w.stride else f"{w.stride}×{h.stride}"
+    strides = [axis.stride for axis in reversed(window)]  # width first, as the lecture writes them
+    stride = strides[0] if len(set(strides)) == 1 else "×".join(map(str, strides))
+    extent = " × ".join(str(axis.kernel) for axis in reversed(window))
     if record.params == 0:
-        return f"{w.kernel} × {h.kernel} / {stride}"
-    kernel = f"{w.kernel} × {h.kernel} × {record.output_shape[0]}"
+        return f"{extent} / {stride}"
+    kernel = f"{extent} × {record.output_shape[0]}"
     return kernel if stride == 1 else f"{kernel} / {stride}"

@@ -79,6 +79,6 @@ def _patch(entry: Entry) -> str:
     window = kernel_window(entry.last)
     if window is None:
         return ""
-    h, w = window
-    stride = w.stride if h.stride == w.stride else f"{w.stride}x{h.stride}"
-    return f"{w.kernel}x{h.kernel}/{stride}"
+    strides = [axis.stride for axis in reversed(window)]  # width first, as the paper writes them
+    stride = strides[0] if len(set(strides)) == 1 else "x".join(map(str, strides))
+    return "x".join(str(axis.kernel) for axis in reversed(window)) + f"/{stride}"

@@ -52,10 +52,14 @@ def _row(record: LayerRecord, number: int | None, units) -> tuple[Cell, ...]:
         stride = pad = Cell()
         kernel = [Cell("1", 1), Cell("1", 1)]
     else:
-        h, w = window
-        stride = Cell(str(w.stride) if h.stride == w.stride else f"{h.stride}×{w.stride}")
+        strides = [axis.stride for axis in window]
+        stride = Cell(str(strides[0]) if len(set(strides)) == 1 else "×".join(map(str, strides)))
         pad = Cell(_pad(record))
-        kernel = [Cell(str(w.kernel), w.kernel), Cell(str(h.kernel), h.kernel)]
+        if len(window) == 2:
+            h, w = window
+            kernel = [Cell(str(w.kernel), w.kernel), Cell(str(h.kernel), h.kernel)]
+        else:  # the W and H columns of a (C, H, W) table: the whole kernel in the first
+            kernel = [Cell("×".join(str(axis.kernel) for axis in window)), Cell()]
     return (
         Cell(str(number) if number else "", number), *cells, Cell(record.name), stride, pad, *kernel,
         Cell(str(before[0]), before[0]), Cell(str(after[0]), after[0]),
@@ -69,4 +73,4 @@ def _pad(record: LayerRecord) -> str:
     if pads is None:
         return "0"
     halves = [f"{(a + b) / 2:g}" for a, b in pads]
-    return halves[0] if halves[0] == halves[1] else "/".join(halves)
+    return halves[0] if len(set(halves)) == 1 else "/".join(halves)
