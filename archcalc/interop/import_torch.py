@@ -239,6 +239,8 @@ def import_torch(model: Any, *, input: tuple[int, ...] = (3, 224, 224), name: st
     try:
         return read(traced, "torch.fx")
     except SpecError as refused:        # what fx leaves traced (a size computed in Python) export may know
+        if any(type(m).__name__ in REFUSED for m in modules.values()):
+            raise                       # a module refused by its kind (attention): no capture reads it
         try:
             return exported()
         except Exception:  # noqa: BLE001 - torch.export reads no more: torch.fx's refusal stands
