@@ -107,7 +107,7 @@ def test_keras_counts_one_bias_vector_but_two_for_a_gru_resetting_after():
 
 def test_a_layer_s_own_convention_wins_over_the_file_s():
     mapping = keras_file("lstm_x10_u20_last")
-    mapping["layers"][0]["convention"] = "torch"
+    mapping["layers"][0]["convention"] = "pytorch"
     assert archcalc.analyze(mapping).totals.params == TORCH["lstm_x10_h20_l1"]["params"]
 
 

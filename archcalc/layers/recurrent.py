@@ -23,7 +23,7 @@ from .base import Arithmetic, Layer, Param, Shape, format_shape, register
 from .family import Family
 from .foreign import KerasForm, KerasLayer, Mismatch, OnnxForm, OnnxNode, TorchCall, TorchForm
 
-Convention = Literal["torch", "keras"]
+Convention = Literal["pytorch", "keras"]
 _KERAS = {"units": "hidden_size", "use_bias": "bias", "return_sequences": "return_sequences"}
 
 
@@ -48,7 +48,7 @@ class Recurrent(Layer):
     bias: bool = True
     bidirectional: bool = False
     return_sequences: bool = True
-    convention: Convention = "torch"
+    convention: Convention = "pytorch"
 
     @property
     def gates(self) -> int:
@@ -61,7 +61,7 @@ class Recurrent(Layer):
     @property
     def bias_vectors(self) -> int:
         """Bias vectors per layer and direction: PyTorch 2, Keras 1 (0 without bias)."""
-        return (2 if self.convention == "torch" else 1) if self.bias else 0
+        return (2 if self.convention == "pytorch" else 1) if self.bias else 0
 
     @property
     def has_bias(self) -> bool:
@@ -213,7 +213,7 @@ class Recurrent(Layer):
         """An ExportError where the layer is not one of `where`'s: one bias vector (Keras) or a GRU resetting before."""
         if self.bias_vectors == 1:
             raise ExportError(f"{self.type_name} with one bias vector (convention: keras) has no {where} form: "
-                              "PyTorch and ONNX keep two (convention: torch)")
+                              "PyTorch and ONNX keep two (convention: pytorch)")
 
     # --- Keras ---------------------------------------------------------------------------------
     @classmethod
@@ -412,10 +412,10 @@ class GRU(Recurrent):
         """PyTorch 2; Keras 2 with `reset_after` (the recurrent product keeps its own bias), else 1."""
         if not self.bias:
             return 0
-        return 2 if self.convention == "torch" or self.reset_after else 1
+        return 2 if self.convention == "pytorch" or self.reset_after else 1
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
-        if not self.reset_after and self.convention == "torch":
+        if not self.reset_after and self.convention == "pytorch":
             raise SpecError("gru with reset_after: false is Keras' GRU: write convention: keras")
         return super().output_shape(inputs)
 

@@ -74,7 +74,7 @@ class ArchFile(Record):
     defaults: dict[str, dict[str, Value]] = Field(default_factory=dict,
                                                   description="per-type default hyper-parameters")
     blocks: dict[str, BlockDef] = Field(default_factory=dict)
-    convention: Literal["torch", "keras"] | None = Field(
+    convention: Literal["pytorch", "keras"] | None = Field(
         None, description="whose parameters the layers that differ keep (recurrent layers' bias vectors): "
         "torch (the default) or keras")
     calls: dict[str, Literal["module", "functional", "operator"]] = Field(
