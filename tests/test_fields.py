@@ -142,10 +142,11 @@ _PAIR_SITES = sorted((name, key) for name, cls in registered_types().items() if 
 
 @pytest.mark.parametrize("site", _PAIR_SITES, ids=[f"{t}.{k}" for t, k in _PAIR_SITES])
 def test_every_int_or_pair_of_every_layer_type_is_a_pair_after_validation(site):
+    """An int is the same on every spatial axis: a pair for a 2-D type, one per axis over one or three."""
     cls = registered_types()[site[0]]
     required = {k: 2 for k, info in cls.model_fields.items() if info.is_required()}
     layer = cls.from_mapping(required | {site[1]: 1})
-    assert getattr(layer, site[1]) == (1, 1)
+    assert getattr(layer, site[1]) == (1,) * cls.spatial_axes
     default = cls.model_fields[site[1]].default
     assert default is None or isinstance(default, tuple) or cls.model_fields[site[1]].is_required()
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import ArchcalcError, SpecError, shorten
 from ..layers.activation import keras_activation, keras_fused
-from ..layers.base import layer_class
+from ..layers.base import layer_class, registered_types
 from ..layers.foreign import KerasLayer, Mismatch, Site, pair, whole
 from .imported import NETWORK_INPUT, ImportedGraph, Unsupported, check_layer_count
 from .importer import Importer, Refused, Value, foreign_index
@@ -22,8 +22,6 @@ from .limits import MiB, read_archive_member, read_bounded
 
 # Keras classes read by an idiom here rather than by one layer type's declaration.
 IDIOMS = ("Activation", "DepthwiseConv2D", "SeparableConv2D", "Reshape", "Bidirectional")
-#: Types that read their input step by step: a model with one reads (T, F) sequences and (T, C, H, W) frames.
-OVER_TIME = ("rnn", "lstm", "gru", "timedistributed")
 MAX_CONFIG_BYTES = 16 * MiB     # a model's config.json: DenseNet121's is 0.4 MiB
 
 
@@ -84,7 +82,8 @@ class _KerasImporter(Importer):
         sequential = config["class_name"] == "Sequential"
         known = {*foreign_index().keras_classes, *IDIOMS}
         inputs = layer_class("input").keras_form.classes
-        stepping = {"Bidirectional", *(name for kind in OVER_TIME for name in layer_class(kind).keras_form.classes)}
+        stepping = {"Bidirectional", *(name for cls in registered_types().values() if cls.over_time
+                                       for name in cls.keras_form.classes)}
         over_time = any(isinstance(layer, dict) and layer.get("class_name") in stepping for layer in layers)
         previous = None
         for position, layer in enumerate(layers):

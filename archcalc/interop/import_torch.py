@@ -13,12 +13,13 @@ import re
 import subprocess
 import sys
 import tempfile
+from functools import cache
 from importlib import import_module
 from pathlib import Path
 from typing import Any
 
 from ..errors import ArchcalcError, SpecError, shorten
-from ..layers.base import layer_class
+from ..layers.base import layer_class, registered_types
 from ..layers.foreign import MAP, Mismatch, Parameter, Site, TorchCall, whole
 from .imported import NETWORK_INPUT, ImportedGraph, Unsupported, check_layer_count
 from .importer import CHANNELS_FIRST, CHANNELS_LAST, Aux, Importer, Refused, Skip, Value, foreign_index
@@ -38,9 +39,8 @@ PARAMETER_METHODS = {"reshape", "view", "unsqueeze", "squeeze", "flatten", "cont
                      "getitem"}
 # Attributes of a tensor that describe it (`x.shape[0]`): sizes, not maps.
 DESCRIPTIVE = {"shape", "ndim", "dtype", "device"}
-# torch.nn normalisations a subclass may follow with its own submodules `drop` and `act` (timm's
-# BatchNormAct2d, GroupNormAct): read as the normalisation, then those submodules, in this order.
-NORM_ACT = {"BatchNorm2d", "BatchNorm1d", "GroupNorm"}
+# A subclass of a torch.nn normalisation (`_normalisations`) may follow it with its own submodules `drop`
+# and `act` (timm's BatchNormAct2d, GroupNormAct): read as the normalisation, then those submodules, in order.
 NORM_ACT_CHILDREN = ("drop", "act")
 DEFAULT_TIMEOUT = 120.0     # seconds to load, build and trace a model (RegNet-Y 128GF, built for real, takes ~30)
 MAX_LOG_BYTES = 64 * 1024   # what the build printed, passed on
@@ -256,12 +256,22 @@ def _impostor(module: Any) -> bool:
     return isinstance(same, type) and issubclass(same, nn.Module) and not isinstance(module, same)
 
 
+@cache
+def _normalisations() -> frozenset[str]:
+    """The torch.nn classes of the normalisation layer types (BatchNorm1d/2d/3d, GroupNorm, LayerNorm, ...)."""
+    from ..layers.family import Group
+
+    return frozenset(name for cls in registered_types().values() if cls.family in Group.NORMALIZATION.families
+                     for name in cls.torch_form.modules)
+
+
 def _norm_act_base(module: Any) -> str | None:
-    """For a subclass of a `NORM_ACT` normalisation whose only submodules are `NORM_ACT_CHILDREN`, the
+    """For a subclass of a torch.nn normalisation whose only submodules are `NORM_ACT_CHILDREN`, the
     normalisation's class name; else None."""
     cls = type(module)
-    if cls.__name__ not in NORM_ACT and set(dict(module.named_children())) <= set(NORM_ACT_CHILDREN):
-        base = next((c for c in cls.__mro__[1:] if c.__name__ in NORM_ACT and c.__module__.startswith("torch.nn")),
+    norms = _normalisations()
+    if cls.__name__ not in norms and set(dict(module.named_children())) <= set(NORM_ACT_CHILDREN):
+        base = next((c for c in cls.__mro__[1:] if c.__name__ in norms and c.__module__.startswith("torch.nn")),
                     None)
         if base is not None:
             return base.__name__

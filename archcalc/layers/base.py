@@ -220,6 +220,9 @@ class Layer(Record):
     #: True where a second input (`like:` in a file) gives only the output's size: its values are not read,
     #: so the receptive field follows the first input alone.
     sized_by_second_input: ClassVar[bool] = False
+    #: True where the layer reads its input step by step (recurrent layers, `timedistributed`): a Keras
+    #: model holding one reads its input as a (T, F) sequence or (T, C, H, W) frames.
+    over_time: ClassVar[bool] = False
     #: How PyTorch, ONNX and Keras write the type (`archcalc.layers.foreign`): the names `type:` also
     #: accepts, the summaries print and the importers read, and the hyper-parameters they hold.
     torch_form: ClassVar[TorchForm] = TorchForm()

@@ -30,6 +30,7 @@ _KERAS = {"units": "hidden_size", "use_bias": "bias", "return_sequences": "retur
 class Recurrent(Layer):
     """What RNN, LSTM and GRU share: the stack of layers and directions, shapes, counts and the loop over steps."""
 
+    over_time = True
     #: Gates per cell (weight matrices stacked in `weight_ih`), their names in PyTorch's order.
     gate_names: ClassVar[tuple[str, ...]] = ()
     #: The cell's arithmetic per step, as the textbook writes it (for `explain`).

@@ -60,6 +60,7 @@ class TimeDistributed(Layer):
     """A layer applied to each frame of a (T, *frame) sequence: parameters once, MACs × T."""
 
     type_name = "timedistributed"
+    over_time = True
     family = Family.DATA      # what it computes is its inner layer's: the count profiles ask `inner_layer`
     keras_form = KerasForm(classes=("TimeDistributed",))
 
