@@ -37,6 +37,7 @@ class Family(Enum):
     CONV = "convolution", Group.CONVOLUTION
     CONV_TRANSPOSE = "transposed convolution", Group.CONVOLUTION
     LINEAR = "fully connected (matrix product)", Group.FULLY_CONNECTED
+    MATMUL = "product of two feature maps (attention)", Group.FULLY_CONNECTED
     BATCH_NORM = "batch normalization", Group.NORMALIZATION
     LRN = "local response normalization", Group.NORMALIZATION
     LAYER_NORM = "layer normalization over the channels at each position", Group.NORMALIZATION
