@@ -1,12 +1,14 @@
 """An Ultralytics YOLO model configuration (`yolov8n.yaml`, `yolo11n.yaml`) as an architecture mapping.
 
-The configuration lists `backbone` and `head` rows `[from, repeats, module, args]`; channels are scaled
-by the width multiple (rounded up to a multiple of 8, capped at `max_channels` first) and repeats by the
-depth multiple, from `depth_multiple`/`width_multiple` or from the row of `scales` the scale letter
-picks (`yolov8n.yaml` is `yolov8.yaml` at scale `n`: the letter after the version, as Ultralytics
-reads file names). Each module becomes a block of the written file (`Conv` = conv, batchnorm, SiLU;
-`C2f`, `C3k2`, `C3k`, `Bottleneck`, `SPPF`, `C2PSA` with `PSABlock` and its `attention`), the detect
-head its box and class branches per level and a `dfl` layer. Nothing here imports Ultralytics.
+The configuration lists `backbone` and `head` rows `[from, repeats, module, args]`. As Ultralytics
+reads them: a module's output channels (its first argument) are capped at `max_channels`, times the
+width multiple, rounded up to a multiple of 8 (but where they are `nc`); repeats above 1 become
+max(round(n × depth), 1); the multiples come from `depth_multiple`/`width_multiple` or from the row of
+`scales` the scale letter picks (`yolov8n.yaml` is `yolov8.yaml` at scale `n`: the letter after the
+version in the file's name; the config's `scale:` key wins; without either, the first row); C3k2 takes
+C3k inner modules at the scales m, l and x. Each module becomes a block of the written file
+(`archcalc.interop.ultralytics_blocks`), the detect head its box and class branches per level and
+one `dfl` layer. Ultralytics itself is never imported.
 """
 
 from __future__ import annotations
@@ -16,362 +18,231 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..errors import ArchcalcError, SpecError
+from ..errors import SpecError
 from ..spec.loader import parse_text
+from .ultralytics_blocks import conv, definitions
 
-MODULES = ("Conv", "C2f", "C3k2", "SPPF", "C2PSA", "Concat", "nn.Upsample", "Upsample", "Detect")
-MAX_REPEATS = 64
-MAX_CHANNELS = 1 << 16
-MAX_ROWS = 1000
+MODULES = ("Conv", "C2f", "C3k2", "SPPF", "C2PSA", "Concat", "nn.Upsample", "Detect")
+#: Bounds that refuse a hostile configuration before any work.
+MAX_ROWS, MAX_REPEATS, MAX_CHANNELS, MAX_MULTIPLE = 1000, 64, 1 << 16, 16
+#: The box distribution's bins per side (Ultralytics' `reg_max`).
 REG_MAX = 16
 _SCALED_NAME = re.compile(r"^(yolo(?:v)?\d+)([nslmx])(.*)$")
 
 
-def _conv(c2: Any, k: Any = 1, s: Any = 1, g: Any = 1, act: Any = True, **entry: Any) -> dict[str, Any]:
-    return {"type": "Conv", "c2": c2, "k": k, "s": s, "g": g, "act": act, **entry}
+def import_ultralytics(source: str, *, input: tuple[int, ...] | None = None, name: str | None = None) -> dict[str, Any]:
+    """The architecture mapping of the Ultralytics configuration file `source` (`input`: C, H, W per
+    sample; default the config's `ch` channels, 640×640)."""
+    label = str(source)
+    config, scale = _read(label)
+    rows = config.get("backbone"), config.get("head", [])
+    if not isinstance(rows[0], list) or not rows[0] or not isinstance(rows[1], list):
+        raise SpecError("an Ultralytics configuration needs backbone and head lists of [from, repeats, module, args]",
+                        file=label)
+    if len(rows[0]) + len(rows[1]) > MAX_ROWS:
+        raise SpecError(f"{len(rows[0]) + len(rows[1]):,} rows: at most {MAX_ROWS:,}", file=label)
+    if input is not None and len(input) != 3:
+        raise SpecError(f"a YOLO network's input is C×H×W, got {len(input)} size(s)", file=label)
+    shape = tuple(input) if input else (_whole(config.get("ch", 3), "ch", label), 640, 640)
+    network = _Network(config, scale, label, shape[0])
+    for index, row in enumerate(rows[0] + rows[1]):
+        network.read(index, row)
+    source_line = (f"Ultralytics configuration {Path(label).name}" + (f", scale {scale}" if network.scaled else "")
+                   + f": depth {network.depth}, width {network.width}"
+                   + (f", max_channels {network.max_channels}" if network.max_channels else ""))
+    return {"name": name or Path(label).stem, "source": source_line, "input": list(shape),
+            "calls": {"attention:*": "operator"}, "blocks": definitions(network.blocks), "layers": network.layers}
 
 
-def _chain(name: str, count: int, make) -> list[dict[str, Any]]:
-    """`count` entries `name0` … each reading the one before (the first its default input)."""
-    return [make(j, {"name": f"{name}{j}", **({"from": f"{name}{j - 1}"} if j else {})}) for j in range(count)]
-
-
-def _blocks(used: set[str]) -> dict[str, Any]:
-    """The blocks the written file uses (`used`: their names; repeats and heads are in the names)."""
-    blocks: dict[str, Any] = {
-        "Conv": {"args": {"c2": None, "k": 1, "s": 1, "g": 1, "act": True},
-                 "layers": [{"name": "conv", "type": "conv", "out_channels": "c2", "kernel_size": "k", "stride": "s",
-                             "padding": "k // 2", "groups": "g", "bias": False},
-                            {"name": "bn", "type": "batchnorm", "eps": 0.001},
-                            {"name": "act", "type": "silu", "when": "act"}]},
-        "Bottleneck": {"args": {"c2": None, "shortcut": True, "e": 0.5},
-                       "layers": [_conv("int(c2 * e)", 3, name="cv1"), _conv("c2", 3, name="cv2"),
-                                  {"name": "add", "type": "add", "from": ["cv2", "input"], "when": "shortcut"}]},
-        "SPPF": {"args": {"c2": None, "hidden": None, "k": 5},
-                 "layers": [_conv("hidden", name="cv1"),
-                            *_chain("m", 3, lambda j, e: {**e, "type": "maxpool", "kernel_size": "k", "stride": 1,
-                                                          "padding": "k // 2"}),
-                            {"name": "cat", "type": "concat", "from": ["cv1", "m0", "m1", "m2"]},
-                            _conv("c2", name="cv2")]},
-    }
-    used = used | {"Conv"} | _needs(used)
-    for name in used:
-        kind, *rest = name.split("_")
-        n = int(rest[-1][1:]) if rest and rest[-1].startswith("n") else 0
-        if kind in ("C2f", "C3k2"):
-            hidden = "int(c2 * e)"
-
-            inner_rows = []
-            for j in range(n):
-                row = {"name": f"m{j}", "from": f"m{j - 1}" if j else "split", "c2": hidden, "shortcut": "shortcut"}
-                if kind == "C2f":
-                    inner_rows.append({**row, "type": "Bottleneck", "e": 1.0})
-                else:   # a C3k, or a bottleneck of half the width, as c3k says
-                    inner_rows += [{**row, "type": "C3k_n2", "when": "c3k"},
-                                   {**row, "type": "Bottleneck", "when": "not c3k"}]
-            args = {"c2": None, "shortcut": False, "e": 0.5} if kind == "C2f" else \
-                {"c2": None, "c3k": False, "e": 0.5, "shortcut": True}
-            blocks[name] = {"args": args, "layers": [
-                _conv(f"2 * {hidden}", name="cv1"),
-                {"name": "split", "type": "slice", "start": hidden, "end": f"2 * {hidden}"},
-                *inner_rows,
-                {"name": "cat", "type": "concat", "from": ["cv1", *(f"m{j}" for j in range(n))]},
-                _conv("c2", name="cv2")]}
-        elif kind == "C3k":
-            blocks[name] = {"args": {"c2": None, "shortcut": True, "e": 0.5}, "layers": [
-                _conv("int(c2 * e)", name="cv1"),
-                {"name": "m", "type": "Bottleneck", "c2": "int(c2 * e)", "shortcut": "shortcut", "e": 1.0,
-                 "repeat": n},
-                _conv("int(c2 * e)", name="cv2", **{"from": "input"}),
-                {"name": "cat", "type": "concat", "from": ["m", "cv2"]},
-                _conv("c2", name="cv3")]}
-        elif kind == "C2PSA":
-            blocks[name] = {"args": {"c2": None, "c": None}, "layers": [
-                _conv("2 * c", name="cv1"),
-                {"name": "a", "type": "slice", "start": 0, "end": "c"},
-                {"name": "b", "type": "slice", "start": "c", "end": "2 * c", "from": "cv1"},
-                {"name": "m", "type": f"PSABlock_h{_heads(name)}", "c": "c", "repeat": n},
-                {"name": "cat", "type": "concat", "from": ["a", "m"]},
-                _conv("c2", name="cv2")]}
-        elif kind == "PSABlock":
-            blocks[name] = _psa_block(_heads(name))
-    return {name: blocks[name] for name in sorted(used)}
-
-
-def _heads(c2psa: str) -> int:
-    return int(c2psa.split("_h")[1].split("_")[0])
-
-
-def _needs(used: set[str]) -> set[str]:
-    """The blocks the `used` ones use."""
-    needs = set()
-    for name in used:
-        if name.startswith(("C2f", "C3k_")):
-            needs.add("Bottleneck")
-        if name.startswith("C3k2"):
-            needs |= {"Bottleneck", "C3k_n2"}
-    return needs
-
-
-def _psa_block(heads: int) -> dict[str, Any]:
-    """Ultralytics' PSABlock of `heads` heads of 64 channels: x + attention(x), then x + FFN(x). The
-    qkv convolution gives each head its q (32 channels), k (32) and v (64) in turn."""
-    per, kd = "(c // {h}) // 2 * 2 + c // {h}".format(h=heads), "(c // {h}) // 2".format(h=heads)
-    hd = f"c // {heads}"
-    layers: list[dict[str, Any]] = [_conv(f"c + 2 * {heads} * ({kd})", act=False, name="qkv")]
-    for j in range(heads):
-        base = f"{j} * ({per})"
-        for part, start, width in (("q", base, kd), ("k", f"{base} + {kd}", kd), ("v", f"{base} + 2 * ({kd})", hd)):
-            layers.append({"name": f"{part}{j}", "type": "slice", "from": "qkv", "start": start,
-                           "end": f"{start} + {width}"})
-    for part in "qkv":
-        if heads > 1:
-            layers.append({"name": part, "type": "concat", "from": [f"{part}{j}" for j in range(heads)]})
-    names = {part: part if heads > 1 else f"{part}0" for part in "qkv"}
-    layers += [
-        {"name": "attn", "type": "attention", "num_heads": heads, "from": [names["q"], names["k"], names["v"]]},
-        _conv("c", 3, g="c", act=False, name="pe", **{"from": names["v"]}),
-        {"name": "sum", "type": "add", "from": ["attn", "pe"]},
-        _conv("c", act=False, name="proj"),
-        {"name": "add1", "type": "add", "from": ["proj", "input"]},
-        _conv("2 * c", name="ffn1"),
-        _conv("c", act=False, name="ffn2"),
-        {"name": "add2", "type": "add", "from": ["ffn2", "add1"]},
-    ]
-    return {"args": {"c": None}, "layers": layers}
-
-
-def _make_divisible(x: float, divisor: int = 8) -> int:
-    return math.ceil(x / divisor) * divisor
-
-
-class _Reader:
-    """The rows of one configuration, read into archcalc entries while the channels are followed."""
-
-    def __init__(self, config: dict[str, Any], scale: str | None, label: str, input_shape: tuple[int, ...]):
-        self.label, self.config = label, config
-        self.nc = self._whole(config.get("nc", 80), "nc")
-        depth, width, self.max_channels = config.get("depth_multiple", 1.0), config.get("width_multiple", 1.0), None
-        scales = config.get("scales")
-        if scales:
-            if not isinstance(scales, dict):
-                raise self.error("scales must be a mapping of scale letters to [depth, width, max_channels]")
-            scale = scale or next(iter(scales))
-            if scale not in scales:
-                raise self.error(f"scale {scale!r} is not one of {', '.join(map(str, scales))}")
-            row = scales[scale]
-            if not (isinstance(row, list) and len(row) == 3):
-                raise self.error(f"scales.{scale} must be [depth, width, max_channels]")
-            depth, width, self.max_channels = row
-        self.depth, self.width = (self._number(v, k) for v, k in ((depth, "depth"), (width, "width")))
-        if self.max_channels is not None:
-            self.max_channels = self._whole(self.max_channels, "max_channels")
-        self.scale = scale
-        self.channels: list[int] = []
-        self.strides: list[float] = []
-        self.last_source = -1
-        self.input_channels = input_shape[0]
-        self.layers: list[dict[str, Any]] = []
-        self.used: set[str] = set()
-        self.last_c3k2_legacy = True
-
-    def error(self, message: str, index: int | None = None) -> SpecError:
-        return SpecError(message if index is None else f"layer {index}: {message}", file=self.label)
-
-    def _number(self, value: Any, what: str) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 64:
-            raise self.error(f"{what} must be a number in (0, 64], got {value!r}")
-        return value
-
-    def _whole(self, value: Any, what: str, index: int | None = None, high: int = MAX_CHANNELS) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= high:
-            raise self.error(f"{what} must be a whole number from 1 to {high:,}, got {value!r}", index)
-        return value
-
-    def channels_of(self, index: int, source: int) -> int:
-        return self.input_channels if source == -1 and index == 0 else self.channels[source]
-
-    def name(self, index: int, source: int) -> str:
-        return "input" if source == -1 and index == 0 else f"m{source}"
-
-    def scaled(self, c2: Any, index: int) -> int:
-        c2 = self._whole(c2, "the output channels", index)
-        if c2 != self.nc:
-            c2 = _make_divisible(min(c2, self.max_channels or c2) * self.width)
-        return self._whole(c2, "the scaled output channels", index)
-
-    def sources(self, index: int, raw: Any) -> list[int]:
-        found = raw if isinstance(raw, list) else [raw]
-        if not found or any(isinstance(f, bool) or not isinstance(f, int) for f in found):
-            raise self.error(f"'from' must be an index or a list of indices, got {raw!r}", index)
-        for f in found:
-            if not (-index <= f < index or (index == 0 and f == -1)):
-                raise self.error(f"'from' {f} names no earlier layer (layers read earlier ones only)", index)
-        return [f if f >= 0 or index == 0 else index + f for f in found] if index else [-1]
-
-    def row(self, index: int, entry: Any) -> None:
-        if not (isinstance(entry, list) and len(entry) == 4 and isinstance(entry[3], list)):
-            raise self.error(f"a row must be [from, repeats, module, args], got {str(entry)[:80]}", index)
-        raw_from, n, module, args = entry
-        if module not in MODULES:
-            raise self.error(f"module {str(module)[:60]!r} has no archcalc form (known: {', '.join(MODULES)})", index)
-        n = self._whole(n, "repeats", index, MAX_REPEATS * 10)
-        n = max(round(n * self.depth), 1) if n > 1 else n
-        if n > MAX_REPEATS:
-            raise self.error(f"{n} repeats after depth scaling: at most {MAX_REPEATS}", index)
-        args = [self.nc if a == "nc" else None if a == "None" else a for a in args]
-        sources = self.sources(index, raw_from)
-        if module != "Concat" and module != "Detect" and len(sources) != 1:
-            raise self.error(f"{module} reads one layer, got from {raw_from!r}", index)
-        c1 = self.channels_of(index, sources[0])
-        entry_from = {"from": [self.name(index, s) for s in sources] if len(sources) > 1 else self.name(index, sources[0])}
-        name = f"m{index}"
-        self.last_source = sources[0]
-        getattr(self, "_" + module.replace("nn.", "").lower())(index, name, entry_from, c1, n, args, sources)
-
-    # --- the modules ---------------------------------------------------------------------------
-    def _arg(self, args: list, k: int, default: Any, index: int) -> Any:
-        return args[k] if len(args) > k else default
-
-    def add(self, channels: int, entry: dict[str, Any], stride: float | None = None) -> None:
-        """Append `entry`, `channels` deep, `stride` input pixels per map position (default: its input's)."""
-        self.layers.append(entry)
-        self.channels.append(channels)
-        self.strides.append(self.stride_of(len(self.channels) - 1, self.last_source) if stride is None else stride)
-
-    def stride_of(self, index: int, source: int) -> float:
-        return 1 if source == -1 and index == 0 else self.strides[source]
-
-    def _conv(self, index, name, entry_from, c1, n, args, sources):
-        if n != 1:
-            raise self.error("Conv takes no repeats", index)
-        c2 = self.scaled(args[0] if args else None, index)
-        k, s = self._arg(args, 1, 1, index), self._arg(args, 2, 1, index)
-        for value, what in ((k, "kernel size"), (s, "stride")):
-            self._whole(value, what, index, 64)
-        self.add(c2, {"name": name, "type": "Conv", **entry_from, "c2": c2, "k": k, "s": s},
-                 self.stride_of(index, self.last_source) * s)
-
-    def _c2f(self, index, name, entry_from, c1, n, args, sources):
-        c2 = self.scaled(args[0] if args else None, index)
-        shortcut = bool(self._arg(args, 1, False, index))
-        self.used.add(f"C2f_n{n}")
-        self.add(c2, {"name": name, "type": f"C2f_n{n}", **entry_from, "c2": c2, "shortcut": shortcut})
-
-    def _c3k2(self, index, name, entry_from, c1, n, args, sources):
-        c2 = self.scaled(args[0] if args else None, index)
-        c3k = bool(self._arg(args, 1, False, index)) or (self.scale is not None and self.scale in "mlx")
-        e = self._number(self._arg(args, 2, 0.5, index), "e")
-        self.used.add(f"C3k2_n{n}")
-        self.last_c3k2_legacy = False
-        self.add(c2, {"name": name, "type": f"C3k2_n{n}", **entry_from, "c2": c2, "c3k": c3k, "e": e})
-
-    def _sppf(self, index, name, entry_from, c1, n, args, sources):
-        c2 = self.scaled(args[0] if args else None, index)
-        k = self._whole(self._arg(args, 1, 5, index), "kernel size", index, 63)
-        self.used.add("SPPF")
-        self.add(c2, {"name": name, "type": "SPPF", **entry_from, "c2": c2, "hidden": c1 // 2, "k": k})
-
-    def _c2psa(self, index, name, entry_from, c1, n, args, sources):
-        c2 = self.scaled(args[0] if args else None, index)
-        if c2 != c1:
-            raise self.error(f"C2PSA keeps the channels: {c1} in, {c2} out", index)
-        c = c1 // 2
-        heads = c // 64
-        if heads < 1:
-            raise self.error(f"C2PSA needs at least 128 input channels (heads of 64), got {c1}", index)
-        block = f"C2PSA_h{heads}_n{n}"
-        self.used |= {block, f"PSABlock_h{heads}"}
-        self.add(c2, {"name": name, "type": block, **entry_from, "c2": c2, "c": c})
-
-    def _concat(self, index, name, entry_from, c1, n, args, sources):
-        if self._arg(args, 0, 1, index) != 1:
-            raise self.error("Concat must join the channels (dimension 1)", index)
-        self.add(sum(self.channels_of(index, s) for s in sources),
-                 {"name": name, "type": "concat", "from": [self.name(index, s) for s in sources]})
-
-    def _upsample(self, index, name, entry_from, c1, n, args, sources):
-        size, factor, mode = (self._arg(args, k, d, index) for k, d in ((0, None), (1, 2), (2, "nearest")))
-        if size is not None or mode != "nearest":
-            raise self.error("Upsample must be nearest by a scale factor ([None, factor, 'nearest'])", index)
-        self._whole(factor, "the scale factor", index, 64)
-        self.add(c1, {"name": name, "type": "upsample", **entry_from, "scale_factor": factor},
-                 self.stride_of(index, self.last_source) / factor)
-
-    def _detect(self, index, name, entry_from, c1, n, args, sources):
-        nc = self._whole(self._arg(args, 0, self.nc, index), "nc", index)
-        levels = [self.channels_of(index, s) for s in sources]
-        c2, c3 = max(16, levels[0] // 4, REG_MAX * 4), max(levels[0], min(nc, 100))
-        legacy = self.last_c3k2_legacy
-        cats = []
-        for j, (source, c) in enumerate(zip(sources, levels)):
-            where = {"from": self.name(index, source)}
-            box = [_conv(c2, 3, name=f"{name}_box{j}_0", **where), _conv(c2, 3, name=f"{name}_box{j}_1"),
-                   {"name": f"{name}_box{j}_2", "type": "conv", "out_channels": 4 * REG_MAX, "kernel_size": 1}]
-            if legacy:
-                cls = [_conv(c3, 3, name=f"{name}_cls{j}_0", **where), _conv(c3, 3, name=f"{name}_cls{j}_1")]
-            else:   # depthwise then pointwise, twice
-                cls = [_conv(c, 3, g=c, name=f"{name}_cls{j}_0", **where), _conv(c3, name=f"{name}_cls{j}_1"),
-                       _conv(c3, 3, g=c3, name=f"{name}_cls{j}_2"), _conv(c3, name=f"{name}_cls{j}_3")]
-            cls.append({"name": f"{name}_cls{j}_out", "type": "conv", "out_channels": nc, "kernel_size": 1})
-            self.layers += box + cls
-            self.layers.append({"name": f"{name}_cat{j}", "type": "concat",
-                                "from": [box[-1]["name"], cls[-1]["name"]]})
-            cats.append(f"{name}_cat{j}")
-        strides = [self.stride_of(index, s) for s in sources]
-        if any(stride != int(stride) for stride in strides):
-            raise self.error(f"the detected maps' strides {strides} are not whole", index)
-        self.add(4 + nc, {"name": name, "type": "dfl", "from": cats, "reg_max": REG_MAX, "trainable": False,
-                          "strides": [int(stride) for stride in strides]})
-
-
-def _load(source: str, label: str) -> tuple[dict[str, Any], str | None]:
+def _read(label: str) -> tuple[dict[str, Any], str | None]:
     """The configuration and its scale letter: `yolov8n.yaml` is read as itself where it exists, else as
-    `yolov8.yaml` beside it; the letter comes from the name either way."""
-    path = Path(source)
+    `yolov8.yaml` beside it; the letter comes from the name either way, or from the config's `scale`."""
+    path = Path(label)
     match = _SCALED_NAME.match(path.stem)
-    scale = match.group(2) if match else None
     if not path.exists() and match:
         path = path.with_name(match.group(1) + match.group(3) + path.suffix)
     try:
+        if path.stat().st_size > 1 << 20:
+            raise SpecError("the configuration is larger than 1 MiB", file=label)
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError(f"cannot read the configuration ({type(exc).__name__})", file=label) from None
     config = parse_text(text, label)
     if not isinstance(config, dict):
         raise SpecError("an Ultralytics configuration is a mapping with backbone and head", file=label)
-    if isinstance(config.get("scale"), str):
-        scale = config["scale"]
+    scale = config.get("scale", match.group(2) if match else None)
     return config, scale
 
 
-def is_ultralytics(source: str) -> bool:
-    """Whether `source` names a YAML configuration (rather than an archcalc file)."""
-    return source.endswith((".yaml", ".yml"))
+def _whole(value: Any, what: str, label: str, index: int | None = None, high: int = MAX_CHANNELS) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= high:
+        raise SpecError(f"{what} must be a whole number from 1 to {high:,}, got {str(value)[:40]}", file=label,
+                        layer=None if index is None else f"layer {index}")
+    return value
 
 
-def import_ultralytics(source: str, *, input: tuple[int, ...] | None = None, name: str | None = None) -> dict[str, Any]:
-    """The architecture mapping of the Ultralytics configuration `source` (`input`: C, H, W, default 3×640×640)."""
-    label = str(source)
-    config, scale = _load(label, label)
-    rows = [*(config.get("backbone") or []), *(config.get("head") or [])]
-    if not rows or not isinstance(config.get("backbone"), list) or not isinstance(config.get("head", []), list):
-        raise SpecError("an Ultralytics configuration needs backbone and head lists of [from, repeats, module, args]",
+def _multiple(value: Any, what: str, label: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= MAX_MULTIPLE:
+        raise SpecError(f"{what} must be a number above 0 and at most {MAX_MULTIPLE}, got {str(value)[:40]}",
                         file=label)
-    if len(rows) > MAX_ROWS:
-        raise SpecError(f"{len(rows):,} rows: at most {MAX_ROWS:,}", file=label)
-    shape = tuple(input) if input else (config.get("ch", 3), 640, 640)
-    reader = _Reader(config, scale, label, shape)
-    for index, row in enumerate(rows):
-        reader.row(index, row)
-    return _mapping(reader, name or Path(label).stem, shape, scale)
+    return value
 
 
-def _mapping(reader: _Reader, name: str, shape: tuple[int, ...], scale: str | None) -> dict[str, Any]:
-    return {"name": name,
-            "source": f"Ultralytics configuration {Path(reader.label).name}"
-                      + (f" at scale {scale}" if scale else "")
-                      + f" (depth {reader.depth}, width {reader.width}"
-                      + (f", max_channels {reader.max_channels}" if reader.max_channels else "") + ")",
-            "input": list(shape), "calls": {"attention:*": "operator"},
-            "blocks": _blocks(reader.used), "layers": [dict(layer) for layer in reader.layers]}
+class _Network:
+    """The rows read so far: the written entries (`layers`), the blocks they use, and per row its
+    output channels and stride (input pixels per map position)."""
+
+    def __init__(self, config: dict[str, Any], scale: Any, label: str, channels: int):
+        self.label, self.input_channels = label, channels
+        self.nc = _whole(config.get("nc", 80), "nc", label)
+        depth, width, self.max_channels = config.get("depth_multiple", 1.0), config.get("width_multiple", 1.0), None
+        scales, self.scaled, self.scale = config.get("scales"), False, None
+        if scales:
+            if not isinstance(scales, dict):
+                raise SpecError("scales must map scale letters to [depth, width, max_channels]", file=label)
+            self.scale = scale if scale is not None else next(iter(scales))
+            row = scales.get(self.scale)
+            if row is None:
+                raise SpecError(f"scale {str(self.scale)[:20]!r} is not one of {', '.join(map(str, scales))}",
+                                file=label)
+            if not (isinstance(row, list) and len(row) == 3):
+                raise SpecError(f"scales.{self.scale} must be [depth, width, max_channels]", file=label)
+            depth, width, self.max_channels = row
+            self.max_channels = _whole(self.max_channels, "max_channels", label)
+            self.scaled = True
+        self.depth, self.width = _multiple(depth, "depth", label), _multiple(width, "width", label)
+        self.layers: list[dict[str, Any]] = []
+        self.blocks: set[str] = set()
+        self.channels: list[int] = []
+        self.strides: list[float] = []
+        self.legacy_head = True   # YOLOv8's head; a network with C3k2 stages has YOLO11's
+
+    # --- one row ---------------------------------------------------------------------------------
+    def read(self, index: int, row: Any) -> None:
+        if not (isinstance(row, list) and len(row) == 4 and isinstance(row[3], list)):
+            raise self.error(index, f"a row must be [from, repeats, module, args], got {str(row)[:60]}")
+        raw_from, n, module, args = row
+        if module not in MODULES:
+            raise self.error(index, f"module {str(module)[:40]!r} has no archcalc form (known: {', '.join(MODULES)})")
+        n = _whole(n, "repeats", self.label, index, MAX_REPEATS * MAX_MULTIPLE)
+        n = max(round(n * self.depth), 1) if n > 1 else n
+        if n > MAX_REPEATS:
+            raise self.error(index, f"{n} repeats after depth scaling: at most {MAX_REPEATS}")
+        sources = self.sources(index, raw_from)
+        if module not in ("Concat", "Detect") and len(sources) != 1:
+            raise self.error(index, f"{module} reads one layer, got from: {str(raw_from)[:40]}")
+        if module not in ("C2f", "C3k2", "C2PSA") and n != 1:
+            raise self.error(index, f"{module} takes no repeats")
+        args = [self.nc if a == "nc" else None if a == "None" else a for a in args]
+        reader = getattr(self, "_" + module.removeprefix("nn.").lower())
+        reader(f"m{index}", index, sources, n, args)
+
+    def error(self, index: int, message: str) -> SpecError:
+        return SpecError(message, file=self.label, layer=f"layer {index}")
+
+    def sources(self, index: int, raw: Any) -> list[int]:
+        """The rows `raw` (`from`) names, as absolute indices; -1 for the network input."""
+        found = raw if isinstance(raw, list) else [raw]
+        if not found or len(found) > MAX_ROWS or any(isinstance(f, bool) or not isinstance(f, int) for f in found):
+            raise self.error(index, f"from must be a row index or a list of them, got {str(raw)[:40]}")
+        if index == 0:
+            if found != [-1]:
+                raise self.error(index, "the first row reads the input: from -1")
+            return [-1]
+        for f in found:
+            if not -index <= f < index:
+                raise self.error(index, f"from {f} names no earlier row (a row reads rows before it)")
+        return [f % index if f < 0 else f for f in found]
+
+    def name(self, source: int) -> str:
+        return "input" if source == -1 else f"m{source}"
+
+    def channels_of(self, source: int) -> int:
+        return self.input_channels if source == -1 else self.channels[source]
+
+    def stride_of(self, source: int) -> float:
+        return 1 if source == -1 else self.strides[source]
+
+    def scaled_channels(self, args: list, index: int) -> int:
+        c2 = _whole(args[0] if args else None, "the output channels", self.label, index)
+        if c2 != self.nc:
+            c2 = math.ceil(min(c2, self.max_channels or c2) * self.width / 8) * 8
+        return _whole(c2, "the scaled output channels", self.label, index)
+
+    def add(self, entry: dict[str, Any], sources: list[int], channels: int, stride: float | None = None) -> None:
+        reads = [self.name(s) for s in sources]
+        self.layers.append({**entry, "from": reads if len(reads) > 1 else reads[0]})
+        self.channels.append(channels)
+        self.strides.append(self.stride_of(sources[0]) if stride is None else stride)
+
+    # --- the modules -------------------------------------------------------------------------------
+    def _conv(self, name: str, index: int, sources: list[int], n: int, args: list) -> None:
+        c2 = self.scaled_channels(args, index)
+        k, s = (_whole(args[j] if len(args) > j else 1, what, self.label, index, 31)
+                for j, what in ((1, "the kernel size"), (2, "the stride")))
+        self.add(conv(c2, k, s, name=name), sources, c2, self.stride_of(sources[0]) * s)
+
+    def _c2f(self, name: str, index: int, sources: list[int], n: int, args: list) -> None:
+        c2 = self.scaled_channels(args, index)
+        self.blocks.add(f"C2f_n{n}")
+        self.add({"name": name, "type": f"C2f_n{n}", "c2": c2, "shortcut": bool(args[1] if len(args) > 1 else False)},
+                 sources, c2)
+
+    def _c3k2(self, name: str, index: int, sources: list[int], n: int, args: list) -> None:
+        c2 = self.scaled_channels(args, index)
+        c3k = bool(args[1] if len(args) > 1 else False) or self.scale in ("m", "l", "x")
+        e = _multiple(args[2] if len(args) > 2 else 0.5, "e", self.label)
+        self.blocks.add(f"C3k2_n{n}")
+        self.legacy_head = False
+        self.add({"name": name, "type": f"C3k2_n{n}", "c2": c2, "c3k": c3k, "e": e}, sources, c2)
+
+    def _sppf(self, name: str, index: int, sources: list[int], n: int, args: list) -> None:
+        c2 = self.scaled_channels(args, index)
+        k = _whole(args[1] if len(args) > 1 else 5, "the pooling size", self.label, index, 31)
+        self.blocks.add("SPPF")
+        self.add({"name": name, "type": "SPPF", "c2": c2, "hidden": self.channels_of(sources[0]) // 2, "k": k},
+                 sources, c2)
+
+    def _c2psa(self, name: str, index: int, sources: list[int], n: int, args: list) -> None:
+        c1, c2 = self.channels_of(sources[0]), self.scaled_channels(args, index)
+        if c2 != c1:
+            raise self.error(index, f"C2PSA keeps its channels: {c1} in, {c2} out")
+        heads = c1 // 2 // 64
+        if heads < 1:
+            raise self.error(index, f"C2PSA needs 128 input channels or more (heads of 64), got {c1}")
+        self.blocks.add(f"C2PSA_n{n}_h{heads}")
+        self.add({"name": name, "type": f"C2PSA_n{n}_h{heads}", "c2": c2, "c": c1 // 2}, sources, c2)
+
+    def _concat(self, name: str, index: int, sources: list[int], n: int, args: list) -> None:
+        if (args[0] if args else 1) != 1:
+            raise self.error(index, "Concat must join the channels (dimension 1)")
+        self.add({"name": name, "type": "concat"}, sources, sum(self.channels_of(s) for s in sources))
+
+    def _upsample(self, name: str, index: int, sources: list[int], n: int, args: list) -> None:
+        size, factor, mode = (args + [None, 2, "nearest"][len(args):])[:3]
+        if size is not None or mode != "nearest":
+            raise self.error(index, "Upsample must be nearest by a scale factor: [None, factor, 'nearest']")
+        factor = _whole(factor, "the scale factor", self.label, index, 32)
+        self.add({"name": name, "type": "upsample", "scale_factor": factor}, sources, self.channels_of(sources[0]),
+                 self.stride_of(sources[0]) / factor)
+
+    def _detect(self, name: str, index: int, sources: list[int], n: int, args: list) -> None:
+        nc = _whole(args[0] if args else self.nc, "nc", self.label, index)
+        levels = [self.channels_of(s) for s in sources]
+        c2, c3 = max(16, levels[0] // 4, REG_MAX * 4), max(levels[0], min(nc, 100))
+        strides = [self.stride_of(s) for s in sources]
+        if any(stride != int(stride) or stride < 1 for stride in strides):
+            raise self.error(index, f"the detected maps' strides {strides} are not whole")
+        cls_block = "DetectCls" if self.legacy_head else "DetectClsDW"
+        self.blocks |= {"DetectBox", cls_block}
+        for j, (source, c1) in enumerate(zip(sources, levels)):
+            where = {"from": self.name(source)}
+            self.layers += [
+                {"name": f"{name}_box{j}", "type": "DetectBox", **where, "c2": c2, "reg_max": REG_MAX},
+                {"name": f"{name}_cls{j}", "type": cls_block, **where, **({} if self.legacy_head else {"c1": c1}),
+                 "c3": c3, "nc": nc},
+                {"name": f"{name}_cat{j}", "type": "concat", "from": [f"{name}_box{j}", f"{name}_cls{j}"]}]
+        self.layers.append({"name": name, "type": "dfl", "from": [f"{name}_cat{j}" for j in range(len(sources))],
+                            "reg_max": REG_MAX, "strides": [int(s) for s in strides], "trainable": False})
+        self.channels.append(4 + nc)
+        self.strides.append(0)

@@ -360,6 +360,5 @@ class Torchinfo(Profile):
 
 PROFILES: dict[str, Profile] = {
     p.name: p for p in (Archcalc(), Fvcore(), Ptflops(), PtflopsModules(), PtflopsAten(), Thop(), Torchinfo(),
-                        Ultralytics(),
-                        Torch(), TorchTrain())
+                        Torch(), TorchTrain(), Ultralytics())
 }
