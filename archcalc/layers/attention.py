@@ -29,7 +29,8 @@ class MapAttention(Layer):
             raise ShapeError(f"attention needs q and k of one shape and v of their size, got "
                              f"{', '.join(format_shape(s) for s in inputs)}")
         if q[0] % self.num_heads or v[0] % self.num_heads:
-            raise ShapeError(f"attention's {self.num_heads} heads must divide the channels of q ({q[0]}) and v ({v[0]})")
+            raise ShapeError(f"attention's {self.num_heads} heads must divide the channels of q ({q[0]}) "
+                             f"and v ({v[0]})")
         return tuple(v)
 
     def macs(self, inputs: list[Shape], output: Shape) -> int:
