@@ -8,6 +8,7 @@ from ..errors import ShapeError
 from ..records import PositiveInt
 from .base import Arithmetic, Layer, Shape, format_shape, register, spatial
 from .family import Family
+from .foreign import TorchForm
 
 
 @register
@@ -20,6 +21,7 @@ class MapAttention(Layer):
     family = Family.MATMUL
     inputs_allowed = (3, 3)
     receptive_field_defined = False   # every output position reads every input position
+    torch_form = TorchForm(modules=("MapAttention",), arguments=("num_heads",))
 
     num_heads: PositiveInt = 1
 
@@ -55,3 +57,9 @@ class MapAttention(Layer):
         scores = xp.exp(scores - scores.max(axis=-1, keepdims=True))
         scores /= scores.sum(axis=-1, keepdims=True)
         return xp.matmul(v, scores.transpose(0, 1, 3, 2)).reshape(inputs[2].shape)
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        from .torch_code import Input
+        from .torch_modules import M, MapAttention, TorchLayer
+
+        return TorchLayer(MapAttention(self.num_heads), M(Input(0), Input(1), Input(2)))

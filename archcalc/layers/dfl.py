@@ -8,6 +8,7 @@ from ..errors import ShapeError
 from ..records import PositiveInt
 from .base import Arithmetic, Layer, Param, Shape, format_shape, register, spatial
 from .family import Family
+from .foreign import TorchForm
 
 
 @register
@@ -25,6 +26,7 @@ class DFL(Layer):
     family = Family.CONV
     inputs_allowed = (1, None)
     receptive_field_defined = False   # anchors of several levels side by side
+    torch_form = TorchForm(modules=("DFLDecode",), arguments=("reg_max", "strides"))
 
     reg_max: PositiveInt = 16
     strides: list[PositiveInt]
@@ -70,3 +72,9 @@ class DFL(Layer):
         box = xp.concatenate([(low + high) / 2, high - low], axis=1) * stride
         scores = 1 / (1 + xp.exp(-flat[:, boxes:]))
         return xp.concatenate([box, scores], axis=1)[:, :, None, :]
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        from .torch_code import Inputs
+        from .torch_modules import DFLDecode, M, TorchLayer
+
+        return TorchLayer(DFLDecode(self.reg_max, list(self.strides)), M(Inputs()))
