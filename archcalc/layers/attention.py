@@ -8,7 +8,7 @@ from ..errors import ShapeError
 from ..records import PositiveInt
 from .base import Arithmetic, Layer, Shape, format_shape, register, spatial
 from .family import Family
-from .foreign import TorchForm
+from .foreign import OnnxForm, TorchForm
 
 
 @register
@@ -22,6 +22,7 @@ class MapAttention(Layer):
     inputs_allowed = (3, 3)
     receptive_field_defined = False   # every output position reads every input position
     torch_form = TorchForm(modules=("MapAttention",), arguments=("num_heads",))
+    onnx_form = OnnxForm(ops=("MapAttention",), attributes=("num_heads",))   # a function archcalc writes
 
     num_heads: PositiveInt = 1
 
@@ -63,3 +64,29 @@ class MapAttention(Layer):
         from .torch_modules import M, MapAttention, TorchLayer
 
         return TorchLayer(MapAttention(self.num_heads), M(Input(0), Input(1), Input(2)))
+
+    def onnx_nodes(self, graph: Any, record: Any) -> None:
+        """A call of the function `MapAttention` (Reshape, Transpose, MatMul, Mul, Softmax, MatMul, Reshape)."""
+        q, _, v = record.input_shapes
+        h, n = self.num_heads, q[1] * q[2]
+        graph.call(_onnx_function, "MapAttention", list(record.inputs), record.name, num_heads=h,
+                   q_shape=[0, h, q[0] // h, n], v_shape=[0, h, v[0] // h, n], out_shape=[0, *v],
+                   scale=float((q[0] // h) ** -0.5))
+
+
+def _onnx_function() -> Any:
+    from .onnx_nodes import function, ref
+
+    swap = {"perm": [0, 1, 3, 2]}
+    return function("MapAttention", ["q", "k", "v"], ["y"], [
+        ("Constant", [], "qk_shape", {"value_ints": ref("ints", "q_shape")}),
+        ("Constant", [], "v_shape", {"value_ints": ref("ints", "v_shape")}),
+        ("Constant", [], "out_shape", {"value_ints": ref("ints", "out_shape")}),
+        ("Constant", [], "scale", {"value_float": ref("float", "scale")}),
+        ("Reshape", ["q", "qk_shape"], "q4", {}), ("Reshape", ["k", "qk_shape"], "k4", {}),
+        ("Reshape", ["v", "v_shape"], "v4", {}),
+        ("Transpose", ["q4"], "qt", swap), ("MatMul", ["qt", "k4"], "scores", {}),
+        ("Mul", ["scores", "scale"], "scaled", {}), ("Softmax", ["scaled"], "weights", {"axis": -1}),
+        ("Transpose", ["weights"], "wt", swap), ("MatMul", ["v4", "wt"], "heads", {}),
+        ("Reshape", ["heads", "out_shape"], "y", {}),
+    ], ["num_heads", "q_shape", "v_shape", "out_shape", "scale"])

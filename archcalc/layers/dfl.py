@@ -8,7 +8,10 @@ from ..errors import ShapeError
 from ..records import PositiveInt
 from .base import Arithmetic, Layer, Param, Shape, format_shape, register, spatial
 from .family import Family
-from .foreign import TorchForm
+from .foreign import OnnxForm, TorchForm
+
+#: The most levels a `dfl` reads (its ONNX function is written per number of levels: `DFLDecode3`).
+MAX_LEVELS = 8
 
 
 @register
@@ -24,9 +27,11 @@ class DFL(Layer):
 
     type_name = "dfl"
     family = Family.CONV
-    inputs_allowed = (1, None)
+    inputs_allowed = (1, MAX_LEVELS)
     receptive_field_defined = False   # anchors of several levels side by side
     torch_form = TorchForm(modules=("DFLDecode",), arguments=("reg_max", "strides"))
+    onnx_form = OnnxForm(ops=tuple(f"DFLDecode{k}" for k in range(1, MAX_LEVELS + 1)),   # functions archcalc writes
+                         attributes=("reg_max", "strides"))
 
     reg_max: PositiveInt = 16
     strides: list[PositiveInt]
@@ -78,3 +83,54 @@ class DFL(Layer):
         from .torch_modules import DFLDecode, M, TorchLayer
 
         return TorchLayer(DFLDecode(self.reg_max, list(self.strides)), M(Inputs()))
+
+    def onnx_nodes(self, graph: Any, record: Any) -> None:
+        """A call of the function `DFLDecode<levels>`, the anchors' centres and strides its attributes."""
+        import numpy as np
+
+        levels, r = len(record.inputs), self.reg_max
+        centres, strides = [], []
+        for (_, h, w), stride in zip(record.input_shapes, self.strides):
+            ys, xs = np.meshgrid(np.arange(h) + 0.5, np.arange(w) + 0.5, indexing="ij")
+            centres.append(np.stack([xs.reshape(-1), ys.reshape(-1)]))
+            strides += [float(stride)] * (h * w)
+        channels = record.input_shapes[0][0]
+        graph.call(lambda: _onnx_function(levels), f"DFLDecode{levels}",
+                   [*record.inputs, graph.weight(record, "weight")], record.name,
+                   reg_max=r, strides=list(self.strides), split=[4 * r, channels - 4 * r],
+                   bins_shape=[0, 4, r, -1], anchors=[float(v) for v in np.concatenate(centres, axis=1).reshape(-1)],
+                   anchor_strides=strides)
+
+
+def _onnx_function(levels: int) -> Any:
+    from .onnx_nodes import function, ref
+
+    maps = [f"x{k}" for k in range(levels)]
+    ints = lambda values: {"value_ints": values}  # noqa: E731
+    return function(f"DFLDecode{levels}", [*maps, "weight"], ["y"], [
+        ("Constant", [], "flat_shape", ints([0, 0, -1])),
+        *(("Reshape", [x, "flat_shape"], f"{x}_flat", {}) for x in maps),
+        ("Concat", [f"{x}_flat" for x in maps], "flat", {"axis": 2}),
+        ("Constant", [], "split", {"value_ints": ref("ints", "split")}),
+        ("Split", ["flat", "split"], ["box", "cls"], {"axis": 1}),
+        ("Constant", [], "bins_shape", {"value_ints": ref("ints", "bins_shape")}),
+        ("Reshape", ["box", "bins_shape"], "bins", {}),
+        ("Transpose", ["bins"], "bins_first", {"perm": [0, 2, 1, 3]}),
+        ("Softmax", ["bins_first"], "probabilities", {"axis": 1}),
+        ("Conv", ["probabilities", "weight"], "expectation", {}),
+        ("Constant", [], "side_shape", ints([0, 4, -1])),
+        ("Reshape", ["expectation", "side_shape"], "distances", {}),
+        ("Constant", [], "halves", ints([2, 2])),
+        ("Split", ["distances", "halves"], ["before", "after"], {"axis": 1}),
+        ("Constant", [], "anchor_values", {"value_floats": ref("floats", "anchors")}),
+        ("Constant", [], "anchor_shape", ints([2, -1])),
+        ("Reshape", ["anchor_values", "anchor_shape"], "anchors", {}),
+        ("Sub", ["anchors", "before"], "low", {}), ("Add", ["anchors", "after"], "high", {}),
+        ("Add", ["low", "high"], "twice_centre", {}), ("Constant", [], "two", {"value_float": 2.0}),
+        ("Div", ["twice_centre", "two"], "centre", {}), ("Sub", ["high", "low"], "size", {}),
+        ("Concat", ["centre", "size"], "in_strides", {"axis": 1}),
+        ("Constant", [], "stride", {"value_floats": ref("floats", "anchor_strides")}),
+        ("Mul", ["in_strides", "stride"], "boxes", {}), ("Sigmoid", ["cls"], "scores", {}),
+        ("Concat", ["boxes", "scores"], "flat_out", {"axis": 1}),
+        ("Constant", [], "axis", ints([2])), ("Unsqueeze", ["flat_out", "axis"], "y", {}),
+    ], ["reg_max", "strides", "split", "bins_shape", "anchors", "anchor_strides"])
