@@ -102,6 +102,17 @@ def test_ultralytics_profile_row_by_row_is_thop(model, size):
     assert products == 2 * reference["thop"][str(size)]["functional"]
 
 
+@pytest.mark.parametrize("model", MODELS)
+def test_folding_batchnorm_gives_the_fused_model(model):
+    """`model.fuse()` folds each BatchNorm into its convolution as a bias of its C channels; its GFLOPs
+    are then thop's convolutions alone."""
+    reference, report = REFERENCE[model], imported(model)
+    norms = [r for r in report.layers if r.layer.family is Family.BATCH_NORM]
+    fused_params = learnable(report.layers) - sum(r.output_shape[0] for r in norms)
+    assert fused_params == reference["fused"]["params"]
+    assert report.totals.flops - sum(r.flops for r in norms) == round(reference["fused"]["info"]["gflops"] * 1e9)
+
+
 def test_the_scale_letter_picks_the_row_and_the_file_name_the_config():
     mapping = archcalc.import_model(CONFIGS / "yolov8s.yaml")
     assert mapping["name"] == "yolov8s"
