@@ -147,6 +147,8 @@ HOSTILE = {
     "huge channels": ("  - [-1, 1, Conv, [100000000000, 3, 2]]", r"layer 0: the output channels must"),
     "huge kernel": ("  - [-1, 1, Conv, [16, 99999, 2]]", r"layer 0: the kernel size must"),
     "not a row": ("  - [-1, 1, Conv]", r"layer 0: a row must be"),
+    "after the head": ("  - [-1, 1, Conv, [16, 3, 2]]\n  - [-1, 1, Conv, [16, 3, 2]]\n  - [-1, 1, Conv, [16, 3, 2]]\n"
+                       "  - [[0, 1], 1, Detect, [nc]]\n  - [-1, 1, Conv, [16]]", r"layer 4: Detect must be the last"),
     "join of one": ("  - [-1, 1, Conv, [16, 3, 2]]\n  - [[-1, 0], 1, Conv, [16]]", r"layer 1: Conv reads one"),
 }
 

@@ -119,6 +119,8 @@ class _Network:
 
     # --- one row ---------------------------------------------------------------------------------
     def read(self, index: int, row: Any) -> None:
+        if self.layers and self.layers[-1]["type"] == "dfl":
+            raise self.error(index, "Detect must be the last row")
         if not (isinstance(row, list) and len(row) == 4 and isinstance(row[3], list)):
             raise self.error(index, f"a row must be [from, repeats, module, args], got {str(row)[:60]}")
         raw_from, n, module, args = row

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..arrays import kernels
 from ..errors import ShapeError
 from ..records import PositiveInt
 from .base import Arithmetic, Layer, Shape, format_shape, register, spatial
@@ -54,9 +55,7 @@ class MapAttention(Layer):
         n, h = q.shape[0], self.num_heads
         positions = q.shape[2] * q.shape[3]
         q, k, v = (x.reshape(n, h, x.shape[1] // h, positions) for x in (q, k, v))
-        scores = xp.matmul(q.transpose(0, 1, 3, 2), k) * (q.shape[2] ** -0.5)
-        scores = xp.exp(scores - scores.max(axis=-1, keepdims=True))
-        scores /= scores.sum(axis=-1, keepdims=True)
+        scores = kernels.softmax(xp, xp.matmul(q.transpose(0, 1, 3, 2), k) * (q.shape[2] ** -0.5), axis=-1)
         return xp.matmul(v, scores.transpose(0, 1, 3, 2)).reshape(inputs[2].shape)
 
     def torch_module(self, inputs: list[Shape]) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..arrays import kernels
 from ..errors import ShapeError
 from ..records import PositiveInt
 from .base import Arithmetic, Layer, Param, Shape, format_shape, register, spatial
@@ -59,20 +60,21 @@ class DFL(Layer):
     def describe(self) -> str:
         return f"reg_max {self.reg_max}"
 
-    def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
-        n, boxes = inputs[0].shape[0], 4 * self.reg_max
-        flat = xp.concatenate([x.reshape(n, x.shape[1], -1) for x in inputs], axis=2)
-        logits = flat[:, :boxes].reshape(n, 4, self.reg_max, -1)
-        logits = xp.exp(logits - logits.max(axis=2, keepdims=True))
-        distances = xp.einsum("nsra,r->nsa", logits / logits.sum(axis=2, keepdims=True),
-                              params["weight"].reshape(-1))
+    def anchors(self, xp: Any, shapes: list[Shape]) -> tuple[Any, Any]:
+        """Every anchor's centre (2, A: x then y, in its level's cells) and its level's stride (A,)."""
         centres, strides = [], []
-        for x, stride in zip(inputs, self.strides):
-            h, w = x.shape[2:]
+        for (_, h, w), stride in zip(shapes, self.strides):
             ys, xs = xp.meshgrid(xp.arange(h) + 0.5, xp.arange(w) + 0.5, indexing="ij")
             centres.append(xp.stack([xs.reshape(-1), ys.reshape(-1)]))
             strides.append(xp.full(h * w, float(stride)))
-        centre, stride = xp.concatenate(centres, axis=1), xp.concatenate(strides)
+        return xp.concatenate(centres, axis=1), xp.concatenate(strides)
+
+    def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
+        n, boxes = inputs[0].shape[0], 4 * self.reg_max
+        flat = xp.concatenate([x.reshape(n, x.shape[1], -1) for x in inputs], axis=2)
+        bins = kernels.softmax(xp, flat[:, :boxes].reshape(n, 4, self.reg_max, -1), axis=2)
+        distances = xp.einsum("nsra,r->nsa", bins, params["weight"].reshape(-1))
+        centre, stride = self.anchors(xp, [x.shape[1:] for x in inputs])
         low, high = centre - distances[:, :2], centre + distances[:, 2:]
         box = xp.concatenate([(low + high) / 2, high - low], axis=1) * stride
         scores = 1 / (1 + xp.exp(-flat[:, boxes:]))
@@ -89,17 +91,13 @@ class DFL(Layer):
         import numpy as np
 
         levels, r = len(record.inputs), self.reg_max
-        centres, strides = [], []
-        for (_, h, w), stride in zip(record.input_shapes, self.strides):
-            ys, xs = np.meshgrid(np.arange(h) + 0.5, np.arange(w) + 0.5, indexing="ij")
-            centres.append(np.stack([xs.reshape(-1), ys.reshape(-1)]))
-            strides += [float(stride)] * (h * w)
+        centres, strides = self.anchors(np, list(record.input_shapes))
         channels = record.input_shapes[0][0]
         graph.call(lambda: _onnx_function(levels), f"DFLDecode{levels}",
                    [*record.inputs, graph.weight(record, "weight")], record.name,
                    reg_max=r, strides=list(self.strides), split=[4 * r, channels - 4 * r],
-                   bins_shape=[0, 4, r, -1], anchors=[float(v) for v in np.concatenate(centres, axis=1).reshape(-1)],
-                   anchor_strides=strides)
+                   bins_shape=[0, 4, r, -1], anchors=[float(v) for v in centres.reshape(-1)],
+                   anchor_strides=[float(v) for v in strides])
 
 
 def _onnx_function(levels: int) -> Any:
