@@ -32,11 +32,17 @@ from typing import Any
 _NAME = re.compile(r"^([A-Za-z0-9]+?)(?:_n(\d+))?(?:_h(\d+))?$")
 
 
-def conv(c2: Any, k: Any = 1, s: Any = 1, g: Any = 1, act: Any = True, **entry: Any) -> dict[str, Any]:
+def conv(c2: Any, k: Any = 1, s: Any = 1, g: Any = 1, act: Any = True, *, name: str, source: Any = None
+         ) -> dict[str, Any]:
     """An entry of the `Conv` block: c2 channels, k×k, stride s, g groups, SiLU where `act` (defaults left out)."""
     given = {"k": k, "s": s, "g": g, "act": act}
-    return {**entry, "type": "Conv", "c2": c2,
-            **{key: value for key, value in given.items() if value != {"k": 1, "s": 1, "g": 1, "act": True}[key]}}
+    return layer(name, "Conv", source, c2=c2,
+                 **{key: value for key, value in given.items() if value != {"k": 1, "s": 1, "g": 1, "act": True}[key]})
+
+
+def layer(name: str, type_: str, source: Any = None, **hyper: Any) -> dict[str, Any]:
+    """A layer entry: `name`, `type_`, its input(s) `source` (default the entry before) and hyper-parameters."""
+    return {"name": name, "type": type_, **({} if source is None else {"from": source}), **hyper}
 
 
 def _layers(*entries: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
@@ -44,16 +50,16 @@ def _layers(*entries: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _conv_block() -> dict[str, Any]:
-    return _layers({"name": "conv", "type": "conv", "out_channels": "c2", "kernel_size": "k", "stride": "s",
-                    "padding": "k // 2", "groups": "g", "bias": False},
-                   {"name": "bn", "type": "batchnorm", "eps": 0.001},
-                   {"name": "act", "type": "silu", "when": "act"},
+    return _layers(layer("conv", "conv", out_channels="c2", kernel_size="k", stride="s",
+                    padding="k // 2", groups="g", bias=False),
+                   layer("bn", "batchnorm", eps=0.001),
+                   layer("act", "silu", when="act"),
                    args={"c2": None, "k": 1, "s": 1, "g": 1, "act": True})
 
 
 def _bottleneck() -> dict[str, Any]:
     return _layers(conv("int(c2 * e)", 3, name="cv1"), conv("c2", 3, name="cv2"),
-                   {"name": "add", "type": "add", "from": ["cv2", "input"], "when": "shortcut"},
+                   layer("add", "add", source=["cv2", "input"], when="shortcut"),
                    args={"c2": None, "shortcut": True, "e": 0.5})
 
 
@@ -68,35 +74,35 @@ def _c2f(n: int, c3k2: bool) -> dict[str, Any]:
             inner.append({**entry, "type": "Bottleneck", "e": 1.0})
     args = {"c2": None, "c3k": False, "e": 0.5, "shortcut": True} if c3k2 else {"c2": None, "shortcut": False, "e": 0.5}
     return _layers(conv(f"2 * {hidden}", name="cv1"),
-                   {"name": "split", "type": "slice", "start": hidden, "end": f"2 * {hidden}"},
+                   layer("split", "slice", start=hidden, end=f"2 * {hidden}"),
                    *inner,
-                   {"name": "cat", "type": "concat", "from": ["cv1", *(f"m{j}" for j in range(n))]},
+                   layer("cat", "concat", source=["cv1", *(f"m{j}" for j in range(n))]),
                    conv("c2", name="cv2"), args=args)
 
 
 def _c3k(n: int) -> dict[str, Any]:
     return _layers(conv("int(c2 * e)", name="cv1"),
-                   {"name": "m", "type": "Bottleneck", "c2": "int(c2 * e)", "shortcut": "shortcut", "e": 1.0,
-                    "repeat": n},
-                   conv("int(c2 * e)", name="cv2", **{"from": "input"}),
-                   {"name": "cat", "type": "concat", "from": ["m", "cv2"]},
+                   layer("m", "Bottleneck", c2="int(c2 * e)", shortcut="shortcut", e=1.0,
+                    repeat=n),
+                   conv("int(c2 * e)", name="cv2", source="input"),
+                   layer("cat", "concat", source=["m", "cv2"]),
                    conv("c2", name="cv3"), args={"c2": None, "shortcut": True, "e": 0.5})
 
 
 def _sppf() -> dict[str, Any]:
-    pools = [{"name": f"m{j}", "type": "maxpool", "kernel_size": "k", "stride": 1, "padding": "k // 2"}
+    pools = [layer(f"m{j}", "maxpool", kernel_size="k", stride=1, padding="k // 2")
              for j in range(3)]
     return _layers(conv("hidden", name="cv1"), *pools,
-                   {"name": "cat", "type": "concat", "from": ["cv1", "m0", "m1", "m2"]},
+                   layer("cat", "concat", source=["cv1", "m0", "m1", "m2"]),
                    conv("c2", name="cv2"), args={"c2": None, "hidden": None, "k": 5})
 
 
 def _c2psa(n: int, heads: int) -> dict[str, Any]:
     return _layers(conv("2 * c", name="cv1"),
-                   {"name": "a", "type": "slice", "start": 0, "end": "c"},
-                   {"name": "b", "type": "slice", "start": "c", "end": "2 * c", "from": "cv1"},
-                   {"name": "m", "type": f"PSABlock_h{heads}", "c": "c", "repeat": n},
-                   {"name": "cat", "type": "concat", "from": ["a", "m"]},
+                   layer("a", "slice", start=0, end="c"),
+                   layer("b", "slice", start="c", end="2 * c", source="cv1"),
+                   layer("m", f"PSABlock_h{heads}", c="c", repeat=n),
+                   layer("cat", "concat", source=["a", "m"]),
                    conv("c2", name="cv2"), args={"c2": None, "c": None})
 
 
@@ -107,24 +113,23 @@ def _psa_block(heads: int) -> dict[str, Any]:
         base = f"{j} * (2 * {key} + {head})"
         for part, start, width in (("q", base, key), ("k", f"{base} + {key}", key),
                                    ("v", f"{base} + 2 * {key}", head)):
-            slices.append({"name": f"{part}{j}", "type": "slice", "from": "qkv", "start": start,
-                           "end": f"{start} + {width}"})
-    joins = [{"name": part, "type": "concat", "from": [f"{part}{j}" for j in range(heads)]}
+            slices.append(layer(f"{part}{j}", "slice", source="qkv", start=start, end=f"{start} + {width}"))
+    joins = [layer(part, "concat", source=[f"{part}{j}" for j in range(heads)])
              for part in "qkv"] if heads > 1 else []
     q, k, v = ("q", "k", "v") if heads > 1 else ("q0", "k0", "v0")
     return _layers(conv(f"c + 2 * {heads} * {key}", act=False, name="qkv"), *slices, *joins,
-                   {"name": "attn", "type": "attention", "num_heads": heads, "from": [q, k, v]},
-                   conv("c", 3, g="c", act=False, name="pe", **{"from": v}),
-                   {"name": "sum", "type": "add", "from": ["attn", "pe"]},
+                   layer("attn", "attention", num_heads=heads, source=[q, k, v]),
+                   conv("c", 3, g="c", act=False, name="pe", source=v),
+                   layer("sum", "add", source=["attn", "pe"]),
                    conv("c", act=False, name="proj"),
-                   {"name": "add1", "type": "add", "from": ["proj", "input"]},
+                   layer("add1", "add", source=["proj", "input"]),
                    conv("2 * c", name="ffn1"), conv("c", act=False, name="ffn2"),
-                   {"name": "add2", "type": "add", "from": ["ffn2", "add1"]}, args={"c": None})
+                   layer("add2", "add", source=["ffn2", "add1"]), args={"c": None})
 
 
 def _detect_box() -> dict[str, Any]:
     return _layers(conv("c2", 3, name="cv1"), conv("c2", 3, name="cv2"),
-                   {"name": "out", "type": "conv", "out_channels": "4 * reg_max", "kernel_size": 1},
+                   layer("out", "conv", out_channels="4 * reg_max", kernel_size=1),
                    args={"c2": None, "reg_max": None})
 
 
@@ -134,7 +139,7 @@ def _detect_cls(depthwise: bool) -> dict[str, Any]:
                 conv("c3", 3, g="c3", name="dw2"), conv("c3", name="pw2")]
     else:
         body = [conv("c3", 3, name="cv1"), conv("c3", 3, name="cv2")]
-    return _layers(*body, {"name": "out", "type": "conv", "out_channels": "nc", "kernel_size": 1},
+    return _layers(*body, layer("out", "conv", out_channels="nc", kernel_size=1),
                    args={**({"c1": None} if depthwise else {}), "c3": None, "nc": None})
 
 
