@@ -49,6 +49,32 @@ def recurrent(kind: str, last: bool = False, **kw):
     return ref
 
 
+def _attention(q, k, v, heads):
+    n, c, h, w = v.shape
+    q, k, v = (t.reshape(n, heads, t.shape[1] // heads, h * w) for t in (q, k, v))
+    attn = (q.transpose(-2, -1) @ k) * (q.shape[2] ** -0.5)
+    return (v @ attn.softmax(dim=-1).transpose(-2, -1)).view(n, c, h, w)
+
+
+def _detect(*maps, reg_max, strides, weight):
+    n = maps[0].shape[0]
+    x = torch.cat([m.view(n, m.shape[1], -1) for m in maps], 2)
+    box, cls = x.split((4 * reg_max, x.shape[1] - 4 * reg_max), 1)
+    dist = F.conv2d(box.view(n, 4, reg_max, -1).transpose(2, 1).softmax(1), weight).view(n, 4, -1)
+    points, stride_tensor = [], []
+    for m, stride in zip(maps, strides):
+        h, w = m.shape[2:]
+        sy, sx = torch.meshgrid(torch.arange(h, dtype=m.dtype) + 0.5, torch.arange(w, dtype=m.dtype) + 0.5,
+                                indexing="ij")
+        points.append(torch.stack((sx, sy), -1).view(-1, 2))
+        stride_tensor.append(torch.full((h * w, 1), stride, dtype=m.dtype))
+    anchors, stride_tensor = torch.cat(points).transpose(0, 1), torch.cat(stride_tensor).transpose(0, 1)
+    lt, rb = dist.chunk(2, 1)
+    x1y1, x2y2 = anchors - lt, anchors + rb
+    boxes = torch.cat(((x1y1 + x2y2) / 2, x2y2 - x1y1), 1) * stride_tensor
+    return torch.cat((boxes, cls.sigmoid()), 1).unsqueeze(2)
+
+
 CASES = {
     # id: (architecture mapping, reference(x, weights) -> tensor). The case named after a type is also
     # its sample for the round trips of tests/test_registry_contract.py: it sets arguments to values
@@ -247,6 +273,19 @@ CASES = {
     "timedistributed-linear": (single({"type": "timedistributed", "layer": {"type": "linear", "out_features": 4}},
                                       [6, 7]),
                                lambda x, w: F.linear(x, w["L.weight"], w["L.bias"])),
+    # Ultralytics' Attention (ultralytics/nn/modules/block.py) after its q, k, v split, written out
+    "attention": ({"name": "case", "input": [12, 3, 4], "layers": [
+        {"name": "q", "type": "slice", "start": 0, "end": 4}, {"name": "k", "type": "slice", "start": 4, "end": 8,
+                                                                "from": "input"},
+        {"name": "v", "type": "slice", "start": 4, "end": 12, "from": "input"},
+        {"name": "L", "type": "attention", "num_heads": 2, "from": ["q", "k", "v"]}]},
+        lambda x, w: _attention(x[:, :4], x[:, 4:8], x[:, 4:12], 2)),
+    # Ultralytics' Detect at inference (head.py, DFL in block.py, make_anchors and dist2bbox in
+    # utils/tal.py), written out for two levels of 4·reg_max + 3 channels
+    "dfl": ({"name": "case", "input": [15, 4, 6], "layers": [
+        {"name": "p", "type": "maxpool", "kernel_size": 2},
+        {"name": "L", "type": "dfl", "reg_max": 3, "strides": [4, 8], "from": ["input", "p"]}]},
+        lambda x, w: _detect(x, F.max_pool2d(x, 2), reg_max=3, strides=(4, 8), weight=w["L.weight"])),
     **NEW_TYPE_CASES,
     **SPATIAL_AXES_CASES,
 }

@@ -9,7 +9,7 @@ from .options import analysis_options, freezing_options, parse_shape
 
 # archcalc.profiles.NAMES
 COUNT_PROFILES = ["archcalc", "fvcore", "ptflops", "ptflops-modules", "ptflops-aten", "thop", "torchinfo", "torch",
-                  "torch-train"]
+                  "torch-train", "ultralytics"]
 
 STYLES = ["full", "lecture", "structural", "keras", "keras3", "cs231n", "paper", "torch"]
 FORMATS = ["terminal", "markdown", "csv", "json", "latex", "html"]

@@ -25,8 +25,9 @@ def import_model(source: Any, *, input: Any = None, name: str | None = None, arg
     """The architecture mapping (`archcalc.analyze` accepts it) of a PyTorch `nn.Module`, of a
     `package.module:callable` building one (called with `args`, in a separate process stopped after
     `timeout` seconds: that code runs), of an `.onnx` file or of a Keras `.keras` archive or
-    `model.to_json()` file; `input` is (C, H, W) per sample (PyTorch: default 3×224×224; ONNX: replaces
-    the file's input size; Keras: the file's own)."""
+    `model.to_json()` file, or of an Ultralytics YOLO model configuration (`.yaml`); `input` is (C, H, W)
+    per sample (PyTorch: default 3×224×224; ONNX: replaces the file's input size; Keras: the file's own;
+    Ultralytics: default 3×640×640)."""
     from .structure import to_mapping
 
     text = str(source) if isinstance(source, (str, Path)) else None
@@ -47,13 +48,16 @@ def import_model(source: Any, *, input: Any = None, name: str | None = None, arg
             raise SpecError("a Keras model's input size is its own (--input is read for PyTorch and ONNX)", file=text)
         from .import_keras import read_keras
         return to_mapping(read_keras(text, name=name))
+    if text.endswith((".yaml", ".yml")):
+        from .import_ultralytics import import_ultralytics
+        return import_ultralytics(text, input=shape, name=name)
     if ":" in text:
         needs("torch", f"importing {text}")
         from .import_torch import DEFAULT_TIMEOUT, import_callable
         return import_callable(text, [str(a) for a in args], input=shape or (3, 224, 224), name=name,
                                timeout=DEFAULT_TIMEOUT if timeout is None else timeout)
     raise SpecError(f"{text}: cannot tell what to import: give an .onnx file, a .keras or .json Keras model, "
-                    "or a PyTorch package.module:callable")
+                    "an Ultralytics .yaml configuration or a PyTorch package.module:callable")
 
 
 def _sample(input: Any, label: str) -> tuple[int, ...] | None:

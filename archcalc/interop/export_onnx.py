@@ -17,7 +17,7 @@ from ..analysis import Report
 from ..errors import ExportError
 from ..executor import init_weights, load_weights
 from ..executor.weights import expected
-from ..layers.onnx_nodes import OnnxGraph
+from ..layers.onnx_nodes import FUNCTIONS, OnnxGraph
 
 OPSET = 17
 IR_VERSION = 8  # the IR of opset 17 (onnx 1.12), read by every runtime that knows the opset
@@ -53,7 +53,9 @@ def onnx_model(report: Report, weights: Any = None, seed: int = 0, *, shapes_onl
         helper.make_graph(graph.nodes, arch.name, [_info(first.name, first.output_shape), *graph.parameters],
                           [_info(r.name, r.output_shape) for r in outputs], graph.initializers, value_info=value_infos,
                           doc_string=arch.title),
-        opset_imports=[helper.make_opsetid("", OPSET)], producer_name="archcalc",
+        opset_imports=[helper.make_opsetid("", OPSET),
+                       *([helper.make_opsetid(FUNCTIONS, 1)] if graph.functions else [])],
+        functions=list(graph.functions.values()), producer_name="archcalc",
         doc_string=f"{arch.title}; exported by archcalc from {arch.source}")
     model.ir_version = IR_VERSION
     return model

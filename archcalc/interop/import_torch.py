@@ -412,9 +412,13 @@ class _TorchImporter(Importer):
         if isinstance(padded, Aux) and padded.kind == "padded_for_max":
             return self._padded_max(node, op, lambda site: TorchCall(type(m).__name__, m, (MAP,), {}, site),
                                     *padded.value)
-        x = self._tensor(node.args[0])
-        return self._dispatch(node, op, cls, foreign_index().torch_modules.get(cls, ()), [x],
-                              lambda site: TorchCall(cls, m, (MAP,), {}, site))
+        classes = foreign_index().torch_modules.get(cls, ())
+        if classes and all(c.inputs_allowed != (1, 1) for c in classes):   # a module of several maps
+            maps: list[Value] = []
+            args = self._operands(tuple(node.args), maps)
+        else:
+            maps, args = [self._tensor(node.args[0])], (MAP,)
+        return self._dispatch(node, op, cls, classes, maps, lambda site: TorchCall(cls, m, args, {}, site))
 
     def _padded_max(self, node, op: str, call, x: Value, pads: tuple) -> Value:
         """A max pooling (the module or function `call(site)`) after `F.pad(x, pads, value=-inf)`

@@ -41,6 +41,7 @@ class Family(Enum):
     RNN = "recurrent layer of one gate (Elman RNN)", Group.RECURRENT
     LSTM = "long short-term memory (four gates and a cell state)", Group.RECURRENT
     GRU = "gated recurrent unit (three gates)", Group.RECURRENT
+    MATMUL = "product of two feature maps (attention)", Group.FULLY_CONNECTED
     BATCH_NORM = "batch normalization", Group.NORMALIZATION
     LRN = "local response normalization", Group.NORMALIZATION
     LAYER_NORM = "layer normalization over the channels at each position", Group.NORMALIZATION

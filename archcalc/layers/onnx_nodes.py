@@ -15,6 +15,10 @@ import numpy as np
 
 Pads = tuple[tuple[int, int], tuple[int, int]]
 
+#: The domain of the ONNX functions archcalc writes for the layer types no standard operator is (attention,
+#: a detection head's decoding): each a model-local function of standard nodes, which runtimes inline.
+FUNCTIONS = "archcalc"
+
 
 class OnnxGraph:
     """The nodes and initializers made so far, the initializers drawn from `arrays` (the weights keyed
@@ -27,11 +31,21 @@ class OnnxGraph:
         self.initializers: list[Any] = []
         self.parameters: list[Any] = []
         self.added: set[str] = set()
+        self.functions: dict[str, Any] = {}
 
     def node(self, op: str, inputs: list[str], output: str, **attributes: Any) -> str:
         from onnx import helper
 
         self.nodes.append(helper.make_node(op, inputs, [output], name=output, **attributes))
+        return output
+
+    def call(self, function: Callable[[], Any], name: str, inputs: list[str], output: str, **attributes: Any) -> str:
+        """A node calling the model-local function `name` (built once by `function()`, a FunctionProto)."""
+        from onnx import helper
+
+        if name not in self.functions:
+            self.functions[name] = function()
+        self.nodes.append(helper.make_node(name, inputs, [output], name=output, domain=FUNCTIONS, **attributes))
         return output
 
     def weight(self, record: Any, name: str) -> str:
@@ -115,3 +129,28 @@ def channels_last(graph: OnnxGraph, record: Any, inner: Callable[[str, str], str
     last = graph.node("Transpose", [record.inputs[0]], f"{record.name}/channels_last", perm=[0, 2, 3, 1])
     done = inner(last, f"{record.name}/inner")
     graph.node("Transpose", [done], record.name, perm=[0, 3, 1, 2])
+
+
+def function(name: str, inputs: list[str], outputs: list[str], nodes: list[tuple], attributes: list[str]) -> Any:
+    """The FunctionProto `name` of the `nodes` (op, inputs, output or outputs, attributes); an attribute
+    given as `ref(kind, name)` takes the value of the call's attribute `name`."""
+    from onnx import AttributeProto, helper
+
+    from ..interop.export_onnx import OPSET
+
+    kinds = {"ints": AttributeProto.INTS, "floats": AttributeProto.FLOATS, "float": AttributeProto.FLOAT}
+    made = []
+    for op, node_inputs, output, node_attributes in nodes:
+        refs = {k: v for k, v in node_attributes.items() if isinstance(v, tuple) and v[:1] == ("@",)}
+        node = helper.make_node(op, node_inputs, [output] if isinstance(output, str) else output,
+                                **{k: v for k, v in node_attributes.items() if k not in refs})
+        for key, (_, kind, source) in refs.items():
+            node.attribute.append(helper.make_attribute_ref(key, kinds[kind], ref_attr_name=source))
+        made.append(node)
+    return helper.make_function(FUNCTIONS, name, inputs, outputs, made, [helper.make_opsetid("", OPSET)],
+                                attributes=attributes)
+
+
+def ref(kind: str, attribute: str) -> tuple[str, str, str]:
+    """A function body's reference to its call's `attribute` (of `kind`: "ints", "floats", "float")."""
+    return ("@", kind, attribute)

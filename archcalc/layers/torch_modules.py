@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import torch
 import torch.nn.functional as F
 from torch import nn
 
@@ -52,6 +53,49 @@ class LayerNorm2d(nn.LayerNorm):
         x = x.permute(0, 2, 3, 1)
         x = F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
         return x.permute(0, 3, 1, 2)
+
+
+class MapAttention(nn.Module):
+    """archcalc's `attention`: per head, softmax(qᵀk / √d_k) over the keys, and v times its transpose."""
+
+    def __init__(self, num_heads=1):
+        super().__init__()
+        self.num_heads = num_heads
+
+    def forward(self, q, k, v):
+        heads = [x.flatten(2).unflatten(1, (self.num_heads, -1)) for x in [q, k, v]]
+        scale = heads[0].new_tensor(float(heads[0].shape[2])).rsqrt()
+        scores = torch.matmul(heads[0].transpose(-2, -1), heads[1]) * scale
+        return torch.matmul(heads[2], scores.softmax(-1).transpose(-2, -1)).reshape(v.shape)
+
+
+class DFLDecode(nn.Module):
+    """archcalc's `dfl`: the boxes (centre, width, height) and class scores of every anchor of the levels."""
+
+    def __init__(self, reg_max=16, strides=(8, 16, 32)):
+        super().__init__()
+        self.reg_max = reg_max
+        self.strides = strides
+        self.weight = nn.Parameter(torch.arange(reg_max).float().view(1, reg_max, 1, 1))
+
+    def forward(self, maps):
+        n = maps[0].shape[0]
+        flat = torch.cat([x.flatten(2) for x in maps], 2)
+        logits = flat[:, :4 * self.reg_max].view(n, 4, self.reg_max, -1).transpose(2, 1).softmax(1)
+        distances = F.conv2d(logits, self.weight).view(n, 4, -1)
+        centres = []
+        strides = []
+        for x, stride in zip(maps, self.strides):
+            h, w = x.shape[2:]
+            ys, xs = torch.meshgrid(torch.arange(h, dtype=x.dtype) + 0.5, torch.arange(w, dtype=x.dtype) + 0.5,
+                                    indexing="ij")
+            centres.append(torch.stack([xs.flatten(), ys.flatten()]))
+            strides.append(torch.full((h * w,), float(stride), dtype=x.dtype))
+        centre = torch.cat(centres, 1)
+        low = centre - distances[:, :2]
+        high = centre + distances[:, 2:]
+        box = torch.cat([(low + high) / 2, high - low], 1) * torch.cat(strides)
+        return torch.cat([box, flat[:, 4 * self.reg_max:].sigmoid()], 1).unsqueeze(2)
 
 
 def _torch_pad(pads: Pads) -> tuple[int, ...]:

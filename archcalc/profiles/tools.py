@@ -386,8 +386,28 @@ class Thop(Profile):
         (F.SOFTMAX, module_only(_thop_softmax)),
         (RECURRENT, module_only(per_cell(_thop_cell))),
         (F.UPSAMPLE, module_only(_thop_upsample)),
-        ((F.LRN, F.GROUP_NORM, *SCALES, F.MAX_POOL, *but(ACTIVATIONS, F.PRELU, F.SOFTMAX), *MERGES, F.DATA), zero),
+        ((F.LRN, F.GROUP_NORM, *SCALES, F.MAX_POOL, *but(ACTIVATIONS, F.PRELU, F.SOFTMAX), *MERGES, F.DATA,
+          F.MATMUL), zero),
     )
+
+
+# --- ultralytics -------------------------------------------------------------------------------
+def _doubled(rule: Rule) -> Rule:
+    return lambda site: 2 * rule(site)
+
+
+class Ultralytics(Profile):
+    """The GFLOPs Ultralytics' `model.info()` prints (`utils.torch_utils.get_flops`): 2 × the MACs of
+    its thop fork (ultralytics-thop 2.2) at the image size -- thop's rules, but that nn.Upsample counts
+    0 and a product of two maps (`q @ k`, attention) counts its multiply-accumulates. (It runs one
+    stride-sized proxy image and scales by the number of stride cells, which gives the same number
+    for the networks it builds, whose every layer's work grows with the cells.)"""
+
+    name = "ultralytics"
+    tool = "ultralytics model.info() (ultralytics-thop profile ×2)"
+    unit = "FLOPs = 2 × (MACs + normalisation and average-pooling operations)"
+    rules = {**{family: _doubled(rule) for family, rule in Thop.rules.items()},
+             F.UPSAMPLE: zero, F.MATMUL: two_macs}
 
 
 # --- torchinfo ---------------------------------------------------------------------------------
@@ -409,11 +429,11 @@ class Torchinfo(Profile):
         ((F.CONV, F.CONV_TRANSPOSE), lambda site: _trainable(site) * site.out_spatial),
         ((F.LINEAR, F.BATCH_NORM, F.LAYER_NORM, F.GROUP_NORM, F.PRELU), _trainable),
         (RECURRENT, lambda site: _trainable(site) * site.inputs[0][0]),
-        ((F.LRN, *SCALES, *POOLS, *but(ACTIVATIONS, F.PRELU), *MERGES, *RESIZES, F.DATA), zero),
+        ((F.LRN, *SCALES, *POOLS, *but(ACTIVATIONS, F.PRELU), *MERGES, *RESIZES, F.DATA, F.MATMUL), zero),
     )
 
 
 PROFILES: dict[str, Profile] = {
     p.name: p for p in (Archcalc(), Fvcore(), Ptflops(), PtflopsModules(), PtflopsAten(), Thop(), Torchinfo(),
-                        Torch(), TorchTrain())
+                        Torch(), TorchTrain(), Ultralytics())
 }
