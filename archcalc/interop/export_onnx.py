@@ -17,9 +17,8 @@ from ..analysis import Report
 from ..errors import ExportError
 from ..executor import init_weights, load_weights
 from ..executor.weights import expected
-from ..layers.onnx_nodes import FUNCTIONS, OnnxGraph
+from ..layers.onnx_nodes import FUNCTIONS, OPSET, OnnxGraph
 
-OPSET = 17
 IR_VERSION = 8  # the IR of opset 17 (onnx 1.12), read by every runtime that knows the opset
 BATCH = "N"
 

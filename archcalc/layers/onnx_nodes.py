@@ -18,6 +18,8 @@ Pads = tuple[tuple[int, int], tuple[int, int]]
 #: The domain of the ONNX functions archcalc writes for the layer types no standard operator is (attention,
 #: a detection head's decoding): each a model-local function of standard nodes, which runtimes inline.
 FUNCTIONS = "archcalc"
+#: The ONNX opset archcalc writes (and its functions import).
+OPSET = 17
 
 
 class OnnxGraph:
@@ -135,8 +137,6 @@ def function(name: str, inputs: list[str], outputs: list[str], nodes: list[tuple
     """The FunctionProto `name` of the `nodes` (op, inputs, output or outputs, attributes); an attribute
     given as `ref(kind, name)` takes the value of the call's attribute `name`."""
     from onnx import AttributeProto, helper
-
-    from ..interop.export_onnx import OPSET
 
     kinds = {"ints": AttributeProto.INTS, "floats": AttributeProto.FLOATS, "float": AttributeProto.FLOAT}
     made = []
