@@ -22,6 +22,8 @@ archcalc itself is put on the path (PYTHONPATH), never installed there.
                 (with `calls:`, how the traced model runs each layer).
     --segmentation  tests/data/imported/segmentation/<model>.yaml and <model>-aux.yaml: the same for
                 every model of torchvision.models.segmentation without and with its auxiliary classifier
+    --video     tests/data/imported/video/<model>.yaml: the same for every CNN of torchvision.models.video
+                (3×16×112×112; S3D at 3×16×224×224, the clips of its weights)
                 (aux_loss=False / True, weights=None, weights_backbone=None), imported at 3×224×224;
                 their reference counts are in reference_dense.json (tools/reference_dense.py).
 """
@@ -159,6 +161,25 @@ def segmentation_imported(name: str) -> None:
             out.write(dump(mapping))
 
 
+VIDEO_CNNS = ("r3d_18", "mc3_18", "r2plus1d_18", "s3d")  # torchvision.models.video less its transformers
+
+
+def video_imported(name: str) -> None:
+    import torch
+    import torchvision
+
+    import archcalc
+    from archcalc.interop.yaml_writer import dump
+    folder = os.path.join(DATA, "imported", "video")
+    os.makedirs(folder, exist_ok=True)
+    with torch.device("meta"):
+        model = torchvision.models.get_model(name, weights=None)
+    side = 224 if name == "s3d" else 112
+    mapping = archcalc.import_model(model.eval(), input=(3, 16, side, side), name=name)
+    with open(os.path.join(folder, f"{name}.yaml"), "w") as out:
+        out.write(dump(mapping))
+
+
 def versions() -> dict:
     found = {}
     for package in ("torch", "torchvision", "onnx", "keras", "jax"):
@@ -171,7 +192,7 @@ def versions() -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    for flag in ("counts", "onnx", "keras", "imported", "segmentation"):
+    for flag in ("counts", "onnx", "keras", "imported", "segmentation", "video"):
         parser.add_argument(f"--{flag}", action="store_true")
     parser.add_argument("--models", nargs="*", help="torchvision models (default: every CNN)")
     args = parser.parse_args(argv)
@@ -201,6 +222,10 @@ def main(argv=None) -> int:
         for name in args.models or torchvision.models.list_models(module=torchvision.models.segmentation):
             print("segmentation", name, flush=True)
             segmentation_imported(name)
+    if args.video:
+        for name in args.models or VIDEO_CNNS:
+            print("video", name, flush=True)
+            video_imported(name)
     for flag, step in (("onnx", export_onnx), ("imported", imported)):
         if getattr(args, flag):
             for name in models:
