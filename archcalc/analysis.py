@@ -733,7 +733,7 @@ def _union(fields: list[ReceptiveField], steps: list[ReceptiveField]) -> Recepti
 
 _UNSEEN = object()
 _MISSING = itertools.repeat(_UNSEEN)  # the default of each name looked up in `node_key`
-_ATOMS = frozenset({int, str, bool, float, type(None)})  # values `_freeze` keeps as they are
+_ATOMS = frozenset({int, str, bool, float, type(None)})  # values `node_key` keeps as they are (else `hashable`)
 _KEPT, _ENDED = object(), object()  # what `field_steps` says of a layer without windows
 _INPUT = object()  # the `field_steps` of the input: its field is one pixel
 _STATIC = frozenset()  # what `_names_read` says of hyper-parameters without expressions
