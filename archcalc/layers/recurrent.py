@@ -14,7 +14,9 @@ Keras' output without `return_sequences`.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import Field
 
 from ..errors import ExportError, ShapeError, SpecError
 from ..formulas import recurrent_macs, recurrent_params
@@ -22,6 +24,10 @@ from ..records import PositiveInt
 from .base import Arithmetic, Layer, Param, Shape, format_shape, register
 from .family import Family
 from .foreign import KerasForm, KerasLayer, Mismatch, OnnxForm, OnnxNode, TorchCall, TorchForm
+
+#: The most stacked layers one recurrent layer may have. Published stacks have 1 to 16; each stacked layer
+#: is listed weight by weight, so the bound keeps a file asking for 10⁸ of them from hanging the analysis.
+MAX_STACKED = 1000
 
 Convention = Literal["pytorch", "keras"]
 _KERAS = {"units": "hidden_size", "use_bias": "bias", "return_sequences": "return_sequences"}
@@ -45,7 +51,7 @@ class Recurrent(Layer):
     onnx_gates: ClassVar[tuple[int, ...]] = ()
 
     hidden_size: PositiveInt
-    num_layers: PositiveInt = 1
+    num_layers: Annotated[PositiveInt, Field(le=MAX_STACKED)] = 1
     bias: bool = True
     bidirectional: bool = False
     return_sequences: bool = True
