@@ -162,6 +162,40 @@ def test_hand_written_networks_import_through_the_default_onnx_export(name, tmp_
     assert conv_linear_counts(report) == _folded_counts(model, shape)
 
 
+def _trained(model):
+    """`model` with BatchNorm statistics and affines as training leaves them (not the identity of a fresh
+    module, which the default exporter's optimiser drops outright instead of folding)."""
+    generator = torch.Generator().manual_seed(0)
+    for module in model.modules():
+        if isinstance(module, nn.BatchNorm2d):
+            for tensor, low, high in [(module.running_mean, -1, 1), (module.running_var, 0.5, 2),
+                                      (module.weight.data, 0.5, 2), (module.bias.data, -1, 1)]:
+                tensor.copy_(torch.empty_like(tensor).uniform_(low, high, generator=generator))
+    return model.eval()
+
+
+def _exported_by_default(model, shape, tmp_path) -> dict:
+    """The mapping archcalc reads from `torch.onnx.export` called as its documentation shows it: the
+    torch.export-based exporter, its weights written to a separate data file (never opened)."""
+    import warnings
+
+    pytest.importorskip("onnxscript")
+    path = tmp_path / "net.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (torch.zeros(1, *shape),), str(path))
+    assert (tmp_path / "net.onnx.data").exists()      # the weights are elsewhere: counted by their shapes
+    return archcalc.import_model(str(path))
+
+
+@pytest.mark.parametrize("name", HANDWRITTEN)
+def test_hand_written_networks_import_through_the_torch_export_based_exporter(name, tmp_path):
+    cls, shape = HANDWRITTEN[name]
+    model = _trained(cls())
+    report = archcalc.analyze(_exported_by_default(model, shape, tmp_path))
+    assert conv_linear_counts(report) == _folded_counts(model, shape)     # it folds BatchNorm into the convs
+
+
 def test_the_exporters_local_response_norm_is_one_lrn_layer(tmp_path):
     cls, shape = HANDWRITTEN["inception"]
     report = archcalc.analyze(_exported(cls(), shape, tmp_path, 17, folded=True))

@@ -47,8 +47,9 @@ LRN_SIZE_OPS = {"Constant", "Shape", "Gather", "Unsqueeze", "Squeeze", "Concat",
 
 def read_onnx(path: str | Path, *, input: tuple[int, ...] | None = None, name: str | None = None) -> ImportedGraph:
     """The flat graph of the ONNX model in `path` (`.onnx` or `.onnx.gz`); `input` (C, H, W) replaces the
-    file's own input size. Only the file itself is read: a tensor stored in another file (ONNX external
-    data) is refused, never opened."""
+    file's own input size. Only the file itself is read: another file named by a tensor (ONNX external
+    data) is never opened: a weight stored there is counted by its declared shape, any other such tensor
+    is refused."""
     import onnx
     from onnx import shape_inference
 
@@ -115,9 +116,12 @@ def _check_text(model, source: str) -> None:
 
 
 def _check_inline(model, source: str) -> None:
-    """Refuse any tensor stored in another file (ONNX external data), wherever it is, before reading any."""
+    """Refuse any tensor stored in another file (ONNX external data) whose values archcalc would read,
+    wherever it is, before reading any: only the graph's floating-point weights (as `torch.onnx.export`
+    stores them by default) may be elsewhere, since archcalc counts them by their declared shape."""
     from onnx import TensorProto
 
+    float_types = {TensorProto.FLOAT, TensorProto.FLOAT16, TensorProto.BFLOAT16, TensorProto.DOUBLE}
     def graphs(graph, where):
         yield graph, where
         for node in graph.node:
@@ -139,7 +143,10 @@ def _check_inline(model, source: str) -> None:
             for node in function.node:
                 yield from _node_tensors(node, f"function {function.name!r} node {node.name or node.op_type!r}")
 
+    weights = {t.name for t in model.graph.initializer if t.data_type in float_types and _elements(t) > 1}
     for where, tensor in tensors():
+        if where == "graph initializer" and tensor.name in weights:  # counted by its shape, never read
+            continue
         if tensor.data_location == TensorProto.EXTERNAL or len(tensor.external_data):
             location = next((e.value for e in tensor.external_data if e.key == "location"), "")
             raise SpecError(f"{where}: tensor {tensor.name!r} is stored in another file {location!r} (ONNX external "
