@@ -262,11 +262,13 @@ class _OnnxImporter(Importer):
         self.initializers = set(params)
         self.where: tuple[tuple[str, ...], str] = ((), "")
         self.lrns, self.lrn_steps = _local_response_norms(onnx_graph, params)
+        self.layer_norms, layer_norm_steps = _layer_norms(onnx_graph, params)
+        self.lrn_steps |= layer_norm_steps
 
     def run(self, input_name: str) -> None:
         self.env[input_name] = Value(NETWORK_INPUT)
         for node in self.onnx.node:
-            if id(node) in self.lrn_steps:
+            if id(node) in self.lrn_steps:        # a step of a decomposition read as one layer
                 continue
             scope, op = _scope(node)
             self.where = (scope, op)
@@ -374,6 +376,10 @@ class _OnnxImporter(Importer):
         if id(node) in self.lrns:
             x, params = self.lrns[id(node)]
             return self._add("lrn", [self.explicit(self._tensor(x), (*self.where[0], "permute"))], op="lrn", **params)
+        if id(node) in self.layer_norms:
+            x, scale, shift, eps = self.layer_norms[id(node)]
+            return self._dispatch_values("LayerNormalization", {"axis": -1, "epsilon": eps},
+                                         [self._get(x), *(self._get(p) if p else None for p in (scale, shift))], 1)
         first = self._get(node.input[0])
         if op in _passing() and isinstance(first, np.ndarray):
             return first
@@ -412,17 +418,20 @@ class _OnnxImporter(Importer):
 
     def _dispatch(self, node, op: str, attrs: dict) -> Any:
         """The layer the node is, by the classes declaring its op."""
+        values = [self._get(name) if name else None for name in node.input]
+        return self._dispatch_values(op, attrs, values, sum(1 for name in node.output if name))
+
+    def _dispatch_values(self, op: str, attrs: dict, values: list[Any], outputs: int) -> Any:
+        """The layer an `op` node of these input values and number of outputs is."""
         maps: list[Value] = []
         inputs = []
-        for name in node.input:
-            value = self._get(name) if name else None
+        for value in values:
             if isinstance(value, Value):
                 maps.append(value)
                 value = MAP
             inputs.append(value)
         if not maps:
             raise Refused(f"{op} of no feature map has no archcalc layer type")
-        outputs = sum(1 for name in node.output if name)
         parameters = [value for value in inputs if isinstance(value, Parameter)]
         path = None
         if op in ("Mul", "Add") and len(inputs) == 2 and len(parameters) == 1:   # a map times a parameter:
@@ -780,6 +789,84 @@ def _local_response_norms(graph, params: dict[str, Any]) -> tuple[dict[int, tupl
                     or any(name in {o.name for o in graph.output} for name in node.output):
                 chain.discard(id(node))
         steps |= chain
+    return found, steps
+
+
+def _layer_norms(graph, params: dict[str, Any]) -> tuple[dict[int, tuple], set[int]]:
+    """`nn.LayerNorm` over the last axis as torch.onnx.export writes it before opset 17:
+    d = x − ReduceMean(x), d / Sqrt(ReduceMean(d ^ 2) + eps), then · γ + β. By the id of the last
+    node: (x, γ's name or None, β's name or None, eps); and the ids of the other nodes, which are no
+    layer of their own."""
+    producers = {name: node for node in graph.node for name in node.output}
+    readers: dict[str, list] = {}
+    for node in graph.node:
+        for name in _reads(node):
+            readers.setdefault(name, []).append(node)
+
+    def made(name: str, op: str):
+        node = producers.get(name)
+        return node if node is not None and node.op_type == op else None
+
+    def number(name: str) -> float | None:
+        node = producers.get(name)
+        value = params.get(name) if node is None else _attributes(node).get("value") \
+            if node.op_type == "Constant" else None
+        return float(value.reshape(-1)[0]) if isinstance(value, np.ndarray) and value.size == 1 else None
+
+    def parameter(name: str) -> Any:
+        """The initializer `name` is, through the `Identity` nodes that share equal initializers."""
+        for _ in range(len(producers) + 1):
+            node = producers.get(name)
+            if node is None or node.op_type != "Identity":
+                return params.get(name)
+            name = node.input[0]
+        return None
+
+    def last_axis_mean(node) -> bool:
+        attrs = _attributes(node)
+        return list(attrs.get("axes", [])) == [-1] and attrs.get("keepdims", 1) == 1
+
+    def only_reader(name: str):
+        found = readers.get(name, [])
+        return found[0] if len(found) == 1 and name not in {o.name for o in graph.output} else None
+
+    def affine(node, op: str) -> tuple[Any, str | None]:
+        """The node applying γ (Mul) or β (Add) of one value per channel after `node`, if any."""
+        after = only_reader(node.output[0])
+        if after is None or after.op_type != op or len(after.input) != 2:
+            return node, None
+        other = [name for name in after.input if name != node.output[0]]
+        value = parameter(other[0]) if len(other) == 1 else None
+        return (after, other[0]) if isinstance(value, Parameter) and len(value.shape or ()) == 1 else (node, None)
+
+    found, steps = {}, set()
+    for div in graph.node:
+        if div.op_type != "Div" or len(div.input) != 2:
+            continue
+        sub, sqrt = made(div.input[0], "Sub"), made(div.input[1], "Sqrt")
+        shifted = made(sqrt.input[0], "Add") if sqrt is not None else None
+        variance = next((made(name, "ReduceMean") for name in (shifted.input if shifted is not None else ())
+                         if made(name, "ReduceMean") is not None), None)
+        square = made(variance.input[0], "Pow") if variance is not None else None
+        mean = made(sub.input[1], "ReduceMean") if sub is not None and len(sub.input) == 2 else None
+        if None in (sub, shifted, variance, square, mean) or square.input[0] != sub.output[0] \
+                or number(square.input[1]) != 2 or mean.input[0] != sub.input[0] \
+                or not (last_axis_mean(mean) and last_axis_mean(variance)):
+            continue
+        eps = number(next(name for name in shifted.input if name != variance.output[0]))
+        if eps is None:
+            continue
+        scaled, scale = affine(div, "Mul")
+        last, shift = affine(scaled, "Add")
+        chain = [mean, sub, square, variance, shifted, sqrt, div, scaled]
+        outside = [n for n in chain[:-1] for name in n.output for r in readers.get(name, [])
+                   if id(r) not in {id(c) for c in (*chain, last)}]
+        if outside:            # a step read elsewhere: not a layer normalisation alone
+            continue
+        found[id(last)] = (sub.input[0], scale, shift, eps)
+        steps |= {id(n) for n in chain if n is not last}
+        steps |= {id(producers[name]) for name in (square.input[1], *shifted.input) if name in producers
+                  and producers[name].op_type == "Constant" and len(readers.get(name, [])) == 1}
     return found, steps
 
 
