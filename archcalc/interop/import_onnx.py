@@ -268,7 +268,7 @@ class _OnnxImporter(Importer):
     def run(self, input_name: str) -> None:
         self.env[input_name] = Value(NETWORK_INPUT)
         for node in self.onnx.node:
-            if id(node) in self.lrn_steps:        # a step of a decomposition read as one layer
+            if node.output and node.output[0] in self.lrn_steps:   # a step of a decomposition read as one layer
                 continue
             scope, op = _scope(node)
             self.where = (scope, op)
@@ -373,11 +373,11 @@ class _OnnxImporter(Importer):
             return self._fold(node, op, attrs)
         if node.output[0] in self.fused:
             return self.fused[node.output[0]]
-        if id(node) in self.lrns:
-            x, params = self.lrns[id(node)]
+        if node.output[0] in self.lrns:
+            x, params = self.lrns[node.output[0]]
             return self._add("lrn", [self.explicit(self._tensor(x), (*self.where[0], "permute"))], op="lrn", **params)
-        if id(node) in self.layer_norms:
-            x, scale, shift, eps = self.layer_norms[id(node)]
+        if node.output[0] in self.layer_norms:
+            x, scale, shift, eps = self.layer_norms[node.output[0]]
             return self._dispatch_values("LayerNormalization", {"axis": -1, "epsilon": eps},
                                          [self._get(x), *(self._get(p) if p else None for p in (scale, shift))], 1)
         first = self._get(node.input[0])
@@ -733,11 +733,11 @@ class _OnnxImporter(Importer):
             return {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply, "Div": np.divide}[op](a, b)
 
 
-def _local_response_norms(graph, params: dict[str, Any]) -> tuple[dict[int, tuple[str, dict]], set[int]]:
+def _local_response_norms(graph, params: dict[str, Any]) -> tuple[dict[str, tuple[str, dict]], set[str]]:
     """PyTorch's `F.local_response_norm(x, size, alpha, beta, k)` as torch.onnx.export writes it:
     x / (AveragePool₃d(Pad(Reshape(x · x)), (size, 1, 1)) · alpha + k)^beta, with the sizes and pads
-    computed by shape ops. By the id of each final `Div`: its map and hyper-parameters; and the ids of
-    the nodes only it reads, which are no layer of their own."""
+    computed by shape ops. By the first output of each final `Div`: its map and hyper-parameters; and the
+    first outputs of the nodes only it reads, which are no layer of their own."""
     producers = {name: node for node in graph.node for name in node.output}
     readers: dict[str, list] = {}
     for node in graph.node:
@@ -781,22 +781,22 @@ def _local_response_norms(graph, params: dict[str, Any]) -> tuple[dict[int, tupl
                 or any(n.op_type not in LRN_SIZE_OPS | {"Pad", "AveragePool"} for n in nodes) \
                 or sum(n.op_type == "Pad" for n in nodes) != 1 or _attributes(pools[0]).get("count_include_pad") != 1:
             continue
-        found[id(div)] = (x, {"size": int(kernel[0]), "alpha": operands(scaled)[1], "beta": number(power.input[1]),
-                              "k": operands(shifted)[1]})
+        found[div.output[0]] = (x, {"size": int(kernel[0]), "alpha": operands(scaled)[1],
+                                    "beta": number(power.input[1]), "k": operands(shifted)[1]})
         chain = inner | {id(scaled), id(shifted), id(power)}
         for node in reversed(nodes):        # a node read also outside the decomposition is kept
             if any(id(r) not in chain and id(r) != id(div) for name in node.output for r in readers.get(name, [])) \
                     or any(name in {o.name for o in graph.output} for name in node.output):
                 chain.discard(id(node))
         steps |= chain
-    return found, steps
+    return found, {node.output[0] for node in graph.node if id(node) in steps and node.output}
 
 
-def _layer_norms(graph, params: dict[str, Any]) -> tuple[dict[int, tuple], set[int]]:
+def _layer_norms(graph, params: dict[str, Any]) -> tuple[dict[str, tuple], set[str]]:
     """`nn.LayerNorm` over the last axis as torch.onnx.export writes it before opset 17:
-    d = x − ReduceMean(x), d / Sqrt(ReduceMean(d ^ 2) + eps), then · γ + β. By the id of the last
-    node: (x, γ's name or None, β's name or None, eps); and the ids of the other nodes, which are no
-    layer of their own."""
+    d = x − ReduceMean(x), d / Sqrt(ReduceMean(d ^ 2) + eps), then · γ + β. By the first output of the
+    last node: (x, γ's name or None, β's name or None, eps); and the first outputs of the other nodes,
+    which are no layer of their own."""
     producers = {name: node for node in graph.node for name in node.output}
     readers: dict[str, list] = {}
     for node in graph.node:
@@ -863,11 +863,11 @@ def _layer_norms(graph, params: dict[str, Any]) -> tuple[dict[int, tuple], set[i
                    if id(r) not in {id(c) for c in (*chain, last)}]
         if outside:            # a step read elsewhere: not a layer normalisation alone
             continue
-        found[id(last)] = (sub.input[0], scale, shift, eps)
+        found[last.output[0]] = (sub.input[0], scale, shift, eps)
         steps |= {id(n) for n in chain if n is not last}
         steps |= {id(producers[name]) for name in (square.input[1], *shifted.input) if name in producers
                   and producers[name].op_type == "Constant" and len(readers.get(name, [])) == 1}
-    return found, steps
+    return found, {node.output[0] for node in graph.node if id(node) in steps and node.output}
 
 
 def _reads(node) -> list[str]:
