@@ -138,7 +138,8 @@ def function(name: str, inputs: list[str], outputs: list[str], nodes: list[tuple
     given as `ref(kind, name)` takes the value of the call's attribute `name`."""
     from onnx import AttributeProto, helper
 
-    kinds = {"ints": AttributeProto.INTS, "floats": AttributeProto.FLOATS, "float": AttributeProto.FLOAT}
+    kinds = {"ints": AttributeProto.INTS, "floats": AttributeProto.FLOATS, "float": AttributeProto.FLOAT,
+             "int": AttributeProto.INT}
     made = []
     for op, node_inputs, output, node_attributes in nodes:
         refs = {k: v for k, v in node_attributes.items() if isinstance(v, tuple) and v[:1] == ("@",)}
@@ -152,5 +153,5 @@ def function(name: str, inputs: list[str], outputs: list[str], nodes: list[tuple
 
 
 def ref(kind: str, attribute: str) -> tuple[str, str, str]:
-    """A function body's reference to its call's `attribute` (of `kind`: "ints", "floats", "float")."""
+    """A function body's reference to its call's `attribute` (of `kind`: "ints", "floats", "float", "int")."""
     return ("@", kind, attribute)

@@ -98,6 +98,50 @@ class DFLDecode(nn.Module):
         return torch.cat([box, flat[:, 4 * self.reg_max:].sigmoid()], 1).unsqueeze(2)
 
 
+class FixedRoIAlign(nn.Module):
+    """archcalc's `roialign`: torchvision's `roi_align` (aligned=False) of the fixed boxes of each level
+    (`archcalc.layers.roi.fixed_boxes`: `counts` squares of side `sides` per level), the RoIs after the
+    batch: N×R×C×h×w."""
+
+    def __init__(self, rois, output_size=(7, 7), sampling_ratio=2, strides=(1,), counts=(1,), sides=(1.0,)):
+        super().__init__()
+        self.rois = rois
+        self.output_size = output_size
+        self.sampling_ratio = sampling_ratio
+        self.strides = strides
+        self.counts = counts
+        self.sides = sides
+
+    def forward(self, maps):
+        height, width = maps[0].shape[-2] * self.strides[0], maps[0].shape[-1] * self.strides[0]
+        pooled = []
+        for x, stride, count, side in zip(maps, self.strides, self.counts, self.sides):
+            j = torch.arange(1, count + 1, dtype=torch.float64, device=x.device)
+            x1 = torch.remainder(j * 0.6180339887498949, 1.0) * (width - side) / stride
+            y1 = torch.remainder(j * 0.7548776662466927, 1.0) * (height - side) / stride
+            rows = self.sampling(y1, side / stride, self.output_size[0], x.shape[-2]).to(x.dtype)
+            cols = self.sampling(x1, side / stride, self.output_size[1], x.shape[-1]).to(x.dtype)
+            pooled.append(torch.einsum("rah,nchw,rbw->nrcab", rows, x, cols))
+        return torch.cat(pooled, 1)
+
+    def sampling(self, starts, size, bins, n):
+        """(B, bins, n): each input position's weight in each bin's mean of bilinear samples."""
+        ratio = self.sampling_ratio
+        steps = torch.arange(bins, dtype=starts.dtype, device=starts.device)[:, None]
+        offsets = steps + (torch.arange(ratio, dtype=starts.dtype, device=starts.device) + 0.5) / ratio
+        length = torch.full_like(starts, size).clamp(min=1.0)
+        at = starts[:, None, None] + offsets * (length / bins)[:, None, None]
+        inside = torch.logical_and(at.ge(-1.0), at.le(n))
+        at = at.clamp(min=0.0)
+        low = at.floor().long().clamp(max=n - 1)
+        high = (low + 1).clamp(max=n - 1)
+        frac = torch.where(low.ge(n - 1), torch.zeros_like(at), at - low)
+        weight = torch.zeros(at.shape[0], bins, n, dtype=at.dtype, device=at.device)
+        weight.scatter_add_(2, low, torch.where(inside, 1 - frac, torch.zeros_like(at)) / ratio)
+        weight.scatter_add_(2, high, torch.where(inside, frac, torch.zeros_like(at)) / ratio)
+        return weight
+
+
 def _torch_pad(pads: Pads) -> tuple[int, ...]:
     """((top, bottom), (left, right)) in `F.pad` order, the last axis first: (left, right, top, bottom)."""
     return tuple(p for side in reversed(pads) for p in side)
