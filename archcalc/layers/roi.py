@@ -93,7 +93,7 @@ class RoIAlign(Layer):
                          attributes=("rois", "output_size", "sampling_ratio", "strides"))
 
     rois: PositiveInt
-    output_size: IntOrPair = 7
+    output_size: IntOrPair = (7, 7)
     sampling_ratio: PositiveInt = 2
     strides: list[PositiveInt] = [1]
 
