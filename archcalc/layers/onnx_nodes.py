@@ -51,9 +51,10 @@ class OnnxGraph:
         return output
 
     def weight(self, record: Any, name: str) -> str:
+        """The tensor of the weight `name` of `record`'s layer (of the layer it `shares:`, where it does)."""
         from onnx import TensorProto, helper, numpy_helper
 
-        key = f"{record.name}.{name}"
+        key = f"{getattr(record, 'shares', None) or record.name}.{name}"
         if key in self.added:                   # a weight shared by several nodes (a layer on each frame)
             return key
         self.added.add(key)
