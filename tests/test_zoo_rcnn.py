@@ -74,3 +74,23 @@ def test_the_declared_rois_are_torchvision_s_evaluation_settings(name):
     if name.startswith("mask"):
         assert report.layer("mask_roi_pool").layer.rois == rois["mask_keypoint"]
         assert report.layer("mask_roi_pool").layer.output_size == tuple(REFERENCE[name]["roi_output_size"]["mask"])
+@pytest.mark.parametrize("name", MODELS)
+def test_the_layout_with_weights_has_torchvision_s_parameters(name):
+    """FrozenBatchNorm2d keeps γ and β as buffers: archcalc counts them as frozen weights, so the frozen
+    parameters are torchvision's frozen ones (conv1, layer1) plus the buffers that are not running statistics."""
+    pretrained = REFERENCE[name]["as_pretrained"]
+    totals = analyzed(name, "800x800").totals
+    assert totals.trainable_params == pretrained["trainable_params"]
+    frozen_bn_affine = pretrained["buffers_total"] - pretrained["bn_running_stats"]
+    assert totals.frozen_params == pretrained["params"] - pretrained["trainable_params"] + frozen_bn_affine
+    assert totals.non_trainable_params - totals.frozen_params == pretrained["bn_running_stats"]
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_the_layout_without_weights_has_torchvision_s_parameters(name):
+    """Nothing frozen: plain BatchNorm2d, every weight trainable (`weights=None, weights_backbone=None`)."""
+    reference = REFERENCE[name]
+    totals = analyzed(name, "800x800", freeze=[]).totals
+    assert totals.trainable_params == reference["params"]
+    assert totals.frozen_params == 0
+    assert totals.non_trainable_params == reference["bn_running_stats"]
