@@ -9,7 +9,7 @@ counts depend on neither.
 from __future__ import annotations
 
 from math import log2
-from typing import Any
+from typing import Any, ClassVar
 
 from ..errors import ShapeError
 from ..records import IntOrPair, PositiveInt
@@ -100,6 +100,8 @@ class RoIPooling(Layer):
     family = Family.DATA
     inputs_allowed = (1, MAX_LEVELS)
     receptive_field_defined = False     # a RoI covers any part of the image
+    #: How many spatial axes its maps have after their channels (`output_size` is one size per axis).
+    spatial_axes: ClassVar[int] = 2
 
     rois: PositiveInt
     output_size: IntOrPair = (7, 7)
