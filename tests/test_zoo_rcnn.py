@@ -1,6 +1,7 @@
-"""The zoo's two-stage detectors, `fasterrcnn_resnet50_fpn` and `maskrcnn_resnet50_fpn`, held to torchvision's
-own counts (tests/data/reference_dense.json, tools/reference_dense.py: the models' static parts run with forward
-hooks, the transform bypassed) at both stored images, 800×800 and 480×640 (the batch the backbone gets,
+"""The zoo's two-stage detectors, `fasterrcnn_resnet50_fpn`, `maskrcnn_resnet50_fpn` and
+`keypointrcnn_resnet50_fpn`, held to torchvision's own counts (tests/data/reference_dense.json,
+tools/reference_dense.py: the models' static parts run with forward hooks, the transform bypassed) at both
+stored images, 800×800 and 480×640 (the batch the backbone gets,
 1×3×800×1088 for the latter): each part's convolution and linear MACs, the maps each part reads and gives,
 the declared RoI counts, and the parameters of the layout torchvision builds with weights (FrozenBatchNorm2d,
 conv1 and layer1 frozen) and of the one it builds without (plain BatchNorm2d, everything trainable)."""
@@ -15,7 +16,7 @@ import archcalc
 from tests.import_data import DATA
 
 REFERENCE = json.loads((DATA / "reference_dense.json").read_text())["detection"]
-MODELS = ["fasterrcnn_resnet50_fpn", "maskrcnn_resnet50_fpn"]
+MODELS = ["fasterrcnn_resnet50_fpn", "maskrcnn_resnet50_fpn", "keypointrcnn_resnet50_fpn"]
 IMAGES = ["800x800", "480x640"]
 #: The layers of each of torchvision's parts: the parts written flat name their layers `<part>_<layer>`.
 PREFIXES = {"backbone": "backbone_", "rpn_head": "rpn_head_", "box_predictor": "box_predictor_"}
@@ -63,6 +64,10 @@ def test_each_part_reads_and_gives_torchvision_s_maps(name, image):
         assert shape("mask_roi_pool") == tuple(parts["mask_head"]["inputs"][0])
         assert shape("mask_head/mask_fcn/3/relu") == tuple(parts["mask_head"]["outputs"])
         assert shape("mask_predictor/mask_fcn_logits") == tuple(parts["mask_predictor"]["outputs"])
+    if "keypoint_head" in parts:
+        assert shape("keypoint_roi_pool") == tuple(parts["keypoint_head"]["inputs"][0])
+        assert shape("keypoint_head/conv_fcn/7/relu") == tuple(parts["keypoint_head"]["outputs"])
+        assert shape("keypoint_predictor/upsample") == tuple(parts["keypoint_predictor"]["outputs"])
 
 
 @pytest.mark.parametrize("name", MODELS)
@@ -71,9 +76,11 @@ def test_the_declared_rois_are_torchvision_s_evaluation_settings(name):
     report = analyzed(name, "800x800")
     assert report.layer("box_roi_pool").layer.rois == rois["box"]
     assert report.layer("box_roi_pool").layer.output_size == tuple(REFERENCE[name]["roi_output_size"]["box"])
-    if name.startswith("mask"):
-        assert report.layer("mask_roi_pool").layer.rois == rois["mask_keypoint"]
-        assert report.layer("mask_roi_pool").layer.output_size == tuple(REFERENCE[name]["roi_output_size"]["mask"])
+    for head in ("mask", "keypoint"):
+        if head in REFERENCE[name]["roi_output_size"]:
+            assert report.layer(f"{head}_roi_pool").layer.rois == rois["mask_keypoint"]
+            assert report.layer(f"{head}_roi_pool").layer.output_size == \
+                tuple(REFERENCE[name]["roi_output_size"][head])
 @pytest.mark.parametrize("name", MODELS)
 def test_the_layout_with_weights_has_torchvision_s_parameters(name):
     """FrozenBatchNorm2d keeps γ and β as buffers: archcalc counts them as frozen weights, so the frozen
@@ -94,3 +101,13 @@ def test_the_layout_without_weights_has_torchvision_s_parameters(name):
     assert totals.trainable_params == reference["params"]
     assert totals.frozen_params == 0
     assert totals.non_trainable_params == reference["bn_running_stats"]
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_the_pytorch_export_holds_torchvision_s_parameters(name):
+    """`archcalc.to_torch` runs the RPN head's one module on every level (a BatchNorm2d's γ and β are parameters
+    there, as in torchvision's build without weights)."""
+    torch = pytest.importorskip("torch")
+    with torch.device("meta"):
+        module = archcalc.to_torch(archcalc.load(name))
+    assert sum(p.numel() for p in module.parameters()) == REFERENCE[name]["params"]
