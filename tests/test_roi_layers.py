@@ -56,3 +56,17 @@ def test_explain_states_the_bilinear_sampling_it_does_not_count():
     text = report.layer("pool").arithmetic().macs
     # 1000 RoIs × 256 channels × 7×7 bins × 2×2 samples, each sample 4 products of a weight and a pixel
     assert text.startswith("0 counted") and "50,176,000 bilinear samples" in text and "200,704,000" in text
+
+
+def test_an_upsampling_per_roi_is_pytorch_s_interpolate_of_the_rois_as_a_batch():
+    """Keypoint R-CNN's last step, F.interpolate(scale_factor=2, bilinear) on its (R, 17, 28, 28) maps."""
+    torch = pytest.importorskip("torch")
+    import numpy as np
+
+    arch = archcalc.load({"name": "net", "input": [3, 2, 5, 4], "layers": [
+        {"name": "up", "type": "timedistributed",
+         "layer": {"type": "upsample", "scale_factor": 2, "mode": "bilinear"}}]})
+    x = np.random.default_rng(0).normal(size=(2, 3, 2, 5, 4))
+    expected = torch.nn.functional.interpolate(torch.from_numpy(x).flatten(0, 1), scale_factor=2, mode="bilinear",
+                                               align_corners=False).unflatten(0, (2, 3)).numpy()
+    np.testing.assert_allclose(archcalc.execute(arch, x, {}, dtype="float64"), expected, rtol=1e-12, atol=1e-12)
