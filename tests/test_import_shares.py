@@ -1,12 +1,16 @@
-"""Import of a PyTorch module with weights that runs more than once: refused with the reason (its
-weights would be counted once per call), not counted twice."""
+"""Import of a PyTorch module with weights that runs more than once, or of an ONNX layer that reads
+another's weights: refused with the reason (the weights would be counted once per call), never counted
+twice."""
 
 from __future__ import annotations
 
 import pytest
 
+import archcalc
 from archcalc.errors import ArchcalcError
 from archcalc.interop import import_model
+from archcalc.interop.export_onnx import onnx_model
+from tests.test_execute_shares import pyramid
 
 torch = pytest.importorskip("torch")
 nn = torch.nn
@@ -30,3 +34,13 @@ def test_a_module_with_weights_called_twice_is_refused_naming_shares():
         import_model(TwoLevels(), input=(3, 16, 16))
     text = str(caught.value)
     assert "'head' holds weights and runs more than once" in text and "shares:" in text and "\n" not in text
+
+
+def test_an_onnx_layer_reading_another_layer_weights_is_refused_naming_shares(tmp_path):
+    onnx = pytest.importorskip("onnx")
+    path = tmp_path / "pyramid.onnx"
+    onnx.save(onnx_model(archcalc.analyze(pyramid(True)), shapes_only=True), str(path))
+    with pytest.raises(ArchcalcError) as caught:
+        import_model(path)
+    text = str(caught.value)
+    assert "'h4/c1' reads the weights 'h3/c1.weight' of 'h3/c1'" in text and "shares:" in text and "\n" not in text
