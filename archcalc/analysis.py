@@ -130,17 +130,19 @@ class LayerRecord:
     field_table: ReceptiveFields = field(repr=False, compare=False)  # the analysis' receptive fields
     position: int = field(repr=False, compare=False)  # of the layer, in execution order
     warnings: tuple[str, ...] = ()
+    shares: str | None = None  # the layer whose weights it applies (`shares:`): it owns none itself
 
     def __init__(self, name: str, type: str, layer: Layer, inputs: tuple[str, ...],
                  input_shapes: tuple[Shape, ...], output_shape: Shape, param_tensors: tuple[Param, ...],
                  macs: int, flops: int, activation_elements: int, activation_bytes: int, allocates: bool,
-                 field_table: ReceptiveFields, position: int, warnings: tuple[str, ...] = ()):
+                 field_table: ReceptiveFields, position: int, warnings: tuple[str, ...] = (),
+                 shares: str | None = None):
         # Frozen, with slots (no dict per record: a record per layer): the fields are set once, here,
         # through their slots (a frozen dataclass's own __init__ goes through object.__setattr__,
         # several times slower).
         (set_name, set_type, set_layer, set_inputs, set_input_shapes, set_output_shape, set_param_tensors,
          set_macs, set_flops, set_activation_elements, set_activation_bytes, set_allocates,
-         set_field_table, set_position, set_warnings) = _RECORD_SLOTS
+         set_field_table, set_position, set_warnings, set_shares) = _RECORD_SLOTS
         set_name(self, name)
         set_type(self, type)
         set_layer(self, layer)
@@ -156,6 +158,7 @@ class LayerRecord:
         set_field_table(self, field_table)
         set_position(self, position)
         set_warnings(self, warnings)
+        set_shares(self, shares)
 
     @property
     def receptive_field(self) -> ReceptiveField | None:
@@ -224,6 +227,7 @@ class LayerRecord:
             "allocates": self.allocates,
             "receptive_field": self.receptive_field.to_dict() if self.receptive_field else None,
             "warnings": list(self.warnings),
+            **({"shares": self.shares} if self.shares else {}),
         }
 
 
@@ -317,6 +321,7 @@ class Report:
             "groups": [{"path": g.path, "block": g.block, "args": g.args}
                        for g in self.architecture.groups],
             "warnings": list(self.warnings),
+            **({"not_counted": list(spec.not_counted)} if spec.not_counted else {}),
             **({"outputs": {name: {"layer": path, "shape": list(self.layer(path).output_shape)}
                             for name, path in self.architecture.outputs.items()}}
                if self.architecture.outputs else {}),
@@ -397,6 +402,7 @@ class _Walk:
         # node_key → (layer, output, params, MACs, notes, counts, FLOPs, elements, input shapes, field_steps)
         self.seen: dict[tuple, tuple] = {}
         self.found_of: dict[int, tuple] = {}  # id of a node visited → its entry of `seen`
+        self.visited: dict[str, LayerRecord] = {}  # path → record of the layers visited with weights (`shares:`)
 
     def resolve_input(self, override) -> Shape:
         if override is not None and (isinstance(override, str | bytes) or not hasattr(override, "__iter__")):
@@ -483,15 +489,40 @@ class _Walk:
                 flops = self.flops(node, layer, in_shapes, output, found[3] // self.batch) * self.batch
         self.found_of[id(node)] = found
         self.field_table.steps.append(steps)
-        if node.path in self.frozen_layers:
+        shares = None
+        if node.owner is not None and (params or node.shares is not None):  # a block's layers without any share none
+            shares, params = self.owner(node, layer, in_shapes, params), ()
+        elif node.path in self.frozen_layers:
             params = tuple(p if p.role == "stat" else replace(p, frozen=True) for p in params)
             self.frozen += counts[0] + counts[1]
         else:
             self.trainable += counts[0] + counts[1]
-        self.statistics += counts[2]
+        if shares is None:
+            self.statistics += counts[2]
         elements = found[7]
-        return LayerRecord(node.path, layer.type_name, layer, tuple(inputs), in_shapes, output, params, found[3],
-                           flops, elements, elements * self.bytes, layer.allocates, self.field_table, position, notes)
+        record = LayerRecord(node.path, layer.type_name, layer, tuple(inputs), in_shapes, output, params, found[3],
+                             flops, elements, elements * self.bytes, layer.allocates, self.field_table, position,
+                             notes, shares)
+        if params or shares:
+            self.visited[node.path] = record
+        return record
+
+    def owner(self, node: Node, layer: Layer, in_shapes: tuple[Shape, ...], params: tuple[Param, ...]) -> str:
+        """The path of the layer whose weights `node` applies (`shares:`), checked to be the same layer on
+        as many input channels; following a layer that shares in turn to the one that owns them."""
+        record = self.visited.get(node.owner)
+        if record is None:
+            raise SpecError(f"shares: {node.owner!r} must name a layer with parameters before it")
+        if record.shares is not None:
+            record = self.visited[record.shares]
+        if record.layer != layer:
+            raise SpecError(f"shares: {record.name!r} is {_described(record.layer)}, this layer "
+                            f"{_described(layer)}; a layer that shares weights must equal the layer that owns them")
+        theirs = [p.shape for p in record.param_tensors]
+        if theirs != [p.shape for p in params]:
+            raise SpecError(f"shares: {record.name!r} reads {record.input_shapes[0][0]} channels, this layer "
+                            f"{in_shapes[0][0]}; their weights differ in shape")
+        return record.name
 
     def visit_input(self, node: Node, in_shapes: tuple[Shape, ...], position: int) -> LayerRecord:
         layer = self.instantiate(node, in_shapes)
@@ -729,6 +760,12 @@ def _union(fields: list[ReceptiveField], steps: list[ReceptiveField]) -> Recepti
     stepping = steps or fields
     jump = tuple([max([f.jump[axis] for f in stepping]) for axis in axes])
     return ReceptiveField(tuple(size), jump, tuple(start))  # type: ignore[arg-type]
+
+
+def _described(layer: Layer) -> str:
+    """`a conv with out_channels=256, kernel_size=3`: a layer's type and the hyper-parameters it sets."""
+    changed = ", ".join(f"{key}={value}" for key, value in layer.changed().items())
+    return f"a {layer.type_name}" + (f" with {changed}" if changed else "")
 
 
 _UNSEEN = object()

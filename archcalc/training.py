@@ -130,7 +130,8 @@ def training_cost(report: Report, count: str | None = None, optimizer: str = "ad
     for record in report.layers:
         before = next((after[src] for src in record.inputs if after.get(src)), "")
         input_grad = bool(before)
-        weight_grad = any(p.trainable and p.role == "weight" for p in record.param_tensors)
+        weights = report.layer(record.shares).param_tensors if record.shares else record.param_tensors
+        weight_grad = any(p.trainable and p.role == "weight" for p in weights)  # a sharer's adds to its owner's
         forward_flops, backward_flops = _profile_flops(profile, calls, record, report.batch, input_grad, weight_grad)
         layers.append(LayerTraining(
             name=record.name, forward=record.macs, grad_input=record.macs if input_grad else 0,

@@ -26,7 +26,7 @@ from ..analysis import LayerRecord, Report, analyze
 from ..architecture import Architecture, last_readers, load
 from ..errors import ArchcalcError, ExecutionError
 from .backend import array_module, check_dtype
-from .weights import init_weights, load_weights
+from .weights import init_weights, layer_weights, load_weights
 
 
 class Plan:
@@ -98,8 +98,8 @@ class Plan:
 
 
 def _float64(record: LayerRecord, weights: dict[str, Any]) -> dict[str, Any]:
-    """The layer's parameter arrays in float64, keyed by `Param.name`."""
-    return {p.name: np.asarray(weights[f"{record.name}.{p.name}"], dtype=np.float64) for p in record.param_tensors}
+    """The layer's parameter arrays in float64, keyed by `Param.name` (its owner's, for a layer that `shares:`)."""
+    return {name: np.asarray(array, dtype=np.float64) for name, array in layer_weights(record, weights).items()}
 
 
 def _foldable(layers: tuple[LayerRecord, ...], outputs: tuple[str, ...]) -> dict[str, str]:

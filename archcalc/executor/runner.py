@@ -117,8 +117,11 @@ def check_memory(report: Report, xp: Any) -> None:
 
 
 def _device_params(report: Report, weights: dict[str, Any], xp: Any, dtype: str) -> dict[str, dict[str, Any]]:
-    return {r.name: {p.name: xp.asarray(weights[f"{r.name}.{p.name}"], dtype=dtype) for p in r.param_tensors}
-            for r in report.layers}
+    """Each layer's weight arrays on the device; a layer that `shares:` gets its owner's (one copy)."""
+    params = {r.name: {p.name: xp.asarray(weights[f"{r.name}.{p.name}"], dtype=dtype) for p in r.param_tensors}
+              for r in report.layers if r.shares is None}
+    params.update({r.name: params[r.shares] for r in report.layers if r.shares is not None})
+    return params
 
 
 def _root(array: Any) -> Any:

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ..analysis import Report, analyze
+from ..analysis import LayerRecord, Report, analyze
 from ..errors import ExecutionError, shorten
 from ..layers import Param
 from ..layers.base import format_shape
@@ -45,6 +45,13 @@ def expected(arch: Any, input: Any = None) -> dict[str, Param]:
     """Every parameter tensor of the architecture in execution order, keyed `<path>.<name>`."""
     report = _report(arch, input)
     return {f"{r.name}.{p.name}": p for r in report.layers for p in r.param_tensors}
+
+
+def layer_weights(record: LayerRecord, weights: Mapping[str, Any]) -> dict[str, Any]:
+    """A layer's weight arrays keyed by `Param.name`; those of the layer it `shares:` for one that does."""
+    if record.shares is None:
+        return {p.name: weights[f"{record.name}.{p.name}"] for p in record.param_tensors}
+    return {p.name: weights[f"{record.shares}.{p.name}"] for p in record.layer.parameters(list(record.input_shapes))}
 
 
 def init_weights(arch: Any, seed: int = 0, *, init: str = "he", random_stats: bool = False,

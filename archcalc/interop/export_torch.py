@@ -42,6 +42,7 @@ from .torch_tree import (
     module_names,
     module_source,
     own_class,
+    ties,
     without_defaults,
 )
 
@@ -68,6 +69,12 @@ def torch_source(report: Report) -> Source:
     text = writer.write(tree)
     check_source(text)
     return Source(text, writer.top_name, tree, writer.class_of)
+
+
+def _module_reference(names: tuple[str, ...]) -> str:
+    """`self.layer1[0]._modules['a-b']`: the submodule these names lead to (`module_names`)."""
+    return "self" + "".join(f"[{name}]" if name.isdigit() else f".{name}" if identifier(name)
+                            else f"._modules[{name!r}]" for name in names)
 
 
 def _ascii(name: str) -> str:
@@ -161,7 +168,7 @@ class _Writer:
         self.names.add(self.top_name)
         self.class_of[""] = self.top_name
         network = self.instance(top)
-        network.init += self.freezing(top)
+        network.init += self.freezing(top) + self.sharing(top)
         self.classes.append(self.class_source(self.top_name, [], network.init, network.forward, network.arguments))
         body = "\n\n\n".join([*(inspect.getsource(cls).strip() for cls in own), *self.classes])
         imports = ["import torch"] if "torch." in body else []
@@ -206,6 +213,10 @@ class _Writer:
             if statement not in statements:
                 statements.append(statement)
         return statements
+
+    def sharing(self, top: Container) -> list[str]:
+        """`self.p4_head.conv1 = self.p3_head.conv1` for each layer that `shares:` another's weights."""
+        return [f"{_module_reference(sharer)} = {_module_reference(owner)}" for sharer, owner in ties(self.report, top)]
 
     def unique(self, name: str) -> str:
         found, k = name, 2

@@ -34,6 +34,9 @@ PARAMETER_OPS = {"Identity", "Reshape", "Unsqueeze", "Squeeze", "Transpose", "Ca
 #: The steps of a recurrent op as archcalc writes it (`import_onnx._OnnxImporter._recurrent_step`).
 RECURRENT_STEPS = {"steps_first", "stacked_input", "recurrent_y", "recurrent_y_h", "recurrent_turned",
                    "recurrent_batch_first", "recurrent_last"}
+#: The ops whose initializer inputs after the first are a layer's weights (`_OnnxImporter._refuse_shared`).
+WEIGHTED_OPS = frozenset({"Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization", "InstanceNormalization",
+                          "LayerNormalization", "GroupNormalization", "PRelu"})
 #: The steps of a layer on each frame (`_OnnxImporter._frame_step`).
 FRAME_STEPS = {"frame", "frame in", "frame layer", "frame out"}
 IDIOM_STEPS = {"Transpose", "Reshape", "Erf", "Sqrt"}
@@ -260,6 +263,7 @@ class _OnnxImporter(Importer):
         self.fused: dict[str, Value] = {}        # a Mul that completes SiLU → the silu layer
         self.steps: dict[str, tuple[str, ...]] = {}    # a parameter computed from another → the ops applied
         self.initializers = set(params)
+        self.weights_read: dict[str, str] = {}  # an initializer a layer's op reads as weights → that op's name
         self.where: tuple[tuple[str, ...], str] = ((), "")
         self.lrns, self.lrn_steps = _local_response_norms(onnx_graph, params)
         self.layer_norms, layer_norm_steps = _layer_norms(onnx_graph, params)
@@ -272,8 +276,11 @@ class _OnnxImporter(Importer):
                 continue
             scope, op = _scope(node)
             self.where = (scope, op)
+            layers = len(self.graph.layers)
             try:
                 results = self._map(node)
+                if len(self.graph.layers) > layers and node.op_type in WEIGHTED_OPS:
+                    self._refuse_shared(node)
             except Refused as exc:
                 self.unsupported.add("/".join((*scope, op)), str(exc))
                 results = Aux("refused")
@@ -290,6 +297,17 @@ class _OnnxImporter(Importer):
         out = self.env.get(self.onnx.output[0].name) if self.onnx.output else None
         self.finish(out, (*self.where[0], "identity"))
         self._name_layers()
+
+    def _refuse_shared(self, node) -> None:
+        """Refuse a layer whose weights an earlier layer reads too (a head on every pyramid level): they
+        would be counted once per layer. A file says it with `shares:`, which import does not write."""
+        for name in node.input[1:]:
+            if name in self.initializers:
+                earlier = self.weights_read.setdefault(name, node.name)
+                if earlier != node.name:
+                    raise SpecError(f"{node.name!r} reads the weights {name!r} of {earlier!r}: import does not write "
+                                    "`shares:` for a layer that applies another's weights (docs/format.md); write it "
+                                    "by hand", file=self.unsupported.label)
 
     def _name_layers(self) -> None:
         """A layer alone in its module scope takes the module's path; others add their op name."""

@@ -43,6 +43,7 @@ def to_mapping(graph: ImportedGraph) -> dict[str, Any]:
              for n in graph.layers]
     output = len(nodes) - 1 if graph.output is None else graph.output
     ends = {output, *graph.outputs.values()}
+    _refuse_reused(nodes, graph.name)
     _hoist_and_flatten(nodes, ends)
     _unique_paths(nodes)
     freeze = _freeze(nodes)
@@ -159,6 +160,19 @@ def _blockable(nodes: list[ImportedLayer], inside: set[int], ends: set[int]) -> 
     read = {s for j, n in enumerate(nodes) if j not in inside for s in n.inputs if s in inside}
     read |= ends & inside
     return len(external) == 1 and len(read) == 1
+
+
+def _refuse_reused(nodes: list[ImportedLayer], label: str) -> None:
+    """Refuse a module with weights that runs more than once (a head on every pyramid level): its
+    weights would be counted once per call. The file says it with `shares:`, which import does not write."""
+    seen: set[tuple[str, ...]] = set()
+    for node in nodes:
+        if node.call == "module" and node.trainable is not None:  # trainable None: no parameters
+            if node.path in seen:
+                raise SpecError(f"module {'/'.join(node.path)!r} holds weights and runs more than once; import "
+                                "does not write `shares:` for its later calls (docs/format.md): write those by hand",
+                                file=label)
+            seen.add(node.path)
 
 
 def _unique_paths(nodes: list[ImportedLayer]) -> None:

@@ -33,7 +33,7 @@ def to_torch(arch: Any, weights: Any = None, *, input: Any = None, dtype: str = 
         raise ExecutionError("to_torch needs PyTorch (pip install 'archcalc[torch]')") from None
     from .export_torch import torch_source
     from .torch_graph import network as build_network
-    from .torch_tree import module_names
+    from .torch_tree import module_names, ties
 
     report = analyze(arch, input=input)
     source = report.architecture.source
@@ -49,6 +49,8 @@ def to_torch(arch: Any, weights: Any = None, *, input: Any = None, dtype: str = 
     arch = report.architecture
     network = build_network(code, arch.input_path, arch.output_path).to(getattr(torch, dtype))
     modules = module_names(code.tree)
+    for sharer, owner in ties(report, code.tree):  # the owner's module runs in the sharer's place
+        _tie(network, sharer, owner)
     parameters = dict(network.named_parameters())
     for record in report.layers:
         for param in record.param_tensors:
@@ -56,12 +58,27 @@ def to_torch(arch: Any, weights: Any = None, *, input: Any = None, dtype: str = 
                 parameters[_state_key(f"{record.name}.{param.name}", modules)].requires_grad_(False)
     if arrays is not None:
         state = {_state_key(key, modules): torch.as_tensor(value) for key, value in arrays.items()}
+        for record in report.layers:  # a tied module's keys appear under the sharer's names too
+            if record.shares is not None:
+                owner, mine = (".".join(modules[path][""]) + "." for path in (record.shares, record.name))
+                state |= {mine + key[len(owner):]: value for key, value in state.items() if key.startswith(owner)}
         missing, unexpected = network.load_state_dict(state, strict=False)
         missing = [key for key in missing if not key.endswith(".num_batches_tracked")]
         if missing or unexpected:
             raise ExecutionError(f"the PyTorch module does not take weight {(missing or unexpected)[0]!r}",
                                  file=source)
     return network.eval()
+
+
+def _tie(network: Any, sharer: tuple[str, ...], owner: tuple[str, ...]) -> None:
+    """Put the module at `owner` (submodule names) in the place of the one at `sharer`."""
+    found = network
+    for name in owner:
+        found = found._modules[name]
+    parent = network
+    for name in sharer[:-1]:
+        parent = parent._modules[name]
+    parent._modules[sharer[-1]] = found
 
 
 def _state_key(key: str, modules: dict[str, dict[str, tuple[str, ...]]]) -> str:

@@ -177,6 +177,21 @@ def module_names(top: Container) -> dict[str, dict[str, tuple[str, ...]]]:
     return found
 
 
+def ties(report: Report, top: Container) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """(the submodule names of a layer that `shares:`, those of its owner's module) for each such layer:
+    the export runs the owner's module in its place (one set of weights, as PyTorch shares them)."""
+    modules = module_names(top)
+    found = []
+    for record in report.layers:
+        if record.shares is not None:
+            sharer, owner = modules[record.name].get(""), modules[record.shares].get("")
+            if sharer is None or owner is None:
+                raise ExportError("a layer that shares weights is exported called as a module, not as a function",
+                                  layer=record.name)
+            found.append((sharer, owner))
+    return found
+
+
 def build(report: Report) -> Container:
     """The tree of `report`'s layers (every layer but the input)."""
     arch = report.architecture

@@ -51,9 +51,10 @@ class OnnxGraph:
         return output
 
     def weight(self, record: Any, name: str) -> str:
+        """The tensor of the weight `name` of `record`'s layer (of the layer it `shares:`, where it does)."""
         from onnx import TensorProto, helper, numpy_helper
 
-        key = f"{record.name}.{name}"
+        key = f"{getattr(record, 'shares', None) or record.name}.{name}"
         if key in self.added:                   # a weight shared by several nodes (a layer on each frame)
             return key
         self.added.add(key)
@@ -138,7 +139,8 @@ def function(name: str, inputs: list[str], outputs: list[str], nodes: list[tuple
     given as `ref(kind, name)` takes the value of the call's attribute `name`."""
     from onnx import AttributeProto, helper
 
-    kinds = {"ints": AttributeProto.INTS, "floats": AttributeProto.FLOATS, "float": AttributeProto.FLOAT}
+    kinds = {"ints": AttributeProto.INTS, "floats": AttributeProto.FLOATS, "float": AttributeProto.FLOAT,
+             "int": AttributeProto.INT}
     made = []
     for op, node_inputs, output, node_attributes in nodes:
         refs = {k: v for k, v in node_attributes.items() if isinstance(v, tuple) and v[:1] == ("@",)}
@@ -152,5 +154,5 @@ def function(name: str, inputs: list[str], outputs: list[str], nodes: list[tuple
 
 
 def ref(kind: str, attribute: str) -> tuple[str, str, str]:
-    """A function body's reference to its call's `attribute` (of `kind`: "ints", "floats", "float")."""
+    """A function body's reference to its call's `attribute` (of `kind`: "ints", "floats", "float", "int")."""
     return ("@", kind, attribute)

@@ -98,6 +98,88 @@ class DFLDecode(nn.Module):
         return torch.cat([box, flat[:, 4 * self.reg_max:].sigmoid()], 1).unsqueeze(2)
 
 
+class FixedRoIAlign(nn.Module):
+    """archcalc's `roialign`: torchvision's `roi_align` (aligned=False) of the fixed boxes of each level
+    (`archcalc.layers.roi.fixed_boxes`: `counts` squares of side `sides` per level), the RoIs after the
+    batch: N×R×C×h×w."""
+
+    def __init__(self, rois, output_size=(7, 7), sampling_ratio=2, strides=(1,), counts=(1,), sides=(1.0,)):
+        super().__init__()
+        self.rois = rois
+        self.output_size = output_size
+        self.sampling_ratio = sampling_ratio
+        self.strides = strides
+        self.counts = counts
+        self.sides = sides
+
+    def forward(self, maps):
+        height, width = maps[0].shape[-2] * self.strides[0], maps[0].shape[-1] * self.strides[0]
+        pooled = []
+        for x, stride, count, side in zip(maps, self.strides, self.counts, self.sides):
+            j = torch.arange(1, count + 1, dtype=torch.float64, device=x.device)
+            x1 = torch.remainder(j * 0.6180339887498949, 1.0) * (width - side) / stride
+            y1 = torch.remainder(j * 0.7548776662466927, 1.0) * (height - side) / stride
+            rows = self.sampling(y1, side / stride, self.output_size[0], x.shape[-2]).to(x.dtype)
+            cols = self.sampling(x1, side / stride, self.output_size[1], x.shape[-1]).to(x.dtype)
+            pooled.append(torch.einsum("rah,nchw,rbw->nrcab", rows, x, cols))
+        return torch.cat(pooled, 1)
+
+    def sampling(self, starts, size, bins, n):
+        """(B, bins, n): each input position's weight in each bin's mean of bilinear samples."""
+        ratio = self.sampling_ratio
+        steps = torch.arange(bins, dtype=starts.dtype, device=starts.device)[:, None]
+        offsets = steps + (torch.arange(ratio, dtype=starts.dtype, device=starts.device) + 0.5) / ratio
+        length = torch.full_like(starts, size).clamp(min=1.0)
+        at = starts[:, None, None] + offsets * (length / bins)[:, None, None]
+        inside = torch.logical_and(at.ge(-1.0), at.le(n))
+        at = at.clamp(min=0.0)
+        low = at.floor().long().clamp(max=n - 1)
+        high = (low + 1).clamp(max=n - 1)
+        frac = torch.where(low.ge(n - 1), torch.zeros_like(at), at - low)
+        weight = torch.zeros(at.shape[0], bins, n, dtype=at.dtype, device=at.device)
+        weight.scatter_add_(2, low, torch.where(inside, 1 - frac, torch.zeros_like(at)) / ratio)
+        weight.scatter_add_(2, high, torch.where(inside, frac, torch.zeros_like(at)) / ratio)
+        return weight
+
+
+class FixedRoIPool(nn.Module):
+    """archcalc's `roipool`: torchvision's `roi_pool` of the fixed boxes of each level (`counts` squares of side
+    `sides`, as `FixedRoIAlign`), the RoIs after the batch: N×R×C×h×w."""
+
+    def __init__(self, rois, output_size=(7, 7), strides=(1,), counts=(1,), sides=(1.0,)):
+        super().__init__()
+        self.rois = rois
+        self.output_size = output_size
+        self.strides = strides
+        self.counts = counts
+        self.sides = sides
+
+    def forward(self, maps):
+        height, width = maps[0].shape[-2] * self.strides[0], maps[0].shape[-1] * self.strides[0]
+        pooled = []
+        for x, stride, count, side in zip(maps, self.strides, self.counts, self.sides):
+            j = torch.arange(1, count + 1, dtype=torch.float64, device=x.device)
+            x1 = torch.remainder(j * 0.6180339887498949, 1.0) * (width - side) / stride
+            y1 = torch.remainder(j * 0.7548776662466927, 1.0) * (height - side) / stride
+            rows = self.bins(y1, y1 + side / stride, self.output_size[0], x.shape[-2])
+            cols = self.bins(x1, x1 + side / stride, self.output_size[1], x.shape[-1])
+            lowest = torch.full((), float("-inf"), dtype=x.dtype, device=x.device)
+            across = torch.where(cols[None, :, None, None], x[:, None, :, :, None, :], lowest).amax(-1)
+            found = torch.where(rows[None, :, None, :, :, None], across[:, :, :, None], lowest).amax(4)
+            pooled.append(torch.where(torch.isinf(found), torch.zeros_like(found), found))
+        return torch.cat(pooled, 1)
+
+    def bins(self, starts, ends, bins, n):
+        """(B, bins, n) booleans: the input positions each bin takes its maximum over."""
+        low = torch.floor(starts + 0.5)
+        length = (torch.floor(ends + 0.5) - low + 1).clamp(min=1.0)[:, None] / bins
+        steps = torch.arange(bins, dtype=starts.dtype, device=starts.device)[None, :]
+        first = (torch.floor(steps * length) + low[:, None]).clamp(0, n)
+        last = (torch.ceil((steps + 1) * length) + low[:, None]).clamp(0, n)
+        positions = torch.arange(n, dtype=starts.dtype, device=starts.device)[None, None, :]
+        return torch.logical_and(positions.ge(first[:, :, None]), positions.lt(last[:, :, None]))
+
+
 def _torch_pad(pads: Pads) -> tuple[int, ...]:
     """((top, bottom), (left, right)) in `F.pad` order, the last axis first: (left, right, top, bottom)."""
     return tuple(p for side in reversed(pads) for p in side)

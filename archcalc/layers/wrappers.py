@@ -31,7 +31,7 @@ def _inner(entry: dict[str, Any]) -> Layer:
         raise FieldError("type", "missing key" if kind is None else "should be a layer type", *(() if kind is None
                                                                                                 else (kind,)))
     cls = layer_class(kind)
-    if cls.type_name in ("input", TimeDistributed.type_name) or cls.inputs_allowed != (1, 1):
+    if cls.type_name in ("input", TimeDistributed.type_name) or cls.inputs_allowed[0] != 1:   # one input suffices
         raise FieldError("type", f"{cls.type_name} cannot be applied to each frame")
     return cls.from_mapping(rest)
 

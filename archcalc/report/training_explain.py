@@ -18,7 +18,7 @@ def gradient_arithmetic(record: LayerRecord, step: LayerTraining, batch: int) ->
     if not record.macs:
         work = "elementwise: 0 MACs, as its forward (docs/training.md)"
         grad_input = work if step.input_grad else NO_INPUT_GRADIENT
-        weighted = any(p.role == "weight" for p in record.param_tensors)
+        weighted = any(p.role == "weight" for p in record.layer.parameters(list(record.input_shapes)))
         grad_weight = (work if step.weight_grad else NO_WEIGHT_GRADIENT) if weighted else "no weights"
     else:
         grad_input = (f"the output's gradient sent back through the same weights, the forward's work: {maths}"
@@ -31,7 +31,7 @@ def gradient_arithmetic(record: LayerRecord, step: LayerTraining, batch: int) ->
 
 def _weight(record: LayerRecord, step: LayerTraining, batch: int) -> str:
     """Each weight sums one product per position it touched: weights × positions (× batch)."""
-    weight = next(p for p in record.param_tensors if p.role == "weight")
+    weight = next(p for p in record.layer.parameters(list(record.input_shapes)) if p.role == "weight")  # a sharer's too
     per_sample = record.macs // batch
     positions = per_sample // weight.size
     shape = " × ".join(map(str, weight.shape))

@@ -1,9 +1,9 @@
 """The file format as pydantic records (`archcalc.records`): the top level, blocks, and the keys
 every layer entry shares.
 
-A layer entry is a mapping. Its structural keys (`name`, `type`, `from`, `like`, `repeat`, `when`, `trainable`) are
-described by `LayerEntry`; every other key is a hyper-parameter, validated later by the layer
-class named in `type` (or an argument of the block named in `type`).
+A layer entry is a mapping. Its structural keys (`name`, `type`, `from`, `like`, `shares`, `repeat`,
+`when`, `trainable`) are described by `LayerEntry`; every other key is a hyper-parameter, validated
+later by the layer class named in `type` (or an argument of the block named in `type`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pydantic import ConfigDict, Field, PrivateAttr
 
 from ..records import Int, Record
 
-STRUCTURAL_KEYS = ("name", "type", "from", "like", "repeat", "when", "trainable")
+STRUCTURAL_KEYS = ("name", "type", "from", "like", "shares", "repeat", "when", "trainable")
 
 Value = Any
 
@@ -31,6 +31,9 @@ class LayerEntry(Record):
         None, alias="from", description="input layer name(s); default: the previous layer (or the block's input)")
     like: Annotated[str, MinLen(1)] | None = Field(
         None, description="a layer whose height and width this one takes (upsample, crop): its second input")
+    shares: Annotated[str, MinLen(1)] | None = Field(
+        None, description="a layer before it whose weights this one applies (its parameters count once, with "
+        "that layer's); on a block entry: an earlier instance of the same block, layer by layer")
     repeat: Int | str | None = Field(None, description="repeat this entry N times in a chain; names get /0, /1, ...")
     when: bool | str | None = Field(None, description="keep the entry only if this is true")
     trainable: bool | None = Field(
@@ -63,6 +66,9 @@ class ArchFile(Record):
     title: str = ""
     source: str = Field("", description="provenance: paper, table, implementation")
     notes: str = ""
+    not_counted: list[Annotated[str, MinLen(1)]] = Field(
+        default_factory=list, description="what the network does that archcalc does not count (data-dependent "
+        "steps: anchor decoding, non-maximum suppression), named in every table's footer")
     extends: str | None = Field(None, description="a zoo name or path whose definitions this file starts from")
     reference: dict[str, Value] = Field(default_factory=dict,
                                         description="published numbers this architecture is checked against")

@@ -83,6 +83,8 @@ class Node:
     trainable: bool = True  # false: written `trainable: false`, inside such a block, or named by `freeze:`
     like: str | None = None  # `like:`: a layer read for its size alone, the last input
     twin: Node | None = None  # the node it was replayed from (same class, hyper-parameters and names)
+    shares: str | None = None  # `shares:` as written: the layer whose weights it applies
+    owner: str | None = None  # the path of that layer (of its block instance's owner, for a block's `shares:`)
 
     def line_of(self, key: str) -> tuple[str, int] | None:
         """The (file, line) of one of the entry's keys (`kernel_size.1`: of `kernel_size`), else of the entry."""
@@ -374,6 +376,7 @@ class _Expander:
         if entry.when is None:
             self.refuse_early(repeat, block, entry.type)
         output = None
+        owner = None if block is None or entry.shares is None else self.owner_instance(entry, scope)
         for r in range(repeat):
             values = with_names(scope.values, {"i": r}) if entry.repeat is not None else scope.values
             if entry.when is not None and not self.truth(entry.when, values):
@@ -384,11 +387,15 @@ class _Expander:
             if block is not None:
                 if entry.like is not None:
                     raise SpecError(f"like: gives a size to a layer (upsample, crop), not to the block {entry.type!r}")
+                start = len(self.nodes)
                 output = self.expand_block(entry.type, block, hyper, scope, path_name, values,
                                            first_refs, output or previous, depth, frozen)
+                if owner is not None:
+                    self.share_instance(scope.path(path_name), owner, start)
             else:
                 output = self.add_node(scope, scope.prefix + path_name, cls, merged, first_refs,
-                                       output or previous, values, where, known.key_lines, not frozen, entry.like)
+                                       output or previous, values, where, known.key_lines, not frozen, entry.like,
+                                       entry.shares)
         if entry.repeat is not None:
             self.groups.append(Group(scope.path(name), entry.type, {"repeat": repeat}))
         if output is None:
@@ -400,6 +407,29 @@ class _Expander:
             scope.dropped.discard(name)
         scope.names[name] = output
         return output
+
+    def owner_instance(self, entry: LayerEntry, scope: Scope) -> str:
+        """The path of the earlier instance of the same block that a block entry's `shares:` names,
+        looked up in the enclosing block instance first, then from the top."""
+        instances = {group.path: group.block for group in self.groups}
+        for path in (scope.path(entry.shares), entry.shares):
+            if path in instances:
+                if instances[path] != entry.type:
+                    raise SpecError(f"shares: {entry.shares!r} is an instance of block {instances[path]!r}, "
+                                    f"not of {entry.type!r}")
+                return path
+        hint = suggestion(entry.shares, [p for p, block in instances.items() if block == entry.type])
+        raise GraphError(f"shares: {entry.shares!r} names no earlier instance of block {entry.type!r}{hint}")
+
+    def share_instance(self, prefix: str, owner: str, start: int) -> None:
+        """Each layer of the block instance at `prefix` (the nodes from `start`) applies the weights of the
+        layer at the same place in the instance at `owner`."""
+        cut = len(prefix)
+        for node in self.nodes[start:]:
+            twin = owner + node.path[cut:]
+            if twin not in self.paths:
+                raise GraphError(f"shares: {owner!r} has no layer {node.path[cut + 1:]!r} to share with {node.path!r}")
+            node.owner = twin
 
     def skipped_alias(self, refs: list[str] | None, scope: Scope, previous: str) -> str:
         """An entry that `when` (or `repeat: 0`) removes stands for its (first) input, so an optional
@@ -485,6 +515,8 @@ class _Expander:
                 raise outside
             return path[cut:]
 
+        if any(node.owner is not None for node in nodes):  # a block's `shares:` set it: not replayed
+            return None
         try:
             return _Template(
                 rest(output), [(node, rest(node.path), rest(node.previous)) for node in nodes],
@@ -538,14 +570,15 @@ class _Expander:
             paths.add(path)
             nodes.append(Node(path, node.layer_cls, node.hyper, node.values, copies[id(node.scope)], node.refs,
                               input_path if before is None else prefix + before, where=node.where,
-                              key_lines=node.key_lines, trainable=node.trainable, like=node.like, twin=node))
+                              key_lines=node.key_lines, trainable=node.trainable, like=node.like, twin=node,
+                              shares=node.shares))
         self.groups += [Group(prefix + rest, group.block, group.args) for group, rest in template.groups]
         return input_path if template.output is None else prefix + template.output
 
     def add_node(self, scope: Scope, path: str, cls: type[Layer], hyper: dict[str, Any],
                  refs: list[str] | None, previous: str | None, values: dict[str, Any] | None = None,
                  where: tuple[str, int] | None = None, key_lines: Mapping[str, tuple[str, int]] | None = None,
-                 trainable: bool = True, like: str | None = None) -> str:
+                 trainable: bool = True, like: str | None = None, shares: str | None = None) -> str:
         if like is not None and not cls.sized_by_second_input:
             raise SpecError(f"like: gives a size to upsample and crop, not to {cls.type_name}")
         if path in self.paths:
@@ -558,7 +591,7 @@ class _Expander:
         self.paths.add(path)
         self.nodes.append(Node(path, cls, hyper, values if values is not None else scope.values,
                                scope, refs, previous, where=where, key_lines=key_lines, trainable=trainable,
-                               like=like))
+                               like=like, shares=shares))
         return path
 
     def refuse_early(self, repeat: int, block: BlockDef | None, name: str) -> None:
@@ -634,6 +667,9 @@ class _Expander:
         if node.like is not None:
             like = node.scope.lookup(node.like) or self.global_ref(node.like, node.scope, node.path, "like")
             node.inputs.append(like)
+        if node.shares is not None and node.owner is None:  # a block's `shares:` has set it already
+            node.owner = node.scope.lookup(node.shares) or self.global_ref(node.shares, node.scope, node.path,
+                                                                            "shares")
 
     def global_ref(self, ref: str, scope: Scope, where: str, key: str = "from") -> str:
         if ref in self.paths:

@@ -1,4 +1,5 @@
-"""Footer lines several styles share: the totals block, the parameter summary and warnings."""
+"""Footer lines several styles share: the totals block, the parameter summary, what is not counted
+and the warnings."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from ..table import Cell, Column
 #: The words for the parameters that are not trainable: BatchNorm's running mean and variance (PyTorch's
 #: buffers, which Keras counts as parameters), Keras Normalization's mean, variance and count.
 STATISTICS = "running statistics"
+SHOWN_PAIRS = 3  # layers named in the `shares:` line
 
 
 def params_words(totals: Totals, units: Units = "exact") -> str:
@@ -85,8 +87,24 @@ def param_summary_lines(report: Report, units: Units) -> list[str]:
 
 
 def warning_lines(report: Report) -> list[str]:
-    """The warnings, tiling notes merged into one line per kind (archcalc.tiling)."""
-    return [w if w.startswith("note: ") else f"warning: {w}" for w in grouped(report.warnings)]
+    """What the network does that is not counted (the file's `not_counted:`, one line), the layers that
+    apply another's weights (`shares:`, one line), then the warnings, tiling notes merged into one line
+    per kind (archcalc.tiling)."""
+    skipped = report.architecture.spec.not_counted
+    return ([f"Not counted: {'; '.join(skipped)}"] if skipped else []) + shared_lines(report) + [
+        w if w.startswith("note: ") else f"warning: {w}" for w in grouped(report.warnings)]
+
+
+def shared_lines(report: Report) -> list[str]:
+    """`Shared weights: 8 layers apply the weights of an earlier layer (0 params in their rows, counted once
+    with it): head/p4/conv1 → head/p3/conv1, …`; none when no layer `shares:`."""
+    pairs = [f"{r.name} → {r.shares}" for r in report.layers if r.shares]
+    if not pairs:
+        return []
+    shown = ", ".join(pairs[:SHOWN_PAIRS]) + (", …" if len(pairs) > SHOWN_PAIRS else "")
+    layers = "1 layer applies" if len(pairs) == 1 else f"{len(pairs)} layers apply"
+    return [f"Shared weights: {layers} the weights of an earlier layer (0 params in their rows, counted once "
+            f"with it): {shown}"]
 
 
 def flops_unit(report: Report) -> str:
