@@ -9,7 +9,7 @@ not match its own rows; docs/errata.md). Shorthand: two significant digits, K = 
 from __future__ import annotations
 
 from ...analysis import DTYPE_BYTES, LayerRecord, Report
-from ...rows import windows
+from ...rows import edges, windows
 from ...units import count, nbytes, shorthand, slide_shorthand
 from ..table import Cell, Column, Options, Table
 from .common import warning_lines
@@ -70,7 +70,7 @@ def _label(record: LayerRecord) -> str:
         return "FC"
     if window is not None and record.weights:
         return f"CONV{window[-1].kernel}-{record.output_shape[0]}"
-    if window is not None:
+    if window is not None and edges(record) is None:
         return f"POOL{window[-1].kernel}"
     return record.type.upper()
 
