@@ -95,3 +95,22 @@ def test_an_encoder_decoder_without_skips_keeps_its_column():
     boxes, _ = _parse(draw(archcalc.analyze(skipped)))   # the skip enc → join makes it a U
     assert centre(boxes["join"])[0] > centre(boxes["mid"])[0] > centre(boxes["enc"])[0]
     assert centre(boxes["join"])[1] == centre(boxes["enc"])[1]   # the skip straight across its level
+
+
+def test_crops_to_another_layer_s_size_draw_as_a_u_too():
+    """A crop written with `like:` reads the up-convolution for its size only: it still stands between the
+    columns, in its skip's row, the size drawn back to it (the exercise's U-Nets, FCN with Caffe's crops)."""
+    from archcalc.grading import unet_like
+    from tests.test_draw import check_layout
+    from tests.test_zoo_segmentation import fcn8s_with_caffe_crops
+
+    network, _ = unet_like.network(3, 6, 8, 1, 2)
+    for source in (network, fcn8s_with_caffe_crops()):
+        report = archcalc.analyze(source)
+        assert u_layout(diagram(report)) is not None
+        boxes, edges = _parse(draw(report))
+        assert check_layout(boxes, edges) == 0
+    boxes, edges = _parse(draw(archcalc.analyze(network)))
+    for level in (1, 2, 3):
+        assert centre(boxes[f"crop{level}"])[1] == centre(boxes[f"enc{level}_2"])[1]
+        assert any(s == f"upconv{level}" and t == f"crop{level}" for s, t, *_ in edges)

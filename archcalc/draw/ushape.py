@@ -56,23 +56,33 @@ def u_layout(diagram: Diagram, top: float = 0.0, margin: float = 16.0) -> Layout
     encoder, bottom, rest = names[:deep[0]], names[deep[0]:deep[-1] + 1], names[deep[-1] + 1:]
     if not encoder or not rest:
         return None
+    sized = _size_arcs(vertices)
     sources: dict[str, list[str]] = {n: [] for n in names}
     for arc in diagram.arcs:
-        sources[arc.target].append(arc.source)
+        if (arc.source, arc.target) not in sized:
+            sources[arc.target].append(arc.source)
     left = set(encoder)
     bridge: list[str] = []
     for name in rest:
         if sources[name] and all(s in left or s in bridge for s in sources[name]):
             bridge.append(name)
     decoder = [n for n in rest if n not in bridge]
-    if not decoder or not _fits(diagram, encoder, bottom, bridge, decoder, level, deepest):
+    if not decoder or not _fits(diagram, encoder, bottom, bridge, decoder, level, deepest, sized):
         return None
     return _place(diagram, encoder, bottom, bridge, decoder, level, top, margin)
 
 
-def _fits(diagram: Diagram, encoder, bottom, bridge, decoder, level, deepest) -> bool:
+def _size_arcs(vertices: tuple[Vertex, ...]) -> set[tuple[str, str]]:
+    """The arcs that carry only a size (a crop's `like:` layer): (source, target) of the boxes."""
+    owner = {r.name: v.name for v in vertices for r in v.records}
+    return {(owner[v.records[0].inputs[1]], v.name) for v in vertices
+            if len(v.records) == 1 and v.records[0].layer.sized_by_second_input and len(v.records[0].inputs) == 2}
+
+
+def _fits(diagram: Diagram, encoder, bottom, bridge, decoder, level, deepest, sized) -> bool:
     """Each path a chain in its column, the bottom entered from the encoder's last box and left into the
-    decoder's first, and at least one skip from the encoder across to the same level higher up."""
+    decoder's first, at least one skip from the encoder across to the same level higher up, and from the
+    decoder back across only the size a crop takes (`like:`)."""
     side = {**{n: "enc" for n in encoder}, **{n: "bottom" for n in bottom}, **{n: "bridge" for n in bridge},
             **{n: "dec" for n in decoder}}
     chains = {"enc": encoder, "bottom": bottom, "dec": decoder}
@@ -91,7 +101,8 @@ def _fits(diagram: Diagram, encoder, bottom, bridge, decoder, level, deepest) ->
                 return False
         elif (s, t) in (("enc", "bridge"), ("enc", "dec")):
             skip = skip or level[arc.source] == level[arc.target] < deepest
-        elif (s, t) not in (("bridge", "bridge"), ("bridge", "dec")):
+        elif (s, t) not in (("bridge", "bridge"), ("bridge", "dec")) and \
+                not ((s, t) == ("dec", "bridge") and (arc.source, arc.target) in sized):
             return False
     return skip
 
@@ -130,7 +141,7 @@ def _place(diagram: Diagram, encoder, bottom, bridge, decoder, level, top, margi
     on_left, into_right = set(encoder), set(decoder)
     first_gap = [a for a in diagram.arcs if a.source in on_left and a.target in bridge]
     second_gap = [a for a in diagram.arcs if a.source not in into_right and a.source not in bottom
-                  and a.target in into_right]
+                  and a.target in into_right or a.source in into_right and a.target in bridge]
     enc_w = max(widths[n] for n in encoder)
     mid_w = max(widths[n] for n in (*bottom, *bridge))
     dec_w = max(widths[n] for n in decoder)
@@ -168,6 +179,9 @@ def _route(a: Box, b: Box, ax: float, bx: float, lane: float | None) -> Route:
     ay, by = a.y + a.h / 2, b.y + b.h / 2
     if ax == bx:
         points = [(ax, a.bottom), (bx, b.y)] if b.y > a.y else [(ax, a.y), (bx, b.bottom)]
+    elif lane is not None and b.x < a.x:   # a size back to a crop: into its right side below its own way out
+        low = b.y + b.h * 3 / 4
+        points = [(a.x, ay), (lane, ay), (lane, low), (b.x + b.w, low)]
     elif lane is not None:   # a skip: out of the source's right side, along its lane, into the target's left
         points = [(a.x + a.w, ay), (lane, ay), (lane, by), (b.x, by)] if ay != by else [(a.x + a.w, ay), (b.x, by)]
     elif b.y > a.bottom:     # down the encoder's column, into the bottom's left side
