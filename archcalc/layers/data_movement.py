@@ -128,7 +128,7 @@ class Reshape(Layer):
     torch_form = TorchForm(modules=("Unflatten",), functions=("unflatten",),   # and `x.view(N, ...)`,
                            arguments=("dim", "unflattened_size"))              # `x.reshape(N, ...)`: an idiom
     onnx_form = OnnxForm(ops=("Reshape",))           # of a map an idiom's first step, else this type
-    keras_form = KerasForm(summary="Reshape")        # Keras' Reshape lays maps out channels last: not read back
+    keras_form = KerasForm(summary="Lambda")         # Keras' Reshape lays maps out channels last: no form of it
 
     shape: Annotated[tuple[Int, ...], BeforeValidator(lambda v: tuple(v) if isinstance(v, list) else v)]
 
