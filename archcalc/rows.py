@@ -10,12 +10,17 @@ from .analysis import LayerRecord, Report
 from .layers import AxisWindow, Shape
 
 
-def whd(shape: Shape, sep: str = " × ") -> str:
+def whd_dims(shape: Shape) -> tuple[int, ...]:
     """Lecture order W×H×D (the spatial axes from the last, then the channels: L×D, W×H×T×D); a flat
     vector of n is 1×1×n."""
     if len(shape) == 1:
-        return sep.join(("1", "1", str(shape[0])))
-    return sep.join(str(v) for v in (*reversed(shape[1:]), shape[0]))
+        return (1, 1, shape[0])
+    return (*reversed(shape[1:]), shape[0])
+
+
+def whd(shape: Shape, sep: str = " × ") -> str:
+    """`whd_dims` written out: `224 × 224 × 64`."""
+    return sep.join(str(v) for v in whd_dims(shape))
 
 
 def chw(shape: Shape) -> str:

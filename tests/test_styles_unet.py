@@ -107,3 +107,21 @@ def test_a_crop_row_in_every_style(style):
         assert found >= 0, (shown, line)
         position = found + len(shown)
     assert "pool" not in line.lower()
+
+
+# Maps of one and of three spatial axes: M5's first convolution (Dai et al. 2017: 128 filters, 32000 samples
+# at stride 4 → 8000) and C3D's (Tran et al. 2015: 64 filters on 16 frames of 112 × 112), written width first
+# and the channels last by every lecture style, as a 2-D map is (never read as 1 × 1 × ... of a vector).
+SIGNAL_AND_CLIP = {
+    ("m5", "lecture"): "8000 × 128", ("m5", "cs231n"): "[8000x128]", ("m5", "paper"): "8000x128",
+    ("c3d", "lecture"): "112 × 112 × 16 × 64", ("c3d", "cs231n"): "[112x112x16x64]",
+    ("c3d", "paper"): "112x112x16x64",
+}
+
+
+@pytest.mark.parametrize("name, style", sorted(SIGNAL_AND_CLIP))
+def test_signals_and_clips_print_width_first_in_every_style(name, style):
+    lines = text(name, style).splitlines()
+    first_conv = next(line for line in lines if re.match(r"\s*(conv1a?\b|CONV|convolution)", line))
+    assert SIGNAL_AND_CLIP[name, style] in first_conv, first_conv
+    assert "1x1x" not in first_conv and "1 × 1 × " not in first_conv
