@@ -4,11 +4,12 @@ level across the bottom, the expansive path up the right, each skip an arrow acr
 A box's level is how many times the map has been halved since the input: a window's stride adds its
 log₂, an upsampling takes it back (`levels`). The boxes before the first of the deepest level are the
 contracting path, those after its last the expansive path, and the boxes of the expansive part that
-read only the contracting path (U-Net's crops, FCN's score layers) stand between the two columns, in
-the row of what they read. Each level is a band of rows, so a skip's source and target lie in the
-same band. The U is drawn only where the graph fits it (each path a chain, a skip across at one
-level) and the result is clean (no edge through a box, no two edges crossing); otherwise `u_layout`
-returns None and the layered layout draws the graph as before.
+read only the contracting path (U-Net's crops, FCN's score layers; a crop's `like:` layer, drawn back
+into it, gives only its size) stand between the two columns, in the row of what they read. Each level
+is a band of rows, so a skip's source and target lie in the same band. The U is drawn only where the
+graph fits it (each path a chain, a skip across at one level) and the result is clean (no edge through
+a box, no two edges crossing); otherwise `u_layout` returns None and the layered layout draws the
+graph as before.
 """
 
 from __future__ import annotations
