@@ -10,12 +10,17 @@ from .analysis import LayerRecord, Report
 from .layers import AxisWindow, Shape
 
 
-def whd(shape: Shape, sep: str = " × ") -> str:
+def whd_dims(shape: Shape) -> tuple[int, ...]:
     """Lecture order W×H×D (the spatial axes from the last, then the channels: L×D, W×H×T×D); a flat
     vector of n is 1×1×n."""
     if len(shape) == 1:
-        return sep.join(("1", "1", str(shape[0])))
-    return sep.join(str(v) for v in (*reversed(shape[1:]), shape[0]))
+        return (1, 1, shape[0])
+    return (*reversed(shape[1:]), shape[0])
+
+
+def whd(shape: Shape, sep: str = " × ") -> str:
+    """`whd_dims` written out: `224 × 224 × 64`."""
+    return sep.join(str(v) for v in whd_dims(shape))
 
 
 def chw(shape: Shape) -> str:
@@ -39,6 +44,34 @@ def kernel_window(record: LayerRecord) -> tuple[AxisWindow, AxisWindow] | None:
         return window
     geometry = record.layer.geometry(record.input_shapes[0])
     return None if geometry is None else geometry.windows()
+
+
+def edges(record: LayerRecord) -> tuple[tuple[int, int, int, int], ...] | None:
+    """Per spatial axis (size in, size out, cut before, cut after) of a layer that only moves a map's
+    edges (a crop; a zero padding cuts a negative width): windows of 1 with stride 1 that change the
+    size. None for every other layer."""
+    window = windows(record)
+    if window is None or record.params or any(a.kernel != 1 or a.stride != 1 for a in window):
+        return None
+    sizes = zip(record.input_shapes[0][1:], record.output_shape[1:])
+    found = tuple((n, m, -a.pad_before, n - m + a.pad_before) for a, (n, m) in zip(window, sizes))
+    return found if any(n != m for n, m, _, _ in found) else None
+
+
+def edge_text(record: LayerRecord) -> str | None:
+    """What a crop or padding does, width first as the lecture writes sizes: `64 → 56, 4 cut per side`;
+    `28 → 30, 1 added per side`; `65×64 → 56×56, cut 4+5 × 4+4` where the sides differ."""
+    found = edges(record)
+    if found is None:
+        return None
+    n, m, before, after = found[0]
+    if all(axis == found[0] for axis in found) and before == after:
+        return f"{n} → {m}, {abs(before)} {'cut' if before >= 0 else 'added'} per side"
+    axes = found[::-1]
+    sides = " × ".join(f"{b}+{a}" for _, _, b, a in axes)
+    verb = "cut" if all(b >= 0 and a >= 0 for _, _, b, a in axes) else "cut (negative: added)"
+    return (f"{'×'.join(str(n) for n, _, _, _ in axes)} → {'×'.join(str(m) for _, m, _, _ in axes)}, "
+            f"{verb} {sides}")
 
 
 def padding(record: LayerRecord) -> tuple[tuple[int, int], tuple[int, int]] | None:

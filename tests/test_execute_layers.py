@@ -252,6 +252,8 @@ CASES = {
     "dropout": (single({"type": "dropout", "p": 0.5}, [3, 4, 4]), lambda x, w: x),
     "identity": (single({"type": "identity"}, [3, 4, 4]), lambda x, w: x),
     "flatten": (single({"type": "flatten"}, [3, 4, 5]), lambda x, w: torch.flatten(x, 1)),
+    "reshape": (single({"type": "reshape", "shape": [5, -1, 4]}, [3, 4, 5]),
+                lambda x, w: x.reshape(x.shape[0], 5, 3, 4)),
     "zeropad": (single({"type": "zeropad", "padding": [1, 0, 2, 3]}, [2, 3, 3]),
                 lambda x, w: F.pad(x, (2, 3, 1, 0))),
     "channelshuffle": (single({"type": "channelshuffle", "groups": 3}, [6, 2, 2]),

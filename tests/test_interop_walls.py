@@ -90,10 +90,23 @@ def per_type_tables(path: Path, names: set[str]) -> list[str]:
 BEING_REWORKED = {"torch_tree.py", "torch_export.py"}
 
 
+# PyTorch's own vocabulary, spelt as layer types are: the tensor methods a module's parameter goes through and
+# stays a parameter (`w.reshape(...)`, `w.flatten()`, as the types `reshape` and `flatten` are named).
+VOCABULARY = {"import_torch.py": {"PARAMETER_METHODS"}}
+
+
+def _vocabulary_lines(path: Path) -> set[int]:
+    """The lines of the assignments `VOCABULARY` names in `path`."""
+    names = VOCABULARY.get(path.name, set())
+    return {node.lineno for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id in names for t in node.targets)}
+
+
 def test_interop_holds_no_per_type_table():
     names = _type_names() | _foreign_classes()
     found = [hit for path in sorted((PACKAGE / "interop").glob("*.py")) if path.name not in BEING_REWORKED
-             for hit in per_type_tables(path, names)]
+             for hit in per_type_tables(path, names)
+             if int(hit.split(":")[1]) not in _vocabulary_lines(path)]
     assert found == []
 
 

@@ -59,8 +59,10 @@ def test_yolov1_follows_figure_3():
     kinds = [record.layer.type_name for record in report.layers]
     assert kinds.count("conv") == reference["conv_layers"] == 24
     assert kinds.count("linear") == reference["fully_connected"] == 2
-    assert report.layers[-1].output_shape == (reference["output"],) == (7 * 7 * (2 * 5 + 20),)
     found = layers("yolov1")
+    assert found["fc2"].output_shape == (reference["output"],) == (7 * 7 * (2 * 5 + 20),)
+    s, s_, depth = reference["grid"]   # S × S × (B·5 + C), as archcalc's (C, H, W)
+    assert report.layers[-1].output_shape == (depth, s, s_) == (2 * 5 + 20, 7, 7)
     maps = [found[name].output_shape for name in ("pool1", "pool2", "pool3", "pool4", "conv22/leaky",
                                                   "conv24/leaky")]
     assert [[shape[1], shape[0]] for shape in maps] == reference["maps"]

@@ -59,7 +59,7 @@ def yolov1() -> nn.Module:
         layers += [*conv_leaky(1024, 512, 1), *conv_leaky(512, 1024, 3)]
     layers += [*conv_leaky(1024, 1024, 3), *conv_leaky(1024, 1024, 3, 2), *conv_leaky(1024, 1024, 3),
                *conv_leaky(1024, 1024, 3), nn.Flatten(), nn.Linear(7 * 7 * 1024, 4096), nn.LeakyReLU(0.1),
-               nn.Dropout(0.5), nn.Linear(4096, 7 * 7 * 30)]
+               nn.Dropout(0.5), nn.Linear(4096, 7 * 7 * 30), nn.Unflatten(1, (30, 7, 7))]
     return nn.Sequential(*layers)
 
 

@@ -27,8 +27,9 @@ def register(main: click.Group) -> None:
 @click.option("-o", "--output", "output_path", type=click.Path(),
               help="A file (one exercise) or, with --students, the folder for the sheets and key.")
 def exercise(kind: str, seed: int, roster: str | None, fmt: str, key: bool, output_path: str | None):
-    """Generate the homework KIND (lenet-like, or transfer: frozen layers and a training step): a network
-    drawn from --seed and questions on it, or its key.
+    """Generate the homework KIND (lenet-like; transfer: frozen layers and a training step; unet-like: the
+    sizes of a small U-Net; yolo-output: a YOLO v1 head's output): a network drawn from --seed and questions
+    on it, or its key.
 
     `archcalc exercise lenet-like --students roster.csv -o hw/` writes a sheet per student, each with its own
     numbers, and hw/key.md with every student's answers; `archcalc check lenet-like hw/sheets…` grades them.

@@ -7,6 +7,7 @@ from .diagram import Diagram, shape_text
 from .layout import Layout, layout
 from .palette import FILL, LABEL, legend
 from .svg import Drawing, attrs, document, markup, text
+from .ushape import u_layout
 
 _HEADER = 30  # the title
 _LEGEND_ROW = 20
@@ -20,7 +21,8 @@ def render(diagram: Diagram, note: str = "") -> Drawing:
     width_guess = _MIN_WIDTH
     rows = _legend_rows(keys, width_guess)
     below_legend = _HEADER + len(rows) * _LEGEND_ROW
-    placed = layout(diagram, top=below_legend + 14 + (_LEGEND_ROW if note else 0))
+    below = below_legend + 14 + (_LEGEND_ROW if note else 0)
+    placed = u_layout(diagram, top=below) or layout(diagram, top=below)
     width = max(placed.width, _MIN_WIDTH, 24 + len(note) * 5.8)
     _shift(placed, (width - placed.width) / 2)
     body = [text(12, 20, diagram.title, font_size=15, font_weight="bold"), *_legend(rows, _HEADER),

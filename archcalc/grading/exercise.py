@@ -9,7 +9,10 @@ Kinds: `lenet-like` asks an output size where (W − F + 2P)/S is not an integer
 shape, parameters with and without biases, MACs, activation memory in bytes, a receptive field, the
 parameters a 1×1 bottleneck saves, and which of two designs has fewer parameters; `transfer` freezes
 part of such a network and asks how many parameters train, which layers compute a weight gradient
-and the MACs of one training step on a batch (docs/training.md). Each answer and its arithmetic come
+and the MACs of one training step on a batch (docs/training.md); `unet-like` asks the map sizes of a
+small U-Net (the bottom, after each copy-and-crop, the output), the rows a crop cuts and an up-convolution's
+parameters; `yolo-output` the S × S × (B·5 + C) output of a YOLO v1 head, its grid's shape and its fully
+connected layers' parameters. Each answer and its arithmetic come
 from `archcalc.analyze` (and `archcalc.training_cost`) of the generated networks; the same seed gives
 the same exercise. A sheet says `archcalc sheet: exercise=KIND seed=N`, so `check` grades it against its key.
 """
@@ -27,7 +30,7 @@ from ..analysis import Report, analyze
 from ..errors import ArchcalcError, ShapeError
 from ..formulas import conv_output_size, window_span
 from ..units import exact
-from . import diagnose, shape_order, transfer
+from . import diagnose, shape_order, transfer, unet_like, yolo_output
 from .conventions import Conventions
 from .expected import expected_cell
 from .numbers import Unreadable, parse_count, parse_shape, shape_readings
@@ -108,6 +111,8 @@ def _lenet_like(rng: random.Random) -> tuple[dict[str, Any], tuple[str, ...]]:
 KINDS: dict[str, tuple[Callable, Callable]] = {
     "lenet-like": (_lenet_like, lambda rng, network, report: _lenet_like_questions(rng, report)),
     "transfer": (lambda rng: transfer.network(_lenet_like(rng), rng), transfer.questions),
+    "unet-like": (unet_like.drawn, unet_like.questions),
+    "yolo-output": (yolo_output.drawn, yolo_output.questions),
 }
 """Each kind: (the network and its description drawn from a random generator, its questions)."""
 

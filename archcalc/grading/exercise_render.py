@@ -24,8 +24,8 @@ def _check(fmt: str) -> None:
 
 
 def _title(ex: Exercise) -> str:
-    c, h, w = ex.network["input"]
-    return f"Exercise {ex.kind} (seed {ex.seed}): input {c}×{h}×{w} (C×H×W)"
+    shape = "×".join(str(d) for d in ex.network["input"])
+    return f"Exercise {ex.kind} (seed {ex.seed}): input {shape} (C×H×W)"
 
 
 def render_sheet(ex: Exercise, fmt: str, filled: bool) -> str:

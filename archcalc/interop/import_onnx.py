@@ -681,17 +681,31 @@ class _OnnxImporter(Importer):
 
     def _reshape(self, node, x: Value) -> Any:
         """A Reshape of a map: to (N, −1) a flatten; the first step of a channel shuffle (to (N, g, C/g, H,
-        W)) or of a group normalisation (to (N, G, −1))."""
+        W), transposed next) or of a group normalisation (to (N, G, −1), normalised next); to any other
+        (N, ...) of constant sizes a `reshape`."""
         x = self.explicit(x, (*self.where[0], "permute"))
         out = self.inferred.get(node.output[0]) or self._ints(node.input[1])
         if len(out) == 2:
             return self._add("flatten", [x])
         channels = self._channels(node.input[0], x)
-        if len(out) == 5 and out[1] and out[2] and out[1] * out[2] == channels:
+        read_by = [reader.op_type for reader in self.readers.get(node.output[0], [])]
+        if len(out) == 5 and out[1] and out[2] and out[1] * out[2] == channels and read_by == ["Transpose"]:
             return Aux("shuffle5d", (x, int(out[1])))
-        if len(out) == 3 and out[1] and out[1] > 0 and channels % out[1] == 0:
+        if len(out) == 3 and out[1] and out[1] > 0 and channels % out[1] == 0 \
+                and read_by == ["InstanceNormalization"]:
             return Aux("grouped", (x, int(out[1])))
+        if len(out) > 2 and self._keeps_batch(node, out):
+            return self._add("reshape", [x], shape=[int(s) for s in out[1:]])
         raise Refused(f"Reshape to {out} has no archcalc layer type")
+
+    def _keeps_batch(self, node, out: list) -> bool:
+        """Whether the Reshape to `out` keeps the batch axis and lays each sample out as sizes of its own:
+        the batch copied (0) or the input's own, the rest constant (one may be −1)."""
+        rest = out[1:]
+        if not all(isinstance(s, (int, np.integer)) and (s > 0 or s == -1) for s in rest) or rest.count(-1) > 1:
+            return False
+        batch = (self.inferred.get(node.input[0]) or [None])[0]
+        return out[0] == 0 or out[0] == batch
 
     def _split(self, node, attrs: dict, x: Value) -> list[Value]:
         """A Split of the channels: one `slice` layer per part."""

@@ -662,9 +662,18 @@ class _TorchImporter(Importer):
         if len(shape) == 2 and shape[1] == -1 or len(shape) == 2 and isinstance(self.env.get(shape[1]), Aux) \
                 or batch and whole_sample:
             return self._add(node, name, "flatten", [x])
-        if len(shape) == 5 and constants and isinstance(shape[1], int):
+        if len(shape) == 5 and constants and isinstance(shape[1], int) and _transposed(node):
             return Aux("shuffle5d", (x, shape[1]))
+        per_sample = shape and shape[0] != -1 or size is not None and _count(constants) == _count(size)
+        if batch and per_sample and len(shape) > 2 and len(constants) == len(shape) - 1:
+            return self._add(node, name, "reshape", [x], shape=constants)
         raise Refused(f"{name} to {len(shape)} axes has no archcalc layer type")
+
+
+def _transposed(node) -> bool:
+    """Whether the only reader of `node` transposes it (the second step of a channel shuffle)."""
+    users = list(node.users)
+    return len(users) == 1 and getattr(users[0].target, "__name__", users[0].target) == "transpose"
 
 
 def _count(shape: tuple[int, ...]) -> int:

@@ -1,4 +1,4 @@
-"""Layers that move data without arithmetic: input, identity, flatten, permute, zero padding,
+"""Layers that move data without arithmetic: input, identity, flatten, reshape, permute, zero padding,
 channel shuffle and channel slice."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pydantic import BeforeValidator
 from ..arrays import kernels
 from ..errors import ShapeError
 from ..formulas import resolve_padding
-from ..records import NonNegativeInt, PadWidths, PadWidthsSingle, PadWidthsTriple, PositiveInt
+from ..records import Int, NonNegativeInt, PadWidths, PadWidthsSingle, PadWidthsTriple, PositiveInt
 from .base import Arithmetic, AxisWindow, Layer, Shape, format_shape, numel, register, spatial
 from .family import Family
 from .foreign import KerasForm, KerasLayer, Mismatch, OnnxForm, OnnxNode, TorchCall, TorchForm, whole
@@ -115,6 +115,86 @@ class Flatten(Layer):
         if len(inputs[0]) < 2:
             return None
         return tuple(AxisWindow(n, n) for n in inputs[0][1:])
+
+
+@register
+class Reshape(Layer):
+    """Each sample's values in C order laid out as `shape` (one entry may be −1: the rest), a view as
+    PyTorch's `x.view(N, *shape)`: a detector's 1,470 outputs as YOLO's 30 × 7 × 7 grid. No parameters,
+    no MACs; from a vector the receptive field passes through, from a map it becomes the whole map."""
+
+    type_name = "reshape"
+    family = Family.DATA
+    torch_form = TorchForm(modules=("Unflatten",), functions=("unflatten",),   # and `x.view(N, ...)`,
+                           arguments=("dim", "unflattened_size"))              # `x.reshape(N, ...)`: an idiom
+    onnx_form = OnnxForm(ops=("Reshape",))           # of a map an idiom's first step, else this type
+    keras_form = KerasForm(summary="Lambda")         # Keras' Reshape lays maps out channels last: no form of it
+
+    shape: Annotated[tuple[Int, ...], BeforeValidator(lambda v: tuple(v) if isinstance(v, list) else v)]
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        """`nn.Unflatten(1, sizes)`, `x.unflatten(1, sizes)`: the first axis after the batch's laid out as
+        `sizes`, the rest kept."""
+        names = cls.torch_form.arguments
+        module = call.module
+        dim = module.dim if module is not None else call.argument(names, "dim")
+        sizes = module.unflattened_size if module is not None else call.argument(names, "unflattened_size")
+        if dim != 1:
+            raise Mismatch("unflatten must keep the batch axis (dim=1)")
+        if call.site.shape is None:
+            raise Mismatch("the shape of the map unflattened is unknown")
+        return {"shape": [*(whole(s) for s in sizes), *call.site.shape[1:]]}
+
+    def resolved(self, shape: Shape) -> Shape:
+        """`shape` with its −1 worked out for an input of `shape`'s element count; a ShapeError if impossible."""
+        count, written = numel(shape), format_shape(self.shape)
+        if not self.shape or any(s == 0 or s < -1 for s in self.shape) or list(self.shape).count(-1) > 1:
+            raise ShapeError(f"shape {written} must be sizes of at least 1, one of them −1 at most")
+        known = numel(tuple(s for s in self.shape if s != -1))
+        if -1 in self.shape:
+            if count % known:
+                raise ShapeError(f"the {count} values of {format_shape(shape)} do not fill {written}: "
+                                 f"{count} is not a multiple of {known}")
+            return tuple(count // known if s == -1 else s for s in self.shape)
+        if known != count:
+            raise ShapeError(f"the {count} values of {format_shape(shape)} cannot be laid out as {written} "
+                             f"({known} values)")
+        return self.shape
+
+    def output_shape(self, inputs: list[Shape]) -> Shape:
+        return self.resolved(inputs[0])
+
+    def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:
+        return Arithmetic(output=f"{'·'.join(map(str, inputs[0]))} = {'·'.join(map(str, output))} = "
+                                 f"{numel(output)} values", params="0", macs="0")
+
+    def describe(self) -> str:
+        return "→ " + "×".join("−1" if s == -1 else str(s) for s in self.shape)
+
+    @property
+    def allocates(self) -> bool:
+        return False
+
+    def windows(self, inputs: list[Shape]) -> tuple[AxisWindow, ...] | None:
+        """None for a vector (its field passes through); the whole map of a map, as `flatten`."""
+        if len(inputs[0]) < 2:
+            return None
+        return tuple(AxisWindow(n, n) for n in inputs[0][1:])
+
+    def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
+        x = inputs[0]
+        return x.reshape(x.shape[0], *self.resolved(x.shape[1:]))
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        from .torch_modules import reshape
+
+        return reshape(self.resolved(inputs[0]))
+
+    def onnx_nodes(self, graph: Any, record: Any) -> None:
+        """`Reshape` to (N, *shape): the batch axis copied (0), the rest as worked out."""
+        target = graph.constant(f"{record.name}/shape", [0, *self.resolved(record.input_shapes[0])], "int64")
+        graph.node("Reshape", [record.inputs[0], target], record.name)
 
 
 @register

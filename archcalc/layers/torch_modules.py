@@ -377,6 +377,11 @@ def permute(dims: tuple[int, ...]) -> TorchLayer:
     return TorchLayer(None, X.method("permute", 0, *(d + 1 for d in dims)).method("contiguous"))
 
 
+def reshape(shape: tuple[int, ...]) -> TorchLayer:
+    """Each sample laid out as `shape`, the batch axis kept: `x.reshape(-1, *shape)`."""
+    return TorchLayer(None, X.method("reshape", -1, *shape))
+
+
 def crop(widths: Pads, size: tuple[int, int]) -> TorchLayer:
     """Rows and columns cut off the edges: ((top, bottom), (left, right)) of an H×W map."""
     (top, bottom), (left, right) = widths

@@ -9,7 +9,7 @@ not match its own rows; docs/errata.md). Shorthand: two significant digits, K = 
 from __future__ import annotations
 
 from ...analysis import DTYPE_BYTES, LayerRecord, Report
-from ...rows import windows
+from ...rows import edges, whd_dims, windows
 from ...units import count, nbytes, shorthand, slide_shorthand
 from ..table import Cell, Column, Options, Table
 from .common import warning_lines
@@ -50,7 +50,7 @@ def build(report: Report, options: Options) -> Table:
 
 def _row(record: LayerRecord, producers: dict[str, LayerRecord], units, batch: int) -> tuple[Cell, ...]:
     shape = record.output_shape
-    dims = (shape[2], shape[1], shape[0]) if len(shape) == 3 else (1, 1, *shape)
+    dims = whd_dims(shape)   # a signal's L×D, a clip's W×H×T×D, a vector's 1×1×n
     elements = record.activation_elements
     factors = ([batch] if batch > 1 else []) + [d for d in dims if d != 1 or len(shape) == 3]
     product = "*".join(str(d) for d in factors)
@@ -70,7 +70,7 @@ def _label(record: LayerRecord) -> str:
         return "FC"
     if window is not None and record.weights:
         return f"CONV{window[-1].kernel}-{record.output_shape[0]}"
-    if window is not None:
+    if window is not None and edges(record) is None:
         return f"POOL{window[-1].kernel}"
     return record.type.upper()
 

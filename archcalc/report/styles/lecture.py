@@ -4,7 +4,7 @@ Kernel W×H×D/S | Output W×H×D | Params, with the arithmetic of every paramet
 from __future__ import annotations
 
 from ...analysis import LayerRecord, Report
-from ...rows import is_listed, kernel_window, whd, windows
+from ...rows import edge_text, is_listed, kernel_window, whd, windows
 from ...units import count
 from ..table import Cell, Column, Options, Table
 from .common import params_split, warning_lines
@@ -38,12 +38,17 @@ def _row(record: LayerRecord) -> tuple[Cell, ...]:
 
 def _label(record: LayerRecord) -> str:
     window = windows(record)
-    if record.params == 0 and window is not None:
+    if record.params == 0 and window is not None and edge_text(record) is None:
         return f"pool/{window[-1].stride}"
     return record.layer.lecture_name or record.type
 
 
 def _kernel(record: LayerRecord) -> str:
+    """`3 × 3 × 64 / 2` (kernel and filters, stride); a pooling's window; a crop's sizes and cut (U-Net's
+    `64 → 56, 4 cut per side`)."""
+    cut = edge_text(record)
+    if cut is not None:
+        return cut
     window = kernel_window(record)
     if window is None:
         return f"1 × 1 × {record.output_shape[0]}"

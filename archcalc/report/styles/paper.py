@@ -8,7 +8,7 @@ As in the paper, params are weights only in K = 1024 and ops are MACs in M = 10â
 from __future__ import annotations
 
 from ...analysis import Report
-from ...rows import Entry, entries, is_reshape, kernel_window, whd
+from ...rows import Entry, edges, entries, is_reshape, kernel_window, whd
 from ...units import count, paper_k, paper_m
 from ..table import Cell, Column, Options, Table
 from .common import warning_lines
@@ -77,7 +77,7 @@ def _type(entry: Entry, group) -> str:
 
 def _patch(entry: Entry) -> str:
     window = kernel_window(entry.last)
-    if window is None:
+    if window is None or edges(entry.last) is not None:   # a crop or padding has no patch
         return ""
     strides = [axis.stride for axis in reversed(window)]  # width first, as the paper writes them
     stride = strides[0] if len(set(strides)) == 1 else "x".join(map(str, strides))

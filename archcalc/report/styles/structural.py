@@ -7,7 +7,7 @@ of 1 shows as "0.5" (its half per side)."""
 from __future__ import annotations
 
 from ...analysis import LayerRecord, Report
-from ...rows import is_listed, kernel_window, padding
+from ...rows import edges, is_listed, kernel_window, padding
 from ...units import count
 from ..table import Cell, Column, Options, Table
 from .common import params_split, warning_lines
@@ -48,7 +48,11 @@ def _row(record: LayerRecord, number: int | None, units) -> tuple[Cell, ...]:
         cells = [Cell(str(v), v) for v in shapes]
     else:
         cells = [Cell()] * 6
-    if window is None:
+    cut = edges(record)
+    if cut is not None:   # a crop (a negative pad) or a zero padding: no kernel, no stride
+        stride, kernel = Cell(), [Cell(), Cell()]
+        pad = Cell(_halves([(-before, -after) for _, _, before, after in cut]))
+    elif window is None:
         stride = pad = Cell()
         kernel = [Cell("1", 1), Cell("1", 1)]
     else:
@@ -70,7 +74,10 @@ def _row(record: LayerRecord, number: int | None, units) -> tuple[Cell, ...]:
 def _pad(record: LayerRecord) -> str:
     """Half the total padding per axis (`1`, `0.5`); `H/W` when the axes differ."""
     pads = padding(record)
-    if pads is None:
-        return "0"
-    halves = [f"{(a + b) / 2:g}" for a, b in pads]
+    return "0" if pads is None else _halves(pads)
+
+
+def _halves(pads) -> str:
+    """Half the total of each axis's (before, after) widths, `H/W` when the axes differ (`−4`: a crop)."""
+    halves = [f"{(a + b) / 2:g}".replace("-", "−") for a, b in pads]
     return halves[0] if len(set(halves)) == 1 else "/".join(halves)
