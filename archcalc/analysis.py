@@ -317,6 +317,7 @@ class Report:
             "groups": [{"path": g.path, "block": g.block, "args": g.args}
                        for g in self.architecture.groups],
             "warnings": list(self.warnings),
+            **({"not_counted": list(spec.not_counted)} if spec.not_counted else {}),
             **({"outputs": {name: {"layer": path, "shape": list(self.layer(path).output_shape)}
                             for name, path in self.architecture.outputs.items()}}
                if self.architecture.outputs else {}),

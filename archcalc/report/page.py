@@ -211,9 +211,11 @@ def plots(report: Report) -> str:
 
 
 def warnings(report: Report) -> str:
+    skipped = report.architecture.spec.not_counted
+    named = f"<p>Not counted: {markup('; '.join(skipped))}</p>" if skipped else ""
     if not report.warnings:
-        return "<p>No warnings.</p>"
-    return '<ul class="warn">' + "".join(f"<li>{markup(w)}</li>" for w in report.warnings) + "</ul>"
+        return named + "<p>No warnings.</p>"
+    return named + '<ul class="warn">' + "".join(f"<li>{markup(w)}</li>" for w in report.warnings) + "</ul>"
 
 
 def fragment(report: Report) -> str:

@@ -63,6 +63,9 @@ class ArchFile(Record):
     title: str = ""
     source: str = Field("", description="provenance: paper, table, implementation")
     notes: str = ""
+    not_counted: list[Annotated[str, MinLen(1)]] = Field(
+        default_factory=list, description="what the network does that archcalc does not count (data-dependent "
+        "steps: anchor decoding, non-maximum suppression), named in every table's footer")
     extends: str | None = Field(None, description="a zoo name or path whose definitions this file starts from")
     reference: dict[str, Value] = Field(default_factory=dict,
                                         description="published numbers this architecture is checked against")

@@ -1,4 +1,5 @@
-"""Footer lines several styles share: the totals block, the parameter summary and warnings."""
+"""Footer lines several styles share: the totals block, the parameter summary, what is not counted
+and the warnings."""
 
 from __future__ import annotations
 
@@ -85,8 +86,11 @@ def param_summary_lines(report: Report, units: Units) -> list[str]:
 
 
 def warning_lines(report: Report) -> list[str]:
-    """The warnings, tiling notes merged into one line per kind (archcalc.tiling)."""
-    return [w if w.startswith("note: ") else f"warning: {w}" for w in grouped(report.warnings)]
+    """What the network does that is not counted (the file's `not_counted:`, one line), then the
+    warnings, tiling notes merged into one line per kind (archcalc.tiling)."""
+    skipped = report.architecture.spec.not_counted
+    return ([f"Not counted: {'; '.join(skipped)}"] if skipped else []) + [
+        w if w.startswith("note: ") else f"warning: {w}" for w in grouped(report.warnings)]
 
 
 def flops_unit(report: Report) -> str:
