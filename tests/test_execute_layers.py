@@ -232,6 +232,7 @@ CASES = {
             lambda x, w: F.local_response_norm(x, 5, 1e-2, 0.75, 2.0)),
     "lrn-even-size": (single({"type": "lrn", "size": 4, "alpha": 0.1}, [6, 3, 3]),
                       lambda x, w: F.local_response_norm(x, 4, 0.1)),
+    "l2norm": (single({"type": "l2norm", "eps": 1e-3}, [6, 3, 4]), lambda x, w: F.normalize(x, eps=1e-3)),
     "relu": (single({"type": "relu"}, [3, 4, 4]), lambda x, w: F.relu(x)),
     "relu-inplace": (single({"type": "relu", "inplace": True}, [3, 4, 4]), lambda x, w: F.relu(x)),
     "relu6": (single({"type": "relu6"}, [3, 4, 4]), lambda x, w: F.relu6(x)),

@@ -1,5 +1,5 @@
 """Files naming several `outputs:` (a segmentation network's main and auxiliary classifiers): the
-analysis, the table's footer, the JSON, the executor and the ONNX export carry every one of them."""
+analysis, the table's footer, the JSON, the executor and the ONNX and PyTorch exports carry every one of them."""
 
 from __future__ import annotations
 
@@ -80,3 +80,39 @@ def test_the_onnx_export_has_every_output():
     model = onnx_model(archcalc.analyze(MAPPING), shapes_only=True)
     onnx.checker.check_model(model)
     assert [o.name for o in model.graph.output] == ["head", "aux_head"]
+
+
+def test_the_pytorch_export_returns_every_output_by_name():
+    torch = pytest.importorskip("torch")
+    from archcalc.interop.export_torch import torch_source
+
+    assert "return {'out': x, 'aux': out}" in torch_source(archcalc.analyze(MAPPING)).text
+    network = archcalc.to_torch(MAPPING).double().eval()
+    x = np.random.default_rng(1).standard_normal((2, 3, 8, 8))
+    with torch.no_grad():
+        found = network(torch.from_numpy(x))
+    expected = archcalc.execute(MAPPING, x, weights=network, dtype="float64")
+    assert set(found) == {"out", "aux"}
+    for name in found:
+        np.testing.assert_allclose(found[name].numpy(), expected[name], rtol=1e-10, atol=1e-12)
+
+
+def test_a_block_read_outside_at_several_layers_is_written_inline():
+    """A module returns one value: a block whose two layers feed two heads (a detector's backbone) becomes
+    its parent's layers, `body_a` and `body_b`, and the network still computes what the executor does."""
+    torch = pytest.importorskip("torch")
+    spec = {"name": "levels", "input": [3, 8, 8], "outputs": {"one": "head_a", "two": "head_b"},
+            "blocks": {"body": {"layers": [
+                {"name": "a", "type": "conv", "out_channels": 4, "kernel_size": 3, "padding": 1},
+                {"name": "b", "type": "conv", "out_channels": 5, "kernel_size": 3, "stride": 2, "padding": 1}]}},
+            "layers": [{"name": "body", "type": "body"},
+                       {"name": "head_a", "type": "conv", "out_channels": 2, "kernel_size": 1, "from": "body/a"},
+                       {"name": "head_b", "type": "conv", "out_channels": 2, "kernel_size": 1, "from": "body/b"}]}
+    network = archcalc.to_torch(spec).double().eval()
+    assert {key.rpartition(".")[0] for key in network.state_dict()} == {"body_a", "body_b", "head_a", "head_b"}
+    x = np.random.default_rng(2).standard_normal((1, 3, 8, 8))
+    with torch.no_grad():
+        found = network(torch.from_numpy(x))
+    expected = archcalc.execute(spec, x, weights=network, dtype="float64")
+    for name in ("one", "two"):
+        np.testing.assert_allclose(found[name].numpy(), expected[name], rtol=1e-10, atol=1e-12)

@@ -1,6 +1,6 @@
 """Count profiles on the layer types no torchvision model uses (LRN, transposed convolution, PReLU,
 Softmax, sum pooling, the rarer activations and pools, merges, group norm, Keras's Normalization and
-Rescaling, upsampling and cropping) and on ConvNeXt's one at a time: each small network below is the
+Rescaling, upsampling, cropping and L2 normalisation) and on ConvNeXt's one at a time: each small network below is the
 archcalc twin of a plain-torch network in tools/reference_counts.py (`LAYER_MODELS`), and the
 expected totals are what fvcore, ptflops (three settings), thop, torchinfo and torch's FlopCounterMode reported on
 that torch network (tests/data/reference_layer_counts.json, `--layer-models`)."""
@@ -89,6 +89,7 @@ TWINS = {
     "interpolate-bilinear": after_conv({"type": "upsample", "size": [13, 17], "mode": "bilinear"},
                                        calls={"upsample:*": "functional"}),
     "crop": after_conv({"type": "crop", "cropping": [1, 2, 0, 3]}, calls={"crop:*": "operator"}),
+    "l2norm": after_conv({"type": "l2norm"}, calls={"l2norm:*": "functional"}),
 }
 
 

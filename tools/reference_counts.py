@@ -271,6 +271,13 @@ class _Interpolate(nn.Module):
         return F.interpolate(x, size=self.size, mode=self.mode, align_corners=self.align_corners)
 
 
+class _L2Norm(nn.Module):
+    """SSD's conv4_3 normalisation as torchvision writes it, ``F.normalize(x)`` (its scale is a layer scale)."""
+
+    def forward(self, x):
+        return F.normalize(x)
+
+
 class _Crop(nn.Module):
     """U-Net's copy-and-crop: ``x[:, :, top:H - bottom, left:W - right]``."""
 
@@ -387,6 +394,7 @@ LAYER_MODELS = {
     "interpolate-nearest": lambda: _after_conv(_Interpolate((13, 17), "nearest")),
     "interpolate-bilinear": lambda: _after_conv(_Interpolate((13, 17), "bilinear", align_corners=False)),
     "crop": lambda: _after_conv(_Crop(1, 2, 0, 3)),
+    "l2norm": lambda: _after_conv(_L2Norm()),
 }
 LAYER_INPUT_SHAPE = (3, 16, 16)
 

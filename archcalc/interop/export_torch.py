@@ -324,7 +324,8 @@ class _Writer:
         for k, child in enumerate(node.children):
             for src in child.inputs:
                 last[src] = k
-        last[node.output] = len(node.children)
+        for path in (node.output, *node.results.values()):
+            last[path] = len(node.children)
         live = dict.fromkeys(arguments)
         lines: list[str] = []
         for k, child in enumerate(node.children):
@@ -338,7 +339,9 @@ class _Writer:
             live[target] = None
             variable[child.output] = target
             lines += self.child_lines(node, child, ins, target, set(live))
-        return arguments, lines + [f"return {variable[node.output]}"]
+        returned = "{" + ", ".join(f"{literal(name)}: {variable[path]}" for name, path in node.results.items()) + "}" \
+            if node.results else variable[node.output]
+        return arguments, lines + [f"return {returned}"]
 
     def child_lines(self, node: Container, child: Leaf | Container, ins: list[str], target: str,
                     live: set[str]) -> list[str]:

@@ -42,6 +42,7 @@ class Block(nn.Module):
 
     _archcalc_inputs: list[str]
     _archcalc_output: str
+    _archcalc_results: dict[str, str]
     _archcalc_steps: list[tuple[str, Any, dict[str, str], tuple[str, ...], str, tuple[str, ...]]]
 
     def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
@@ -60,6 +61,8 @@ class Block(nn.Module):
                 values[output] = self._modules[modules[""]](*ins)
             for name in dead:
                 values.pop(name, None)
+        if self._archcalc_results:
+            return {name: values[path] for name, path in self._archcalc_results.items()}
         return values[self._archcalc_output]
 
 
@@ -99,7 +102,8 @@ class _Builder:
         last = {src: k for k, child in enumerate(node.children) for src in child.inputs}
         steps = []
         for k, child in enumerate(node.children):
-            dead = tuple(dict.fromkeys(src for src in child.inputs if last[src] == k and src != node.output))
+            dead = tuple(dict.fromkeys(src for src in child.inputs if last[src] == k and src != node.output
+                                       and src not in node.results.values()))
             if isinstance(child, Leaf):
                 names = _names(node, child.name, child)
                 for suffix, attr in names.items():
@@ -119,6 +123,7 @@ class _Builder:
                               dead))
         _hold(block, "_archcalc_inputs", list(node.inputs))
         _hold(block, "_archcalc_output", node.output)
+        _hold(block, "_archcalc_results", node.results)
         _hold(block, "_archcalc_steps", steps)
         return block
 

@@ -19,8 +19,8 @@ _IMPORTS = {"import torch", "import torch.nn.functional as F", "from torch impor
 _GLOBALS = frozenset({"torch", "nn", "F", "super", "range", "zip", "getattr", "float"})
 _NODES = (ast.FunctionDef, ast.arguments, ast.arg, ast.Expr, ast.Assign, ast.Return, ast.For, ast.Delete,
           ast.Name, ast.Load, ast.Store, ast.Del, ast.Attribute, ast.Call, ast.keyword, ast.Constant,
-          ast.Subscript, ast.Slice, ast.Tuple, ast.List, ast.Starred, ast.ListComp, ast.comprehension, ast.BinOp,
-          ast.UnaryOp, ast.USub, ast.Add, ast.Sub, ast.Mult, ast.Div)
+          ast.Subscript, ast.Slice, ast.Tuple, ast.List, ast.Dict, ast.Starred, ast.ListComp, ast.comprehension,
+          ast.BinOp, ast.UnaryOp, ast.USub, ast.Add, ast.Sub, ast.Mult, ast.Div)
 
 
 def check_source(text: str) -> None:

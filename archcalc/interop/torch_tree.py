@@ -86,6 +86,8 @@ class Container:
     inputs: list[str] = field(default_factory=list)
     output: str = ""
     in_channels: int = 0
+    #: the network's outputs by name, where its file names several (the top container only)
+    results: dict[str, str] = field(default_factory=dict)
 
     def leaves(self):
         for child in self.children:
@@ -101,7 +103,7 @@ class Container:
     def chained(self) -> bool:
         """Each child reads only the one before it (the first, the container's one input), and the
         last is the output: an `nn.Sequential`."""
-        if len(self.inputs) != 1 or self.children[-1].output != self.output:
+        if len(self.inputs) != 1 or self.children[-1].output != self.output or self.results:
             return False
         previous = self.inputs[0]
         for child in self.children:
@@ -226,8 +228,45 @@ def build(report: Report) -> Container:
         parent, _, name = record.name.rpartition("/")
         leaf = Leaf(record.name, name, list(record.inputs), form, _call(form, style, record.name))
         container(parent).children.append(leaf)
-    _wire(top, {arch.output_path}, report)
+    top.results = dict(arch.outputs)
+    _inline_several_outputs(top, set(arch.output_paths))
+    _wire(top, set(arch.output_paths), report)
     return top
+
+
+def _inline_several_outputs(top: Container, network_outputs: set[str]) -> None:
+    """Write inline each block instance of which several layers are read outside it (a detector's
+    backbone giving a map per level): its children become its parent's, named `<block>_<child>`
+    (`backbone_extra_0`), since a module returns one value."""
+    readers: dict[str, list[str]] = {}
+    for leaf in top.leaves():
+        for src in leaf.inputs:
+            readers.setdefault(src, []).append(leaf.path)
+
+    def outputs(node: Container) -> int:
+        return sum(leaf.path in network_outputs or any(not node.contains(r) for r in readers.get(leaf.path, ()))
+                   for leaf in node.leaves())
+
+    def visit(node: Container) -> None:
+        children: list[Leaf | Container] = []
+        pending = list(node.children)
+        while pending:
+            child = pending.pop(0)
+            if isinstance(child, Container) and not child.repeat and outputs(child) > 1:
+                for grandchild in child.children:
+                    grandchild.name = f"{child.name}_{grandchild.name}"
+                pending[:0] = child.children
+            else:
+                children.append(child)
+        if len({child.name for child in children}) < len(children):
+            raise ExportError("a block with several outputs, written inline, names two modules alike",
+                              layer=node.path)
+        node.children = children
+        for child in children:
+            if isinstance(child, Container):
+                visit(child)
+
+    visit(top)
 
 
 def _call(form: TorchLayer, style: str, path: str) -> Code:
@@ -259,11 +298,11 @@ def _wire(node: Container, readers_outside: set[str], report: Report) -> None:
             _wire(child, outside, report)
     node.inputs = list(dict.fromkeys(src for leaf in node.leaves() for src in leaf.inputs if src not in inside))
     outputs = [path for path in inside if path in readers_outside]
-    if len(outputs) > 1:
+    if len(outputs) > 1 and not node.results:
         raise ExportError(f"layers {outputs[0]!r} and {outputs[1]!r} of one block are both read outside it",
                           layer=node.path)
     last = node.children[-1]
-    node.output = outputs[0] if outputs else last.output
+    node.output = next(iter(node.results.values()), None) or (outputs[0] if outputs else last.output)
     if node.inputs:
         shape = report.layer(node.inputs[0]).output_shape
         node.in_channels = shape[0]

@@ -46,6 +46,7 @@ class Family(Enum):
     LRN = "local response normalization", Group.NORMALIZATION
     LAYER_NORM = "layer normalization over the channels at each position", Group.NORMALIZATION
     GROUP_NORM = "group normalization over channel groups and positions", Group.NORMALIZATION
+    L2_NORM = "L2 normalisation of the channels at each position", Group.NORMALIZATION
     STANDARDIZE = ("standardisation with stored per-channel mean and variance (Keras Normalization)",
                    Group.NORMALIZATION)
     RESCALE = "multiplication and addition of constants (Keras Rescaling)", Group.ARITHMETIC

@@ -1,5 +1,5 @@
-"""Normalisation: `batchnorm` (2·C trainable γ, β and 2·C running statistics), `lrn`, and `layernorm`
-and `groupnorm` (2·C trainable γ, β; statistics of each sample's own values)."""
+"""Normalisation: `batchnorm` (2·C trainable γ, β and 2·C running statistics), `lrn`, `l2norm` (no
+weights), and `layernorm` and `groupnorm` (2·C trainable γ, β; statistics of each sample's own values)."""
 
 from __future__ import annotations
 
@@ -234,6 +234,64 @@ class LRN(Layer):
             raise ExportError(f"ONNX's LRN centres an even window (size {self.size}) one channel later than archcalc")
         graph.node("LRN", [record.inputs[0]], record.name, size=self.size, alpha=self.alpha, beta=self.beta,
                    bias=self.k)
+
+
+@register
+class L2Norm(Layer):
+    """Each position's channel vector divided by its Euclidean length, x / max(‖x‖₂, eps): PyTorch
+    `F.normalize(x)` (p 2, dim 1), SSD's conv4_3 normalisation (Liu et al. 2016, Section 3.1, after
+    ParseNet), whose learnt scale is a `layerscale` after it."""
+
+    type_name = "l2norm"
+    family = Family.L2_NORM
+    torch_form = TorchForm(functions=("normalize",), arguments=("p", "dim", "eps"), summary="L2Norm")
+    # ONNX's LpNormalization has no eps: it differs only where a vector's length is under eps
+    onnx_form = OnnxForm(ops=("LpNormalization",))
+
+    eps: PositiveFloat = 1e-12
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        """`F.normalize(x)`, `F.normalize(x, p=2, dim=1, eps=...)` over the channels of an N×C×H×W map
+        or an N×F vector."""
+        names = cls.torch_form.arguments
+        p, dim = call.argument(names, "p", 2.0), call.argument(names, "dim", 1)
+        if p != 2:
+            raise Mismatch(f"normalize with p={p} has no archcalc layer type (l2norm is p=2)")
+        site = call.site
+        if dim != 1 or (site.shape is not None and site.channels_last):
+            raise Mismatch("normalize must divide by the length over the channels (dim=1)")
+        return {"eps": float(call.argument(names, "eps", 1e-12))}
+
+    @classmethod
+    def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:
+        if node.attributes.get("p", 2) != 2 or not node.site.is_channel_axis(node.attributes.get("axis", -1)):
+            raise Mismatch("LpNormalization must take the L2 length over the channels (p 2, axis 1)")
+        return {}
+
+    def output_shape(self, inputs: list[Shape]) -> Shape:
+        return _map_or_vector(inputs[0], "l2norm")
+
+    def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:
+        c = inputs[0][0]
+        return Arithmetic(output="same as input", params="0",
+                          macs=f"0 (per position: {c} squares summed, a square root, {c} divisions)")
+
+    def describe(self) -> str:
+        return f"eps {self.eps:g}"
+
+    def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
+        x = inputs[0]
+        length = xp.sqrt((x * x).sum(axis=1, keepdims=True))
+        return x / xp.maximum(length, x.dtype.type(self.eps))
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        from .torch_modules import l2_norm
+
+        return l2_norm(self.eps)
+
+    def onnx_nodes(self, graph: Any, record: Any) -> None:
+        graph.node("LpNormalization", [record.inputs[0]], record.name, axis=1, p=2)
 
 
 def _map_or_vector(shape: Shape, who: str) -> Shape:

@@ -357,6 +357,11 @@ def layer_scale(channels: int, init: float, rank: int) -> TorchLayer:
     return TorchLayer(nn.Module(), X * _per_channel(M.attr("gamma"), rank), setup=(SetAttr(M.attr("gamma"), gamma),))
 
 
+def l2_norm(eps: float) -> TorchLayer:
+    """x / max(‖x‖₂, eps) over the channels: `F.normalize`."""
+    return TorchLayer(None, Name("F.normalize")(X, p=2.0, dim=1, eps=float(eps)))
+
+
 def normalization(channels: int, rank: int) -> TorchLayer:
     """Keras `Normalization`: (x − mean) / max(√variance, 1e-7) per channel; mean, variance and the
     sample count are non-trainable buffers."""

@@ -18,6 +18,7 @@ WEIGHTED = (*Group.CONVOLUTION.families, *Group.FULLY_CONNECTED.families)
 NORMS = tuple(f for f in Group.NORMALIZATION.families if f is not F.STANDARDIZE)
 # Elementwise scaling by learnt or stored values: tensor operators (`x * γ`, `(x - mean) / std`) every tool misses.
 SCALES = (F.LAYER_SCALE, F.STANDARDIZE, F.RESCALE)
+# `F.normalize` (l2norm) runs Tensor.norm, clamp_min and torch.div: no tool hooks, wraps or handles any of them.
 POOLS = Group.POOLING.families
 ACTIVATIONS = Group.ACTIVATION.families
 MERGES = (F.ADD, F.MULTIPLY)
@@ -185,7 +186,7 @@ class Fvcore(Profile):
         ((F.LAYER_NORM, F.GROUP_NORM), per_input_element(4, 5)),
         (F.ADAPTIVE_AVG_POOL, _fvcore_adaptive_avg),
         (F.UPSAMPLE, _fvcore_upsample),
-        ((F.LRN, *SCALES, F.MAX_POOL, F.AVG_POOL, *ACTIVATIONS, *MERGES, F.DATA, *RECURRENT), zero),
+        ((F.LRN, F.L2_NORM, *SCALES, F.MAX_POOL, F.AVG_POOL, *ACTIVATIONS, *MERGES, F.DATA, *RECURRENT), zero),
     )
 
 
@@ -292,7 +293,7 @@ class Ptflops(Profile):
         (F.LAYER_SCALE, _ptflops_layer_scale),
         (RECURRENT, module_only(per_cell(_ptflops_cell))),
         (F.UPSAMPLE, _ptflops_upsample),
-        ((F.STANDARDIZE, F.RESCALE, F.DATA), zero),
+        ((F.L2_NORM, F.STANDARDIZE, F.RESCALE, F.DATA), zero),
     )
 
 
@@ -310,7 +311,7 @@ class PtflopsModules(Profile):
         ((*ACTIVATIONS, *POOLS), _ptflops_hooked_elementwise),
         (RECURRENT, module_only(per_cell(_ptflops_cell))),
         (F.UPSAMPLE, module_only(lambda site: site.out_numel)),
-        ((F.LRN, *MERGES, *SCALES, F.DATA), zero),
+        ((F.LRN, F.L2_NORM, *MERGES, *SCALES, F.DATA), zero),
     )
 
 
@@ -386,7 +387,7 @@ class Thop(Profile):
         (F.SOFTMAX, module_only(_thop_softmax)),
         (RECURRENT, module_only(per_cell(_thop_cell))),
         (F.UPSAMPLE, module_only(_thop_upsample)),
-        ((F.LRN, F.GROUP_NORM, *SCALES, F.MAX_POOL, *but(ACTIVATIONS, F.PRELU, F.SOFTMAX), *MERGES, F.DATA,
+        ((F.LRN, F.L2_NORM, F.GROUP_NORM, *SCALES, F.MAX_POOL, *but(ACTIVATIONS, F.PRELU, F.SOFTMAX), *MERGES, F.DATA,
           F.MATMUL), zero),
     )
 
@@ -429,7 +430,7 @@ class Torchinfo(Profile):
         ((F.CONV, F.CONV_TRANSPOSE), lambda site: _trainable(site) * site.out_spatial),
         ((F.LINEAR, F.BATCH_NORM, F.LAYER_NORM, F.GROUP_NORM, F.PRELU), _trainable),
         (RECURRENT, lambda site: _trainable(site) * site.inputs[0][0]),
-        ((F.LRN, *SCALES, *POOLS, *but(ACTIVATIONS, F.PRELU), *MERGES, *RESIZES, F.DATA, F.MATMUL), zero),
+        ((F.LRN, F.L2_NORM, *SCALES, *POOLS, *but(ACTIVATIONS, F.PRELU), *MERGES, *RESIZES, F.DATA, F.MATMUL), zero),
     )
 
 
