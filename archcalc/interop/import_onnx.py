@@ -34,9 +34,10 @@ PARAMETER_OPS = {"Identity", "Reshape", "Unsqueeze", "Squeeze", "Transpose", "Ca
 #: The steps of a recurrent op as archcalc writes it (`import_onnx._OnnxImporter._recurrent_step`).
 RECURRENT_STEPS = {"steps_first", "stacked_input", "recurrent_y", "recurrent_y_h", "recurrent_turned",
                    "recurrent_batch_first", "recurrent_last"}
-#: The ops whose initializer inputs after the first are a layer's weights (`_OnnxImporter._refuse_shared`).
-WEIGHTED_OPS = frozenset({"Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization", "InstanceNormalization",
-                          "LayerNormalization", "GroupNormalization", "PRelu"})
+#: The ops whose second input is a layer's learnt kernel (`_OnnxImporter._refuse_shared`). Only kernels: the
+#: exporters write equal initializers once (a normalisation's γ of ones, β and biases of zeros, as built),
+#: so an affine or a bias read by several layers is no sign of shared weights.
+WEIGHTED_OPS = frozenset({"Conv", "ConvTranspose", "Gemm", "MatMul"})
 #: The steps of a layer on each frame (`_OnnxImporter._frame_step`).
 FRAME_STEPS = {"frame", "frame in", "frame layer", "frame out"}
 IDIOM_STEPS = {"Transpose", "Reshape", "Erf", "Sqrt"}
@@ -299,9 +300,9 @@ class _OnnxImporter(Importer):
         self._name_layers()
 
     def _refuse_shared(self, node) -> None:
-        """Refuse a layer whose weights an earlier layer reads too (a head on every pyramid level): they
+        """Refuse a layer whose kernel an earlier layer reads too (a head on every pyramid level): it
         would be counted once per layer. A file says it with `shares:`, which import does not write."""
-        for name in node.input[1:]:
+        for name in node.input[1:2]:
             if name in self.initializers:
                 earlier = self.weights_read.setdefault(name, node.name)
                 if earlier != node.name:
