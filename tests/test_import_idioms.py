@@ -308,3 +308,73 @@ def test_a_functional_max_pooling_takes_the_infinite_padding_before_it():
 def test_a_negative_pad_is_refused():
     with pytest.raises(SpecError, match="negative pad"):
         archcalc.import_model(PaddedPools(crop=True), input=(3, 8, 8), name="crop")
+
+
+class GhostStyleBottleneck(nn.Module):
+    """A 1×1 conv, a strided depthwise conv only in some instances, another 1×1 conv (GhostNet's block)."""
+
+    def __init__(self, c, out, k=None):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c, c * 2, 1)
+        self.dw = nn.Conv2d(c * 2, c * 2, k, stride=2, padding=k // 2, groups=c * 2) if k else None
+        self.conv2 = nn.Conv2d(c * 2, out, 1)
+
+    def forward(self, x):
+        x = self.conv1(x)
+        if self.dw is not None:
+            x = self.dw(x)
+        return self.conv2(x)
+
+
+class GhostStyleStages(nn.Module):
+    """Stages of one bottleneck each, as GhostNet nests them: the instances without the depthwise conv
+    pass none of its settings, which the block's others default."""
+
+    def __init__(self):
+        super().__init__()
+        self.blocks = nn.Sequential(*(nn.Sequential(GhostStyleBottleneck(c, out, k))
+                                      for c, out, k in ((4, 8, None), (8, 8, 3), (8, 16, 5), (16, 16, None))))
+
+    def forward(self, x):
+        return self.blocks(x)
+
+
+def test_instances_leaving_out_a_block_s_default_argument_fold_into_one_block():
+    model = GhostStyleStages().eval()
+    mapping = archcalc.import_model(model, input=(4, 16, 16), name="stages")
+    assert sorted(mapping["blocks"]) == ["ghost_style_bottleneck", "sequential"]
+    assert conv_linear_counts(archcalc.analyze(mapping)) == torch_counts(model, (4, 16, 16))
+
+
+class RepMixer(nn.Module):
+    """Two convolutions summed with their input in one expression (RepViT's token mixer)."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.conv, self.conv1 = nn.Conv2d(c, c, 3, padding=1, groups=c), nn.Conv2d(c, c, 1, groups=c)
+
+    def forward(self, x):
+        return self.conv(x) + self.conv1(x) + x
+
+
+class RepVitStyleBlock(nn.Module):
+    """RepViT's block: the mixer's sum, passed on through an `nn.Identity`, read by an MLP and by the
+    block's own residual sum."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.token_mixer, self.se = RepMixer(c), nn.Identity()
+        self.channel_mixer = nn.Sequential(nn.Conv2d(c, 2 * c, 1), nn.GELU(), nn.Conv2d(2 * c, c, 1))
+
+    def forward(self, x):
+        x = self.se(self.token_mixer(x))
+        return x + self.channel_mixer(x)
+
+
+def test_a_sum_read_again_through_an_identity_is_not_chained_into_the_next_sum():
+    model = nn.Sequential(RepVitStyleBlock(4), RepVitStyleBlock(4)).eval()
+    mapping = archcalc.import_model(model, input=(4, 8, 8), name="repvit")
+    report = archcalc.analyze(mapping)
+    sums = [len(r.inputs) for r in report.layers if r.type == "add"]
+    assert sums == [3, 2, 3, 2]
+    assert conv_linear_counts(report) == torch_counts(model, (4, 8, 8))

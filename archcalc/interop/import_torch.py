@@ -35,6 +35,7 @@ REFUSED = {"MultiheadAttention": "multi-head attention is not a CNN layer type",
                "3-D shifted-window transformer: windowed self-attention is not a CNN layer type"}
 # Methods of a module's parameter that leave it a parameter (a view, or values computed from it).
 SPATIAL = (slice(-2, None), slice(2, None), slice(2, 4))   # the (H, W) of an (N, C, H, W) shape
+HEIGHT_WIDTH = {-2: 0, 2: 0, -1: 1, 3: 1}     # the index of H or W in an (N, C, H, W) shape: which of (H, W)
 PARAMETER_METHODS = {"reshape", "view", "unsqueeze", "squeeze", "flatten", "contiguous", "sqrt", "clamp_min", "clamp",
                      "getitem"}
 # Attributes of a tensor that describe it (`x.shape[0]`): sizes, not maps.
@@ -296,7 +297,7 @@ class _TorchImporter(Importer):
         super().__init__(graph, unsupported)
         self.modules = modules
         self.env: dict[Any, Any] = {}
-        self.nodes: dict[int, Any] = {}         # layer index → the traced node it was made from
+        self.nodes: dict[int, Any] = {}         # layer index → the traced node whose value it holds (the last)
 
     def run(self, traced) -> None:
         output: tuple[Any, tuple[str, ...]] = (None, ("output",))
@@ -365,6 +366,9 @@ class _TorchImporter(Importer):
         import torch.fx as fx
 
         if isinstance(args, (list, tuple)):
+            if sized and (x := self._height_width(args)) is not None:     # (x.shape[-2], x.shape[-1])
+                maps.append(x)
+                return MAP
             return type(args)(self._operands(a, maps, sized) for a in args)
         if isinstance(args, slice):
             return slice(*(self._operands(a, maps, sized) for a in (args.start, args.stop, args.step)))
@@ -383,6 +387,16 @@ class _TorchImporter(Importer):
             raise Skip
         raise Refused(f"an argument computed from {value.kind if isinstance(value, Aux) else 'the model'} "
                       "has no archcalc form here")
+
+    def _height_width(self, args: tuple | list) -> Value | None:
+        """The map x whose (H, W) `args` is, as `(x.shape[-2], x.shape[-1])`; else None."""
+        import torch.fx as fx
+
+        found = [self.env.get(a) for a in args if isinstance(a, fx.Node)] if len(args) == 2 else []
+        if len(found) == 2 and all(isinstance(v, Aux) and v.kind == "height or width" for v in found) \
+                and [v.value[1] for v in found] == [0, 1] and found[0].value[0] == found[1].value[0]:
+            return found[0].value[0]
+        return None
 
     def _parameter_shape(self, target: str) -> tuple[int, ...] | None:
         owner, _, attr = target.rpartition(".")
@@ -515,9 +529,22 @@ class _TorchImporter(Importer):
         x = next((v for v in values if isinstance(v, Value)), None)
         number = next((a for a in node.args if isinstance(a, (int, float)) and not isinstance(a, bool)), None)
         if x is None or number is None or self.layer_type(x) != "rescaling" or self.params(x).get("offset", 0.0) \
-                or len(self.nodes[x.index].users) != 1:
+                or not self._sole_reader(x, node):
             return None
+        self.nodes[x.index] = node                  # the layer now holds this node's value: its readers count
         return self.update(x, offset=float(number))
+
+    def _sole_reader(self, value: Value, node) -> bool:
+        """Whether `node` alone reads the map `value`, also through the nodes that pass it on as it is
+        (`nn.Identity`)."""
+        readers, todo = set(), [self.nodes[value.index]]
+        while todo:
+            for user in todo.pop().users:
+                if user is not node and self.env.get(user) == value:
+                    todo.append(user)
+                else:
+                    readers.add(user)
+        return readers == {node}
 
     def _chain(self, node, name: str) -> Value | None:
         """`a + b + c`, `a * b * c`: one sum (product) of three maps, where `a + b` is read by nothing else
@@ -528,12 +555,13 @@ class _TorchImporter(Importer):
             return None
         first, second = (self.env.get(a) for a in node.args)
         if not (isinstance(first, Value) and isinstance(second, Value)) or self.layer_type(first) not in joins \
-                or first.channels_last != second.channels_last or len(self.nodes[first.index].users) != 1:
+                or first.channels_last != second.channels_last or not self._sole_reader(first, node):
             return None
         layer = self.graph.layers[first.index]
         if layer.call != _call(node, None):
             return None
         layer.inputs.append(second.index)
+        self.nodes[first.index] = node              # the layer now holds this node's value: its readers count
         return self.update(first)
 
     def _aux(self, node, name: str, first: Aux) -> Any:
@@ -542,7 +570,11 @@ class _TorchImporter(Importer):
         args = node.args
         if first.kind == "size" and name == "getitem" and first.value is not None and args[1] in SPATIAL:
             return Aux("spatial size", first.value)  # x.shape[-2:]: (H, W) of the map x
-        if first.kind in ("size", "extra input", "spatial size"):  # sizes; fx's checks of a fixed keyword argument
+        if first.kind == "size" and name == "getitem" and first.value is not None \
+                and isinstance(args[1], int) and args[1] in HEIGHT_WIDTH:
+            return Aux("height or width", (first.value, HEIGHT_WIDTH[args[1]]))    # x.shape[-2]: H of the map x
+        if first.kind in ("size", "extra input", "spatial size", "height or width"):
+            # sizes; fx's checks of a fixed keyword argument
             return Aux("extra input" if first.kind == "extra input" else "size")
         if first.kind == "padded_for_max":
             operands = (MAP, *self._operands(tuple(args[1:]), []))
