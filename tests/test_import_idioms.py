@@ -4,6 +4,7 @@ BatchNorm statistics and conv + linear MACs of each network equal PyTorch's own,
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import archcalc
@@ -287,7 +288,7 @@ def test_a_class_named_like_a_torch_class_it_is_not_is_traced_into():
 
 class PaddedPools(nn.Module):
     """TensorFlow's `same` max pooling as functions (a −∞ padding, then `F.max_pool2d`), and a
-    negative pad (a crop), which is no zero padding."""
+    negative pad (a crop)."""
 
     def __init__(self, crop: bool):
         super().__init__()
@@ -299,15 +300,40 @@ class PaddedPools(nn.Module):
         return nn.functional.pad(y, (-1, 1, -1, 1)) if self.crop else y
 
 
+class Shifts(nn.Module):
+    """NASNet's shift by one pixel, `nn.ZeroPad2d((−1, 1, −1, 1))` (a crop, then a zero padding), and a
+    crop by `F.pad` with negative widths alone."""
+
+    def __init__(self):
+        super().__init__()
+        self.pad, self.pool, self.conv = nn.ZeroPad2d((-1, 1, -1, 1)), nn.AvgPool2d(1, 2), nn.Conv2d(3, 4, 1)
+
+    def forward(self, x):
+        return self.conv(self.pool(nn.functional.pad(self.pad(x), (-1, -1, 0, -2))))
+
+
 def test_a_functional_max_pooling_takes_the_infinite_padding_before_it():
     report = archcalc.analyze(archcalc.import_model(PaddedPools(crop=False), input=(3, 8, 8), name="pools"))
     pool = report.layers[-1]
     assert (pool.type, list(pool.layer.padding), pool.output_shape) == ("maxpool", [0, 1, 0, 1], (4, 4, 4))
 
 
-def test_a_negative_pad_is_refused():
-    with pytest.raises(SpecError, match="negative pad"):
-        archcalc.import_model(PaddedPools(crop=True), input=(3, 8, 8), name="crop")
+def test_a_negative_pad_is_a_crop_then_a_zero_padding():
+    report = archcalc.analyze(archcalc.import_model(PaddedPools(crop=True), input=(3, 8, 8), name="crop"))
+    crop, pad = report.layers[-2:]
+    assert (crop.type, list(crop.layer.cropping), pad.type, list(pad.layer.padding)) == \
+        ("crop", [1, 0, 1, 0], "zeropad", [0, 1, 0, 1])
+    assert pad.output_shape == (4, 4, 4)
+
+
+def test_shifts_by_negative_pads_run_as_pytorch():
+    model = Shifts().double().eval()
+    report = archcalc.analyze(archcalc.import_model(model, input=(3, 9, 9), name="shifts"))
+    assert [r.type for r in report.layers[1:]] == ["crop", "zeropad", "crop", "avgpool", "conv"]
+    x = np.random.default_rng(0).normal(size=(2, 3, 9, 9))
+    weights = {f"conv.{k}": v.numpy() for k, v in model.conv.state_dict().items()}
+    ours = archcalc.execute(report.architecture, x, weights, dtype="float64")
+    np.testing.assert_allclose(ours, model(torch.from_numpy(x)).detach().numpy(), rtol=1e-10, atol=1e-12)
 
 
 class GhostStyleBottleneck(nn.Module):

@@ -426,6 +426,8 @@ class _TorchImporter(Importer):
         if isinstance(padded, Aux) and padded.kind == "padded_for_max":
             return self._padded_max(node, op, lambda site: TorchCall(type(m).__name__, m, (MAP,), {}, site),
                                     *padded.value)
+        if cls == "ZeroPad2d" and min(m.padding) < 0:
+            return self._negative_pad(node, op, self._tensor(node.args[0]), m.padding)
         classes = foreign_index().torch_modules.get(cls, ())
         if classes and all(c.inputs_allowed != (1, 1) for c in classes):   # a module of several maps
             maps: list[Value] = []
@@ -449,6 +451,19 @@ class _TorchImporter(Importer):
             raise Refused(str(exc)) from None
         left, right, top, bottom = (whole(p) for p in pads)
         return self._add(node, op, "maxpool", [x], **{**params, "padding": [top, bottom, left, right]})
+
+    def _negative_pad(self, node, op: str, x: Value, pads: Any) -> Value:
+        """A zero padding (left, right, top, bottom) with negative widths, which cut rows and columns off
+        (NASNet's shift by one pixel, (−1, 1, −1, 1)): a `crop` of those, then a `zeropad` of the others."""
+        left, right, top, bottom = (whole(p) for p in pads)
+        widths = (top, bottom, left, right)
+        x = self.explicit(x, self._path(node, "permute"))
+        if max(widths) <= 0:
+            return self._add(node, op, "crop", [x], cropping=[max(-w, 0) for w in widths])
+        path = self._path(node, op)
+        crop = self.add(path[:-1] + (f"{path[-1]}_crop",), "crop", [x], cropping=[max(-w, 0) for w in widths],
+                        call=_call(node, self.modules.get(node.target) if node.op == "call_module" else None))
+        return self._add(node, op, "zeropad", [crop], padding=[max(w, 0) for w in widths])
 
     def _dispatch(self, node, op: str, name: str, classes: tuple, inputs: list[Value], call) -> Any:
         """The layer the call `call(site)` is, by the classes declaring `name`; a permute that only moves
@@ -505,6 +520,8 @@ class _TorchImporter(Importer):
         joined = self._offset(node, name) or self._chain(node, name)
         if joined is not None:
             return joined
+        if name == "pad" and len(args) == 2 and _negative_zero_pad(args[1], kwargs):
+            return self._negative_pad(node, "pad", self._tensor(args[0]), args[1])
         if name == "pad" and kwargs.get("value") == float("-inf") and len(args) == 2 and len(node.users) == 1:
             x = self.explicit(self._tensor(args[0]), self._path(node, "permute"))
             return Aux("padded_for_max", (x, tuple(args[1])))
@@ -727,6 +744,12 @@ def _shape_after(shape: tuple[int, ...] | None, name: str, args: tuple, kwargs: 
     except Exception:  # noqa: BLE001 - whatever PyTorch makes of the arguments: the shape is unknown
         return None
     return tuple(found.shape) if isinstance(found, torch.Tensor) else None
+
+
+def _negative_zero_pad(pads: Any, kwargs: dict) -> bool:
+    """Whether `F.pad(x, pads, **kwargs)` pads H and W with zeros, some widths negative."""
+    return isinstance(pads, (list, tuple)) and len(pads) == 4 and all(type(p) is int for p in pads) \
+        and min(pads) < 0 and kwargs.get("mode", "constant") == "constant" and kwargs.get("value") in (None, 0)
 
 
 def _operator_name(name: str) -> str:
