@@ -404,3 +404,21 @@ def test_a_sum_read_again_through_an_identity_is_not_chained_into_the_next_sum()
     sums = [len(r.inputs) for r in report.layers if r.type == "add"]
     assert sums == [3, 2, 3, 2]
     assert conv_linear_counts(report) == torch_counts(model, (4, 8, 8))
+
+
+class FixedBlur(nn.Module):
+    """A blur as timm's BlurPool2d writes it: `F.conv2d` with a fixed filter held in a buffer, which
+    PyTorch does not count among the parameters."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("filt", torch.full((3, 1, 3, 3), 1 / 9), persistent=False)
+
+    def forward(self, x):
+        return nn.functional.conv2d(x, self.filt, stride=2, padding=1, groups=3)
+
+
+def test_a_convolution_by_a_buffer_is_refused_not_counted_as_parameters():
+    assert sum(p.numel() for p in FixedBlur().parameters()) == 0
+    with pytest.raises(SpecError, match="conv2d: conv2d with a buffer"):
+        archcalc.import_model(FixedBlur(), input=(3, 8, 8), name="blur")

@@ -379,7 +379,7 @@ class _TorchImporter(Importer):
             maps.append(value)
             return MAP
         if isinstance(value, Aux) and value.kind == "parameter":
-            return Parameter(value.value[0], value.value[2])
+            return Parameter(value.value[0], value.value[2], self._is_buffer(value.value[0]))
         if sized and isinstance(value, Aux) and value.kind == "spatial size":
             maps.append(value.value)
             return MAP
@@ -397,6 +397,10 @@ class _TorchImporter(Importer):
                 and [v.value[1] for v in found] == [0, 1] and found[0].value[0] == found[1].value[0]:
             return found[0].value[0]
         return None
+
+    def _is_buffer(self, target: str) -> bool:
+        owner, _, attr = target.rpartition(".")
+        return attr in getattr(self.modules.get(owner), "_buffers", {})
 
     def _parameter_shape(self, target: str) -> tuple[int, ...] | None:
         owner, _, attr = target.rpartition(".")
