@@ -422,3 +422,13 @@ def test_a_convolution_by_a_buffer_is_refused_not_counted_as_parameters():
     assert sum(p.numel() for p in FixedBlur().parameters()) == 0
     with pytest.raises(SpecError, match="conv2d: conv2d with a buffer"):
         archcalc.import_model(FixedBlur(), input=(3, 8, 8), name="blur")
+
+
+class ReflectPad(nn.Module):
+    def forward(self, x):
+        return nn.functional.pad(x, [1, 1, 1, 1], mode="reflect")
+
+
+def test_a_reflection_padding_is_refused_by_its_mode():
+    with pytest.raises(SpecError, match="padding by reflect"):
+        archcalc.import_model(ReflectPad(), input=(3, 8, 8), name="reflect")
