@@ -4,6 +4,7 @@ BatchNorm statistics and conv + linear MACs of each network equal PyTorch's own,
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import archcalc
@@ -320,7 +321,7 @@ def test_a_class_named_like_a_torch_class_it_is_not_is_traced_into():
 
 class PaddedPools(nn.Module):
     """TensorFlow's `same` max pooling as functions (a −∞ padding, then `F.max_pool2d`), and a
-    negative pad (a crop), which is no zero padding."""
+    negative pad (a crop)."""
 
     def __init__(self, crop: bool):
         super().__init__()
@@ -332,12 +333,135 @@ class PaddedPools(nn.Module):
         return nn.functional.pad(y, (-1, 1, -1, 1)) if self.crop else y
 
 
+class Shifts(nn.Module):
+    """NASNet's shift by one pixel, `nn.ZeroPad2d((−1, 1, −1, 1))` (a crop, then a zero padding), and a
+    crop by `F.pad` with negative widths alone."""
+
+    def __init__(self):
+        super().__init__()
+        self.pad, self.pool, self.conv = nn.ZeroPad2d((-1, 1, -1, 1)), nn.AvgPool2d(1, 2), nn.Conv2d(3, 4, 1)
+
+    def forward(self, x):
+        return self.conv(self.pool(nn.functional.pad(self.pad(x), (-1, -1, 0, -2))))
+
+
 def test_a_functional_max_pooling_takes_the_infinite_padding_before_it():
     report = archcalc.analyze(archcalc.import_model(PaddedPools(crop=False), input=(3, 8, 8), name="pools"))
     pool = report.layers[-1]
     assert (pool.type, list(pool.layer.padding), pool.output_shape) == ("maxpool", [0, 1, 0, 1], (4, 4, 4))
 
 
-def test_a_negative_pad_is_refused():
-    with pytest.raises(SpecError, match="negative pad"):
-        archcalc.import_model(PaddedPools(crop=True), input=(3, 8, 8), name="crop")
+def test_a_negative_pad_is_a_crop_then_a_zero_padding():
+    report = archcalc.analyze(archcalc.import_model(PaddedPools(crop=True), input=(3, 8, 8), name="crop"))
+    crop, pad = report.layers[-2:]
+    assert (crop.type, list(crop.layer.cropping), pad.type, list(pad.layer.padding)) == \
+        ("crop", [1, 0, 1, 0], "zeropad", [0, 1, 0, 1])
+    assert pad.output_shape == (4, 4, 4)
+
+
+def test_shifts_by_negative_pads_run_as_pytorch():
+    model = Shifts().double().eval()
+    report = archcalc.analyze(archcalc.import_model(model, input=(3, 9, 9), name="shifts"))
+    assert [r.type for r in report.layers[1:]] == ["crop", "zeropad", "crop", "avgpool", "conv"]
+    x = np.random.default_rng(0).normal(size=(2, 3, 9, 9))
+    weights = {f"conv.{k}": v.numpy() for k, v in model.conv.state_dict().items()}
+    ours = archcalc.execute(report.architecture, x, weights, dtype="float64")
+    np.testing.assert_allclose(ours, model(torch.from_numpy(x)).detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+class GhostStyleBottleneck(nn.Module):
+    """A 1×1 conv, a strided depthwise conv only in some instances, another 1×1 conv (GhostNet's block)."""
+
+    def __init__(self, c, out, k=None):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c, c * 2, 1)
+        self.dw = nn.Conv2d(c * 2, c * 2, k, stride=2, padding=k // 2, groups=c * 2) if k else None
+        self.conv2 = nn.Conv2d(c * 2, out, 1)
+
+    def forward(self, x):
+        x = self.conv1(x)
+        if self.dw is not None:
+            x = self.dw(x)
+        return self.conv2(x)
+
+
+class GhostStyleStages(nn.Module):
+    """Stages of one bottleneck each, as GhostNet nests them: the instances without the depthwise conv
+    pass none of its settings, which the block's others default."""
+
+    def __init__(self):
+        super().__init__()
+        self.blocks = nn.Sequential(*(nn.Sequential(GhostStyleBottleneck(c, out, k))
+                                      for c, out, k in ((4, 8, None), (8, 8, 3), (8, 16, 5), (16, 16, None))))
+
+    def forward(self, x):
+        return self.blocks(x)
+
+
+def test_instances_leaving_out_a_block_s_default_argument_fold_into_one_block():
+    model = GhostStyleStages().eval()
+    mapping = archcalc.import_model(model, input=(4, 16, 16), name="stages")
+    assert sorted(mapping["blocks"]) == ["ghost_style_bottleneck", "sequential"]
+    assert conv_linear_counts(archcalc.analyze(mapping)) == torch_counts(model, (4, 16, 16))
+
+
+class RepMixer(nn.Module):
+    """Two convolutions summed with their input in one expression (RepViT's token mixer)."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.conv, self.conv1 = nn.Conv2d(c, c, 3, padding=1, groups=c), nn.Conv2d(c, c, 1, groups=c)
+
+    def forward(self, x):
+        return self.conv(x) + self.conv1(x) + x
+
+
+class RepVitStyleBlock(nn.Module):
+    """RepViT's block: the mixer's sum, passed on through an `nn.Identity`, read by an MLP and by the
+    block's own residual sum."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.token_mixer, self.se = RepMixer(c), nn.Identity()
+        self.channel_mixer = nn.Sequential(nn.Conv2d(c, 2 * c, 1), nn.GELU(), nn.Conv2d(2 * c, c, 1))
+
+    def forward(self, x):
+        x = self.se(self.token_mixer(x))
+        return x + self.channel_mixer(x)
+
+
+def test_a_sum_read_again_through_an_identity_is_not_chained_into_the_next_sum():
+    model = nn.Sequential(RepVitStyleBlock(4), RepVitStyleBlock(4)).eval()
+    mapping = archcalc.import_model(model, input=(4, 8, 8), name="repvit")
+    report = archcalc.analyze(mapping)
+    sums = [len(r.inputs) for r in report.layers if r.type == "add"]
+    assert sums == [3, 2, 3, 2]
+    assert conv_linear_counts(report) == torch_counts(model, (4, 8, 8))
+
+
+class FixedBlur(nn.Module):
+    """A blur as timm's BlurPool2d writes it: `F.conv2d` with a fixed filter held in a buffer, which
+    PyTorch does not count among the parameters."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("filt", torch.full((3, 1, 3, 3), 1 / 9), persistent=False)
+
+    def forward(self, x):
+        return nn.functional.conv2d(x, self.filt, stride=2, padding=1, groups=3)
+
+
+def test_a_convolution_by_a_buffer_is_refused_not_counted_as_parameters():
+    assert sum(p.numel() for p in FixedBlur().parameters()) == 0
+    with pytest.raises(SpecError, match="conv2d: conv2d with a buffer"):
+        archcalc.import_model(FixedBlur(), input=(3, 8, 8), name="blur")
+
+
+class ReflectPad(nn.Module):
+    def forward(self, x):
+        return nn.functional.pad(x, [1, 1, 1, 1], mode="reflect")
+
+
+def test_a_reflection_padding_is_refused_by_its_mode():
+    with pytest.raises(SpecError, match="padding by reflect"):
+        archcalc.import_model(ReflectPad(), input=(3, 8, 8), name="reflect")

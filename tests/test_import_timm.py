@@ -37,3 +37,18 @@ def test_every_timm_cnn_is_stored_or_refused_with_a_reason():
 def test_the_docs_name_every_refused_timm_model():
     text = (DATA.parents[1] / "docs" / "importing.md").read_text()
     assert all(f"`{name}`" in text for name in REFUSED)
+
+
+RESIZING = [p for p in STORED if TIMM[p.stem].get("interpolate")]
+
+
+@pytest.mark.parametrize("path", RESIZING, ids=lambda p: p.stem)
+def test_stored_timm_imports_upsample_where_timm_interpolates(path):
+    """Each `F.interpolate` timm ran (recorded with its shapes in the reference) is one `upsample` layer of
+    the same input and output size and mode (HRNet's fusions, GhostNetV2's attention)."""
+    report = archcalc.analyze(str(path))
+    ours = sorted((list(r.input_shapes[0]), list(r.output_shape), r.layer.mode) for r in report.layers
+                  if r.type == "upsample")
+    theirs = sorted((call["input_shape"][1:], call["output_shape"][1:], call["mode"])
+                    for call in TIMM[path.stem]["interpolate"])
+    assert ours == theirs

@@ -45,19 +45,23 @@ def test_pytorch_resizing_imports_and_runs_as_pytorch():
 
 class SkipSized(torch.nn.Module):
     """A decoder step as U-Net and torchvision's segmentation heads write it: the size of another map
-    read while tracing, and the result returned in a mapping."""
+    read while tracing (`x.shape[-2:]`, or as GhostNetV2 writes it `(x.shape[-2], x.shape[-1])`), and the
+    result returned in a mapping."""
 
-    def __init__(self):
+    def __init__(self, by_axis: bool = False):
         super().__init__()
         self.down = torch.nn.Conv2d(3, 4, 3, stride=2)
+        self.by_axis = by_axis
 
     def forward(self, x):
-        y = torch.nn.functional.interpolate(self.down(x), size=x.shape[-2:], mode="bilinear", align_corners=False)
+        size = (x.shape[-2], x.shape[-1]) if self.by_axis else x.shape[-2:]
+        y = torch.nn.functional.interpolate(self.down(x), size=size, mode="bilinear", align_corners=False)
         return {"out": y}
 
 
-def test_a_size_read_from_another_map_imports_as_its_second_input():
-    model = SkipSized().double().eval()
+@pytest.mark.parametrize("by_axis", [False, True], ids=["shape[-2:]", "(shape[-2], shape[-1])"])
+def test_a_size_read_from_another_map_imports_as_its_second_input(by_axis):
+    model = SkipSized(by_axis).double().eval()
     mapping = archcalc.import_model(model, input=(3, 11, 9))
     up = next(layer for layer in mapping["layers"] if layer["type"] == "upsample")
     assert up["from"][-1] == "input" and "size" not in up

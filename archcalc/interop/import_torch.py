@@ -35,6 +35,7 @@ REFUSED = {"MultiheadAttention": "multi-head attention is not a CNN layer type",
                "3-D shifted-window transformer: windowed self-attention is not a CNN layer type"}
 # Methods of a module's parameter that leave it a parameter (a view, or values computed from it).
 SPATIAL = (slice(-2, None), slice(2, None), slice(2, 4))   # the (H, W) of an (N, C, H, W) shape
+HEIGHT_WIDTH = {-2: 0, 2: 0, -1: 1, 3: 1}     # the index of H or W in an (N, C, H, W) shape: which of (H, W)
 PARAMETER_METHODS = {"reshape", "view", "unsqueeze", "squeeze", "flatten", "contiguous", "sqrt", "clamp_min", "clamp",
                      "getitem"}
 # Attributes of a tensor that describe it (`x.shape[0]`): sizes, not maps.
@@ -296,7 +297,7 @@ class _TorchImporter(Importer):
         super().__init__(graph, unsupported)
         self.modules = modules
         self.env: dict[Any, Any] = {}
-        self.nodes: dict[int, Any] = {}         # layer index → the traced node it was made from
+        self.nodes: dict[int, Any] = {}         # layer index → the traced node whose value it holds (the last)
 
     def run(self, traced) -> None:
         output: tuple[Any, tuple[str, ...]] = (None, ("output",))
@@ -365,6 +366,9 @@ class _TorchImporter(Importer):
         import torch.fx as fx
 
         if isinstance(args, (list, tuple)):
+            if sized and (x := self._height_width(args)) is not None:     # (x.shape[-2], x.shape[-1])
+                maps.append(x)
+                return MAP
             return type(args)(self._operands(a, maps, sized) for a in args)
         if isinstance(args, slice):
             return slice(*(self._operands(a, maps, sized) for a in (args.start, args.stop, args.step)))
@@ -375,7 +379,7 @@ class _TorchImporter(Importer):
             maps.append(value)
             return MAP
         if isinstance(value, Aux) and value.kind == "parameter":
-            return Parameter(value.value[0], value.value[2])
+            return Parameter(value.value[0], value.value[2], self._is_buffer(value.value[0]))
         if sized and isinstance(value, Aux) and value.kind == "spatial size":
             maps.append(value.value)
             return MAP
@@ -383,6 +387,20 @@ class _TorchImporter(Importer):
             raise Skip
         raise Refused(f"an argument computed from {value.kind if isinstance(value, Aux) else 'the model'} "
                       "has no archcalc form here")
+
+    def _height_width(self, args: tuple | list) -> Value | None:
+        """The map x whose (H, W) `args` is, as `(x.shape[-2], x.shape[-1])`; else None."""
+        import torch.fx as fx
+
+        found = [self.env.get(a) for a in args if isinstance(a, fx.Node)] if len(args) == 2 else []
+        if len(found) == 2 and all(isinstance(v, Aux) and v.kind == "height or width" for v in found) \
+                and [v.value[1] for v in found] == [0, 1] and found[0].value[0] == found[1].value[0]:
+            return found[0].value[0]
+        return None
+
+    def _is_buffer(self, target: str) -> bool:
+        owner, _, attr = target.rpartition(".")
+        return attr in getattr(self.modules.get(owner), "_buffers", {})
 
     def _parameter_shape(self, target: str) -> tuple[int, ...] | None:
         owner, _, attr = target.rpartition(".")
@@ -412,6 +430,8 @@ class _TorchImporter(Importer):
         if isinstance(padded, Aux) and padded.kind == "padded_for_max":
             return self._padded_max(node, op, lambda site: TorchCall(type(m).__name__, m, (MAP,), {}, site),
                                     *padded.value)
+        if cls == "ZeroPad2d" and min(m.padding) < 0:
+            return self._negative_pad(node, op, self._tensor(node.args[0]), m.padding)
         classes = foreign_index().torch_modules.get(cls, ())
         if classes and all(c.inputs_allowed != (1, 1) for c in classes):   # a module of several maps
             maps: list[Value] = []
@@ -435,6 +455,19 @@ class _TorchImporter(Importer):
             raise Refused(str(exc)) from None
         left, right, top, bottom = (whole(p) for p in pads)
         return self._add(node, op, "maxpool", [x], **{**params, "padding": [top, bottom, left, right]})
+
+    def _negative_pad(self, node, op: str, x: Value, pads: Any) -> Value:
+        """A zero padding (left, right, top, bottom) with negative widths, which cut rows and columns off
+        (NASNet's shift by one pixel, (−1, 1, −1, 1)): a `crop` of those, then a `zeropad` of the others."""
+        left, right, top, bottom = (whole(p) for p in pads)
+        widths = (top, bottom, left, right)
+        x = self.explicit(x, self._path(node, "permute"))
+        if max(widths) <= 0:
+            return self._add(node, op, "crop", [x], cropping=[max(-w, 0) for w in widths])
+        path = self._path(node, op)
+        crop = self.add(path[:-1] + (f"{path[-1]}_crop",), "crop", [x], cropping=[max(-w, 0) for w in widths],
+                        call=_call(node, self.modules.get(node.target) if node.op == "call_module" else None))
+        return self._add(node, op, "zeropad", [crop], padding=[max(w, 0) for w in widths])
 
     def _dispatch(self, node, op: str, name: str, classes: tuple, inputs: list[Value], call) -> Any:
         """The layer the call `call(site)` is, by the classes declaring `name`; a permute that only moves
@@ -491,6 +524,8 @@ class _TorchImporter(Importer):
         joined = self._offset(node, name) or self._chain(node, name)
         if joined is not None:
             return joined
+        if name == "pad" and len(args) == 2 and _negative_zero_pad(args[1], kwargs):
+            return self._negative_pad(node, "pad", self._tensor(args[0]), args[1])
         if name == "pad" and kwargs.get("value") == float("-inf") and len(args) == 2 and len(node.users) == 1:
             x = self.explicit(self._tensor(args[0]), self._path(node, "permute"))
             return Aux("padded_for_max", (x, tuple(args[1])))
@@ -515,9 +550,22 @@ class _TorchImporter(Importer):
         x = next((v for v in values if isinstance(v, Value)), None)
         number = next((a for a in node.args if isinstance(a, (int, float)) and not isinstance(a, bool)), None)
         if x is None or number is None or self.layer_type(x) != "rescaling" or self.params(x).get("offset", 0.0) \
-                or len(self.nodes[x.index].users) != 1:
+                or not self._sole_reader(x, node):
             return None
+        self.nodes[x.index] = node                  # the layer now holds this node's value: its readers count
         return self.update(x, offset=float(number))
+
+    def _sole_reader(self, value: Value, node) -> bool:
+        """Whether `node` alone reads the map `value`, also through the nodes that pass it on as it is
+        (`nn.Identity`)."""
+        readers, todo = set(), [self.nodes[value.index]]
+        while todo:
+            for user in todo.pop().users:
+                if user is not node and self.env.get(user) == value:
+                    todo.append(user)
+                else:
+                    readers.add(user)
+        return readers == {node}
 
     def _chain(self, node, name: str) -> Value | None:
         """`a + b + c`, `a * b * c`: one sum (product) of three maps, where `a + b` is read by nothing else
@@ -528,12 +576,13 @@ class _TorchImporter(Importer):
             return None
         first, second = (self.env.get(a) for a in node.args)
         if not (isinstance(first, Value) and isinstance(second, Value)) or self.layer_type(first) not in joins \
-                or first.channels_last != second.channels_last or len(self.nodes[first.index].users) != 1:
+                or first.channels_last != second.channels_last or not self._sole_reader(first, node):
             return None
         layer = self.graph.layers[first.index]
         if layer.call != _call(node, None):
             return None
         layer.inputs.append(second.index)
+        self.nodes[first.index] = node              # the layer now holds this node's value: its readers count
         return self.update(first)
 
     def _aux(self, node, name: str, first: Aux) -> Any:
@@ -542,7 +591,11 @@ class _TorchImporter(Importer):
         args = node.args
         if first.kind == "size" and name == "getitem" and first.value is not None and args[1] in SPATIAL:
             return Aux("spatial size", first.value)  # x.shape[-2:]: (H, W) of the map x
-        if first.kind in ("size", "extra input", "spatial size"):  # sizes; fx's checks of a fixed keyword argument
+        if first.kind == "size" and name == "getitem" and first.value is not None \
+                and isinstance(args[1], int) and args[1] in HEIGHT_WIDTH:
+            return Aux("height or width", (first.value, HEIGHT_WIDTH[args[1]]))    # x.shape[-2]: H of the map x
+        if first.kind in ("size", "extra input", "spatial size", "height or width"):
+            # sizes; fx's checks of a fixed keyword argument
             return Aux("extra input" if first.kind == "extra input" else "size")
         if first.kind == "padded_for_max":
             operands = (MAP, *self._operands(tuple(args[1:]), []))
@@ -704,6 +757,12 @@ def _shape_after(shape: tuple[int, ...] | None, name: str, args: tuple, kwargs: 
     except Exception:  # noqa: BLE001 - whatever PyTorch makes of the arguments: the shape is unknown
         return None
     return tuple(found.shape) if isinstance(found, torch.Tensor) else None
+
+
+def _negative_zero_pad(pads: Any, kwargs: dict) -> bool:
+    """Whether `F.pad(x, pads, **kwargs)` pads H and W with zeros, some widths negative."""
+    return isinstance(pads, (list, tuple)) and len(pads) == 4 and all(type(p) is int for p in pads) \
+        and min(pads) < 0 and kwargs.get("mode", "constant") == "constant" and kwargs.get("value") in (None, 0)
 
 
 def _operator_name(name: str) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..errors import SpecError
 from .imported import NETWORK_INPUT, ImportedGraph, ImportedLayer, name_part
+from .verify import check_written
 
 
 @dataclass
@@ -73,6 +74,7 @@ def to_mapping(graph: ImportedGraph) -> dict[str, Any]:
         mapping["outputs"] = {key: names[index] for key, index in graph.outputs.items()}
     elif out_name != layers[-1]["name"]:
         mapping["output"] = out_name
+    check_written(graph, mapping)
     return mapping
 
 
@@ -283,6 +285,19 @@ def _args_of(entry: Entry) -> dict:
     return entry.group["template"]["args"][entry.instance]
 
 
+def _same_keys(entries: list[Entry]) -> list[dict] | None:
+    """The arguments of each entry, all with the same keys, or None: instances of a block that leave
+    out an argument get the block's default of it where another passes it."""
+    values = [_args_of(e) for e in entries]
+    keys = list(dict.fromkeys(k for v in values for k in v))
+    if all(len(v) == len(keys) for v in values):
+        return values
+    defaults = entries[0].group["template"]["block"].get("args", {}) if entries[0].block else {}
+    if any(defaults.get(k) is None for k in keys if any(k not in v for v in values)):
+        return None
+    return [{k: v[k] if k in v else defaults[k] for k in keys} for v in values]
+
+
 def _unify(bodies: list[tuple[list[Entry], str]]) -> dict | None:
     """One block for every body, or None: entries present in only some become `when:` arguments,
     values that differ become arguments; every instance's `from` must follow from the template's."""
@@ -311,8 +326,8 @@ def _unify(bodies: list[tuple[list[Entry], str]]) -> dict | None:
         first = mine[0]
         if any(e.type != first.type or e.block != first.block for e in mine):
             return None
-        values = [_args_of(e) for e in mine]
-        if any(v.keys() != values[0].keys() for v in values):
+        values = _same_keys(mine)
+        if values is None:
             return None
         params = {}
         for key in values[0]:

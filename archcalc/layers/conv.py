@@ -178,6 +178,8 @@ class Conv(_Windowed):
         if call.args[:1] != (MAP,) or not isinstance(weight, Parameter) or weight.shape is None \
                 or len(weight.shape) != 4 or not (bias is None or isinstance(bias, Parameter)):
             raise Mismatch("conv2d must convolve a map with a parameter of shape (C_out, C_in/g, k_h, k_w)")
+        if weight.buffer or (bias is not None and bias.buffer):
+            raise Mismatch("conv2d with a buffer (a fixed filter, no parameter) has no archcalc layer type")
         padding = call.argument(names, "padding", 0)
         return {"out_channels": weight.shape[0], "kernel_size": pair(weight.shape[2:]),
                 "stride": pair(call.argument(names, "stride", 1)),

@@ -286,7 +286,9 @@ class ZeroPad(Layer):
             pads = call.argument(names, "pad")
             mode, value = call.argument(names, "mode", "constant"), call.argument(names, "value", None)
         axes = cls.spatial_axes
-        if mode != "constant" or value not in (None, 0) or not isinstance(pads, (list, tuple)) \
+        if mode != "constant":
+            raise Mismatch(f"padding by {mode} (mode={mode!r}) has no archcalc layer type: only zero padding")
+        if value not in (None, 0) or not isinstance(pads, (list, tuple)) \
                 or len(pads) != 2 * axes:
             raise Mismatch("only zero padding of H and W (four sizes) has an archcalc layer type" if axes == 2
                            else f"not a zero padding of {axes} axes")

@@ -111,10 +111,12 @@ MAP = _Map()
 @dataclass(frozen=True)
 class Parameter:
     """A learnt or stored tensor among the operands: a module's parameter or buffer (`gamma`), an ONNX
-    initializer; its shape where the importer knows it."""
+    initializer; its shape where the importer knows it; `buffer`: a PyTorch module's buffer, which
+    PyTorch neither trains nor counts among the parameters (a fixed filter, running statistics)."""
 
     name: str
     shape: Shape | None = None
+    buffer: bool = False
 
     @property
     def size(self) -> int | None:
