@@ -12,7 +12,7 @@ from collections import ChainMap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import ArchcalcError, GraphError, SpecError, suggestion
 from ..expr import MAX_EXPRESSION_LENGTH, compiled, names_read
@@ -129,6 +129,18 @@ class _Template:
     edges: int
 
 
+class _FirstInstance(NamedTuple):
+    """The first instance of a block with its arguments, made a `_Template` only when a second one comes
+    (most instances in a network are the only ones with their arguments): `_Expander.template`'s arguments."""
+
+    inner: Scope
+    prefix: str
+    input_path: str
+    output: str
+    start: tuple[int, ...]  # (nodes, groups, instances, bindings, edges) before the instance
+    end: tuple[int, ...]  # and after it
+
+
 @dataclass
 class Expansion:
     nodes: list[Node]
@@ -193,7 +205,7 @@ class _Expander:
         self.entries: dict[int, _Entry] = {}  # validated entries by id of their mapping
         self.places: dict[tuple, tuple[list, list]] = {}  # (id of a list, its key, first) → (it, line of each entry)
         self.costs: dict[str, tuple[int, int]] = {}  # least_cost of each block
-        self.templates: dict[tuple, _Template | None] = {}  # block instances by block, depth, frozen, arguments
+        self.templates: dict[tuple, _Template | _FirstInstance | None] = {}  # by block, depth, frozen, arguments
         self.reading_i: dict[str, bool] = {}  # reads_i of each block
         self.classes: dict[str, type] = {"input": layer_class("input")}  # by type name; SpecError: none
         self.defaults = {}
@@ -448,6 +460,8 @@ class _Expander:
             template = self.templates.get(key)
         except TypeError:  # an argument that cannot be part of a key
             key = template = None
+        if isinstance(template, _FirstInstance):
+            template = self.templates[key] = self.template(*template)
         if template is not None:
             return self.replay(template, prefix, input_path, scope)
         inner = Scope(prefix=prefix + "/", values=with_names(self.spec.args, local), parent=scope,
@@ -460,14 +474,16 @@ class _Expander:
             if output is None:
                 raise GraphError(f"block {block_name!r}: output {block.output!r} names no layer")
         if key is not None and key not in self.templates:
-            self.templates[key] = self.template(inner, prefix, input_path, output, start)
+            end = (len(self.nodes), len(self.groups), self.instances, self.bindings, self.edges)
+            self.templates[key] = _FirstInstance(inner, prefix, input_path, output, start, end)
         return output
 
     def template(self, inner: Scope, prefix: str, input_path: str, output: str,
-                 start: tuple[int, ...]) -> _Template | None:
-        """The block instance just expanded as a `_Template`; None where it leads to a layer outside it
-        other than its input (a `when`-dropped entry standing for an outer layer): that is not moved."""
-        nodes = self.nodes[start[0]:]
+                 start: tuple[int, ...], end: tuple[int, ...]) -> _Template | None:
+        """A block instance expanded earlier (its nodes, groups and counts from `start` to `end`) as a
+        `_Template`; None where it leads to a layer outside it other than its input (a `when`-dropped
+        entry standing for an outer layer): that is not moved."""
+        nodes = self.nodes[start[0]:end[0]]
         scopes: dict[int, Scope] = {id(inner): inner}
         for node in nodes:
             chain, scope = [], node.scope
@@ -488,10 +504,10 @@ class _Expander:
         try:
             return _Template(
                 rest(output), [(node, rest(node.path), rest(node.previous)) for node in nodes],
-                [(group, group.path[cut:]) for group in self.groups[start[1]:]],
+                [(group, group.path[cut:]) for group in self.groups[start[1]:end[1]]],
                 [(scope, rest(scope.prefix[:-1]), rest(scope.input_path),
                   [(name, rest(path)) for name, path in scope.names.items()]) for scope in scopes.values()],
-                self.instances - start[2], self.bindings - start[3], self.edges - start[4])
+                end[2] - start[2], end[3] - start[3], end[4] - start[4])
         except _Outside:
             return None
 

@@ -299,14 +299,17 @@ def parse_text(text: str, source: str) -> Any:
         raise SpecError(f"text is not valid Unicode (a lone surrogate at character {exc.start + 1})",
                         file=source) from None
     try:
+        fast = None if source.endswith(".json") else \
+            events.build(text, source, _SafeLoader, MAX_NESTING, MAX_VALUES, MAX_INT_DIGITS)
+        if fast is not None:
+            data = Document(fast[0])  # within the bounds of check_size by construction
+            data.lines = fast[1]
+            return data
         if source.endswith(".json"):
             data = json.loads(text, parse_int=_json_int, object_pairs_hook=_json_object)
             if isinstance(data, dict):
                 data = Document(data)
                 data.lines = _json_entry_lines(text, source)
-        elif (fast := events.build(text, source, _SafeLoader, MAX_NESTING, 4 * MAX_INT_DIGITS)) is not None:
-            data = Document(fast[0])
-            data.lines = fast[1]
         else:
             check_events(text)
             loader = _BoundedLoader(text)
