@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from functools import cached_property, partial
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import freezing, profiles
 from .architecture import Architecture, last_readers, load
@@ -53,7 +53,8 @@ class ReceptiveField:
     start: tuple[float, ...]
 
     def __init__(self, size: tuple[int, ...], jump: tuple[int, ...], start: tuple[float, ...]):
-        _set_size(self, size)  # see LayerRecord.__init__
+        # set through the slots: a frozen dataclass's own __init__ goes through object.__setattr__, slower
+        _set_size(self, size)
         _set_jump(self, jump)
         _set_start(self, start)
 
@@ -111,9 +112,9 @@ def frozen_count(params: tuple[Param, ...]) -> int:
     return sum(p.size for p in params if p.frozen)
 
 
-@dataclass(frozen=True, init=False, slots=True)
-class LayerRecord:
-    """Everything archcalc knows about one layer, per the report's batch and dtype."""
+class LayerRecord(NamedTuple):
+    """Everything archcalc knows about one layer, per the report's batch and dtype. A named tuple: made
+    once per layer of every analysis, it costs a tuple (a frozen dataclass costs several times that)."""
 
     name: str
     type: str
@@ -127,35 +128,27 @@ class LayerRecord:
     activation_elements: int
     activation_bytes: int
     allocates: bool
-    field_table: ReceptiveFields = field(repr=False, compare=False)  # the analysis' receptive fields
-    position: int = field(repr=False, compare=False)  # of the layer, in execution order
+    field_table: ReceptiveFields  # the analysis' receptive fields (not compared, not shown)
+    position: int  # of the layer, in execution order (not compared, not shown)
     warnings: tuple[str, ...] = ()
 
-    def __init__(self, name: str, type: str, layer: Layer, inputs: tuple[str, ...],
-                 input_shapes: tuple[Shape, ...], output_shape: Shape, param_tensors: tuple[Param, ...],
-                 macs: int, flops: int, activation_elements: int, activation_bytes: int, allocates: bool,
-                 field_table: ReceptiveFields, position: int, warnings: tuple[str, ...] = ()):
-        # Frozen, with slots (no dict per record: a record per layer): the fields are set once, here,
-        # through their slots (a frozen dataclass's own __init__ goes through object.__setattr__,
-        # several times slower).
-        (set_name, set_type, set_layer, set_inputs, set_input_shapes, set_output_shape, set_param_tensors,
-         set_macs, set_flops, set_activation_elements, set_activation_bytes, set_allocates,
-         set_field_table, set_position, set_warnings) = _RECORD_SLOTS
-        set_name(self, name)
-        set_type(self, type)
-        set_layer(self, layer)
-        set_inputs(self, inputs)
-        set_input_shapes(self, input_shapes)
-        set_output_shape(self, output_shape)
-        set_param_tensors(self, param_tensors)
-        set_macs(self, macs)
-        set_flops(self, flops)
-        set_activation_elements(self, activation_elements)
-        set_activation_bytes(self, activation_bytes)
-        set_allocates(self, allocates)
-        set_field_table(self, field_table)
-        set_position(self, position)
-        set_warnings(self, warnings)
+    def _compared(self) -> tuple:
+        return (*self[:_FIELD_TABLE], self.warnings)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, LayerRecord):
+            return NotImplemented
+        return self._compared() == other._compared()
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash(self._compared())
+
+    def __repr__(self) -> str:
+        shown = (f"{name}={value!r}" for name, value in zip(self._fields, self) if name not in _NOT_SHOWN)
+        return f"LayerRecord({', '.join(shown)})"
 
     @property
     def receptive_field(self) -> ReceptiveField | None:
@@ -227,7 +220,8 @@ class LayerRecord:
         }
 
 
-_RECORD_SLOTS = tuple(getattr(LayerRecord, item.name).__set__ for item in fields(LayerRecord))
+_FIELD_TABLE = LayerRecord._fields.index("field_table")
+_NOT_SHOWN = ("field_table", "position")
 
 
 @dataclass(frozen=True)
