@@ -103,6 +103,7 @@ class _Entry:
     refs: list[str] | None
     cls: type[Layer] | None = None
     merged: dict[str, Any] | None = None
+    reads_i: bool = True  # of a layer, once merged: whether its hyper-parameters may read `i`
 
 
 @dataclass(frozen=True)
@@ -381,13 +382,17 @@ class _Expander:
             convention = {"convention": self.spec.convention} \
                 if self.spec.convention and "convention" in known.cls.model_fields else {}
             known.merged = {**convention, **self.defaults.get(known.cls, {}), **hyper}
+            texts = _texts(list(known.merged.values()))
+            known.reads_i = any(names is None or "i" in names for names in map(names_read, texts))
         cls, merged = known.cls, known.merged  # merged: shared by every copy of the entry (read-only)
         frozen = scope.frozen or entry.trainable is False
         if entry.when is None:
             self.refuse_early(repeat, block, entry.type)
+        # each copy sees its `i`, unless nothing of it reads `i` (a plain chain: no mapping per layer)
+        numbered = entry.repeat is not None and (known.reads_i or entry.when is not None)
         output = None
         for r in range(repeat):
-            values = with_names(scope.values, {"i": r}) if entry.repeat is not None else scope.values
+            values = with_names(scope.values, {"i": r}) if numbered else scope.values
             if entry.when is not None and not self.truth(entry.when, values):
                 self.count_instance()
                 continue
@@ -553,8 +558,8 @@ class _Expander:
                 raise GraphError(f"duplicate layer path {path!r}")
             paths.add(path)
             nodes.append(Node(path, node.layer_cls, node.hyper, node.values, copies[id(node.scope)], node.refs,
-                              input_path if before is None else prefix + before, where=node.where,
-                              key_lines=node.key_lines, trainable=node.trainable, like=node.like, twin=node))
+                              input_path if before is None else prefix + before, [], node.where, node.key_lines,
+                              node.trainable, node.like, node))  # by position: keywords cost a third more
         self.groups += [Group(prefix + rest, group.block, group.args) for group, rest in template.groups]
         return input_path if template.output is None else prefix + template.output
 
@@ -572,9 +577,8 @@ class _Expander:
         if self.edges > MAX_EDGES:
             raise SpecError(f"more than {MAX_EDGES:,} edges (inputs of layers) after expansion")
         self.paths.add(path)
-        self.nodes.append(Node(path, cls, hyper, values if values is not None else scope.values,
-                               scope, refs, previous, where=where, key_lines=key_lines, trainable=trainable,
-                               like=like))
+        self.nodes.append(Node(path, cls, hyper, values if values is not None else scope.values,  # by position
+                               scope, refs, previous, [], where, key_lines, trainable, like))
         return path
 
     def refuse_early(self, repeat: int, block: BlockDef | None, name: str) -> None:
