@@ -30,6 +30,7 @@ MAX_REPEAT = 100_000
 MAX_BLOCK_DEPTH = 32
 MAX_CALLS = 100
 SMALL_SCOPE = 64  # names a scope copies into each layer's own mapping; beyond, it chains
+_SEQUENCES = (list, tuple)  # made once (a `list | tuple` union is built anew at each use)
 
 
 @dataclass
@@ -156,7 +157,7 @@ def hashable(value: Any) -> Any:
     is part of it, so that `true` and `1`, equal in Python, stay apart."""
     if isinstance(value, dict):
         return (dict, *((k, hashable(v)) for k, v in value.items()))
-    if isinstance(value, list | tuple):
+    if isinstance(value, _SEQUENCES):
         return (list, *(hashable(v) for v in value))
     return value.__class__, value
 
