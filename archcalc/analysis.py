@@ -390,7 +390,7 @@ class _Walk:
         self.calls = arch.spec.calls
         # node_key → (layer, output, params, MACs, notes, counts, FLOPs, elements, input shapes, field_steps)
         self.seen: dict[tuple, tuple] = {}
-        self.found_of: dict[int, tuple] = {}  # id of a node visited → its entry of `seen`
+        self.found_of: dict[int, tuple] = {}  # id of a node visited that others were copied from → its `seen` entry
 
     def resolve_input(self, override) -> Shape:
         if override is not None and (isinstance(override, str | bytes) or not hasattr(override, "__iter__")):
@@ -475,7 +475,8 @@ class _Walk:
             layer, output, params, _, notes, counts, flops, _, in_shapes, steps = found
             if self.calls:  # the call style follows the path
                 flops = self.flops(node, layer, in_shapes, output, found[3] // self.batch) * self.batch
-        self.found_of[id(node)] = found
+        if node.copied:
+            self.found_of[id(node)] = found
         self.field_table.steps.append(steps)
         if node.path in self.frozen_layers:
             params = tuple(p if p.role == "stat" else replace(p, frozen=True) for p in params)

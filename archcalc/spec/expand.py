@@ -84,6 +84,7 @@ class Node:
     trainable: bool = True  # false: written `trainable: false`, inside such a block, or named by `freeze:`
     like: str | None = None  # `like:`: a layer read for its size alone, the last input
     twin: Node | None = None  # the node it was replayed from (same class, hyper-parameters and names)
+    copied: bool = False  # whether another node was replayed from it (it is that node's `twin`)
 
     def line_of(self, key: str) -> tuple[str, int] | None:
         """The (file, line) of one of the entry's keys (`kernel_size.1`: of `kernel_size`), else of the entry."""
@@ -554,6 +555,7 @@ class _Expander:
                                     set(old.dropped), old.frozen)
         paths, nodes = self.paths, self.nodes
         for node, rest, before in template.nodes:
+            node.copied = True
             path = prefix + rest
             if path in paths:
                 raise GraphError(f"duplicate layer path {path!r}")
