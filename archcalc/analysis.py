@@ -369,6 +369,7 @@ class _Walk:
             raise SpecError(f"batch must be a positive integer, got {batch!r}")
         batch = int(batch)
         self.arch = arch
+        self.input_path = arch.input_path
         self.batch = batch
         self.dtype = dtype
         self.bytes = DTYPE_BYTES[dtype]
@@ -388,7 +389,8 @@ class _Walk:
         self.frozen_layers = frozen  # paths of the layers whose weights and biases are frozen
         self.trainable = self.frozen = self.statistics = 0  # parameters of the layers visited
         self.calls = arch.spec.calls
-        # node_key → (layer, output, params, MACs, notes, counts, FLOPs, elements, input shapes, field_steps)
+        # node_key → (layer, output, params, MACs, notes, counts, FLOPs, elements, input shapes, field_steps,
+        # whether the output allocates, its bytes)
         self.seen: dict[tuple, tuple] = {}
         self.found_of: dict[int, tuple] = {}  # id of a node visited that others were copied from → its `seen` entry
 
@@ -413,6 +415,7 @@ class _Walk:
     def run(self) -> Report:
         shapes: dict[str, Shape] = {}
         self.field_table = ReceptiveFields(self.arch.nodes, shapes)
+        self.add_steps = self.field_table.steps.append
         records: list[LayerRecord] = []
         warnings: list[str] = list(self.arch.warnings)
         index: dict[str, int] = {}  # path → position in execution order
@@ -448,7 +451,7 @@ class _Walk:
     def visit(self, node: Node, shapes: dict[str, Shape], position: int) -> LayerRecord:
         inputs = node.inputs
         in_shapes = (shapes[inputs[0]],) if len(inputs) == 1 else tuple([shapes[src] for src in inputs])
-        if node.path == self.arch.input_path:
+        if node.path == self.input_path:
             return self.visit_input(node, in_shapes, position)
         twin = node.twin
         found = self.found_of.get(id(twin)) if twin is not None else None
@@ -465,33 +468,33 @@ class _Walk:
             output, params, macs, notes, counts = self.facts(layer, in_shapes)
             steps = self.field_steps(layer, in_shapes, output)
             flops = self.flops(node, layer, in_shapes, output, macs)
+            elements = numel(output) * self.batch
             found = (layer, output, params, macs * self.batch, notes, counts, flops * self.batch,
-                     numel(output) * self.batch, in_shapes, steps)
+                     elements, in_shapes, steps, layer.allocates, elements * self.bytes)
             if key is not None:
                 self.seen[key] = found
             flops = found[6]
         else:
             # the input shapes of the first of equal keys are kept
-            layer, output, params, _, notes, counts, flops, _, in_shapes, steps = found
+            layer, output, params, _, notes, counts, flops, _, in_shapes, steps, _, _ = found
             if self.calls:  # the call style follows the path
                 flops = self.flops(node, layer, in_shapes, output, found[3] // self.batch) * self.batch
         if node.copied:
             self.found_of[id(node)] = found
-        self.field_table.steps.append(steps)
+        self.add_steps(steps)
         if node.path in self.frozen_layers:
             params = tuple(p if p.role == "stat" else replace(p, frozen=True) for p in params)
             self.frozen += counts[0] + counts[1]
         else:
             self.trainable += counts[0] + counts[1]
         self.statistics += counts[2]
-        elements = found[7]
         return LayerRecord(node.path, layer.type_name, layer, tuple(inputs), in_shapes, output, params, found[3],
-                           flops, elements, elements * self.bytes, layer.allocates, self.field_table, position, notes)
+                           flops, found[7], found[11], found[10], self.field_table, position, notes)
 
     def visit_input(self, node: Node, in_shapes: tuple[Shape, ...], position: int) -> LayerRecord:
         layer = self.instantiate(node, in_shapes)
         output = self.input_shape
-        self.field_table.steps.append(_INPUT)
+        self.add_steps(_INPUT)
         elements = numel(output) * self.batch
         return LayerRecord(node.path, layer.type_name, layer, tuple(node.inputs), in_shapes, output, (), 0, 0,
                            elements, elements * self.bytes, layer.allocates, self.field_table, position, ())
