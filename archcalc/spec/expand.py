@@ -210,6 +210,7 @@ class _Expander:
         self.costs: dict[str, tuple[int, int]] = {}  # least_cost of each block
         self.templates: dict[tuple, _Template | _FirstInstance | None] = {}  # by block, depth, frozen, arguments
         self.reading_i: dict[str, bool] = {}  # reads_i of each block
+        self.bound: dict[tuple, dict[str, Any]] = {}  # bound_args by block, `i` and the values given
         self.classes: dict[str, type] = {"input": layer_class("input")}  # by type name; SpecError: none
         self.defaults = {}
         for type_name, values in spec.defaults.items():
@@ -442,14 +443,8 @@ class _Expander:
         self.count_bindings(len(block.args))
         prefix = scope.path(path_name)
         local = {"i": caller_values["i"]} if "i" in caller_values else {}
-        args: dict[str, Any] = {}
-        for arg, default in block.args.items():
-            if arg in given:
-                args[arg] = resolve_value(given[arg], caller_values)
-            elif default is None:
-                raise SpecError(f"block {block_name!r} needs argument {arg!r}")
-            else:
-                args[arg] = resolve_value(default, with_names(self.spec.args, {**local, **args}))
+        args = self.bound_args(block_name, block, {arg: resolve_value(given[arg], caller_values)
+                                                   for arg in block.args if arg in given}, local)
         local.update(args)
         frozen = frozen or not block.trainable
         input_path = previous
@@ -484,6 +479,31 @@ class _Expander:
             end = (len(self.nodes), len(self.groups), self.instances, self.bindings, self.edges)
             self.templates[key] = _FirstInstance(inner, prefix, input_path, output, start, end)
         return output
+
+    def bound_args(self, block_name: str, block: BlockDef, given: dict[str, Any],
+                   local: dict[str, Any]) -> dict[str, Any]:
+        """A block instance's arguments in the block's order: those `given` (evaluated where it is used)
+        and the defaults of the others, evaluated over the file's `args`, `local` (`i`) and the arguments
+        before them: once per block, values given and `i` (where the block reads it)."""
+        try:
+            key: tuple | None = (block_name, local.get("i") if self.reads_i(block_name) else None,
+                                 *[(arg, hashable(value)) for arg, value in given.items()])
+            found = self.bound.get(key)
+        except TypeError:  # a value that cannot be part of a key
+            key = found = None
+        if found is not None:
+            return found
+        args: dict[str, Any] = {}
+        for arg, default in block.args.items():
+            if arg in given:
+                args[arg] = given[arg]
+            elif default is None:
+                raise SpecError(f"block {block_name!r} needs argument {arg!r}")
+            else:
+                args[arg] = resolve_value(default, with_names(self.spec.args, {**local, **args}))
+        if key is not None:
+            self.bound[key] = args
+        return args
 
     def template(self, inner: Scope, prefix: str, input_path: str, output: str,
                  start: tuple[int, ...], end: tuple[int, ...]) -> _Template | None:
