@@ -20,15 +20,18 @@ PROMOTED_AT = 10_000  # young objects (some 5,000 layers' worth): fewer are pass
 
 
 @contextmanager
-def cycle_collection_paused() -> Iterator[None]:
-    """The cycle collector off for the block (as it was afterwards); nested uses are harmless."""
+def cycle_collection_paused(promote: bool = True) -> Iterator[None]:
+    """The cycle collector off for the block (as it was afterwards); nested uses are harmless. With
+    `promote` false, the young objects are passed over as usual even where there are many (for work
+    run again and again, such as a sweep's chunks, whose passes then also collect the cycles it leaves)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if enabled:
-            _promote_if_many()
+            if promote:
+                _promote_if_many()
             gc.enable()
 
 

@@ -42,6 +42,13 @@ def test_many_young_objects_join_the_oldest_generation(collector):
     assert gc.get_freeze_count() == 0  # none left frozen
 
 
+def test_without_promote_young_objects_stay_young(collector):
+    gc.collect()
+    with cycle_collection_paused(promote=False):
+        made = [[index] for index in range(2 * PROMOTED_AT)]
+    assert id(made[0]) not in {id(item) for item in gc.get_objects(generation=2)}
+
+
 def test_a_cycle_made_meanwhile_is_still_collected(collector):
     class Cycle:
         pass
