@@ -512,8 +512,7 @@ class _Walk:
         if names is None:
             return None
         values = node.values
-        return (id(hyper), in_shapes,
-                *[(v.__class__, v) if v.__class__ in _ATOMS else hashable(v) for v in map(values.get, names, _MISSING)])
+        return (id(hyper), in_shapes, *[hashable(v) for v in map(values.get, names, _MISSING)])
 
     def facts(self, layer: Layer, in_shapes: tuple[Shape, ...]) -> tuple:
         """Output shape, parameters, MACs, tiling notes and parameter counts of `layer` on these inputs,
@@ -585,7 +584,7 @@ class _Walk:
 
     def build(self, node: Node, hyper: dict[str, Any]) -> Layer:
         """The layer of these (evaluated) hyper-parameters, validated once per distinct values."""
-        key = (node.layer_cls, *((k, hashable(v)) for k, v in hyper.items()))
+        key = (node.layer_cls, *[(k, hashable(v)) for k, v in hyper.items()])
         layer = self.cache.get(key)
         if layer is None:
             try:
@@ -731,7 +730,6 @@ def _union(fields: list[ReceptiveField], steps: list[ReceptiveField]) -> Recepti
 
 _UNSEEN = object()
 _MISSING = itertools.repeat(_UNSEEN)  # the default of each name looked up in `node_key`
-_ATOMS = frozenset({int, str, bool, float, type(None)})  # values `node_key` keeps as they are (else `hashable`)
 _KEPT, _ENDED = object(), object()  # what `field_steps` says of a layer without windows
 _INPUT = object()  # the `field_steps` of the input: its field is one pixel
 _STATIC = frozenset()  # what `_names_read` says of hyper-parameters without expressions

@@ -31,6 +31,7 @@ MAX_BLOCK_DEPTH = 32
 MAX_CALLS = 100
 SMALL_SCOPE = 64  # names a scope copies into each layer's own mapping; beyond, it chains
 _SEQUENCES = (list, tuple)  # made once (a `list | tuple` union is built anew at each use)
+_ATOMS = frozenset({int, str, bool, float, type(None)})  # values `hashable` pairs with their type at once
 
 
 @dataclass
@@ -156,6 +157,9 @@ class Expansion:
 def hashable(value: Any) -> Any:
     """A hashable stand-in for a value read from a file (mapping keys may be of mixed types); the type
     is part of it, so that `true` and `1`, equal in Python, stay apart."""
+    kind = value.__class__
+    if kind in _ATOMS:  # the common case, at once
+        return kind, value
     if isinstance(value, dict):
         return (dict, *((k, hashable(v)) for k, v in value.items()))
     if isinstance(value, _SEQUENCES):
