@@ -164,7 +164,7 @@ def hashable(value: Any) -> Any:
         return (dict, *((k, hashable(v)) for k, v in value.items()))
     if isinstance(value, _SEQUENCES):
         return (list, *(hashable(v) for v in value))
-    return value.__class__, value
+    return kind, value
 
 
 def with_names(base: Mapping[str, Any], extra: dict[str, Any]) -> Mapping[str, Any]:
