@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from functools import cached_property, partial
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import freezing, profiles
 from .architecture import Architecture, last_readers, load
@@ -53,7 +53,8 @@ class ReceptiveField:
     start: tuple[float, ...]
 
     def __init__(self, size: tuple[int, ...], jump: tuple[int, ...], start: tuple[float, ...]):
-        _set_size(self, size)  # see LayerRecord.__init__
+        # set through the slots: a frozen dataclass's own __init__ goes through object.__setattr__, slower
+        _set_size(self, size)
         _set_jump(self, jump)
         _set_start(self, start)
 
@@ -111,9 +112,9 @@ def frozen_count(params: tuple[Param, ...]) -> int:
     return sum(p.size for p in params if p.frozen)
 
 
-@dataclass(frozen=True, init=False, slots=True)
-class LayerRecord:
-    """Everything archcalc knows about one layer, per the report's batch and dtype."""
+class LayerRecord(NamedTuple):
+    """Everything archcalc knows about one layer, per the report's batch and dtype. A named tuple: made
+    once per layer of every analysis, it costs a tuple (a frozen dataclass costs several times that)."""
 
     name: str
     type: str
@@ -127,38 +128,28 @@ class LayerRecord:
     activation_elements: int
     activation_bytes: int
     allocates: bool
-    field_table: ReceptiveFields = field(repr=False, compare=False)  # the analysis' receptive fields
-    position: int = field(repr=False, compare=False)  # of the layer, in execution order
+    field_table: ReceptiveFields  # the analysis' receptive fields (not compared, not shown)
+    position: int  # of the layer, in execution order (not compared, not shown)
     warnings: tuple[str, ...] = ()
     shares: str | None = None  # the layer whose weights it applies (`shares:`): it owns none itself
 
-    def __init__(self, name: str, type: str, layer: Layer, inputs: tuple[str, ...],
-                 input_shapes: tuple[Shape, ...], output_shape: Shape, param_tensors: tuple[Param, ...],
-                 macs: int, flops: int, activation_elements: int, activation_bytes: int, allocates: bool,
-                 field_table: ReceptiveFields, position: int, warnings: tuple[str, ...] = (),
-                 shares: str | None = None):
-        # Frozen, with slots (no dict per record: a record per layer): the fields are set once, here,
-        # through their slots (a frozen dataclass's own __init__ goes through object.__setattr__,
-        # several times slower).
-        (set_name, set_type, set_layer, set_inputs, set_input_shapes, set_output_shape, set_param_tensors,
-         set_macs, set_flops, set_activation_elements, set_activation_bytes, set_allocates,
-         set_field_table, set_position, set_warnings, set_shares) = _RECORD_SLOTS
-        set_name(self, name)
-        set_type(self, type)
-        set_layer(self, layer)
-        set_inputs(self, inputs)
-        set_input_shapes(self, input_shapes)
-        set_output_shape(self, output_shape)
-        set_param_tensors(self, param_tensors)
-        set_macs(self, macs)
-        set_flops(self, flops)
-        set_activation_elements(self, activation_elements)
-        set_activation_bytes(self, activation_bytes)
-        set_allocates(self, allocates)
-        set_field_table(self, field_table)
-        set_position(self, position)
-        set_warnings(self, warnings)
-        set_shares(self, shares)
+    def _compared(self) -> tuple:
+        return (*self[:_FIELD_TABLE], self.warnings, self.shares)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, LayerRecord):
+            return NotImplemented
+        return self._compared() == other._compared()
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash(self._compared())
+
+    def __repr__(self) -> str:
+        shown = (f"{name}={value!r}" for name, value in zip(self._fields, self) if name not in _NOT_SHOWN)
+        return f"LayerRecord({', '.join(shown)})"
 
     @property
     def receptive_field(self) -> ReceptiveField | None:
@@ -231,7 +222,8 @@ class LayerRecord:
         }
 
 
-_RECORD_SLOTS = tuple(getattr(LayerRecord, item.name).__set__ for item in fields(LayerRecord))
+_FIELD_TABLE = LayerRecord._fields.index("field_table")
+_NOT_SHOWN = ("field_table", "position")
 
 
 @dataclass(frozen=True)
@@ -380,6 +372,7 @@ class _Walk:
             raise SpecError(f"batch must be a positive integer, got {batch!r}")
         batch = int(batch)
         self.arch = arch
+        self.input_path = arch.input_path
         self.batch = batch
         self.dtype = dtype
         self.bytes = DTYPE_BYTES[dtype]
@@ -399,9 +392,10 @@ class _Walk:
         self.frozen_layers = frozen  # paths of the layers whose weights and biases are frozen
         self.trainable = self.frozen = self.statistics = 0  # parameters of the layers visited
         self.calls = arch.spec.calls
-        # node_key → (layer, output, params, MACs, notes, counts, FLOPs, elements, input shapes, field_steps)
+        # node_key → (layer, output, params, MACs, notes, counts, FLOPs, elements, input shapes, field_steps,
+        # whether the output allocates, its bytes)
         self.seen: dict[tuple, tuple] = {}
-        self.found_of: dict[int, tuple] = {}  # id of a node visited → its entry of `seen`
+        self.found_of: dict[int, tuple] = {}  # id of a node visited that others were copied from → its `seen` entry
         self.visited: dict[str, LayerRecord] = {}  # path → record of the layers visited with weights (`shares:`)
 
     def resolve_input(self, override) -> Shape:
@@ -425,6 +419,7 @@ class _Walk:
     def run(self) -> Report:
         shapes: dict[str, Shape] = {}
         self.field_table = ReceptiveFields(self.arch.nodes, shapes)
+        self.add_steps = self.field_table.steps.append
         records: list[LayerRecord] = []
         warnings: list[str] = list(self.arch.warnings)
         index: dict[str, int] = {}  # path → position in execution order
@@ -460,7 +455,7 @@ class _Walk:
     def visit(self, node: Node, shapes: dict[str, Shape], position: int) -> LayerRecord:
         inputs = node.inputs
         in_shapes = (shapes[inputs[0]],) if len(inputs) == 1 else tuple([shapes[src] for src in inputs])
-        if node.path == self.arch.input_path:
+        if node.path == self.input_path:
             return self.visit_input(node, in_shapes, position)
         twin = node.twin
         found = self.found_of.get(id(twin)) if twin is not None else None
@@ -477,18 +472,20 @@ class _Walk:
             output, params, macs, notes, counts = self.facts(layer, in_shapes)
             steps = self.field_steps(layer, in_shapes, output)
             flops = self.flops(node, layer, in_shapes, output, macs)
+            elements = numel(output) * self.batch
             found = (layer, output, params, macs * self.batch, notes, counts, flops * self.batch,
-                     numel(output) * self.batch, in_shapes, steps)
+                     elements, in_shapes, steps, layer.allocates, elements * self.bytes)
             if key is not None:
                 self.seen[key] = found
             flops = found[6]
         else:
             # the input shapes of the first of equal keys are kept
-            layer, output, params, _, notes, counts, flops, _, in_shapes, steps = found
+            layer, output, params, _, notes, counts, flops, _, in_shapes, steps, _, _ = found
             if self.calls:  # the call style follows the path
                 flops = self.flops(node, layer, in_shapes, output, found[3] // self.batch) * self.batch
-        self.found_of[id(node)] = found
-        self.field_table.steps.append(steps)
+        if node.copied:
+            self.found_of[id(node)] = found
+        self.add_steps(steps)
         shares = None
         if node.owner is not None and (params or node.shares is not None):  # a block's layers without any share none
             shares, params = self.owner(node, layer, in_shapes, params), ()
@@ -499,10 +496,8 @@ class _Walk:
             self.trainable += counts[0] + counts[1]
         if shares is None:
             self.statistics += counts[2]
-        elements = found[7]
         record = LayerRecord(node.path, layer.type_name, layer, tuple(inputs), in_shapes, output, params, found[3],
-                             flops, elements, elements * self.bytes, layer.allocates, self.field_table, position,
-                             notes, shares)
+                             flops, found[7], found[11], found[10], self.field_table, position, notes, shares)
         if params or shares:
             self.visited[node.path] = record
         return record
@@ -527,7 +522,7 @@ class _Walk:
     def visit_input(self, node: Node, in_shapes: tuple[Shape, ...], position: int) -> LayerRecord:
         layer = self.instantiate(node, in_shapes)
         output = self.input_shape
-        self.field_table.steps.append(_INPUT)
+        self.add_steps(_INPUT)
         elements = numel(output) * self.batch
         return LayerRecord(node.path, layer.type_name, layer, tuple(node.inputs), in_shapes, output, (), 0, 0,
                            elements, elements * self.bytes, layer.allocates, self.field_table, position, ())
@@ -545,8 +540,7 @@ class _Walk:
         if names is None:
             return None
         values = node.values
-        return (id(hyper), in_shapes,
-                *[(v.__class__, v) if v.__class__ in _ATOMS else hashable(v) for v in map(values.get, names, _MISSING)])
+        return (id(hyper), in_shapes, *[hashable(v) for v in map(values.get, names, _MISSING)])
 
     def facts(self, layer: Layer, in_shapes: tuple[Shape, ...]) -> tuple:
         """Output shape, parameters, MACs, tiling notes and parameter counts of `layer` on these inputs,
@@ -618,7 +612,7 @@ class _Walk:
 
     def build(self, node: Node, hyper: dict[str, Any]) -> Layer:
         """The layer of these (evaluated) hyper-parameters, validated once per distinct values."""
-        key = (node.layer_cls, *((k, hashable(v)) for k, v in hyper.items()))
+        key = (node.layer_cls, *[(k, hashable(v)) for k, v in hyper.items()])
         layer = self.cache.get(key)
         if layer is None:
             try:
@@ -770,7 +764,6 @@ def _described(layer: Layer) -> str:
 
 _UNSEEN = object()
 _MISSING = itertools.repeat(_UNSEEN)  # the default of each name looked up in `node_key`
-_ATOMS = frozenset({int, str, bool, float, type(None)})  # values `node_key` keeps as they are (else `hashable`)
 _KEPT, _ENDED = object(), object()  # what `field_steps` says of a layer without windows
 _INPUT = object()  # the `field_steps` of the input: its field is one pixel
 _STATIC = frozenset()  # what `_names_read` says of hyper-parameters without expressions

@@ -105,7 +105,7 @@ def build(spec: ArchFile, source: str) -> Architecture:
 def execution_order(nodes: list[Node]) -> list[Node]:
     """The nodes in an order where every input comes first, ties kept in file order (Kahn)."""
     position = {node.path: index for index, node in enumerate(nodes)}
-    if all(position[src] < position[node.path] for node in nodes for src in node.inputs):
+    if all(position[src] < index for index, node in enumerate(nodes) for src in node.inputs):
         return list(nodes)
     waiting = {node.path: len(set(node.inputs)) for node in nodes}
     readers: dict[str, list[Node]] = {}

@@ -125,7 +125,9 @@ def _compile(text: str) -> Compiled:
     return _Compiler(text).compile(_parse(text.strip()))
 
 
-_NUMBERS = (int, float)
+_NUMBERS = (int, float)  # tuples made once: a `int | float` union is built anew at each use
+_TEXTS = (str, list)
+_INDEXABLE = (list, tuple, dict)
 
 
 def _in_range(value: Any) -> bool:
@@ -196,9 +198,9 @@ class _Compiler:
 
         def run(names: Mapping[str, Any]) -> Any:
             left, right = left_of(names), right_of(names)
-            if power and isinstance(right, int | float) and abs(right) > 64:
+            if power and isinstance(right, _NUMBERS) and abs(right) > 64:
                 raise fail("exponent too large")
-            if isinstance(left, str | list) or isinstance(right, str | list):
+            if isinstance(left, _TEXTS) or isinstance(right, _TEXTS):
                 raise fail("arithmetic needs numbers")
             try:
                 result = op(left, right)
@@ -218,9 +220,9 @@ class _Compiler:
 
         def run(names: Mapping[str, Any]) -> Any:
             value = operand(names)
-            if kind is ast.USub and isinstance(value, int | float):
+            if kind is ast.USub and isinstance(value, _NUMBERS):
                 return -value
-            if kind is ast.UAdd and isinstance(value, int | float):
+            if kind is ast.UAdd and isinstance(value, _NUMBERS):
                 return value
             if kind is ast.Not:
                 return not value
@@ -283,7 +285,7 @@ class _Compiler:
 
         def run(names: Mapping[str, Any]) -> Any:
             container, index = container_of(names), index_of(names)
-            if not isinstance(container, list | tuple | dict) or isinstance(index, bool):
+            if not isinstance(container, _INDEXABLE) or isinstance(index, bool):
                 raise fail("only lists and mappings can be indexed")
             try:
                 return container[index]

@@ -25,7 +25,8 @@ def _full_loader(text: str, source: str) -> tuple:
 
 
 def _one_pass(text: str) -> tuple | None:
-    return events.build(text, "t.yaml", loader._SafeLoader, loader.MAX_NESTING, 4 * loader.MAX_INT_DIGITS)
+    return events.build(text, "t.yaml", loader._SafeLoader, loader.MAX_NESTING, loader.MAX_VALUES,
+                        loader.MAX_INT_DIGITS)
 
 
 def _same(a, b) -> bool:
@@ -98,6 +99,9 @@ def test_scalars_of_every_kind_and_the_lines_of_entries_match_pyyaml():
     "- 1\n- 2\n",                          # a top level that is not a mapping
     "a: [" + "[" * 60 + "]" * 60 + "]\n",  # deeper than the loader's limit
     "a: " + "9" * 500 + "\n",              # an integer too long to convert
+    "a: " + "9" * 101 + "\n",              # an integer of more digits than the loader allows
+    "a: " + "[" * 39 + "1" + "]" * 39 + "\n",  # a value as deep as the loader's limit (41 levels)
+    "a: [" + "0, " * 200_000 + "]\n",     # more values than the loader's limit (200,002)
     "a: [1, 2\n",                          # a syntax error
 ])
 def test_anything_else_is_left_to_the_full_loader(text):
@@ -109,6 +113,9 @@ def test_anything_else_is_left_to_the_full_loader(text):
     ("a: [" + "[" * 60 + "]" * 60 + "]\n", "nested deeper than 40 levels"),
     ("a: !!int three\n", "the tag !!int does not fit 'three' at line 1"),
     ("a: " + "9" * 500 + "\n", "an integer of more than 100 digits at line 1"),
+    ("a: " + "9" * 101 + "\n", "an integer of more than 100 digits"),
+    ("a: " + "[" * 39 + "1" + "]" * 39 + "\n", "nested deeper than 40 levels"),
+    ("a: [" + "0, " * 200_000 + "]\n", "more than 200,000 values"),
 ])
 def test_the_full_loader_still_reports_what_is_wrong(text, message):
     with pytest.raises(SpecError, match=message):

@@ -11,7 +11,6 @@ named in one error with a layer of it.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from ..analysis import Report
@@ -43,7 +42,7 @@ def onnx_model(report: Report, weights: Any = None, seed: int = 0, *, shapes_onl
     arch = report.architecture
     for record in report.layers[1:]:
         if record.shares is not None:  # its nodes read the owner's tensors (OnnxGraph.weight), named as the owner's
-            record = replace(record, param_tensors=report.layer(record.shares).param_tensors)
+            record = record._replace(param_tensors=report.layer(record.shares).param_tensors)
         try:
             record.layer.onnx_nodes(graph, record)
         except ExportError as exc:

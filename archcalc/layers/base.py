@@ -82,14 +82,14 @@ class Geometry:
 
     def output(self, ceil_mode: bool = False) -> Shape:
         """(H_out, W_out) (one size per axis) by `formulas.conv_output_size`; ShapeError when a window does not fit."""
-        return tuple(conv_output_size(n, k, s, p, d, ceil_mode) for n, k, s, p, d in self._axes())  # type: ignore
+        return tuple([conv_output_size(n, k, s, p, d, ceil_mode) for n, k, s, p, d in self._axes()])  # type: ignore
 
     def windows(self) -> tuple[AxisWindow, ...]:
-        return tuple(AxisWindow(k, s, p[0], d) for _, k, s, p, d in self._axes())
+        return tuple([AxisWindow(k, s, p[0], d) for _, k, s, p, d in self._axes()])
 
     def remainders(self) -> Shape:
         """Input positions per axis (rows and columns) no window reads (`formulas.tiling_remainder`)."""
-        return tuple(tiling_remainder(n, k, s, p, d) for n, k, s, p, d in self._axes())  # type: ignore
+        return tuple([tiling_remainder(n, k, s, p, d) for n, k, s, p, d in self._axes()])  # type: ignore
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,10 @@ file of plain mappings, lists and untagged scalars this module builds the same v
 same `lines` (`loader.Document`), straight from one stream of events, with the same scalar
 resolution and construction. It gives up (returns None) on anything else: a tag, an anchor or
 alias, a merge key, a duplicate key, a key that is not a scalar, a scalar that is not a string,
-integer, number, truth value or null, a parse error, more than one document, or nesting deeper
-than the loader's limit. The loader then reads the file its own, slower way, which reports
-whatever is wrong exactly as before.
+integer, number, truth value or null, a parse error, more than one document, a value as deep as
+the loader's limit on nesting, more values than its limit or an integer of more digits than it
+allows. The loader then reads the file its own, slower way, which reports whatever is wrong exactly
+as before. What this module builds is therefore within the loader's bounds (`loader.check_size`).
 """
 
 from __future__ import annotations
@@ -31,12 +32,14 @@ class _GiveUp(Exception):
     """Something the fast path does not build."""
 
 
-def build(text: str, source: str, loader: type, max_nesting: int, max_int_chars: int) -> tuple[dict, dict] | None:
+def build(text: str, source: str, loader: type, max_nesting: int, max_values: int,
+          max_int_digits: int) -> tuple[dict, dict] | None:
     """(data, lines) of `text` (a top-level mapping), as the safe `loader` and `loader._entry_lines`
-    would make them for the file `source`; None where the file needs the full loader."""
+    would make them for the file `source`; None where the file needs the full loader, or passes a bound:
+    nesting, values (the mapping itself, each list item and each mapping value) or integer digits."""
     parser = loader(text)
     try:
-        return _Builder(parser, source, max_nesting, max_int_chars).run()
+        return _Builder(parser, source, max_nesting, max_values, max_int_digits).run()
     except (_GiveUp, yaml.YAMLError):
         return None
     finally:
@@ -44,11 +47,13 @@ def build(text: str, source: str, loader: type, max_nesting: int, max_int_chars:
 
 
 class _Builder:
-    def __init__(self, parser: Any, source: str, max_nesting: int, max_int_chars: int):
+    def __init__(self, parser: Any, source: str, max_nesting: int, max_values: int, max_int_digits: int):
         self.parser = parser
         self.source = source
         self.max_nesting = max_nesting
-        self.max_int_chars = max_int_chars
+        self.values_left = max_values - 1  # the top-level mapping is the first
+        self.max_int_chars = 4 * max_int_digits  # digits, signs and underscores, before the value is made
+        self.max_int = 10**max_int_digits
         self.scalars: dict[str, Any] = {}  # plain scalar text → its value (they repeat)
         self.lines: dict[tuple, tuple[str, int]] = {}
 
@@ -83,6 +88,8 @@ class _Builder:
                 found = self.parser.yaml_constructors[tag](self.parser, yaml.ScalarNode(tag, value))
             except Exception:  # noqa: BLE001 - the full loader reports it
                 raise _GiveUp from None
+            if tag == _INT and not -self.max_int < found < self.max_int:
+                raise _GiveUp
         else:
             raise _GiveUp
         self.scalars[value] = found
@@ -92,7 +99,7 @@ class _Builder:
         """The mapping or list that `start` opens. `role` says which of its entries `lines` keeps:
         "root" (top-level keys), "blocks", ("block", name), ("items", prefix) (a list of layer
         entries) or ("item", key) (one layer entry); None for none."""
-        if depth > self.max_nesting or start.anchor is not None or start.tag is not None:
+        if depth >= self.max_nesting or start.anchor is not None or start.tag is not None:
             raise _GiveUp
         get, lines, scalar, source = self.parser.get_event, self.lines, self.scalar, self.source
         if start.__class__ is _SEQUENCE:
@@ -106,7 +113,7 @@ class _Builder:
                         lines[(*prefix, len(items))] = (source, event.start_mark.line + 1)
                     items.append(scalar(event))
                 elif kind is _SEQUENCE_END:
-                    return items
+                    return self.counted(items)
                 elif kind is _MAPPING or kind is _SEQUENCE:
                     inner = None
                     if prefix is not None:
@@ -123,7 +130,7 @@ class _Builder:
             event = get()
             kind = event.__class__
             if kind is _MAPPING_END:
-                return mapping
+                return self.counted(mapping)
             if kind is not _SCALAR or event.value in seen:
                 raise _GiveUp
             raw = event.value
@@ -141,6 +148,13 @@ class _Builder:
                 mapping[key] = self.container(event, self.inner_role(role, raw), depth + 1)
             else:
                 raise _GiveUp
+
+    def counted(self, container: list | dict) -> list | dict:
+        """`container`, its values (items) counted against the bound."""
+        self.values_left -= len(container)
+        if self.values_left < 0:
+            raise _GiveUp
+        return container
 
     @staticmethod
     def inner_role(role: Any, key: str) -> Any:

@@ -12,7 +12,7 @@ from collections import ChainMap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import ArchcalcError, GraphError, SpecError, suggestion
 from ..expr import MAX_EXPRESSION_LENGTH, compiled, names_read
@@ -30,6 +30,8 @@ MAX_REPEAT = 100_000
 MAX_BLOCK_DEPTH = 32
 MAX_CALLS = 100
 SMALL_SCOPE = 64  # names a scope copies into each layer's own mapping; beyond, it chains
+_SEQUENCES = (list, tuple)  # made once (a `list | tuple` union is built anew at each use)
+_ATOMS = frozenset({int, str, bool, float, type(None)})  # values `hashable` pairs with their type at once
 
 
 @dataclass
@@ -85,6 +87,7 @@ class Node:
     twin: Node | None = None  # the node it was replayed from (same class, hyper-parameters and names)
     shares: str | None = None  # `shares:` as written: the layer whose weights it applies
     owner: str | None = None  # the path of that layer (of its block instance's owner, for a block's `shares:`)
+    copied: bool = False  # whether another node was replayed from it (it is that node's `twin`)
 
     def line_of(self, key: str) -> tuple[str, int] | None:
         """The (file, line) of one of the entry's keys (`kernel_size.1`: of `kernel_size`), else of the entry."""
@@ -105,6 +108,7 @@ class _Entry:
     refs: list[str] | None
     cls: type[Layer] | None = None
     merged: dict[str, Any] | None = None
+    reads_i: bool = True  # of a layer, once merged: whether its hyper-parameters may read `i`
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,18 @@ class _Template:
     edges: int
 
 
+class _FirstInstance(NamedTuple):
+    """The first instance of a block with its arguments, made a `_Template` only when a second one comes
+    (most instances in a network are the only ones with their arguments): `_Expander.template`'s arguments."""
+
+    inner: Scope
+    prefix: str
+    input_path: str
+    output: str
+    start: tuple[int, ...]  # (nodes, groups, instances, bindings, edges) before the instance
+    end: tuple[int, ...]  # and after it
+
+
 @dataclass
 class Expansion:
     nodes: list[Node]
@@ -143,11 +159,14 @@ class Expansion:
 def hashable(value: Any) -> Any:
     """A hashable stand-in for a value read from a file (mapping keys may be of mixed types); the type
     is part of it, so that `true` and `1`, equal in Python, stay apart."""
+    kind = value.__class__
+    if kind in _ATOMS:  # the common case, at once
+        return kind, value
     if isinstance(value, dict):
         return (dict, *((k, hashable(v)) for k, v in value.items()))
-    if isinstance(value, list | tuple):
+    if isinstance(value, _SEQUENCES):
         return (list, *(hashable(v) for v in value))
-    return value.__class__, value
+    return kind, value
 
 
 def with_names(base: Mapping[str, Any], extra: dict[str, Any]) -> Mapping[str, Any]:
@@ -195,8 +214,9 @@ class _Expander:
         self.entries: dict[int, _Entry] = {}  # validated entries by id of their mapping
         self.places: dict[tuple, tuple[list, list]] = {}  # (id of a list, its key, first) → (it, line of each entry)
         self.costs: dict[str, tuple[int, int]] = {}  # least_cost of each block
-        self.templates: dict[tuple, _Template | None] = {}  # block instances by block, depth, frozen, arguments
+        self.templates: dict[tuple, _Template | _FirstInstance | None] = {}  # by block, depth, frozen, arguments
         self.reading_i: dict[str, bool] = {}  # reads_i of each block
+        self.bound: dict[tuple, dict[str, Any]] = {}  # bound_args by block, `i` and the values given
         self.classes: dict[str, type] = {"input": layer_class("input")}  # by type name; SpecError: none
         self.defaults = {}
         for type_name, values in spec.defaults.items():
@@ -371,14 +391,18 @@ class _Expander:
             convention = {"convention": self.spec.convention} \
                 if self.spec.convention and "convention" in known.cls.model_fields else {}
             known.merged = {**convention, **self.defaults.get(known.cls, {}), **hyper}
+            texts = _texts(list(known.merged.values()))
+            known.reads_i = any(names is None or "i" in names for names in map(names_read, texts))
         cls, merged = known.cls, known.merged  # merged: shared by every copy of the entry (read-only)
         frozen = scope.frozen or entry.trainable is False
         if entry.when is None:
             self.refuse_early(repeat, block, entry.type)
+        # each copy sees its `i`, unless nothing of it reads `i` (a plain chain: no mapping per layer)
+        numbered = entry.repeat is not None and (known.reads_i or entry.when is not None)
         output = None
         owner = None if block is None or entry.shares is None else self.owner_instance(entry, scope)
         for r in range(repeat):
-            values = with_names(scope.values, {"i": r}) if entry.repeat is not None else scope.values
+            values = with_names(scope.values, {"i": r}) if numbered else scope.values
             if entry.when is not None and not self.truth(entry.when, values):
                 self.count_instance()
                 continue
@@ -453,14 +477,8 @@ class _Expander:
         self.count_bindings(len(block.args))
         prefix = scope.path(path_name)
         local = {"i": caller_values["i"]} if "i" in caller_values else {}
-        args: dict[str, Any] = {}
-        for arg, default in block.args.items():
-            if arg in given:
-                args[arg] = resolve_value(given[arg], caller_values)
-            elif default is None:
-                raise SpecError(f"block {block_name!r} needs argument {arg!r}")
-            else:
-                args[arg] = resolve_value(default, with_names(self.spec.args, {**local, **args}))
+        args = self.bound_args(block_name, block, {arg: resolve_value(given[arg], caller_values)
+                                                   for arg in block.args if arg in given}, local)
         local.update(args)
         frozen = frozen or not block.trainable
         input_path = previous
@@ -478,6 +496,8 @@ class _Expander:
             template = self.templates.get(key)
         except TypeError:  # an argument that cannot be part of a key
             key = template = None
+        if isinstance(template, _FirstInstance):
+            template = self.templates[key] = self.template(*template)
         if template is not None:
             return self.replay(template, prefix, input_path, scope)
         inner = Scope(prefix=prefix + "/", values=with_names(self.spec.args, local), parent=scope,
@@ -490,14 +510,41 @@ class _Expander:
             if output is None:
                 raise GraphError(f"block {block_name!r}: output {block.output!r} names no layer")
         if key is not None and key not in self.templates:
-            self.templates[key] = self.template(inner, prefix, input_path, output, start)
+            end = (len(self.nodes), len(self.groups), self.instances, self.bindings, self.edges)
+            self.templates[key] = _FirstInstance(inner, prefix, input_path, output, start, end)
         return output
 
+    def bound_args(self, block_name: str, block: BlockDef, given: dict[str, Any],
+                   local: dict[str, Any]) -> dict[str, Any]:
+        """A block instance's arguments in the block's order: those `given` (evaluated where it is used)
+        and the defaults of the others, evaluated over the file's `args`, `local` (`i`) and the arguments
+        before them: once per block, values given and `i` (where the block reads it)."""
+        try:
+            key: tuple | None = (block_name, local.get("i") if self.reads_i(block_name) else None,
+                                 *[(arg, hashable(value)) for arg, value in given.items()])
+            found = self.bound.get(key)
+        except TypeError:  # a value that cannot be part of a key
+            key = found = None
+        if found is not None:
+            return found
+        args: dict[str, Any] = {}
+        for arg, default in block.args.items():
+            if arg in given:
+                args[arg] = given[arg]
+            elif default is None:
+                raise SpecError(f"block {block_name!r} needs argument {arg!r}")
+            else:
+                args[arg] = resolve_value(default, with_names(self.spec.args, {**local, **args}))
+        if key is not None:
+            self.bound[key] = args
+        return args
+
     def template(self, inner: Scope, prefix: str, input_path: str, output: str,
-                 start: tuple[int, ...]) -> _Template | None:
-        """The block instance just expanded as a `_Template`; None where it leads to a layer outside it
-        other than its input (a `when`-dropped entry standing for an outer layer): that is not moved."""
-        nodes = self.nodes[start[0]:]
+                 start: tuple[int, ...], end: tuple[int, ...]) -> _Template | None:
+        """A block instance expanded earlier (its nodes, groups and counts from `start` to `end`) as a
+        `_Template`; None where it leads to a layer outside it other than its input (a `when`-dropped
+        entry standing for an outer layer): that is not moved."""
+        nodes = self.nodes[start[0]:end[0]]
         scopes: dict[int, Scope] = {id(inner): inner}
         for node in nodes:
             chain, scope = [], node.scope
@@ -520,10 +567,10 @@ class _Expander:
         try:
             return _Template(
                 rest(output), [(node, rest(node.path), rest(node.previous)) for node in nodes],
-                [(group, group.path[cut:]) for group in self.groups[start[1]:]],
+                [(group, group.path[cut:]) for group in self.groups[start[1]:end[1]]],
                 [(scope, rest(scope.prefix[:-1]), rest(scope.input_path),
                   [(name, rest(path)) for name, path in scope.names.items()]) for scope in scopes.values()],
-                self.instances - start[2], self.bindings - start[3], self.edges - start[4])
+                end[2] - start[2], end[3] - start[3], end[4] - start[4])
         except _Outside:
             return None
 
@@ -564,14 +611,14 @@ class _Expander:
                                     set(old.dropped), old.frozen)
         paths, nodes = self.paths, self.nodes
         for node, rest, before in template.nodes:
+            node.copied = True
             path = prefix + rest
             if path in paths:
                 raise GraphError(f"duplicate layer path {path!r}")
             paths.add(path)
             nodes.append(Node(path, node.layer_cls, node.hyper, node.values, copies[id(node.scope)], node.refs,
-                              input_path if before is None else prefix + before, where=node.where,
-                              key_lines=node.key_lines, trainable=node.trainable, like=node.like, twin=node,
-                              shares=node.shares))
+                              input_path if before is None else prefix + before, [], node.where, node.key_lines,
+                              node.trainable, node.like, node, node.shares))  # by position: keywords cost a third more
         self.groups += [Group(prefix + rest, group.block, group.args) for group, rest in template.groups]
         return input_path if template.output is None else prefix + template.output
 
@@ -589,9 +636,8 @@ class _Expander:
         if self.edges > MAX_EDGES:
             raise SpecError(f"more than {MAX_EDGES:,} edges (inputs of layers) after expansion")
         self.paths.add(path)
-        self.nodes.append(Node(path, cls, hyper, values if values is not None else scope.values,
-                               scope, refs, previous, where=where, key_lines=key_lines, trainable=trainable,
-                               like=like, shares=shares))
+        self.nodes.append(Node(path, cls, hyper, values if values is not None else scope.values,  # by position
+                               scope, refs, previous, [], where, key_lines, trainable, like, None, shares))
         return path
 
     def refuse_early(self, repeat: int, block: BlockDef | None, name: str) -> None:

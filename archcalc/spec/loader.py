@@ -240,12 +240,10 @@ def _layer_entry(path: tuple) -> tuple | None:
 def merged_lines(parent: dict, child: dict) -> dict[tuple, tuple[str, int]]:
     """The `lines` of a file that `extends` a parent: the child's, and the parent's where the
     merged file still has the parent's value (its layers, a block the child does not redefine)."""
-    lines = dict(getattr(parent, "lines", {}))
-    for key in child:
-        if key == "blocks" and isinstance(child[key], dict):
-            lines = {k: v for k, v in lines.items() if k[:2] not in {("blocks", b) for b in child[key]}}
-        elif key != "blocks":
-            lines = {k: v for k, v in lines.items() if k[0] != key}
+    replaced = {key for key in child if key != "blocks"}  # in one pass over the parent's lines
+    blocks = child.get("blocks")
+    redefined = {("blocks", name) for name in blocks} if isinstance(blocks, dict) else set()
+    lines = {k: v for k, v in getattr(parent, "lines", {}).items() if k[0] not in replaced and k[:2] not in redefined}
     lines.update(getattr(child, "lines", {}))
     return lines
 
@@ -299,14 +297,17 @@ def parse_text(text: str, source: str) -> Any:
         raise SpecError(f"text is not valid Unicode (a lone surrogate at character {exc.start + 1})",
                         file=source) from None
     try:
+        fast = None if source.endswith(".json") else \
+            events.build(text, source, _SafeLoader, MAX_NESTING, MAX_VALUES, MAX_INT_DIGITS)
+        if fast is not None:
+            data = Document(fast[0])  # within the bounds of check_size by construction
+            data.lines = fast[1]
+            return data
         if source.endswith(".json"):
             data = json.loads(text, parse_int=_json_int, object_pairs_hook=_json_object)
             if isinstance(data, dict):
                 data = Document(data)
                 data.lines = _json_entry_lines(text, source)
-        elif (fast := events.build(text, source, _SafeLoader, MAX_NESTING, 4 * MAX_INT_DIGITS)) is not None:
-            data = Document(fast[0])
-            data.lines = fast[1]
         else:
             check_events(text)
             loader = _BoundedLoader(text)

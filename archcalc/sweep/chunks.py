@@ -60,8 +60,9 @@ def sweeper_for(job: Job, sweeper: Sweeper | None = None) -> Sweeper:
 
 def compute(job: Job, start: int, stop: int) -> list[dict[str, Any]]:
     """The rows of variants `start` … `stop` − 1 (the cycle collector paused for the chunk, not once per
-    analysis: its passes over the rows already made would cost more than the analyses)."""
-    with cycle_collection_paused():
+    analysis: its passes over the rows already made would cost more than the analyses; and a pass over
+    the chunk's objects when it ends, which collects the cycles a million variants may leave)."""
+    with cycle_collection_paused(promote=False):
         return list(rows(sweeper_for(job), job.grid, start, stop, job.counts))
 
 
