@@ -17,7 +17,7 @@ from __future__ import annotations
 from math import ceil, log2
 
 from .diagram import Diagram, Vertex
-from .layout import BOX_H, GAP, HGAP, LANE, Box, Layout, Route, box_width, count_crossings
+from .layout import BOX_H, GAP, HGAP, LANE, Box, Layout, Route, box_width, count_crossings, layout
 
 MAX_U_BOXES = 500   # above this, the layered layout (the clean-check below is quadratic)
 
@@ -45,8 +45,13 @@ def _step(record) -> int:
 
 
 def u_layout(diagram: Diagram, top: float = 0.0, margin: float = 16.0) -> Layout | None:
-    """The U of `diagram`, or None where it is not an encoder–decoder with skips or would not draw cleanly."""
-    vertices = diagram.vertices
+    """The U of `diagram`, or None where it is not an encoder–decoder with skips or would not draw cleanly.
+    The branches that hang off one box and end in outputs (a detector's head per level) are left out of
+    the U and each drawn, as the layered layout draws it, to the right of the U from the row of that box."""
+    hanging = _hanging(diagram)
+    core = Diagram(diagram.title, tuple(v for v in diagram.vertices if v.name not in hanging),
+                   tuple(a for a in diagram.arcs if a.target not in hanging))
+    vertices = core.vertices
     if not 4 <= len(vertices) <= MAX_U_BOXES:
         return None
     per_layer = levels(vertices)
@@ -59,7 +64,7 @@ def u_layout(diagram: Diagram, top: float = 0.0, margin: float = 16.0) -> Layout
         return None
     sized = _size_arcs(vertices)
     sources: dict[str, list[str]] = {n: [] for n in names}
-    for arc in diagram.arcs:
+    for arc in core.arcs:
         if (arc.source, arc.target) not in sized:
             sources[arc.target].append(arc.source)
     left = set(encoder)
@@ -68,9 +73,49 @@ def u_layout(diagram: Diagram, top: float = 0.0, margin: float = 16.0) -> Layout
         if sources[name] and all(s in left or s in bridge for s in sources[name]):
             bridge.append(name)
     decoder = [n for n in rest if n not in bridge]
-    if not decoder or not _fits(diagram, encoder, bottom, bridge, decoder, level, deepest, sized):
+    if not decoder or not _fits(core, encoder, bottom, bridge, decoder, level, deepest, sized):
         return None
-    return _place(diagram, encoder, bottom, bridge, decoder, level, top, margin)
+    return _place(diagram, core, encoder, bottom, bridge, decoder, level, _branches(diagram, hanging), top, margin)
+
+
+def _hanging(diagram: Diagram) -> dict[str, str]:
+    """Each box of a branch that hangs off one box: read by nothing outside the branch, and each of its
+    boxes reading one box (found from the outputs back) → the box it hangs off. A box that nothing but
+    such branches read goes on into its first one (a U-Net's last convolution stays in its column)."""
+    sources: dict[str, list[str]] = {v.name: [] for v in diagram.vertices}
+    targets: dict[str, list[str]] = {v.name: [] for v in diagram.vertices}
+    for arc in diagram.arcs:
+        sources[arc.target].append(arc.source)
+        targets[arc.source].append(arc.target)
+    pendant: set[str] = set()
+    for vertex in reversed(diagram.vertices):
+        name = vertex.name
+        if len(sources[name]) == 1 and all(t in pendant for t in targets[name]):
+            pendant.add(name)
+    for vertex in diagram.vertices:   # a box that would end in branches only goes on into the first
+        name = vertex.name
+        if name not in pendant and targets[name] and all(t in pendant for t in targets[name]):
+            pendant.discard(targets[name][0])
+    hanging: dict[str, str] = {}
+    for vertex in diagram.vertices:
+        if vertex.name in pendant:
+            source = sources[vertex.name][0]
+            hanging[vertex.name] = hanging.get(source, source)
+    return hanging
+
+
+def _branches(diagram: Diagram, hanging: dict[str, str]) -> dict[str, Layout]:
+    """Per box that branches hang off, the layered layout of it and its branches (it alone in the first row)."""
+    members: dict[str, list[str]] = {}
+    for name, root in hanging.items():
+        members.setdefault(root, [root]).append(name)
+    out = {}
+    for root, names in members.items():
+        kept = set(names)
+        sub = Diagram(diagram.title, tuple(v for v in diagram.vertices if v.name in kept),
+                      tuple(a for a in diagram.arcs if a.source in kept and a.target in kept))
+        out[root] = layout(sub, margin=0.0)
+    return out
 
 
 def _size_arcs(vertices: tuple[Vertex, ...]) -> set[tuple[str, str]]:
@@ -108,8 +153,9 @@ def _fits(diagram: Diagram, encoder, bottom, bridge, decoder, level, deepest, si
     return skip
 
 
-def _place(diagram: Diagram, encoder, bottom, bridge, decoder, level, top, margin) -> Layout | None:
-    widths = {v.name: float(ceil(box_width(v.lines))) for v in diagram.vertices}   # whole pixels: exact sums
+def _place(diagram: Diagram, core: Diagram, encoder, bottom, bridge, decoder, level, branches, top,
+           margin) -> Layout | None:
+    widths = {v.name: float(ceil(box_width(v.lines))) for v in core.vertices}   # whole pixels: exact sums
     bands = sorted({level[n] for n in (*encoder, *bridge, *decoder)})
     band_of = {lv: k for k, lv in enumerate(bands)}
     rows: dict[str, tuple[int, int]] = {}   # name → (band, row within the band)
@@ -117,7 +163,7 @@ def _place(diagram: Diagram, encoder, bottom, bridge, decoder, level, top, margi
     for name in encoder:
         band = band_of[level[name]]
         rows[name], filled[band] = (band, filled[band]), filled[band] + 1
-    sources = {n: [a.source for a in diagram.arcs if a.target == n] for n in bridge}
+    sources = {n: [a.source for a in core.arcs if a.target == n] for n in bridge}
     bridge_next = [0] * len(bands)
     for name in bridge:   # in the row of what it reads, below the bridge boxes placed before it
         band = band_of[level[name]]
@@ -138,10 +184,13 @@ def _place(diagram: Diagram, encoder, bottom, bridge, decoder, level, top, margi
     row_of = {n: start[b] + r for n, (b, r) in rows.items()}
     for k, name in enumerate(bottom):
         row_of[name] = sum(height) + k
+    hung = _hang(row_of, branches)
+    if hung is None:
+        return None
 
     on_left, into_right = set(encoder), set(decoder)
-    first_gap = [a for a in diagram.arcs if a.source in on_left and a.target in bridge]
-    second_gap = [a for a in diagram.arcs if a.source not in into_right and a.source not in bottom
+    first_gap = [a for a in core.arcs if a.source in on_left and a.target in bridge]
+    second_gap = [a for a in core.arcs if a.source not in into_right and a.source not in bottom
                   and a.target in into_right or a.source in into_right and a.target in bridge]
     enc_w = max(widths[n] for n in encoder)
     mid_w = max(widths[n] for n in (*bottom, *bridge))
@@ -159,19 +208,65 @@ def _place(diagram: Diagram, encoder, bottom, bridge, decoder, level, top, margi
     lanes = {(a.source, a.target): x_enc + enc_w + HGAP / 2 + LANE * k for k, a in enumerate(first_gap)}
     lanes.update({(a.source, a.target): x_mid + mid_w + HGAP / 2 + LANE * k for k, a in enumerate(second_gap)})
     routes = [_route(boxes[a.source], boxes[a.target], centre[a.source], centre[a.target],
-                     lanes.get((a.source, a.target))) for a in diagram.arcs]
+                     lanes.get((a.source, a.target))) for a in core.arcs]
+    x_hang = x_dec + dec_w + HGAP
+    for root, first in hung.items():
+        routes += _hang_boxes(boxes, root, branches[root], x_hang, top + first * (BOX_H + GAP))
     labelled: set[str] = set()
     for route in routes:
         if route.source not in labelled:
             labelled.add(route.source)
             (x, y), ny = route.points[0], route.points[1][1]
             route.label_at = (x + 5, y + 10) if ny > y else (x + 5, y - 5) if ny < y else (x + 4, y - 4)
-    width = x_dec + dec_w + margin
-    height_px = top + (sum(height) + len(bottom)) * (BOX_H + GAP) - GAP + margin
+    width = max([x_dec + dec_w, *(x_hang + branches[root].width for root in hung)]) + margin
+    height_px = max(b.bottom for b in boxes.values()) + margin
     placed = Layout(boxes, routes, width, height_px, True)
     if count_crossings([r.points for r in routes]) or _through_a_box(routes, boxes):
         return None
     return placed
+
+
+def _hang(row_of: dict[str, int], branches: dict[str, Layout]) -> dict[str, int] | None:
+    """The row each box's branches begin in (its own): rows of the U are added above a box whose branches
+    would reach into those of a box higher up (`row_of` moved down to match). None where two boxes
+    with branches share a row."""
+    roots = sorted(branches, key=row_of.__getitem__)
+    if len({row_of[r] for r in roots}) < len(roots):
+        return None
+    added: list[tuple[int, int]] = []   # (row of the U, rows added above it)
+    free, first = 0, {}
+    for root in roots:
+        row = row_of[root] + sum(n for at, n in added)
+        if row < free:
+            added.append((row_of[root], free - row))
+            row = free
+        first[root] = row
+        free = row + _rows(branches[root])
+    for name, row in row_of.items():
+        row_of[name] = row + sum(n for at, n in added if at <= row)
+    return first
+
+
+def _rows(placed: Layout) -> int:
+    return round((max(b.y for b in placed.boxes.values()) + GAP) / (BOX_H + GAP)) + 1
+
+
+def _hang_boxes(boxes: dict[str, Box], root: str, placed: Layout, left: float, top: float) -> list[Route]:
+    """The boxes of `root`'s branches (from `placed`, moved to `left`, `top`) added to `boxes`; their
+    edges, those out of `root` along its row and down into the branch."""
+    anchor = boxes[root]
+    for name, box in placed.boxes.items():
+        if name != root:
+            boxes[name] = Box(name, left + box.x, top + box.y, box.w)
+    routes = []
+    for route in placed.routes:
+        if route.source == root:
+            target = boxes[route.target]
+            y = anchor.y + anchor.h / 2
+            routes.append(Route(root, route.target, [(anchor.x + anchor.w, y), (target.cx, y), (target.cx, target.y)]))
+        else:
+            routes.append(Route(route.source, route.target, [(left + x, top + y) for x, y in route.points]))
+    return routes
 
 
 def _route(a: Box, b: Box, ax: float, bx: float, lane: float | None) -> Route:
