@@ -17,7 +17,20 @@ from __future__ import annotations
 from math import ceil, log2
 
 from .diagram import Diagram, Vertex
-from .layout import BOX_H, GAP, HGAP, LANE, Box, Layout, Route, box_width, count_crossings, layout
+from .layout import (
+    BOX_H,
+    GAP,
+    HGAP,
+    LANE,
+    Box,
+    Layout,
+    Route,
+    box_width,
+    count_crossings,
+    layered_route,
+    layout,
+    series_parallel,
+)
 
 MAX_U_BOXES = 500   # above this, the layered layout (the clean-check below is quadratic)
 
@@ -73,9 +86,65 @@ def u_layout(diagram: Diagram, top: float = 0.0, margin: float = 16.0) -> Layout
         if sources[name] and all(s in left or s in bridge for s in sources[name]):
             bridge.append(name)
     decoder = [n for n in rest if n not in bridge]
-    if not decoder or not _fits(core, encoder, bottom, bridge, decoder, level, deepest, sized):
+    if not decoder:
         return None
-    return _place(diagram, core, encoder, bottom, bridge, decoder, level, _branches(diagram, hanging), top, margin)
+    column = None
+    if not _fits(core, encoder, bottom, bridge, decoder, level, deepest, sized):
+        column = _left_column(core, encoder + bottom, level, deepest)
+        if column is None:
+            return None
+        placer, encoder, bottom, level = column
+        if not _fits_beside(core, encoder, bottom, bridge, decoder, level, deepest, sized):
+            return None
+    return _place(diagram, core, encoder, bottom, bridge, decoder, level, _branches(diagram, hanging), top, margin,
+                  column and column[0])
+
+
+def _left_column(core: Diagram, left: list[str], level: dict[str, int], deepest: int):
+    """A contracting path that is not a chain (a ResNet's blocks), its bottom below it: its layered layout
+    as the left column, each row at the deepest level of its boxes and of the rows above it.
+    (placement, encoder, bottom, levels with the encoder's boxes at their row's) or None."""
+    kept = set(left)
+    widths = {v.name: float(ceil(box_width(v.lines))) for v in core.vertices if v.name in kept}
+    placer = series_parallel(left, widths, [(a.source, a.target) for a in core.arcs
+                                            if a.source in kept and a.target in kept])
+    if placer is None:
+        return None
+    row_level: dict[int, int] = {}
+    for name in left:
+        row = placer.rows[name]
+        row_level[row] = max(row_level.get(row, level[name]), level[name])
+    deepest_yet = 0
+    for row in sorted(row_level):   # a row below a deeper one belongs to that one's level
+        deepest_yet = row_level[row] = max(deepest_yet, row_level[row])
+    if row_level[0] == deepest:
+        return None
+    encoder = [n for n in left if row_level[placer.rows[n]] < deepest]
+    bottom = [n for n in left if row_level[placer.rows[n]] == deepest]
+    return placer, encoder, bottom, {**level, **{n: row_level[placer.rows[n]] for n in encoder}}
+
+
+def _fits_beside(core: Diagram, encoder, bottom, bridge, decoder, level, deepest, sized) -> bool:
+    """`_fits` for a left column laid out as a whole: from it, skips across at one level and the way out
+    of its bottom into the decoder's first box; the decoder a chain."""
+    side = {**{n: "left" for n in (*encoder, *bottom)}, **{n: "bridge" for n in bridge},
+            **{n: "dec" for n in decoder}}
+    position = {n: k for k, n in enumerate(decoder)}
+    skip = False
+    for arc in core.arcs:
+        s, t = side[arc.source], side[arc.target]
+        if (s, t) == ("dec", "dec"):
+            if position[arc.target] != position[arc.source] + 1:
+                return False
+        elif s == "left" and t != "left":
+            across = arc.source in encoder and level[arc.source] == level[arc.target] < deepest
+            if not across and (arc.source not in bottom or arc.target != decoder[0]):
+                return False
+            skip = skip or across
+        elif s != "left" and (s, t) not in (("bridge", "bridge"), ("bridge", "dec")) and \
+                not ((s, t) == ("dec", "bridge") and (arc.source, arc.target) in sized):
+            return False
+    return skip
 
 
 def _hanging(diagram: Diagram) -> dict[str, str]:
@@ -154,15 +223,24 @@ def _fits(diagram: Diagram, encoder, bottom, bridge, decoder, level, deepest, si
 
 
 def _place(diagram: Diagram, core: Diagram, encoder, bottom, bridge, decoder, level, branches, top,
-           margin) -> Layout | None:
+           margin, column=None) -> Layout | None:
+    """The boxes and edges of the U, the left column one box wide or, with `column`, its layered layout."""
     widths = {v.name: float(ceil(box_width(v.lines))) for v in core.vertices}   # whole pixels: exact sums
     bands = sorted({level[n] for n in (*encoder, *bridge, *decoder)})
     band_of = {lv: k for k, lv in enumerate(bands)}
     rows: dict[str, tuple[int, int]] = {}   # name → (band, row within the band)
     filled = [0] * len(bands)
-    for name in encoder:
-        band = band_of[level[name]]
-        rows[name], filled[band] = (band, filled[band]), filled[band] + 1
+    if column is None:
+        for name in encoder:
+            band = band_of[level[name]]
+            rows[name], filled[band] = (band, filled[band]), filled[band] + 1
+    else:
+        first_row: dict[int, int] = {}
+        for name in encoder:
+            band, row = band_of[level[name]], column.rows[name]
+            first_row[band] = min(first_row.get(band, row), row)
+            filled[band] = max(filled[band], row - first_row[band] + 1)
+        rows.update({n: (band_of[level[n]], column.rows[n] - first_row[band_of[level[n]]]) for n in encoder})
     sources = {n: [a.source for a in core.arcs if a.target == n] for n in bridge}
     bridge_next = [0] * len(bands)
     for name in bridge:   # in the row of what it reads, below the bridge boxes placed before it
@@ -182,8 +260,11 @@ def _place(diagram: Diagram, core: Diagram, encoder, bottom, bridge, decoder, le
         seen[band] += 1
     start = [sum(height[:k]) for k in range(len(bands))]
     row_of = {n: start[b] + r for n, (b, r) in rows.items()}
-    for k, name in enumerate(bottom):
-        row_of[name] = sum(height) + k
+    if column is None:
+        row_of.update({name: sum(height) + k for k, name in enumerate(bottom)})
+    else:
+        below = min(column.rows[n] for n in bottom)
+        row_of.update({name: sum(height) + column.rows[name] - below for name in bottom})
     hung = _hang(row_of, branches)
     if hung is None:
         return None
@@ -192,22 +273,28 @@ def _place(diagram: Diagram, core: Diagram, encoder, bottom, bridge, decoder, le
     first_gap = [a for a in core.arcs if a.source in on_left and a.target in bridge]
     second_gap = [a for a in core.arcs if a.source not in into_right and a.source not in bottom
                   and a.target in into_right or a.source in into_right and a.target in bridge]
-    enc_w = max(widths[n] for n in encoder)
-    mid_w = max(widths[n] for n in (*bottom, *bridge))
+    middle = (*bottom, *bridge) if column is None else bridge
+    enc_w = max(widths[n] for n in encoder) if column is None else column.width
+    mid_w = max((widths[n] for n in middle), default=0.0)
     dec_w = max(widths[n] for n in decoder)
     x_enc = margin
     x_mid = x_enc + enc_w + HGAP + LANE * len(first_gap)
     x_dec = x_mid + mid_w + HGAP + LANE * len(second_gap)
-    column = {**{n: (x_enc, enc_w) for n in encoder}, **{n: (x_mid, mid_w) for n in (*bottom, *bridge)},
-              **{n: (x_dec, dec_w) for n in decoder}}
+    at = {**{n: (x_enc, enc_w) for n in encoder}, **{n: (x_mid, mid_w) for n in middle},
+          **{n: (x_dec, dec_w) for n in decoder}}
+    if column is not None:
+        at.update({n: (x_enc + column.lefts[n], widths[n]) for n in (*encoder, *bottom)})
     boxes, centre = {}, {}
     for name in row_of:
-        x, w = column[name]
+        x, w = at[name]
         centre[name] = x + w / 2   # one x per column, so that its edges are exactly vertical
         boxes[name] = Box(name, centre[name] - widths[name] / 2, top + row_of[name] * (BOX_H + GAP), widths[name])
     lanes = {(a.source, a.target): x_enc + enc_w + HGAP / 2 + LANE * k for k, a in enumerate(first_gap)}
     lanes.update({(a.source, a.target): x_mid + mid_w + HGAP / 2 + LANE * k for k, a in enumerate(second_gap)})
-    routes = [_route(boxes[a.source], boxes[a.target], centre[a.source], centre[a.target],
+    left = set() if column is None else {*encoder, *bottom}
+    inner = {pair: x_enc + x for pair, x in column.lanes.items()} if column is not None else {}
+    routes = [layered_route(boxes, inner, a.source, a.target, True) if a.source in left and a.target in left else
+              _route(boxes[a.source], boxes[a.target], centre[a.source], centre[a.target],
                      lanes.get((a.source, a.target))) for a in core.arcs]
     x_hang = x_dec + dec_w + HGAP
     for root, first in hung.items():
