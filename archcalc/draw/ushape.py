@@ -6,8 +6,11 @@ log₂, an upsampling takes it back (`levels`). The boxes before the first of th
 contracting path, those after its last the expansive path, and the boxes of the expansive part that
 read only the contracting path (U-Net's crops, FCN's score layers; a crop's `like:` layer, drawn back
 into it, gives only its size) stand between the two columns, in the row of what they read. Each level
-is a band of rows, so a skip's source and target lie in the same band. The U is drawn only where the
-graph fits it (each path a chain, a skip across at one level) and the result is clean (no edge through
+is a band of rows, so a skip's source and target lie in the same band. A contracting path that is not
+a chain (a ResNet body under a feature pyramid) is drawn as the layered layout draws it, its rows in
+the bands of their levels. Branches that hang off one box and end in outputs (a detector's head per
+level) are drawn to the right of the U from that box's row. The U is drawn only where the graph fits
+it (the expansive path a chain, a skip across at one level) and the result is clean (no edge through
 a box, no two edges crossing); otherwise `u_layout` returns None and the layered layout draws the
 graph as before.
 """
