@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
+from math import ceil
 
 from .diagram import Diagram
 
@@ -280,6 +281,26 @@ def series_parallel(names: list[str], widths: dict[str, float], pairs: list[tupl
     placer.place(tree, 0.0, 0)
     placer.width = placer.sizes[id(tree)][0]
     return placer
+
+
+def exact_layout(diagram: Diagram) -> Layout | None:
+    """The layered layout of a series-parallel `diagram` from (0, 0), every box a whole number of pixels
+    wide, so that every position is a multiple of half a pixel (exact in binary and in the SVG's one
+    decimal); None for a graph that is not series-parallel."""
+    names = [v.name for v in diagram.vertices]
+    widths = {v.name: float(ceil(box_width(v.lines))) for v in diagram.vertices}
+    pairs = [(a.source, a.target) for a in diagram.arcs]
+    placer = series_parallel(names, widths, pairs)
+    if placer is None:
+        return None
+    boxes = {n: Box(n, placer.lefts[n], placer.rows[n] * (BOX_H + GAP), widths[n]) for n in names}
+    routes = [layered_route(boxes, placer.lanes, s, t, True) for s, t in pairs]
+    labelled: set[str] = set()
+    for route in routes:
+        if route.source not in labelled:
+            labelled.add(route.source)
+            route.label_at = (route.points[0][0] + 5, route.points[0][1] + 10)
+    return Layout(boxes, routes, placer.width, max(b.bottom for b in boxes.values()), True)
 
 
 def layered_route(boxes: dict[str, Box], lanes: dict[tuple[str, str], float], source: str, target: str,

@@ -25,8 +25,8 @@ from .layout import (
     Route,
     box_width,
     count_crossings,
+    exact_layout,
     layered_route,
-    layout,
     series_parallel,
 )
 from .ushape import MAX_U_BOXES, _through_a_box
@@ -131,7 +131,10 @@ def _branches(diagram: Diagram, spine: list[str], feeds: dict[str, str], sources
         kept = set(members.get(attach, [attach]))
         sub = Diagram(diagram.title, tuple(v for v in diagram.vertices if v.name in kept),
                       tuple(a for a in diagram.arcs if a.source in kept and a.target in kept))
-        out[attach] = (source, layout(sub, margin=0.0))
+        placed = exact_layout(sub)
+        if placed is None:
+            return None
+        out[attach] = (source, placed)
     return out
 
 

@@ -30,8 +30,8 @@ from .layout import (
     Route,
     box_width,
     count_crossings,
+    exact_layout,
     layered_route,
-    layout,
     series_parallel,
 )
 
@@ -99,8 +99,10 @@ def u_layout(diagram: Diagram, top: float = 0.0, margin: float = 16.0) -> Layout
         placer, encoder, bottom, level = column
         if not _fits_beside(core, encoder, bottom, bridge, decoder, level, deepest, sized):
             return None
-    return _place(diagram, core, encoder, bottom, bridge, decoder, level, _branches(diagram, hanging), top, margin,
-                  column and column[0])
+    branches = _branches(diagram, hanging)
+    if branches is None:
+        return None
+    return _place(diagram, core, encoder, bottom, bridge, decoder, level, branches, top, margin, column and column[0])
 
 
 def _left_column(core: Diagram, left: list[str], level: dict[str, int], deepest: int):
@@ -176,8 +178,9 @@ def _hanging(diagram: Diagram) -> dict[str, str]:
     return hanging
 
 
-def _branches(diagram: Diagram, hanging: dict[str, str]) -> dict[str, Layout]:
-    """Per box that branches hang off, the layered layout of it and its branches (it alone in the first row)."""
+def _branches(diagram: Diagram, hanging: dict[str, str]) -> dict[str, Layout] | None:
+    """Per box that branches hang off, the layered layout of it and its branches (it alone in the first
+    row); None where one is not series-parallel."""
     members: dict[str, list[str]] = {}
     for name, root in hanging.items():
         members.setdefault(root, [root]).append(name)
@@ -186,7 +189,10 @@ def _branches(diagram: Diagram, hanging: dict[str, str]) -> dict[str, Layout]:
         kept = set(names)
         sub = Diagram(diagram.title, tuple(v for v in diagram.vertices if v.name in kept),
                       tuple(a for a in diagram.arcs if a.source in kept and a.target in kept))
-        out[root] = layout(sub, margin=0.0)
+        placed = exact_layout(sub)
+        if placed is None:
+            return None
+        out[root] = placed
     return out
 
 

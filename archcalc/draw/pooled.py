@@ -1,0 +1,103 @@
+"""A U (ushape.py) with one box that reads several levels and leads only to outputs: Faster R-CNN's
+RoIAlign, which pools each region from four levels of the feature pyramid, then the box head and the
+predictors.
+
+That box and what hangs below it (the `tail`) are left out, the rest is drawn as a U, and the tail is
+laid out by the layered layout below it, on the right. Each box the pooling reads leaves along its
+own lane on the far right, down to the pooling's right side: the lanes of boxes higher up outside
+and entering lower, so that no two cross. `pooled_layout` returns None where the graph has no such
+box, the rest is no U, or the drawing would not come out clean.
+"""
+
+from __future__ import annotations
+
+from math import ceil
+
+from .diagram import Diagram
+from .layout import (
+    GAP,
+    HGAP,
+    LANE,
+    Box,
+    Layout,
+    Route,
+    count_crossings,
+    exact_layout,
+)
+from .ushape import _through_a_box, u_layout
+
+
+def pooled_layout(diagram: Diagram, top: float = 0.0, margin: float = 16.0) -> Layout | None:
+    """The U of `diagram` without its pooling's tail, the tail below it on the right; or None."""
+    tail = _tail(diagram)
+    if not tail:
+        return None
+    rest = Diagram(diagram.title, tuple(v for v in diagram.vertices if v.name not in tail),
+                   tuple(a for a in diagram.arcs if a.source not in tail and a.target not in tail))
+    placed = u_layout(rest, top, margin)
+    if placed is None:
+        return None
+    pool = next(v.name for v in diagram.vertices if v.name in tail)
+    read = sorted({a.source for a in diagram.arcs if a.target == pool}, key=lambda n: placed.boxes[n].y)
+    below = exact_layout(Diagram(diagram.title, tuple(v for v in diagram.vertices if v.name in tail),
+                                 tuple(a for a in diagram.arcs if a.source in tail and a.target in tail)))
+    if below is None:
+        return None
+    right = ceil(placed.width - margin)
+    lanes = {name: right + HGAP + LANE * (len(read) - 1 - k) for k, name in enumerate(read)}
+    dx = right - below.boxes[pool].x - below.boxes[pool].w
+    dy = max(b.bottom for b in placed.boxes.values()) + GAP
+    boxes = dict(placed.boxes)
+    boxes.update({n: Box(n, b.x + dx, b.y + dy, b.w) for n, b in below.boxes.items()})
+    head = boxes[pool]
+    routes = list(placed.routes)
+    for r in below.routes:
+        r.points = [(x + dx, y + dy) for x, y in r.points]
+        r.label_at = r.label_at and (r.label_at[0] + dx, r.label_at[1] + dy)
+        routes.append(r)
+    for k, name in enumerate(read):   # the lane of a box higher up enters lower down
+        source, y_in = boxes[name], head.y + head.h * (len(read) - k) / (len(read) + 1)
+        y = source.y + source.h / 2
+        routes.append(Route(name, pool, [(source.x + source.w, y), (lanes[name], y), (lanes[name], y_in),
+                                         (head.x + head.w, y_in)]))
+    shift = margin - min(b.x for b in boxes.values())
+    if shift > 0:
+        for box in boxes.values():
+            box.x += shift
+        for r in routes:
+            r.points = [(x + shift, y) for x, y in r.points]
+            if r.label_at:
+                r.label_at = (r.label_at[0] + shift, r.label_at[1])
+    width = max(max(b.x + b.w for b in boxes.values()), max(lanes.values()) + max(shift, 0)) + margin
+    result = Layout(boxes, routes, width, max(b.bottom for b in boxes.values()) + margin, True)
+    if count_crossings([r.points for r in routes]) or _through_a_box(routes, boxes):
+        return None
+    return result
+
+
+def _tail(diagram: Diagram) -> set[str]:
+    """The last box that reads several boxes and of which everything after it hangs (each box reading
+    one), with all of that; empty if there is none."""
+    sources: dict[str, list[str]] = {v.name: [] for v in diagram.vertices}
+    targets: dict[str, list[str]] = {v.name: [] for v in diagram.vertices}
+    for arc in diagram.arcs:
+        sources[arc.target].append(arc.source)
+        targets[arc.source].append(arc.target)
+    hangs: set[str] = set()   # boxes read by one box, all of whose readers hang too
+    for vertex in reversed(diagram.vertices):
+        name = vertex.name
+        if len(sources[name]) >= 2 and all(t in hangs for t in targets[name]) and targets[name]:
+            return _below(name, targets)
+        if len(sources[name]) == 1 and all(t in hangs for t in targets[name]):
+            hangs.add(name)
+    return set()
+
+
+def _below(name: str, targets: dict[str, list[str]]) -> set[str]:
+    found, todo = {name}, [name]
+    while todo:
+        for t in targets[todo.pop()]:
+            if t not in found:
+                found.add(t)
+                todo.append(t)
+    return found
