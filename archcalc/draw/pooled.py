@@ -24,7 +24,7 @@ from .layout import (
     count_crossings,
     exact_layout,
 )
-from .ushape import _through_a_box, u_layout
+from .ushape import through_a_box, u_layout
 
 
 def pooled_layout(diagram: Diagram, top: float = 0.0, margin: float = 16.0) -> Layout | None:
@@ -56,7 +56,7 @@ def pooled_layout(diagram: Diagram, top: float = 0.0, margin: float = 16.0) -> L
         r.label_at = r.label_at and (r.label_at[0] + dx, r.label_at[1] + dy)
         routes.append(r)
     for k, name in enumerate(read):   # the lane of a box higher up enters lower down
-        source, y_in = boxes[name], head.y + head.h * (len(read) - k) / (len(read) + 1)
+        source, y_in = boxes[name], head.y + round(head.h * (len(read) - k) / (len(read) + 1))
         y = source.y + source.h / 2
         routes.append(Route(name, pool, [(source.x + source.w, y), (lanes[name], y), (lanes[name], y_in),
                                          (head.x + head.w, y_in)]))
@@ -70,7 +70,7 @@ def pooled_layout(diagram: Diagram, top: float = 0.0, margin: float = 16.0) -> L
                 r.label_at = (r.label_at[0] + shift, r.label_at[1])
     width = max(max(b.x + b.w for b in boxes.values()), max(lanes.values()) + max(shift, 0)) + margin
     result = Layout(boxes, routes, width, max(b.bottom for b in boxes.values()) + margin, True)
-    if count_crossings([r.points for r in routes]) or _through_a_box(routes, boxes):
+    if count_crossings([r.points for r in routes]) or through_a_box(routes, boxes):
         return None
     return result
 

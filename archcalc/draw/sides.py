@@ -29,7 +29,7 @@ from .layout import (
     layered_route,
     series_parallel,
 )
-from .ushape import MAX_U_BOXES, _through_a_box
+from .ushape import MAX_U_BOXES, through_a_box
 
 ROW = BOX_H + GAP
 
@@ -108,7 +108,7 @@ def side_layout(diagram: Diagram, top: float = 0.0, margin: float = 16.0) -> Lay
             r.label_at = (x + 5, y + 10) if ny > y else (x - 70, y - 4) if nx < x else (x + 4, y - 4)
     placed = Layout(boxes, routes, max(b.x + b.w for b in boxes.values()) + margin,
                     max(b.bottom for b in boxes.values()) + margin, True)
-    if _overlap(list(boxes.values())) or count_crossings([r.points for r in routes]) or _through_a_box(routes, boxes):
+    if _overlap(list(boxes.values())) or count_crossings([r.points for r in routes]) or through_a_box(routes, boxes):
         return None
     return placed
 

@@ -317,7 +317,7 @@ def _place(diagram: Diagram, core: Diagram, encoder, bottom, bridge, decoder, le
     width = max([x_dec + dec_w, *(x_hang + branches[root].width for root in hung)]) + margin
     height_px = max(b.bottom for b in boxes.values()) + margin
     placed = Layout(boxes, routes, width, height_px, True)
-    if count_crossings([r.points for r in routes]) or _through_a_box(routes, boxes):
+    if count_crossings([r.points for r in routes]) or through_a_box(routes, boxes):
         return None
     return placed
 
@@ -383,7 +383,7 @@ def _route(a: Box, b: Box, ax: float, bx: float, lane: float | None) -> Route:
     return Route(a.name, b.name, points)
 
 
-def _through_a_box(routes: list[Route], boxes: dict[str, Box]) -> bool:
+def through_a_box(routes: list[Route], boxes: dict[str, Box]) -> bool:
     """Whether a segment runs through a box's inside (touching its border is allowed), or any segment
     is slanted."""
     for route in routes:

@@ -1,0 +1,62 @@
+"""Detectors drawn with their heads per level (docs/pictures.md): Faster R-CNN as a U whose RoIAlign,
+reading four levels of the feature pyramid, stands below on the right; SSDlite with its class heads
+to the left of the backbone and its box heads to the right. tests/test_draw.py holds every drawing to
+no overlap, no edge through a box and no crossing."""
+
+from __future__ import annotations
+
+import pytest
+
+import archcalc
+from archcalc import zoo
+from archcalc.draw import draw
+from archcalc.draw.diagram import diagram
+from archcalc.draw.pooled import pooled_layout
+from archcalc.draw.sides import side_layout
+from archcalc.draw.ushape import u_layout
+from tests.test_draw import _parse
+
+FASTER = "fasterrcnn_resnet50_fpn"
+SSDLITE = "ssdlite320_mobilenet_v3_large"
+
+
+def _right(rect) -> float:
+    return rect[0] + rect[2]
+
+
+@pytest.mark.parametrize("depth", [None, 1, 2])
+def test_the_roialign_reads_each_level_along_its_own_lane(depth):
+    report = archcalc.analyze(FASTER)
+    assert u_layout(diagram(report, depth)) is None and pooled_layout(diagram(report, depth)) is not None
+    boxes, edges = _parse(draw(report, depth=depth))
+    pool, _ = boxes["box_roi_pool"]
+    assert all(rect[1] < pool[1] for name, (rect, _) in boxes.items() if not name.startswith("box_"))   # below the U
+    into = {source: points for source, target, _, points in edges if target == "box_roi_pool"}
+    assert set(into) == {f"backbone_fpn_layer_{k}" for k in range(4)}
+    ends = sorted(points[-1][1] for points in into.values())
+    assert all(points[-1][0] == _right(pool) for points in into.values())   # each into the pooling's right side
+    assert len(set(ends)) == 4 and pool[1] < ends[0] and ends[-1] < pool[1] + pool[3]
+    lanes = {source: points[1][0] for source, points in into.items()}
+    assert lanes["backbone_fpn_layer_0"] > lanes["backbone_fpn_layer_1"] > lanes["backbone_fpn_layer_3"]
+
+
+@pytest.mark.parametrize("depth", [None, 2])
+def test_ssdlite_has_its_class_heads_on_the_left_and_box_heads_on_the_right(depth):
+    report = archcalc.analyze(SSDLITE)
+    assert side_layout(diagram(report, depth)) is not None
+    boxes, _ = _parse(draw(report, depth=depth))
+    backbone = [rect for name, (rect, _) in boxes.items() if name.startswith("backbone") or name == "input"]
+    left = min(rect[0] for rect in backbone)
+    right = max(_right(rect) for rect in backbone)
+    for name, (rect, _) in boxes.items():
+        if name.startswith("head/classification_head"):
+            assert rect[0] < left, name
+        elif name.startswith("head/regression_head"):
+            assert _right(rect) > right, name
+
+
+def test_no_other_zoo_network_is_drawn_by_these_layouts():
+    for name in zoo.names():
+        shown = diagram(archcalc.analyze(name))
+        if name not in (FASTER, SSDLITE) and u_layout(shown) is None:   # a U is drawn as one before these
+            assert pooled_layout(shown) is None and side_layout(shown) is None, name
