@@ -1,6 +1,6 @@
 """Detectors drawn with their heads per level (docs/pictures.md): Faster R-CNN as a U whose RoIAlign,
-reading four levels of the feature pyramid, stands below on the right; SSDlite with its class heads
-to the left of the backbone and its box heads to the right. tests/test_draw.py holds every drawing to
+reading four levels of the feature pyramid, stands below on the right; SSD with its class heads to
+the left of the backbone and its box heads to the right. tests/test_draw.py holds every drawing to
 no overlap, no edge through a box and no crossing."""
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from tests.test_draw import _parse
 
 FASTER = "fasterrcnn_resnet50_fpn"
 SSDLITE = "ssdlite320_mobilenet_v3_large"
+SSD300 = "ssd300_vgg16"
 
 
 def _right(rect) -> float:
@@ -40,23 +41,32 @@ def test_the_roialign_reads_each_level_along_its_own_lane(depth):
     assert lanes["backbone_fpn_layer_0"] > lanes["backbone_fpn_layer_1"] > lanes["backbone_fpn_layer_3"]
 
 
+@pytest.mark.parametrize("name", [SSDLITE, SSD300])
 @pytest.mark.parametrize("depth", [None, 2])
-def test_ssdlite_has_its_class_heads_on_the_left_and_box_heads_on_the_right(depth):
-    report = archcalc.analyze(SSDLITE)
+def test_ssd_has_its_class_heads_on_the_left_and_box_heads_on_the_right(name, depth):
+    """SSD300's L2 normalisation of its first feature map, a branch of the backbone of its own, stands in
+    a column outside the class heads, its box head below it, joining the others from underneath."""
+    report = archcalc.analyze(name)
     assert side_layout(diagram(report, depth)) is not None
     boxes, _ = _parse(draw(report, depth=depth))
-    backbone = [rect for name, (rect, _) in boxes.items() if name.startswith("backbone") or name == "input"]
+    stub = {n for n in boxes if n.startswith(("backbone/normalize", "backbone/scale_weight"))}
+    assert bool(stub) == (name == SSD300)
+    backbone = [rect for n, (rect, _) in boxes.items() if n.startswith("backbone") and n not in stub or n == "input"]
     left = min(rect[0] for rect in backbone)
     right = max(_right(rect) for rect in backbone)
-    for name, (rect, _) in boxes.items():
-        if name.startswith("head/classification_head"):
-            assert rect[0] < left, name
-        elif name.startswith("head/regression_head"):
-            assert _right(rect) > right, name
+    classes = [rect for n, (rect, _) in boxes.items() if n.startswith("head/classification_head")]
+    first_map = ("head/regression_head/module_list/0", "head/regression_head/module_list/rows0")
+    for n, (rect, _) in boxes.items():
+        if n.startswith(first_map) and stub and depth is None:   # hangs below the stub, then goes under all
+            assert rect[0] < boxes["backbone/scale_weight"][0][0] + boxes["backbone/scale_weight"][0][2], n
+        elif n.startswith("head/regression_head"):
+            assert _right(rect) > right, n
+    assert all(_right(rect) < left for rect in classes[:-1]) and classes[-1][0] < left   # the concatenation: below
+    assert all(boxes[n][0][0] + boxes[n][0][2] <= min(rect[0] for rect in classes) for n in stub)
 
 
 def test_no_other_zoo_network_is_drawn_by_these_layouts():
     for name in zoo.names():
         shown = diagram(archcalc.analyze(name))
-        if name not in (FASTER, SSDLITE) and u_layout(shown) is None:   # a U is drawn as one before these
+        if name not in (FASTER, SSDLITE, SSD300) and u_layout(shown) is None:   # a U is drawn as one before these
             assert pooled_layout(shown) is None and side_layout(shown) is None, name

@@ -1,13 +1,16 @@
 """A network whose heads per level join into two outputs (SSD: a class and a box prediction on each of
-six feature maps, each side concatenated into one output), laid out with the joins on two sides.
+six feature maps, each kind concatenated into one output), laid out with the joins on two sides.
 
 The boxes that feed only one join (each reading one box) form branches: a branch hangs off the box it
 reads, the `spine`, which the layered layout draws down the middle. The first join's branches hang to
 the left of the spine, the second's to the right, each from the row of the box it reads; each branch's
 last box leaves along its own lane to its join, drawn below everything, the lanes of branches higher
 up outside those of lower ones, so that no lane crosses the way into a lower branch. Rows are added to
-the spine where two branches on a side would meet. `side_layout` returns None where the graph has not
-this form or the drawing would not come out clean (no edge through a box, no two edges crossing).
+the spine where two branches on a side would meet. A `stub`, boxes that leave the spine one after
+another and end in a head on each side (SSD300's L2 normalisation of its first map), stands in a
+column outside the first join's lanes; its branch to the second join hangs below it and goes under
+everything into that join. `side_layout` returns None where the graph has not this form or the
+drawing would not come out clean (no edge through a box, no two edges crossing).
 """
 
 from __future__ import annotations
@@ -53,48 +56,69 @@ def side_layout(diagram: Diagram, top: float = 0.0, margin: float = 16.0) -> Lay
         if name not in joins and len(sources[name]) == 1 and len(ends) == 1 and None not in ends:
             feeds[name] = ends.pop()
     spine = [n for n in names if n not in feeds and n not in joins]
+    stub = _stub(spine, sources, targets)
+    if stub is None:
+        return None
+    main = [n for n in spine if n not in stub]
     widths = {v.name: float(ceil(box_width(v.lines))) for v in diagram.vertices}
-    placer = series_parallel(spine, widths, [(a.source, a.target) for a in diagram.arcs
-                                             if a.source not in feeds and a.target not in feeds
-                                             and a.target not in joins])
+    placer = series_parallel(main, widths, [(a.source, a.target) for a in diagram.arcs
+                                            if a.source in main and a.target in main])
     if placer is None:
         return None
     branches = [_branches(diagram, spine, feeds, sources, join) for join in joins]
     if any(b is None for b in branches):
         return None
-    row_of, first = _rows(placer.rows, branches)
+    rows = dict(placer.rows)
+    if stub:   # in a column of its own, on the far left, from the row of the box it leaves
+        rows.update({n: rows[sources[stub[0]][0]] + 1 + k for k, n in enumerate(stub)})
+        if stub[-1] not in branches[0] or stub[-1] not in branches[1]:
+            return None
+    under = branches[1].pop(stub[-1]) if stub else None   # the stub's right-hand branch: below it, then under all
+    row_of, first = _rows(rows, branches)
     if row_of is None:
         return None
     inner = [max((placed.width for _, placed in side.values() if len(placed.boxes) > 1), default=0.0)
              for side in branches]
     lanes = [LANE * len(side) for side in branches]
-    x_spine = margin + lanes[0] + HGAP + inner[0] + HGAP
-    boxes = {n: Box(n, x_spine + placer.lefts[n], top + row_of[n] * ROW, widths[n]) for n in spine}
+    stub_w = max([widths[n] for n in stub] + [under[1].width] if stub else [0.0])
+    x_lanes = margin + (stub_w + HGAP if stub else 0.0)
+    x_spine = x_lanes + lanes[0] + HGAP + inner[0] + HGAP
+    boxes = {n: Box(n, x_spine + placer.lefts[n], top + row_of[n] * ROW, widths[n]) for n in main}
     spine_right = x_spine + placer.width
     routes = [layered_route(boxes, {pair: x_spine + x for pair, x in placer.lanes.items()}, a.source, a.target, True)
               for a in diagram.arcs if a.source in boxes and a.target in boxes]
-    bottom = max(row_of.values())
+    if stub:
+        routes += _stub_boxes(boxes, stub, sources[stub[0]][0], widths, margin + stub_w / 2, top, row_of)
+        end = boxes[stub[-1]]
+        sub = under[1].boxes[stub[-1]]
+        routes += _hang(boxes, stub[-1], under[1], end.x - sub.x, end.y - sub.y, None)
+    bottom = max(round((b.y - top) / ROW) for b in boxes.values())
     for side, (join, attached) in enumerate(zip(joins, branches)):
         left = x_spine - HGAP - inner[0] if side == 0 else spine_right + HGAP
-        order = sorted(attached, key=row_of.__getitem__)
-        lane_x = {attach: (margin + LANE / 2 + LANE * k if side == 0 else
+        order = sorted(attached, key=lambda a: (a not in stub, row_of[a]))   # the stub's comes from outside
+        lane_x = {attach: (x_lanes + LANE / 2 + LANE * k if side == 0 else
                            spine_right + HGAP + inner[1] + HGAP + LANE * (len(order) - 1 - k) + LANE / 2)
                   for k, attach in enumerate(order)}
         for attach in order:
             placed = attached[attach][1]
+            bus = 1 if attach in stub else side   # the stub's left-hand branch lies to its right
             routes += _hang(boxes, attach, placed, left if side else left + inner[0] - placed.width,
-                            top + first[attach] * ROW, side)
+                            top + first[attach] * ROW, bus)
             bottom = max(bottom, first[attach] + _height(placed) - 1)
         xs = sorted(lane_x.values())
         w = max(widths[join], xs[-1] - xs[0] + LANE)
-        x = xs[-1] + LANE / 2 - w if side == 0 else xs[0] - LANE / 2
-        boxes[join] = Box(join, x, top + (bottom + 1) * ROW, w)
+        boxes[join] = Box(join, xs[0] - LANE / 2, top + (bottom + 1) * ROW, w)
         for attach in order:
             exit_box = boxes[attached[attach][0]]
             y = exit_box.y + exit_box.h / 2
-            start = exit_box.x if side == 0 else exit_box.x + exit_box.w
             lane = lane_x[attach]
+            start = exit_box.x if lane < exit_box.x else exit_box.x + exit_box.w
             routes.append(Route(exit_box.name, join, [(start, y), (lane, y), (lane, boxes[join].y)]))
+    if stub:   # down the stub's column, under everything, up into the second join
+        exit_box, join = boxes[under[0]], boxes[joins[1]]
+        low = max(b.bottom for b in boxes.values()) + GAP / 2
+        routes.append(Route(exit_box.name, join.name, [(exit_box.cx, exit_box.bottom), (exit_box.cx, low),
+                                                       (join.cx, low), (join.cx, join.bottom)]))
     shift = margin - min(b.x for b in boxes.values())
     for box in boxes.values():
         box.x += shift
@@ -111,6 +135,34 @@ def side_layout(diagram: Diagram, top: float = 0.0, margin: float = 16.0) -> Lay
     if _overlap(list(boxes.values())) or count_crossings([r.points for r in routes]) or through_a_box(routes, boxes):
         return None
     return placed
+
+
+def _stub(spine: list[str], sources, targets) -> list[str] | None:
+    """The boxes of the spine that leave it one after another and end in heads only (SSD300's L2
+    normalisation of its first feature map), in order; [] where the spine has one end, None where more
+    than two."""
+    kept = set(spine)
+    ends = [n for n in spine if not any(t in kept for t in targets[n])]
+    if len(ends) != 2:
+        return [] if len(ends) == 1 else None
+    chain = [ends[0]]
+    while len(sources[chain[-1]]) == 1 and sum(t in kept for t in targets[sources[chain[-1]][0]]) == 1:
+        chain.append(sources[chain[-1]][0])
+    if len(sources[chain[-1]]) != 1:
+        return None
+    return chain[::-1]
+
+
+def _stub_boxes(boxes: dict[str, Box], stub: list[str], fork: str, widths, centre: float, top: float,
+                row_of: dict[str, int]) -> list[Route]:
+    """The stub's boxes down a column at `centre`; the edge into it out of the left side of `fork`."""
+    for name in stub:
+        boxes[name] = Box(name, centre - widths[name] / 2, top + row_of[name] * ROW, widths[name])
+    into, start = boxes[stub[0]], boxes[fork]
+    y = start.y + start.h / 2
+    routes = [Route(fork, stub[0], [(start.x, y), (centre, y), (centre, into.y)])]
+    routes += [Route(a, b, [(centre, boxes[a].bottom), (centre, boxes[b].y)]) for a, b in zip(stub, stub[1:])]
+    return routes
 
 
 def _branches(diagram: Diagram, spine: list[str], feeds: dict[str, str], sources, join: str):
@@ -170,16 +222,18 @@ def _rows(rows: dict[str, int], branches) -> tuple[dict[str, int] | None, dict[s
     return {n: r + sum(k for at, k in added if at <= r) for n, r in rows.items()}, first
 
 
-def _hang(boxes: dict[str, Box], attach: str, placed: Layout, left: float, top: float, side: int) -> list[Route]:
+def _hang(boxes: dict[str, Box], attach: str, placed: Layout, left: float, top: float,
+          side: int | None) -> list[Route]:
     """The boxes of `attach`'s branch (from `placed`, moved to `left`, `top`) added to `boxes`; their
-    edges, the one out of `attach` along its row from its side and down into the branch."""
+    edges, the one out of `attach` along its row from its left (`side` 0) or right side (1) and down
+    into the branch, or (None) as `placed` draws it, `attach` where `placed` has it."""
     anchor = boxes[attach]
     for name, box in placed.boxes.items():
         if name != attach:
             boxes[name] = Box(name, left + box.x, top + box.y, box.w)
     routes = []
     for r in placed.routes:
-        if r.source == attach:
+        if r.source == attach and side is not None:
             target = boxes[r.target]
             y = anchor.y + anchor.h / 2
             start = anchor.x if side == 0 else anchor.x + anchor.w
