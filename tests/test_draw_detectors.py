@@ -14,11 +14,12 @@ from archcalc.draw.diagram import diagram
 from archcalc.draw.pooled import pooled_layout
 from archcalc.draw.sides import side_layout
 from archcalc.draw.ushape import u_layout
-from tests.test_draw import _parse
+from tests.test_draw import _parse, check_layout
 
 FASTER = "fasterrcnn_resnet50_fpn"
 SSDLITE = "ssdlite320_mobilenet_v3_large"
 SSD300 = "ssd300_vgg16"
+TWO_POOLINGS = ("maskrcnn_resnet50_fpn", "keypointrcnn_resnet50_fpn")
 
 
 def _right(rect) -> float:
@@ -65,8 +66,22 @@ def test_ssd_has_its_class_heads_on_the_left_and_box_heads_on_the_right(name, de
     assert all(boxes[n][0][0] + boxes[n][0][2] <= min(rect[0] for rect in classes) for n in stub)
 
 
+@pytest.mark.parametrize("name", TWO_POOLINGS)
+def test_two_poolings_of_the_same_levels_cross_and_the_drawing_says_how_often(name):
+    """Mask and Keypoint R-CNN: a second RoIAlign reads the four levels the first reads. With the FPN that
+    joins the levels, the graph holds a K3,3 (levels 0, 1, 2 against the two poolings and the top-down
+    path), so no drawing is free of crossings: the second pooling's lanes cross the first's, and the
+    number under the picture is the number of crossings in it."""
+    report = archcalc.analyze(name)
+    placed = pooled_layout(diagram(report))
+    assert placed is not None and placed.crossings > 0
+    svg = draw(report)
+    boxes, edges = _parse(svg)
+    assert f"not planar (two poolings read the same levels), {check_layout(boxes, edges)} edge crossings" in svg
+
+
 def test_no_other_zoo_network_is_drawn_by_these_layouts():
     for name in zoo.names():
         shown = diagram(archcalc.analyze(name))
-        if name not in (FASTER, SSDLITE, SSD300) and u_layout(shown) is None:   # a U is drawn as one before these
+        if name not in (FASTER, SSDLITE, SSD300, *TWO_POOLINGS) and u_layout(shown) is None:   # a U is drawn first
             assert pooled_layout(shown) is None and side_layout(shown) is None, name

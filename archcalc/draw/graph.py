@@ -34,8 +34,8 @@ def render(diagram: Diagram, note: str = "") -> Drawing:
             'orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="#555"/></marker></defs>']
     body += _edges(diagram, placed) + _boxes(diagram, placed)
     if placed.crossings:
-        body.append(text(12, placed.height + 4, f"not series-parallel: drawn in one column, "
-                         f"{placed.crossings} edge crossings", font_size=10, fill="#a00"))
+        body.append(text(12, placed.height + 4, f"{placed.why}, {placed.crossings} edge crossings", font_size=10,
+                         fill="#a00"))
     return document(width, placed.height + 10, body, diagram.title)
 
 

@@ -63,6 +63,7 @@ class Layout:
     height: float
     series_parallel: bool
     crossings: int = 0
+    why: str = "not series-parallel: drawn in one column"   # said with the crossings, if any
 
 
 def box_width(lines: tuple[str, ...]) -> float:
