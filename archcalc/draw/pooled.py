@@ -1,12 +1,14 @@
-"""A U (ushape.py) with one box that reads several levels and leads only to outputs: Faster R-CNN's
+"""A U (ushape.py) with boxes that each read several levels and lead only to outputs: Faster R-CNN's
 RoIAlign, which pools each region from four levels of the feature pyramid, then the box head and the
-predictors.
+predictors (Mask and Keypoint R-CNN have a second).
 
-That box and what hangs below it (the `tail`) are left out, the rest is drawn as a U, and the tail is
-laid out by the layered layout below it, on the right. Each box the pooling reads leaves along its
-own lane on the far right, down to the pooling's right side: the lanes of boxes higher up outside
-and entering lower, so that no two cross. `pooled_layout` returns None where the graph has no such
-box, the rest is no U, or the drawing would not come out clean.
+Each such box and what hangs below it (a `tail`) are left out, the rest is drawn as a U, and each tail
+is laid out by the layered layout below it, on the right, one under the other. Each box a pooling
+reads leaves along its own lane on the far right, down to the pooling's right side: the lanes of boxes
+higher up outside and entering lower, so that no two cross; a second pooling's lanes lie outside the
+first's and cross them (two poolings of the same levels make the graph non-planar), and the layout
+counts how often. `pooled_layout` returns None where the graph has no such box, the rest is no U, an
+edge would run through a box, or a single pooling's lanes would cross.
 """
 
 from __future__ import annotations
