@@ -68,12 +68,31 @@ def test_the_u_renders_folded_too(name, depth):
     assert drawing.startswith("<svg") and u_layout(diagram(archcalc.analyze(name), depth)) is not None
 
 
+DETECTORS_AS_U = ("retinanet_resnet50_fpn", "fcos_resnet50_fpn")
+
+
 def test_every_other_zoo_network_is_drawn_as_before():
     """No skip from the contracting path across the bottom to its own level (a ResNet's shortcuts stay within
     a level): `u_layout` declines and the layered layout draws it."""
     for name in zoo.names():
-        if name not in ("unet", "unet-same", "fcn8s"):
+        if name not in ("unet", "unet-same", "fcn8s", *DETECTORS_AS_U):
             assert u_layout(diagram(archcalc.analyze(name))) is None, name
+
+
+@pytest.mark.parametrize("name", DETECTORS_AS_U)
+@pytest.mark.parametrize("depth", [None, 1, 2])
+def test_a_feature_pyramid_detector_is_a_u_with_a_head_per_level(name, depth):
+    """The ResNet body down the left, the FPN's top-down path up the right, and each level's output with
+    its head hanging off to the right of the U, below the row it branches from (P6 and P7 from P5)."""
+    report = archcalc.analyze(name)
+    assert u_layout(diagram(report, depth)) is not None
+    boxes, _ = _parse(draw(report, depth=depth))
+    right_column = boxes["fpn_merge_1"][0]
+    for level in (4, 5, 6, 7):
+        head = [rect for box, (rect, _) in boxes.items() if box.startswith(f"head_p{level}")]
+        assert head and all(rect[0] > right_column[0] + right_column[2] for rect in head)
+    assert boxes["fpn_p4"][0][1] > right_column[1]   # hanging below its own level's merge
+    assert centre(boxes["fpn_p3"])[0] == centre(boxes["fpn_merge_0"])[0]   # the last level goes on up the column
 
 
 AUTOENCODER = {"name": "autoencoder", "input": [1, 32, 32], "layers": [

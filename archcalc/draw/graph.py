@@ -6,6 +6,8 @@ from __future__ import annotations
 from .diagram import Diagram, shape_text
 from .layout import Layout, layout
 from .palette import FILL, LABEL, legend
+from .pooled import pooled_layout
+from .sides import side_layout
 from .svg import Drawing, attrs, document, markup, text
 from .ushape import u_layout
 
@@ -22,7 +24,8 @@ def render(diagram: Diagram, note: str = "") -> Drawing:
     rows = _legend_rows(keys, width_guess)
     below_legend = _HEADER + len(rows) * _LEGEND_ROW
     below = below_legend + 14 + (_LEGEND_ROW if note else 0)
-    placed = u_layout(diagram, top=below) or layout(diagram, top=below)
+    placed = (u_layout(diagram, top=below) or pooled_layout(diagram, top=below)
+              or side_layout(diagram, top=below) or layout(diagram, top=below))
     width = max(placed.width, _MIN_WIDTH, 24 + len(note) * 5.8)
     _shift(placed, (width - placed.width) / 2)
     body = [text(12, 20, diagram.title, font_size=15, font_weight="bold"), *_legend(rows, _HEADER),
@@ -31,8 +34,8 @@ def render(diagram: Diagram, note: str = "") -> Drawing:
             'orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="#555"/></marker></defs>']
     body += _edges(diagram, placed) + _boxes(diagram, placed)
     if placed.crossings:
-        body.append(text(12, placed.height + 4, f"not series-parallel: drawn in one column, "
-                         f"{placed.crossings} edge crossings", font_size=10, fill="#a00"))
+        body.append(text(12, placed.height + 4, f"{placed.why}, {placed.crossings} edge crossings", font_size=10,
+                         fill="#a00"))
     return document(width, placed.height + 10, body, diagram.title)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
+from math import ceil
 
 from .diagram import Diagram
 
@@ -62,6 +63,7 @@ class Layout:
     height: float
     series_parallel: bool
     crossings: int = 0
+    why: str = "not series-parallel: drawn in one column"   # said with the crossings, if any
 
 
 def box_width(lines: tuple[str, ...]) -> float:
@@ -194,6 +196,7 @@ class _Placer:
         self.lefts: dict[str, float] = {}
         self.lanes: dict[tuple[str, str], float] = {}
         self.sizes: dict[int, tuple[float, int]] = {}
+        self.width = 0.0
 
     def measure(self, root) -> None:
         """(width, rows) of every subtree's inner part (its end nodes belong to the parent), children
@@ -255,7 +258,7 @@ def layout(diagram: Diagram, top: float = 0.0, margin: float = 16.0) -> Layout:
     else:
         width = _one_column(placer, names, pairs, margin)
     boxes = {n: Box(n, placer.lefts[n], top + placer.rows[n] * (BOX_H + GAP), widths[n]) for n in names}
-    routes = [_route(boxes, placer.lanes, s, t, tree is not None) for s, t in pairs]
+    routes = [layered_route(boxes, placer.lanes, s, t, tree is not None) for s, t in pairs]
     labelled: set[str] = set()
     for route in routes:  # every edge out of a box carries the same tensor: written once, under the box
         if route.source not in labelled:
@@ -268,7 +271,40 @@ def layout(diagram: Diagram, top: float = 0.0, margin: float = 16.0) -> Layout:
     return result
 
 
-def _route(boxes: dict[str, Box], lanes: dict[tuple[str, str], float], source: str, target: str,
+def series_parallel(names: list[str], widths: dict[str, float], pairs: list[tuple[str, str]]):
+    """The placement of a series-parallel graph's layered layout, from x = 0 and row 0 (`rows`, `lefts`,
+    `lanes` and its `width`), or None for a graph that is not series-parallel."""
+    tree = decompose(names, pairs)
+    if tree is None:
+        return None
+    placer = _Placer(widths, {n: i for i, n in enumerate(names)})
+    placer.measure(tree)
+    placer.place(tree, 0.0, 0)
+    placer.width = placer.sizes[id(tree)][0]
+    return placer
+
+
+def exact_layout(diagram: Diagram) -> Layout | None:
+    """The layered layout of a series-parallel `diagram` from (0, 0), every box a whole number of pixels
+    wide, so that every position is a multiple of half a pixel (exact in binary and in the SVG's one
+    decimal); None for a graph that is not series-parallel."""
+    names = [v.name for v in diagram.vertices]
+    widths = {v.name: float(ceil(box_width(v.lines))) for v in diagram.vertices}
+    pairs = [(a.source, a.target) for a in diagram.arcs]
+    placer = series_parallel(names, widths, pairs)
+    if placer is None:
+        return None
+    boxes = {n: Box(n, placer.lefts[n], placer.rows[n] * (BOX_H + GAP), widths[n]) for n in names}
+    routes = [layered_route(boxes, placer.lanes, s, t, True) for s, t in pairs]
+    labelled: set[str] = set()
+    for route in routes:
+        if route.source not in labelled:
+            labelled.add(route.source)
+            route.label_at = (route.points[0][0] + 5, route.points[0][1] + 10)
+    return Layout(boxes, routes, placer.width, max(b.bottom for b in boxes.values()), True)
+
+
+def layered_route(boxes: dict[str, Box], lanes: dict[tuple[str, str], float], source: str, target: str,
            series_parallel: bool) -> Route:
     """Down from the source's bottom to its lane, along the lane, into the target's top. In one
     column the lanes leave and arrive a third of a gap from the boxes, so that they never run along

@@ -6,8 +6,11 @@ log₂, an upsampling takes it back (`levels`). The boxes before the first of th
 contracting path, those after its last the expansive path, and the boxes of the expansive part that
 read only the contracting path (U-Net's crops, FCN's score layers; a crop's `like:` layer, drawn back
 into it, gives only its size) stand between the two columns, in the row of what they read. Each level
-is a band of rows, so a skip's source and target lie in the same band. The U is drawn only where the
-graph fits it (each path a chain, a skip across at one level) and the result is clean (no edge through
+is a band of rows, so a skip's source and target lie in the same band. A contracting path that is not
+a chain (a ResNet body under a feature pyramid) is drawn as the layered layout draws it, its rows in
+the bands of their levels. Branches that hang off one box and end in outputs (a detector's head per
+level) are drawn to the right of the U from that box's row. The U is drawn only where the graph fits
+it (the expansive path a chain, a skip across at one level) and the result is clean (no edge through
 a box, no two edges crossing); otherwise `u_layout` returns None and the layered layout draws the
 graph as before.
 """
@@ -17,7 +20,20 @@ from __future__ import annotations
 from math import ceil, log2
 
 from .diagram import Diagram, Vertex
-from .layout import BOX_H, GAP, HGAP, LANE, Box, Layout, Route, box_width, count_crossings
+from .layout import (
+    BOX_H,
+    GAP,
+    HGAP,
+    LANE,
+    Box,
+    Layout,
+    Route,
+    box_width,
+    count_crossings,
+    exact_layout,
+    layered_route,
+    series_parallel,
+)
 
 MAX_U_BOXES = 500   # above this, the layered layout (the clean-check below is quadratic)
 
@@ -45,8 +61,13 @@ def _step(record) -> int:
 
 
 def u_layout(diagram: Diagram, top: float = 0.0, margin: float = 16.0) -> Layout | None:
-    """The U of `diagram`, or None where it is not an encoder–decoder with skips or would not draw cleanly."""
-    vertices = diagram.vertices
+    """The U of `diagram`, or None where it is not an encoder–decoder with skips or would not draw cleanly.
+    The branches that hang off one box and end in outputs (a detector's head per level) are left out of
+    the U and each drawn, as the layered layout draws it, to the right of the U from the row of that box."""
+    hanging = _hanging(diagram)
+    core = Diagram(diagram.title, tuple(v for v in diagram.vertices if v.name not in hanging),
+                   tuple(a for a in diagram.arcs if a.target not in hanging))
+    vertices = core.vertices
     if not 4 <= len(vertices) <= MAX_U_BOXES:
         return None
     per_layer = levels(vertices)
@@ -59,7 +80,7 @@ def u_layout(diagram: Diagram, top: float = 0.0, margin: float = 16.0) -> Layout
         return None
     sized = _size_arcs(vertices)
     sources: dict[str, list[str]] = {n: [] for n in names}
-    for arc in diagram.arcs:
+    for arc in core.arcs:
         if (arc.source, arc.target) not in sized:
             sources[arc.target].append(arc.source)
     left = set(encoder)
@@ -68,9 +89,111 @@ def u_layout(diagram: Diagram, top: float = 0.0, margin: float = 16.0) -> Layout
         if sources[name] and all(s in left or s in bridge for s in sources[name]):
             bridge.append(name)
     decoder = [n for n in rest if n not in bridge]
-    if not decoder or not _fits(diagram, encoder, bottom, bridge, decoder, level, deepest, sized):
+    if not decoder:
         return None
-    return _place(diagram, encoder, bottom, bridge, decoder, level, top, margin)
+    column = None
+    if not _fits(core, encoder, bottom, bridge, decoder, level, deepest, sized):
+        column = _left_column(core, encoder + bottom, level, deepest)
+        if column is None:
+            return None
+        placer, encoder, bottom, level = column
+        if not _fits_beside(core, encoder, bottom, bridge, decoder, level, deepest, sized):
+            return None
+    branches = _branches(diagram, hanging)
+    if branches is None:
+        return None
+    return _place(diagram, core, encoder, bottom, bridge, decoder, level, branches, top, margin, column and column[0])
+
+
+def _left_column(core: Diagram, left: list[str], level: dict[str, int], deepest: int):
+    """A contracting path that is not a chain (a ResNet's blocks), its bottom below it: its layered layout
+    as the left column, each row at the deepest level of its boxes and of the rows above it.
+    (placement, encoder, bottom, levels with the encoder's boxes at their row's) or None."""
+    kept = set(left)
+    widths = {v.name: float(ceil(box_width(v.lines))) for v in core.vertices if v.name in kept}
+    placer = series_parallel(left, widths, [(a.source, a.target) for a in core.arcs
+                                            if a.source in kept and a.target in kept])
+    if placer is None:
+        return None
+    row_level: dict[int, int] = {}
+    for name in left:
+        row = placer.rows[name]
+        row_level[row] = max(row_level.get(row, level[name]), level[name])
+    deepest_yet = 0
+    for row in sorted(row_level):   # a row below a deeper one belongs to that one's level
+        deepest_yet = row_level[row] = max(deepest_yet, row_level[row])
+    if row_level[0] == deepest:
+        return None
+    encoder = [n for n in left if row_level[placer.rows[n]] < deepest]
+    bottom = [n for n in left if row_level[placer.rows[n]] == deepest]
+    return placer, encoder, bottom, {**level, **{n: row_level[placer.rows[n]] for n in encoder}}
+
+
+def _fits_beside(core: Diagram, encoder, bottom, bridge, decoder, level, deepest, sized) -> bool:
+    """`_fits` for a left column laid out as a whole: from it, skips across at one level and the way out
+    of its bottom into the decoder's first box; the decoder a chain."""
+    side = {**{n: "left" for n in (*encoder, *bottom)}, **{n: "bridge" for n in bridge},
+            **{n: "dec" for n in decoder}}
+    position = {n: k for k, n in enumerate(decoder)}
+    skip = False
+    for arc in core.arcs:
+        s, t = side[arc.source], side[arc.target]
+        if (s, t) == ("dec", "dec"):
+            if position[arc.target] != position[arc.source] + 1:
+                return False
+        elif s == "left" and t != "left":
+            across = arc.source in encoder and level[arc.source] == level[arc.target] < deepest
+            if not across and (arc.source not in bottom or arc.target != decoder[0]):
+                return False
+            skip = skip or across
+        elif s != "left" and (s, t) not in (("bridge", "bridge"), ("bridge", "dec")) and \
+                not ((s, t) == ("dec", "bridge") and (arc.source, arc.target) in sized):
+            return False
+    return skip
+
+
+def _hanging(diagram: Diagram) -> dict[str, str]:
+    """Each box of a branch that hangs off one box: read by nothing outside the branch, and each of its
+    boxes reading one box (found from the outputs back) → the box it hangs off. A box that nothing but
+    such branches read goes on into its first one (a U-Net's last convolution stays in its column)."""
+    sources: dict[str, list[str]] = {v.name: [] for v in diagram.vertices}
+    targets: dict[str, list[str]] = {v.name: [] for v in diagram.vertices}
+    for arc in diagram.arcs:
+        sources[arc.target].append(arc.source)
+        targets[arc.source].append(arc.target)
+    pendant: set[str] = set()
+    for vertex in reversed(diagram.vertices):
+        name = vertex.name
+        if len(sources[name]) == 1 and all(t in pendant for t in targets[name]):
+            pendant.add(name)
+    for vertex in diagram.vertices:   # a box that would end in branches only goes on into the first
+        name = vertex.name
+        if name not in pendant and targets[name] and all(t in pendant for t in targets[name]):
+            pendant.discard(targets[name][0])
+    hanging: dict[str, str] = {}
+    for vertex in diagram.vertices:
+        if vertex.name in pendant:
+            source = sources[vertex.name][0]
+            hanging[vertex.name] = hanging.get(source, source)
+    return hanging
+
+
+def _branches(diagram: Diagram, hanging: dict[str, str]) -> dict[str, Layout] | None:
+    """Per box that branches hang off, the layered layout of it and its branches (it alone in the first
+    row); None where one is not series-parallel."""
+    members: dict[str, list[str]] = {}
+    for name, root in hanging.items():
+        members.setdefault(root, [root]).append(name)
+    out = {}
+    for root, names in members.items():
+        kept = set(names)
+        sub = Diagram(diagram.title, tuple(v for v in diagram.vertices if v.name in kept),
+                      tuple(a for a in diagram.arcs if a.source in kept and a.target in kept))
+        placed = exact_layout(sub)
+        if placed is None:
+            return None
+        out[root] = placed
+    return out
 
 
 def _size_arcs(vertices: tuple[Vertex, ...]) -> set[tuple[str, str]]:
@@ -108,16 +231,26 @@ def _fits(diagram: Diagram, encoder, bottom, bridge, decoder, level, deepest, si
     return skip
 
 
-def _place(diagram: Diagram, encoder, bottom, bridge, decoder, level, top, margin) -> Layout | None:
-    widths = {v.name: float(ceil(box_width(v.lines))) for v in diagram.vertices}   # whole pixels: exact sums
+def _place(diagram: Diagram, core: Diagram, encoder, bottom, bridge, decoder, level, branches, top,
+           margin, column=None) -> Layout | None:
+    """The boxes and edges of the U, the left column one box wide or, with `column`, its layered layout."""
+    widths = {v.name: float(ceil(box_width(v.lines))) for v in core.vertices}   # whole pixels: exact sums
     bands = sorted({level[n] for n in (*encoder, *bridge, *decoder)})
     band_of = {lv: k for k, lv in enumerate(bands)}
     rows: dict[str, tuple[int, int]] = {}   # name → (band, row within the band)
     filled = [0] * len(bands)
-    for name in encoder:
-        band = band_of[level[name]]
-        rows[name], filled[band] = (band, filled[band]), filled[band] + 1
-    sources = {n: [a.source for a in diagram.arcs if a.target == n] for n in bridge}
+    if column is None:
+        for name in encoder:
+            band = band_of[level[name]]
+            rows[name], filled[band] = (band, filled[band]), filled[band] + 1
+    else:
+        first_row: dict[int, int] = {}
+        for name in encoder:
+            band, row = band_of[level[name]], column.rows[name]
+            first_row[band] = min(first_row.get(band, row), row)
+            filled[band] = max(filled[band], row - first_row[band] + 1)
+        rows.update({n: (band_of[level[n]], column.rows[n] - first_row[band_of[level[n]]]) for n in encoder})
+    sources = {n: [a.source for a in core.arcs if a.target == n] for n in bridge}
     bridge_next = [0] * len(bands)
     for name in bridge:   # in the row of what it reads, below the bridge boxes placed before it
         band = band_of[level[name]]
@@ -136,42 +269,100 @@ def _place(diagram: Diagram, encoder, bottom, bridge, decoder, level, top, margi
         seen[band] += 1
     start = [sum(height[:k]) for k in range(len(bands))]
     row_of = {n: start[b] + r for n, (b, r) in rows.items()}
-    for k, name in enumerate(bottom):
-        row_of[name] = sum(height) + k
+    if column is None:
+        row_of.update({name: sum(height) + k for k, name in enumerate(bottom)})
+    else:
+        below = min(column.rows[n] for n in bottom)
+        row_of.update({name: sum(height) + column.rows[name] - below for name in bottom})
+    hung = _hang(row_of, branches)
+    if hung is None:
+        return None
 
     on_left, into_right = set(encoder), set(decoder)
-    first_gap = [a for a in diagram.arcs if a.source in on_left and a.target in bridge]
-    second_gap = [a for a in diagram.arcs if a.source not in into_right and a.source not in bottom
+    first_gap = [a for a in core.arcs if a.source in on_left and a.target in bridge]
+    second_gap = [a for a in core.arcs if a.source not in into_right and a.source not in bottom
                   and a.target in into_right or a.source in into_right and a.target in bridge]
-    enc_w = max(widths[n] for n in encoder)
-    mid_w = max(widths[n] for n in (*bottom, *bridge))
+    middle = (*bottom, *bridge) if column is None else bridge
+    enc_w = max(widths[n] for n in encoder) if column is None else column.width
+    mid_w = max((widths[n] for n in middle), default=0.0)
     dec_w = max(widths[n] for n in decoder)
     x_enc = margin
     x_mid = x_enc + enc_w + HGAP + LANE * len(first_gap)
     x_dec = x_mid + mid_w + HGAP + LANE * len(second_gap)
-    column = {**{n: (x_enc, enc_w) for n in encoder}, **{n: (x_mid, mid_w) for n in (*bottom, *bridge)},
-              **{n: (x_dec, dec_w) for n in decoder}}
+    at = {**{n: (x_enc, enc_w) for n in encoder}, **{n: (x_mid, mid_w) for n in middle},
+          **{n: (x_dec, dec_w) for n in decoder}}
+    if column is not None:
+        at.update({n: (x_enc + column.lefts[n], widths[n]) for n in (*encoder, *bottom)})
     boxes, centre = {}, {}
     for name in row_of:
-        x, w = column[name]
+        x, w = at[name]
         centre[name] = x + w / 2   # one x per column, so that its edges are exactly vertical
         boxes[name] = Box(name, centre[name] - widths[name] / 2, top + row_of[name] * (BOX_H + GAP), widths[name])
     lanes = {(a.source, a.target): x_enc + enc_w + HGAP / 2 + LANE * k for k, a in enumerate(first_gap)}
     lanes.update({(a.source, a.target): x_mid + mid_w + HGAP / 2 + LANE * k for k, a in enumerate(second_gap)})
-    routes = [_route(boxes[a.source], boxes[a.target], centre[a.source], centre[a.target],
-                     lanes.get((a.source, a.target))) for a in diagram.arcs]
+    left = set() if column is None else {*encoder, *bottom}
+    inner = {pair: x_enc + x for pair, x in column.lanes.items()} if column is not None else {}
+    routes = [layered_route(boxes, inner, a.source, a.target, True) if a.source in left and a.target in left else
+              _route(boxes[a.source], boxes[a.target], centre[a.source], centre[a.target],
+                     lanes.get((a.source, a.target))) for a in core.arcs]
+    x_hang = x_dec + dec_w + HGAP
+    for root, first in hung.items():
+        routes += _hang_boxes(boxes, root, branches[root], x_hang, top + first * (BOX_H + GAP))
     labelled: set[str] = set()
     for route in routes:
         if route.source not in labelled:
             labelled.add(route.source)
             (x, y), ny = route.points[0], route.points[1][1]
             route.label_at = (x + 5, y + 10) if ny > y else (x + 5, y - 5) if ny < y else (x + 4, y - 4)
-    width = x_dec + dec_w + margin
-    height_px = top + (sum(height) + len(bottom)) * (BOX_H + GAP) - GAP + margin
+    width = max([x_dec + dec_w, *(x_hang + branches[root].width for root in hung)]) + margin
+    height_px = max(b.bottom for b in boxes.values()) + margin
     placed = Layout(boxes, routes, width, height_px, True)
-    if count_crossings([r.points for r in routes]) or _through_a_box(routes, boxes):
+    if count_crossings([r.points for r in routes]) or through_a_box(routes, boxes):
         return None
     return placed
+
+
+def _hang(row_of: dict[str, int], branches: dict[str, Layout]) -> dict[str, int] | None:
+    """The row each box's branches begin in (its own): rows of the U are added above a box whose branches
+    would reach into those of a box higher up (`row_of` moved down to match). None where two boxes
+    with branches share a row."""
+    roots = sorted(branches, key=row_of.__getitem__)
+    if len({row_of[r] for r in roots}) < len(roots):
+        return None
+    added: list[tuple[int, int]] = []   # (row of the U, rows added above it)
+    free, first = 0, {}
+    for root in roots:
+        row = row_of[root] + sum(n for at, n in added)
+        if row < free:
+            added.append((row_of[root], free - row))
+            row = free
+        first[root] = row
+        free = row + _rows(branches[root])
+    for name, row in row_of.items():
+        row_of[name] = row + sum(n for at, n in added if at <= row)
+    return first
+
+
+def _rows(placed: Layout) -> int:
+    return round((max(b.y for b in placed.boxes.values()) + GAP) / (BOX_H + GAP)) + 1
+
+
+def _hang_boxes(boxes: dict[str, Box], root: str, placed: Layout, left: float, top: float) -> list[Route]:
+    """The boxes of `root`'s branches (from `placed`, moved to `left`, `top`) added to `boxes`; their
+    edges, those out of `root` along its row and down into the branch."""
+    anchor = boxes[root]
+    for name, box in placed.boxes.items():
+        if name != root:
+            boxes[name] = Box(name, left + box.x, top + box.y, box.w)
+    routes = []
+    for route in placed.routes:
+        if route.source == root:
+            target = boxes[route.target]
+            y = anchor.y + anchor.h / 2
+            routes.append(Route(root, route.target, [(anchor.x + anchor.w, y), (target.cx, y), (target.cx, target.y)]))
+        else:
+            routes.append(Route(route.source, route.target, [(left + x, top + y) for x, y in route.points]))
+    return routes
 
 
 def _route(a: Box, b: Box, ax: float, bx: float, lane: float | None) -> Route:
@@ -192,7 +383,7 @@ def _route(a: Box, b: Box, ax: float, bx: float, lane: float | None) -> Route:
     return Route(a.name, b.name, points)
 
 
-def _through_a_box(routes: list[Route], boxes: dict[str, Box]) -> bool:
+def through_a_box(routes: list[Route], boxes: dict[str, Box]) -> bool:
     """Whether a segment runs through a box's inside (touching its border is allowed), or any segment
     is slanted."""
     for route in routes:
