@@ -38,6 +38,7 @@ def test_a_list_names_each_output_after_its_layer():
     report = archcalc.analyze(two_heads(["aux_head", "head"]))
     assert report.architecture.outputs == {"aux_head": "aux_head", "head": "head"}
     assert report.architecture.output_path == "aux_head"
+    assert "Outputs: aux_head (2×8×8), head (3×8×8)" in report.render()      # the name is the layer's: once
 
 
 def test_an_output_stays_alive_to_the_end_of_the_pass():

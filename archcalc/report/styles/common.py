@@ -58,7 +58,8 @@ def totals_lines(report: Report, units: Units) -> list[str]:
         statistics = (f" ({count(t.frozen_params, units)} frozen + {count(t.statistics, units)} {STATISTICS},"
                       " as Keras counts them)" if t.statistics else " (frozen)")
     outputs = report.architecture.outputs
-    named = ["Outputs: " + ", ".join(f"{name} = {path} ({chw(report.layer(path).output_shape)})"
+    named = ["Outputs: " + ", ".join(f"{name}{'' if name == path else f' = {path}'} "
+                                     f"({chw(report.layer(path).output_shape)})"
                                      for name, path in outputs.items())] if outputs else []
     return [
         *named,
