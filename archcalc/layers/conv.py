@@ -4,12 +4,12 @@ and the same classes over (L,) (`conv1d`, `convtranspose1d`) and (T, H, W) (`con
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
 from ..arrays import kernels
-from ..errors import ShapeError
+from ..errors import ExportError, ShapeError
 from ..formulas import (
     check_groups,
     conv_output_ratio,
@@ -28,6 +28,7 @@ from ..records import (
     Padding,
     PaddingSingle,
     PaddingTriple,
+    PositiveFloat,
     PositiveInt,
 )
 from ..units import exact
@@ -129,6 +130,29 @@ def _torch_name(cls: type[Layer]) -> str:
     return cls.torch_form.modules[0]
 
 
+#: The module classes of a convolution whose weights are standardised in the forward (timm's; archcalc's
+#: own `to_torch` builds modules of the first two names), and how.
+STANDARDIZED = {"StdConv2d": "plain", "StdConv2dSame": "plain", "ScaledStdConv2d": "scaled",
+                "ScaledStdConv2dSame": "scaled"}
+
+
+def _standardization(name: str, m: Any) -> dict[str, Any]:
+    """The weight standardisation of a module of class `name`: none for `nn.Conv2d`; for timm's StdConv2d
+    and ScaledStdConv2d (and their `Same` forms) its ε, and for the scaled ones γ, recovered from the
+    module's scale γ/√fan-in (to 12 significant digits: the product's last bit is rounding)."""
+    how = STANDARDIZED.get(name)
+    if how is None:
+        return {}
+    found = {"weight_standardization": how, "ws_eps": float(m.eps)}
+    if how == "scaled":
+        fan_in = m.weight[0].numel()
+        gain = getattr(m, "gain", None)
+        if gain is None or tuple(gain.shape) != (m.out_channels, *(1,) * (m.weight.dim() - 1)):
+            raise Mismatch(f"{name} without a gain of one value per filter")
+        found["ws_gamma"] = float(f"{float(m.scale) * fan_in ** 0.5:.12g}")
+    return found
+
+
 @register
 class Conv(_Windowed):
     """2-D convolution (PyTorch `Conv2d`); `groups: in_channels` makes it depthwise."""
@@ -138,7 +162,7 @@ class Conv(_Windowed):
     lecture_name = "conv2d"
     paper_name = "convolution"
     aliases = ("conv2d",)
-    torch_form = TorchForm(modules=("Conv2d",), functions=("conv2d",))
+    torch_form = TorchForm(modules=("Conv2d", *STANDARDIZED), functions=("conv2d",))
     onnx_form = OnnxForm(ops=("Conv",))
     keras_form = KerasForm(classes=("Conv2D",), keras1="Convolution2D",
                            config={"filters": "out_channels", "groups": "groups", "use_bias": "bias",
@@ -153,6 +177,11 @@ class Conv(_Windowed):
     groups: PositiveInt = 1
     bias: bool = True
     activation: FusedActivation | None = Field(None, description="fused activation (Keras style)")
+    weight_standardization: Literal["none", "plain", "scaled"] = Field(
+        "none", description="standardise each filter's weights in the forward (timm's StdConv2d: plain; "
+                            "ScaledStdConv2d: scaled, times a learnt gain per filter and gamma/sqrt(fan-in))")
+    ws_eps: PositiveFloat = Field(1e-6, description="weight standardisation: added to each filter's variance")
+    ws_gamma: float = Field(1.0, description="scaled weight standardisation: the constant gamma")
 
     @property
     def has_bias(self) -> bool:
@@ -168,8 +197,11 @@ class Conv(_Windowed):
         if m.padding_mode != "zeros":
             raise Mismatch(f"{_torch_name(cls)} with padding_mode {m.padding_mode!r} has no archcalc layer type")
         padding = m.padding if isinstance(m.padding, str) else pair(m.padding)
+        if getattr(m, "same_pad", False):       # timm's ...Same classes pad as TensorFlow's `same` in the forward
+            padding = "same"
         return {"out_channels": m.out_channels, "kernel_size": pair(m.kernel_size), "stride": pair(m.stride),
-                "padding": padding, "dilation": pair(m.dilation), "groups": m.groups, "bias": m.bias is not None}
+                "padding": padding, "dilation": pair(m.dilation), "groups": m.groups, "bias": m.bias is not None,
+                **_standardization(call.name, m)}
 
     @staticmethod
     def _functional(call: TorchCall) -> dict[str, Any]:
@@ -210,6 +242,8 @@ class Conv(_Windowed):
         params = [Param("weight", (self.out_channels, c // self.groups, *self.kernel_size), "weight")]
         if self.bias:
             params.append(Param("bias", (self.out_channels,), "bias"))
+        if self.weight_standardization == "scaled":
+            params.append(Param("gain", (self.out_channels, 1, *(1,) * len(self.kernel_size)), "weight", initial=1.0))
         return params
 
     def filter_bank(self, inputs: list[Shape]) -> tuple[int, int, int, int, int] | None:
@@ -236,12 +270,28 @@ class Conv(_Windowed):
 
     def _convolve(self, xp: Any, x: Any, params: dict[str, Any]) -> Any:
         g = self.geometry(x.shape[1:])
-        return kernels.conv(xp, x, params["weight"], params.get("bias"), g.stride, g.pads, g.dilation, self.groups)
+        return kernels.conv(xp, x, self.effective_weight(xp, params), params.get("bias"), g.stride, g.pads,
+                            g.dilation, self.groups)
+
+    def effective_weight(self, xp: Any, params: dict[str, Any]) -> Any:
+        """The weight the convolution applies: as stored, or standardised per filter, ŵ = (w − mean) /
+        √(var + ε) over its C_in/g·k_h·k_w weights (the variance biased), and for `scaled` ŵ · gain · γ/√fan-in."""
+        weight = params["weight"]
+        if self.weight_standardization == "none":
+            return weight
+        flat = weight.reshape(weight.shape[0], -1)
+        mean = flat.mean(axis=1, keepdims=True)
+        variance = ((flat - mean) ** 2).mean(axis=1, keepdims=True)
+        standard = (flat - mean) / xp.sqrt(variance + self.ws_eps)
+        if self.weight_standardization == "scaled":
+            standard = standard * params["gain"].reshape(-1, 1) * (self.ws_gamma * flat.shape[1] ** -0.5)
+        return standard.reshape(weight.shape)
 
     def absorbs(self, follower: Layer) -> bool:
-        """An inference BatchNorm (with running statistics) right after a convolution with no fused activation."""
+        """An inference BatchNorm (with running statistics) right after a convolution with no fused activation
+        (and weights used as stored)."""
         return self.activation in (None, "linear") and isinstance(follower, BatchNorm) \
-            and follower.track_running_stats
+            and follower.track_running_stats and self.weight_standardization == "none"
 
     def fold(self, params: dict[str, Any], follower: Layer, follower_params: dict[str, Any]) -> dict[str, Any]:
         """The BatchNorm's per-channel scale γ/√(var+ε) in the weight, its shift (b − mean)·scale + β as the bias."""
@@ -253,12 +303,18 @@ class Conv(_Windowed):
         from .torch_modules import conv
 
         g = self.geometry(inputs[0])
+        standardized = None if self.weight_standardization == "none" else \
+            (self.weight_standardization, self.ws_eps, self.ws_gamma)
         return conv(inputs[0][0], self.out_channels, g.kernel, g.stride, g.pads, g.dilation, self.groups, self.bias,
-                    fused_torch(self.activation))
+                    fused_torch(self.activation), standardized)
 
     def onnx_nodes(self, graph: Any, record: Any) -> None:
         from .onnx_nodes import activated, onnx_pads, weighted
 
+        if self.weight_standardization != "none":
+            raise ExportError("a convolution with weight standardisation has no ONNX form in archcalc's export "
+                              "(its weights are standardised in the forward: export the standardised weights "
+                              "as a plain convolution)")
         g = self.geometry(record.input_shapes[0])
         activated(graph, record, "Conv", weighted(graph, record), kernel_shape=list(g.kernel), strides=list(g.stride),
                   pads=onnx_pads(g.pads), dilations=list(g.dilation), group=self.groups)
@@ -269,9 +325,15 @@ class Conv(_Windowed):
         depth = c // self.groups
         total = sum(p.size for p in self.parameters(inputs))
         params = f"{depth} × {kernel} × {self.out_channels}" + (f" + {self.out_channels}" if self.bias else "")
+        if self.weight_standardization == "scaled":
+            params += f" + {self.out_channels} (gain)"
         params += f" = {exact(total)}"
         positions = " × ".join(map(str, output[1:]))
         macs = f"{positions} × {self.out_channels} × ({depth} × {kernel}) = {exact(self.macs(inputs, output))}"
+        if self.weight_standardization != "none":
+            macs += (f"; plus, once per forward and not counted, the standardisation of the {self.out_channels} "
+                     f"filters of {depth} × {kernel} weights (mean, variance, (w − mean)/√(var + ε)"
+                     + (", × gain · γ/√fan-in" if self.weight_standardization == "scaled" else "") + ")")
         return Arithmetic(output=self.size_arithmetic(inputs[0], output), params=params, macs=macs)
 
 

@@ -149,7 +149,8 @@ class Rescaling(Layer):
     type_name = "rescaling"
     family = Family.RESCALE
     positionwise = True
-    torch_form = TorchForm(functions=("mul", "imul", "add", "iadd", "truediv", "itruediv", "div"), summary="Rescaling")
+    torch_form = TorchForm(functions=("mul", "imul", "mul_", "add", "iadd", "truediv", "itruediv", "div"),
+                           summary="Rescaling")
     onnx_form = OnnxForm(ops=("Mul", "Add", "Div"))
     keras_form = KerasForm(classes=("Rescaling",))
 
@@ -158,9 +159,9 @@ class Rescaling(Layer):
 
     @classmethod
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:
-        """A map times a number (`x * 0.5`), divided by one (`x / 255`), or plus one (an importer adds the
-        offset `x * s + o` adds)."""
-        op = call.name.removeprefix("i")
+        """A map times a number (`x * 0.5`, `x.mul_(0.5)`), divided by one (`x / 255`), or plus one (an
+        importer adds the offset `x * s + o` adds)."""
+        op = call.name.removeprefix("i").removesuffix("_")
         if op in ("truediv", "div"):
             if call.kwargs.get("rounding_mode") is not None:
                 raise Mismatch(f"{op} with rounding has no archcalc layer type")
