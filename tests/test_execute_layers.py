@@ -16,6 +16,7 @@ from archcalc.layers import registered_types
 from archcalc.layers.base import Layer
 from tests.test_layers_nd import CASES as SPATIAL_AXES_CASES
 from tests.test_layers_new import CASES as NEW_TYPE_CASES
+from tests.test_layers_timm import CASES as TIMM_CASES
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -288,6 +289,7 @@ CASES = {
         lambda x, w: _detect(x, F.max_pool2d(x, 2), reg_max=3, strides=(4, 8), weight=w["L.weight"])),
     **NEW_TYPE_CASES,
     **SPATIAL_AXES_CASES,
+    **TIMM_CASES,
 }
 
 

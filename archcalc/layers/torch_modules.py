@@ -88,6 +88,32 @@ class ScaledStdConv2d(nn.Conv2d):
         return F.conv2d(x, weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
 
+class LearnableAffineBlock(nn.Module):
+    """timm's LearnableAffineBlock (HGNetV2): x · s + b with one learnt scale s and bias b for every channel."""
+
+    def __init__(self, scale_value=1.0, bias_value=0.0):
+        super().__init__()
+        self.scale_value, self.bias_value = scale_value, bias_value
+        self.scale = nn.Parameter(torch.full((1,), float(scale_value)))
+        self.bias = nn.Parameter(torch.full((1,), float(bias_value)))
+
+    def forward(self, x):
+        return self.scale * x + self.bias
+
+
+class ScalarGain(nn.Module):
+    """archcalc's `scalaraffine` without a bias: x · s with one learnt s for every channel (NF-Net's
+    `skipinit_gain`)."""
+
+    def __init__(self, scale_value=1.0):
+        super().__init__()
+        self.scale_value = scale_value
+        self.scale = nn.Parameter(torch.full((1,), float(scale_value)))
+
+    def forward(self, x):
+        return x * self.scale
+
+
 class MapAttention(nn.Module):
     """archcalc's `attention`: per head, softmax(qᵀk / √d_k) over the keys, and v times its transpose."""
 
