@@ -71,3 +71,28 @@ def test_weight_standardization_has_no_onnx_form_yet():
     layer = {"type": "conv", "out_channels": 8, "kernel_size": 3, "weight_standardization": "plain"}
     with pytest.raises(ExportError, match="weight standardisation"):
         onnx_model(archcalc.analyze(single(layer, [4, 10, 10])), shapes_only=True)
+
+
+def _simple_norm(x, w, eps):
+    """timm's SimpleNorm2d (timm/layers/fast_norm.py simple_norm, channels last): x · rsqrt(var(x) + eps) · w,
+    the variance unbiased (torch.var's default), the mean not subtracted."""
+    last = x.permute(0, 2, 3, 1)
+    return (last * torch.rsqrt(torch.var(last, dim=-1, keepdim=True) + eps) * w).permute(0, 3, 1, 2)
+
+
+def _grn(x, w, eps):
+    """timm's GlobalResponseNorm (timm/layers/grn.py), channels first."""
+    g = x.norm(p=2, dim=(2, 3), keepdim=True)
+    n = g / (g.mean(dim=1, keepdim=True) + eps)
+    return x + torch.addcmul(w["L.bias"].view(1, -1, 1, 1), w["L.weight"].view(1, -1, 1, 1), x * n)
+
+
+CASES.update({
+    "rmsnorm": (single({"type": "rmsnorm", "eps": 1e-5}, [5, 3, 4]),
+                lambda x, w: F.rms_norm(x.permute(0, 2, 3, 1), (5,), w["L.weight"], 1e-5).permute(0, 3, 1, 2)),
+    "rmsnorm-variance": (single({"type": "rmsnorm", "statistic": "variance"}, [6, 3, 4]),
+                         lambda x, w: _simple_norm(x, w["L.weight"], 1e-6)),
+    "rmsnorm-vector": (single({"type": "rmsnorm", "elementwise_affine": False}, [7]),
+                       lambda x, w: F.rms_norm(x, (7,), None, 1e-6)),
+    "grn": (single({"type": "grn", "eps": 1e-5}, [5, 3, 4]), lambda x, w: _grn(x, w, 1e-5)),
+})

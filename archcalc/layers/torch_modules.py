@@ -114,6 +114,49 @@ class ScalarGain(nn.Module):
         return x * self.scale
 
 
+class RmsNorm2d(nn.Module):
+    """timm's RmsNorm2d: x / sqrt(mean(x^2) + eps) over the channels (axis 1), times a learnt weight per channel."""
+
+    def __init__(self, channels, eps=1e-6):
+        super().__init__()
+        self.channels, self.eps, self.normalized_shape = channels, eps, (channels,)
+        self.weight = nn.Parameter(torch.ones(channels))
+
+    def forward(self, x):
+        x = x * torch.rsqrt(x.square().mean(1, keepdim=True) + self.eps)
+        return x * self.weight.reshape([-1] + [1] * (x.dim() - 2))
+
+
+class SimpleNorm2d(nn.Module):
+    """timm's SimpleNorm2d: x / sqrt(var(x) + eps) over the channels (axis 1; the variance unbiased, the mean
+    not subtracted from x), times a learnt weight per channel."""
+
+    def __init__(self, channels, eps=1e-6):
+        super().__init__()
+        self.channels, self.eps, self.normalized_shape = channels, eps, (channels,)
+        self.weight = nn.Parameter(torch.ones(channels))
+
+    def forward(self, x):
+        x = x * torch.rsqrt(torch.var(x, dim=1, keepdim=True) + self.eps)
+        return x * self.weight.reshape([-1] + [1] * (x.dim() - 2))
+
+
+class GlobalResponseNorm(nn.Module):
+    """timm's GlobalResponseNorm (ConvNeXt-V2), on an N×C×H×W map: x + weight·(x·n) + bias, n the L2 norm of
+    each channel over the positions divided by its mean over the channels (+ eps)."""
+
+    def __init__(self, dim, eps=1e-6, channels_last=False):
+        super().__init__()
+        self.dim, self.eps, self.channels_last, self.spatial_dim = dim, eps, channels_last, (2, 3)
+        self.weight = nn.Parameter(torch.zeros(dim))
+        self.bias = nn.Parameter(torch.zeros(dim))
+
+    def forward(self, x):
+        norm = x.norm(p=2, dim=(2, 3), keepdim=True)
+        response = norm / (norm.mean(dim=1, keepdim=True) + self.eps)
+        return x + torch.addcmul(self.bias.view(1, -1, 1, 1), self.weight.view(1, -1, 1, 1), x * response)
+
+
 class MapAttention(nn.Module):
     """archcalc's `attention`: per head, softmax(qᵀk / √d_k) over the keys, and v times its transpose."""
 
