@@ -96,3 +96,12 @@ CASES.update({
                        lambda x, w: F.rms_norm(x, (7,), None, 1e-6)),
     "grn": (single({"type": "grn", "eps": 1e-5}, [5, 3, 4]), lambda x, w: _grn(x, w, 1e-5)),
 })
+
+
+def _eca(x, weight):
+    """timm's EcaModule (timm/layers/eca.py): x · sigmoid(conv1d over the channels of the global means)."""
+    y = F.conv1d(x.mean((2, 3)).view(x.shape[0], 1, -1), weight, padding=(weight.shape[2] - 1) // 2)
+    return x * torch.sigmoid(y).view(x.shape[0], -1, 1, 1)
+
+
+CASES["eca"] = (single({"type": "eca", "kernel_size": 5}, [7, 3, 4]), lambda x, w: _eca(x, w["L.weight"]))

@@ -157,6 +157,21 @@ class GlobalResponseNorm(nn.Module):
         return x + torch.addcmul(self.bias.view(1, -1, 1, 1), self.weight.view(1, -1, 1, 1), x * response)
 
 
+class EcaModule(nn.Module):
+    """timm's EcaModule (ECA-Net): x times the sigmoid of a 1-D convolution along the channels of its
+    global averages (its weight the module's own, where timm's is that of a `conv` submodule)."""
+
+    def __init__(self, kernel_size=3, padding=1):
+        super().__init__()
+        self.kernel_size, self.padding = kernel_size, padding
+        self.weight = nn.Parameter(torch.empty(1, 1, kernel_size))
+        nn.init.kaiming_uniform_(self.weight)
+
+    def forward(self, x):
+        y = F.conv1d(x.mean((2, 3)).view(x.shape[0], 1, -1), self.weight, padding=self.padding)
+        return x * torch.sigmoid(y).view(x.shape[0], -1, 1, 1)
+
+
 class MapAttention(nn.Module):
     """archcalc's `attention`: per head, softmax(qᵀk / √d_k) over the keys, and v times its transpose."""
 

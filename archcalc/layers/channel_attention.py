@@ -1,0 +1,106 @@
+"""Attention over the channels computed from the whole map: `eca` (efficient channel attention, ECA-Net:
+each channel gated by a 1-D convolution over its neighbours' global averages)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import ShapeError
+from ..records import PositiveInt
+from .base import Arithmetic, Layer, Param, Shape, format_shape, register
+from .family import Family
+from .foreign import Mismatch, OnnxForm, OnnxNode, TorchCall, TorchForm
+
+
+@register
+class EfficientChannelAttention(Layer):
+    """ECA-Net's efficient channel attention (timm's `EcaModule`): the global average of each channel,
+    a 1-D convolution of `kernel_size` taps (no bias, zero padded) along the channel axis, a sigmoid, and
+    the map times that gate per channel. Its k weights and C·k MACs are the 1-D convolution's."""
+
+    type_name = "eca"
+    family = Family.CONV
+    receptive_field_defined = False   # every output position reads every input position (the global average)
+    torch_form = TorchForm(modules=("EcaModule",))
+    onnx_form = OnnxForm(ops=("EfficientChannelAttention",))    # a function archcalc writes
+
+    kernel_size: PositiveInt = 3
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        """timm's `EcaModule` of one `Conv1d(1, 1, k, padding=(k − 1)/2, bias=False)` and a sigmoid gate (not
+        its `use_mlp` form)."""
+        m = call.module
+        if not hasattr(m, "conv"):       # archcalc's own EcaModule: its weight, a padding of (k − 1)/2
+            return {"kernel_size": m.weight.shape[2]}
+        conv = m.conv
+        if getattr(m, "conv2", None) is not None or getattr(m, "act", None) is not None:
+            raise Mismatch("EcaModule with an MLP (use_mlp) has no archcalc layer type")
+        if type(m.gate).__name__ != "Sigmoid":
+            raise Mismatch(f"EcaModule gated by {type(m.gate).__name__}, not a sigmoid, has no archcalc layer type")
+        k = conv.kernel_size[0]
+        if (conv.in_channels, conv.out_channels) != (1, 1) or conv.bias is not None or k % 2 == 0 \
+                or tuple(conv.padding) != ((k - 1) // 2,) or tuple(conv.stride) != (1,) \
+                or tuple(conv.dilation) != (1,) or conv.padding_mode != "zeros":
+            raise Mismatch("EcaModule's convolution must be Conv1d(1, 1, k, padding=(k - 1)/2, bias=False), k odd")
+        return {"kernel_size": k}
+
+    @classmethod
+    def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:
+        """archcalc's function `EfficientChannelAttention` (x, the (1, 1, k) weight)."""
+        return {"kernel_size": node.parameter(1).shape[2]}
+
+    def output_shape(self, inputs: list[Shape]) -> Shape:
+        if len(inputs[0]) != 3:
+            raise ShapeError(f"eca needs a (C, H, W) input, got {format_shape(inputs[0])}")
+        if self.kernel_size % 2 == 0:
+            raise ShapeError(f"eca's kernel_size must be odd (padded alike on both sides), got {self.kernel_size}")
+        return inputs[0]
+
+    def parameters(self, inputs: list[Shape]) -> list[Param]:
+        return [Param("weight", (1, 1, self.kernel_size), "weight")]
+
+    def macs(self, inputs: list[Shape], output: Shape) -> int:
+        return inputs[0][0] * self.kernel_size
+
+    def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:
+        c, k = inputs[0][0], self.kernel_size
+        return Arithmetic(output="same as input", params=f"{k} (the 1-D convolution over the channels)",
+                          macs=f"{c} channels × {k} taps = {c * k:,} (then the sigmoid gate times the map)")
+
+    def describe(self) -> str:
+        return f"k={self.kernel_size}"
+
+    def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
+        x = inputs[0]
+        k, pad = self.kernel_size, (self.kernel_size - 1) // 2
+        means = x.mean(axis=(2, 3))
+        padded = xp.pad(means, ((0, 0), (pad, pad)))
+        taps = params["weight"].reshape(k)
+        mixed = sum(taps[j] * padded[:, j:j + x.shape[1]] for j in range(k))
+        gate = 1.0 / (1.0 + xp.exp(-mixed))
+        return x * gate[:, :, None, None]
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        from .torch_modules import EcaModule
+
+        return EcaModule(self.kernel_size, (self.kernel_size - 1) // 2)
+
+    def onnx_nodes(self, graph: Any, record: Any) -> None:
+        """A call of the function `EfficientChannelAttention` (GlobalAveragePool, Reshape, Conv, Sigmoid,
+        Reshape, Mul)."""
+        pad = (self.kernel_size - 1) // 2
+        graph.call(_onnx_function, "EfficientChannelAttention", [record.inputs[0], graph.weight(record, "weight")],
+                   record.name, pads=[pad, pad])
+
+
+def _onnx_function() -> Any:
+    from .onnx_nodes import function, ref
+
+    return function("EfficientChannelAttention", ["x", "w"], ["y"], [
+        ("GlobalAveragePool", ["x"], "means", {}),
+        ("Constant", [], "row", {"value_ints": [0, 1, -1]}), ("Reshape", ["means", "row"], "signal", {}),
+        ("Conv", ["signal", "w"], "mixed", {"pads": ref("ints", "pads")}), ("Sigmoid", ["mixed"], "gate", {}),
+        ("Constant", [], "column", {"value_ints": [0, -1, 1, 1]}), ("Reshape", ["gate", "column"], "gates", {}),
+        ("Mul", ["x", "gates"], "y", {}),
+    ], ["pads"])
