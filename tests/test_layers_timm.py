@@ -105,3 +105,16 @@ def _eca(x, weight):
 
 
 CASES["eca"] = (single({"type": "eca", "kernel_size": 5}, [7, 3, 4]), lambda x, w: _eca(x, w["L.weight"]))
+
+
+def _context(x, a):
+    """timm's GlobalContext (timm/layers/global_context.py) up to its context: softmax-weighted positions."""
+    n, c, h, w = x.shape
+    weights = F.softmax(a.reshape(n, 1, h * w), dim=-1).unsqueeze(3)
+    return (x.reshape(n, c, h * w).unsqueeze(1) @ weights).view(n, c, 1, 1)
+
+
+CASES["attentionpool"] = ({"name": "case", "input": [6, 3, 4], "layers": [
+    {"name": "a", "type": "conv", "out_channels": 1, "kernel_size": 1},
+    {"name": "L", "type": "attentionpool", "from": ["input", "a"]}]},
+    lambda x, w: _context(x, F.conv2d(x, w["a.weight"], w["a.bias"])))

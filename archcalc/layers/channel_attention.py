@@ -1,5 +1,6 @@
-"""Attention over the channels computed from the whole map: `eca` (efficient channel attention, ECA-Net:
-each channel gated by a 1-D convolution over its neighbours' global averages)."""
+"""Attention computed from the whole map: `eca` (efficient channel attention, ECA-Net: each channel gated
+by a 1-D convolution over its neighbours' global averages) and `attentionpool` (GCNet's context
+modelling: the positions averaged with softmax weights)."""
 
 from __future__ import annotations
 
@@ -104,3 +105,65 @@ def _onnx_function() -> Any:
         ("Constant", [], "column", {"value_ints": [0, -1, 1, 1]}), ("Reshape", ["gate", "column"], "gates", {}),
         ("Mul", ["x", "gates"], "y", {}),
     ], ["pads"])
+
+
+@register
+class AttentionPool(Layer):
+    """GCNet's attention pooling (the context of timm's `GlobalContext`): the positions of x (C, H, W) averaged
+    with the weights softmax(a) over the H·W positions of a second map a (1, H, W) of logits: out_c =
+    Σ_p x_c,p · softmax(a)_p, (C, 1, 1). One matrix product: C·H·W multiply-accumulates."""
+
+    type_name = "attentionpool"
+    family = Family.MATMUL
+    inputs_allowed = (2, 2)
+    receptive_field_defined = False   # every output reads every input position
+    # PyTorch: x.reshape(N, C, H·W).unsqueeze(1) @ softmax(a.reshape(N, 1, H·W), -1).unsqueeze(3), an idiom
+    torch_form = TorchForm(modules=("AttentionPool",))
+    onnx_form = OnnxForm(ops=("AttentionPool",))     # a function archcalc writes
+
+    def output_shape(self, inputs: list[Shape]) -> Shape:
+        x, a = inputs
+        if len(x) != 3 or len(a) != 3 or a[0] != 1 or tuple(a[1:]) != tuple(x[1:]):
+            raise ShapeError(f"attentionpool needs a map (C, H, W) and logits (1, H, W) of its positions, got "
+                             f"{format_shape(x)} and {format_shape(a)}")
+        return (x[0], 1, 1)
+
+    def macs(self, inputs: list[Shape], output: Shape) -> int:
+        c, h, w = inputs[0]
+        return c * h * w
+
+    def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:
+        c, h, w = inputs[0]
+        return Arithmetic(output=format_shape(output), params="0",
+                          macs=f"{c} channels × {h} × {w} positions = {c * h * w:,} (after the softmax of the logits)")
+
+    def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
+        from ..arrays import kernels
+
+        x, a = inputs
+        n, c = x.shape[:2]
+        weights = kernels.softmax(xp, a.reshape(n, -1), axis=-1)
+        return xp.matmul(x.reshape(n, c, -1), weights[:, :, None]).reshape(n, c, 1, 1)
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        from .torch_code import Input
+        from .torch_modules import AttentionPool as Module
+        from .torch_modules import M, TorchLayer
+
+        return TorchLayer(Module(), M(Input(0), Input(1)))
+
+    def onnx_nodes(self, graph: Any, record: Any) -> None:
+        """A call of the function `AttentionPool` (Reshape, Softmax, Transpose, MatMul, Reshape)."""
+        graph.call(_pool_function, "AttentionPool", list(record.inputs), record.name)
+
+
+def _pool_function() -> Any:
+    from .onnx_nodes import function
+
+    return function("AttentionPool", ["x", "a"], ["y"], [
+        ("Constant", [], "rows", {"value_ints": [0, 0, -1]}), ("Constant", [], "row", {"value_ints": [0, 1, -1]}),
+        ("Constant", [], "pooled", {"value_ints": [0, 0, 1, 1]}),
+        ("Reshape", ["x", "rows"], "flat", {}), ("Reshape", ["a", "row"], "logits", {}),
+        ("Softmax", ["logits"], "weights", {"axis": -1}), ("Transpose", ["weights"], "column", {"perm": [0, 2, 1]}),
+        ("MatMul", ["flat", "column"], "context", {}), ("Reshape", ["context", "pooled"], "y", {}),
+    ], [])

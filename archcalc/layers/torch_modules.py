@@ -172,6 +172,15 @@ class EcaModule(nn.Module):
         return x * torch.sigmoid(y).view(x.shape[0], -1, 1, 1)
 
 
+class AttentionPool(nn.Module):
+    """archcalc's `attentionpool` (GCNet's context modelling): the positions of x averaged with the weights
+    softmax(a) over the positions of the logits a (N, 1, H, W): (N, C, 1, 1)."""
+
+    def forward(self, x, a):
+        weights = F.softmax(a.flatten(2), dim=-1).unsqueeze(3)
+        return torch.matmul(x.flatten(2).unsqueeze(1), weights).view(x.shape[0], x.shape[1], 1, 1)
+
+
 class MapAttention(nn.Module):
     """archcalc's `attention`: per head, softmax(qᵀk / √d_k) over the keys, and v times its transpose."""
 
