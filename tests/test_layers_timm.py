@@ -118,3 +118,46 @@ CASES["attentionpool"] = ({"name": "case", "input": [6, 3, 4], "layers": [
     {"name": "a", "type": "conv", "out_channels": 1, "kernel_size": 1},
     {"name": "L", "type": "attentionpool", "from": ["input", "a"]}]},
     lambda x, w: _context(x, F.conv2d(x, w["a.weight"], w["a.bias"])))
+
+CASES["add-broadcast"] = ({"name": "case", "input": [6, 3, 4], "layers": [
+    {"name": "p", "type": "globalavgpool", "keepdims": True},
+    {"name": "L", "type": "add", "broadcast": True, "from": ["input", "p"]}]},
+    lambda x, w: x + x.mean((2, 3), keepdim=True))
+
+
+class GlobalContext(torch.nn.Module):
+    """GCNet's block as timm writes it (timm/layers/global_context.py, `fuse_add`, without the MLP's norm)."""
+
+    def __init__(self, channels, hidden):
+        super().__init__()
+        self.conv_attn = torch.nn.Conv2d(channels, 1, 1)
+        self.fc1, self.fc2 = torch.nn.Conv2d(channels, hidden, 1), torch.nn.Conv2d(hidden, channels, 1)
+
+    def forward(self, x):
+        B, C, H, W = x.shape
+        attn = self.conv_attn(x).reshape(B, 1, H * W)
+        attn = F.softmax(attn, dim=-1).unsqueeze(3)
+        context = x.reshape(B, C, H * W).unsqueeze(1) @ attn
+        context = context.view(B, C, 1, 1)
+        return x + self.fc2(torch.relu(self.fc1(context)))
+
+
+def test_global_context_imports_as_an_attention_pooling():
+    """conv_attn (C + 1 weights), the pooling (C·H·W MACs), the MLP, and the broadcast sum."""
+    with torch.device("meta"):
+        module = GlobalContext(16, 4)
+    report = archcalc.analyze(archcalc.import_model(module, input=(16, 5, 6), name="gc"))
+    assert [r.type for r in report.layers[1:]] == ["conv", "attentionpool", "conv", "relu", "conv", "add"]
+    assert report.totals.params == (16 + 1) + (16 * 4 + 4) + (4 * 16 + 16)
+    assert report.totals.macs == 30 * 16 + 16 * 30 + 16 * 4 + 4 * 16
+    assert report.layers[-1].output_shape == (16, 5, 6)
+
+
+def test_a_reshape_to_three_axes_of_other_sizes_is_still_refused():
+    class Other(torch.nn.Module):
+        def forward(self, x):
+            B, C, H, W = x.shape
+            return x.reshape(B, C // 2, 2 * H * W)
+
+    with pytest.raises(archcalc.errors.ArchcalcError, match="3 axes"):
+        archcalc.import_model(Other(), input=(4, 3, 3))
