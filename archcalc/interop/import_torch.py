@@ -696,13 +696,15 @@ class _TorchImporter(Importer):
         softmax(a.reshape(N, 1, H·W), -1).unsqueeze(3)`, viewed as (N, C, 1, 1), is an `attentionpool` of x and
         the logits a."""
         args, kwargs = node.args, node.kwargs
+        if first.kind not in ("positions", "weights", "pooled"):
+            return None
         if first.kind in ("positions", "weights") and name == "unsqueeze" and len(args) == 2 and not kwargs:
             return Aux(first.kind, (first.value[0], args[1]))
         dim = args[1] if len(args) > 1 else kwargs.get("dim")
         if first.kind == "positions" and name == "softmax" and first.value[1] is None and dim in (-1, 2) and \
                 self.shape(first.value[0].index)[0] == 1:
             return Aux("weights", (first.value[0], None))
-        second = self.env.get(args[1]) if len(args) == 2 else None
+        second = self.env.get(args[1]) if len(args) == 2 and _operator_name(name) == "matmul" else None
         if first.kind == "positions" and _operator_name(name) == "matmul" and first.value[1] == 1 and \
                 isinstance(second, Aux) and second.kind == "weights" and second.value[1] in (3, -1):
             x, a = first.value[0], second.value[0]
