@@ -104,7 +104,7 @@ def _eca(x, weight):
     return x * torch.sigmoid(y).view(x.shape[0], -1, 1, 1)
 
 
-CASES["eca"] = (single({"type": "eca", "kernel_size": 5}, [7, 3, 4]), lambda x, w: _eca(x, w["L.weight"]))
+CASES["eca"] = (single({"type": "eca", "k_size": 5}, [7, 3, 4]), lambda x, w: _eca(x, w["L.weight"]))
 
 
 def _context(x, a):

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field
+
 from ..errors import ShapeError
 from ..records import PositiveInt
 from .base import Arithmetic, Layer, Param, Shape, format_shape, register
@@ -16,7 +18,7 @@ from .foreign import Mismatch, OnnxForm, OnnxNode, TorchCall, TorchForm
 @register
 class EfficientChannelAttention(Layer):
     """ECA-Net's efficient channel attention (timm's `EcaModule`): the global average of each channel,
-    a 1-D convolution of `kernel_size` taps (no bias, zero padded) along the channel axis, a sigmoid, and
+    a 1-D convolution of `k_size` taps (no bias, zero padded) along the channel axis, a sigmoid, and
     the map times that gate per channel. Its k weights and C·k MACs are the 1-D convolution's."""
 
     type_name = "eca"
@@ -25,7 +27,7 @@ class EfficientChannelAttention(Layer):
     torch_form = TorchForm(modules=("EcaModule",))
     onnx_form = OnnxForm(ops=("EfficientChannelAttention",))    # a function archcalc writes
 
-    kernel_size: PositiveInt = 3
+    k_size: PositiveInt = Field(3, description="the taps of the 1-D convolution over the channels (odd)")
 
     @classmethod
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:
@@ -33,7 +35,7 @@ class EfficientChannelAttention(Layer):
         its `use_mlp` form)."""
         m = call.module
         if not hasattr(m, "conv"):       # archcalc's own EcaModule: its weight, a padding of (k − 1)/2
-            return {"kernel_size": m.weight.shape[2]}
+            return {"k_size": m.weight.shape[2]}
         conv = m.conv
         if getattr(m, "conv2", None) is not None or getattr(m, "act", None) is not None:
             raise Mismatch("EcaModule with an MLP (use_mlp) has no archcalc layer type")
@@ -44,37 +46,37 @@ class EfficientChannelAttention(Layer):
                 or tuple(conv.padding) != ((k - 1) // 2,) or tuple(conv.stride) != (1,) \
                 or tuple(conv.dilation) != (1,) or conv.padding_mode != "zeros":
             raise Mismatch("EcaModule's convolution must be Conv1d(1, 1, k, padding=(k - 1)/2, bias=False), k odd")
-        return {"kernel_size": k}
+        return {"k_size": k}
 
     @classmethod
     def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:
         """archcalc's function `EfficientChannelAttention` (x, the (1, 1, k) weight)."""
-        return {"kernel_size": node.parameter(1).shape[2]}
+        return {"k_size": node.parameter(1).shape[2]}
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         if len(inputs[0]) != 3:
             raise ShapeError(f"eca needs a (C, H, W) input, got {format_shape(inputs[0])}")
-        if self.kernel_size % 2 == 0:
-            raise ShapeError(f"eca's kernel_size must be odd (padded alike on both sides), got {self.kernel_size}")
+        if self.k_size % 2 == 0:
+            raise ShapeError(f"eca's k_size must be odd (padded alike on both sides), got {self.k_size}")
         return inputs[0]
 
     def parameters(self, inputs: list[Shape]) -> list[Param]:
-        return [Param("weight", (1, 1, self.kernel_size), "weight")]
+        return [Param("weight", (1, 1, self.k_size), "weight")]
 
     def macs(self, inputs: list[Shape], output: Shape) -> int:
-        return inputs[0][0] * self.kernel_size
+        return inputs[0][0] * self.k_size
 
     def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:
-        c, k = inputs[0][0], self.kernel_size
+        c, k = inputs[0][0], self.k_size
         return Arithmetic(output="same as input", params=f"{k} (the 1-D convolution over the channels)",
                           macs=f"{c} channels × {k} taps = {c * k:,} (then the sigmoid gate times the map)")
 
     def describe(self) -> str:
-        return f"k={self.kernel_size}"
+        return f"k={self.k_size}"
 
     def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
         x = inputs[0]
-        k, pad = self.kernel_size, (self.kernel_size - 1) // 2
+        k, pad = self.k_size, (self.k_size - 1) // 2
         means = x.mean(axis=(2, 3))
         padded = xp.pad(means, ((0, 0), (pad, pad)))
         taps = params["weight"].reshape(k)
@@ -85,12 +87,12 @@ class EfficientChannelAttention(Layer):
     def torch_module(self, inputs: list[Shape]) -> Any:
         from .torch_modules import EcaModule
 
-        return EcaModule(self.kernel_size, (self.kernel_size - 1) // 2)
+        return EcaModule(self.k_size, (self.k_size - 1) // 2)
 
     def onnx_nodes(self, graph: Any, record: Any) -> None:
         """A call of the function `EfficientChannelAttention` (GlobalAveragePool, Reshape, Conv, Sigmoid,
         Reshape, Mul)."""
-        pad = (self.kernel_size - 1) // 2
+        pad = (self.k_size - 1) // 2
         graph.call(_onnx_function, "EfficientChannelAttention", [record.inputs[0], graph.weight(record, "weight")],
                    record.name, pads=[pad, pad])
 
