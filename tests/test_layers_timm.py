@@ -51,26 +51,40 @@ def test_weight_standardization_counts_the_convolution_once(how):
     assert report.totals.macs == plain.totals.macs == 8 * 8 * 8 * 4 * 9
 
 
+STANDARDIZED = {how: {"type": "conv", "out_channels": 8, "kernel_size": 3, "stride": 2, "padding": "same", "groups": 2,
+                     "weight_standardization": how, "ws_eps": 1e-5, "ws_gamma": 1.7139, "bias": how == "plain",
+                     "activation": "relu"} for how in ("plain", "scaled")}
+
+
 @pytest.mark.parametrize("how", ["plain", "scaled"])
-def test_weight_standardization_comes_back_from_torch(how):
-    layer = {"type": "conv", "out_channels": 8, "kernel_size": 3, "weight_standardization": how, "ws_eps": 1e-5,
-             "ws_gamma": 1.7139}
-    report = archcalc.analyze(single(layer, [4, 10, 10]))
-    with torch.device("meta"):
-        module = archcalc.to_torch(report.architecture)
-    [back] = archcalc.import_model(module, input=(4, 10, 10))["layers"]
-    assert back["weight_standardization"] == how and back["ws_eps"] == 1e-5
-    assert back.get("ws_gamma", 1.0) == (1.7139 if how == "scaled" else 1.0)
+@pytest.mark.parametrize("route", ["torch", "onnx"])
+def test_weight_standardization_comes_back(how, route, tmp_path):
+    """Out through `to_torch` (timm's StdConv2d / ScaledStdConv2d) or archcalc's ONNX functions, and back: the
+    same option, ε and γ, and the same counts."""
+    from tests.test_registry_contract import ROUTES
+
+    report = archcalc.analyze(single(STANDARDIZED[how], [4, 10, 9]))
+    back = ROUTES[route](report, tmp_path)
+    conv = next(r.layer for r in back.layers if r.type == "conv")
+    assert (conv.weight_standardization, conv.ws_eps, conv.bias) == (how, 1e-5, how == "plain")
+    assert conv.ws_gamma == (1.7139 if how == "scaled" else 1.0)
+    assert (back.totals.params, back.totals.macs) == (report.totals.params, report.totals.macs)
 
 
-def test_weight_standardization_has_no_onnx_form_yet():
-    from archcalc.errors import ExportError
+@pytest.mark.parametrize("how", ["plain", "scaled"])
+def test_weight_standardization_s_onnx_form_computes_its_forward(how):
+    ort = pytest.importorskip("onnxruntime")
+    import numpy as np
+
     from archcalc.interop.export_onnx import onnx_model
 
-    pytest.importorskip("onnx")
-    layer = {"type": "conv", "out_channels": 8, "kernel_size": 3, "weight_standardization": "plain"}
-    with pytest.raises(ExportError, match="weight standardisation"):
-        onnx_model(archcalc.analyze(single(layer, [4, 10, 10])), shapes_only=True)
+    report = archcalc.analyze(single(STANDARDIZED[how], [4, 10, 9]))
+    weights = archcalc.init_weights(report, seed=3, random_stats=True)
+    x = np.random.default_rng(3).normal(size=(2, 4, 10, 9)).astype(np.float32)
+    session = ort.InferenceSession(onnx_model(report, weights).SerializeToString(), providers=["CPUExecutionProvider"])
+    theirs = session.run(None, {report.architecture.input_path: x})[0]
+    ours = archcalc.execute(report.architecture, x, weights, dtype="float64")
+    np.testing.assert_allclose(theirs, ours, rtol=1e-4, atol=1e-5 * max(1.0, float(np.abs(ours).max())))
 
 
 def _simple_norm(x, w, eps):

@@ -46,6 +46,7 @@ from .foreign import (
     TorchCall,
     TorchForm,
     at_least,
+    float32,
     onnx_padding,
     pair,
     whole,
@@ -136,6 +137,11 @@ STANDARDIZED = {"StdConv2d": "plain", "StdConv2dSame": "plain", "ScaledStdConv2d
                 "ScaledStdConv2dSame": "scaled"}
 
 
+#: The ONNX functions archcalc writes for a convolution with standardised weights: (how, bias).
+STANDARDIZED_ONNX = {f"{'Scaled' if how == 'scaled' else ''}StdConv{'Bias' if bias else ''}": (how, bias)
+                     for how in ("plain", "scaled") for bias in (False, True)}
+
+
 def _standardization(name: str, m: Any) -> dict[str, Any]:
     """The weight standardisation of a module of class `name`: none for `nn.Conv2d`; for timm's StdConv2d
     and ScaledStdConv2d (and their `Same` forms) its ε, and for the scaled ones γ, recovered from the
@@ -163,7 +169,7 @@ class Conv(_Windowed):
     paper_name = "convolution"
     aliases = ("conv2d",)
     torch_form = TorchForm(modules=("Conv2d", *STANDARDIZED), functions=("conv2d",))
-    onnx_form = OnnxForm(ops=("Conv",))
+    onnx_form = OnnxForm(ops=("Conv", *STANDARDIZED_ONNX))
     keras_form = KerasForm(classes=("Conv2D",), keras1="Convolution2D",
                            config={"filters": "out_channels", "groups": "groups", "use_bias": "bias",
                                    "kernel_size": "kernel_size", "strides": "stride", "padding": "padding",
@@ -219,9 +225,17 @@ class Conv(_Windowed):
 
     @classmethod
     def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:
-        """`Conv`: the output channels from the weight's shape [C_out, C_in/g, k_h, k_w]."""
+        """`Conv`: the output channels from the weight's shape [C_out, C_in/g, k_h, k_w]; archcalc's functions
+        `StdConv`, `ScaledStdConv` (x, weight, [gain,] [bias]) and their `...Bias` forms: with standardised weights."""
         weight = node.parameter(1)
-        return {"out_channels": weight.shape[0], **_onnx_window(node, weight, cls.spatial_axes)}
+        found = {"out_channels": weight.shape[0], **_onnx_window(node, weight, cls.spatial_axes)}
+        if node.op == "Conv":
+            return found
+        how, bias = STANDARDIZED_ONNX[node.op]
+        found.update(bias=bias, weight_standardization=how, ws_eps=float32(node.attributes.get("epsilon", 1e-6)))
+        if how == "scaled":
+            found["ws_gamma"] = float32(node.attributes.get("gamma", 1.0))
+        return found
 
     @classmethod
     def from_keras(cls, layer: KerasLayer) -> dict[str, Any]:
@@ -311,13 +325,34 @@ class Conv(_Windowed):
     def onnx_nodes(self, graph: Any, record: Any) -> None:
         from .onnx_nodes import activated, onnx_pads, weighted
 
-        if self.weight_standardization != "none":
-            raise ExportError("a convolution with weight standardisation has no ONNX form in archcalc's export "
-                              "(its weights are standardised in the forward: export the standardised weights "
-                              "as a plain convolution)")
         g = self.geometry(record.input_shapes[0])
-        activated(graph, record, "Conv", weighted(graph, record), kernel_shape=list(g.kernel), strides=list(g.stride),
-                  pads=onnx_pads(g.pads), dilations=list(g.dilation), group=self.groups)
+        window = {"kernel_shape": list(g.kernel), "strides": list(g.stride), "pads": onnx_pads(g.pads),
+                  "dilations": list(g.dilation), "group": self.groups}
+        if self.weight_standardization != "none":
+            self._standardized_onnx(graph, record, window)
+            return
+        activated(graph, record, "Conv", weighted(graph, record), **window)
+
+    def _standardized_onnx(self, graph: Any, record: Any, window: dict[str, Any]) -> None:
+        """A call of archcalc's function `StdConv`/`ScaledStdConv` (`...Bias` with a bias): the weights
+        standardised per filter (Reshape, ReduceMean, Sub, Mul, ReduceMean, Add, Sqrt, Div; scaled: times gain
+        and γ/√fan-in), then `Conv`; then the fused activation."""
+        from .onnx_nodes import standardized_conv_function
+
+        if self.spatial_axes != 2:
+            raise ExportError("weight standardisation has an ONNX form for 2-D convolutions only")
+        scaled = self.weight_standardization == "scaled"
+        name = next(op for op, form in STANDARDIZED_ONNX.items() if form == (self.weight_standardization, self.bias))
+        inputs = [record.inputs[0], graph.weight(record, "weight"), *([graph.weight(record, "gain")] if scaled else []),
+                  *([graph.weight(record, "bias")] if self.bias else [])]
+        fan_in = record.input_shapes[0][0] // self.groups * self.kernel_size[0] * self.kernel_size[1]
+        extra = {"gamma": self.ws_gamma, "scale": self.ws_gamma * fan_in ** -0.5} if scaled else {}
+        activation = self.fused_activation
+        out = record.name if activation is None else f"{record.name}/conv"
+        graph.call(lambda: standardized_conv_function(name, scaled, self.bias), name, inputs, out,
+                   epsilon=self.ws_eps, **window, **extra)
+        if activation is not None:
+            activation.onnx_apply(graph, out, record.name)
 
     def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:
         c = inputs[0][0]
