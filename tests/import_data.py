@@ -11,6 +11,7 @@ IMPORTED = sorted((DATA / "imported" / "torchvision").glob("*.yaml"))
 
 
 def conv_linear_counts(report) -> tuple[int, int, int]:
-    """Trainable params, non-trainable params and Conv + Linear MACs, as torchvision's are recorded."""
-    macs = sum(r.macs for r in report.layers if r.type in ("conv", "linear", "pointlinear"))
+    """Trainable params, non-trainable params and Conv + Linear MACs, as torchvision's are recorded (an `eca`
+    layer's MACs are its 1-D convolution's: timm's EcaModule's `Conv1d`, which the hooks count)."""
+    macs = sum(r.macs for r in report.layers if r.type in ("conv", "linear", "pointlinear", "eca"))
     return report.totals.trainable_params, report.totals.non_trainable_params, macs

@@ -18,6 +18,7 @@ from archcalc.layers import registered_types
 from archcalc.layers.base import Layer
 from tests.test_layers_nd import CASES as SPATIAL_AXES_CASES
 from tests.test_layers_new import CASES as NEW_TYPE_CASES
+from tests.test_layers_timm import CASES as TIMM_CASES
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -347,6 +348,7 @@ CASES = {
         lambda x, w: _roi_pool([x, F.max_pool2d(x, 2)], rois=5, size=(3, 2), strides=(4, 8))),
     **NEW_TYPE_CASES,
     **SPATIAL_AXES_CASES,
+    **TIMM_CASES,
 }
 
 

@@ -458,6 +458,8 @@ class _OnnxImporter(Importer):
             path = (*owner, own)
 
         def add(type_: str, values: list[Value], last: bool, params: dict) -> Value:
+            if type_ == "add" and len({self.shape(v.index) for v in values}) > 1:     # x + context (GCNet)
+                params = {**params, "broadcast": True}
             if path is None:
                 return self._add(type_, values, channels_last=last, **params)
             return self.add(path, type_, values, channels_last=last, **params)

@@ -507,6 +507,9 @@ class _TorchImporter(Importer):
             return Aux("size", first if whole and isinstance(first, Value) and not first.channels_last else None)
         if _operator_name(name) == "add" and len(args) == 2 and 0 in [a for a in args if type(a) is int]:
             return self._tensor(next(a for a in args if type(a) is not int))   # `sum(parts)` starts at 0
+        if _operator_name(name) == "add" and len(args) == 2 and self._broadcasts(args):
+            maps = [self.explicit(self._tensor(a), self._path(node, "permute")) for a in args]
+            return self._add(node, "add", "add", maps, broadcast=True)            # x + context (GCNet)
         if name in ("view", "reshape"):
             x = self._tensor(args[0])
             shape = list(args[1:]) if len(args) > 2 or not isinstance(args[1], (list, tuple)) else list(args[1])
@@ -589,14 +592,22 @@ class _TorchImporter(Importer):
         """Ops on sizes, parameters, chunks and the steps of an idiom: the channel shuffle (view →
         transpose(1, 2) → view) and archcalc's Keras normalisation ((x − mean) / √variance)."""
         args = node.args
-        if first.kind == "size" and name == "getitem" and first.value is not None and args[1] in SPATIAL:
+        if first.kind == "size" and name == "getitem" and isinstance(first.value, Value) and args[1] in SPATIAL:
             return Aux("spatial size", first.value)  # x.shape[-2:]: (H, W) of the map x
-        if first.kind == "size" and name == "getitem" and first.value is not None \
+        if first.kind == "size" and name == "getitem" and isinstance(first.value, Value) \
                 and isinstance(args[1], int) and args[1] in HEIGHT_WIDTH:
             return Aux("height or width", (first.value, HEIGHT_WIDTH[args[1]]))    # x.shape[-2]: H of the map x
+        if first.kind == "size" and name == "getitem" and isinstance(first.value, Value) and type(args[1]) is int:
+            return Aux("size", self._extent(first.value, args[1]))          # x.shape[1]: C, known
+        if first.kind in ("size", "height or width") and _operator_name(name) == "mul" and len(args) == 2:
+            extents = [self._known(a) for a in args]                        # H * W of known sizes
+            return Aux("size", extents[0] * extents[1] if None not in extents else None)
         if first.kind in ("size", "extra input", "spatial size", "height or width"):
             # sizes; fx's checks of a fixed keyword argument
             return Aux("extra input" if first.kind == "extra input" else "size")
+        context = self._context_step(node, name, first)
+        if context is not None:
+            return context
         if first.kind == "padded_for_max":
             operands = (MAP, *self._operands(tuple(args[1:]), []))
             keywords = {key: self._operands(value, []) for key, value in node.kwargs.items()}
@@ -707,10 +718,66 @@ class _TorchImporter(Importer):
         return divisor.value[0].rpartition(".")[0] == owner and module is not None and \
             {name for name, _ in module.named_buffers(recurse=False)} == declared
 
+    def _broadcasts(self, args: tuple) -> bool:
+        """Whether `args` are two maps of one rank and different shapes that broadcast ((C, H, W), (C, 1, 1))."""
+        values = [self.env.get(a) for a in args]
+        if not all(isinstance(v, Value) for v in values):
+            return False
+        shapes = [self.shape(v.index) for v in values]
+        if None in shapes or len(shapes[0]) != len(shapes[1]) or shapes[0] == shapes[1] or \
+                any(v.channels_last for v in values):
+            return False
+        return all(a == b or 1 in (a, b) for a, b in zip(*shapes))
+
+    def _extent(self, x: Value, axis: int) -> int | None:
+        """The size of the framework's axis `axis` of the map `x` (None for the batch, or where unknown)."""
+        shape = self.shape(x.index)
+        if shape is None or x.channels_last or not -len(shape) - 1 <= axis <= len(shape) or \
+                axis % (len(shape) + 1) == 0:
+            return None
+        return shape[axis % (len(shape) + 1) - 1]
+
+    def _known(self, arg: Any) -> int | None:
+        """A size given as a number or read from a map's shape (`x.shape[2] * x.shape[3]`); None where unknown."""
+        value = self.env.get(arg) if not isinstance(arg, (int, float, str, type(None), slice, tuple, list)) else None
+        if isinstance(value, Aux) and value.kind == "size" and type(value.value) is int:
+            return value.value
+        if isinstance(value, Aux) and value.kind == "height or width":       # x.shape[-2]: H of the map x
+            x, which = value.value
+            return self._extent(x, 2 + which)
+        return arg if type(arg) is int else None
+
+    def _context_step(self, node, name: str, first: Aux) -> Any:
+        """The steps of GCNet's attention pooling (timm's `GlobalContext`): `x.reshape(N, C, H·W).unsqueeze(1) @
+        softmax(a.reshape(N, 1, H·W), -1).unsqueeze(3)`, viewed as (N, C, 1, 1), is an `attentionpool` of x and
+        the logits a."""
+        args, kwargs = node.args, node.kwargs
+        if first.kind not in ("positions", "weights", "pooled"):
+            return None
+        if first.kind in ("positions", "weights") and name == "unsqueeze" and len(args) == 2 and not kwargs:
+            return Aux(first.kind, (first.value[0], args[1]))
+        dim = args[1] if len(args) > 1 else kwargs.get("dim")
+        if first.kind == "positions" and name == "softmax" and first.value[1] is None and dim in (-1, 2) and \
+                self.shape(first.value[0].index)[0] == 1:
+            return Aux("weights", (first.value[0], None))
+        second = self.env.get(args[1]) if len(args) == 2 and _operator_name(name) == "matmul" else None
+        if first.kind == "positions" and _operator_name(name) == "matmul" and first.value[1] == 1 and \
+                isinstance(second, Aux) and second.kind == "weights" and second.value[1] in (3, -1):
+            x, a = first.value[0], second.value[0]
+            return Aux("pooled", self._add(node, "attention_pool", "attentionpool", [x, a]))
+        if first.kind == "pooled" and name in ("view", "reshape"):
+            shape = list(args[1:]) if len(args) > 2 or not isinstance(args[1], (list, tuple)) else list(args[1])
+            if len(shape) == 4 and [self._known(s) for s in shape[1:]] == list(self.shape(first.value.index)):
+                return first.value
+        return None
+
     def _reshape(self, node, name: str, x: Value, shape: list) -> Any:
         constants = [s for s in shape[1:] if isinstance(s, int)]
         batch = shape[0] == -1 or isinstance(self.env.get(shape[0]), Aux) if shape else False
         size = self.shape(x.index)
+        if batch and len(shape) == 3 and size is not None and len(size) == 3 and \
+                [self._known(s) for s in shape[1:]] == [size[0], size[1] * size[2]]:
+            return Aux("positions", (x, None))      # (N, C, H·W): a step of an attention pooling
         whole_sample = size is not None and len(shape) == 2 and shape[1] == _count(size)
         if len(shape) == 2 and shape[1] == -1 or len(shape) == 2 and isinstance(self.env.get(shape[1]), Aux) \
                 or batch and whole_sample:

@@ -4,12 +4,12 @@ and the same classes over (L,) (`conv1d`, `convtranspose1d`) and (T, H, W) (`con
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
 from ..arrays import kernels
-from ..errors import ShapeError
+from ..errors import ExportError, ShapeError
 from ..formulas import (
     check_groups,
     conv_output_ratio,
@@ -28,6 +28,7 @@ from ..records import (
     Padding,
     PaddingSingle,
     PaddingTriple,
+    PositiveFloat,
     PositiveInt,
 )
 from ..units import exact
@@ -45,6 +46,7 @@ from .foreign import (
     TorchCall,
     TorchForm,
     at_least,
+    float32,
     onnx_padding,
     pair,
     whole,
@@ -129,6 +131,34 @@ def _torch_name(cls: type[Layer]) -> str:
     return cls.torch_form.modules[0]
 
 
+#: The module classes of a convolution whose weights are standardised in the forward (timm's; archcalc's
+#: own `to_torch` builds modules of the first two names), and how.
+STANDARDIZED = {"StdConv2d": "plain", "StdConv2dSame": "plain", "ScaledStdConv2d": "scaled",
+                "ScaledStdConv2dSame": "scaled"}
+
+
+#: The ONNX functions archcalc writes for a convolution with standardised weights: (how, bias).
+STANDARDIZED_ONNX = {f"{'Scaled' if how == 'scaled' else ''}StdConv{'Bias' if bias else ''}": (how, bias)
+                     for how in ("plain", "scaled") for bias in (False, True)}
+
+
+def _standardization(name: str, m: Any) -> dict[str, Any]:
+    """The weight standardisation of a module of class `name`: none for `nn.Conv2d`; for timm's StdConv2d
+    and ScaledStdConv2d (and their `Same` forms) its ε, and for the scaled ones γ, recovered from the
+    module's scale γ/√fan-in (to 12 significant digits: the product's last bit is rounding)."""
+    how = STANDARDIZED.get(name)
+    if how is None:
+        return {}
+    found = {"weight_standardization": how, "ws_eps": float(m.eps)}
+    if how == "scaled":
+        fan_in = m.weight[0].numel()
+        gain = getattr(m, "gain", None)
+        if gain is None or tuple(gain.shape) != (m.out_channels, *(1,) * (m.weight.dim() - 1)):
+            raise Mismatch(f"{name} without a gain of one value per filter")
+        found["ws_gamma"] = float(f"{float(m.scale) * fan_in ** 0.5:.12g}")
+    return found
+
+
 @register
 class Conv(_Windowed):
     """2-D convolution (PyTorch `Conv2d`); `groups: in_channels` makes it depthwise."""
@@ -138,8 +168,8 @@ class Conv(_Windowed):
     lecture_name = "conv2d"
     paper_name = "convolution"
     aliases = ("conv2d",)
-    torch_form = TorchForm(modules=("Conv2d",), functions=("conv2d",))
-    onnx_form = OnnxForm(ops=("Conv",))
+    torch_form = TorchForm(modules=("Conv2d", *STANDARDIZED), functions=("conv2d",))
+    onnx_form = OnnxForm(ops=("Conv", *STANDARDIZED_ONNX))
     keras_form = KerasForm(classes=("Conv2D",), keras1="Convolution2D",
                            config={"filters": "out_channels", "groups": "groups", "use_bias": "bias",
                                    "kernel_size": "kernel_size", "strides": "stride", "padding": "padding",
@@ -153,6 +183,11 @@ class Conv(_Windowed):
     groups: PositiveInt = 1
     bias: bool = True
     activation: FusedActivation | None = Field(None, description="fused activation (Keras style)")
+    weight_standardization: Literal["none", "plain", "scaled"] = Field(
+        "none", description="standardise each filter's weights in the forward (timm's StdConv2d: plain; "
+                            "ScaledStdConv2d: scaled, times a learnt gain per filter and gamma/sqrt(fan-in))")
+    ws_eps: PositiveFloat = Field(1e-6, description="weight standardisation: added to each filter's variance")
+    ws_gamma: float = Field(1.0, description="scaled weight standardisation: the constant gamma")
 
     @property
     def has_bias(self) -> bool:
@@ -168,8 +203,11 @@ class Conv(_Windowed):
         if m.padding_mode != "zeros":
             raise Mismatch(f"{_torch_name(cls)} with padding_mode {m.padding_mode!r} has no archcalc layer type")
         padding = m.padding if isinstance(m.padding, str) else pair(m.padding)
+        if getattr(m, "same_pad", False):       # timm's ...Same classes pad as TensorFlow's `same` in the forward
+            padding = "same"
         return {"out_channels": m.out_channels, "kernel_size": pair(m.kernel_size), "stride": pair(m.stride),
-                "padding": padding, "dilation": pair(m.dilation), "groups": m.groups, "bias": m.bias is not None}
+                "padding": padding, "dilation": pair(m.dilation), "groups": m.groups, "bias": m.bias is not None,
+                **_standardization(call.name, m)}
 
     @staticmethod
     def _functional(call: TorchCall) -> dict[str, Any]:
@@ -189,9 +227,17 @@ class Conv(_Windowed):
 
     @classmethod
     def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:
-        """`Conv`: the output channels from the weight's shape [C_out, C_in/g, k_h, k_w]."""
+        """`Conv`: the output channels from the weight's shape [C_out, C_in/g, k_h, k_w]; archcalc's functions
+        `StdConv`, `ScaledStdConv` (x, weight, [gain,] [bias]) and their `...Bias` forms: with standardised weights."""
         weight = node.parameter(1)
-        return {"out_channels": weight.shape[0], **_onnx_window(node, weight, cls.spatial_axes)}
+        found = {"out_channels": weight.shape[0], **_onnx_window(node, weight, cls.spatial_axes)}
+        if node.op == "Conv":
+            return found
+        how, bias = STANDARDIZED_ONNX[node.op]
+        found.update(bias=bias, weight_standardization=how, ws_eps=float32(node.attributes.get("epsilon", 1e-6)))
+        if how == "scaled":
+            found["ws_gamma"] = float32(node.attributes.get("gamma", 1.0))
+        return found
 
     @classmethod
     def from_keras(cls, layer: KerasLayer) -> dict[str, Any]:
@@ -212,6 +258,8 @@ class Conv(_Windowed):
         params = [Param("weight", (self.out_channels, c // self.groups, *self.kernel_size), "weight")]
         if self.bias:
             params.append(Param("bias", (self.out_channels,), "bias"))
+        if self.weight_standardization == "scaled":
+            params.append(Param("gain", (self.out_channels, 1, *(1,) * len(self.kernel_size)), "weight", initial=1.0))
         return params
 
     def filter_bank(self, inputs: list[Shape]) -> tuple[int, int, int, int, int] | None:
@@ -238,12 +286,28 @@ class Conv(_Windowed):
 
     def _convolve(self, xp: Any, x: Any, params: dict[str, Any]) -> Any:
         g = self.geometry(x.shape[1:])
-        return kernels.conv(xp, x, params["weight"], params.get("bias"), g.stride, g.pads, g.dilation, self.groups)
+        return kernels.conv(xp, x, self.effective_weight(xp, params), params.get("bias"), g.stride, g.pads,
+                            g.dilation, self.groups)
+
+    def effective_weight(self, xp: Any, params: dict[str, Any]) -> Any:
+        """The weight the convolution applies: as stored, or standardised per filter, ŵ = (w − mean) /
+        √(var + ε) over its C_in/g·k_h·k_w weights (the variance biased), and for `scaled` ŵ · gain · γ/√fan-in."""
+        weight = params["weight"]
+        if self.weight_standardization == "none":
+            return weight
+        flat = weight.reshape(weight.shape[0], -1)
+        mean = flat.mean(axis=1, keepdims=True)
+        variance = ((flat - mean) ** 2).mean(axis=1, keepdims=True)
+        standard = (flat - mean) / xp.sqrt(variance + self.ws_eps)
+        if self.weight_standardization == "scaled":
+            standard = standard * params["gain"].reshape(-1, 1) * (self.ws_gamma * flat.shape[1] ** -0.5)
+        return standard.reshape(weight.shape)
 
     def absorbs(self, follower: Layer) -> bool:
-        """An inference BatchNorm (with running statistics) right after a convolution with no fused activation."""
+        """An inference BatchNorm (with running statistics) right after a convolution with no fused activation
+        (and weights used as stored)."""
         return self.activation in (None, "linear") and isinstance(follower, BatchNorm) \
-            and follower.track_running_stats
+            and follower.track_running_stats and self.weight_standardization == "none"
 
     def fold(self, params: dict[str, Any], follower: Layer, follower_params: dict[str, Any]) -> dict[str, Any]:
         """The BatchNorm's per-channel scale γ/√(var+ε) in the weight, its shift (b − mean)·scale + β as the bias."""
@@ -255,15 +319,42 @@ class Conv(_Windowed):
         from .torch_modules import conv
 
         g = self.geometry(inputs[0])
+        standardized = None if self.weight_standardization == "none" else \
+            (self.weight_standardization, self.ws_eps, self.ws_gamma)
         return conv(inputs[0][0], self.out_channels, g.kernel, g.stride, g.pads, g.dilation, self.groups, self.bias,
-                    fused_torch(self.activation))
+                    fused_torch(self.activation), standardized)
 
     def onnx_nodes(self, graph: Any, record: Any) -> None:
         from .onnx_nodes import activated, onnx_pads, weighted
 
         g = self.geometry(record.input_shapes[0])
-        activated(graph, record, "Conv", weighted(graph, record), kernel_shape=list(g.kernel), strides=list(g.stride),
-                  pads=onnx_pads(g.pads), dilations=list(g.dilation), group=self.groups)
+        window = {"kernel_shape": list(g.kernel), "strides": list(g.stride), "pads": onnx_pads(g.pads),
+                  "dilations": list(g.dilation), "group": self.groups}
+        if self.weight_standardization != "none":
+            self._standardized_onnx(graph, record, window)
+            return
+        activated(graph, record, "Conv", weighted(graph, record), **window)
+
+    def _standardized_onnx(self, graph: Any, record: Any, window: dict[str, Any]) -> None:
+        """A call of archcalc's function `StdConv`/`ScaledStdConv` (`...Bias` with a bias): the weights
+        standardised per filter (Reshape, ReduceMean, Sub, Mul, ReduceMean, Add, Sqrt, Div; scaled: times gain
+        and γ/√fan-in), then `Conv`; then the fused activation."""
+        from .onnx_nodes import standardized_conv_function
+
+        if self.spatial_axes != 2:
+            raise ExportError("weight standardisation has an ONNX form for 2-D convolutions only")
+        scaled = self.weight_standardization == "scaled"
+        name = next(op for op, form in STANDARDIZED_ONNX.items() if form == (self.weight_standardization, self.bias))
+        inputs = [record.inputs[0], graph.weight(record, "weight"), *([graph.weight(record, "gain")] if scaled else []),
+                  *([graph.weight(record, "bias")] if self.bias else [])]
+        fan_in = record.input_shapes[0][0] // self.groups * self.kernel_size[0] * self.kernel_size[1]
+        extra = {"gamma": self.ws_gamma, "scale": self.ws_gamma * fan_in ** -0.5} if scaled else {}
+        activation = self.fused_activation
+        out = record.name if activation is None else f"{record.name}/conv"
+        graph.call(lambda: standardized_conv_function(name, scaled, self.bias), name, inputs, out,
+                   epsilon=self.ws_eps, **window, **extra)
+        if activation is not None:
+            activation.onnx_apply(graph, out, record.name)
 
     def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:
         c = inputs[0][0]
@@ -271,9 +362,15 @@ class Conv(_Windowed):
         depth = c // self.groups
         total = sum(p.size for p in self.parameters(inputs))
         params = f"{depth} × {kernel} × {self.out_channels}" + (f" + {self.out_channels}" if self.bias else "")
+        if self.weight_standardization == "scaled":
+            params += f" + {self.out_channels} (gain)"
         params += f" = {exact(total)}"
         positions = " × ".join(map(str, output[1:]))
         macs = f"{positions} × {self.out_channels} × ({depth} × {kernel}) = {exact(self.macs(inputs, output))}"
+        if self.weight_standardization != "none":
+            macs += (f"; plus, once per forward and not counted, the standardisation of the {self.out_channels} "
+                     f"filters of {depth} × {kernel} weights (mean, variance, (w − mean)/√(var + ε)"
+                     + (", × gain · γ/√fan-in" if self.weight_standardization == "scaled" else "") + ")")
         return Arithmetic(output=self.size_arithmetic(inputs[0], output), params=params, macs=macs)
 
 

@@ -267,7 +267,8 @@ class ZeroPad(Layer):
     type_name = "zeropad"
     family = Family.DATA
     aliases = ("zeropad2d", "zeropadding2d")
-    torch_form = TorchForm(modules=("ZeroPad2d",), functions=("pad",), arguments=("pad", "mode", "value"))
+    torch_form = TorchForm(modules=("ZeroPad2d", "ConstantPad2d"), functions=("pad",),
+                           arguments=("pad", "mode", "value"))
     onnx_form = OnnxForm(ops=("Pad",))
     keras_form = KerasForm(classes=("ZeroPadding2D",))
     #: How many spatial axes the input has after its channels: 2 for (C, H, W).
@@ -277,10 +278,11 @@ class ZeroPad(Layer):
 
     @classmethod
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:
-        """`nn.ZeroPad2d((left, right, top, bottom))`, `F.pad(x, (left, right, top, bottom))` with zeros (the
+        """`nn.ZeroPad2d((left, right, top, bottom))`, `nn.ConstantPad2d` and `F.pad(x, (left, right, top, bottom))`
+        with zeros (the
         last axis first, as PyTorch writes it; `ZeroPad1d`, `ZeroPad3d` alike)."""
         if call.module is not None:
-            pads, mode, value = call.module.padding, "constant", 0
+            pads, mode, value = call.module.padding, "constant", getattr(call.module, "value", 0)
         else:
             names = cls.torch_form.arguments
             pads = call.argument(names, "pad")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field
+
 from ..errors import MismatchError
 from .base import Layer, Shape, register
 from .family import Family
@@ -32,7 +34,8 @@ def _broadcast(shapes: list[Shape], what: str) -> Shape:
 
 @register
 class Add(Layer):
-    """Elementwise sum of two or more equal-shaped tensors (a residual connection)."""
+    """Elementwise sum of two or more equal-shaped tensors (a residual connection); with `broadcast`, of
+    shapes that broadcast as NumPy's do (GCNet's x + context, (C, H, W) + (C, 1, 1))."""
 
     type_name = "add"
     family = Family.ADD
@@ -41,6 +44,8 @@ class Add(Layer):
     torch_form = TorchForm(functions=("add", "iadd"))
     onnx_form = OnnxForm(ops=("Add", "Sum"))
     keras_form = KerasForm(classes=("Add",))
+
+    broadcast: bool = Field(False, description="inputs of shapes that broadcast ((C, H, W) + (C, 1, 1))")
 
     @classmethod
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:
@@ -52,6 +57,10 @@ class Add(Layer):
         return maps_only(node.inputs, node.op)
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
+        if self.broadcast:
+            if len({len(shape) for shape in inputs}) > 1:
+                raise MismatchError("add (broadcast inputs of one rank)", inputs)
+            return _broadcast(inputs, "add")
         if len(set(inputs)) > 1:
             raise MismatchError("add", inputs)
         return inputs[0]
@@ -59,7 +68,7 @@ class Add(Layer):
     def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
         total = inputs[0] + inputs[1]
         for x in inputs[2:]:
-            total += x
+            total = total + x
         return total
 
     def forward_prepared(self, xp: Any, inputs: list[Any], params: dict[str, Any], writable: Any) -> Any:

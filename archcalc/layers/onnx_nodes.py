@@ -156,3 +156,26 @@ def function(name: str, inputs: list[str], outputs: list[str], nodes: list[tuple
 def ref(kind: str, attribute: str) -> tuple[str, str, str]:
     """A function body's reference to its call's `attribute` (of `kind`: "ints", "floats", "float", "int")."""
     return ("@", kind, attribute)
+
+
+def standardized_conv_function(name: str, scaled: bool, bias: bool) -> Any:
+    """The function `name` of a convolution whose weights w are standardised per filter, (w − mean)/√(var + ε)
+    over each filter's weights (the variance biased); `scaled`: times gain · `scale` (γ/√fan-in)."""
+    window = {key: ref(kind, key) for key, kind in (("kernel_shape", "ints"), ("strides", "ints"), ("pads", "ints"),
+                                                    ("dilations", "ints"), ("group", "int"))}
+    steps = [("Shape", ["w"], "shape", {}), ("Constant", [], "rows", {"value_ints": [0, -1]}),
+             ("Reshape", ["w", "rows"], "flat", {}), ("ReduceMean", ["flat"], "mean", {"axes": [1], "keepdims": 1}),
+             ("Sub", ["flat", "mean"], "centred", {}), ("Mul", ["centred", "centred"], "squared", {}),
+             ("ReduceMean", ["squared"], "variance", {"axes": [1], "keepdims": 1}),
+             ("Constant", [], "eps", {"value_float": ref("float", "epsilon")}),
+             ("Add", ["variance", "eps"], "padded", {}),
+             ("Sqrt", ["padded"], "deviation", {}), ("Div", ["centred", "deviation"], "standard", {})]
+    if scaled:
+        steps += [("Constant", [], "scale", {"value_float": ref("float", "scale")}),
+                  ("Reshape", ["gain", "rows"], "gains", {}), ("Mul", ["gains", "scale"], "scales", {}),
+                  ("Mul", ["standard", "scales"], "scaled", {})]
+    steps += [("Reshape", ["scaled" if scaled else "standard", "shape"], "weight", {}),
+              ("Conv", ["x", "weight", *(["b"] if bias else [])], "y", window)]
+    inputs = ["x", "w", *(["gain"] if scaled else []), *(["b"] if bias else [])]
+    return function(name, inputs, ["y"], steps,
+                    [*window, "epsilon", *(["gamma", "scale"] if scaled else [])])

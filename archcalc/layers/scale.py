@@ -88,6 +88,95 @@ class LayerScale(Layer):
 
 
 @register
+class ScalarAffine(Layer):
+    """x · s + b with one learnt scale s (and bias b) for all channels: timm's `LearnableAffineBlock`
+    (HGNetV2), and without the bias NF-Net's `skipinit_gain` (a map times a parameter of one value)."""
+
+    type_name = "scalaraffine"
+    family = Family.LAYER_SCALE
+    positionwise = True
+    torch_form = TorchForm(modules=("LearnableAffineBlock", "ScalarGain"), functions=("mul", "imul", "mul_"))
+    onnx_form = OnnxForm(ops=("ScalarAffine", "ScalarScale", "Mul"))   # the first two: functions archcalc writes
+
+    bias: bool = True
+    scale_value: float = 1.0
+    bias_value: float = 0.0
+
+    @property
+    def has_bias(self) -> bool:
+        return self.bias
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        """The module `LearnableAffineBlock` (its scale and bias of shape (1,)) or archcalc's `ScalarGain`,
+        or a map times a module's parameter of one value (`x * self.gain`, `x.mul_(self.gain)`)."""
+        m = call.module
+        if m is not None:
+            bias = getattr(m, "bias", None) if call.name == "LearnableAffineBlock" else None
+            if tuple(m.scale.shape) != (1,) or call.name == "LearnableAffineBlock" and \
+                    (bias is None or tuple(bias.shape) != (1,)):
+                raise Mismatch(f"{call.name} must hold a scale and a bias of shape (1,)")
+            return {"bias": bias is not None}
+        operands = call.args[:2]
+        gain = next((operand for operand in operands if isinstance(operand, Parameter)), None)
+        if MAP not in operands or gain is None or gain.size != 1:
+            raise Mismatch("not a map times a parameter of one value")
+        return {"bias": False}
+
+    @classmethod
+    def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:
+        """archcalc's function `ScalarAffine` (x, s, b) or `ScalarScale` (x, s); `Mul` of a map and a
+        parameter of one value."""
+        if node.op == "Mul":
+            maps = [k for k, value in enumerate(node.inputs) if value is MAP]
+            if len(node.inputs) != 2 or len(maps) != 1 or not isinstance(node.inputs[1 - maps[0]], Parameter) \
+                    or node.parameter(1 - maps[0]).size != 1:
+                raise Mismatch("Mul of a map and something other than a parameter of one value")
+            return {"bias": False}
+        return {"bias": node.op == "ScalarAffine"}
+
+    def output_shape(self, inputs: list[Shape]) -> Shape:
+        return inputs[0]
+
+    def parameters(self, inputs: list[Shape]) -> list[Param]:
+        params = [Param("scale", (1,), "weight", initial=self.scale_value)]
+        if self.bias:
+            params.append(Param("bias", (1,), "bias", initial=self.bias_value))
+        return params
+
+    def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:
+        return Arithmetic(output="same as input", params="2 (s and b, one for all channels)" if self.bias
+                          else "1 (s, one for all channels)", macs="0")
+
+    def describe(self) -> str:
+        return "x·s + b" if self.bias else "x·s"
+
+    def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
+        out = inputs[0] * params["scale"].reshape(())
+        return out + params["bias"].reshape(()) if self.bias else out
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        from .torch_modules import LearnableAffineBlock, ScalarGain
+
+        return LearnableAffineBlock(self.scale_value, self.bias_value) if self.bias else ScalarGain(self.scale_value)
+
+    def onnx_nodes(self, graph: Any, record: Any) -> None:
+        """A call of the function `ScalarAffine` (Mul, Add) or `ScalarScale` (Mul)."""
+        weights = [graph.weight(record, "scale"), *([graph.weight(record, "bias")] if self.bias else [])]
+        name = "ScalarAffine" if self.bias else "ScalarScale"
+        graph.call(lambda: _scalar_function(self.bias), name, [record.inputs[0], *weights], record.name)
+
+
+def _scalar_function(bias: bool) -> Any:
+    from .onnx_nodes import function
+
+    if not bias:
+        return function("ScalarScale", ["x", "s"], ["y"], [("Mul", ["x", "s"], "y", {})], [])
+    return function("ScalarAffine", ["x", "s", "b"], ["y"],
+                    [("Mul", ["x", "s"], "scaled", {}), ("Add", ["scaled", "b"], "y", {})], [])
+
+
+@register
 class Normalization(Layer):
     """Keras `Normalization` (per channel): (x − mean) / max(√variance, 1e-7), with the mean, the
     variance and the count of samples they were adapted on stored as non-trainable weights."""
@@ -149,7 +238,8 @@ class Rescaling(Layer):
     type_name = "rescaling"
     family = Family.RESCALE
     positionwise = True
-    torch_form = TorchForm(functions=("mul", "imul", "add", "iadd", "truediv", "itruediv", "div"), summary="Rescaling")
+    torch_form = TorchForm(functions=("mul", "imul", "mul_", "add", "iadd", "truediv", "itruediv", "div"),
+                           summary="Rescaling")
     onnx_form = OnnxForm(ops=("Mul", "Add", "Div"))
     keras_form = KerasForm(classes=("Rescaling",))
 
@@ -158,9 +248,9 @@ class Rescaling(Layer):
 
     @classmethod
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:
-        """A map times a number (`x * 0.5`), divided by one (`x / 255`), or plus one (an importer adds the
-        offset `x * s + o` adds)."""
-        op = call.name.removeprefix("i")
+        """A map times a number (`x * 0.5`, `x.mul_(0.5)`), divided by one (`x / 255`), or plus one (an
+        importer adds the offset `x * s + o` adds)."""
+        op = call.name.removeprefix("i").removesuffix("_")
         if op in ("truediv", "div"):
             if call.kwargs.get("rounding_mode") is not None:
                 raise Mismatch(f"{op} with rounding has no archcalc layer type")

@@ -6,8 +6,9 @@ so a layer is a `TorchLayer`: its module, further modules keyed by a suffix (a f
 statements that finish building them, and its call as an expression (`archcalc.layers.torch_code`:
 `M` stands for the module, `Module(suffix)` for the others, `X` and `Input(k)` for the inputs). The
 same expression is written as source into exported code and run as Python by `archcalc.to_torch`.
-The one class of this module's own, `LayerNorm2d`, is torchvision's, and an export that uses it
-carries its source. Asymmetric padding is an explicit `F.pad` before an unpadded convolution or pooling.
+The classes of this module's own are torchvision's `LayerNorm2d`, timm's `StdConv2d` and
+`ScaledStdConv2d`, and archcalc's; an export that uses one carries its source. Asymmetric padding
+is an explicit `F.pad` before an unpadded convolution or pooling.
 """
 
 from __future__ import annotations
@@ -53,6 +54,131 @@ class LayerNorm2d(nn.LayerNorm):
         x = x.permute(0, 2, 3, 1)
         x = F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
         return x.permute(0, 3, 1, 2)
+
+
+class StdConv2d(nn.Conv2d):
+    """timm's StdConv2d: nn.Conv2d whose weights are standardised per filter in the forward."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                 eps=1e-6):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias)
+        self.eps = eps
+
+    def forward(self, x):
+        weight = F.batch_norm(self.weight.reshape(1, self.out_channels, -1), None, None, training=True, momentum=0.0,
+                              eps=self.eps).reshape_as(self.weight)
+        return F.conv2d(x, weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+class ScaledStdConv2d(nn.Conv2d):
+    """timm's ScaledStdConv2d: StdConv2d's weights times a learnt gain per filter and gamma/sqrt(fan-in)."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                 eps=1e-6, gamma=1.0):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias)
+        self.eps, self.gamma = eps, gamma
+        fan_in = torch.tensor(float(self.weight[0].numel()), dtype=torch.float64, device="cpu")
+        self.scale = gamma * float(fan_in.rsqrt())
+        self.gain = nn.Parameter(torch.ones((self.out_channels, 1, 1, 1), device=self.weight.device))
+
+    def forward(self, x):
+        weight = F.batch_norm(self.weight.reshape(1, self.out_channels, -1), None, None,
+                              weight=(self.gain * self.scale).view(-1), training=True, momentum=0.0,
+                              eps=self.eps).reshape_as(self.weight)
+        return F.conv2d(x, weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+class LearnableAffineBlock(nn.Module):
+    """timm's LearnableAffineBlock (HGNetV2): x · s + b with one learnt scale s and bias b for every channel."""
+
+    def __init__(self, scale_value=1.0, bias_value=0.0):
+        super().__init__()
+        self.scale_value, self.bias_value = scale_value, bias_value
+        self.scale = nn.Parameter(torch.full((1,), float(scale_value)))
+        self.bias = nn.Parameter(torch.full((1,), float(bias_value)))
+
+    def forward(self, x):
+        return self.scale * x + self.bias
+
+
+class ScalarGain(nn.Module):
+    """archcalc's `scalaraffine` without a bias: x · s with one learnt s for every channel (NF-Net's
+    `skipinit_gain`)."""
+
+    def __init__(self, scale_value=1.0):
+        super().__init__()
+        self.scale_value = scale_value
+        self.scale = nn.Parameter(torch.full((1,), float(scale_value)))
+
+    def forward(self, x):
+        return x * self.scale
+
+
+class RmsNorm2d(nn.Module):
+    """timm's RmsNorm2d: x / sqrt(mean(x^2) + eps) over the channels (axis 1), times a learnt weight per channel."""
+
+    def __init__(self, channels, eps=1e-6):
+        super().__init__()
+        self.channels, self.eps, self.normalized_shape = channels, eps, (channels,)
+        self.weight = nn.Parameter(torch.ones(channels))
+
+    def forward(self, x):
+        x = x * torch.rsqrt(x.square().mean(1, keepdim=True) + self.eps)
+        return x * self.weight.reshape([-1] + [1] * (x.dim() - 2))
+
+
+class SimpleNorm2d(nn.Module):
+    """timm's SimpleNorm2d: x / sqrt(var(x) + eps) over the channels (axis 1; the variance unbiased, the mean
+    not subtracted from x), times a learnt weight per channel."""
+
+    def __init__(self, channels, eps=1e-6):
+        super().__init__()
+        self.channels, self.eps, self.normalized_shape = channels, eps, (channels,)
+        self.weight = nn.Parameter(torch.ones(channels))
+
+    def forward(self, x):
+        x = x * torch.rsqrt(torch.var(x, dim=1, keepdim=True) + self.eps)
+        return x * self.weight.reshape([-1] + [1] * (x.dim() - 2))
+
+
+class GlobalResponseNorm(nn.Module):
+    """timm's GlobalResponseNorm (ConvNeXt-V2), on an N×C×H×W map: x + weight·(x·n) + bias, n the L2 norm of
+    each channel over the positions divided by its mean over the channels (+ eps)."""
+
+    def __init__(self, dim, eps=1e-6, channels_last=False):
+        super().__init__()
+        self.dim, self.eps, self.channels_last, self.spatial_dim = dim, eps, channels_last, (2, 3)
+        self.weight = nn.Parameter(torch.zeros(dim))
+        self.bias = nn.Parameter(torch.zeros(dim))
+
+    def forward(self, x):
+        norm = x.norm(p=2, dim=(2, 3), keepdim=True)
+        response = norm / (norm.mean(dim=1, keepdim=True) + self.eps)
+        return x + torch.addcmul(self.bias.view(1, -1, 1, 1), self.weight.view(1, -1, 1, 1), x * response)
+
+
+class EcaModule(nn.Module):
+    """timm's EcaModule (ECA-Net): x times the sigmoid of a 1-D convolution along the channels of its
+    global averages (its weight the module's own, where timm's is that of a `conv` submodule)."""
+
+    def __init__(self, kernel_size=3, padding=1):
+        super().__init__()
+        self.kernel_size, self.padding = kernel_size, padding
+        self.weight = nn.Parameter(torch.empty(1, 1, kernel_size))
+        nn.init.kaiming_uniform_(self.weight)
+
+    def forward(self, x):
+        y = F.conv1d(x.mean((2, 3)).view(x.shape[0], 1, -1), self.weight, padding=self.padding)
+        return x * torch.sigmoid(y).view(x.shape[0], -1, 1, 1)
+
+
+class AttentionPool(nn.Module):
+    """archcalc's `attentionpool` (GCNet's context modelling): the positions of x averaged with the weights
+    softmax(a) over the positions of the logits a (N, 1, H, W): (N, C, 1, 1)."""
+
+    def forward(self, x, a):
+        weights = F.softmax(a.flatten(2), dim=-1).unsqueeze(3)
+        return torch.matmul(x.flatten(2).unsqueeze(1), weights).view(x.shape[0], x.shape[1], 1, 1)
 
 
 class MapAttention(nn.Module):
@@ -206,12 +332,20 @@ def _padded(module: nn.Module, pads: Pads, activation: nn.Module | None) -> Torc
 
 
 def conv(in_channels: int, out_channels: int, kernel, stride, pads: Pads, dilation, groups: int, bias: bool,
-         activation: nn.Module | None) -> TorchLayer:
+         activation: nn.Module | None, standardized: tuple[str, float, float] | None = None) -> TorchLayer:
     """`nn.Conv2d` (`Conv1d`, `Conv3d` by the kernel's axes; explicitly padded when asymmetric), then the
-    fused activation."""
+    fused activation; with its weights `standardized` ("plain" or "scaled", ε, γ), a `StdConv2d` or
+    `ScaledStdConv2d` (2-D only)."""
     padding = _same(tuple(before for before, _ in pads)) if _symmetric(pads) else 0
-    module = _by_axes("Conv", len(kernel))(in_channels, out_channels, _same(kernel), _same(stride), padding,
-                                           _same(dilation), groups, bias)
+    arguments = (in_channels, out_channels, _same(kernel), _same(stride), padding, _same(dilation), groups, bias)
+    if standardized is None:
+        module = _by_axes("Conv", len(kernel))(*arguments)
+    elif len(kernel) != 2:
+        raise ExportError("weight standardisation has a PyTorch module for 2-D convolutions only")
+    elif standardized[0] == "plain":
+        module = StdConv2d(*arguments, standardized[1])
+    else:
+        module = ScaledStdConv2d(*arguments, *standardized[1:])
     return _padded(module, pads, activation)
 
 
