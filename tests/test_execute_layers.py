@@ -291,6 +291,10 @@ CASES = {
         {"name": "a", "type": "relu"}, {"name": "b", "type": "sigmoid", "from": "input"},
         {"name": "L", "type": "add", "from": ["a", "b", "input"]}]},
         lambda x, w: F.relu(x) + torch.sigmoid(x) + x),
+    "subtract": ({"name": "case", "input": [3, 5, 4], "layers": [
+        {"name": "p", "type": "avgpool", "kernel_size": 3, "stride": 1, "padding": 1},
+        {"name": "L", "type": "subtract", "from": ["p", "input"]}]},
+        lambda x, w: F.avg_pool2d(x, 3, 1, 1) - x),
     "multiply": ({"name": "case", "input": [4, 5, 5], "layers": [
         {"name": "g", "type": "globalmaxpool"}, {"name": "s", "type": "sigmoid"},
         {"name": "L", "type": "multiply", "from": ["input", "s", "input"]}]},

@@ -300,6 +300,12 @@ def add(count: int) -> TorchLayer:
     return TorchLayer(None, call, functional=_chain("torch.add", terms))
 
 
+def subtract() -> TorchLayer:
+    """The first input minus the second."""
+    first, second = _terms(2, "a difference")
+    return TorchLayer(None, first - second, functional=Name("torch.sub")(first, second))
+
+
 def multiply(shapes: list[tuple[int, ...]]) -> TorchLayer:
     """Elementwise product, per-sample shapes broadcast from the right (SE gating)."""
     rank = max(len(shape) for shape in shapes)
