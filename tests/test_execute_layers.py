@@ -291,6 +291,10 @@ CASES = {
         {"name": "a", "type": "relu"}, {"name": "b", "type": "sigmoid", "from": "input"},
         {"name": "L", "type": "add", "from": ["a", "b", "input"]}]},
         lambda x, w: F.relu(x) + torch.sigmoid(x) + x),
+    # timm's SpaceToDepth: view to (N, C, H/b, b, W/b, b), permute (0, 3, 5, 1, 2, 4), view to (N, C·b², H/b, W/b)
+    "spacetodepth": (single({"type": "spacetodepth", "block_size": 2}, [3, 4, 6]),
+                     lambda x, w: x.reshape(x.shape[0], 3, 2, 2, 3, 2).permute(0, 3, 5, 1, 2, 4).reshape(
+                         x.shape[0], 12, 2, 3)),
     "subtract": ({"name": "case", "input": [3, 5, 4], "layers": [
         {"name": "p", "type": "avgpool", "kernel_size": 3, "stride": 1, "padding": 1},
         {"name": "L", "type": "subtract", "from": ["p", "input"]}]},

@@ -180,6 +180,18 @@ class FixedRoIPool(nn.Module):
         return torch.logical_and(positions.ge(first[:, :, None]), positions.lt(last[:, :, None]))
 
 
+class SpaceToDepth(nn.Module):
+    """timm's SpaceToDepth: (C, H, W) → (C·b², H/b, W/b), the b×b block's row and column before the channel."""
+
+    def __init__(self, block_size=4):
+        super().__init__()
+        self.block_size = block_size
+
+    def forward(self, x):
+        blocks = x.unflatten(3, (-1, self.block_size)).unflatten(2, (-1, self.block_size))   # N, C, H/b, b, W/b, b
+        return blocks.permute(0, 3, 5, 1, 2, 4).flatten(1, 3)
+
+
 def _torch_pad(pads: Pads) -> tuple[int, ...]:
     """((top, bottom), (left, right)) in `F.pad` order, the last axis first: (left, right, top, bottom)."""
     return tuple(p for side in reversed(pads) for p in side)
