@@ -295,6 +295,16 @@ CASES = {
     "spacetodepth": (single({"type": "spacetodepth", "block_size": 2}, [3, 4, 6]),
                      lambda x, w: x.reshape(x.shape[0], 3, 2, 2, 3, 2).permute(0, 3, 5, 1, 2, 4).reshape(
                          x.shape[0], 12, 2, 3)),
+    # timm's BlurPool2d: reflection padding by (s − 1 + k − 1) // 2 = 2, then the 5×5 binomial filter
+    # [1, 4, 6, 4, 1]ᵀ[1, 4, 6, 4, 1] / 256 on each channel with stride 2
+    "blurpool": (single({"type": "blurpool", "filt_size": 5, "stride": 2}, [3, 9, 8]),
+                 lambda x, w: F.conv2d(F.pad(x, [2, 2, 2, 2], mode="reflect"),
+                                       (torch.outer(*[torch.tensor([1., 4., 6., 4., 1.], dtype=x.dtype) / 16] * 2))
+                                       .expand(3, 1, 5, 5), stride=2, groups=3)),
+    "blurpool-constant": (single({"type": "blurpool", "pad_mode": "constant"}, [2, 7, 6]),
+                          lambda x, w: F.conv2d(F.pad(x, [1, 1, 1, 1]), (torch.outer(
+                              *[torch.tensor([1., 2., 1.], dtype=x.dtype) / 4] * 2)).expand(2, 1, 3, 3),
+                              stride=2, groups=2)),
     "subtract": ({"name": "case", "input": [3, 5, 4], "layers": [
         {"name": "p", "type": "avgpool", "kernel_size": 3, "stride": 1, "padding": 1},
         {"name": "L", "type": "subtract", "from": ["p", "input"]}]},

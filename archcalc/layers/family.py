@@ -54,6 +54,7 @@ class Family(Enum):
     MAX_POOL = "max pooling (windowed, adaptive or global)", Group.POOLING
     AVG_POOL = "average or sum pooling over windows", Group.POOLING
     ADAPTIVE_AVG_POOL = "adaptive or global average pooling", Group.POOLING
+    BLUR_POOL = "a fixed blur filter applied as a depthwise convolution with a stride", Group.POOLING
     RELU = "rectifier", Group.ACTIVATION
     RELU6 = "rectifier clipped at 6", Group.ACTIVATION
     LEAKY_RELU = "leaky rectifier", Group.ACTIVATION
@@ -68,6 +69,7 @@ class Family(Enum):
     SOFTMAX = "softmax", Group.ACTIVATION
     ADD = "elementwise sum", Group.ARITHMETIC
     MULTIPLY = "elementwise product", Group.ARITHMETIC
+    SUBTRACT = "elementwise difference", Group.ARITHMETIC
     UPSAMPLE = "resizing by nearest-neighbour or bilinear interpolation", Group.DATA
     DATA = "data movement without arithmetic (input, views, padding, copies, concatenation)", Group.DATA
 

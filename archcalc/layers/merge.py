@@ -86,7 +86,7 @@ class Subtract(Layer):
     `pool(x) − x`, FastViT's `mixer(x) − norm(x)`)."""
 
     type_name = "subtract"
-    family = Family.ADD
+    family = Family.SUBTRACT
     aliases = ("sub",)
     inputs_allowed = (2, 2)
     positionwise = True

@@ -192,6 +192,29 @@ class SpaceToDepth(nn.Module):
         return blocks.permute(0, 3, 5, 1, 2, 4).flatten(1, 3)
 
 
+class BlurPool2d(nn.Module):
+    """timm's BlurPool2d: each channel padded (reflect or constant) by `padding`, timm's (stride − 1 + filt_size
+    − 1) // 2, then convolved with stride `stride` by the fixed filt_size² filter of binomial coefficients
+    (a buffer)."""
+
+    def __init__(self, filt_size=3, stride=2, pad_mode="reflect", padding=1):
+        super().__init__()
+        self.filt_size = filt_size
+        self.stride = stride
+        self.pad_mode = pad_mode
+        self.padding = padding
+        row = torch.ones(1)
+        for _ in range(filt_size - 1):
+            row = torch.cat([row, torch.zeros(1)]) + torch.cat([torch.zeros(1), row])
+        row = row / row.sum()
+        self.register_buffer("filt", (row[:, None] * row[None, :])[None, None], persistent=False)
+
+    def forward(self, x):
+        x = F.pad(x, [self.padding] * 4, mode=self.pad_mode)
+        weight = self.filt.expand(x.shape[1], 1, self.filt_size, self.filt_size)
+        return F.conv2d(x, weight, stride=self.stride, groups=x.shape[1])
+
+
 def _torch_pad(pads: Pads) -> tuple[int, ...]:
     """((top, bottom), (left, right)) in `F.pad` order, the last axis first: (left, right, top, bottom)."""
     return tuple(p for side in reversed(pads) for p in side)
