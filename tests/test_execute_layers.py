@@ -305,6 +305,13 @@ CASES = {
                           lambda x, w: F.conv2d(F.pad(x, [1, 1, 1, 1]), (torch.outer(
                               *[torch.tensor([1., 2., 1.], dtype=x.dtype) / 4] * 2)).expand(2, 1, 3, 3),
                               stride=2, groups=2)),
+    # timm's StarReLU: s·relu(x)² + b; s and b start at 1 and 0, and the check draws its weights
+    "starrelu": (single({"type": "starrelu"}, [3, 4, 5]), lambda x, w: w["L.scale"] * F.relu(x) ** 2 + w["L.bias"]),
+    # timm's LayerNorm2dNoBias: F.layer_norm over the channels with γ and no β
+    "layernorm-nobias": (single({"type": "layernorm", "eps": 1e-6, "bias": False}, [4, 3, 5]),
+                         lambda x, w: F.layer_norm(x.permute(0, 2, 3, 1), (4,), w["L.weight"], None, 1e-6)
+                         .permute(0, 3, 1, 2)),
+    "squaredrelu": (single({"type": "squaredrelu"}, [3, 4, 5]), lambda x, w: torch.square(F.relu(x))),
     "subtract": ({"name": "case", "input": [3, 5, 4], "layers": [
         {"name": "p", "type": "avgpool", "kernel_size": 3, "stride": 1, "padding": 1},
         {"name": "L", "type": "subtract", "from": ["p", "input"]}]},

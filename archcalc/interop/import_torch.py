@@ -280,9 +280,11 @@ def _norm_act_base(module: Any) -> str | None:
 
 
 def _reads_as(module: Any, names: set[str]) -> str:
-    """The class name a module is read as: a normalisation followed by its own activation as the
-    normalisation (`_norm_act_base`), else `known_class`."""
-    return _norm_act_base(module) or known_class(module, names)
+    """The class name a module is read as: `known_class` where a class it derives from computes what it
+    does (timm's `LayerNorm2dNoBias` is a `LayerNorm2d`), else a normalisation followed by its own
+    activation as the normalisation (`_norm_act_base`), else its own."""
+    known = known_class(module, names)
+    return known if known != type(module).__name__ else _norm_act_base(module) or known
 
 
 def _norm_act_children(module: Any) -> list:

@@ -66,6 +66,7 @@ class Family(Enum):
     HARDSIGMOID = "hard sigmoid", Group.ACTIVATION
     GELU = "Gaussian error linear unit", Group.ACTIVATION
     PRELU = "parametric rectifier", Group.ACTIVATION
+    SQUARED_RELU = "squared rectifier, an nn.ReLU module inside (StarReLU also scales and shifts)", Group.ACTIVATION
     SOFTMAX = "softmax", Group.ACTIVATION
     ADD = "elementwise sum", Group.ARITHMETIC
     MULTIPLY = "elementwise product", Group.ARITHMETIC

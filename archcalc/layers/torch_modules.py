@@ -192,6 +192,31 @@ class SpaceToDepth(nn.Module):
         return blocks.permute(0, 3, 5, 1, 2, 4).flatten(1, 3)
 
 
+class StarReLU(nn.Module):
+    """timm's StarReLU: s · relu(x)² + b, s and b one learnt value each."""
+
+    def __init__(self):
+        super().__init__()
+        self.relu = nn.ReLU()
+        self.scale = nn.Parameter(torch.ones(1))
+        self.bias = nn.Parameter(torch.zeros(1))
+
+    def forward(self, x):
+        y = self.relu(x)
+        return self.scale * (y * y) + self.bias
+
+
+class SquaredReLU(nn.Module):
+    """timm's SquaredReLU: relu(x)²."""
+
+    def __init__(self):
+        super().__init__()
+        self.relu = nn.ReLU()
+
+    def forward(self, x):
+        return torch.square(self.relu(x))
+
+
 class BlurPool2d(nn.Module):
     """timm's BlurPool2d: each channel padded (reflect or constant) by `padding`, timm's (stride − 1 + filt_size
     − 1) // 2, then convolved with stride `stride` by the fixed filt_size² filter of binomial coefficients
@@ -375,14 +400,14 @@ def _per_channel(tensor: Code, rank: int) -> Code:
     return tensor.method("reshape", -1, 1, 1) if rank == 3 else tensor
 
 
-def channel_layer_norm(channels: int, eps: float, affine: bool, rank: int) -> TorchLayer:
+def channel_layer_norm(channels: int, eps: float, affine: bool, rank: int, bias: bool = True) -> TorchLayer:
     """`nn.LayerNorm` over the channels at every position of a map, or over the features of a flat
     input; run as a function, the map's is torchvision's `LayerNorm2d` (a module calling
     `F.layer_norm`), the flat input's `F.layer_norm` with the module's γ and β."""
-    module = nn.LayerNorm(channels, eps=eps, elementwise_affine=affine)
+    module = nn.LayerNorm(channels, eps=eps, elementwise_affine=affine, bias=bias)
     if rank == 3:
         return TorchLayer(module, _channels_last(PLAIN),
-                          functional=TorchLayer(LayerNorm2d(channels, eps=eps, elementwise_affine=affine)))
+                          functional=TorchLayer(LayerNorm2d(channels, eps=eps, elementwise_affine=affine, bias=bias)))
     return TorchLayer(module, PLAIN, functional=Name("F.layer_norm")(
         X, M.attr("normalized_shape"), M.attr("weight"), M.attr("bias"), M.attr("eps")))
 

@@ -296,6 +296,7 @@ class Ptflops(Profile):
         (RECURRENT, module_only(per_cell(_ptflops_cell))),
         (F.UPSAMPLE, _ptflops_upsample),
         ((F.L2_NORM, F.STANDARDIZE, F.RESCALE, F.SUBTRACT, F.BLUR_POOL, F.DATA), zero),
+        (F.SQUARED_RELU, module_only(lambda site: 2 * site.in_numel)),   # its nn.ReLU: the hook, then F.relu
     )
 
 
@@ -314,6 +315,7 @@ class PtflopsModules(Profile):
         (RECURRENT, module_only(per_cell(_ptflops_cell))),
         (F.UPSAMPLE, module_only(lambda site: site.out_numel)),
         ((F.LRN, F.L2_NORM, *MERGES, F.SUBTRACT, *SCALES, F.BLUR_POOL, F.DATA), zero),
+        (F.SQUARED_RELU, module_only(lambda site: site.in_numel)),   # the hook of its nn.ReLU
     )
 
 
