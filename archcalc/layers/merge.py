@@ -130,6 +130,7 @@ class Multiply(Layer):
     family = Family.MULTIPLY
     aliases = ("mul",)
     inputs_allowed = (2, None)
+    positionwise = True   # two maps held channels last multiply alike (their broadcast axes permuted alike)
     torch_form = TorchForm(functions=("mul", "imul"))
     onnx_form = OnnxForm(ops=("Mul",))
     keras_form = KerasForm(classes=("Multiply",))
