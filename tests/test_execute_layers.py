@@ -301,10 +301,16 @@ CASES = {
                  lambda x, w: F.conv2d(F.pad(x, [2, 2, 2, 2], mode="reflect"),
                                        (torch.outer(*[torch.tensor([1., 4., 6., 4., 1.], dtype=x.dtype) / 16] * 2))
                                        .expand(3, 1, 5, 5), stride=2, groups=3)),
-    "blurpool-constant": (single({"type": "blurpool", "pad_mode": "constant"}, [2, 7, 6]),
+    # stride (2, 1): rows padded by (2 − 1 + 2) // 2 = 1, columns by (1 − 1 + 2) // 2 = 1
+    "blurpool-constant": (single({"type": "blurpool", "pad_mode": "constant", "stride": [2, 1]}, [2, 7, 6]),
                           lambda x, w: F.conv2d(F.pad(x, [1, 1, 1, 1]), (torch.outer(
                               *[torch.tensor([1., 2., 1.], dtype=x.dtype) / 4] * 2)).expand(2, 1, 3, 3),
-                              stride=2, groups=2)),
+                              stride=(2, 1), groups=2)),
+    # stride (1, 3), k = 4: rows padded by (1 − 1 + 3) // 2 = 1, columns by (3 − 1 + 3) // 2 = 2
+    "blurpool-pair": (single({"type": "blurpool", "filt_size": 4, "stride": [1, 3]}, [2, 7, 9]),
+                      lambda x, w: F.conv2d(F.pad(x, [2, 2, 1, 1], mode="reflect"), (torch.outer(
+                          *[torch.tensor([1., 3., 3., 1.], dtype=x.dtype) / 8] * 2)).expand(2, 1, 4, 4),
+                          stride=(1, 3), groups=2)),
     # timm's StarReLU: s·relu(x)² + b; s and b start at 1 and 0, and the check draws its weights
     "starrelu": (single({"type": "starrelu"}, [3, 4, 5]), lambda x, w: w["L.scale"] * F.relu(x) ** 2 + w["L.bias"]),
     # timm's LayerNorm2dNoBias: F.layer_norm over the channels with γ and no β

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from math import comb
-from typing import Annotated, Any, Literal
-
-from annotated_types import Ge
+from typing import Any, ClassVar, Literal
 
 from ..errors import ShapeError
-from ..records import PositiveInt
+from ..records import IntOrPair, PositiveInt
 from .base import Arithmetic, AxisWindow, Layer, Shape, format_shape, register, spatial
 from .family import Family
 from .foreign import Mismatch, OnnxForm, TorchCall, TorchForm
@@ -22,9 +20,10 @@ def binomial(size: int) -> list[float]:
 @register
 class BlurPool(Layer):
     """Blur pooling (Zhang 2019, "Making convolutional networks shift-invariant again"; timm's `BlurPool2d`):
-    each channel padded by p = (s − 1 + k − 1) // 2 on every side (`reflect`, or `constant` zeros), then
-    convolved with the fixed k×k filter bbᵀ of the binomial coefficients b, with stride s. The filter is a
-    constant, not a parameter; the depthwise convolution does H_out·W_out·C·k² multiply-accumulates."""
+    each channel padded by p = (s − 1 + k − 1) // 2 before and after along each axis of stride s (`reflect`,
+    or `constant` zeros), then convolved with the fixed k×k filter bbᵀ of the binomial coefficients b. The
+    filter is a constant, not a parameter; the depthwise convolution does H_out·W_out·C·k²
+    multiply-accumulates."""
 
     type_name = "blurpool"
     family = Family.BLUR_POOL
@@ -32,8 +31,10 @@ class BlurPool(Layer):
     # a function archcalc writes
     onnx_form = OnnxForm(ops=("BlurPool",), attributes=("filt_size", "stride", "pad_mode"))
 
-    filt_size: Annotated[int, Ge(2)] = 3
-    stride: PositiveInt = 2
+    spatial_axes: ClassVar[int] = 2
+
+    filt_size: PositiveInt = 3   # 1: no blur, a plain subsampling
+    stride: IntOrPair = (2, 2)
     pad_mode: Literal["reflect", "constant"] = "reflect"
 
     @classmethod
@@ -41,32 +42,39 @@ class BlurPool(Layer):
         """timm's module: its filter size, stride and padding mode, and the padding it derives from them."""
         module = call.module
         found = {name: getattr(module, name, None) for name in cls.torch_form.arguments}
-        if not isinstance(found["filt_size"], int) or not isinstance(found["stride"], int):
+        k, stride = found["filt_size"], found["stride"]
+        strides = (stride, stride) if isinstance(stride, int) else tuple(stride)
+        if not isinstance(k, int) or len(strides) != 2 or not all(isinstance(s, int) for s in strides):
             raise Mismatch("a BlurPool2d without an integer filt_size and stride")
-        pad = (found["stride"] - 1 + found["filt_size"] - 1) // 2
-        if getattr(module, "padding", None) not in (pad, [pad] * 4):
-            raise Mismatch(f"a BlurPool2d padded otherwise than by {pad} on every side")
-        return found
+        rows, columns = ((s - 1 + k - 1) // 2 for s in strides)
+        padding = getattr(module, "padding", None)
+        if padding not in ([columns, columns, rows, rows], (rows, columns)) and not padding == rows == columns:
+            raise Mismatch(f"a BlurPool2d padded otherwise than by {rows} rows and {columns} columns on each side")
+        return {**found, "stride": strides[0] if strides[0] == strides[1] else list(strides)}
 
     @property
-    def pad(self) -> int:
-        return (self.stride - 1 + self.filt_size - 1) // 2
+    def pads(self) -> tuple[int, int]:
+        """The padding before and after, along the rows and along the columns."""
+        return tuple((s - 1 + self.filt_size - 1) // 2 for s in self.stride)  # type: ignore[return-value]
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         c, h, w = spatial(inputs[0], "blurpool")
-        p, k = self.pad, self.filt_size
-        if self.pad_mode == "reflect" and p >= min(h, w):
-            raise ShapeError(f"reflection padding of {p} needs a map larger than {p}, got {h}×{w}")
-        if min(h, w) + 2 * p < k:
-            raise ShapeError(f"the {k}×{k} filter does not fit the padded {h + 2 * p}×{w + 2 * p} map")
-        return (c, (h + 2 * p - k) // self.stride + 1, (w + 2 * p - k) // self.stride + 1)
+        k = self.filt_size
+        sizes = []
+        for n, p, s in zip((h, w), self.pads, self.stride):
+            if self.pad_mode == "reflect" and p >= n:
+                raise ShapeError(f"reflection padding of {p} needs a map larger than {p}, got {h}×{w}")
+            if n + 2 * p < k:
+                raise ShapeError(f"the {k}×{k} filter does not fit the {h}×{w} map padded by {p}")
+            sizes.append((n + 2 * p - k) // s + 1)
+        return (c, *sizes)
 
     def macs(self, inputs: list[Shape], output: Shape) -> int:
         c, h, w = output
         return h * w * c * self.filt_size ** 2
 
     def windows(self, inputs: list[Shape]) -> tuple[AxisWindow, ...]:
-        return (AxisWindow(self.filt_size, self.stride, self.pad),) * 2
+        return tuple(AxisWindow(self.filt_size, s, p) for s, p in zip(self.stride, self.pads))
 
     def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:
         c, h, w = output
@@ -75,30 +83,32 @@ class BlurPool(Layer):
                           macs=f"{h}·{w}·{c}·{k}·{k} = {self.macs(inputs, output):,}")
 
     def describe(self) -> str:
-        return f"blur {self.filt_size}×{self.filt_size}/{self.stride}"
+        stride = self.stride[0] if len(set(self.stride)) == 1 else "×".join(map(str, self.stride))
+        return f"blur {self.filt_size}×{self.filt_size}/{stride}"
 
     def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
-        x, p, s, k = inputs[0], self.pad, self.stride, self.filt_size
-        padded = xp.pad(x, ((0, 0), (0, 0), (p, p), (p, p)), mode=self.pad_mode)   # NumPy's names are PyTorch's
-        h, w = ((n + 2 * p - k) // s + 1 for n in x.shape[2:])
+        x, (ph, pw), (sh, sw), k = inputs[0], self.pads, self.stride, self.filt_size
+        padded = xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), mode=self.pad_mode)   # NumPy's names are PyTorch's
+        h, w = (x.shape[2] + 2 * ph - k) // sh + 1, (x.shape[3] + 2 * pw - k) // sw + 1
         b = binomial(k)
         out = xp.zeros(x.shape[:2] + (h, w), dtype=x.dtype)
         for i in range(k):
             for j in range(k):
-                out += (b[i] * b[j]) * padded[:, :, i:i + s * (h - 1) + 1:s, j:j + s * (w - 1) + 1:s]
+                out += (b[i] * b[j]) * padded[:, :, i:i + sh * (h - 1) + 1:sh, j:j + sw * (w - 1) + 1:sw]
         return out
 
     def torch_module(self, inputs: list[Shape]) -> Any:
         from .torch_modules import BlurPool2d, TorchLayer
 
-        return TorchLayer(BlurPool2d(self.filt_size, self.stride, self.pad_mode, self.pad))
+        return TorchLayer(BlurPool2d(self.filt_size, self.stride, self.pad_mode, self.pads))
 
     def onnx_nodes(self, graph: Any, record: Any) -> None:
         """A call of the function `BlurPool` (Pad, and a depthwise Conv by the constant filter)."""
-        c, p, k = record.input_shapes[0][0], self.pad, self.filt_size
+        c, (ph, pw), k = record.input_shapes[0][0], self.pads, self.filt_size
         b = binomial(k)
-        graph.call(_onnx_function, "BlurPool", [record.inputs[0]], record.name, filt_size=k, stride=self.stride,
-                   pad_mode=self.pad_mode, pads=[0, 0, p, p, 0, 0, p, p], strides=[self.stride] * 2, group=c,
+        graph.call(_onnx_function, "BlurPool", [record.inputs[0]], record.name, filt_size=k,
+                   stride=list(self.stride), pad_mode=self.pad_mode, pads=[0, 0, ph, pw, 0, 0, ph, pw],
+                   strides=list(self.stride), group=c,
                    filter=[u * v for u in b for v in b], filter_shape=[1, 1, k, k], weight_shape=[c, 1, k, k])
 
 

@@ -218,9 +218,9 @@ class SquaredReLU(nn.Module):
 
 
 class BlurPool2d(nn.Module):
-    """timm's BlurPool2d: each channel padded (reflect or constant) by `padding`, timm's (stride − 1 + filt_size
-    − 1) // 2, then convolved with stride `stride` by the fixed filt_size² filter of binomial coefficients
-    (a buffer)."""
+    """timm's BlurPool2d: each channel padded (reflect or constant) by `padding` (rows, columns), timm's
+    (stride − 1 + filt_size − 1) // 2, then convolved with stride `stride` by the fixed filt_size² filter of
+    binomial coefficients (a buffer)."""
 
     def __init__(self, filt_size=3, stride=2, pad_mode="reflect", padding=1):
         super().__init__()
@@ -235,7 +235,8 @@ class BlurPool2d(nn.Module):
         self.register_buffer("filt", (row[:, None] * row[None, :])[None, None], persistent=False)
 
     def forward(self, x):
-        x = F.pad(x, [self.padding] * 4, mode=self.pad_mode)
+        rows, columns = nn.modules.utils._pair(self.padding)
+        x = F.pad(x, [columns, columns, rows, rows], mode=self.pad_mode)
         weight = self.filt.expand(x.shape[1], 1, self.filt_size, self.filt_size)
         return F.conv2d(x, weight, stride=self.stride, groups=x.shape[1])
 
