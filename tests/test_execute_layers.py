@@ -292,6 +292,37 @@ CASES = {
         {"name": "a", "type": "relu"}, {"name": "b", "type": "sigmoid", "from": "input"},
         {"name": "L", "type": "add", "from": ["a", "b", "input"]}]},
         lambda x, w: F.relu(x) + torch.sigmoid(x) + x),
+    # timm's SpaceToDepth: view to (N, C, H/b, b, W/b, b), permute (0, 3, 5, 1, 2, 4), view to (N, C·b², H/b, W/b)
+    "spacetodepth": (single({"type": "spacetodepth", "block_size": 2}, [3, 4, 6]),
+                     lambda x, w: x.reshape(x.shape[0], 3, 2, 2, 3, 2).permute(0, 3, 5, 1, 2, 4).reshape(
+                         x.shape[0], 12, 2, 3)),
+    # timm's BlurPool2d: reflection padding by (s − 1 + k − 1) // 2 = 2, then the 5×5 binomial filter
+    # [1, 4, 6, 4, 1]ᵀ[1, 4, 6, 4, 1] / 256 on each channel with stride 2
+    "blurpool": (single({"type": "blurpool", "filt_size": 5, "stride": 2}, [3, 9, 8]),
+                 lambda x, w: F.conv2d(F.pad(x, [2, 2, 2, 2], mode="reflect"),
+                                       (torch.outer(*[torch.tensor([1., 4., 6., 4., 1.], dtype=x.dtype) / 16] * 2))
+                                       .expand(3, 1, 5, 5), stride=2, groups=3)),
+    # stride (2, 1): rows padded by (2 − 1 + 2) // 2 = 1, columns by (1 − 1 + 2) // 2 = 1
+    "blurpool-constant": (single({"type": "blurpool", "pad_mode": "constant", "stride": [2, 1]}, [2, 7, 6]),
+                          lambda x, w: F.conv2d(F.pad(x, [1, 1, 1, 1]), (torch.outer(
+                              *[torch.tensor([1., 2., 1.], dtype=x.dtype) / 4] * 2)).expand(2, 1, 3, 3),
+                              stride=(2, 1), groups=2)),
+    # stride (1, 3), k = 4: rows padded by (1 − 1 + 3) // 2 = 1, columns by (3 − 1 + 3) // 2 = 2
+    "blurpool-pair": (single({"type": "blurpool", "filt_size": 4, "stride": [1, 3]}, [2, 7, 9]),
+                      lambda x, w: F.conv2d(F.pad(x, [2, 2, 1, 1], mode="reflect"), (torch.outer(
+                          *[torch.tensor([1., 3., 3., 1.], dtype=x.dtype) / 8] * 2)).expand(2, 1, 4, 4),
+                          stride=(1, 3), groups=2)),
+    # timm's StarReLU: s·relu(x)² + b; s and b start at 1 and 0, and the check draws its weights
+    "starrelu": (single({"type": "starrelu"}, [3, 4, 5]), lambda x, w: w["L.scale"] * F.relu(x) ** 2 + w["L.bias"]),
+    # timm's LayerNorm2dNoBias: F.layer_norm over the channels with γ and no β
+    "layernorm-nobias": (single({"type": "layernorm", "eps": 1e-6, "bias": False}, [4, 3, 5]),
+                         lambda x, w: F.layer_norm(x.permute(0, 2, 3, 1), (4,), w["L.weight"], None, 1e-6)
+                         .permute(0, 3, 1, 2)),
+    "squaredrelu": (single({"type": "squaredrelu"}, [3, 4, 5]), lambda x, w: torch.square(F.relu(x))),
+    "subtract": ({"name": "case", "input": [3, 5, 4], "layers": [
+        {"name": "p", "type": "avgpool", "kernel_size": 3, "stride": 1, "padding": 1},
+        {"name": "L", "type": "subtract", "from": ["p", "input"]}]},
+        lambda x, w: F.avg_pool2d(x, 3, 1, 1) - x),
     "multiply": ({"name": "case", "input": [4, 5, 5], "layers": [
         {"name": "g", "type": "globalmaxpool"}, {"name": "s", "type": "sigmoid"},
         {"name": "L", "type": "multiply", "from": ["input", "s", "input"]}]},

@@ -90,6 +90,16 @@ TWINS = {
                                        calls={"upsample:*": "functional"}),
     "crop": after_conv({"type": "crop", "cropping": [1, 2, 0, 3]}, calls={"crop:*": "operator"}),
     "l2norm": after_conv({"type": "l2norm"}, calls={"l2norm:*": "functional"}),
+    # a - b and torch.sub(a, b) of two convolutions of the input
+    **{name: {"name": "twin", "input": [3, 16, 16], "calls": {"subtract:*": call},
+              "layers": [{**CONV, "name": "a"}, {**CONV, "name": "b", "from": "input"},
+                         {"name": "sub", "type": "subtract", "from": ["a", "b"]}]}
+       for name, call in (("subtract", "operator"), ("subtract-sub", "functional"))},
+    # timm's StarReLU and SquaredReLU (an nn.ReLU inside each), BlurPool2d (its filter a buffer state_dict omits)
+    "starrelu": after_conv({"type": "starrelu"}),
+    "squaredrelu": after_conv({"type": "squaredrelu"}),
+    "blurpool": after_conv({"type": "blurpool"}),
+    "blurpool-constant": after_conv({"type": "blurpool", "filt_size": 5, "pad_mode": "constant"}),
 }
 
 
@@ -103,8 +113,9 @@ def test_the_twin_has_the_torch_network_parameters_and_output_shape(model):
     assert list(report.layers[-1].output_shape) == MODELS[model]["output_shape"]
     totals = report.totals
     assert totals.trainable_params == MODELS[model]["trainable_params"]
-    # BatchNorm's running statistics, or (no BatchNorm) every buffer: the Keras Normalization's mean, variance, count
-    assert totals.non_trainable_params == (MODELS[model]["bn_running_stats"] or MODELS[model]["buffers_total"])
+    # BatchNorm's running statistics, or (no BatchNorm) every buffer state_dict holds: the Keras Normalization's
+    # mean, variance, count (not BlurPool2d's filter, a non-persistent buffer: a constant, not a parameter)
+    assert totals.non_trainable_params == (MODELS[model]["bn_running_stats"] or MODELS[model]["buffers_saved"])
 
 
 @pytest.mark.parametrize("tool", list(TOTAL_KEYS))

@@ -20,7 +20,9 @@ Files written (into ``--out``, default ``tests/data``):
     * ``params`` / ``trainable_params``: numel summed over ``parameters()``.
     * ``bn_running_stats``: numel of every ``running_mean`` + ``running_var``
       buffer (``num_batches_tracked`` excluded); ``buffers_total``: numel of
-      all buffers (``num_batches_tracked`` included, one element each).
+      all buffers (``num_batches_tracked`` included, one element each);
+      ``buffers_saved``: numel of the buffers ``state_dict()`` holds (not a
+      non-persistent one, such as timm's BlurPool2d filter).
     * ``macs_conv_linear``: multiply-accumulates of every ``nn.Conv2d``
       (N*H_out*W_out*C_out*(C_in/groups)*k_h*k_w) and ``nn.Linear``
       (in_features*out_features per output row), counted with forward hooks
@@ -249,6 +251,34 @@ class _Branches(nn.Module):
         return torch.cat([torch.add(a, b), a * b], 1)[:, :12]
 
 
+class _Difference(nn.Module):
+    """Two convolutions of the input, the second subtracted from the first: ``a - b``, or ``torch.sub``."""
+
+    def __init__(self, functional: bool = False):
+        super().__init__()
+        self.a = nn.Conv2d(3, 8, 3, padding=1)
+        self.b = nn.Conv2d(3, 8, 3, padding=1)
+        self.functional = functional
+
+    def forward(self, x):
+        a, b = self.a(x), self.b(x)
+        return torch.sub(a, b) if self.functional else a - b
+
+
+def _blur_pool(**kw) -> nn.Module:
+    """timm's BlurPool2d (reflection or zero padding, a fixed binomial filter in a buffer, F.conv2d)."""
+    from timm.layers import BlurPool2d
+
+    return BlurPool2d(8, **kw)
+
+
+def _star_relu(squared_only: bool = False) -> nn.Module:
+    """timm's StarReLU (s * relu(x) ** 2 + b) or SquaredReLU (torch.square(relu(x))), an nn.ReLU their child."""
+    from timm.models.metaformer import SquaredReLU, StarReLU
+
+    return SquaredReLU() if squared_only else StarReLU()
+
+
 class _Permute(nn.Module):
     """torchvision's ``ops.misc.Permute``: ``x.permute(dims)``."""
 
@@ -395,6 +425,12 @@ LAYER_MODELS = {
     "interpolate-bilinear": lambda: _after_conv(_Interpolate((13, 17), "bilinear", align_corners=False)),
     "crop": lambda: _after_conv(_Crop(1, 2, 0, 3)),
     "l2norm": lambda: _after_conv(_L2Norm()),
+    "subtract": lambda: _Difference(),
+    "subtract-sub": lambda: _Difference(functional=True),
+    "starrelu": lambda: _after_conv(_star_relu()),
+    "squaredrelu": lambda: _after_conv(_star_relu(squared_only=True)),
+    "blurpool": lambda: _after_conv(_blur_pool()),
+    "blurpool-constant": lambda: _after_conv(_blur_pool(filt_size=5, stride=2, pad_mode="constant")),
 }
 LAYER_INPUT_SHAPE = (3, 16, 16)
 
@@ -442,11 +478,13 @@ def count_parameters(model: nn.Module) -> dict:
         buffers_total += buffer.numel()
         if buffer_name.rsplit(".", 1)[-1] in ("running_mean", "running_var"):
             bn_stats += buffer.numel()
+    saved = set(model.state_dict())
     return {
         "params": sum(p.numel() for p in model.parameters()),
         "trainable_params": sum(p.numel() for p in model.parameters() if p.requires_grad),
         "bn_running_stats": bn_stats,
         "buffers_total": buffers_total,
+        "buffers_saved": sum(b.numel() for name, b in model.named_buffers() if name in saved),
     }
 
 

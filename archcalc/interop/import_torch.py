@@ -280,9 +280,11 @@ def _norm_act_base(module: Any) -> str | None:
 
 
 def _reads_as(module: Any, names: set[str]) -> str:
-    """The class name a module is read as: a normalisation followed by its own activation as the
-    normalisation (`_norm_act_base`), else `known_class`."""
-    return _norm_act_base(module) or known_class(module, names)
+    """The class name a module is read as: `known_class` where a class it derives from computes what it
+    does (timm's `LayerNorm2dNoBias` is a `LayerNorm2d`), else a normalisation followed by its own
+    activation as the normalisation (`_norm_act_base`), else its own."""
+    known = known_class(module, names)
+    return known if known != type(module).__name__ else _norm_act_base(module) or known
 
 
 def _norm_act_children(module: Any) -> list:
@@ -517,8 +519,15 @@ class _TorchImporter(Importer):
         if name == "flatten" and tuple(args[1:]) == (0, 1) and isinstance(first, Value) and \
                 len(self.shape(first.index) or ()) >= 2:
             return Aux("frames", self.explicit(self._tensor(args[0]), self._path(node, "permute")))
+        if name == "mean" and isinstance(first, Value) and first.channels_last:
+            pooled = self._channels_last_mean(node, first, args, kwargs)
+            if pooled is not None:
+                return pooled
         if name in ("chunk", "split"):
-            x = self.explicit(self._tensor(args[0]), self._path(node, "permute"))
+            x = self._tensor(args[0])
+            dim = args[2] if len(args) > 2 else kwargs.get("dim", 0)
+            if not Site(self.shape(x.index), x.channels_last).is_channel_axis(dim):   # the channels stay last
+                x = self.explicit(x, self._path(node, "permute"))
             return Aux("chunks", (x, self._parts(x, name, args, kwargs)))
         if name == "sub" and isinstance(self.env.get(args[1]), Aux) and self.env[args[1]].kind == "parameter":
             return Aux("centred", (self._tensor(args[0]), self.env[args[1]].value))
@@ -621,7 +630,7 @@ class _TorchImporter(Importer):
             if not isinstance(args[1], int) or not -len(parts) <= args[1] < len(parts):
                 raise Refused(f"part {args[1]!r} of {len(parts)}")
             start, end = parts[args[1]]
-            return self._add(node, "slice", "slice", [x], start=start, end=end)
+            return self._add(node, "slice", "slice", [x], channels_last=x.channels_last, start=start, end=end)
         if first.kind == "recurrent":
             return self._recurrent_state(node, name, *first.value)
         if first.kind == "frame layer" and name == "unflatten":
@@ -687,14 +696,29 @@ class _TorchImporter(Importer):
                           "take h_n[-2:] for the last of each")
         return self.update(x, return_sequences=False)
 
+    def _channels_last_mean(self, node, x: Value, args: tuple, kwargs: dict) -> Value | None:
+        """`x.mean((1, 2))` of an N×H×W×C map (MambaOut's head): the global average pooling of its positions,
+        kept channels last with `keepdim`; None for any other mean."""
+        shape = self.shape(x.index)
+        dims = args[1] if len(args) > 1 else kwargs.get("dim")
+        dims = [dims] if isinstance(dims, int) else dims
+        if shape is None or not isinstance(dims, (list, tuple)) or not all(type(d) is int for d in dims):
+            return None
+        rank = len(shape) + 1
+        if sorted(d % rank for d in dims) != list(range(1, rank - 1)):
+            return None
+        keep = bool(args[2] if len(args) > 2 else kwargs.get("keepdim", False))
+        return self._add(node, "mean", "globalavgpool", [x], channels_last=keep, keepdims=keep)
+
     def _parts(self, x: Value, how: str, args: tuple, kwargs: dict) -> list[tuple[int, int]]:
-        """The channels [start, end) of each part `x.chunk(n, dim)` or `x.split(size or sizes, dim)` cuts."""
+        """The channels [start, end) of each part `x.chunk(n, dim)` or `x.split(size or sizes, dim)` cuts (dim 1,
+        or the last of a map held channels last)."""
         size = args[1] if len(args) > 1 else kwargs.get("chunks" if how == "chunk" else "split_size_or_sections",
                                                          kwargs.get("split_size"))
         dim = args[2] if len(args) > 2 else kwargs.get("dim", 0)
         shape = self.shape(x.index)
         sizes = list(size) if isinstance(size, (list, tuple)) else None
-        if shape is None or not Site(shape).is_channel_axis(dim) or not (
+        if shape is None or not Site(shape, x.channels_last).is_channel_axis(dim) or not (
                 isinstance(size, int) and size > 0 or sizes and all(isinstance(s, int) and s >= 0 for s in sizes)):
             raise Refused(f"{how} must cut the channels (dim=1) into parts of fixed sizes")
         width = shape[0]

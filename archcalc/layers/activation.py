@@ -455,6 +455,87 @@ class PReLU(Layer):
 
 
 @register
+class StarReLU(Layer):
+    """s·relu(x)² + b (MetaFormer's StarReLU, timm's `StarReLU`): one learnt scale s (starting at 1) and
+    one learnt bias b (starting at 0) for the whole map."""
+
+    type_name = "starrelu"
+    family = Family.SQUARED_RELU
+    positionwise = True
+    torch_form = TorchForm(modules=("StarReLU",))
+    onnx_form = OnnxForm(ops=("StarReLU",))   # a function archcalc writes
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        """timm's module: a learnt `scale` and `bias` of one value each."""
+        for name in ("scale", "bias"):
+            tensor = getattr(call.module, name, None)
+            if tensor is None or tuple(tensor.shape) != (1,) or not tensor.requires_grad:
+                raise Mismatch(f"a StarReLU whose {name} is not one learnt value")
+        return {}
+
+    def parameters(self, inputs: list[Shape]) -> list[Param]:
+        return [Param("scale", (1,), "weight", initial=1.0), Param("bias", (1,), "bias")]
+
+    def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:
+        return Arithmetic(output="same as input", params="2 (s and b)", macs="0")
+
+    def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
+        return params["scale"].reshape(()) * xp.maximum(inputs[0], 0) ** 2 + params["bias"].reshape(())
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        from .torch_modules import StarReLU, TorchLayer
+
+        return TorchLayer(StarReLU())
+
+    def onnx_nodes(self, graph: Any, record: Any) -> None:
+        """A call of the function `StarReLU` (Relu, Mul, Mul, Add) of the map, s and b."""
+        graph.call(_star_relu_function, "StarReLU",
+                   [record.inputs[0], graph.weight(record, "scale"), graph.weight(record, "bias")], record.name)
+
+
+def _star_relu_function() -> Any:
+    from .onnx_nodes import function
+
+    return function("StarReLU", ["x", "scale", "bias"], ["y"], [
+        ("Relu", ["x"], "r", {}), ("Mul", ["r", "r"], "square", {}), ("Mul", ["scale", "square"], "scaled", {}),
+        ("Add", ["scaled", "bias"], "y", {}),
+    ], [])
+
+
+@register
+class SquaredReLU(Layer):
+    """relu(x)² (timm's `SquaredReLU`, the activation of MetaFormer's MLP head)."""
+
+    type_name = "squaredrelu"
+    family = Family.SQUARED_RELU
+    positionwise = True
+    torch_form = TorchForm(modules=("SquaredReLU",))
+    onnx_form = OnnxForm(ops=("SquaredReLU",))   # a function archcalc writes
+
+    def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:
+        return Arithmetic(output="same as input", params="0", macs="0")
+
+    def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
+        return xp.maximum(inputs[0], 0) ** 2
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        from .torch_modules import SquaredReLU, TorchLayer
+
+        return TorchLayer(SquaredReLU())
+
+    def onnx_nodes(self, graph: Any, record: Any) -> None:
+        """A call of the function `SquaredReLU` (Relu, Mul)."""
+        graph.call(_squared_relu_function, "SquaredReLU", [record.inputs[0]], record.name)
+
+
+def _squared_relu_function() -> Any:
+    from .onnx_nodes import function
+
+    return function("SquaredReLU", ["x"], ["y"], [("Relu", ["x"], "r", {}), ("Mul", ["r", "r"], "y", {})], [])
+
+
+@register
 class Dropout(Identity):
     """Dropout: the identity at inference, so no new tensor."""
 

@@ -1,5 +1,5 @@
 """Layers that move data without arithmetic: input, identity, flatten, reshape, permute, zero padding,
-channel shuffle and channel slice."""
+channel shuffle, channel slice, pixel shuffle and space-to-depth."""
 
 from __future__ import annotations
 
@@ -541,3 +541,57 @@ class PixelShuffle(Layer):
 
     def onnx_nodes(self, graph: Any, record: Any) -> None:
         graph.node("DepthToSpace", [record.inputs[0]], record.name, blocksize=self.upscale_factor, mode="CRD")
+
+
+@register
+class SpaceToDepth(Layer):
+    """Space-to-depth (timm's `SpaceToDepth`, TResNet's stem; ONNX `SpaceToDepth`; Keras has no such
+    layer): (C, H, W) → (C·b², H/b, W/b), row h·b + i and column w·b + j of channel c going to output
+    channel (i·b + j)·C + c at (h, w). No parameters, no MACs; each output position reads one b×b block."""
+
+    type_name = "spacetodepth"
+    family = Family.DATA
+    torch_form = TorchForm(modules=("SpaceToDepth",), arguments=("block_size",))
+    onnx_form = OnnxForm(ops=("SpaceToDepth",), attributes={"blocksize": "block_size"})
+
+    block_size: PositiveInt = 4
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        """The block size: `block_size`, or `bs` as timm's module holds it."""
+        size = getattr(call.module, "block_size", getattr(call.module, "bs", None))
+        if not isinstance(size, int):
+            raise Mismatch("a SpaceToDepth module without an integer block size `bs`")
+        return {"block_size": size}
+
+    def output_shape(self, inputs: list[Shape]) -> Shape:
+        c, h, w = spatial(inputs[0], "spacetodepth")
+        b = self.block_size
+        if h % b or w % b:
+            raise ShapeError(f"block_size {b} must divide the height {h} and the width {w}")
+        return (c * b * b, h // b, w // b)
+
+    def windows(self, inputs: list[Shape]) -> tuple[AxisWindow, ...]:
+        return (AxisWindow(self.block_size, self.block_size),) * 2
+
+    def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:
+        c, h, w = inputs[0]
+        b = self.block_size
+        return Arithmetic(output=f"({c}·{b}², {h}/{b}, {w}/{b}) = {format_shape(output)}", params="0", macs="0")
+
+    def describe(self) -> str:
+        return f"/{self.block_size}"
+
+    def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
+        x, b = inputs[0], self.block_size
+        n, c, h, w = x.shape
+        blocks = x.reshape(n, c, h // b, b, w // b, b).transpose(0, 3, 5, 1, 2, 4)
+        return xp.ascontiguousarray(blocks).reshape(n, c * b * b, h // b, w // b)
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        from .torch_modules import SpaceToDepth, TorchLayer
+
+        return TorchLayer(SpaceToDepth(self.block_size))
+
+    def onnx_nodes(self, graph: Any, record: Any) -> None:
+        graph.node("SpaceToDepth", [record.inputs[0]], record.name, blocksize=self.block_size)

@@ -54,6 +54,7 @@ class Family(Enum):
     MAX_POOL = "max pooling (windowed, adaptive or global)", Group.POOLING
     AVG_POOL = "average or sum pooling over windows", Group.POOLING
     ADAPTIVE_AVG_POOL = "adaptive or global average pooling", Group.POOLING
+    BLUR_POOL = "a fixed blur filter applied as a depthwise convolution with a stride", Group.POOLING
     RELU = "rectifier", Group.ACTIVATION
     RELU6 = "rectifier clipped at 6", Group.ACTIVATION
     LEAKY_RELU = "leaky rectifier", Group.ACTIVATION
@@ -65,9 +66,11 @@ class Family(Enum):
     HARDSIGMOID = "hard sigmoid", Group.ACTIVATION
     GELU = "Gaussian error linear unit", Group.ACTIVATION
     PRELU = "parametric rectifier", Group.ACTIVATION
+    SQUARED_RELU = "squared rectifier, an nn.ReLU module inside (StarReLU also scales and shifts)", Group.ACTIVATION
     SOFTMAX = "softmax", Group.ACTIVATION
     ADD = "elementwise sum", Group.ARITHMETIC
     MULTIPLY = "elementwise product", Group.ARITHMETIC
+    SUBTRACT = "elementwise difference", Group.ARITHMETIC
     UPSAMPLE = "resizing by nearest-neighbour or bilinear interpolation", Group.DATA
     DATA = "data movement without arithmetic (input, views, padding, copies, concatenation)", Group.DATA
 

@@ -1,4 +1,5 @@
-"""Layers that join branches: `add` (residuals), `concat` (inception, dense blocks), `multiply` (SE)."""
+"""Layers that join branches: `add` (residuals), `subtract` (metaformer token mixers), `concat` (inception,
+dense blocks), `multiply` (SE)."""
 
 from __future__ import annotations
 
@@ -89,6 +90,48 @@ class Add(Layer):
 
 
 @register
+class Subtract(Layer):
+    """Elementwise difference of two equal-shaped tensors, the first minus the second (PoolFormer's
+    `pool(x) − x`, FastViT's `mixer(x) − norm(x)`)."""
+
+    type_name = "subtract"
+    family = Family.SUBTRACT
+    aliases = ("sub",)
+    inputs_allowed = (2, 2)
+    positionwise = True
+    torch_form = TorchForm(functions=("sub", "isub", "subtract"))
+    onnx_form = OnnxForm(ops=("Sub",))
+    keras_form = KerasForm(classes=("Subtract",))
+
+    @classmethod
+    def from_torch(cls, call: TorchCall) -> dict[str, Any]:
+        """`x - y`, `x -= y`, `torch.sub(x, y)` of two maps (with `alpha` 1)."""
+        if call.kwargs.get("alpha", 1) != 1:
+            raise Mismatch("torch.sub with alpha other than 1 has no archcalc layer type")
+        return maps_only(call.args[:2], "subtracting")
+
+    @classmethod
+    def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:
+        return maps_only(node.inputs, node.op)
+
+    def output_shape(self, inputs: list[Shape]) -> Shape:
+        if len(set(inputs)) > 1:
+            raise MismatchError("subtract", inputs)
+        return inputs[0]
+
+    def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
+        return inputs[0] - inputs[1]
+
+    def torch_module(self, inputs: list[Shape]) -> Any:
+        from .torch_modules import subtract
+
+        return subtract()
+
+    def onnx_nodes(self, graph: Any, record: Any) -> None:
+        graph.node("Sub", list(record.inputs), record.name)
+
+
+@register
 class Multiply(Layer):
     """Elementwise product with broadcasting (squeeze-and-excitation gating)."""
 
@@ -96,6 +139,7 @@ class Multiply(Layer):
     family = Family.MULTIPLY
     aliases = ("mul",)
     inputs_allowed = (2, None)
+    positionwise = True   # two maps held channels last multiply alike (their broadcast axes permuted alike)
     torch_form = TorchForm(functions=("mul", "imul"))
     onnx_form = OnnxForm(ops=("Mul",))
     keras_form = KerasForm(classes=("Multiply",))

@@ -323,28 +323,38 @@ class LayerNorm(Layer):
 
     eps: PositiveFloat = 1e-5
     elementwise_affine: bool = Field(True, description="learn γ and β, C each")
+    bias: bool = Field(True, description="with elementwise_affine, learn β as well as γ")
 
     @property
     def has_affine(self) -> bool:
         return self.elementwise_affine
 
+    @property
+    def shifted(self) -> bool:
+        """Whether the layer learns β."""
+        return self.elementwise_affine and self.bias
+
     @classmethod
     def from_torch(cls, call: TorchCall) -> dict[str, Any]:
         """`nn.LayerNorm(C)` on a channels-last map or a vector, torchvision's `LayerNorm2d(C)` on a
-        (C, H, W) map, `F.layer_norm(x, (C,), γ, β, eps)`."""
+        (C, H, W) map, `F.layer_norm(x, (C,), γ, β, eps)`; without β (`bias=False`, or timm's
+        `LayerNorm2dNoBias`), γ alone."""
         m, names = call.module, cls.torch_form.arguments
         if m is not None:
             shape, eps, affine = tuple(m.normalized_shape), m.eps, m.elementwise_affine
+            bias = getattr(m, "bias", None) is not None
         else:
             shape = tuple(call.argument(names, "normalized_shape") or ())
             eps, affine = call.argument(names, "eps", 1e-5), call.argument(names, "weight") is not None
+            bias = call.argument(names, "bias") is not None
         site, over_channels = call.site, call.name == "LayerNorm2d"
         if len(shape) != 1:
             raise Mismatch("a layer normalisation over more than one axis has no archcalc layer type")
         if site.shape is not None and (over_channels == site.channels_last or site.channels != shape[0]) \
                 and len(site.shape) != 1:
             raise Mismatch("a layer normalisation must normalise the channels")
-        return {"eps": float(eps), "elementwise_affine": bool(affine)}
+        unshifted = {"bias": False} if affine and not bias else {}
+        return {"eps": float(eps), "elementwise_affine": bool(affine), **unshifted}
 
     @classmethod
     def from_onnx(cls, node: OnnxNode) -> dict[str, Any]:
@@ -353,9 +363,11 @@ class LayerNorm(Layer):
         rank = site.rank or 2
         if not isinstance(axis, int) or axis % rank != rank - 1 or not site.is_channel_axis(axis):
             raise Mismatch("LayerNormalization must normalise the channels alone")
-        affine = not (_constant(node.inputs[1] if node.has(1) else None, 1.0) and not isinstance(
-            node.inputs[2] if node.has(2) else None, Parameter))
-        return {"eps": float32(node.attributes.get("epsilon", 1e-5)), "elementwise_affine": affine}
+        shift = node.inputs[2] if node.has(2) else None
+        affine = not (_constant(node.inputs[1] if node.has(1) else None, 1.0) and not isinstance(shift, Parameter))
+        unshifted = affine and (shift is None or _constant(shift, 0.0))   # γ learnt, β a constant of zeros
+        return {"eps": float32(node.attributes.get("epsilon", 1e-5)), "elementwise_affine": affine,
+                **({"bias": False} if unshifted else {})}
 
     @classmethod
     def from_keras(cls, layer: KerasLayer) -> dict[str, Any]:
@@ -369,32 +381,36 @@ class LayerNorm(Layer):
         return _map_or_vector(inputs[0], "layernorm")
 
     def parameters(self, inputs: list[Shape]) -> list[Param]:
-        return _affine_params(inputs[0][0]) if self.elementwise_affine else []
+        params = _affine_params(inputs[0][0]) if self.elementwise_affine else []
+        return params if self.shifted or not params else params[:1]
 
     def arithmetic(self, inputs: list[Shape], output: Shape) -> Arithmetic:
+        if self.elementwise_affine and not self.bias:
+            return Arithmetic(output="same as input", params=f"{inputs[0][0]:,} (γ; no β)", macs="0")
         return _affine_arithmetic(inputs[0][0], self.elementwise_affine)
 
     def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
         x = inputs[0]
         out = kernels.standardize(x, (1,), self.eps)
         if self.elementwise_affine:
-            out = out * kernels.per_channel(x, params["weight"]) + kernels.per_channel(x, params["bias"])
+            out = out * kernels.per_channel(x, params["weight"])
+        if self.shifted:
+            out = out + kernels.per_channel(x, params["bias"])
         return out
 
     def torch_module(self, inputs: list[Shape]) -> Any:
         from .torch_modules import channel_layer_norm
 
-        return channel_layer_norm(inputs[0][0], self.eps, self.elementwise_affine, len(inputs[0]))
+        return channel_layer_norm(inputs[0][0], self.eps, self.elementwise_affine, len(inputs[0]), self.bias)
 
     def onnx_nodes(self, graph: Any, record: Any) -> None:
         from .onnx_nodes import channels_last
 
         channels = record.input_shapes[0][0]
-        if self.elementwise_affine:
-            scale, shift = graph.weight(record, "weight"), graph.weight(record, "bias")
-        else:
-            scale = graph.constant(f"{record.name}/scale", [1.0] * channels)
-            shift = graph.constant(f"{record.name}/shift", [0.0] * channels)
+        scale = graph.weight(record, "weight") if self.elementwise_affine else \
+            graph.constant(f"{record.name}/scale", [1.0] * channels)
+        shift = graph.weight(record, "bias") if self.shifted else \
+            graph.constant(f"{record.name}/shift", [0.0] * channels)
         channels_last(graph, record, lambda x, out: graph.node("LayerNormalization", [x, scale, shift], out,
                                                                axis=-1, epsilon=self.eps))
 

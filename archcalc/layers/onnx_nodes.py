@@ -140,7 +140,7 @@ def function(name: str, inputs: list[str], outputs: list[str], nodes: list[tuple
     from onnx import AttributeProto, helper
 
     kinds = {"ints": AttributeProto.INTS, "floats": AttributeProto.FLOATS, "float": AttributeProto.FLOAT,
-             "int": AttributeProto.INT}
+             "int": AttributeProto.INT, "string": AttributeProto.STRING}
     made = []
     for op, node_inputs, output, node_attributes in nodes:
         refs = {k: v for k, v in node_attributes.items() if isinstance(v, tuple) and v[:1] == ("@",)}
@@ -154,7 +154,7 @@ def function(name: str, inputs: list[str], outputs: list[str], nodes: list[tuple
 
 
 def ref(kind: str, attribute: str) -> tuple[str, str, str]:
-    """A function body's reference to its call's `attribute` (of `kind`: "ints", "floats", "float", "int")."""
+    """A function body's reference to its call's `attribute` (of `kind`: "ints", "floats", "float", "int", "string")."""
     return ("@", kind, attribute)
 
 

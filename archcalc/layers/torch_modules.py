@@ -306,6 +306,67 @@ class FixedRoIPool(nn.Module):
         return torch.logical_and(positions.ge(first[:, :, None]), positions.lt(last[:, :, None]))
 
 
+class SpaceToDepth(nn.Module):
+    """timm's SpaceToDepth: (C, H, W) → (C·b², H/b, W/b), the b×b block's row and column before the channel."""
+
+    def __init__(self, block_size=4):
+        super().__init__()
+        self.block_size = block_size
+
+    def forward(self, x):
+        blocks = x.unflatten(3, (-1, self.block_size)).unflatten(2, (-1, self.block_size))   # N, C, H/b, b, W/b, b
+        return blocks.permute(0, 3, 5, 1, 2, 4).flatten(1, 3)
+
+
+class StarReLU(nn.Module):
+    """timm's StarReLU: s · relu(x)² + b, s and b one learnt value each."""
+
+    def __init__(self):
+        super().__init__()
+        self.relu = nn.ReLU()
+        self.scale = nn.Parameter(torch.ones(1))
+        self.bias = nn.Parameter(torch.zeros(1))
+
+    def forward(self, x):
+        y = self.relu(x)
+        return self.scale * (y * y) + self.bias
+
+
+class SquaredReLU(nn.Module):
+    """timm's SquaredReLU: relu(x)²."""
+
+    def __init__(self):
+        super().__init__()
+        self.relu = nn.ReLU()
+
+    def forward(self, x):
+        return torch.square(self.relu(x))
+
+
+class BlurPool2d(nn.Module):
+    """timm's BlurPool2d: each channel padded (reflect or constant) by `padding` (rows, columns), timm's
+    (stride − 1 + filt_size − 1) // 2, then convolved with stride `stride` by the fixed filt_size² filter of
+    binomial coefficients (a buffer)."""
+
+    def __init__(self, filt_size=3, stride=2, pad_mode="reflect", padding=1):
+        super().__init__()
+        self.filt_size = filt_size
+        self.stride = stride
+        self.pad_mode = pad_mode
+        self.padding = padding
+        row = torch.ones(1)
+        for _ in range(filt_size - 1):
+            row = torch.cat([row, torch.zeros(1)]) + torch.cat([torch.zeros(1), row])
+        row = row / row.sum()
+        self.register_buffer("filt", (row[:, None] * row[None, :])[None, None], persistent=False)
+
+    def forward(self, x):
+        rows, columns = nn.modules.utils._pair(self.padding)
+        x = F.pad(x, [columns, columns, rows, rows], mode=self.pad_mode)
+        weight = self.filt.expand(x.shape[1], 1, self.filt_size, self.filt_size)
+        return F.conv2d(x, weight, stride=self.stride, groups=x.shape[1])
+
+
 def _torch_pad(pads: Pads) -> tuple[int, ...]:
     """((top, bottom), (left, right)) in `F.pad` order, the last axis first: (left, right, top, bottom)."""
     return tuple(p for side in reversed(pads) for p in side)
@@ -434,6 +495,12 @@ def add(count: int) -> TorchLayer:
     return TorchLayer(None, call, functional=_chain("torch.add", terms))
 
 
+def subtract() -> TorchLayer:
+    """The first input minus the second."""
+    first, second = _terms(2, "a difference")
+    return TorchLayer(None, first - second, functional=Name("torch.sub")(first, second))
+
+
 def multiply(shapes: list[tuple[int, ...]]) -> TorchLayer:
     """Elementwise product, per-sample shapes broadcast from the right (SE gating)."""
     rank = max(len(shape) for shape in shapes)
@@ -468,14 +535,14 @@ def _per_channel(tensor: Code, rank: int) -> Code:
     return tensor.method("reshape", -1, 1, 1) if rank == 3 else tensor
 
 
-def channel_layer_norm(channels: int, eps: float, affine: bool, rank: int) -> TorchLayer:
+def channel_layer_norm(channels: int, eps: float, affine: bool, rank: int, bias: bool = True) -> TorchLayer:
     """`nn.LayerNorm` over the channels at every position of a map, or over the features of a flat
     input; run as a function, the map's is torchvision's `LayerNorm2d` (a module calling
     `F.layer_norm`), the flat input's `F.layer_norm` with the module's γ and β."""
-    module = nn.LayerNorm(channels, eps=eps, elementwise_affine=affine)
+    module = nn.LayerNorm(channels, eps=eps, elementwise_affine=affine, bias=bias)
     if rank == 3:
         return TorchLayer(module, _channels_last(PLAIN),
-                          functional=TorchLayer(LayerNorm2d(channels, eps=eps, elementwise_affine=affine)))
+                          functional=TorchLayer(LayerNorm2d(channels, eps=eps, elementwise_affine=affine, bias=bias)))
     return TorchLayer(module, PLAIN, functional=Name("F.layer_norm")(
         X, M.attr("normalized_shape"), M.attr("weight"), M.attr("bias"), M.attr("eps")))
 

@@ -84,7 +84,7 @@ def _recurrent_ih_macs(site: Site, first_only: bool) -> int:
 
 
 # --- archcalc and torch ------------------------------------------------------------------------
-UNWEIGHTED = (*NORMS, *SCALES, *POOLS, *ACTIVATIONS, *MERGES, *RESIZES, F.DATA)
+UNWEIGHTED = (*NORMS, *SCALES, *but(POOLS, F.BLUR_POOL), *ACTIVATIONS, *MERGES, F.SUBTRACT, *RESIZES, F.DATA)
 
 
 def _gradients(site: Site, input_grad: bool, weight_grad: bool) -> int:
@@ -100,8 +100,8 @@ class Archcalc(Profile):
     name = "archcalc"
     tool = "archcalc"
     unit = "FLOPs = 2 × MACs of convolutions and linear layers"
-    rules = rules(((*WEIGHTED, *RECURRENT), two_macs), (UNWEIGHTED, zero))
-    backward_rules = gradient_rules(((*WEIGHTED, *RECURRENT), _gradients), (UNWEIGHTED, no_backward))
+    rules = rules(((*WEIGHTED, *RECURRENT, F.BLUR_POOL), two_macs), (UNWEIGHTED, zero))
+    backward_rules = gradient_rules(((*WEIGHTED, *RECURRENT, F.BLUR_POOL), _gradients), (UNWEIGHTED, no_backward))
 
 
 class Torch(Profile):
@@ -112,7 +112,7 @@ class Torch(Profile):
     name = "torch"
     tool = "torch.utils.flop_counter.FlopCounterMode"
     unit = "FLOPs = 2 × MACs of convolution and matrix products"
-    rules = rules(((*WEIGHTED, F.RNN, F.GRU), two_macs), ((*UNWEIGHTED, F.LSTM), zero))
+    rules = rules(((*WEIGHTED, F.RNN, F.GRU, F.BLUR_POOL), two_macs), ((*UNWEIGHTED, F.LSTM), zero))
 
 
 def _torch_weighted_backward(site: Site, input_grad: bool, weight_grad: bool) -> int:
@@ -148,7 +148,7 @@ class TorchTrain(Torch):
     tool = "torch.utils.flop_counter.FlopCounterMode (forward and loss.backward())"
     unit = "FLOPs = 2 × MACs of convolution and matrix products, forward and backward"
     backward_rules = gradient_rules((WEIGHTED, _torch_weighted_backward), ((F.RNN, F.GRU), _torch_recurrent_backward),
-                                    ((*UNWEIGHTED, F.LSTM), no_backward))
+                                    (F.BLUR_POOL, _gradients), ((*UNWEIGHTED, F.LSTM), no_backward))
 
 
 # --- fvcore ------------------------------------------------------------------------------------
@@ -186,7 +186,9 @@ class Fvcore(Profile):
         ((F.LAYER_NORM, F.GROUP_NORM), per_input_element(4, 5)),
         (F.ADAPTIVE_AVG_POOL, _fvcore_adaptive_avg),
         (F.UPSAMPLE, _fvcore_upsample),
-        ((F.LRN, F.L2_NORM, *SCALES, F.MAX_POOL, F.AVG_POOL, *ACTIVATIONS, *MERGES, F.DATA, *RECURRENT), zero),
+        (F.BLUR_POOL, macs),
+        ((F.LRN, F.L2_NORM, *SCALES, F.MAX_POOL, F.AVG_POOL, *ACTIVATIONS, *MERGES, F.SUBTRACT, F.DATA, *RECURRENT),
+         zero),
     )
 
 
@@ -293,7 +295,8 @@ class Ptflops(Profile):
         (F.LAYER_SCALE, _ptflops_layer_scale),
         (RECURRENT, module_only(per_cell(_ptflops_cell))),
         (F.UPSAMPLE, _ptflops_upsample),
-        ((F.L2_NORM, F.STANDARDIZE, F.RESCALE, F.DATA), zero),
+        ((F.L2_NORM, F.STANDARDIZE, F.RESCALE, F.SUBTRACT, F.BLUR_POOL, F.DATA), zero),
+        (F.SQUARED_RELU, module_only(lambda site: 2 * site.in_numel)),   # its nn.ReLU: the hook, then F.relu
     )
 
 
@@ -311,7 +314,8 @@ class PtflopsModules(Profile):
         ((*ACTIVATIONS, *POOLS), _ptflops_hooked_elementwise),
         (RECURRENT, module_only(per_cell(_ptflops_cell))),
         (F.UPSAMPLE, module_only(lambda site: site.out_numel)),
-        ((F.LRN, F.L2_NORM, *MERGES, *SCALES, F.DATA), zero),
+        ((F.LRN, F.L2_NORM, *MERGES, F.SUBTRACT, *SCALES, F.BLUR_POOL, F.DATA), zero),
+        (F.SQUARED_RELU, module_only(lambda site: site.in_numel)),   # the hook of its nn.ReLU
     )
 
 
@@ -325,7 +329,8 @@ class PtflopsAten(Profile):
     tool = 'ptflops.get_model_complexity_info (backend="aten")'
     unit = "MACs + bias of convolution and matrix products"
     rules = rules((WEIGHTED, _ptflops_weighted), (RECURRENT, _ptflops_aten_recurrent),
-                  ((*NORMS, *SCALES, *POOLS, *ACTIVATIONS, *MERGES, *RESIZES, F.DATA), zero))
+                  ((*NORMS, *SCALES, *but(POOLS, F.BLUR_POOL), *ACTIVATIONS, *MERGES, F.SUBTRACT, *RESIZES, F.DATA),
+                   zero), (F.BLUR_POOL, macs))
 
 
 # --- thop --------------------------------------------------------------------------------------
@@ -387,8 +392,8 @@ class Thop(Profile):
         (F.SOFTMAX, module_only(_thop_softmax)),
         (RECURRENT, module_only(per_cell(_thop_cell))),
         (F.UPSAMPLE, module_only(_thop_upsample)),
-        ((F.LRN, F.L2_NORM, F.GROUP_NORM, *SCALES, F.MAX_POOL, *but(ACTIVATIONS, F.PRELU, F.SOFTMAX), *MERGES, F.DATA,
-          F.MATMUL), zero),
+        ((F.LRN, F.L2_NORM, F.GROUP_NORM, *SCALES, F.MAX_POOL, *but(ACTIVATIONS, F.PRELU, F.SOFTMAX), *MERGES,
+          F.SUBTRACT, F.DATA, F.BLUR_POOL, F.MATMUL), zero),
     )
 
 
@@ -430,7 +435,8 @@ class Torchinfo(Profile):
         ((F.CONV, F.CONV_TRANSPOSE), lambda site: _trainable(site) * site.out_spatial),
         ((F.LINEAR, F.BATCH_NORM, F.LAYER_NORM, F.GROUP_NORM, F.PRELU), _trainable),
         (RECURRENT, lambda site: _trainable(site) * site.inputs[0][0]),
-        ((F.LRN, F.L2_NORM, *SCALES, *POOLS, *but(ACTIVATIONS, F.PRELU), *MERGES, *RESIZES, F.DATA, F.MATMUL), zero),
+        ((F.LRN, F.L2_NORM, *SCALES, *POOLS, *but(ACTIVATIONS, F.PRELU), *MERGES, F.SUBTRACT, *RESIZES, F.DATA,
+          F.MATMUL), zero),
     )
 
 
