@@ -1,6 +1,6 @@
-"""Exports of a network whose layers `shares:` weights: the PyTorch module runs the owner's module
-again (one set of parameters, as PyTorch counts them), the ONNX model reads the owner's initializers;
-both compute what the executor computes."""
+"""Exports of a network whose layers `shares:` weights: in the PyTorch module the sharer's module holds
+the owner's tensors (one set of parameters, as PyTorch counts them), the ONNX model reads the owner's
+initializers; both compute what the executor computes."""
 
 from __future__ import annotations
 
@@ -23,11 +23,12 @@ def _extra() -> dict:
     return spec
 
 
-def test_to_torch_shares_the_modules_and_computes_what_execute_does():
+def test_to_torch_shares_the_tensors_and_computes_what_execute_does():
     spec = _extra()
     weights = archcalc.init_weights(spec, seed=4, random_stats=True)
     network = archcalc.to_torch(spec, weights, dtype="float64")
-    assert network.h4.c1 is network.h3.c1 and network.extra is network.h3.c2
+    assert network.h4.c1.weight is network.h3.c1.weight and network.extra.bias is network.h3.c2.bias
+    assert network.h4.bn.running_var is network.h3.bn.running_var
     assert sum(p.numel() for p in network.parameters()) == archcalc.analyze(spec).totals.trainable_params
     x = np.random.default_rng(2).standard_normal((2, 3, 16, 16))
     _, values = network(torch.as_tensor(x), return_intermediates=True)
@@ -36,13 +37,13 @@ def test_to_torch_shares_the_modules_and_computes_what_execute_does():
         np.testing.assert_allclose(values[path].detach().numpy(), expected[name], rtol=1e-10, atol=1e-10)
 
 
-def test_the_exported_source_ties_the_modules():
+def test_the_exported_source_shares_the_tensors():
     source = torch_source(archcalc.analyze(_extra()))
-    assert "self.h4.c1 = self.h3.c1" in source.text
+    assert "self.h4.c1.weight = self.h3.c1.weight" in source.text
     namespace: dict = {}
     exec(compile(source.text, "export", "exec"), namespace)  # noqa: S102 - the export's own text
     network = namespace[source.class_name]()
-    assert network.h4.bn is network.h3.bn and network.extra is network.h3.c2
+    assert network.h4.bn.weight is network.h3.bn.weight and network.extra.weight is network.h3.c2.weight
     assert sum(p.numel() for p in network.parameters()) == archcalc.analyze(_extra()).totals.trainable_params
 
 

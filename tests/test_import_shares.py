@@ -44,3 +44,11 @@ def test_an_onnx_layer_reading_another_layer_weights_is_refused_naming_shares(tm
         import_model(path)
     text = str(caught.value)
     assert "'h4/c1' reads the weights 'h3/c1.weight' of 'h3/c1'" in text and "shares:" in text and "\n" not in text
+
+
+def test_a_module_holding_another_module_weights_is_refused_naming_shares():
+    module = archcalc.to_torch(pyramid(True))  # h4's modules hold h3's tensors
+    with pytest.raises(ArchcalcError) as caught:
+        import_model(module, input=(3, 16, 16))
+    text = str(caught.value)
+    assert "'h4.c1' holds the weights of 'h3.c1'" in text and "shares:" in text and "\n" not in text

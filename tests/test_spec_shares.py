@@ -12,6 +12,7 @@ import pytest
 import archcalc
 from archcalc.errors import ArchcalcError
 from archcalc.report import STYLES, to_table
+from archcalc.report.explain import explain
 
 HEAD = {"layers": [{"name": "c1", "type": "conv", "out_channels": 4, "kernel_size": 3, "padding": 1},
                    {"type": "relu"},
@@ -96,6 +97,11 @@ def test_json_and_every_style_say_so():
         assert [line for line in footer if line.startswith("Shared weights")] == [
             "Shared weights: 2 layers apply the weights of an earlier layer (0 params in their rows, counted once "
             "with it): h4/c1 → h3/c1, h4/c2 → h3/c2"], style
+
+
+def test_explain_says_whose_weights_a_layer_applies():
+    text = explain(archcalc.analyze(pyramid()), "h4/c1")
+    assert "shared: it applies the weights of h3/c1, counted there (0 here)" in text
 
 
 def _entry(spec: dict, name: str) -> dict:

@@ -215,8 +215,9 @@ class _Writer:
         return statements
 
     def sharing(self, top: Container) -> list[str]:
-        """`self.p4_head.conv1 = self.p3_head.conv1` for each layer that `shares:` another's weights."""
-        return [f"{_module_reference(sharer)} = {_module_reference(owner)}" for sharer, owner in ties(self.report, top)]
+        """`self.head_p4.conv.weight = self.head_p3.conv.weight` for each tensor of a layer that `shares:`."""
+        return [f"{_module_reference(sharer)}.{name} = {_module_reference(owner)}.{name}"
+                for sharer, owner, names in ties(self.report, top) for name in names]
 
     def unique(self, name: str) -> str:
         found, k = name, 2

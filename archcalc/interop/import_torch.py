@@ -300,6 +300,7 @@ class _TorchImporter(Importer):
         self.modules = modules
         self.env: dict[Any, Any] = {}
         self.nodes: dict[int, Any] = {}         # layer index → the traced node whose value it holds (the last)
+        self.holders: dict[int, str] = {}        # id of a parameter → the first module called that holds it
 
     def run(self, traced) -> None:
         output: tuple[Any, tuple[str, ...]] = (None, ("output",))
@@ -347,10 +348,21 @@ class _TorchImporter(Importer):
         call = _call(node, module)
         value = self.add(self._path(node, op), type_, inputs, call=call, channels_last=channels_last, **params)
         if module is not None:
+            self._refuse_shared(node.target, module)
             flags = [p.requires_grad for p in module.parameters()]
             self.graph.layers[value.index].trainable = any(flags) if flags else None
         self.nodes[value.index] = node
         return value
+
+    def _refuse_shared(self, target: str, module: Any) -> None:
+        """Refuse a module holding a parameter of another module called before it (a head on every pyramid
+        level): its weights would be counted twice. A file says it with `shares:`, which import does not write."""
+        for parameter in module.parameters():
+            holder = self.holders.setdefault(id(parameter), target)
+            if holder != target:
+                raise SpecError(f"module {target!r} holds the weights of {holder!r}: import does not write `shares:` "
+                                "for a layer that applies another's weights (docs/format.md); write it by hand",
+                                file=self.unsupported.label)
 
     # --- values --------------------------------------------------------------------------------
     def _tensor(self, arg) -> Value:

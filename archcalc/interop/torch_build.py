@@ -49,8 +49,10 @@ def to_torch(arch: Any, weights: Any = None, *, input: Any = None, dtype: str = 
     arch = report.architecture
     network = build_network(code, arch.input_path, arch.output_path).to(getattr(torch, dtype))
     modules = module_names(code.tree)
-    for sharer, owner in ties(report, code.tree):  # the owner's module runs in the sharer's place
-        _tie(network, sharer, owner)
+    for sharer, owner, names in ties(report, code.tree):  # the sharer's module holds the owner's tensors
+        mine, theirs = _submodule(network, sharer), _submodule(network, owner)
+        for name in names:
+            setattr(mine, name, getattr(theirs, name))
     parameters = dict(network.named_parameters())
     for record in report.layers:
         for param in record.param_tensors:
@@ -70,15 +72,10 @@ def to_torch(arch: Any, weights: Any = None, *, input: Any = None, dtype: str = 
     return network.eval()
 
 
-def _tie(network: Any, sharer: tuple[str, ...], owner: tuple[str, ...]) -> None:
-    """Put the module at `owner` (submodule names) in the place of the one at `sharer`."""
-    found = network
-    for name in owner:
-        found = found._modules[name]
-    parent = network
-    for name in sharer[:-1]:
-        parent = parent._modules[name]
-    parent._modules[sharer[-1]] = found
+def _submodule(network: Any, names: tuple[str, ...]) -> Any:
+    for name in names:
+        network = network._modules[name]
+    return network
 
 
 def _state_key(key: str, modules: dict[str, dict[str, tuple[str, ...]]]) -> str:

@@ -179,10 +179,12 @@ def module_names(top: Container) -> dict[str, dict[str, tuple[str, ...]]]:
     return found
 
 
-def ties(report: Report, top: Container) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
-    """(the submodule names of a layer that `shares:`, those of its owner's module) for each such layer:
-    the export runs the owner's module in its place (one set of weights, as PyTorch shares them)."""
+def ties(report: Report, top: Container) -> list[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]]:
+    """(the submodule names of a layer that `shares:`, those of its owner's module, the names of the
+    owner's parameters and statistics) for each such layer: the export gives the sharer's module the
+    owner's tensors (one set of weights, as PyTorch shares them), each module still called once."""
     modules = module_names(top)
+    owned = {record.name: record.param_tensors for record in report.layers if record.param_tensors}
     found = []
     for record in report.layers:
         if record.shares is not None:
@@ -190,7 +192,7 @@ def ties(report: Report, top: Container) -> list[tuple[tuple[str, ...], tuple[st
             if sharer is None or owner is None:
                 raise ExportError("a layer that shares weights is exported called as a module, not as a function",
                                   layer=record.name)
-            found.append((sharer, owner))
+            found.append((sharer, owner, tuple(p.name for p in owned[record.shares])))
     return found
 
 

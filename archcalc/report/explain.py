@@ -40,6 +40,8 @@ def explain(report: Report, layer: str, architecture: str | None = None) -> str:
                      f" + {record.non_trainable_params - frozen:,} non-trainable = {record.params:,}")
         if frozen:
             lines.append(f"                    frozen: its {frozen:,} weights and biases are not trained")
+    if record.shares:
+        lines.append(f"                    shared: it applies the weights of {record.shares}, counted there (0 here)")
     batch = f"{report.batch} × " if report.batch > 1 else ""
     lines.append(f"MACs:               {batch}{maths.macs}" + (f" = {record.macs:,}" if batch else ""))
     lines.append(f"FLOPs:              {flops_unit(report)} = {record.flops:,}")
