@@ -773,21 +773,15 @@ def _local_response_norms(graph, params: dict[str, Any]) -> tuple[dict[str, tupl
     x / (AveragePool₃d(Pad(Reshape(x · x)), (size, 1, 1)) · alpha + k)^beta, with the sizes and pads
     computed by shape ops. By the first output of each final `Div`: its map and hyper-parameters; and the
     first outputs of the nodes only it reads, which are no layer of their own."""
-    producers = {name: node for node in graph.node for name in node.output}
-    readers: dict[str, list] = {}
-    for node in graph.node:
-        for name in _reads(node):
-            readers.setdefault(name, []).append(node)
+    producers, readers = _links(graph)
 
     def made(name: str, op: str):
         node = producers.get(name)
         return node if node is not None and node.op_type == op and len(node.input) == 2 else None
 
     def number(name: str) -> float | None:
-        node = producers.get(name)
-        value = params.get(name) if node is None else _attributes(node).get("value") \
-            if node.op_type == "Constant" else None
-        return float32(value.reshape(-1)[0]) if isinstance(value, np.ndarray) and value.size == 1 else None
+        value = _scalar(name, producers, params)
+        return None if value is None else float32(value)
 
     def operands(node) -> tuple[str, float | None]:
         """The operand of a binary node that is no constant, and the constant."""
@@ -832,21 +826,15 @@ def _layer_norms(graph, params: dict[str, Any]) -> tuple[dict[str, tuple], set[s
     d = x − ReduceMean(x), d / Sqrt(ReduceMean(d ^ 2) + eps), then · γ + β. By the first output of the
     last node: (x, γ's name or None, β's name or None, eps); and the first outputs of the other nodes,
     which are no layer of their own."""
-    producers = {name: node for node in graph.node for name in node.output}
-    readers: dict[str, list] = {}
-    for node in graph.node:
-        for name in _reads(node):
-            readers.setdefault(name, []).append(node)
+    producers, readers = _links(graph)
 
     def made(name: str, op: str):
         node = producers.get(name)
         return node if node is not None and node.op_type == op else None
 
     def number(name: str) -> float | None:
-        node = producers.get(name)
-        value = params.get(name) if node is None else _attributes(node).get("value") \
-            if node.op_type == "Constant" else None
-        return float(value.reshape(-1)[0]) if isinstance(value, np.ndarray) and value.size == 1 else None
+        value = _scalar(name, producers, params)
+        return None if value is None else float(value)
 
     def parameter(name: str) -> Any:
         """The initializer `name` is, through the `Identity` nodes that share equal initializers."""
@@ -903,6 +891,24 @@ def _layer_norms(graph, params: dict[str, Any]) -> tuple[dict[str, tuple], set[s
         steps |= {id(producers[name]) for name in (square.input[1], *shifted.input) if name in producers
                   and producers[name].op_type == "Constant" and len(readers.get(name, [])) == 1}
     return found, {node.output[0] for node in graph.node if id(node) in steps and node.output}
+
+
+def _links(graph) -> tuple[dict[str, Any], dict[str, list]]:
+    """The node computing each value, and the nodes reading each value."""
+    producers = {name: node for node in graph.node for name in node.output}
+    readers: dict[str, list] = {}
+    for node in graph.node:
+        for name in _reads(node):
+            readers.setdefault(name, []).append(node)
+    return producers, readers
+
+
+def _scalar(name: str, producers: dict[str, Any], params: dict[str, Any]) -> Any:
+    """The one number a stored initializer or a `Constant` node holds as `name`, or None."""
+    node = producers.get(name)
+    value = params.get(name) if node is None else _attributes(node).get("value") \
+        if node.op_type == "Constant" else None
+    return value.reshape(-1)[0] if isinstance(value, np.ndarray) and value.size == 1 else None
 
 
 def _reads(node) -> list[str]:

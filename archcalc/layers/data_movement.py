@@ -16,6 +16,14 @@ from .family import Family
 from .foreign import KerasForm, KerasLayer, Mismatch, OnnxForm, OnnxNode, TorchCall, TorchForm, whole
 
 
+def whole_map(inputs: list[Shape]) -> tuple[AxisWindow, ...] | None:
+    """The window of a layer that lays its input's values out anew (`flatten`, `reshape`): the whole map
+    ((H, H) × (W, W); every axis of a signal or a clip); None for a vector, whose field passes through."""
+    if len(inputs[0]) < 2:
+        return None
+    return tuple(AxisWindow(n, n) for n in inputs[0][1:])
+
+
 @register
 class Input(Layer):
     """The network input; its shape is the file's `input`."""
@@ -111,10 +119,7 @@ class Flatten(Layer):
         return False
 
     def windows(self, inputs: list[Shape]) -> tuple[AxisWindow, ...] | None:
-        """The whole map ((H, H) × (W, W); every axis of a signal or a clip); None for a vector."""
-        if len(inputs[0]) < 2:
-            return None
-        return tuple(AxisWindow(n, n) for n in inputs[0][1:])
+        return whole_map(inputs)
 
 
 @register
@@ -177,10 +182,7 @@ class Reshape(Layer):
         return False
 
     def windows(self, inputs: list[Shape]) -> tuple[AxisWindow, ...] | None:
-        """None for a vector (its field passes through); the whole map of a map, as `flatten`."""
-        if len(inputs[0]) < 2:
-            return None
-        return tuple(AxisWindow(n, n) for n in inputs[0][1:])
+        return whole_map(inputs)
 
     def forward(self, xp: Any, inputs: list[Any], params: dict[str, Any]) -> Any:
         x = inputs[0]
