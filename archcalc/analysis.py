@@ -714,7 +714,7 @@ def receptive_field(steps: tuple | object, inputs: list[str], in_shapes: tuple[S
             return None
     else:
         known = [(fields[src], shape) for src, shape in zip(inputs, in_shapes) if fields.get(src) is not None]
-        if not known:
+        if len(known) < len(inputs):   # an input's field unknown (after a transposed convolution): the join's too
             return None
         if len(known) == 1:
             base = known[0][0]

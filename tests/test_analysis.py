@@ -302,6 +302,19 @@ def test_no_receptive_field_is_claimed_at_or_after_a_transposed_convolution():
     assert report.layer("up").receptive_field is None and report.layer("conv").receptive_field is None
 
 
+def test_a_join_of_a_transposed_convolution_branch_claims_no_receptive_field():
+    """U-Net's concatenation of an up-convolution with a cropped skip: the skip's field alone (a 3×3) would
+    understate what the join sees, so it has none."""
+    spec = {"name": "u", "input": [1, 16, 16], "layers": [
+        {"name": "conv0", "type": "conv", "out_channels": 2, "kernel_size": 3, "padding": 1},
+        {"name": "down", "type": "maxpool", "kernel_size": 2},
+        {"name": "up", "type": "convtranspose", "out_channels": 2, "kernel_size": 2, "stride": 2},
+        {"name": "join", "type": "concat", "from": ["conv0", "up"]}]}
+    report = archcalc.analyze(spec)
+    assert report.layer("conv0").receptive_field.size == (3, 3)
+    assert report.layer("join").receptive_field is None
+
+
 def test_transposed_convolution_arithmetic_adds_up_on_both_axes():
     # PyTorch ConvTranspose2d: H_out = (H − 1)·S − 2P + D·(F − 1) + OP + 1 = (7 − 1)·2 − 2 + 2·2 + 1 + 1 = 16
     spec = {"name": "up", "input": [1, 7, 8], "layers": [
