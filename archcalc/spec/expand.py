@@ -124,12 +124,15 @@ class Group:
 class _Template:
     """What one block instance added, to be added again, under another prefix and input, by every
     instance of the same block with the same arguments at the same depth. Each path the instance
-    holds is kept as what follows its prefix (`/conv1`), the instance's input as None."""
+    holds is kept as what follows its prefix (`/conv1`), the instance's input as None; each scope by its
+    position in `scopes` (the instance's own first, every parent before its children), so that a replay
+    makes its copies in one pass and finds a node's by index."""
 
     output: str | None
-    nodes: list[tuple[Node, str, str | None]]  # (node, its path, the path of the layer before it)
+    nodes: list[tuple[Node, str, str | None, int]]  # (node, its path, the path of the layer before it, its scope)
     groups: list[tuple[Group, str]]
-    scopes: list[tuple[Scope, str, str | None, list[tuple[str, str | None]]]]  # (scope, prefix, input, names)
+    scopes: list[tuple[Scope, str, str | None, list[tuple[str, str | None]], int]]  # (scope, prefix, input,
+    #                                                                   names, its parent's position; -1: the caller)
     instances: int
     bindings: int
     edges: int
@@ -214,7 +217,7 @@ class _Expander:
         self.entries: dict[int, _Entry] = {}  # validated entries by id of their mapping
         self.places: dict[tuple, tuple[list, list]] = {}  # (id of a list, its key, first) → (it, line of each entry)
         self.costs: dict[str, tuple[int, int]] = {}  # least_cost of each block
-        self.templates: dict[tuple, _Template | _FirstInstance | None] = {}  # by block, depth, frozen, arguments
+        self.templates: dict[tuple, _Template | _FirstInstance | None] = {}  # by depth, frozen, key of `bound`
         self.reading_i: dict[str, bool] = {}  # reads_i of each block
         self.bound: dict[tuple, dict[str, Any]] = {}  # bound_args by block, `i` and the values given
         self.classes: dict[str, type] = {"input": layer_class("input")}  # by type name; SpecError: none
@@ -255,10 +258,11 @@ class _Expander:
         if outputs:
             output = next(iter(outputs.values()))
         for node in self.nodes:
-            try:
-                self.resolve_inputs(node)
-            except ArchcalcError as exc:
-                raise exc.located(where=node.where) from None
+            if node.refs is not None or node.like is not None or node.shares is not None:
+                try:
+                    self.resolve_inputs(node)
+                except ArchcalcError as exc:
+                    raise exc.located(where=node.where) from None
         return Expansion(self.nodes, self.groups, input_name, output, outputs)
 
     def output_path(self, name: Any, top: Scope, key: str) -> str:
@@ -395,7 +399,7 @@ class _Expander:
             known.reads_i = any(names is None or "i" in names for names in map(names_read, texts))
         cls, merged = known.cls, known.merged  # merged: shared by every copy of the entry (read-only)
         frozen = scope.frozen or entry.trainable is False
-        if entry.when is None:
+        if entry.when is None and (block is not None or repeat > 1):  # one layer: add_node checks the same
             self.refuse_early(repeat, block, entry.type)
         # each copy sees its `i`, unless nothing of it reads `i` (a plain chain: no mapping per layer)
         numbered = entry.repeat is not None and (known.reads_i or entry.when is not None)
@@ -477,8 +481,8 @@ class _Expander:
         self.count_bindings(len(block.args))
         prefix = scope.path(path_name)
         local = {"i": caller_values["i"]} if "i" in caller_values else {}
-        args = self.bound_args(block_name, block, {arg: resolve_value(given[arg], caller_values)
-                                                   for arg in block.args if arg in given}, local)
+        args, bound = self.bound_args(block_name, block, {arg: resolve_value(given[arg], caller_values)
+                                                          for arg in block.args if arg in given}, local)
         local.update(args)
         frozen = frozen or not block.trainable
         input_path = previous
@@ -490,12 +494,9 @@ class _Expander:
                 self.global_ref(refs[0], scope, prefix)
                 raise GraphError(f"a block's from: must name a layer defined before it, got {refs[0]!r}")
             input_path = found
-        try:
-            key: tuple | None = (block_name, depth, frozen, *[(k, hashable(v)) for k, v in local.items()
-                                                               if k != "i" or self.reads_i(block_name)])
-            template = self.templates.get(key)
-        except TypeError:  # an argument that cannot be part of a key
-            key = template = None
+        # the same block, `i` (where it reads it) and values given bind the same arguments (`bound_args`)
+        key = None if bound is None else (depth, frozen, bound)
+        template = None if key is None else self.templates.get(key)
         if isinstance(template, _FirstInstance):
             template = self.templates[key] = self.template(*template)
         if template is not None:
@@ -515,29 +516,38 @@ class _Expander:
         return output
 
     def bound_args(self, block_name: str, block: BlockDef, given: dict[str, Any],
-                   local: dict[str, Any]) -> dict[str, Any]:
+                   local: dict[str, Any]) -> tuple[dict[str, Any], tuple | None]:
         """A block instance's arguments in the block's order: those `given` (evaluated where it is used)
         and the defaults of the others, evaluated over the file's `args`, `local` (`i`) and the arguments
-        before them: once per block, values given and `i` (where the block reads it)."""
+        before them: once per block, values given and `i` (where the block reads it), that key returned
+        with them (None where a value cannot be part of one)."""
+        reads_i = self.reading_i.get(block_name)
+        if reads_i is None:
+            reads_i = self.reads_i(block_name)
         try:
-            key: tuple | None = (block_name, local.get("i") if self.reads_i(block_name) else None,
+            key: tuple | None = (block_name, local.get("i") if reads_i else None,
                                  *[(arg, hashable(value)) for arg, value in given.items()])
             found = self.bound.get(key)
         except TypeError:  # a value that cannot be part of a key
             key = found = None
         if found is not None:
-            return found
+            return found, key
         args: dict[str, Any] = {}
+        names = None  # the names a default sees: the file's `args`, `local`, then the arguments before it
         for arg, default in block.args.items():
             if arg in given:
                 args[arg] = given[arg]
             elif default is None:
                 raise SpecError(f"block {block_name!r} needs argument {arg!r}")
             else:
-                args[arg] = resolve_value(default, with_names(self.spec.args, {**local, **args}))
+                if names is None:
+                    names = with_names(self.spec.args, {**local, **args})
+                args[arg] = resolve_value(default, names)
+            if names is not None:
+                names[arg] = args[arg]
         if key is not None:
             self.bound[key] = args
-        return args
+        return args, key
 
     def template(self, inner: Scope, prefix: str, input_path: str, output: str,
                  start: tuple[int, ...], end: tuple[int, ...]) -> _Template | None:
@@ -545,14 +555,18 @@ class _Expander:
         `_Template`; None where it leads to a layer outside it other than its input (a `when`-dropped
         entry standing for an outer layer): that is not moved."""
         nodes = self.nodes[start[0]:end[0]]
-        scopes: dict[int, Scope] = {id(inner): inner}
+        if any(node.owner is not None for node in nodes):  # a block's `shares:` set it: not replayed
+            return None
+        position: dict[int, int] = {id(inner): 0}  # by id of each scope, its place in `scopes`
+        scopes = [inner]
         for node in nodes:
             chain, scope = [], node.scope
-            while id(scope) not in scopes:
+            while id(scope) not in position:
                 chain.append(scope)
                 scope = scope.parent
             for scope in reversed(chain):
-                scopes[id(scope)] = scope
+                position[id(scope)] = len(scopes)
+                scopes.append(scope)
         cut, outside = len(prefix), _Outside()
 
         def rest(path: str) -> str | None:
@@ -562,17 +576,20 @@ class _Expander:
                 raise outside
             return path[cut:]
 
-        if any(node.owner is not None for node in nodes):  # a block's `shares:` set it: not replayed
-            return None
         try:
-            return _Template(
-                rest(output), [(node, rest(node.path), rest(node.previous)) for node in nodes],
+            template = _Template(
+                rest(output), [(node, rest(node.path), rest(node.previous), position[id(node.scope)])
+                               for node in nodes],
                 [(group, group.path[cut:]) for group in self.groups[start[1]:end[1]]],
                 [(scope, rest(scope.prefix[:-1]), rest(scope.input_path),
-                  [(name, rest(path)) for name, path in scope.names.items()]) for scope in scopes.values()],
+                  [(name, rest(path)) for name, path in scope.names.items()],
+                  -1 if scope is inner else position[id(scope.parent)]) for scope in scopes],
                 end[2] - start[2], end[3] - start[3], end[4] - start[4])
         except _Outside:
             return None
+        for node in nodes:  # each is the `twin` of the layers replayed from it
+            node.copied = True
+        return template
 
     def reads_i(self, block_name: str) -> bool:
         """Whether an instance of the block may read `i` (the caller's repeat index) other than through
@@ -603,22 +620,23 @@ class _Expander:
         self.edges += template.edges
         if self.edges > MAX_EDGES:
             raise SpecError(f"more than {MAX_EDGES:,} edges (inputs of layers) after expansion")
-        copies = {id(template.scopes[0][0].parent): caller}
-        for old, at, given, names in template.scopes:
-            copies[id(old)] = Scope(prefix + at + "/", old.values, copies[id(old.parent)],
-                                    input_path if given is None else prefix + given,
-                                    {name: input_path if path is None else prefix + path for name, path in names},
-                                    set(old.dropped), old.frozen)
-        paths, nodes = self.paths, self.nodes
-        for node, rest, before in template.nodes:
-            node.copied = True
-            path = prefix + rest
-            if path in paths:
-                raise GraphError(f"duplicate layer path {path!r}")
-            paths.add(path)
-            nodes.append(Node(path, node.layer_cls, node.hyper, node.values, copies[id(node.scope)], node.refs,
-                              input_path if before is None else prefix + before, [], node.where, node.key_lines,
-                              node.trainable, node.like, node, node.shares))  # by position: keywords cost a third more
+        copies: list[Scope] = []
+        for old, at, given, names, parent in template.scopes:
+            # `dropped` is shared: it changes only while its own scope is being expanded, never after
+            copies.append(Scope(prefix + at + "/", old.values, caller if parent < 0 else copies[parent],
+                                input_path if given is None else prefix + given,
+                                {name: input_path if path is None else prefix + path for name, path in names},
+                                old.dropped, old.frozen))
+        new_paths = [prefix + rest for _, rest, _, _ in template.nodes]
+        if not self.paths.isdisjoint(new_paths):
+            taken = next(path for path in new_paths if path in self.paths)
+            raise GraphError(f"duplicate layer path {taken!r}")
+        self.paths.update(new_paths)
+        self.nodes += [Node(path, node.layer_cls, node.hyper, node.values, copies[scope], node.refs, previous,
+                            [previous] if node.refs is None else [], node.where, node.key_lines, node.trainable,
+                            node.like, node, node.shares)  # by position: keywords cost a third more
+                       for path, (node, _, before, scope) in zip(new_paths, template.nodes)
+                       for previous in (input_path if before is None else prefix + before,)]
         self.groups += [Group(prefix + rest, group.block, group.args) for group, rest in template.groups]
         return input_path if template.output is None else prefix + template.output
 
@@ -636,8 +654,9 @@ class _Expander:
         if self.edges > MAX_EDGES:
             raise SpecError(f"more than {MAX_EDGES:,} edges (inputs of layers) after expansion")
         self.paths.add(path)
+        inputs = [previous] if refs is None and previous is not None else []  # `from:`: resolved at the end
         self.nodes.append(Node(path, cls, hyper, values if values is not None else scope.values,  # by position
-                               scope, refs, previous, [], where, key_lines, trainable, like, None, shares))
+                               scope, refs, previous, inputs, where, key_lines, trainable, like, None, shares))
         return path
 
     def refuse_early(self, repeat: int, block: BlockDef | None, name: str) -> None:
@@ -705,9 +724,9 @@ class _Expander:
         return result
 
     def resolve_inputs(self, node: Node) -> None:
-        if node.refs is None:
-            node.inputs = [node.previous] if node.previous is not None else []
-        else:
+        """A node's `from:`, `like:` and `shares:` as paths, once every layer exists (one without them has
+        its inputs from its creation: the layer before it)."""
+        if node.refs is not None:
             node.inputs = [node.scope.lookup(ref) or self.global_ref(ref, node.scope, node.path)
                            for ref in node.refs]
         if node.like is not None:
