@@ -68,6 +68,19 @@ class Scope:
         return seen
 
 
+class KeyLines:
+    """The (file, line) of each key of one layer entry, looked up in the file's lines when asked (an
+    error message is the only reader): `get` as a dict's, for the keys as written (`str` of each)."""
+
+    __slots__ = ("lines", "at")
+
+    def __init__(self, lines: Mapping[tuple, tuple[str, int]], at: tuple):
+        self.lines, self.at = lines, at  # `at`: the entry's place, (`layers`, 3) or (`blocks`, name, 0)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.lines.get((*self.at, key), default)
+
+
 @dataclass(slots=True)
 class Node:
     """One layer of the expanded graph, before shape inference."""
@@ -81,7 +94,7 @@ class Node:
     previous: str | None
     inputs: list[str] = field(default_factory=list)
     where: tuple[str, int] | None = None  # (file, line) of the entry, for error messages
-    key_lines: Mapping[str, tuple[str, int]] | None = None  # (file, line) of each of the entry's keys
+    key_lines: KeyLines | None = None  # (file, line) of each of the entry's keys
     trainable: bool = True  # false: written `trainable: false`, inside such a block, or named by `freeze:`
     like: str | None = None  # `like:`: a layer read for its size alone, the last input
     twin: Node | None = None  # the node it was replayed from (same class, hyper-parameters and names)
@@ -102,13 +115,13 @@ class _Entry:
 
     fields: LayerEntry
     hyper: dict[str, Any]
-    key_lines: dict[str, tuple[str, int]]
+    key_lines: KeyLines
     is_input: bool
     block: BlockDef | None
     refs: list[str] | None
     cls: type[Layer] | None = None
     merged: dict[str, Any] | None = None
-    reads_i: bool = True  # of a layer, once merged: whether its hyper-parameters may read `i`
+    reads_i: bool | None = None  # of a repeated layer, once asked: whether its hyper-parameters may read `i`
 
 
 @dataclass(frozen=True)
@@ -319,11 +332,7 @@ class _Expander:
                                 f"got {type(raw).__name__}").located(where=where)
             entry = self.entries.get(id(raw))
             if entry is None:
-                at, key_lines = (*key, first + position), {}
-                for k in map(str, raw):
-                    line = self.lines.get((*at, k))
-                    if line is not None:
-                        key_lines[k] = line
+                key_lines = KeyLines(self.lines, (*key, first + position))
                 try:
                     fields = LayerEntry.from_mapping(raw)
                 except FieldError as exc:
@@ -395,14 +404,15 @@ class _Expander:
             convention = {"convention": self.spec.convention} \
                 if self.spec.convention and "convention" in known.cls.model_fields else {}
             known.merged = {**convention, **self.defaults.get(known.cls, {}), **hyper}
-            texts = _texts(list(known.merged.values()))
-            known.reads_i = any(names is None or "i" in names for names in map(names_read, texts))
         cls, merged = known.cls, known.merged  # merged: shared by every copy of the entry (read-only)
+        if entry.repeat is not None and block is None and known.reads_i is None:
+            texts = _texts(list(merged.values()))
+            known.reads_i = any(names is None or "i" in names for names in map(names_read, texts))
         frozen = scope.frozen or entry.trainable is False
         if entry.when is None and (block is not None or repeat > 1):  # one layer: add_node checks the same
             self.refuse_early(repeat, block, entry.type)
         # each copy sees its `i`, unless nothing of it reads `i` (a plain chain: no mapping per layer)
-        numbered = entry.repeat is not None and (known.reads_i or entry.when is not None)
+        numbered = entry.repeat is not None and (block is not None or known.reads_i or entry.when is not None)
         output = None
         owner = None if block is None or entry.shares is None else self.owner_instance(entry, scope)
         for r in range(repeat):
