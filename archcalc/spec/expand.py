@@ -34,7 +34,7 @@ _SEQUENCES = (list, tuple)  # made once (a `list | tuple` union is built anew at
 _ATOMS = frozenset({int, str, bool, float, type(None)})  # values `hashable` pairs with their type at once
 
 
-@dataclass
+@dataclass(slots=True)
 class Scope:
     """Names visible in one block instance (or the top level)."""
 
