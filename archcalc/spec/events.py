@@ -120,13 +120,13 @@ class _Builder:
             if kind is _SEQUENCE_END:
                 break
             if prefix is not None and kind is not _MAPPING:
-                lines[(*prefix, len(items))] = (source, event.start_mark.line + 1)
+                lines[prefix + (len(items),)] = (source, event.start_mark.line + 1)
             if kind is _SCALAR:
                 items.append(scalar(event))
             elif kind is _MAPPING:
                 inner = None
                 if prefix is not None:
-                    key = (*prefix, len(items))
+                    key = prefix + (len(items),)
                     lines[key] = (source, event.start_mark.line + 1)
                     inner = ("item", key)
                 items.append(self.mapping(event, inner, depth + 1))
@@ -147,8 +147,8 @@ class _Builder:
             raise _GiveUp
         get, scalar, lines, source = self.get, self.scalar, self.lines, self.source
         mapping: dict[Any, Any] = {}
-        item = role[1] if role is not None and role[0] == "item" else None
-        keyed = item is not None or role == "root"  # whether `lines` keeps its keys
+        # the path under which `lines` keeps its keys: a layer entry's, or () at the top level; None: not kept
+        at = role[1] if role is not None and role[0] == "item" else () if role == "root" else None
         while True:
             event = get()
             kind = event.__class__
@@ -160,8 +160,8 @@ class _Builder:
             key = scalar(event)
             if key in mapping:
                 raise _GiveUp
-            if keyed:
-                lines[(*item, raw) if item is not None else (raw,)] = (source, event.start_mark.line + 1)
+            if at is not None:
+                lines[at + (raw,)] = (source, event.start_mark.line + 1)
             event = get()
             kind = event.__class__
             if kind is _SCALAR:
