@@ -119,17 +119,13 @@ class _Builder:
             kind = event.__class__
             if kind is _SEQUENCE_END:
                 break
-            if prefix is not None and kind is not _MAPPING:
-                lines[prefix + (len(items),)] = (source, event.start_mark.line + 1)
+            if prefix is not None:
+                key = prefix + (len(items),)
+                lines[key] = (source, event.start_mark.line + 1)
             if kind is _SCALAR:
                 items.append(scalar(event))
             elif kind is _MAPPING:
-                inner = None
-                if prefix is not None:
-                    key = prefix + (len(items),)
-                    lines[key] = (source, event.start_mark.line + 1)
-                    inner = ("item", key)
-                items.append(self.mapping(event, inner, depth + 1))
+                items.append(self.mapping(event, None if prefix is None else ("item", key), depth + 1))
             elif kind is _SEQUENCE:
                 items.append(self.sequence(event, None, depth + 1))
             else:
