@@ -5,8 +5,10 @@ loader, with its errors, wherever the one-pass build does not apply."""
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
+import yaml
 
 from archcalc import zoo
 from archcalc.errors import SpecError
@@ -123,3 +125,13 @@ def test_anything_else_is_left_to_the_full_loader(text):
 def test_the_full_loader_still_reports_what_is_wrong(text, message):
     with pytest.raises(SpecError, match=message):
         loader.parse_text(text, "t.yaml")
+
+
+def test_a_loader_that_resolves_other_than_by_first_character_is_left_to_itself():
+    class Wildcard(loader._SafeLoader):
+        pass
+
+    Wildcard.add_implicit_resolver("tag:yaml.org,2002:null", re.compile("nothing$"), None)  # any first character
+    assert yaml.load("a: nothing\n", Loader=Wildcard) == {"a": None}
+    assert events.build("a: nothing\n", "t.yaml", Wildcard, loader.MAX_NESTING, loader.MAX_VALUES,
+                        loader.MAX_INT_DIGITS) is None
