@@ -422,7 +422,8 @@ class _Walk:
         # output allocates, its bytes)
         self.seen: dict[tuple, tuple] = {}
         self.found_of: dict[int, tuple] = {}  # id of a node visited that others were copied from → its `seen` entry
-        self.visited: dict[str, LayerRecord] = {}  # path → record of the layers visited with weights (`shares:`)
+        # path → record of the layers visited with weights, where some layer applies another's (`shares:`)
+        self.visited: dict[str, LayerRecord] | None = {} if any(n.owner is not None for n in arch.nodes) else None
 
     def resolve_input(self, override) -> Shape:
         if override is not None and (isinstance(override, str | bytes) or not hasattr(override, "__iter__")):
@@ -448,9 +449,6 @@ class _Walk:
         self.add_site = self.field_table.sites.append
         records: list[LayerRecord] = []
         warnings: list[str] = list(self.arch.warnings)
-        index: dict[str, int] = {}  # path → position in execution order
-        roots: list[int] = []  # per layer, the position of the layer whose storage holds its output
-        sizes: list[int] = []  # per layer, the bytes of its output
         macs = flops = elements = 0
         for position, node in enumerate(self.arch.nodes):
             try:
@@ -461,20 +459,16 @@ class _Walk:
                 if isinstance(exc, ShapeError):
                     exc.message += channels_last_hint(self.input_shape)
                 raise exc.located(layer=node.path, where=node.where) from None
-            path, inputs = node.path, node.inputs
-            shapes[path] = record.output_shape
-            index[path] = position
+            shapes[node.path] = record.output_shape
             records.append(record)
             macs += record.macs
             flops += record.flops
             if record.allocates:
                 elements += record.activation_elements
-            roots.append(position if record.allocates or not inputs else roots[index[inputs[0]]])
-            sizes.append(record.activation_bytes)
             if record.warnings:
-                warnings += [f"{path}: {w}" for w in record.warnings]
+                warnings += [f"{node.path}: {w}" for w in record.warnings]
         totals = self.totals(records, macs, flops, elements,
-                             partial(peak_activation_bytes, self.arch.nodes, self.arch.output_paths, roots, sizes))
+                             partial(peak_activation_bytes, records, self.arch.output_paths))
         return Report(self.arch, self.input_shape, self.batch, self.dtype, tuple(records), totals,
                       tuple(warnings), self.count)
 
@@ -523,7 +517,7 @@ class _Walk:
             self.statistics += counts[2]
         record = LayerRecord(node.path, layer.type_name, layer, tuple(inputs), in_shapes, output, params, found[3],
                              flops, found[7], found[10], found[9], self.field_table, position, notes, shares)
-        if params or shares:
+        if self.visited is not None and (params or shares):
             self.visited[node.path] = record
         return record
 
@@ -678,18 +672,22 @@ class _Walk:
         )
 
 
-def peak_activation_bytes(nodes: tuple[Node, ...], outputs: tuple[str, ...], roots: list[int],
-                          sizes: list[int]) -> int:
+def peak_activation_bytes(records: list[LayerRecord], outputs: tuple[str, ...]) -> int:
     """Most activation bytes live at once: outputs are freed after their last reader (the network's
-    outputs live to the end); a view (flatten, in-place op) shares its input's storage (`roots`) and
-    extends its life."""
-    last = last_readers(((node.path, node.inputs) for node in nodes), outputs)
-    until = [0] * len(nodes)  # per storage: position of the last reader of anything that lives in it
-    for node, root in zip(nodes, roots, strict=True):
-        reader = last[node.path]
+    outputs live to the end); a view (flatten, in-place op) shares its input's storage and extends its life."""
+    index: dict[str, int] = {}  # path → position in execution order
+    roots: list[int] = []  # per layer, the position of the layer whose storage holds its output
+    for position, record in enumerate(records):
+        index[record.name] = position
+        roots.append(position if record.allocates or not record.inputs else roots[index[record.inputs[0]]])
+    sizes = [record.activation_bytes for record in records]
+    last = last_readers(((record.name, record.inputs) for record in records), outputs)
+    until = [0] * len(records)  # per storage: position of the last reader of anything that lives in it
+    for record, root in zip(records, roots, strict=True):
+        reader = last[record.name]
         if reader > until[root]:
             until[root] = reader
-    freed = [0] * (len(nodes) + 1)  # per position: the bytes freed after it
+    freed = [0] * (len(records) + 1)  # per position: the bytes freed after it
     for position, root in enumerate(roots):
         if root == position:
             freed[until[position]] += sizes[position]
