@@ -69,13 +69,13 @@ _set_size, _set_jump, _set_start = (getattr(ReceptiveField, name).__set__ for na
 class ReceptiveFields:
     """The receptive fields of one analysis' layers, worked out together when one is first asked for
     (an analysis only counted does not pay for them): from the layers' inputs, their input and output
-    shapes, and the `field_steps` of each layer, in execution order."""
+    shapes, and how each layer's windows step (`field_steps`), in execution order."""
 
-    __slots__ = ("nodes", "shapes", "steps", "fields")
+    __slots__ = ("nodes", "shapes", "sites", "windows", "fields")
 
-    def __init__(self, nodes: tuple[Node, ...], shapes: dict[str, Shape]):
-        self.nodes, self.shapes = nodes, shapes
-        self.steps: list[Any] = []
+    def __init__(self, nodes: tuple[Node, ...], shapes: dict[str, Shape], windows: dict[Any, Any]):
+        self.nodes, self.shapes, self.windows = nodes, shapes, windows
+        self.sites: list[Any] = []  # per layer, `_INPUT` or its facts (the walk's tuple of a distinct layer)
         self.fields: list[ReceptiveField | None] | None = None
 
     def at(self, position: int) -> ReceptiveField | None:
@@ -85,18 +85,44 @@ class ReceptiveFields:
 
     def work_out(self) -> list[ReceptiveField | None]:
         by_path: dict[str, ReceptiveField | None] = {}
+        steps_of: dict[int, Any] = {}  # id of a layer's facts → its field steps (the facts are kept in `sites`)
         shapes, found = self.shapes, []
-        for node, steps in zip(self.nodes, self.steps):
+        for node, site in zip(self.nodes, self.sites):
             output = shapes[node.path]
-            if steps is _INPUT:
+            if site is _INPUT:
                 axes = len(output) - 1  # a map's spatial axes: (C, H, W), (C, L), (C, T, H, W)
                 field_ = ReceptiveField((1,) * axes, (1,) * axes, (0.0,) * axes) if 1 <= axes <= 3 else None
             else:  # a layer sized by a second input (`like:`) sees through its first alone
+                steps = steps_of.get(id(site))
+                if steps is None:
+                    steps = steps_of[id(site)] = field_steps(site[0], site[8], site[1], self.windows)
                 inputs = node.inputs[:1] if node.layer_cls.sized_by_second_input else node.inputs
                 field_ = receptive_field(steps, inputs, tuple([shapes[src] for src in inputs]), output, by_path)
             by_path[node.path] = field_
             found.append(field_)
         return found
+
+
+def field_steps(layer: Layer, in_shapes: tuple[Shape, ...], output: Shape, windows: dict[Any, Any]) -> tuple | object:
+    """How `layer` on these inputs changes the receptive field: per axis of its windows (the span its kernel
+    adds, in input steps; how far the centre of its first window moves, in input steps; its stride), `_KEPT`
+    (no window: the input's field carries over) or `_ENDED` (no field past this layer). `windows` keeps
+    each layer's windows on given inputs, with the layer (so that its id is not reused while it is kept)."""
+    if not layer.receptive_field_defined:
+        return _ENDED
+    key = (id(layer), in_shapes)
+    kept = windows.get(key)
+    if kept is None:
+        kept = windows[key] = (layer, layer.windows(list(in_shapes)))
+    found = kept[1]
+    if found is None:
+        # a map keeps its field, and so does a vector after it; a map made a vector here loses it
+        return _KEPT if len(output) == len(in_shapes[0]) or len(in_shapes[0]) == 1 else _ENDED
+    steps = []
+    for window in found:
+        span = window.dilation * (window.kernel - 1)
+        steps.append((span, span / 2 - window.pad_before, window.stride))
+    return tuple(steps)
 
 
 def param_counts(params: tuple[Param, ...]) -> tuple[int, int, int]:
@@ -331,7 +357,7 @@ class LayerCache:
     static: dict = field(default_factory=dict)  # id of a hyper-parameter dict → (the dict, its Layer, names read)
     bound: dict = field(default_factory=dict)  # (id of a dict above, first input shape, values it reads) → Layer
     facts: dict = field(default_factory=dict)  # (id of a layer above, input shapes) → facts
-    windows: dict = field(default_factory=dict)  # (id of a layer above, input shapes) → windows
+    windows: dict = field(default_factory=dict)  # (id of a layer, input shapes) → (the layer, its windows)
     flops: dict = field(default_factory=dict)  # count profile → (id of a layer, shapes, call) → FLOPs
 
     def __len__(self) -> int:
@@ -392,11 +418,12 @@ class _Walk:
         self.frozen_layers = frozen  # paths of the layers whose weights and biases are frozen
         self.trainable = self.frozen = self.statistics = 0  # parameters of the layers visited
         self.calls = arch.spec.calls
-        # node_key → (layer, output, params, MACs, notes, counts, FLOPs, elements, input shapes, field_steps,
-        # whether the output allocates, its bytes)
+        # node_key → (layer, output, params, MACs, notes, counts, FLOPs, elements, input shapes, whether the
+        # output allocates, its bytes)
         self.seen: dict[tuple, tuple] = {}
         self.found_of: dict[int, tuple] = {}  # id of a node visited that others were copied from → its `seen` entry
-        self.visited: dict[str, LayerRecord] = {}  # path → record of the layers visited with weights (`shares:`)
+        # path → record of the layers visited with weights, where some layer applies another's (`shares:`)
+        self.visited: dict[str, LayerRecord] | None = {} if any(n.owner is not None for n in arch.nodes) else None
 
     def resolve_input(self, override) -> Shape:
         if override is not None and (isinstance(override, str | bytes) or not hasattr(override, "__iter__")):
@@ -418,13 +445,10 @@ class _Walk:
 
     def run(self) -> Report:
         shapes: dict[str, Shape] = {}
-        self.field_table = ReceptiveFields(self.arch.nodes, shapes)
-        self.add_steps = self.field_table.steps.append
+        self.field_table = ReceptiveFields(self.arch.nodes, shapes, self.windows_cache)
+        self.add_site = self.field_table.sites.append
         records: list[LayerRecord] = []
         warnings: list[str] = list(self.arch.warnings)
-        index: dict[str, int] = {}  # path → position in execution order
-        roots: list[int] = []  # per layer, the position of the layer whose storage holds its output
-        sizes: list[int] = []  # per layer, the bytes of its output
         macs = flops = elements = 0
         for position, node in enumerate(self.arch.nodes):
             try:
@@ -435,20 +459,16 @@ class _Walk:
                 if isinstance(exc, ShapeError):
                     exc.message += channels_last_hint(self.input_shape)
                 raise exc.located(layer=node.path, where=node.where) from None
-            path, inputs = node.path, node.inputs
-            shapes[path] = record.output_shape
-            index[path] = position
+            shapes[node.path] = record.output_shape
             records.append(record)
             macs += record.macs
             flops += record.flops
             if record.allocates:
                 elements += record.activation_elements
-            roots.append(position if record.allocates or not inputs else roots[index[inputs[0]]])
-            sizes.append(record.activation_bytes)
             if record.warnings:
-                warnings += [f"{path}: {w}" for w in record.warnings]
+                warnings += [f"{node.path}: {w}" for w in record.warnings]
         totals = self.totals(records, macs, flops, elements,
-                             partial(peak_activation_bytes, self.arch.nodes, self.arch.output_paths, roots, sizes))
+                             partial(peak_activation_bytes, records, self.arch.output_paths))
         return Report(self.arch, self.input_shape, self.batch, self.dtype, tuple(records), totals,
                       tuple(warnings), self.count)
 
@@ -470,22 +490,21 @@ class _Walk:
         if found is None:
             layer = self.instantiate(node, in_shapes)
             output, params, macs, notes, counts = self.facts(layer, in_shapes)
-            steps = self.field_steps(layer, in_shapes, output)
             flops = self.flops(node, layer, in_shapes, output, macs)
             elements = numel(output) * self.batch
             found = (layer, output, params, macs * self.batch, notes, counts, flops * self.batch,
-                     elements, in_shapes, steps, layer.allocates, elements * self.bytes)
+                     elements, in_shapes, layer.allocates, elements * self.bytes)
             if key is not None:
                 self.seen[key] = found
             flops = found[6]
         else:
             # the input shapes of the first of equal keys are kept
-            layer, output, params, _, notes, counts, flops, _, in_shapes, steps, _, _ = found
+            layer, output, params, _, notes, counts, flops, _, in_shapes, _, _ = found
             if self.calls:  # the call style follows the path
                 flops = self.flops(node, layer, in_shapes, output, found[3] // self.batch) * self.batch
         if node.copied:
             self.found_of[id(node)] = found
-        self.add_steps(steps)
+        self.add_site(found)
         shares = None
         if node.owner is not None and (params or node.shares is not None):  # a block's layers without any share none
             shares, params = self.owner(node, layer, in_shapes, params), ()
@@ -497,8 +516,8 @@ class _Walk:
         if shares is None:
             self.statistics += counts[2]
         record = LayerRecord(node.path, layer.type_name, layer, tuple(inputs), in_shapes, output, params, found[3],
-                             flops, found[7], found[11], found[10], self.field_table, position, notes, shares)
-        if params or shares:
+                             flops, found[7], found[10], found[9], self.field_table, position, notes, shares)
+        if self.visited is not None and (params or shares):
             self.visited[node.path] = record
         return record
 
@@ -522,7 +541,7 @@ class _Walk:
     def visit_input(self, node: Node, in_shapes: tuple[Shape, ...], position: int) -> LayerRecord:
         layer = self.instantiate(node, in_shapes)
         output = self.input_shape
-        self.add_steps(_INPUT)
+        self.add_site(_INPUT)
         elements = numel(output) * self.batch
         return LayerRecord(node.path, layer.type_name, layer, tuple(node.inputs), in_shapes, output, (), 0, 0,
                            elements, elements * self.bytes, layer.allocates, self.field_table, position, ())
@@ -570,7 +589,7 @@ class _Walk:
         key = (id(layer), in_shapes, call)
         found = self.flops_cache.get(key)
         if found is None:
-            found = self.flops_cache[key] = self.profile.count(profiles.Site(layer, in_shapes, output, macs, call))
+            found = self.flops_cache[key] = self.profile.count_of(layer, in_shapes, output, macs, call)
         return found
 
     def instantiate(self, node: Node, in_shapes: tuple[Shape, ...]) -> Layer:
@@ -630,32 +649,6 @@ class _Walk:
             self.cache[key] = layer
         return layer
 
-    def field_steps(self, layer: Layer, in_shapes: tuple[Shape, ...], output: Shape) -> tuple | object:
-        """How `layer` on these inputs changes the receptive field: its `window_steps`, `_KEPT` (no
-        window: the input's field carries over) or `_ENDED` (no field past this layer)."""
-        if not layer.receptive_field_defined:
-            return _ENDED
-        steps = self.window_steps(layer, in_shapes)
-        if steps is None:
-            # a map keeps its field, and so does a vector after it; a map made a vector here loses it
-            return _KEPT if len(output) == len(in_shapes[0]) or len(in_shapes[0]) == 1 else _ENDED
-        return steps
-
-    def window_steps(self, layer: Layer, in_shapes: tuple[Shape, ...]) -> tuple | None:
-        """Per axis of `layer`'s windows on these inputs: (the span its kernel adds, in input steps;
-        how far the centre of its first window moves, in input steps; its stride). None without windows."""
-        key = (id(layer), in_shapes)
-        if key not in self.windows_cache:
-            self.windows_cache[key] = layer.windows(list(in_shapes))
-        windows = self.windows_cache[key]
-        if windows is None:
-            return None
-        steps = []
-        for window in windows:
-            span = window.dilation * (window.kernel - 1)
-            steps.append((span, span / 2 - window.pad_before, window.stride))
-        return tuple(steps)
-
     def tiling(self, layer: Layer, in_shapes: list[Shape]) -> tuple[str, ...]:
         remainders = layer.tiling_remainders(in_shapes)
         if not any(remainders):
@@ -679,18 +672,22 @@ class _Walk:
         )
 
 
-def peak_activation_bytes(nodes: tuple[Node, ...], outputs: tuple[str, ...], roots: list[int],
-                          sizes: list[int]) -> int:
+def peak_activation_bytes(records: list[LayerRecord], outputs: tuple[str, ...]) -> int:
     """Most activation bytes live at once: outputs are freed after their last reader (the network's
-    outputs live to the end); a view (flatten, in-place op) shares its input's storage (`roots`) and
-    extends its life."""
-    last = last_readers(((node.path, node.inputs) for node in nodes), outputs)
-    until = [0] * len(nodes)  # per storage: position of the last reader of anything that lives in it
-    for node, root in zip(nodes, roots, strict=True):
-        reader = last[node.path]
+    outputs live to the end); a view (flatten, in-place op) shares its input's storage and extends its life."""
+    index: dict[str, int] = {}  # path → position in execution order
+    roots: list[int] = []  # per layer, the position of the layer whose storage holds its output
+    for position, record in enumerate(records):
+        index[record.name] = position
+        roots.append(position if record.allocates or not record.inputs else roots[index[record.inputs[0]]])
+    sizes = [record.activation_bytes for record in records]
+    last = last_readers(((record.name, record.inputs) for record in records), outputs)
+    until = [0] * len(records)  # per storage: position of the last reader of anything that lives in it
+    for record, root in zip(records, roots, strict=True):
+        reader = last[record.name]
         if reader > until[root]:
             until[root] = reader
-    freed = [0] * (len(nodes) + 1)  # per position: the bytes freed after it
+    freed = [0] * (len(records) + 1)  # per position: the bytes freed after it
     for position, root in enumerate(roots):
         if root == position:
             freed[until[position]] += sizes[position]

@@ -104,9 +104,14 @@ def build(spec: ArchFile, source: str) -> Architecture:
 
 def execution_order(nodes: list[Node]) -> list[Node]:
     """The nodes in an order where every input comes first, ties kept in file order (Kahn)."""
-    position = {node.path: index for index, node in enumerate(nodes)}
-    if all(position[src] < index for index, node in enumerate(nodes) for src in node.inputs):
+    earlier: set[str] = set()
+    for node in nodes:  # most files list every layer after its inputs: kept as they are
+        if not earlier.issuperset(node.inputs):
+            break
+        earlier.add(node.path)
+    else:
         return list(nodes)
+    position = {node.path: index for index, node in enumerate(nodes)}
     waiting = {node.path: len(set(node.inputs)) for node in nodes}
     readers: dict[str, list[Node]] = {}
     for node in nodes:

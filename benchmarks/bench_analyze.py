@@ -15,7 +15,10 @@ on the meta device (no memory, no arithmetic: the fastest way PyTorch can count)
 ptflops' `get_model_complexity_info` and torchinfo's `summary` (both run a real CPU forward pass). The
 MAC totals are shown side by side, so the race is between equal answers. Budgets: load + analysis of
 resnet152 ≥ 30× faster than the fastest peer, of resnet50 ≥ 20×; on a plain chain, at most 15 µs per
-layer, within ± 20 % of the 1,000-layer chain's figure up to 50,000 layers. A 60-byte `repeat: 49999`
+layer, within ± 20 % of the 1,000-layer chain's figure up to 50,000 layers. The chains are timed in a
+process of their own, where no peer has run: what the peers leave in the heap (torch's objects, the
+memory of the generated network's forward passes) made the 50,000-layer chain some 15 % slower per layer
+than in a fresh process, a cost of the peers, not of the chain's length. A 60-byte `repeat: 49999`
 file's `archcalc table --format json` is timed as a user runs it, with its peak memory.
 
 The benchmark runs itself twice, once in the current environment and once with OPENBLAS_CORETYPE
@@ -25,7 +28,8 @@ install them beside torch in a separate environment and run the benchmark from t
 
     python3 -m venv /work/refenv && /work/refenv/bin/pip install -e . torch==2.14.1 torchvision ptflops torchinfo
     /work/refenv/bin/python benchmarks/bench_analyze.py          # both runs and the report
-    /work/refenv/bin/python benchmarks/bench_analyze.py --child  # one run, JSON on stdout
+    /work/refenv/bin/python benchmarks/bench_analyze.py --child  # one run's networks, JSON on stdout
+    /work/refenv/bin/python benchmarks/bench_analyze.py --chains # one run's chains, JSON on stdout
 """
 
 from __future__ import annotations
@@ -327,6 +331,15 @@ def child() -> dict:
             peer_macs = call(model, x)  # warm-up
             entry["peers"][peer] = {"macs": peer_macs, "s": median_time(lambda c=call, m=model, i=x: c(m, i), 5)}
         networks[name] = entry
+    return {"networks": networks, "repeat_json": repeat_json(),
+            "env": {var: os.environ.get(var) for var in OPENBLAS_VARS}, "load": os.getloadavg()}
+
+
+def chains_child() -> dict:
+    """Load and analysis times of each chain (in a process where no peer runs)."""
+    import archcalc
+
+    archcalc.analyze("lenet5")  # imports and registry loaded before any timing
     chains = {}
     for length in CHAIN_LENGTHS:
         text = chain_text(length)
@@ -334,8 +347,7 @@ def child() -> dict:
         load_s = median_time(lambda t=text: archcalc.load("chain.yaml", text=t), repeats)
         arch = archcalc.load("chain.yaml", text=text)
         chains[length] = {"load_s": load_s, "analyze_s": median_time(lambda a=arch: archcalc.analyze(a), repeats)}
-    return {"networks": networks, "chains": chains, "repeat_json": repeat_json(),
-            "env": {var: os.environ.get(var) for var in OPENBLAS_VARS}, "load": os.getloadavg()}
+    return {"chains": chains}
 
 
 def repeat_json() -> dict:
@@ -361,11 +373,14 @@ def repeat_json() -> dict:
 
 
 def run_child(unset: bool) -> dict:
-    command = [sys.executable, __file__, "--child"]
-    if unset:
-        command = ["env", *[f"-u{var}" for var in OPENBLAS_VARS], *command]
-    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-    return json.loads(output)
+    """One run: the networks and their peers in one process, the chains in another."""
+    found = {}
+    for part in ("--child", "--chains"):
+        command = [sys.executable, __file__, part]
+        if unset:
+            command = ["env", *[f"-u{var}" for var in OPENBLAS_VARS], *command]
+        found.update(json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout))
+    return found
 
 
 def versions() -> str:
@@ -481,6 +496,9 @@ def profile_lines(name: str = "resnet152", runs: int = 10) -> list[str]:
 def main() -> None:
     if "--child" in sys.argv:
         print(json.dumps(child()))
+        return
+    if "--chains" in sys.argv:
+        print(json.dumps(chains_child()))
         return
     current, unset = run_child(unset=False), run_child(unset=True)
     lines = ["# Benchmark: cold archcalc.load + archcalc.analyze", "",

@@ -5,7 +5,9 @@ torch's FlopCounterMode on the meta device for the same variants; and memory as 
   by the variants; and with `jobs=2` (joblib, two processes), per core.
 * Cold loop: each variant analysed as a user would without the sweep: `archcalc.analyze` of a
   mapping that `extends` the zoo file and sets the variant's args (the file is read, validated,
-  expanded and analysed every time). Budget: a variant in the sweep costs at most a fifth of it.
+  expanded and analysed every time), and the numbers of the variant's sweep row read from the report
+  (receptive fields and peak memory included, which an analysis works out only when asked for), so
+  that both sides give the same answers. Budget: a variant in the sweep costs at most a fifth of it.
 * FlopCounterMode: the same variants built as PyTorch modules on the meta device (construction
   counted: each variant is another network) and counted; MobileNet v1 as written in
   tests/test_zoo_scaling.py, EfficientNet with torchvision where it is installed. MACs are compared,
@@ -66,12 +68,13 @@ def variants(grid: dict, zipped: bool) -> list[dict]:
 
 def cold_loop(name: str, grid: dict, zipped: bool) -> tuple[float, list[int]]:
     import archcalc
+    from archcalc.sweep.rows import numbers
 
     start, macs = time.perf_counter(), []
     for values in variants(grid, zipped):
         args = {k: v for k, v in values.items() if k != "input"}
         report = archcalc.analyze({"name": f"{name}-variant", "extends": name, "args": args}, input=values.get("input"))
-        macs.append(report.totals.macs)
+        macs.append(numbers(report)["macs"])  # the row's numbers, as the sweep works them out
     return time.perf_counter() - start, macs
 
 

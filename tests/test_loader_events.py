@@ -5,8 +5,10 @@ loader, with its errors, wherever the one-pass build does not apply."""
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
+import yaml
 
 from archcalc import zoo
 from archcalc.errors import SpecError
@@ -56,6 +58,7 @@ def test_every_zoo_file_is_built_in_one_pass_as_pyyaml_builds_it(name):
 SCALARS = """\
 name: 'quoted'
 ints: [0, -7, +3, 0x1F, 0o17, 017, 0b101, 1_000, "12", 1:30]
+digits: [10, 250, 00, 010, 09, 0_1, ٣, ²]
 floats: [1.5, 1e3, -.5, .inf, -.INF, .nan, 6.8523015e+5, 1_0.5]
 truths: [true, True, yes, no, on, OFF, "true"]
 nulls: [null, ~, Null, '', "null"]
@@ -83,8 +86,8 @@ def test_scalars_of_every_kind_and_the_lines_of_entries_match_pyyaml():
     data, lines = _full_loader(SCALARS, "t.yaml")
     assert _same(built[0], data)
     assert built[1] == lines
-    assert lines[("blocks", "basic", 0, "out_channels")] == ("t.yaml", 19)  # counted from the text above
-    assert lines[("layers", 3)] == ("t.yaml", 13)
+    assert lines[("blocks", "basic", 0, "out_channels")] == ("t.yaml", 20)  # counted from the text above
+    assert lines[("layers", 3)] == ("t.yaml", 14)
 
 
 @pytest.mark.parametrize("text", [
@@ -92,6 +95,7 @@ def test_scalars_of_every_kind_and_the_lines_of_entries_match_pyyaml():
     "a: !!str 1\n",                        # a tag
     "base: {x: 1}\nmore: {<<: {x: 1}}\n",  # a merge key
     "a: 1\na: 2\n",                        # a duplicate key
+    "1: a\n01: b\n",                       # two keys of one value (1, the second in octal)
     "? [a, b]\n: 1\n",                     # a key that is not a scalar
     "when: 2001-12-14\n",                  # a timestamp
     "a: =\n",                              # the value key
@@ -100,6 +104,7 @@ def test_scalars_of_every_kind_and_the_lines_of_entries_match_pyyaml():
     "a: [" + "[" * 60 + "]" * 60 + "]\n",  # deeper than the loader's limit
     "a: " + "9" * 500 + "\n",              # an integer too long to convert
     "a: " + "9" * 101 + "\n",              # an integer of more digits than the loader allows
+    "a: " + "9" * 5_000 + "\n",            # more digits than Python converts to an integer by default
     "a: " + "[" * 39 + "1" + "]" * 39 + "\n",  # a value as deep as the loader's limit (41 levels)
     "a: [" + "0, " * 200_000 + "]\n",     # more values than the loader's limit (200,002)
     "a: [1, 2\n",                          # a syntax error
@@ -120,3 +125,13 @@ def test_anything_else_is_left_to_the_full_loader(text):
 def test_the_full_loader_still_reports_what_is_wrong(text, message):
     with pytest.raises(SpecError, match=message):
         loader.parse_text(text, "t.yaml")
+
+
+def test_a_loader_that_resolves_other_than_by_first_character_is_left_to_itself():
+    class Wildcard(loader._SafeLoader):
+        pass
+
+    Wildcard.add_implicit_resolver("tag:yaml.org,2002:null", re.compile("nothing$"), None)  # any first character
+    assert yaml.load("a: nothing\n", Loader=Wildcard) == {"a": None}
+    assert events.build("a: nothing\n", "t.yaml", Wildcard, loader.MAX_NESTING, loader.MAX_VALUES,
+                        loader.MAX_INT_DIGITS) is None

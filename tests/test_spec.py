@@ -6,6 +6,7 @@ floor((n + 2p − k)/s) + 1, conv params k·k·C_in·C_out (+ C_out), BatchNorm 
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
@@ -180,6 +181,19 @@ layers:
     # two 3×3 convs without bias: 3·9·8 + 8·9·8
     assert report.totals.params == 3 * 9 * 8 + 8 * 9 * 8
     assert archcalc.load(str(tmp_path / "base.yaml")).spec.reference == {"paper": {"params": 1}}
+
+
+def test_the_files_read_are_named_by_their_real_paths_and_bytes(tmp_path):
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "base.yaml").write_text("name: base\ninput: [1, 4, 4]\nlayers:\n  - {type: relu}\n")
+    (real / "child.yaml").write_text("name: child\nextends: base.yaml\n")
+    (tmp_path / "link").symlink_to(real)  # the child read through a linked folder, its parent found beside it
+    files = archcalc.load(str(tmp_path / "link" / "child.yaml")).files
+    assert [(f.reference, f.path) for f in files] == [
+        (None, str((real / "child.yaml").resolve())), ("base.yaml", str((real / "base.yaml").resolve()))]
+    assert [f.sha256 for f in files] == [hashlib.sha256(p.read_bytes()).hexdigest()
+                                         for p in (real / "child.yaml", real / "base.yaml")]
 
 
 def test_json_yaml_and_mapping_give_the_same_numbers(tmp_path):

@@ -68,6 +68,10 @@ def zero(site: Site) -> int:
     return 0
 
 
+def two_macs(site: Site) -> int:
+    return 2 * site.macs
+
+
 def no_backward(site: Site, input_grad: bool, weight_grad: bool) -> int:
     return 0
 
@@ -107,6 +111,18 @@ class Profile:
         if activation is not None:
             total += self.count(Site(activation, (site.output,), site.output, 0, site.call))
         return total
+
+    def count_of(self, layer: Layer, inputs: tuple[Shape, ...], output: Shape, macs: int,
+                 call: Call = "module") -> int:
+        """`count` of the site of these, made only where the layer's rule needs it (most layers' rule is
+        `zero` or `two_macs`, which read the MACs alone)."""
+        if layer.fused_activation is None and layer.inner_layer is None:
+            rule = self.rules[layer.family]
+            if rule is zero:
+                return 0
+            if rule is two_macs:
+                return 2 * macs
+        return self.count(Site(layer, inputs, output, macs, call))
 
     def backward(self, site: Site, input_grad: bool, weight_grad: bool) -> int:
         """This tool's count of one sample's backward pass through one layer, fused activation included."""

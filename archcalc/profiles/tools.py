@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..layers.family import Family as F
 from ..layers.family import Group
-from .base import Profile, Rule, Site, no_backward, rules, zero
+from .base import Profile, Rule, Site, no_backward, rules, two_macs, zero
 from .base import rules as gradient_rules
 
 WEIGHTED = (*Group.CONVOLUTION.families, *Group.FULLY_CONNECTED.families)
@@ -34,10 +34,6 @@ def but(families, *left_out: F) -> tuple[F, ...]:
 # --- shared rules ------------------------------------------------------------------------------
 def macs(site: Site) -> int:
     return site.macs
-
-
-def two_macs(site: Site) -> int:
-    return 2 * site.macs
 
 
 def bias_adds(site: Site) -> int:

@@ -10,7 +10,7 @@ from ..errors import ArchcalcError, SpecError
 from ..records import FieldError
 from .archfile import ArchFile, BlockDef, LayerEntry
 from .expand import Expansion, Group, Node, expand, resolve_value
-from .loader import Document, FileRead, check_size, line_of, merged_lines, parse_text, read_file
+from .loader import Document, FileRead, check_size, line_of, merged_lines, parse_text, read_file, real_path
 
 MAX_EXTENDS = 8
 _MERGED_MAPPINGS = ("args", "defaults", "blocks")
@@ -22,7 +22,7 @@ def load_raw(path: Path, chain: tuple[str, ...] = (), resolved: str | None = Non
     its absolute path, where known."""
     data = read_file(path, resolved)
     files = getattr(data, "files", ())
-    resolved = files[0].path if files else resolved or str(path.resolve())
+    resolved = files[0].path if files else resolved or real_path(path)
     return _with_parent(data, path.name, path.parent, chain + (resolved,))
 
 
@@ -40,7 +40,7 @@ def _with_parent(data: Any, source: str, folder: Path | None, chain: tuple[str, 
         parent_path = zoo.find(parent_name, relative_to=folder)
     except SpecError as exc:
         raise exc.located(file=source) from None
-    resolved = str(parent_path.resolve())
+    resolved = real_path(parent_path)
     if resolved in chain:
         raise SpecError(f"extends {parent_name!r} forms a cycle", file=source)
     parent = load_raw(parent_path, chain, resolved)

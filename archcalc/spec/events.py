@@ -5,11 +5,12 @@ builds the values from it; the bounds of `loader` read the events once more befo
 file of plain mappings, lists and untagged scalars this module builds the same values, and the
 same `lines` (`loader.Document`), straight from one stream of events, with the same scalar
 resolution and construction. It gives up (returns None) on anything else: a tag, an anchor or
-alias, a merge key, a duplicate key, a key that is not a scalar, a scalar that is not a string,
-integer, number, truth value or null, a parse error, more than one document, a value as deep as
-the loader's limit on nesting, more values than its limit or an integer of more digits than it
-allows. The loader then reads the file its own, slower way, which reports whatever is wrong exactly
-as before. What this module builds is therefore within the loader's bounds (`loader.check_size`).
+alias, a merge key, a key met twice (or two keys of one value, `1` and `01`), a key that is not a
+scalar, a scalar that is not a string, integer, number, truth value or null, a parse error, more
+than one document, a value as deep as the loader's limit on nesting, more values than its limit or
+an integer of more digits than it allows. The loader then reads the file its own, slower way,
+which reports whatever is wrong exactly as before. What this module builds is therefore within the
+loader's bounds (`loader.check_size`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ _SCALARS = (_INT, "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool", "tag:yaml
 
 _SCALAR, _MAPPING, _SEQUENCE = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
 _MAPPING_END, _SEQUENCE_END = yaml.MappingEndEvent, yaml.SequenceEndEvent
-_NEW = object()
 
 
 class _GiveUp(Exception):
@@ -37,6 +37,8 @@ def build(text: str, source: str, loader: type, max_nesting: int, max_values: in
     """(data, lines) of `text` (a top-level mapping), as the safe `loader` and `loader._entry_lines`
     would make them for the file `source`; None where the file needs the full loader, or passes a bound:
     nesting, values (the mapping itself, each list item and each mapping value) or integer digits."""
+    if None in loader.yaml_implicit_resolvers or loader.yaml_path_resolvers:
+        return None  # resolvers other than by a scalar's first character, which `_Builder.plain` follows
     parser = loader(text)
     try:
         return _Builder(parser, source, max_nesting, max_values, max_int_digits).run()
@@ -49,6 +51,7 @@ def build(text: str, source: str, loader: type, max_nesting: int, max_values: in
 class _Builder:
     def __init__(self, parser: Any, source: str, max_nesting: int, max_values: int, max_int_digits: int):
         self.parser = parser
+        self.get = parser.get_event
         self.source = source
         self.max_nesting = max_nesting
         self.values_left = max_values - 1  # the top-level mapping is the first
@@ -58,13 +61,13 @@ class _Builder:
         self.lines: dict[tuple, tuple[str, int]] = {}
 
     def run(self) -> tuple[dict, dict]:
-        get = self.parser.get_event
+        get = self.get
         if not isinstance(get(), yaml.StreamStartEvent) or not isinstance(get(), yaml.DocumentStartEvent):
             raise _GiveUp
         event = get()
         if not isinstance(event, yaml.MappingStartEvent):
             raise _GiveUp
-        data = self.container(event, "root", 1)
+        data = self.mapping(event, "root", 1)
         if not isinstance(get(), yaml.DocumentEndEvent) or not isinstance(get(), yaml.StreamEndEvent):
             raise _GiveUp
         return data, self.lines
@@ -75,86 +78,100 @@ class _Builder:
         value = event.value
         if not event.implicit[0]:
             return value  # quoted: a string
-        found = self.scalars.get(value, _NEW)
-        return self.plain(value, event.implicit) if found is _NEW else found
+        found = self.scalars.get(value, event)  # the event itself: not met before
+        if found is event:
+            found = self.scalars[value] = self.plain(value)
+        return found
 
-    def plain(self, value: str, implicit: tuple[bool, bool]) -> Any:
-        """An unquoted scalar's value, resolved and built as the safe loader does."""
-        tag = self.parser.resolve(yaml.ScalarNode, value, implicit)
+    def plain(self, value: str) -> Any:
+        """An unquoted scalar's value, resolved and built as the safe loader does. Its resolver tries
+        the patterns kept under the scalar's first character (`build` makes sure there are no others),
+        in order; a scalar that none matches, most names ("conv", "width"), is a string."""
+        tag = _STR
+        for candidate, pattern in self.parser.yaml_implicit_resolvers.get(value[:1], ()):
+            if pattern.match(value):
+                tag = candidate
+                break
         if tag == _STR:
-            found = value
-        elif tag in _SCALARS and not (tag == _INT and len(value) > self.max_int_chars):
+            return value
+        if tag not in _SCALARS or tag == _INT and len(value) > self.max_int_chars:
+            raise _GiveUp
+        if tag == _INT and value.isdigit() and value[0] != "0":
+            found = int(value)  # decimal digits (the pattern allows no others), read as the constructor does
+        else:
             try:
                 found = self.parser.yaml_constructors[tag](self.parser, yaml.ScalarNode(tag, value))
             except Exception:  # noqa: BLE001 - the full loader reports it
                 raise _GiveUp from None
-            if tag == _INT and not -self.max_int < found < self.max_int:
-                raise _GiveUp
-        else:
+        if tag == _INT and not -self.max_int < found < self.max_int:
             raise _GiveUp
-        self.scalars[value] = found
         return found
 
-    def container(self, start: yaml.NodeEvent, role: Any, depth: int) -> Any:
-        """The mapping or list that `start` opens. `role` says which of its entries `lines` keeps:
-        "root" (top-level keys), "blocks", ("block", name), ("items", prefix) (a list of layer
-        entries) or ("item", key) (one layer entry); None for none."""
+    def sequence(self, start: yaml.SequenceStartEvent, role: Any, depth: int) -> list:
+        """The list that `start` opens. `role` says which of its entries `lines` keeps (`mapping`)."""
         if depth >= self.max_nesting or start.anchor is not None or start.tag is not None:
             raise _GiveUp
-        get, lines, scalar, source = self.parser.get_event, self.lines, self.scalar, self.source
-        if start.__class__ is _SEQUENCE:
-            items: list[Any] = []
-            prefix = role[1] if role is not None and role[0] == "items" else None
-            while True:
-                event = get()
-                kind = event.__class__
-                if kind is _SCALAR:
-                    if prefix is not None:
-                        lines[(*prefix, len(items))] = (source, event.start_mark.line + 1)
-                    items.append(scalar(event))
-                elif kind is _SEQUENCE_END:
-                    return self.counted(items)
-                elif kind is _MAPPING or kind is _SEQUENCE:
-                    inner = None
-                    if prefix is not None:
-                        key = (*prefix, len(items))
-                        lines[key] = (source, event.start_mark.line + 1)
-                        inner = ("item", key)
-                    items.append(self.container(event, inner, depth + 1))
-                else:
-                    raise _GiveUp
+        get, scalar, lines, source = self.get, self.scalar, self.lines, self.source
+        items: list[Any] = []
+        prefix = role[1] if role is not None and role[0] == "items" else None
+        while True:
+            event = get()
+            kind = event.__class__
+            if kind is _SEQUENCE_END:
+                break
+            if prefix is not None:
+                key = prefix + (len(items),)
+                lines[key] = (source, event.start_mark.line + 1)
+            if kind is _SCALAR:
+                items.append(scalar(event))
+            elif kind is _MAPPING:
+                items.append(self.mapping(event, None if prefix is None else ("item", key), depth + 1))
+            elif kind is _SEQUENCE:
+                items.append(self.sequence(event, None, depth + 1))
+            else:
+                raise _GiveUp
+        self.values_left -= len(items)
+        if self.values_left < 0:
+            raise _GiveUp
+        return items
+
+    def mapping(self, start: yaml.MappingStartEvent, role: Any, depth: int) -> dict:
+        """The mapping that `start` opens. `role` says which of its entries `lines` keeps: "root"
+        (top-level keys), "blocks", ("block", name), ("items", prefix) (a list of layer entries) or
+        ("item", key) (one layer entry); None for none."""
+        if depth >= self.max_nesting or start.anchor is not None or start.tag is not None:
+            raise _GiveUp
+        get, scalar, lines, source = self.get, self.scalar, self.lines, self.source
         mapping: dict[Any, Any] = {}
-        seen: set[str] = set()
-        item = role[1] if role is not None and role[0] == "item" else None
+        # the path under which `lines` keeps its keys: a layer entry's, or () at the top level; None: not kept
+        at = role[1] if role is not None and role[0] == "item" else () if role == "root" else None
         while True:
             event = get()
             kind = event.__class__
             if kind is _MAPPING_END:
-                return self.counted(mapping)
-            if kind is not _SCALAR or event.value in seen:
+                break
+            if kind is not _SCALAR:
                 raise _GiveUp
             raw = event.value
-            seen.add(raw)
             key = scalar(event)
-            if item is not None:
-                lines[(*item, raw)] = (source, event.start_mark.line + 1)
-            elif role == "root":
-                lines[(raw,)] = (source, event.start_mark.line + 1)
+            if key in mapping:
+                raise _GiveUp
+            if at is not None:
+                lines[at + (raw,)] = (source, event.start_mark.line + 1)
             event = get()
             kind = event.__class__
             if kind is _SCALAR:
                 mapping[key] = scalar(event)
-            elif kind is _MAPPING or kind is _SEQUENCE:
-                mapping[key] = self.container(event, self.inner_role(role, raw), depth + 1)
+            elif kind is _MAPPING:
+                mapping[key] = self.mapping(event, self.inner_role(role, raw), depth + 1)
+            elif kind is _SEQUENCE:
+                mapping[key] = self.sequence(event, self.inner_role(role, raw), depth + 1)
             else:
                 raise _GiveUp
-
-    def counted(self, container: list | dict) -> list | dict:
-        """`container`, its values (items) counted against the bound."""
-        self.values_left -= len(container)
+        self.values_left -= len(mapping)
         if self.values_left < 0:
             raise _GiveUp
-        return container
+        return mapping
 
     @staticmethod
     def inner_role(role: Any, key: str) -> Any:

@@ -34,7 +34,7 @@ _SEQUENCES = (list, tuple)  # made once (a `list | tuple` union is built anew at
 _ATOMS = frozenset({int, str, bool, float, type(None)})  # values `hashable` pairs with their type at once
 
 
-@dataclass
+@dataclass(slots=True)
 class Scope:
     """Names visible in one block instance (or the top level)."""
 
@@ -68,6 +68,19 @@ class Scope:
         return seen
 
 
+class KeyLines:
+    """The (file, line) of each key of one layer entry, looked up in the file's lines when asked (an
+    error message is the only reader): `get` as a dict's, for the keys as written (`str` of each)."""
+
+    __slots__ = ("lines", "at")
+
+    def __init__(self, lines: Mapping[tuple, tuple[str, int]], at: tuple):
+        self.lines, self.at = lines, at  # `at`: the entry's place, (`layers`, 3) or (`blocks`, name, 0)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.lines.get((*self.at, key), default)
+
+
 @dataclass(slots=True)
 class Node:
     """One layer of the expanded graph, before shape inference."""
@@ -81,7 +94,7 @@ class Node:
     previous: str | None
     inputs: list[str] = field(default_factory=list)
     where: tuple[str, int] | None = None  # (file, line) of the entry, for error messages
-    key_lines: Mapping[str, tuple[str, int]] | None = None  # (file, line) of each of the entry's keys
+    key_lines: KeyLines | None = None  # (file, line) of each of the entry's keys
     trainable: bool = True  # false: written `trainable: false`, inside such a block, or named by `freeze:`
     like: str | None = None  # `like:`: a layer read for its size alone, the last input
     twin: Node | None = None  # the node it was replayed from (same class, hyper-parameters and names)
@@ -102,13 +115,13 @@ class _Entry:
 
     fields: LayerEntry
     hyper: dict[str, Any]
-    key_lines: dict[str, tuple[str, int]]
+    key_lines: KeyLines
     is_input: bool
     block: BlockDef | None
     refs: list[str] | None
     cls: type[Layer] | None = None
     merged: dict[str, Any] | None = None
-    reads_i: bool = True  # of a layer, once merged: whether its hyper-parameters may read `i`
+    reads_i: bool | None = None  # of a repeated layer, once asked: whether its hyper-parameters may read `i`
 
 
 @dataclass(frozen=True)
@@ -124,12 +137,15 @@ class Group:
 class _Template:
     """What one block instance added, to be added again, under another prefix and input, by every
     instance of the same block with the same arguments at the same depth. Each path the instance
-    holds is kept as what follows its prefix (`/conv1`), the instance's input as None."""
+    holds is kept as what follows its prefix (`/conv1`), the instance's input as None; each scope by its
+    position in `scopes` (the instance's own first, every parent before its children), so that a replay
+    makes its copies in one pass and finds a node's by index."""
 
     output: str | None
-    nodes: list[tuple[Node, str, str | None]]  # (node, its path, the path of the layer before it)
+    nodes: list[tuple[Node, str, str | None, int]]  # (node, its path, the path of the layer before it, its scope)
     groups: list[tuple[Group, str]]
-    scopes: list[tuple[Scope, str, str | None, list[tuple[str, str | None]]]]  # (scope, prefix, input, names)
+    scopes: list[tuple[Scope, str, str | None, list[tuple[str, str | None]], int]]  # (scope, prefix, input,
+    #                                                                   names, its parent's position; -1: the caller)
     instances: int
     bindings: int
     edges: int
@@ -214,7 +230,7 @@ class _Expander:
         self.entries: dict[int, _Entry] = {}  # validated entries by id of their mapping
         self.places: dict[tuple, tuple[list, list]] = {}  # (id of a list, its key, first) → (it, line of each entry)
         self.costs: dict[str, tuple[int, int]] = {}  # least_cost of each block
-        self.templates: dict[tuple, _Template | _FirstInstance | None] = {}  # by block, depth, frozen, arguments
+        self.templates: dict[tuple, _Template | _FirstInstance | None] = {}  # by depth, frozen, key of `bound`
         self.reading_i: dict[str, bool] = {}  # reads_i of each block
         self.bound: dict[tuple, dict[str, Any]] = {}  # bound_args by block, `i` and the values given
         self.classes: dict[str, type] = {"input": layer_class("input")}  # by type name; SpecError: none
@@ -255,10 +271,11 @@ class _Expander:
         if outputs:
             output = next(iter(outputs.values()))
         for node in self.nodes:
-            try:
-                self.resolve_inputs(node)
-            except ArchcalcError as exc:
-                raise exc.located(where=node.where) from None
+            if node.refs is not None or node.like is not None or node.shares is not None:
+                try:
+                    self.resolve_inputs(node)
+                except ArchcalcError as exc:
+                    raise exc.located(where=node.where) from None
         return Expansion(self.nodes, self.groups, input_name, output, outputs)
 
     def output_path(self, name: Any, top: Scope, key: str) -> str:
@@ -315,11 +332,7 @@ class _Expander:
                                 f"got {type(raw).__name__}").located(where=where)
             entry = self.entries.get(id(raw))
             if entry is None:
-                at, key_lines = (*key, first + position), {}
-                for k in map(str, raw):
-                    line = self.lines.get((*at, k))
-                    if line is not None:
-                        key_lines[k] = line
+                key_lines = KeyLines(self.lines, (*key, first + position))
                 try:
                     fields = LayerEntry.from_mapping(raw)
                 except FieldError as exc:
@@ -391,14 +404,15 @@ class _Expander:
             convention = {"convention": self.spec.convention} \
                 if self.spec.convention and "convention" in known.cls.model_fields else {}
             known.merged = {**convention, **self.defaults.get(known.cls, {}), **hyper}
-            texts = _texts(list(known.merged.values()))
-            known.reads_i = any(names is None or "i" in names for names in map(names_read, texts))
         cls, merged = known.cls, known.merged  # merged: shared by every copy of the entry (read-only)
+        if entry.repeat is not None and block is None and known.reads_i is None:
+            texts = _texts(list(merged.values()))
+            known.reads_i = any(names is None or "i" in names for names in map(names_read, texts))
         frozen = scope.frozen or entry.trainable is False
-        if entry.when is None:
+        if entry.when is None and (block is not None or repeat > 1):  # one layer: add_node checks the same
             self.refuse_early(repeat, block, entry.type)
         # each copy sees its `i`, unless nothing of it reads `i` (a plain chain: no mapping per layer)
-        numbered = entry.repeat is not None and (known.reads_i or entry.when is not None)
+        numbered = entry.repeat is not None and (block is not None or known.reads_i or entry.when is not None)
         output = None
         owner = None if block is None or entry.shares is None else self.owner_instance(entry, scope)
         for r in range(repeat):
@@ -477,8 +491,8 @@ class _Expander:
         self.count_bindings(len(block.args))
         prefix = scope.path(path_name)
         local = {"i": caller_values["i"]} if "i" in caller_values else {}
-        args = self.bound_args(block_name, block, {arg: resolve_value(given[arg], caller_values)
-                                                   for arg in block.args if arg in given}, local)
+        args, bound = self.bound_args(block_name, block, {arg: resolve_value(given[arg], caller_values)
+                                                          for arg in block.args if arg in given}, local)
         local.update(args)
         frozen = frozen or not block.trainable
         input_path = previous
@@ -490,12 +504,9 @@ class _Expander:
                 self.global_ref(refs[0], scope, prefix)
                 raise GraphError(f"a block's from: must name a layer defined before it, got {refs[0]!r}")
             input_path = found
-        try:
-            key: tuple | None = (block_name, depth, frozen, *[(k, hashable(v)) for k, v in local.items()
-                                                               if k != "i" or self.reads_i(block_name)])
-            template = self.templates.get(key)
-        except TypeError:  # an argument that cannot be part of a key
-            key = template = None
+        # the same block, `i` (where it reads it) and values given bind the same arguments (`bound_args`)
+        key = None if bound is None else (depth, frozen, bound)
+        template = None if key is None else self.templates.get(key)
         if isinstance(template, _FirstInstance):
             template = self.templates[key] = self.template(*template)
         if template is not None:
@@ -515,29 +526,38 @@ class _Expander:
         return output
 
     def bound_args(self, block_name: str, block: BlockDef, given: dict[str, Any],
-                   local: dict[str, Any]) -> dict[str, Any]:
+                   local: dict[str, Any]) -> tuple[dict[str, Any], tuple | None]:
         """A block instance's arguments in the block's order: those `given` (evaluated where it is used)
         and the defaults of the others, evaluated over the file's `args`, `local` (`i`) and the arguments
-        before them: once per block, values given and `i` (where the block reads it)."""
+        before them: once per block, values given and `i` (where the block reads it), that key returned
+        with them (None where a value cannot be part of one)."""
+        reads_i = self.reading_i.get(block_name)
+        if reads_i is None:
+            reads_i = self.reads_i(block_name)
         try:
-            key: tuple | None = (block_name, local.get("i") if self.reads_i(block_name) else None,
+            key: tuple | None = (block_name, local.get("i") if reads_i else None,
                                  *[(arg, hashable(value)) for arg, value in given.items()])
             found = self.bound.get(key)
         except TypeError:  # a value that cannot be part of a key
             key = found = None
         if found is not None:
-            return found
+            return found, key
         args: dict[str, Any] = {}
+        names = None  # the names a default sees: the file's `args`, `local`, then the arguments before it
         for arg, default in block.args.items():
             if arg in given:
                 args[arg] = given[arg]
             elif default is None:
                 raise SpecError(f"block {block_name!r} needs argument {arg!r}")
             else:
-                args[arg] = resolve_value(default, with_names(self.spec.args, {**local, **args}))
+                if names is None:
+                    names = with_names(self.spec.args, {**local, **args})
+                args[arg] = resolve_value(default, names)
+            if names is not None:
+                names[arg] = args[arg]
         if key is not None:
             self.bound[key] = args
-        return args
+        return args, key
 
     def template(self, inner: Scope, prefix: str, input_path: str, output: str,
                  start: tuple[int, ...], end: tuple[int, ...]) -> _Template | None:
@@ -545,14 +565,18 @@ class _Expander:
         `_Template`; None where it leads to a layer outside it other than its input (a `when`-dropped
         entry standing for an outer layer): that is not moved."""
         nodes = self.nodes[start[0]:end[0]]
-        scopes: dict[int, Scope] = {id(inner): inner}
+        if any(node.owner is not None for node in nodes):  # a block's `shares:` set it: not replayed
+            return None
+        position: dict[int, int] = {id(inner): 0}  # by id of each scope, its place in `scopes`
+        scopes = [inner]
         for node in nodes:
             chain, scope = [], node.scope
-            while id(scope) not in scopes:
+            while id(scope) not in position:
                 chain.append(scope)
                 scope = scope.parent
             for scope in reversed(chain):
-                scopes[id(scope)] = scope
+                position[id(scope)] = len(scopes)
+                scopes.append(scope)
         cut, outside = len(prefix), _Outside()
 
         def rest(path: str) -> str | None:
@@ -562,17 +586,20 @@ class _Expander:
                 raise outside
             return path[cut:]
 
-        if any(node.owner is not None for node in nodes):  # a block's `shares:` set it: not replayed
-            return None
         try:
-            return _Template(
-                rest(output), [(node, rest(node.path), rest(node.previous)) for node in nodes],
+            template = _Template(
+                rest(output), [(node, rest(node.path), rest(node.previous), position[id(node.scope)])
+                               for node in nodes],
                 [(group, group.path[cut:]) for group in self.groups[start[1]:end[1]]],
                 [(scope, rest(scope.prefix[:-1]), rest(scope.input_path),
-                  [(name, rest(path)) for name, path in scope.names.items()]) for scope in scopes.values()],
+                  [(name, rest(path)) for name, path in scope.names.items()],
+                  -1 if scope is inner else position[id(scope.parent)]) for scope in scopes],
                 end[2] - start[2], end[3] - start[3], end[4] - start[4])
         except _Outside:
             return None
+        for node in nodes:  # each is the `twin` of the layers replayed from it
+            node.copied = True
+        return template
 
     def reads_i(self, block_name: str) -> bool:
         """Whether an instance of the block may read `i` (the caller's repeat index) other than through
@@ -603,22 +630,23 @@ class _Expander:
         self.edges += template.edges
         if self.edges > MAX_EDGES:
             raise SpecError(f"more than {MAX_EDGES:,} edges (inputs of layers) after expansion")
-        copies = {id(template.scopes[0][0].parent): caller}
-        for old, at, given, names in template.scopes:
-            copies[id(old)] = Scope(prefix + at + "/", old.values, copies[id(old.parent)],
-                                    input_path if given is None else prefix + given,
-                                    {name: input_path if path is None else prefix + path for name, path in names},
-                                    set(old.dropped), old.frozen)
-        paths, nodes = self.paths, self.nodes
-        for node, rest, before in template.nodes:
-            node.copied = True
-            path = prefix + rest
-            if path in paths:
-                raise GraphError(f"duplicate layer path {path!r}")
-            paths.add(path)
-            nodes.append(Node(path, node.layer_cls, node.hyper, node.values, copies[id(node.scope)], node.refs,
-                              input_path if before is None else prefix + before, [], node.where, node.key_lines,
-                              node.trainable, node.like, node, node.shares))  # by position: keywords cost a third more
+        copies: list[Scope] = []
+        for old, at, given, names, parent in template.scopes:
+            # `dropped` is shared: it changes only while its own scope is being expanded, never after
+            copies.append(Scope(prefix + at + "/", old.values, caller if parent < 0 else copies[parent],
+                                input_path if given is None else prefix + given,
+                                {name: input_path if path is None else prefix + path for name, path in names},
+                                old.dropped, old.frozen))
+        new_paths = [prefix + rest for _, rest, _, _ in template.nodes]
+        if not self.paths.isdisjoint(new_paths):
+            taken = next(path for path in new_paths if path in self.paths)
+            raise GraphError(f"duplicate layer path {taken!r}")
+        self.paths.update(new_paths)
+        self.nodes += [Node(path, node.layer_cls, node.hyper, node.values, copies[scope], node.refs, previous,
+                            [previous] if node.refs is None else [], node.where, node.key_lines, node.trainable,
+                            node.like, node, node.shares)  # by position: keywords cost a third more
+                       for path, (node, _, before, scope) in zip(new_paths, template.nodes)
+                       for previous in (input_path if before is None else prefix + before,)]
         self.groups += [Group(prefix + rest, group.block, group.args) for group, rest in template.groups]
         return input_path if template.output is None else prefix + template.output
 
@@ -636,8 +664,9 @@ class _Expander:
         if self.edges > MAX_EDGES:
             raise SpecError(f"more than {MAX_EDGES:,} edges (inputs of layers) after expansion")
         self.paths.add(path)
+        inputs = [previous] if refs is None and previous is not None else []  # `from:`: resolved at the end
         self.nodes.append(Node(path, cls, hyper, values if values is not None else scope.values,  # by position
-                               scope, refs, previous, [], where, key_lines, trainable, like, None, shares))
+                               scope, refs, previous, inputs, where, key_lines, trainable, like, None, shares))
         return path
 
     def refuse_early(self, repeat: int, block: BlockDef | None, name: str) -> None:
@@ -705,9 +734,9 @@ class _Expander:
         return result
 
     def resolve_inputs(self, node: Node) -> None:
-        if node.refs is None:
-            node.inputs = [node.previous] if node.previous is not None else []
-        else:
+        """A node's `from:`, `like:` and `shares:` as paths, once every layer exists (one without them has
+        its inputs from its creation: the layer before it)."""
+        if node.refs is not None:
             node.inputs = [node.scope.lookup(ref) or self.global_ref(ref, node.scope, node.path)
                            for ref in node.refs]
         if node.like is not None:

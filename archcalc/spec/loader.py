@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import re
 from bisect import bisect_left
 from pathlib import Path
@@ -243,7 +244,8 @@ def merged_lines(parent: dict, child: dict) -> dict[tuple, tuple[str, int]]:
     replaced = {key for key in child if key != "blocks"}  # in one pass over the parent's lines
     blocks = child.get("blocks")
     redefined = {("blocks", name) for name in blocks} if isinstance(blocks, dict) else set()
-    lines = {k: v for k, v in getattr(parent, "lines", {}).items() if k[0] not in replaced and k[:2] not in redefined}
+    lines = {k: v for k, v in getattr(parent, "lines", {}).items()
+             if k[0] not in replaced and (not redefined or k[:2] not in redefined)}  # most redefine no block
     lines.update(getattr(child, "lines", {}))
     return lines
 
@@ -402,10 +404,10 @@ def read_file(path: Path, resolved: str | None = None) -> Any:
     """Read and parse one file (`resolved`: its absolute path, where known); errors name the file."""
     source = path.name
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise SpecError(f"file is larger than {MAX_FILE_BYTES // 1024} KiB", file=source)
-        raw = path.read_bytes()
+        with open(path, "rb") as file:  # its size from the open file: one look-up of the path, not two
+            if os.fstat(file.fileno()).st_size > MAX_FILE_BYTES:
+                raise SpecError(f"file is larger than {MAX_FILE_BYTES // 1024} KiB", file=source)
+            raw = file.read()
     except OSError as exc:
         raise SpecError(f"cannot read file: {exc.strerror or exc}", file=str(path)) from None
     try:
@@ -414,5 +416,12 @@ def read_file(path: Path, resolved: str | None = None) -> Any:
         raise SpecError("file is not UTF-8 text", file=source) from None
     data = parse_text(text, source)
     if isinstance(data, Document):
-        data.files = (FileRead(None, None, resolved or str(path.resolve()), hashlib.sha256(raw).hexdigest()),)
+        data.files = (FileRead(None, None, resolved or real_path(path), hashlib.sha256(raw).hexdigest()),)
     return data
+
+
+def real_path(path: Path) -> str:
+    """The absolute path of an existing file, its links resolved: `str(path.resolve())` without the
+    Path object and the second look-up of the file that `resolve` makes to report a loop of links
+    (a file just found or read is in none)."""
+    return os.path.realpath(path)
