@@ -109,9 +109,7 @@ class _Builder:
 
     def sequence(self, start: yaml.SequenceStartEvent, role: Any, depth: int) -> list:
         """The list that `start` opens. `role` says which of its entries `lines` keeps (`mapping`)."""
-        if depth >= self.max_nesting or start.anchor is not None or start.tag is not None:
-            raise _GiveUp
-        get, scalar, lines, source = self.get, self.scalar, self.lines, self.source
+        get, scalar, lines, source = self.opened(start, depth)
         items: list[Any] = []
         prefix = role[1] if role is not None and role[0] == "items" else None
         while True:
@@ -124,24 +122,15 @@ class _Builder:
                 lines[key] = (source, event.start_mark.line + 1)
             if kind is _SCALAR:
                 items.append(scalar(event))
-            elif kind is _MAPPING:
-                items.append(self.mapping(event, None if prefix is None else ("item", key), depth + 1))
-            elif kind is _SEQUENCE:
-                items.append(self.sequence(event, None, depth + 1))
             else:
-                raise _GiveUp
-        self.values_left -= len(items)
-        if self.values_left < 0:
-            raise _GiveUp
-        return items
+                items.append(self.container(event, None if prefix is None else ("item", key), depth + 1))
+        return self.counted(items)
 
     def mapping(self, start: yaml.MappingStartEvent, role: Any, depth: int) -> dict:
         """The mapping that `start` opens. `role` says which of its entries `lines` keeps: "root"
         (top-level keys), "blocks", ("block", name), ("items", prefix) (a list of layer entries) or
         ("item", key) (one layer entry); None for none."""
-        if depth >= self.max_nesting or start.anchor is not None or start.tag is not None:
-            raise _GiveUp
-        get, scalar, lines, source = self.get, self.scalar, self.lines, self.source
+        get, scalar, lines, source = self.opened(start, depth)
         mapping: dict[Any, Any] = {}
         # the path under which `lines` keeps its keys: a layer entry's, or () at the top level; None: not kept
         at = role[1] if role is not None and role[0] == "item" else () if role == "root" else None
@@ -162,16 +151,32 @@ class _Builder:
             kind = event.__class__
             if kind is _SCALAR:
                 mapping[key] = scalar(event)
-            elif kind is _MAPPING:
-                mapping[key] = self.mapping(event, self.inner_role(role, raw), depth + 1)
-            elif kind is _SEQUENCE:
-                mapping[key] = self.sequence(event, self.inner_role(role, raw), depth + 1)
             else:
-                raise _GiveUp
-        self.values_left -= len(mapping)
+                mapping[key] = self.container(event, self.inner_role(role, raw), depth + 1)
+        return self.counted(mapping)
+
+    def container(self, event: Any, role: Any, depth: int) -> list | dict:
+        """The list or mapping that `event` opens, `role` as `mapping` takes it; _GiveUp for any other event."""
+        kind = event.__class__
+        if kind is _MAPPING:
+            return self.mapping(event, role, depth)
+        if kind is _SEQUENCE:
+            return self.sequence(event, role, depth)
+        raise _GiveUp
+
+    def opened(self, start: yaml.NodeEvent, depth: int) -> tuple:
+        """What reading a list or mapping opened at `depth` uses (the parser's next event, the scalar reader,
+        `lines`, the source); _GiveUp at the loader's nesting limit or on an anchor or tag."""
+        if depth >= self.max_nesting or start.anchor is not None or start.tag is not None:
+            raise _GiveUp
+        return self.get, self.scalar, self.lines, self.source
+
+    def counted(self, container: list | dict) -> list | dict:
+        """`container`, its values (items) counted against the bound."""
+        self.values_left -= len(container)
         if self.values_left < 0:
             raise _GiveUp
-        return mapping
+        return container
 
     @staticmethod
     def inner_role(role: Any, key: str) -> Any:
