@@ -1,4 +1,4 @@
-"""The cycle collector paused while archcalc builds, as it was afterwards; the young objects moved to the
+"""The cycle collector paused while archcalc builds, as it was afterwards; many young objects moved to the
 oldest generation rather than passed over, and objects the program froze itself left frozen."""
 
 from __future__ import annotations
@@ -7,9 +7,7 @@ import gc
 
 import pytest
 
-from archcalc.gc_pause import cycle_collection_paused
-
-MADE = 500  # young objects made inside the pause: fewer than the collector's first threshold (700)
+from archcalc.gc_pause import PROMOTED_AT, cycle_collection_paused
 
 
 @pytest.fixture
@@ -35,10 +33,10 @@ def test_the_collector_is_off_inside_and_as_it_was_after(collector):
     assert not gc.isenabled()
 
 
-def test_young_objects_join_the_oldest_generation(collector):
+def test_many_young_objects_join_the_oldest_generation(collector):
     gc.collect()
     with cycle_collection_paused():
-        made = [[index] for index in range(MADE)]
+        made = [[index] for index in range(2 * PROMOTED_AT)]
     oldest = {id(item) for item in gc.get_objects(generation=2)}
     assert id(made[0]) in oldest and id(made[-1]) in oldest  # not passed over as young objects
     assert gc.get_freeze_count() == 0  # none left frozen
@@ -47,7 +45,7 @@ def test_young_objects_join_the_oldest_generation(collector):
 def test_without_promote_young_objects_stay_young(collector):
     gc.collect()
     with cycle_collection_paused(promote=False):
-        made = [[index] for index in range(MADE)]
+        made = [[index] for index in range(2 * PROMOTED_AT)]
     assert id(made[0]) not in {id(item) for item in gc.get_objects(generation=2)}
 
 
@@ -56,7 +54,7 @@ def test_a_cycle_made_meanwhile_is_still_collected(collector):
         pass
 
     with cycle_collection_paused():
-        made = [[index] for index in range(MADE)]
+        made = [[index] for index in range(2 * PROMOTED_AT)]
         cycle = Cycle()
         cycle.me = cycle
         del cycle
@@ -69,6 +67,6 @@ def test_objects_the_program_froze_stay_frozen(collector):
     gc.freeze()
     frozen = gc.get_freeze_count()
     with cycle_collection_paused():
-        made = [[index] for index in range(MADE)]
+        made = [[index] for index in range(2 * PROMOTED_AT)]
     assert gc.get_freeze_count() == frozen
     del kept, made
