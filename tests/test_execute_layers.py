@@ -78,48 +78,52 @@ def _detect(*maps, reg_max, strides, weight):
     return torch.cat((boxes, cls.sigmoid()), 1).unsqueeze(2)
 
 
-def _roi_align(maps, rois, size, ratio, strides):
-    """torchvision's roi_align (aligned=False) of the documented fixed boxes (docs/layers.md, `roialign`), as
-    bilinear sampling with F.grid_sample: pixel centres on the corners (align_corners), the edge repeated
-    (padding_mode border; every box lies inside the image, so no sample falls beyond the maps' last pixel)."""
+def _documented_boxes(maps, rois, strides):
+    """(map, left, top, side) of each documented fixed box (docs/layers.md, `roialign`), level by level, in the
+    positions of its level's map."""
     height, width = maps[0].shape[2] * strides[0], maps[0].shape[3] * strides[0]
-    levels, pooled = len(maps), []
+    levels, boxes = len(maps), []
     for k, (x, stride) in enumerate(zip(maps, strides)):
-        n, c, h, w = x.shape
         side = 0.75 * min(height, width) / 2 ** (levels - 1 - k) / stride
         for j in range(1, rois // levels + (k < rois % levels) + 1):
             x1 = (j * 0.6180339887498949 % 1) * (width / stride - side)
             y1 = (j * 0.7548776662466927 % 1) * (height / stride - side)
-            ys = y1 + (torch.arange(size[0] * ratio, dtype=torch.float64) + 0.5) * max(side, 1) / (size[0] * ratio)
-            xs = x1 + (torch.arange(size[1] * ratio, dtype=torch.float64) + 0.5) * max(side, 1) / (size[1] * ratio)
-            gy, gx = torch.meshgrid(2 * ys / (h - 1) - 1, 2 * xs / (w - 1) - 1, indexing="ij")
-            grid = torch.stack([gx, gy], -1).to(x.dtype).expand(n, -1, -1, -1)
-            samples = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=True)
-            pooled.append(F.avg_pool2d(samples, ratio))
+            boxes.append((x, x1, y1, side))
+    return boxes
+
+
+def _roi_align(maps, rois, size, ratio, strides):
+    """torchvision's roi_align (aligned=False) of the documented fixed boxes (docs/layers.md, `roialign`), as
+    bilinear sampling with F.grid_sample: pixel centres on the corners (align_corners), the edge repeated
+    (padding_mode border; every box lies inside the image, so no sample falls beyond the maps' last pixel)."""
+    pooled = []
+    for x, x1, y1, side in _documented_boxes(maps, rois, strides):
+        n, c, h, w = x.shape
+        ys = y1 + (torch.arange(size[0] * ratio, dtype=torch.float64) + 0.5) * max(side, 1) / (size[0] * ratio)
+        xs = x1 + (torch.arange(size[1] * ratio, dtype=torch.float64) + 0.5) * max(side, 1) / (size[1] * ratio)
+        gy, gx = torch.meshgrid(2 * ys / (h - 1) - 1, 2 * xs / (w - 1) - 1, indexing="ij")
+        grid = torch.stack([gx, gy], -1).to(x.dtype).expand(n, -1, -1, -1)
+        samples = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=True)
+        pooled.append(F.avg_pool2d(samples, ratio))
     return torch.stack(pooled, 1)
 
 
 def _roi_pool(maps, rois, size, strides):
     """torchvision's roi_pool of the documented fixed boxes: each box's ends rounded to map pixels, bin p of L
     pixels from ⌊p·L/bins⌋ to ⌈(p + 1)·L/bins⌉, the maximum of each bin (an empty one 0)."""
-    height, width = maps[0].shape[2] * strides[0], maps[0].shape[3] * strides[0]
-    levels, pooled = len(maps), []
-    for k, (x, stride) in enumerate(zip(maps, strides)):
+    pooled = []
+    for x, x1, y1, side in _documented_boxes(maps, rois, strides):
         n, c, h, w = x.shape
-        side = 0.75 * min(height, width) / 2 ** (levels - 1 - k) / stride
-        for j in range(1, rois // levels + (k < rois % levels) + 1):
-            x1 = (j * 0.6180339887498949 % 1) * (width / stride - side)
-            y1 = (j * 0.7548776662466927 % 1) * (height / stride - side)
-            top, left, bottom, right = (math.floor(v + 0.5) for v in (y1, x1, y1 + side, x1 + side))
-            bin_h, bin_w = max(bottom - top + 1, 1) / size[0], max(right - left + 1, 1) / size[1]
-            out = torch.zeros(n, c, *size, dtype=x.dtype)
-            for a in range(size[0]):
-                for b in range(size[1]):
-                    y0, y9 = (min(max(v + top, 0), h) for v in (math.floor(a * bin_h), math.ceil((a + 1) * bin_h)))
-                    x0, x9 = (min(max(v + left, 0), w) for v in (math.floor(b * bin_w), math.ceil((b + 1) * bin_w)))
-                    if y9 > y0 and x9 > x0:
-                        out[:, :, a, b] = x[:, :, y0:y9, x0:x9].amax(dim=(2, 3))
-            pooled.append(out)
+        top, left, bottom, right = (math.floor(v + 0.5) for v in (y1, x1, y1 + side, x1 + side))
+        bin_h, bin_w = max(bottom - top + 1, 1) / size[0], max(right - left + 1, 1) / size[1]
+        out = torch.zeros(n, c, *size, dtype=x.dtype)
+        for a in range(size[0]):
+            for b in range(size[1]):
+                y0, y9 = (min(max(v + top, 0), h) for v in (math.floor(a * bin_h), math.ceil((a + 1) * bin_h)))
+                x0, x9 = (min(max(v + left, 0), w) for v in (math.floor(b * bin_w), math.ceil((b + 1) * bin_w)))
+                if y9 > y0 and x9 > x0:
+                    out[:, :, a, b] = x[:, :, y0:y9, x0:x9].amax(dim=(2, 3))
+        pooled.append(out)
     return torch.stack(pooled, 1)
 
 
