@@ -32,7 +32,7 @@ from .layout import (
     layered_route,
     series_parallel,
 )
-from .ushape import MAX_U_BOXES, through_a_box
+from .ushape import MAX_U_BOXES, hang_branch, through_a_box
 
 ROW = BOX_H + GAP
 
@@ -91,7 +91,7 @@ def side_layout(diagram: Diagram, top: float = 0.0, margin: float = 16.0) -> Lay
         routes += _stub_boxes(boxes, stub, sources[stub[0]][0], widths, margin + stub_w / 2, top, row_of)
         end = boxes[stub[-1]]
         sub = under[1].boxes[stub[-1]]
-        routes += _hang_branch(boxes, stub[-1], under[1], end.x - sub.x, end.y - sub.y, None)
+        routes += hang_branch(boxes, stub[-1], under[1], end.x - sub.x, end.y - sub.y, None)
     bottom = max(round((b.y - top) / ROW) for b in boxes.values())
     for side, (join, attached) in enumerate(zip(joins, branches)):
         left = x_spine - HGAP - inner[0] if side == 0 else spine_right + HGAP
@@ -102,7 +102,7 @@ def side_layout(diagram: Diagram, top: float = 0.0, margin: float = 16.0) -> Lay
         for attach in order:
             placed = attached[attach][1]
             bus = 1 if attach in stub else side   # the stub's left-hand branch lies to its right
-            routes += _hang_branch(boxes, attach, placed, left if side else left + inner[0] - placed.width,
+            routes += hang_branch(boxes, attach, placed, left if side else left + inner[0] - placed.width,
                             top + first[attach] * ROW, bus)
             bottom = max(bottom, first[attach] + _height(placed) - 1)
         xs = sorted(lane_x.values())
@@ -220,27 +220,6 @@ def _rows(rows: dict[str, int], branches) -> tuple[dict[str, int] | None, dict[s
             if attach in side:
                 free[s] = row + _height(side[attach][1])
     return {n: r + sum(k for at, k in added if at <= r) for n, r in rows.items()}, first
-
-
-def _hang_branch(boxes: dict[str, Box], attach: str, placed: Layout, left: float, top: float,
-          side: int | None) -> list[Route]:
-    """The boxes of `attach`'s branch (from `placed`, moved to `left`, `top`) added to `boxes`; their
-    edges, the one out of `attach` along its row from its left (`side` 0) or right side (1) and down
-    into the branch, or (None) as `placed` draws it, `attach` where `placed` has it."""
-    anchor = boxes[attach]
-    for name, box in placed.boxes.items():
-        if name != attach:
-            boxes[name] = Box(name, left + box.x, top + box.y, box.w)
-    routes = []
-    for r in placed.routes:
-        if r.source == attach and side is not None:
-            target = boxes[r.target]
-            y = anchor.y + anchor.h / 2
-            start = anchor.x if side == 0 else anchor.x + anchor.w
-            routes.append(Route(attach, r.target, [(start, y), (target.cx, y), (target.cx, target.y)]))
-        else:
-            routes.append(Route(r.source, r.target, [(left + x, top + y) for x, y in r.points]))
-    return routes
 
 
 def _overlap(boxes: list[Box]) -> bool:

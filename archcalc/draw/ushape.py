@@ -307,7 +307,7 @@ def _place(diagram: Diagram, core: Diagram, encoder, bottom, bridge, decoder, le
                      lanes.get((a.source, a.target))) for a in core.arcs]
     x_hang = x_dec + dec_w + HGAP
     for root, first in hung.items():
-        routes += _hang_boxes(boxes, root, branches[root], x_hang, top + first * (BOX_H + GAP))
+        routes += hang_branch(boxes, root, branches[root], x_hang, top + first * (BOX_H + GAP), 1)
     labelled: set[str] = set()
     for route in routes:
         if route.source not in labelled:
@@ -347,21 +347,24 @@ def _rows(placed: Layout) -> int:
     return round((max(b.y for b in placed.boxes.values()) + GAP) / (BOX_H + GAP)) + 1
 
 
-def _hang_boxes(boxes: dict[str, Box], root: str, placed: Layout, left: float, top: float) -> list[Route]:
-    """The boxes of `root`'s branches (from `placed`, moved to `left`, `top`) added to `boxes`; their
-    edges, those out of `root` along its row and down into the branch."""
-    anchor = boxes[root]
+def hang_branch(boxes: dict[str, Box], attach: str, placed: Layout, left: float, top: float,
+                side: int | None) -> list[Route]:
+    """The boxes of `attach`'s branch (from `placed`, moved to `left`, `top`) added to `boxes`; their
+    edges, the one out of `attach` along its row from its left (`side` 0) or right side (1) and down
+    into the branch, or (None) as `placed` draws it, `attach` where `placed` has it."""
+    anchor = boxes[attach]
     for name, box in placed.boxes.items():
-        if name != root:
+        if name != attach:
             boxes[name] = Box(name, left + box.x, top + box.y, box.w)
     routes = []
-    for route in placed.routes:
-        if route.source == root:
-            target = boxes[route.target]
+    for r in placed.routes:
+        if r.source == attach and side is not None:
+            target = boxes[r.target]
             y = anchor.y + anchor.h / 2
-            routes.append(Route(root, route.target, [(anchor.x + anchor.w, y), (target.cx, y), (target.cx, target.y)]))
+            start = anchor.x if side == 0 else anchor.x + anchor.w
+            routes.append(Route(attach, r.target, [(start, y), (target.cx, y), (target.cx, target.y)]))
         else:
-            routes.append(Route(route.source, route.target, [(left + x, top + y) for x, y in route.points]))
+            routes.append(Route(r.source, r.target, [(left + x, top + y) for x, y in r.points]))
     return routes
 
 
