@@ -66,12 +66,13 @@ def _key(architecture: str, options: dict[str, Any], sha256: str | None = None) 
 def _unchanged(reference: str, folder: str | None, path: str, sha256: str) -> bool:
     """Whether the `extends` name still finds the same file with the same bytes."""
     from .. import zoo
+    from ..spec.loader import real_path
 
     try:
-        found = zoo.find(reference, relative_to=None if folder is None else Path(folder)).resolve()
+        found = zoo.find(reference, relative_to=None if folder is None else Path(folder))
     except ArchcalcError:
         return False
-    return str(found) == path and hashlib.sha256(found.read_bytes()).hexdigest() == sha256
+    return real_path(found) == path and hashlib.sha256(found.read_bytes()).hexdigest() == sha256
 
 
 def _prune(folder: Path) -> None:
