@@ -11,10 +11,10 @@ import ast
 import math
 import operator
 from collections.abc import Callable, Mapping
-from functools import lru_cache
 from typing import Any
 
 from .errors import SpecError, shorten, suggestion
+from .memo import memo
 
 MAX_EXPRESSION_LENGTH = 2000
 MAX_EXPRESSION_DEPTH = 100
@@ -85,7 +85,7 @@ def compiled(text: str) -> Compiled:
     return _compile(text)
 
 
-@lru_cache(maxsize=4096)
+@memo()
 def _parse(text: str) -> ast.expr:
     """The syntax tree of one expression (a file repeats the same few expressions many times)."""
     try:
@@ -103,7 +103,7 @@ def _parse(text: str) -> ast.expr:
     return tree
 
 
-@lru_cache(maxsize=4096)
+@memo()
 def names_read(text: str) -> frozenset[str] | None:
     """The names `text` may read from the names in scope (those of the functions it calls aside):
     its value depends on theirs alone. None where it is not a valid expression."""
@@ -118,7 +118,7 @@ def names_read(text: str) -> frozenset[str] | None:
 
 
 
-@lru_cache(maxsize=4096)
+@memo()
 def _compile(text: str) -> Compiled:
     """`text` as a function of the names in scope: the tree is walked once, into closures.
     A node that is not allowed fails when it is reached, as the walk over the tree would."""

@@ -77,14 +77,21 @@ def conv_output_size(
     dilation = _whole("dilation", dilation, 1)
     before, after = _pair("padding", padding, 0)
     ceil_mode = _flag("ceil_mode", ceil_mode)
-    span = window_span(n, kernel_size, (before, after), dilation)
+    return window_output(n, kernel_size, stride, (before, after), dilation, ceil_mode)
+
+
+def window_output(n: int, kernel_size: int, stride: int, padding: tuple[int, int], dilation: int,
+                  ceil_mode: bool = False) -> int:
+    """`conv_output_size` of values already checked (a layer's validated fields on a checked input)."""
+    before = padding[0]
+    span = window_span(n, kernel_size, padding, dilation)
     out = (-(-span // stride) if ceil_mode else span // stride) + 1
     if ceil_mode and (out - 1) * stride >= n + before:
         out -= 1
     if out < 1:
         raise ShapeError(
             f"window {dilated_kernel(kernel_size, dilation)} is larger than the padded input "
-            f"{n + before + after}"
+            f"{n + before + padding[1]}"
         )
     return out
 
@@ -97,7 +104,11 @@ def tiling_remainder(n: int, kernel_size: int, stride: int, padding: tuple[int, 
     """
     n, kernel_size = _whole("input size", n, 1), _whole("kernel_size", kernel_size, 1)
     stride, dilation = _whole("stride", stride, 1), _whole("dilation", dilation, 1)
-    padding = _pair("padding", padding, 0)
+    return window_remainder(n, kernel_size, stride, _pair("padding", padding, 0), dilation)
+
+
+def window_remainder(n: int, kernel_size: int, stride: int, padding: tuple[int, int], dilation: int) -> int:
+    """`tiling_remainder` of values already checked."""
     return max(0, window_span(n, kernel_size, padding, dilation) % stride - padding[1])
 
 

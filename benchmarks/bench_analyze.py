@@ -3,7 +3,9 @@ and on chains of 1k–50k layers.
 
 Networks: lenet5, resnet50, resnet152, densenet201 (the zoo's files) and a generated network of 10,000
 written-out layers. Every archcalc run reads a freshly written copy of the file (and of the files it
-`extends`), so that no cache stands in for the work; the phases are timed on copies of their own:
+`extends`) in a process whose memos archcalc has forgotten (`archcalc.memo.clear`: the compiled
+expressions, the window geometries, the call patterns that an earlier run kept), so that no cache stands
+in for the work; the phases are timed on copies of their own:
 read (the bytes from disk, the `extends` chain), parse (YAML to values), validate (the file's keys),
 expand (blocks, repeats and names into layers, in order) and analyse (shapes, parameters, MACs, FLOPs and
 activation sizes; the receptive fields, the peak and the training memory are worked out when first asked
@@ -259,8 +261,10 @@ def cold_run(name: str, every_number: bool = False) -> tuple[int, float]:
     `every_number`, the numbers an analysis works out only when first asked for (receptive fields, peak
     and training memory) are asked for too."""
     import archcalc
+    from archcalc import memo
 
     path = fresh_copy(name)
+    memo.clear()
     start = time.perf_counter()
     report = archcalc.analyze(archcalc.load(path))
     if every_number:
@@ -271,7 +275,7 @@ def cold_run(name: str, every_number: bool = False) -> tuple[int, float]:
 
 def phase_run(name: str) -> dict[str, float]:
     """The same work as `cold_run`, one phase at a time (the loader's `parse_text` timed inside `read`)."""
-    from archcalc import architecture, spec
+    from archcalc import architecture, memo, spec
     from archcalc.analysis import analyze
     from archcalc.spec import loader
 
@@ -286,6 +290,7 @@ def phase_run(name: str) -> dict[str, float]:
             parse[0] += time.perf_counter() - start
 
     path = fresh_copy(name)
+    memo.clear()
     loader.parse_text = timed_parse
     try:
         start = time.perf_counter()
@@ -338,13 +343,14 @@ def child() -> dict:
 def chains_child() -> dict:
     """Load and analysis times of each chain (in a process where no peer runs)."""
     import archcalc
+    from archcalc import memo
 
     archcalc.analyze("lenet5")  # imports and registry loaded before any timing
     chains = {}
     for length in CHAIN_LENGTHS:
         text = chain_text(length)
         repeats = 3 if length >= 10_000 else 5
-        load_s = median_time(lambda t=text: archcalc.load("chain.yaml", text=t), repeats)
+        load_s = median_time(lambda t=text: (memo.clear(), archcalc.load("chain.yaml", text=t)), repeats)
         arch = archcalc.load("chain.yaml", text=text)
         chains[length] = {"load_s": load_s, "analyze_s": median_time(lambda a=arch: archcalc.analyze(a), repeats)}
     return {"chains": chains}

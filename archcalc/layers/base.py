@@ -17,7 +17,7 @@ from math import prod
 from typing import Any, ClassVar, Literal, get_args, get_origin
 
 from ..errors import ExecutionError, ExportError, ShapeError, SpecError, suggestion
-from ..formulas import conv_output_size, tiling_remainder
+from ..formulas import window_output, window_remainder
 from ..records import Record
 from ..spelling import folded
 from .family import Family
@@ -81,15 +81,16 @@ class Geometry:
         return zip(self.size, self.kernel, self.stride, self.pads, self.dilation)
 
     def output(self, ceil_mode: bool = False) -> Shape:
-        """(H_out, W_out) (one size per axis) by `formulas.conv_output_size`; ShapeError when a window does not fit."""
-        return tuple([conv_output_size(n, k, s, p, d, ceil_mode) for n, k, s, p, d in self._axes()])  # type: ignore
+        """(H_out, W_out) (one size per axis) by `formulas.conv_output_size` (the geometry's values are a
+        layer's validated fields on a checked input); ShapeError when a window does not fit."""
+        return tuple([window_output(n, k, s, p, d, ceil_mode) for n, k, s, p, d in self._axes()])
 
     def windows(self) -> tuple[AxisWindow, ...]:
         return tuple([AxisWindow(k, s, p[0], d) for _, k, s, p, d in self._axes()])
 
     def remainders(self) -> Shape:
         """Input positions per axis (rows and columns) no window reads (`formulas.tiling_remainder`)."""
-        return tuple([tiling_remainder(n, k, s, p, d) for n, k, s, p, d in self._axes()])  # type: ignore
+        return tuple([window_remainder(n, k, s, p, d) for n, k, s, p, d in self._axes()])
 
 
 @dataclass(frozen=True)

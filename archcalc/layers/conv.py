@@ -3,7 +3,6 @@ and the same classes over (L,) (`conv1d`, `convtranspose1d`) and (T, H, W) (`con
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field
@@ -18,6 +17,7 @@ from ..formulas import (
     resolve_padding,
     window_macs,
 )
+from ..memo import memo
 from ..records import (
     IntOrPair,
     IntOrSingle,
@@ -103,7 +103,7 @@ class _Windowed(Layer):
         return f"{k}/{s}"
 
 
-@lru_cache(maxsize=4096)
+@memo()
 def _geometry(type_name: str, kernel_size: Shape, stride: Shape | None, dilation: Shape, padding: Any,
               shape: Shape) -> Geometry:
     size = spatial(shape, type_name, len(kernel_size))[1:]

@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from fnmatch import translate
-from functools import lru_cache
 
+from ..memo import memo
 from .base import Call
 
 _ANY_TYPE = "[^\x00]*"
@@ -29,7 +29,7 @@ def call_style(calls: Mapping[str, Call], path: str, layer_type: str) -> Call:
     return styles[int(found.lastgroup[1:])] if found else "module"
 
 
-@lru_cache(maxsize=16)
+@memo(16)
 def _matcher(calls: tuple[tuple[str, Call], ...]) -> tuple[tuple[Call, ...], re.Pattern]:
     """All patterns as one regular expression over `type\\0path`, a group `c<index>` per pattern
     (alternatives are tried left to right, so the first pattern that matches is the group found):

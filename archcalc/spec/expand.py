@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import ChainMap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, NamedTuple
 
 from ..errors import ArchcalcError, GraphError, SpecError, suggestion
@@ -19,6 +18,7 @@ from ..expr import MAX_EXPRESSION_LENGTH, compiled, names_read
 from ..gc_pause import cycle_collection_paused
 from ..layers import Layer, layer_class
 from ..layers.base import option_words
+from ..memo import memo
 from ..records import FieldError
 from .archfile import STRUCTURAL_KEYS, ArchFile, BlockDef, LayerEntry
 
@@ -202,7 +202,7 @@ def resolve_value(value: Any, names: dict[str, Any]) -> Any:
     return value
 
 
-@lru_cache(maxsize=4096)
+@memo()
 def _resolver(value: str) -> Callable[[Mapping[str, Any]], Any]:
     """`resolve_value` of one string, as a function of the names in scope (made once per text)."""
     text = value.strip()
