@@ -8,6 +8,7 @@ and the layer's context (`in_channels`, `i` for the repeat index, ...).
 from __future__ import annotations
 
 import ast
+import keyword
 import math
 import operator
 from collections.abc import Callable, Mapping
@@ -86,21 +87,37 @@ def compiled(text: str) -> Compiled:
 
 
 @memo()
-def _parse(text: str) -> ast.expr:
-    """The syntax tree of one expression (a file repeats the same few expressions many times)."""
+def _parse(text: str) -> tuple[ast.expr, frozenset[str]]:
+    """The syntax tree of one expression and the names it reads (`names_read`), in one walk over it (a
+    file repeats the same few expressions many times). A plain ASCII name, the most common expression, is
+    its tree without the parser."""
+    if text.isascii() and text.isidentifier() and not keyword.iskeyword(text):
+        return ast.Name(text, ast.Load()), frozenset((text,))
     try:
         tree = ast.parse(text, mode="eval").body
     except SyntaxError as exc:
         raise SpecError(f"cannot parse expression {shorten(text)!r}: {exc.msg}") from None
     except (ValueError, RecursionError, MemoryError):
         raise SpecError(f"cannot parse expression {shorten(text)!r}") from None
+    names: set[str] = set()
+    called: set[int] = set()  # ids of the nodes named by a call: `int` in `int(x)` reads no name
     stack = [(tree, 1)]
     while stack:
         node, depth = stack.pop()
         if depth > MAX_EXPRESSION_DEPTH:
             raise SpecError(f"expression {shorten(text)!r} is nested deeper than {MAX_EXPRESSION_DEPTH} levels")
-        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
-    return tree
+        kind = node.__class__
+        if kind is ast.Call:
+            called.add(id(node.func))  # a node is met before its children
+        elif kind is ast.Name and id(node) not in called:
+            names.add(node.id)
+        for field in node._fields:  # `ast.iter_child_nodes`, without its generators
+            value = getattr(node, field, None)
+            if isinstance(value, ast.AST):
+                stack.append((value, depth + 1))
+            elif value.__class__ is list:
+                stack += [(item, depth + 1) for item in value if isinstance(item, ast.AST)]
+    return tree, frozenset(names)
 
 
 @memo()
@@ -110,19 +127,16 @@ def names_read(text: str) -> frozenset[str] | None:
     if len(text) > MAX_EXPRESSION_LENGTH:
         return None
     try:
-        tree = _parse(text.strip())
+        return _parse(text.strip())[1]
     except SpecError:
         return None
-    called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
-    return frozenset(node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and id(node) not in called)
-
 
 
 @memo()
 def _compile(text: str) -> Compiled:
     """`text` as a function of the names in scope: the tree is walked once, into closures.
     A node that is not allowed fails when it is reached, as the walk over the tree would."""
-    return _Compiler(text).compile(_parse(text.strip()))
+    return _Compiler(text).compile(_parse(text.strip())[0])
 
 
 _NUMBERS = (int, float)  # tuples made once: a `int | float` union is built anew at each use
