@@ -610,20 +610,16 @@ class _Walk:
         key = None
         if names is not None:
             values = node.values
-            key = (id(hyper), in_shapes[0] if in_shapes else None, *[hashable(values.get(n, _UNSEEN)) for n in names])
+            # the input's shape is part of the key only where an expression reads it (`in_channels`, ...)
+            shape = in_shapes[0] if in_shapes and not _CONTEXT.isdisjoint(names) else None
+            key = (id(hyper), shape, *[hashable(values.get(n, _UNSEEN)) for n in names])
             try:
                 layer = self.bound_layers.get(key)
             except TypeError:  # a value that cannot be a key
                 key = None
             if layer is not None:
                 return layer
-        context = {}
-        if in_shapes:
-            first = in_shapes[0]
-            context["in_channels"] = first[0]
-            if len(first) == 3:
-                context["in_height"], context["in_width"] = first[1], first[2]
-        scope = with_names(node.values, context)
+        scope = with_names(node.values, _input_names(in_shapes[0]) if in_shapes else {})
         layer = self.build(node, {k: _resolved(node, k, v, scope) for k, v in hyper.items()})
         if key is not None:
             self.bound_layers[key] = layer
@@ -760,6 +756,16 @@ def _described(layer: Layer) -> str:
 
 
 _UNSEEN = object()
+_CONTEXT = frozenset(("in_channels", "in_height", "in_width"))  # the names of `_input_names`
+
+
+def _input_names(shape: Shape) -> dict[str, int]:
+    """What a layer's expressions may read of its (first) input: `in_channels`, and of a (C, H, W) map
+    `in_height` and `in_width`."""
+    if len(shape) == 3:
+        return {"in_channels": shape[0], "in_height": shape[1], "in_width": shape[2]}
+    return {"in_channels": shape[0]}
+
 _MISSING = itertools.repeat(_UNSEEN)  # the default of each name looked up in `node_key`
 _KEPT, _ENDED = object(), object()  # what `field_steps` says of a layer without windows
 _INPUT = object()  # the `field_steps` of the input: its field is one pixel

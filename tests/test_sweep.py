@@ -156,6 +156,20 @@ def test_reused_expansions_see_each_variants_values():
         assert report.to_dict() == cold(width=width, blocks=blocks).to_dict()
 
 
+def test_a_layer_reading_its_input_is_built_anew_for_each_input_size():
+    # the sweep's layers are kept across variants; one whose hyper-parameters read the input's channels or
+    # height must not be taken for another input size's (the parameters by hand: 3·3·C·2C + 2C)
+    text = ("name: reads-input\ninput: [3, 8, 8]\nlayers:\n"
+            "  - {name: wide, type: conv, out_channels: in_channels * 2, kernel_size: 3}\n"
+            "  - {name: whole, type: conv, out_channels: 1, kernel_size: in_height, bias: false}\n")
+    sweeper = Sweeper(archcalc.load("reads-input.yaml", text=text).spec)
+    wide = {c: sweeper.report({"input": [c, 8, 8]}).layer("wide").params for c in (3, 5, 3)}
+    assert wide == {3: 9 * 3 * 6 + 6, 5: 9 * 5 * 10 + 10}
+    # `whole` spans the 6 × 6 map `wide` leaves of an 8 × 8 input (kernel 6), of a 10 × 10 one the 8 × 8 (kernel 8)
+    assert sweeper.report({"input": [3, 8, 8]}).layer("whole").output_shape == (1, 1, 1)
+    assert sweeper.report({"input": [3, 10, 10]}).layer("whole").params == 8 * 8 * 6
+
+
 def test_pareto_front():
     rows = [{"macs": 1, "params": 9, "error": None}, {"macs": 5, "params": 5, "error": None},
             {"macs": 6, "params": 6, "error": None}, {"macs": 9, "params": 1, "error": None},
