@@ -51,7 +51,7 @@ def row(sweeper: Sweeper, index: int, values: dict[str, Any], counts: Sequence[s
 
 def numbers(report: Report) -> dict[str, int]:
     totals = report.totals
-    fields = [r.receptive_field for r in report.layers if r.receptive_field is not None]
+    fields = [f for f in (r.receptive_field for r in report.layers) if f is not None]
     return {"params": totals.params, "trainable_params": totals.trainable_params, "macs": totals.macs,
             "flops": totals.flops, "forward_memory_bytes": totals.forward_memory_bytes,
             "peak_memory_bytes": totals.peak_memory_bytes, "param_bytes": totals.param_bytes,
