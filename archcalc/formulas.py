@@ -139,15 +139,14 @@ def resolve_padding(
         raise SpecError(f"padding must be an int, {_AXES_WORDS[axes]}, {2 * axes} ints, 'same' or 'valid', "
                         f"got {padding!r}")
     if not isinstance(padding, _SEQUENCES):
-        values: tuple[int, ...] = (padding,) * (2 * axes)
-    elif len(padding) == axes:
-        values = tuple(v for v in padding for _ in (0, 1))
-    elif len(padding) == 2 * axes:
-        values = tuple(padding)
-    else:
-        raise SpecError(f"padding must have 1, {axes} or {2 * axes} values, got {shorten(repr(list(padding)))}")
-    widths = [_whole("padding", v, 0) for v in values]
-    return tuple((widths[2 * k], widths[2 * k + 1]) for k in range(axes))
+        width = _whole("padding", padding, 0)
+        return ((width, width),) * axes
+    if len(padding) == axes:
+        return tuple([(width, width) for width in [_whole("padding", v, 0) for v in padding]])
+    if len(padding) == 2 * axes:
+        widths = [_whole("padding", v, 0) for v in padding]
+        return tuple([(widths[k], widths[k + 1]) for k in range(0, 2 * axes, 2)])
+    raise SpecError(f"padding must have 1, {axes} or {2 * axes} values, got {shorten(repr(list(padding)))}")
 
 
 #: How an error names one value per axis, by the number of spatial axes.
