@@ -7,7 +7,9 @@ torch's FlopCounterMode on the meta device for the same variants; and memory as 
   mapping that `extends` the zoo file and sets the variant's args (the file is read, validated,
   expanded and analysed every time), and the numbers of the variant's sweep row read from the report
   (receptive fields and peak memory included, which an analysis works out only when asked for), so
-  that both sides give the same answers. Budget: a variant in the sweep costs at most a fifth of it.
+  that both sides give the same answers; archcalc's memos (`archcalc.memo`: compiled expressions, window
+  geometries) stay warm across the loop, as in any loop in one process. Budget: a variant in the sweep
+  costs at most a fifth of it.
 * FlopCounterMode: the same variants built as PyTorch modules on the meta device (construction
   counted: each variant is another network) and counted; MobileNet v1 as written in
   tests/test_zoo_scaling.py, EfficientNet with torchvision where it is installed. MACs are compared,
