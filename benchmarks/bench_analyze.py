@@ -511,7 +511,9 @@ def main() -> None:
              f"Date {date.today().isoformat()}; {cpu_name()}, {os.cpu_count()} cores; {versions()}.", "",
              "Median wall times of `python benchmarks/bench_analyze.py` (see its docstring for the environment "
              "with the peers): per network, 15 cold runs of archcalc (5 for the generated network), each on a "
-             "freshly written copy of the file and of the files it extends, and as many more for the phases; "
+             "freshly written copy of the file and of the files it extends, after archcalc's memos across calls "
+             "were cleared (`archcalc.memo.clear()`: no expression, window geometry or call pattern compiled "
+             "before), and as many more for the phases; "
              "5 runs per peer after a warm-up (one run on the generated network, whose peers take seconds). "
              "The peers count the same network written in plain torch, built "
              "beforehand (densenet201: torchvision's): FlopCounterMode on the meta device (its FLOPs ÷ 2 are the "
