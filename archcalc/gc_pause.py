@@ -8,9 +8,9 @@ in the processor's caches, but tens of milliseconds for the objects of 50,000 la
 the larger the network. So where more than `PROMOTED_AT` young objects are waiting, they are moved to
 the oldest generation instead, at no cost per object (`gc.freeze` then `gc.unfreeze`), where the
 collector's full passes, rare and paced by the size of that generation, take them up with the rest.
-The caller's own young objects move with them (`gc` cannot tell them apart): a few hundred at most,
-since the collector passes over them whenever they reach its threshold, but a cycle among them that is
-already garbage then waits for the next full pass; so the move is kept for large networks alone.
+The caller's objects in the younger generations move with them (`gc` cannot tell them apart): a cycle
+among them that is already garbage then waits for the next full pass, with whatever memory it holds;
+so the move is kept for large networks alone.
 """
 
 from __future__ import annotations
