@@ -32,6 +32,7 @@ MAX_CALLS = 100
 SMALL_SCOPE = 64  # names a scope copies into each layer's own mapping; beyond, it chains
 _SEQUENCES = (list, tuple)  # made once (a `list | tuple` union is built anew at each use)
 _ATOMS = frozenset({int, str, bool, float, type(None)})  # values `hashable` pairs with their type at once
+_UNSET = object()  # no `i` of its own (a block entry that does not repeat), or a name an instance does not have
 
 
 @dataclass(slots=True)
@@ -45,6 +46,9 @@ class Scope:
     names: dict[str, str] = field(default_factory=dict)
     dropped: set[str] = field(default_factory=set)
     frozen: bool = False  # inside a block instance (or definition) written `trainable: false`
+    # of a block instance's scope: (the block, its entry's arguments as written, the entry's own `i` where it
+    # repeats, else _UNSET), all a rebinding (`_Expander.rebind`) needs to bind its arguments anew
+    binding: tuple[str, dict[str, Any], Any] | None = None
 
     def path(self, name: str) -> str:
         return self.prefix + name
@@ -149,11 +153,23 @@ class _Template:
     instances: int
     bindings: int
     edges: int
+    rebinding: _Rebinding | None | bool = False  # once `_Expander.rebinding` has asked; None: it cannot be rebound
+
+
+@dataclass(slots=True)
+class _Rebinding:
+    """What `_Expander.rebind` adds to a `_Template` to give its structure other arguments' values: of
+    each layer, its own `i` (a copy of a repeated entry) or _UNSET (it sees its scope's names); of each
+    group, the position of the scope of the block instance it stands for, or -1 (a repeat: copied)."""
+
+    own_i: list[Any]
+    group_scopes: list[int]
 
 
 class _FirstInstance(NamedTuple):
-    """The first instance of a block with its arguments, made a `_Template` only when a second one comes
-    (most instances in a network are the only ones with their arguments): `_Expander.template`'s arguments."""
+    """The first instance of a block with its arguments (or its structure), made a `_Template` only when a
+    second one comes (most instances in a network are the only ones with their arguments):
+    `_Expander.template`'s argument."""
 
     inner: Scope
     prefix: str
@@ -161,6 +177,7 @@ class _FirstInstance(NamedTuple):
     output: str
     start: tuple[int, ...]  # (nodes, groups, instances, bindings, edges) before the instance
     end: tuple[int, ...]  # and after it
+    rebound: tuple[_Template, list[Scope]] | None = None  # added by `rebind`: the structure and its scopes
 
 
 @dataclass
@@ -231,6 +248,9 @@ class _Expander:
         self.places: dict[tuple, tuple[list, list]] = {}  # (id of a list, its key, first) → (it, line of each entry)
         self.costs: dict[str, tuple[int, int]] = {}  # least_cost of each block
         self.templates: dict[tuple, _Template | _FirstInstance | None] = {}  # by depth, frozen, key of `bound`
+        self.structures: dict[tuple, _Template | _FirstInstance | None] = {}  # by `structure_key`
+        self.made: dict[tuple, _Template | None] = {}  # `template` of each first instance, by its `start`
+        self.deciding: dict[str, tuple[str, ...] | None] = {}  # `structure_names` of each block
         self.reading_i: dict[str, bool] = {}  # reads_i of each block
         self.bound: dict[tuple, dict[str, Any]] = {}  # bound_args by block, `i` and the values given
         self.classes: dict[str, type] = {"input": layer_class("input")}  # by type name; SpecError: none
@@ -481,7 +501,7 @@ class _Expander:
         return found
 
     def expand_block(self, block_name: str, block: BlockDef, given: dict[str, Any], scope: Scope,
-                     path_name: str, caller_values: dict[str, Any], refs: list[str] | None,
+                     path_name: str, caller_values: Mapping[str, Any], refs: list[str] | None,
                      previous: str, depth: int, frozen: bool = False) -> str:
         unknown = [k for k in given if k not in block.args]
         if unknown:
@@ -490,10 +510,7 @@ class _Expander:
         self.count_instance()
         self.count_bindings(len(block.args))
         prefix = scope.path(path_name)
-        local = {"i": caller_values["i"]} if "i" in caller_values else {}
-        args, bound = self.bound_args(block_name, block, {arg: resolve_value(given[arg], caller_values)
-                                                          for arg in block.args if arg in given}, local)
-        local.update(args)
+        args, bound, local = self.bind_arguments(block_name, block, given, caller_values)
         frozen = frozen or not block.trainable
         input_path = previous
         if refs:
@@ -504,26 +521,55 @@ class _Expander:
                 self.global_ref(refs[0], scope, prefix)
                 raise GraphError(f"a block's from: must name a layer defined before it, got {refs[0]!r}")
             input_path = found
+        binding = (block_name, given, _UNSET if caller_values is scope.values else caller_values["i"])
         # the same block, `i` (where it reads it) and values given bind the same arguments (`bound_args`)
         key = None if bound is None else (depth, frozen, bound)
         template = None if key is None else self.templates.get(key)
         if isinstance(template, _FirstInstance):
-            template = self.templates[key] = self.template(*template)
+            template = self.templates[key] = self.template(template)
+            for node, *_ in template.nodes if template is not None else ():  # the `twin` of those replayed
+                node.copied = True
         if template is not None:
-            return self.replay(template, prefix, input_path, scope)
-        inner = Scope(prefix=prefix + "/", values=with_names(self.spec.args, local), parent=scope,
-                      input_path=input_path, frozen=frozen)
+            return self.replay(template, prefix, input_path, scope, binding)
+        values = with_names(self.spec.args, local)
+        group = Group(prefix, block_name, args)
         start = (len(self.nodes), len(self.groups), self.instances, self.bindings, self.edges)
-        self.groups.append(Group(prefix, block_name, args))
-        output = self.expand_list(block.layers, inner, input_path, depth + 1, ("blocks", block_name))
-        if block.output is not None:
-            output = inner.names.get(block.output)
-            if output is None:
-                raise GraphError(f"block {block_name!r}: output {block.output!r} names no layer")
+        # other arguments that decide the same structure: that structure, with this instance's values
+        shape = self.structure_key(block_name, depth, frozen, local)
+        structure = None if shape is None else self.structures.get(shape)
+        if isinstance(structure, _FirstInstance):
+            structure = self.structures[shape] = self.template(structure)
+        rebound = None if structure is None else self.rebind(structure, prefix, input_path, scope, values, group,
+                                                               binding)
+        if rebound is not None:
+            inner, output = rebound[1][0], rebound[2]
+        else:
+            inner = Scope(prefix + "/", values, scope, input_path, frozen=frozen, binding=binding)
+            self.groups.append(group)
+            output = self.expand_list(block.layers, inner, input_path, depth + 1, ("blocks", block_name))
+            if block.output is not None:
+                output = inner.names.get(block.output)
+                if output is None:
+                    raise GraphError(f"block {block_name!r}: output {block.output!r} names no layer")
+        first = _FirstInstance(inner, prefix, input_path, output, start,
+                               (len(self.nodes), len(self.groups), self.instances, self.bindings, self.edges),
+                               None if rebound is None else rebound[:2])
         if key is not None and key not in self.templates:
-            end = (len(self.nodes), len(self.groups), self.instances, self.bindings, self.edges)
-            self.templates[key] = _FirstInstance(inner, prefix, input_path, output, start, end)
+            self.templates[key] = first
+        if shape is not None and shape not in self.structures:
+            self.structures[shape] = first
         return output
+
+    def bind_arguments(self, block_name: str, block: BlockDef, given: dict[str, Any],
+                       caller_values: Mapping[str, Any]) -> tuple[dict[str, Any], tuple | None, dict[str, Any]]:
+        """An instance's arguments (those `given` evaluated over the caller's names), the key `bound_args`
+        returns with them, and the names the instance adds over the file's `args`: `i` (the caller's) and
+        its arguments."""
+        local = {"i": caller_values["i"]} if "i" in caller_values else {}
+        args, bound = self.bound_args(block_name, block, {arg: resolve_value(given[arg], caller_values)
+                                                          for arg in block.args if arg in given}, local)
+        local.update(args)
+        return args, bound, local
 
     def bound_args(self, block_name: str, block: BlockDef, given: dict[str, Any],
                    local: dict[str, Any]) -> tuple[dict[str, Any], tuple | None]:
@@ -559,14 +605,33 @@ class _Expander:
             self.bound[key] = args
         return args, key
 
-    def template(self, inner: Scope, prefix: str, input_path: str, output: str,
-                 start: tuple[int, ...], end: tuple[int, ...]) -> _Template | None:
+    def template(self, first: _FirstInstance) -> _Template | None:
         """A block instance expanded earlier (its nodes, groups and counts from `start` to `end`) as a
-        `_Template`; None where it leads to a layer outside it other than its input (a `when`-dropped
-        entry standing for an outer layer): that is not moved."""
-        nodes = self.nodes[start[0]:end[0]]
-        if any(node.owner is not None for node in nodes):  # a block's `shares:` set it: not replayed
-            return None
+        `_Template` (made once, whether asked for its arguments or its structure); None where it leads to
+        a layer outside it other than its input (a `when`-dropped entry standing for an outer layer): that
+        is not moved."""
+        if first.start not in self.made:
+            nodes = self.nodes[first.start[0]:first.end[0]]
+            if any(node.owner is not None for node in nodes):  # a block's `shares:` set it: not replayed
+                self.made[first.start] = None
+            elif first.rebound is not None:
+                self.made[first.start] = self.rebound_template(first, nodes)
+            else:
+                self.made[first.start] = self.new_template(first, nodes)
+        return self.made[first.start]
+
+    def rebound_template(self, first: _FirstInstance, nodes: list[Node]) -> _Template:
+        """The `_Template` of an instance that `rebind` added: that of the structure it was rebound from,
+        with the instance's own layers, groups and scopes in their places."""
+        like, scopes = first.rebound
+        return _Template(like.output, [(node, *place) for node, (_, *place) in zip(nodes, like.nodes)],
+                         [(group, rest) for group, (_, rest) in zip(self.groups[first.start[1]:first.end[1]],
+                                                                   like.groups)],
+                         [(scope, *place) for scope, (_, *place) in zip(scopes, like.scopes)],
+                         like.instances, like.bindings, like.edges, like.rebinding)
+
+    def new_template(self, first: _FirstInstance, nodes: list[Node]) -> _Template | None:
+        inner, prefix, input_path, output, start, end, _ = first
         position: dict[int, int] = {id(inner): 0}  # by id of each scope, its place in `scopes`
         scopes = [inner]
         for node in nodes:
@@ -587,7 +652,7 @@ class _Expander:
             return path[cut:]
 
         try:
-            template = _Template(
+            return _Template(
                 rest(output), [(node, rest(node.path), rest(node.previous), position[id(node.scope)])
                                for node in nodes],
                 [(group, group.path[cut:]) for group in self.groups[start[1]:end[1]]],
@@ -597,9 +662,6 @@ class _Expander:
                 end[2] - start[2], end[3] - start[3], end[4] - start[4])
         except _Outside:
             return None
-        for node in nodes:  # each is the `twin` of the layers replayed from it
-            node.copied = True
-        return template
 
     def reads_i(self, block_name: str) -> bool:
         """Whether an instance of the block may read `i` (the caller's repeat index) other than through
@@ -621,8 +683,10 @@ class _Expander:
             self.reading_i[block_name] = found
         return found
 
-    def replay(self, template: _Template, prefix: str, input_path: str, caller: Scope) -> str:
-        """Add `template`'s layers, scopes and groups again under `prefix`, reading `input_path`."""
+    def replay(self, template: _Template, prefix: str, input_path: str, caller: Scope,
+               binding: tuple[str, dict[str, Any], Any]) -> str:
+        """Add `template`'s layers, scopes and groups again under `prefix`, reading `input_path`, for an
+        instance bound as `binding` (`Scope.binding`)."""
         if len(self.nodes) + len(template.nodes) > MAX_NODES:
             self.too_many_nodes()
         self.count_instance(template.instances)
@@ -636,7 +700,7 @@ class _Expander:
             copies.append(Scope(prefix + at + "/", old.values, caller if parent < 0 else copies[parent],
                                 input_path if given is None else prefix + given,
                                 {name: input_path if path is None else prefix + path for name, path in names},
-                                old.dropped, old.frozen))
+                                old.dropped, old.frozen, binding if parent < 0 else old.binding))
         new_paths = [prefix + rest for _, rest, _, _ in template.nodes]
         if not self.paths.isdisjoint(new_paths):
             taken = next(path for path in new_paths if path in self.paths)
@@ -649,6 +713,147 @@ class _Expander:
                        for previous in (input_path if before is None else prefix + before,)]
         self.groups += [Group(prefix + rest, group.block, group.args) for group, rest in template.groups]
         return input_path if template.output is None else prefix + template.output
+
+    def rebind(self, template: _Template, prefix: str, input_path: str, caller: Scope, values: Mapping[str, Any],
+               group: Group, binding: tuple[str, dict[str, Any], Any]) -> tuple[_Template, list[Scope], str] | None:
+        """Add `template`'s structure again under `prefix`, reading `input_path`, for an instance of the
+        same block with other arguments that decide the same structure (`structure_key`): its layers, scopes
+        and groups as `replay` adds them, but each scope with the names of this instance (`values` for its
+        own, `group` its group; a nested block's arguments bound anew over them), so each layer sees what
+        a fresh expansion gives it. The structure, the new scopes (its own first) and its output; None,
+        having added nothing, where a fresh expansion is to say what goes wrong (a limit passed, a path
+        taken, an argument that fails)."""
+        plan = self.rebinding(template)
+        if plan is None:
+            return None
+        if (len(self.nodes) + len(template.nodes) > MAX_NODES or self.instances + template.instances > MAX_INSTANCES
+                or self.bindings + template.bindings > MAX_BINDINGS or self.edges + template.edges > MAX_EDGES):
+            return None
+        new_paths = [prefix + rest for _, rest, _, _ in template.nodes]
+        if not self.paths.isdisjoint(new_paths):
+            return None
+        copies: list[Scope] = []
+        groups = [group]  # of each scope, its block instance's group
+        try:
+            for old, at, given, names, parent in template.scopes:
+                if parent < 0:
+                    own, scope_binding = values, binding
+                else:
+                    scope_binding = old.binding
+                    block_name, written, own_i = scope_binding
+                    outer = copies[parent].values
+                    args, _, local = self.bind_arguments(
+                        block_name, self.spec.blocks[block_name], written,
+                        outer if own_i is _UNSET else with_names(outer, {"i": own_i}))
+                    own = with_names(self.spec.args, local)
+                    groups.append(Group(prefix + at, block_name, args))
+                copies.append(Scope(prefix + at + "/", own, caller if parent < 0 else copies[parent],
+                                    input_path if given is None else prefix + given,
+                                    {name: input_path if path is None else prefix + path for name, path in names},
+                                    old.dropped, old.frozen, scope_binding))
+        except ArchcalcError:
+            return None
+        self.count_instance(template.instances)
+        self.count_bindings(template.bindings)
+        self.edges += template.edges
+        self.paths.update(new_paths)
+        self.nodes += [Node(path, node.layer_cls, node.hyper,
+                            copy.values if own_i is _UNSET else with_names(copy.values, {"i": own_i}), copy,
+                            node.refs, previous, [previous] if node.refs is None else [], node.where, node.key_lines,
+                            node.trainable, node.like, None, node.shares)
+                       for path, (node, _, before, scope), own_i in zip(new_paths, template.nodes, plan.own_i)
+                       for previous, copy in ((input_path if before is None else prefix + before, copies[scope]),)]
+        self.groups += [Group(prefix + rest, old.block, old.args) if at < 0 else groups[at]
+                        for (old, rest), at in zip(template.groups, plan.group_scopes)]
+        return template, copies, input_path if template.output is None else prefix + template.output
+
+    def rebinding(self, template: _Template) -> _Rebinding | None:
+        """What `rebind` needs beyond `template` (made once); None where the structure cannot be rebound:
+        a scope that is not a block instance's, a block instance's group that is not found by its path."""
+        if template.rebinding is False:
+            scopes = [scope for scope, *_ in template.scopes]
+            at = {rest: position for position, (_, rest, *_) in enumerate(template.scopes)}
+            group_scopes = [at.get(rest, -1) for _, rest in template.groups]
+            found = sorted(position for position in group_scopes if position >= 0)
+            if (all(scope.binding is not None for scope in scopes) and found == list(range(len(scopes)))
+                    and all(group.block == scopes[position].binding[0]
+                            for (group, _), position in zip(template.groups, group_scopes) if position >= 0)):
+                template.rebinding = _Rebinding(
+                    [_UNSET if node.values is scopes[scope].values else node.values["i"]
+                     for node, _, _, scope in template.nodes], group_scopes)
+            else:
+                template.rebinding = None
+        return template.rebinding
+
+    def structure_key(self, block_name: str, depth: int, frozen: bool, local: dict[str, Any]) -> tuple | None:
+        """What decides the structure of an instance of block `block_name` (its layers, names, inputs,
+        scopes and groups; not the values its layers see): the block, the depth, whether it is frozen and
+        the values of the names of `structure_names` that the instance binds (the file's `args` are the same
+        for every instance). None where that cannot be told."""
+        names = self.deciding[block_name] if block_name in self.deciding else self.structure_names(block_name)
+        if names is None:
+            return None
+        try:
+            return (block_name, depth, frozen, *[hashable(local.get(name, _UNSET)) for name in names])
+        except TypeError:  # a value that cannot be part of a key
+            return None
+
+    def structure_names(self, block_name: str) -> tuple[str, ...] | None:
+        """The arguments of block `block_name`, and `i`, whose values may decide the structure of an
+        instance: those read by its entries' `when` and `repeat`, and by the values of the arguments that
+        decide the structure of the blocks it uses. None where that cannot be told: an expression that does
+        not parse, a block that uses itself, a block used that may add no layer (its group would be found
+        by no layer's scope: `rebinding`)."""
+        if block_name in self.deciding:
+            return self.deciding[block_name]
+        self.deciding[block_name] = None  # while it is worked out: a block that uses itself has none
+        block = self.spec.blocks[block_name]
+        read: set[str] = set()
+        for raw in block.layers:
+            if not isinstance(raw, dict):
+                return None
+            for text in _texts(raw.get("when")) + _texts(raw.get("repeat")):
+                names = names_read(text)
+                if names is None:
+                    return None
+                read |= names
+            kind = raw.get("type")
+            if isinstance(kind, str) and kind in self.spec.blocks:
+                inner = self.structure_names(kind)
+                names = None if inner is None or self.least_cost(kind)[0] == 0 else self.caller_names(kind, raw, inner)
+                if names is None:
+                    return None
+                read |= names
+        found = self.deciding[block_name] = tuple(sorted(read & {*block.args, "i"}))
+        return found
+
+    def caller_names(self, block_name: str, raw: dict[str, Any], wanted: tuple[str, ...]) -> set[str] | None:
+        """The names of the caller's scope that the names `wanted` of an instance of block `block_name`
+        (made by entry `raw`) may depend on: its `i` is the caller's; an argument given is read from the
+        caller's names, a default from the file's `args`, `i` and the arguments before it. None where an
+        expression does not parse."""
+        args = self.spec.blocks[block_name].args
+        found: set[str] = set()
+        todo, seen = list(wanted), set()
+        while todo:
+            name = todo.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            if name == "i":
+                found.add("i")
+            if name not in args:  # `i`, or a name of the file's `args`: the same for every instance
+                continue
+            given = name in raw and name not in STRUCTURAL_KEYS
+            for text in _texts(raw[name] if given else args[name]):
+                names = names_read(text)
+                if names is None:
+                    return None
+                if given:
+                    found |= names
+                else:
+                    todo += names
+        return found
 
     def add_node(self, scope: Scope, path: str, cls: type[Layer], hyper: dict[str, Any],
                  refs: list[str] | None, previous: str | None, values: dict[str, Any] | None = None,
