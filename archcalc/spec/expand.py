@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections import ChainMap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any, NamedTuple
+
+from pydantic import TypeAdapter, ValidationError
 
 from ..errors import ArchcalcError, GraphError, SpecError, suggestion
 from ..expr import MAX_EXPRESSION_LENGTH, compiled, names_read
@@ -114,8 +116,8 @@ class Node:
 @dataclass(slots=True)
 class _Entry:
     """A layer entry as validated once: its structural keys, its hyper-parameters, what its `type`
-    names (the input, a block, or, once known, a layer class with the hyper-parameters over the file's
-    defaults) and its `from` as a list."""
+    names (the input, a block or a layer class, with, once expanded, the hyper-parameters over the
+    file's defaults) and its `from` as a list."""
 
     fields: LayerEntry
     hyper: dict[str, Any]
@@ -123,7 +125,7 @@ class _Entry:
     is_input: bool
     block: BlockDef | None
     refs: list[str] | None
-    cls: type[Layer] | None = None
+    cls: type[Layer] | None  # None: a block, or a name of no layer type
     merged: dict[str, Any] | None = None
     reads_i: bool | None = None  # of a repeated layer, once asked: whether its hyper-parameters may read `i`
 
@@ -245,7 +247,8 @@ class _Expander:
         self.instances = 0  # block instances and dropped copies: work that adds no layer
         self.bindings = 0  # block arguments bound, summed over instances
         self.entries: dict[int, _Entry] = {}  # validated entries by id of their mapping
-        self.places: dict[tuple, tuple[list, list]] = {}  # (id of a list, its key, first) → (it, line of each entry)
+        # (id of a list, its key, first) → (it, the line of each entry, each entry's `LayerEntry` or None)
+        self.places: dict[tuple, tuple[list, list, list[LayerEntry] | None]] = {}
         self.costs: dict[str, tuple[int, int]] = {}  # least_cost of each block
         self.templates: dict[tuple, _Template | _FirstInstance | None] = {}  # by depth, frozen, key of `bound`
         self.structures: dict[tuple, _Template | _FirstInstance | None] = {}  # by `structure_key`
@@ -343,8 +346,9 @@ class _Expander:
         placed = self.places.get((id(entries), key, first))
         if placed is None:  # kept with the list, so that its id stays its own
             placed = self.places[(id(entries), key, first)] = (
-                entries, [self.lines.get((*key, first + position)) for position in range(len(entries))])
-        wheres = placed[1]
+                entries, [self.lines.get((*key, first + position)) for position in range(len(entries))],
+                _validated(entries))
+        wheres, validated = placed[1], placed[2]
         for position, raw in enumerate(entries):
             where = wheres[position]
             if not isinstance(raw, dict):
@@ -354,15 +358,17 @@ class _Expander:
             if entry is None:
                 key_lines = KeyLines(self.lines, (*key, first + position))
                 try:
-                    fields = LayerEntry.from_mapping(raw)
+                    fields = validated[position] if validated is not None else LayerEntry.from_mapping(raw)
                 except FieldError as exc:
                     label = raw.get("name") if isinstance(raw.get("name"), str) else f"layers[{position}]"
                     raise SpecError(str(exc), layer=scope.path(str(label))).located(
                         where=key_lines.get(exc.where.split(".", 1)[0], where)) from None
+                block = self.spec.blocks.get(fields.type)
+                cls = None if block is not None else self.layer_class(fields.type, None)
+                refs = [fields.from_] if isinstance(fields.from_, str) else fields.from_
                 entry = self.entries[id(raw)] = _Entry(
                     fields, {k: v for k, v in raw.items() if k not in STRUCTURAL_KEYS}, key_lines,
-                    self.is_input(fields.type), self.spec.blocks.get(fields.type),
-                    [fields.from_] if isinstance(fields.from_, str) else fields.from_)
+                    cls is self.classes["input"], block, refs, cls)
             name = entry.fields.name or self.auto_name(entry.fields.type, scope, counters)
             if "/" in name or not name:
                 raise SpecError(f"layer name {name!r} must be non-empty and contain no '/'",
@@ -420,7 +426,8 @@ class _Expander:
         repeat = 1 if entry.repeat is None else self.repeat_count(entry, scope.values)
         refs, block = known.refs, known.block
         if block is None and known.merged is None:
-            known.cls = self.layer_class(entry.type)
+            if known.cls is None:
+                self.layer_class(entry.type)  # a name of no layer type: raises its error
             convention = {"convention": self.spec.convention} \
                 if self.spec.convention and "convention" in known.cls.model_fields else {}
             known.merged = {**convention, **self.defaults.get(known.cls, {}), **hyper}
@@ -669,16 +676,21 @@ class _Expander:
         found = self.reading_i.get(block_name)
         if found is None:
             self.reading_i[block_name] = True  # a block that uses itself is refused by its depth
-            block = self.spec.blocks[block_name]
-            texts = [str(default) for default in block.args.values() if default is not None]
+            blocks = self.spec.blocks
+            texts = [str(default) for default in blocks[block_name].args.values() if default is not None]
             found = False
-            for raw in block.layers:
+            for raw in blocks[block_name].layers:
                 if not isinstance(raw, dict):
                     continue
-                kind = raw.get("type")
-                if isinstance(kind, str) and kind in self.spec.blocks and self.reads_i(kind):
-                    found = True
-                texts += [v for k, v in raw.items() if k not in ("name", "type", "from") for v in _texts(v)]
+                for key, value in raw.items():  # one pass, strings at once: every entry of every block
+                    if key == "type":
+                        if isinstance(value, str) and value in blocks and self.reads_i(value):
+                            found = True
+                    elif key != "name" and key != "from":
+                        if isinstance(value, str):
+                            texts.append(value)
+                        elif isinstance(value, list):
+                            texts += _texts(value)
             found = found or any(names is None or "i" in names for names in map(names_read, texts))
             self.reading_i[block_name] = found
         return found
@@ -812,11 +824,12 @@ class _Expander:
         for raw in block.layers:
             if not isinstance(raw, dict):
                 return None
-            for text in _texts(raw.get("when")) + _texts(raw.get("repeat")):
-                names = names_read(text)
-                if names is None:
-                    return None
-                read |= names
+            for text in (raw.get("when"), raw.get("repeat")):  # else true, false, a count (or refused on the way)
+                if isinstance(text, str):
+                    names = names_read(text)
+                    if names is None:
+                        return None
+                    read |= names
             kind = raw.get("type")
             if isinstance(kind, str) and kind in self.spec.blocks:
                 inner = self.structure_names(kind)
@@ -961,6 +974,21 @@ class _Expander:
 
 class _Outside(Exception):
     """A block instance leads to a layer outside it (`_Expander.template`)."""
+
+
+@cache
+def _entry_list() -> TypeAdapter:
+    """The validator of a list of layer entries: one call into pydantic for all of them."""
+    return TypeAdapter(list[LayerEntry])
+
+
+def _validated(entries: list[Any]) -> list[LayerEntry] | None:
+    """Each entry's structural keys (`LayerEntry`), validated at once; None where one does not validate:
+    each is then validated when it is reached, so that what is wrong is said where a fresh walk says it."""
+    try:
+        return _entry_list().validate_python(entries)
+    except ValidationError:
+        return None
 
 
 def _texts(value: Any) -> list[str]:
