@@ -51,6 +51,32 @@ layers:
   - {name: g, type: outer, c: 4, gate: true}
 freeze: ["s/1/*"]
 """,
+    # instances with other arguments taking an earlier one's structure (`rebind`): alternatives of one
+    # name (an instance and a repeat of the same block, one dropped), `i` reaching a nested block through a
+    # default, an input taken from outside the instance, a frozen instance
+    "rebound-structures": """
+name: t
+input: [3, 8, 8]
+blocks:
+  inner:
+    args: {c: 4, k: "1 + 2 * (i % 2)"}
+    layers:
+      - {name: a, type: conv, out_channels: c, kernel_size: k, padding: k // 2}
+      - {name: gate, type: relu, when: c > 4}
+  outer:
+    args: {c: 4, alt: false}
+    layers:
+      - {name: x, type: inner, c: c, when: not alt}
+      - {name: x, type: inner, c: c + 1, repeat: 2, when: alt}
+      - {name: y, type: inner, c: c}
+      - {name: side, type: conv, out_channels: c, kernel_size: 1, from: stem}
+      - {name: add, type: add, from: [y, side]}
+layers:
+  - {name: stem, type: conv, out_channels: 4, kernel_size: 1}
+  - {name: s, type: outer, repeat: 4, c: 4 + i % 2, alt: i == 3}
+  - {name: f, type: outer, c: 5, trainable: false, repeat: 1}
+freeze: ["s/2/*"]
+""",
 }
 
 

@@ -649,12 +649,12 @@ class _Expander:
             for scope in reversed(chain):
                 position[id(scope)] = len(scopes)
                 scopes.append(scope)
-        cut, outside = len(prefix), _Outside()
+        cut, inside, outside = len(prefix), prefix + "/", _Outside()
 
         def rest(path: str) -> str | None:
             if path == input_path:
                 return None
-            if path != prefix and not path.startswith(prefix + "/"):
+            if path != prefix and not path.startswith(inside):
                 raise outside
             return path[cut:]
 
