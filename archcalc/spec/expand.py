@@ -140,18 +140,17 @@ class Group:
 
 
 @dataclass(slots=True)
-class _Template:
-    """What one block instance added, to be added again, under another prefix and input, by every
-    instance of the same block with the same arguments at the same depth. Each path the instance
-    holds is kept as what follows its prefix (`/conv1`), the instance's input as None; each scope by its
-    position in `scopes` (the instance's own first, every parent before its children), so that a replay
-    makes its copies in one pass and finds a node's by index."""
+class _Shape:
+    """The structure of one block instance, as every instance with the same structure adds it under its
+    own prefix and input: each path the instance holds kept as what follows its prefix (`/conv1`), the
+    instance's input as None; each scope by its position (the instance's own first, every parent before
+    its children), so that a replay makes its copies in one pass and finds a node's by index."""
 
     output: str | None
-    nodes: list[tuple[Node, str, str | None, int]]  # (node, its path, the path of the layer before it, its scope)
-    groups: list[tuple[Group, str]]
-    scopes: list[tuple[Scope, str, str | None, list[tuple[str, str | None]], int]]  # (scope, prefix, input,
-    #                                                                   names, its parent's position; -1: the caller)
+    nodes: list[tuple[str, str | None, int]]  # of each layer: its path, the path of the layer before it, its scope
+    groups: list[str]  # the path of each group
+    scopes: list[tuple[str, str | None, list[tuple[str, str | None]], int]]  # of each scope: its prefix, input,
+    #                                                                 names, its parent's position (-1: the caller)
     instances: int
     bindings: int
     edges: int
@@ -159,10 +158,22 @@ class _Template:
 
 
 @dataclass(slots=True)
+class _Template:
+    """One block instance, to be added again by every instance of the same block with the same arguments
+    at the same depth (`_Expander.replay`), or with its shape by one with other arguments that decide the
+    same structure (`_Expander.rebind`): its shape and its own layers, groups and scopes, in the shape's order."""
+
+    shape: _Shape
+    nodes: list[Node]
+    groups: list[Group]
+    scopes: list[Scope]
+
+
+@dataclass(slots=True)
 class _Rebinding:
-    """What `_Expander.rebind` adds to a `_Template` to give its structure other arguments' values: of
-    each layer, its own `i` (a copy of a repeated entry) or _UNSET (it sees its scope's names); of each
-    group, the position of the scope of the block instance it stands for, or -1 (a repeat: copied)."""
+    """What `_Expander.rebind` adds to a `_Shape` to give it other arguments' values: of each layer, its
+    own `i` (a copy of a repeated entry) or _UNSET (it sees its scope's names); of each group, the position
+    of the scope of the block instance it stands for, or -1 (a repeat: copied)."""
 
     own_i: list[Any]
     group_scopes: list[int]
@@ -179,7 +190,7 @@ class _FirstInstance(NamedTuple):
     output: str
     start: tuple[int, ...]  # (nodes, groups, instances, bindings, edges) before the instance
     end: tuple[int, ...]  # and after it
-    rebound: tuple[_Template, list[Scope]] | None = None  # added by `rebind`: the structure and its scopes
+    rebound: tuple[_Shape, list[Scope]] | None = None  # added by `rebind`: its shape and its scopes
 
 
 @dataclass
@@ -534,7 +545,7 @@ class _Expander:
         template = None if key is None else self.templates.get(key)
         if isinstance(template, _FirstInstance):
             template = self.templates[key] = self.template(template)
-            for node, *_ in template.nodes if template is not None else ():  # the `twin` of those replayed
+            for node in template.nodes if template is not None else ():  # the `twin` of those replayed
                 node.copied = True
         if template is not None:
             return self.replay(template, prefix, input_path, scope, binding)
@@ -628,14 +639,10 @@ class _Expander:
         return self.made[first.start]
 
     def rebound_template(self, first: _FirstInstance, nodes: list[Node]) -> _Template:
-        """The `_Template` of an instance that `rebind` added: that of the structure it was rebound from,
-        with the instance's own layers, groups and scopes in their places."""
-        like, scopes = first.rebound
-        return _Template(like.output, [(node, *place) for node, (_, *place) in zip(nodes, like.nodes)],
-                         [(group, rest) for group, (_, rest) in zip(self.groups[first.start[1]:first.end[1]],
-                                                                   like.groups)],
-                         [(scope, *place) for scope, (_, *place) in zip(scopes, like.scopes)],
-                         like.instances, like.bindings, like.edges, like.rebinding)
+        """The `_Template` of an instance that `rebind` added: the shape it was rebound from, with the
+        instance's own layers, groups and scopes."""
+        shape, scopes = first.rebound
+        return _Template(shape, nodes, self.groups[first.start[1]:first.end[1]], scopes)
 
     def new_template(self, first: _FirstInstance, nodes: list[Node]) -> _Template | None:
         inner, prefix, input_path, output, start, end, _ = first
@@ -658,17 +665,18 @@ class _Expander:
                 raise outside
             return path[cut:]
 
+        groups = self.groups[start[1]:end[1]]
         try:
-            return _Template(
-                rest(output), [(node, rest(node.path), rest(node.previous), position[id(node.scope)])
-                               for node in nodes],
-                [(group, group.path[cut:]) for group in self.groups[start[1]:end[1]]],
-                [(scope, rest(scope.prefix[:-1]), rest(scope.input_path),
+            shape = _Shape(
+                rest(output), [(rest(node.path), rest(node.previous), position[id(node.scope)]) for node in nodes],
+                [group.path[cut:] for group in groups],
+                [(rest(scope.prefix[:-1]), rest(scope.input_path),
                   [(name, rest(path)) for name, path in scope.names.items()],
                   -1 if scope is inner else position[id(scope.parent)]) for scope in scopes],
                 end[2] - start[2], end[3] - start[3], end[4] - start[4])
         except _Outside:
             return None
+        return _Template(shape, nodes, groups, scopes)
 
     def reads_i(self, block_name: str) -> bool:
         """Whether an instance of the block may read `i` (the caller's repeat index) other than through
@@ -699,21 +707,22 @@ class _Expander:
                binding: tuple[str, dict[str, Any], Any]) -> str:
         """Add `template`'s layers, scopes and groups again under `prefix`, reading `input_path`, for an
         instance bound as `binding` (`Scope.binding`)."""
-        if len(self.nodes) + len(template.nodes) > MAX_NODES:
+        shape = template.shape
+        if len(self.nodes) + len(shape.nodes) > MAX_NODES:
             self.too_many_nodes()
-        self.count_instance(template.instances)
-        self.count_bindings(template.bindings)
-        self.edges += template.edges
+        self.count_instance(shape.instances)
+        self.count_bindings(shape.bindings)
+        self.edges += shape.edges
         if self.edges > MAX_EDGES:
             raise SpecError(f"more than {MAX_EDGES:,} edges (inputs of layers) after expansion")
         copies: list[Scope] = []
-        for old, at, given, names, parent in template.scopes:
+        for old, (at, given, names, parent) in zip(template.scopes, shape.scopes):
             # `dropped` is shared: it changes only while its own scope is being expanded, never after
             copies.append(Scope(prefix + at + "/", old.values, caller if parent < 0 else copies[parent],
                                 input_path if given is None else prefix + given,
                                 {name: input_path if path is None else prefix + path for name, path in names},
                                 old.dropped, old.frozen, binding if parent < 0 else old.binding))
-        new_paths = [prefix + rest for _, rest, _, _ in template.nodes]
+        new_paths = [prefix + rest for rest, _, _ in shape.nodes]
         if not self.paths.isdisjoint(new_paths):
             taken = next(path for path in new_paths if path in self.paths)
             raise GraphError(f"duplicate layer path {taken!r}")
@@ -721,33 +730,35 @@ class _Expander:
         self.nodes += [Node(path, node.layer_cls, node.hyper, node.values, copies[scope], node.refs, previous,
                             [previous] if node.refs is None else [], node.where, node.key_lines, node.trainable,
                             node.like, node, node.shares)  # by position: keywords cost a third more
-                       for path, (node, _, before, scope) in zip(new_paths, template.nodes)
+                       for path, node, (_, before, scope) in zip(new_paths, template.nodes, shape.nodes)
                        for previous in (input_path if before is None else prefix + before,)]
-        self.groups += [Group(prefix + rest, group.block, group.args) for group, rest in template.groups]
-        return input_path if template.output is None else prefix + template.output
+        self.groups += [Group(prefix + rest, group.block, group.args)
+                        for group, rest in zip(template.groups, shape.groups)]
+        return input_path if shape.output is None else prefix + shape.output
 
     def rebind(self, template: _Template, prefix: str, input_path: str, caller: Scope, values: Mapping[str, Any],
-               group: Group, binding: tuple[str, dict[str, Any], Any]) -> tuple[_Template, list[Scope], str] | None:
-        """Add `template`'s structure again under `prefix`, reading `input_path`, for an instance of the
-        same block with other arguments that decide the same structure (`structure_key`): its layers, scopes
-        and groups as `replay` adds them, but each scope with the names of this instance (`values` for its
-        own, `group` its group; a nested block's arguments bound anew over them), so each layer sees what
-        a fresh expansion gives it. The structure, the new scopes (its own first) and its output; None,
-        having added nothing, where a fresh expansion is to say what goes wrong (a limit passed, a path
-        taken, an argument that fails)."""
-        plan = self.rebinding(template)
+               group: Group, binding: tuple[str, dict[str, Any], Any]) -> tuple[_Shape, list[Scope], str] | None:
+        """Add `template`'s shape again under `prefix`, reading `input_path`, for an instance of the same
+        block with other arguments that decide the same structure (`structure_key`): its layers, scopes and
+        groups as `replay` adds them, but each scope with the names of this instance (`values` for its own,
+        `group` its group; a nested block's arguments bound anew over them), so each layer sees what a
+        fresh expansion gives it. The shape, the new scopes (its own first) and its output; None, having
+        added nothing, where a fresh expansion is to say what goes wrong (a limit passed, a path taken, an
+        argument that fails)."""
+        shape = template.shape
+        plan = shape.rebinding if shape.rebinding is not False else self.rebinding(template)
         if plan is None:
             return None
-        if (len(self.nodes) + len(template.nodes) > MAX_NODES or self.instances + template.instances > MAX_INSTANCES
-                or self.bindings + template.bindings > MAX_BINDINGS or self.edges + template.edges > MAX_EDGES):
+        if (len(self.nodes) + len(shape.nodes) > MAX_NODES or self.instances + shape.instances > MAX_INSTANCES
+                or self.bindings + shape.bindings > MAX_BINDINGS or self.edges + shape.edges > MAX_EDGES):
             return None
-        new_paths = [prefix + rest for _, rest, _, _ in template.nodes]
+        new_paths = [prefix + rest for rest, _, _ in shape.nodes]
         if not self.paths.isdisjoint(new_paths):
             return None
         copies: list[Scope] = []
         groups = [group]  # of each scope, its block instance's group
         try:
-            for old, at, given, names, parent in template.scopes:
+            for old, (at, given, names, parent) in zip(template.scopes, shape.scopes):
                 if parent < 0:
                     own, scope_binding = values, binding
                 else:
@@ -765,37 +776,36 @@ class _Expander:
                                     old.dropped, old.frozen, scope_binding))
         except ArchcalcError:
             return None
-        self.count_instance(template.instances)
-        self.count_bindings(template.bindings)
-        self.edges += template.edges
+        self.count_instance(shape.instances)
+        self.count_bindings(shape.bindings)
+        self.edges += shape.edges
         self.paths.update(new_paths)
         self.nodes += [Node(path, node.layer_cls, node.hyper,
                             copy.values if own_i is _UNSET else with_names(copy.values, {"i": own_i}), copy,
                             node.refs, previous, [previous] if node.refs is None else [], node.where, node.key_lines,
                             node.trainable, node.like, None, node.shares)
-                       for path, (node, _, before, scope), own_i in zip(new_paths, template.nodes, plan.own_i)
+                       for path, node, (_, before, scope), own_i in zip(new_paths, template.nodes, shape.nodes,
+                                                                        plan.own_i)
                        for previous, copy in ((input_path if before is None else prefix + before, copies[scope]),)]
         self.groups += [Group(prefix + rest, old.block, old.args) if at < 0 else groups[at]
-                        for (old, rest), at in zip(template.groups, plan.group_scopes)]
-        return template, copies, input_path if template.output is None else prefix + template.output
+                        for old, rest, at in zip(template.groups, shape.groups, plan.group_scopes)]
+        return shape, copies, input_path if shape.output is None else prefix + shape.output
 
     def rebinding(self, template: _Template) -> _Rebinding | None:
-        """What `rebind` needs beyond `template` (made once); None where the structure cannot be rebound:
-        a scope that is not a block instance's, a block instance's group that is not found by its path."""
-        if template.rebinding is False:
-            scopes = [scope for scope, *_ in template.scopes]
-            at = {rest: position for position, (_, rest, *_) in enumerate(template.scopes)}
-            group_scopes = [at.get(rest, -1) for _, rest in template.groups]
-            found = sorted(position for position in group_scopes if position >= 0)
-            if (all(scope.binding is not None for scope in scopes) and found == list(range(len(scopes)))
-                    and all(group.block == scopes[position].binding[0]
-                            for (group, _), position in zip(template.groups, group_scopes) if position >= 0)):
-                template.rebinding = _Rebinding(
-                    [_UNSET if node.values is scopes[scope].values else node.values["i"]
-                     for node, _, _, scope in template.nodes], group_scopes)
-            else:
-                template.rebinding = None
-        return template.rebinding
+        """What `rebind` needs beyond `template`'s shape, kept with the shape; None where the shape cannot
+        be rebound: a scope that is not a block instance's, a block instance's group not found by its path."""
+        shape, scopes = template.shape, template.scopes
+        at = {scope[0]: position for position, scope in enumerate(shape.scopes)}
+        group_scopes = [at.get(rest, -1) for rest in shape.groups]
+        found = sorted(position for position in group_scopes if position >= 0)
+        if (all(scope.binding is not None for scope in scopes) and found == list(range(len(scopes)))
+                and all(group.block == scopes[position].binding[0]
+                        for group, position in zip(template.groups, group_scopes) if position >= 0)):
+            shape.rebinding = _Rebinding([_UNSET if node.values is scopes[place[2]].values else node.values["i"]
+                                          for node, place in zip(template.nodes, shape.nodes)], group_scopes)
+        else:
+            shape.rebinding = None
+        return shape.rebinding
 
     def structure_key(self, block_name: str, depth: int, frozen: bool, local: dict[str, Any]) -> tuple | None:
         """What decides the structure of an instance of block `block_name` (its layers, names, inputs,
