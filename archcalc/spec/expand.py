@@ -552,15 +552,14 @@ class _Expander:
         values = with_names(self.spec.args, local)
         group = Group(prefix, block_name, args)
         start = (len(self.nodes), len(self.groups), self.instances, self.bindings, self.edges)
-        # other arguments that decide the same structure: that structure, with this instance's values
-        shape = self.structure_key(block_name, depth, frozen, local)
-        structure = None if shape is None else self.structures.get(shape)
-        if isinstance(structure, _FirstInstance):
-            structure = self.structures[shape] = self.template(structure)
-        rebound = None if structure is None else self.rebind(structure, prefix, input_path, scope, values, group,
-                                                               binding)
+        # other arguments that decide the same structure: an earlier instance's, with this instance's values
+        structure = self.structure_key(block_name, depth, frozen, local)
+        earlier = None if structure is None else self.structures.get(structure)
+        if isinstance(earlier, _FirstInstance):
+            earlier = self.structures[structure] = self.template(earlier)
+        rebound = None if earlier is None else self.rebind(earlier, prefix, input_path, scope, values, group, binding)
         if rebound is not None:
-            inner, output = rebound[1][0], rebound[2]
+            _, (inner, *_), output = rebound
         else:
             inner = Scope(prefix + "/", values, scope, input_path, frozen=frozen, binding=binding)
             self.groups.append(group)
@@ -574,8 +573,8 @@ class _Expander:
                                None if rebound is None else rebound[:2])
         if key is not None and key not in self.templates:
             self.templates[key] = first
-        if shape is not None and shape not in self.structures:
-            self.structures[shape] = first
+        if structure is not None and structure not in self.structures:
+            self.structures[structure] = first
         return output
 
     def bind_arguments(self, block_name: str, block: BlockDef, given: dict[str, Any],
