@@ -828,9 +828,10 @@ class _Expander:
         if block_name in self.deciding:
             return self.deciding[block_name]
         self.deciding[block_name] = None  # while it is worked out: a block that uses itself has none
-        block = self.spec.blocks[block_name]
+        blocks = self.spec.blocks
         read: set[str] = set()
-        for raw in block.layers:
+        used: dict[str, tuple[str, ...] | None] = {}  # of each block used: its own, None where it cannot be told
+        for raw in blocks[block_name].layers:
             if not isinstance(raw, dict):
                 return None
             for text in (raw.get("when"), raw.get("repeat")):  # else true, false, a count (or refused on the way)
@@ -840,13 +841,18 @@ class _Expander:
                         return None
                     read |= names
             kind = raw.get("type")
-            if isinstance(kind, str) and kind in self.spec.blocks:
-                inner = self.structure_names(kind)
-                names = None if inner is None or self.least_cost(kind)[0] == 0 else self.caller_names(kind, raw, inner)
-                if names is None:
+            if isinstance(kind, str) and kind in blocks:
+                if kind not in used:
+                    inner = self.structure_names(kind)
+                    used[kind] = None if inner is None or self.least_cost(kind)[0] == 0 else inner
+                if used[kind] is None:
                     return None
-                read |= names
-        found = self.deciding[block_name] = tuple(sorted(read & {*block.args, "i"}))
+                if used[kind]:  # else every instance of it has one structure
+                    names = self.caller_names(kind, raw, used[kind])
+                    if names is None:
+                        return None
+                    read |= names
+        found = self.deciding[block_name] = tuple(sorted(read & {*blocks[block_name].args, "i"}))
         return found
 
     def caller_names(self, block_name: str, raw: dict[str, Any], wanted: tuple[str, ...]) -> set[str] | None:
