@@ -114,3 +114,29 @@ def test_resnet152_replays_its_repeated_bottlenecks(monkeypatch):
                         lambda self, *args: calls.append(args[1]) or original(self, *args))
     archcalc.load("resnet152")
     assert "layer3/2" in calls and "layer3/0" not in calls  # layer3/0 downsamples: other arguments
+
+
+@pytest.mark.parametrize("c", ["4", "4 + i"])  # the same arguments (a replay) or other ones (a rebinding)
+def test_a_whole_path_read_inside_an_instance_names_that_layer_in_every_copy(c):
+    """`from: s/0/a` names the layer at that path, in s/1 as in s/0: s/1's `skip` (dropped) stands for s/0/a,
+    so s/1/z reads s/0/a; s/1's nested block reads s/0/a as its input too."""
+    text = f"""
+name: t
+input: [3, 8, 8]
+blocks:
+  inner:
+    layers:
+      - {{name: r, type: relu}}
+  b:
+    args: {{c: 4}}
+    layers:
+      - {{name: a, type: conv, out_channels: c, kernel_size: 1}}
+      - {{name: skip, type: relu, when: false, from: s/0/a}}
+      - {{name: z, type: relu, from: skip}}
+      - {{name: n, type: inner, from: s/0/a}}
+layers:
+  - {{name: s, type: b, repeat: 3, c: "{c}"}}
+"""
+    inputs = {node.path: node.inputs for node in archcalc.load("t.yaml", text=text).nodes}
+    for i in range(3):
+        assert inputs[f"s/{i}/z"] == ["s/0/a"] and inputs[f"s/{i}/n/r"] == ["s/0/a"]

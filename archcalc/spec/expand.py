@@ -188,7 +188,7 @@ class _FirstInstance(NamedTuple):
     prefix: str
     input_path: str
     output: str
-    start: tuple[int, ...]  # (nodes, groups, instances, bindings, edges) before the instance
+    start: tuple[int, ...]  # (nodes, groups, instances, bindings, edges, whole paths read) before the instance
     end: tuple[int, ...]  # and after it
     rebound: tuple[_Shape, list[Scope]] | None = None  # added by `rebind`: its shape and its scopes
 
@@ -255,6 +255,7 @@ class _Expander:
         self.groups: list[Group] = []
         self.paths: set[str] = set()
         self.edges = 0
+        self.whole_paths = 0  # `from:`s read as a whole path while the layers were added (`layer_before`)
         self.instances = 0  # block instances and dropped copies: work that adds no layer
         self.bindings = 0  # block arguments bound, summed over instances
         self.entries: dict[int, _Entry] = {}  # validated entries by id of their mapping
@@ -513,9 +514,19 @@ class _Expander:
         its name (alternatives: `{name: conv, when: k == 3}` then `{name: conv, when: k == 5}`)."""
         if not refs:
             return previous
-        found = scope.lookup(refs[0]) or (refs[0] if refs[0] in self.paths else None)
+        found = self.layer_before(refs[0], scope)
         if found is None:
             raise GraphError(f"from: {refs[0]!r} must name a layer defined before it")
+        return found
+
+    def layer_before(self, ref: str, scope: Scope) -> str | None:
+        """The path of the layer a `from:` names, while the layers are being added: looked up in the
+        enclosing scopes, else taken as a whole path. A whole path is counted in `whole_paths`: an instance
+        that reads one is not replayed, as its copies would read their own layer at that place, not it."""
+        found = scope.lookup(ref)
+        if found is None and ref in self.paths:
+            self.whole_paths += 1
+            return ref
         return found
 
     def expand_block(self, block_name: str, block: BlockDef, given: dict[str, Any], scope: Scope,
@@ -534,7 +545,7 @@ class _Expander:
         if refs:
             if len(refs) != 1:
                 raise SpecError(f"a block takes one input, got from: {refs}")
-            found = scope.lookup(refs[0]) or (refs[0] if refs[0] in self.paths else None)
+            found = self.layer_before(refs[0], scope)
             if found is None:
                 self.global_ref(refs[0], scope, prefix)
                 raise GraphError(f"a block's from: must name a layer defined before it, got {refs[0]!r}")
@@ -551,7 +562,7 @@ class _Expander:
             return self.replay(template, prefix, input_path, scope, binding)
         values = with_names(self.spec.args, local)
         group = Group(prefix, block_name, args)
-        start = (len(self.nodes), len(self.groups), self.instances, self.bindings, self.edges)
+        start = (len(self.nodes), len(self.groups), self.instances, self.bindings, self.edges, self.whole_paths)
         # other arguments that decide the same structure: an earlier instance's, with this instance's values
         structure = self.structure_key(block_name, depth, frozen, local)
         earlier = None if structure is None else self.structures.get(structure)
@@ -569,7 +580,8 @@ class _Expander:
                 if output is None:
                     raise GraphError(f"block {block_name!r}: output {block.output!r} names no layer")
         first = _FirstInstance(inner, prefix, input_path, output, start,
-                               (len(self.nodes), len(self.groups), self.instances, self.bindings, self.edges),
+                               (len(self.nodes), len(self.groups), self.instances, self.bindings, self.edges,
+                                self.whole_paths),
                                None if rebound is None else rebound[:2])
         if key is not None and key not in self.templates:
             self.templates[key] = first
@@ -625,11 +637,12 @@ class _Expander:
     def template(self, first: _FirstInstance) -> _Template | None:
         """A block instance expanded earlier (its nodes, groups and counts from `start` to `end`) as a
         `_Template` (made once, whether asked for its arguments or its structure); None where it leads to
-        a layer outside it other than its input (a `when`-dropped entry standing for an outer layer): that
-        is not moved."""
+        a layer outside it other than its input (a `when`-dropped entry standing for an outer layer), or
+        read a `from:` as a whole path (`layer_before`): that is not moved."""
         if first.start not in self.made:
             nodes = self.nodes[first.start[0]:first.end[0]]
-            if any(node.owner is not None for node in nodes):  # a block's `shares:` set it: not replayed
+            # not moved either: an instance whose layers a block's `shares:` gave an `owner`
+            if first.end[5] != first.start[5] or any(node.owner is not None for node in nodes):
                 self.made[first.start] = None
             elif first.rebound is not None:
                 self.made[first.start] = self.rebound_template(first, nodes)
