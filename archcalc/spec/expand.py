@@ -34,6 +34,7 @@ MAX_CALLS = 100
 SMALL_SCOPE = 64  # names a scope copies into each layer's own mapping; beyond, it chains
 _SEQUENCES = (list, tuple)  # made once (a `list | tuple` union is built anew at each use)
 _ATOMS = frozenset({int, str, bool, float, type(None)})  # values `hashable` pairs with their type at once
+_STRUCTURAL = frozenset(STRUCTURAL_KEYS)  # looked up once per key of every entry
 _UNSET = object()  # no `i` of its own (a block entry that does not repeat), or a name an instance does not have
 
 
@@ -379,7 +380,7 @@ class _Expander:
                 cls = None if block is not None else self.layer_class(fields.type, None)
                 refs = [fields.from_] if isinstance(fields.from_, str) else fields.from_
                 entry = self.entries[id(raw)] = _Entry(
-                    fields, {k: v for k, v in raw.items() if k not in STRUCTURAL_KEYS}, key_lines,
+                    fields, {k: v for k, v in raw.items() if k not in _STRUCTURAL}, key_lines,
                     cls is self.classes["input"], block, refs, cls)
             name = entry.fields.name or self.auto_name(entry.fields.type, scope, counters)
             if "/" in name or not name:
@@ -885,7 +886,7 @@ class _Expander:
                 found.add("i")
             if name not in args:  # `i`, or a name of the file's `args`: the same for every instance
                 continue
-            given = name in raw and name not in STRUCTURAL_KEYS
+            given = name in raw and name not in _STRUCTURAL
             for text in _texts(raw[name] if given else args[name]):
                 names = names_read(text)
                 if names is None:
