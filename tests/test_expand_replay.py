@@ -51,6 +51,32 @@ layers:
   - {name: g, type: outer, c: 4, gate: true}
 freeze: ["s/1/*"]
 """,
+    # instances with other arguments taking an earlier one's structure (`rebind`): alternatives of one
+    # name (an instance and a repeat of the same block, one dropped), `i` reaching a nested block through a
+    # default, an input taken from outside the instance, a frozen instance
+    "rebound-structures": """
+name: t
+input: [3, 8, 8]
+blocks:
+  inner:
+    args: {c: 4, k: "1 + 2 * (i % 2)"}
+    layers:
+      - {name: a, type: conv, out_channels: c, kernel_size: k, padding: k // 2}
+      - {name: gate, type: relu, when: c > 4}
+  outer:
+    args: {c: 4, alt: false}
+    layers:
+      - {name: x, type: inner, c: c, when: not alt}
+      - {name: x, type: inner, c: c + 1, repeat: 2, when: alt}
+      - {name: y, type: inner, c: c}
+      - {name: side, type: conv, out_channels: c, kernel_size: 1, from: stem}
+      - {name: add, type: add, from: [y, side]}
+layers:
+  - {name: stem, type: conv, out_channels: 4, kernel_size: 1}
+  - {name: s, type: outer, repeat: 4, c: 4 + i % 2, alt: i == 3}
+  - {name: f, type: outer, c: 5, trainable: false, repeat: 1}
+freeze: ["s/2/*"]
+""",
 }
 
 
@@ -88,3 +114,29 @@ def test_resnet152_replays_its_repeated_bottlenecks(monkeypatch):
                         lambda self, *args: calls.append(args[1]) or original(self, *args))
     archcalc.load("resnet152")
     assert "layer3/2" in calls and "layer3/0" not in calls  # layer3/0 downsamples: other arguments
+
+
+@pytest.mark.parametrize("c", ["4", "4 + i"])  # the same arguments (a replay) or other ones (a rebinding)
+def test_a_whole_path_read_inside_an_instance_names_that_layer_in_every_copy(c):
+    """`from: s/0/a` names the layer at that path, in s/1 as in s/0: s/1's `skip` (dropped) stands for s/0/a,
+    so s/1/z reads s/0/a; s/1's nested block reads s/0/a as its input too."""
+    text = f"""
+name: t
+input: [3, 8, 8]
+blocks:
+  inner:
+    layers:
+      - {{name: r, type: relu}}
+  b:
+    args: {{c: 4}}
+    layers:
+      - {{name: a, type: conv, out_channels: c, kernel_size: 1}}
+      - {{name: skip, type: relu, when: false, from: s/0/a}}
+      - {{name: z, type: relu, from: skip}}
+      - {{name: n, type: inner, from: s/0/a}}
+layers:
+  - {{name: s, type: b, repeat: 3, c: "{c}"}}
+"""
+    inputs = {node.path: node.inputs for node in archcalc.load("t.yaml", text=text).nodes}
+    for i in range(3):
+        assert inputs[f"s/{i}/z"] == ["s/0/a"] and inputs[f"s/{i}/n/r"] == ["s/0/a"]

@@ -11,7 +11,10 @@ from __future__ import annotations
 from collections import ChainMap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, NamedTuple
+
+from pydantic import TypeAdapter, ValidationError
 
 from ..errors import ArchcalcError, GraphError, SpecError, suggestion
 from ..expr import MAX_EXPRESSION_LENGTH, compiled, names_read
@@ -32,6 +35,8 @@ MAX_CALLS = 100
 SMALL_SCOPE = 64  # names a scope copies into each layer's own mapping; beyond, it chains
 _SEQUENCES = (list, tuple)  # made once (a `list | tuple` union is built anew at each use)
 _ATOMS = frozenset({int, str, bool, float, type(None)})  # values `hashable` pairs with their type at once
+_STRUCTURAL = frozenset(STRUCTURAL_KEYS)  # looked up once per key of every entry
+_UNSET = object()  # no `i` of its own (a block entry that does not repeat), or a name an instance does not have
 
 
 @dataclass(slots=True)
@@ -45,6 +50,9 @@ class Scope:
     names: dict[str, str] = field(default_factory=dict)
     dropped: set[str] = field(default_factory=set)
     frozen: bool = False  # inside a block instance (or definition) written `trainable: false`
+    # of a block instance's scope: (the block, its entry's arguments as written, the entry's own `i` where it
+    # repeats, else _UNSET), all a rebinding (`_Expander.rebind`) needs to bind its arguments anew
+    binding: tuple[str, dict[str, Any], Any] | None = None
 
     def path(self, name: str) -> str:
         return self.prefix + name
@@ -110,8 +118,8 @@ class Node:
 @dataclass(slots=True)
 class _Entry:
     """A layer entry as validated once: its structural keys, its hyper-parameters, what its `type`
-    names (the input, a block, or, once known, a layer class with the hyper-parameters over the file's
-    defaults) and its `from` as a list."""
+    names (the input, a block or a layer class, with, once expanded, the hyper-parameters over the
+    file's defaults) and its `from` as a list."""
 
     fields: LayerEntry
     hyper: dict[str, Any]
@@ -119,7 +127,7 @@ class _Entry:
     is_input: bool
     block: BlockDef | None
     refs: list[str] | None
-    cls: type[Layer] | None = None
+    cls: type[Layer] | None  # None: a block, or a name of no layer type
     merged: dict[str, Any] | None = None
     reads_i: bool | None = None  # of a repeated layer, once asked: whether its hyper-parameters may read `i`
 
@@ -134,33 +142,57 @@ class Group:
 
 
 @dataclass(slots=True)
-class _Template:
-    """What one block instance added, to be added again, under another prefix and input, by every
-    instance of the same block with the same arguments at the same depth. Each path the instance
-    holds is kept as what follows its prefix (`/conv1`), the instance's input as None; each scope by its
-    position in `scopes` (the instance's own first, every parent before its children), so that a replay
-    makes its copies in one pass and finds a node's by index."""
+class _Shape:
+    """The structure of one block instance, as every instance with the same structure adds it under its
+    own prefix and input: each path the instance holds kept as what follows its prefix (`/conv1`), the
+    instance's input as None; each scope by its position (the instance's own first, every parent before
+    its children), so that a replay makes its copies in one pass and finds a node's by index."""
 
     output: str | None
-    nodes: list[tuple[Node, str, str | None, int]]  # (node, its path, the path of the layer before it, its scope)
-    groups: list[tuple[Group, str]]
-    scopes: list[tuple[Scope, str, str | None, list[tuple[str, str | None]], int]]  # (scope, prefix, input,
-    #                                                                   names, its parent's position; -1: the caller)
+    nodes: list[tuple[str, str | None, int]]  # of each layer: its path, the path of the layer before it, its scope
+    groups: list[str]  # the path of each group
+    scopes: list[tuple[str, str | None, list[tuple[str, str | None]], int]]  # of each scope: its prefix, input,
+    #                                                                 names, its parent's position (-1: the caller)
     instances: int
     bindings: int
     edges: int
+    rebinding: _Rebinding | None | bool = False  # once `_Expander.rebinding` has asked; None: it cannot be rebound
+
+
+@dataclass(slots=True)
+class _Template:
+    """One block instance, to be added again by every instance of the same block with the same arguments
+    at the same depth (`_Expander.replay`), or with its shape by one with other arguments that decide the
+    same structure (`_Expander.rebind`): its shape and its own layers, groups and scopes, in the shape's order."""
+
+    shape: _Shape
+    nodes: list[Node]
+    groups: list[Group]
+    scopes: list[Scope]
+
+
+@dataclass(slots=True)
+class _Rebinding:
+    """What `_Expander.rebind` adds to a `_Shape` to give it other arguments' values: of each layer, its
+    own `i` (a copy of a repeated entry) or _UNSET (it sees its scope's names); of each group, the position
+    of the scope of the block instance it stands for, or -1 (a repeat: copied)."""
+
+    own_i: list[Any]
+    group_scopes: list[int]
 
 
 class _FirstInstance(NamedTuple):
-    """The first instance of a block with its arguments, made a `_Template` only when a second one comes
-    (most instances in a network are the only ones with their arguments): `_Expander.template`'s arguments."""
+    """The first instance of a block with its arguments (or its structure), made a `_Template` only when a
+    second one comes (most instances in a network are the only ones with their arguments):
+    `_Expander.template`'s argument."""
 
     inner: Scope
     prefix: str
     input_path: str
     output: str
-    start: tuple[int, ...]  # (nodes, groups, instances, bindings, edges) before the instance
+    start: tuple[int, ...]  # (nodes, groups, instances, bindings, edges, whole paths read) before the instance
     end: tuple[int, ...]  # and after it
+    rebound: tuple[_Shape, list[Scope]] | None = None  # added by `rebind`: its shape and its scopes
 
 
 @dataclass
@@ -225,12 +257,17 @@ class _Expander:
         self.groups: list[Group] = []
         self.paths: set[str] = set()
         self.edges = 0
+        self.whole_paths = 0  # `from:`s read as a whole path while the layers were added (`layer_before`)
         self.instances = 0  # block instances and dropped copies: work that adds no layer
         self.bindings = 0  # block arguments bound, summed over instances
         self.entries: dict[int, _Entry] = {}  # validated entries by id of their mapping
-        self.places: dict[tuple, tuple[list, list]] = {}  # (id of a list, its key, first) → (it, line of each entry)
+        # (id of a list, its key, first) → (it, the line of each entry, each entry's `LayerEntry` or None)
+        self.places: dict[tuple, tuple[list, list, list[LayerEntry] | None]] = {}
         self.costs: dict[str, tuple[int, int]] = {}  # least_cost of each block
         self.templates: dict[tuple, _Template | _FirstInstance | None] = {}  # by depth, frozen, key of `bound`
+        self.structures: dict[tuple, _Template | _FirstInstance | None] = {}  # by `structure_key`
+        self.made: dict[tuple, _Template | None] = {}  # `template` of each first instance, by its `start`
+        self.deciding: dict[str, tuple[str, ...] | None] = {}  # `structure_names` of each block
         self.reading_i: dict[str, bool] = {}  # reads_i of each block
         self.bound: dict[tuple, dict[str, Any]] = {}  # bound_args by block, `i` and the values given
         self.classes: dict[str, type] = {"input": layer_class("input")}  # by type name; SpecError: none
@@ -323,8 +360,9 @@ class _Expander:
         placed = self.places.get((id(entries), key, first))
         if placed is None:  # kept with the list, so that its id stays its own
             placed = self.places[(id(entries), key, first)] = (
-                entries, [self.lines.get((*key, first + position)) for position in range(len(entries))])
-        wheres = placed[1]
+                entries, [self.lines.get((*key, first + position)) for position in range(len(entries))],
+                _validated(entries))
+        wheres, validated = placed[1], placed[2]
         for position, raw in enumerate(entries):
             where = wheres[position]
             if not isinstance(raw, dict):
@@ -334,15 +372,17 @@ class _Expander:
             if entry is None:
                 key_lines = KeyLines(self.lines, (*key, first + position))
                 try:
-                    fields = LayerEntry.from_mapping(raw)
+                    fields = validated[position] if validated is not None else LayerEntry.from_mapping(raw)
                 except FieldError as exc:
                     label = raw.get("name") if isinstance(raw.get("name"), str) else f"layers[{position}]"
                     raise SpecError(str(exc), layer=scope.path(str(label))).located(
                         where=key_lines.get(exc.where.split(".", 1)[0], where)) from None
+                block = self.spec.blocks.get(fields.type)
+                cls = None if block is not None else self.layer_class(fields.type, None)
+                refs = [fields.from_] if isinstance(fields.from_, str) else fields.from_
                 entry = self.entries[id(raw)] = _Entry(
-                    fields, {k: v for k, v in raw.items() if k not in STRUCTURAL_KEYS}, key_lines,
-                    self.is_input(fields.type), self.spec.blocks.get(fields.type),
-                    [fields.from_] if isinstance(fields.from_, str) else fields.from_)
+                    fields, {k: v for k, v in raw.items() if k not in _STRUCTURAL}, key_lines,
+                    cls is self.classes["input"], block, refs, cls)
             name = entry.fields.name or self.auto_name(entry.fields.type, scope, counters)
             if "/" in name or not name:
                 raise SpecError(f"layer name {name!r} must be non-empty and contain no '/'",
@@ -400,7 +440,8 @@ class _Expander:
         repeat = 1 if entry.repeat is None else self.repeat_count(entry, scope.values)
         refs, block = known.refs, known.block
         if block is None and known.merged is None:
-            known.cls = self.layer_class(entry.type)
+            if known.cls is None:
+                self.layer_class(entry.type)  # a name of no layer type: raises its error
             convention = {"convention": self.spec.convention} \
                 if self.spec.convention and "convention" in known.cls.model_fields else {}
             known.merged = {**convention, **self.defaults.get(known.cls, {}), **hyper}
@@ -475,13 +516,23 @@ class _Expander:
         its name (alternatives: `{name: conv, when: k == 3}` then `{name: conv, when: k == 5}`)."""
         if not refs:
             return previous
-        found = scope.lookup(refs[0]) or (refs[0] if refs[0] in self.paths else None)
+        found = self.layer_before(refs[0], scope)
         if found is None:
             raise GraphError(f"from: {refs[0]!r} must name a layer defined before it")
         return found
 
+    def layer_before(self, ref: str, scope: Scope) -> str | None:
+        """The path of the layer a `from:` names, while the layers are being added: looked up in the
+        enclosing scopes, else taken as a whole path. A whole path is counted in `whole_paths`: an instance
+        that reads one is not replayed, as its copies would read their own layer at that place, not it."""
+        found = scope.lookup(ref)
+        if found is None and ref in self.paths:
+            self.whole_paths += 1
+            return ref
+        return found
+
     def expand_block(self, block_name: str, block: BlockDef, given: dict[str, Any], scope: Scope,
-                     path_name: str, caller_values: dict[str, Any], refs: list[str] | None,
+                     path_name: str, caller_values: Mapping[str, Any], refs: list[str] | None,
                      previous: str, depth: int, frozen: bool = False) -> str:
         unknown = [k for k in given if k not in block.args]
         if unknown:
@@ -490,40 +541,66 @@ class _Expander:
         self.count_instance()
         self.count_bindings(len(block.args))
         prefix = scope.path(path_name)
-        local = {"i": caller_values["i"]} if "i" in caller_values else {}
-        args, bound = self.bound_args(block_name, block, {arg: resolve_value(given[arg], caller_values)
-                                                          for arg in block.args if arg in given}, local)
-        local.update(args)
+        args, bound, local = self.bind_arguments(block_name, block, given, caller_values)
         frozen = frozen or not block.trainable
         input_path = previous
         if refs:
             if len(refs) != 1:
                 raise SpecError(f"a block takes one input, got from: {refs}")
-            found = scope.lookup(refs[0]) or (refs[0] if refs[0] in self.paths else None)
+            found = self.layer_before(refs[0], scope)
             if found is None:
                 self.global_ref(refs[0], scope, prefix)
                 raise GraphError(f"a block's from: must name a layer defined before it, got {refs[0]!r}")
             input_path = found
+        binding = (block_name, given, _UNSET if caller_values is scope.values else caller_values["i"])
         # the same block, `i` (where it reads it) and values given bind the same arguments (`bound_args`)
         key = None if bound is None else (depth, frozen, bound)
         template = None if key is None else self.templates.get(key)
         if isinstance(template, _FirstInstance):
-            template = self.templates[key] = self.template(*template)
+            template = self.templates[key] = self.template(template)
+            for node in template.nodes if template is not None else ():  # the `twin` of those replayed
+                node.copied = True
         if template is not None:
-            return self.replay(template, prefix, input_path, scope)
-        inner = Scope(prefix=prefix + "/", values=with_names(self.spec.args, local), parent=scope,
-                      input_path=input_path, frozen=frozen)
-        start = (len(self.nodes), len(self.groups), self.instances, self.bindings, self.edges)
-        self.groups.append(Group(prefix, block_name, args))
-        output = self.expand_list(block.layers, inner, input_path, depth + 1, ("blocks", block_name))
-        if block.output is not None:
-            output = inner.names.get(block.output)
-            if output is None:
-                raise GraphError(f"block {block_name!r}: output {block.output!r} names no layer")
+            return self.replay(template, prefix, input_path, scope, binding)
+        values = with_names(self.spec.args, local)
+        group = Group(prefix, block_name, args)
+        start = (len(self.nodes), len(self.groups), self.instances, self.bindings, self.edges, self.whole_paths)
+        # other arguments that decide the same structure: an earlier instance's, with this instance's values
+        structure = self.structure_key(block_name, depth, frozen, local)
+        earlier = None if structure is None else self.structures.get(structure)
+        if isinstance(earlier, _FirstInstance):
+            earlier = self.structures[structure] = self.template(earlier)
+        rebound = None if earlier is None else self.rebind(earlier, prefix, input_path, scope, values, group, binding)
+        if rebound is not None:
+            _, (inner, *_), output = rebound
+        else:
+            inner = Scope(prefix + "/", values, scope, input_path, frozen=frozen, binding=binding)
+            self.groups.append(group)
+            output = self.expand_list(block.layers, inner, input_path, depth + 1, ("blocks", block_name))
+            if block.output is not None:
+                output = inner.names.get(block.output)
+                if output is None:
+                    raise GraphError(f"block {block_name!r}: output {block.output!r} names no layer")
+        first = _FirstInstance(inner, prefix, input_path, output, start,
+                               (len(self.nodes), len(self.groups), self.instances, self.bindings, self.edges,
+                                self.whole_paths),
+                               None if rebound is None else rebound[:2])
         if key is not None and key not in self.templates:
-            end = (len(self.nodes), len(self.groups), self.instances, self.bindings, self.edges)
-            self.templates[key] = _FirstInstance(inner, prefix, input_path, output, start, end)
+            self.templates[key] = first
+        if structure is not None and structure not in self.structures:
+            self.structures[structure] = first
         return output
+
+    def bind_arguments(self, block_name: str, block: BlockDef, given: dict[str, Any],
+                       caller_values: Mapping[str, Any]) -> tuple[dict[str, Any], tuple | None, dict[str, Any]]:
+        """An instance's arguments (those `given` evaluated over the caller's names), the key `bound_args`
+        returns with them, and the names the instance adds over the file's `args`: `i` (the caller's) and
+        its arguments."""
+        local = {"i": caller_values["i"]} if "i" in caller_values else {}
+        args, bound = self.bound_args(block_name, block, {arg: resolve_value(given[arg], caller_values)
+                                                          for arg in block.args if arg in given}, local)
+        local.update(args)
+        return args, bound, local
 
     def bound_args(self, block_name: str, block: BlockDef, given: dict[str, Any],
                    local: dict[str, Any]) -> tuple[dict[str, Any], tuple | None]:
@@ -559,14 +636,30 @@ class _Expander:
             self.bound[key] = args
         return args, key
 
-    def template(self, inner: Scope, prefix: str, input_path: str, output: str,
-                 start: tuple[int, ...], end: tuple[int, ...]) -> _Template | None:
+    def template(self, first: _FirstInstance) -> _Template | None:
         """A block instance expanded earlier (its nodes, groups and counts from `start` to `end`) as a
-        `_Template`; None where it leads to a layer outside it other than its input (a `when`-dropped
-        entry standing for an outer layer): that is not moved."""
-        nodes = self.nodes[start[0]:end[0]]
-        if any(node.owner is not None for node in nodes):  # a block's `shares:` set it: not replayed
-            return None
+        `_Template` (made once, whether asked for its arguments or its structure); None where it leads to
+        a layer outside it other than its input (a `when`-dropped entry standing for an outer layer), or
+        read a `from:` as a whole path (`layer_before`): that is not moved."""
+        if first.start not in self.made:
+            nodes = self.nodes[first.start[0]:first.end[0]]
+            # not moved either: an instance whose layers a block's `shares:` gave an `owner`
+            if first.end[5] != first.start[5] or any(node.owner is not None for node in nodes):
+                self.made[first.start] = None
+            elif first.rebound is not None:
+                self.made[first.start] = self.rebound_template(first, nodes)
+            else:
+                self.made[first.start] = self.new_template(first, nodes)
+        return self.made[first.start]
+
+    def rebound_template(self, first: _FirstInstance, nodes: list[Node]) -> _Template:
+        """The `_Template` of an instance that `rebind` added: the shape it was rebound from, with the
+        instance's own layers, groups and scopes."""
+        shape, scopes = first.rebound
+        return _Template(shape, nodes, self.groups[first.start[1]:first.end[1]], scopes)
+
+    def new_template(self, first: _FirstInstance, nodes: list[Node]) -> _Template | None:
+        inner, prefix, input_path, output, start, end, _ = first
         position: dict[int, int] = {id(inner): 0}  # by id of each scope, its place in `scopes`
         scopes = [inner]
         for node in nodes:
@@ -577,29 +670,27 @@ class _Expander:
             for scope in reversed(chain):
                 position[id(scope)] = len(scopes)
                 scopes.append(scope)
-        cut, outside = len(prefix), _Outside()
+        cut, inside, outside = len(prefix), prefix + "/", _Outside()
 
         def rest(path: str) -> str | None:
             if path == input_path:
                 return None
-            if path != prefix and not path.startswith(prefix + "/"):
+            if path != prefix and not path.startswith(inside):
                 raise outside
             return path[cut:]
 
+        groups = self.groups[start[1]:end[1]]
         try:
-            template = _Template(
-                rest(output), [(node, rest(node.path), rest(node.previous), position[id(node.scope)])
-                               for node in nodes],
-                [(group, group.path[cut:]) for group in self.groups[start[1]:end[1]]],
-                [(scope, rest(scope.prefix[:-1]), rest(scope.input_path),
+            shape = _Shape(
+                rest(output), [(rest(node.path), rest(node.previous), position[id(node.scope)]) for node in nodes],
+                [group.path[cut:] for group in groups],
+                [(rest(scope.prefix[:-1]), rest(scope.input_path),
                   [(name, rest(path)) for name, path in scope.names.items()],
                   -1 if scope is inner else position[id(scope.parent)]) for scope in scopes],
                 end[2] - start[2], end[3] - start[3], end[4] - start[4])
         except _Outside:
             return None
-        for node in nodes:  # each is the `twin` of the layers replayed from it
-            node.copied = True
-        return template
+        return _Template(shape, nodes, groups, scopes)
 
     def reads_i(self, block_name: str) -> bool:
         """Whether an instance of the block may read `i` (the caller's repeat index) other than through
@@ -607,37 +698,45 @@ class _Expander:
         found = self.reading_i.get(block_name)
         if found is None:
             self.reading_i[block_name] = True  # a block that uses itself is refused by its depth
-            block = self.spec.blocks[block_name]
-            texts = [str(default) for default in block.args.values() if default is not None]
+            blocks = self.spec.blocks
+            texts = [str(default) for default in blocks[block_name].args.values() if default is not None]
             found = False
-            for raw in block.layers:
+            for raw in blocks[block_name].layers:
                 if not isinstance(raw, dict):
                     continue
-                kind = raw.get("type")
-                if isinstance(kind, str) and kind in self.spec.blocks and self.reads_i(kind):
-                    found = True
-                texts += [v for k, v in raw.items() if k not in ("name", "type", "from") for v in _texts(v)]
+                for key, value in raw.items():  # one pass, strings at once: every entry of every block
+                    if key == "type":
+                        if isinstance(value, str) and value in blocks and self.reads_i(value):
+                            found = True
+                    elif key != "name" and key != "from":
+                        if isinstance(value, str):
+                            texts.append(value)
+                        elif isinstance(value, list):
+                            texts += _texts(value)
             found = found or any(names is None or "i" in names for names in map(names_read, texts))
             self.reading_i[block_name] = found
         return found
 
-    def replay(self, template: _Template, prefix: str, input_path: str, caller: Scope) -> str:
-        """Add `template`'s layers, scopes and groups again under `prefix`, reading `input_path`."""
-        if len(self.nodes) + len(template.nodes) > MAX_NODES:
+    def replay(self, template: _Template, prefix: str, input_path: str, caller: Scope,
+               binding: tuple[str, dict[str, Any], Any]) -> str:
+        """Add `template`'s layers, scopes and groups again under `prefix`, reading `input_path`, for an
+        instance bound as `binding` (`Scope.binding`)."""
+        shape = template.shape
+        if len(self.nodes) + len(shape.nodes) > MAX_NODES:
             self.too_many_nodes()
-        self.count_instance(template.instances)
-        self.count_bindings(template.bindings)
-        self.edges += template.edges
+        self.count_instance(shape.instances)
+        self.count_bindings(shape.bindings)
+        self.edges += shape.edges
         if self.edges > MAX_EDGES:
             raise SpecError(f"more than {MAX_EDGES:,} edges (inputs of layers) after expansion")
         copies: list[Scope] = []
-        for old, at, given, names, parent in template.scopes:
+        for old, (at, given, names, parent) in zip(template.scopes, shape.scopes):
             # `dropped` is shared: it changes only while its own scope is being expanded, never after
             copies.append(Scope(prefix + at + "/", old.values, caller if parent < 0 else copies[parent],
                                 input_path if given is None else prefix + given,
                                 {name: input_path if path is None else prefix + path for name, path in names},
-                                old.dropped, old.frozen))
-        new_paths = [prefix + rest for _, rest, _, _ in template.nodes]
+                                old.dropped, old.frozen, binding if parent < 0 else old.binding))
+        new_paths = [prefix + rest for rest, _, _ in shape.nodes]
         if not self.paths.isdisjoint(new_paths):
             taken = next(path for path in new_paths if path in self.paths)
             raise GraphError(f"duplicate layer path {taken!r}")
@@ -645,10 +744,159 @@ class _Expander:
         self.nodes += [Node(path, node.layer_cls, node.hyper, node.values, copies[scope], node.refs, previous,
                             [previous] if node.refs is None else [], node.where, node.key_lines, node.trainable,
                             node.like, node, node.shares)  # by position: keywords cost a third more
-                       for path, (node, _, before, scope) in zip(new_paths, template.nodes)
+                       for path, node, (_, before, scope) in zip(new_paths, template.nodes, shape.nodes)
                        for previous in (input_path if before is None else prefix + before,)]
-        self.groups += [Group(prefix + rest, group.block, group.args) for group, rest in template.groups]
-        return input_path if template.output is None else prefix + template.output
+        self.groups += [Group(prefix + rest, group.block, group.args)
+                        for group, rest in zip(template.groups, shape.groups)]
+        return input_path if shape.output is None else prefix + shape.output
+
+    def rebind(self, template: _Template, prefix: str, input_path: str, caller: Scope, values: Mapping[str, Any],
+               group: Group, binding: tuple[str, dict[str, Any], Any]) -> tuple[_Shape, list[Scope], str] | None:
+        """Add `template`'s shape again under `prefix`, reading `input_path`, for an instance of the same
+        block with other arguments that decide the same structure (`structure_key`): its layers, scopes and
+        groups as `replay` adds them, but each scope with the names of this instance (`values` for its own,
+        `group` its group; a nested block's arguments bound anew over them), so each layer sees what a
+        fresh expansion gives it. The shape, the new scopes (its own first) and its output; None, having
+        added nothing, where a fresh expansion is to say what goes wrong (a limit passed, a path taken, an
+        argument that fails)."""
+        shape = template.shape
+        plan = shape.rebinding if shape.rebinding is not False else self.rebinding(template)
+        if plan is None:
+            return None
+        if (len(self.nodes) + len(shape.nodes) > MAX_NODES or self.instances + shape.instances > MAX_INSTANCES
+                or self.bindings + shape.bindings > MAX_BINDINGS or self.edges + shape.edges > MAX_EDGES):
+            return None
+        new_paths = [prefix + rest for rest, _, _ in shape.nodes]
+        if not self.paths.isdisjoint(new_paths):
+            return None
+        copies: list[Scope] = []
+        groups = [group]  # of each scope, its block instance's group
+        try:
+            for old, (at, given, names, parent) in zip(template.scopes, shape.scopes):
+                if parent < 0:
+                    own, scope_binding = values, binding
+                else:
+                    scope_binding = old.binding
+                    block_name, written, own_i = scope_binding
+                    outer = copies[parent].values
+                    args, _, local = self.bind_arguments(
+                        block_name, self.spec.blocks[block_name], written,
+                        outer if own_i is _UNSET else with_names(outer, {"i": own_i}))
+                    own = with_names(self.spec.args, local)
+                    groups.append(Group(prefix + at, block_name, args))
+                copies.append(Scope(prefix + at + "/", own, caller if parent < 0 else copies[parent],
+                                    input_path if given is None else prefix + given,
+                                    {name: input_path if path is None else prefix + path for name, path in names},
+                                    old.dropped, old.frozen, scope_binding))
+        except ArchcalcError:
+            return None
+        self.count_instance(shape.instances)
+        self.count_bindings(shape.bindings)
+        self.edges += shape.edges
+        self.paths.update(new_paths)
+        self.nodes += [Node(path, node.layer_cls, node.hyper,
+                            copy.values if own_i is _UNSET else with_names(copy.values, {"i": own_i}), copy,
+                            node.refs, previous, [previous] if node.refs is None else [], node.where, node.key_lines,
+                            node.trainable, node.like, None, node.shares)
+                       for path, node, (_, before, scope), own_i in zip(new_paths, template.nodes, shape.nodes,
+                                                                        plan.own_i)
+                       for previous, copy in ((input_path if before is None else prefix + before, copies[scope]),)]
+        self.groups += [Group(prefix + rest, old.block, old.args) if at < 0 else groups[at]
+                        for old, rest, at in zip(template.groups, shape.groups, plan.group_scopes)]
+        return shape, copies, input_path if shape.output is None else prefix + shape.output
+
+    def rebinding(self, template: _Template) -> _Rebinding | None:
+        """What `rebind` needs beyond `template`'s shape, kept with the shape; None where the shape cannot
+        be rebound: a scope that is not a block instance's, a block instance's group not found by its path."""
+        shape, scopes = template.shape, template.scopes
+        at = {scope[0]: position for position, scope in enumerate(shape.scopes)}
+        group_scopes = [at.get(rest, -1) for rest in shape.groups]
+        found = sorted(position for position in group_scopes if position >= 0)
+        if (all(scope.binding is not None for scope in scopes) and found == list(range(len(scopes)))
+                and all(group.block == scopes[position].binding[0]
+                        for group, position in zip(template.groups, group_scopes) if position >= 0)):
+            shape.rebinding = _Rebinding([_UNSET if node.values is scopes[place[2]].values else node.values["i"]
+                                          for node, place in zip(template.nodes, shape.nodes)], group_scopes)
+        else:
+            shape.rebinding = None
+        return shape.rebinding
+
+    def structure_key(self, block_name: str, depth: int, frozen: bool, local: dict[str, Any]) -> tuple | None:
+        """What decides the structure of an instance of block `block_name` (its layers, names, inputs,
+        scopes and groups; not the values its layers see): the block, the depth, whether it is frozen and
+        the values of the names of `structure_names` that the instance binds (the file's `args` are the same
+        for every instance). None where that cannot be told."""
+        names = self.deciding[block_name] if block_name in self.deciding else self.structure_names(block_name)
+        if names is None:
+            return None
+        try:
+            return (block_name, depth, frozen, *[hashable(local.get(name, _UNSET)) for name in names])
+        except TypeError:  # a value that cannot be part of a key
+            return None
+
+    def structure_names(self, block_name: str) -> tuple[str, ...] | None:
+        """The arguments of block `block_name`, and `i`, whose values may decide the structure of an
+        instance: those read by its entries' `when` and `repeat`, and by the values of the arguments that
+        decide the structure of the blocks it uses. None where that cannot be told: an expression that does
+        not parse, a block that uses itself, a block used that may add no layer (its group would be found
+        by no layer's scope: `rebinding`)."""
+        if block_name in self.deciding:
+            return self.deciding[block_name]
+        self.deciding[block_name] = None  # while it is worked out: a block that uses itself has none
+        blocks = self.spec.blocks
+        read: set[str] = set()
+        used: dict[str, tuple[str, ...] | None] = {}  # of each block used: its own, None where it cannot be told
+        for raw in blocks[block_name].layers:
+            if not isinstance(raw, dict):
+                return None
+            for text in (raw.get("when"), raw.get("repeat")):  # else true, false, a count (or refused on the way)
+                if isinstance(text, str):
+                    names = names_read(text)
+                    if names is None:
+                        return None
+                    read |= names
+            kind = raw.get("type")
+            if isinstance(kind, str) and kind in blocks:
+                if kind not in used:
+                    inner = self.structure_names(kind)
+                    used[kind] = None if inner is None or self.least_cost(kind)[0] == 0 else inner
+                if used[kind] is None:
+                    return None
+                if used[kind]:  # else every instance of it has one structure
+                    names = self.caller_names(kind, raw, used[kind])
+                    if names is None:
+                        return None
+                    read |= names
+        found = self.deciding[block_name] = tuple(sorted(read & {*blocks[block_name].args, "i"}))
+        return found
+
+    def caller_names(self, block_name: str, raw: dict[str, Any], wanted: tuple[str, ...]) -> set[str] | None:
+        """The names of the caller's scope that the names `wanted` of an instance of block `block_name`
+        (made by entry `raw`) may depend on: its `i` is the caller's; an argument given is read from the
+        caller's names, a default from the file's `args`, `i` and the arguments before it. None where an
+        expression does not parse."""
+        args = self.spec.blocks[block_name].args
+        found: set[str] = set()
+        todo, seen = list(wanted), set()
+        while todo:
+            name = todo.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            if name == "i":
+                found.add("i")
+            if name not in args:  # `i`, or a name of the file's `args`: the same for every instance
+                continue
+            given = name in raw and name not in _STRUCTURAL
+            for text in _texts(raw[name] if given else args[name]):
+                names = names_read(text)
+                if names is None:
+                    return None
+                if given:
+                    found |= names
+                else:
+                    todo += names
+        return found
 
     def add_node(self, scope: Scope, path: str, cls: type[Layer], hyper: dict[str, Any],
                  refs: list[str] | None, previous: str | None, values: dict[str, Any] | None = None,
@@ -756,6 +1004,21 @@ class _Expander:
 
 class _Outside(Exception):
     """A block instance leads to a layer outside it (`_Expander.template`)."""
+
+
+@cache
+def _entry_list() -> TypeAdapter:
+    """The validator of a list of layer entries: one call into pydantic for all of them."""
+    return TypeAdapter(list[LayerEntry])
+
+
+def _validated(entries: list[Any]) -> list[LayerEntry] | None:
+    """Each entry's structural keys (`LayerEntry`), validated at once; None where one does not validate:
+    each is then validated when it is reached, so that what is wrong is said where a fresh walk says it."""
+    try:
+        return _entry_list().validate_python(entries)
+    except ValidationError:
+        return None
 
 
 def _texts(value: Any) -> list[str]:
