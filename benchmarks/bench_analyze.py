@@ -263,8 +263,8 @@ def cold_run(name: str, every_number: bool = False) -> tuple[int, float]:
     import archcalc
     from archcalc import memo
 
-    path = fresh_copy(name)
     memo.clear()
+    path = fresh_copy(name)
     start = time.perf_counter()
     report = archcalc.analyze(archcalc.load(path))
     if every_number:
@@ -289,8 +289,8 @@ def phase_run(name: str) -> dict[str, float]:
         finally:
             parse[0] += time.perf_counter() - start
 
-    path = fresh_copy(name)
     memo.clear()
+    path = fresh_copy(name)
     loader.parse_text = timed_parse
     try:
         start = time.perf_counter()
