@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ArchcalcError, GraphError
+from .gc_pause import cycle_collection_paused
 from .spec import ArchFile, Group, Node, expand, load_spec
 
 
@@ -76,11 +77,12 @@ def load(source: str | Path | dict[str, Any], *, text: str | None = None) -> Arc
     """Load a zoo name, a file path, a mapping, or YAML/JSON `text` (with `source` as its label)."""
     if isinstance(source, Architecture):
         return source
-    spec, label = load_spec(source, text)
-    try:
-        return build(spec, label)
-    except ArchcalcError as exc:
-        raise exc.located(file=label) from None
+    with cycle_collection_paused():  # reading, validating and expanding a file make no reference cycles
+        spec, label = load_spec(source, text)
+        try:
+            return build(spec, label)
+        except ArchcalcError as exc:
+            raise exc.located(file=label) from None
 
 
 def build(spec: ArchFile, source: str) -> Architecture:
