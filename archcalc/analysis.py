@@ -620,7 +620,8 @@ class _Walk:
             if layer is not None:
                 return layer
         scope = with_names(node.values, _input_names(in_shapes[0]) if in_shapes else {})
-        layer = self.build(node, {k: _resolved(node, k, v, scope) for k, v in hyper.items()})
+        layer = self.build(node, {k: _resolved(node, k, v, scope) if isinstance(v, _EXPRESSIONS) else v
+                                  for k, v in hyper.items()})
         if key is not None:
             self.bound_layers[key] = layer
         return layer
@@ -756,6 +757,7 @@ def _described(layer: Layer) -> str:
 
 
 _UNSEEN = object()
+_EXPRESSIONS = (str, list)  # the values `resolve_value` evaluates: any other is taken as it is
 _CONTEXT = frozenset(("in_channels", "in_height", "in_width"))  # the names of `_input_names`
 
 
