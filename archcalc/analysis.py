@@ -759,6 +759,10 @@ def _described(layer: Layer) -> str:
 _UNSEEN = object()
 _EXPRESSIONS = (str, list)  # the values `resolve_value` evaluates: any other is taken as it is
 _CONTEXT = frozenset(("in_channels", "in_height", "in_width"))  # the names of `_input_names`
+_MISSING = itertools.repeat(_UNSEEN)  # the default of each name looked up in `node_key`
+_KEPT, _ENDED = object(), object()  # what `field_steps` says of a layer without windows
+_INPUT = object()  # the `field_steps` of the input: its field is one pixel
+_STATIC = frozenset()  # what `_names_read` says of hyper-parameters without expressions
 
 
 def _input_names(shape: Shape) -> dict[str, int]:
@@ -767,11 +771,6 @@ def _input_names(shape: Shape) -> dict[str, int]:
     if len(shape) == 3:
         return {"in_channels": shape[0], "in_height": shape[1], "in_width": shape[2]}
     return {"in_channels": shape[0]}
-
-_MISSING = itertools.repeat(_UNSEEN)  # the default of each name looked up in `node_key`
-_KEPT, _ENDED = object(), object()  # what `field_steps` says of a layer without windows
-_INPUT = object()  # the `field_steps` of the input: its field is one pixel
-_STATIC = frozenset()  # what `_names_read` says of hyper-parameters without expressions
 
 
 def _names_read(hyper: dict[str, Any]) -> frozenset[str] | tuple[str, ...] | None:

@@ -103,7 +103,7 @@ def side_layout(diagram: Diagram, top: float = 0.0, margin: float = 16.0) -> Lay
             placed = attached[attach][1]
             bus = 1 if attach in stub else side   # the stub's left-hand branch lies to its right
             routes += hang_branch(boxes, attach, placed, left if side else left + inner[0] - placed.width,
-                            top + first[attach] * ROW, bus)
+                                  top + first[attach] * ROW, bus)
             bottom = max(bottom, first[attach] + _height(placed) - 1)
         xs = sorted(lane_x.values())
         w = max(widths[join], xs[-1] - xs[0] + LANE)

@@ -704,15 +704,12 @@ class _Expander:
             for raw in blocks[block_name].layers:
                 if not isinstance(raw, dict):
                     continue
-                for key, value in raw.items():  # one pass, strings at once: every entry of every block
+                for key, value in raw.items():  # one pass over every entry of every block
                     if key == "type":
                         if isinstance(value, str) and value in blocks and self.reads_i(value):
                             found = True
                     elif key != "name" and key != "from":
-                        if isinstance(value, str):
-                            texts.append(value)
-                        elif isinstance(value, list):
-                            texts += _texts(value)
+                        texts += _texts(value)
             found = found or any(names is None or "i" in names for names in map(names_read, texts))
             self.reading_i[block_name] = found
         return found
@@ -795,11 +792,11 @@ class _Expander:
         self.edges += shape.edges
         self.paths.update(new_paths)
         self.nodes += [Node(path, node.layer_cls, node.hyper,
-                            copy.values if own_i is _UNSET else with_names(copy.values, {"i": own_i}), copy,
+                            copy.values if layer_i is _UNSET else with_names(copy.values, {"i": layer_i}), copy,
                             node.refs, previous, [previous] if node.refs is None else [], node.where, node.key_lines,
                             node.trainable, node.like, None, node.shares)
-                       for path, node, (_, before, scope), own_i in zip(new_paths, template.nodes, shape.nodes,
-                                                                        plan.own_i)
+                       for path, node, (_, before, scope), layer_i in zip(new_paths, template.nodes, shape.nodes,
+                                                                          plan.own_i)
                        for previous, copy in ((input_path if before is None else prefix + before, copies[scope]),)]
         self.groups += [Group(prefix + rest, old.block, old.args) if at < 0 else groups[at]
                         for old, rest, at in zip(template.groups, shape.groups, plan.group_scopes)]
@@ -826,7 +823,7 @@ class _Expander:
         scopes and groups; not the values its layers see): the block, the depth, whether it is frozen and
         the values of the names of `structure_names` that the instance binds (the file's `args` are the same
         for every instance). None where that cannot be told."""
-        names = self.deciding[block_name] if block_name in self.deciding else self.structure_names(block_name)
+        names = self.structure_names(block_name)
         if names is None:
             return None
         try:
