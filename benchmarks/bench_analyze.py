@@ -237,17 +237,24 @@ def scratch() -> str:
     return folder
 
 
+@functools.cache
+def zoo_files(name: str) -> tuple[Path, ...]:
+    """The zoo file `name` and every file it `extends`, in that order: found once, by loading it, so that
+    writing a copy loads nothing (a load would warm the memos that each cold run has just cleared)."""
+    import archcalc
+
+    return tuple(Path(read.path) for read in archcalc.load(name).files)
+
+
 def fresh_copy(name: str) -> Path:
     """A newly written copy of a zoo file (or of the generated network) and of every file it
     `extends`, in a new folder; `extends` then names the copy."""
-    import archcalc
-
     folder = Path(tempfile.mkdtemp(dir=scratch()))
     if name == "generated-10k":
         path = folder / f"{name}.yaml"
         path.write_text(generated_text())
         return path
-    files = [Path(read.path) for read in archcalc.load(name).files]
+    files = zoo_files(name)
     for index, source in enumerate(files):
         text = source.read_text()
         if index + 1 < len(files):
