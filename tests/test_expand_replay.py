@@ -140,3 +140,21 @@ layers:
     inputs = {node.path: node.inputs for node in archcalc.load("t.yaml", text=text).nodes}
     for i in range(3):
         assert inputs[f"s/{i}/z"] == ["s/0/a"] and inputs[f"s/{i}/n/r"] == ["s/0/a"]
+
+
+def test_an_argument_default_listing_i_binds_each_copy_its_own_i():
+    """A block argument whose default is a list reading `i` (`k: [i, 1]`) gives each copy of a repeat its own
+    value: kernels 2·i + 1 = 1, 3, 5 on 32×32 without padding leave 32, 30 and 26 (worked by hand)."""
+    text = """
+name: t
+input: [3, 32, 32]
+blocks:
+  b:
+    args: {k: [i, 1]}
+    layers:
+      - {name: c, type: conv, out_channels: 4, kernel_size: "k[0] * 2 + 1"}
+layers:
+  - {name: s, type: b, repeat: 3}
+"""
+    report = archcalc.analyze(archcalc.load("t.yaml", text=text))
+    assert [record.output_shape for record in report.layers[1:]] == [(4, 32, 32), (4, 30, 30), (4, 26, 26)]

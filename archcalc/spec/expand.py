@@ -699,7 +699,7 @@ class _Expander:
         if found is None:
             self.reading_i[block_name] = True  # a block that uses itself is refused by its depth
             blocks = self.spec.blocks
-            texts = [str(default) for default in blocks[block_name].args.values() if default is not None]
+            texts = _texts(list(blocks[block_name].args.values()))
             found = False
             for raw in blocks[block_name].layers:
                 if not isinstance(raw, dict):
