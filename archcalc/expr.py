@@ -104,20 +104,38 @@ def _parse(text: str) -> tuple[ast.expr, frozenset[str]]:
     stack = [(tree, 1)]
     while stack:
         node, depth = stack.pop()
-        if depth > MAX_EXPRESSION_DEPTH:
-            raise SpecError(f"expression {shorten(text)!r} is nested deeper than {MAX_EXPRESSION_DEPTH} levels")
         kind = node.__class__
+        fields = _CHILD_FIELDS.get(kind)
+        if fields is None:
+            fields = _CHILD_FIELDS[kind] = _child_fields(kind)
+        # a node with a `ctx` always has that child one level down (`_child_fields` leaves it out)
+        if depth + fields[0] > MAX_EXPRESSION_DEPTH:
+            raise SpecError(f"expression {shorten(text)!r} is nested deeper than {MAX_EXPRESSION_DEPTH} levels")
+        if kind is ast.Name:
+            if id(node) not in called:
+                names.add(node.id)
+            continue
         if kind is ast.Call:
             called.add(id(node.func))  # a node is met before its children
-        elif kind is ast.Name and id(node) not in called:
-            names.add(node.id)
-        for field in node._fields:  # `ast.iter_child_nodes`, without its generators
+        depth += 1
+        for field in fields[1]:  # `ast.iter_child_nodes`, without its generators
             value = getattr(node, field, None)
-            if isinstance(value, ast.AST):
-                stack.append((value, depth + 1))
-            elif value.__class__ is list:
-                stack += [(item, depth + 1) for item in value if isinstance(item, ast.AST)]
+            if value.__class__ is list:
+                stack += [(item, depth) for item in value if isinstance(item, ast.AST)]
+            elif isinstance(value, ast.AST):
+                stack.append((value, depth))
     return tree, frozenset(names)
+
+
+#: Fields whose values are leaves without names: a load or store context, an operator.
+_LEAF_FIELDS = frozenset(("ctx", "op", "ops"))
+_CHILD_FIELDS: dict[type, tuple[int, tuple[str, ...]]] = {}  # `_child_fields` of each node class met
+
+
+def _child_fields(kind: type) -> tuple[int, tuple[str, ...]]:
+    """Of a syntax node class: 1 where it has a `ctx` (a child one level down), else 0; and the fields
+    that may hold nodes with names below them (not its context or its operators, which are leaves)."""
+    return int("ctx" in kind._fields), tuple(f for f in kind._fields if f not in _LEAF_FIELDS)
 
 
 @memo()
