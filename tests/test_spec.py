@@ -238,6 +238,23 @@ def test_expressions_outside_the_whitelist_are_refused(text):
         evaluate(text, {"cfg": [1, 2, 3], "x": 1})
 
 
+@pytest.mark.parametrize(("text", "value"), [("-" * 98 + "x", 3), ("-" * 97 + "y[0]", -3),
+                                             ("[" * 98 + "x" + "]" * 98, [3])])
+def test_expressions_nested_to_the_limit_are_read(text, value):
+    """A name is two levels (itself, its load context), each sign, index or list one more: 100 in all."""
+    result = evaluate(text, {"x": 3, "y": [3]})
+    while isinstance(result, list) and result != [3]:
+        result = result[0]
+    assert result == value
+
+
+@pytest.mark.parametrize("text", ["-" * 99 + "x", "(" * 99 + "x" + ")" * 99 + " + " + "-" * 99 + "x",
+                                  "[" * 99 + "x" + "]" * 99, "-" * 300 + "x"])
+def test_expressions_nested_past_the_limit_are_refused(text):
+    with pytest.raises(SpecError, match="nested deeper than 100 levels"):
+        evaluate(text, {"x": 1})
+
+
 def test_bare_words_stay_strings():
     text = "name: t\ninput: [3, 8, 8]\nlayers: [{name: c, type: conv, out_channels: 4, kernel_size: 3, " \
            "padding: same}]\n"
