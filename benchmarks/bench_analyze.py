@@ -490,14 +490,16 @@ def profile_lines(name: str = "resnet152", runs: int = 10) -> list[str]:
     import pstats
 
     import archcalc
+    from archcalc import memo
 
     archcalc.analyze("lenet5")
     paths = [fresh_copy(name) for _ in range(runs)]
     profiler = cProfile.Profile()
-    profiler.enable()
     for path in paths:
+        memo.clear()  # each run cold, as `cold_run`'s
+        profiler.enable()
         archcalc.analyze(archcalc.load(path))
-    profiler.disable()
+        profiler.disable()
     text = io.StringIO()
     pstats.Stats(profiler, stream=text).strip_dirs().sort_stats("tottime").print_stats(15)
     table = text.getvalue().strip().split("ncalls", 1)[1]
