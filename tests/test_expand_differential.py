@@ -1,7 +1,8 @@
 """Random block files expanded and analysed twice: as archcalc does it (block instances replayed or
 rebound, arguments bound once per values, layers built once per values read) and with every one of
 those shortcuts turned off, each instance and layer worked out afresh. Both must give the same layers,
-inputs, groups and numbers, or the same error."""
+inputs, groups and numbers, or the same error. And swept (an expansion kept for the variants that read
+the same arguments, one layer cache for all): each row must be that of the variant analysed alone."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 
 import archcalc
 from archcalc.errors import ArchcalcError
+from archcalc.sweep.rows import numbers
 
 expand_module = importlib.import_module("archcalc.spec.expand")
 analysis_module = importlib.import_module("archcalc.analysis")
@@ -99,3 +101,30 @@ def test_the_generated_files_are_mostly_valid(shortcuts, monkeypatch):
                    "4 + i % 2", ["i % 2", 1], "w", False)
     found = outcome(text, shortcuts, monkeypatch)
     assert isinstance(found, list) and len(found) > 20
+
+
+CASE = {"w": st.integers(2, 6), "flag": st.booleans(), "inner_c": st.sampled_from(DEFAULT_CHANNELS),
+        "inner_k": st.sampled_from(KERNELS), "when": st.sampled_from(CONDITIONS),
+        "outer_c": st.sampled_from(DEFAULT_CHANNELS), "outer_k": st.sampled_from(KERNELS),
+        "inner_repeat": st.sampled_from(REPEATS), "given_c": st.sampled_from(GIVEN_CHANNELS),
+        "top_repeat": st.integers(1, 4), "top_c": st.sampled_from(TOP_CHANNELS),
+        "top_k": st.none() | st.sampled_from(KERNELS), "tail": st.sampled_from(TOP_CHANNELS),
+        "frozen": st.booleans(), "alternatives": st.sampled_from(ALTERNATIVES)}
+
+
+@settings(max_examples=40, deadline=None)
+@given(case=st.fixed_dictionaries(CASE), widths=st.lists(st.integers(2, 6), min_size=1, max_size=3, unique=True),
+       sizes=st.lists(st.sampled_from([5, 6, 8]), min_size=1, max_size=2, unique=True))
+def test_each_sweep_row_is_its_variant_analysed_alone(case, widths, sizes):
+    text = text_of(**case)
+    grid = {"w": widths, "flag": [True, False], "input": [[3, s, s] for s in sizes]}
+    rows = archcalc.sweep(archcalc.load("t.yaml", text=text).spec, grid)
+    for row in rows:
+        alone = text_of(**{**case, "w": row["w"], "flag": row["flag"]})
+        size = int(row["input"].split("x")[-1])
+        try:
+            expected = {**numbers(archcalc.analyze(archcalc.load("t.yaml", text=alone), input=[3, size, size])),
+                        "error": None}
+        except ArchcalcError as exc:
+            expected = {"error": str(exc)}
+        assert {k: row[k] for k in expected} == expected, row
