@@ -249,6 +249,9 @@ class LayerRecord(NamedTuple):
 
 
 _FIELD_TABLE = LayerRecord._fields.index("field_table")
+_OUTPUT, _MACS, _FLOPS, _ELEMENTS, _ALLOCATES, _WARNINGS = map(
+    LayerRecord._fields.index, ("output_shape", "macs", "flops", "activation_elements", "allocates", "warnings"))
+_new_tuple = tuple.__new__
 _NOT_SHOWN = ("field_table", "position")
 
 
@@ -450,23 +453,24 @@ class _Walk:
         records: list[LayerRecord] = []
         warnings: list[str] = list(self.arch.warnings)
         macs = flops = elements = 0
+        visit = self.visit
         for position, node in enumerate(self.arch.nodes):
             try:
-                record = self.visit(node, shapes, position)
+                record = visit(node, shapes, position)
             except ArchcalcError as exc:
                 if isinstance(exc, MismatchError):
                     exc.naming(node.inputs)
                 if isinstance(exc, ShapeError):
                     exc.message += channels_last_hint(self.input_shape)
                 raise exc.located(layer=node.path, where=node.where) from None
-            shapes[node.path] = record.output_shape
+            shapes[node.path] = record[_OUTPUT]
             records.append(record)
-            macs += record.macs
-            flops += record.flops
-            if record.allocates:
-                elements += record.activation_elements
-            if record.warnings:
-                warnings += [f"{node.path}: {w}" for w in record.warnings]
+            macs += record[_MACS]
+            flops += record[_FLOPS]
+            if record[_ALLOCATES]:
+                elements += record[_ELEMENTS]
+            if record[_WARNINGS]:
+                warnings += [f"{node.path}: {w}" for w in record[_WARNINGS]]
         totals = self.totals(records, macs, flops, elements,
                              partial(peak_activation_bytes, records, self.arch.output_paths))
         return Report(self.arch, self.input_shape, self.batch, self.dtype, tuple(records), totals,
@@ -488,23 +492,16 @@ class _Walk:
             except TypeError:  # a value read that cannot be part of a key
                 key = found = None
         if found is None:
-            layer = self.instantiate(node, in_shapes)
-            output, params, macs, notes, counts = self.facts(layer, in_shapes)
-            flops = self.flops(node, layer, in_shapes, output, macs)
-            elements = numel(output) * self.batch
-            found = (layer, output, params, macs * self.batch, notes, counts, flops * self.batch,
-                     elements, in_shapes, layer.allocates, elements * self.bytes)
+            found = self.counted(node, in_shapes)
             if key is not None:
                 self.seen[key] = found
-            flops = found[6]
-        else:
-            # the input shapes of the first of equal keys are kept
-            layer, output, params, _, notes, counts, flops, _, in_shapes, _, _ = found
-            if self.calls:  # the call style follows the path
-                flops = self.flops(node, layer, in_shapes, output, found[3] // self.batch) * self.batch
+        elif self.calls:  # the call style follows the path; the input shapes of the first of equal keys are kept
+            found = (*found[:6], self.flops(node, found[0], found[8], found[1], found[3] // self.batch) * self.batch,
+                     *found[7:])
         if node.copied:
             self.found_of[id(node)] = found
         self.add_site(found)
+        layer, output, params, macs, notes, counts, flops, elements, in_shapes, allocates, size = found
         shares = None
         if node.owner is not None and (params or node.shares is not None):  # a block's layers without any share none
             shares, params = self.owner(node, layer, in_shapes, params), ()
@@ -515,11 +512,23 @@ class _Walk:
             self.trainable += counts[0] + counts[1]
         if shares is None:
             self.statistics += counts[2]
-        record = LayerRecord(node.path, layer.type_name, layer, tuple(inputs), in_shapes, output, params, found[3],
-                             flops, found[7], found[10], found[9], self.field_table, position, notes, shares)
+        # the named tuple made without its generated `__new__` (a Python call per layer), in field order
+        record = _new_tuple(LayerRecord, (node.path, layer.type_name, layer, tuple(inputs), in_shapes, output, params,
+                                          macs, flops, elements, size, allocates, self.field_table, position, notes,
+                                          shares))
         if self.visited is not None and (params or shares):
             self.visited[node.path] = record
         return record
+
+    def counted(self, node: Node, in_shapes: tuple[Shape, ...]) -> tuple:
+        """A layer's numbers on these inputs, for the batch and dtype: (layer, output, params, MACs, notes,
+        counts, FLOPs, elements, input shapes, whether the output allocates, its bytes)."""
+        layer = self.instantiate(node, in_shapes)
+        output, params, macs, notes, counts = self.facts(layer, in_shapes)
+        flops = self.flops(node, layer, in_shapes, output, macs)
+        elements = numel(output) * self.batch
+        return (layer, output, params, macs * self.batch, notes, counts, flops * self.batch, elements, in_shapes,
+                layer.allocates, elements * self.bytes)
 
     def owner(self, node: Node, layer: Layer, in_shapes: tuple[Shape, ...], params: tuple[Param, ...]) -> str:
         """The path of the layer whose weights `node` applies (`shares:`), checked to be the same layer on
