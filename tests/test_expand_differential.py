@@ -31,17 +31,20 @@ REPEATS = ["1", "2", "1 + i % 2", "w % 3", "3"]
 # two alternatives of one entry (`x`): the first kept where the condition holds, else the second
 ALTERNATIVES = [("true", "false"), ('"flag"', '"not flag"'), ('"i % 2 == 0"', '"i % 2 == 1"'),
                 ('"c > 4"', '"c <= 4"'), ('"k[0] == 0"', '"k[0] != 0"')]
+# how the reference code runs some layers (`calls:`), which the count profiles other than archcalc's follow
+CALLS = ["", 'calls: {"relu:*": functional}\n', 'calls: {"s/1/*": functional, "concat:*": operator}\n']
+COUNTS = ["archcalc", "ptflops", "thop", "torch"]
 
 
 def text_of(w: int, flag: bool, inner_c: str, inner_k: list, when: str, outer_c: str, outer_k: list,
             inner_repeat: str, given_c: str, top_repeat: int, top_c: str, top_k: list | None, tail: str,
-            frozen: bool, alternatives: tuple[str, str] = ("true", "false")) -> str:
+            frozen: bool, alternatives: tuple[str, str] = ("true", "false"), calls: str = "") -> str:
     top_k_text = "" if top_k is None else f", k: {top_k}"
     return f"""
 name: t
 input: [3, 8, 8]
 args: {{w: {w}, flag: {str(flag).lower()}}}
-blocks:
+{calls}blocks:
   inner:
     args: {{c: "{inner_c}", k: {inner_k}}}
     layers:
@@ -62,9 +65,9 @@ layers:
 """
 
 
-def outcome(text: str, shortcuts: bool, monkeypatch) -> object:
-    """Every layer (path, type, hyper-parameters, inputs, trainable, output shape, parameters, MACs,
-    receptive field) and group, or the error's one line."""
+def outcome(text: str, shortcuts: bool, monkeypatch, count: str = "archcalc") -> object:
+    """Every layer (path, type, hyper-parameters, inputs, trainable, output shape, parameters, MACs, FLOPs
+    as `count` counts them, receptive field) and group, or the error's one line."""
     with monkeypatch.context() as patch:
         if not shortcuts:
             patch.setattr(expand_module._Expander, "template", lambda self, *args: None)
@@ -73,11 +76,11 @@ def outcome(text: str, shortcuts: bool, monkeypatch) -> object:
             patch.setattr(analysis_module, "_names_read", lambda hyper: None)
         try:
             arch = archcalc.load("t.yaml", text=text)
-            records = archcalc.analyze(arch).layers
+            records = archcalc.analyze(arch, count=count).layers
         except ArchcalcError as exc:
             return str(exc)
     layers = [(n.path, n.layer_cls.type_name, n.hyper, tuple(n.inputs), n.trainable, r.output_shape,
-               r.param_tensors, r.macs, r.receptive_field) for n, r in zip(arch.nodes, records, strict=True)]
+               r.param_tensors, r.macs, r.flops, r.receptive_field) for n, r in zip(arch.nodes, records, strict=True)]
     return [*layers, *((g.path, g.block, g.args) for g in arch.groups)]
 
 
@@ -87,10 +90,10 @@ def outcome(text: str, shortcuts: bool, monkeypatch) -> object:
        outer_k=st.sampled_from(KERNELS), inner_repeat=st.sampled_from(REPEATS),
        given_c=st.sampled_from(GIVEN_CHANNELS), top_repeat=st.integers(1, 4), top_c=st.sampled_from(TOP_CHANNELS),
        top_k=st.none() | st.sampled_from(KERNELS), tail=st.sampled_from(TOP_CHANNELS), frozen=st.booleans(),
-       alternatives=st.sampled_from(ALTERNATIVES))
-def test_shortcuts_give_what_a_fresh_expansion_gives(monkeypatch, **case):
+       alternatives=st.sampled_from(ALTERNATIVES), calls=st.sampled_from(CALLS), count=st.sampled_from(COUNTS))
+def test_shortcuts_give_what_a_fresh_expansion_gives(monkeypatch, count, **case):
     text = text_of(**case)
-    assert outcome(text, True, monkeypatch) == outcome(text, False, monkeypatch)
+    assert outcome(text, True, monkeypatch, count) == outcome(text, False, monkeypatch, count)
 
 
 @pytest.mark.parametrize("shortcuts", [True, False])
@@ -109,7 +112,7 @@ CASE = {"w": st.integers(2, 6), "flag": st.booleans(), "inner_c": st.sampled_fro
         "inner_repeat": st.sampled_from(REPEATS), "given_c": st.sampled_from(GIVEN_CHANNELS),
         "top_repeat": st.integers(1, 4), "top_c": st.sampled_from(TOP_CHANNELS),
         "top_k": st.none() | st.sampled_from(KERNELS), "tail": st.sampled_from(TOP_CHANNELS),
-        "frozen": st.booleans(), "alternatives": st.sampled_from(ALTERNATIVES)}
+        "frozen": st.booleans(), "alternatives": st.sampled_from(ALTERNATIVES), "calls": st.sampled_from(CALLS)}
 
 
 @settings(max_examples=40, deadline=None)
