@@ -421,9 +421,7 @@ class _Walk:
         self.frozen_layers = frozen  # paths of the layers whose weights and biases are frozen
         self.trainable = self.frozen = self.statistics = 0  # parameters of the layers visited
         self.calls = arch.spec.calls
-        # node_key → (layer, output, params, MACs, notes, counts, FLOPs, elements, input shapes, whether the
-        # output allocates, its bytes)
-        self.seen: dict[tuple, tuple] = {}
+        self.seen: dict[tuple, tuple] = {}  # node_key → the layer's `counted` numbers
         self.found_of: dict[int, tuple] = {}  # id of a node visited that others were copied from → its `seen` entry
         # path → record of the layers visited with weights, where some layer applies another's (`shares:`)
         self.visited: dict[str, LayerRecord] | None = {} if any(n.owner is not None for n in arch.nodes) else None

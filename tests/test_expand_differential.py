@@ -65,6 +65,16 @@ layers:
 """
 
 
+# one random file: a strategy for each argument of `text_of`
+CASE = {"w": st.integers(2, 6), "flag": st.booleans(), "inner_c": st.sampled_from(DEFAULT_CHANNELS),
+        "inner_k": st.sampled_from(KERNELS), "when": st.sampled_from(CONDITIONS),
+        "outer_c": st.sampled_from(DEFAULT_CHANNELS), "outer_k": st.sampled_from(KERNELS),
+        "inner_repeat": st.sampled_from(REPEATS), "given_c": st.sampled_from(GIVEN_CHANNELS),
+        "top_repeat": st.integers(1, 4), "top_c": st.sampled_from(TOP_CHANNELS),
+        "top_k": st.none() | st.sampled_from(KERNELS), "tail": st.sampled_from(TOP_CHANNELS),
+        "frozen": st.booleans(), "alternatives": st.sampled_from(ALTERNATIVES), "calls": st.sampled_from(CALLS)}
+
+
 def outcome(text: str, shortcuts: bool, monkeypatch, count: str = "archcalc") -> object:
     """Every layer (path, type, hyper-parameters, inputs, trainable, output shape, parameters, MACs, FLOPs
     as `count` counts them, receptive field) and group, or the error's one line."""
@@ -85,13 +95,8 @@ def outcome(text: str, shortcuts: bool, monkeypatch, count: str = "archcalc") ->
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(w=st.integers(2, 6), flag=st.booleans(), inner_c=st.sampled_from(DEFAULT_CHANNELS),
-       inner_k=st.sampled_from(KERNELS), when=st.sampled_from(CONDITIONS), outer_c=st.sampled_from(DEFAULT_CHANNELS),
-       outer_k=st.sampled_from(KERNELS), inner_repeat=st.sampled_from(REPEATS),
-       given_c=st.sampled_from(GIVEN_CHANNELS), top_repeat=st.integers(1, 4), top_c=st.sampled_from(TOP_CHANNELS),
-       top_k=st.none() | st.sampled_from(KERNELS), tail=st.sampled_from(TOP_CHANNELS), frozen=st.booleans(),
-       alternatives=st.sampled_from(ALTERNATIVES), calls=st.sampled_from(CALLS), count=st.sampled_from(COUNTS))
-def test_shortcuts_give_what_a_fresh_expansion_gives(monkeypatch, count, **case):
+@given(case=st.fixed_dictionaries(CASE), count=st.sampled_from(COUNTS))
+def test_shortcuts_give_what_a_fresh_expansion_gives(monkeypatch, case, count):
     text = text_of(**case)
     assert outcome(text, True, monkeypatch, count) == outcome(text, False, monkeypatch, count)
 
@@ -104,15 +109,6 @@ def test_the_generated_files_are_mostly_valid(shortcuts, monkeypatch):
                    "4 + i % 2", ["i % 2", 1], "w", False)
     found = outcome(text, shortcuts, monkeypatch)
     assert isinstance(found, list) and len(found) > 20
-
-
-CASE = {"w": st.integers(2, 6), "flag": st.booleans(), "inner_c": st.sampled_from(DEFAULT_CHANNELS),
-        "inner_k": st.sampled_from(KERNELS), "when": st.sampled_from(CONDITIONS),
-        "outer_c": st.sampled_from(DEFAULT_CHANNELS), "outer_k": st.sampled_from(KERNELS),
-        "inner_repeat": st.sampled_from(REPEATS), "given_c": st.sampled_from(GIVEN_CHANNELS),
-        "top_repeat": st.integers(1, 4), "top_c": st.sampled_from(TOP_CHANNELS),
-        "top_k": st.none() | st.sampled_from(KERNELS), "tail": st.sampled_from(TOP_CHANNELS),
-        "frozen": st.booleans(), "alternatives": st.sampled_from(ALTERNATIVES), "calls": st.sampled_from(CALLS)}
 
 
 @settings(max_examples=40, deadline=None)
